@@ -1,0 +1,116 @@
+"""``loupe init``, ``loupe serve`` and ``loupe users``."""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated
+
+import typer
+from sqlalchemy import func, select
+
+from loupe.cli.session import console, open_database, resolve_user, settings
+from loupe.db.models import User
+from loupe.services import users
+from loupe.services.access import Actor
+
+__all__ = ["register", "users_app"]
+
+DatabaseUrl = Annotated[
+    str | None,
+    typer.Option("--database-url", envvar="LOUPE_DATABASE_URL", help="Default: ./loupe.db"),
+]
+
+users_app = typer.Typer(help="Users and API tokens.", no_args_is_help=True)
+
+
+def init(database_url: DatabaseUrl = None, admin: str = "admin") -> None:
+    """Create (or migrate) the database and, the first time, an admin with a token."""
+    with open_database(database_url) as db, db.transaction() as session:
+        if (session.scalar(select(func.count()).select_from(User)) or 0) > 0:
+            console.print(f"database ready at {db.url} (users exist; no new admin created)")
+            return
+        user = users.create_user(session, Actor.system(), username=admin, role="admin")
+        issued = users.issue_token(session, Actor.system(), user_id=user.id, name="init")
+    console.print(f"database ready at {db.url}")
+    console.print(f"admin user {admin!r} created; API token (shown once):")
+    console.print(issued.secret, soft_wrap=True)
+
+
+def serve(
+    database_url: DatabaseUrl = None,
+    host: Annotated[str, typer.Option(help="Interface to bind")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="Server processes")] = 1,
+    log_level: Annotated[str, typer.Option(help="uvicorn log level")] = "warning",
+) -> None:
+    """Serve the API (and, later, the web UI) with uvicorn."""
+    import uvicorn
+
+    if database_url:
+        os.environ["LOUPE_DATABASE_URL"] = database_url
+    with open_database(database_url):
+        pass  # migrate once here, not racing in every worker
+    console.print(
+        f"Loupe on http://{host}:{port}  (API docs: /api/v1/docs; database: "
+        f"{settings(database_url).database_url})"
+    )
+    uvicorn.run(
+        "loupe.web.app:create_app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=log_level,
+        access_log=False,
+    )
+
+
+@users_app.command("create")
+def create_user(
+    username: str,
+    role: Annotated[str, typer.Option(help="admin, manager, annotator, reviewer or auditor")],
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Create a user and print their first API token."""
+    with open_database(database_url) as db, db.transaction() as session:
+        user = users.create_user(session, Actor.system(), username=username, role=role)
+        issued = users.issue_token(session, Actor.system(), user_id=user.id, name="cli")
+    console.print(f"user {username!r} ({role}) created, id {user.id}; API token (shown once):")
+    console.print(issued.secret, soft_wrap=True)
+
+
+@users_app.command("token")
+def new_token(username: str, name: str = "cli", database_url: DatabaseUrl = None) -> None:
+    """Issue another API token for a user."""
+    with open_database(database_url) as db, db.transaction() as session:
+        user_id = resolve_user(session, username)
+        issued = users.issue_token(session, Actor.system(), user_id=user_id, name=name)
+    console.print(issued.secret, soft_wrap=True)
+
+
+@users_app.command("revoke")
+def revoke(token_id: int, database_url: DatabaseUrl = None) -> None:
+    """Revoke an API token by id."""
+    with open_database(database_url) as db, db.transaction() as session:
+        users.revoke_token(session, Actor.system(), token_id=token_id)
+    console.print(f"token {token_id} revoked")
+
+
+@users_app.command("list")
+def list_users(database_url: DatabaseUrl = None) -> None:
+    """List users."""
+    from rich.table import Table
+
+    table = Table("id", "username", "role", "active")
+    with open_database(database_url) as db, db.transaction(readonly=True) as session:
+        after = 0
+        while rows := users.list_users(session, Actor.system(), after_id=after, limit=500):
+            for user in rows:
+                table.add_row(str(user.id), user.username, user.role, str(user.is_active))
+            after = rows[-1].id
+    console.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("init")(init)
+    app.command("serve")(serve)

@@ -1,0 +1,140 @@
+"""``loupe import`` and ``loupe export``: streamed, with progress bars."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Annotated
+
+import typer
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
+
+from loupe.cli.admin import DatabaseUrl
+from loupe.cli.session import console, err_console, open_database, resolve_project
+from loupe.errors import InvalidInput
+from loupe.formats import csv_lines, format_for, jsonl_lines
+from loupe.services.access import Actor
+from loupe.services.exports import COLUMNS, check_export, iter_export
+from loupe.services.imports import import_stream
+
+__all__ = ["register"]
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=False,
+    )
+
+
+def import_items(
+    project: Annotated[str, typer.Argument(help="Project id or name")],
+    path: Annotated[Path, typer.Argument(help="A .jsonl or .csv file")],
+    format: Annotated[
+        str | None, typer.Option(help="jsonl or csv (default: from extension)")
+    ] = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Import items from JSONL or CSV: validated in full first, then written in batches.
+
+    Idempotent by item id: re-running the same import adds nothing twice.
+    """
+    fmt = format_for(path, format)
+    if not path.is_file():
+        raise InvalidInput(f"{path}: no such file")
+
+    @contextmanager
+    def reopen() -> Iterator[IO[str]]:
+        with path.open(encoding="utf-8", newline="") as stream:
+            yield stream
+
+    with open_database(database_url) as db, _progress() as progress:
+        session = db.writer()
+        try:
+            project_id = resolve_project(session, project)
+            tasks: dict[str, TaskID] = {
+                "validate": progress.add_task("validating", total=None, rate=""),
+                "write": progress.add_task("writing", total=None, rate=""),
+            }
+
+            def on_progress(phase: str, n: int) -> None:
+                progress.advance(tasks[phase], n)
+                if phase == "validate":
+                    done = progress.tasks[tasks["validate"]].completed
+                    progress.update(tasks["write"], total=done)
+                task = progress.tasks[tasks[phase]]
+                if task.elapsed:
+                    progress.update(tasks[phase], rate=f"{task.completed / task.elapsed:,.0f}/s")
+
+            result = import_stream(
+                session,
+                Actor.system(),
+                project_id,
+                reopen=reopen,
+                fmt=fmt,
+                source=str(path),
+                on_progress=on_progress,
+                commit_batch=session.commit,
+            )
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+    console.print(
+        f"{result.received} rows: {result.created} new items, "
+        f"{result.existing} already present (left unchanged)"
+    )
+
+
+def export(
+    project: Annotated[str, typer.Argument(help="Project id or name")],
+    kind: Annotated[str, typer.Option(help="items (with labels), labels or consensus")] = "items",
+    format: Annotated[str, typer.Option(help="jsonl or csv")] = "jsonl",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Default: stdout")] = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Export items with labels and consensus, raw labels, or consensus (streamed)."""
+    if format not in {"jsonl", "csv"}:
+        raise InvalidInput(f"--format: {format!r} is not jsonl or csv")
+    with open_database(database_url) as db, db.transaction(readonly=True) as session:
+        project_id = resolve_project(session, project)
+        checked = check_export(session, Actor.system(), project_id, kind)
+        rows = iter_export(session, project_id, checked, chunk_size=2000)
+        lines = csv_lines(rows, COLUMNS[checked]) if format == "csv" else jsonl_lines(rows)
+        target: IO[str] = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
+        count = 0
+        try:
+            with _progress() as progress:
+                task = progress.add_task(f"exporting {checked}", total=None, rate="")
+                for line in lines:
+                    target.write(line)
+                    count += 1
+                    if count % 5000 == 0:
+                        progress.advance(task, 5000)
+                progress.update(task, completed=count)
+        finally:
+            if output:
+                target.close()
+    if output:
+        console.print(f"wrote {count} lines to {output}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("import")(import_items)
+    app.command("export")(export)

@@ -1,0 +1,74 @@
+"""``loupe quickstart``: a seeded project and a running server, in one command."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from sqlalchemy import select
+
+from loupe.cli.admin import DatabaseUrl, serve
+from loupe.cli.session import console, open_database
+from loupe.db.models import Project
+from loupe.demo.utterances import INTENTS, generate
+from loupe.formats import parse_item
+from loupe.services import items, projects, users
+from loupe.services.access import Actor
+
+__all__ = ["register"]
+
+PROJECT = "wearable-assistant-intents"
+GUIDELINES = """Choose the skill the wearer asked the glasses for.
+Use out_of_scope for anything the glasses cannot do (medical, legal advice, chit-chat)."""
+
+
+def quickstart(
+    database_url: DatabaseUrl = None,
+    items_count: Annotated[int, typer.Option("--items", min=1, help="Utterances to seed")] = 500,
+    port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+    no_serve: Annotated[bool, typer.Option("--no-serve", help="Seed only")] = False,
+) -> None:
+    """Seed a wearable-assistant intent project (generated utterances) and serve it."""
+    system = Actor.system()
+    with open_database(database_url) as db, db.transaction() as session:
+        if session.scalar(select(Project.id).where(Project.name == PROJECT)) is not None:
+            console.print(f"project {PROJECT!r} exists already; serving it")
+            tokens: dict[str, str] = {}
+        else:
+            admin = users.create_user(session, system, username="qs-admin", role="admin")
+            annotator = users.create_user(
+                session, system, username="qs-annotator", role="annotator"
+            )
+            tokens = {
+                user.username: users.issue_token(session, system, user_id=user.id).secret
+                for user in (admin, annotator)
+            }
+            config = {"task": {"type": "single_choice", "labels": [{"key": k} for k in INTENTS]}}
+            project = projects.create_project(
+                session, system, name=PROJECT, config=config, overlap=1, guidelines=GUIDELINES
+            )
+            projects.add_member(session, system, project.id, user_id=annotator.id, role="annotator")
+            records = [
+                parse_item(
+                    {k: v for k, v in row.items() if k != "intent"}, where="demo", text_field="text"
+                )
+                for row in generate(items_count, seed=7)
+            ]
+            items.insert_items(session, system, project.id, records)
+    if tokens:
+        base = f"http://127.0.0.1:{port}/api/v1"
+        console.print(f"seeded project {PROJECT!r} with {items_count} utterances in {db.url}")
+        for name, secret in tokens.items():
+            console.print(f"  {name}: {secret}")
+        console.print("try, as the annotator:")
+        console.print(
+            f"  curl -s -X POST -H 'Authorization: Bearer {tokens['qs-annotator']}' "
+            f"{base}/projects/1/tasks/next",
+            soft_wrap=True,
+        )
+    if not no_serve:
+        serve(database_url=database_url, port=port)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("quickstart")(quickstart)

@@ -1,0 +1,55 @@
+"""What every CLI command shares: settings, the database, and resolving names."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from rich.console import Console
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from loupe.db.database import Database
+from loupe.db.models import Project, User
+from loupe.errors import NotFound
+from loupe.settings import Settings
+
+__all__ = ["console", "err_console", "open_database", "resolve_project", "resolve_user", "settings"]
+
+console = Console(highlight=False)
+err_console = Console(stderr=True, highlight=False)
+
+
+def settings(database_url: str | None = None) -> Settings:
+    return Settings(database_url=database_url) if database_url else Settings()
+
+
+@contextmanager
+def open_database(database_url: str | None = None) -> Iterator[Database]:
+    """The database, migrated to the current schema (cheap when it already is)."""
+    db = Database(settings(database_url).database_url)
+    try:
+        db.migrate()
+        yield db
+    finally:
+        db.dispose()
+
+
+def resolve_project(session: Session, ref: str) -> int:
+    """A project by id or by name."""
+    if ref.isdigit() and session.get(Project, int(ref)) is not None:
+        return int(ref)
+    found = session.scalar(select(Project.id).where(Project.name == ref))
+    if found is None:
+        raise NotFound(f"no project with id or name {ref!r}; `loupe projects list` shows them")
+    return found
+
+
+def resolve_user(session: Session, ref: str) -> int:
+    """A user by id or by username."""
+    found = session.scalar(select(User.id).where(User.username == ref))
+    if found is None and ref.isdigit() and session.get(User, int(ref)) is not None:
+        found = int(ref)
+    if found is None:
+        raise NotFound(f"no user named {ref!r}; `loupe users list` shows them")
+    return found

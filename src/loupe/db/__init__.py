@@ -1,0 +1,1 @@
+"""Storage: the engine factory, the ORM models and the Alembic migrations."""

@@ -1,0 +1,81 @@
+"""Who may do what: the one policy every endpoint, page and command goes through.
+
+A user has a global role; within a project they may also have a membership
+role. A decision depends only on those two (and the action), so the whole
+policy is this table, tested as a matrix in ``tests/test_policy.py``.
+
+>>> allowed("annotator", "tasks.work", member_role="annotator")
+True
+>>> allowed("annotator", "projects.create")
+False
+"""
+
+from __future__ import annotations
+
+from typing import Literal, get_args
+
+from loupe.errors import PermissionDenied
+
+__all__ = ["ACTIONS", "ROLES", "Action", "Role", "allowed", "require"]
+
+Role = Literal["admin", "manager", "annotator", "reviewer", "auditor"]
+ROLES: tuple[Role, ...] = get_args(Role)
+
+Action = Literal[
+    "users.manage",  # create users, change roles, issue tokens for others
+    "users.list",
+    "projects.create",
+    "projects.read",
+    "projects.update",  # label schema, guidelines, overlap, membership
+    "items.import",
+    "items.read",  # see items with their labels (not just the next task)
+    "tasks.work",  # next task, submit, skip
+    "labels.read",
+    "exports.run",
+]
+ACTIONS: tuple[Action, ...] = get_args(Action)
+
+# Global roles that may act on every project without being a member.
+_GLOBAL: dict[Action, frozenset[Role]] = {
+    "users.manage": frozenset({"admin"}),
+    "users.list": frozenset({"admin", "manager", "auditor"}),
+    "projects.create": frozenset({"admin", "manager"}),
+    "projects.read": frozenset({"admin", "auditor"}),
+    "projects.update": frozenset({"admin"}),
+    "items.import": frozenset({"admin"}),
+    "items.read": frozenset({"admin", "auditor"}),
+    "tasks.work": frozenset(),
+    "labels.read": frozenset({"admin", "auditor"}),
+    "exports.run": frozenset({"admin", "auditor"}),
+}
+
+# Membership roles that grant the action within their project.
+_MEMBER: dict[Action, frozenset[Role]] = {
+    "users.manage": frozenset(),
+    "users.list": frozenset(),
+    "projects.create": frozenset(),
+    "projects.read": frozenset({"manager", "annotator", "reviewer", "auditor"}),
+    "projects.update": frozenset({"manager"}),
+    "items.import": frozenset({"manager"}),
+    "items.read": frozenset({"manager", "reviewer", "auditor"}),
+    "tasks.work": frozenset({"manager", "annotator", "reviewer"}),
+    "labels.read": frozenset({"manager", "reviewer", "auditor"}),
+    "exports.run": frozenset({"manager", "auditor"}),
+}
+
+
+def allowed(role: str, action: Action, *, member_role: str | None = None) -> bool:
+    """Whether a user with global ``role`` (and ``member_role`` in the project) may act."""
+    if role in _GLOBAL[action]:
+        return True
+    return member_role is not None and member_role in _MEMBER[action]
+
+
+def require(role: str, action: Action, *, member_role: str | None = None) -> None:
+    """Raise :class:`PermissionDenied` unless :func:`allowed`."""
+    if not allowed(role, action, member_role=member_role):
+        where = f" as project {member_role}" if member_role else ""
+        raise PermissionDenied(
+            f"a {role}{where} may not {action.replace('.', ' ')}; ask a project manager or admin",
+            details={"action": action, "role": role, "member_role": member_role},
+        )

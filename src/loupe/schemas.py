@@ -1,0 +1,207 @@
+"""The shapes of the HTTP API (request and response bodies)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from loupe.label_schema import LabelSchema
+
+__all__ = [
+    "ErrorBody",
+    "ErrorDetail",
+    "ImportOut",
+    "ItemIn",
+    "ItemOut",
+    "ItemsIn",
+    "LabelIn",
+    "LabelOut",
+    "MemberIn",
+    "MemberOut",
+    "NextTaskOut",
+    "Page",
+    "ProjectIn",
+    "ProjectOut",
+    "ProjectPatch",
+    "TaskOut",
+    "TokenIn",
+    "TokenIssued",
+    "TokenOut",
+    "UserIn",
+    "UserOut",
+]
+
+T = TypeVar("T")
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+    details: dict[str, Any]
+
+
+class ErrorBody(BaseModel):
+    """Every error response: ``{"error": {"code", "message", "details"}}``."""
+
+    error: ErrorDetail
+
+
+class Page(BaseModel, Generic[T]):
+    """A page of results; pass ``next_after`` as ``after`` to get the next one."""
+
+    items: list[T]
+    next_after: int | None
+
+
+class Orm(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class UserIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    username: str = Field(min_length=1, max_length=64)
+    role: str = Field(description="admin, manager, annotator, reviewer or auditor")
+    display_name: str = Field(default="", max_length=200)
+
+
+class UserOut(Orm):
+    id: int
+    username: str
+    display_name: str
+    role: str
+    is_active: bool
+    created_at: datetime
+
+
+class TokenIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(default="", max_length=100)
+
+
+class TokenOut(Orm):
+    id: int
+    user_id: int
+    name: str
+    prefix: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+class TokenIssued(TokenOut):
+    token: str = Field(description="The secret, shown this once; only its hash is stored.")
+
+
+class ProjectIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200)
+    config: LabelSchema
+    overlap: int = Field(default=1, ge=1, le=100, description="Labels wanted per item.")
+    guidelines: str = Field(default="", max_length=100_000)
+    description: str = Field(default="", max_length=10_000)
+
+
+class ProjectPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    config: LabelSchema | None = None
+    overlap: int | None = Field(default=None, ge=1, le=100)
+    guidelines: str | None = Field(default=None, max_length=100_000)
+    description: str | None = Field(default=None, max_length=10_000)
+
+
+class ProjectOut(Orm):
+    id: int
+    name: str
+    description: str
+    guidelines: str
+    overlap: int
+    config: LabelSchema
+    config_version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class MemberIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    role: str = Field(description="manager, annotator, reviewer or auditor")
+
+
+class MemberOut(Orm):
+    project_id: int
+    user_id: int
+    role: str
+
+
+class ItemIn(BaseModel):
+    """One item; fields other than the reserved ones become the item's data."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: str | int | None = None
+    language: str | None = None
+    domain: str | None = None
+    metadata: dict[str, Any] | None = None
+
+
+class ItemsIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    items: list[dict[str, Any]] = Field(
+        description="Items as objects: id, language, domain, metadata, and data fields "
+        "(at least the project's text field)."
+    )
+
+
+class ImportOut(BaseModel):
+    received: int
+    created: int
+    existing: int
+
+
+class ItemOut(Orm):
+    id: int
+    external_id: str
+    data: dict[str, Any]
+    metadata: dict[str, Any] = Field(validation_alias="meta")
+    language: str | None
+    domain: str
+    label_count: int
+    is_complete: bool
+    created_at: datetime
+
+
+class TaskOut(BaseModel):
+    item_id: int
+    external_id: str
+    data: dict[str, Any]
+    language: str | None
+    domain: str
+    lease_expires_at: datetime
+    config_version: int
+
+
+class NextTaskOut(BaseModel):
+    task: TaskOut | None = Field(description="null when nothing is left for you")
+
+
+class LabelIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    answer: Any = Field(description="A label key (single_choice) or a list of keys (multi)")
+    lead_time_ms: int | None = Field(default=None, description="Time spent on the item")
+
+
+class LabelOut(Orm):
+    id: int
+    item_id: int
+    user_id: int
+    answer: Any
+    config_version: int
+    lead_time_ms: int | None
+    created_at: datetime

@@ -1,0 +1,51 @@
+"""Who is acting, and the policy check every service runs first."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from loupe.db.models import Membership, Project
+from loupe.errors import NotFound
+from loupe.policy import Action, require
+
+__all__ = ["Actor", "authorize", "authorize_project"]
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """The authenticated user a service acts for. The CLI acts as ``Actor.system()``."""
+
+    user_id: int | None
+    username: str
+    role: str
+
+    @classmethod
+    def system(cls) -> Actor:
+        """Local administration through the CLI: whoever can open the database is admin."""
+        return cls(user_id=None, username="system", role="admin")
+
+
+def authorize(actor: Actor, action: Action) -> None:
+    require(actor.role, action)
+
+
+def member_role(session: Session, project_id: int, user_id: int | None) -> str | None:
+    if user_id is None:
+        return None
+    return session.scalar(
+        select(Membership.role).where(
+            Membership.project_id == project_id, Membership.user_id == user_id
+        )
+    )
+
+
+def authorize_project(session: Session, actor: Actor, action: Action, project_id: int) -> Project:
+    """Load the project and check ``action`` on it; unknown projects are 404 for everyone."""
+    project = session.get(Project, project_id)
+    if project is None:
+        raise NotFound(f"project {project_id} does not exist", details={"project_id": project_id})
+    require(actor.role, action, member_role=member_role(session, project_id, actor.user_id))
+    return project

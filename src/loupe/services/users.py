@@ -1,0 +1,132 @@
+"""Users and their API tokens.
+
+Tokens are 256-bit random strings shown once; the database keeps only their
+SHA-256. A slow password hash (bcrypt, scrypt) would add nothing here: it
+protects low-entropy secrets, and these are not.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from loupe.db.models import ApiToken, User, utcnow
+from loupe.errors import Conflict, InvalidInput, NotFound, Unauthenticated
+from loupe.policy import ROLES
+from loupe.services.access import Actor, authorize
+
+__all__ = [
+    "IssuedToken",
+    "authenticate",
+    "create_user",
+    "get_user",
+    "issue_token",
+    "list_tokens",
+    "list_users",
+    "revoke_token",
+]
+
+USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@\-]{0,63}$")
+TOKEN_PREFIX = "lp_"
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedToken:
+    token: ApiToken
+    secret: str  # the only time the plaintext exists
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def create_user(
+    session: Session, actor: Actor, *, username: str, role: str, display_name: str = ""
+) -> User:
+    authorize(actor, "users.manage")
+    if not USERNAME.match(username):
+        raise InvalidInput(
+            "username: use 1-64 letters, digits, '_', '.', '@' or '-', starting with a letter "
+            "or digit",
+            details={"field": "username"},
+        )
+    if role not in ROLES:
+        raise InvalidInput(
+            f"role: {role!r} is not a role; use one of {', '.join(ROLES)}",
+            details={"field": "role", "allowed": list(ROLES)},
+        )
+    if session.scalar(select(User.id).where(User.username == username)) is not None:
+        raise Conflict(f"a user named {username!r} already exists", details={"field": "username"})
+    user = User(username=username, role=role, display_name=display_name or username)
+    session.add(user)
+    try:
+        session.flush()
+    except IntegrityError:
+        raise Conflict(f"a user named {username!r} already exists") from None
+    return user
+
+
+def get_user(session: Session, user_id: int) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"user {user_id} does not exist", details={"user_id": user_id})
+    return user
+
+
+def list_users(session: Session, actor: Actor, *, after_id: int, limit: int) -> Sequence[User]:
+    authorize(actor, "users.list")
+    return session.scalars(
+        select(User).where(User.id > after_id).order_by(User.id).limit(limit)
+    ).all()
+
+
+def issue_token(session: Session, actor: Actor, *, user_id: int, name: str = "") -> IssuedToken:
+    """A new token for ``user_id``: users may issue their own; admins anyone's."""
+    if actor.user_id != user_id:
+        authorize(actor, "users.manage")
+    get_user(session, user_id)
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(user_id=user_id, name=name, prefix=secret[:10], token_hash=_hash(secret))
+    session.add(token)
+    session.flush()
+    return IssuedToken(token, secret)
+
+
+def list_tokens(session: Session, actor: Actor, *, user_id: int) -> Sequence[ApiToken]:
+    if actor.user_id != user_id:
+        authorize(actor, "users.manage")
+    return session.scalars(
+        select(ApiToken).where(ApiToken.user_id == user_id).order_by(ApiToken.id)
+    ).all()
+
+
+def revoke_token(session: Session, actor: Actor, *, token_id: int) -> ApiToken:
+    token = session.get(ApiToken, token_id)
+    if token is None or (actor.user_id != token.user_id and actor.role != "admin"):
+        # Someone else's token is "not found", so ids reveal nothing.
+        raise NotFound(f"token {token_id} does not exist", details={"token_id": token_id})
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+    return token
+
+
+def authenticate(session: Session, secret: str) -> Actor:
+    """The actor a bearer token belongs to, or :class:`Unauthenticated`."""
+    row = session.execute(
+        select(User.id, User.username, User.role, User.is_active)
+        .join(ApiToken, ApiToken.user_id == User.id)
+        .where(ApiToken.token_hash == _hash(secret), ApiToken.revoked_at.is_(None))
+    ).first()
+    if row is None or not row.is_active:
+        raise Unauthenticated(
+            "the API token is unknown, revoked or its user deactivated; "
+            "send 'Authorization: Bearer <token>' with a valid token"
+        )
+    return Actor(user_id=row.id, username=row.username, role=row.role)

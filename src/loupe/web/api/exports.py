@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+from fastapi.responses import StreamingResponse
+
+from loupe.formats import csv_lines, jsonl_lines
+from loupe.services.exports import COLUMNS, ExportKind, check_export, iter_export
+from loupe.web.deps import Reader
+
+router = APIRouter(tags=["exports"])
+
+
+@router.get(
+    "/projects/{project_id}/export",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "description": "The export, streamed",
+            "content": {"application/x-ndjson": {}, "text/csv": {}},
+        }
+    },
+)
+def export(
+    project_id: int,
+    ctx: Reader,
+    kind: Annotated[
+        ExportKind, Query(description="items (with labels), labels or consensus")
+    ] = "items",
+    format: Annotated[Literal["jsonl", "csv"], Query()] = "jsonl",
+) -> StreamingResponse:
+    """Stream items with their labels and consensus, raw labels, or consensus only."""
+    checked = check_export(ctx.session, ctx.actor, project_id, kind)
+    db, chunk = ctx.db, ctx.settings.export_chunk_size
+
+    def body() -> Iterator[str]:
+        # A session of its own: the request's closes before the stream ends.
+        with db.transaction(readonly=True) as session:
+            rows = iter_export(session, project_id, checked, chunk_size=chunk)
+            if format == "csv":
+                yield from csv_lines(rows, COLUMNS[checked])
+            else:
+                yield from jsonl_lines(rows)
+
+    media = "text/csv" if format == "csv" else "application/x-ndjson"
+    filename = f"project-{project_id}-{checked}.{format}"
+    return StreamingResponse(
+        body(),
+        media_type=media,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )

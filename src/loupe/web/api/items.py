@@ -1,0 +1,116 @@
+from __future__ import annotations
+
+import io
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import IO, Annotated
+
+from fastapi import APIRouter, Header, Request
+from starlette.concurrency import run_in_threadpool
+
+from loupe.errors import InvalidInput
+from loupe.formats import parse_item
+from loupe.schemas import ImportOut, ItemOut, ItemsIn, Page
+from loupe.services import imports, items, projects
+from loupe.web.deps import Reader, Writer
+from loupe.web.pagination import After, Limit, page_of
+
+router = APIRouter(tags=["items"])
+
+MAX_UPLOAD_BYTES = 512 * 1024 * 1024
+
+
+@router.post("/projects/{project_id}/items", response_model=ImportOut)
+def add_items(project_id: int, body: ItemsIn, ctx: Writer) -> ImportOut:
+    """Add up to ``max_import_batch`` items in one all-or-nothing request.
+
+    Idempotent by ``id``: items whose id exists already are left as they are.
+    """
+    if len(body.items) > ctx.settings.max_import_batch:
+        raise InvalidInput(
+            f"items: at most {ctx.settings.max_import_batch} per request; send batches, or "
+            "upload a file to /items/import",
+            details={"field": "items", "max": ctx.settings.max_import_batch},
+        )
+    project = projects.get_project(ctx.session, ctx.actor, project_id)
+    text_field = projects.project_schema(project).text_field
+    records = [
+        parse_item(row, where=f"items[{index}]", text_field=text_field)
+        for index, row in enumerate(body.items)
+    ]
+    result = items.insert_items(ctx.session, ctx.actor, project_id, records)
+    return ImportOut(received=result.received, created=result.created, existing=result.existing)
+
+
+@router.post(
+    "/projects/{project_id}/items/import",
+    response_model=ImportOut,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/x-ndjson": {"schema": {"type": "string"}},
+                "text/csv": {"schema": {"type": "string"}},
+            },
+        }
+    },
+)
+async def import_file(
+    project_id: int,
+    request: Request,
+    ctx: Writer,
+    content_type: Annotated[str, Header()] = "application/x-ndjson",
+) -> ImportOut:
+    """Upload a JSONL (``application/x-ndjson``) or CSV (``text/csv``) file of items.
+
+    The whole file is validated before anything is written; a bad row is reported
+    by line and nothing is imported. Existing ids are skipped, so a re-upload is safe.
+    """
+    kind = content_type.split(";")[0].strip().lower()
+    fmt = {"application/x-ndjson": "jsonl", "application/jsonl": "jsonl", "text/csv": "csv"}.get(
+        kind
+    )
+    if fmt is None:
+        raise InvalidInput(
+            f"Content-Type {kind!r} is not supported; send application/x-ndjson or text/csv",
+            details={"field": "content-type"},
+        )
+    with tempfile.SpooledTemporaryFile(max_size=16 * 1024 * 1024) as spool:
+        size = 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > MAX_UPLOAD_BYTES:
+                raise InvalidInput(f"the upload is larger than {MAX_UPLOAD_BYTES} bytes")
+            spool.write(chunk)
+
+        @contextmanager
+        def reopen() -> Iterator[IO[str]]:
+            spool.seek(0)
+            text = io.TextIOWrapper(spool, encoding="utf-8", newline="")
+            try:
+                yield text
+            finally:
+                text.detach()  # keep the spool open for the second pass
+
+        result = await run_in_threadpool(
+            imports.import_stream,
+            ctx.session,
+            ctx.actor,
+            project_id,
+            reopen=reopen,
+            fmt=fmt,  # type: ignore[arg-type]
+            source="upload",
+        )
+    return ImportOut(received=result.received, created=result.created, existing=result.existing)
+
+
+@router.get("/projects/{project_id}/items", response_model=Page[ItemOut])
+def list_items(project_id: int, ctx: Reader, after: After = 0, limit: Limit = 100) -> Page[ItemOut]:
+    rows = items.list_items(ctx.session, ctx.actor, project_id, after_id=after, limit=limit + 1)
+    return page_of(rows, limit, ItemOut)
+
+
+@router.get("/projects/{project_id}/items/{item_id}", response_model=ItemOut)
+def get_item(project_id: int, item_id: int, ctx: Reader) -> ItemOut:
+    return ItemOut.model_validate(items.get_item(ctx.session, ctx.actor, project_id, item_id))

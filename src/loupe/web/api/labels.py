@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, Response, status
+
+from loupe.schemas import LabelIn, LabelOut, Page
+from loupe.services import labels
+from loupe.web.deps import Reader, Writer
+from loupe.web.pagination import After, Limit, page_of
+
+router = APIRouter(tags=["labels"])
+
+
+@router.post(
+    "/projects/{project_id}/items/{item_id}/labels",
+    response_model=LabelOut,
+    status_code=status.HTTP_201_CREATED,
+    responses={200: {"model": LabelOut, "description": "The same answer was already recorded"}},
+)
+def submit_label(
+    project_id: int, item_id: int, body: LabelIn, ctx: Writer, response: Response
+) -> LabelOut:
+    """Submit your answer. It is durable once this returns.
+
+    Sending the same answer again returns the recorded label (200); a different
+    answer for an item you labelled already is a 409.
+    """
+    submission = labels.submit_label(
+        ctx.session, ctx.actor, project_id, item_id, body.answer, lead_time_ms=body.lead_time_ms
+    )
+    if not submission.created:
+        response.status_code = status.HTTP_200_OK
+    return LabelOut.model_validate(submission.label)
+
+
+@router.get("/projects/{project_id}/labels", response_model=Page[LabelOut])
+def list_labels(
+    project_id: int, ctx: Reader, after: After = 0, limit: Limit = 100
+) -> Page[LabelOut]:
+    rows = labels.list_labels(ctx.session, ctx.actor, project_id, after_id=after, limit=limit + 1)
+    return page_of(rows, limit, LabelOut)
