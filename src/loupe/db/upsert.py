@@ -1,4 +1,4 @@
-"""INSERT ... ON CONFLICT for both backends (SQLite and PostgreSQL share the syntax)."""
+"""INSERT ... ON CONFLICT DO NOTHING for both backends (they share the syntax)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from sqlalchemy import FromClause, Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-__all__ = ["insert_ignore", "upsert"]
+__all__ = ["insert_ignore"]
 
 
 def _insert(session: Session, table: FromClause) -> Any:
@@ -21,12 +21,3 @@ def _insert(session: Session, table: FromClause) -> Any:
 def insert_ignore(session: Session, table: FromClause, *, conflict: Sequence[str]) -> Any:
     """An INSERT that skips rows whose ``conflict`` columns already exist."""
     return _insert(session, table).on_conflict_do_nothing(index_elements=list(conflict))
-
-
-def upsert(
-    session: Session, table: FromClause, values: dict[str, Any], *, conflict: Sequence[str]
-) -> None:
-    """Insert ``values`` or, if the ``conflict`` key exists, update the other columns."""
-    statement = _insert(session, table).values(**values)
-    updates = {name: statement.excluded[name] for name in values if name not in conflict}
-    session.execute(statement.on_conflict_do_update(index_elements=list(conflict), set_=updates))

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from loupe.db.models import Membership, Project
+from loupe.db.raw import Raw
 from loupe.errors import NotFound
 from loupe.policy import Action, require
 
-__all__ = ["Actor", "authorize", "authorize_project"]
+__all__ = ["Actor", "ProjectRef", "authorize", "authorize_project", "authorize_project_fast"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,3 +52,36 @@ def authorize_project(session: Session, actor: Actor, action: Action, project_id
         raise NotFound(f"project {project_id} does not exist", details={"project_id": project_id})
     require(actor.role, action, member_role=member_role(session, project_id, actor.user_id))
     return project
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectRef:
+    """What the annotator hot path needs of a project, read in one statement."""
+
+    id: int
+    overlap: int
+    config: dict[str, Any]
+    config_version: int
+    created_at: datetime
+
+
+_PROJECT_AND_ROLE = (
+    "SELECT p.id, p.overlap, p.config, p.config_version, p.created_at, m.role "
+    "FROM projects p LEFT JOIN memberships m ON m.project_id = p.id AND m.user_id = :user "
+    "WHERE p.id = :project"
+)
+
+
+def authorize_project_fast(raw: Raw, actor: Actor, action: Action, project_id: int) -> ProjectRef:
+    """:func:`authorize_project` in one plain-SQL round trip (see ``loupe.db.raw``)."""
+    row = raw.one(_PROJECT_AND_ROLE, user=actor.user_id or 0, project=project_id)
+    if row is None:
+        raise NotFound(f"project {project_id} does not exist", details={"project_id": project_id})
+    require(actor.role, action, member_role=row[5])
+    return ProjectRef(
+        id=row[0],
+        overlap=row[1],
+        config=raw.json_out(row[2]),
+        config_version=row[3],
+        created_at=raw.time_out(row[4]),
+    )

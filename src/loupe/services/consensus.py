@@ -1,7 +1,7 @@
 """Consensus per item: majority vote for now, stored with its support.
 
 The quality engine (``loupe.aggregation``) replaces the method; the stored row
-and its readers stay the same.
+and its readers stay the same. Runs inside every submit, so plain SQL.
 """
 
 from __future__ import annotations
@@ -10,15 +10,21 @@ import json
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
-from loupe.db.models import Consensus, Label, utcnow
-from loupe.db.upsert import upsert
+from loupe.db.raw import Raw
 
 __all__ = ["Vote", "majority", "update_consensus"]
+
+_ANSWERS = "SELECT answer FROM labels WHERE item_id = :item ORDER BY id"
+_UPSERT = (
+    "INSERT INTO consensus (item_id, project_id, answer, support, n_labels, confidence, method, "
+    "updated_at) VALUES (:item, :project, :answer, :support, :n, :confidence, :method, :now) "
+    "ON CONFLICT (item_id) DO UPDATE SET answer = excluded.answer, support = excluded.support, "
+    "n_labels = excluded.n_labels, confidence = excluded.confidence, method = excluded.method, "
+    "updated_at = excluded.updated_at"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,24 +53,18 @@ def majority(answers: Sequence[Any]) -> Vote:
     return Vote(answer=json.loads(winner), support=best, n_labels=len(answers))
 
 
-def update_consensus(session: Session, *, project_id: int, item_id: int) -> Vote:
-    answers = session.scalars(
-        select(Label.answer).where(Label.item_id == item_id).order_by(Label.id)
-    ).all()
+def update_consensus(raw: Raw, *, project_id: int, item_id: int, now: datetime) -> Vote:
+    answers = [raw.json_out(row[0]) for row in raw.all(_ANSWERS, item=item_id)]
     vote = majority(answers)
-    upsert(
-        session,
-        Consensus.__table__,
-        {
-            "item_id": item_id,
-            "project_id": project_id,
-            "answer": vote.answer,
-            "support": vote.support,
-            "n_labels": vote.n_labels,
-            "confidence": vote.confidence,
-            "method": "mv",
-            "updated_at": utcnow(),
-        },
-        conflict=["item_id"],
+    raw.run(
+        _UPSERT,
+        item=item_id,
+        project=project_id,
+        answer=raw.json(vote.answer),
+        support=vote.support,
+        n=vote.n_labels,
+        confidence=vote.confidence,
+        method="mv",
+        now=raw.time(now),
     )
     return vote

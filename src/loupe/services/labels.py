@@ -1,4 +1,7 @@
-"""Submitting labels: validated against the schema, idempotent, within overlap."""
+"""Submitting labels: validated against the schema, idempotent, within overlap.
+
+The submit path is plain SQL for speed (see ``loupe.db.raw``).
+"""
 
 from __future__ import annotations
 
@@ -7,25 +10,49 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from loupe.db.models import Assignment, Item, Label, utcnow
+from loupe.db.models import Label, utcnow
+from loupe.db.raw import Raw
 from loupe.errors import Conflict, InvalidInput, NotFound
 from loupe.label_schema import validate_answer
-from loupe.services.access import Actor, authorize_project
+from loupe.services.access import Actor, authorize_project, authorize_project_fast
 from loupe.services.consensus import update_consensus
 from loupe.services.projects import project_schema
-from loupe.services.tasks import active_leases
+from loupe.services.tasks import active_leases, release
 
-__all__ = ["Submission", "list_labels", "submit_label"]
+__all__ = ["LabelRecord", "Submission", "list_labels", "submit_label"]
 
 MAX_LEAD_TIME_MS = 7 * 24 * 3600 * 1000
+
+_ITEM = "SELECT project_id, label_count FROM items WHERE id = :item"
+_MINE = (
+    "SELECT id, answer, config_version, lead_time_ms, created_at FROM labels "
+    "WHERE item_id = :item AND user_id = :user"
+)
+_LEASE = "SELECT expires_at FROM assignments WHERE item_id = :item AND user_id = :user"
+_INSERT = (
+    "INSERT INTO labels (project_id, item_id, user_id, answer, config_version, lead_time_ms, "
+    "created_at) VALUES (:project, :item, :user, :answer, :version, :lead, :now) RETURNING id"
+)
+_COUNT = "UPDATE items SET label_count = :count, is_complete = :complete WHERE id = :item"
+
+
+@dataclass(frozen=True, slots=True)
+class LabelRecord:
+    id: int
+    item_id: int
+    user_id: int
+    answer: Any
+    config_version: int
+    lead_time_ms: int | None
+    created_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
 class Submission:
-    label: Label
+    label: LabelRecord
     created: bool  # False when the same answer had been submitted before
 
 
@@ -45,9 +72,10 @@ def submit_label(
     for an item already labelled is a conflict. Without a live lease the label is
     accepted only while the item still has room under its overlap.
     """
-    project = authorize_project(session, actor, "tasks.work", project_id)
+    raw = Raw(session)
+    project = authorize_project_fast(raw, actor, "tasks.work", project_id)
     assert actor.user_id is not None
-    user_id = actor.user_id
+    user = actor.user_id
     now = now or utcnow()
     canonical = validate_answer(project_schema(project).task, answer)
     if lead_time_ms is not None and not 0 <= lead_time_ms <= MAX_LEAD_TIME_MS:
@@ -56,37 +84,39 @@ def submit_label(
             details={"field": "lead_time_ms"},
         )
 
-    item_query = select(Item.project_id, Item.label_count).where(Item.id == item_id)
-    if session.get_bind().dialect.name == "postgresql":
-        item_query = item_query.with_for_update()
-    item = session.execute(item_query).first()
-    if item is None or item.project_id != project_id:
+    item = raw.one(_ITEM + (" FOR UPDATE" if raw.postgres else ""), item=item_id)
+    if item is None or item[0] != project_id:
         raise NotFound(
             f"item {item_id} does not exist in project {project_id}",
             details={"item_id": item_id},
         )
+    label_count = int(item[1])
 
-    existing = session.scalar(
-        select(Label).where(Label.item_id == item_id, Label.user_id == user_id)
-    )
-    if existing is not None:
-        if existing.answer == canonical:
-            return Submission(existing, created=False)
+    mine = raw.one(_MINE, item=item_id, user=user)
+    if mine is not None:
+        existing = raw.json_out(mine[1])
+        if existing == canonical:
+            record = LabelRecord(
+                id=mine[0],
+                item_id=item_id,
+                user_id=user,
+                answer=existing,
+                config_version=mine[2],
+                lead_time_ms=mine[3],
+                created_at=raw.time_out(mine[4]),
+            )
+            return Submission(record, created=False)
         raise Conflict(
-            f"you already labelled item {item_id} as {existing.answer!r}; labels cannot be "
+            f"you already labelled item {item_id} as {existing!r}; labels cannot be "
             "changed by resubmitting",
-            details={"item_id": item_id, "label_id": existing.id},
+            details={"item_id": item_id, "label_id": mine[0]},
         )
 
-    lease_expiry = session.scalar(
-        select(Assignment.expires_at).where(
-            Assignment.item_id == item_id, Assignment.user_id == user_id
-        )
-    )
-    has_lease = lease_expiry is not None and lease_expiry > now
-    taken = item.label_count
+    lease = raw.one(_LEASE, item=item_id, user=user)
+    has_lease = lease is not None and raw.time_out(lease[0]) > now
+    taken = label_count
     if not has_lease:
-        taken += active_leases(session, item_id, now=now, exclude_user=user_id)
+        taken += active_leases(raw, item_id, now=now, exclude_user=user)
     if taken >= project.overlap:
         raise Conflict(
             f"item {item_id} already has the {project.overlap} label(s) it needs; "
@@ -94,28 +124,31 @@ def submit_label(
             details={"item_id": item_id, "overlap": project.overlap},
         )
 
-    label = Label(
-        project_id=project_id,
+    inserted = raw.one(
+        _INSERT,
+        project=project_id,
+        item=item_id,
+        user=user,
+        answer=raw.json(canonical),
+        version=project.config_version,
+        lead=lead_time_ms,
+        now=raw.time(now),
+    )
+    assert inserted is not None
+    count = label_count + 1
+    raw.run(_COUNT, count=count, complete=count >= project.overlap, item=item_id)
+    release(raw, item_id=item_id, user_id=user)
+    update_consensus(raw, project_id=project_id, item_id=item_id, now=now)
+    record = LabelRecord(
+        id=int(inserted[0]),
         item_id=item_id,
-        user_id=user_id,
+        user_id=user,
         answer=canonical,
         config_version=project.config_version,
         lead_time_ms=lead_time_ms,
         created_at=now,
     )
-    session.add(label)
-    count = item.label_count + 1
-    session.execute(
-        update(Item)
-        .where(Item.id == item_id)
-        .values(label_count=count, is_complete=count >= project.overlap)
-    )
-    session.execute(
-        delete(Assignment).where(Assignment.item_id == item_id, Assignment.user_id == user_id)
-    )
-    session.flush()
-    update_consensus(session, project_id=project_id, item_id=item_id)
-    return Submission(label, created=True)
+    return Submission(record, created=True)
 
 
 def list_labels(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import ValidationError
 from sqlalchemy import select, update
@@ -43,7 +43,18 @@ def parse_schema(config: Any) -> LabelSchema:
         ) from None
 
 
-def project_schema(project: Project) -> LabelSchema:
+class _Configured(Protocol):
+    @property
+    def id(self) -> int: ...
+    @property
+    def config(self) -> dict[str, Any]: ...
+    @property
+    def config_version(self) -> int: ...
+    @property
+    def created_at(self) -> datetime: ...
+
+
+def project_schema(project: _Configured) -> LabelSchema:
     """The project's current schema, parsed once per config version.
 
     The cache key includes the project's creation time so two databases opened

@@ -11,6 +11,8 @@ on SQLite every write transaction begins ``IMMEDIATE`` (one writer at a time);
 on PostgreSQL ``next task`` takes the candidate row ``FOR UPDATE SKIP LOCKED``
 and counts its leases again once it holds the lock, and ``submit`` locks the
 item ``FOR UPDATE`` before counting.
+
+This is the hot path, written in plain SQL (see ``loupe.db.raw``).
 """
 
 from __future__ import annotations
@@ -19,17 +21,47 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, func, select
 from sqlalchemy.orm import Session
 
-from loupe.db.models import Assignment, Item, Label, Project, Skip, utcnow
-from loupe.db.upsert import insert_ignore
+from loupe.db.models import utcnow
+from loupe.db.raw import Raw
 from loupe.errors import NotFound
-from loupe.services.access import Actor, authorize_project
+from loupe.services.access import Actor, authorize_project_fast
 
 __all__ = ["Task", "active_leases", "next_task", "release", "skip_task"]
 
 CANDIDATE_TRIES = 16
+
+_HELD = (
+    "SELECT id, item_id FROM assignments "
+    "WHERE user_id = :user AND project_id = :project AND expires_at > :now ORDER BY id LIMIT 1"
+)
+_CANDIDATE = (
+    "SELECT i.id FROM items i "
+    "WHERE i.project_id = :project AND i.is_complete = :false AND i.id > :after "
+    "AND i.label_count + (SELECT count(*) FROM assignments a WHERE a.item_id = i.id "
+    "    AND a.expires_at > :now AND a.user_id <> :user) < :overlap "
+    "AND NOT EXISTS (SELECT 1 FROM labels l WHERE l.item_id = i.id AND l.user_id = :user) "
+    "AND NOT EXISTS (SELECT 1 FROM skips s WHERE s.item_id = i.id AND s.user_id = :user) "
+    "ORDER BY i.id LIMIT 1"
+)
+_LOCK = " FOR UPDATE OF i SKIP LOCKED"
+_LEASES = (
+    "SELECT count(*) FROM assignments "
+    "WHERE item_id = :item AND expires_at > :now AND user_id <> :user"
+)
+_LABEL_COUNT = "SELECT label_count FROM items WHERE id = :item"
+_RELEASE = "DELETE FROM assignments WHERE item_id = :item AND user_id = :user"
+_LEASE = (
+    "INSERT INTO assignments (project_id, item_id, user_id, expires_at, created_at) "
+    "VALUES (:project, :item, :user, :expires, :now)"
+)
+_RENEW = "UPDATE assignments SET expires_at = :expires WHERE id = :id"
+_ITEM = "SELECT external_id, data, language, domain, project_id FROM items WHERE id = :item"
+_SKIP = (
+    "INSERT INTO skips (item_id, user_id, created_at) VALUES (:item, :user, :now) "
+    "ON CONFLICT (item_id, user_id) DO NOTHING"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,38 +75,23 @@ class Task:
     config_version: int
 
 
-def _is_postgres(session: Session) -> bool:
-    return session.get_bind().dialect.name == "postgresql"
-
-
-def active_leases(session: Session, item_id: int, *, now: datetime, exclude_user: int) -> int:
+def active_leases(raw: Raw, item_id: int, *, now: datetime, exclude_user: int) -> int:
     """Unexpired leases on an item held by anyone but ``exclude_user``."""
-    return (
-        session.scalar(
-            select(func.count())
-            .select_from(Assignment)
-            .where(
-                Assignment.item_id == item_id,
-                Assignment.expires_at > now,
-                Assignment.user_id != exclude_user,
-            )
-        )
-        or 0
-    )
+    row = raw.one(_LEASES, item=item_id, now=raw.time(now), user=exclude_user)
+    return int(row[0]) if row else 0
 
 
-def _task(session: Session, project: Project, item_id: int, expires: datetime) -> Task:
-    row = session.execute(
-        select(Item.external_id, Item.data, Item.language, Item.domain).where(Item.id == item_id)
-    ).one()
+def _task(raw: Raw, item_id: int, expires: datetime, config_version: int) -> Task:
+    row = raw.one(_ITEM, item=item_id)
+    assert row is not None
     return Task(
         item_id=item_id,
-        external_id=row.external_id,
-        data=row.data,
-        language=row.language,
-        domain=row.domain,
+        external_id=row[0],
+        data=raw.json_out(row[1]),
+        language=row[2],
+        domain=row[3],
         lease_expires_at=expires,
-        config_version=project.config_version,
+        config_version=config_version,
     )
 
 
@@ -91,98 +108,64 @@ def next_task(
     An annotator who asks again before labelling gets the same item back (with
     the lease renewed). ``None`` means nothing is left for them.
     """
-    project = authorize_project(session, actor, "tasks.work", project_id)
+    raw = Raw(session)
+    project = authorize_project_fast(raw, actor, "tasks.work", project_id)
     assert actor.user_id is not None  # the policy admits only members
-    user_id = actor.user_id
+    user = actor.user_id
     now = now or utcnow()
     expires = now + timedelta(seconds=lease_seconds)
+    at, until = raw.time(now), raw.time(expires)
 
-    held = session.scalar(
-        select(Assignment.id)
-        .where(
-            Assignment.user_id == user_id,
-            Assignment.project_id == project_id,
-            Assignment.expires_at > now,
-        )
-        .order_by(Assignment.id)
-        .limit(1)
-    )
+    held = raw.one(_HELD, user=user, project=project_id, now=at)
     if held is not None:
-        assignment = session.get(Assignment, held)
-        assert assignment is not None
-        assignment.expires_at = expires
-        session.flush()
-        return _task(session, project, assignment.item_id, expires)
+        raw.run(_RENEW, expires=until, id=held[0])
+        return _task(raw, held[1], expires, project.config_version)
 
-    leased = (
-        select(func.count())
-        .select_from(Assignment)
-        .where(
-            Assignment.item_id == Item.id,
-            Assignment.expires_at > now,
-            Assignment.user_id != user_id,
-        )
-        .scalar_subquery()
-    )
-    candidates = (
-        select(Item.id)
-        .where(
-            Item.project_id == project_id,
-            Item.is_complete.is_(False),
-            Item.label_count + leased < project.overlap,
-            ~exists().where(and_(Label.item_id == Item.id, Label.user_id == user_id)),
-            ~exists().where(and_(Skip.item_id == Item.id, Skip.user_id == user_id)),
-        )
-        .order_by(Item.id)
-        .limit(1)
-    )
-    postgres = _is_postgres(session)
-    if postgres:
-        candidates = candidates.with_for_update(skip_locked=True, of=Item)
-    tried: list[int] = []
+    query = _CANDIDATE + (_LOCK if raw.postgres else "")
+    after = 0
     for _ in range(CANDIDATE_TRIES):
-        query = candidates.where(Item.id.not_in(tried)) if tried else candidates
-        item_id = session.scalar(query)
-        if item_id is None:
+        row = raw.one(
+            query,
+            project=project_id,
+            false=False,
+            after=after,
+            now=at,
+            user=user,
+            overlap=project.overlap,
+        )
+        if row is None:
             return None
-        if postgres:
+        item_id = int(row[0])
+        if raw.postgres:
             # We hold the row lock now; count again with a fresh snapshot, since a
             # lease committed just before we locked is invisible to the query above.
-            label_count = session.scalar(select(Item.label_count).where(Item.id == item_id)) or 0
-            others = active_leases(session, item_id, now=now, exclude_user=user_id)
-            if label_count + others >= project.overlap:
-                tried.append(item_id)
+            count = raw.one(_LABEL_COUNT, item=item_id)
+            taken = (count[0] if count else 0) + active_leases(
+                raw, item_id, now=now, exclude_user=user
+            )
+            if taken >= project.overlap:
+                after = item_id
                 continue
-        session.execute(
-            delete(Assignment).where(Assignment.item_id == item_id, Assignment.user_id == user_id)
-        )
-        session.add(
-            Assignment(project_id=project_id, item_id=item_id, user_id=user_id, expires_at=expires)
-        )
-        session.flush()
-        return _task(session, project, item_id, expires)
+        raw.run(_RELEASE, item=item_id, user=user)
+        raw.run(_LEASE, project=project_id, item=item_id, user=user, expires=until, now=at)
+        return _task(raw, item_id, expires, project.config_version)
     return None
 
 
-def release(session: Session, *, item_id: int, user_id: int) -> None:
-    session.execute(
-        delete(Assignment).where(Assignment.item_id == item_id, Assignment.user_id == user_id)
-    )
+def release(raw: Raw, *, item_id: int, user_id: int) -> None:
+    raw.run(_RELEASE, item=item_id, user=user_id)
 
 
 def skip_task(session: Session, actor: Actor, project_id: int, item_id: int) -> None:
     """The annotator passes on this item: it is never offered to them again."""
-    authorize_project(session, actor, "tasks.work", project_id)
+    raw = Raw(session)
+    authorize_project_fast(raw, actor, "tasks.work", project_id)
     assert actor.user_id is not None
-    item_project = session.scalar(select(Item.project_id).where(Item.id == item_id))
-    if item_project != project_id:
+    row = raw.one(_ITEM, item=item_id)
+    if row is None or row[4] != project_id:
         raise NotFound(
             f"item {item_id} does not exist in project {project_id}",
             details={"item_id": item_id},
         )
-    session.execute(
-        insert_ignore(session, Skip.__table__, conflict=["item_id", "user_id"]).values(
-            item_id=item_id, user_id=actor.user_id, created_at=utcnow()
-        )
-    )
-    release(session, item_id=item_id, user_id=actor.user_id)
+    raw.run(_SKIP, item=item_id, user=actor.user_id, now=raw.time(utcnow()))
+    release(raw, item_id=item_id, user_id=actor.user_id)

@@ -1,9 +1,14 @@
-"""Request dependencies: a database session (the request owns the transaction) and the actor."""
+"""Request dependencies: a database session (the request owns the transaction) and the actor.
+
+The dependencies are ``async`` and do no I/O, so a request costs one hop to the
+thread pool (the handler itself) rather than one per dependency; the token is
+looked up on first use of ``ctx.actor``, inside the handler's thread and
+transaction. Missing credentials are refused before the handler runs.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -16,65 +21,60 @@ from loupe.services.access import Actor
 from loupe.services.users import authenticate
 from loupe.settings import Settings
 
-__all__ = ["Reader", "Writer"]
+__all__ = ["Context", "Reader", "Writer"]
 
 bearer = HTTPBearer(auto_error=False, description="An API token: `Authorization: Bearer lp_...`")
 
 
-def database(request: Request) -> Database:
-    db: Database = request.app.state.db
-    return db
+class Context:
+    """What a handler works with: its session, the actor, settings and the database."""
+
+    __slots__ = ("_actor", "_secret", "db", "session", "settings")
+
+    def __init__(self, session: Session, secret: str, settings: Settings, db: Database) -> None:
+        self.session = session
+        self.settings = settings
+        self.db = db
+        self._secret = secret
+        self._actor: Actor | None = None
+
+    @property
+    def actor(self) -> Actor:
+        if self._actor is None:
+            self._actor = authenticate(self.session, self._secret)
+        return self._actor
 
 
-def settings(request: Request) -> Settings:
-    value: Settings = request.app.state.settings
-    return value
-
-
-def _write_session(db: Annotated[Database, Depends(database)]) -> Iterator[Session]:
-    # scope="function" below: the commit happens before the response is sent, so
-    # an acknowledged write is a committed write.
-    with db.transaction() as session:
-        yield session
-
-
-def _read_session(db: Annotated[Database, Depends(database)]) -> Iterator[Session]:
-    with db.transaction(readonly=True) as session:
-        yield session
-
-
-def _actor(session: Session, credentials: HTTPAuthorizationCredentials | None) -> Actor:
+def _secret(credentials: HTTPAuthorizationCredentials | None) -> str:
     if credentials is None or not credentials.credentials:
         raise Unauthenticated(
             "authentication required: send 'Authorization: Bearer <token>' "
             "(create one with `loupe users token USERNAME`)"
         )
-    return authenticate(session, credentials.credentials)
+    return credentials.credentials
 
 
-@dataclass(frozen=True, slots=True)
-class Context:
-    session: Session
-    actor: Actor
-    settings: Settings
-    db: Database
-
-
-def _writer(
+async def _writer(
     request: Request,
-    session: Annotated[Session, Depends(_write_session, scope="function")],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-) -> Context:
-    return Context(session, _actor(session, credentials), settings(request), database(request))
+) -> AsyncIterator[Context]:
+    secret = _secret(credentials)
+    db: Database = request.app.state.db
+    # Sessions connect lazily: nothing blocks here. scope="function" (below) commits
+    # before the response is sent, so an acknowledged write is a committed write.
+    with db.transaction() as session:
+        yield Context(session, secret, request.app.state.settings, db)
 
 
-def _reader(
+async def _reader(
     request: Request,
-    session: Annotated[Session, Depends(_read_session, scope="function")],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-) -> Context:
-    return Context(session, _actor(session, credentials), settings(request), database(request))
+) -> AsyncIterator[Context]:
+    secret = _secret(credentials)
+    db: Database = request.app.state.db
+    with db.transaction(readonly=True) as session:
+        yield Context(session, secret, request.app.state.settings, db)
 
 
-Writer = Annotated[Context, Depends(_writer)]
-Reader = Annotated[Context, Depends(_reader)]
+Writer = Annotated[Context, Depends(_writer, scope="function")]
+Reader = Annotated[Context, Depends(_reader, scope="function")]

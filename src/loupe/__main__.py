@@ -1,0 +1,5 @@
+"""``python -m loupe`` is the ``loupe`` command."""
+
+from loupe.cli import main
+
+main()

@@ -1,0 +1,94 @@
+"""Plain, typed factory functions for tests (no fixtures, no magic)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import text
+
+from loupe.db.database import Database
+from loupe.services import projects, users
+from loupe.services.access import Actor
+
+
+@dataclass(frozen=True)
+class Person:
+    id: int
+    username: str
+    role: str
+    token: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(self.id, self.username, self.role)
+
+
+def make_user(db: Database, username: str, role: str = "annotator") -> Person:
+    with db.transaction() as session:
+        user = users.create_user(session, Actor.system(), username=username, role=role)
+        issued = users.issue_token(session, Actor.system(), user_id=user.id)
+    return Person(user.id, username, role, issued.secret)
+
+
+SCHEMA: dict[str, Any] = {
+    "task": {
+        "type": "single_choice",
+        "labels": [{"key": "call"}, {"key": "music"}, {"key": "navigate"}],
+    }
+}
+
+
+def make_project(
+    db: Database,
+    *,
+    name: str = "intents",
+    overlap: int = 1,
+    members: dict[Person, str] | None = None,
+    config: dict[str, Any] | None = None,
+) -> int:
+    with db.transaction() as session:
+        project = projects.create_project(
+            session, Actor.system(), name=name, config=config or SCHEMA, overlap=overlap
+        )
+        for person, role in (members or {}).items():
+            projects.add_member(session, Actor.system(), project.id, user_id=person.id, role=role)
+    return project.id
+
+
+def add_items(db: Database, project_id: int, n: int, *, start: int = 0) -> None:
+    from loupe.formats import parse_item
+    from loupe.services.items import insert_items
+
+    records = [
+        parse_item({"id": f"u{i}", "text": f"utterance {i}"}, where="test", text_field="text")
+        for i in range(start, start + n)
+    ]
+    with db.transaction() as session:
+        insert_items(session, Actor.system(), project_id, records)
+
+
+def count(db: Database, table: str) -> int:
+    with db.engine.connect() as connection:
+        return int(connection.execute(text(f"SELECT count(*) FROM {table}")).scalar_one())
+
+
+def snapshot(db: Database) -> dict[str, int]:
+    """Row counts of every table, to assert that a failure changed nothing."""
+    tables = [
+        "users",
+        "api_tokens",
+        "projects",
+        "project_configs",
+        "memberships",
+        "items",
+        "assignments",
+        "labels",
+        "skips",
+        "consensus",
+    ]
+    return {table: count(db, table) for table in tables}

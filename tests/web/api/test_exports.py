@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from fastapi.testclient import TestClient
+from tests.factories import add_items, make_project, make_user
+
+from loupe.db.database import Database
+
+
+def _labelled(app_client: TestClient, db: Database) -> tuple[int, dict[str, str]]:
+    a, b = make_user(db, "a"), make_user(db, "b")
+    manager = make_user(db, "mgr", "manager")
+    project = make_project(
+        db, overlap=2, members={a: "annotator", b: "annotator", manager: "manager"}
+    )
+    add_items(db, project, 3)
+    for person, answer in [(a, "call"), (b, "call")]:
+        app_client.post(
+            f"/api/v1/projects/{project}/items/1/labels",
+            json={"answer": answer},
+            headers=person.headers,
+        )
+    app_client.post(
+        f"/api/v1/projects/{project}/items/2/labels", json={"answer": "music"}, headers=a.headers
+    )
+    return project, manager.headers
+
+
+def test_export_items_jsonl_with_labels_and_consensus(app_client: TestClient, db: Database) -> None:
+    project, headers = _labelled(app_client, db)
+    response = app_client.get(f"/api/v1/projects/{project}/export", headers=headers)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/x-ndjson")
+    rows = [json.loads(line) for line in response.text.splitlines()]
+    assert [row["id"] for row in rows] == ["u0", "u1", "u2"]
+    assert rows[0]["answer"] == "call"
+    assert rows[0]["support"] == 2
+    assert rows[0]["confidence"] == 1.0
+    assert [label["answer"] for label in rows[0]["labels"]] == ["call", "call"]
+    assert rows[2]["labels"] == []
+    assert rows[2]["answer"] is None
+
+
+def test_export_labels_and_consensus_csv(app_client: TestClient, db: Database) -> None:
+    project, headers = _labelled(app_client, db)
+    labels = app_client.get(
+        f"/api/v1/projects/{project}/export?kind=labels&format=csv", headers=headers
+    )
+    table = list(csv.DictReader(io.StringIO(labels.text)))
+    assert [(row["id"], row["answer"]) for row in table] == [
+        ("u0", '"call"'),
+        ("u0", '"call"'),
+        ("u1", '"music"'),
+    ] or [(row["id"], row["answer"]) for row in table] == [
+        ("u0", "call"),
+        ("u0", "call"),
+        ("u1", "music"),
+    ]
+    consensus = app_client.get(f"/api/v1/projects/{project}/export?kind=consensus", headers=headers)
+    rows = [json.loads(line) for line in consensus.text.splitlines()]
+    assert [(row["id"], row["answer"], row["support"], row["method"]) for row in rows] == [
+        ("u0", "call", 2, "mv"),
+        ("u1", "music", 1, "mv"),
+    ]
+
+
+def test_export_errors(app_client: TestClient, db: Database) -> None:
+    project, headers = _labelled(app_client, db)
+    annotator = make_user(db, "c")
+    assert app_client.get(f"/api/v1/projects/{project}/export").status_code == 401
+    assert (
+        app_client.get(f"/api/v1/projects/{project}/export", headers=annotator.headers).status_code
+        == 403
+    )
+    bad = app_client.get(f"/api/v1/projects/{project}/export?kind=secrets", headers=headers)
+    assert bad.status_code == 422
+    assert (
+        app_client.get(f"/api/v1/projects/{project}/export?format=xml", headers=headers).status_code
+        == 422
+    )

@@ -1,0 +1,108 @@
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+from tests.factories import count, make_project, make_user, snapshot
+
+from loupe.db.database import Database
+
+
+def test_add_items_is_idempotent_by_id(app_client: TestClient, db: Database) -> None:
+    manager = make_user(db, "mgr", "manager")
+    project = make_project(db, members={manager: "manager"})
+    rows = [
+        {
+            "id": "a",
+            "text": "call mum",
+            "language": "en",
+            "domain": "general",
+            "metadata": {"k": 1},
+        },
+        {"id": 2, "text": "play jazz", "source": "glasses"},
+    ]
+    url = f"/api/v1/projects/{project}/items"
+    first = app_client.post(url, json={"items": rows}, headers=manager.headers)
+    assert first.status_code == 200, first.text
+    assert first.json() == {"received": 2, "created": 2, "existing": 0}
+    again = app_client.post(url, json={"items": rows}, headers=manager.headers)
+    assert again.json() == {"received": 2, "created": 0, "existing": 2}
+    page = app_client.get(url, headers=manager.headers).json()
+    assert page["next_after"] is None
+    first_item = page["items"][0]
+    assert first_item["external_id"] == "a"
+    assert first_item["metadata"] == {"k": 1}
+    assert first_item["data"] == {"text": "call mum"}
+    assert page["items"][1]["data"] == {"text": "play jazz", "source": "glasses"}
+    one = app_client.get(f"{url}/{first_item['id']}", headers=manager.headers)
+    assert one.json()["external_id"] == "a"
+
+
+def test_a_bad_row_imports_nothing(app_client: TestClient, db: Database) -> None:
+    manager = make_user(db, "mgr", "manager")
+    project = make_project(db, members={manager: "manager"})
+    before = snapshot(db)
+    rows = [{"id": "ok", "text": "fine"}, {"id": "bad", "text": ""}]
+    response = app_client.post(
+        f"/api/v1/projects/{project}/items", json={"items": rows}, headers=manager.headers
+    )
+    assert response.status_code == 422
+    assert response.json()["error"]["message"].startswith("items[1]: field 'text'")
+    bad_domain = [{"id": "x", "text": "t", "domain": "Not A Tag"}]
+    response = app_client.post(
+        f"/api/v1/projects/{project}/items", json={"items": bad_domain}, headers=manager.headers
+    )
+    assert response.status_code == 422
+    assert snapshot(db) == before
+
+
+def test_items_need_rights(app_client: TestClient, db: Database) -> None:
+    annotator = make_user(db, "ann")
+    project = make_project(db, members={annotator: "annotator"})
+    body = {"items": [{"id": "a", "text": "x"}]}
+    before = snapshot(db)
+    url = f"/api/v1/projects/{project}/items"
+    assert app_client.post(url, json=body).status_code == 401
+    assert app_client.post(url, json=body, headers=annotator.headers).status_code == 403
+    # Annotators see their next task, not the whole item list.
+    assert app_client.get(url, headers=annotator.headers).status_code == 403
+    assert snapshot(db) == before
+
+
+def test_file_upload_jsonl_and_csv(app_client: TestClient, db: Database) -> None:
+    manager = make_user(db, "mgr", "manager")
+    project = make_project(db, members={manager: "manager"})
+    url = f"/api/v1/projects/{project}/items/import"
+    jsonl = b'{"id": "1", "text": "call Bo"}\n\n{"id": "2", "text": "navigate home"}\n'
+    response = app_client.post(
+        url, content=jsonl, headers={**manager.headers, "Content-Type": "application/x-ndjson"}
+    )
+    assert response.json() == {"received": 2, "created": 2, "existing": 0}
+    csv_body = 'id,text,language,metadata\n2,navigate home,en,\n3,"snap, a photo",fr,"{""a"": 1}"\n'
+    response = app_client.post(
+        url, content=csv_body.encode(), headers={**manager.headers, "Content-Type": "text/csv"}
+    )
+    assert response.json() == {"received": 2, "created": 1, "existing": 1}
+    assert count(db, "items") == 3
+
+
+def test_file_upload_errors_name_the_line(app_client: TestClient, db: Database) -> None:
+    manager = make_user(db, "mgr", "manager")
+    project = make_project(db, members={manager: "manager"})
+    url = f"/api/v1/projects/{project}/items/import"
+    before = snapshot(db)
+    body = b'{"id": "1", "text": "ok"}\n{"id": "2", "text": \n'
+    response = app_client.post(
+        url, content=body, headers={**manager.headers, "Content-Type": "application/x-ndjson"}
+    )
+    assert response.status_code == 422
+    assert response.json()["error"]["message"].startswith("upload: line 2: not valid JSON")
+    latin1 = '{"id": "1", "text": "caf\xe9"}\n'.encode("latin-1")
+    response = app_client.post(
+        url, content=latin1, headers={**manager.headers, "Content-Type": "application/x-ndjson"}
+    )
+    assert response.status_code == 422
+    assert "UTF-8" in response.json()["error"]["message"]
+    wrong = app_client.post(
+        url, content=b"x", headers={**manager.headers, "Content-Type": "image/png"}
+    )
+    assert wrong.status_code == 422
+    assert snapshot(db) == before
