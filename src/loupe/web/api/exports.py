@@ -9,6 +9,7 @@ from fastapi.responses import StreamingResponse
 from loupe.formats import csv_lines, jsonl_lines
 from loupe.services.exports import COLUMNS, ExportKind, check_export, iter_export
 from loupe.web.deps import Reader
+from loupe.web.params import Id
 
 router = APIRouter(tags=["exports"])
 
@@ -24,7 +25,7 @@ router = APIRouter(tags=["exports"])
     },
 )
 def export(
-    project_id: int,
+    project_id: Id,
     ctx: Reader,
     kind: Annotated[
         ExportKind, Query(description="items (with labels), labels or consensus")

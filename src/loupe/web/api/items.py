@@ -14,7 +14,7 @@ from loupe.formats import parse_item
 from loupe.schemas import ImportOut, ItemOut, ItemsIn, Page
 from loupe.services import imports, items, projects
 from loupe.web.deps import Reader, Writer
-from loupe.web.pagination import After, Limit, page_of
+from loupe.web.params import After, Id, Limit, page_of
 
 router = APIRouter(tags=["items"])
 
@@ -22,7 +22,7 @@ MAX_UPLOAD_BYTES = 512 * 1024 * 1024
 
 
 @router.post("/projects/{project_id}/items", response_model=ImportOut)
-def add_items(project_id: int, body: ItemsIn, ctx: Writer) -> ImportOut:
+def add_items(project_id: Id, body: ItemsIn, ctx: Writer) -> ImportOut:
     """Add up to ``max_import_batch`` items in one all-or-nothing request.
 
     Idempotent by ``id``: items whose id exists already are left as they are.
@@ -57,7 +57,7 @@ def add_items(project_id: int, body: ItemsIn, ctx: Writer) -> ImportOut:
     },
 )
 async def import_file(
-    project_id: int,
+    project_id: Id,
     request: Request,
     ctx: Writer,
     content_type: Annotated[str, Header()] = "application/x-ndjson",
@@ -106,11 +106,11 @@ async def import_file(
 
 
 @router.get("/projects/{project_id}/items", response_model=Page[ItemOut])
-def list_items(project_id: int, ctx: Reader, after: After = 0, limit: Limit = 100) -> Page[ItemOut]:
+def list_items(project_id: Id, ctx: Reader, after: After = 0, limit: Limit = 100) -> Page[ItemOut]:
     rows = items.list_items(ctx.session, ctx.actor, project_id, after_id=after, limit=limit + 1)
     return page_of(rows, limit, ItemOut)
 
 
 @router.get("/projects/{project_id}/items/{item_id}", response_model=ItemOut)
-def get_item(project_id: int, item_id: int, ctx: Reader) -> ItemOut:
+def get_item(project_id: Id, item_id: Id, ctx: Reader) -> ItemOut:
     return ItemOut.model_validate(items.get_item(ctx.session, ctx.actor, project_id, item_id))

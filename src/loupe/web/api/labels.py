@@ -5,7 +5,7 @@ from fastapi import APIRouter, Response, status
 from loupe.schemas import LabelIn, LabelOut, Page
 from loupe.services import labels
 from loupe.web.deps import Reader, Writer
-from loupe.web.pagination import After, Limit, page_of
+from loupe.web.params import After, Id, Limit, page_of
 
 router = APIRouter(tags=["labels"])
 
@@ -17,7 +17,7 @@ router = APIRouter(tags=["labels"])
     responses={200: {"model": LabelOut, "description": "The same answer was already recorded"}},
 )
 def submit_label(
-    project_id: int, item_id: int, body: LabelIn, ctx: Writer, response: Response
+    project_id: Id, item_id: Id, body: LabelIn, ctx: Writer, response: Response
 ) -> LabelOut:
     """Submit your answer. It is durable once this returns.
 
@@ -34,7 +34,7 @@ def submit_label(
 
 @router.get("/projects/{project_id}/labels", response_model=Page[LabelOut])
 def list_labels(
-    project_id: int, ctx: Reader, after: After = 0, limit: Limit = 100
+    project_id: Id, ctx: Reader, after: After = 0, limit: Limit = 100
 ) -> Page[LabelOut]:
     rows = labels.list_labels(ctx.session, ctx.actor, project_id, after_id=after, limit=limit + 1)
     return page_of(rows, limit, LabelOut)

@@ -5,7 +5,7 @@ from fastapi import APIRouter, status
 from loupe.schemas import MemberIn, MemberOut, Page, ProjectIn, ProjectOut, ProjectPatch
 from loupe.services import projects
 from loupe.web.deps import Reader, Writer
-from loupe.web.pagination import After, Limit, page_of
+from loupe.web.params import After, Id, Limit, page_of
 
 router = APIRouter(tags=["projects"])
 
@@ -33,12 +33,12 @@ def list_projects(ctx: Reader, after: After = 0, limit: Limit = 100) -> Page[Pro
 
 
 @router.get("/projects/{project_id}", response_model=ProjectOut)
-def get_project(project_id: int, ctx: Reader) -> ProjectOut:
+def get_project(project_id: Id, ctx: Reader) -> ProjectOut:
     return ProjectOut.model_validate(projects.get_project(ctx.session, ctx.actor, project_id))
 
 
 @router.patch("/projects/{project_id}", response_model=ProjectOut)
-def update_project(project_id: int, body: ProjectPatch, ctx: Writer) -> ProjectOut:
+def update_project(project_id: Id, body: ProjectPatch, ctx: Writer) -> ProjectOut:
     """Change the schema, guidelines or overlap; each change makes a new config version."""
     project = projects.update_project(
         ctx.session,
@@ -53,7 +53,7 @@ def update_project(project_id: int, body: ProjectPatch, ctx: Writer) -> ProjectO
 
 
 @router.put("/projects/{project_id}/members/{user_id}", response_model=MemberOut)
-def put_member(project_id: int, user_id: int, body: MemberIn, ctx: Writer) -> MemberOut:
+def put_member(project_id: Id, user_id: Id, body: MemberIn, ctx: Writer) -> MemberOut:
     """Add a user to the project, or change their role in it."""
     membership = projects.add_member(
         ctx.session, ctx.actor, project_id, user_id=user_id, role=body.role
@@ -62,7 +62,7 @@ def put_member(project_id: int, user_id: int, body: MemberIn, ctx: Writer) -> Me
 
 
 @router.get("/projects/{project_id}/members", response_model=list[MemberOut])
-def list_members(project_id: int, ctx: Reader) -> list[MemberOut]:
+def list_members(project_id: Id, ctx: Reader) -> list[MemberOut]:
     return [
         MemberOut.model_validate(m)
         for m in projects.list_members(ctx.session, ctx.actor, project_id)

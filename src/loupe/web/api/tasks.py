@@ -5,12 +5,13 @@ from fastapi import APIRouter, Response, status
 from loupe.schemas import NextTaskOut, TaskOut
 from loupe.services import tasks
 from loupe.web.deps import Writer
+from loupe.web.params import Id
 
 router = APIRouter(tags=["tasks"])
 
 
 @router.post("/projects/{project_id}/tasks/next", response_model=NextTaskOut)
-def next_task(project_id: int, ctx: Writer) -> NextTaskOut:
+def next_task(project_id: Id, ctx: Writer) -> NextTaskOut:
     """Reserve the next item for you (a lease that expires if you walk away).
 
     Asking again before labelling returns the same item. ``task`` is null when
@@ -23,7 +24,7 @@ def next_task(project_id: int, ctx: Writer) -> NextTaskOut:
 
 
 @router.post("/projects/{project_id}/tasks/{item_id}/skip", status_code=status.HTTP_204_NO_CONTENT)
-def skip(project_id: int, item_id: int, ctx: Writer) -> Response:
+def skip(project_id: Id, item_id: Id, ctx: Writer) -> Response:
     """Pass on an item; it is not offered to you again."""
     tasks.skip_task(ctx.session, ctx.actor, project_id, item_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -5,7 +5,7 @@ from fastapi import APIRouter, Response, status
 from loupe.schemas import Page, TokenIn, TokenIssued, TokenOut, UserIn, UserOut
 from loupe.services import users
 from loupe.web.deps import Reader, Writer
-from loupe.web.pagination import After, Limit, page_of
+from loupe.web.params import After, Id, Limit, page_of
 
 router = APIRouter(tags=["users"])
 
@@ -36,7 +36,7 @@ def list_users(
 @router.post(
     "/users/{user_id}/tokens", response_model=TokenIssued, status_code=status.HTTP_201_CREATED
 )
-def issue_token(user_id: int, body: TokenIn, ctx: Writer) -> TokenIssued:
+def issue_token(user_id: Id, body: TokenIn, ctx: Writer) -> TokenIssued:
     """A new API token. The secret is in this response only; store it now."""
     issued = users.issue_token(ctx.session, ctx.actor, user_id=user_id, name=body.name)
     return TokenIssued.model_validate(
@@ -45,7 +45,7 @@ def issue_token(user_id: int, body: TokenIn, ctx: Writer) -> TokenIssued:
 
 
 @router.get("/users/{user_id}/tokens", response_model=list[TokenOut])
-def list_tokens(user_id: int, ctx: Reader) -> list[TokenOut]:
+def list_tokens(user_id: Id, ctx: Reader) -> list[TokenOut]:
     return [
         TokenOut.model_validate(t)
         for t in users.list_tokens(ctx.session, ctx.actor, user_id=user_id)
@@ -53,7 +53,7 @@ def list_tokens(user_id: int, ctx: Reader) -> list[TokenOut]:
 
 
 @router.delete("/tokens/{token_id}", status_code=status.HTTP_204_NO_CONTENT)
-def revoke_token(token_id: int, ctx: Writer) -> Response:
+def revoke_token(token_id: Id, ctx: Writer) -> Response:
     """Revoke a token at once; requests carrying it get 401 from now on."""
     users.revoke_token(ctx.session, ctx.actor, token_id=token_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,18 +1,23 @@
-"""Keyset pagination: ``?after=<last id seen>&limit=N`` and a ``next_after`` cursor."""
+"""Shared request parameters: ids in paths, and keyset pagination
+(``?after=<last id seen>&limit=N`` with a ``next_after`` cursor)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Annotated, Any, Protocol, TypeVar
 
-from fastapi import Query
+from fastapi import Path, Query
 from pydantic import BaseModel
 
 from loupe.schemas import Page
 
-__all__ = ["After", "Limit", "page_of"]
+__all__ = ["After", "Id", "Limit", "page_of"]
 
-After = Annotated[int, Query(ge=0, le=2**62, description="Return rows after this id")]
+# Ids are 32-bit integers on every backend.
+MAX_ID = 2**31 - 1
+
+After = Annotated[int, Query(ge=0, le=MAX_ID, description="Return rows after this id")]
+Id = Annotated[int, Path(ge=1, le=MAX_ID, description="A numeric id")]
 Limit = Annotated[int, Query(ge=1, le=1000, description="Rows per page")]
 
 M = TypeVar("M", bound=BaseModel)

@@ -1,0 +1,32 @@
+"""The privacy gate's pure domain: detect identifiers, redact them, shred subjects' keys.
+
+>>> from loupe.privacy import Redactor
+>>> Redactor().redact("call Maria Schmidt at +49 30 1234567").text
+'call [PERSON] at [PHONE]'
+
+Image functions live in :mod:`loupe.privacy.images` (the ``loupe[images]`` extra)
+and are not imported here.
+"""
+
+from loupe.privacy.detectors import DETECTORS, Detector
+from loupe.privacy.keyring import SubjectKeyring
+from loupe.privacy.redaction import POLICIES, Policy, Redaction, Redactor, SpanMapping, redact_spans
+from loupe.privacy.scanner import Scan, Scanner, Verdict
+from loupe.privacy.spans import Detection, resolve_overlaps
+
+__all__ = [
+    "DETECTORS",
+    "POLICIES",
+    "Detection",
+    "Detector",
+    "Policy",
+    "Redaction",
+    "Redactor",
+    "Scan",
+    "Scanner",
+    "SpanMapping",
+    "SubjectKeyring",
+    "Verdict",
+    "redact_spans",
+    "resolve_overlaps",
+]

@@ -1,0 +1,87 @@
+"""Dates tied to a person (birth, admission, discharge, death) and ages over 89.
+
+A date alone is not an identifier, so a date is reported only next to a cue:
+"born", "DOB", "geboren", "née le", "nacida el", "出生" give ``DATE_OF_BIRTH``;
+"admitted", "discharged", "died", "entlassen", "入院" give ``DATE`` (HIPAA Safe
+Harbor removes every date element but the year that relates to an individual).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import ClassVar
+
+from loupe.privacy.spans import Detection
+
+__all__ = ["AgeDetector", "DateDetector"]
+
+_MONTHS = (
+    r"(?:jan(?:uary|\.)?|feb(?:ruary|\.)?|mar(?:ch|\.)?|apr(?:il|\.)?|may|june?|july?|"
+    r"aug(?:ust|\.)?|sep(?:t(?:ember)?|\.)?|oct(?:ober|\.)?|nov(?:ember|\.)?|dec(?:ember|\.)?|"
+    r"januar|februar|märz|maerz|mai|juni|juli|oktober|dezember|"
+    r"janvier|février|fevrier|mars|avril|juin|juillet|août|aout|septembre|octobre|novembre|"
+    r"décembre|decembre|enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|"
+    r"setiembre|octubre|noviembre|diciembre)"
+)
+_DATE = re.compile(
+    r"(?<![A-Za-z0-9_\u2591])(?:"
+    r"\d{1,2}[./-]\d{1,2}[./-](?:\d{4}|\d{2})"
+    r"|\d{4}[./-]\d{1,2}[./-]\d{1,2}"
+    r"|\d{1,2}(?:st|nd|rd|th|er|\.|º)?\s(?:de\s)?" + _MONTHS + r",?\s(?:de\s)?\d{4}"
+    r"|" + _MONTHS + r"\s\d{1,2}(?:st|nd|rd|th)?,?\s\d{4}"
+    r")(?![A-Za-z0-9_\u2591])"
+    r"|\d{4}\s?年\s?\d{1,2}\s?月\s?\d{1,2}\s?[日号]",
+    re.IGNORECASE,
+)
+_BIRTH = re.compile(
+    r"(?:\b(?:born|birth|birthday|dob|d\.o\.b|b\.|geboren|geb\.|geburtsdatum|geburtstag|"
+    r"née?|naissance|nacido|nacida|nacimiento|cumpleaños|fecha de nac)|出生|生日|生于)",
+    re.IGNORECASE,
+)
+_EVENT = re.compile(
+    r"(?:\b(?:admitted|admission|admit|discharged|discharge|died|death|deceased|dod|"
+    r"date of service|dos|surgery|operated|aufgenommen|aufnahme|entlassen|entlassung|"
+    r"verstorben|hospitalisée?|admise?|sortie|décédée?|ingreso|ingresó|alta|falleció)\b"
+    r"|入院|出院|死亡|去世)",
+    re.IGNORECASE,
+)
+_AGE = re.compile(
+    r"(?<![A-Za-z0-9_\u2591])(9\d|1[01]\d)(?:\s?|-)"
+    r"(?:years?(?:[- ]old)?|yrs?(?: old)?|y/?o\b|-year-old|ans|jahre(?: alt)?|jährige[rn]?|"
+    r"años|岁|周岁)"
+    r"|\b(?:aged?|age:|âgée? de|im alter von|edad de)\s?(9\d|1[01]\d)\b",
+    re.IGNORECASE,
+)
+
+
+class DateDetector:
+    """Birth and care-event dates in numeric, English, German, French, Spanish and Chinese forms.
+
+    >>> [d.type for d in DateDetector().detect("DOB: 12/03/1961")]
+    ['DATE_OF_BIRTH']
+    """
+
+    name: ClassVar[str] = "date"
+    types: ClassVar[tuple[str, ...]] = ("DATE", "DATE_OF_BIRTH")
+
+    def detect(self, text: str) -> Iterator[Detection]:
+        for m in _DATE.finditer(text):
+            before = text[max(0, m.start() - 40) : m.start()]
+            after = text[m.end() : m.end() + 15]
+            if _BIRTH.search(before) or _BIRTH.search(after):
+                yield Detection(m.start(), m.end(), "DATE_OF_BIRTH", 0.9)
+            elif _EVENT.search(before):
+                yield Detection(m.start(), m.end(), "DATE", 0.75)
+
+
+class AgeDetector:
+    """Ages of 90 and over, which HIPAA Safe Harbor requires to be aggregated."""
+
+    name: ClassVar[str] = "age"
+    types: ClassVar[tuple[str, ...]] = ("AGE_OVER_89",)
+
+    def detect(self, text: str) -> Iterator[Detection]:
+        for m in _AGE.finditer(text):
+            group = 1 if m.group(1) else 2
+            yield Detection(m.start(group), m.end(group), "AGE_OVER_89", 0.85)
