@@ -1,0 +1,118 @@
+"""``loupe aggregate``, in-process through a tiny Typer app that registers the command."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from loupe.cli.aggregate import aggregate_command
+from loupe.errors import InvalidInput
+
+ANSWERS = "item,worker,label,comment\na,w1,x,\na,w2,x,ok\na,w3,y,\nb,w1,y,\nb,w2,y,\nb,w3,x,\n"
+
+
+def make_app() -> typer.Typer:
+    app = typer.Typer()
+    app.command("aggregate")(aggregate_command)
+
+    @app.callback()
+    def root() -> None:
+        """Keep "aggregate" as a named sub-command."""
+
+    return app
+
+
+def run(*args: str) -> tuple[int, BaseException | None, str]:
+    result = CliRunner().invoke(make_app(), ["aggregate", *args])
+    return result.exit_code, result.exception, result.output
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def read_rows(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+@pytest.mark.parametrize("method", ["mv", "wmv", "ds", "ocds", "glad", "mace"])
+def test_writes_one_row_per_item(tmp_path: Path, method: str) -> None:
+    answers = write(tmp_path / "answers.csv", ANSWERS)
+    out = tmp_path / "out.csv"
+    code, exception, _ = run(str(answers), "--method", method, "--output", str(out))
+    assert exception is None
+    assert code == 0
+    rows = read_rows(out)
+    assert [row["item"] for row in rows] == ["a", "b"]
+    assert [row["label"] for row in rows] == ["x", "y"]
+    assert all(0.5 <= float(row["confidence"]) <= 1.0 for row in rows)
+
+
+def test_gold_and_weights(tmp_path: Path) -> None:
+    answers = write(tmp_path / "answers.csv", ANSWERS)
+    weights = write(tmp_path / "w.csv", "worker,weight\nw3,10\n")
+    gold = write(tmp_path / "gold.csv", "item,label\na,y\n")
+    out = tmp_path / "out.csv"
+    run(str(answers), "--method", "wmv", "--weights", str(weights), "-o", str(out))
+    assert [row["label"] for row in read_rows(out)] == ["y", "x"]
+    run(str(answers), "--gold", str(gold), "-o", str(out))
+    assert read_rows(out)[0] == {"item": "a", "label": "y", "confidence": "1.000000"}
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("", "file is empty"),
+        ("item,label\na,x\n", "missing column 'worker'"),
+        ("item,worker,label\n", "no answers after the header"),
+        ("item,worker,label\na,w1,x\na,,y\n", "answers.csv:3: empty value in column 'worker'"),
+        ("item,worker,label\na,w1\n", "answers.csv:2: empty value in column 'label'"),
+    ],
+)
+def test_malformed_answers(tmp_path: Path, content: str, message: str) -> None:
+    answers = write(tmp_path / "answers.csv", content)
+    _code, exception, _ = run(str(answers), "-o", str(tmp_path / "out.csv"))
+    assert isinstance(exception, InvalidInput)
+    assert message in exception.message
+    assert "\n" not in exception.message
+    assert not (tmp_path / "out.csv").exists()
+
+
+def test_malformed_options_and_side_files(tmp_path: Path) -> None:
+    answers = write(tmp_path / "answers.csv", ANSWERS)
+    out = str(tmp_path / "out.csv")
+    cases = [
+        (["--method", "nope"], "unknown method 'nope'"),
+        (["--method", "ds", "--weights", str(answers)], "--weights applies to --method wmv"),
+        (["--gold", str(write(tmp_path / "g.csv", "item\na\n"))], "missing column 'label'"),
+        (["--gold", str(write(tmp_path / "g2.csv", "item,label\na,x\na,y\n"))], "g2.csv:3"),
+        (["--gold", str(tmp_path / "missing.csv")], "no such file"),
+        (
+            [
+                "--method",
+                "wmv",
+                "--weights",
+                str(write(tmp_path / "w.csv", "worker,weight\nw1,-2\n")),
+            ],
+            "w.csv:2: weight '-2'",
+        ),
+    ]
+    for extra, message in cases:
+        _, exception, _ = run(str(answers), "-o", out, *extra)
+        assert isinstance(exception, InvalidInput), extra
+        assert message in exception.message
+
+
+def test_gold_may_introduce_a_class(tmp_path: Path) -> None:
+    answers = write(tmp_path / "answers.csv", ANSWERS)
+    gold = write(tmp_path / "gold.csv", "item,label\nb,z\nunknown,x\n")
+    out = tmp_path / "out.csv"
+    _code, exception, _ = run(str(answers), "--gold", str(gold), "-o", str(out))
+    assert exception is None
+    assert [row["label"] for row in read_rows(out)] == ["x", "z"]
