@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+import pytest
+
+from loupe.errors import PermissionDenied
+from loupe.policy import ACTIONS, ROLES, allowed, require
+
+CORE = {
+    "users.manage", "users.list", "projects.create", "projects.read", "projects.update",
+    "items.import", "items.read", "tasks.work", "labels.read", "exports.run",
+}  # fmt: skip
+
+# The core matrix, spelled out: (global role, membership role) -> allowed actions.
+# Admins label only where they are members, like everyone else.
+EXPECTED: dict[tuple[str, str | None], set[str]] = {
+    ("admin", None): CORE - {"tasks.work"},
+    ("auditor", None): {"users.list", "projects.read", "items.read", "labels.read", "exports.run"},
+    ("manager", None): {"users.list", "projects.create"},
+    ("annotator", None): set(),
+    ("reviewer", None): set(),
+    ("manager", "manager"): {
+        "users.list",
+        "projects.create",
+        "projects.read",
+        "projects.update",
+        "items.import",
+        "items.read",
+        "tasks.work",
+        "labels.read",
+        "exports.run",
+    },
+    ("annotator", "annotator"): {"projects.read", "tasks.work"},
+    ("reviewer", "reviewer"): {"projects.read", "items.read", "tasks.work", "labels.read"},
+    ("annotator", "auditor"): {"projects.read", "items.read", "labels.read", "exports.run"},
+}
+
+
+@pytest.mark.parametrize(("who", "actions"), list(EXPECTED.items()), ids=str)
+def test_policy_matrix(who: tuple[str, str | None], actions: set[str]) -> None:
+    role, member = who
+    granted = {a for a in ACTIONS if a in CORE and allowed(role, a, member_role=member)}
+    assert granted == actions
+
+
+def test_require_says_what_was_refused() -> None:
+    with pytest.raises(PermissionDenied) as info:
+        require("annotator", "projects.create")
+    assert "may not projects create" in info.value.message
+    assert info.value.details["action"] == "projects.create"
+
+
+def test_every_role_is_known() -> None:
+    assert ROLES == ("admin", "manager", "annotator", "reviewer", "auditor")
