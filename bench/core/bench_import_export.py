@@ -150,8 +150,8 @@ def main() -> None:
         text=True,
     )
     print(
-        f"export peak RSS: {float(probe.stdout):.0f} MiB at {args.items // 10:,} items vs "
-        f"{float(big.stdout):.0f} MiB at {args.items:,} items (flat memory: ratio {float(big.stdout) / float(probe.stdout):.2f})"
+        f"export peak RSS: {float(probe.stdout.split()[-1]):.0f} MiB at {args.items // 10:,} items vs "
+        f"{float(big.stdout.split()[-1]):.0f} MiB at {args.items:,} items (flat memory: ratio {float(big.stdout.split()[-1]) / float(probe.stdout.split()[-1]):.2f})"
     )
 
 
