@@ -40,16 +40,24 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def pg_migrated() -> str:
-    url = pg_url()
-    assert url
-    engine = create_engine(url)
+def pg_migrated() -> Iterator[str]:
+    """A schema of this test session's own (so concurrent runs never collide), migrated."""
+    base = pg_url()
+    assert base
+    schema = f"loupe_test_{os.getpid()}"
+    engine = create_engine(base)
     with engine.begin() as connection:
-        connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-        connection.execute(text("CREATE SCHEMA public"))
-    upgrade(engine)
+        connection.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        connection.execute(text(f"CREATE SCHEMA {schema}"))
+    separator = "&" if "?" in base else "?"
+    url = f"{base}{separator}options=-csearch_path%3D{schema}"
+    scoped = create_engine(url)
+    upgrade(scoped)
+    scoped.dispose()
+    yield url
+    with engine.begin() as connection:
+        connection.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
     engine.dispose()
-    return url
 
 
 BACKENDS = [
@@ -82,7 +90,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     with engine.begin() as connection:
         tables = connection.execute(
             text(
-                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+                "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() "
                 "AND tablename <> 'alembic_version'"
             )
         ).scalars()
