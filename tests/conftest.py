@@ -102,8 +102,13 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 
 
 @pytest.fixture
-def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, lease_seconds=600)
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings(
+        database_url=database_url,
+        lease_seconds=600,
+        key_dir=tmp_path / "keys",
+        refit_interval_seconds=0,
+    )
 
 
 @pytest.fixture

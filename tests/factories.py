@@ -90,5 +90,37 @@ def snapshot(db: Database) -> dict[str, int]:
         "labels",
         "skips",
         "consensus",
+        "rate_cards",
+        "ledger_state",
+        "ledger_nodes",
+        "ledger_entries",
+        "ledger_checkpoints",
+        "payouts",
+        "project_privacy",
+        "subject_keys",
+        "item_vaults",
+        "clearances",
+        "audit_log",
+        "erasure_receipts",
     ]
     return {table: count(db, table) for table in tables}
+
+
+RATE_CARD: dict[str, Any] = {
+    "currency": "EUR",
+    "rates": [
+        {"amount_minor": 5},
+        {"domain": "medical", "amount_minor": 12},
+        {"tier": "reviewer", "amount_minor": 7},
+    ],
+    "quality_multipliers_bp": {"label.accepted": 10000},
+    "bonuses_minor": {"expert": 20, "review": 3},
+}
+
+
+def make_rate_card(db: Database, project_id: int, card: dict[str, Any] | None = None) -> int:
+    """A rate card version for ``project_id`` (default :data:`RATE_CARD`); returns its id."""
+    from loupe.services.payments import create_rate_card
+
+    with db.transaction() as session:
+        return create_rate_card(session, Actor.system(), project_id, card or RATE_CARD).id

@@ -12,7 +12,6 @@ that are not identifiers (order numbers, prices, versions, ISBNs).
 from __future__ import annotations
 
 # Data tables of multilingual sentences: long lines and full-width punctuation are the point.
-# ruff: noqa: E501, RUF001
 import argparse
 import ipaddress
 import json

@@ -3,7 +3,10 @@
 An input row becomes an :class:`ItemRecord`. Reserved fields: ``id`` (the
 external id; when absent, a hash of the row's content, so re-importing the same
 file is still idempotent), ``language``, ``domain`` and ``metadata`` (an
-object; in CSV a JSON-encoded cell). Every other field is the item's data.
+object; in CSV a JSON-encoded cell), ``subject_id`` (the data subject the row is
+about, for erasure; at most 255 characters) and ``sensitivity`` (``public``,
+``internal``, ``personal`` or ``health``: a floor; the privacy gate may raise it).
+Every other field is the item's data.
 """
 
 from __future__ import annotations
@@ -21,8 +24,11 @@ from typing import IO, Any, Literal
 from loupe.errors import InvalidInput
 
 __all__ = [
+    "SENSITIVITIES",
     "Format",
     "ItemRecord",
+    "RawJSON",
+    "Sensitivity",
     "csv_lines",
     "format_for",
     "jsonl_lines",
@@ -31,7 +37,10 @@ __all__ = [
 ]
 
 Format = Literal["jsonl", "csv"]
-RESERVED = frozenset({"id", "language", "domain", "metadata"})
+Sensitivity = Literal["public", "internal", "personal", "health"]
+# In increasing order: a clearance for one class covers those before it.
+SENSITIVITIES: tuple[Sensitivity, ...] = ("public", "internal", "personal", "health")
+RESERVED = frozenset({"id", "language", "domain", "metadata", "subject_id", "sensitivity"})
 DOMAIN_PATTERN = re.compile(r"^[a-z][a-z0-9_\-]{0,31}$")
 LANGUAGE_PATTERN = re.compile(r"^[A-Za-z]{2,3}([_\-][A-Za-z0-9]{2,8})*$")
 
@@ -43,6 +52,8 @@ class ItemRecord:
     meta: dict[str, Any]
     language: str | None
     domain: str
+    subject_id: str | None = None
+    sensitivity: Sensitivity | None = None
 
 
 def format_for(path: str | Path, explicit: str | None = None) -> Format:
@@ -97,8 +108,25 @@ def parse_item(row: Any, *, where: str, text_field: str) -> ItemRecord:
     meta = row.get("metadata") or {}
     if not isinstance(meta, dict):
         raise InvalidInput(f"{where}: metadata must be an object", details={"field": "metadata"})
+    subject = row.get("subject_id")
+    if subject is not None and subject != "":
+        if isinstance(subject, int) and not isinstance(subject, bool):
+            subject = str(subject)
+        if not isinstance(subject, str) or len(subject) > 255 or not subject.strip():
+            raise InvalidInput(
+                f"{where}: subject_id must be a non-empty string of at most 255 characters",
+                details={"field": "subject_id"},
+            )
+    else:
+        subject = None
+    sensitivity = row.get("sensitivity") or None
+    if sensitivity is not None and sensitivity not in SENSITIVITIES:
+        raise InvalidInput(
+            f"{where}: sensitivity must be one of {', '.join(SENSITIVITIES)}, got {sensitivity!r}",
+            details={"field": "sensitivity", "allowed": list(SENSITIVITIES)},
+        )
     data = {key: value for key, value in row.items() if key not in RESERVED}
-    return ItemRecord(external_id, data, meta, language, domain)
+    return ItemRecord(external_id, data, meta, language, domain, subject, sensitivity)
 
 
 def _jsonl_rows(stream: IO[str], source: str) -> Iterator[tuple[str, Any]]:
@@ -152,21 +180,50 @@ def read_items(
         raise InvalidInput(f"{prefix}malformed CSV: {exc}") from None
 
 
+class RawJSON(str):
+    """Text that is already JSON (e.g. a JSON column read as text): written into an
+    export as is, instead of being parsed and encoded again."""
+
+    __slots__ = ()
+
+
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_string: Any = json.encoder.encode_basestring  # the C-accelerated encoder
+
+
+def _json(value: Any) -> str:
+    """JSON text for ``value``, splicing :class:`RawJSON` in unparsed (the export hot path)."""
+    kind = type(value)
+    if kind is RawJSON:
+        return value  # type: ignore[no-any-return]
+    if kind is str:
+        return _string(value)  # type: ignore[no-any-return]
+    if kind is int:
+        return str(value)
+    if value is None:
+        return "null"
+    if kind is dict:
+        return "{" + ",".join(f"{_string(str(k))}:{_json(v)}" for k, v in value.items()) + "}"
+    if kind is list:
+        return "[" + ",".join(_json(v) for v in value) + "]"
+    return _encode(value)
+
+
 def jsonl_lines(rows: Iterable[dict[str, Any]]) -> Iterator[str]:
     for row in rows:
-        yield json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n"
+        yield _json(row) + "\n"
 
 
 def csv_lines(rows: Iterable[dict[str, Any]], columns: list[str]) -> Iterator[str]:
     """CSV text, header first; nested values are JSON-encoded cells."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = csv.writer(buffer)  # RFC 4180: CRLF, and any CR or LF in a cell is quoted
     writer.writerow(columns)
     for row in rows:
         writer.writerow(
             [
-                json.dumps(value, ensure_ascii=False)
-                if isinstance(value, (dict, list))
+                _json(value)
+                if isinstance(value, (dict, list, RawJSON))
                 else ("" if value is None else value)
                 for value in (row.get(column) for column in columns)
             ]

@@ -21,6 +21,7 @@ __all__ = [
     "LabelOption",
     "LabelSchema",
     "MultiChoice",
+    "QualityPolicy",
     "SingleChoice",
     "TaskSpec",
     "validate_answer",
@@ -70,6 +71,35 @@ class MultiChoice(BaseModel):
 TaskSpec = Annotated[SingleChoice | MultiChoice, Field(discriminator="type")]
 
 
+class QualityPolicy(BaseModel):
+    """How a project turns labels into trusted answers (the quality engine's knobs).
+
+    With ``dynamic_overlap`` the project's overlap is the most labels an item may
+    collect: it stops as soon as its posterior reaches ``target`` (after at least
+    ``min_labels``), and is escalated to experts if it reaches the overlap first.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    method: Literal["mv", "ds", "ocds", "glad", "mace"] = Field(
+        default="ds", description="Aggregator re-fitted in the background (loupe.aggregation)."
+    )
+    dynamic_overlap: bool = False
+    target: float = Field(default=0.95, gt=0.5, lt=1.0)
+    min_labels: int = Field(default=1, ge=1, le=100)
+    gold_rate: float = Field(
+        default=0.0, ge=0.0, le=0.5, description="Share of tasks that are gold items."
+    )
+    gold_feedback: bool = Field(default=True, description="Tell annotators after a gold task.")
+    min_gold_accuracy: float = Field(
+        default=0.0, ge=0.0, le=1.0, description="Pause annotators below this (0: never)."
+    )
+    min_gold_answered: int = Field(default=5, ge=1, le=1000)
+    refit_every: int = Field(
+        default=200, ge=1, description="Re-fit the aggregator after this many new labels."
+    )
+
+
 class LabelSchema(BaseModel):
     """A project's versioned configuration of what annotators see and answer."""
 
@@ -79,6 +109,7 @@ class LabelSchema(BaseModel):
     text_field: str = Field(
         default="text", min_length=1, description="Field of an item's data shown as its text."
     )
+    quality: QualityPolicy = Field(default_factory=QualityPolicy)
 
 
 def _allowed(task: SingleChoice | MultiChoice) -> list[str]:

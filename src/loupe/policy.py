@@ -32,6 +32,16 @@ Action = Literal[
     "tasks.work",  # next task, submit, skip
     "labels.read",
     "exports.run",
+    "ledger.read",  # signed checkpoints and consistency proofs (the public log's head)
+    "ledger.audit",  # any entry with its inclusion proof; `loupe ledger verify`
+    "wallet.read",  # one's own entries, proofs and balance
+    "payments.manage",  # rate cards, bonuses and label decisions of a project
+    "payouts.manage",  # payout batches, their export, corrections
+    "items.reveal",  # an item's raw (unredacted) data, with a purpose; also needs a clearance
+    "clearances.manage",  # grant and revoke clearances to reveal raw items
+    "privacy.manage",  # a project's privacy gate policy and retention
+    "audit.read",  # the audit log and its verification
+    "subjects.manage",  # export or erase everything held about a data subject; retention
 ]
 ACTIONS: tuple[Action, ...] = get_args(Action)
 
@@ -47,6 +57,16 @@ _GLOBAL: dict[Action, frozenset[Role]] = {
     "tasks.work": frozenset(),
     "labels.read": frozenset({"admin", "auditor"}),
     "exports.run": frozenset({"admin", "auditor"}),
+    "ledger.read": frozenset({"admin", "manager", "annotator", "reviewer", "auditor"}),
+    "ledger.audit": frozenset({"admin", "auditor"}),
+    "wallet.read": frozenset({"admin", "manager", "annotator", "reviewer", "auditor"}),
+    "payments.manage": frozenset({"admin"}),
+    "payouts.manage": frozenset({"admin"}),
+    "items.reveal": frozenset({"admin"}),
+    "clearances.manage": frozenset({"admin", "manager"}),
+    "privacy.manage": frozenset({"admin"}),
+    "audit.read": frozenset({"admin", "auditor"}),
+    "subjects.manage": frozenset({"admin"}),
 }
 
 # Membership roles that grant the action within their project.
@@ -61,6 +81,16 @@ _MEMBER: dict[Action, frozenset[Role]] = {
     "tasks.work": frozenset({"manager", "annotator", "reviewer"}),
     "labels.read": frozenset({"manager", "reviewer", "auditor"}),
     "exports.run": frozenset({"manager", "auditor"}),
+    "ledger.read": frozenset(),
+    "ledger.audit": frozenset(),
+    "wallet.read": frozenset(),
+    "payments.manage": frozenset({"manager"}),
+    "payouts.manage": frozenset(),
+    "items.reveal": frozenset({"manager", "reviewer"}),
+    "clearances.manage": frozenset(),
+    "privacy.manage": frozenset({"manager"}),
+    "audit.read": frozenset(),
+    "subjects.manage": frozenset(),
 }
 
 

@@ -12,6 +12,12 @@ from loupe.label_schema import LabelSchema
 __all__ = [
     "ErrorBody",
     "ErrorDetail",
+    "EscalationOut",
+    "GoldFeedbackOut",
+    "GoldIn",
+    "GoldItemIn",
+    "GoldOut",
+    "GoldStatOut",
     "ImportOut",
     "ItemIn",
     "ItemOut",
@@ -22,9 +28,13 @@ __all__ = [
     "MemberOut",
     "NextTaskOut",
     "Page",
+    "PairStatOut",
     "ProjectIn",
     "ProjectOut",
     "ProjectPatch",
+    "QualityOut",
+    "RefitOut",
+    "SubmitOut",
     "TaskOut",
     "TokenIn",
     "TokenIssued",
@@ -205,3 +215,81 @@ class LabelOut(Orm):
     config_version: int
     lead_time_ms: int | None
     created_at: datetime
+
+
+class GoldFeedbackOut(Orm):
+    correct: bool
+    expected: Any = Field(description="The known answer, when the project gives feedback")
+    paused: bool = Field(description="True when this answer paused you in the project")
+
+
+class SubmitOut(LabelOut):
+    """The recorded label; ``gold`` is set after a gold task (feedback per the project)."""
+
+    gold: GoldFeedbackOut | None = None
+
+
+class GoldItemIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str | int = Field(description="The item's external id")
+    answer: Any
+
+
+class GoldIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    items: list[GoldItemIn] = Field(min_length=1, max_length=10_000)
+
+
+class GoldOut(BaseModel):
+    marked: int
+
+
+class GoldStatOut(Orm):
+    user_id: int
+    answered: int
+    correct: int
+    accuracy: float
+    ci_low: float
+    ci_high: float
+    paused_reason: str | None
+
+
+class PairStatOut(Orm):
+    user_a: int
+    user_b: int
+    shared_items: int
+    observed: float
+    kappa: float | None
+
+
+class QualityOut(Orm):
+    """Agreement and annotator quality for a project (gold items excluded from agreement)."""
+
+    n_labels: int
+    n_items_labelled: int
+    krippendorff_alpha: float | None
+    fleiss_kappa: float | None
+    fleiss_kappa_per_label: dict[str, float | None]
+    pairwise: list[PairStatOut]
+    gold: list[GoldStatOut]
+    escalated: int
+    skills: dict[int, float]
+
+
+class RefitOut(Orm):
+    project_id: int
+    method: str
+    n_labels: int
+    n_items: int
+    n_workers: int
+
+
+class EscalationOut(Orm):
+    item_id: int
+    reason: str
+    confidence: float
+    n_labels: int
+    created_at: datetime
+    resolved_at: datetime | None

@@ -7,6 +7,8 @@ lists them all, and a test keeps that page in step with this class.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -37,6 +39,102 @@ class Settings(BaseSettings):
     max_import_batch: int = Field(
         default=10_000, ge=1, description="Most items one JSON import request may carry."
     )
+    refit_interval_seconds: float = Field(
+        default=30.0,
+        ge=0,
+        description="How often the server checks for projects due a background re-fit of "
+        "their aggregator (0 turns the background re-fit off).",
+    )
+    retrain_interval_seconds: float = Field(
+        default=60.0,
+        ge=0,
+        description="How often the server checks for projects due a background retrain of "
+        "their model (0 turns the background retrain off).",
+    )
+    retrain_every: int = Field(
+        default=200,
+        ge=1,
+        description="Retrain a project's model (and promote it if better on its gold set) "
+        "after this many newly resolved items.",
+    )
     export_chunk_size: int = Field(
         default=2_000, ge=1, description="Rows read per query while streaming an export."
     )
+    key_dir: Path | None = Field(
+        default=None,
+        description=(
+            "Directory holding the ledger's signing key, verifier keys and pseudonym secret "
+            "(created by `loupe init`, mode 0700, files 0600). Kept outside the database. "
+            "Default: `loupe-keys` next to a SQLite database, else `./loupe-keys`."
+        ),
+    )
+    ledger_origin: str = Field(
+        default="loupe.local/payments",
+        pattern=r"^[^\s+]+$",
+        description=(
+            "The payment log's name in signed checkpoints and the signing key's name "
+            "(no spaces or '+'), e.g. `ledger.example.org/payments`."
+        ),
+    )
+    ledger_checkpoint_every: int = Field(
+        default=1_000,
+        ge=1,
+        description="Sign and store a new checkpoint each time the log grows by this many entries.",
+    )
+
+    gate_workers: int = Field(
+        default=1,
+        ge=0,
+        description=(
+            "Processes that run the privacy gate's detectors during file imports "
+            "(`loupe import`, uploads). 1 runs them in the importing process; 0 uses every "
+            "core. Detection runs at about 2,000 short items/s per core."
+        ),
+    )
+    gate_budget_ms: float = Field(
+        default=250.0,
+        gt=0,
+        description=(
+            "Time budget per item for the privacy gate's detectors; an item whose scan "
+            "runs over it is withheld (the gate fails closed)."
+        ),
+    )
+    reveal_min_purpose: int = Field(
+        default=10,
+        ge=1,
+        description="Fewest characters the stated purpose of a raw-item reveal must have.",
+    )
+
+    session_hours: float = Field(
+        default=12.0,
+        gt=0,
+        le=24 * 30,
+        description=(
+            "How long a web UI sign-in lasts; the session row and its cookie expire together "
+            "and the user signs in again."
+        ),
+    )
+    session_cookie_secure: bool = Field(
+        default=False,
+        description=(
+            "Send the web UI's session cookie only over HTTPS (set it to true behind TLS)."
+        ),
+    )
+    undo_grace_seconds: int = Field(
+        default=30,
+        ge=0,
+        le=3600,
+        description=(
+            "How long after submitting a label its annotator may take it back "
+            "(`U` in the workspace; `DELETE .../labels/mine`). 0 turns undo off."
+        ),
+    )
+
+    def resolved_key_dir(self) -> Path:
+        """``key_dir``, or its default next to the database."""
+        if self.key_dir is not None:
+            return self.key_dir
+        prefix = "sqlite:///"
+        if self.database_url.startswith(prefix) and ":memory:" not in self.database_url:
+            return Path(self.database_url.removeprefix(prefix)).parent / "loupe-keys"
+        return Path("loupe-keys")

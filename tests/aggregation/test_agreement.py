@@ -139,3 +139,11 @@ def test_distribution_and_entropy() -> None:
     np.testing.assert_allclose(distribution.proportions.sum(axis=1), 1.0)
     assert item_entropy(*rows).tolist() == [1.5, 0.0]
     assert item_entropy(*rows, base=math.e)[0] == pytest.approx(1.5 * math.log(2))
+
+
+def test_pairwise_agreement_with_a_single_worker_has_no_pairs() -> None:
+    from loupe.aggregation.agreement import pairwise_agreement
+
+    pairs = pairwise_agreement(["u", "v"], ["a", "a"], ["x", "y"])
+    assert pairs.worker_a.tolist() == []
+    assert pairs.kappa.tolist() == []

@@ -117,7 +117,8 @@ def _signed(size: int = 5, signers: list[NoteSigner] | None = None) -> tuple[str
         (lambda n: n.replace("\n5\n", "\n6\n"), "invalid signature"),
         (lambda n: n.replace("47DEQ", "47DER"), "invalid signature"),
         (lambda n: n.replace(ORIGIN, "ledger.example.org/other", 1), "invalid signature"),
-        (lambda n: n[:-3] + ("A" if n[-3] != "A" else "B") + n[-2:], "invalid signature"),
+        # A character well inside the signature (the last ones may be padding bits).
+        (lambda n: n[:-12] + ("A" if n[-12] != "A" else "B") + n[-11:], "invalid signature"),
         (lambda n: n.replace("\u2014 ", "-- "), "em dash"),
         (lambda n: n.replace("\n\n", "\n"), "blank line"),
         (lambda n: n[:-1], "end with a newline"),

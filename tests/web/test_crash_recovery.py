@@ -18,9 +18,9 @@ from pathlib import Path
 import httpx
 import pytest
 from sqlalchemy import text
+from tests.factories import Person, add_items, make_project, make_user
 
 from loupe.db.database import Database
-from tests.factories import Person, add_items, make_project, make_user
 
 LEASE_SECONDS = 2
 
@@ -70,7 +70,7 @@ def test_sigkill_keeps_acknowledged_labels_and_frees_leases(
     db: Database, database_url: str, tmp_path: Path
 ) -> None:
     people = [make_user(db, f"crash{i}") for i in range(4)]
-    project = make_project(db, overlap=2, members={p: "annotator" for p in people})
+    project = make_project(db, overlap=2, members=dict.fromkeys(people, "annotator"))
     add_items(db, project, 400)
     port = _port()
     base = f"http://127.0.0.1:{port}/api/v1"
@@ -134,8 +134,8 @@ def test_sigkill_keeps_acknowledged_labels_and_frees_leases(
         # their leases expire: a newcomer can label every one of them.
         newcomer = make_user(db, "newcomer")
         with db.transaction() as session:
-            from loupe.services.projects import add_member
             from loupe.services.access import Actor
+            from loupe.services.projects import add_member
 
             add_member(session, Actor.system(), project, user_id=newcomer.id, role="annotator")
         pending = {item for item in leased if per_item.get(item, 0) < 2}

@@ -14,17 +14,16 @@ import hypothesis
 import pytest
 import schemathesis
 from fastapi.testclient import TestClient
+from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
-    negative_data_rejection,
     response_schema_conformance,
     status_code_conformance,
 )
-from schemathesis.checks import not_a_server_error
+from tests.factories import add_items, make_project, make_user
 
 from loupe.db.database import Database
 from loupe.settings import Settings
 from loupe.web.app import create_app
-from tests.factories import add_items, make_project, make_user
 
 AUTH_MODES = ["admin", "annotator", "wrong", "none"]
 

@@ -223,6 +223,8 @@ def pairwise_agreement(
     a, b, n = upper.row[keep], upper.col[keep], upper.data[keep]
 
     def pick(matrix: sp.csr_matrix) -> FloatArray:
+        if len(a) == 0:  # one worker, or no pair shares an item: scipy returns a sparse 1x0
+            return np.zeros(0)
         return np.asarray(matrix[a, b], dtype=np.float64).reshape(-1)
 
     agree = sum((pick(joint[c][c]) for c in range(K)), np.zeros(len(a)))

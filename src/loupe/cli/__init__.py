@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import sys
 
-import click
 import typer
 from rich.console import Console
 
@@ -35,6 +34,8 @@ def _register() -> None:
         ("aggregate", "aggregate_command", "command"),
         ("simulate", "simulate_command", "command"),
         ("privacy", "privacy_app", "group"),
+        ("ledger", "ledger_app", "group"),
+        ("ledger", "payouts_app", "payouts"),
     ]:
         try:
             module = __import__(f"loupe.cli.{name}", fromlist=[attr])
@@ -45,8 +46,10 @@ def _register() -> None:
         target = getattr(module, attr)
         if kind == "command":
             app.command(name)(target)
-        else:
+        elif kind == "group":
             app.add_typer(target, name=name)
+        else:  # a second group from the same module, named by ``kind``
+            app.add_typer(target, name=kind)
 
 
 _register()
@@ -56,15 +59,9 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point: run the app, mapping errors to one-line messages and exit codes."""
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     try:
-        app(args=argv, standalone_mode=False)
+        # Standalone mode: usage errors print a one-line hint and exit 2, Ctrl-C
+        # exits 1; our own errors come through to be mapped below.
+        app(args=argv, prog_name="loupe")
     except LoupeError as exc:
         err.print(f"[bold red]error:[/] {exc.message}", markup=True)
-        sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
-        err.print("aborted")
-        sys.exit(130)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
-    except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)

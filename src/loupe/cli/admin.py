@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from typing import Annotated
 
 import typer
@@ -12,6 +13,8 @@ from loupe.cli.session import console, open_database, resolve_user, settings
 from loupe.db.models import User
 from loupe.services import users
 from loupe.services.access import Actor
+from loupe.services.ledger_keys import init_keys
+from loupe.services.vault import init_master_key
 
 __all__ = ["register", "users_app"]
 
@@ -23,8 +26,20 @@ DatabaseUrl = Annotated[
 users_app = typer.Typer(help="Users and API tokens.", no_args_is_help=True)
 
 
+def _init_ledger_keys(database_url: str | None) -> None:
+    config = settings(database_url)
+    key_dir = config.resolved_key_dir()
+    keys = init_keys(key_dir, origin=config.ledger_origin)
+    console.print(f"ledger keys in {key_dir} (keep private; back up outside the database)")
+    console.print(f"ledger verifier key (publish): {keys.signer.verifier_key}", soft_wrap=True)
+    master = init_master_key(key_dir)
+    console.print(f"privacy master key in {master} (back it up: without it no original opens)")
+
+
 def init(database_url: DatabaseUrl = None, admin: str = "admin") -> None:
-    """Create (or migrate) the database and, the first time, an admin with a token."""
+    """Create (or migrate) the database and the ledger keys and, the first time, an admin
+    with a token."""
+    _init_ledger_keys(database_url)
     with open_database(database_url) as db, db.transaction() as session:
         if (session.scalar(select(func.count()).select_from(User)) or 0) > 0:
             console.print(f"database ready at {db.url} (users exist; no new admin created)")
@@ -94,6 +109,20 @@ def revoke(token_id: int, database_url: DatabaseUrl = None) -> None:
     with open_database(database_url) as db, db.transaction() as session:
         users.revoke_token(session, Actor.system(), token_id=token_id)
     console.print(f"token {token_id} revoked")
+
+
+@users_app.command("password")
+def set_password(username: str, database_url: DatabaseUrl = None) -> None:
+    """Set a user's password for the web UI: prompted (twice) at a terminal, else read
+    from the first line of stdin (`echo "$PW" | loupe users password maya`)."""
+    if sys.stdin.isatty():
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().removesuffix("\n").removesuffix("\r")
+    with open_database(database_url) as db, db.transaction() as session:
+        user_id = resolve_user(session, username)
+        users.set_password(session, Actor.system(), user_id=user_id, password=password)
+    console.print(f"password set for {username!r}; sign in at /login")
 
 
 @users_app.command("list")

@@ -4,7 +4,18 @@ from __future__ import annotations
 
 import typer
 
-from loupe.cli import admin, data, projects, quickstart
+from loupe.cli import (
+    admin,
+    audit,
+    data,
+    demo,
+    loop,
+    projects,
+    quality,
+    quickstart,
+    retention,
+    subjects,
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -12,4 +23,11 @@ def register(app: typer.Typer) -> None:
     app.add_typer(admin.users_app, name="users")
     app.add_typer(projects.projects_app, name="projects")
     data.register(app)
+    app.add_typer(quality.gold_app, name="gold")
+    app.add_typer(quality.quality_app, name="quality")
     quickstart.register(app)
+    demo.register(app)
+    app.add_typer(loop.loop_app, name="loop")
+    app.add_typer(subjects.subjects_app, name="subjects")
+    app.add_typer(audit.audit_app, name="audit")
+    app.add_typer(retention.retention_app, name="retention")

@@ -19,11 +19,12 @@ from rich.progress import (
 )
 
 from loupe.cli.admin import DatabaseUrl
-from loupe.cli.session import console, err_console, open_database, resolve_project
+from loupe.cli.session import console, err_console, open_database, resolve_project, settings
 from loupe.errors import InvalidInput
 from loupe.formats import csv_lines, format_for, jsonl_lines
 from loupe.services.access import Actor
 from loupe.services.exports import COLUMNS, check_export, iter_export
+from loupe.services.gate import gate_for
 from loupe.services.imports import import_stream
 
 __all__ = ["register"]
@@ -47,10 +48,15 @@ def import_items(
     format: Annotated[
         str | None, typer.Option(help="jsonl or csv (default: from extension)")
     ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(help="Processes for the privacy gate; 0: every core (default: setting)"),
+    ] = None,
     database_url: DatabaseUrl = None,
 ) -> None:
     """Import items from JSONL or CSV: validated in full first, then written in batches.
 
+    Every item passes the privacy gate before it is stored (see docs/compliance.md).
     Idempotent by item id: re-running the same import adds nothing twice.
     """
     fmt = format_for(path, format)
@@ -62,7 +68,9 @@ def import_items(
         with path.open(encoding="utf-8", newline="") as stream:
             yield stream
 
-    with open_database(database_url) as db, _progress() as progress:
+    config = settings(database_url)
+    gate = gate_for(config, workers=config.gate_workers if workers is None else workers)
+    with gate, open_database(database_url) as db, _progress() as progress:
         session = db.writer()
         try:
             project_id = resolve_project(session, project)
@@ -89,6 +97,7 @@ def import_items(
                 source=str(path),
                 on_progress=on_progress,
                 commit_batch=session.commit,
+                gate=gate,
             )
             session.commit()
         except BaseException:

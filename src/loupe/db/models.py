@@ -149,6 +149,10 @@ class Membership(Base):
     )
     role: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Set when the quality engine pauses the member (e.g. low gold accuracy); the
+    # reason is shown to them and to managers, who can resume them.
+    paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    paused_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class Item(Base):
@@ -166,8 +170,15 @@ class Item(Base):
     meta: Mapped[dict[str, Any]] = mapped_column("metadata", JSONType, default=dict)
     language: Mapped[str | None] = mapped_column(String(16), nullable=True)
     domain: Mapped[str] = mapped_column(String(32), default="general")
+    # Set by the privacy gate (loupe.services.gate): data holds the redacted text.
+    sensitivity: Mapped[str] = mapped_column(String(16), default="internal")
+    subject_id: Mapped[str | None] = mapped_column(String(255), nullable=True, index=True)
+    withheld: Mapped[bool] = mapped_column(Boolean, default=False)
     label_count: Mapped[int] = mapped_column(Integer, default=0)
     is_complete: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A gold (honeypot) item: its known answer is in gold_answers; handed to every
+    # annotator at the project's gold rate, outside the overlap count.
+    is_gold: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -235,3 +246,12 @@ class Consensus(Base):
     confidence: Mapped[float] = mapped_column(Float)
     method: Mapped[str] = mapped_column(String(16))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# The ledger tables live in their own module; importing it here keeps Base.metadata
+# complete for Alembic and for tests that compare the migrations with the models.
+import loupe.db.ledger_models  # noqa: E402
+import loupe.db.loop_models  # noqa: E402
+import loupe.db.privacy_models  # noqa: E402
+import loupe.db.quality_models  # noqa: E402
+import loupe.db.session_models  # noqa: E402, F401

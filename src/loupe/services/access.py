@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from loupe.db.models import Membership, Project
 from loupe.db.raw import Raw
-from loupe.errors import NotFound
+from loupe.errors import NotFound, PermissionDenied
 from loupe.policy import Action, require
 
 __all__ = ["Actor", "ProjectRef", "authorize", "authorize_project", "authorize_project_fast"]
@@ -63,10 +63,11 @@ class ProjectRef:
     config: dict[str, Any]
     config_version: int
     created_at: datetime
+    paused_reason: str | None = None  # the actor's quality pause in this project, if any
 
 
 _PROJECT_AND_ROLE = (
-    "SELECT p.id, p.overlap, p.config, p.config_version, p.created_at, m.role "
+    "SELECT p.id, p.overlap, p.config, p.config_version, p.created_at, m.role, m.paused_reason "
     "FROM projects p LEFT JOIN memberships m ON m.project_id = p.id AND m.user_id = :user "
     "WHERE p.id = :project"
 )
@@ -78,10 +79,16 @@ def authorize_project_fast(raw: Raw, actor: Actor, action: Action, project_id: i
     if row is None:
         raise NotFound(f"project {project_id} does not exist", details={"project_id": project_id})
     require(actor.role, action, member_role=row[5])
+    if action == "tasks.work" and row[6]:
+        raise PermissionDenied(
+            f"you are paused in project {project_id}: {row[6]}",
+            details={"project_id": project_id, "paused": True},
+        )
     return ProjectRef(
         id=row[0],
         overlap=row[1],
         config=raw.json_out(row[2]),
         config_version=row[3],
         created_at=raw.time_out(row[4]),
+        paused_reason=row[6],
     )

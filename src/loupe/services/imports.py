@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from loupe.formats import Format, read_items
 from loupe.services.access import Actor, authorize_project
+from loupe.services.gate import PrivacyGate
 from loupe.services.items import ImportResult, batched, insert_items
 from loupe.services.projects import project_schema
 
@@ -37,8 +38,12 @@ def import_stream(
     batch_size: int = BATCH_SIZE,
     on_progress: Callable[[str, int], None] | None = None,
     commit_batch: Callable[[], None] | None = None,
+    gate: PrivacyGate | None = None,
 ) -> ImportResult:
-    """Import rows from a text stream that ``reopen`` can open twice (validate, then write)."""
+    """Import rows from a text stream that ``reopen`` can open twice (validate, then write).
+
+    Every batch passes the privacy ``gate`` (see :func:`loupe.services.items.insert_items`).
+    """
     project = authorize_project(session, actor, "items.import", project_id)
     text_field = project_schema(project).text_field
     total = 0
@@ -53,7 +58,7 @@ def import_stream(
     with reopen() as stream:
         records = read_items(stream, fmt=fmt, text_field=text_field, source=source)
         for batch in batched(records, batch_size):
-            done = insert_items(session, actor, project_id, batch)
+            done = insert_items(session, actor, project_id, batch, gate=gate)
             result.received += done.received
             result.created += done.created
             if commit_batch:

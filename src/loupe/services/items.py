@@ -1,19 +1,31 @@
-"""Items: idempotent batch import (by external id) and reading them back."""
+"""Items: idempotent batch import (by external id) through the privacy gate, and reading them.
+
+Every imported item passes the gate (:mod:`loupe.services.gate`) before it is
+written: ``items.data`` holds what annotators may see (redacted, or ``[WITHHELD]``),
+and the original is sealed under its subject's key in ``item_vaults``. A project
+whose gate is off (public data) stores items as given.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import islice
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from loupe.db.models import Item, Project, utcnow
+from loupe.db.privacy_models import ItemVault
 from loupe.db.upsert import insert_ignore
 from loupe.errors import NotFound
 from loupe.formats import ItemRecord
 from loupe.services.access import Actor, authorize_project
+from loupe.services.gate import GateResult, PrivacyGate, classify
+from loupe.services.privacy import privacy_of
+from loupe.services.vault import item_aad, subject_key_id
 
 __all__ = ["ImportResult", "batched", "count_items", "get_item", "insert_items", "list_items"]
 
@@ -35,15 +47,32 @@ def batched(records: Iterable[ItemRecord], size: int) -> Iterator[list[ItemRecor
         yield batch
 
 
+@lru_cache(maxsize=1)
+def _keepless_gate() -> PrivacyGate:
+    return PrivacyGate()
+
+
 def insert_items(
-    session: Session, actor: Actor, project_id: int, records: Sequence[ItemRecord]
+    session: Session,
+    actor: Actor,
+    project_id: int,
+    records: Sequence[ItemRecord],
+    *,
+    gate: PrivacyGate | None = None,
 ) -> ImportResult:
-    """Insert one batch; rows whose external id exists already are skipped (idempotent)."""
+    """Insert one batch through the privacy gate; existing external ids are skipped.
+
+    Pass a ``gate`` with a vault (:func:`loupe.services.vault.Vault`) to keep the
+    originals sealed. Without one the gate still redacts, but the originals are not
+    kept at all (demos and tests that have no key directory).
+    """
     project = authorize_project(session, actor, "items.import", project_id)
-    return _insert(session, project, records)
+    return _insert(session, project, records, gate or _keepless_gate())
 
 
-def _insert(session: Session, project: Project, records: Sequence[ItemRecord]) -> ImportResult:
+def _insert(
+    session: Session, project: Project, records: Sequence[ItemRecord], gate: PrivacyGate
+) -> ImportResult:
     if not records:
         return ImportResult()
     now = utcnow()
@@ -52,25 +81,72 @@ def _insert(session: Session, project: Project, records: Sequence[ItemRecord]) -
     unique: dict[str, ItemRecord] = {}
     for record in records:
         unique.setdefault(record.external_id, record)
+    batch = list(unique.values())
+    settings = privacy_of(session, project.id)
+    results: list[GateResult | None] = (
+        list(gate.check([record.data for record in batch], policy=settings.policy))
+        if settings.gate
+        else [None] * len(batch)
+    )
     rows = [
         {
             "project_id": project.id,
             "external_id": record.external_id,
-            "data": record.data,
+            "data": result.data if result else record.data,
             "metadata": record.meta,
             "language": record.language,
             "domain": record.domain,
+            "sensitivity": classify(
+                result, domain=record.domain, floor=record.sensitivity, gated=settings.gate
+            ),
+            "subject_id": record.subject_id,
+            "withheld": bool(result and result.withheld_reason),
             "label_count": 0,
             "is_complete": False,
             "created_at": now,
         }
-        for record in unique.values()
+        for record, result in zip(batch, results, strict=True)
     ]
-    table = Item.__table__
-    before = _count(session, project.id)
-    session.execute(insert_ignore(session, table, conflict=["project_id", "external_id"]), rows)
-    created = _count(session, project.id) - before
-    return ImportResult(received=len(records), created=created)
+    statement = insert_ignore(session, Item.__table__, conflict=["project_id", "external_id"])
+    inserted = session.execute(statement.returning(Item.id, Item.external_id), rows).all()
+    if settings.gate and gate.vault is not None and inserted:
+        _seal(session, project.id, gate, inserted, unique, dict(zip(unique, results, strict=True)))
+    return ImportResult(received=len(records), created=len(inserted))
+
+
+def _seal(
+    session: Session,
+    project_id: int,
+    gate: PrivacyGate,
+    inserted: Sequence[Any],
+    records: dict[str, ItemRecord],
+    results: dict[str, GateResult | None],
+) -> None:
+    assert gate.vault is not None
+    entries = [
+        (
+            subject_key_id(records[external_id].subject_id),
+            item_aad(project_id, external_id),
+            records[external_id].data,
+        )
+        for _, external_id in inserted
+    ]
+    sealed = gate.vault.seal_many(session, entries)
+    vault_rows = []
+    for (item_id, external_id), box in zip(inserted, sealed, strict=True):
+        result = results[external_id]
+        assert result is not None
+        vault_rows.append(
+            {
+                "item_id": item_id,
+                "key_id": box.key_id,
+                "ciphertext": box.ciphertext,
+                "spans": result.spans,
+                "detected": list(result.detected),
+                "withheld_reason": result.withheld_reason,
+            }
+        )
+    session.execute(insert(ItemVault), vault_rows)
 
 
 def _count(session: Session, project_id: int) -> int:

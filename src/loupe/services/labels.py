@@ -1,6 +1,8 @@
 """Submitting labels: validated against the schema, idempotent, within overlap.
 
-The submit path is plain SQL for speed (see ``loupe.db.raw``).
+The submit path is plain SQL for speed (see ``loupe.db.raw``). A new label earns per
+the project's rate card, if it has one: the earning is appended to the payment log in
+the same transaction (``loupe.services.payments.earn_for_label``).
 """
 
 from __future__ import annotations
@@ -18,15 +20,17 @@ from loupe.db.raw import Raw
 from loupe.errors import Conflict, InvalidInput, NotFound
 from loupe.label_schema import validate_answer
 from loupe.services.access import Actor, authorize_project, authorize_project_fast
-from loupe.services.consensus import update_consensus
+from loupe.services.ledger_keys import LedgerConfig
+from loupe.services.payments import earn_for_label
 from loupe.services.projects import project_schema
+from loupe.services.quality import GoldFeedback, live_consensus, record_gold
 from loupe.services.tasks import active_leases, release
 
 __all__ = ["LabelRecord", "Submission", "list_labels", "submit_label"]
 
 MAX_LEAD_TIME_MS = 7 * 24 * 3600 * 1000
 
-_ITEM = "SELECT project_id, label_count FROM items WHERE id = :item"
+_ITEM = "SELECT project_id, label_count, domain, is_gold FROM items WHERE id = :item"
 _MINE = (
     "SELECT id, answer, config_version, lead_time_ms, created_at FROM labels "
     "WHERE item_id = :item AND user_id = :user"
@@ -54,6 +58,7 @@ class LabelRecord:
 class Submission:
     label: LabelRecord
     created: bool  # False when the same answer had been submitted before
+    gold: GoldFeedback | None = None  # set after a gold task
 
 
 def submit_label(
@@ -65,19 +70,23 @@ def submit_label(
     *,
     lead_time_ms: int | None = None,
     now: datetime | None = None,
+    ledger: LedgerConfig | None = None,
 ) -> Submission:
     """Record ``actor``'s answer for an item.
 
     Resubmitting the same answer returns the existing label; a different answer
     for an item already labelled is a conflict. Without a live lease the label is
-    accepted only while the item still has room under its overlap.
+    accepted only while the item still has room under its overlap. A new label earns
+    per the project's rate card (recorded with ``ledger``; a project with a rate card
+    and no ``ledger`` is a :class:`Conflict`).
     """
     raw = Raw(session)
     project = authorize_project_fast(raw, actor, "tasks.work", project_id)
     assert actor.user_id is not None
     user = actor.user_id
     now = now or utcnow()
-    canonical = validate_answer(project_schema(project).task, answer)
+    schema = project_schema(project)
+    canonical = validate_answer(schema.task, answer)
     if lead_time_ms is not None and not 0 <= lead_time_ms <= MAX_LEAD_TIME_MS:
         raise InvalidInput(
             f"lead_time_ms: must be between 0 and {MAX_LEAD_TIME_MS}",
@@ -91,6 +100,7 @@ def submit_label(
             details={"item_id": item_id},
         )
     label_count = int(item[1])
+    is_gold = bool(item[3])
 
     mine = raw.one(_MINE, item=item_id, user=user)
     if mine is not None:
@@ -117,7 +127,8 @@ def submit_label(
     taken = label_count
     if not has_lease:
         taken += active_leases(raw, item_id, now=now, exclude_user=user)
-    if taken >= project.overlap:
+    # Gold items go to everyone, outside the overlap.
+    if taken >= project.overlap and not is_gold:
         raise Conflict(
             f"item {item_id} already has the {project.overlap} label(s) it needs; "
             "ask for the next task instead",
@@ -136,9 +147,46 @@ def submit_label(
     )
     assert inserted is not None
     count = label_count + 1
-    raw.run(_COUNT, count=count, complete=count >= project.overlap, item=item_id)
     release(raw, item_id=item_id, user_id=user)
-    update_consensus(raw, project_id=project_id, item_id=item_id, now=now)
+    gold: GoldFeedback | None = None
+    if is_gold:
+        gold = record_gold(
+            raw,
+            project_id=project_id,
+            item_id=item_id,
+            user_id=user,
+            answer=canonical,
+            policy=schema.quality,
+            now=now,
+        )
+        complete = False
+    else:
+        consensus = live_consensus(
+            raw,
+            project_id=project_id,
+            overlap=project.overlap,
+            schema=schema,
+            item_id=item_id,
+            now=now,
+        )
+        if consensus.decision == "count":
+            complete = count >= project.overlap
+        else:  # dynamic overlap: the posterior decides
+            complete = consensus.decision != "needs_more" or count >= project.overlap
+    raw.run(_COUNT, count=count, complete=complete, item=item_id)
+    earn_for_label(
+        raw,
+        session,
+        ledger,
+        project_id=project_id,
+        task_type=str(project.config.get("task", {}).get("type", "*")),
+        item_id=item_id,
+        domain=item[2],
+        user_id=user,
+        label_id=int(inserted[0]),
+        now=now,
+        rule="gold.failed" if gold is not None and not gold.correct else "label.accepted",
+    )
     record = LabelRecord(
         id=int(inserted[0]),
         item_id=item_id,
@@ -148,7 +196,7 @@ def submit_label(
         lead_time_ms=lead_time_ms,
         created_at=now,
     )
-    return Submission(record, created=True)
+    return Submission(record, created=True, gold=gold)
 
 
 def list_labels(

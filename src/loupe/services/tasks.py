@@ -12,11 +12,15 @@ on PostgreSQL ``next task`` takes the candidate row ``FOR UPDATE SKIP LOCKED``
 and counts its leases again once it holds the lock, and ``submit`` locks the
 item ``FOR UPDATE`` before counting.
 
+Items the privacy gate withheld are never handed out; ``data`` is what the gate
+stored for annotators (redacted), so no raw content passes through here.
+
 This is the hot path, written in plain SQL (see ``loupe.db.raw``).
 """
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -27,10 +31,13 @@ from loupe.db.models import utcnow
 from loupe.db.raw import Raw
 from loupe.errors import NotFound
 from loupe.services.access import Actor, authorize_project_fast
+from loupe.services.projects import project_schema
 
 __all__ = ["Task", "active_leases", "next_task", "release", "skip_task"]
 
 CANDIDATE_TRIES = 16
+# Gold tasks are mixed in at random so annotators cannot tell them apart by position.
+_rng = random.SystemRandom()
 
 _HELD = (
     "SELECT id, item_id FROM assignments "
@@ -38,7 +45,8 @@ _HELD = (
 )
 _CANDIDATE = (
     "SELECT i.id FROM items i "
-    "WHERE i.project_id = :project AND i.is_complete = :false AND i.id > :after "
+    "WHERE i.project_id = :project AND i.is_complete = :false AND i.withheld = :false "
+    "AND i.is_gold = :false AND i.id > :after "
     "AND i.label_count + (SELECT count(*) FROM assignments a WHERE a.item_id = i.id "
     "    AND a.expires_at > :now AND a.user_id <> :user) < :overlap "
     "AND NOT EXISTS (SELECT 1 FROM labels l WHERE l.item_id = i.id AND l.user_id = :user) "
@@ -46,6 +54,14 @@ _CANDIDATE = (
     "ORDER BY i.id LIMIT 1"
 )
 _LOCK = " FOR UPDATE OF i SKIP LOCKED"
+# Gold items are offered to everyone (outside the overlap) until they answered them.
+_GOLD_CANDIDATE = (
+    "SELECT i.id FROM items i "
+    "WHERE i.project_id = :project AND i.is_gold = :true AND i.withheld = :false "
+    "AND NOT EXISTS (SELECT 1 FROM labels l WHERE l.item_id = i.id AND l.user_id = :user) "
+    "AND NOT EXISTS (SELECT 1 FROM skips s WHERE s.item_id = i.id AND s.user_id = :user) "
+    "ORDER BY i.id LIMIT 1"
+)
 _LEASES = (
     "SELECT count(*) FROM assignments "
     "WHERE item_id = :item AND expires_at > :now AND user_id <> :user"
@@ -120,6 +136,15 @@ def next_task(
     if held is not None:
         raw.run(_RENEW, expires=until, id=held[0])
         return _task(raw, held[1], expires, project.config_version)
+
+    gold_rate = project_schema(project).quality.gold_rate
+    if gold_rate > 0 and _rng.random() < gold_rate:
+        gold = raw.one(_GOLD_CANDIDATE, project=project_id, true=True, false=False, user=user)
+        if gold is not None:
+            item_id = int(gold[0])
+            raw.run(_RELEASE, item=item_id, user=user)
+            raw.run(_LEASE, project=project_id, item=item_id, user=user, expires=until, now=at)
+            return _task(raw, item_id, expires, project.config_version)
 
     query = _CANDIDATE + (_LOCK if raw.postgres else "")
     after = 0

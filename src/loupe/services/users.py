@@ -1,13 +1,21 @@
-"""Users and their API tokens.
+"""Users, their API tokens and their web UI passwords.
 
 Tokens are 256-bit random strings shown once; the database keeps only their
-SHA-256. A slow password hash (bcrypt, scrypt) would add nothing here: it
-protects low-entropy secrets, and these are not.
+SHA-256. A slow password hash (bcrypt, scrypt) would add nothing there: it
+protects low-entropy secrets, and tokens are not.
+
+Passwords are low-entropy, so they get a slow, memory-hard hash: scrypt from the
+standard library (``hashlib.scrypt``, OpenSSL's implementation), stored as
+``scrypt$n$r$p$salt$hash``. No bcrypt dependency is needed: scrypt is at least as
+strong against GPU guessing (it is memory-hard; bcrypt is not), has no 72-byte
+input limit, and the parameters travel with each hash so they can be raised later.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
 import re
 import secrets
 from collections.abc import Sequence
@@ -28,10 +36,14 @@ __all__ = [
     "authenticate",
     "create_user",
     "get_user",
+    "hash_password",
     "issue_token",
     "list_tokens",
     "list_users",
+    "password_matches",
     "revoke_token",
+    "set_password",
+    "verify_password",
 ]
 
 USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@\-]{0,63}$")
@@ -134,3 +146,79 @@ _AUTHENTICATE = (
     "SELECT u.id, u.username, u.role, u.is_active FROM api_tokens t "
     "JOIN users u ON u.id = t.user_id WHERE t.token_hash = :hash AND t.revoked_at IS NULL"
 )
+
+
+# --- passwords ------------------------------------------------------------------------------
+
+MIN_PASSWORD = 8
+MAX_PASSWORD = 1024
+# scrypt cost: n=2**14, r=8 (16 MiB, ~50 ms): OWASP's recommended floor for scrypt.
+_SCRYPT_N, _SCRYPT_R, _SCRYPT_P = 2**14, 8, 1
+_SCRYPT_MAXMEM = 64 * 1024 * 1024
+
+
+def _scrypt(password: str, salt: bytes, *, n: int, r: int, p: int) -> bytes:
+    return hashlib.scrypt(
+        password.encode("utf-8"), salt=salt, n=n, r=r, p=p, maxmem=_SCRYPT_MAXMEM, dklen=32
+    )
+
+
+def hash_password(password: str) -> str:
+    """``scrypt$n$r$p$salt$hash`` (base64) for ``password``."""
+    salt = secrets.token_bytes(16)
+    digest = _scrypt(password, salt, n=_SCRYPT_N, r=_SCRYPT_R, p=_SCRYPT_P)
+    b64 = base64.b64encode
+    return f"scrypt${_SCRYPT_N}${_SCRYPT_R}${_SCRYPT_P}${b64(salt).decode()}${b64(digest).decode()}"
+
+
+def password_matches(stored: str | None, password: str) -> bool:
+    """Whether ``password`` matches a stored hash (constant-time compare)."""
+    if not stored or len(password) > MAX_PASSWORD:
+        return False
+    try:
+        scheme, n, r, p, salt, digest = stored.split("$")
+        if scheme != "scrypt":
+            return False
+        expected = base64.b64decode(digest)
+        actual = _scrypt(password, base64.b64decode(salt), n=int(n), r=int(r), p=int(p))
+    except ValueError:
+        return False
+    return hmac.compare_digest(actual, expected)
+
+
+def set_password(session: Session, actor: Actor, *, user_id: int, password: str) -> User:
+    """Set a user's web UI password: users may set their own; admins anyone's."""
+    if actor.user_id != user_id:
+        authorize(actor, "users.manage")
+    if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
+        raise InvalidInput(
+            f"password: use {MIN_PASSWORD} to {MAX_PASSWORD} characters",
+            details={"field": "password"},
+        )
+    user = get_user(session, user_id)
+    user.password_hash = hash_password(password)
+    session.flush()
+    return user
+
+
+# Hashed once so that an unknown username costs as much as a wrong password.
+_DUMMY_HASH: list[str] = []
+
+
+def verify_password(session: Session, *, username: str, password: str) -> Actor:
+    """The actor whose username and password these are, or :class:`Unauthenticated`.
+
+    The message is the same for an unknown user, a wrong password, a user without a
+    password and a deactivated user, so sign-in reveals nothing about which it was.
+    """
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        if not _DUMMY_HASH:
+            _DUMMY_HASH.append(hash_password(secrets.token_urlsafe(16)))
+        password_matches(_DUMMY_HASH[0], password)
+    elif password_matches(user.password_hash, password) and user.is_active:
+        return Actor(user_id=user.id, username=user.username, role=user.role)
+    raise Unauthenticated(
+        "the username or password is wrong; an admin can set a password with "
+        "`loupe users password USERNAME`"
+    )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -11,14 +13,18 @@ from loupe import __version__
 from loupe.db.database import Database
 from loupe.settings import Settings
 from loupe.web.api import router as api_router
-from loupe.web.errors import install_error_handlers
+from loupe.web.api import undo
+from loupe.web.errors import ERROR_RESPONSES, install_error_handlers
+from loupe.web.refitter import refit_loop
+from loupe.web.ui import error_page, install_ui
 
 __all__ = ["create_app", "create_app_from_env"]
 
 DESCRIPTION = """
 Loupe keeps a deployed model and people in one feedback loop.
 
-Authenticate with `Authorization: Bearer <token>`. Every error is a JSON body
+Authenticate with `Authorization: Bearer <token>` (the web UI at `/` uses its
+session cookie and an `X-CSRF-Token` header instead). Every error is a JSON body
 `{"error": {"code", "message", "details"}}` whose message says what to fix.
 """
 
@@ -33,9 +39,18 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         if migrate:
             db.migrate()
         app.state.db = db
+        refitter = (
+            asyncio.create_task(refit_loop(db, settings.refit_interval_seconds))
+            if settings.refit_interval_seconds > 0
+            else None
+        )
         try:
             yield
         finally:
+            if refitter is not None:
+                refitter.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await refitter
             db.dispose()
 
     app = FastAPI(
@@ -48,8 +63,10 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         redoc_url=None,
     )
     app.state.settings = settings
-    install_error_handlers(app)
+    install_error_handlers(app, html=error_page)
     app.include_router(api_router)
+    app.include_router(undo.router, prefix="/api/v1", responses=ERROR_RESPONSES)
+    install_ui(app)
     return app
 
 

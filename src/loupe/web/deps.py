@@ -4,6 +4,11 @@ The dependencies are ``async`` and do no I/O, so a request costs one hop to the
 thread pool (the handler itself) rather than one per dependency; the token is
 looked up on first use of ``ctx.actor``, inside the handler's thread and
 transaction. Missing credentials are refused before the handler runs.
+
+A browser signed in to the web UI authenticates API calls with its session cookie
+instead of a bearer token; a cookie-authenticated write (``Writer``) must also send
+the session's CSRF token in ``X-CSRF-Token``. A bearer token, when sent, always
+wins and takes exactly the token path.
 """
 
 from __future__ import annotations
@@ -18,10 +23,15 @@ from sqlalchemy.orm import Session
 from loupe.db.database import Database
 from loupe.errors import Unauthenticated
 from loupe.services.access import Actor
+from loupe.services.audit import ACTOR_KEY
+from loupe.services.sessions import CurrentSession, check_csrf, resolve_session
 from loupe.services.users import authenticate
 from loupe.settings import Settings
 
-__all__ = ["Context", "Reader", "Writer"]
+__all__ = ["CSRF_HEADER", "SESSION_COOKIE", "Context", "Reader", "Writer"]
+
+SESSION_COOKIE = "loupe_session"
+CSRF_HEADER = "X-CSRF-Token"
 
 bearer = HTTPBearer(auto_error=False, description="An API token: `Authorization: Bearer lp_...`")
 
@@ -29,20 +39,46 @@ bearer = HTTPBearer(auto_error=False, description="An API token: `Authorization:
 class Context:
     """What a handler works with: its session, the actor, settings and the database."""
 
-    __slots__ = ("_actor", "_secret", "db", "session", "settings")
+    __slots__ = ("_actor", "_browser", "_csrf", "_secret", "db", "session", "settings")
 
-    def __init__(self, session: Session, secret: str, settings: Settings, db: Database) -> None:
+    def __init__(
+        self,
+        session: Session,
+        secret: str,
+        settings: Settings,
+        db: Database,
+        *,
+        browser: bool = False,
+        csrf: str | None = None,
+    ) -> None:
         self.session = session
         self.settings = settings
         self.db = db
         self._secret = secret
+        self._browser = browser  # ``secret`` is a session cookie, not an API token
+        self._csrf = csrf  # the X-CSRF-Token a cookie-authenticated write sent
         self._actor: Actor | None = None
 
     @property
     def actor(self) -> Actor:
         if self._actor is None:
-            self._actor = authenticate(self.session, self._secret)
+            if self._browser:
+                self._actor = self.browser_session.actor
+            else:
+                self._actor = authenticate(self.session, self._secret)
+            # Changes this request saves are attributed to its actor in the audit log.
+            self.session.info[ACTOR_KEY] = self._actor
         return self._actor
+
+    @property
+    def browser_session(self) -> CurrentSession:
+        """The web UI session behind a cookie-authenticated request (CSRF checked on writes)."""
+        if not self._browser:
+            raise Unauthenticated("this request is authenticated with an API token, not a session")
+        current = resolve_session(self.session, self._secret)
+        if self._csrf is not None:
+            check_csrf(current, self._csrf)
+        return current
 
 
 def _secret(credentials: HTTPAuthorizationCredentials | None) -> str:
@@ -58,22 +94,38 @@ async def _writer(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> AsyncIterator[Context]:
-    secret = _secret(credentials)
+    # The cookie is read directly, not declared: it is the UI's, not part of the API contract.
+    session_cookie = request.cookies.get(SESSION_COOKIE)
     db: Database = request.app.state.db
+    settings: Settings = request.app.state.settings
+    if credentials is None and session_cookie:
+        # "" (not None) makes the CSRF check fail when the header is missing.
+        csrf = request.headers.get(CSRF_HEADER, "")
+        with db.transaction() as session:
+            yield Context(session, session_cookie, settings, db, browser=True, csrf=csrf)
+        return
+    secret = _secret(credentials)
     # Sessions connect lazily: nothing blocks here. scope="function" (below) commits
     # before the response is sent, so an acknowledged write is a committed write.
     with db.transaction() as session:
-        yield Context(session, secret, request.app.state.settings, db)
+        yield Context(session, secret, settings, db)
 
 
 async def _reader(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> AsyncIterator[Context]:
-    secret = _secret(credentials)
+    # The cookie is read directly, not declared: it is the UI's, not part of the API contract.
+    session_cookie = request.cookies.get(SESSION_COOKIE)
     db: Database = request.app.state.db
+    settings: Settings = request.app.state.settings
+    if credentials is None and session_cookie:
+        with db.transaction(readonly=True) as session:
+            yield Context(session, session_cookie, settings, db, browser=True)
+        return
+    secret = _secret(credentials)
     with db.transaction(readonly=True) as session:
-        yield Context(session, secret, request.app.state.settings, db)
+        yield Context(session, secret, settings, db)
 
 
 Writer = Annotated[Context, Depends(_writer, scope="function")]

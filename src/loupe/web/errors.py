@@ -1,8 +1,16 @@
-"""The one mapping from errors to HTTP responses (``{"error": {...}}`` bodies)."""
+"""The one mapping from errors to HTTP responses (``{"error": {...}}`` bodies).
+
+Under ``/api`` every error is JSON. Elsewhere, a client that asks for HTML (a browser
+opening a web UI page) gets the same status and message from the ``html`` renderer
+given to :func:`install_error_handlers`: an error page or, for 401, the sign-in page.
+The UI's own ``fetch()`` calls ask for JSON and get the JSON body.
+"""
 
 from __future__ import annotations
 
+import json
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -10,13 +18,17 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException
+from starlette.responses import Response
 
 from loupe.errors import LoupeError
 from loupe.schemas import ErrorBody
 
-__all__ = ["ERROR_RESPONSES", "install_error_handlers"]
+__all__ = ["ERROR_RESPONSES", "HtmlErrors", "install_error_handlers"]
 
 log = logging.getLogger("loupe.web")
+
+#: Renders an error for a browser: ``(request, status, code, message) -> response``.
+HtmlErrors = Callable[[Request, int, str, str], Awaitable[Response]]
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorBody, "description": description}
@@ -39,13 +51,13 @@ def _field(loc: tuple[Any, ...]) -> str:
     return ".".join(parts) or "body"
 
 
-async def _loupe_error(_: Request, exc: Exception) -> JSONResponse:
+async def _loupe_error(_: Request, exc: Exception) -> Response:
     assert isinstance(exc, LoupeError)
     headers = {"WWW-Authenticate": "Bearer"} if exc.http_status == 401 else None
     return JSONResponse(exc.to_dict(), status_code=exc.http_status, headers=headers)
 
 
-async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
+async def _validation_error(_: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     errors = [
         {"field": _field(tuple(error.get("loc", ()))), "message": str(error.get("msg", ""))}
@@ -58,7 +70,7 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(_body("invalid_input", message, {"errors": errors}), status_code=422)
 
 
-async def _http_error(_: Request, exc: Exception) -> JSONResponse:
+async def _http_error(_: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     codes = {404: "not_found", 405: "method_not_allowed", 401: "unauthenticated"}
     return JSONResponse(
@@ -68,7 +80,7 @@ async def _http_error(_: Request, exc: Exception) -> JSONResponse:
     )
 
 
-async def _database_busy(_: Request, exc: Exception) -> JSONResponse:
+async def _database_busy(_: Request, exc: Exception) -> Response:
     log.warning("database unavailable: %s", exc)
     return JSONResponse(
         _body("unavailable", "the database is busy or unavailable; retry shortly"),
@@ -77,16 +89,44 @@ async def _database_busy(_: Request, exc: Exception) -> JSONResponse:
     )
 
 
-async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+async def _unexpected(_: Request, exc: Exception) -> Response:
     log.exception("unexpected error", exc_info=exc)
     return JSONResponse(
         _body("internal", "an unexpected error occurred; it has been logged"), status_code=500
     )
 
 
-def install_error_handlers(app: FastAPI) -> None:
-    app.add_exception_handler(LoupeError, _loupe_error)
-    app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(HTTPException, _http_error)
-    app.add_exception_handler(OperationalError, _database_busy)
-    app.add_exception_handler(Exception, _unexpected)
+Handler = Callable[[Request, Exception], Awaitable[Response]]
+
+
+def _for_pages(handler: Handler, html: HtmlErrors | None) -> Handler:
+    """JSON under ``/api`` and for non-browser clients; an HTML page for browsers elsewhere."""
+    if html is None:
+        return handler
+
+    async def handle(request: Request, exc: Exception) -> Response:
+        response = await handler(request, exc)
+        if request.url.path.startswith("/api/") or "text/html" not in request.headers.get(
+            "accept", ""
+        ):
+            return response
+        error = _json_error(response)
+        return await html(request, response.status_code, error[0], error[1])
+
+    return handle
+
+
+def _json_error(response: Response) -> tuple[str, str]:
+    try:
+        error = json.loads(bytes(response.body))["error"]
+        return str(error["code"]), str(error["message"])
+    except (ValueError, KeyError, TypeError):
+        return "http_error", "the request failed"
+
+
+def install_error_handlers(app: FastAPI, *, html: HtmlErrors | None = None) -> None:
+    app.add_exception_handler(LoupeError, _for_pages(_loupe_error, html))
+    app.add_exception_handler(RequestValidationError, _for_pages(_validation_error, html))
+    app.add_exception_handler(HTTPException, _for_pages(_http_error, html))
+    app.add_exception_handler(OperationalError, _for_pages(_database_busy, html))
+    app.add_exception_handler(Exception, _for_pages(_unexpected, html))

@@ -40,6 +40,8 @@ def test_export_items_jsonl_with_labels_and_consensus(app_client: TestClient, db
     assert rows[0]["support"] == 2
     assert rows[0]["confidence"] == 1.0
     assert [label["answer"] for label in rows[0]["labels"]] == ["call", "call"]
+    assert rows[0]["distribution"] == {"call": 2}
+    assert rows[0]["entropy"] == 0.0
     assert rows[2]["labels"] == []
     assert rows[2]["answer"] is None
 
@@ -81,3 +83,26 @@ def test_export_errors(app_client: TestClient, db: Database) -> None:
         app_client.get(f"/api/v1/projects/{project}/export?format=xml", headers=headers).status_code
         == 422
     )
+
+
+def test_export_keeps_disagreement_as_a_distribution(app_client: TestClient, db: Database) -> None:
+    a, b = make_user(db, "a"), make_user(db, "b")
+    manager = make_user(db, "mgr", "manager")
+    project = make_project(
+        db, overlap=2, members={a: "annotator", b: "annotator", manager: "manager"}
+    )
+    add_items(db, project, 1)
+    for person, answer in [(a, "call"), (b, "music")]:
+        app_client.post(
+            f"/api/v1/projects/{project}/items/1/labels",
+            json={"answer": answer},
+            headers=person.headers,
+        )
+    [row] = [
+        json.loads(line)
+        for line in app_client.get(
+            f"/api/v1/projects/{project}/export", headers=manager.headers
+        ).text.splitlines()
+    ]
+    assert row["distribution"] == {"call": 1, "music": 1}
+    assert row["entropy"] == 1.0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
+import loupe.db.ledger_models  # noqa: F401  (the ledger tables)
 from loupe.db.models import Base
 
 connection = context.config.attributes["connection"]

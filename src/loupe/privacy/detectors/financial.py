@@ -36,11 +36,34 @@ class CreditCardDetector:
 
     def detect(self, text: str) -> Iterator[Detection]:
         for m in _CARD.finditer(text):
-            digits = re.sub(r"\D", "", m.group())
-            if 13 <= len(digits) <= 19 and _IIN.match(digits) and luhn_valid(digits):
-                if len(set(digits)) == 1:
-                    continue
-                yield Detection(m.start(), m.end(), "CREDIT_CARD", 0.95)
+            found = self._card_in(m.group())
+            if found is not None:
+                yield Detection(m.start() + found[0], m.start() + found[1], "CREDIT_CARD", 0.95)
+
+    @staticmethod
+    def _card_in(run: str) -> tuple[int, int] | None:
+        """The longest run of whole digit groups inside ``run`` that is a card number.
+
+        The pattern is greedy, so a stray number next to a card ("0 4111 1111 1111 1111")
+        makes the whole run fail Luhn; trying each window of groups finds the card in it.
+        """
+        groups = [(g.start(), g.end()) for g in re.finditer(r"\d+", run)]
+        best: tuple[int, int] | None = None
+        for i in range(len(groups)):
+            for j in range(len(groups) - 1, i - 1, -1):
+                start, end = groups[i][0], groups[j][1]
+                if best is not None and end - start <= best[1] - best[0]:
+                    break
+                digits = re.sub(r"\D", "", run[start:end])
+                if (
+                    13 <= len(digits) <= 19
+                    and _IIN.match(digits)
+                    and len(set(digits)) > 1
+                    and luhn_valid(digits)
+                ):
+                    best = (start, end)
+                    break
+        return best
 
 
 class IbanDetector:

@@ -11,7 +11,6 @@ missing here can still be found from context ("call …", "Dr …").
 from __future__ import annotations
 
 # Turkish and Polish names use letters that look like ASCII ones, on purpose.
-# ruff: noqa: RUF001
 
 __all__ = [
     "AMBIGUOUS_GIVEN",

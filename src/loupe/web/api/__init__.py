@@ -4,11 +4,41 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from loupe.web.api import exports, items, labels, projects, system, tasks, users
+from loupe.services.audit import watch_permission_changes
+from loupe.web import retrainer
+from loupe.web.api import (
+    audit,
+    clearances,
+    exports,
+    items,
+    labels,
+    ledger,
+    models,
+    payments,
+    predictions,
+    privacy,
+    projects,
+    quality,
+    reveals,
+    subjects,
+    system,
+    tasks,
+    users,
+)
 from loupe.web.errors import ERROR_RESPONSES
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/api/v1", responses=ERROR_RESPONSES)
-for module in (system, users, projects, items, tasks, labels, exports):
+for module in (system, users, projects, items, tasks, labels, exports, quality, ledger, payments):
     router.include_router(module.router)
+for module in (privacy, reveals, clearances, audit, subjects):
+    router.include_router(module.router)
+# The model loop; its router's lifespan runs the background retrainer.
+loop_router = APIRouter(lifespan=retrainer.lifespan)
+for module in (predictions, models):
+    loop_router.include_router(module.router)
+router.include_router(loop_router)
+
+# Membership, role and token changes are audited by a flush hook (loupe.services.audit).
+watch_permission_changes()

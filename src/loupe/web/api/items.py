@@ -13,6 +13,7 @@ from loupe.errors import InvalidInput
 from loupe.formats import parse_item
 from loupe.schemas import ImportOut, ItemOut, ItemsIn, Page
 from loupe.services import imports, items, projects
+from loupe.services.gate import gate_for
 from loupe.web.deps import Reader, Writer
 from loupe.web.params import After, Id, Limit, page_of
 
@@ -39,7 +40,8 @@ def add_items(project_id: Id, body: ItemsIn, ctx: Writer) -> ImportOut:
         parse_item(row, where=f"items[{index}]", text_field=text_field)
         for index, row in enumerate(body.items)
     ]
-    result = items.insert_items(ctx.session, ctx.actor, project_id, records)
+    gate = gate_for(ctx.settings)
+    result = items.insert_items(ctx.session, ctx.actor, project_id, records, gate=gate)
     return ImportOut(received=result.received, created=result.created, existing=result.existing)
 
 
@@ -93,15 +95,17 @@ async def import_file(
             finally:
                 text.detach()  # keep the spool open for the second pass
 
-        result = await run_in_threadpool(
-            imports.import_stream,
-            ctx.session,
-            ctx.actor,
-            project_id,
-            reopen=reopen,
-            fmt=fmt,  # type: ignore[arg-type]
-            source="upload",
-        )
+        with gate_for(ctx.settings, workers=ctx.settings.gate_workers) as gate:
+            result = await run_in_threadpool(
+                imports.import_stream,
+                ctx.session,
+                ctx.actor,
+                project_id,
+                reopen=reopen,
+                fmt=fmt,  # type: ignore[arg-type]
+                source="upload",
+                gate=gate,
+            )
     return ImportOut(received=result.received, created=result.created, existing=result.existing)
 
 

@@ -2,8 +2,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response, status
 
-from loupe.schemas import LabelIn, LabelOut, Page
+from loupe.schemas import GoldFeedbackOut, LabelIn, LabelOut, Page, SubmitOut
 from loupe.services import labels
+from loupe.services.ledger_keys import optional_ledger_config
 from loupe.web.deps import Reader, Writer
 from loupe.web.params import After, Id, Limit, page_of
 
@@ -12,24 +13,33 @@ router = APIRouter(tags=["labels"])
 
 @router.post(
     "/projects/{project_id}/items/{item_id}/labels",
-    response_model=LabelOut,
+    response_model=SubmitOut,
     status_code=status.HTTP_201_CREATED,
-    responses={200: {"model": LabelOut, "description": "The same answer was already recorded"}},
+    responses={200: {"model": SubmitOut, "description": "The same answer was already recorded"}},
 )
 def submit_label(
     project_id: Id, item_id: Id, body: LabelIn, ctx: Writer, response: Response
-) -> LabelOut:
+) -> SubmitOut:
     """Submit your answer. It is durable once this returns.
 
     Sending the same answer again returns the recorded label (200); a different
     answer for an item you labelled already is a 409.
     """
     submission = labels.submit_label(
-        ctx.session, ctx.actor, project_id, item_id, body.answer, lead_time_ms=body.lead_time_ms
+        ctx.session,
+        ctx.actor,
+        project_id,
+        item_id,
+        body.answer,
+        lead_time_ms=body.lead_time_ms,
+        ledger=optional_ledger_config(ctx.settings),
     )
     if not submission.created:
         response.status_code = status.HTTP_200_OK
-    return LabelOut.model_validate(submission.label)
+    out = SubmitOut.model_validate(submission.label)
+    if submission.gold is not None:
+        out.gold = GoldFeedbackOut.model_validate(submission.gold)
+    return out
 
 
 @router.get("/projects/{project_id}/labels", response_model=Page[LabelOut])

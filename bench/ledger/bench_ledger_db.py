@@ -1,0 +1,235 @@
+"""Benchmark the database-backed payment log (SQLite): appends, proofs, audit, submit cost.
+
+Run: ``.venv/bin/python bench/ledger/bench_ledger_db.py`` (1,000,000 entries; a few
+minutes). ``--entries 100000`` for a quick look. Results go to docs/benchmarks-ledger.md.
+
+What it measures, on a fresh migrated SQLite file:
+
+1. batched appends: ``append_entries`` (canonical bytes, one frontier read, one
+   ``executemany`` of nodes and one of entries, the size update), one transaction per
+   batch, commit included;
+2. at the final size: inclusion proofs as the API serves them (``SqlTreeStore`` size read
+   + one batched node read for leaf, path and root), their verification and size;
+3. the full audit (``loupe ledger verify``) over every entry and node;
+4. ``submit_label`` p50 in a project without a rate card and in one with, interleaved,
+   each in its own committed transaction: the difference is what the ledger adds.
+
+Each figure is given as wall-clock time and as this thread's CPU time
+(``time.thread_time``): on a shared, oversubscribed machine the CPU time is the better
+estimate of what an uncontended core would do (SQLite runs in-process; WAL writes with
+``synchronous=NORMAL`` do not wait for the disk).
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import random
+import statistics
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from loupe.db.database import Database
+from loupe.formats import parse_item
+from loupe.ledger.entries import PaymentEntry, contributor_pseudonym, item_digest
+from loupe.ledger.merkle import MerkleLog
+from loupe.ledger.verify import verify_inclusion
+from loupe.services import ledger, payments, projects, users
+from loupe.services.access import Actor
+from loupe.services.items import insert_items
+from loupe.services.labels import submit_label
+from loupe.services.ledger_keys import LedgerConfig, init_keys
+from loupe.services.ledger_store import NewEntry, SqlTreeStore, append_entries, publish_checkpoint
+
+SYSTEM = Actor.system()
+SCHEMA = {"task": {"type": "single_choice", "labels": [{"key": "a"}, {"key": "b"}]}}
+
+
+def percentiles(samples_s: Sequence[float]) -> tuple[float, float]:
+    """p50 and p99 in microseconds."""
+    ordered = sorted(samples_s)
+    p50 = statistics.median(ordered)
+    p99 = ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
+    return p50 * 1e6, p99 * 1e6
+
+
+def timed(call: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    call()
+    return time.perf_counter() - start
+
+
+class Clock:
+    """Wall-clock and thread CPU time of a block, accumulated."""
+
+    def __init__(self) -> None:
+        self.wall: list[float] = []
+        self.cpu: list[float] = []
+
+    def __enter__(self) -> Clock:
+        self._wall, self._cpu = time.perf_counter(), time.thread_time()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.wall.append(time.perf_counter() - self._wall)
+        self.cpu.append(time.thread_time() - self._cpu)
+
+    def p50s(self) -> str:
+        wall, cpu = percentiles(self.wall), percentiles(self.cpu)
+        return f"p50 {wall[0]:.1f} / p99 {wall[1]:.1f} µs wall; p50 {cpu[0]:.1f} µs CPU"
+
+
+def bench_appends(db: Database, cfg: LedgerConfig, n: int, batch: int, n_users: int) -> None:
+    with db.transaction() as session:
+        ids = [
+            users.create_user(session, SYSTEM, username=f"c{i}", role="annotator").id
+            for i in range(n_users)
+        ]
+    secret = cfg.keys.secret
+    pseudonyms = [contributor_pseudonym(str(i), secret=secret) for i in ids]
+    stamp = int(datetime.now(UTC).timestamp())
+    clock = Clock()
+    for first in range(0, n, batch):
+        entries = []
+        for i in range(first, min(first + batch, n)):
+            user = i % n_users
+            entries.append(
+                NewEntry(
+                    entry=PaymentEntry(
+                        kind="earning",
+                        contributor=pseudonyms[user],
+                        item=item_digest(str(i), secret=secret),
+                        amount_minor=5 + i % 7,
+                        currency="EUR",
+                        rule="label.accepted",
+                        rate_card_version="p1.v1",
+                        timestamp=stamp,
+                    ),
+                    user_id=ids[user],
+                    delta_minor=5 + i % 7,
+                )
+            )
+        with clock, db.transaction() as session:
+            append_entries(session, entries, keys=None, checkpoint_every=10**12)
+        done = first + len(entries)
+        if done % max(n // 10, batch) == 0 or done == n:
+            wall, cpu = sum(clock.wall), sum(clock.cpu)
+            print(
+                f"  {done:>9,} entries: {done / wall:,.0f} appends/s wall, "
+                f"{done / cpu:,.0f} /s CPU (cumulative)"
+            )
+    wall, cpu = sum(clock.wall), sum(clock.cpu)
+    print(
+        f"batched appends (batch {batch:,}): {n / wall:,.0f} /s wall, {n / cpu:,.0f} /s "
+        f"per CPU-second, over {n:,} entries"
+    )
+
+
+def bench_proofs(db: Database, cfg: LedgerConfig, samples: int, rng: random.Random) -> None:
+    with db.transaction() as session:
+        record = publish_checkpoint(session, cfg.keys)
+    size = record.size
+    indices = [rng.randrange(size) for _ in range(samples)]
+    gen, ver = Clock(), Clock()
+    lengths: list[int] = []
+    with db.transaction(readonly=True) as session:
+        for index in indices:
+            with gen:
+                # As the API does: a fresh store reads the size, then one batched node read.
+                proof = MerkleLog(SqlTreeStore(session)).prove_inclusion(index, size)
+            lengths.append(len(proof.path))
+            with ver:
+                verify_inclusion(
+                    proof.leaf_hash, proof.index, proof.tree_size, proof.path, record.root_hash
+                )
+    print(f"inclusion proof from the DB (size read + 1 node query): {gen.p50s()}")
+    print(f"inclusion verification: {ver.p50s()}")
+    print(f"proof size: max {max(lengths)} hashes, mean {statistics.fmean(lengths):.2f}")
+
+
+def bench_audit(db: Database, cfg: LedgerConfig) -> None:
+    began = time.perf_counter()
+    with db.transaction(readonly=True) as session:
+        report = ledger.audit_ledger(session, SYSTEM, verifier_keys=cfg.keys.verifier_keys)
+    elapsed = time.perf_counter() - began
+    print(
+        f"full audit (`loupe ledger verify`): {report.entries:,} entries, {report.nodes:,} nodes, "
+        f"{report.checkpoints} checkpoint(s) in {elapsed:.1f} s"
+    )
+
+
+def bench_submit(db: Database, cfg: LedgerConfig, n: int) -> None:
+    with db.transaction() as session:
+        ann = users.create_user(session, SYSTEM, username="bench-ann", role="annotator")
+        actor = Actor(ann.id, ann.username, ann.role)
+        pids = []
+        for name in ("free", "paid"):
+            project = projects.create_project(
+                session, SYSTEM, name=f"bench-{name}", config=SCHEMA, overlap=1
+            )
+            projects.add_member(session, SYSTEM, project.id, user_id=ann.id, role="annotator")
+            records = [
+                parse_item({"id": f"{name}{i}", "text": "x"}, where="bench", text_field="text")
+                for i in range(n)
+            ]
+            insert_items(session, SYSTEM, project.id, records)
+            pids.append(project.id)
+        payments.create_rate_card(
+            session, SYSTEM, pids[1], {"currency": "EUR", "rates": [{"amount_minor": 5}]}
+        )
+    with db.transaction(readonly=True) as session:
+        from sqlalchemy import text
+
+        items = {
+            pid: [
+                row[0]
+                for row in session.execute(
+                    text("SELECT id FROM items WHERE project_id = :p ORDER BY id"), {"p": pid}
+                )
+            ]
+            for pid in pids
+        }
+    clocks = {pid: Clock() for pid in pids}
+    for i in range(n):
+        for pid in pids:
+            with clocks[pid], db.transaction() as session:
+                submit_label(session, actor, pid, items[pid][i], "a", ledger=cfg)
+    free, paid = (clocks[pid] for pid in pids)
+    print(f"submit_label + commit, no rate card: {free.p50s()}")
+    print(f"submit_label + commit, earning:      {paid.p50s()}")
+    added_wall = percentiles(paid.wall)[0] - percentiles(free.wall)[0]
+    added_cpu = percentiles(paid.cpu)[0] - percentiles(free.cpu)[0]
+    print(f"added by the ledger per submit (p50): {added_wall:.0f} µs wall, {added_cpu:.0f} µs CPU")
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--entries", type=int, default=1_000_000)
+    parser.add_argument("--batch", type=int, default=1_000)
+    parser.add_argument("--samples", type=int, default=10_000)
+    parser.add_argument("--submits", type=int, default=2_000)
+    parser.add_argument("--users", type=int, default=1_000)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--no-audit", action="store_true", help="skip the full audit")
+    args = parser.parse_args(argv)
+    print(f"python {platform.python_version()} on {platform.machine()}, {platform.system()}")
+    print(f"entries={args.entries:,} batch={args.batch:,} samples={args.samples:,}")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "loupe.db"
+        db = Database(f"sqlite:///{path}")
+        db.migrate()
+        cfg = LedgerConfig(keys=init_keys(Path(tmp) / "keys", origin="bench.loupe/payments"))
+        bench_appends(db, cfg, args.entries, args.batch, args.users)
+        bench_proofs(db, cfg, args.samples, random.Random(args.seed))
+        if not args.no_audit:
+            bench_audit(db, cfg)
+        bench_submit(db, cfg, args.submits)
+        db.dispose()
+        print(f"database file: {path.stat().st_size / 2**20:,.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,49 @@
+"""Wall time and peak memory of ``loupe demo`` (default sizes), with accuracy per round.
+
+taskset -c 0,1 .venv/bin/python bench/loop/bench_demo.py [--rounds 6] [--per-round 300]
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+from pathlib import Path
+
+from rich.console import Console
+
+from loupe.demo.scenario import DemoConfig, run_demo
+from loupe.demo.sources import generated_source
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=6)
+    parser.add_argument("--per-round", type=int, default=300)
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        source = generated_source(
+            rounds=args.rounds, per_round=args.per_round, seed=args.seed,
+            gold=max(40, min(120, args.per_round // 2)),
+            test=max(100, min(600, args.per_round * 2)), seed_per_label=2,
+        )  # fmt: skip
+        result = run_demo(
+            DemoConfig(
+                database_url=f"sqlite:///{Path(tmp) / 'demo.db'}",
+                source=source,
+                seed=args.seed,
+                report=Path(tmp) / "report.html",
+            ),
+            console=Console(quiet=True),
+        )
+    print(f"wall {result.seconds:.1f} s, peak RSS {result.peak_rss_mib:.0f} MiB")
+    for r in result.rounds:
+        oos = "-" if r.oos_recall is None else f"{r.oos_recall:.3f}"
+        print(
+            f"round {r.round}: v{r.model_version} accuracy {r.accuracy:.3f} oos_recall {oos} "
+            f"labels {r.labels} cost {r.cost_minor / 100:.2f} EUR"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,256 @@
+"""``loupe ledger ...`` (audit, proofs, checkpoints, keys) and ``loupe payouts ...``.
+
+``loupe ledger check-proof`` is the contributor's side: it reads only the proofs file,
+a checkpoint note and verifier keys, and checks them with :mod:`loupe.ledger.verify`
+alone (no database, no server). Failures raise :mod:`loupe.errors` exceptions, which
+``loupe.cli`` maps to exit codes (8 for a log that does not verify).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from loupe.cli.admin import DatabaseUrl
+from loupe.cli.session import console, err_console, open_database, resolve_user
+from loupe.errors import InvalidInput, LedgerIntegrityError
+from loupe.formats import csv_lines
+from loupe.ledger import verify
+from loupe.services import ledger, payments
+from loupe.services.access import Actor
+from loupe.services.ledger_keys import ledger_config, load_keys, rotate_signer
+from loupe.services.ledger_store import latest_checkpoint, ledger_size, publish_checkpoint
+from loupe.settings import Settings
+
+__all__ = ["ledger_app", "payouts_app"]
+
+ledger_app = typer.Typer(help="The transparent payment log.", no_args_is_help=True)
+payouts_app = typer.Typer(help="Payout batches for a payment provider.", no_args_is_help=True)
+
+KeyDir = Annotated[
+    Path | None,
+    typer.Option(
+        "--key-dir", envvar="LOUPE_KEY_DIR", help="Ledger keys (default: next to the database)"
+    ),
+]
+Output = Annotated[Path | None, typer.Option("--output", "-o", help="Default: stdout")]
+
+
+def _settings(database_url: str | None, key_dir: Path | None) -> Settings:
+    values: dict[str, Any] = {}
+    if database_url:
+        values["database_url"] = database_url
+    if key_dir:
+        values["key_dir"] = key_dir
+    return Settings(**values)
+
+
+def _write(text: str, output: Path | None) -> None:
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text, encoding="utf-8")
+
+
+@ledger_app.command("verify")
+def verify_command(database_url: DatabaseUrl = None, key_dir: KeyDir = None) -> None:
+    """Recompute the whole log from its stored entries and check every stored checkpoint.
+
+    Any edited, deleted or reordered entry or node is reported by position (exit 8).
+    """
+    config = _settings(database_url, key_dir)
+    keys = load_keys(config.resolved_key_dir())
+    with open_database(config.database_url) as db, db.transaction(readonly=True) as session:
+        report = ledger.audit_ledger(
+            session, Actor.system(), verifier_keys=keys.verifier_keys, raise_on_problems=False
+        )
+    for problem in report.problems:
+        err_console.print(f"[red]problem:[/] {problem}", markup=True)
+    if report.n_problems:
+        raise LedgerIntegrityError(
+            f"the payment log does not verify: {report.n_problems} problem(s), listed above",
+            details={"problems": report.problems, "n_problems": report.n_problems},
+        )
+    root = report.root.hex() if report.root else "(empty)"
+    console.print(
+        f"ledger verified: {report.entries} entries, {report.nodes} nodes, "
+        f"{report.checkpoints} checkpoint(s); root {root}"
+    )
+
+
+@ledger_app.command("checkpoint")
+def checkpoint_command(
+    output: Output = None, database_url: DatabaseUrl = None, key_dir: KeyDir = None
+) -> None:
+    """Sign and publish the current tree head; print (or save) the signed note."""
+    config = _settings(database_url, key_dir)
+    keys = load_keys(config.resolved_key_dir())
+    with open_database(config.database_url) as db, db.transaction() as session:
+        record = publish_checkpoint(session, keys)
+    _write(record.note, output)
+
+
+@ledger_app.command("rotate-key")
+def rotate_key_command(database_url: DatabaseUrl = None, key_dir: KeyDir = None) -> None:
+    """Replace the signing key (old verifier keys are kept) and sign a checkpoint with it."""
+    config = _settings(database_url, key_dir)
+    keys = rotate_signer(config.resolved_key_dir())
+    with open_database(config.database_url) as db, db.transaction() as session:
+        record = publish_checkpoint(session, keys)
+    console.print(f"new verifier key: {keys.signer.verifier_key}", soft_wrap=True)
+    console.print(f"checkpoint {record.id} at size {record.size} signed with it")
+
+
+@ledger_app.command("keys")
+def keys_command(key_dir: KeyDir = None, database_url: DatabaseUrl = None) -> None:
+    """Print every verifier key, oldest first (publish these for contributors)."""
+    config = _settings(database_url, key_dir)
+    for key in load_keys(config.resolved_key_dir()).verifier_keys:
+        sys.stdout.write(key + "\n")
+
+
+@ledger_app.command("prove")
+def prove_command(
+    username: Annotated[str, typer.Argument(help="The contributor")],
+    output: Output = None,
+    database_url: DatabaseUrl = None,
+    key_dir: KeyDir = None,
+) -> None:
+    """Write a contributor's entries with inclusion proofs and the signed checkpoint.
+
+    Publishes a new checkpoint first when the latest does not cover the whole log.
+    """
+    config = _settings(database_url, key_dir)
+    keys = load_keys(config.resolved_key_dir())
+    with open_database(config.database_url) as db, db.transaction() as session:
+        user_id = resolve_user(session, username)
+        record = latest_checkpoint(session)
+        if record is None or record.size < ledger_size(session):
+            record = publish_checkpoint(session, keys)
+        rows = ledger.user_entries(session, user_id)
+        entries = ledger.entries_with_proofs(session, rows, record.size)
+    document = {
+        "format": "loupe-ledger-proofs/1",
+        "origin": keys.origin,
+        "tree_size": record.size,
+        "root_hash": record.root_hash.hex(),
+        "checkpoint": record.note,
+        "verifier_keys": list(keys.verifier_keys),
+        "entries": [
+            {
+                "index": item.index,
+                "leaf": item.leaf.decode("ascii"),
+                "proof": [node.hex() for node in item.proof or ()],
+            }
+            for item in entries
+        ],
+    }
+    _write(json.dumps(document, indent=2) + "\n", output)
+    if output is not None:
+        console.print(f"{len(entries)} entries of {username!r} proven in {output}")
+
+
+def _keys_from(option: list[str]) -> list[str]:
+    keys: list[str] = []
+    for value in option:
+        path = Path(value)
+        if path.is_file():
+            keys.extend(line.strip() for line in path.read_text("ascii").splitlines())
+        else:
+            keys.append(value.strip())
+    return [key for key in keys if key]
+
+
+@ledger_app.command("check-proof")
+def check_proof_command(
+    proofs: Annotated[Path, typer.Argument(help="The file `loupe ledger prove` wrote")],
+    checkpoint: Annotated[
+        Path | None,
+        typer.Option(help="A checkpoint note you saved earlier (default: the file's own)"),
+    ] = None,
+    key: Annotated[
+        list[str] | None,
+        typer.Option(help="A verifier key, or a file of them, that you trust; repeatable"),
+    ] = None,
+) -> None:
+    """Check a proofs file offline with loupe.ledger.verify only (no database, no server)."""
+    try:
+        document = json.loads(proofs.read_text("utf-8"))
+        note = checkpoint.read_text("utf-8") if checkpoint else document["checkpoint"]
+        entries = document["entries"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise InvalidInput(
+            f"{proofs}: not a proofs file ({exc})", details={"field": "proofs"}
+        ) from None
+    trusted = _keys_from(key or [])
+    if not trusted:
+        raise InvalidInput(
+            "give --key with the log's published verifier key(s); the keys inside the proofs "
+            "file come from the server and prove nothing on their own",
+            details={"field": "key"},
+        )
+    try:
+        signed = verify.verify_checkpoint(note, trusted)
+        if signed.size != document["tree_size"]:
+            raise verify.VerificationError(
+                f"the proofs are for tree size {document['tree_size']} but the checkpoint has "
+                f"size {signed.size}; ask for proofs at that size"
+            )
+        totals: dict[str, int] = {}
+        for item in entries:
+            leaf = item["leaf"].encode("ascii")
+            path = [bytes.fromhex(node) for node in item["proof"]]
+            verify.verify_inclusion(
+                verify.hash_leaf(leaf), item["index"], signed.size, path, signed.root_hash
+            )
+            fields = json.loads(leaf)
+            sign = -1 if fields["kind"] == "payout" else 1
+            totals[fields["currency"]] = totals.get(fields["currency"], 0) + sign * int(
+                fields["amount_minor"]
+            )
+    except (verify.VerificationError, ValueError, KeyError, TypeError) as exc:
+        raise LedgerIntegrityError(f"the proofs do not verify: {exc}") from None
+    root = base64.b64encode(signed.root_hash).decode("ascii")
+    console.print(
+        f"all {len(entries)} entries are in the signed log {signed.origin} "
+        f"(size {signed.size}, root {root})"
+    )
+    for currency, amount in sorted(totals.items()):
+        console.print(f"balance {currency}: {amount} (minor units)")
+
+
+@payouts_app.command("create")
+def create_payout_command(
+    currency: Annotated[str, typer.Option(help="ISO 4217 code, e.g. EUR")],
+    minimum: Annotated[int, typer.Option(help="Pay balances of at least this (minor units)")] = 1,
+    database_url: DatabaseUrl = None,
+    key_dir: KeyDir = None,
+) -> None:
+    """Debit every balance of at least MINIMUM in one payout batch."""
+    config = _settings(database_url, key_dir)
+    ledger_cfg = ledger_config(config)
+    with open_database(config.database_url) as db, db.transaction() as session:
+        payout = payments.create_payout(
+            session, Actor.system(), ledger_cfg, currency=currency, minimum_minor=minimum
+        )
+    console.print(
+        f"payout {payout.id}: {payout.n_entries} contributor(s), "
+        f"{payout.total_minor} {payout.currency} minor units"
+    )
+
+
+@payouts_app.command("export")
+def export_payout_command(
+    payout_id: Annotated[int, typer.Argument(help="The payout batch")],
+    output: Output = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Write a payout batch as CSV for the payment provider."""
+    with open_database(database_url) as db, db.transaction(readonly=True) as session:
+        rows = list(payments.payout_lines(session, Actor.system(), payout_id))
+    _write("".join(csv_lines(rows, payments.PAYOUT_COLUMNS)), output)

@@ -1,0 +1,58 @@
+"""``loupe subjects``: export or erase everything held about a data subject."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from loupe.cli.admin import DatabaseUrl
+from loupe.cli.session import console, open_database, settings
+from loupe.services import subjects
+from loupe.services.access import Actor
+from loupe.services.gate import vault_for
+
+__all__ = ["subjects_app"]
+
+subjects_app = typer.Typer(help="Data subjects: export (access) and erasure.", no_args_is_help=True)
+
+Output = Annotated[Path | None, typer.Option("--output", "-o", help="Default: stdout")]
+
+
+def _write(text: str, output: Path | None) -> None:
+    if output is None:
+        console.print(text, soft_wrap=True, markup=False)
+        return
+    fd = output.open("w", encoding="utf-8")
+    with fd:
+        fd.write(text + "\n")
+    output.chmod(0o600)
+    console.print(f"wrote {output}")
+
+
+@subjects_app.command("erase")
+def erase(subject_id: str, output: Output = None, database_url: DatabaseUrl = None) -> None:
+    """Erase a subject: delete its items, labels and originals, shred its key; print the
+    receipt (JSON with its sha256). Audited."""
+    with open_database(database_url) as db, db.transaction() as session:
+        erasure = subjects.erase_subject(session, Actor.system(), subject_id)
+    body = {"receipt": erasure.receipt, "sha256": erasure.sha256}
+    _write(json.dumps(body, indent=2, ensure_ascii=False), output)
+
+
+@subjects_app.command("export")
+def export(subject_id: str, output: Output = None, database_url: DatabaseUrl = None) -> None:
+    """Everything held about a subject, originals included, as JSON. Audited."""
+    vault = vault_for(settings(database_url))
+    with open_database(database_url) as db, db.transaction() as session:
+        found = subjects.export_subject(session, Actor.system(), subject_id, vault=vault)
+    body = {
+        "subject_ref": found.subject_ref,
+        "key_held": found.key_held,
+        "items": found.items,
+        "audit_events": found.audit_events,
+        "erasure_receipts": found.erasure_receipts,
+    }
+    _write(json.dumps(body, indent=2, ensure_ascii=False), output)

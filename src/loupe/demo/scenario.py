@@ -1,0 +1,492 @@
+"""``loupe demo``: the wearable-assistant loop end to end — a SIMULATION of the crowd.
+
+A smart-glasses assistant's intent model starts from a small hand-labelled seed.
+Traffic arrives in rounds; each round the deployed model predicts every request
+and sends the predictions to Loupe (:func:`loupe.services.predictions.ingest_predictions`):
+they pass the privacy gate, the selection hands the uncertain, out-of-scope, novel
+and randomly audited ones to people, and the model answers the rest. Simulated
+contributors (:mod:`loupe.demo.crowd`) label through ``next task`` and ``submit``
+and are paid on the ledger; the quality engine re-fits their skills; the model is
+retrained and promoted when it beats the champion on the gold set. Everything
+runs in-process through the services, deterministically for a seed.
+"""
+
+from __future__ import annotations
+
+import random
+import resource
+import secrets
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import func, select
+
+from loupe.db.database import Database
+from loupe.db.ledger_models import LedgerEntry
+from loupe.db.models import Item, Label, User
+from loupe.db.quality_models import WorkerSkill
+from loupe.demo.crowd import CROWD, Contributor
+from loupe.demo.sources import Source
+from loupe.errors import Conflict
+from loupe.formats import parse_item
+from loupe.learning import Model, evaluate
+from loupe.reports.label_efficiency import render_html
+from loupe.services import items, projects, quality, users
+from loupe.services.access import Actor
+from loupe.services.efficiency import label_efficiency
+from loupe.services.gate import PrivacyGate, gate_for
+from loupe.services.labels import submit_label
+from loupe.services.ledger import audit_ledger, publish
+from loupe.services.ledger_keys import LedgerConfig, init_keys, ledger_config
+from loupe.services.loop import LoopSettings, set_loop_settings
+from loupe.services.model_versions import retrain
+from loupe.services.payments import create_rate_card
+from loupe.services.predictions import (
+    MAX_PREDICTIONS,
+    PredictionIn,
+    PredictionsResult,
+    ingest_predictions,
+    model_agreement,
+)
+from loupe.services.tasks import next_task
+from loupe.services.vault import init_master_key
+from loupe.settings import Settings
+
+__all__ = ["DemoConfig", "DemoResult", "RoundResult", "run_demo"]
+
+PROJECT = "wearable-assistant"
+GUIDELINES = """SIMULATION — a demo project. Choose the skill the wearer asked the glasses for.
+Use out_of_scope for anything the glasses cannot do: chit-chat, medical or legal advice, and
+requests for skills they do not have (timers, weather, smart-home)."""
+RATE_CARD: dict[str, Any] = {
+    "currency": "EUR",
+    "rates": [
+        {"amount_minor": 4},
+        {"domain": "medical", "amount_minor": 12},
+        {"domain": "legal", "amount_minor": 10},
+    ],
+}
+
+
+@dataclass(frozen=True)
+class DemoConfig:
+    database_url: str
+    source: Source
+    seed: int = 7
+    report: Path | None = None
+    overlap: int = 3
+    label_share: float = 0.2
+    audit_share: float = 0.1
+    oos_threshold: float = 0.3
+    mix: dict[str, float] = field(
+        default_factory=lambda: {"margin": 0.5, "out_of_scope": 0.25, "novelty": 0.25}
+    )
+
+
+@dataclass(frozen=True)
+class RoundResult:
+    round: int
+    model_version: int
+    accuracy: float
+    oos_recall: float | None
+    to_people: int
+    labels: int
+    cost_minor: int
+    promoted: bool
+
+
+@dataclass(frozen=True)
+class DemoResult:
+    project_id: int
+    rounds: list[RoundResult]
+    ledger_entries: int
+    queue: int
+    report: Path | None
+    seconds: float
+    peak_rss_mib: float
+    passwords: dict[str, str]
+    admin_token: str
+
+
+def _peak_rss_mib() -> float:
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
+
+
+@dataclass
+class _Loop:
+    """The demo's state between steps."""
+
+    config: DemoConfig
+    db: Database
+    ledger: LedgerConfig
+    gate: PrivacyGate
+    console: Console
+    project_id: int = 0
+    manager: Actor = field(default_factory=Actor.system)
+    crowd: list[tuple[Contributor, Actor]] = field(default_factory=list)
+    truth: dict[str, str] = field(default_factory=dict)
+    originals: dict[str, str] = field(default_factory=dict)
+    model: Model | None = None
+    test_texts: list[str] = field(default_factory=list)
+    version: int = 0
+
+    # --- set-up ---------------------------------------------------------------------------
+
+    def set_up(self) -> tuple[dict[str, str], str]:
+        system = Actor.system()
+        source = self.config.source
+        passwords: dict[str, str] = {}
+        with self.db.transaction() as session:
+            if session.scalar(select(func.count()).select_from(User)):
+                raise Conflict(
+                    f"{self.db.url} is not empty; give the demo a new --database-url "
+                    "(or --force to replace a SQLite file)"
+                )
+            admin = users.create_user(session, system, username="demo-admin", role="admin")
+            token = users.issue_token(session, system, user_id=admin.id, name="demo").secret
+            people = {}
+            for username, role in (("demo-manager", "manager"), ("demo-annotator", "annotator")):
+                user = users.create_user(session, system, username=username, role=role)
+                passwords[username] = secrets.token_urlsafe(9)
+                users.set_password(session, system, user_id=user.id, password=passwords[username])
+                people[username] = user
+            quality_policy = {"method": "ocds", "dynamic_overlap": True, "target": 0.9,
+                              "min_labels": 2, "refit_every": 100}  # fmt: skip
+            config = {
+                "task": {"type": "single_choice", "labels": [{"key": k} for k in source.labels]},
+                "quality": quality_policy,
+            }
+            project = projects.create_project(
+                session, system, name=PROJECT, config=config, overlap=self.config.overlap,
+                guidelines=GUIDELINES, description="SIMULATION: loupe demo",
+            )  # fmt: skip
+            self.project_id = project.id
+            manager = people["demo-manager"]
+            self.manager = Actor(manager.id, manager.username, manager.role)
+            projects.add_member(session, system, project.id, user_id=manager.id, role="manager")
+            annotator = people["demo-annotator"]
+            projects.add_member(session, system, project.id, user_id=annotator.id, role="annotator")
+            for contributor in CROWD:
+                user = users.create_user(
+                    session, system, username=contributor.username, role="annotator",
+                    display_name=f"SIMULATED contributor ({contributor.accuracy:.2f})",
+                )  # fmt: skip
+                projects.add_member(session, system, project.id, user_id=user.id, role="annotator")
+                self.crowd.append((contributor, Actor(user.id, user.username, user.role)))
+            create_rate_card(session, self.manager, project.id, RATE_CARD)
+            set_loop_settings(
+                session, self.manager, project.id,
+                LoopSettings(mix=dict(self.config.mix), audit_share=self.config.audit_share,
+                             label_share=self.config.label_share,
+                             oos_threshold=self.config.oos_threshold, seed=self.config.seed),
+            )  # fmt: skip
+            self._import(session, source.gold)
+            quality.set_gold(session, self.manager, project.id,
+                             [(row["id"], row["intent"]) for row in source.gold])  # fmt: skip
+            self._import(session, source.seed)
+        # The project owner labels the seed by hand: a few examples per intent.
+        for row in source.seed:
+            with self.db.transaction() as session:
+                item_id = session.scalar(
+                    select(Item.id).where(
+                        Item.project_id == self.project_id, Item.external_id == row["id"]
+                    )
+                )
+                assert item_id is not None
+                submit_label(session, self.manager, self.project_id, item_id, row["intent"],
+                             ledger=self.ledger)  # fmt: skip
+        return passwords, token
+
+    def _import(self, session: Any, rows: Sequence[dict[str, Any]]) -> None:
+        for row in rows:
+            self.truth[row["id"]] = row["intent"]
+            self.originals[row["id"]] = row["text"]
+        records = [
+            parse_item(
+                {k: v for k, v in row.items() if k != "intent"}, where="demo", text_field="text"
+            )
+            for row in rows
+        ]
+        items.insert_items(session, self.manager, self.project_id, records, gate=self.gate)
+
+    # --- one round ------------------------------------------------------------------------
+
+    def send_traffic(self, rows: Sequence[dict[str, Any]]) -> PredictionsResult:
+        """The deployed model predicts every request and reports to Loupe."""
+        assert self.model is not None
+        probabilities = self.model.predict_proba(self.redacted([row["text"] for row in rows]))
+        classes = self.model.classes_
+        batch = []
+        for row, probs in zip(rows, probabilities, strict=True):
+            self.truth[row["id"]] = row["intent"]
+            self.originals[row["id"]] = row["text"]
+            best = int(probs.argmax())
+            batch.append(
+                PredictionIn(
+                    id=row["id"], text=row["text"], label=classes[best],
+                    probabilities={c: float(p) for c, p in zip(classes, probs, strict=True)},
+                    language=row.get("language"), domain=row.get("domain"),
+                    model_version=f"v{self.version}",
+                )
+            )  # fmt: skip
+        totals = PredictionsResult(0, 0, 0, 0, 0, 0, {})
+        for start in range(0, len(batch), MAX_PREDICTIONS):
+            with self.db.transaction() as session:
+                done = ingest_predictions(
+                    session, self.manager, self.project_id,
+                    batch[start : start + MAX_PREDICTIONS], gate=self.gate,
+                )  # fmt: skip
+            by = dict(totals.by_strategy)
+            for name, n in done.by_strategy.items():
+                by[name] = by.get(name, 0) + n
+            totals = PredictionsResult(
+                totals.received + done.received, totals.created + done.created,
+                totals.existing + done.existing, totals.to_people + done.to_people,
+                totals.model_resolved + done.model_resolved, totals.redacted + done.redacted, by,
+            )  # fmt: skip
+        return totals
+
+    def redacted(self, texts: Sequence[str]) -> list[str]:
+        """What the model sees: the assistant redacts on the device, as the gate does."""
+        checked = self.gate.check([{"text": text} for text in texts], policy="placeholder")
+        return [str(result.data["text"]) for result in checked]
+
+    def crowd_works(self, round_number: int) -> None:
+        """Every simulated contributor takes tasks in turn until the queue is empty."""
+        rng = random.Random(self.config.seed * 1_000 + round_number)
+        labels = self.config.source.labels
+        active = list(self.crowd)
+        while active:
+            for contributor, actor in list(active):
+                with self.db.transaction() as session:
+                    task = next_task(session, actor, self.project_id, lease_seconds=600)
+                    if task is None:
+                        active.remove((contributor, actor))
+                        continue
+                    truth = self.truth[task.external_id]
+                    answer = contributor.answer(
+                        truth, language=task.language, domain=task.domain, labels=labels, rng=rng
+                    )
+                    submit_label(session, actor, self.project_id, task.item_id, answer,
+                                 ledger=self.ledger)  # fmt: skip
+
+    def retrain(self) -> bool:
+        with self.db.transaction() as session:
+            quality.refit(session, self.project_id)
+        with self.db.transaction() as session:
+            outcome = retrain(session, self.manager, self.project_id)
+            promoted = outcome.decision.promote
+            if promoted:
+                self.model = outcome.model
+                self.version = outcome.record.version
+        return promoted
+
+    def test(self) -> tuple[float, float | None]:
+        assert self.model is not None
+        source = self.config.source
+        result = evaluate(
+            [row["intent"] for row in source.test],
+            self.model.predict_proba(self.test_texts),
+            self.model.classes_,
+            threshold=self.config.oos_threshold if source.oos_label else None,
+            oos_label=source.oos_label or "oos",
+        )
+        return result.accuracy, result.oos_recall
+
+    def counts(self) -> tuple[int, int]:
+        """Human labels bought and their cost so far."""
+        with self.db.transaction(readonly=True) as session:
+            n = session.scalar(
+                select(func.count()).select_from(Label).where(Label.project_id == self.project_id)
+            )
+            cost = session.scalar(
+                select(func.coalesce(func.sum(LedgerEntry.delta_minor), 0)).where(
+                    LedgerEntry.project_id == self.project_id
+                )
+            )
+        return int(n or 0), int(cost or 0)
+
+    def top_contributors(self, n: int = 3) -> str:
+        names = {actor.user_id: c.username for c, actor in self.crowd}
+        with self.db.transaction(readonly=True) as session:
+            rows = session.execute(
+                select(WorkerSkill.user_id, WorkerSkill.accuracy, WorkerSkill.n_labels)
+                .where(WorkerSkill.project_id == self.project_id)
+                .order_by(WorkerSkill.accuracy.desc(), WorkerSkill.user_id)
+            ).all()
+        shown = [f"{names[u]} {a:.2f}" for u, a, _ in rows if u in names][:n]
+        worst = [f"{names[u]} {a:.2f}" for u, a, _ in rows if u in names][-1:]
+        return ", ".join(shown) + (f" … lowest: {worst[0]}" if worst else "")
+
+    def show_redactions(self, limit: int = 3) -> None:
+        with self.db.transaction(readonly=True) as session:
+            rows = session.execute(
+                select(Item.external_id, Item.data)
+                .where(
+                    Item.project_id == self.project_id,
+                    Item.sensitivity == "personal",
+                    Item.external_id.like("r%"),
+                )
+                .order_by(Item.id)
+                .limit(limit)
+            ).all()
+            n = session.scalar(
+                select(func.count())
+                .select_from(Item)
+                .where(Item.project_id == self.project_id, Item.sensitivity == "personal")
+            )
+        self.console.print(
+            f"[bold]privacy gate:[/] {n} item(s) carried personal data; annotators see them "
+            "redacted (originals sealed under per-subject keys):"
+        )
+        for external_id, data in rows:
+            original = self.originals.get(external_id, "?")
+            self.console.print(f"   {original!r}  →  {data.get('text')!r}")
+
+
+def _table(config: DemoConfig) -> Table:
+    table = Table(title=None, show_edge=False, pad_edge=False)
+    for column in ("round", "model", "test accuracy", "OOS recall", "to people", "labels",
+                   "cost"):  # fmt: skip
+        table.add_column(column, justify="right")
+    return table
+
+
+def _money(minor: int) -> str:
+    return f"€{minor / 100:,.2f}"
+
+
+def run_demo(config: DemoConfig, *, console: Console) -> DemoResult:
+    """Run the whole scenario; print each round; return the figures."""
+    started = time.perf_counter()
+    settings = Settings(database_url=config.database_url)
+    key_dir = settings.resolved_key_dir()
+    init_keys(key_dir, origin=settings.ledger_origin)
+    init_master_key(key_dir)
+    db = Database(settings.database_url)
+    db.migrate()
+    source = config.source
+    console.rule("[bold]Loupe demo — the wearable-assistant loop (SIMULATED crowd)")
+    console.print(
+        f"{len(source.labels)} intents · seed {len(source.seed)} hand-labelled · gold "
+        f"{len(source.gold)} · test {len(source.test)} · {len(source.traffic) - 1} round(s) of "
+        f"{len(source.traffic[0]) if source.traffic else 0} requests · {len(CROWD)} SIMULATED "
+        f"contributors · database {db.url}"
+    )
+    loop = _Loop(config, db, ledger_config(settings), gate_for(settings), console)
+    try:
+        passwords, token = loop.set_up()
+        loop.test_texts = loop.redacted([row["text"] for row in source.test])
+        loop.retrain()
+        accuracy, oos = loop.test()
+        console.print(
+            f"seed model v{loop.version}: test accuracy {accuracy:.1%}, OOS recall "
+            f"{'–' if oos is None else f'{oos:.1%}'}"
+        )
+        rounds: list[RoundResult] = []
+        labels_before, cost_before = loop.counts()
+        for number, traffic in enumerate(source.traffic[:-1], start=1):
+            sent = loop.send_traffic(traffic)
+            if number == 1:
+                loop.show_redactions()
+            loop.crowd_works(number)
+            labels_now, cost_now = loop.counts()
+            promoted = loop.retrain()
+            accuracy, oos = loop.test()
+            result = RoundResult(
+                number, loop.version, accuracy, oos, sent.to_people,
+                labels_now - labels_before, cost_now - cost_before, promoted,
+            )  # fmt: skip
+            rounds.append(result)
+            labels_before, cost_before = labels_now, cost_now
+            table = _table(config)
+            strategies = ", ".join(f"{k} {v}" for k, v in sent.by_strategy.items())
+            table.add_row(
+                str(number),
+                f"v{loop.version}{' (new)' if promoted else ''}",
+                f"{accuracy:.1%}",
+                "–" if oos is None else f"{oos:.1%}",
+                f"{sent.to_people}/{sent.received}",
+                str(result.labels),
+                _money(result.cost_minor),
+            )
+            console.print(table)
+            console.print(
+                f"   selection: {strategies}; model answered {sent.model_resolved}; "
+                f"{sent.redacted} redacted by the privacy gate\n"
+                f"   contributors' skill (one-coin Dawid-Skene): {loop.top_contributors()}",
+                style="dim",
+            )
+        # Tomorrow morning's traffic arrives: its selected items wait for real people in the UI.
+        queue = loop.send_traffic(source.traffic[-1]).to_people if source.traffic else 0
+        keys = ledger_config(settings).keys
+        with db.transaction() as session:
+            publish(session, Actor.system(), keys)  # sign the final tree head
+        with db.transaction(readonly=True) as session:
+            audit = audit_ledger(session, Actor.system(), verifier_keys=keys.verifier_keys)
+            agreement = model_agreement(session, loop.manager, loop.project_id)
+            report = label_efficiency(session, loop.manager, loop.project_id)
+        console.print(
+            f"[bold green]ledger verified:[/] {audit.entries} entries, {audit.checkpoints} "
+            f"signed checkpoint(s), root {audit.root.hex()[:16]}…"
+        )
+        truth_accuracy = _traffic_accuracy(loop)
+        if agreement.audit_accuracy is not None:
+            console.print(
+                f"audit estimate of the model's accuracy on all traffic: "
+                f"{agreement.audit_accuracy:.1%} ± {agreement.audit_standard_error or 0:.1%} "
+                f"({agreement.audit_n} random audit items); true value (known only to the "
+                f"simulation): {truth_accuracy:.1%}"
+            )
+        labels_total, cost_total = loop.counts()
+        console.print(
+            f"[bold]summary:[/] {labels_total} human labels for {_money(cost_total)}; "
+            f"{agreement.n_to_people} of {agreement.n_predictions} requests went to people, "
+            f"{agreement.n_model_resolved} were answered by the model; final model "
+            f"v{loop.version} at {rounds[-1].accuracy if rounds else accuracy:.1%} test accuracy"
+        )
+        path = None
+        if config.report is not None:
+            path = config.report
+            path.write_text(
+                render_html(report, title="Loupe demo — wearable assistant (SIMULATION)",
+                            notes=["SIMULATION: the contributors are simulated, not people."]),
+                encoding="utf-8",
+            )  # fmt: skip
+            console.print(f"report: {path}")
+    finally:
+        loop.gate.close()
+        db.dispose()
+    seconds = time.perf_counter() - started
+    return DemoResult(
+        project_id=loop.project_id,
+        rounds=rounds,
+        ledger_entries=audit.entries,
+        queue=queue,
+        report=path,
+        seconds=seconds,
+        peak_rss_mib=_peak_rss_mib(),
+        passwords=passwords,
+        admin_token=token,
+    )
+
+
+def _traffic_accuracy(loop: _Loop) -> float:
+    """The share of traffic the model answered correctly at the time (the simulation knows)."""
+    from loupe.db.loop_models import Prediction
+
+    with loop.db.transaction(readonly=True) as session:
+        rows = session.execute(
+            select(Item.external_id, Prediction.label)
+            .join(Prediction, Prediction.item_id == Item.id)
+            .where(Prediction.project_id == loop.project_id)
+        ).all()
+    judged = [label == loop.truth[ext] for ext, label in rows if ext in loop.truth]
+    return sum(judged) / len(judged) if judged else 0.0

@@ -1,0 +1,50 @@
+"""The contract between the loop and any model: :class:`Trainer` and :class:`Model`.
+
+A trainer turns labelled texts into a model; a model gives class probabilities.
+Nothing else is assumed, so a scikit-learn pipeline, a sentence-embedding model
+or a remote service can all sit behind the same two methods.
+
+>>> from loupe.learning.text import LinearTextTrainer
+>>> model = LinearTextTrainer().fit(["hi there", "bye now"], ["greet", "leave"])
+>>> model.classes_
+('greet', 'leave')
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+from numpy.typing import NDArray
+
+__all__ = ["Model", "Trainer", "predict_labels"]
+
+
+@runtime_checkable
+class Model(Protocol):
+    """A fitted classifier over texts."""
+
+    @property
+    def classes_(self) -> tuple[str, ...]:
+        """Class names, in the column order of :meth:`predict_proba`."""
+        ...
+
+    def predict_proba(self, texts: Sequence[str]) -> NDArray[np.float64]:
+        """``(len(texts), len(classes_))`` probabilities; rows sum to 1."""
+        ...
+
+
+@runtime_checkable
+class Trainer(Protocol):
+    """Fits a :class:`Model` from texts and their labels (same length)."""
+
+    def fit(self, texts: Sequence[str], labels: Sequence[str]) -> Model: ...
+
+
+def predict_labels(model: Model, texts: Sequence[str]) -> list[str]:
+    """The most probable class name for each text."""
+    if not texts:
+        return []
+    probs = model.predict_proba(texts)
+    return [model.classes_[i] for i in probs.argmax(axis=1)]

@@ -1,0 +1,1 @@
+"""Self-contained reports (HTML, inline SVG; no scripts, no CDN) rendered from services."""

@@ -1,0 +1,102 @@
+"""Out-of-scope and novelty scores.
+
+Two independent signals that an item is something the model has not learned:
+
+* **low confidence** — the classifier's best class probability is small
+  (:func:`out_of_scope_score`, thresholded by :func:`is_out_of_scope`);
+* **distance from the labelled data** — in a feature space (TF-IDF rows,
+  sentence embeddings), the item is far from every labelled item
+  (:func:`novelty_score` = ``1 - max cosine similarity``).
+
+>>> import numpy as np
+>>> novelty_score(np.array([[1.0, 0.0], [0.0, 1.0]]), np.array([[1.0, 0.0]])).round(6).tolist()
+[0.0, 1.0]
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeAlias
+
+import numpy as np
+import scipy.sparse as sp
+from numpy.typing import ArrayLike, NDArray
+
+from loupe.errors import InvalidInput
+from loupe.selection.uncertainty import as_probabilities
+
+__all__ = [
+    "FeatureMatrix",
+    "is_out_of_scope",
+    "max_cosine_similarity",
+    "novelty_score",
+    "out_of_scope_score",
+]
+
+Floats = NDArray[np.float64]
+FeatureMatrix: TypeAlias = Any
+"""A dense ``numpy`` array or a SciPy sparse matrix, one row per item.
+
+(``Any`` for the type checker: SciPy ships no type information.)"""
+
+_CHUNK = 2048
+
+
+def out_of_scope_score(probabilities: ArrayLike) -> Floats:
+    """``1 - max_k p_k``; high when no known class fits the item."""
+    p = as_probabilities(probabilities)
+    return np.asarray(1.0 - p.max(axis=1), dtype=np.float64)
+
+
+def is_out_of_scope(probabilities: ArrayLike, *, threshold: float) -> NDArray[np.bool_]:
+    """True where the best class probability is below ``threshold`` (in ``(0, 1]``)."""
+    if not 0.0 < threshold <= 1.0:
+        raise InvalidInput(
+            f"threshold must be in (0, 1]; got {threshold}", details={"field": "threshold"}
+        )
+    p = as_probabilities(probabilities)
+    return np.asarray(p.max(axis=1) < threshold, dtype=np.bool_)
+
+
+def _row_normalized(matrix: FeatureMatrix, name: str) -> sp.csr_matrix | Floats:
+    if sp.issparse(matrix):
+        m = sp.csr_matrix(matrix, dtype=np.float64)
+        norms = np.sqrt(np.asarray(m.multiply(m).sum(axis=1)).ravel())
+        scale = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
+        return sp.csr_matrix(sp.diags(scale) @ m)
+    d = np.asarray(matrix, dtype=np.float64)
+    if d.ndim != 2:
+        raise InvalidInput(
+            f"{name} must be a 2-D matrix (items x features)", details={"field": name}
+        )
+    norms = np.linalg.norm(d, axis=1, keepdims=True)
+    return np.divide(d, norms, out=np.zeros_like(d), where=norms > 0)
+
+
+def max_cosine_similarity(features: FeatureMatrix, reference: FeatureMatrix) -> Floats:
+    """For each row of ``features``, its highest cosine similarity to any row of ``reference``.
+
+    Works on dense arrays and SciPy sparse matrices; computed in chunks so that
+    memory stays ``O(chunk x len(reference))``. An empty ``reference`` gives 0.
+    """
+    a = _row_normalized(features, "features")
+    b = _row_normalized(reference, "reference")
+    if a.shape[1] != b.shape[1]:
+        raise InvalidInput(
+            f"features have {a.shape[1]} columns but reference has {b.shape[1]}",
+            details={"field": "reference"},
+        )
+    n = a.shape[0]
+    out = np.zeros(n, dtype=np.float64)
+    if b.shape[0] == 0 or n == 0:
+        return out
+    bt = b.T
+    for start in range(0, n, _CHUNK):
+        block: Any = a[start : start + _CHUNK] @ bt
+        dense = block.toarray() if sp.issparse(block) else np.asarray(block)
+        out[start : start + _CHUNK] = dense.max(axis=1)
+    return np.clip(out, -1.0, 1.0)
+
+
+def novelty_score(features: FeatureMatrix, labelled: FeatureMatrix) -> Floats:
+    """``1 - max cosine similarity`` to the labelled set: 0 for a duplicate, 1 for unrelated."""
+    return 1.0 - max_cosine_similarity(features, labelled)

@@ -1,0 +1,121 @@
+"""Clearances: who may reveal raw items of which sensitivity class, until when.
+
+A clearance for a class covers the classes below it (``health`` > ``personal`` >
+``internal`` > ``public``). Admins and managers grant them — never to themselves —
+and every grant and revocation is audited.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from loupe.db.models import User, utcnow
+from loupe.db.privacy_models import Clearance
+from loupe.errors import InvalidInput, NotFound, PermissionDenied
+from loupe.formats import SENSITIVITIES
+from loupe.services import audit
+from loupe.services.access import Actor, authorize
+
+__all__ = ["grant_clearance", "has_clearance", "list_clearances", "revoke_clearance"]
+
+
+def grant_clearance(
+    session: Session,
+    actor: Actor,
+    *,
+    user_id: int,
+    sensitivity: str,
+    expires_at: datetime | None = None,
+    now: datetime | None = None,
+) -> Clearance:
+    """Grant (or renew) ``user_id``'s clearance for ``sensitivity``."""
+    authorize(actor, "clearances.manage")
+    now = now or utcnow()
+    if sensitivity not in SENSITIVITIES:
+        raise InvalidInput(
+            f"sensitivity: {sensitivity!r} is not a class; use one of {', '.join(SENSITIVITIES)}",
+            details={"field": "sensitivity", "allowed": list(SENSITIVITIES)},
+        )
+    if expires_at is not None and (expires_at.tzinfo is None or expires_at <= now):
+        raise InvalidInput(
+            "expires_at: must be a future time with a timezone (e.g. 2030-01-01T00:00:00Z)",
+            details={"field": "expires_at"},
+        )
+    if actor.user_id is not None and actor.user_id == user_id:
+        raise PermissionDenied(
+            "nobody may grant a clearance to themselves; ask another manager or an admin",
+            details={"action": "clearances.manage"},
+        )
+    if session.get(User, user_id) is None:
+        raise NotFound(f"user {user_id} does not exist", details={"user_id": user_id})
+    clearance = session.scalar(
+        select(Clearance).where(Clearance.user_id == user_id, Clearance.sensitivity == sensitivity)
+    )
+    if clearance is None:
+        clearance = Clearance(user_id=user_id, sensitivity=sensitivity)
+        session.add(clearance)
+    clearance.granted_by = actor.user_id
+    clearance.expires_at = expires_at
+    clearance.created_at = now
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "clearance.grant",
+        target=f"user:{user_id}",
+        details={
+            "clearance_id": clearance.id,
+            "sensitivity": sensitivity,
+            "expires_at": expires_at.isoformat() if expires_at else None,
+        },
+    )
+    return clearance
+
+
+def revoke_clearance(session: Session, actor: Actor, clearance_id: int) -> None:
+    authorize(actor, "clearances.manage")
+    clearance = session.get(Clearance, clearance_id)
+    if clearance is None:
+        raise NotFound(
+            f"clearance {clearance_id} does not exist", details={"clearance_id": clearance_id}
+        )
+    audit.record(
+        session,
+        actor,
+        "clearance.revoke",
+        target=f"user:{clearance.user_id}",
+        details={"clearance_id": clearance_id, "sensitivity": clearance.sensitivity},
+    )
+    session.delete(clearance)
+    session.flush()
+
+
+def list_clearances(
+    session: Session, actor: Actor, *, user_id: int | None = None
+) -> Sequence[Clearance]:
+    authorize(actor, "clearances.manage")
+    query = select(Clearance).order_by(Clearance.id)
+    if user_id is not None:
+        query = query.where(Clearance.user_id == user_id)
+    return session.scalars(query).all()
+
+
+def has_clearance(
+    session: Session, user_id: int | None, sensitivity: str, *, now: datetime
+) -> bool:
+    """Whether ``user_id`` holds an unexpired clearance at or above ``sensitivity``."""
+    if user_id is None or sensitivity not in SENSITIVITIES:
+        return False
+    covering = list(SENSITIVITIES[SENSITIVITIES.index(sensitivity) :])
+    found = session.scalar(
+        select(Clearance.id).where(
+            Clearance.user_id == user_id,
+            Clearance.sensitivity.in_(covering),
+            or_(Clearance.expires_at.is_(None), Clearance.expires_at > now),
+        )
+    )
+    return found is not None

@@ -1,0 +1,292 @@
+"""Reading and auditing the payment log: checkpoints, proofs, wallets and the full audit.
+
+Writers live in :mod:`loupe.services.ledger_store` and :mod:`loupe.services.payments`.
+The audit (:func:`audit_ledger`) trusts nothing in the database: it rebuilds the whole
+tree from the stored entry bytes, compares every stored node and checks every stored
+checkpoint's signature and root, and reports each difference by position.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from loupe.db.ledger_models import LedgerEntry
+from loupe.errors import InvalidInput, LedgerIntegrityError
+from loupe.ledger.entries import PaymentEntry
+from loupe.ledger.merkle import (
+    ConsistencyProof,
+    InclusionProof,
+    InMemoryTreeStore,
+    MerkleLog,
+    NodeKey,
+    ProofPlan,
+    inclusion_plan,
+)
+from loupe.ledger.verify import VerificationError, hash_leaf, verify_checkpoint
+from loupe.services.access import Actor, authorize
+from loupe.services.ledger_keys import LedgerKeys
+from loupe.services.ledger_store import (
+    CheckpointRecord,
+    SqlTreeStore,
+    iter_entry_chunks,
+    iter_node_chunks,
+    latest_checkpoint,
+    ledger_size,
+    list_checkpoints,
+    publish_checkpoint,
+    require_checkpoint,
+)
+from loupe.services.payments import Balance, balances
+
+__all__ = [
+    "AuditReport",
+    "WalletEntry",
+    "WalletPage",
+    "audit_ledger",
+    "checkpoint",
+    "consistency_proof",
+    "entries_with_proofs",
+    "inclusion_proof",
+    "publish",
+    "wallet",
+]
+
+MAX_PROBLEMS = 50
+
+
+def checkpoint(session: Session, actor: Actor) -> CheckpointRecord:
+    """The latest signed checkpoint."""
+    authorize(actor, "ledger.read")
+    return require_checkpoint(session)
+
+
+def publish(session: Session, actor: Actor, keys: LedgerKeys) -> CheckpointRecord:
+    """Sign and store the current tree head on demand (admins)."""
+    authorize(actor, "payouts.manage")
+    return publish_checkpoint(session, keys)
+
+
+def inclusion_proof(
+    session: Session, actor: Actor, *, index: int, tree_size: int | None = None
+) -> tuple[InclusionProof, bytes]:
+    """Entry ``index``'s proof in the tree of ``tree_size`` (default: the latest
+    checkpoint's size), with the entry's canonical bytes."""
+    authorize(actor, "ledger.audit")
+    if tree_size is None:
+        tree_size = require_checkpoint(session).size
+    proof = MerkleLog(SqlTreeStore(session)).prove_inclusion(index, tree_size)
+    leaf = session.scalar(select(LedgerEntry.leaf).where(LedgerEntry.idx == index))
+    if leaf is None:
+        raise LedgerIntegrityError(
+            f"entry {index} is missing from ledger_entries; run `loupe ledger verify`",
+            details={"index": index},
+        )
+    return proof, bytes(leaf)
+
+
+def consistency_proof(
+    session: Session, actor: Actor, *, first: int, second: int | None = None
+) -> ConsistencyProof:
+    """Proof that the tree of ``first`` leaves is a prefix of the tree of ``second``."""
+    authorize(actor, "ledger.read")
+    if second is None:
+        second = require_checkpoint(session).size
+    return MerkleLog(SqlTreeStore(session)).prove_consistency(first, second)
+
+
+# --- wallets ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class WalletEntry:
+    """One of a contributor's entries, with its proof against a checkpoint (if covered)."""
+
+    index: int
+    leaf: bytes
+    entry: PaymentEntry
+    payout_id: int | None
+    created_at: datetime
+    proof: tuple[bytes, ...] | None  # None: newer than the checkpoint
+
+
+@dataclass(frozen=True, slots=True)
+class WalletPage:
+    checkpoint: CheckpointRecord | None
+    balances: list[Balance]
+    entries: list[WalletEntry]
+    next_after: int | None
+
+
+def entries_with_proofs(
+    session: Session,
+    rows: Sequence[LedgerEntry],
+    tree_size: int | None,
+) -> list[WalletEntry]:
+    """Attach inclusion proofs in a tree of ``tree_size`` (one node query for all rows)."""
+    plans: dict[int, ProofPlan] = {}
+    if tree_size:
+        plans = {row.idx: inclusion_plan(row.idx, tree_size) for row in rows if row.idx < tree_size}
+    keys: set[NodeKey] = set()
+    for wanted in plans.values():
+        keys |= wanted.keys
+    nodes = SqlTreeStore(session, size=tree_size).get_nodes(keys)
+    result = []
+    for row in rows:
+        plan = plans.get(row.idx)
+        result.append(
+            WalletEntry(
+                index=row.idx,
+                leaf=bytes(row.leaf),
+                entry=PaymentEntry.decode(bytes(row.leaf)),
+                payout_id=row.payout_id,
+                created_at=row.created_at,
+                proof=tuple(plan.assemble(nodes)) if plan is not None else None,
+            )
+        )
+    return result
+
+
+def wallet(
+    session: Session, actor: Actor, *, after: int | None = None, limit: int = 100
+) -> WalletPage:
+    """The actor's own entries (oldest first, ``after`` an index) with proofs and balances."""
+    authorize(actor, "wallet.read")
+    if actor.user_id is None:
+        raise InvalidInput("the system actor has no wallet", details={"field": "user"})
+    latest = latest_checkpoint(session)
+    query = select(LedgerEntry).where(LedgerEntry.user_id == actor.user_id)
+    if after is not None:
+        query = query.where(LedgerEntry.idx > after)
+    rows = session.scalars(query.order_by(LedgerEntry.idx).limit(limit + 1)).all()
+    page = rows[:limit]
+    return WalletPage(
+        checkpoint=latest,
+        balances=balances(session, actor.user_id),
+        entries=entries_with_proofs(session, page, latest.size if latest else None),
+        next_after=page[-1].idx if len(rows) > limit else None,
+    )
+
+
+def user_entries(session: Session, user_id: int) -> Sequence[LedgerEntry]:
+    return session.scalars(
+        select(LedgerEntry).where(LedgerEntry.user_id == user_id).order_by(LedgerEntry.idx)
+    ).all()
+
+
+# --- the audit ----------------------------------------------------------------------------
+
+
+@dataclass
+class AuditReport:
+    """What ``loupe ledger verify`` found; ``problems`` is empty when the log verifies."""
+
+    size: int = 0
+    entries: int = 0
+    nodes: int = 0
+    checkpoints: int = 0
+    root: bytes = b""
+    problems: list[str] = field(default_factory=list)
+    n_problems: int = 0
+
+    def problem(self, message: str) -> None:
+        self.n_problems += 1
+        if len(self.problems) < MAX_PROBLEMS:
+            self.problems.append(message)
+
+
+def audit_ledger(
+    session: Session,
+    actor: Actor,
+    *,
+    verifier_keys: Iterable[str],
+    chunk_size: int = 10_000,
+    raise_on_problems: bool = True,
+) -> AuditReport:
+    """Recompute the tree from the stored entries and check everything stored against it.
+
+    Reports by position: a missing, edited or reordered entry (``entry N``), a node that
+    differs from the recomputed one (``node (level, idx)``), and a checkpoint whose
+    signature or root does not verify. Raises :class:`LedgerIntegrityError` listing them.
+    """
+    authorize(actor, "ledger.audit")
+    report = AuditReport(size=ledger_size(session))
+    rebuilt = MerkleLog(InMemoryTreeStore())
+    expected = 0
+    for rows in iter_entry_chunks(session, chunk_size):
+        leaves = []
+        for index, leaf, stored_hash in rows:
+            if index != expected:
+                report.problem(f"entries {expected}..{index - 1} are missing (deleted?)")
+            try:
+                PaymentEntry.decode(leaf)
+            except InvalidInput as exc:
+                report.problem(f"entry {index}: not a canonical payment entry ({exc.message})")
+            if hash_leaf(leaf) != stored_hash:
+                report.problem(f"entry {index}: its stored leaf hash does not match its bytes")
+            leaves.append(leaf)
+            expected = index + 1
+        rebuilt.append_many(leaves)
+        report.entries += len(rows)
+    if report.entries != report.size:
+        report.problem(f"ledger_state says {report.size} entries but {report.entries} are stored")
+    _compare_nodes(session, rebuilt, report, chunk_size)
+    size = rebuilt.size()
+    report.root = rebuilt.root() if size else b""
+    keys = list(verifier_keys)
+    for record in list_checkpoints(session):
+        report.checkpoints += 1
+        where = f"checkpoint {record.id} (size {record.size})"
+        try:
+            signed = verify_checkpoint(record.note, keys)
+        except VerificationError as exc:
+            report.problem(f"{where}: signature does not verify: {exc}")
+            continue
+        if signed.size != record.size or signed.root_hash != record.root_hash:
+            report.problem(f"{where}: stored size or root differs from the signed note")
+        if signed.size > size:
+            report.problem(f"{where}: signs {signed.size} entries but only {size} are stored")
+        elif signed.size and rebuilt.root(signed.size) != signed.root_hash:
+            report.problem(
+                f"{where}: the signed root differs from the root recomputed from the entries"
+            )
+    if report.n_problems and raise_on_problems:
+        shown = "; ".join(report.problems[:5])
+        more = f" (and {report.n_problems - 5} more)" if report.n_problems > 5 else ""
+        raise LedgerIntegrityError(
+            f"the payment log does not verify: {shown}{more}",
+            details={"problems": report.problems, "n_problems": report.n_problems},
+        )
+    return report
+
+
+def _compare_nodes(
+    session: Session, rebuilt: MerkleLog, report: AuditReport, chunk_size: int
+) -> None:
+    """Stream the stored nodes in (level, idx) order against the rebuilt tree."""
+    store, size = rebuilt.store, rebuilt.size()
+    # Level L of a log of n leaves holds nodes 0 .. (n >> L) - 1.
+    next_index: dict[int, int] = {}
+
+    def gap(level: int, upto: int) -> None:
+        start = next_index.get(level, 0)
+        if upto > start:
+            report.problem(f"nodes ({level}, {start}..{upto - 1}) are missing from ledger_nodes")
+
+    for rows in iter_node_chunks(session, chunk_size):
+        expected = store.get_nodes([(lv, ix) for lv, ix, _ in rows])
+        for lv, ix, node in rows:
+            gap(lv, min(ix, size >> lv))
+            next_index[lv] = ix + 1
+            want = expected.get((lv, ix))
+            if want is None:
+                report.problem(f"node ({lv}, {ix}) is stored but no entry produces it")
+            elif want != node:
+                report.problem(f"node ({lv}, {ix}) differs from the hash recomputed from entries")
+        report.nodes += len(rows)
+    for lv in range(size.bit_length()):
+        gap(lv, size >> lv)

@@ -1,0 +1,327 @@
+"""Retraining: fit a challenger on the people's answers, score it on the gold set, and
+promote it only if it beats the champion (:func:`loupe.learning.decide_promotion`).
+
+The training set is the current consensus of every labelled item that is not gold;
+the gold items (:func:`loupe.services.quality.set_gold`) are the held-out evaluation
+set and are never trained on. Each version keeps its metrics, the exact item ids it
+was trained on (with their SHA-256), the human labels and the ledger cost behind it,
+and whether it was promoted; the champion is the newest promoted version.
+
+Alongside each challenger the same trainer is fitted on the random-audit items only
+(plus the seed items that came without a prediction): that *control* shows what the
+same labelling effort would have bought without the selection strategy
+(:mod:`loupe.services.efficiency`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from loupe.db.ledger_models import LedgerEntry
+from loupe.db.loop_models import LoopConfig, ModelVersionRecord, Prediction
+from loupe.db.models import Consensus, Item, Label, utcnow
+from loupe.db.quality_models import GoldAnswer
+from loupe.errors import Conflict, InvalidInput
+from loupe.label_schema import SingleChoice
+from loupe.learning import (
+    Evaluation,
+    Model,
+    ModelVersion,
+    PromotionDecision,
+    decide_promotion,
+    evaluate,
+    get_trainer,
+    gold_set_fingerprint,
+)
+from loupe.selection import AUDIT
+from loupe.services.access import Actor, authorize_project
+from loupe.services.loop import stored_config
+from loupe.services.projects import project_schema
+
+__all__ = [
+    "CLAIM_STALE",
+    "RetrainOutcome",
+    "TrainingSet",
+    "claim_retrain",
+    "list_model_versions",
+    "projects_due_for_retrain",
+    "promoted_model",
+    "release_retrain",
+    "resolved_count",
+    "retrain",
+    "training_set",
+]
+
+CLAIM_STALE = timedelta(minutes=10)
+OOS_LABELS = ("out_of_scope", "oos")
+
+
+@dataclass(frozen=True, slots=True)
+class TrainingSet:
+    """Labelled texts in item order; ``control`` marks the random-audit and seed items."""
+
+    external_ids: tuple[str, ...]
+    texts: tuple[str, ...]
+    labels: tuple[str, ...]
+    control: tuple[bool, ...]
+
+    @property
+    def size(self) -> int:
+        return len(self.texts)
+
+    def digest(self) -> str:
+        """SHA-256 of the ids and labels trained on, in order."""
+        payload = json.dumps(list(zip(self.external_ids, self.labels, strict=True)))
+        return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class RetrainOutcome:
+    """The stored version, the promotion decision and the fitted challenger."""
+
+    record: ModelVersionRecord
+    decision: PromotionDecision
+    model: Model = field(repr=False)
+    metrics: Evaluation
+
+
+def _text(data: dict[str, Any], text_field: str) -> str:
+    return str(data.get(text_field, ""))
+
+
+def training_set(session: Session, project_id: int, *, text_field: str) -> TrainingSet:
+    """Every resolved, non-gold, non-withheld item with its consensus answer."""
+    rows = session.execute(
+        select(Item.external_id, Item.data, Consensus.answer, Prediction.strategy)
+        .join(Consensus, Consensus.item_id == Item.id)
+        .outerjoin(Prediction, Prediction.item_id == Item.id)
+        .where(Item.project_id == project_id, Item.is_gold.is_(False), Item.withheld.is_(False))
+        .order_by(Item.id)
+    ).all()
+    return TrainingSet(
+        external_ids=tuple(row[0] for row in rows),
+        texts=tuple(_text(row[1], text_field) for row in rows),
+        labels=tuple(str(row[2]) for row in rows),
+        # No prediction: a seed item someone labelled by hand. Audit: drawn at random.
+        control=tuple(row[3] is None or row[3] == AUDIT for row in rows),
+    )
+
+
+def _gold(
+    session: Session, project_id: int, text_field: str
+) -> tuple[list[str], list[str], list[str]]:
+    rows = session.execute(
+        select(Item.external_id, Item.data, GoldAnswer.answer)
+        .join(GoldAnswer, GoldAnswer.item_id == Item.id)
+        .where(Item.project_id == project_id, Item.withheld.is_(False))
+        .order_by(Item.id)
+    ).all()
+    return [r[0] for r in rows], [_text(r[1], text_field) for r in rows], [str(r[2]) for r in rows]
+
+
+def resolved_count(session: Session, project_id: int) -> int:
+    """Items of the project with a consensus answer."""
+    return int(
+        session.scalar(
+            select(func.count()).select_from(Consensus).where(Consensus.project_id == project_id)
+        )
+        or 0
+    )
+
+
+def claim_retrain(session: Session, project_id: int, *, now: datetime | None = None) -> bool:
+    """Take the project's retrain (False while another worker holds a fresh claim)."""
+    now = now or utcnow()
+    config = stored_config(session, project_id)
+    if config.training_since is not None and config.training_since > now - CLAIM_STALE:
+        return False
+    config.training_since = now
+    session.flush()
+    return True
+
+
+def release_retrain(session: Session, project_id: int) -> None:
+    config = session.get(LoopConfig, project_id)
+    if config is not None:
+        config.training_since = None
+        session.flush()
+
+
+def projects_due_for_retrain(session: Session, *, every: int) -> list[int]:
+    """Projects in the loop whose resolved items grew by ``every`` since their last retrain."""
+    counts = dict(
+        session.execute(
+            select(Consensus.project_id, func.count()).group_by(Consensus.project_id)
+        ).all()
+    )
+    trained: dict[int, int] = {
+        row[0]: row[1]
+        for row in session.execute(select(LoopConfig.project_id, LoopConfig.labels_at_train))
+    }
+    gold = set(session.scalars(select(GoldAnswer.project_id).distinct()))
+    return sorted(
+        project
+        for project, at in trained.items()
+        if project in gold and counts.get(project, 0) - at >= every
+    )
+
+
+def _champion(session: Session, project_id: int) -> ModelVersionRecord | None:
+    return session.scalar(
+        select(ModelVersionRecord)
+        .where(ModelVersionRecord.project_id == project_id, ModelVersionRecord.promoted.is_(True))
+        .order_by(ModelVersionRecord.version.desc())
+        .limit(1)
+    )
+
+
+def _as_version(record: ModelVersionRecord) -> ModelVersion:
+    return ModelVersion(
+        version=record.version,
+        trainer=record.trainer,
+        training_ids=tuple(str(i) for i in record.training_ids),
+        metrics=Evaluation(**record.metrics),
+        gold_set=record.gold_set,
+    )
+
+
+def _cost(session: Session, project_id: int) -> tuple[int, str | None]:
+    row = session.execute(
+        select(
+            func.coalesce(func.sum(LedgerEntry.delta_minor), 0), func.max(LedgerEntry.currency)
+        ).where(LedgerEntry.project_id == project_id)
+    ).one()
+    return int(row[0]), row[1]
+
+
+def retrain(
+    session: Session,
+    actor: Actor,
+    project_id: int,
+    *,
+    now: datetime | None = None,
+    claimed: bool = False,
+    min_improvement: float = 0.005,
+) -> RetrainOutcome:
+    """Fit, evaluate on the gold set, store the version and promote it if it is better.
+
+    ``claimed``: the caller took the claim in an earlier transaction
+    (:func:`claim_retrain`); otherwise it is taken here.
+    """
+    project = authorize_project(session, actor, "projects.update", project_id)
+    now = now or utcnow()
+    schema = project_schema(project)
+    if not isinstance(schema.task, SingleChoice):
+        raise InvalidInput("retraining applies to single_choice projects")
+    if not claimed and not claim_retrain(session, project_id, now=now):
+        raise Conflict(f"project {project_id} is being retrained already; try again shortly")
+    config = stored_config(session, project_id)
+    gold_ids, gold_texts, gold_answers = _gold(session, project_id, schema.text_field)
+    if not gold_ids:
+        raise Conflict(
+            f"project {project_id} has no gold set to evaluate on; mark held-out items "
+            "with `loupe gold set`",
+            details={"project_id": project_id},
+        )
+    data = training_set(session, project_id, text_field=schema.text_field)
+    if len(set(data.labels)) < 2:
+        raise InvalidInput(
+            "retraining needs resolved labels of at least 2 classes; label more items first",
+            details={"project_id": project_id, "resolved": data.size},
+        )
+    keys = {option.key for option in schema.task.labels}
+    oos = next((name for name in OOS_LABELS if name in keys), "oos")
+    threshold = config.oos_threshold
+    trainer = get_trainer(config.trainer)
+    model = trainer.fit(list(data.texts), list(data.labels))
+    metrics = evaluate(
+        gold_answers,
+        model.predict_proba(gold_texts),
+        model.classes_,
+        threshold=threshold,
+        oos_label=oos,
+    )
+    control_metrics = None
+    control = [i for i, flag in enumerate(data.control) if flag]
+    control_labels = [data.labels[i] for i in control]
+    if len(set(control_labels)) >= 2:
+        control_model = get_trainer(config.trainer).fit(
+            [data.texts[i] for i in control], control_labels
+        )
+        control_metrics = evaluate(
+            gold_answers,
+            control_model.predict_proba(gold_texts),
+            control_model.classes_,
+            threshold=threshold,
+            oos_label=oos,
+        ).as_dict()
+    fingerprint = gold_set_fingerprint(gold_ids)
+    latest = session.scalar(
+        select(func.max(ModelVersionRecord.version)).where(
+            ModelVersionRecord.project_id == project_id
+        )
+    )
+    version = int(latest or 0) + 1
+    challenger = ModelVersion(version, config.trainer, data.external_ids, metrics, fingerprint)
+    champion_row = _champion(session, project_id)
+    champion = _as_version(champion_row) if champion_row is not None else None
+    if champion is not None and champion.gold_set != fingerprint:
+        champion = None  # the gold set changed: the old score is not comparable
+    decision = decide_promotion(
+        champion, challenger, min_improvement=min_improvement, guards={"oos_recall": 0.05}
+    )
+    cost, currency = _cost(session, project_id)
+    n_labels = session.scalar(
+        select(func.count())
+        .select_from(Label)
+        .join(Item, Item.id == Label.item_id)
+        .where(Label.project_id == project_id, Item.is_gold.is_(False))
+    )
+    record = ModelVersionRecord(
+        project_id=project_id,
+        version=version,
+        trainer=config.trainer,
+        metrics=metrics.as_dict(),
+        control_metrics=control_metrics,
+        n_control=len(control),
+        training_ids=list(data.external_ids),
+        training_hash=data.digest(),
+        gold_set=fingerprint,
+        n_labels=int(n_labels or 0),
+        cost_minor=cost,
+        currency=currency,
+        promoted=decision.promote,
+        reason=decision.reason,
+        created_at=now,
+    )
+    session.add(record)
+    config.labels_at_train = resolved_count(session, project_id)
+    config.training_since = None
+    session.flush()
+    return RetrainOutcome(record=record, decision=decision, model=model, metrics=metrics)
+
+
+def list_model_versions(
+    session: Session, actor: Actor, project_id: int
+) -> Sequence[ModelVersionRecord]:
+    """Every version of the project's model, newest first."""
+    authorize_project(session, actor, "projects.read", project_id)
+    return session.scalars(
+        select(ModelVersionRecord)
+        .where(ModelVersionRecord.project_id == project_id)
+        .order_by(ModelVersionRecord.version.desc())
+    ).all()
+
+
+def promoted_model(session: Session, actor: Actor, project_id: int) -> ModelVersionRecord | None:
+    """The champion: the newest promoted version (``None`` before the first promotion)."""
+    authorize_project(session, actor, "projects.read", project_id)
+    return _champion(session, project_id)

@@ -1,0 +1,570 @@
+"""Paying contributors: rate cards, earnings, bonuses, corrections, balances and payouts.
+
+Every credit or debit is a log entry (see :mod:`loupe.services.ledger_store`) appended in
+the transaction of the work it pays for. Amounts are integer minor units of a currency.
+
+Rules (the ``rule`` field of an entry) say why an amount moved:
+
+* ``label.accepted``: an accepted label earns its rate (for now every submitted label is
+  accepted; the quality engine will call :func:`decide_label` instead);
+* ``gold.failed`` and ``label.rejected``: the label earns 0. A label already paid gets a
+  ``correction`` of minus what it netted, naming the earning; entries are never edited;
+* ``bonus.<name>``: a bonus from the rate card (``expert``, ``review``, ...);
+* ``correction.<reason>``: a manual correction; ``payout``: a payout batch's debit.
+
+A zero amount is never a leaf (the entry format requires positive credits), so a label
+that earns 0 and was never paid leaves no entry.
+
+Example (in a transaction)::
+
+    create_rate_card(session, manager, project_id, {"currency": "EUR",
+        "rates": [{"amount_minor": 5}, {"domain": "medical", "amount_minor": 12}]})
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
+
+from loupe.db.ledger_models import LedgerEntry, Payout, RateCard
+from loupe.db.models import Item, Label, User, utcnow
+from loupe.db.raw import Raw
+from loupe.errors import Conflict, InvalidInput, NotFound
+from loupe.ledger.entries import PaymentEntry, contributor_pseudonym, item_digest, utc_seconds
+from loupe.services.access import Actor, authorize, authorize_project
+from loupe.services.ledger_keys import LedgerConfig
+from loupe.services.ledger_store import NewEntry, append_entries, lock_ledger
+
+__all__ = [
+    "PAYOUT_COLUMNS",
+    "Balance",
+    "Rate",
+    "RateCardSpec",
+    "balances",
+    "correct_entry",
+    "create_payout",
+    "create_rate_card",
+    "current_rate_card",
+    "decide_label",
+    "earn_for_label",
+    "grant_bonus",
+    "list_payouts",
+    "list_rate_cards",
+    "payout_lines",
+    "price",
+]
+
+BASIS_POINTS = 10_000
+_RULE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$")
+_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+Decision = Literal["label.accepted", "gold.failed", "label.rejected"]
+
+
+class Rate(BaseModel):
+    """One price: ``*`` matches anything; the most specific matching rate wins."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    task_type: str = Field(default="*", max_length=64, description="e.g. single_choice")
+    domain: str = Field(default="*", max_length=32, description="the item's domain")
+    tier: str = Field(
+        default="*", max_length=16, description="the labeller's project role, e.g. reviewer"
+    )
+    amount_minor: int = Field(ge=0, le=10**12)
+
+
+class RateCardSpec(BaseModel):
+    """A rate card's content. Multipliers are basis points (10,000 = 1x), never floats."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    currency: str = Field(pattern=r"^[A-Z]{3}$", description="ISO 4217, e.g. EUR")
+    rates: list[Rate] = Field(min_length=1, max_length=1000)
+    quality_multipliers_bp: dict[str, int] = Field(
+        default_factory=dict, description="rule -> basis points, e.g. label.accepted: 10000"
+    )
+    bonuses_minor: dict[str, int] = Field(
+        default_factory=dict, description="bonus name -> amount, e.g. expert: 20, review: 5"
+    )
+
+    @field_validator("quality_multipliers_bp")
+    @classmethod
+    def _multipliers(cls, value: dict[str, int]) -> dict[str, int]:
+        for rule, points in value.items():
+            if not _RULE.match(rule) or not 0 <= points <= 100 * BASIS_POINTS:
+                raise ValueError(f"{rule!r}: a dotted rule name with 0..1000000 basis points")
+        return value
+
+    @field_validator("bonuses_minor")
+    @classmethod
+    def _bonuses(cls, value: dict[str, int]) -> dict[str, int]:
+        for name, amount in value.items():
+            if not _NAME.match(name) or not 0 < amount <= 10**12:
+                raise ValueError(f"{name!r}: a lowercase name with a positive amount")
+        return value
+
+
+def price(
+    card: dict[str, Any], *, task_type: str, domain: str, tier: str, rule: str = "label.accepted"
+) -> int:
+    """The amount a rate card pays: the most specific matching rate times the multiplier.
+
+    >>> card = {"rates": [{"amount_minor": 5}, {"domain": "med", "amount_minor": 12}],
+    ...         "quality_multipliers_bp": {"label.accepted": 15000}}
+    >>> price(card, task_type="single_choice", domain="med", tier="annotator")
+    18
+    """
+    best, best_score = None, -1
+    for rate in card["rates"]:
+        score = 0
+        for field, value in (("task_type", task_type), ("domain", domain), ("tier", tier)):
+            wanted = rate.get(field, "*")
+            if wanted == value:
+                score += 1
+            elif wanted != "*":
+                break
+        else:
+            if score > best_score:
+                best, best_score = rate, score
+    if best is None:
+        return 0
+    points = card.get("quality_multipliers_bp", {}).get(rule, BASIS_POINTS)
+    return int(best["amount_minor"]) * int(points) // BASIS_POINTS
+
+
+def rate_card_version(project_id: int, version: int) -> str:
+    return f"p{project_id}.v{version}"
+
+
+# --- rate cards ---------------------------------------------------------------------------
+
+
+def create_rate_card(
+    session: Session, actor: Actor, project_id: int, card: dict[str, Any]
+) -> RateCard:
+    """A new version of the project's rate card (the old ones stay, unchanged)."""
+    authorize_project(session, actor, "payments.manage", project_id)
+    try:
+        spec = RateCardSpec.model_validate(card)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field = ".".join(str(part) for part in error["loc"]) or "card"
+        raise InvalidInput(f"{field}: {error['msg']}", details={"field": field}) from None
+    latest = session.scalar(
+        select(func.max(RateCard.version)).where(RateCard.project_id == project_id)
+    )
+    row = RateCard(
+        project_id=project_id,
+        version=(latest or 0) + 1,
+        currency=spec.currency,
+        card=spec.model_dump(),
+        created_by=actor.user_id,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def list_rate_cards(session: Session, actor: Actor, project_id: int) -> Sequence[RateCard]:
+    """Every version, newest first; project members see what they are paid."""
+    authorize_project(session, actor, "projects.read", project_id)
+    return session.scalars(
+        select(RateCard).where(RateCard.project_id == project_id).order_by(RateCard.version.desc())
+    ).all()
+
+
+def current_rate_card(session: Session, project_id: int) -> RateCard:
+    card = session.scalar(
+        select(RateCard)
+        .where(RateCard.project_id == project_id)
+        .order_by(RateCard.version.desc())
+        .limit(1)
+    )
+    if card is None:
+        raise Conflict(
+            f"project {project_id} has no rate card; create one first",
+            details={"project_id": project_id},
+        )
+    return card
+
+
+# --- earnings (the submit hot path) -------------------------------------------------------
+
+_CARD_AND_TIER = (
+    "SELECT r.version, r.card, (SELECT m.role FROM memberships m "
+    "WHERE m.project_id = :project AND m.user_id = :user) "
+    "FROM rate_cards r WHERE r.project_id = :project ORDER BY r.version DESC LIMIT 1"
+)
+
+
+def earn_for_label(
+    raw: Raw,
+    session: Session,
+    ledger: LedgerConfig | None,
+    *,
+    project_id: int,
+    task_type: str,
+    item_id: int,
+    domain: str,
+    user_id: int,
+    label_id: int,
+    now: datetime,
+    rule: str = "label.accepted",
+) -> int | None:
+    """Append the earning of a new label; return its index (``None``: nothing earned).
+
+    One statement when the project has no rate card; otherwise the rate card, then the
+    append (lock, frontier, nodes, entry, size).
+    """
+    row = raw.one(_CARD_AND_TIER, project=project_id, user=user_id)
+    if row is None:
+        return None
+    card = raw.json_out(row[1])
+    amount = price(card, task_type=task_type, domain=domain, tier=row[2] or "*", rule=rule)
+    if amount <= 0:
+        return None
+    if ledger is None:
+        raise Conflict(
+            f"project {project_id} pays per label, but no ledger keys were given to record "
+            "the earning; configure LOUPE_KEY_DIR (created by `loupe init`)",
+            details={"project_id": project_id},
+        )
+    secret = ledger.keys.secret
+    entry = PaymentEntry(
+        kind="earning",
+        contributor=contributor_pseudonym(str(user_id), secret=secret),
+        item=item_digest(str(item_id), secret=secret),
+        amount_minor=amount,
+        currency=card["currency"],
+        rule=rule,
+        rate_card_version=rate_card_version(project_id, int(row[0])),
+        timestamp=utc_seconds(now),
+    )
+    new = NewEntry(
+        entry=entry,
+        user_id=user_id,
+        delta_minor=amount,
+        project_id=project_id,
+        label_id=label_id,
+    )
+    (index,) = append_entries(
+        session, [new], keys=ledger.keys, checkpoint_every=ledger.checkpoint_every, now=now
+    )
+    return index
+
+
+def decide_label(
+    session: Session,
+    actor: Actor,
+    ledger: LedgerConfig,
+    label_id: int,
+    decision: Decision,
+    *,
+    now: datetime | None = None,
+) -> int | None:
+    """Apply the quality engine's decision on a label; return the new entry's index.
+
+    ``label.accepted`` earns the label if it has not earned yet; ``gold.failed`` and
+    ``label.rejected`` bring what it netted to 0 with a correction naming the earning.
+    """
+    now = now or utcnow()
+    label = session.get(Label, label_id)
+    if label is None:
+        raise NotFound(f"label {label_id} does not exist", details={"label_id": label_id})
+    project = authorize_project(session, actor, "payments.manage", label.project_id)
+    earning = session.scalar(select(LedgerEntry).where(LedgerEntry.label_id == label_id))
+    if decision == "label.accepted":
+        if earning is not None:
+            return None
+        item = session.get(Item, label.item_id)
+        assert item is not None
+        return earn_for_label(
+            Raw(session),
+            session,
+            ledger,
+            project_id=project.id,
+            task_type=str(project.config.get("task", {}).get("type", "*")),
+            item_id=label.item_id,
+            domain=item.domain,
+            user_id=label.user_id,
+            label_id=label_id,
+            now=now,
+        )
+    if earning is None:
+        return None
+    net = _net(session, earning.idx)
+    if net == 0:
+        return None
+    return _correct(session, ledger, earning, -net, decision, now)
+
+
+def _net(session: Session, index: int) -> int:
+    """What an entry nets after its corrections."""
+    entry = session.get(LedgerEntry, index)
+    assert entry is not None
+    corrections = session.scalar(
+        select(func.coalesce(func.sum(LedgerEntry.delta_minor), 0)).where(
+            LedgerEntry.corrects == index
+        )
+    )
+    return entry.delta_minor + int(corrections or 0)
+
+
+def _correct(
+    session: Session,
+    ledger: LedgerConfig,
+    original: LedgerEntry,
+    amount: int,
+    rule: str,
+    now: datetime,
+) -> int:
+    source = PaymentEntry.decode(original.leaf)
+    entry = PaymentEntry(
+        kind="correction",
+        contributor=source.contributor,
+        item=source.item,
+        amount_minor=amount,
+        currency=source.currency,
+        rule=rule,
+        rate_card_version=source.rate_card_version,
+        timestamp=utc_seconds(now),
+        corrects=original.idx,
+    )
+    new = NewEntry(
+        entry=entry,
+        user_id=original.user_id,
+        delta_minor=amount,
+        project_id=original.project_id,
+    )
+    (index,) = append_entries(
+        session, [new], keys=ledger.keys, checkpoint_every=ledger.checkpoint_every, now=now
+    )
+    return index
+
+
+def correct_entry(
+    session: Session,
+    actor: Actor,
+    ledger: LedgerConfig,
+    index: int,
+    *,
+    amount_minor: int,
+    reason: str,
+    now: datetime | None = None,
+) -> int:
+    """Append a manual correction of ``amount_minor`` (signed) to entry ``index``."""
+    authorize(actor, "payouts.manage")
+    if not _NAME.match(reason):
+        raise InvalidInput(
+            "reason: one lowercase word such as 'overpaid' (letters, digits, '_')",
+            details={"field": "reason"},
+        )
+    if amount_minor == 0:
+        raise InvalidInput(
+            "amount_minor: a correction must be non-zero", details={"field": "amount_minor"}
+        )
+    original = session.get(LedgerEntry, index)
+    if original is None:
+        raise NotFound(f"ledger entry {index} does not exist", details={"index": index})
+    if original.kind == "payout":
+        raise Conflict(
+            "a payout is corrected by the payment provider's refund, not by the ledger",
+            details={"index": index},
+        )
+    return _correct(
+        session, ledger, original, amount_minor, f"correction.{reason}", now or utcnow()
+    )
+
+
+def grant_bonus(
+    session: Session,
+    actor: Actor,
+    ledger: LedgerConfig,
+    project_id: int,
+    *,
+    user_id: int,
+    bonus: str,
+    item_id: int | None = None,
+    now: datetime | None = None,
+) -> int:
+    """Credit the rate card's ``bonus`` (e.g. expert or review work) to a contributor."""
+    authorize_project(session, actor, "payments.manage", project_id)
+    if session.get(User, user_id) is None:
+        raise NotFound(f"user {user_id} does not exist", details={"user_id": user_id})
+    card = current_rate_card(session, project_id)
+    amount = card.card.get("bonuses_minor", {}).get(bonus)
+    if amount is None:
+        names = sorted(card.card.get("bonuses_minor", {}))
+        raise InvalidInput(
+            f"bonus: rate card v{card.version} has no bonus {bonus!r}; it has {names}",
+            details={"field": "bonus", "allowed": names},
+        )
+    now = now or utcnow()
+    secret = ledger.keys.secret
+    entry = PaymentEntry(
+        kind="bonus",
+        contributor=contributor_pseudonym(str(user_id), secret=secret),
+        item=item_digest(str(item_id), secret=secret) if item_id is not None else None,
+        amount_minor=int(amount),
+        currency=card.currency,
+        rule=f"bonus.{bonus}",
+        rate_card_version=rate_card_version(project_id, card.version),
+        timestamp=utc_seconds(now),
+    )
+    new = NewEntry(entry=entry, user_id=user_id, delta_minor=int(amount), project_id=project_id)
+    (index,) = append_entries(
+        session, [new], keys=ledger.keys, checkpoint_every=ledger.checkpoint_every, now=now
+    )
+    return index
+
+
+# --- balances and payouts -----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Balance:
+    currency: str
+    earned_minor: int  # earnings, bonuses and corrections
+    paid_out_minor: int
+    balance_minor: int
+
+
+def balances(session: Session, user_id: int) -> list[Balance]:
+    """A contributor's balance per currency."""
+    paid = func.sum(case((LedgerEntry.kind == "payout", -LedgerEntry.delta_minor), else_=0))
+    rows = session.execute(
+        select(LedgerEntry.currency, func.sum(LedgerEntry.delta_minor), paid)
+        .where(LedgerEntry.user_id == user_id)
+        .group_by(LedgerEntry.currency)
+        .order_by(LedgerEntry.currency)
+    ).all()
+    result = []
+    for currency, total, paid_out in rows:
+        result.append(
+            Balance(
+                currency=currency,
+                earned_minor=int(total) + int(paid_out),
+                paid_out_minor=int(paid_out),
+                balance_minor=int(total),
+            )
+        )
+    return result
+
+
+def create_payout(
+    session: Session,
+    actor: Actor,
+    ledger: LedgerConfig,
+    *,
+    currency: str,
+    minimum_minor: int = 1,
+    now: datetime | None = None,
+) -> Payout:
+    """Pay every contributor whose balance in ``currency`` is at least ``minimum_minor``.
+
+    Each payment is a ``payout`` entry debiting the whole balance, in one append batch.
+    """
+    authorize(actor, "payouts.manage")
+    if not re.fullmatch(r"[A-Z]{3}", currency):
+        raise InvalidInput("currency: an ISO 4217 code such as EUR", details={"field": "currency"})
+    if minimum_minor < 1:
+        raise InvalidInput("minimum_minor: must be at least 1", details={"field": "minimum_minor"})
+    now = now or utcnow()
+    lock_ledger(session)  # no earning may slip in between the balances and the debits
+    total = func.sum(LedgerEntry.delta_minor)
+    owed = session.execute(
+        select(LedgerEntry.user_id, total)
+        .where(LedgerEntry.currency == currency, LedgerEntry.user_id.is_not(None))
+        .group_by(LedgerEntry.user_id)
+        .having(total >= minimum_minor)
+        .order_by(LedgerEntry.user_id)
+    ).all()
+    if not owed:
+        raise Conflict(
+            f"no contributor is owed at least {minimum_minor} {currency} minor units",
+            details={"currency": currency},
+        )
+    payout = Payout(
+        currency=currency,
+        total_minor=sum(int(amount) for _, amount in owed),
+        n_entries=len(owed),
+        created_by=actor.user_id,
+        created_at=now,
+    )
+    session.add(payout)
+    session.flush()
+    secret = ledger.keys.secret
+    entries = [
+        NewEntry(
+            entry=PaymentEntry(
+                kind="payout",
+                contributor=contributor_pseudonym(str(user_id), secret=secret),
+                amount_minor=int(amount),
+                currency=currency,
+                rule="payout",
+                rate_card_version=f"payout-{payout.id}",
+                timestamp=utc_seconds(now),
+            ),
+            user_id=user_id,
+            delta_minor=-int(amount),
+            payout_id=payout.id,
+        )
+        for user_id, amount in owed
+    ]
+    append_entries(
+        session, entries, keys=ledger.keys, checkpoint_every=ledger.checkpoint_every, now=now
+    )
+    return payout
+
+
+def list_payouts(session: Session, actor: Actor) -> Sequence[Payout]:
+    authorize(actor, "payouts.manage")
+    return session.scalars(select(Payout).order_by(Payout.id.desc())).all()
+
+
+PAYOUT_COLUMNS = [
+    "payout_id",
+    "entry_index",
+    "user_id",
+    "username",
+    "display_name",
+    "contributor",
+    "amount_minor",
+    "currency",
+]
+
+
+def payout_lines(session: Session, actor: Actor, payout_id: int) -> Iterator[dict[str, Any]]:
+    """The rows of a payout for a payment provider (see :data:`PAYOUT_COLUMNS`)."""
+    authorize(actor, "payouts.manage")
+    if session.get(Payout, payout_id) is None:
+        raise NotFound(f"payout {payout_id} does not exist", details={"payout_id": payout_id})
+    rows = session.execute(
+        select(LedgerEntry, User.username, User.display_name)
+        .outerjoin(User, User.id == LedgerEntry.user_id)
+        .where(LedgerEntry.payout_id == payout_id)
+        .order_by(LedgerEntry.idx)
+    ).all()
+
+    def lines() -> Iterator[dict[str, Any]]:
+        for entry, username, display_name in rows:
+            leaf = PaymentEntry.decode(entry.leaf)
+            yield {
+                "payout_id": payout_id,
+                "entry_index": entry.idx,
+                "user_id": entry.user_id,
+                "username": username,
+                "display_name": display_name,
+                "contributor": leaf.contributor,
+                "amount_minor": leaf.amount_minor,
+                "currency": leaf.currency,
+            }
+
+    return lines()

@@ -1,0 +1,101 @@
+"""A project's privacy settings: the gate's policy, whether the gate runs, retention.
+
+A project without a ``project_privacy`` row uses the defaults: gate on, policy
+``placeholder``, keep items forever.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from loupe.db.models import utcnow
+from loupe.db.privacy_models import ProjectPrivacy
+from loupe.errors import InvalidInput
+from loupe.privacy import POLICIES, Policy
+from loupe.services import audit
+from loupe.services.access import Actor, authorize_project
+
+__all__ = ["MAX_RETENTION_DAYS", "PrivacySettings", "get_privacy", "privacy_of", "set_privacy"]
+
+MAX_RETENTION_DAYS = 36_500
+
+
+@dataclass(frozen=True, slots=True)
+class PrivacySettings:
+    project_id: int
+    policy: Policy
+    gate: bool
+    retention_days: int | None
+
+
+def privacy_of(session: Session, project_id: int) -> PrivacySettings:
+    """The settings, without an authorisation check (for services that did one)."""
+    row = session.get(ProjectPrivacy, project_id)
+    if row is None:
+        return PrivacySettings(project_id, "placeholder", True, None)
+    policy: Policy = row.policy  # type: ignore[assignment]  # validated on write
+    return PrivacySettings(project_id, policy, row.gate, row.retention_days)
+
+
+def get_privacy(session: Session, actor: Actor, project_id: int) -> PrivacySettings:
+    authorize_project(session, actor, "projects.read", project_id)
+    return privacy_of(session, project_id)
+
+
+_UNSET: Any = object()
+
+
+def set_privacy(
+    session: Session,
+    actor: Actor,
+    project_id: int,
+    *,
+    policy: str | None = None,
+    gate: bool | None = None,
+    retention_days: int | None = _UNSET,
+) -> PrivacySettings:
+    """Change the settings (audited). They apply to items imported from now on.
+
+    ``retention_days=None`` keeps items forever; leave it out to keep the current value.
+    """
+    authorize_project(session, actor, "privacy.manage", project_id)
+    if policy is not None and policy not in POLICIES:
+        raise InvalidInput(
+            f"policy: {policy!r} is not a redaction policy; use one of {', '.join(POLICIES)}",
+            details={"field": "policy", "allowed": list(POLICIES)},
+        )
+    if (
+        retention_days is not _UNSET
+        and retention_days is not None
+        and not 1 <= retention_days <= MAX_RETENTION_DAYS
+    ):
+        raise InvalidInput(
+            f"retention_days: must be between 1 and {MAX_RETENTION_DAYS}, or null",
+            details={"field": "retention_days"},
+        )
+    row = session.get(ProjectPrivacy, project_id)
+    if row is None:
+        row = ProjectPrivacy(project_id=project_id, policy="placeholder", gate=True)
+        session.add(row)
+    before = {"policy": row.policy, "gate": row.gate, "retention_days": row.retention_days}
+    if policy is not None:
+        row.policy = policy
+    if gate is not None:
+        row.gate = gate
+    if retention_days is not _UNSET:
+        row.retention_days = retention_days
+    row.updated_at = utcnow()
+    session.flush()
+    after = {"policy": row.policy, "gate": row.gate, "retention_days": row.retention_days}
+    audit.record(
+        session,
+        actor,
+        "privacy.update",
+        project_id=project_id,
+        target=f"project:{project_id}",
+        details={"from": before, "to": after},
+    )
+    return privacy_of(session, project_id)

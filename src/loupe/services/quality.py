@@ -1,0 +1,542 @@
+"""The quality engine in the live loop: gold tasks, live consensus, dynamic overlap,
+escalation, background re-fits and agreement reports.
+
+The maths is in :mod:`loupe.aggregation`; this module wires it to the database.
+Functions called from ``submit`` take a :class:`~loupe.db.raw.Raw` (the hot path
+is plain SQL); the rest take a session.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import numpy as np
+from sqlalchemy import Integer, cast, func, select, update
+from sqlalchemy.orm import Session
+
+from loupe.aggregation import AGGREGATORS
+from loupe.aggregation.agreement import fleiss_kappa, krippendorff_alpha, pairwise_agreement
+from loupe.aggregation.posterior import StoppingRule, WorkerSkills, item_posterior
+from loupe.db.models import Item, Label, Membership, Project, utcnow
+from loupe.db.quality_models import Escalation, GoldAnswer, GoldResult, QualityState, WorkerSkill
+from loupe.db.raw import Raw
+from loupe.errors import Conflict, InvalidInput, NotFound
+from loupe.label_schema import LabelSchema, QualityPolicy, SingleChoice, validate_answer
+from loupe.services.access import Actor, authorize_project
+from loupe.services.consensus import Vote, majority
+from loupe.services.projects import project_schema
+
+__all__ = [
+    "GoldFeedback",
+    "GoldStat",
+    "LiveConsensus",
+    "QualityReport",
+    "RefitReport",
+    "live_consensus",
+    "projects_due_for_refit",
+    "quality_report",
+    "record_gold",
+    "refit",
+    "resume_member",
+    "set_gold",
+    "wilson_interval",
+]
+
+PAUSE_STALE = timedelta(minutes=10)
+
+
+def wilson_interval(successes: int, n: int, *, z: float = 1.96) -> tuple[float, float]:
+    """Wilson score interval for a binomial proportion (95% by default).
+
+    >>> [round(x, 3) for x in wilson_interval(8, 10)]
+    [0.49, 0.943]
+    """
+    if n == 0:
+        return (0.0, 1.0)
+    p = successes / n
+    denominator = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denominator
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denominator
+    return (max(0.0, centre - half), min(1.0, centre + half))
+
+
+# --- gold --------------------------------------------------------------------------------
+
+
+def set_gold(
+    session: Session, actor: Actor, project_id: int, answers: Sequence[tuple[str, Any]]
+) -> int:
+    """Mark items (by external id) as gold with their known answers; returns how many."""
+    project = authorize_project(session, actor, "projects.update", project_id)
+    task = project_schema(project).task
+    by_external = dict(
+        session.execute(
+            select(Item.external_id, Item.id).where(
+                Item.project_id == project_id,
+                Item.external_id.in_([external for external, _ in answers]),
+            )
+        ).all()
+    )
+    missing = [external for external, _ in answers if external not in by_external]
+    if missing:
+        raise NotFound(
+            f"no items with ids {', '.join(missing[:5])}{' ...' if len(missing) > 5 else ''} "
+            f"in project {project_id}; import them first",
+            details={"missing": missing[:100]},
+        )
+    for external, answer in answers:
+        item_id = by_external[external]
+        canonical = validate_answer(task, answer)
+        gold = session.get(GoldAnswer, item_id)
+        if gold is None:
+            session.add(GoldAnswer(item_id=item_id, project_id=project_id, answer=canonical))
+        else:
+            gold.answer = canonical
+    session.execute(
+        update(Item).where(Item.id.in_(list(by_external.values()))).values(is_gold=True)
+    )
+    session.flush()
+    return len(answers)
+
+
+@dataclass(frozen=True, slots=True)
+class GoldFeedback:
+    correct: bool
+    expected: Any
+    paused: bool
+
+
+_GOLD = "SELECT answer FROM gold_answers WHERE item_id = :item"
+_GOLD_RESULT = (
+    "INSERT INTO gold_results (project_id, item_id, user_id, correct, created_at) "
+    "VALUES (:project, :item, :user, :correct, :now) ON CONFLICT (item_id, user_id) DO NOTHING"
+)
+_GOLD_TALLY = (
+    "SELECT count(*), coalesce(sum(CASE WHEN correct THEN 1 ELSE 0 END), 0) "
+    "FROM gold_results WHERE project_id = :project AND user_id = :user"
+)
+_PAUSE = (
+    "UPDATE memberships SET paused_at = :now, paused_reason = :reason "
+    "WHERE project_id = :project AND user_id = :user AND paused_at IS NULL"
+)
+
+
+def record_gold(
+    raw: Raw,
+    *,
+    project_id: int,
+    item_id: int,
+    user_id: int,
+    answer: Any,
+    policy: QualityPolicy,
+    now: datetime,
+) -> GoldFeedback:
+    """Score an answer to a gold item; pause the annotator if they fall below the bar."""
+    row = raw.one(_GOLD, item=item_id)
+    assert row is not None, "is_gold items always have a gold answer"
+    expected = raw.json_out(row[0])
+    correct = expected == answer
+    raw.run(
+        _GOLD_RESULT,
+        project=project_id,
+        item=item_id,
+        user=user_id,
+        correct=correct,
+        now=raw.time(now),
+    )
+    paused = False
+    if policy.min_gold_accuracy > 0:
+        tally = raw.one(_GOLD_TALLY, project=project_id, user=user_id)
+        answered, right = (int(tally[0]), int(tally[1])) if tally else (0, 0)
+        if answered >= policy.min_gold_answered:
+            low, high = wilson_interval(right, answered)
+            # Pause only when we are confident the annotator is below the bar.
+            if high < policy.min_gold_accuracy:
+                reason = (
+                    f"gold accuracy {right}/{answered} = {right / answered:.2f} "
+                    f"(95% CI {low:.2f}-{high:.2f}) is below the project's "
+                    f"{policy.min_gold_accuracy:.2f}; a manager can review and resume you"
+                )
+                paused = (
+                    raw.run(
+                        _PAUSE, now=raw.time(now), reason=reason, project=project_id, user=user_id
+                    )
+                    > 0
+                )
+    return GoldFeedback(
+        correct=correct, expected=expected if policy.gold_feedback else None, paused=paused
+    )
+
+
+# --- live consensus and dynamic overlap --------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LiveConsensus:
+    vote: Vote
+    confidence: float
+    method: str
+    decision: str  # "done", "needs_more", "escalate" (dynamic overlap) or "count" (fixed)
+
+
+_ITEM_LABELS = "SELECT user_id, answer FROM labels WHERE item_id = :item ORDER BY id"
+_UPSERT = (
+    "INSERT INTO consensus (item_id, project_id, answer, support, n_labels, confidence, method, "
+    "updated_at) VALUES (:item, :project, :answer, :support, :n, :confidence, :method, :now) "
+    "ON CONFLICT (item_id) DO UPDATE SET answer = excluded.answer, support = excluded.support, "
+    "n_labels = excluded.n_labels, confidence = excluded.confidence, method = excluded.method, "
+    "updated_at = excluded.updated_at"
+)
+_ESCALATE = (
+    "INSERT INTO escalations (item_id, project_id, reason, confidence, n_labels, created_at) "
+    "VALUES (:item, :project, :reason, :confidence, :n, :now) ON CONFLICT (item_id) DO NOTHING"
+)
+
+
+def _skills(
+    raw: Raw, project_id: int, users: Sequence[int], classes: tuple[str, ...]
+) -> WorkerSkills | None:
+    names = {f"u{i}": user for i, user in enumerate(sorted(set(users)))}
+    rows = raw.all(
+        "SELECT user_id, accuracy, confusion FROM worker_skills WHERE project_id = :project "
+        f"AND user_id IN ({', '.join(':' + name for name in names)})",
+        project=project_id,
+        **names,
+    )
+    if not rows:
+        return None
+    confusions: dict[Any, Any] = {}
+    accuracies: dict[Any, float] = {}
+    for user, accuracy, confusion in rows:
+        matrix = raw.json_out(confusion) if confusion is not None else None
+        if matrix is not None and len(matrix) == len(classes):
+            confusions[user] = np.asarray(matrix, dtype=float)
+        else:
+            accuracies[user] = float(accuracy)
+    return WorkerSkills(classes=classes, confusions=confusions, accuracies=accuracies)
+
+
+def live_consensus(
+    raw: Raw,
+    *,
+    project_id: int,
+    overlap: int,
+    schema: LabelSchema,
+    item_id: int,
+    now: datetime,
+) -> LiveConsensus:
+    """Update the item's consensus after a submission, with the current worker skills.
+
+    Majority vote until the project has a fitted skill model; then the posterior
+    under those skills (workers not yet fitted count with a default accuracy).
+    With dynamic overlap the posterior also decides whether the item is done,
+    needs another label, or goes to the experts.
+    """
+    rows = raw.all(_ITEM_LABELS, item=item_id)
+    users = [int(row[0]) for row in rows]
+    answers = [raw.json_out(row[1]) for row in rows]
+    vote = majority(answers)
+    confidence, method = vote.confidence, "mv"
+    policy = schema.quality
+    decision = "count"
+    if isinstance(schema.task, SingleChoice):
+        classes = tuple(option.key for option in schema.task.labels)
+        skills = _skills(raw, project_id, users, classes)
+        if skills is not None or policy.dynamic_overlap:
+            skills = skills or WorkerSkills(classes=classes)
+            posterior = item_posterior(skills, users, answers)
+            label = str(posterior.label)
+            vote = Vote(answer=label, support=answers.count(label), n_labels=len(answers))
+            confidence = float(posterior.confidence)
+            method = (
+                f"{policy.method}-live" if skills.accuracies or skills.confusions else "prior-live"
+            )
+            if policy.dynamic_overlap:
+                rule = StoppingRule(
+                    target=policy.target,
+                    min_labels=min(policy.min_labels, overlap),
+                    max_labels=overlap,
+                )
+                decision = rule.decide(posterior)
+    raw.run(
+        _UPSERT,
+        item=item_id,
+        project=project_id,
+        answer=raw.json(vote.answer),
+        support=vote.support,
+        n=vote.n_labels,
+        confidence=confidence,
+        method=method,
+        now=raw.time(now),
+    )
+    if decision == "escalate":
+        raw.run(
+            _ESCALATE,
+            item=item_id,
+            project=project_id,
+            reason=(
+                f"reached {len(answers)} labels without {policy.target:.2f} confidence "
+                f"(best: {vote.answer!r} at {confidence:.2f})"
+            ),
+            confidence=confidence,
+            n=len(answers),
+            now=raw.time(now),
+        )
+    return LiveConsensus(vote=vote, confidence=confidence, method=method, decision=decision)
+
+
+# --- background re-fit -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RefitReport:
+    project_id: int
+    method: str
+    n_labels: int
+    n_items: int
+    n_workers: int
+
+
+def projects_due_for_refit(session: Session) -> list[int]:
+    """Projects whose label count grew by at least their ``refit_every`` since the last fit."""
+    counts = dict(
+        session.execute(select(Label.project_id, func.count()).group_by(Label.project_id)).all()
+    )
+    fitted = dict(
+        session.execute(select(QualityState.project_id, QualityState.labels_at_fit)).all()
+    )
+    due = []
+    for project in session.scalars(select(Project).where(Project.id.in_(list(counts)))):
+        every = project_schema(project).quality.refit_every
+        if counts[project.id] - fitted.get(project.id, 0) >= every:
+            due.append(project.id)
+    return due
+
+
+def _claim(session: Session, project_id: int, method: str, now: datetime) -> bool:
+    """Take the project's fit (so several server workers never fit it at once)."""
+    state = session.get(QualityState, project_id)
+    if state is None:
+        session.add(
+            QualityState(project_id=project_id, labels_at_fit=0, method=method, fitting_since=now)
+        )
+        session.flush()
+        return True
+    if state.fitting_since is not None and state.fitting_since > now - PAUSE_STALE:
+        return False
+    state.fitting_since = now
+    session.flush()
+    return True
+
+
+def refit(session: Session, project_id: int, *, now: datetime | None = None) -> RefitReport:
+    """Fit the project's aggregator on all its labels (gold anchoring the skills) and
+    store worker skills and every item's consensus."""
+    now = now or utcnow()
+    project = session.get(Project, project_id)
+    if project is None:
+        raise NotFound(f"project {project_id} does not exist")
+    schema = project_schema(project)
+    if not isinstance(schema.task, SingleChoice):
+        raise InvalidInput("re-fitting applies to single_choice projects")
+    policy = schema.quality
+    if not _claim(session, project_id, policy.method, now):
+        raise Conflict(f"project {project_id} is being re-fitted already; try again shortly")
+    rows = session.execute(
+        select(Label.item_id, Label.user_id, Label.answer).where(Label.project_id == project_id)
+    ).all()
+    state = session.get(QualityState, project_id)
+    assert state is not None
+    if not rows:
+        state.fitting_since = None
+        return RefitReport(project_id, policy.method, 0, 0, 0)
+    items = [row[0] for row in rows]
+    workers = [row[1] for row in rows]
+    answers = [row[2] for row in rows]
+    gold: dict[int, Any] = dict(
+        session.execute(
+            select(GoldAnswer.item_id, GoldAnswer.answer).where(GoldAnswer.project_id == project_id)
+        ).all()
+    )
+    classes = [option.key for option in schema.task.labels]
+    model = AGGREGATORS[policy.method](classes=classes, random_state=0)
+    model.fit(
+        items, workers, answers, gold={k: v for k, v in gold.items() if k in set(items)} or None
+    )
+
+    confusions = getattr(model, "confusions_", None)
+    worker_index = {worker: i for i, worker in enumerate(model.workers_.tolist())}
+    counts: dict[int, int] = {}
+    for worker in workers:
+        counts[worker] = counts.get(worker, 0) + 1
+    session.query(WorkerSkill).filter(WorkerSkill.project_id == project_id).delete()
+    for worker, skill in model.skills_.items():
+        matrix = None
+        if confusions is not None:
+            matrix = np.asarray(confusions[worker_index[worker]]).round(6).tolist()
+        session.add(
+            WorkerSkill(
+                project_id=project_id,
+                user_id=int(str(worker)),
+                accuracy=float(skill),
+                confusion=matrix,
+                n_labels=counts.get(int(str(worker)), 0),
+                fitted_at=now,
+            )
+        )
+    raw = Raw(session)
+    per_item: dict[int, list[Any]] = {}
+    for item, answer in zip(items, answers, strict=True):
+        per_item.setdefault(item, []).append(answer)
+    probas = model.probas_
+    for index, item in enumerate(model.items_.tolist()):
+        label = model.labels_[item]
+        given = per_item[item]
+        raw.run(
+            _UPSERT,
+            item=int(item),
+            project=project_id,
+            answer=raw.json(label),
+            support=given.count(label),
+            n=len(given),
+            confidence=float(np.max(probas[index])),
+            method=policy.method,
+            now=raw.time(now),
+        )
+    state.labels_at_fit = len(rows)
+    state.method = policy.method
+    state.fitted_at = now
+    state.fitting_since = None
+    session.flush()
+    return RefitReport(project_id, policy.method, len(rows), len(per_item), len(model.skills_))
+
+
+# --- reports -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class GoldStat:
+    user_id: int
+    answered: int
+    correct: int
+    accuracy: float
+    ci_low: float
+    ci_high: float
+    paused_reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class PairStat:
+    user_a: int
+    user_b: int
+    shared_items: int
+    observed: float
+    kappa: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class QualityReport:
+    n_labels: int
+    n_items_labelled: int
+    krippendorff_alpha: float | None
+    fleiss_kappa: float | None
+    fleiss_kappa_per_label: dict[str, float | None]
+    pairwise: list[PairStat]
+    gold: list[GoldStat]
+    escalated: int
+    skills: dict[int, float] = field(default_factory=dict)
+
+
+def _finite(value: float) -> float | None:
+    return None if value is None or math.isnan(value) else round(float(value), 6)
+
+
+def quality_report(session: Session, actor: Actor, project_id: int) -> QualityReport:
+    """Agreement (Krippendorff's alpha, Fleiss' kappa per project and label, pairwise
+    Cohen's kappa), gold accuracy per annotator with Wilson intervals, escalations."""
+    authorize_project(session, actor, "labels.read", project_id)
+    rows = session.execute(
+        select(Label.item_id, Label.user_id, Label.answer)
+        .join(Item, Item.id == Label.item_id)
+        .where(Label.project_id == project_id, Item.is_gold.is_(False))
+    ).all()
+    alpha = kappa = None
+    per_label: dict[str, float | None] = {}
+    pairs: list[PairStat] = []
+    if rows:
+        items = [r[0] for r in rows]
+        workers = [r[1] for r in rows]
+        labels = [str(r[2]) for r in rows]
+        alpha = _finite(krippendorff_alpha(items, workers, labels))
+        fk = fleiss_kappa(items, workers, labels)
+        kappa = _finite(fk.kappa)
+        per_label = {str(k): _finite(v) for k, v in fk.per_class.items()}
+        pw = pairwise_agreement(items, workers, labels)
+        pairs = [
+            PairStat(int(a), int(b), int(n), float(o), _finite(k))
+            for a, b, n, o, k in zip(
+                pw.worker_a, pw.worker_b, pw.n_shared, pw.observed, pw.kappa, strict=True
+            )
+        ]
+    paused = dict(
+        session.execute(
+            select(Membership.user_id, Membership.paused_reason).where(
+                Membership.project_id == project_id
+            )
+        ).all()
+    )
+    gold: list[GoldStat] = []
+    for user, answered, right in session.execute(
+        select(
+            GoldResult.user_id,
+            func.count(),
+            func.sum(cast(GoldResult.correct, Integer)),
+        )
+        .where(GoldResult.project_id == project_id)
+        .group_by(GoldResult.user_id)
+        .order_by(GoldResult.user_id)
+    ):
+        right = int(right or 0)
+        low, high = wilson_interval(right, int(answered))
+        gold.append(
+            GoldStat(int(user), int(answered), right, right / answered, low, high, paused.get(user))
+        )
+    escalated = session.scalar(
+        select(func.count())
+        .select_from(Escalation)
+        .where(Escalation.project_id == project_id, Escalation.resolved_at.is_(None))
+    )
+    skills = dict(
+        session.execute(
+            select(WorkerSkill.user_id, WorkerSkill.accuracy).where(
+                WorkerSkill.project_id == project_id
+            )
+        ).all()
+    )
+    return QualityReport(
+        n_labels=len(rows),
+        n_items_labelled=len({r[0] for r in rows}),
+        krippendorff_alpha=alpha,
+        fleiss_kappa=kappa,
+        fleiss_kappa_per_label=per_label,
+        pairwise=pairs,
+        gold=gold,
+        escalated=int(escalated or 0),
+        skills={int(k): round(float(v), 6) for k, v in skills.items()},
+    )
+
+
+def resume_member(session: Session, actor: Actor, project_id: int, user_id: int) -> Membership:
+    """Lift a quality pause (a manager decision, recorded by clearing the reason)."""
+    authorize_project(session, actor, "projects.update", project_id)
+    membership = session.get(Membership, (project_id, user_id))
+    if membership is None:
+        raise NotFound(f"user {user_id} is not a member of project {project_id}")
+    membership.paused_at = None
+    membership.paused_reason = None
+    session.flush()
+    return membership

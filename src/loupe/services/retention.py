@@ -1,0 +1,102 @@
+"""Retention: purge items older than their project's ``retention_days``.
+
+Run by ``loupe retention run``, ``POST /api/v1/retention/run`` (a cron job), or a
+server's own timer calling :func:`run_retention` in a write transaction. Purged
+items go as in an erasure (:func:`loupe.services.subjects.delete_items`); per-item
+pseudo-subject keys are shredded with them, and a named subject's key once none of
+its items remain. Each project's purge is audited.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from loupe.db.models import Item, utcnow
+from loupe.db.privacy_models import ProjectPrivacy
+from loupe.services import audit
+from loupe.services.access import Actor, authorize
+from loupe.services.subjects import delete_items
+from loupe.services.vault import shred
+
+__all__ = ["ProjectPurge", "RetentionRun", "run_retention"]
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectPurge:
+    project_id: int
+    retention_days: int
+    cutoff: datetime
+    items_deleted: int
+    labels_deleted: int
+    keys_shredded: int
+
+
+@dataclass(slots=True)
+class RetentionRun:
+    purges: list[ProjectPurge] = field(default_factory=list)
+
+    @property
+    def items_deleted(self) -> int:
+        return sum(p.items_deleted for p in self.purges)
+
+
+def run_retention(
+    session: Session, actor: Actor, *, now: datetime | None = None, batch: int = 1_000
+) -> RetentionRun:
+    """Purge every project's expired items; returns what went, per project."""
+    authorize(actor, "subjects.manage")
+    now = now or utcnow()
+    run = RetentionRun()
+    policies = session.execute(
+        select(ProjectPrivacy.project_id, ProjectPrivacy.retention_days)
+        .where(ProjectPrivacy.retention_days.is_not(None))
+        .order_by(ProjectPrivacy.project_id)
+    ).all()
+    for project_id, kept in policies:
+        days = int(kept or 0)
+        cutoff = now - timedelta(days=days)
+        items = labels = keys = 0
+        while True:
+            rows = session.execute(
+                select(Item.id, Item.subject_id)
+                .where(Item.project_id == project_id, Item.created_at < cutoff)
+                .order_by(Item.id)
+                .limit(batch)
+            ).all()
+            if not rows:
+                break
+            n_labels, key_ids = delete_items(session, [int(r[0]) for r in rows])
+            subjects = sorted({str(r[1]) for r in rows if r[1] is not None})
+            gone = [
+                s
+                for s in subjects
+                if not session.scalar(select(func.count()).where(Item.subject_id == s))
+            ]
+            doomed = {k for k in key_ids if k.startswith("item:")}
+            doomed |= {f"subject:{s}" for s in gone}
+            keys += shred(session, sorted(doomed))
+            items += len(rows)
+            labels += n_labels
+        if items:
+            purge = ProjectPurge(project_id, days, cutoff, items, labels, keys)
+            run.purges.append(purge)
+            audit.record(
+                session,
+                actor,
+                "retention.purge",
+                project_id=project_id,
+                target=f"project:{project_id}",
+                details={
+                    "retention_days": days,
+                    "cutoff": cutoff.isoformat(timespec="seconds"),
+                    "items": items,
+                    "labels_deleted": labels,
+                    "keys_shredded": keys,
+                },
+                now=now,
+            )
+    return run

@@ -1,0 +1,106 @@
+"""Revealing an item's raw (unredacted) data: clearance, a stated purpose, an audit record.
+
+The only path by which original content leaves the vault for a person. The reveal
+and its audit event commit together, or neither does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from loupe.db.models import Item, utcnow
+from loupe.db.privacy_models import ItemVault
+from loupe.errors import InvalidInput, NotFound, PermissionDenied
+from loupe.services import audit
+from loupe.services.access import Actor, authorize_project
+from loupe.services.clearances import has_clearance
+from loupe.services.privacy import privacy_of
+from loupe.services.vault import Vault, item_aad
+
+__all__ = ["MAX_PURPOSE", "Revealed", "reveal_item"]
+
+MAX_PURPOSE = 500
+
+
+@dataclass(frozen=True, slots=True)
+class Revealed:
+    item_id: int
+    external_id: str
+    sensitivity: str
+    data: dict[str, Any]  # the original
+    redacted: dict[str, Any]  # what annotators see
+    spans: dict[str, list[list[Any]]]
+    detected: list[str]
+    withheld_reason: str | None
+    audit_seq: int
+
+
+def reveal_item(
+    session: Session,
+    actor: Actor,
+    project_id: int,
+    item_id: int,
+    *,
+    purpose: str,
+    vault: Vault,
+    min_purpose: int = 10,
+    now: datetime | None = None,
+) -> Revealed:
+    """The item's original data for a cleared ``actor`` who says why (audited)."""
+    authorize_project(session, actor, "items.reveal", project_id)
+    stated = " ".join(purpose.split())
+    if not min_purpose <= len(stated) <= MAX_PURPOSE:
+        raise InvalidInput(
+            f"purpose: say why you need the raw item, in {min_purpose} to {MAX_PURPOSE} "
+            "characters (it is recorded in the audit log)",
+            details={"field": "purpose"},
+        )
+    item = session.get(Item, item_id)
+    if item is None or item.project_id != project_id:
+        raise NotFound(
+            f"item {item_id} does not exist in project {project_id}", details={"item_id": item_id}
+        )
+    now = now or utcnow()
+    if not has_clearance(session, actor.user_id, item.sensitivity, now=now):
+        raise PermissionDenied(
+            f"revealing a {item.sensitivity} item needs a clearance for {item.sensitivity} "
+            "data; ask a manager or admin to grant one",
+            details={"action": "items.reveal", "sensitivity": item.sensitivity},
+        )
+    box = session.get(ItemVault, item_id)
+    if box is not None:
+        raw = vault.open(
+            session, box.key_id, box.ciphertext, aad=item_aad(project_id, item.external_id)
+        )
+        spans, detected, reason = box.spans, list(box.detected), box.withheld_reason
+    elif not privacy_of(session, project_id).gate:
+        raw, spans, detected, reason = dict(item.data), {}, [], None
+    else:
+        raise NotFound(
+            f"item {item_id}'s original was not kept (imported without a key directory, or erased)",
+            details={"item_id": item_id},
+        )
+    seq = audit.record(
+        session,
+        actor,
+        "item.reveal",
+        project_id=project_id,
+        target=f"item:{item_id}",
+        details={"purpose": stated, "sensitivity": item.sensitivity},
+        now=now,
+    )
+    return Revealed(
+        item_id=item_id,
+        external_id=item.external_id,
+        sensitivity=item.sensitivity,
+        data=raw,
+        redacted=dict(item.data),
+        spans=spans,
+        detected=detected,
+        withheld_reason=reason,
+        audit_seq=seq,
+    )

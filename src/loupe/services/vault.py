@@ -1,0 +1,179 @@
+"""Raw item content sealed per data subject, and the master key that wraps subject keys.
+
+The master key (32 random bytes, hex) lives in ``<key dir>/privacy-master.key``
+(mode 0600; the directory, shared with the ledger's keys, is 0700), never in the
+database. Each subject's data key is a row of ``subject_keys``, wrapped by the
+master key (:class:`loupe.privacy.SubjectKeyring`). An item without a subject gets a
+pseudo-subject of its own (``item:<random>``), so it too can be shredded alone.
+
+Ciphertexts bind ``<project id>/<external id>`` as associated data: a sealed value
+cannot be moved onto another item.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from loupe.db.privacy_models import SubjectKey
+from loupe.db.upsert import insert_ignore
+from loupe.errors import Conflict, InvalidInput
+from loupe.privacy import SubjectKeyring
+
+__all__ = [
+    "MASTER_KEY_FILE",
+    "Sealed",
+    "Vault",
+    "init_master_key",
+    "item_aad",
+    "load_master_key",
+    "shred",
+    "subject_key_id",
+]
+
+MASTER_KEY_FILE = "privacy-master.key"
+
+
+def subject_key_id(subject_id: str | None) -> str:
+    """The key a subject's content is sealed under; a fresh pseudo-subject when ``None``."""
+    return f"subject:{subject_id}" if subject_id is not None else f"item:{secrets.token_hex(16)}"
+
+
+def item_aad(project_id: int, external_id: str) -> str:
+    return f"{project_id}/{external_id}"
+
+
+def init_master_key(key_dir: Path) -> Path:
+    """Create ``privacy-master.key`` in ``key_dir`` if absent (idempotent); return its path."""
+    key_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.chmod(key_dir, 0o700)
+    path = key_dir / MASTER_KEY_FILE
+    if not path.exists():
+        tmp = path.with_name(path.name + ".tmp")
+        # Created 0600 from the start: no moment where another user could read it.
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="ascii") as handle:
+            handle.write(secrets.token_bytes(32).hex() + "\n")
+        os.replace(tmp, path)
+    return path
+
+
+def load_master_key(key_dir: Path, *, create: bool = False) -> bytes:
+    """The master key from ``key_dir`` (created first when ``create``)."""
+    path = key_dir / MASTER_KEY_FILE
+    if create:
+        init_master_key(key_dir)
+    try:
+        stamp = path.stat().st_mtime_ns
+    except FileNotFoundError:
+        raise Conflict(
+            f"the privacy master key is missing from {key_dir}; run `loupe init` (or set "
+            "LOUPE_KEY_DIR to the directory that holds it)",
+            details={"key_dir": str(key_dir)},
+        ) from None
+    return _read(str(path.resolve()), stamp)
+
+
+@lru_cache(maxsize=8)
+def _read(path: str, _stamp: int) -> bytes:
+    try:
+        key = bytes.fromhex(Path(path).read_text("ascii").strip())
+    except ValueError:
+        key = b""
+    if len(key) != 32:
+        raise InvalidInput(f"{path} must hold 32 random bytes as 64 hex digits")
+    return key
+
+
+@dataclass(frozen=True, slots=True)
+class Sealed:
+    key_id: str
+    ciphertext: bytes
+
+
+class Vault:
+    """Seal and open items' raw data with subject keys stored in ``subject_keys``.
+
+    >>> vault = Vault(bytes(32))
+    >>> vault.master_key == bytes(32)
+    True
+    """
+
+    def __init__(self, master_key: bytes) -> None:
+        if len(master_key) != 32:
+            raise InvalidInput("the privacy master key must be 32 bytes")
+        self.master_key = master_key
+
+    def seal_many(
+        self, session: Session, entries: Sequence[tuple[str, str, dict[str, Any]]]
+    ) -> list[Sealed]:
+        """Seal ``(key_id, aad, raw data)`` triples, creating subject keys as needed."""
+        if not entries:
+            return []
+        wanted = sorted({key_id for key_id, _, _ in entries if key_id.startswith("subject:")})
+        stored = _load(session, wanted)
+        known = dict(stored)
+        ring = SubjectKeyring(master_key=self.master_key, storage=known)
+        plain = [
+            (key_id, aad, json.dumps(data, ensure_ascii=False).encode())
+            for key_id, aad, data in entries
+        ]
+        sealed = [ring.encrypt(key_id, body, item_id=aad) for key_id, aad, body in plain]
+        created: list[dict[str, object]] = [
+            {"key_id": k, "wrapped": w} for k, w in known.items() if k not in stored
+        ]
+        if created:
+            session.execute(
+                insert_ignore(session, SubjectKey.__table__, conflict=["key_id"]), created
+            )
+            # On PostgreSQL a concurrent import may have created the same subject's key
+            # first; then seal under the winner's key, or our ciphertexts would be lost.
+            named = [str(k) for k in known if k not in stored and k.startswith("subject:")]
+            winners = _load(session, named)
+            lost = {k for k, w in winners.items() if known[k] != w}
+            if lost:
+                known.update(winners)
+                sealed = [
+                    ring.encrypt(key_id, body, item_id=aad) if key_id in lost else old
+                    for (key_id, aad, body), old in zip(plain, sealed, strict=True)
+                ]
+        return [Sealed(key_id, c) for (key_id, _, _), c in zip(entries, sealed, strict=True)]
+
+    def open(self, session: Session, key_id: str, ciphertext: bytes, *, aad: str) -> dict[str, Any]:
+        """The raw data; :class:`~loupe.errors.NotFound` once the subject was shredded."""
+        ring = SubjectKeyring(master_key=self.master_key, storage=_load(session, [key_id]))
+        data: dict[str, Any] = json.loads(ring.decrypt(key_id, ciphertext, item_id=aad))
+        return data
+
+    def has_key(self, session: Session, key_id: str) -> bool:
+        return bool(_load(session, [key_id]))
+
+
+def _load(session: Session, key_ids: Sequence[str]) -> dict[str, bytes]:
+    found: dict[str, bytes] = {}
+    for start in range(0, len(key_ids), 500):
+        part = key_ids[start : start + 500]
+        rows = session.execute(
+            select(SubjectKey.key_id, SubjectKey.wrapped).where(SubjectKey.key_id.in_(part))
+        )
+        found.update({row[0]: bytes(row[1]) for row in rows})
+    return found
+
+
+def shred(session: Session, key_ids: Sequence[str]) -> int:
+    """Delete subject keys (crypto-shredding); returns how many existed."""
+    total = 0
+    for start in range(0, len(key_ids), 500):
+        part = list(key_ids[start : start + 500])
+        result = session.execute(delete(SubjectKey).where(SubjectKey.key_id.in_(part)))
+        total += int(getattr(result, "rowcount", 0) or 0)
+    return total

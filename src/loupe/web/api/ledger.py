@@ -1,0 +1,233 @@
+"""``/ledger`` (the public log: checkpoints and proofs) and ``/wallet`` (your own entries).
+
+Hashes are lowercase hex; entries are their canonical JSON bytes as text, so a client
+can hash them itself (``SHA-256(0x00 || leaf)``) and check them with
+``loupe.ledger.verify`` against the signed checkpoint note.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+from pydantic import BaseModel, Field
+
+from loupe.ledger.verify import hash_leaf
+from loupe.services import ledger, payments
+from loupe.services.ledger_keys import ledger_config, optional_ledger_config
+from loupe.services.ledger_store import CheckpointRecord
+from loupe.settings import Settings
+from loupe.web.deps import Reader, Writer
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["ledger"])
+
+
+class CheckpointOut(BaseModel):
+    """A signed tree head, with every verifier key that ever signed one."""
+
+    size: int
+    root_hash: str = Field(description="hex")
+    note: str = Field(description="the C2SP signed note; verify it with verifier_keys")
+    key_name: str
+    key_hash: str = Field(description="8 hex digits")
+    created_at: datetime
+    verifier_keys: list[str] = Field(description="current and retired keys, oldest first")
+
+
+class InclusionOut(BaseModel):
+    index: int
+    tree_size: int
+    leaf: str = Field(description="the entry's canonical JSON bytes")
+    leaf_hash: str
+    path: list[str]
+    root_hash: str
+
+
+class ConsistencyOut(BaseModel):
+    first: int
+    second: int
+    path: list[str]
+    first_root: str
+    second_root: str
+
+
+class EntryOut(BaseModel):
+    index: int
+    kind: str
+    amount_minor: int
+    currency: str
+    rule: str
+    rate_card_version: str
+    corrects: int | None
+    item: str | None
+    timestamp: int
+    payout_id: int | None
+    created_at: datetime
+    leaf: str
+    leaf_hash: str
+    proof: list[str] | None = Field(
+        description="inclusion path in the wallet's checkpoint; null while newer than it"
+    )
+
+
+class BalanceOut(BaseModel):
+    currency: str
+    earned_minor: int
+    paid_out_minor: int
+    balance_minor: int
+
+
+class WalletOut(BaseModel):
+    contributor: str | None = Field(description="your pseudonym in the log")
+    checkpoint: CheckpointOut | None
+    balances: list[BalanceOut]
+    entries: list[EntryOut]
+    next_after: int | None
+
+
+class CorrectionIn(BaseModel):
+    index: int = Field(ge=0, description="the entry to correct")
+    amount_minor: int = Field(description="signed, non-zero")
+    reason: str = Field(min_length=1, max_length=40, description="e.g. overpaid")
+
+
+class EntryCreated(BaseModel):
+    index: int
+
+
+def checkpoint_out(record: CheckpointRecord, settings: Settings) -> CheckpointOut:
+    config = optional_ledger_config(settings)
+    return CheckpointOut(
+        size=record.size,
+        root_hash=record.root_hash.hex(),
+        note=record.note,
+        key_name=record.key_name,
+        key_hash=f"{record.key_hash:08x}",
+        created_at=record.created_at,
+        verifier_keys=list(config.keys.verifier_keys) if config else [],
+    )
+
+
+def entry_out(item: ledger.WalletEntry) -> EntryOut:
+    entry = item.entry
+    return EntryOut(
+        index=item.index,
+        kind=entry.kind,
+        amount_minor=entry.amount_minor,
+        currency=entry.currency,
+        rule=entry.rule,
+        rate_card_version=entry.rate_card_version,
+        corrects=entry.corrects,
+        item=entry.item,
+        timestamp=entry.timestamp,
+        payout_id=item.payout_id,
+        created_at=item.created_at,
+        leaf=item.leaf.decode("ascii"),
+        leaf_hash=hash_leaf(item.leaf).hex(),
+        proof=[node.hex() for node in item.proof] if item.proof is not None else None,
+    )
+
+
+@router.get("/ledger/checkpoint", response_model=CheckpointOut)
+def get_checkpoint(ctx: Reader) -> CheckpointOut:
+    """The latest signed checkpoint. Save it: later ones must be consistent with it."""
+    return checkpoint_out(ledger.checkpoint(ctx.session, ctx.actor), ctx.settings)
+
+
+@router.post(
+    "/ledger/checkpoint", response_model=CheckpointOut, status_code=status.HTTP_201_CREATED
+)
+def create_checkpoint(ctx: Writer) -> CheckpointOut:
+    """Sign and publish the current tree head now (admins)."""
+    actor = ctx.actor  # authenticate before looking for keys
+    record = ledger.publish(ctx.session, actor, ledger_config(ctx.settings).keys)
+    return checkpoint_out(record, ctx.settings)
+
+
+@router.get("/ledger/proof/inclusion", response_model=InclusionOut)
+def get_inclusion_proof(
+    ctx: Reader,
+    index: Annotated[int, Query(ge=0, le=2**62, description="entry index")],
+    tree_size: Annotated[
+        int | None, Query(ge=1, le=2**62, description="default: the latest checkpoint's")
+    ] = None,
+) -> InclusionOut:
+    """An entry with its inclusion proof (auditors and admins; contributors: /wallet)."""
+    proof, leaf = ledger.inclusion_proof(ctx.session, ctx.actor, index=index, tree_size=tree_size)
+    return InclusionOut(
+        index=proof.index,
+        tree_size=proof.tree_size,
+        leaf=leaf.decode("ascii"),
+        leaf_hash=proof.leaf_hash.hex(),
+        path=[node.hex() for node in proof.path],
+        root_hash=proof.root.hex(),
+    )
+
+
+@router.get("/ledger/proof/consistency", response_model=ConsistencyOut)
+def get_consistency_proof(
+    ctx: Reader,
+    first: Annotated[int, Query(ge=1, le=2**62, description="the older tree size")],
+    second: Annotated[
+        int | None, Query(ge=1, le=2**62, description="default: the latest checkpoint's")
+    ] = None,
+) -> ConsistencyOut:
+    """Proof that the log of ``first`` entries is a prefix of the log of ``second``."""
+    proof = ledger.consistency_proof(ctx.session, ctx.actor, first=first, second=second)
+    return ConsistencyOut(
+        first=proof.size1,
+        second=proof.size2,
+        path=[node.hex() for node in proof.path],
+        first_root=proof.root1.hex(),
+        second_root=proof.root2.hex(),
+    )
+
+
+@router.post(
+    "/ledger/corrections", response_model=EntryCreated, status_code=status.HTTP_201_CREATED
+)
+def create_correction(body: CorrectionIn, ctx: Writer) -> EntryCreated:
+    """Correct an entry by appending a signed amount that names it (admins)."""
+    actor = ctx.actor  # authenticate before looking for keys
+    index = payments.correct_entry(
+        ctx.session,
+        actor,
+        ledger_config(ctx.settings),
+        body.index,
+        amount_minor=body.amount_minor,
+        reason=body.reason,
+    )
+    return EntryCreated(index=index)
+
+
+@router.get("/wallet", response_model=WalletOut)
+def get_wallet(
+    ctx: Reader,
+    after: Annotated[
+        int | None, Query(ge=0, le=2**62, description="entries after this index")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> WalletOut:
+    """Your entries with inclusion proofs against the latest checkpoint, and your balance."""
+    page = ledger.wallet(ctx.session, ctx.actor, after=after, limit=limit)
+    contributor = None
+    if page.entries:
+        contributor = page.entries[0].entry.contributor
+    return WalletOut(
+        contributor=contributor,
+        checkpoint=checkpoint_out(page.checkpoint, ctx.settings) if page.checkpoint else None,
+        balances=[
+            BalanceOut(
+                currency=b.currency,
+                earned_minor=b.earned_minor,
+                paid_out_minor=b.paid_out_minor,
+                balance_minor=b.balance_minor,
+            )
+            for b in page.balances
+        ],
+        entries=[entry_out(item) for item in page.entries],
+        next_after=page.next_after,
+    )

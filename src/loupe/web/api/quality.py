@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+from fastapi import APIRouter
+from sqlalchemy import select
+
+from loupe.db.quality_models import Escalation
+from loupe.schemas import EscalationOut, GoldIn, GoldOut, MemberOut, Page, QualityOut, RefitOut
+from loupe.services import quality
+from loupe.services.access import authorize_project
+from loupe.web.deps import Reader, Writer
+from loupe.web.params import After, Id, Limit
+
+router = APIRouter(tags=["quality"])
+
+
+@router.put("/projects/{project_id}/gold", response_model=GoldOut)
+def set_gold(project_id: Id, body: GoldIn, ctx: Writer) -> GoldOut:
+    """Mark items as gold (honeypots) with their known answers."""
+    answers = [(str(item.id), item.answer) for item in body.items]
+    return GoldOut(marked=quality.set_gold(ctx.session, ctx.actor, project_id, answers))
+
+
+@router.get("/projects/{project_id}/quality", response_model=QualityOut)
+def report(project_id: Id, ctx: Reader) -> QualityOut:
+    """Agreement, per-annotator gold accuracy with 95% intervals, skills and escalations."""
+    return QualityOut.model_validate(quality.quality_report(ctx.session, ctx.actor, project_id))
+
+
+@router.post("/projects/{project_id}/quality/refit", response_model=RefitOut)
+def refit(project_id: Id, ctx: Writer) -> RefitOut:
+    """Re-fit the project's aggregator now (it also runs in the background)."""
+    authorize_project(ctx.session, ctx.actor, "projects.update", project_id)
+    return RefitOut.model_validate(quality.refit(ctx.session, project_id))
+
+
+@router.get("/projects/{project_id}/escalations", response_model=Page[EscalationOut])
+def escalations(
+    project_id: Id, ctx: Reader, after: After = 0, limit: Limit = 100
+) -> Page[EscalationOut]:
+    """Items the crowd could not settle, waiting for an expert."""
+    authorize_project(ctx.session, ctx.actor, "items.read", project_id)
+    rows = ctx.session.scalars(
+        select(Escalation)
+        .where(Escalation.project_id == project_id, Escalation.item_id > after)
+        .order_by(Escalation.item_id)
+        .limit(limit + 1)
+    ).all()
+    page = rows[:limit]
+    return Page[EscalationOut](
+        items=[EscalationOut.model_validate(row) for row in page],
+        next_after=page[-1].item_id if len(rows) > limit else None,
+    )
+
+
+@router.post("/projects/{project_id}/members/{user_id}/resume", response_model=MemberOut)
+def resume(project_id: Id, user_id: Id, ctx: Writer) -> MemberOut:
+    """Lift a quality pause from a member."""
+    return MemberOut.model_validate(
+        quality.resume_member(ctx.session, ctx.actor, project_id, user_id)
+    )

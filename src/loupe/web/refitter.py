@@ -1,0 +1,46 @@
+"""The background re-fit: every ``refit_interval_seconds`` the server re-fits the
+aggregator of each project that gained ``refit_every`` labels since its last fit.
+
+Runs in the server's thread pool, one transaction per project, after commit of
+the labels it reads; several server workers never fit the same project at once
+(``loupe.services.quality`` claims it first).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from starlette.concurrency import run_in_threadpool
+
+from loupe.db.database import Database
+from loupe.errors import LoupeError
+from loupe.services.quality import projects_due_for_refit, refit
+
+__all__ = ["refit_due_projects", "refit_loop"]
+
+log = logging.getLogger("loupe.refit")
+
+
+def refit_due_projects(db: Database) -> list[int]:
+    """Re-fit every project that is due; returns the ids re-fitted."""
+    with db.transaction(readonly=True) as session:
+        due = projects_due_for_refit(session)
+    done = []
+    for project_id in due:
+        try:
+            with db.transaction() as session:
+                refit(session, project_id)
+            done.append(project_id)
+        except LoupeError as exc:  # busy elsewhere, or not a single-choice project
+            log.info("refit of project %s skipped: %s", project_id, exc.message)
+    return done
+
+
+async def refit_loop(db: Database, interval: float) -> None:
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            await run_in_threadpool(refit_due_projects, db)
+        except Exception:  # keep the loop alive; the next round retries
+            log.exception("background refit failed")

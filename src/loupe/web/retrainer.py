@@ -1,0 +1,81 @@
+"""The background retrain: every ``retrain_interval_seconds`` the server retrains the
+model of each project whose resolved items grew by ``retrain_every`` since its last
+retrain (:func:`loupe.services.model_versions.projects_due_for_retrain`).
+
+Runs in a thread, one project at a time, after commit of the labels it reads. The
+claim is committed in a transaction of its own before training, so several server
+workers never train the same project at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+
+from loupe.db.database import Database
+from loupe.errors import LoupeError
+from loupe.services.access import Actor
+from loupe.services.model_versions import (
+    claim_retrain,
+    projects_due_for_retrain,
+    release_retrain,
+    retrain,
+)
+from loupe.settings import Settings
+
+__all__ = ["lifespan", "retrain_due_projects", "retrain_loop"]
+
+log = logging.getLogger("loupe.retrain")
+
+
+def retrain_due_projects(db: Database, *, every: int) -> list[int]:
+    """Retrain every project that is due; returns the ids retrained."""
+    with db.transaction(readonly=True) as session:
+        due = projects_due_for_retrain(session, every=every)
+    done = []
+    for project_id in due:
+        with db.transaction() as session:
+            if not claim_retrain(session, project_id):
+                continue
+        try:
+            with db.transaction() as session:
+                retrain(session, Actor.system(), project_id, claimed=True)
+            done.append(project_id)
+        except LoupeError as exc:
+            log.info("retrain of project %s skipped: %s", project_id, exc.message)
+            with db.transaction() as session:
+                release_retrain(session, project_id)
+    return done
+
+
+async def retrain_loop(db: Database, interval: float, every: int) -> None:
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            await run_in_threadpool(retrain_due_projects, db, every=every)
+        except Exception:  # keep the loop alive; the next round retries
+            log.exception("background retrain failed")
+
+
+@asynccontextmanager
+async def lifespan(app: Any) -> AsyncIterator[None]:
+    """Runs inside the app's own lifespan (after the database is open)."""
+    settings: Settings = app.state.settings
+    task = None
+    if settings.retrain_interval_seconds > 0:
+        task = asyncio.create_task(
+            retrain_loop(app.state.db, settings.retrain_interval_seconds, settings.retrain_every)
+        )
+    try:
+        yield
+    finally:
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task

@@ -1,0 +1,104 @@
+"""Rendering pages: one Jinja2 environment (autoescaped), the page chrome's context,
+and the HTML error page that ``loupe.web.errors`` uses outside ``/api``."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.templating import Jinja2Templates
+from starlette.responses import Response
+
+from loupe.policy import allowed
+from loupe.services.sessions import CurrentSession
+
+__all__ = ["CSP", "STATIC_DIR", "error_page", "harden", "login_redirect", "page", "templates"]
+
+HERE = Path(__file__).resolve().parent
+STATIC_DIR = HERE / "static"
+
+# Everything is served by Loupe itself (no CDN) and no script is inline (JSON data
+# blocks are not executed), so the policy can be strict.
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+)
+
+
+def harden(response: Response) -> Response:
+    """Headers for a page: no caching (it holds a CSRF token), no framing, strict CSP."""
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Content-Security-Policy"] = CSP
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "same-origin"
+    return response
+
+
+@lru_cache(maxsize=1)
+def templates() -> Jinja2Templates:
+    """Built on first use, not at import (``create_app`` does no I/O before it must)."""
+    return Jinja2Templates(directory=str(HERE / "templates"))
+
+
+def page(
+    request: Request,
+    template: str,
+    current: CurrentSession | None,
+    *,
+    title: str,
+    status_code: int = 200,
+    **context: Any,
+) -> HTMLResponse:
+    """A full page: ``current`` (the signed-in session) fills the header and the CSRF token."""
+    nav: dict[str, bool] = {}
+    if current is not None:
+        role = current.actor.role
+        nav = {
+            "wallet": allowed(role, "wallet.read"),
+            "audit": allowed(role, "audit.read"),
+        }
+    response = templates().TemplateResponse(
+        request,
+        template,
+        {
+            "title": title,
+            "user": current.actor if current else None,
+            "csrf_token": current.csrf_token if current else "",
+            "nav": nav,
+            **context,
+        },
+        status_code=status_code,
+    )
+    harden(response)
+    return response
+
+
+def login_redirect(request: Request) -> RedirectResponse:
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse(f"/login?next={quote(target, safe='/')}", status_code=303)
+
+
+async def error_page(request: Request, status: int, code: str, message: str) -> Response:
+    """Outside ``/api``: 401 sends the browser to sign in; the rest is an error page."""
+    if status == 401 and request.method == "GET":
+        return login_redirect(request)
+    response = templates().TemplateResponse(
+        request,
+        "error.html",
+        {
+            "title": f"Error {status}",
+            "status": status,
+            "code": code,
+            "message": message,
+            "user": None,
+            "csrf_token": "",
+            "nav": {},
+        },
+        status_code=status,
+    )
+    harden(response)
+    return response

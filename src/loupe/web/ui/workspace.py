@@ -1,0 +1,94 @@
+"""The annotator workspace: ``GET /projects/{id}/work`` and its two JSON helpers.
+
+The page is rendered once; from then on ``static/workspace.js`` drives it with
+``fetch()``: ``POST /projects/{id}/work/next`` (the next task with its pre-label),
+then the API for submit, skip and undo (``/api/v1/...``, authenticated by the session
+cookie plus the ``X-CSRF-Token`` header).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+from pydantic import BaseModel
+
+from loupe.label_schema import SingleChoice
+from loupe.schemas import TaskOut
+from loupe.services import workspace
+from loupe.web.deps import Reader, Writer
+from loupe.web.params import Id
+from loupe.web.ui.render import page
+
+__all__ = ["router"]
+
+router = APIRouter(include_in_schema=False)
+
+
+class PredictionOut(BaseModel):
+    label: Any
+    score: float | None
+
+
+class WorkspaceTaskOut(BaseModel):
+    task: TaskOut | None
+    prediction: PredictionOut | None = None
+    gold: bool = False
+
+
+class TallyOut(BaseModel):
+    labels: int
+    earnings: dict[str, int]
+
+
+@router.get("/projects/{project_id}/work", response_class=HTMLResponse)
+def workspace_page(project_id: Id, request: Request, ctx: Reader) -> HTMLResponse:
+    current = ctx.browser_session
+    project = workspace.workspace_project(ctx.session, current.actor, project_id)
+    tally = workspace.today(ctx.session, current.actor, project_id)
+    task = project.schema.task
+    options = [
+        {"key": option.key, "description": option.description, "shortcut": _shortcut(i)}
+        for i, option in enumerate(task.labels)
+    ]
+    return page(
+        request,
+        "workspace.html",
+        current,
+        title=f"{project.name} · workspace",
+        project=project,
+        options=options,
+        multi=not isinstance(task, SingleChoice),
+        text_field=project.schema.text_field,
+        tally=tally,
+        grace_seconds=ctx.settings.undo_grace_seconds,
+    )
+
+
+def _shortcut(index: int) -> str:
+    """Keys 1..9 then 0 choose the first ten labels."""
+    return str((index + 1) % 10) if index < 10 else ""
+
+
+@router.post("/projects/{project_id}/work/next", response_model=WorkspaceTaskOut)
+def next_task(project_id: Id, ctx: Writer) -> WorkspaceTaskOut:
+    found = workspace.next_for_workspace(
+        ctx.session, ctx.actor, project_id, lease_seconds=ctx.settings.lease_seconds
+    )
+    if found is None:
+        return WorkspaceTaskOut(task=None)
+    prediction = found.prediction
+    return WorkspaceTaskOut(
+        task=TaskOut.model_validate(found.task, from_attributes=True),
+        prediction=PredictionOut(label=prediction.label, score=prediction.score)
+        if prediction
+        else None,
+        gold=found.gold,
+    )
+
+
+@router.get("/projects/{project_id}/work/today", response_model=TallyOut)
+def today(project_id: Id, ctx: Reader) -> TallyOut:
+    tally = workspace.today(ctx.session, ctx.actor, project_id)
+    return TallyOut(labels=tally.labels, earnings=tally.earnings)

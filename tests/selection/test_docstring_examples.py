@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+import doctest
+import importlib
+import pkgutil
+
+import pytest
+
+import loupe.selection
+
+MODULES = sorted(m.name for m in pkgutil.iter_modules(loupe.selection.__path__, "loupe.selection."))
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_docstring_examples_run(name: str) -> None:
+    result = doctest.testmod(importlib.import_module(name))
+    assert result.failed == 0

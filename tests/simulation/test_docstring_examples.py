@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+import doctest
+import importlib
+import pkgutil
+
+import pytest
+
+import loupe.simulation
+
+MODULES = sorted(
+    m.name for m in pkgutil.iter_modules(loupe.simulation.__path__, "loupe.simulation.")
+)
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_docstring_examples_run(name: str) -> None:
+    result = doctest.testmod(importlib.import_module(name))
+    assert result.failed == 0

@@ -1,0 +1,377 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from tests.factories import (
+    RATE_CARD,
+    Person,
+    add_items,
+    make_project,
+    make_rate_card,
+    make_user,
+    snapshot,
+)
+
+from loupe.db.database import Database
+from loupe.ledger.entries import contributor_pseudonym, item_digest
+from loupe.ledger.verify import hash_leaf, verify_consistency, verify_entry_in_checkpoint
+from loupe.services.ledger_keys import LedgerKeys, init_keys
+from loupe.settings import Settings
+
+ORIGIN = "test.loupe/payments"
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings(
+        database_url=database_url,
+        lease_seconds=600,
+        key_dir=tmp_path / "keys",
+        ledger_origin=ORIGIN,
+    )
+
+
+@pytest.fixture
+def keys(settings: Settings) -> LedgerKeys:
+    assert settings.key_dir is not None
+    return init_keys(settings.key_dir, origin=ORIGIN)
+
+
+def _paying_project(db: Database, client: TestClient, annotator: Person, n: int = 2) -> int:
+    project = make_project(db, members={annotator: "annotator"})
+    add_items(db, project, n)
+    make_rate_card(db, project)
+    for item in range(1, n + 1):
+        response = client.post(
+            f"/api/v1/projects/{project}/items/{item}/labels",
+            json={"answer": "call"},
+            headers=annotator.headers,
+        )
+        assert response.status_code == 201
+    return project
+
+
+def test_labels_earn_and_the_wallet_proves_them(
+    app_client: TestClient, db: Database, keys: LedgerKeys
+) -> None:
+    ann, admin = make_user(db, "ann"), make_user(db, "root", "admin")
+    _paying_project(db, app_client, ann)
+    created = app_client.post("/api/v1/ledger/checkpoint", headers=admin.headers)
+    assert created.status_code == 201
+    checkpoint = created.json()
+    assert checkpoint == {
+        "size": 2,
+        "root_hash": checkpoint["root_hash"],
+        "note": checkpoint["note"],
+        "key_name": ORIGIN,
+        "key_hash": f"{keys.signer.key_hash:08x}",
+        "created_at": checkpoint["created_at"],
+        "verifier_keys": [keys.signer.verifier_key],
+    }
+    assert app_client.get("/api/v1/ledger/checkpoint", headers=ann.headers).json() == checkpoint
+
+    wallet = app_client.get("/api/v1/wallet", headers=ann.headers)
+    assert wallet.status_code == 200
+    body = wallet.json()
+    pseudonym = contributor_pseudonym(str(ann.id), secret=keys.secret)
+    assert body["contributor"] == pseudonym
+    assert body["checkpoint"] == checkpoint
+    assert body["balances"] == [
+        {"currency": "EUR", "earned_minor": 10, "paid_out_minor": 0, "balance_minor": 10}
+    ]
+    assert body["next_after"] is None
+    first = body["entries"][0]
+    assert first == {
+        "index": 0,
+        "kind": "earning",
+        "amount_minor": 5,
+        "currency": "EUR",
+        "rule": "label.accepted",
+        "rate_card_version": first["rate_card_version"],
+        "corrects": None,
+        "item": item_digest("1", secret=keys.secret),
+        "timestamp": first["timestamp"],
+        "payout_id": None,
+        "created_at": first["created_at"],
+        "leaf": first["leaf"],
+        "leaf_hash": hash_leaf(first["leaf"].encode()).hex(),
+        "proof": first["proof"],
+    }
+    assert json.loads(first["leaf"])["contributor"] == pseudonym
+    for entry in body["entries"]:
+        verify_entry_in_checkpoint(
+            entry["leaf"].encode(),
+            index=entry["index"],
+            proof=[bytes.fromhex(node) for node in entry["proof"]],
+            note=checkpoint["note"],
+            verifiers=checkpoint["verifier_keys"],
+            origin=ORIGIN,
+        )
+    page = app_client.get("/api/v1/wallet?limit=1", headers=ann.headers).json()
+    assert [e["index"] for e in page["entries"]] == [0]
+    assert page["next_after"] == 0
+    rest = app_client.get("/api/v1/wallet?after=0", headers=ann.headers).json()
+    assert [e["index"] for e in rest["entries"]] == [1]
+
+
+def test_wallet_failures(app_client: TestClient, db: Database, keys: LedgerKeys) -> None:
+    ann = make_user(db, "ann")
+    before = snapshot(db)
+    assert app_client.get("/api/v1/wallet").status_code == 401
+    assert app_client.get("/api/v1/wallet?limit=0", headers=ann.headers).status_code == 422
+    assert app_client.get("/api/v1/wallet?after=-1", headers=ann.headers).status_code == 422
+    empty = app_client.get("/api/v1/wallet", headers=ann.headers).json()
+    assert empty == {
+        "contributor": None,
+        "checkpoint": None,
+        "balances": [],
+        "entries": [],
+        "next_after": None,
+    }
+    assert snapshot(db) == before
+
+
+def test_checkpoint_endpoints(app_client: TestClient, db: Database, keys: LedgerKeys) -> None:
+    ann, admin = make_user(db, "ann"), make_user(db, "root", "admin")
+    before = snapshot(db)
+    assert app_client.get("/api/v1/ledger/checkpoint").status_code == 401
+    none_yet = app_client.get("/api/v1/ledger/checkpoint", headers=ann.headers)
+    assert none_yet.status_code == 409
+    assert none_yet.json()["error"]["details"] == {"reason": "no_checkpoint"}
+    assert app_client.post("/api/v1/ledger/checkpoint").status_code == 401
+    assert app_client.post("/api/v1/ledger/checkpoint", headers=ann.headers).status_code == 403
+    assert snapshot(db) == before
+    assert app_client.post("/api/v1/ledger/checkpoint", headers=admin.headers).status_code == 201
+
+
+def test_inclusion_proof_endpoint(app_client: TestClient, db: Database, keys: LedgerKeys) -> None:
+    ann, auditor = make_user(db, "ann"), make_user(db, "aud", "auditor")
+    admin = make_user(db, "root", "admin")
+    _paying_project(db, app_client, ann, n=3)
+    note = app_client.post("/api/v1/ledger/checkpoint", headers=admin.headers).json()["note"]
+    response = app_client.get("/api/v1/ledger/proof/inclusion?index=2", headers=auditor.headers)
+    assert response.status_code == 200
+    body = response.json()
+    assert body == {
+        "index": 2,
+        "tree_size": 3,
+        "leaf": body["leaf"],
+        "leaf_hash": hash_leaf(body["leaf"].encode()).hex(),
+        "path": body["path"],
+        "root_hash": body["root_hash"],
+    }
+    assert len(body["path"]) == 1
+    verify_entry_in_checkpoint(
+        body["leaf"].encode(),
+        index=2,
+        proof=[bytes.fromhex(p) for p in body["path"]],
+        note=note,
+        verifiers=keys.verifier_keys,
+    )
+    older = app_client.get(
+        "/api/v1/ledger/proof/inclusion?index=0&tree_size=1", headers=auditor.headers
+    ).json()
+    assert older["path"] == []
+    assert older["root_hash"] == older["leaf_hash"]
+    before = snapshot(db)
+    url = "/api/v1/ledger/proof/inclusion"
+    assert app_client.get(f"{url}?index=0").status_code == 401
+    assert app_client.get(f"{url}?index=0", headers=ann.headers).status_code == 403
+    for query in ("", "?index=-1", "?index=x", "?index=3", "?index=0&tree_size=9"):
+        response = app_client.get(url + query, headers=auditor.headers)
+        assert response.status_code == 422, query
+    assert app_client.get(f"{url}?index=2&tree_size=2", headers=auditor.headers).json()["error"][
+        "details"
+    ] == {"field": "index", "index": 2, "size": 2}
+    assert snapshot(db) == before
+
+
+def test_consistency_proof_endpoint(app_client: TestClient, db: Database, keys: LedgerKeys) -> None:
+    ann, admin = make_user(db, "ann"), make_user(db, "root", "admin")
+    _paying_project(db, app_client, ann, n=5)
+    app_client.post("/api/v1/ledger/checkpoint", headers=admin.headers)
+    url = "/api/v1/ledger/proof/consistency"
+    response = app_client.get(f"{url}?first=3", headers=ann.headers)
+    assert response.status_code == 200
+    body = response.json()
+    assert body == {
+        "first": 3,
+        "second": 5,
+        "path": body["path"],
+        "first_root": body["first_root"],
+        "second_root": body["second_root"],
+    }
+    verify_consistency(
+        3,
+        5,
+        [bytes.fromhex(p) for p in body["path"]],
+        bytes.fromhex(body["first_root"]),
+        bytes.fromhex(body["second_root"]),
+    )
+    before = snapshot(db)
+    # Every role may read the log's head and its consistency: there is no 403 case.
+    assert app_client.get(f"{url}?first=3").status_code == 401
+    for query in ("", "?first=0", "?first=6", "?first=4&second=3", "?first=1&second=99"):
+        assert app_client.get(url + query, headers=ann.headers).status_code == 422, query
+    assert snapshot(db) == before
+
+
+def test_rate_card_endpoints(app_client: TestClient, db: Database, keys: LedgerKeys) -> None:
+    manager, ann = make_user(db, "mgr", "manager"), make_user(db, "ann")
+    stranger = make_user(db, "stranger")
+    project = make_project(db, members={manager: "manager", ann: "annotator"})
+    url = f"/api/v1/projects/{project}/rate-cards"
+    created = app_client.post(url, json=RATE_CARD, headers=manager.headers)
+    assert created.status_code == 201
+    body = created.json()
+    assert body == {
+        "id": 1,
+        "project_id": project,
+        "version": 1,
+        "currency": "EUR",
+        "card": {
+            "currency": "EUR",
+            "rates": [
+                {"task_type": "*", "domain": "*", "tier": "*", "amount_minor": 5},
+                {"task_type": "*", "domain": "medical", "tier": "*", "amount_minor": 12},
+                {"task_type": "*", "domain": "*", "tier": "reviewer", "amount_minor": 7},
+            ],
+            "quality_multipliers_bp": {"label.accepted": 10000},
+            "bonuses_minor": {"expert": 20, "review": 3},
+        },
+        "created_by": manager.id,
+        "created_at": body["created_at"],
+    }
+    listed = app_client.get(url, headers=ann.headers)
+    assert listed.status_code == 200
+    assert listed.json() == [body]
+    before = snapshot(db)
+    assert app_client.post(url, json=RATE_CARD).status_code == 401
+    assert app_client.post(url, json=RATE_CARD, headers=ann.headers).status_code == 403
+    assert app_client.get(url, headers=stranger.headers).status_code == 403
+    for bad, field in [
+        ({**RATE_CARD, "currency": "euro"}, "currency"),
+        ({**RATE_CARD, "rates": []}, "rates"),
+        ({**RATE_CARD, "rates": [{"amount_minor": -1}]}, "rates.0.amount_minor"),
+        ({**RATE_CARD, "quality_multipliers_bp": {"Bad Rule": 1}}, "quality_multipliers_bp"),
+        ({**RATE_CARD, "surprise": 1}, "surprise"),
+    ]:
+        response = app_client.post(url, json=bad, headers=manager.headers)
+        assert response.status_code == 422, bad
+        assert response.json()["error"]["details"]["field"] == field
+    assert app_client.post(url, content=b"[", headers=manager.headers).status_code == 422
+    assert snapshot(db) == before
+
+
+def test_bonus_endpoint(app_client: TestClient, db: Database, keys: LedgerKeys) -> None:
+    manager, ann = make_user(db, "mgr", "manager"), make_user(db, "ann")
+    project = make_project(db, members={manager: "manager", ann: "annotator"})
+    make_rate_card(db, project)
+    url = f"/api/v1/projects/{project}/bonuses"
+    body = {"user_id": ann.id, "bonus": "review"}
+    created = app_client.post(url, json=body, headers=manager.headers)
+    assert created.status_code == 201
+    assert created.json() == {"index": 0}
+    before = snapshot(db)
+    assert app_client.post(url, json=body).status_code == 401
+    assert app_client.post(url, json=body, headers=ann.headers).status_code == 403
+    for bad in ({"user_id": ann.id, "bonus": "gold"}, {"user_id": 0, "bonus": "x"}, {}):
+        assert app_client.post(url, json=bad, headers=manager.headers).status_code == 422, bad
+    assert snapshot(db) == before
+
+
+def test_payout_endpoints(app_client: TestClient, db: Database, keys: LedgerKeys) -> None:
+    ann, admin = make_user(db, "ann"), make_user(db, "root", "admin")
+    manager = make_user(db, "mgr", "manager")
+    _paying_project(db, app_client, ann, n=2)
+    created = app_client.post(
+        "/api/v1/payouts", json={"currency": "EUR", "minimum_minor": 10}, headers=admin.headers
+    )
+    assert created.status_code == 201
+    body = created.json()
+    assert body == {
+        "id": 1,
+        "currency": "EUR",
+        "total_minor": 10,
+        "n_entries": 1,
+        "created_by": admin.id,
+        "created_at": body["created_at"],
+    }
+    assert app_client.get("/api/v1/payouts", headers=admin.headers).json() == [body]
+    exported = app_client.get("/api/v1/payouts/1/export", headers=admin.headers)
+    assert exported.status_code == 200
+    assert exported.headers["content-type"].startswith("text/csv")
+    pseudonym = contributor_pseudonym(str(ann.id), secret=keys.secret)
+    assert exported.text.splitlines() == [
+        "payout_id,entry_index,user_id,username,display_name,contributor,amount_minor,currency",
+        f"1,2,{ann.id},ann,ann,{pseudonym},10,EUR",
+    ]
+    wallet = app_client.get("/api/v1/wallet", headers=ann.headers).json()
+    assert wallet["balances"] == [
+        {"currency": "EUR", "earned_minor": 10, "paid_out_minor": 10, "balance_minor": 0}
+    ]
+    assert wallet["entries"][-1]["kind"] == "payout"
+    assert wallet["entries"][-1]["payout_id"] == 1
+    assert wallet["entries"][-1]["proof"] is None  # newer than the checkpoint
+    before = snapshot(db)
+    payload = {"currency": "EUR"}
+    assert app_client.post("/api/v1/payouts", json=payload).status_code == 401
+    assert (
+        app_client.post("/api/v1/payouts", json=payload, headers=manager.headers).status_code == 403
+    )
+    assert app_client.get("/api/v1/payouts", headers=manager.headers).status_code == 403
+    assert app_client.get("/api/v1/payouts/1/export", headers=ann.headers).status_code == 403
+    assert app_client.get("/api/v1/payouts/9/export", headers=admin.headers).status_code == 404
+    for bad in ({"currency": "eur"}, {"currency": "EUR", "minimum_minor": 0}, {}):
+        response = app_client.post("/api/v1/payouts", json=bad, headers=admin.headers)
+        assert response.status_code == 422, bad
+    nothing = app_client.post("/api/v1/payouts", json=payload, headers=admin.headers)
+    assert nothing.status_code == 409
+    assert snapshot(db) == before
+
+
+def test_correction_endpoint(app_client: TestClient, db: Database, keys: LedgerKeys) -> None:
+    ann, admin = make_user(db, "ann"), make_user(db, "root", "admin")
+    _paying_project(db, app_client, ann, n=1)
+    url = "/api/v1/ledger/corrections"
+    body = {"index": 0, "amount_minor": -2, "reason": "overpaid"}
+    created = app_client.post(url, json=body, headers=admin.headers)
+    assert created.status_code == 201
+    assert created.json() == {"index": 1}
+    entries = app_client.get("/api/v1/wallet", headers=ann.headers).json()["entries"]
+    assert (entries[1]["kind"], entries[1]["corrects"], entries[1]["rule"]) == (
+        "correction",
+        0,
+        "correction.overpaid",
+    )
+    before = snapshot(db)
+    assert app_client.post(url, json=body).status_code == 401
+    assert app_client.post(url, json=body, headers=ann.headers).status_code == 403
+    for bad in (
+        {**body, "amount_minor": 0},
+        {**body, "reason": "Not Ok"},
+        {**body, "index": -1},
+        {"index": 0},
+    ):
+        assert app_client.post(url, json=bad, headers=admin.headers).status_code == 422, bad
+    assert app_client.post(url, json={**body, "index": 7}, headers=admin.headers).status_code == 404
+    assert snapshot(db) == before
+
+
+def test_paying_projects_refuse_labels_without_keys(app_client: TestClient, db: Database) -> None:
+    ann = make_user(db, "ann")
+    project = make_project(db, members={ann: "annotator"})
+    add_items(db, project, 1)
+    make_rate_card(db, project)
+    before = snapshot(db)
+    response = app_client.post(
+        f"/api/v1/projects/{project}/items/1/labels",
+        json={"answer": "call"},
+        headers=ann.headers,
+    )
+    assert response.status_code == 409
+    assert "LOUPE_KEY_DIR" in response.json()["error"]["message"]
+    assert snapshot(db) == before

@@ -1,0 +1,108 @@
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from tests.factories import make_project, make_user, snapshot
+from tests.loop_helpers import add_gold, configure, label_items
+
+from loupe.db.database import Database
+
+
+def _item(i: int, label: str = "call", p: float = 0.6) -> dict[str, Any]:
+    rest = (1 - p) / 2
+    return {
+        "id": f"p{i}",
+        "text": f"call Maya Lopez on +1 415 555 01{i:02d}" if i == 0 else f"call number {i}",
+        "language": "en",
+        "prediction": {
+            "label": label,
+            "probabilities": {"call": p, "music": rest, "navigate": rest},
+        },
+        "model_version": "v1",
+    }
+
+
+def test_predictions_go_through_the_gate_and_the_selection(
+    app_client: TestClient, db: Database
+) -> None:
+    manager = make_user(db, "mgr", "manager")
+    project = make_project(db, members={manager: "manager"})
+    configure(db, project, audit_share=0.0, label_share=0.5)
+    url = f"/api/v1/projects/{project}/predictions"
+    body = {"items": [_item(i, p=0.4 + 0.05 * i) for i in range(4)]}
+    response = app_client.post(url, json=body, headers=manager.headers)
+    assert response.status_code == 200, response.text
+    assert response.json() == {
+        "received": 4,
+        "created": 4,
+        "existing": 0,
+        "to_people": 2,
+        "model_resolved": 2,
+        "redacted": 1,
+        "by_strategy": {"margin": 2},
+    }
+    again = app_client.post(url, json=body, headers=manager.headers).json()
+    assert (again["created"], again["existing"], again["to_people"]) == (0, 4, 0)
+    items = app_client.get(f"/api/v1/projects/{project}/items", headers=manager.headers).json()
+    first = items["items"][0]
+    assert "+1 415" not in first["data"]["text"] and "Maya" not in first["data"]["text"]
+    assert first["metadata"]["prediction"] == {
+        "label": "call", "confidence": 0.4, "model_version": "v1",
+    }  # fmt: skip
+    agreement = app_client.get(f"{url}/agreement", headers=manager.headers)
+    assert agreement.status_code == 200
+    assert agreement.json()["n_predictions"] == 4 and agreement.json()["n_to_people"] == 2
+
+
+def test_predictions_need_credentials_and_rights(app_client: TestClient, db: Database) -> None:
+    annotator = make_user(db, "ann")
+    project = make_project(db, members={annotator: "annotator"})
+    url = f"/api/v1/projects/{project}/predictions"
+    before = snapshot(db)
+    assert app_client.post(url, json={"items": [_item(1)]}).status_code == 401
+    response = app_client.post(url, json={"items": [_item(1)]}, headers=annotator.headers)
+    assert response.status_code == 403
+    assert snapshot(db) == before
+
+
+@pytest.mark.parametrize(
+    "items",
+    [
+        [_item(1, label="fly")],
+        [{**_item(1), "prediction": {"label": "call", "probabilities": {"call": 0.2}}}],
+        [{**_item(1), "text": ""}],
+        [{**_item(1), "domain": "Not A Tag"}],
+        [_item(i) for i in range(1001)],
+    ],
+    ids=["unknown-label", "not-normalised", "empty-text", "bad-domain", "too-many"],
+)
+def test_bad_predictions_are_422_and_change_nothing(
+    app_client: TestClient, db: Database, items: list[dict[str, Any]]
+) -> None:
+    manager = make_user(db, "mgr", "manager")
+    project = make_project(db, members={manager: "manager"})
+    before = snapshot(db)
+    response = app_client.post(
+        f"/api/v1/projects/{project}/predictions", json={"items": items}, headers=manager.headers
+    )
+    assert response.status_code == 422, response.text
+    assert snapshot(db) == before
+
+
+def test_models_endpoint_lists_versions(app_client: TestClient, db: Database) -> None:
+    manager = make_user(db, "mgr", "manager")
+    annotator = make_user(db, "ann")
+    project = make_project(db, members={manager: "manager", annotator: "annotator"})
+    add_gold(db, project)
+    label_items(db, project, manager, 4)
+    url = f"/api/v1/projects/{project}/models"
+    assert app_client.get(url).status_code == 401
+    assert app_client.post(f"{url}/retrain", headers=annotator.headers).status_code == 403
+    created = app_client.post(f"{url}/retrain", headers=manager.headers)
+    assert created.status_code == 200, created.text
+    listed = app_client.get(url, headers=manager.headers).json()
+    assert [m["version"] for m in listed] == [1]
+    assert listed[0]["promoted"] is True and listed[0]["n_training"] == 12
+    assert set(listed[0]["metrics"]) >= {"accuracy", "macro_f1", "n"}
