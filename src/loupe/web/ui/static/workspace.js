@@ -69,7 +69,7 @@ function render(task, found) {
     $("prediction").hidden = false;
     for (const b of options) if (labels.includes(b.dataset.key)) b.classList.add("suggested");
   }
-  $("gold").hidden = !found?.gold;
+  // Gold items look like any other until answered (feedback comes with the submit).
   state.shownAt = performance.now();
 }
 
@@ -146,7 +146,7 @@ function submit(started = performance.now()) {
     }
     const answer = config.multi ? [...state.chosen] : [...state.chosen][0];
     const lead = Math.round(performance.now() - state.shownAt);
-    await call("POST", `/api/v1/projects/${project}/items/${task.item_id}/labels`, {
+    const saved = await call("POST", `/api/v1/projects/${project}/items/${task.item_id}/labels`, {
       answer,
       lead_time_ms: lead,
     });
@@ -156,6 +156,14 @@ function submit(started = performance.now()) {
     await loadNext();
     measure(started);
     setStatus(`Saved “${Array.isArray(answer) ? answer.join(", ") : answer}”. Press U to undo.`);
+    const gold = saved && saved.gold;
+    if (gold) {
+      const expected = gold.expected == null ? "" : ` The expected answer was “${gold.expected}”.`;
+      $("gold").textContent = gold.correct
+        ? "That was a gold check: correct."
+        : `That was a gold check: not the expected answer.${expected}`;
+      $("gold").hidden = false;
+    }
     refreshEarnings();
   });
 }
