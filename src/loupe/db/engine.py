@@ -9,6 +9,7 @@ transaction. PostgreSQL runs the same code through psycopg 3.
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
@@ -19,6 +20,7 @@ __all__ = ["is_sqlite", "make_engine", "make_sessionmaker"]
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 READONLY_OPTION = "loupe_readonly"
+_HOLDS_WRITER = "loupe_holds_writer"
 
 
 def is_sqlite(engine: Engine) -> bool:
@@ -62,6 +64,12 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA cache_size=-65536")
         cursor.close()
 
+    # One writer at a time per process, queued on a Python lock: SQLite's own busy
+    # handler polls with sleeps of up to 100 ms, which under a few concurrent writers
+    # turned millisecond transactions into second-long tails. The busy handler still
+    # arbitrates between processes (several server workers).
+    writer = threading.Lock()
+
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         # Writers take the lock up front: a read that later upgrades to a write
@@ -69,8 +77,22 @@ def _configure_sqlite(engine: Engine) -> None:
         # sessions (exports, listings) begin deferred so they never block writers.
         if connection.get_execution_options().get(READONLY_OPTION):
             connection.exec_driver_sql("BEGIN")
-        else:
+            return
+        if not writer.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
+            raise TimeoutError("another writer held the database for too long")
+        connection.info[_HOLDS_WRITER] = True
+        try:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            _release(connection)
+            raise
+
+    def _release(connection: Any) -> None:
+        if connection.info.pop(_HOLDS_WRITER, False):
+            writer.release()
+
+    event.listen(engine, "commit", _release)
+    event.listen(engine, "rollback", _release)
 
 
 def make_sessionmaker(engine: Engine, *, readonly: bool = False) -> sessionmaker[Session]:

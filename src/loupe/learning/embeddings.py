@@ -15,13 +15,15 @@ import importlib
 import importlib.util
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
-from sklearn.linear_model import LogisticRegression
 
 from loupe.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from sklearn.linear_model import LogisticRegression
 
 __all__ = ["EmbeddingModel", "EmbeddingTrainer", "embeddings_available"]
 
@@ -94,6 +96,8 @@ class EmbeddingTrainer:
         if len(set(labels)) < 2:
             raise InvalidInput("training needs at least 2 distinct labels")
         encoder = self._encoder or _default_encoder()
+        from sklearn.linear_model import LogisticRegression  # on first use (see text.py)
+
         classifier = LogisticRegression(C=self.c, max_iter=1000)
         classifier.fit(encoder(texts), np.asarray(labels, dtype=str))
         classes = tuple(str(c) for c in classifier.classes_)

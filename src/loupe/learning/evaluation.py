@@ -21,7 +21,6 @@ from typing import Literal
 
 import numpy as np
 from numpy.typing import ArrayLike
-from sklearn.metrics import f1_score
 
 from loupe.errors import InvalidInput
 from loupe.selection.uncertainty import as_probabilities
@@ -104,6 +103,8 @@ def evaluate(
     is_oos = g == oos_label
     said_oos = pr == oos_label
     labels = sorted(set(g.tolist()) | set(pr.tolist()))
+    from sklearn.metrics import f1_score  # on first use: a slow import (see text.py)
+
     macro = float(f1_score(g, pr, labels=labels, average="macro", zero_division=0))
     return Evaluation(
         n=int(g.size),

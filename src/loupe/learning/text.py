@@ -25,13 +25,17 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.sparse as sp
 from numpy.typing import ArrayLike, NDArray
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.svm import LinearSVC
+
+if TYPE_CHECKING:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+# scikit-learn is imported on first use, not with this module: it takes about 1.5 s
+# to import, and the server (which imports the loop's services) must start in under 2 s.
 
 from loupe.errors import InvalidInput
 
@@ -72,6 +76,8 @@ class TfidfFeaturizer:
         corpus = list(texts)
         if not any(t.strip() for t in corpus):
             raise InvalidInput("cannot fit TF-IDF features: every text is empty")
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
         self.word_ = TfidfVectorizer(
             ngram_range=self.word_ngrams, sublinear_tf=True, token_pattern=r"(?u)\b\w+\b"
         ).fit(corpus)
@@ -171,6 +177,9 @@ class LinearTextTrainer:
                 details={"field": "labels", "classes": classes.tolist()},
             )
         # liblinear shuffles with its own RNG: fix it, or refits differ run to run.
+        from sklearn.exceptions import ConvergenceWarning
+        from sklearn.svm import LinearSVC
+
         svm = LinearSVC(C=self.c, dual=True, max_iter=2000, random_state=0)
         with warnings.catch_warnings():
             # Early in the loop there are few examples per class: sklearn then

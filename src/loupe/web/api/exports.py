@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from itertools import islice
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
@@ -12,6 +13,8 @@ from loupe.web.deps import Reader
 from loupe.web.params import Id
 
 router = APIRouter(tags=["exports"])
+
+LINES_PER_CHUNK = 1_000
 
 
 @router.get(
@@ -40,10 +43,11 @@ def export(
         # A session of its own: the request's closes before the stream ends.
         with db.transaction(readonly=True) as session:
             rows = iter_export(session, project_id, checked, chunk_size=chunk)
-            if format == "csv":
-                yield from csv_lines(rows, COLUMNS[checked])
-            else:
-                yield from jsonl_lines(rows)
+            lines = csv_lines(rows, COLUMNS[checked]) if format == "csv" else jsonl_lines(rows)
+            # Starlette hands each chunk of a sync iterator to a worker thread: send
+            # batches of lines, not lines (100,000 thread hops cost ~10 s).
+            while batch := "".join(islice(lines, LINES_PER_CHUNK)):
+                yield batch
 
     media = "text/csv" if format == "csv" else "application/x-ndjson"
     filename = f"project-{project_id}-{checked}.{format}"
