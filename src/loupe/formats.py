@@ -15,6 +15,7 @@ import csv
 import hashlib
 import io
 import json
+import math
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -202,6 +203,10 @@ def _json(value: Any) -> str:
         return str(value)
     if value is None:
         return "null"
+    if kind is bool:
+        return "true" if value else "false"
+    if kind is float and math.isfinite(value):
+        return repr(value)  # what json.dumps writes for a finite float
     if kind is dict:
         return "{" + ",".join(f"{_string(str(k))}:{_json(v)}" for k, v in value.items()) + "}"
     if kind is list:

@@ -66,7 +66,8 @@ class Raw:
     def time_out(self, value: Any) -> datetime:
         if isinstance(value, datetime):
             return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-        return datetime.strptime(value, _SQLITE_TIME).replace(tzinfo=UTC)
+        # fromisoformat reads SQLAlchemy's SQLite format and is ~20x faster than strptime.
+        return datetime.fromisoformat(value).replace(tzinfo=UTC)
 
     def json(self, value: Any) -> Any:
         if self.postgres:

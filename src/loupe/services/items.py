@@ -81,6 +81,19 @@ def _insert(
     unique: dict[str, ItemRecord] = {}
     for record in records:
         unique.setdefault(record.external_id, record)
+    # Ids already in the project are left as they are: skip them before the gate, so
+    # re-running an import (to resume one that died) does not scan everything again.
+    present = set(
+        session.scalars(
+            select(Item.external_id).where(
+                Item.project_id == project.id, Item.external_id.in_(list(unique))
+            )
+        )
+    )
+    for external_id in present:
+        del unique[external_id]
+    if not unique:
+        return ImportResult(received=len(records), created=0)
     batch = list(unique.values())
     settings = privacy_of(session, project.id)
     results: list[GateResult | None] = (
