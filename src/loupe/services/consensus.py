@@ -1,7 +1,8 @@
-"""Consensus per item: majority vote for now, stored with its support.
+"""Consensus per item: the majority vote, and the stored row every method writes.
 
-The quality engine (``loupe.aggregation``) replaces the method; the stored row
-and its readers stay the same. Runs inside every submit, so plain SQL.
+The quality engine (``loupe.services.quality``) decides the answer (majority, or the
+posterior under fitted worker skills); :func:`store_consensus` writes it. Runs inside
+every submit, so plain SQL.
 """
 
 from __future__ import annotations
@@ -15,9 +16,8 @@ from typing import Any
 
 from loupe.db.raw import Raw
 
-__all__ = ["Vote", "majority", "update_consensus"]
+__all__ = ["Vote", "majority", "store_consensus"]
 
-_ANSWERS = "SELECT answer FROM labels WHERE item_id = :item ORDER BY id"
 _UPSERT = (
     "INSERT INTO consensus (item_id, project_id, answer, support, n_labels, confidence, method, "
     "updated_at) VALUES (:item, :project, :answer, :support, :n, :confidence, :method, :now) "
@@ -53,9 +53,17 @@ def majority(answers: Sequence[Any]) -> Vote:
     return Vote(answer=json.loads(winner), support=best, n_labels=len(answers))
 
 
-def update_consensus(raw: Raw, *, project_id: int, item_id: int, now: datetime) -> Vote:
-    answers = [raw.json_out(row[0]) for row in raw.all(_ANSWERS, item=item_id)]
-    vote = majority(answers)
+def store_consensus(
+    raw: Raw,
+    *,
+    project_id: int,
+    item_id: int,
+    vote: Vote,
+    confidence: float,
+    method: str,
+    now: datetime,
+) -> None:
+    """Write (or replace) an item's consensus row: the one place that does."""
     raw.run(
         _UPSERT,
         item=item_id,
@@ -63,8 +71,7 @@ def update_consensus(raw: Raw, *, project_id: int, item_id: int, now: datetime) 
         answer=raw.json(vote.answer),
         support=vote.support,
         n=vote.n_labels,
-        confidence=vote.confidence,
-        method="mv",
+        confidence=confidence,
+        method=method,
         now=raw.time(now),
     )
-    return vote

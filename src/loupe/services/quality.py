@@ -27,7 +27,7 @@ from loupe.db.raw import Raw
 from loupe.errors import Conflict, InvalidInput, NotFound
 from loupe.label_schema import LabelSchema, QualityPolicy, SingleChoice, validate_answer
 from loupe.services.access import Actor, authorize_project
-from loupe.services.consensus import Vote, majority
+from loupe.services.consensus import Vote, majority, store_consensus
 from loupe.services.projects import project_schema
 
 __all__ = [
@@ -36,6 +36,7 @@ __all__ = [
     "LiveConsensus",
     "QualityReport",
     "RefitReport",
+    "list_escalations",
     "live_consensus",
     "projects_due_for_refit",
     "quality_report",
@@ -46,7 +47,8 @@ __all__ = [
     "wilson_interval",
 ]
 
-PAUSE_STALE = timedelta(minutes=10)
+# A claim on a project's fit older than this is from a worker that died mid-fit.
+FIT_CLAIM_STALE = timedelta(minutes=10)
 
 
 def wilson_interval(successes: int, n: int, *, z: float = 1.96) -> tuple[float, float]:
@@ -184,13 +186,6 @@ class LiveConsensus:
 
 
 _ITEM_LABELS = "SELECT user_id, answer FROM labels WHERE item_id = :item ORDER BY id"
-_UPSERT = (
-    "INSERT INTO consensus (item_id, project_id, answer, support, n_labels, confidence, method, "
-    "updated_at) VALUES (:item, :project, :answer, :support, :n, :confidence, :method, :now) "
-    "ON CONFLICT (item_id) DO UPDATE SET answer = excluded.answer, support = excluded.support, "
-    "n_labels = excluded.n_labels, confidence = excluded.confidence, method = excluded.method, "
-    "updated_at = excluded.updated_at"
-)
 _ESCALATE = (
     "INSERT INTO escalations (item_id, project_id, reason, confidence, n_labels, created_at) "
     "VALUES (:item, :project, :reason, :confidence, :n, :now) ON CONFLICT (item_id) DO NOTHING"
@@ -262,16 +257,14 @@ def live_consensus(
                     max_labels=overlap,
                 )
                 decision = rule.decide(posterior)
-    raw.run(
-        _UPSERT,
-        item=item_id,
-        project=project_id,
-        answer=raw.json(vote.answer),
-        support=vote.support,
-        n=vote.n_labels,
+    store_consensus(
+        raw,
+        project_id=project_id,
+        item_id=item_id,
+        vote=vote,
         confidence=confidence,
         method=method,
-        now=raw.time(now),
+        now=now,
     )
     if decision == "escalate":
         raw.run(
@@ -326,7 +319,7 @@ def _claim(session: Session, project_id: int, method: str, now: datetime) -> boo
         )
         session.flush()
         return True
-    if state.fitting_since is not None and state.fitting_since > now - PAUSE_STALE:
+    if state.fitting_since is not None and state.fitting_since > now - FIT_CLAIM_STALE:
         return False
     state.fitting_since = now
     session.flush()
@@ -396,16 +389,14 @@ def refit(session: Session, project_id: int, *, now: datetime | None = None) -> 
     for index, item in enumerate(model.items_.tolist()):
         label = model.labels_[item]
         given = per_item[item]
-        raw.run(
-            _UPSERT,
-            item=int(item),
-            project=project_id,
-            answer=raw.json(label),
-            support=given.count(label),
-            n=len(given),
+        store_consensus(
+            raw,
+            project_id=project_id,
+            item_id=int(item),
+            vote=Vote(answer=label, support=given.count(label), n_labels=len(given)),
             confidence=float(np.max(probas[index])),
             method=policy.method,
-            now=raw.time(now),
+            now=now,
         )
     state.labels_at_fit = len(rows)
     state.method = policy.method
@@ -528,6 +519,19 @@ def quality_report(session: Session, actor: Actor, project_id: int) -> QualityRe
         escalated=int(escalated or 0),
         skills={int(k): round(float(v), 6) for k, v in skills.items()},
     )
+
+
+def list_escalations(
+    session: Session, actor: Actor, project_id: int, *, after_id: int, limit: int
+) -> Sequence[Escalation]:
+    """Unsettled items waiting for an expert, by item id (keyset pagination)."""
+    authorize_project(session, actor, "items.read", project_id)
+    return session.scalars(
+        select(Escalation)
+        .where(Escalation.project_id == project_id, Escalation.item_id > after_id)
+        .order_by(Escalation.item_id)
+        .limit(limit)
+    ).all()
 
 
 def resume_member(session: Session, actor: Actor, project_id: int, user_id: int) -> Membership:

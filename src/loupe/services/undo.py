@@ -30,9 +30,10 @@ from loupe.db.models import utcnow
 from loupe.db.raw import Raw
 from loupe.errors import Conflict, NotFound
 from loupe.services.access import Actor, authorize_project_fast
-from loupe.services.consensus import update_consensus
 from loupe.services.ledger_keys import LedgerConfig
 from loupe.services.payments import correct_entry
+from loupe.services.projects import project_schema
+from loupe.services.quality import live_consensus
 from loupe.services.tasks import release
 
 __all__ = ["Undone", "undo_label"]
@@ -107,7 +108,14 @@ def undo_label(
     raw.run(_COUNT, count=count, complete=count >= project.overlap, item=item_id)
     left = raw.one(_LEFT, item=item_id)
     if left is not None and int(left[0]) > 0:
-        update_consensus(raw, project_id=project_id, item_id=item_id, now=now)
+        live_consensus(
+            raw,
+            project_id=project_id,
+            overlap=project.overlap,
+            schema=project_schema(project),
+            item_id=item_id,
+            now=now,
+        )
     else:
         raw.run(_NO_CONSENSUS, item=item_id)
     # Hand the item back: the slot the label held becomes this annotator's lease.

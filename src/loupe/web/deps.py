@@ -13,7 +13,8 @@ wins and takes exactly the token path.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -90,42 +91,39 @@ def _secret(credentials: HTTPAuthorizationCredentials | None) -> str:
     return credentials.credentials
 
 
-async def _writer(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-) -> AsyncIterator[Context]:
+@contextmanager
+def _context(
+    request: Request, credentials: HTTPAuthorizationCredentials | None, *, readonly: bool
+) -> Iterator[Context]:
     # The cookie is read directly, not declared: it is the UI's, not part of the API contract.
     session_cookie = request.cookies.get(SESSION_COOKIE)
     db: Database = request.app.state.db
     settings: Settings = request.app.state.settings
-    if credentials is None and session_cookie:
-        # "" (not None) makes the CSRF check fail when the header is missing.
-        csrf = request.headers.get(CSRF_HEADER, "")
-        with db.transaction() as session:
-            yield Context(session, session_cookie, settings, db, browser=True, csrf=csrf)
-        return
-    secret = _secret(credentials)
     # Sessions connect lazily: nothing blocks here. scope="function" (below) commits
     # before the response is sent, so an acknowledged write is a committed write.
-    with db.transaction() as session:
-        yield Context(session, secret, settings, db)
+    with db.transaction(readonly=readonly) as session:
+        if credentials is None and session_cookie:
+            # Writes need the CSRF header: "" (not None) makes the check fail without it.
+            csrf = None if readonly else request.headers.get(CSRF_HEADER, "")
+            yield Context(session, session_cookie, settings, db, browser=True, csrf=csrf)
+        else:
+            yield Context(session, _secret(credentials), settings, db)
+
+
+async def _writer(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> AsyncIterator[Context]:
+    with _context(request, credentials, readonly=False) as context:
+        yield context
 
 
 async def _reader(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> AsyncIterator[Context]:
-    # The cookie is read directly, not declared: it is the UI's, not part of the API contract.
-    session_cookie = request.cookies.get(SESSION_COOKIE)
-    db: Database = request.app.state.db
-    settings: Settings = request.app.state.settings
-    if credentials is None and session_cookie:
-        with db.transaction(readonly=True) as session:
-            yield Context(session, session_cookie, settings, db, browser=True)
-        return
-    secret = _secret(credentials)
-    with db.transaction(readonly=True) as session:
-        yield Context(session, secret, settings, db)
+    with _context(request, credentials, readonly=True) as context:
+        yield context
 
 
 Writer = Annotated[Context, Depends(_writer, scope="function")]

@@ -1,9 +1,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from sqlalchemy import select
 
-from loupe.db.quality_models import Escalation
 from loupe.schemas import EscalationOut, GoldIn, GoldOut, MemberOut, Page, QualityOut, RefitOut
 from loupe.services import quality
 from loupe.services.access import authorize_project
@@ -38,13 +36,9 @@ def escalations(
     project_id: Id, ctx: Reader, after: After = 0, limit: Limit = 100
 ) -> Page[EscalationOut]:
     """Items the crowd could not settle, waiting for an expert."""
-    authorize_project(ctx.session, ctx.actor, "items.read", project_id)
-    rows = ctx.session.scalars(
-        select(Escalation)
-        .where(Escalation.project_id == project_id, Escalation.item_id > after)
-        .order_by(Escalation.item_id)
-        .limit(limit + 1)
-    ).all()
+    rows = quality.list_escalations(
+        ctx.session, ctx.actor, project_id, after_id=after, limit=limit + 1
+    )
     page = rows[:limit]
     return Page[EscalationOut](
         items=[EscalationOut.model_validate(row) for row in page],
