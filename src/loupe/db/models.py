@@ -174,6 +174,9 @@ class Item(Base):
     sensitivity: Mapped[str] = mapped_column(String(16), default="internal")
     subject_id: Mapped[str | None] = mapped_column(String(255), nullable=True, index=True)
     withheld: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The lowest expertise level (in the item's domain) a contributor needs to receive it,
+    # from the item's metadata ``min_level``; the project's routing policy may ask more.
+    min_level: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     label_count: Mapped[int] = mapped_column(Integer, default=0)
     is_complete: Mapped[bool] = mapped_column(Boolean, default=False)
     # A gold (honeypot) item: its known answer is in gold_answers; handed to every
@@ -250,6 +253,7 @@ class Consensus(Base):
 
 # The ledger tables live in their own module; importing it here keeps Base.metadata
 # complete for Alembic and for tests that compare the migrations with the models.
+import loupe.db.contributor_models  # noqa: E402
 import loupe.db.ledger_models  # noqa: E402
 import loupe.db.loop_models  # noqa: E402
 import loupe.db.privacy_models  # noqa: E402

@@ -65,7 +65,12 @@ class WorkerSkill(Base):
 
 
 class Escalation(Base):
-    """An item the crowd could not settle: it waits for an expert."""
+    """An item the crowd could not settle, or that someone flagged: the escalation ladder.
+
+    ``stage`` is ``expert`` (a contributor at the project's expert level in the item's
+    domain answers it) or ``adjudicator`` (a project manager decides); an expert who
+    cannot settle it passes it up. The final answer becomes the item's consensus.
+    """
 
     __tablename__ = "escalations"
 
@@ -80,6 +85,14 @@ class Escalation(Base):
     n_labels: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    stage: Mapped[str] = mapped_column(String(16), default="expert", server_default="expert")
+    flagged_by: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    resolved_by: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    answer: Mapped[Any] = mapped_column(JSONType, nullable=True)
 
 
 class QualityState(Base):
