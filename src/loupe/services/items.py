@@ -1,9 +1,9 @@
 """Items: idempotent batch import (by external id) through the privacy gate, and reading them.
 
 Every imported item passes the gate (:mod:`loupe.services.gate`) before it is
-written: ``items.data`` holds what annotators may see (redacted, or ``[WITHHELD]``),
-and the original is sealed under its subject's key in ``item_vaults``. A project
-whose gate is off (public data) stores items as given.
+written: ``items.data`` and ``items.metadata`` hold what annotators may see
+(redacted, or ``[WITHHELD]``), and the original is sealed under its subject's key in
+``item_vaults``. A project whose gate is off (public data) stores items as given.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from loupe.formats import ItemRecord
 from loupe.services.access import Actor, authorize_project
 from loupe.services.gate import GateResult, PrivacyGate, classify
 from loupe.services.privacy import privacy_of
-from loupe.services.vault import item_aad, subject_key_id
+from loupe.services.vault import item_aad, original_payload, subject_key_id
 
 __all__ = ["ImportResult", "batched", "count_items", "get_item", "insert_items", "list_items"]
 
@@ -97,7 +97,13 @@ def _insert(
     batch = list(unique.values())
     settings = privacy_of(session, project.id)
     results: list[GateResult | None] = (
-        list(gate.check([record.data for record in batch], policy=settings.policy))
+        list(
+            gate.check(
+                [record.data for record in batch],
+                policy=settings.policy,
+                metadata=[record.meta for record in batch],
+            )
+        )
         if settings.gate
         else [None] * len(batch)
     )
@@ -106,9 +112,10 @@ def _insert(
             "project_id": project.id,
             "external_id": record.external_id,
             "data": result.data if result else record.data,
-            "metadata": record.meta,
+            "metadata": result.metadata if result else record.meta,
             "language": record.language,
             "domain": record.domain,
+            "min_level": record.min_level,
             "sensitivity": classify(
                 result, domain=record.domain, floor=record.sensitivity, gated=settings.gate
             ),
@@ -136,14 +143,16 @@ def _seal(
     results: dict[str, GateResult | None],
 ) -> None:
     assert gate.vault is not None
-    entries = [
-        (
-            subject_key_id(records[external_id].subject_id),
-            item_aad(project_id, external_id),
-            records[external_id].data,
+    entries = []
+    for _, external_id in inserted:
+        record, result = records[external_id], results[external_id]
+        assert result is not None
+        payload = original_payload(
+            record.data, record.meta, metadata_changed=result.metadata != record.meta
         )
-        for _, external_id in inserted
-    ]
+        entries.append(
+            (subject_key_id(record.subject_id), item_aad(project_id, external_id), payload)
+        )
     sealed = gate.vault.seal_many(session, entries)
     vault_rows = []
     for (item_id, external_id), box in zip(inserted, sealed, strict=True):

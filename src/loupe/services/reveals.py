@@ -19,7 +19,7 @@ from loupe.services import audit
 from loupe.services.access import Actor, authorize_project
 from loupe.services.clearances import has_clearance
 from loupe.services.privacy import privacy_of
-from loupe.services.vault import Vault, item_aad
+from loupe.services.vault import Vault, item_aad, split_original
 
 __all__ = ["MAX_PURPOSE", "Revealed", "reveal_item"]
 
@@ -33,6 +33,8 @@ class Revealed:
     sensitivity: str
     data: dict[str, Any]  # the original
     redacted: dict[str, Any]  # what annotators see
+    metadata: dict[str, Any]  # the original metadata
+    redacted_metadata: dict[str, Any]  # the metadata others see
     spans: dict[str, list[list[Any]]]
     detected: list[str]
     withheld_reason: str | None
@@ -73,12 +75,16 @@ def reveal_item(
         )
     box = session.get(ItemVault, item_id)
     if box is not None:
-        raw = vault.open(
-            session, box.key_id, box.ciphertext, aad=item_aad(project_id, item.external_id)
+        raw, raw_meta = split_original(
+            vault.open(
+                session, box.key_id, box.ciphertext, aad=item_aad(project_id, item.external_id)
+            )
         )
+        meta = raw_meta if raw_meta is not None else dict(item.meta)
         spans, detected, reason = box.spans, list(box.detected), box.withheld_reason
     elif not privacy_of(session, project_id).gate:
         raw, spans, detected, reason = dict(item.data), {}, [], None
+        meta = dict(item.meta)
     else:
         raise NotFound(
             f"item {item_id}'s original was not kept (imported without a key directory, or erased)",
@@ -99,6 +105,8 @@ def reveal_item(
         sensitivity=item.sensitivity,
         data=raw,
         redacted=dict(item.data),
+        metadata=meta,
+        redacted_metadata=dict(item.meta),
         spans=spans,
         detected=detected,
         withheld_reason=reason,

@@ -4,7 +4,8 @@ The cookie carries a 256-bit random secret; the database keeps its SHA-256 (a co
 the database signs nobody in). Each session has its own CSRF token: every form posts
 it back and every cookie-authenticated API write sends it as ``X-CSRF-Token``, so a
 page on another site cannot act with the user's cookie. Sessions expire after
-``LOUPE_SESSION_HOURS``; expired rows are removed at the next sign-in.
+``LOUPE_SESSION_HOURS``; expired rows are removed at the next sign-in. Each sign-in
+is recorded in the audit log (``user.login``).
 
 Example (in a transaction)::
 
@@ -28,6 +29,7 @@ from loupe.db.models import utcnow
 from loupe.db.raw import Raw
 from loupe.db.session_models import BrowserSession
 from loupe.errors import PermissionDenied, Unauthenticated
+from loupe.services import audit
 from loupe.services.access import Actor
 from loupe.services.users import verify_password
 
@@ -83,6 +85,7 @@ def start_session(
     )
     session.add(row)
     session.flush()
+    audit.record(session, actor, "user.login", target=f"user:{actor.user_id}", details={}, now=now)
     return IssuedSession(secret, row.csrf_token, row.expires_at, actor)
 
 

@@ -23,12 +23,13 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from loupe.db.loop_models import ModelVersionRecord
 from loupe.db.models import Item, Label, utcnow
 from loupe.db.privacy_models import AuditEvent, ErasureReceipt, ItemVault
 from loupe.errors import NotFound
 from loupe.services import audit
 from loupe.services.access import Actor, authorize
-from loupe.services.vault import Vault, item_aad, shred, subject_key_id
+from loupe.services.vault import Vault, item_aad, shred, split_original, subject_key_id
 
 __all__ = [
     "TRAINING_HOOKS",
@@ -38,11 +39,39 @@ __all__ = [
     "erase_subject",
     "export_subject",
     "subject_ref",
+    "trained_model_versions",
 ]
 
-# Who trained on what: each hook maps erased item ids to model versions that saw them.
-# Loupe has no model registry yet; a learning loop that keeps one registers here.
-TRAINING_HOOKS: list[Callable[[Session, Sequence[int]], list[str]]] = []
+
+def trained_model_versions(session: Session, item_ids: Sequence[int]) -> list[str]:
+    """The model versions (``project:<id>/v<version>``) whose training set held any of
+    these items, from the model registry's ``training_ids`` (external ids)."""
+    wanted: dict[int, set[str]] = {}
+    for start in range(0, len(item_ids), 500):
+        part = list(item_ids[start : start + 500])
+        for project_id, external_id in session.execute(
+            select(Item.project_id, Item.external_id).where(Item.id.in_(part))
+        ):
+            wanted.setdefault(int(project_id), set()).add(str(external_id))
+    if not wanted:
+        return []
+    rows = session.execute(
+        select(
+            ModelVersionRecord.project_id,
+            ModelVersionRecord.version,
+            ModelVersionRecord.training_ids,
+        ).where(ModelVersionRecord.project_id.in_(list(wanted)))
+    )
+    return sorted(
+        f"project:{project_id}/v{version}"
+        for project_id, version, trained in rows
+        if wanted[int(project_id)].intersection(str(i) for i in trained or ())
+    )
+
+
+# Who trained on what: each hook maps erased item ids to model versions that saw them,
+# listed in the erasure receipt so that those models can be retrained without them.
+TRAINING_HOOKS: list[Callable[[Session, Sequence[int]], list[str]]] = [trained_model_versions]
 
 
 def subject_ref(subject_id: str) -> str:
@@ -149,11 +178,14 @@ def export_subject(
     targets: list[str] = []
     for item in items:
         box = session.get(ItemVault, item.id)
-        original = None
+        original: dict[str, Any] | None = None
+        original_meta: dict[str, Any] | None = None
         if box is not None:
             try:
                 aad = item_aad(item.project_id, item.external_id)
-                original = vault.open(session, box.key_id, box.ciphertext, aad=aad)
+                original, original_meta = split_original(
+                    vault.open(session, box.key_id, box.ciphertext, aad=aad)
+                )
             except NotFound:
                 original = None
         labels = session.execute(
@@ -170,7 +202,8 @@ def export_subject(
                 "withheld": item.withheld,
                 "original": original,
                 "shown_to_annotators": item.data,
-                "metadata": item.meta,
+                "metadata": original_meta if original_meta is not None else item.meta,
+                "metadata_shown": item.meta,
                 "created_at": item.created_at.isoformat(),
                 "labels": [
                     {"annotator": r[0], "answer": r[1], "created_at": r[2].isoformat()}

@@ -36,7 +36,9 @@ __all__ = [
     "init_master_key",
     "item_aad",
     "load_master_key",
+    "original_payload",
     "shred",
+    "split_original",
     "subject_key_id",
 ]
 
@@ -50,6 +52,25 @@ def subject_key_id(subject_id: str | None) -> str:
 
 def item_aad(project_id: int, external_id: str) -> str:
     return f"{project_id}/{external_id}"
+
+
+def original_payload(
+    data: dict[str, Any], metadata: dict[str, Any], *, metadata_changed: bool
+) -> dict[str, Any]:
+    """What is sealed for an item: its data, plus its metadata when the gate redacted some.
+
+    An item's data never has a ``metadata`` key (it is a reserved field), so a payload
+    with one is unambiguously ``{"data": ..., "metadata": ...}``; older payloads, and
+    those whose metadata was stored as given, are the data alone.
+    """
+    return {"data": data, "metadata": metadata} if metadata_changed else data
+
+
+def split_original(payload: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """``(data, metadata)`` from a sealed payload; metadata is ``None`` when not sealed."""
+    if "metadata" in payload and isinstance(payload.get("data"), dict):
+        return dict(payload["data"]), dict(payload["metadata"])
+    return payload, None
 
 
 def init_master_key(key_dir: Path) -> Path:

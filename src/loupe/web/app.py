@@ -16,6 +16,7 @@ from loupe.web.api import router as api_router
 from loupe.web.api import undo
 from loupe.web.errors import ERROR_RESPONSES, install_error_handlers
 from loupe.web.refitter import refit_loop
+from loupe.web.retention import retention_loop
 from loupe.web.ui import error_page, install_ui
 
 __all__ = ["create_app", "create_app_from_env"]
@@ -39,18 +40,20 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         if migrate:
             db.migrate()
         app.state.db = db
-        refitter = (
-            asyncio.create_task(refit_loop(db, settings.refit_interval_seconds))
-            if settings.refit_interval_seconds > 0
-            else None
-        )
+        loops = []
+        if settings.refit_interval_seconds > 0:
+            loops.append(asyncio.create_task(refit_loop(db, settings.refit_interval_seconds)))
+        if settings.retention_interval_seconds > 0:
+            loops.append(
+                asyncio.create_task(retention_loop(db, settings.retention_interval_seconds))
+            )
         try:
             yield
         finally:
-            if refitter is not None:
-                refitter.cancel()
+            for task in loops:
+                task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
-                    await refitter
+                    await task
             db.dispose()
 
     app = FastAPI(

@@ -200,8 +200,9 @@ texts = st.lists(
 def test_no_annotator_facing_response_contains_an_identifier(
     client: TestClient, db: Database, pieces: list[str], order: list[str]
 ) -> None:
-    """Property: whatever the text around them, canary identifiers never reach non-cleared
-    roles through next task, skip, label listings or error bodies."""
+    """Property: whatever the text around them, canary identifiers in an item's data or
+    metadata never reach non-cleared roles through next task, skip, item and label
+    listings, exports or error bodies."""
     if count(db, "users") == 0:
         _TOKENS.clear()
         people = {role: make_user(db, role, role) for role in ("manager", "reviewer", "annotator")}
@@ -211,7 +212,8 @@ def test_no_annotator_facing_response_contains_an_identifier(
     n = count(db, "items")
     text = " ".join(f"{piece} {canary}," for piece, canary in zip(pieces * 3, order, strict=False))
     manager_headers = _headers(db, "manager")
-    _import_raw(client, manager_headers, project, [{"id": f"p{n}", "text": text}])
+    row = {"id": f"p{n}", "text": text, "metadata": {"note": text, "more": {"x": [text]}}}
+    _import_raw(client, manager_headers, project, [row])
     seen: list[str] = []
     for username in ("manager", "reviewer", "annotator", "outsider"):
         headers = _headers(db, username)
@@ -224,6 +226,7 @@ def test_no_annotator_facing_response_contains_an_identifier(
         seen.append(client.get(f"{base}/labels", headers=headers).text)
         seen.append(client.get(f"{base}/items/{n + 1}", headers=headers).text)
         seen.append(client.get(f"{base}/items", headers=headers).text)
+        seen.append(client.get(f"{base}/export?kind=items", headers=headers).text)
         seen.append(client.get(f"/api/v1/projects/999/items/{n + 1}", headers=headers).text)
         reveal = client.post(
             f"{base}/items/{n + 1}/reveal", json={"purpose": "property test run"}, headers=headers

@@ -21,6 +21,7 @@ __all__ = [
     "NOT_NAMES",
     "ORG_WORDS",
     "PARTICLES",
+    "PLACE_WORDS",
     "TITLE_WORDS",
 ]
 
@@ -172,6 +173,8 @@ AMBIGUOUS_GIVEN: frozenset[str] = _words(
 NOT_NAMES: frozenset[str] = _words(
     """
     I A An The This That These Those My Your His Her Our Their Its We You He She They It Hi
+    When Where What Why How Who Whom Whose Which If Then Also Only Just Here There Now Once
+    Usually Normally Sometimes Often Never Always Maybe Perhaps After Before While Since
     Hello Hey Dear Thanks Thank Please Yes No Ok Okay Sure Sorry Call Text Message Email Ring
     Phone Ask Tell Remind Meet Send Write Contact Ping Invite Book Schedule Set Add Show Find
     Play Open Turn Get Take Make Let Can Could Would Should Will Did Do Does Is Are Was Monday
@@ -241,5 +244,21 @@ ORG_WORDS: frozenset[str] = _words(
     Universität Université Universidad Hospital Clinic Klinikum Foundation Institute Insurance
     Airlines Motors Labs Systems Solutions Partners Associates Holdings Technologies Software
     Services Consulting Stiftung Verlag
+    """
+)
+
+
+# Head words of places and buildings: a capitalised run ending in one ("Union Station",
+# "Kölner Dom", "Gare du Nord") names a place, even when it starts with a person's name.
+PLACE_WORDS: frozenset[str] = _words(
+    """
+    Station Square Street Road Avenue Boulevard Memorial Center Centre Airport Terminal
+    Museum Cathedral Chapel Tower Gardens Palace Castle Lake River Mountain Beach Island Valley
+    Bay Harbour Harbor Hotel Café Cafe Restaurant Pub Mall Market Supermarket School College
+    Academy Library Theatre Theater Cinema Stadium Arena Zoo Gallery Abbey Temple Mosque
+    Synagogue Plaza County City Town Village Province Republic Kingdom Airlines Railway
+    Bahnhof Hauptbahnhof Platz Straße Strasse Allee Dom Kirche Schule Rathaus Markt Flughafen
+    Gare Musée Église Pont Château Aéroport Calle Estación Museo Iglesia Catedral Puente
+    Aeropuerto Mercado Parque Paseo Avenida Torre
     """
 )

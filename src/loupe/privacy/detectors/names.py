@@ -1,20 +1,23 @@
-"""Person names from a gazetteer, capitalisation and context, with no downloaded model.
+"""Person names from name lists, capitalisation and context, with no downloaded model.
 
 A candidate is a run of capitalised words (allowing particles such as "van",
 "de la", "bin") or, in Chinese, a family-name character followed by one or two
 given-name characters. Evidence is then added up:
 
 * a title right before it ("Dr", "Mrs", "Herr", "Mme", "Sra.") is nearly decisive;
-* a strong cue before it ("call", "text", "my name is", "ruf … an",
-  "je m'appelle", "llama a", "给…打电话") makes any capitalised run a name;
-* a given name from :mod:`~loupe.privacy.detectors.gazetteer` followed by a
-  capitalised word is a name; a known family name after an unknown first word
-  is likely one;
-* a lone given name counts only when it is not also an everyday word
-  ("Will", "May", "Rose").
+* a cue (:mod:`~loupe.privacy.detectors.name_cues`) — "call", "my name is",
+  "ruf … an", "je m'appelle", "vi a", a greeting, a sign-off ("Cheers,",
+  "Viele Grüße,"), or a verb after it ("… said", "… hat angerufen", "… m'a dit") —
+  makes any capitalised run a name;
+* a given name from :func:`~loupe.privacy.detectors.name_lists.name_lists`
+  (Loupe's lists plus faker's, when installed) followed by a capitalised word is a
+  name; a known family name after an unknown first word is likely one;
+* a lone given name counts only when it is not also an everyday word or a place
+  ("Will", "May", "Austin") and does not merely open the sentence.
 
-Weak cues ("with", "and", "mit") alone are not enough: they precede companies
-and places as often as people.
+A run ending in a place or organisation word ("Union Station", "Acme GmbH") is
+never a person. Weak cues ("with", "and", "mit") alone are not enough: they
+precede companies and places as often as people.
 """
 
 from __future__ import annotations
@@ -24,65 +27,39 @@ from collections.abc import Iterator
 from typing import ClassVar
 
 from loupe.privacy.detectors.gazetteer import (
-    AMBIGUOUS_GIVEN,
-    CJK_GIVEN_CHARS,
-    CJK_SURNAMES,
-    FAMILY_NAMES,
-    GIVEN_NAMES,
     NOT_NAMES,
     ORG_WORDS,
     PARTICLES,
+    PLACE_WORDS,
     TITLE_WORDS,
 )
+from loupe.privacy.detectors.name_cues import (
+    AFTER_CUE,
+    AFTER_WEAK,
+    CJK_AFTER,
+    CJK_BEFORE,
+    SIGN_OFF,
+    STREET_BEFORE,
+    STRONG_CUE,
+    TITLE,
+)
+from loupe.privacy.detectors.name_lists import NameLists, name_lists
 from loupe.privacy.spans import Detection
 
 __all__ = ["PersonNameDetector"]
 
 _TOKEN = re.compile(r"[^\W\d_]+(?:['\u2019\-][^\W\d_]+)*")
-_TITLE = re.compile(
-    r"(?:\b(?:mr|mrs|ms|miss|mx|dr|prof|professor|sir|dame|lord|lady|herr|herrn|frau|fr|hr|"
-    r"m|mme|mlle|monsieur|madame|mademoiselle|sr|sra|srta|señor|señora|señorita|don|doña|dott|"
-    r"dottssa|sig|signor|signora|doctor|doktor|docteur|dra|nurse|uncle|aunt|tante|onkel|tía|"
-    r"tío|tio|tia)\.?\s+)$",
-    re.IGNORECASE,
-)
-_STRONG_CUE = re.compile(
-    r"(?:\b(?:call|calling|text|texting|message|messaging|email|e-mail|mail|ring|phone|ask|"
-    r"tell|remind|meet|meeting with|invite|ping|contact|dear|hi|hello|hey|thanks|thank you|"
-    r"my name is|name is|name's|i'm|i am|this is|it's|named|called|name:|patient|patient:|"
-    r"signed|regards,|cc:|attn:?|from:|to:|spoke to|spoke with|talked to|married|wife|"
-    r"seen by|treated by|referred by|surname|first name|last name|nachname|vorname|prénom|"
-    r"apellido|(?:móvil|teléfono|correo|número|movil|telefono) de|(?:handy|telefon|nummer) von|"
-    r"termin mit|treffen mit|rendez-vous avec|cita con|reunión con|"
-    r"husband|son|daughter|mother|father|brother|sister|friend|colleague|manager|"
-    r"ruf|rufe|anrufen|schreib|schreibe|nachricht an|frag|sag|erinnere|ich heiße|"
-    r"mein name ist|ich bin|hier ist|hallo|liebe|lieber|sehr geehrte|sehr geehrter|"
-    r"appelle|appeler|écris à|écris|envoie un message à|message à|dis à|demande à|rappelle|"
-    r"je m'appelle|mon nom est|je suis|c'est|bonjour|salut|cher|chère|"
-    r"llama a|llamar a|escribe a|manda un mensaje a|mensaje a|dile a|pregunta a|recuérdale a|"
-    r"me llamo|mi nombre es|soy|habla|hola|querido|querida|estimado|estimada)[\s,:]*)$",
-    re.IGNORECASE,
-)
-_AFTER_CUE = re.compile(
-    r"^(?:'s\b|\u2019s\b|,? (?:at|on|unter|au|al|sur) [+(]?\d[\d \-/.]{5,}|\s?\(\d|"
-    r",? (?:said|says|wrote|called|texted|asked|will|would|lives|lived|works|wants|needs|has|"
-    r"hat angerufen|wohnt|arbeitet|kommt|a appelé|habite|vit|travaille|llamó|vive|trabaja)\b)",
-    re.IGNORECASE,
-)
 _HOUSE_NUMBER = re.compile(r"\d[a-zA-Z]?,? $")
+# Between two names in a list: "Anna and Piotr", "Anna, Piotr", "Anna und Piotr".
+_COORDINATION = re.compile(r",? (?:and|und|et|y|e|&) |, ")
+_NAME_PREFIX = re.compile(r"^(?:Mc|Mac|De|Di|Da|Du|La|Le|Van|Von|Fitz)(?=[A-Z])")
+_SENTENCE_START = re.compile(r"(?:^|[.!?:;\n¡¿]\s*)$")
 _CJK_BRACKETED = re.compile(
     r"(?:给|告诉|联系|通知|提醒|问问)([\u4e00-\u9fff]{2,3}?)"
     r"(?=打电话|发短信|发消息|发微信|明天|今天|后天|女士|先生|小姐|\uff0c|\u3002|\uff01|$)"
 )
 _CJK_STOP = frozenset(
     "的了在是和与跟给打发说先女小医老吗呢吧啊就也都很还要会能去来到对把被让从向问请我你他她它们这那个"
-)
-_CJK_CUE = re.compile(
-    r"(?:给|叫|联系|告诉|问|找|和|跟|与|请|是|患者|姓名[:\uff1a]?|病人|致|通知|提醒|收件人[:\uff1a]?)$"
-)
-_CJK_SUFFIX = re.compile(
-    r"^(?:先生|女士|小姐|医生|大夫|老师|经理|教授|同学|律师|护士|打电话|发短信|发消息|发微信|"
-    r"的电话|的手机|的邮箱|说|来电|回电)"
 )
 
 
@@ -97,6 +74,9 @@ class PersonNameDetector:
     name: ClassVar[str] = "person"
     types: ClassVar[tuple[str, ...]] = ("PERSON",)
 
+    def __init__(self) -> None:
+        self.lists: NameLists = name_lists()
+
     def detect(self, text: str) -> Iterator[Detection]:
         yield from self._latin(text)
         if any("\u4e00" <= ch <= "\u9fff" for ch in text):
@@ -104,6 +84,7 @@ class PersonNameDetector:
 
     def _latin(self, text: str) -> Iterator[Detection]:
         tokens = [_unpossessive(m.start(), m.group()) for m in _TOKEN.finditer(text)]
+        last_end = -1  # where the previous name ended, for "Anna and Piotr"
         i = 0
         while i < len(tokens):
             if not _capitalised(tokens[i][2]):
@@ -124,17 +105,21 @@ class PersonNameDetector:
                     break
                 j += 1
             i = j
-            yield from self._score_run(text, run)
+            for found in self._score_run(text, run, last_end):
+                last_end = found.end
+                yield found
 
-    def _score_run(self, text: str, run: list[tuple[int, int, str]]) -> Iterator[Detection]:
+    def _score_run(
+        self, text: str, run: list[tuple[int, int, str]], last_end: int
+    ) -> Iterator[Detection]:
         # Drop leading capitalised function words ("Call", "Dear", "Herr") and cut at the
         # first one inside the run.
         while run and (run[0][2] in NOT_NAMES or run[0][2].lower().rstrip(".") in TITLE_WORDS):
             run = run[1:]
         for k, tok in enumerate(run):
-            if tok[2] in NOT_NAMES or tok[2] in ORG_WORDS:
-                if tok[2] in ORG_WORDS:
-                    return
+            if tok[2] in ORG_WORDS or tok[2] in PLACE_WORDS:
+                return  # "Acme Corp", "Victoria Station": not a person
+            if tok[2] in NOT_NAMES:
                 run = run[:k]
                 break
         while run and run[-1][2].lower() in PARTICLES:
@@ -144,51 +129,95 @@ class PersonNameDetector:
         words = [t[2] for t in run if t[2].lower() not in PARTICLES]
         start, end = run[0][0], run[-1][1]
         before = text[max(0, start - 40) : start]
-        if _HOUSE_NUMBER.search(before):
-            return  # "55 Victoria Gardens": a street, not a person
-        after = text[end : end + 20]
-        n = len(words)
-        known_given = [w in GIVEN_NAMES for w in words]
-        known_family = [w in FAMILY_NAMES for w in words]
-        if _TITLE.search(before):
-            score = 0.9
-        elif _STRONG_CUE.search(before) or _AFTER_CUE.match(after):
-            score = 0.85 if n >= 2 or known_given[0] or known_family[0] else 0.7
-        elif n >= 2 and (known_given[0] or (known_family[0] and known_given[1])):
-            score = 0.85
-        elif n >= 2 and known_family[-1]:
-            score = 0.7
-        elif (n >= 2 and any(known_given)) or (
-            n == 1 and known_given[0] and words[0] not in AMBIGUOUS_GIVEN
-        ):
-            score = 0.6
-        else:
-            return
-        yield Detection(start, end, "PERSON", score)
+        if _HOUSE_NUMBER.search(before) or STREET_BEFORE.search(before):
+            return  # "55 Victoria Gardens", "avenue Victor Hugo": a street, not a person
+        listed_with = last_end >= 0 and _COORDINATION.fullmatch(text[last_end:start]) is not None
+        score = self._score(words, before, text[end : end + 24], listed_with=listed_with)
+        if score is not None:
+            yield Detection(start, end, "PERSON", score)
 
-    @staticmethod
-    def _cjk(text: str) -> Iterator[Detection]:
+    def _score(
+        self, words: list[str], before: str, after: str, *, listed_with: bool = False
+    ) -> float | None:
+        lists = self.lists
+        n = len(words)
+        given = [w in lists.given for w in words]
+        family = [w in lists.family for w in words]
+        plain = [w not in lists.ambiguous for w in words]
+        listed = any((g or f) and p for g, f, p in zip(given, family, plain, strict=True))
+        if TITLE.search(before):
+            return 0.9
+        # A cue (or a name right before it: "Anna and Piotr") makes any name-shaped run
+        # a name, but one everyday word stays a word ("When called from ...").
+        everyday = n == 1 and not (given[0] or family[0]) and words[0].lower() in lists.common
+        if (
+            not everyday
+            and all(map(_name_shaped, words))
+            and (
+                listed_with
+                or STRONG_CUE.search(before)
+                or SIGN_OFF.search(before)
+                or AFTER_CUE.match(after)
+            )
+        ):
+            return 0.85 if n >= 2 or given[0] or family[0] else 0.7
+        if listed and AFTER_WEAK.match(after):
+            return 0.85 if n >= 2 else 0.7
+        if n >= 2 and given[0] and (plain[0] or (family[-1] and plain[-1])):
+            return 0.85
+        if n >= 2 and family[0] and given[1] and plain[1]:
+            return 0.85  # "Schmidt Maria"
+        if n >= 2 and family[-1] and plain[-1] and plain[0]:
+            return 0.7
+        if n >= 2 and any(g and p for g, p in zip(given, plain, strict=True)):
+            return 0.6
+        # A lone name opening a sentence needs a vocative comma ("Maria, ...") or a verb.
+        if (
+            n == 1
+            and given[0]
+            and plain[0]
+            and (not _SENTENCE_START.search(before) or after.startswith(","))
+        ):
+            return 0.6
+        return None
+
+    def _cjk(self, text: str) -> Iterator[Detection]:
+        surnames = self.lists.cjk_surnames
         # A name fenced by a strong cue on both sides needs no family-name list.
         for m in _CJK_BRACKETED.finditer(text):
             yield Detection(m.start(1), m.end(1), "PERSON", 0.75)
         i = 0
         while i < len(text):
-            surname = text[i : i + 2] if text[i : i + 2] in CJK_SURNAMES else text[i]
-            if surname not in CJK_SURNAMES:
+            surname = text[i : i + 2] if text[i : i + 2] in surnames else text[i]
+            if surname not in surnames:
                 i += 1
                 continue
             g = i + len(surname)
             if g >= len(text) or not _is_cjk(text[g]) or text[g] in _CJK_STOP:
                 i += 1
                 continue
-            end = g + 1
-            if end < len(text) and text[end] in CJK_GIVEN_CHARS and text[end] not in _CJK_STOP:
-                end += 1
-            if _CJK_CUE.search(text[max(0, i - 6) : i]) or _CJK_SUFFIX.match(text[end : end + 4]):
+            end = self._cjk_end(text, i, g)
+            if end is not None:
                 yield Detection(i, end, "PERSON", 0.85)
                 i = end
             else:
                 i += 1
+
+    def _cjk_end(self, text: str, i: int, g: int) -> int | None:
+        """Where a name at ``i`` whose given name starts at ``g`` ends, if context makes it one.
+
+        A cue after the name ("…说", "…先生") fixes its length, so a given-name
+        character outside the list counts there; after a cue before it only listed
+        characters extend a one-character given name.
+        """
+        second = g + 1 < len(text) and _is_cjk(text[g + 1]) and text[g + 1] not in _CJK_STOP
+        for end in (g + 2, g + 1) if second else (g + 1,):
+            if CJK_AFTER.match(text[end : end + 4]):
+                return end
+        if CJK_BEFORE.search(text[max(0, i - 6) : i]):
+            listed = second and text[g + 1] in self.lists.cjk_given_chars
+            return g + 2 if listed else g + 1
+        return None
 
 
 def _unpossessive(start: int, word: str) -> tuple[int, int, str]:
@@ -209,6 +238,16 @@ def _particle_leads_to_name(text: str, tokens: list[tuple[int, int, str]], j: in
             return False
         k += 1
     return False
+
+
+def _name_shaped(word: str) -> bool:
+    """Capitalised like a name: "Anne-Marie", "O'Neil", "McDonald", not "SQLite", "CPU-bound"."""
+    for k, part in enumerate(re.split(r"['\u2019\-]", word)):
+        if k == 0:
+            part = _NAME_PREFIX.sub("", part)
+        if any(ch.isupper() for ch in part[1:]):
+            return False
+    return True
 
 
 def _capitalised(word: str) -> bool:

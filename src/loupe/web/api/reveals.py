@@ -30,8 +30,11 @@ class RevealOut(BaseModel):
     sensitivity: str
     data: dict[str, Any] = Field(description="The original, unredacted data")
     redacted: dict[str, Any] = Field(description="What annotators see")
+    metadata: dict[str, Any] = Field(description="The original, unredacted metadata")
+    redacted_metadata: dict[str, Any] = Field(description="The metadata others see")
     spans: dict[str, list[list[Any]]] = Field(
-        description="Per field: [original_start, original_end, redacted_start, redacted_end, type]"
+        description="Per field path (`text`, `contact.phone`, `metadata.note`): "
+        "[original_start, original_end, redacted_start, redacted_end, type]"
     )
     detected: list[str]
     withheld_reason: str | None
