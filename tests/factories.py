@@ -72,6 +72,24 @@ def add_items(db: Database, project_id: int, n: int, *, start: int = 0) -> None:
         insert_items(session, Actor.system(), project_id, records)
 
 
+def add_rows(db: Database, project_id: int, rows: list[dict[str, Any]]) -> None:
+    """Items from import-format rows (``id``, ``text``, ``domain``, ``language``, ...)."""
+    from loupe.formats import parse_item
+    from loupe.services.items import insert_items
+
+    records = [parse_item(row, where="test", text_field="text") for row in rows]
+    with db.transaction() as session:
+        insert_items(session, Actor.system(), project_id, records)
+
+
+def grant_level(db: Database, user: Person, domain: str, level: int) -> None:
+    """A domain level straight into the table (the contributors service has its own tests)."""
+    from loupe.db.contributor_models import ContributorDomain
+
+    with db.transaction() as session:
+        session.add(ContributorDomain(user_id=user.id, domain=domain, level=level, source="test"))
+
+
 def count(db: Database, table: str) -> int:
     with db.engine.connect() as connection:
         return int(connection.execute(text(f"SELECT count(*) FROM {table}")).scalar_one())
@@ -102,6 +120,16 @@ def snapshot(db: Database) -> dict[str, int]:
         "clearances",
         "audit_log",
         "erasure_receipts",
+        "contributor_domains",
+        "contributor_languages",
+        "qualification_tests",
+        "qualification_attempts",
+        "review_queue",
+        "review_leases",
+        "reviews",
+        "reputation_events",
+        "reputations",
+        "escalations",
     ]
     return {table: count(db, table) for table in tables}
 

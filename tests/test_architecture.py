@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "loupe"
-DOMAIN = ["aggregation", "selection", "learning", "ledger", "privacy"]
+DOMAIN = ["aggregation", "selection", "learning", "ledger", "privacy", "reputation"]
 FORBIDDEN_IN_DOMAIN = (
     "loupe.web",
     "loupe.cli",

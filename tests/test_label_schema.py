@@ -3,9 +3,22 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from loupe.errors import InvalidInput
-from loupe.label_schema import LabelOption, LabelSchema, MultiChoice, SingleChoice, validate_answer
+from loupe.label_schema import (
+    FreeText,
+    LabelOption,
+    LabelSchema,
+    MultiChoice,
+    Pairwise,
+    SingleChoice,
+    Spans,
+    Task,
+    answer_keys,
+    is_categorical,
+    validate_answer,
+)
 
 KEYS = st.lists(
     st.from_regex(r"[a-z][a-z0-9_]{0,10}", fullmatch=True), min_size=2, max_size=8, unique=True
@@ -37,3 +50,194 @@ def test_schema_is_a_discriminated_union_ready_for_new_types() -> None:
     assert isinstance(schema.task, MultiChoice)
     with pytest.raises(InvalidInput):
         validate_answer(schema.task, [])
+
+
+# --- free text ------------------------------------------------------------------------------
+
+
+def test_free_text_canonical_form_is_stripped() -> None:
+    task = FreeText(mode="translation", target_language="de", max_length=10)
+    assert validate_answer(task, "  Hallo Welt \n") == "Hallo Welt"
+    assert validate_answer(task, "x" * 10) == "x" * 10
+
+
+@pytest.mark.parametrize(
+    ("answer", "fragment"),
+    [
+        ("   ", "the text is empty; write at least 1 character"),
+        ("", "the text is empty"),
+        ("x" * 11, "the text has 11 characters; shorten it to at most 10"),
+        (42, "send the text as a string"),
+        (["a"], "send the text as a string"),
+    ],
+)
+def test_free_text_rejects_with_the_limit(answer: object, fragment: str) -> None:
+    with pytest.raises(InvalidInput) as info:
+        validate_answer(FreeText(max_length=10), answer)
+    assert fragment in info.value.message
+    assert info.value.details["field"] == "answer"
+
+
+def test_free_text_min_length_counts_the_stripped_text() -> None:
+    with pytest.raises(InvalidInput) as info:
+        validate_answer(FreeText(min_length=5), "  abc  ")
+    assert "has 3 characters; write at least 5" in info.value.message
+    assert info.value.details == {"field": "answer", "min_length": 5, "length": 3}
+
+
+def test_free_text_options_are_checked() -> None:
+    with pytest.raises(ValidationError, match="needs source_field"):
+        FreeText(mode="post_edit")
+    with pytest.raises(ValidationError, match="must not exceed max_length"):
+        FreeText(min_length=10, max_length=5)
+    assert FreeText(mode="post_edit", source_field="model_output").source_field == "model_output"
+
+
+@given(text=st.text(max_size=50))
+def test_free_text_validation_is_idempotent(text: str) -> None:
+    task = FreeText(max_length=40)
+    try:
+        once = validate_answer(task, text)
+    except InvalidInput:
+        return
+    assert validate_answer(task, once) == once == text.strip()
+
+
+# --- pairwise -------------------------------------------------------------------------------
+
+
+def test_pairwise_answers() -> None:
+    assert [validate_answer(Pairwise(), a) for a in ("a", "b", "tie")] == ["a", "b", "tie"]
+    with pytest.raises(InvalidInput) as info:
+        validate_answer(Pairwise(allow_tie=False), "tie")
+    assert "does not allow ties" in info.value.message
+    assert info.value.details == {"field": "answer", "allowed": ["a", "b"]}
+    for bad in ("A", "left", None, 1):
+        with pytest.raises(InvalidInput, match="send one of: a, b, tie"):
+            validate_answer(Pairwise(), bad)
+
+
+def test_pairwise_fields_must_differ() -> None:
+    with pytest.raises(ValidationError, match="must differ"):
+        Pairwise(a_field="out", b_field="out")
+
+
+# --- spans ----------------------------------------------------------------------------------
+
+SPANS = Spans(labels=[LabelOption(key="PER"), LabelOption(key="LOC")])
+
+
+def span(start: int, end: int, label: str = "PER") -> dict[str, object]:
+    return {"start": start, "end": end, "label": label}
+
+
+def test_spans_canonical_form_is_sorted() -> None:
+    answer = [span(9, 14, "LOC"), span(0, 3), span(0, 2, "LOC")]
+    with pytest.raises(InvalidInput, match="overlap"):
+        validate_answer(SPANS, answer)
+    overlapping = Spans(labels=SPANS.labels, allow_overlap=True)
+    assert validate_answer(overlapping, answer) == [
+        span(0, 2, "LOC"),
+        span(0, 3),
+        span(9, 14, "LOC"),
+    ]
+    assert validate_answer(SPANS, []) == []
+
+
+@pytest.mark.parametrize(
+    ("answer", "fragment"),
+    [
+        ("Bo", "send a list of spans"),
+        ([["0", "2", "PER"]], "answer[0]: send a span as"),
+        ([{"start": 0, "end": 2}], "(missing label)"),
+        ([{**span(0, 2), "text": "Bo"}], "(unexpected text)"),
+        ([span(0, 2), span(3, 3)], "answer[1]: need 0 <= start < end, got start=3 end=3"),
+        ([span(-1, 2)], "need 0 <= start < end"),
+        ([{"start": 0.0, "end": 2, "label": "PER"}], "must be integers"),
+        ([{"start": True, "end": 2, "label": "PER"}], "must be integers"),
+        ([span(0, 2, "ORG")], "'ORG' is not a span label of this project; use one of: PER, LOC"),
+        ([span(0, 2), span(0, 2)], "answer[1]: span PER [0, 2) is marked twice"),
+        ([span(0, 5), span(4, 8, "LOC")], "spans PER [0, 5) and LOC [4, 8) overlap"),
+        ([span(0, 5), span(6, 9), span(2, 3, "LOC")], "spans PER [0, 5) and LOC [2, 3) overlap"),
+    ],
+)
+def test_spans_rejections_say_what_to_fix(answer: object, fragment: str) -> None:
+    with pytest.raises(InvalidInput) as info:
+        validate_answer(SPANS, answer)
+    assert fragment in info.value.message
+    assert info.value.details["field"] == "answer"
+
+
+def test_spans_are_checked_against_the_text_when_given() -> None:
+    assert validate_answer(SPANS, [span(0, 5)]) == [span(0, 5)]  # no text: offsets unchecked
+    assert validate_answer(SPANS, [span(0, 5)], text="Hello") == [span(0, 5)]
+    with pytest.raises(InvalidInput) as info:
+        validate_answer(SPANS, [span(0, 6)], text="Hello")
+    assert "end=6 is past the end of the text (5 characters)" in info.value.message
+    # Offsets are code points, as Python indexes strings.
+    assert validate_answer(SPANS, [span(0, 2)], text="😀é") == [span(0, 2)]
+
+
+SPAN_LISTS = st.lists(
+    st.builds(
+        span,
+        st.integers(0, 30),
+        st.integers(1, 10),
+        st.sampled_from(["PER", "LOC"]),
+    ).map(lambda s: {**s, "end": s["start"] + s["end"]}),
+    max_size=8,
+)
+
+
+@given(answer=SPAN_LISTS, allow_overlap=st.booleans(), data=st.data())
+def test_span_canonical_form_is_idempotent_and_order_free(
+    answer: list[dict[str, object]], allow_overlap: bool, data: st.DataObject
+) -> None:
+    task = Spans(labels=SPANS.labels, allow_overlap=allow_overlap)
+    try:
+        once = validate_answer(task, answer, text="x" * 40)
+    except InvalidInput:
+        return
+    assert validate_answer(task, once) == once
+    assert validate_answer(task, data.draw(st.permutations(answer))) == once
+    keys = [(s["start"], s["end"], s["label"]) for s in once]
+    assert keys == sorted(set(keys))
+
+
+# --- answer space ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("task", "keys"),
+    [
+        (SingleChoice(labels=[LabelOption(key="x"), LabelOption(key="y")]), ["x", "y"]),
+        (Pairwise(), ["a", "b", "tie"]),
+        (Pairwise(allow_tie=False), ["a", "b"]),
+        (MultiChoice(labels=[LabelOption(key="x")]), None),
+        (FreeText(), None),
+        (SPANS, None),
+    ],
+)
+def test_answer_keys(task: Task, keys: list[str] | None) -> None:
+    assert answer_keys(task) == keys
+    assert is_categorical(task) is (keys is not None)
+
+
+@pytest.mark.parametrize(
+    ("spec", "cls"),
+    [
+        ({"type": "free_text", "mode": "transcription"}, FreeText),
+        ({"type": "pairwise", "a_field": "left", "b_field": "right"}, Pairwise),
+        ({"type": "spans", "labels": [{"key": "PER"}]}, Spans),
+        ({"type": "single_choice", "labels": [{"key": "a"}, {"key": "b"}]}, SingleChoice),
+    ],
+)
+def test_new_types_round_trip_through_json(spec: dict[str, object], cls: type) -> None:
+    schema = LabelSchema.model_validate({"task": spec})
+    assert isinstance(schema.task, cls)
+    assert LabelSchema.model_validate_json(schema.model_dump_json()) == schema
+
+
+def test_unknown_task_type_is_rejected() -> None:
+    with pytest.raises(ValidationError, match="ranking"):
+        LabelSchema.model_validate({"task": {"type": "ranking"}})

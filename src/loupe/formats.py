@@ -55,6 +55,8 @@ class ItemRecord:
     domain: str
     subject_id: str | None = None
     sensitivity: Sensitivity | None = None
+    # The lowest expertise level in ``domain`` a contributor needs (metadata ``min_level``).
+    min_level: int = 0
 
 
 def format_for(path: str | Path, explicit: str | None = None) -> Format:
@@ -126,8 +128,16 @@ def parse_item(row: Any, *, where: str, text_field: str) -> ItemRecord:
             f"{where}: sensitivity must be one of {', '.join(SENSITIVITIES)}, got {sensitivity!r}",
             details={"field": "sensitivity", "allowed": list(SENSITIVITIES)},
         )
+    min_level = meta.get("min_level", 0)
+    if isinstance(min_level, str) and min_level.isdigit():
+        min_level = int(min_level)
+    if isinstance(min_level, bool) or not isinstance(min_level, int) or not 0 <= min_level <= 3:
+        raise InvalidInput(
+            f"{where}: metadata.min_level must be an expertise level 0-3, got {min_level!r}",
+            details={"field": "metadata.min_level"},
+        )
     data = {key: value for key, value in row.items() if key not in RESERVED}
-    return ItemRecord(external_id, data, meta, language, domain, subject, sensitivity)
+    return ItemRecord(external_id, data, meta, language, domain, subject, sensitivity, min_level)
 
 
 def _jsonl_rows(stream: IO[str], source: str) -> Iterator[tuple[str, Any]]:

@@ -4,30 +4,55 @@ The schema is stored as JSON on the project (a discriminated union on
 ``type``), so adding a task type is adding a class here — existing projects
 and their labels never need a data migration.
 
+Task types and their canonical answers:
+
+* ``single_choice`` — one label key (``"call"``);
+* ``multi_choice`` — a sorted list of distinct keys (``["a", "b"]``);
+* ``free_text`` — a string without surrounding whitespace (translation, transcription,
+  post-editing a model's output, a written response);
+* ``pairwise`` — ``"a"``, ``"b"`` or ``"tie"``: which of two outputs is better;
+* ``spans`` — a list of ``{"start", "end", "label"}`` sorted by (start, end, label); offsets
+  are Python string indices (Unicode code points) into the item's text, ``end`` exclusive.
+
 >>> task = SingleChoice(labels=[LabelOption(key="call"), LabelOption(key="music")])
 >>> validate_answer(task, "call")
 'call'
+>>> validate_answer(Pairwise(allow_tie=False), "b")
+'b'
+>>> spans = Spans(labels=[LabelOption(key="PER"), LabelOption(key="LOC")])
+>>> validate_answer(spans, [{"start": 9, "end": 14, "label": "LOC"},
+...                         {"start": 0, "end": 3, "label": "PER"}], text="Bo lives in Paris")
+[{'start': 0, 'end': 3, 'label': 'PER'}, {'start': 9, 'end': 14, 'label': 'LOC'}]
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from itertools import pairwise
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from loupe.errors import InvalidInput
+from loupe.routing import ReviewPolicy, RoutingPolicy
 
 __all__ = [
+    "FreeText",
     "LabelOption",
     "LabelSchema",
     "MultiChoice",
+    "Pairwise",
     "QualityPolicy",
     "SingleChoice",
+    "Spans",
+    "Task",
     "TaskSpec",
+    "answer_keys",
+    "is_categorical",
     "validate_answer",
 ]
 
 KEY_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,63}$"
+MAX_SPANS = 10_000
 
 
 class LabelOption(BaseModel):
@@ -68,7 +93,83 @@ class MultiChoice(BaseModel):
     _check_unique = field_validator("labels")(_unique_keys)
 
 
-TaskSpec = Annotated[SingleChoice | MultiChoice, Field(discriminator="type")]
+class FreeText(BaseModel):
+    """Write text: a translation, a transcription, a post-edit of a model's output, a response.
+
+    The answer is a string; its canonical form has surrounding whitespace stripped, and its
+    stripped length must lie in ``[min_length, max_length]``. Free text cannot be checked by
+    counting votes: it is accepted by peer review (see :mod:`loupe.aggregation.free_text`).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["free_text"] = "free_text"
+    mode: Literal["translation", "transcription", "post_edit", "response"] = Field(
+        default="response", description="What the text is; shown to contributors and reviewers."
+    )
+    source_field: str | None = Field(
+        default=None,
+        min_length=1,
+        description="Item data field prefilled in the editor (e.g. a model's output to post-edit).",
+    )
+    target_language: str | None = Field(
+        default=None, min_length=2, max_length=35, description="BCP 47 tag, e.g. 'de' or 'pt-BR'."
+    )
+    min_length: int = Field(default=1, ge=1, le=100_000)
+    max_length: int = Field(default=5000, ge=1, le=100_000)
+
+    @model_validator(mode="after")
+    def _check(self) -> Self:
+        if self.min_length > self.max_length:
+            raise ValueError(
+                f"min_length ({self.min_length}) must not exceed max_length ({self.max_length})"
+            )
+        if self.mode == "post_edit" and self.source_field is None:
+            raise ValueError("a post_edit task needs source_field: the item field to post-edit")
+        return self
+
+
+class Pairwise(BaseModel):
+    """Compare two outputs held in the item's data. The answer is ``"a"``, ``"b"`` or ``"tie"``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["pairwise"] = "pairwise"
+    a_field: str = Field(default="a", min_length=1, description="Item data field of output A.")
+    b_field: str = Field(default="b", min_length=1, description="Item data field of output B.")
+    allow_tie: bool = True
+    prompt_field: str | None = Field(
+        default=None, min_length=1, description="Item data field of the prompt both answer."
+    )
+
+    @model_validator(mode="after")
+    def _check(self) -> Self:
+        if self.a_field == self.b_field:
+            raise ValueError(f"a_field and b_field must differ; both are {self.a_field!r}")
+        return self
+
+
+class Spans(BaseModel):
+    """Mark spans of the item's text with entity labels.
+
+    The answer is a list of ``{"start": int, "end": int, "label": str}`` (``end`` exclusive,
+    offsets in Unicode code points); no two spans may overlap unless ``allow_overlap``.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["spans"] = "spans"
+    labels: list[LabelOption] = Field(min_length=1, max_length=1000)
+    allow_overlap: bool = False
+
+    _check_unique = field_validator("labels")(_unique_keys)
+
+
+Task = SingleChoice | MultiChoice | FreeText | Pairwise | Spans
+"""Any task type (a plain union, for annotations)."""
+
+TaskSpec = Annotated[Task, Field(discriminator="type")]
+"""Any task type, parsed from JSON by its ``type``."""
 
 
 class QualityPolicy(BaseModel):
@@ -110,23 +211,66 @@ class LabelSchema(BaseModel):
         default="text", min_length=1, description="Field of an item's data shown as its text."
     )
     quality: QualityPolicy = Field(default_factory=QualityPolicy)
+    routing: RoutingPolicy = Field(default_factory=RoutingPolicy)
+    review: ReviewPolicy = Field(default_factory=ReviewPolicy)
 
 
-def _allowed(task: SingleChoice | MultiChoice) -> list[str]:
+def _allowed(task: SingleChoice | MultiChoice | Spans) -> list[str]:
     return [option.key for option in task.labels]
 
 
-def validate_answer(task: SingleChoice | MultiChoice, answer: Any) -> Any:
-    """Return ``answer`` in canonical form, or raise :class:`InvalidInput` naming what is wrong."""
-    allowed = _allowed(task)
+def answer_keys(task: Task) -> list[str] | None:
+    """The categorical answer space for vote-based consensus, or ``None`` if there is none.
+
+    Single choice: the label keys; pairwise: ``["a", "b"]`` (and ``"tie"`` when allowed).
+    Multi-choice, free-text and span answers are not one of a fixed set of classes.
+
+    >>> answer_keys(Pairwise())
+    ['a', 'b', 'tie']
+    >>> answer_keys(FreeText()) is None
+    True
+    """
     if isinstance(task, SingleChoice):
-        if not isinstance(answer, str) or answer not in allowed:
-            raise InvalidInput(
-                f"answer: {answer!r} is not a label of this project; "
-                f"send one of: {', '.join(allowed[:20])}{' ...' if len(allowed) > 20 else ''}",
-                details={"field": "answer", "allowed": allowed},
-            )
-        return answer
+        return _allowed(task)
+    if isinstance(task, Pairwise):
+        return ["a", "b", "tie"] if task.allow_tie else ["a", "b"]
+    return None
+
+
+def is_categorical(task: Task) -> bool:
+    """Whether answers are one of :func:`answer_keys` (so the aggregators apply)."""
+    return answer_keys(task) is not None
+
+
+def validate_answer(task: Task, answer: Any, *, text: str | None = None) -> Any:
+    """Return ``answer`` in canonical form, or raise :class:`InvalidInput` naming what is wrong.
+
+    ``text`` is the item's text: when given, span offsets are checked against its length.
+    """
+    if isinstance(task, SingleChoice):
+        return _single_choice(task, answer)
+    if isinstance(task, MultiChoice):
+        return _multi_choice(task, answer)
+    if isinstance(task, FreeText):
+        return _free_text(task, answer)
+    if isinstance(task, Pairwise):
+        return _pairwise(task, answer)
+    return _spans(task, answer, text)
+
+
+def _single_choice(task: SingleChoice, answer: Any) -> str:
+    allowed = _allowed(task)
+    if not isinstance(answer, str) or answer not in allowed:
+        raise InvalidInput(
+            f"answer: {answer!r} is not a label of this project; "
+            f"send one of: {', '.join(allowed[:20])}{' ...' if len(allowed) > 20 else ''}",
+            details={"field": "answer", "allowed": allowed},
+        )
+    return answer
+
+
+def _multi_choice(task: MultiChoice, answer: Any) -> list[str]:
+    allowed = _allowed(task)
     if not isinstance(answer, list) or not all(isinstance(key, str) for key in answer):
         raise InvalidInput(
             "answer: send a list of label keys for a multi_choice project",
@@ -145,3 +289,130 @@ def validate_answer(task: SingleChoice | MultiChoice, answer: Any) -> Any:
         )
     # Canonical: sorted, no repeats, so equal answers compare equal.
     return sorted(set(answer))
+
+
+def _free_text(task: FreeText, answer: Any) -> str:
+    if not isinstance(answer, str):
+        raise InvalidInput(
+            "answer: send the text as a string for a free_text project, "
+            f"got {type(answer).__name__}",
+            details={"field": "answer"},
+        )
+    stripped = answer.strip()
+    if len(stripped) < task.min_length:
+        have = f"the text has {len(stripped)} characters" if stripped else "the text is empty"
+        raise InvalidInput(
+            f"answer: {have}; write at least {task.min_length} "
+            f"character{'s' if task.min_length > 1 else ''} "
+            "(surrounding whitespace does not count)",
+            details={"field": "answer", "min_length": task.min_length, "length": len(stripped)},
+        )
+    if len(stripped) > task.max_length:
+        raise InvalidInput(
+            f"answer: the text has {len(stripped)} characters; "
+            f"shorten it to at most {task.max_length}",
+            details={"field": "answer", "max_length": task.max_length, "length": len(stripped)},
+        )
+    return stripped
+
+
+def _pairwise(task: Pairwise, answer: Any) -> str:
+    allowed = answer_keys(task) or []
+    if not isinstance(answer, str) or answer not in allowed:
+        hint = "" if task.allow_tie or answer != "tie" else " (this project does not allow ties)"
+        raise InvalidInput(
+            f"answer: {answer!r} is not a pairwise choice{hint}; send one of: {', '.join(allowed)}",
+            details={"field": "answer", "allowed": allowed},
+        )
+    return answer
+
+
+def _spans(task: Spans, answer: Any, text: str | None) -> list[dict[str, Any]]:
+    allowed = _allowed(task)
+    if not isinstance(answer, list):
+        raise InvalidInput(
+            'answer: send a list of spans like [{"start": 0, "end": 5, "label": "PER"}] '
+            "(an empty list when there is nothing to mark)",
+            details={"field": "answer", "allowed": allowed},
+        )
+    if len(answer) > MAX_SPANS:
+        raise InvalidInput(
+            f"answer: {len(answer)} spans; send at most {MAX_SPANS}",
+            details={"field": "answer", "max_spans": MAX_SPANS},
+        )
+    spans: list[tuple[int, int, str]] = []
+    seen: set[tuple[int, int, str]] = set()
+    for index, raw in enumerate(answer):
+        span = _span(allowed, index, raw, text)
+        if span in seen:
+            raise InvalidInput(
+                f"answer[{index}]: span {_show(span)} is marked twice; send each span once",
+                details={"field": "answer", "index": index, "span": _as_dict(span)},
+            )
+        seen.add(span)
+        spans.append(span)
+    spans.sort()
+    if not task.allow_overlap:
+        for before, after in pairwise(spans):
+            if after[0] < before[1]:
+                raise InvalidInput(
+                    f"answer: spans {_show(before)} and {_show(after)} overlap; "
+                    "this project does not allow overlapping spans",
+                    details={"field": "answer", "spans": [_as_dict(before), _as_dict(after)]},
+                )
+    return [_as_dict(span) for span in spans]
+
+
+def _span(allowed: list[str], index: int, span: Any, text: str | None) -> tuple[int, int, str]:
+    where = f"answer[{index}]"
+    shape = '{"start": int, "end": int, "label": str}'
+    if not isinstance(span, dict):
+        raise InvalidInput(
+            f"{where}: send a span as {shape}", details={"field": "answer", "index": index}
+        )
+    missing = sorted({"start", "end", "label"} - set(span))
+    unexpected = sorted(map(str, set(span) - {"start", "end", "label"}))
+    if missing or unexpected:
+        problem = f"missing {', '.join(missing)}" if missing else ""
+        problem += "; " if missing and unexpected else ""
+        problem += f"unexpected {', '.join(unexpected)}" if unexpected else ""
+        raise InvalidInput(
+            f"{where}: send a span as {shape} ({problem})",
+            details={
+                "field": "answer",
+                "index": index,
+                "missing": missing,
+                "unexpected": unexpected,
+            },
+        )
+    start, end, label = span["start"], span["end"], span["label"]
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in (start, end)):
+        raise InvalidInput(
+            f"{where}: start and end must be integers (character offsets)",
+            details={"field": "answer", "index": index},
+        )
+    if not 0 <= start < end:
+        raise InvalidInput(
+            f"{where}: need 0 <= start < end, got start={start} end={end}",
+            details={"field": "answer", "index": index, "start": start, "end": end},
+        )
+    if text is not None and end > len(text):
+        raise InvalidInput(
+            f"{where}: end={end} is past the end of the text ({len(text)} characters)",
+            details={"field": "answer", "index": index, "end": end, "text_length": len(text)},
+        )
+    if not isinstance(label, str) or label not in allowed:
+        raise InvalidInput(
+            f"{where}: {label!r} is not a span label of this project; "
+            f"use one of: {', '.join(allowed[:20])}{' ...' if len(allowed) > 20 else ''}",
+            details={"field": "answer", "index": index, "allowed": allowed},
+        )
+    return start, end, label
+
+
+def _as_dict(span: tuple[int, int, str]) -> dict[str, Any]:
+    return {"start": span[0], "end": span[1], "label": span[2]}
+
+
+def _show(span: tuple[int, int, str]) -> str:
+    return f"{span[2]} [{span[0]}, {span[1]})"

@@ -42,6 +42,11 @@ Action = Literal[
     "privacy.manage",  # a project's privacy gate policy and retention
     "audit.read",  # the audit log and its verification
     "subjects.manage",  # export or erase everything held about a data subject; retention
+    "contributors.manage",  # grant and revoke domain levels; see any contributor's profile
+    "reputation.read",  # any contributor's reputation with the evidence behind it
+    "qualifications.take",  # take a project's qualification tests
+    "reviews.work",  # peer review (an annotator also needs the project's review tier)
+    "escalations.resolve",  # adjudicate: the last rung of the escalation ladder
 ]
 ACTIONS: tuple[Action, ...] = get_args(Action)
 
@@ -67,6 +72,11 @@ _GLOBAL: dict[Action, frozenset[Role]] = {
     "privacy.manage": frozenset({"admin"}),
     "audit.read": frozenset({"admin", "auditor"}),
     "subjects.manage": frozenset({"admin"}),
+    "contributors.manage": frozenset({"admin", "manager"}),
+    "reputation.read": frozenset({"admin", "manager", "auditor"}),
+    "qualifications.take": frozenset(),
+    "reviews.work": frozenset(),
+    "escalations.resolve": frozenset({"admin"}),
 }
 
 # Membership roles that grant the action within their project.
@@ -91,6 +101,11 @@ _MEMBER: dict[Action, frozenset[Role]] = {
     "privacy.manage": frozenset({"manager"}),
     "audit.read": frozenset(),
     "subjects.manage": frozenset(),
+    "contributors.manage": frozenset(),
+    "reputation.read": frozenset({"manager", "auditor"}),
+    "qualifications.take": frozenset({"manager", "annotator", "reviewer"}),
+    "reviews.work": frozenset({"manager", "annotator", "reviewer"}),
+    "escalations.resolve": frozenset({"manager"}),
 }
 
 

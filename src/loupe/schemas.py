@@ -293,3 +293,5 @@ class EscalationOut(Orm):
     n_labels: int
     created_at: datetime
     resolved_at: datetime | None
+    stage: str = Field(description="expert or adjudicator: the rung it waits on")
+    flagged_by: int | None = Field(description="who flagged it; null when the engine escalated")

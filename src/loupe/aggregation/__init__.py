@@ -9,6 +9,11 @@ Pure numpy/scipy. Every aggregator reads one long table of (item, worker, label)
 
 Also agreement statistics (:mod:`loupe.aggregation.agreement`) and the cheap per-item posterior
 and stopping rule used after each submission (:mod:`loupe.aggregation.posterior`).
+
+Task types that are not one of a fixed set of classes have their own consensus: Bradley-Terry
+strengths from pairwise preferences (:mod:`loupe.aggregation.bradley_terry`), exact-match span
+votes and span F1 agreement (:mod:`loupe.aggregation.spans`), and the best peer-reviewed answer
+for free text (:mod:`loupe.aggregation.free_text`).
 """
 
 from loupe.aggregation.agreement import (
@@ -22,7 +27,16 @@ from loupe.aggregation.agreement import (
     pairwise_agreement,
 )
 from loupe.aggregation.base import Aggregator, RandomState
+from loupe.aggregation.bradley_terry import BradleyTerry
 from loupe.aggregation.dawid_skene import DawidSkene
+from loupe.aggregation.free_text import (
+    RankedText,
+    TextCandidate,
+    choose_free_text,
+    normalize_text,
+    rank_free_text,
+    wilson_lower_bound,
+)
 from loupe.aggregation.glad import GLAD
 from loupe.aggregation.mace import MACE
 from loupe.aggregation.majority_vote import MajorityVote
@@ -35,6 +49,7 @@ from loupe.aggregation.posterior import (
     item_posterior,
 )
 from loupe.aggregation.registry import AGGREGATORS, DEFAULT_METHOD, MethodName
+from loupe.aggregation.spans import Span, SpanVote, mean_pairwise_f1, span_consensus, span_f1
 from loupe.aggregation.table import LabelTable
 from loupe.aggregation.weighted_majority_vote import WeightedMajorityVote
 
@@ -44,6 +59,7 @@ __all__ = [
     "GLAD",
     "MACE",
     "Aggregator",
+    "BradleyTerry",
     "DawidSkene",
     "Decision",
     "FleissKappa",
@@ -55,13 +71,24 @@ __all__ = [
     "OneCoinDawidSkene",
     "PairwiseAgreement",
     "RandomState",
+    "RankedText",
+    "Span",
+    "SpanVote",
     "StoppingRule",
+    "TextCandidate",
     "WeightedMajorityVote",
     "WorkerSkills",
+    "choose_free_text",
     "fleiss_kappa",
     "item_entropy",
     "item_posterior",
     "krippendorff_alpha",
     "label_distribution",
+    "mean_pairwise_f1",
+    "normalize_text",
     "pairwise_agreement",
+    "rank_free_text",
+    "span_consensus",
+    "span_f1",
+    "wilson_lower_bound",
 ]

@@ -185,7 +185,9 @@ class StoppingRule:
 
     def decide(self, posterior: ItemPosterior) -> Decision:
         """What to do with the item now."""
-        if posterior.n_labels >= self.min_labels and posterior.confidence >= self.target:
+        # A tolerance of a few ulps: 0.9 computed through log-space sums may be 0.8999...
+        reached = posterior.confidence >= self.target - 1e-9
+        if posterior.n_labels >= self.min_labels and reached:
             return "done"
         if posterior.n_labels >= self.max_labels:
             return "escalate"

@@ -7,10 +7,12 @@ import typer
 from loupe.cli import (
     admin,
     audit,
+    contributors,
     data,
     demo,
     loop,
     projects,
+    qualifications,
     quality,
     quickstart,
     retention,
@@ -31,3 +33,5 @@ def register(app: typer.Typer) -> None:
     app.add_typer(subjects.subjects_app, name="subjects")
     app.add_typer(audit.audit_app, name="audit")
     app.add_typer(retention.retention_app, name="retention")
+    app.add_typer(contributors.contributors_app, name="contributors")
+    app.add_typer(qualifications.qualifications_app, name="qualifications")

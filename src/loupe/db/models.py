@@ -208,6 +208,8 @@ class Label(Base):
         # The database itself guarantees no annotator labels an item twice.
         UniqueConstraint("item_id", "user_id"),
         Index("ix_labels_project", "project_id", "id"),
+        # A contributor's recent work in a project (low-effort checks, reputation).
+        Index("ix_labels_user", "user_id", "project_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -18,19 +18,24 @@ from sqlalchemy.orm import Session
 from loupe.db.models import Label, utcnow
 from loupe.db.raw import Raw
 from loupe.errors import Conflict, InvalidInput, NotFound
-from loupe.label_schema import validate_answer
+from loupe.label_schema import LabelSchema, Spans, validate_answer
 from loupe.services.access import Actor, authorize_project, authorize_project_fast
+from loupe.services.effort import check_effort
 from loupe.services.ledger_keys import LedgerConfig
 from loupe.services.payments import earn_for_label
 from loupe.services.projects import project_schema
 from loupe.services.quality import GoldFeedback, live_consensus, record_gold
+from loupe.services.reputation import record_evidence
+from loupe.services.reviews import enqueue_for_review
+from loupe.services.routing import require_eligible
 from loupe.services.tasks import active_leases, release
 
 __all__ = ["LabelRecord", "Submission", "list_labels", "submit_label"]
 
 MAX_LEAD_TIME_MS = 7 * 24 * 3600 * 1000
 
-_ITEM = "SELECT project_id, label_count, domain, is_gold FROM items WHERE id = :item"
+_ITEM = "SELECT project_id, label_count, domain, is_gold, min_level FROM items WHERE id = :item"
+_DATA = "SELECT data FROM items WHERE id = :item"
 _MINE = (
     "SELECT id, answer, config_version, lead_time_ms, created_at FROM labels "
     "WHERE item_id = :item AND user_id = :user"
@@ -86,7 +91,7 @@ def submit_label(
     user = actor.user_id
     now = now or utcnow()
     schema = project_schema(project)
-    canonical = validate_answer(schema.task, answer)
+    canonical = validate_answer(schema.task, answer) if not _needs_text(schema) else None
     if lead_time_ms is not None and not 0 <= lead_time_ms <= MAX_LEAD_TIME_MS:
         raise InvalidInput(
             f"lead_time_ms: must be between 0 and {MAX_LEAD_TIME_MS}",
@@ -101,6 +106,10 @@ def submit_label(
         )
     label_count = int(item[1])
     is_gold = bool(item[3])
+    if not schema.routing.is_open or item[4]:
+        require_eligible(raw, schema.routing, user, item_id, now=now)
+    if canonical is None:  # spans are checked against the item's text
+        canonical = validate_answer(schema.task, answer, text=_item_text(raw, schema, item_id))
 
     mine = raw.one(_MINE, item=item_id, user=user)
     if mine is not None:
@@ -174,6 +183,35 @@ def submit_label(
         else:  # dynamic overlap: the posterior decides
             complete = consensus.decision != "needs_more" or count >= project.overlap
     raw.run(_COUNT, count=count, complete=complete, item=item_id)
+    if gold is not None:
+        record_evidence(
+            session,
+            user_id=user,
+            domain=item[2],
+            project_id=project_id,
+            kind="gold",
+            success=1.0 if gold.correct else 0.0,
+            ref=f"gold:item:{item_id}",
+            now=now,
+        )
+    enqueue_for_review(
+        raw,
+        schema.review,
+        label_id=int(inserted[0]),
+        project_id=project_id,
+        item_id=item_id,
+        user_id=user,
+        now=now,
+    )
+    check_effort(
+        raw,
+        session,
+        project_id=project_id,
+        user_id=user,
+        schema=schema,
+        label_id=int(inserted[0]),
+        now=now,
+    )
     earn_for_label(
         raw,
         session,
@@ -197,6 +235,16 @@ def submit_label(
         created_at=now,
     )
     return Submission(record, created=True, gold=gold)
+
+
+def _needs_text(schema: LabelSchema) -> bool:
+    return isinstance(schema.task, Spans)
+
+
+def _item_text(raw: Raw, schema: LabelSchema, item_id: int) -> str | None:
+    row = raw.one(_DATA, item=item_id)
+    value = raw.json_out(row[0]).get(schema.text_field) if row else None
+    return value if isinstance(value, str) else None
 
 
 def list_labels(

@@ -9,6 +9,8 @@ Rules (the ``rule`` field of an entry) say why an amount moved:
   accepted; the quality engine will call :func:`decide_label` instead);
 * ``gold.failed`` and ``label.rejected``: the label earns 0. A label already paid gets a
   ``correction`` of minus what it netted, naming the earning; entries are never edited;
+* the amount of an earning is the rate card's price times the labeller's reputation tier
+  multiplier in the item's domain (unless the card sets ``reputation_multipliers: false``);
 * ``bonus.<name>``: a bonus from the rate card (``expert``, ``review``, ...);
 * ``correction.<reason>``: a manual correction; ``payout``: a payout batch's debit.
 
@@ -38,6 +40,7 @@ from loupe.db.models import Item, Label, User, utcnow
 from loupe.db.raw import Raw
 from loupe.errors import Conflict, InvalidInput, NotFound
 from loupe.ledger.entries import PaymentEntry, contributor_pseudonym, item_digest, utc_seconds
+from loupe.reputation import TIER_UNLOCKS
 from loupe.services.access import Actor, authorize, authorize_project
 from loupe.services.ledger_keys import LedgerConfig
 from loupe.services.ledger_store import NewEntry, append_entries, lock_ledger
@@ -92,6 +95,11 @@ class RateCardSpec(BaseModel):
     )
     bonuses_minor: dict[str, int] = Field(
         default_factory=dict, description="bonus name -> amount, e.g. expert: 20, review: 5"
+    )
+    reputation_multipliers: bool = Field(
+        default=True,
+        description="Scale each earning by the labeller's reputation tier in the item's domain "
+        "(loupe.reputation.TIER_UNLOCKS: trusted 1.1x, expert 1.25x; new and standard 1x)",
     )
 
     @field_validator("quality_multipliers_bp")
@@ -204,6 +212,9 @@ _CARD_AND_TIER = (
 )
 
 
+_STANDING = "SELECT tier FROM reputations WHERE user_id = :user AND domain = :domain"
+
+
 def earn_for_label(
     raw: Raw,
     session: Session,
@@ -228,6 +239,10 @@ def earn_for_label(
         return None
     card = raw.json_out(row[1])
     amount = price(card, task_type=task_type, domain=domain, tier=row[2] or "*", rule=rule)
+    if amount > 0 and card.get("reputation_multipliers", True):
+        standing = raw.one(_STANDING, user=user_id, domain=domain)
+        if standing is not None and standing[0] in TIER_UNLOCKS:
+            amount = amount * TIER_UNLOCKS[standing[0]].pay_multiplier_bp // BASIS_POINTS
     if amount <= 0:
         return None
     if ledger is None:

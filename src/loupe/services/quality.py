@@ -20,12 +20,21 @@ from sqlalchemy.orm import Session
 
 from loupe.aggregation import AGGREGATORS
 from loupe.aggregation.agreement import fleiss_kappa, krippendorff_alpha, pairwise_agreement
+from loupe.aggregation.free_text import choose_free_text, normalize_text
 from loupe.aggregation.posterior import StoppingRule, WorkerSkills, item_posterior
+from loupe.aggregation.spans import Span, mean_pairwise_f1, span_consensus
 from loupe.db.models import Item, Label, Membership, Project, utcnow
 from loupe.db.quality_models import Escalation, GoldAnswer, GoldResult, QualityState, WorkerSkill
 from loupe.db.raw import Raw
 from loupe.errors import Conflict, InvalidInput, NotFound
-from loupe.label_schema import LabelSchema, QualityPolicy, SingleChoice, validate_answer
+from loupe.label_schema import (
+    FreeText,
+    LabelSchema,
+    QualityPolicy,
+    Spans,
+    answer_keys,
+    validate_answer,
+)
 from loupe.services.access import Actor, authorize_project
 from loupe.services.consensus import Vote, majority, store_consensus
 from loupe.services.projects import project_schema
@@ -238,8 +247,13 @@ def live_consensus(
     confidence, method = vote.confidence, "mv"
     policy = schema.quality
     decision = "count"
-    if isinstance(schema.task, SingleChoice):
-        classes = tuple(option.key for option in schema.task.labels)
+    keys = answer_keys(schema.task)
+    if isinstance(schema.task, Spans):
+        vote, confidence, method = _span_vote(answers, schema.task)
+    elif isinstance(schema.task, FreeText):
+        vote, confidence, method = _text_vote(raw, item_id, answers)
+    elif keys is not None:
+        classes = tuple(keys)
         skills = _skills(raw, project_id, users, classes)
         if skills is not None or policy.dynamic_overlap:
             skills = skills or WorkerSkills(classes=classes)
@@ -282,6 +296,45 @@ def live_consensus(
     return LiveConsensus(vote=vote, confidence=confidence, method=method, decision=decision)
 
 
+_REVIEW_TALLY = (
+    "SELECT l.answer, "
+    "coalesce(sum(CASE WHEN r.verdict = 'accept' THEN 1 ELSE 0 END), 0), "
+    "coalesce(sum(CASE WHEN r.verdict IS NOT NULL AND r.verdict <> 'accept' THEN 1 ELSE 0 END), 0) "
+    "FROM labels l LEFT JOIN reviews r ON r.label_id = l.id WHERE l.item_id = :item "
+    "GROUP BY l.id, l.answer ORDER BY l.id"
+)
+
+
+def _span_vote(answers: Sequence[Any], task: Spans) -> tuple[Vote, float, str]:
+    """Spans that at least half of the annotators marked exactly; confidence = mean pairwise F1."""
+    annotations = [[Span(s["start"], s["end"], s["label"]) for s in answer] for answer in answers]
+    kept = span_consensus(annotations, allow_overlap=task.allow_overlap)
+    answer = [{"start": v.start, "end": v.end, "label": v.label} for v in kept]
+    support = sum(1 for given in answers if given == answer)
+    agreement = mean_pairwise_f1(annotations) if len(annotations) > 1 else 1.0
+    return Vote(answer=answer, support=support, n_labels=len(answers)), agreement, "spans"
+
+
+def _text_vote(raw: Raw, item_id: int, answers: Sequence[Any]) -> tuple[Vote, float, str]:
+    """The free-text answer reviewers accepted most surely; without reviews, the most common."""
+    tally = [
+        (str(raw.json_out(row[0])), int(row[1]), int(row[2]))
+        for row in raw.all(_REVIEW_TALLY, item=item_id)
+    ]
+    if any(accepts or rejects for _, accepts, rejects in tally):
+        best = choose_free_text(tally)
+        if best is not None:
+            support = sum(
+                1 for text, _, _ in tally if normalize_text(text) == normalize_text(best.text)
+            )
+            vote = Vote(answer=best.text, support=support, n_labels=len(answers))
+            return vote, best.confidence, "review"
+    pooled = majority([normalize_text(str(answer)) for answer in answers])
+    first = next(str(a) for a in answers if normalize_text(str(a)) == pooled.answer)
+    vote = Vote(answer=first, support=pooled.support, n_labels=len(answers))
+    return vote, vote.confidence, "mv"
+
+
 # --- background re-fit -------------------------------------------------------------------
 
 
@@ -304,7 +357,10 @@ def projects_due_for_refit(session: Session) -> list[int]:
     )
     due = []
     for project in session.scalars(select(Project).where(Project.id.in_(list(counts)))):
-        every = project_schema(project).quality.refit_every
+        schema = project_schema(project)
+        if answer_keys(schema.task) is None:
+            continue  # spans, free text and multi-label are settled per item, not re-fitted
+        every = schema.quality.refit_every
         if counts[project.id] - fitted.get(project.id, 0) >= every:
             due.append(project.id)
     return due
@@ -334,8 +390,9 @@ def refit(session: Session, project_id: int, *, now: datetime | None = None) -> 
     if project is None:
         raise NotFound(f"project {project_id} does not exist")
     schema = project_schema(project)
-    if not isinstance(schema.task, SingleChoice):
-        raise InvalidInput("re-fitting applies to single_choice projects")
+    classes = answer_keys(schema.task)
+    if classes is None:
+        raise InvalidInput("re-fitting applies to single_choice and pairwise projects")
     policy = schema.quality
     if not _claim(session, project_id, policy.method, now):
         raise Conflict(f"project {project_id} is being re-fitted already; try again shortly")
@@ -355,7 +412,6 @@ def refit(session: Session, project_id: int, *, now: datetime | None = None) -> 
             select(GoldAnswer.item_id, GoldAnswer.answer).where(GoldAnswer.project_id == project_id)
         ).all()
     )
-    classes = [option.key for option in schema.task.labels]
     model = AGGREGATORS[policy.method](classes=classes, random_state=0)
     model.fit(
         items, workers, answers, gold={k: v for k, v in gold.items() if k in set(items)} or None
@@ -386,7 +442,17 @@ def refit(session: Session, project_id: int, *, now: datetime | None = None) -> 
     for item, answer in zip(items, answers, strict=True):
         per_item.setdefault(item, []).append(answer)
     probas = model.probas_
+    # Items settled on the escalation ladder keep the expert's answer.
+    settled = set(
+        session.scalars(
+            select(Escalation.item_id).where(
+                Escalation.project_id == project_id, Escalation.resolved_at.is_not(None)
+            )
+        )
+    )
     for index, item in enumerate(model.items_.tolist()):
+        if int(item) in settled:
+            continue
         label = model.labels_[item]
         given = per_item[item]
         store_consensus(

@@ -30,8 +30,10 @@ from sqlalchemy.orm import Session
 from loupe.db.models import utcnow
 from loupe.db.raw import Raw
 from loupe.errors import NotFound
-from loupe.services.access import Actor, authorize_project_fast
+from loupe.routing import Profile, Requirements, RoutingPolicy, eligible
+from loupe.services.access import Actor, ProjectRef, authorize_project_fast
 from loupe.services.projects import project_schema
+from loupe.services.routing import SqlFilter, item_filter, load_profile, require_eligible
 
 __all__ = ["Task", "active_leases", "next_task", "release", "skip_task"]
 
@@ -50,17 +52,16 @@ _CANDIDATE = (
     "AND i.label_count + (SELECT count(*) FROM assignments a WHERE a.item_id = i.id "
     "    AND a.expires_at > :now AND a.user_id <> :user) < :overlap "
     "AND NOT EXISTS (SELECT 1 FROM labels l WHERE l.item_id = i.id AND l.user_id = :user) "
-    "AND NOT EXISTS (SELECT 1 FROM skips s WHERE s.item_id = i.id AND s.user_id = :user) "
-    "ORDER BY i.id LIMIT 1"
+    "AND NOT EXISTS (SELECT 1 FROM skips s WHERE s.item_id = i.id AND s.user_id = :user)"
 )
+_FIRST = " ORDER BY i.id LIMIT 1"
 _LOCK = " FOR UPDATE OF i SKIP LOCKED"
 # Gold items are offered to everyone (outside the overlap) until they answered them.
 _GOLD_CANDIDATE = (
     "SELECT i.id FROM items i "
     "WHERE i.project_id = :project AND i.is_gold = :true AND i.withheld = :false "
     "AND NOT EXISTS (SELECT 1 FROM labels l WHERE l.item_id = i.id AND l.user_id = :user) "
-    "AND NOT EXISTS (SELECT 1 FROM skips s WHERE s.item_id = i.id AND s.user_id = :user) "
-    "ORDER BY i.id LIMIT 1"
+    "AND NOT EXISTS (SELECT 1 FROM skips s WHERE s.item_id = i.id AND s.user_id = :user)"
 )
 _LEASES = (
     "SELECT count(*) FROM assignments "
@@ -74,6 +75,7 @@ _LEASE = (
 )
 _RENEW = "UPDATE assignments SET expires_at = :expires WHERE id = :id"
 _ITEM = "SELECT external_id, data, language, domain, project_id FROM items WHERE id = :item"
+_REQUIREMENTS = "SELECT domain, language, sensitivity, min_level FROM items WHERE id = :item"
 _SKIP = (
     "INSERT INTO skips (item_id, user_id, created_at) VALUES (:item, :user, :now) "
     "ON CONFLICT (item_id, user_id) DO NOTHING"
@@ -132,31 +134,77 @@ def next_task(
     expires = now + timedelta(seconds=lease_seconds)
     at, until = raw.time(now), raw.time(expires)
 
+    schema = project_schema(project)
+    profile = load_profile(raw, user, now=now)
+    routing = item_filter(schema.routing, profile)
+
     held = raw.one(_HELD, user=user, project=project_id, now=at)
     if held is not None:
-        raw.run(_RENEW, expires=until, id=held[0])
-        return _task(raw, held[1], expires, project.config_version)
+        if _eligible(raw, schema.routing, profile, held[1]):
+            raw.run(_RENEW, expires=until, id=held[0])
+            return _task(raw, held[1], expires, project.config_version)
+        release(raw, item_id=held[1], user_id=user)  # e.g. a clearance expired meanwhile
 
-    gold_rate = project_schema(project).quality.gold_rate
+    gold_rate = schema.quality.gold_rate
     if gold_rate > 0 and _rng.random() < gold_rate:
-        gold = raw.one(_GOLD_CANDIDATE, project=project_id, true=True, false=False, user=user)
+        gold = raw.one(
+            _GOLD_CANDIDATE + routing.sql + _FIRST,
+            project=project_id,
+            true=True,
+            false=False,
+            user=user,
+            **routing.params,
+        )
         if gold is not None:
             item_id = int(gold[0])
             raw.run(_RELEASE, item=item_id, user=user)
             raw.run(_LEASE, project=project_id, item=item_id, user=user, expires=until, now=at)
             return _task(raw, item_id, expires, project.config_version)
 
-    query = _CANDIDATE + (_LOCK if raw.postgres else "")
+    passes = [routing]
+    own = sorted(domain for domain, level in profile.levels.items() if level >= 1)
+    if schema.routing.priority == "expertise" and own:
+        # Specialists first get items of their own domains, then anything else they may do.
+        names = {f"own{n}": domain for n, domain in enumerate(own)}
+        mine = f" AND i.domain IN ({', '.join(':' + name for name in names)})"
+        passes.insert(0, SqlFilter(routing.sql + mine, {**routing.params, **names}))
+    for condition in passes:
+        claimed = _claim(raw, project, user, condition, now=now, at=at, until=until)
+        if claimed is not None:
+            return _task(raw, claimed, expires, project.config_version)
+    return None
+
+
+def _eligible(raw: Raw, policy: RoutingPolicy, profile: Profile, item_id: int) -> bool:
+    row = raw.one(_REQUIREMENTS, item=item_id)
+    if row is None:
+        return False
+    return eligible(policy, profile, Requirements(row[0], row[1], row[2], int(row[3])))
+
+
+def _claim(
+    raw: Raw,
+    project: ProjectRef,
+    user: int,
+    condition: SqlFilter,
+    *,
+    now: datetime,
+    at: Any,
+    until: Any,
+) -> int | None:
+    """Lease the first open item matching ``condition``; ``None`` if there is none."""
+    query = _CANDIDATE + condition.sql + _FIRST + (_LOCK if raw.postgres else "")
     after = 0
     for _ in range(CANDIDATE_TRIES):
         row = raw.one(
             query,
-            project=project_id,
+            project=project.id,
             false=False,
             after=after,
             now=at,
             user=user,
             overlap=project.overlap,
+            **condition.params,
         )
         if row is None:
             return None
@@ -172,8 +220,8 @@ def next_task(
                 after = item_id
                 continue
         raw.run(_RELEASE, item=item_id, user=user)
-        raw.run(_LEASE, project=project_id, item=item_id, user=user, expires=until, now=at)
-        return _task(raw, item_id, expires, project.config_version)
+        raw.run(_LEASE, project=project.id, item=item_id, user=user, expires=until, now=at)
+        return item_id
     return None
 
 
@@ -184,7 +232,7 @@ def release(raw: Raw, *, item_id: int, user_id: int) -> None:
 def skip_task(session: Session, actor: Actor, project_id: int, item_id: int) -> None:
     """The annotator passes on this item: it is never offered to them again."""
     raw = Raw(session)
-    authorize_project_fast(raw, actor, "tasks.work", project_id)
+    project = authorize_project_fast(raw, actor, "tasks.work", project_id)
     assert actor.user_id is not None
     row = raw.one(_ITEM, item=item_id)
     if row is None or row[4] != project_id:
@@ -192,5 +240,7 @@ def skip_task(session: Session, actor: Actor, project_id: int, item_id: int) -> 
             f"item {item_id} does not exist in project {project_id}",
             details={"item_id": item_id},
         )
-    raw.run(_SKIP, item=item_id, user=actor.user_id, now=raw.time(utcnow()))
+    now = utcnow()
+    require_eligible(raw, project_schema(project).routing, actor.user_id, item_id, now=now)
+    raw.run(_SKIP, item=item_id, user=actor.user_id, now=raw.time(now))
     release(raw, item_id=item_id, user_id=actor.user_id)

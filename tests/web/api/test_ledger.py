@@ -241,6 +241,7 @@ def test_rate_card_endpoints(app_client: TestClient, db: Database, keys: LedgerK
             ],
             "quality_multipliers_bp": {"label.accepted": 10000},
             "bonuses_minor": {"expert": 20, "review": 3},
+            "reputation_multipliers": True,
         },
         "created_by": manager.id,
         "created_at": body["created_at"],

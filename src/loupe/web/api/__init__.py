@@ -9,6 +9,8 @@ from loupe.web import retrainer
 from loupe.web.api import (
     audit,
     clearances,
+    contributors,
+    escalations,
     exports,
     items,
     labels,
@@ -16,10 +18,14 @@ from loupe.web.api import (
     models,
     payments,
     predictions,
+    preferences,
     privacy,
     projects,
+    qualifications,
     quality,
+    reputation,
     reveals,
+    reviews,
     subjects,
     system,
     tasks,
@@ -33,6 +39,9 @@ router = APIRouter(prefix="/api/v1", responses=ERROR_RESPONSES)
 for module in (system, users, projects, items, tasks, labels, exports, quality, ledger, payments):
     router.include_router(module.router)
 for module in (privacy, reveals, clearances, audit, subjects):
+    router.include_router(module.router)
+# Contributors: profiles, qualification tests, peer review and the escalation ladder.
+for module in (contributors, qualifications, reviews, escalations, reputation, preferences):
     router.include_router(module.router)
 # The model loop; its router's lifespan runs the background retrainer.
 loop_router = APIRouter(lifespan=retrainer.lifespan)

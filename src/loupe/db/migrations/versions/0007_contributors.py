@@ -301,9 +301,13 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("min_level", sa.Integer(), server_default="0", nullable=False)
         )
+    with op.batch_alter_table("labels", schema=None) as batch_op:
+        batch_op.create_index("ix_labels_user", ["user_id", "project_id", "id"], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("labels", schema=None) as batch_op:
+        batch_op.drop_index("ix_labels_user")
 
     with op.batch_alter_table("items", schema=None) as batch_op:
         batch_op.drop_column("min_level")

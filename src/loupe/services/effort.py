@@ -1,0 +1,107 @@
+"""Low-effort checks in the submit path: pause for review, never silently.
+
+About one submit in ``CHECK_EVERY`` per contributor (by label id) gathers their
+recent work in the project — lead times, answers, agreement with settled
+consensus — and asks :func:`loupe.reputation.detect_low_effort`. Any finding
+pauses their membership with the finding's own sentence as the reason (the
+contributor sees it; a manager reviews and resumes them, as for a gold pause),
+and the pause is written to the audit log.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+from collections import Counter
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from loupe.db.raw import Raw
+from loupe.label_schema import LabelSchema, answer_keys
+from loupe.reputation import EffortPolicy, RecentWork, detect_low_effort
+from loupe.services import audit
+
+__all__ = ["CHECK_EVERY", "RECENT", "check_effort"]
+
+CHECK_EVERY = 10
+RECENT = 50  # the contributor's labels looked at
+PROJECT_SAMPLE = 500  # the project's recent labels that set the baseline
+POLICY = EffortPolicy()
+
+_MINE = (
+    "SELECT l.lead_time_ms, l.answer, c.answer, c.n_labels FROM labels l "
+    "LEFT JOIN consensus c ON c.item_id = l.item_id "
+    "WHERE l.user_id = :user AND l.project_id = :project ORDER BY l.id DESC LIMIT :n"
+)
+_PROJECT = (
+    "SELECT lead_time_ms, answer FROM labels WHERE project_id = :project ORDER BY id DESC LIMIT :n"
+)
+_PAUSE = (
+    "UPDATE memberships SET paused_at = :now, paused_reason = :reason "
+    "WHERE project_id = :project AND user_id = :user AND paused_at IS NULL"
+)
+
+
+def _key(value: object) -> str:
+    return value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+
+
+def check_effort(
+    raw: Raw,
+    session: Session,
+    *,
+    project_id: int,
+    user_id: int,
+    schema: LabelSchema,
+    label_id: int,
+    now: datetime,
+    force: bool = False,
+) -> list[str]:
+    """Run the checks (on every ``CHECK_EVERY``-th label, or when ``force``); return findings."""
+    if not force and label_id % CHECK_EVERY:
+        return []
+    mine = raw.all(_MINE, user=user_id, project=project_id, n=RECENT)
+    if len(mine) < min(POLICY.fast_min_labels, POLICY.one_answer_min_labels):
+        return []
+    project = raw.all(_PROJECT, project=project_id, n=PROJECT_SAMPLE)
+    project_times = [float(row[0]) for row in project if row[0] is not None and row[0] > 0]
+    classes = answer_keys(schema.task)
+    answers = [_key(raw.json_out(row[1])) for row in mine]
+    top_share = None
+    if classes is not None and project:
+        counts = Counter(_key(raw.json_out(row[1])) for row in project)
+        top_share = counts.most_common(1)[0][1] / len(project)
+    # Agreement with consensus settled by others: items with at least one other label.
+    compared = [
+        (raw.json_out(row[1]), raw.json_out(row[2]))
+        for row in mine
+        if row[2] is not None and int(row[3]) >= 2
+    ]
+    work = RecentWork(
+        lead_times_ms=[float(row[0]) for row in mine if row[0] is not None],
+        project_median_ms=statistics.median(project_times) if project_times else None,
+        answers=answers if classes is not None else [],
+        project_top_share=top_share,
+        n_agree=sum(1 for given, settled in compared if given == settled),
+        n_compared=len(compared),
+        n_classes=len(classes) if classes is not None else None,
+    )
+    findings = detect_low_effort(work, policy=POLICY)
+    if not findings:
+        return []
+    reason = "; ".join(f.message for f in findings) + (
+        ". Paused for a manager to review your recent work; they can resume you."
+    )
+    paused = raw.run(_PAUSE, now=raw.time(now), reason=reason, project=project_id, user=user_id)
+    if paused:
+        audit.record(
+            session,
+            None,
+            "member.pause",
+            project_id=project_id,
+            target=f"user:{user_id}",
+            details={"findings": [f.code for f in findings]},
+            now=now,
+        )
+    return [f.code for f in findings]

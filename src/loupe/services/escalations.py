@@ -1,0 +1,383 @@
+"""The escalation ladder: crowd -> domain expert -> adjudicator.
+
+An item reaches the ladder when the quality engine escalates it (dynamic overlap
+ran out of labels without a confident answer) or when a contributor working on
+it flags it as needing an expert. Either way it leaves the crowd's queue.
+
+* **Expert** stage: offered (under a lease) to contributors whose level in the
+  item's domain reaches the project's ``routing.expert_level``, or whose reputation
+  tier there is ``expert`` — and who may receive the item at all (clearances,
+  language). The expert answers it, or passes it up with a reason.
+* **Adjudicator** stage: a project manager (or an admin) decides.
+
+The final answer becomes the item's consensus (method ``expert`` or ``adjudicator``)
+and a label of the one who gave it; each crowd labeller of the item gets a piece
+of reputation evidence for agreeing with it or not.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from loupe.db.models import utcnow
+from loupe.db.quality_models import Escalation
+from loupe.db.raw import Raw
+from loupe.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from loupe.label_schema import LabelSchema, validate_answer
+from loupe.policy import allowed
+from loupe.services.access import Actor, ProjectRef, authorize_project_fast
+from loupe.services.consensus import Vote, store_consensus
+from loupe.services.ledger_keys import LedgerConfig
+from loupe.services.payments import earn_for_label
+from loupe.services.projects import project_schema
+from loupe.services.reputation import expert_domains, record_evidence
+from loupe.services.routing import item_filter, load_profile, require_eligible
+from loupe.services.tasks import release
+
+__all__ = ["ExpertTask", "flag_item", "next_expert_task", "resolve_escalation"]
+
+MAX_REASON = 500
+
+_ITEM = (
+    "SELECT project_id, label_count, domain, data, is_complete, is_gold, external_id, language "
+    "FROM items WHERE id = :item"
+)
+_ESCALATION = (
+    "SELECT stage, reason, resolved_at, created_at, flagged_by FROM escalations "
+    "WHERE item_id = :item"
+)
+_HOLDS = (
+    "SELECT 1 FROM assignments WHERE item_id = :item AND user_id = :user AND expires_at > :now "
+    "UNION ALL SELECT 1 FROM labels WHERE item_id = :item AND user_id = :user"
+)
+_CONSENSUS = "SELECT confidence FROM consensus WHERE item_id = :item"
+_FLAG = (
+    "INSERT INTO escalations (item_id, project_id, reason, confidence, n_labels, created_at, "
+    "stage, flagged_by) VALUES (:item, :project, :reason, :confidence, :n, :now, 'expert', :user)"
+)
+_CLOSE_ITEM = "UPDATE items SET is_complete = :true WHERE id = :item"
+_EXPERT_CANDIDATE = (
+    "SELECT e.item_id, e.reason FROM escalations e JOIN items i ON i.id = e.item_id "
+    "WHERE e.project_id = :project AND e.resolved_at IS NULL AND e.stage = 'expert' "
+    "AND NOT EXISTS (SELECT 1 FROM labels l WHERE l.item_id = i.id AND l.user_id = :user) "
+    "AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.item_id = i.id "
+    "    AND a.user_id <> :user AND a.expires_at > :now)"
+)
+_HELD = (
+    "SELECT a.item_id, e.reason FROM assignments a JOIN escalations e ON e.item_id = a.item_id "
+    "WHERE a.user_id = :user AND a.project_id = :project AND a.expires_at > :now "
+    "AND e.resolved_at IS NULL AND e.stage = 'expert' ORDER BY a.id LIMIT 1"
+)
+_LEASE = (
+    "INSERT INTO assignments (project_id, item_id, user_id, expires_at, created_at) "
+    "VALUES (:project, :item, :user, :expires, :now)"
+)
+_LABELS = "SELECT id, user_id, answer FROM labels WHERE item_id = :item ORDER BY id"
+_INSERT_LABEL = (
+    "INSERT INTO labels (project_id, item_id, user_id, answer, config_version, lead_time_ms, "
+    "created_at) VALUES (:project, :item, :user, :answer, :version, NULL, :now) RETURNING id"
+)
+_COUNT = "UPDATE items SET label_count = :count WHERE id = :item"
+_UP = "UPDATE escalations SET stage = 'adjudicator', reason = :reason WHERE item_id = :item"
+_RESOLVE = (
+    "UPDATE escalations SET resolved_at = :now, resolved_by = :user, answer = :answer "
+    "WHERE item_id = :item AND resolved_at IS NULL"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ExpertTask:
+    item_id: int
+    external_id: str
+    data: dict[str, Any]
+    language: str | None
+    domain: str
+    reason: str
+    lease_expires_at: datetime
+    config_version: int
+
+
+def _item(raw: Raw, project_id: int, item_id: int) -> tuple[Any, ...]:
+    row = raw.one(_ITEM + (" FOR UPDATE" if raw.postgres else ""), item=item_id)
+    if row is None or row[0] != project_id:
+        raise NotFound(
+            f"item {item_id} does not exist in project {project_id}", details={"item_id": item_id}
+        )
+    return row
+
+
+def flag_item(
+    session: Session,
+    actor: Actor,
+    project_id: int,
+    item_id: int,
+    *,
+    reason: str,
+    now: datetime | None = None,
+) -> Escalation:
+    """Send an item one is working on (or labelled) to the experts. Idempotent."""
+    raw = Raw(session)
+    project = authorize_project_fast(raw, actor, "tasks.work", project_id)
+    assert actor.user_id is not None
+    now = now or utcnow()
+    reason = reason.strip()
+    if not 0 < len(reason) <= MAX_REASON:
+        raise InvalidInput(
+            f"reason: say in 1-{MAX_REASON} characters why this item needs an expert",
+            details={"field": "reason"},
+        )
+    item = _item(raw, project_id, item_id)
+    if item[5]:
+        raise Conflict("gold items cannot be flagged", details={"item_id": item_id})
+    require_eligible(raw, project_schema(project).routing, actor.user_id, item_id, now=now)
+    if not raw.all(_HOLDS, item=item_id, user=actor.user_id, now=raw.time(now)):
+        raise Conflict(
+            f"you can flag only an item you hold a task for or labelled; item {item_id} is neither",
+            details={"item_id": item_id},
+        )
+    existing = session.get(Escalation, item_id)
+    if existing is not None:
+        if existing.resolved_at is not None:
+            raise Conflict(
+                f"item {item_id} was already settled on the escalation ladder",
+                details={"item_id": item_id},
+            )
+        return existing
+    consensus = raw.one(_CONSENSUS, item=item_id)
+    raw.run(
+        _FLAG,
+        item=item_id,
+        project=project_id,
+        reason=f"flagged: {reason}",
+        confidence=float(consensus[0]) if consensus else 0.0,
+        n=int(item[1]),
+        now=raw.time(now),
+        user=actor.user_id,
+    )
+    raw.run(_CLOSE_ITEM, true=True, item=item_id)
+    release(raw, item_id=item_id, user_id=actor.user_id)
+    flagged = session.get(Escalation, item_id)
+    assert flagged is not None
+    return flagged
+
+
+def next_expert_task(
+    session: Session,
+    actor: Actor,
+    project_id: int,
+    *,
+    lease_seconds: int,
+    now: datetime | None = None,
+) -> ExpertTask | None:
+    """The next escalated item this expert should answer, reserved for ``lease_seconds``."""
+    raw = Raw(session)
+    project = authorize_project_fast(raw, actor, "tasks.work", project_id)
+    assert actor.user_id is not None
+    user = actor.user_id
+    now = now or utcnow()
+    schema = project_schema(project)
+    profile = load_profile(raw, user, now=now)
+    domains = expert_domains(raw, user, profile, schema.routing.expert_level)
+    if not domains:
+        raise PermissionDenied(
+            f"escalated items go to experts: you need level {schema.routing.expert_level} "
+            "or the expert reputation tier in a domain",
+            details={"expert_level": schema.routing.expert_level},
+        )
+    expires = now + timedelta(seconds=lease_seconds)
+    at = raw.time(now)
+    held = raw.one(_HELD, user=user, project=project_id, now=at)
+    if held is not None:
+        item_id, reason = int(held[0]), str(held[1])
+    else:
+        routing = item_filter(schema.routing, profile)
+        names = {f"x{n}": domain for n, domain in enumerate(sorted(domains))}
+        in_domains = f" AND i.domain IN ({', '.join(':' + name for name in names)})"
+        row = raw.one(
+            _EXPERT_CANDIDATE + in_domains + routing.sql + " ORDER BY e.created_at, e.item_id "
+            "LIMIT 1" + (" FOR UPDATE OF i SKIP LOCKED" if raw.postgres else ""),
+            project=project_id,
+            user=user,
+            now=at,
+            **names,
+            **routing.params,
+        )
+        if row is None:
+            return None
+        item_id, reason = int(row[0]), str(row[1])
+    release(raw, item_id=item_id, user_id=user)
+    raw.run(_LEASE, project=project_id, item=item_id, user=user, expires=raw.time(expires), now=at)
+    item = _item(raw, project_id, item_id)
+    return ExpertTask(
+        item_id=item_id,
+        external_id=str(item[6]),
+        data=raw.json_out(item[3]),
+        language=item[7],
+        domain=str(item[2]),
+        reason=reason,
+        lease_expires_at=expires,
+        config_version=project.config_version,
+    )
+
+
+def _text(schema: LabelSchema, data: dict[str, Any]) -> str | None:
+    value = data.get(schema.text_field)
+    return value if isinstance(value, str) else None
+
+
+def resolve_escalation(
+    session: Session,
+    actor: Actor,
+    project_id: int,
+    item_id: int,
+    *,
+    answer: Any = None,
+    pass_up: str | None = None,
+    ledger: LedgerConfig | None = None,
+    now: datetime | None = None,
+) -> Escalation:
+    """Answer an escalated item (expert or adjudicator), or pass it up (expert only)."""
+    raw = Raw(session)
+    project = authorize_project_fast(raw, actor, "projects.read", project_id)
+    now = now or utcnow()
+    item = _item(raw, project_id, item_id)
+    escalation = raw.one(_ESCALATION, item=item_id)
+    if escalation is None or escalation[2] is not None:
+        raise NotFound(f"item {item_id} has no open escalation", details={"item_id": item_id})
+    schema = project_schema(project)
+    stage = str(escalation[0])
+    if stage == "expert":
+        _require_expert(raw, actor, project, schema, item_id, str(item[2]), now=now)
+    elif not allowed(
+        actor.role, "escalations.resolve", member_role=_member_role(raw, actor, project)
+    ):
+        raise PermissionDenied(
+            f"item {item_id} waits for an adjudicator: a project manager decides it",
+            details={"action": "escalations.resolve", "stage": stage},
+        )
+    if pass_up is not None:
+        if stage != "expert":
+            raise Conflict(
+                "the adjudicator is the last rung of the ladder; give an answer",
+                details={"stage": stage},
+            )
+        note = pass_up.strip()
+        if not 0 < len(note) <= MAX_REASON:
+            raise InvalidInput(
+                f"pass_up: say in 1-{MAX_REASON} characters why an adjudicator must decide",
+                details={"field": "pass_up"},
+            )
+        raw.run(_UP, reason=f"{escalation[1]}; expert: {note}"[:2000], item=item_id)
+        if actor.user_id is not None:
+            release(raw, item_id=item_id, user_id=actor.user_id)
+        return _reload(session, item_id)
+    if answer is None:
+        raise InvalidInput(
+            "answer: give the item's answer (or pass_up with a reason)",
+            details={"field": "answer"},
+        )
+    canonical = validate_answer(schema.task, answer, text=_text(schema, raw.json_out(item[3])))
+    labels = raw.all(_LABELS, item=item_id)
+    crowd = [(int(row[1]), raw.json_out(row[2])) for row in labels]
+    if actor.user_id is not None and all(user != actor.user_id for user, _ in crowd):
+        inserted = raw.one(
+            _INSERT_LABEL,
+            project=project_id,
+            item=item_id,
+            user=actor.user_id,
+            answer=raw.json(canonical),
+            version=project.config_version,
+            now=raw.time(now),
+        )
+        assert inserted is not None
+        raw.run(_COUNT, count=int(item[1]) + 1, item=item_id)
+        earn_for_label(
+            raw,
+            session,
+            ledger,
+            project_id=project_id,
+            task_type=str(project.config.get("task", {}).get("type", "*")),
+            item_id=item_id,
+            domain=str(item[2]),
+            user_id=actor.user_id,
+            label_id=int(inserted[0]),
+            now=now,
+            rule="escalation.resolved",
+        )
+        release(raw, item_id=item_id, user_id=actor.user_id)
+    agreeing = sum(1 for _, given in crowd if given == canonical)
+    store_consensus(
+        raw,
+        project_id=project_id,
+        item_id=item_id,
+        vote=Vote(answer=canonical, support=agreeing + 1, n_labels=len(crowd) + 1),
+        confidence=1.0,
+        method="expert" if stage == "expert" else "adjudicator",
+        now=now,
+    )
+    raw.run(
+        _RESOLVE, now=raw.time(now), user=actor.user_id, answer=raw.json(canonical), item=item_id
+    )
+    for user, given in crowd:
+        if user == actor.user_id:
+            continue
+        record_evidence(
+            session,
+            user_id=user,
+            domain=str(item[2]),
+            project_id=project_id,
+            kind="consensus",
+            success=1.0 if given == canonical else 0.0,
+            ref=f"escalation:item:{item_id}",
+            now=now,
+        )
+    return _reload(session, item_id)
+
+
+def _reload(session: Session, item_id: int) -> Escalation:
+    session.expire_all()
+    escalation = session.get(Escalation, item_id)
+    assert escalation is not None
+    return escalation
+
+
+def _member_role(raw: Raw, actor: Actor, project: ProjectRef) -> str | None:
+    if actor.user_id is None:
+        return None
+    row = raw.one(
+        "SELECT role FROM memberships WHERE project_id = :project AND user_id = :user",
+        project=project.id,
+        user=actor.user_id,
+    )
+    return str(row[0]) if row else None
+
+
+def _require_expert(
+    raw: Raw,
+    actor: Actor,
+    project: ProjectRef,
+    schema: LabelSchema,
+    item_id: int,
+    domain: str,
+    *,
+    now: datetime,
+) -> None:
+    if actor.user_id is None or not allowed(
+        actor.role, "tasks.work", member_role=_member_role(raw, actor, project)
+    ):
+        raise PermissionDenied(
+            f"item {item_id} waits for a domain expert who works in this project",
+            details={"stage": "expert"},
+        )
+    profile = load_profile(raw, actor.user_id, now=now)
+    if domain not in expert_domains(raw, actor.user_id, profile, schema.routing.expert_level):
+        raise PermissionDenied(
+            f"item {item_id} waits for an expert in {domain}: you need level "
+            f"{schema.routing.expert_level} or the expert reputation tier there",
+            details={"stage": "expert", "domain": domain},
+        )
+    require_eligible(raw, schema.routing, actor.user_id, item_id, now=now)

@@ -1,0 +1,81 @@
+"""Pairwise preference projects: rank the systems behind the outputs (Bradley-Terry).
+
+Each item of a ``pairwise`` project shows two outputs; the item's metadata names the
+systems that produced them (``a_model`` and ``b_model``, e.g. two model versions). Every
+label is one human comparison: ``a`` (A wins), ``b`` (B wins) or ``tie``. The ranking
+fits Bradley-Terry strengths over all comparisons (``loupe.aggregation.BradleyTerry``);
+each item's own answer is the vote of its labels, like any categorical task.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from loupe.aggregation import BradleyTerry
+from loupe.db.models import Item, Label
+from loupe.errors import InvalidInput
+from loupe.label_schema import Pairwise
+from loupe.services.access import Actor, authorize_project
+from loupe.services.projects import project_schema
+
+__all__ = ["PreferenceRanking", "SystemScore", "preference_ranking"]
+
+
+@dataclass(frozen=True, slots=True)
+class SystemScore:
+    name: str
+    log_strength: float  # mean 0 across systems
+    wins: float  # ties count half
+    comparisons: float
+
+
+@dataclass(frozen=True, slots=True)
+class PreferenceRanking:
+    systems: list[SystemScore]  # best first
+    n_comparisons: int
+    n_skipped: int  # labels on items that do not name both systems
+
+
+def preference_ranking(session: Session, actor: Actor, project_id: int) -> PreferenceRanking:
+    project = authorize_project(session, actor, "labels.read", project_id)
+    if not isinstance(project_schema(project).task, Pairwise):
+        raise InvalidInput(
+            f"project {project_id} is not a pairwise project; rankings need pairwise labels",
+            details={"project_id": project_id},
+        )
+    rows = session.execute(
+        select(Label.answer, Item.meta)
+        .join(Item, Item.id == Label.item_id)
+        .where(Label.project_id == project_id, Item.is_gold.is_(False))
+        .order_by(Label.id)
+    ).all()
+    winners: list[str] = []
+    losers: list[str] = []
+    ties: list[bool] = []
+    skipped = 0
+    for answer, meta in rows:
+        a, b = (meta or {}).get("a_model"), (meta or {}).get("b_model")
+        if not isinstance(a, str) or not isinstance(b, str) or not a or not b or a == b:
+            skipped += 1
+            continue
+        first, second = (b, a) if answer == "b" else (a, b)
+        winners.append(first)
+        losers.append(second)
+        ties.append(answer == "tie")
+    if not winners:
+        return PreferenceRanking(systems=[], n_comparisons=0, n_skipped=skipped)
+    model = BradleyTerry().fit(winners, losers, ties=ties)
+    index = {name: i for i, name in enumerate(model.players_.tolist())}
+    systems = [
+        SystemScore(
+            name=str(name),
+            log_strength=float(model.scores_[name]),
+            wins=float(model.wins_[index[name]]),
+            comparisons=float(model.n_comparisons_[index[name]]),
+        )
+        for name in model.ranking_
+    ]
+    return PreferenceRanking(systems=systems, n_comparisons=len(winners), n_skipped=skipped)

@@ -1,0 +1,115 @@
+"""Routing on the hot path: a contributor's profile, and the SQL form of the routing rule.
+
+:func:`loupe.routing.why_not` is the rule; :func:`item_filter` says the same thing
+as a SQL condition over ``items i`` so that ``next task`` (and the review and expert
+queues) never even look at an item the contributor may not receive. Submit, skip,
+flag and review check the rule again on the one item they touch
+(:func:`require_eligible`), so no endpoint hands an ineligible contributor an item.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from loupe.db.raw import Raw
+from loupe.errors import PermissionDenied
+from loupe.routing import (
+    GENERAL,
+    Profile,
+    Requirements,
+    RoutingPolicy,
+    why_not,
+)
+
+__all__ = ["SqlFilter", "item_filter", "load_profile", "require_eligible"]
+
+# One round trip for the three parts of a profile (all primary-key or indexed lookups).
+_PROFILE = (
+    "SELECT 'd', domain, level FROM contributor_domains WHERE user_id = :user "
+    "AND (expires_at IS NULL OR expires_at > :now) "
+    "UNION ALL SELECT 'l', language, 0 FROM contributor_languages WHERE user_id = :user "
+    "UNION ALL SELECT 'c', sensitivity, 0 FROM clearances WHERE user_id = :user "
+    "AND (expires_at IS NULL OR expires_at > :now)"
+)
+_REQUIREMENTS = (
+    "SELECT domain, language, sensitivity, min_level, project_id FROM items WHERE id = :item"
+)
+
+
+def load_profile(raw: Raw, user_id: int, *, now: datetime) -> Profile:
+    levels: dict[str, int] = {}
+    languages: set[str] = set()
+    clearances: list[str] = []
+    for kind, name, level in raw.all(_PROFILE, user=user_id, now=raw.time(now)):
+        if kind == "d":
+            levels[name] = int(level)
+        elif kind == "l":
+            languages.add(name)
+        else:
+            clearances.append(name)
+    return Profile(levels=levels, languages=frozenset(languages), clearances=tuple(clearances))
+
+
+@dataclass(frozen=True, slots=True)
+class SqlFilter:
+    """``AND ...`` conditions over ``items i`` with their bound parameters."""
+
+    sql: str
+    params: dict[str, Any]
+
+
+def item_filter(policy: RoutingPolicy, profile: Profile, *, prefix: str = "r") -> SqlFilter:
+    """The routing rule for ``profile`` as SQL over ``items i`` (see :func:`why_not`)."""
+    params: dict[str, Any] = {}
+    parts: list[str] = []
+
+    def bind(value: Any) -> str:
+        name = f"{prefix}{len(params)}"
+        params[name] = value
+        return f":{name}"
+
+    # The contributor's level in the item's domain, and the level the item needs.
+    mine = "0"
+    if profile.levels:
+        cases = " ".join(
+            f"WHEN {bind(domain)} THEN {int(level)}" for domain, level in profile.levels.items()
+        )
+        mine = f"(CASE i.domain {cases} ELSE 0 END)"
+    needed_cases = " ".join(
+        f"WHEN {bind(domain)} THEN {int(level)}" for domain, level in policy.domain_levels.items()
+    )
+    general = "" if GENERAL in policy.domain_levels else f"WHEN {bind(GENERAL)} THEN 0 "
+    needed = f"(CASE i.domain {needed_cases} {general}ELSE {int(policy.default_level)} END)"
+    parts.append(f"{mine} >= {needed} AND {mine} >= i.min_level")
+
+    if policy.match_language:
+        tests = ["i.language IS NULL"]
+        for language in sorted(profile.languages):
+            tests.append(f"lower(i.language) = {bind(language)}")
+            tests.append(f"lower(i.language) LIKE {bind(language + '-%')}")
+        parts.append("(" + " OR ".join(tests) + ")")
+
+    blocked = [s for s in policy.clearance_for if not profile.cleared_for(s)]
+    if blocked:
+        parts.append(f"i.sensitivity NOT IN ({', '.join(bind(s) for s in blocked)})")
+    return SqlFilter(sql="".join(f" AND {part}" for part in parts), params=params)
+
+
+def require_eligible(
+    raw: Raw, policy: RoutingPolicy, user_id: int, item_id: int, *, now: datetime
+) -> None:
+    """Raise :class:`PermissionDenied` unless the contributor may receive the item."""
+    row = raw.one(_REQUIREMENTS, item=item_id)
+    if row is None:
+        return  # the caller reports the missing item
+    requirements = Requirements(
+        domain=row[0], language=row[1], sensitivity=row[2], min_level=int(row[3])
+    )
+    reason = why_not(policy, load_profile(raw, user_id, now=now), requirements)
+    if reason is not None:
+        raise PermissionDenied(
+            f"item {item_id} is not routed to you: it {reason}",
+            details={"item_id": item_id, "reason": reason},
+        )

@@ -1,0 +1,176 @@
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from tests.factories import SCHEMA, Person, add_rows, grant_level, make_project, make_user
+
+from loupe.db.database import Database
+from loupe.db.models import utcnow
+from loupe.errors import PermissionDenied
+from loupe.routing import Profile, Requirements, RoutingPolicy, eligible
+from loupe.services.access import Actor
+from loupe.services.clearances import grant_clearance
+from loupe.services.labels import submit_label
+from loupe.services.routing import item_filter, load_profile
+from loupe.services.tasks import next_task
+
+
+def routed(**routing: Any) -> dict[str, Any]:
+    return {**SCHEMA, "routing": routing}
+
+
+def drain(db: Database, person: Person, project: int) -> list[str]:
+    """Every item ``person`` is handed, labelled as it comes."""
+    seen = []
+    while True:
+        with db.transaction() as session:
+            task = next_task(session, person.actor, project, lease_seconds=60)
+            if task is None:
+                return seen
+            seen.append(task.external_id)
+            submit_label(session, person.actor, project, task.item_id, "call")
+
+
+MIXED = [
+    {"id": "g1", "text": "call mum"},
+    {"id": "m1", "text": "dosage of ibuprofen", "domain": "medical"},
+    {"id": "l1", "text": "is this clause valid", "domain": "legal"},
+    {"id": "d1", "text": "ruf Anna an", "language": "de-AT"},
+    {"id": "h1", "text": "my diagnosis", "domain": "medical", "sensitivity": "health"},
+    {"id": "x1", "text": "hard one", "metadata": {"min_level": 2}},
+]
+
+
+def test_items_go_only_to_contributors_who_meet_their_requirements(db: Database) -> None:
+    crowd, doctor = make_user(db, "crowd"), make_user(db, "doctor")
+    policy = routed(domain_levels={"medical": 1, "legal": 1}, match_language=True,
+                    clearance_for=["health"])  # fmt: skip
+    project = make_project(db, config=policy, overlap=2,
+                           members={crowd: "annotator", doctor: "annotator"})  # fmt: skip
+    add_rows(db, project, MIXED)
+    grant_level(db, doctor, "medical", 2)
+    grant_level(db, doctor, "general", 2)
+    with db.transaction() as session:
+        grant_clearance(session, Actor.system(), user_id=doctor.id, sensitivity="health")
+    assert drain(db, crowd, project) == ["g1"]
+    assert drain(db, doctor, project) == ["g1", "m1", "h1", "x1"]
+
+
+def test_language_match_uses_the_primary_subtag(db: Database) -> None:
+    speaker = make_user(db, "speaker")
+    project = make_project(db, config=routed(match_language=True), members={speaker: "annotator"})
+    add_rows(db, project, MIXED)
+    from loupe.db.contributor_models import ContributorLanguage
+
+    with db.transaction() as session:
+        session.add(ContributorLanguage(user_id=speaker.id, language="de"))
+    assert "d1" in drain(db, speaker, project)
+
+
+def test_submit_refuses_an_item_that_is_not_routed_to_you(db: Database) -> None:
+    crowd = make_user(db, "crowd")
+    project = make_project(db, config=routed(domain_levels={"medical": 1}),
+                           members={crowd: "annotator"})  # fmt: skip
+    add_rows(db, project, MIXED)
+    with db.transaction() as session, pytest.raises(PermissionDenied, match="needs level 1"):
+        submit_label(session, crowd.actor, project, 2, "call")
+
+
+def test_min_level_from_metadata_applies_without_a_routing_policy(db: Database) -> None:
+    crowd = make_user(db, "crowd")
+    project = make_project(db, members={crowd: "annotator"})
+    add_rows(db, project, MIXED)
+    assert "x1" not in drain(db, crowd, project)
+    with db.transaction() as session, pytest.raises(PermissionDenied):
+        submit_label(session, crowd.actor, project, 6, "call")
+
+
+def test_expired_levels_and_clearances_do_not_count(db: Database) -> None:
+    doc = make_user(db, "doc")
+    now = utcnow()
+    from loupe.db.contributor_models import ContributorDomain
+
+    with db.transaction() as session:
+        session.add(ContributorDomain(user_id=doc.id, domain="medical", level=3, source="test",
+                                      expires_at=now - timedelta(days=1)))  # fmt: skip
+    with db.transaction() as session:
+        profile = load_profile(session_raw(session), doc.id, now=now)
+    assert profile.levels == {}
+
+
+def session_raw(session: Any) -> Any:
+    from loupe.db.raw import Raw
+
+    return Raw(session)
+
+
+def test_expertise_priority_serves_own_domain_first(db: Database) -> None:
+    doctor = make_user(db, "doctor")
+    project = make_project(db, config=routed(priority="expertise"), members={doctor: "annotator"})
+    add_rows(db, project, MIXED[:3])
+    grant_level(db, doctor, "medical", 1)
+    assert drain(db, doctor, project)[0] == "m1"
+
+
+DOMAINS = ["general", "medical", "legal"]
+SENSITIVITY = ["public", "internal", "personal", "health"]
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    levels=st.dictionaries(st.sampled_from(DOMAINS), st.integers(0, 3), max_size=3),
+    needs=st.dictionaries(st.sampled_from(DOMAINS), st.integers(0, 3), max_size=3),
+    default=st.integers(0, 3),
+    languages=st.frozensets(st.sampled_from(["de", "en", "fr"]), max_size=2),
+    clearances=st.lists(st.sampled_from(SENSITIVITY), max_size=2),
+    blocked=st.lists(st.sampled_from(["personal", "health"]), max_size=2, unique=True),
+    match=st.booleans(),
+)
+def test_the_sql_filter_agrees_with_the_rule(
+    db: Database,
+    levels: dict[str, int],
+    needs: dict[str, int],
+    default: int,
+    languages: frozenset[str],
+    clearances: list[str],
+    blocked: list[Any],
+    match: bool,
+) -> None:
+    """``item_filter`` (SQL) admits exactly the items ``eligible`` (Python) admits."""
+    policy = RoutingPolicy(domain_levels=needs, default_level=default, match_language=match,
+                           clearance_for=blocked)  # fmt: skip
+    profile = Profile(levels=levels, languages=languages, clearances=tuple(clearances))
+    rows = [
+        (domain, language, sensitivity, min_level)
+        for domain in DOMAINS
+        for language in (None, "de-AT", "en", "fr-CA", "it")
+        for sensitivity in SENSITIVITY
+        for min_level in (0, 2)
+    ]
+    condition = item_filter(policy, profile)
+    values = " UNION ALL ".join(
+        f"SELECT {n} AS id, :d{n} AS domain, :l{n} AS language, :s{n} AS sensitivity, "
+        f"{m} AS min_level"
+        for n, (_, _, _, m) in enumerate(rows)
+    )
+    params: dict[str, Any] = {}
+    for n, (domain, language, sensitivity, _) in enumerate(rows):
+        params |= {f"d{n}": domain, f"l{n}": language, f"s{n}": sensitivity}
+    with db.transaction(readonly=True) as session:
+        raw = session_raw(session)
+        found = {
+            int(row[0])
+            for row in raw.all(
+                f"SELECT i.id FROM ({values}) i WHERE 1 = 1{condition.sql}",
+                **params,
+                **condition.params,
+            )
+        }
+    expected = {n for n, row in enumerate(rows) if eligible(policy, profile, Requirements(*row))}
+    assert found == expected

@@ -1,0 +1,122 @@
+"""The richer task types end to end over HTTP: submit, consensus, review, export, ranking."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi.testclient import TestClient
+from tests.factories import Person, add_rows, make_project, make_user, snapshot
+
+from loupe.db.database import Database
+
+
+def submit(client: TestClient, project: int, item: int, person: Person, answer: Any) -> Any:
+    return client.post(
+        f"/api/v1/projects/{project}/items/{item}/labels",
+        json={"answer": answer},
+        headers=person.headers,
+    )
+
+
+def consensus(client: TestClient, project: int, manager: Person) -> dict[str, Any]:
+    body = client.get(
+        f"/api/v1/projects/{project}/export?kind=items&format=jsonl", headers=manager.headers
+    ).text
+    return {row["id"]: row for row in map(json.loads, body.splitlines())}
+
+
+def people(db: Database, n: int) -> tuple[Person, list[Person]]:
+    return make_user(db, "mgr", "manager"), [make_user(db, f"p{i}") for i in range(n)]
+
+
+def test_spans_are_checked_against_the_text_and_agreed_span_by_span(
+    app_client: TestClient, db: Database
+) -> None:
+    mgr, (a, b, c) = people(db, 3)
+    config = {"task": {"type": "spans", "labels": [{"key": "PER"}, {"key": "LOC"}]}}
+    project = make_project(
+        db, config=config, overlap=3,
+        members={mgr: "manager", a: "annotator", b: "annotator", c: "annotator"},
+    )  # fmt: skip
+    add_rows(db, project, [{"id": "s1", "text": "call Anna in Paris"}])
+    before = snapshot(db)
+    too_long = submit(app_client, project, 1, a, [{"start": 5, "end": 99, "label": "PER"}])
+    assert too_long.status_code == 422
+    assert "end" in too_long.json()["error"]["message"]
+    assert snapshot(db) == before
+    anna, paris = {"start": 5, "end": 9, "label": "PER"}, {"start": 13, "end": 18, "label": "LOC"}
+    assert submit(app_client, project, 1, a, [paris, anna]).status_code == 201
+    assert submit(app_client, project, 1, b, [anna]).status_code == 201
+    assert submit(app_client, project, 1, c, [anna, paris]).status_code == 201
+    row = consensus(app_client, project, mgr)["s1"]
+    assert row["answer"] == [anna, paris]  # each span kept by at least half of the three
+
+
+def test_free_text_follows_the_reviewers(app_client: TestClient, db: Database) -> None:
+    mgr, (a, b, rev) = people(db, 3)
+    config = {
+        "task": {"type": "free_text", "mode": "translation", "target_language": "de"},
+        "review": {"rate": 1.0},
+    }
+    project = make_project(
+        db, config=config, overlap=2,
+        members={mgr: "manager", a: "annotator", b: "annotator", rev: "reviewer"},
+    )  # fmt: skip
+    add_rows(db, project, [{"id": "t1", "text": "call my mother"}])
+    first = submit(app_client, project, 1, a, "  Ruf meine Mutter an ")
+    assert first.status_code == 201 and first.json()["answer"] == "Ruf meine Mutter an"
+    second = submit(app_client, project, 1, b, "Rufe meine Mama")
+    assert second.status_code == 201
+    for label, verdict in ((first.json()["id"], "accept"), (second.json()["id"], "reject")):
+        reviewed = app_client.post(
+            f"/api/v1/projects/{project}/labels/{label}/reviews",
+            json={"verdict": verdict, "reason": "" if verdict == "accept" else "too casual"},
+            headers=rev.headers,
+        )
+        assert reviewed.status_code == 201, reviewed.text
+    row = consensus(app_client, project, mgr)["t1"]
+    assert row["answer"] == "Ruf meine Mutter an"
+    settled = app_client.get(
+        f"/api/v1/projects/{project}/export?kind=consensus&format=jsonl", headers=mgr.headers
+    ).json()
+    assert settled["method"] == "review"
+
+
+def test_pairwise_votes_per_item_and_ranks_systems(app_client: TestClient, db: Database) -> None:
+    mgr, raters = people(db, 3)
+    config = {"task": {"type": "pairwise", "a_field": "a", "b_field": "b"}}
+    project = make_project(
+        db, config=config, overlap=3,
+        members={mgr: "manager", **{r: "annotator" for r in raters}},
+    )  # fmt: skip
+    rows = [
+        {"id": f"q{i}", "text": f"prompt {i}", "a": "answer one", "b": "answer two",
+         "metadata": {"a_model": "v2", "b_model": "v1"}}
+        for i in range(4)
+    ]  # fmt: skip
+    add_rows(db, project, rows)
+    bad = submit(app_client, project, 1, raters[0], "c")
+    assert bad.status_code == 422
+    for item in range(1, 5):
+        for n, rater in enumerate(raters):
+            answer = "a" if n < 2 or item == 4 else "tie"
+            assert submit(app_client, project, item, rater, answer).status_code == 201
+    assert consensus(app_client, project, mgr)["q1"]["answer"] == "a"
+    ranking = app_client.get(f"/api/v1/projects/{project}/preferences", headers=mgr.headers)
+    assert ranking.status_code == 200
+    body = ranking.json()
+    assert [s["name"] for s in body["systems"]] == ["v2", "v1"]
+    assert body["n_comparisons"] == 12
+    assert body["systems"][0]["wins"] == 10.5  # 9 wins and 3 ties of 12
+    outsider = make_user(db, "outsider")
+    denied = app_client.get(f"/api/v1/projects/{project}/preferences", headers=outsider.headers)
+    assert denied.status_code == 403
+
+
+def test_a_ranking_needs_a_pairwise_project(app_client: TestClient, db: Database) -> None:
+    mgr, _ = people(db, 0)
+    project = make_project(db, members={mgr: "manager"})
+    response = app_client.get(f"/api/v1/projects/{project}/preferences", headers=mgr.headers)
+    assert response.status_code == 422
+    assert "not a pairwise project" in response.json()["error"]["message"]
