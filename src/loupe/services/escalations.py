@@ -31,6 +31,7 @@ from loupe.label_schema import LabelSchema, validate_answer
 from loupe.policy import allowed
 from loupe.services.access import Actor, ProjectRef, authorize_project_fast
 from loupe.services.consensus import Vote, store_consensus
+from loupe.services.gate import redact_answer
 from loupe.services.ledger_keys import LedgerConfig
 from loupe.services.payments import earn_for_label
 from loupe.services.projects import project_schema
@@ -281,6 +282,7 @@ def resolve_escalation(
             details={"field": "answer"},
         )
     canonical = validate_answer(schema.task, answer, text=_text(schema, raw.json_out(item[3])))
+    canonical = redact_answer(session, project_id, schema.task, canonical)
     labels = raw.all(_LABELS, item=item_id)
     crowd = [(int(row[1]), raw.json_out(row[2])) for row in labels]
     if actor.user_id is not None and all(user != actor.user_id for user, _ in crowd):

@@ -31,6 +31,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from loupe.formats import SENSITIVITIES, Sensitivity
+from loupe.label_schema import FreeText, Task
 from loupe.privacy import Policy, Redactor, Scanner
 from loupe.privacy.redaction import WITHHELD
 from loupe.services.privacy import privacy_of
@@ -47,6 +48,7 @@ __all__ = [
     "classify",
     "gate_data",
     "gate_for",
+    "redact_answer",
     "redact_text",
     "vault_for",
 ]
@@ -322,3 +324,12 @@ def redact_text(
         detected=result.detected,
         spans=result.spans.get("text", []),
     )
+
+
+def redact_answer(session: Session, project_id: int, task: Task, answer: Any) -> Any:
+    """An answer as it may be stored and shown: free text typed by an annotator (a
+    translation, a transcription) passes the project's gate like imported text; other
+    answers are label keys or offsets and pass unchanged."""
+    if isinstance(task, FreeText) and isinstance(answer, str):
+        return redact_text(session, project_id, answer).text
+    return answer

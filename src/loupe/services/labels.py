@@ -21,6 +21,7 @@ from loupe.errors import Conflict, InvalidInput, NotFound
 from loupe.label_schema import LabelSchema, Spans, validate_answer
 from loupe.services.access import Actor, authorize_project, authorize_project_fast
 from loupe.services.effort import check_effort
+from loupe.services.gate import redact_answer
 from loupe.services.ledger_keys import LedgerConfig
 from loupe.services.payments import earn_for_label
 from loupe.services.projects import project_schema
@@ -110,6 +111,7 @@ def submit_label(
         require_eligible(raw, schema.routing, user, item_id, now=now)
     if canonical is None:  # spans are checked against the item's text
         canonical = validate_answer(schema.task, answer, text=_item_text(raw, schema, item_id))
+    canonical = redact_answer(session, project_id, schema.task, canonical)
 
     mine = raw.one(_MINE, item=item_id, user=user)
     if mine is not None:

@@ -36,6 +36,7 @@ from loupe.label_schema import FreeText, LabelSchema, validate_answer
 from loupe.reputation import tier_at_least
 from loupe.routing import ReviewPolicy
 from loupe.services.access import Actor, ProjectRef, authorize_project, authorize_project_fast
+from loupe.services.gate import redact_answer
 from loupe.services.ledger_keys import LedgerConfig
 from loupe.services.payments import decide_label
 from loupe.services.projects import project_schema
@@ -327,6 +328,7 @@ def submit_review(
         corrected = validate_answer(
             schema.task, corrected_answer, text=_text(schema, raw.json_out(task[7]))
         )
+        corrected = redact_answer(session, project_id, schema.task, corrected)
         if corrected == answer:
             raise InvalidInput(
                 "corrected_answer: it equals the answer under review; accept it instead",

@@ -120,3 +120,20 @@ def test_a_ranking_needs_a_pairwise_project(app_client: TestClient, db: Database
     response = app_client.get(f"/api/v1/projects/{project}/preferences", headers=mgr.headers)
     assert response.status_code == 422
     assert "not a pairwise project" in response.json()["error"]["message"]
+
+
+def test_personal_data_typed_into_a_free_text_answer_is_redacted(
+    app_client: TestClient, db: Database
+) -> None:
+    mgr, (a,) = people(db, 1)
+    config = {"task": {"type": "free_text", "mode": "transcription"}}
+    project = make_project(db, config=config, members={mgr: "manager", a: "annotator"})
+    add_rows(db, project, [{"id": "v1", "text": "[audio 3 s]"}])
+    typed = "call me on +44 20 7946 0958 or mail jo@example.com"
+    response = submit(app_client, project, 1, a, typed)
+    assert response.status_code == 201
+    stored = response.json()["answer"]
+    assert "7946" not in stored and "jo@example.com" not in stored
+    assert "[PHONE]" in stored and "[EMAIL]" in stored
+    again = submit(app_client, project, 1, a, typed)  # idempotent after redaction
+    assert again.status_code == 200
