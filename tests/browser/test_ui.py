@@ -8,47 +8,24 @@ Run ``LOUPE_SCREENSHOTS=1 .venv/bin/pytest tests/browser`` to refresh
 from __future__ import annotations
 
 import os
-import socket
 import statistics
-import threading
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
-from tests.factories import Person, make_project, make_rate_card, make_user
+from tests.browser.harness import MARKS, Site, chromium, context_page, import_rows, serve
+from tests.browser.harness import person as _person
+from tests.browser.harness import shot as _shot
+from tests.browser.harness import sign_in as _sign_in
+from tests.factories import Person, make_project, make_rate_card
 
-from loupe.db.database import Database
-from loupe.formats import parse_item
-from loupe.services import users
 from loupe.services.access import Actor
-from loupe.services.items import insert_items
-from loupe.services.ledger_keys import init_keys
-from loupe.settings import Settings
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-PASSWORD = "correct horse battery"
-ORIGIN = "test.loupe/payments"
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
 
-try:
-    from playwright.sync_api import Browser, Page, sync_playwright
-except ImportError:  # pragma: no cover - depends on the environment
-    sync_playwright = None
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(),
-        reason="needs Chromium at /usr/bin/chromium (apt-get install chromium)",
-    ),
-    pytest.mark.skipif(
-        sync_playwright is None, reason="needs the playwright package (pip install playwright)"
-    ),
-]
+pytestmark = MARKS
 
 GUIDELINES = (
     "Pick the intent the speaker wants carried out.\n"
@@ -72,70 +49,20 @@ UTTERANCES = [
 ]
 
 
-@dataclass
-class Site:
-    url: str
-    db: Database
-    settings: Settings
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def site(tmp_path: Path) -> Iterator[Site]:
-    import uvicorn
-
-    from loupe.web.app import create_app
-
-    settings = Settings(
-        database_url=f"sqlite:///{tmp_path / 'loupe.db'}",
-        key_dir=tmp_path / "keys",
-        ledger_origin=ORIGIN,
-        ledger_checkpoint_every=1,
-    )
-    init_keys(tmp_path / "keys", origin=ORIGIN)
-    db = Database(settings.database_url)
-    db.migrate()
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    yield Site(f"http://127.0.0.1:{port}", db, settings)
-    server.should_exit = True
-    thread.join(timeout=10)
-    db.dispose()
+    with serve(tmp_path) as running:
+        yield running
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    assert sync_playwright is not None
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield chromium
-        chromium.close()
-
-
-def _person(site: Site, username: str, role: str = "annotator") -> Person:
-    person = make_user(site.db, username, role)
-    with site.db.transaction() as session:
-        users.set_password(session, Actor.system(), user_id=person.id, password=PASSWORD)
-    return person
+    with chromium() as launched:
+        yield launched
 
 
 def _import(site: Site, project: int, rows: list[dict[str, Any]]) -> None:
-    records = [parse_item(row, where="test", text_field="text") for row in rows]
-    with site.db.transaction() as session:
-        insert_items(session, Actor.system(), project, records)
+    import_rows(site, project, rows)
 
 
 def _project(site: Site, members: dict[Person, str], *, name: str = "intents") -> int:
@@ -150,29 +77,6 @@ def _project(site: Site, members: dict[Person, str], *, name: str = "intents") -
     rows[0]["metadata"] = {"prediction": {"label": "call", "score": 0.93}}
     _import(site, project, rows)
     return project
-
-
-def _context_page(browser: Browser, **context: Any) -> Page:
-    # The pages' CSP forbids eval; Playwright's wait_for_function evaluates strings.
-    options: dict[str, Any] = {"viewport": {"width": 1280, "height": 800}, "bypass_csp": True}
-    return browser.new_context(**{**options, **context}).new_page()
-
-
-def _sign_in(browser: Browser, site: Site, person: Person, **context: Any) -> Page:
-    page = _context_page(browser, **context)
-    page.goto(f"{site.url}/")
-    assert "/login" in page.url
-    page.get_by_label("Username").fill(person.username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{site.url}/")
-    return page
-
-
-def _shot(page: Page, name: str, *, full_page: bool = True) -> None:
-    if os.environ.get("LOUPE_SCREENSHOTS") == "1":
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=full_page)
 
 
 def _item_id(page: Page) -> str:
@@ -266,7 +170,9 @@ def test_the_wallet_verifies_each_entry_in_the_browser(browser: Browser, site: S
         page.keyboard.press(key)
         page.keyboard.press("Enter")
         _wait_item_change(page, current)
-    page.wait_for_function("document.getElementById('tally-earnings').textContent.includes('EUR')")
+    page.wait_for_function(
+        "document.getElementById('tally-earnings').textContent.includes('0.15 EUR')"
+    )
     assert "0.15 EUR" in page.locator("#tally-earnings").inner_text()
 
     page.goto(f"{site.url}/wallet")
@@ -323,7 +229,7 @@ def test_the_audit_log_for_an_auditor(browser: Browser, site: Site) -> None:
 
 def test_sign_in_page_and_a_wrong_password(browser: Browser, site: Site) -> None:
     _person(site, "maya")
-    page = _context_page(browser)
+    page = context_page(browser)
     page.goto(f"{site.url}/login")
     _shot(page, "login", full_page=False)
     page.get_by_label("Username").fill("maya")

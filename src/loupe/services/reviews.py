@@ -325,9 +325,16 @@ def submit_review(
                 "corrected_answer: a correction gives the right answer",
                 details={"field": "corrected_answer"},
             )
-        corrected = validate_answer(
-            schema.task, corrected_answer, text=_text(schema, raw.json_out(task[7]))
-        )
+        try:
+            corrected = validate_answer(
+                schema.task, corrected_answer, text=_text(schema, raw.json_out(task[7]))
+            )
+        except InvalidInput as error:  # it names ``answer``; the reviewer sent corrected_answer
+            field = error.details.get("field", "answer")
+            raise InvalidInput(
+                f"corrected_{error.message}",
+                details={**error.details, "field": f"corrected_{field}"},
+            ) from error
         corrected = redact_answer(session, project_id, schema.task, corrected)
         if corrected == answer:
             raise InvalidInput(

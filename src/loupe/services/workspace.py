@@ -1,5 +1,6 @@
 """What the annotator workspace shows around a task: the model's pre-label, gold
-status and the annotator's tally for today.
+status and the annotator's tally for today — and which of a project's work pages
+(labelling, review, expert queue, adjudication) a person can use.
 
 The task itself comes from :func:`loupe.services.tasks.next_task` (a lease, the
 item's stored data: what the privacy gate left visible). The pre-label is read from
@@ -20,15 +21,21 @@ from loupe.db.ledger_models import LedgerEntry
 from loupe.db.models import Label, utcnow
 from loupe.db.raw import Raw
 from loupe.label_schema import LabelSchema
-from loupe.services.access import Actor, authorize_project
+from loupe.policy import Action, allowed
+from loupe.reputation import tier_at_least
+from loupe.services.access import Actor, authorize_project, member_role
 from loupe.services.projects import project_schema
+from loupe.services.reputation import expert_domains, tiers_of
+from loupe.services.routing import load_profile
 from loupe.services.tasks import Task, next_task
 
 __all__ = [
+    "Capabilities",
     "Prediction",
     "Tally",
     "WorkspaceProject",
     "WorkspaceTask",
+    "capabilities",
     "next_for_workspace",
     "today",
     "workspace_project",
@@ -65,9 +72,23 @@ class Tally:
     earnings: dict[str, int]  # currency -> minor units, today (UTC)
 
 
-def workspace_project(session: Session, actor: Actor, project_id: int) -> WorkspaceProject:
-    """The project as the workspace needs it; only those who may work on it get it."""
-    project = authorize_project(session, actor, "tasks.work", project_id)
+@dataclass(frozen=True, slots=True)
+class Capabilities:
+    """Which of a project's pages a person can use now (for links; each page re-checks)."""
+
+    work: bool  # label items
+    review: bool  # peer review: a project reviewer or manager, or an annotator at the tier
+    expert: bool  # answer escalated items: a level or the expert tier in some domain
+    adjudicate: bool  # decide what experts passed up
+    monitor: bool  # the dashboard
+    qualify: bool  # take the project's qualification tests
+
+
+def workspace_project(
+    session: Session, actor: Actor, project_id: int, *, action: Action = "tasks.work"
+) -> WorkspaceProject:
+    """The project as the work pages need it, for those who may do ``action`` in it."""
+    project = authorize_project(session, actor, action, project_id)
     return WorkspaceProject(
         id=project.id,
         name=project.name,
@@ -128,3 +149,37 @@ def today(session: Session, actor: Actor, project_id: int, *, now: datetime | No
         .order_by(LedgerEntry.currency)
     ).all()
     return Tally(labels=int(labels or 0), earnings={str(c): int(t or 0) for c, t in rows})
+
+
+def capabilities(
+    session: Session, actor: Actor, project_id: int, *, now: datetime | None = None
+) -> Capabilities:
+    """What ``actor`` can do in the project, as the pages' links show it.
+
+    Reviewing and the expert queue also depend on standing: an annotator reviews once
+    their reputation reaches the project's ``review.min_tier`` in a domain, and answers
+    escalated items with the project's expert level (or the expert tier) in a domain.
+    """
+    project = authorize_project(session, actor, "projects.read", project_id)
+    role = member_role(session, project_id, actor.user_id)
+    work = allowed(actor.role, "tasks.work", member_role=role)
+    review = expert = False
+    if actor.user_id is not None:
+        raw = Raw(session)
+        schema = project_schema(project)
+        if allowed(actor.role, "reviews.work", member_role=role):
+            review = role in ("reviewer", "manager") or any(
+                tier_at_least(tier, schema.review.min_tier)  # type: ignore[arg-type]
+                for tier in tiers_of(raw, actor.user_id).values()
+            )
+        if work:
+            profile = load_profile(raw, actor.user_id, now=now or utcnow())
+            expert = bool(expert_domains(raw, actor.user_id, profile, schema.routing.expert_level))
+    return Capabilities(
+        work=work,
+        review=review,
+        expert=expert,
+        adjudicate=allowed(actor.role, "escalations.resolve", member_role=role),
+        monitor=allowed(actor.role, "labels.read", member_role=role),
+        qualify=allowed(actor.role, "qualifications.take", member_role=role),
+    )

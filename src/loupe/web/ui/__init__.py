@@ -1,10 +1,11 @@
 """The web UI: server-rendered pages (Jinja2) from the same app as the API.
 
-One module per page (``auth``, ``home``, ``workspace``, ``dashboard``, ``wallet``,
-``audit``); templates in ``templates/``; CSS and small plain JS modules in
-``static/`` (served by Loupe itself, so the UI works offline). Pages authenticate
-with the browser session (``loupe.services.sessions``) and authorise through the
-same services and policy as the API.
+One module per page (``auth``, ``home``, ``workspace``, ``reviews``, ``escalations``,
+``dashboard``, ``contributors``, ``qualifications``, ``wallet``, ``audit``); the answer
+editors every work page shares in ``editors``; templates in ``templates/``; CSS and
+small plain JS modules in ``static/`` (served by Loupe itself, so the UI works offline).
+Pages authenticate with the browser session (``loupe.services.sessions``) and authorise
+through the same services and policy as the API.
 """
 
 from __future__ import annotations
@@ -12,13 +13,35 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from loupe.web.ui import audit, auth, dashboard, home, wallet, workspace
+from loupe.web.ui import (
+    audit,
+    auth,
+    contributors,
+    dashboard,
+    escalations,
+    home,
+    qualifications,
+    reviews,
+    wallet,
+    workspace,
+)
 from loupe.web.ui.render import STATIC_DIR, error_page
 
 __all__ = ["error_page", "install_ui", "router"]
 
 router = APIRouter(include_in_schema=False)
-for module in (auth, home, workspace, dashboard, wallet, audit):
+for module in (
+    auth,
+    home,
+    workspace,
+    reviews,
+    escalations,
+    dashboard,
+    contributors,
+    qualifications,
+    wallet,
+    audit,
+):
     router.include_router(module.router)
 
 

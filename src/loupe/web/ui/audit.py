@@ -48,6 +48,7 @@ def audit_page(
         "audit.html",
         current,
         title="Audit log",
+        nav_current="audit",
         events=events,
         after=after,
         action=action or "",

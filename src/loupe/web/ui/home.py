@@ -7,9 +7,7 @@ from dataclasses import dataclass
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from loupe.policy import allowed
-from loupe.services import projects
-from loupe.services.access import member_role
+from loupe.services import projects, workspace
 from loupe.web.deps import Reader
 from loupe.web.ui.render import page
 
@@ -24,6 +22,9 @@ class ProjectLink:
     name: str
     description: str
     can_work: bool
+    can_review: bool
+    can_expert: bool  # answer escalated items (an expert) or decide them (an adjudicator)
+    adjudicator: bool
     can_monitor: bool
 
 
@@ -33,14 +34,17 @@ def home(request: Request, ctx: Reader) -> HTMLResponse:
     actor = current.actor
     links = []
     for project in projects.list_projects(ctx.session, actor, after_id=0, limit=200):
-        role = member_role(ctx.session, project.id, actor.user_id)
+        can = workspace.capabilities(ctx.session, actor, project.id)
         links.append(
             ProjectLink(
                 id=project.id,
                 name=project.name,
                 description=project.description,
-                can_work=allowed(actor.role, "tasks.work", member_role=role),
-                can_monitor=allowed(actor.role, "labels.read", member_role=role),
+                can_work=can.work,
+                can_review=can.review,
+                can_expert=can.expert or can.adjudicate,
+                adjudicator=can.adjudicate and not can.expert,
+                can_monitor=can.monitor,
             )
         )
-    return page(request, "home.html", current, title="Projects", projects=links)
+    return page(request, "home.html", current, title="Projects", nav_current="home", projects=links)

@@ -54,12 +54,15 @@ def page(
     **context: Any,
 ) -> HTMLResponse:
     """A full page: ``current`` (the signed-in session) fills the header and the CSRF token."""
-    nav: dict[str, bool] = {}
+    nav: dict[str, bool | str] = {}
+    nav_current = context.pop("nav_current", "")
     if current is not None:
         role = current.actor.role
         nav = {
+            "me": current.actor.user_id is not None,
             "wallet": allowed(role, "wallet.read"),
             "audit": allowed(role, "audit.read"),
+            "current": nav_current,
         }
     response = templates().TemplateResponse(
         request,

@@ -41,6 +41,7 @@ def wallet_page(
         "wallet.html",
         current,
         title="Wallet",
+        nav_current="wallet",
         entries=entries,
         balances=wallet.balances,
         checkpoint=checkpoint,

@@ -1,9 +1,10 @@
 """The annotator workspace: ``GET /projects/{id}/work`` and its two JSON helpers.
 
-The page is rendered once; from then on ``static/workspace.js`` drives it with
-``fetch()``: ``POST /projects/{id}/work/next`` (the next task with its pre-label),
-then the API for submit, skip and undo (``/api/v1/...``, authenticated by the session
-cookie plus the ``X-CSRF-Token`` header).
+The page is rendered once, with the answer editor of the project's task type
+(``editors.py``); from then on ``static/workspace.js`` drives it with ``fetch()``:
+``POST /projects/{id}/work/next`` (the next task with its pre-label), then the API for
+submit, skip, undo and flag (``/api/v1/...``, authenticated by the session cookie plus
+the ``X-CSRF-Token`` header).
 """
 
 from __future__ import annotations
@@ -14,11 +15,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel
 
-from loupe.label_schema import SingleChoice
 from loupe.schemas import TaskOut
 from loupe.services import workspace
 from loupe.web.deps import Reader, Writer
 from loupe.web.params import Id
+from loupe.web.ui.editors import editor_for
+from loupe.web.ui.project_nav import project_links
 from loupe.web.ui.render import page
 
 __all__ = ["router"]
@@ -47,28 +49,17 @@ def workspace_page(project_id: Id, request: Request, ctx: Reader) -> HTMLRespons
     current = ctx.browser_session
     project = workspace.workspace_project(ctx.session, current.actor, project_id)
     tally = workspace.today(ctx.session, current.actor, project_id)
-    task = project.schema.task
-    options = [
-        {"key": option.key, "description": option.description, "shortcut": _shortcut(i)}
-        for i, option in enumerate(task.labels)
-    ]
     return page(
         request,
         "workspace.html",
         current,
         title=f"{project.name} · workspace",
         project=project,
-        options=options,
-        multi=not isinstance(task, SingleChoice),
-        text_field=project.schema.text_field,
+        project_nav=project_links(ctx.session, current.actor, project_id, current="work"),
+        editor=editor_for(project.schema),
         tally=tally,
         grace_seconds=ctx.settings.undo_grace_seconds,
     )
-
-
-def _shortcut(index: int) -> str:
-    """Keys 1..9 then 0 choose the first ten labels."""
-    return str((index + 1) % 10) if index < 10 else ""
 
 
 @router.post("/projects/{project_id}/work/next", response_model=WorkspaceTaskOut)

@@ -1,11 +1,14 @@
 // The annotator workspace: keyboard-first labelling over the JSON API.
-// 1..9, 0 choose a label · Enter submits · S skips · U undoes · G guidelines · ? shortcuts
+// 1..9, 0 choose (toggle, tag) · Enter submits (free text: Ctrl+Enter) · S skips · U undoes
+// F flags for an expert · G guidelines · ? shortcuts · Backspace removes the last span
 import { call } from "./api.js";
+import { answerText, createEditor } from "./editors.js";
+import { renderItem } from "./item.js";
 
 const config = JSON.parse(document.getElementById("workspace-config").textContent);
 const project = config.project;
+const spec = config.editor;
 const $ = (id) => document.getElementById(id);
-const options = [...document.querySelectorAll(".option")];
 
 // performance.now() from the keystroke to the next item on screen, per submit/skip
 // (read by the browser tests; see docs/ui.md).
@@ -14,7 +17,6 @@ window.loupeTimings = [];
 const state = {
   task: null,
   shownAt: 0,
-  chosen: new Set(),
   history: [], // [{task, answer, at}] submissions that may still be undone
   busy: false,
 };
@@ -25,68 +27,29 @@ function setStatus(text, bad = false) {
   el.classList.toggle("bad", bad);
 }
 
+const editor = createEditor(spec, { onStatus: setStatus });
+
 function render(task, found) {
   state.task = task;
-  state.chosen.clear();
-  const itemEl = $("item");
-  $("item-empty").hidden = Boolean(task);
-  itemEl.hidden = !task;
-  for (const b of options) {
-    b.setAttribute("aria-pressed", "false");
-    b.classList.remove("suggested");
-    b.disabled = !task;
-  }
-  $("submit").disabled = !task;
-  $("skip").disabled = !task;
+  renderItem(spec, task);
+  editor.enable(Boolean(task));
+  for (const id of ["submit", "skip", "flag"]) $(id).disabled = !task;
   $("prediction").hidden = true;
   $("gold").hidden = true;
-  if (!task) {
-    itemEl.dataset.itemId = "";
-    return;
-  }
-  itemEl.dataset.itemId = String(task.item_id);
-  const data = task.data || {};
-  const text = data[config.textField];
-  $("item-text").textContent = text === undefined ? JSON.stringify(data) : String(text);
-  $("item-ref").textContent = `#${task.item_id}`;
-  $("item-lang").textContent = task.language ? `· ${task.language}` : "";
-  const fields = $("item-fields");
-  fields.replaceChildren();
-  for (const [key, value] of Object.entries(data)) {
-    if (key === config.textField) continue;
-    const dt = document.createElement("dt");
-    dt.textContent = key;
-    const dd = document.createElement("dd");
-    dd.textContent = typeof value === "string" ? value : JSON.stringify(value);
-    fields.append(dt, dd);
-  }
+  if (!task) return;
+  editor.load(task.data || {});
   const prediction = found?.prediction;
   if (prediction) {
     const labels = Array.isArray(prediction.label) ? prediction.label : [prediction.label];
-    $("prediction-label").textContent = labels.join(", ");
+    $("prediction-label").textContent = answerText(spec, prediction.label, task.data || {});
     $("prediction-score").textContent =
       prediction.score == null ? "" : `(${Math.round(prediction.score * 100)} %)`;
     $("prediction").hidden = false;
-    for (const b of options) if (labels.includes(b.dataset.key)) b.classList.add("suggested");
+    editor.suggest(labels);
   }
   // Gold items look like any other until answered (feedback comes with the submit).
   state.shownAt = performance.now();
-}
-
-function choose(index) {
-  const button = options[index];
-  if (!button || !state.task) return;
-  const key = button.dataset.key;
-  if (config.multi) {
-    if (state.chosen.has(key)) state.chosen.delete(key);
-    else state.chosen.add(key);
-  } else {
-    state.chosen.clear();
-    state.chosen.add(key);
-  }
-  for (const b of options) {
-    b.setAttribute("aria-pressed", String(state.chosen.has(b.dataset.key)));
-  }
+  if (spec.type === "free_text") editor.focus();
 }
 
 function bumpTally(delta) {
@@ -94,9 +57,13 @@ function bumpTally(delta) {
   el.textContent = String(Math.max(0, Number(el.textContent) + delta));
 }
 
+let tallyAsked = 0;
+
 async function refreshEarnings() {
+  const asked = ++tallyAsked;
   try {
     const tally = await call("GET", `/projects/${project}/work/today`);
+    if (asked !== tallyAsked) return; // a later refresh is under way: its answer is newer
     const parts = Object.entries(tally.earnings).map(
       ([currency, minor]) => ` · earned ${(minor / 100).toFixed(2)} ${currency}`,
     );
@@ -140,11 +107,12 @@ function submit(started = performance.now()) {
   return guarded(async () => {
     const task = state.task;
     if (!task) return;
-    if (!state.chosen.size && !config.multi) {
-      setStatus("Choose a label first (keys 1–9, 0).", true);
+    const given = editor.value();
+    if (given.error) {
+      setStatus(given.error, true);
       return;
     }
-    const answer = config.multi ? [...state.chosen] : [...state.chosen][0];
+    const answer = given.answer;
     const lead = Math.round(performance.now() - state.shownAt);
     const saved = await call("POST", `/api/v1/projects/${project}/items/${task.item_id}/labels`, {
       answer,
@@ -155,10 +123,12 @@ function submit(started = performance.now()) {
     bumpTally(1);
     await loadNext();
     measure(started);
-    setStatus(`Saved “${Array.isArray(answer) ? answer.join(", ") : answer}”. Press U to undo.`);
+    const said = answerText(spec, answer, task.data || {});
+    setStatus(`Saved “${said.length > 80 ? `${said.slice(0, 77)}…` : said}”. Press U to undo.`);
     const gold = saved && saved.gold;
     if (gold) {
-      const expected = gold.expected == null ? "" : ` The expected answer was “${gold.expected}”.`;
+      const expected =
+        gold.expected == null ? "" : ` The expected answer was “${answerText(spec, gold.expected, task.data || {})}”.`;
       $("gold").textContent = gold.correct
         ? "That was a gold check: correct."
         : `That was a gold check: not the expected answer.${expected}`;
@@ -191,12 +161,25 @@ function undo() {
     bumpTally(-1);
     // The item is leased to us again: label it anew, with the old answer preselected.
     render(last.task, null);
-    const keys = Array.isArray(last.answer) ? last.answer : [last.answer];
-    options.forEach((b, i) => {
-      if (keys.includes(b.dataset.key)) choose(i);
-    });
+    editor.set(last.answer);
     setStatus("Undone: label this item again.");
     refreshEarnings();
+  });
+}
+
+function openFlag() {
+  if (!state.task) return;
+  $("flag-dialog-reason").value = "";
+  $("flag-dialog").showModal();
+}
+
+function flag(reason) {
+  return guarded(async () => {
+    const task = state.task;
+    if (!task) return;
+    await call("POST", `/api/v1/projects/${project}/items/${task.item_id}/flag`, { reason });
+    await loadNext();
+    setStatus(`Item #${task.item_id} was sent to an expert.`);
   });
 }
 
@@ -212,15 +195,30 @@ function showHelp() {
 }
 
 document.addEventListener("keydown", (event) => {
-  if (event.ctrlKey || event.metaKey || event.altKey) return;
-  if ($("help").open) return; // the dialog handles Esc itself
+  if (document.querySelector("dialog[open]")) return; // dialogs handle their own keys
   const target = event.target;
-  if (target instanceof HTMLInputElement || target instanceof HTMLTextAreaElement) return;
-  const started = performance.now();
   const key = event.key;
-  if (/^[0-9]$/.test(key)) {
-    choose(key === "0" ? 9 : Number(key) - 1);
-  } else if (key === "Enter") {
+  const started = performance.now();
+  if (key === "Enter" && (event.ctrlKey || event.metaKey)) {
+    event.preventDefault();
+    submit(started);
+    return;
+  }
+  if (target instanceof HTMLInputElement || target instanceof HTMLTextAreaElement) {
+    // Typing: only Esc, which hands the keyboard back to the shortcuts.
+    if (key === "Escape") {
+      target.blur();
+      $("main").focus();
+      event.preventDefault();
+    }
+    return;
+  }
+  if (event.ctrlKey || event.metaKey || event.altKey) return;
+  if (editor.key(event)) {
+    event.preventDefault();
+    return;
+  }
+  if (key === "Enter") {
     // Enter on a focused button other than Submit would also click it: we handle it here.
     if (target instanceof HTMLButtonElement && target.id !== "submit" && !target.classList.contains("option")) return;
     submit(started);
@@ -228,6 +226,8 @@ document.addEventListener("keydown", (event) => {
     skip(started);
   } else if (key === "u" || key === "U") {
     undo();
+  } else if (key === "f" || key === "F") {
+    openFlag();
   } else if (key === "g" || key === "G") {
     toggleGuidelines();
   } else if (key === "?") {
@@ -238,13 +238,21 @@ document.addEventListener("keydown", (event) => {
   event.preventDefault();
 });
 
-options.forEach((button, i) => button.addEventListener("click", () => choose(i)));
 $("answer-form").addEventListener("submit", (event) => {
   event.preventDefault();
   submit();
 });
 $("skip").addEventListener("click", () => skip());
 $("undo").addEventListener("click", () => undo());
+$("flag").addEventListener("click", openFlag);
+$("flag-dialog-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const reason = $("flag-dialog-reason").value.trim();
+  if (!reason) return;
+  $("flag-dialog").close();
+  flag(reason);
+});
+$("flag-dialog-cancel").addEventListener("click", () => $("flag-dialog").close());
 $("show-guidelines").addEventListener("click", toggleGuidelines);
 $("show-help").addEventListener("click", showHelp);
 setInterval(updateUndo, 1000);

@@ -1,0 +1,137 @@
+"""Answer editors: what the work pages render for a project's task type.
+
+One :class:`Editor` per task type describes the widgets (``templates/_editor.html``)
+and their keyboard map; ``static/editors.js`` drives them from :meth:`Editor.config`.
+The workspace, the reviewer's correction, the expert queue and qualification tests
+all use the same editor, so an answer is given the same way everywhere.
+
+>>> from loupe.label_schema import LabelOption, LabelSchema, Pairwise
+>>> editor = editor_for(LabelSchema(task=Pairwise(allow_tie=False)))
+>>> [(o.key, o.shortcut) for o in editor.options]
+[('a', '1'), ('b', '2')]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from loupe.label_schema import FreeText, LabelSchema, MultiChoice, Pairwise, SingleChoice
+
+__all__ = ["Editor", "Option", "editor_for", "shortcut"]
+
+FREE_TEXT_LABELS = {
+    "translation": "Your translation",
+    "transcription": "Your transcription",
+    "post_edit": "Edit the text until it is right",
+    "response": "Your answer",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    key: str
+    label: str  # what the button says
+    description: str
+    shortcut: str  # "" past the tenth option
+
+
+@dataclass(frozen=True, slots=True)
+class Editor:
+    type: str  # the task type: single_choice, multi_choice, free_text, pairwise, spans
+    heading: str
+    options: list[Option]
+    text_field: str
+    # Item data fields the editor shows itself (pairwise outputs, the prompt, the text to
+    # post-edit), so the item card does not list them again.
+    shown_fields: list[str] = field(default_factory=list)
+    free_text_label: str = ""
+    target_language: str | None = None
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def multi(self) -> bool:
+        return self.type == "multi_choice"
+
+    def config(self) -> dict[str, Any]:
+        """What ``static/editors.js`` needs (embedded in the page as JSON)."""
+        return {
+            "type": self.type,
+            "textField": self.text_field,
+            "keys": [option.key for option in self.options],
+            "shownFields": self.shown_fields,
+            **self.settings,
+        }
+
+
+def shortcut(index: int) -> str:
+    """Keys 1..9 then 0 choose the first ten options."""
+    return str((index + 1) % 10) if index < 10 else ""
+
+
+def editor_for(schema: LabelSchema) -> Editor:
+    """The editor of ``schema``'s task type."""
+    task = schema.task
+    text_field = schema.text_field
+    if isinstance(task, FreeText):
+        shown = [task.source_field] if task.source_field else []
+        return Editor(
+            type=task.type,
+            heading="Write the text",
+            options=[],
+            text_field=text_field,
+            shown_fields=[f for f in shown if f != text_field],
+            free_text_label=FREE_TEXT_LABELS[task.mode]
+            + (f" ({task.target_language})" if task.target_language else ""),
+            target_language=task.target_language,
+            settings={
+                "sourceField": task.source_field,
+                "minLength": task.min_length,
+                "maxLength": task.max_length,
+            },
+        )
+    if isinstance(task, Pairwise):
+        choices = [("a", "A is better"), ("b", "B is better")]
+        if task.allow_tie:
+            choices.append(("tie", "About the same"))
+        return Editor(
+            type=task.type,
+            heading="Which output is better?",
+            options=[
+                Option(key=key, label=label, description="", shortcut=shortcut(i))
+                for i, (key, label) in enumerate(choices)
+            ],
+            text_field=text_field,
+            shown_fields=[task.a_field, task.b_field]
+            + ([task.prompt_field] if task.prompt_field else []),
+            settings={
+                "aField": task.a_field,
+                "bField": task.b_field,
+                "promptField": task.prompt_field,
+            },
+        )
+    options = [
+        Option(
+            key=option.key, label=option.key, description=option.description, shortcut=shortcut(i)
+        )
+        for i, option in enumerate(task.labels)
+    ]
+    if isinstance(task, SingleChoice):
+        return Editor(
+            type=task.type, heading="Choose a label", options=options, text_field=text_field
+        )
+    if isinstance(task, MultiChoice):
+        return Editor(
+            type=task.type,
+            heading="Choose labels",
+            options=options,
+            text_field=text_field,
+            settings={"minChoices": task.min_choices},
+        )
+    return Editor(
+        type=task.type,
+        heading="Mark spans: select text, then press its label's number",
+        options=options,
+        text_field=text_field,
+        settings={"allowOverlap": task.allow_overlap},
+    )

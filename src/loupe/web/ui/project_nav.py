@@ -1,0 +1,44 @@
+"""The project navigation on a project's pages: the pages this person can use there."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from sqlalchemy.orm import Session
+
+from loupe.services import workspace
+from loupe.services.access import Actor
+
+__all__ = ["NavLink", "PageName", "project_links"]
+
+PageName = Literal["work", "review", "expert", "dashboard"]
+
+
+@dataclass(frozen=True, slots=True)
+class NavLink:
+    href: str
+    label: str
+    current: bool
+
+
+def project_links(
+    session: Session, actor: Actor, project_id: int, *, current: PageName
+) -> list[NavLink]:
+    """Links to the project's pages ``actor`` can use (``current`` marked as the page open)."""
+    can = workspace.capabilities(session, actor, project_id)
+    pages: list[tuple[PageName, str, bool]] = [
+        ("work", "Label", can.work),
+        ("review", "Review", can.review),
+        (
+            "expert",
+            "Adjudicate" if can.adjudicate and not can.expert else "Expert queue",
+            can.expert or can.adjudicate,
+        ),
+        ("dashboard", "Dashboard", can.monitor),
+    ]
+    return [
+        NavLink(f"/projects/{project_id}/{name}", label, name == current)
+        for name, label, shown in pages
+        if shown or name == current
+    ]

@@ -1,0 +1,48 @@
+// The item card every work page shares (templates/_editor.html): the item as the
+// privacy gate left it — its text, language, domain and other fields.
+const $ = (id) => document.getElementById(id);
+
+export function asText(value) {
+  if (value === undefined || value === null) return "";
+  return typeof value === "string" ? value : JSON.stringify(value);
+}
+
+// Fill the card for `item` ({item_id, data, language, domain}); null shows the empty message.
+export function renderItem(spec, item) {
+  const itemEl = $("item");
+  $("item-empty").hidden = Boolean(item);
+  itemEl.hidden = !item;
+  if (!item) {
+    itemEl.dataset.itemId = "";
+    return;
+  }
+  itemEl.dataset.itemId = String(item.item_id);
+  const data = item.data || {};
+  const textEl = $("item-text");
+  const key = spec.type === "pairwise" ? spec.promptField ?? spec.textField : spec.textField;
+  const text = data[key];
+  if (spec.type === "pairwise") {
+    textEl.textContent = asText(text);
+    textEl.hidden = text === undefined;
+    const title = $("item-text-title");
+    if (title) title.hidden = text === undefined;
+  } else {
+    textEl.textContent = text === undefined ? JSON.stringify(data) : asText(text);
+  }
+  const source = $("item-source");
+  if (source && spec.sourceField) source.textContent = asText(data[spec.sourceField]);
+  $("item-ref").textContent = item.ref ?? `#${item.item_id}`;
+  $("item-lang").textContent = item.language ? `· ${item.language}` : "";
+  $("item-domain").textContent = item.domain && item.domain !== "general" ? `· ${item.domain}` : "";
+  const fields = $("item-fields");
+  fields.replaceChildren();
+  const shown = new Set([key, spec.textField, ...(spec.shownFields || [])]);
+  for (const [name, value] of Object.entries(data)) {
+    if (shown.has(name)) continue;
+    const dt = document.createElement("dt");
+    dt.textContent = name;
+    const dd = document.createElement("dd");
+    dd.textContent = asText(value);
+    fields.append(dt, dd);
+  }
+}

@@ -1,0 +1,219 @@
+// Peer review by keyboard: A accepts · R rejects (asks why) · C corrects with the task's own
+// widgets (Enter submits, Esc cancels) · G guidelines · ? shortcuts. Blind: the API never
+// says who gave the answer under review.
+import { call } from "./api.js";
+import { answerText, createEditor } from "./editors.js";
+import { renderItem } from "./item.js";
+
+const config = JSON.parse(document.getElementById("review-config").textContent);
+const project = config.project;
+const spec = config.editor;
+const $ = (id) => document.getElementById(id);
+
+const state = { review: null, correcting: false, busy: false, done: 0 };
+
+function setStatus(text, bad = false) {
+  const el = $("status");
+  el.textContent = text;
+  el.classList.toggle("bad", bad);
+}
+
+const editor = createEditor(spec, { onStatus: setStatus });
+
+function setCorrecting(on) {
+  state.correcting = on;
+  $("correction").hidden = !on;
+  $("correct").setAttribute("aria-expanded", String(on));
+  for (const id of ["accept", "reject", "correct"]) $(id).disabled = on || !state.review;
+  editor.enable(on);
+  if (state.review) editor.set(state.review.answer);
+}
+
+function show(review) {
+  state.review = review;
+  renderItem(spec, review);
+  $("reviewed").hidden = !review;
+  $("review-form").hidden = !review;
+  if (review) {
+    editor.load(review.data || {});
+    $("reviewed-answer").textContent = answerText(spec, review.answer, review.data || {});
+    const others = review.other_answers;
+    $("others").hidden = !others || !others.length;
+    $("other-answers").replaceChildren(
+      ...(others || []).map((answer) => {
+        const li = document.createElement("li");
+        li.textContent = answerText(spec, answer, review.data || {});
+        return li;
+      }),
+    );
+  }
+  setCorrecting(false);
+}
+
+function showNotice(text) {
+  $("notice").textContent = text;
+  $("notice").hidden = false;
+  $("review-task").hidden = true;
+}
+
+async function loadNext() {
+  try {
+    const found = await call("POST", `/api/v1/projects/${project}/reviews/next`);
+    show(found.review);
+  } catch (error) {
+    if (error.status === 403) {
+      showNotice(`You cannot review in this project yet: ${error.message}.`);
+      return;
+    }
+    throw error;
+  }
+}
+
+async function guarded(action) {
+  if (state.busy) return;
+  state.busy = true;
+  try {
+    await action();
+  } catch (error) {
+    setStatus(error.message || String(error), true);
+  } finally {
+    state.busy = false;
+  }
+}
+
+const DONE = { accept: "Accepted", reject: "Rejected", correct: "Corrected" };
+
+function verdict(kind, extra = {}) {
+  return guarded(async () => {
+    const review = state.review;
+    if (!review) return;
+    const body = { verdict: kind, ...extra };
+    const outcome = await call("POST", `/api/v1/projects/${project}/labels/${review.label_id}/reviews`, body);
+    state.done += 1;
+    $("tally-reviews").textContent = String(state.done);
+    await loadNext();
+    const decided = outcome.status === "pending" ? "it waits for more reviews" : `the label is now ${outcome.status}`;
+    setStatus(`${DONE[kind]} item #${review.item_id}; ${decided}.`);
+  });
+}
+
+function openReject() {
+  if (!state.review || state.correcting) return;
+  $("reject-dialog-reason").value = "";
+  $("reject-dialog").showModal();
+}
+
+function startCorrection() {
+  if (!state.review) return;
+  setCorrecting(true);
+  setStatus(
+    spec.type === "free_text"
+      ? "Edit the text, then Ctrl+Enter (Esc cancels)."
+      : "Give the right answer, then Enter (Esc cancels).",
+  );
+  if (spec.type === "free_text") editor.focus();
+}
+
+function cancelCorrection() {
+  setCorrecting(false);
+  $("main").focus();
+  setStatus("Correction cancelled.");
+}
+
+function submitCorrection() {
+  if (!state.correcting) return;
+  const given = editor.value();
+  if (given.error) {
+    setStatus(given.error, true);
+    return;
+  }
+  verdict("correct", { corrected_answer: given.answer });
+}
+
+function toggleGuidelines() {
+  const panel = $("guidelines");
+  panel.hidden = !panel.hidden;
+  $("show-guidelines").setAttribute("aria-expanded", String(!panel.hidden));
+}
+
+function showHelp() {
+  if (!$("help").open) $("help").showModal();
+}
+
+document.addEventListener("keydown", (event) => {
+  if (document.querySelector("dialog[open]")) return;
+  const target = event.target;
+  const key = event.key;
+  if (key === "Enter" && (event.ctrlKey || event.metaKey)) {
+    event.preventDefault();
+    submitCorrection();
+    return;
+  }
+  if (target instanceof HTMLInputElement || target instanceof HTMLTextAreaElement) {
+    if (key === "Escape" && state.correcting) {
+      event.preventDefault();
+      cancelCorrection();
+    }
+    return;
+  }
+  if (event.ctrlKey || event.metaKey || event.altKey || !state.review) {
+    if (key === "g" || key === "G") toggleGuidelines();
+    else if (key === "?") showHelp();
+    return;
+  }
+  if (state.correcting) {
+    if (editor.key(event)) {
+      event.preventDefault();
+      return;
+    }
+    if (key === "Enter") {
+      if (target instanceof HTMLButtonElement && !target.classList.contains("option") && target.id !== "submit-correction") return;
+      submitCorrection();
+    } else if (key === "Escape") {
+      cancelCorrection();
+    } else if (key === "g" || key === "G") {
+      toggleGuidelines();
+    } else if (key === "?") {
+      showHelp();
+    } else {
+      return;
+    }
+    event.preventDefault();
+    return;
+  }
+  if (key === "a" || key === "A") {
+    verdict("accept");
+  } else if (key === "r" || key === "R") {
+    openReject();
+  } else if (key === "c" || key === "C") {
+    startCorrection();
+  } else if (key === "g" || key === "G") {
+    toggleGuidelines();
+  } else if (key === "?") {
+    showHelp();
+  } else {
+    return;
+  }
+  event.preventDefault();
+});
+
+$("accept").addEventListener("click", () => verdict("accept"));
+$("reject").addEventListener("click", openReject);
+$("correct").addEventListener("click", startCorrection);
+$("cancel-correction").addEventListener("click", cancelCorrection);
+$("review-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  submitCorrection();
+});
+$("reject-dialog-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const reason = $("reject-dialog-reason").value.trim();
+  if (!reason) return;
+  $("reject-dialog").close();
+  verdict("reject", { reason });
+});
+$("reject-dialog-cancel").addEventListener("click", () => $("reject-dialog").close());
+$("show-guidelines").addEventListener("click", toggleGuidelines);
+$("show-help").addEventListener("click", showHelp);
+
+guarded(loadNext);

@@ -1,0 +1,97 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import update
+from tests.factories import add_items, make_project, make_user
+
+from loupe.db.database import Database
+from loupe.db.ledger_models import LedgerEntry
+from loupe.db.models import Label, utcnow
+from loupe.errors import PermissionDenied
+from loupe.services.access import Actor
+from loupe.services.escalation_queue import escalation_queue, next_adjudication
+from loupe.services.label_costs import cost_per_accurate_label
+from loupe.services.labels import submit_label
+from loupe.services.quality import set_gold
+from loupe.services.tasks import next_task
+
+
+def _label(db: Database, actor: Actor, project: int, answer: str) -> int:
+    with db.transaction() as session:
+        task = next_task(session, actor, project, lease_seconds=60)
+        assert task is not None
+        submit_label(session, actor, project, task.item_id, answer)
+        return task.item_id
+
+
+def test_a_gold_answer_overrules_the_consensus_and_unsettled_labels_wait(db: Database) -> None:
+    people = [make_user(db, name) for name in ("maya", "ben", "cat")]
+    project = make_project(db, overlap=3, members=dict.fromkeys(people, "annotator"))
+    add_items(db, project, 2)
+    for person, answer in zip(people, ["call", "call", "navigate"], strict=True):
+        _label(db, person.actor, project, answer)  # u0: the crowd says call
+    _label(db, people[0].actor, project, "music")  # u1: one label of three, no consensus yet
+    with db.transaction() as session:
+        set_gold(session, Actor.system(), project, [("u0", "navigate")])
+    with db.transaction(readonly=True) as session:
+        costs = cost_per_accurate_label(session, Actor.system(), project, days=3)
+    assert len(costs.days) == 3 and costs.currency is None  # no rate card: nothing spent
+    today = costs.days[-1]
+    assert (today.labels, today.accurate) == (4, 1)  # only cat matches the gold answer
+    assert today.per_accurate_minor == 0.0
+
+
+def test_spending_by_day_in_the_main_currency_without_payouts(db: Database) -> None:
+    maya = make_user(db, "maya")
+    project = make_project(db, members={maya: "annotator"})
+    add_items(db, project, 2)
+    _label(db, maya.actor, project, "call")
+    _label(db, maya.actor, project, "music")
+    now = utcnow()
+    with db.transaction() as session:
+        session.execute(
+            update(Label).where(Label.item_id == 1).values(created_at=now - timedelta(days=1))
+        )
+        for idx, (kind, delta, currency, days_ago) in enumerate(
+            [
+                ("earning", 40, "EUR", 1),
+                ("earning", 10, "EUR", 0),
+                ("payout", -50, "EUR", 0),
+                ("earning", 7, "USD", 0),
+            ]
+        ):
+            session.add(
+                LedgerEntry(
+                    idx=idx,
+                    kind=kind,
+                    leaf=b"x",
+                    leaf_hash=bytes(32),
+                    user_id=maya.id,
+                    project_id=project,
+                    delta_minor=delta,
+                    currency=currency,
+                    created_at=now - timedelta(days=days_ago),
+                )
+            )
+    with db.transaction(readonly=True) as session:
+        costs = cost_per_accurate_label(session, Actor.system(), project, days=2, now=now)
+    assert costs.currency == "EUR"
+    assert [(d.spent_minor, d.labels, d.accurate) for d in costs.days] == [(40, 1, 1), (10, 1, 1)]
+    assert [d.per_accurate_minor for d in costs.days] == [40.0, 10.0]
+    assert costs.overall_minor == 25.0
+
+
+def test_only_those_who_manage_payments_see_costs_and_only_adjudicators_adjudicate(
+    db: Database,
+) -> None:
+    rev, boss = make_user(db, "rev"), make_user(db, "boss", "manager")
+    project = make_project(db, members={rev: "reviewer", boss: "manager"})
+    with db.transaction(readonly=True) as session, pytest.raises(PermissionDenied):
+        cost_per_accurate_label(session, rev.actor, project)
+    with db.transaction(readonly=True) as session:
+        assert escalation_queue(session, rev.actor, project).open == 0
+        assert next_adjudication(session, boss.actor, project) is None
+        with pytest.raises(PermissionDenied):
+            next_adjudication(session, rev.actor, project)
