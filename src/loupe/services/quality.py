@@ -588,16 +588,23 @@ def quality_report(session: Session, actor: Actor, project_id: int) -> QualityRe
 
 
 def list_escalations(
-    session: Session, actor: Actor, project_id: int, *, after_id: int, limit: int
+    session: Session,
+    actor: Actor,
+    project_id: int,
+    *,
+    after_id: int,
+    limit: int,
+    open_only: bool = False,
 ) -> Sequence[Escalation]:
-    """Unsettled items waiting for an expert, by item id (keyset pagination)."""
+    """Items on the escalation ladder (with ``open_only``, those still waiting), by item id
+    (keyset pagination)."""
     authorize_project(session, actor, "items.read", project_id)
-    return session.scalars(
-        select(Escalation)
-        .where(Escalation.project_id == project_id, Escalation.item_id > after_id)
-        .order_by(Escalation.item_id)
-        .limit(limit)
-    ).all()
+    query = select(Escalation).where(
+        Escalation.project_id == project_id, Escalation.item_id > after_id
+    )
+    if open_only:
+        query = query.where(Escalation.resolved_at.is_(None))
+    return session.scalars(query.order_by(Escalation.item_id).limit(limit)).all()
 
 
 def resume_member(session: Session, actor: Actor, project_id: int, user_id: int) -> Membership:

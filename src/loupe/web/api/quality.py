@@ -33,11 +33,12 @@ def refit(project_id: Id, ctx: Writer) -> RefitOut:
 
 @router.get("/projects/{project_id}/escalations", response_model=Page[EscalationOut])
 def escalations(
-    project_id: Id, ctx: Reader, after: After = 0, limit: Limit = 100
+    project_id: Id, ctx: Reader, after: After = 0, limit: Limit = 100, open: bool = False
 ) -> Page[EscalationOut]:
-    """Items the crowd could not settle, waiting for an expert."""
+    """Items on the escalation ladder (crowd -> expert -> adjudicator); ``open=true``: only
+    those still waiting."""
     rows = quality.list_escalations(
-        ctx.session, ctx.actor, project_id, after_id=after, limit=limit + 1
+        ctx.session, ctx.actor, project_id, after_id=after, limit=limit + 1, open_only=open
     )
     page = rows[:limit]
     return Page[EscalationOut](
