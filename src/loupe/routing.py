@@ -71,6 +71,14 @@ class RoutingPolicy(BaseModel):
     expert_level: int = Field(
         default=3, ge=1, le=3, description="Level that may answer escalated items of a domain."
     )
+    min_reputation: float | None = Field(
+        default=None,
+        gt=0.0,
+        lt=1.0,
+        description="Withhold a domain's items from contributors whose reputation there is "
+        "confidently below this (the 95% posterior bound under it), e.g. someone who passed "
+        "a qualification test by luck and then labels at chance.",
+    )
 
     @property
     def is_open(self) -> bool:
@@ -80,6 +88,7 @@ class RoutingPolicy(BaseModel):
             and self.default_level == 0
             and not self.match_language
             and not self.clearance_for
+            and self.min_reputation is None
         )
 
     @field_validator("domain_levels")
@@ -126,6 +135,8 @@ class Profile:
     levels: Mapping[str, int] = field(default_factory=dict)
     languages: frozenset[str] = frozenset()
     clearances: tuple[str, ...] = ()  # sensitivity classes with an unexpired clearance
+    # Per domain: the 95% upper bound of the contributor's reputation (absent: no evidence).
+    reputation_upper: Mapping[str, float] = field(default_factory=dict)
 
     def cleared_for(self, sensitivity: str) -> bool:
         if sensitivity not in SENSITIVITY_ORDER:
@@ -162,6 +173,12 @@ def why_not(policy: RoutingPolicy, profile: Profile, item: Requirements) -> str 
         return f"needs the language {tag}"
     if item.sensitivity in policy.clearance_for and not profile.cleared_for(item.sensitivity):
         return f"needs a clearance for {item.sensitivity} data"
+    if policy.min_reputation is not None and (
+        profile.reputation_upper.get(item.domain, 1.0) < policy.min_reputation
+    ):
+        return f"needs a reputation in {item.domain} that is not confidently below " + (
+            f"{policy.min_reputation:g}"
+        )
     return None
 
 

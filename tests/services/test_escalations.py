@@ -114,3 +114,17 @@ def test_resolve_validates_the_answer(db: Database) -> None:
         resolve_escalation(session, doc.actor, project, 1, answer="dance")
     with db.transaction() as session, pytest.raises(InvalidInput, match="answer"):
         resolve_escalation(session, doc.actor, project, 1)
+
+
+def test_an_adjudicator_settles_an_item_no_expert_can_take(db: Database) -> None:
+    crowd, _, _, mgr, project = setup(db)
+    with db.transaction() as session:
+        task = next_task(session, crowd.actor, project, lease_seconds=60)
+        assert task is not None
+        flag_item(session, crowd.actor, project, task.item_id, reason="nobody knows")
+    with db.transaction() as session:
+        done = resolve_escalation(session, mgr.actor, project, task.item_id, answer="call")
+    assert done.stage == "expert" and done.resolved_by == mgr.id
+    with db.engine.connect() as connection:
+        method = connection.execute(text("SELECT method FROM consensus")).scalar_one()
+    assert method == "adjudicator"

@@ -131,6 +131,8 @@ SENSITIVITY = ["public", "internal", "personal", "health"]
     clearances=st.lists(st.sampled_from(SENSITIVITY), max_size=2),
     blocked=st.lists(st.sampled_from(["personal", "health"]), max_size=2, unique=True),
     match=st.booleans(),
+    upper=st.dictionaries(st.sampled_from(DOMAINS), st.floats(0.05, 0.99), max_size=3),
+    bar=st.one_of(st.none(), st.floats(0.1, 0.9)),
 )
 def test_the_sql_filter_agrees_with_the_rule(
     db: Database,
@@ -141,11 +143,14 @@ def test_the_sql_filter_agrees_with_the_rule(
     clearances: list[str],
     blocked: list[Any],
     match: bool,
+    upper: dict[str, float],
+    bar: float | None,
 ) -> None:
     """``item_filter`` (SQL) admits exactly the items ``eligible`` (Python) admits."""
     policy = RoutingPolicy(domain_levels=needs, default_level=default, match_language=match,
-                           clearance_for=blocked)  # fmt: skip
-    profile = Profile(levels=levels, languages=languages, clearances=tuple(clearances))
+                           clearance_for=blocked, min_reputation=bar)  # fmt: skip
+    profile = Profile(levels=levels, languages=languages, clearances=tuple(clearances),
+                      reputation_upper=upper)  # fmt: skip
     rows = [
         (domain, language, sensitivity, min_level)
         for domain in DOMAINS
@@ -174,3 +179,27 @@ def test_the_sql_filter_agrees_with_the_rule(
         }
     expected = {n for n, row in enumerate(rows) if eligible(policy, profile, Requirements(*row))}
     assert found == expected
+
+
+def test_a_contributor_confidently_below_the_bar_stops_receiving_that_domain(
+    db: Database,
+) -> None:
+    from loupe.services.reputation import record_evidence
+
+    lucky, good = make_user(db, "lucky"), make_user(db, "good")
+    policy = routed(domain_levels={"medical": 1}, min_reputation=0.7)
+    project = make_project(db, config=policy, overlap=2,
+                           members={lucky: "annotator", good: "annotator"})  # fmt: skip
+    add_rows(db, project, MIXED[:2])
+    grant_level(db, lucky, "medical", 3)  # passed the qualification test by luck
+    grant_level(db, good, "medical", 3)
+    now = utcnow()
+    with db.transaction() as session:
+        for n in range(30):  # half of the gold answers wrong
+            record_evidence(session, user_id=lucky.id, domain="medical", project_id=project,
+                            kind="gold", success=float(n % 2), ref=f"g{n}",
+                            now=now - timedelta(minutes=40 - n))  # fmt: skip
+    assert drain(db, lucky, project) == ["g1"]
+    assert drain(db, good, project) == ["g1", "m1"]
+    with db.transaction() as session, pytest.raises(PermissionDenied, match="reputation"):
+        submit_label(session, lucky.actor, project, 2, "call")

@@ -182,4 +182,5 @@ class Reputation(Base):
     n_events: Mapped[int] = mapped_column(Integer)
     mean: Mapped[float] = mapped_column(Float)
     lower: Mapped[float] = mapped_column(Float)
+    upper: Mapped[float] = mapped_column(Float)
     tier: Mapped[str] = mapped_column(String(16))

@@ -105,14 +105,14 @@ def next_adjudication(
     session: Session, actor: Actor, project_id: int, *, after: int = 0, item_id: int | None = None
 ) -> Adjudication | None:
     """The open adjudicator-stage item with the smallest id above ``after`` (or exactly
-    ``item_id``); ``None`` when none waits. Needs ``escalations.resolve``."""
+    ``item_id``, at either rung); ``None`` when none waits. Needs ``escalations.resolve``."""
     authorize_project(session, actor, "escalations.resolve", project_id)
     query = select(Escalation, Item).join(Item, Item.id == Escalation.item_id)
-    query = query.where(_open(project_id), Escalation.stage == "adjudicator")
-    if item_id is not None:
+    query = query.where(_open(project_id))
+    if item_id is not None:  # any open rung: an adjudicator may settle an expert-stage item
         query = query.where(Escalation.item_id == item_id)
     else:
-        query = query.where(Escalation.item_id > after)
+        query = query.where(Escalation.stage == "adjudicator", Escalation.item_id > after)
     found = session.execute(query.order_by(Escalation.item_id).limit(1)).first()
     if found is None:
         return None

@@ -8,7 +8,9 @@ it flags it as needing an expert. Either way it leaves the crowd's queue.
   item's domain reaches the project's ``routing.expert_level``, or whose reputation
   tier there is ``expert`` — and who may receive the item at all (clearances,
   language). The expert answers it, or passes it up with a reason.
-* **Adjudicator** stage: a project manager (or an admin) decides.
+* **Adjudicator** stage: a project manager (or an admin) decides. An adjudicator may
+  also settle an item still at the expert stage — a domain without experts, or whose
+  experts all labelled the item already, must not leave it waiting forever.
 
 The final answer becomes the item's consensus (method ``expert`` or ``adjudicator``)
 and a label of the one who gave it; each crowd labeller of the item gets a piece
@@ -135,12 +137,14 @@ def flag_item(
     if item[5]:
         raise Conflict("gold items cannot be flagged", details={"item_id": item_id})
     require_eligible(raw, project_schema(project).routing, actor.user_id, item_id, now=now)
-    if not raw.all(_HOLDS, item=item_id, user=actor.user_id, now=raw.time(now)):
+    existing = session.get(Escalation, item_id)
+    # Flagging released the flagger's lease: their retry is answered, not refused.
+    retry = existing is not None and existing.flagged_by == actor.user_id
+    if not retry and not raw.all(_HOLDS, item=item_id, user=actor.user_id, now=raw.time(now)):
         raise Conflict(
             f"you can flag only an item you hold a task for or labelled; item {item_id} is neither",
             details={"item_id": item_id},
         )
-    existing = session.get(Escalation, item_id)
     if existing is not None:
         if existing.resolved_at is not None:
             raise Conflict(
@@ -251,15 +255,19 @@ def resolve_escalation(
         raise NotFound(f"item {item_id} has no open escalation", details={"item_id": item_id})
     schema = project_schema(project)
     stage = str(escalation[0])
-    if stage == "expert":
-        _require_expert(raw, actor, project, schema, item_id, str(item[2]), now=now)
-    elif not allowed(
+    adjudicator = allowed(
         actor.role, "escalations.resolve", member_role=_member_role(raw, actor, project)
-    ):
+    )
+    if stage == "expert" and not (adjudicator and pass_up is None):
+        # An adjudicator may settle any rung: an item whose domain has no expert (or whose
+        # experts all labelled it already) must not wait forever.
+        _require_expert(raw, actor, project, schema, item_id, str(item[2]), now=now)
+    elif stage != "expert" and not adjudicator:
         raise PermissionDenied(
             f"item {item_id} waits for an adjudicator: a project manager decides it",
             details={"action": "escalations.resolve", "stage": stage},
         )
+    decided_by = "expert" if stage == "expert" and not adjudicator else "adjudicator"
     if pass_up is not None:
         if stage != "expert":
             raise Conflict(
@@ -318,7 +326,7 @@ def resolve_escalation(
         item_id=item_id,
         vote=Vote(answer=canonical, support=agreeing + 1, n_labels=len(crowd) + 1),
         confidence=1.0,
-        method="expert" if stage == "expert" else "adjudicator",
+        method=decided_by,
         now=now,
     )
     raw.run(

@@ -64,11 +64,12 @@ _LEVEL = (
 )
 _UPSERT = (
     "INSERT INTO reputations (user_id, domain, alpha_evidence, beta_evidence, as_of, n_events, "
-    "mean, lower, tier) VALUES (:user, :domain, :a, :b, :as_of, :n, :mean, :lower, :tier) "
+    "mean, lower, upper, tier) "
+    "VALUES (:user, :domain, :a, :b, :as_of, :n, :mean, :lower, :upper, :tier) "
     "ON CONFLICT (user_id, domain) DO UPDATE SET alpha_evidence = excluded.alpha_evidence, "
     "beta_evidence = excluded.beta_evidence, as_of = excluded.as_of, "
     "n_events = excluded.n_events, mean = excluded.mean, lower = excluded.lower, "
-    "tier = excluded.tier"
+    "upper = excluded.upper, tier = excluded.tier"
 )
 _TIERS = "SELECT domain, tier FROM reputations WHERE user_id = :user"
 _EXPERT = "SELECT domain FROM reputations WHERE user_id = :user AND tier = 'expert'"
@@ -127,6 +128,7 @@ def record_evidence(
         n=n + 1,
         mean=reputation.mean,
         lower=reputation.lower,
+        upper=reputation.upper,
         tier=decision.tier,
     )
 

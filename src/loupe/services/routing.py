@@ -31,7 +31,8 @@ _PROFILE = (
     "AND (expires_at IS NULL OR expires_at > :now) "
     "UNION ALL SELECT 'l', language, 0 FROM contributor_languages WHERE user_id = :user "
     "UNION ALL SELECT 'c', sensitivity, 0 FROM clearances WHERE user_id = :user "
-    "AND (expires_at IS NULL OR expires_at > :now)"
+    "AND (expires_at IS NULL OR expires_at > :now) "
+    "UNION ALL SELECT 'r', domain, upper FROM reputations WHERE user_id = :user"
 )
 _REQUIREMENTS = (
     "SELECT domain, language, sensitivity, min_level, project_id FROM items WHERE id = :item"
@@ -42,14 +43,22 @@ def load_profile(raw: Raw, user_id: int, *, now: datetime) -> Profile:
     levels: dict[str, int] = {}
     languages: set[str] = set()
     clearances: list[str] = []
-    for kind, name, level in raw.all(_PROFILE, user=user_id, now=raw.time(now)):
+    upper: dict[str, float] = {}
+    for kind, name, value in raw.all(_PROFILE, user=user_id, now=raw.time(now)):
         if kind == "d":
-            levels[name] = int(level)
+            levels[name] = int(value)
         elif kind == "l":
             languages.add(name)
-        else:
+        elif kind == "c":
             clearances.append(name)
-    return Profile(levels=levels, languages=frozenset(languages), clearances=tuple(clearances))
+        else:
+            upper[name] = float(value)
+    return Profile(
+        levels=levels,
+        languages=frozenset(languages),
+        clearances=tuple(clearances),
+        reputation_upper=upper,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +103,14 @@ def item_filter(policy: RoutingPolicy, profile: Profile, *, prefix: str = "r") -
     blocked = [s for s in policy.clearance_for if not profile.cleared_for(s)]
     if blocked:
         parts.append(f"i.sensitivity NOT IN ({', '.join(bind(s) for s in blocked)})")
+    if policy.min_reputation is not None:
+        below = sorted(
+            domain
+            for domain, bound in profile.reputation_upper.items()
+            if bound < policy.min_reputation
+        )
+        if below:
+            parts.append(f"i.domain NOT IN ({', '.join(bind(d) for d in below)})")
     return SqlFilter(sql="".join(f" AND {part}" for part in parts), params=params)
 
 

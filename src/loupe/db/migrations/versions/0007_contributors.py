@@ -64,6 +64,7 @@ def upgrade() -> None:
         sa.Column("n_events", sa.Integer(), nullable=False),
         sa.Column("mean", sa.Float(), nullable=False),
         sa.Column("lower", sa.Float(), nullable=False),
+        sa.Column("upper", sa.Float(), nullable=False),
         sa.Column("tier", sa.String(length=16), nullable=False),
         sa.ForeignKeyConstraint(
             ["user_id"], ["users.id"], name=op.f("fk_reputations_user_id_users"), ondelete="CASCADE"
