@@ -94,7 +94,9 @@ def test_a_correction_replaces_the_label_with_the_reviewers_answer(db: Database)
         from sqlalchemy import text
 
         rows = connection.execute(text("SELECT user_id, CAST(answer AS TEXT) FROM labels")).all()
-        consensus = connection.execute(text("SELECT CAST(answer AS TEXT) FROM consensus")).scalar_one()
+        consensus = connection.execute(
+            text("SELECT CAST(answer AS TEXT) FROM consensus")
+        ).scalar_one()
     assert [(row[0], row[1]) for row in rows] == [(rev.id, '"call"')]
     assert consensus == '"call"'
 

@@ -134,9 +134,9 @@ def flag_item(
             details={"field": "reason"},
         )
     item = _item(raw, project_id, item_id)
+    require_eligible(raw, project_schema(project).routing, actor.user_id, item_id, now=now)
     if item[5]:
         raise Conflict("gold items cannot be flagged", details={"item_id": item_id})
-    require_eligible(raw, project_schema(project).routing, actor.user_id, item_id, now=now)
     existing = session.get(Escalation, item_id)
     # Flagging released the flagger's lease: their retry is answered, not refused.
     retry = existing is not None and existing.flagged_by == actor.user_id

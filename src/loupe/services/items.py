@@ -19,12 +19,15 @@ from sqlalchemy.orm import Session
 
 from loupe.db.models import Item, Project, utcnow
 from loupe.db.privacy_models import ItemVault
+from loupe.db.raw import Raw
 from loupe.db.upsert import insert_ignore
 from loupe.errors import NotFound
 from loupe.formats import ItemRecord
-from loupe.services.access import Actor, authorize_project
+from loupe.services.access import Actor, authorize_project, member_role
 from loupe.services.gate import GateResult, PrivacyGate, classify
 from loupe.services.privacy import privacy_of
+from loupe.services.projects import project_schema
+from loupe.services.routing import item_filter, load_profile, require_eligible
 from loupe.services.vault import item_aad, original_payload, subject_key_id
 
 __all__ = ["ImportResult", "batched", "count_items", "get_item", "insert_items", "list_items"]
@@ -184,7 +187,26 @@ def list_items(
     session: Session, actor: Actor, project_id: int, *, after_id: int, limit: int
 ) -> Sequence[Item]:
     """A page of items in id order (keyset pagination: pass the last id seen)."""
-    authorize_project(session, actor, "items.read", project_id)
+    project = authorize_project(session, actor, "items.read", project_id)
+    if _routed_reader(session, actor, project_id):
+        # A project reviewer is a contributor: they read only items routed to them.
+        raw = Raw(session)
+        condition = item_filter(
+            project_schema(project).routing, load_profile(raw, actor.user_id or 0, now=utcnow())
+        )
+        ids = [
+            int(row[0])
+            for row in raw.all(
+                "SELECT i.id FROM items i WHERE i.project_id = :project AND i.id > :after"
+                + condition.sql
+                + " ORDER BY i.id LIMIT :limit",
+                project=project_id,
+                after=after_id,
+                limit=limit,
+                **condition.params,
+            )
+        ]
+        return session.scalars(select(Item).where(Item.id.in_(ids)).order_by(Item.id)).all()
     return session.scalars(
         select(Item)
         .where(Item.project_id == project_id, Item.id > after_id)
@@ -193,12 +215,25 @@ def list_items(
     ).all()
 
 
+def _routed_reader(session: Session, actor: Actor, project_id: int) -> bool:
+    """Whether ``actor`` reads this project's items as a contributor (a project reviewer),
+    not as its staff (managers, auditors, admins), and so only items routed to them."""
+    if actor.role in ("admin", "auditor") or actor.user_id is None:
+        return False
+    return member_role(session, project_id, actor.user_id) == "reviewer"
+
+
 def get_item(session: Session, actor: Actor, project_id: int, item_id: int) -> Item:
-    authorize_project(session, actor, "items.read", project_id)
+    project = authorize_project(session, actor, "items.read", project_id)
     item = session.get(Item, item_id)
     if item is None or item.project_id != project_id:
         raise NotFound(
             f"item {item_id} does not exist in project {project_id}",
             details={"item_id": item_id},
         )
+    if _routed_reader(session, actor, project_id):
+        require_eligible(
+            Raw(session), project_schema(project).routing, actor.user_id or 0, item_id,
+            now=utcnow(),
+        )  # fmt: skip
     return item
