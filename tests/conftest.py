@@ -107,6 +107,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         database_url=database_url,
         lease_seconds=600,
         key_dir=tmp_path / "keys",
+        model_dir=tmp_path / "models",
         refit_interval_seconds=0,
     )
 

@@ -48,6 +48,10 @@ class Arm:
 # Small batches while the model changes fast, 10% of the labelled set later.
 BASE = ReplayConfig(seed_per_class=1, batch_size=50, batch_growth=0.1, budget=4500)
 NOISE = {"annotators": 3, "annotator_accuracy": (0.6, 0.95)}
+# Dynamic overlap, as the product does it: 3 answers, up to 5 where still unsure.
+DYNAMIC = {**NOISE, "max_annotators": 5, "overlap_target": 0.95}
+# Margin, weighted by information density (beta = 1), then BADGE over a 10x shortlist.
+DENSE = replace(BASE, diversity=10.0, density_weight=1.0)
 ARMS = {
     arm.name: arm
     for arm in (
@@ -56,9 +60,12 @@ ARMS = {
         Arm("margin", replace(BASE, strategy={"margin": 1.0})),
         Arm("margin+badge", replace(BASE, diversity=10.0)),
         Arm("margin+badge noisy", replace(BASE, diversity=10.0, **NOISE)),  # type: ignore[arg-type]
+        Arm("density+badge", DENSE),
+        Arm("density+badge noisy", replace(DENSE, **NOISE)),  # type: ignore[arg-type]
+        Arm("density+badge noisy dynamic", replace(DENSE, **DYNAMIC)),  # type: ignore[arg-type]
     )
 }
-BEST = "margin+badge"
+BEST = "density+badge"
 
 
 def _file(task: str, arm: str, seed: int) -> Path:
@@ -169,21 +176,36 @@ def summarise(task: str, full: dict[str, Any], curves: dict[str, list[Curve]]) -
             mine = row.get(f"labels_{share}")
             row[f"ratio_{share}"] = mine / base if base and mine else None
     noise: dict[str, Any] = {}
-    noisy = f"{BEST} noisy"
-    if BEST in curves and noisy in curves:
-        top = int(min(c["rounds"][-1]["labels_used"] for c in curves[BEST] + curves[noisy]))
-        grid = [float(g) for g in range(300, top + 1, 100)]
-        clean = np.mean([[_accuracy_at(c["rounds"], g) for g in grid] for c in curves[BEST]], 0)
-        dirty = np.mean([[_accuracy_at(c["rounds"], g) for g in grid] for c in curves[noisy]], 0)
-        noise = {
-            "grid": [int(g) for g in grid],
-            "max_gap_points": float(np.max(clean - dirty) * 100),
-            "mean_gap_points": float(np.mean(clean - dirty) * 100),
-            "final_label_accuracy": float(
-                np.mean([c["rounds"][-1]["label_accuracy"] for c in curves[noisy]])
-            ),
-        }
+    for noisy in sorted(a for a in curves if a.startswith(f"{BEST} noisy")):
+        if BEST in curves:
+            noise[noisy] = noise_gap(curves[BEST], curves[noisy])
     return {"task": task, "full_data": full, "arms": table, "noise": noise}
+
+
+def noise_gap(clean_runs: list[Curve], noisy_runs: list[Curve]) -> dict[str, Any]:
+    """Noise-free minus noisy in-scope accuracy (points), mean over seeds, every 100 labels.
+
+    Seeds pair up (the same seed set and first selections); ``annotations_per_item``
+    is what the noisy arm paid per item bought beyond the seed set.
+    """
+    runs = clean_runs + noisy_runs
+    top = int(min(c["rounds"][-1]["labels_used"] for c in runs))
+    grid = [float(g) for g in range(200, top + 1, 100)]
+    clean = np.mean([[_accuracy_at(c["rounds"], g) for g in grid] for c in clean_runs], 0)
+    dirty = np.mean([[_accuracy_at(c["rounds"], g) for g in grid] for c in noisy_runs], 0)
+    gap = (clean - dirty) * 100
+    bought = [c["rounds"][-1]["labels_used"] - c["rounds"][0]["labels_used"] for c in noisy_runs]
+    paid = [c["rounds"][-1]["annotations"] for c in noisy_runs]
+    return {
+        "grid": [int(g) for g in grid],
+        "gap_points": [round(float(g), 2) for g in gap],
+        "max_gap_points": float(np.max(gap)),
+        "mean_gap_points": float(np.mean(gap)),
+        "final_label_accuracy": float(
+            np.mean([c["rounds"][-1]["label_accuracy"] for c in noisy_runs])
+        ),
+        "annotations_per_item": float(np.sum(paid) / max(np.sum(bought), 1)),
+    }
 
 
 def _fmt(value: float | None, spec: str) -> str:
@@ -225,7 +247,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     jobs = [(t, a, s) for t in args.tasks for a in args.arms for s in range(args.seeds)]
     todo = [j for j in jobs if not (args.reuse and _file(*j).is_file())]
     # Longest first, so the workers finish together; the reference arm (entropy) last.
-    order = ["random", BEST, f"{BEST} noisy", "margin", "entropy"]
+    order = ["random", BEST, f"{BEST} noisy dynamic", f"{BEST} noisy", "margin+badge", "margin"]
     todo.sort(key=lambda j: (order.index(j[1]) if j[1] in order else len(order), j[0]))
     with ProcessPoolExecutor(max_workers=args.workers) as ex:
         list(ex.map(_run, todo))

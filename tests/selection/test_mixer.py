@@ -121,3 +121,23 @@ def test_audit_share_within_tolerance() -> None:
         audits += int(s.is_audit.sum())
         total += s.size
     assert audits / total == pytest.approx(0.1, abs=0.015)
+
+
+def test_density_weight_prefers_typical_items_of_equal_uncertainty() -> None:
+    p = np.array([[0.5, 0.5], [0.5, 0.5], [0.9, 0.1], [0.55, 0.45]])
+    density = np.array([0.1, 0.9, 0.9, 0.9])
+    rng = np.random.default_rng(0)
+    plain = select_batch(Pool(p, density=density), mix={"margin": 1.0}, batch_size=2, rng=rng)
+    assert sorted(plain.indices.tolist()) == [0, 1]
+    weighted = select_batch(
+        Pool(p, density=density), mix={"margin": 1.0}, batch_size=2, rng=rng, density_weight=1.0
+    )
+    # Item 0 is as uncertain as item 1 but atypical: the near-tie at 0.55 / 0.45 goes first.
+    assert weighted.indices.tolist() == [1, 3]
+    with pytest.raises(InvalidInput, match="needs the pool's density"):
+        select_batch(Pool(p), mix={"margin": 1.0}, batch_size=2, rng=rng, density_weight=1.0)
+    with pytest.raises(InvalidInput, match="density_weight"):
+        select_batch(Pool(p, density=density), mix={"margin": 1.0}, batch_size=2, rng=rng,
+                     density_weight=-1.0)  # fmt: skip
+    with pytest.raises(InvalidInput, match="density must have one entry"):
+        Pool(p, density=density[:2])

@@ -1,14 +1,20 @@
 from __future__ import annotations
 
+from pathlib import Path
+
+import numpy as np
 import pytest
 from tests.factories import make_project, make_user
 from tests.loop_helpers import add_gold, configure, label_items
 
 from loupe.db.database import Database
 from loupe.errors import Conflict
+from loupe.learning.persistence import ModelStore
 from loupe.services.model_versions import (
+    champion_model,
     claim_retrain,
     list_model_versions,
+    model_key,
     projects_due_for_retrain,
     promoted_model,
     retrain,
@@ -63,3 +69,59 @@ def test_background_retrain_runs_for_due_projects(db: Database) -> None:
         assert projects_due_for_retrain(session, every=10) == []
     assert retrain_due_projects(db, every=9) == [project]
     assert retrain_due_projects(db, every=9) == []  # nothing new since
+
+
+def test_promoted_model_is_kept_and_loaded_after_a_restart(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    manager = make_user(db, "mgr", "manager")
+    project = make_project(db, members={manager: "manager"})
+    configure(db, project)
+    add_gold(db, project)
+    label_items(db, project, manager, 6)
+    store = ModelStore(tmp_path / "models")
+    with db.transaction() as session:
+        assert champion_model(session, manager.actor, project, store=store) is None
+        first = retrain(session, manager.actor, project, store=store)
+        second = retrain(session, manager.actor, project, store=store)  # not promoted
+    assert first.decision.promote and not second.decision.promote
+    assert store.path(model_key(project, 1)).is_file()
+    assert not store.path(model_key(project, 2)).exists()  # only promoted versions are kept
+    # A restart: a new store object over the same directory, and no trainer may run.
+    monkeypatch.setattr(
+        "loupe.services.model_versions.get_trainer",
+        lambda name: pytest.fail("the champion must load without retraining"),
+    )
+    with db.transaction(readonly=True) as session:
+        loaded = champion_model(
+            session, manager.actor, project, store=ModelStore(tmp_path / "models")
+        )
+        assert loaded is not None
+        record, model = loaded
+        assert record.version == 1 and record.promoted
+    assert model.classes_ == first.model.classes_
+    probe = ["call the office", "something new"]
+    np.testing.assert_array_equal(model.predict_proba(probe), first.model.predict_proba(probe))
+
+
+def test_champion_without_its_file_means_retrain(db: Database, tmp_path: Path) -> None:
+    manager = make_user(db, "mgr", "manager")
+    project = make_project(db, members={manager: "manager"})
+    configure(db, project)
+    add_gold(db, project)
+    label_items(db, project, manager, 6)
+    with db.transaction() as session:
+        assert retrain(session, manager.actor, project).decision.promote  # no store given
+    with db.transaction(readonly=True) as session:
+        assert champion_model(session, manager.actor, project, store=ModelStore(tmp_path)) is None
+
+
+def test_background_retrain_keeps_the_champion(db: Database, tmp_path: Path) -> None:
+    manager = make_user(db, "mgr", "manager")
+    project = make_project(db, members={manager: "manager"})
+    configure(db, project)
+    add_gold(db, project)
+    label_items(db, project, manager, 3)
+    store = ModelStore(tmp_path)
+    assert retrain_due_projects(db, every=9, store=store) == [project]
+    assert store.load(model_key(project, 1)) is not None

@@ -73,7 +73,14 @@ def test_batch_growth_and_audit_share() -> None:
 
 @pytest.mark.parametrize(
     "kwargs",
-    [{"strategy": {"psychic": 1.0}}, {"batch_size": 0}, {"annotators": -1}, {"batch_growth": -1}],
+    [
+        {"strategy": {"psychic": 1.0}},
+        {"batch_size": 0},
+        {"annotators": -1},
+        {"batch_growth": -1},
+        {"annotators": 3, "max_annotators": 2},
+        {"overlap_target": 0.0},
+    ],
 )
 def test_bad_configs(kwargs: dict[str, object]) -> None:
     with pytest.raises(InvalidInput):
@@ -84,3 +91,17 @@ def test_one_class_is_not_enough() -> None:
     one = LabelledTexts(("a", "b"), ("x", "x"))
     with pytest.raises(InvalidInput):
         replay(one, one, ReplayConfig())
+
+
+def test_dynamic_overlap_asks_more_only_where_needed() -> None:
+    fixed = ReplayConfig(batch_size=20, budget=116, annotators=3, annotator_accuracy=(0.55, 0.7))
+    dynamic = ReplayConfig(**{**fixed.__dict__, "max_annotators": 5, "overlap_target": 0.95})
+    assert dynamic.panel_size == 5 and dynamic.dynamic_overlap and not fixed.dynamic_overlap
+    a = replay(TRAIN, TEST, fixed)
+    b = replay(TRAIN, TEST, dynamic)
+    bought = b.rounds[-1].labels_used - b.rounds[0].labels_used
+    assert b.rounds[-1].annotations == replay(TRAIN, TEST, dynamic).rounds[-1].annotations
+    assert 3 * bought < b.rounds[-1].annotations <= 5 * bought
+    assert a.rounds[-1].annotations == 3 * bought
+    assert len(b.annotator_accuracies) == 5
+    assert b.to_dict()["meta"]["config"]["max_annotators"] == 5

@@ -9,8 +9,9 @@ import typer
 from rich.table import Table
 
 from loupe.cli.admin import DatabaseUrl
-from loupe.cli.session import console, open_database, resolve_project
+from loupe.cli.session import console, open_database, resolve_project, settings
 from loupe.errors import InvalidInput
+from loupe.learning.persistence import ModelStore
 from loupe.reports.label_efficiency import render_html
 from loupe.services.access import Actor
 from loupe.services.efficiency import label_efficiency
@@ -86,7 +87,8 @@ def retrain_command(project: str, database_url: DatabaseUrl = None) -> None:
     """Retrain on the resolved labels, evaluate on the gold set, promote if better."""
     with open_database(database_url) as db, db.transaction() as session:
         project_id = resolve_project(session, project)
-        record = retrain(session, Actor.system(), project_id).record
+        store = ModelStore(settings(database_url).resolved_model_dir())
+        record = retrain(session, Actor.system(), project_id, store=store).record
         state = "promoted" if record.promoted else "not promoted"
         message = (
             f"model v{record.version} ({record.trainer}) on {len(record.training_ids)} items: "

@@ -79,6 +79,16 @@ def simulate_command(
     annotators: Annotated[
         int, typer.Option(help="SIMULATED annotators per item; 0 = noise-free oracle.")
     ] = 0,
+    max_annotators: Annotated[
+        int,
+        typer.Option(
+            help="Dynamic overlap: ask up to this many SIMULATED annotators where the first "
+            "--annotators leave the item unsure; 0 = fixed overlap."
+        ),
+    ] = 0,
+    overlap_target: Annotated[
+        float, typer.Option(help="With --max-annotators: stop asking at this posterior.")
+    ] = 0.95,
     annotator_accuracy: Annotated[
         str, typer.Option(help="Range the simulated accuracies are drawn from, low:high.")
     ] = "0.6:0.95",
@@ -95,6 +105,13 @@ def simulate_command(
     diversity_method: Annotated[
         str, typer.Option(help="badge (gradient k-means++) or farthest (k-centre).")
     ] = "badge",
+    density_weight: Annotated[
+        float,
+        typer.Option(
+            help="Weigh uncertainty by information density to this power (mean similarity "
+            "to the 10 nearest pool items); 0 = off."
+        ),
+    ] = 0.0,
     drop_label: Annotated[
         list[str] | None, typer.Option(help="Remove rows with this label from the pool.")
     ] = None,
@@ -127,12 +144,15 @@ def simulate_command(
         batch_growth=batch_growth,
         budget=budget,
         annotators=annotators,
+        max_annotators=max_annotators,
+        overlap_target=overlap_target,
         annotator_accuracy=parse_accuracy_range(annotator_accuracy),
         aggregation=agg,
         model_prior=model_prior,
         audit_share=audit_share,
         diversity=diversity,
         diversity_method=method,
+        density_weight=density_weight,
         oos_label=oos_label,
         oos_threshold=oos_threshold,
         seed=seed,

@@ -36,6 +36,7 @@ from loupe.demo.sources import Source
 from loupe.errors import Conflict
 from loupe.formats import parse_item
 from loupe.learning import Model, evaluate
+from loupe.learning.persistence import ModelStore
 from loupe.reports.label_efficiency import render_html
 from loupe.services import items, projects, quality, users
 from loupe.services.access import Actor
@@ -134,6 +135,7 @@ class _Loop:
     truth: dict[str, str] = field(default_factory=dict)
     originals: dict[str, str] = field(default_factory=dict)
     model: Model | None = None
+    store: ModelStore | None = None
     test_texts: list[str] = field(default_factory=list)
     version: int = 0
 
@@ -281,7 +283,7 @@ class _Loop:
         with self.db.transaction() as session:
             quality.refit(session, self.project_id)
         with self.db.transaction() as session:
-            outcome = retrain(session, self.manager, self.project_id)
+            outcome = retrain(session, self.manager, self.project_id, store=self.store)
             promoted = outcome.decision.promote
             if promoted:
                 self.model = outcome.model
@@ -380,7 +382,8 @@ def run_demo(config: DemoConfig, *, console: Console) -> DemoResult:
         f"{len(source.traffic[0]) if source.traffic else 0} requests · {len(CROWD)} SIMULATED "
         f"contributors · database {db.url}"
     )
-    loop = _Loop(config, db, ledger_config(settings), gate_for(settings), console)
+    store = ModelStore(settings.resolved_model_dir())
+    loop = _Loop(config, db, ledger_config(settings), gate_for(settings), console, store=store)
     try:
         passwords, token = loop.set_up()
         loop.test_texts = loop.redacted([row["text"] for row in source.test])

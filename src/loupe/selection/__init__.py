@@ -3,14 +3,17 @@
 Scores (higher = ask first) from :mod:`~loupe.selection.uncertainty`,
 :mod:`~loupe.selection.novelty` and :mod:`~loupe.selection.disagreement`;
 strategies by name in :data:`STRATEGIES`; :func:`select_batch` mixes them within
-a budget and adds an unbiased random audit (:mod:`~loupe.selection.audit`);
+a budget, optionally weighs uncertainty by information density
+(:mod:`~loupe.selection.density`) and adds an unbiased random audit
+(:mod:`~loupe.selection.audit`);
 :mod:`~loupe.selection.stream` offers the same as composable generators.
 """
 
 from loupe.selection.audit import AccuracyEstimate, AuditDraw, draw_audit, estimate_accuracy
+from loupe.selection.density import knn_density
 from loupe.selection.disagreement import label_disagrees, model_human_disagreement
 from loupe.selection.diversity import DiversityMethod, badge, farthest_first
-from loupe.selection.mixer import AUDIT, Selection, allocate, select_batch
+from loupe.selection.mixer import AUDIT, DENSITY_WEIGHTED, Selection, allocate, select_batch
 from loupe.selection.novelty import (
     FeatureMatrix,
     is_out_of_scope,
@@ -38,6 +41,7 @@ from loupe.selection.uncertainty import (
 
 __all__ = [
     "AUDIT",
+    "DENSITY_WEIGHTED",
     "STRATEGIES",
     "AccuracyEstimate",
     "AuditDraw",
@@ -56,6 +60,7 @@ __all__ = [
     "farthest_first",
     "get_strategy",
     "is_out_of_scope",
+    "knn_density",
     "label_disagrees",
     "least_confidence",
     "margin",

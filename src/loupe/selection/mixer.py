@@ -13,7 +13,10 @@ audit share such as 0.05. :func:`select_batch` then
    of its best items and keeps ``k`` of them that are spread out: by BADGE's
    gradient-embedding k-means++ (``diversity_method="badge"``) or by
    farthest-first in feature space (``"farthest"``); see
-   :mod:`loupe.selection.diversity`.
+   :mod:`loupe.selection.diversity`. With ``density_weight = beta > 0`` the
+   uncertainty strategies' scores are first multiplied by
+   ``pool.density ** beta`` (information density, :mod:`loupe.selection.density`),
+   so typical items outrank outliers of equal uncertainty.
 
 Everything random comes from the ``rng`` argument, so a seed reproduces a batch.
 
@@ -37,10 +40,13 @@ from loupe.selection.audit import draw_audit
 from loupe.selection.diversity import DiversityMethod, badge, farthest_first
 from loupe.selection.strategies import STRATEGIES, Pool, Strategy
 
-__all__ = ["AUDIT", "Selection", "allocate", "select_batch"]
+__all__ = ["AUDIT", "DENSITY_WEIGHTED", "Selection", "allocate", "select_batch"]
 
 AUDIT = "audit"
 """The reason recorded for items drawn by the random audit."""
+
+DENSITY_WEIGHTED = frozenset({"entropy", "least_confidence", "margin"})
+"""The strategies whose scores ``density_weight`` multiplies by the pool's density."""
 
 
 @dataclass(frozen=True)
@@ -114,9 +120,20 @@ def select_batch(
     audit_share: float = 0.0,
     diversity: float = 1.0,
     diversity_method: DiversityMethod = "badge",
+    density_weight: float = 0.0,
     strategies: Mapping[str, Strategy] = STRATEGIES,
 ) -> Selection:
     """Choose up to ``batch_size`` pool items (never more than ``budget_left``)."""
+    if density_weight < 0 or not np.isfinite(density_weight):
+        raise InvalidInput(
+            "density_weight must be >= 0 (0 = no density weighting)",
+            details={"field": "density_weight"},
+        )
+    if density_weight > 0 and pool.density is None:
+        raise InvalidInput(
+            "density_weight needs the pool's density (loupe.selection.knn_density)",
+            details={"field": "density_weight"},
+        )
     if batch_size < 0:
         raise InvalidInput("batch_size must be >= 0", details={"field": "batch_size"})
     if not 0.0 <= audit_share <= 1.0:
@@ -147,6 +164,8 @@ def select_batch(
         if k == 0:
             continue
         scores = np.asarray(strategies[name](pool, rng), dtype=np.float64)
+        if density_weight > 0 and name in DENSITY_WEIGHTED and pool.density is not None:
+            scores = scores * np.clip(pool.density, 0.0, 1.0) ** density_weight
         shortlist = _top(scores, available, int(np.ceil(k * diversity)), rng)
         if diversity > 1.0 and pool.features is not None and shortlist.size > k:
             if diversity_method == "badge":

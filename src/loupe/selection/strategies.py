@@ -41,13 +41,16 @@ class Pool:
     ``probabilities``: the model's class probabilities. ``features``: a feature
     or embedding row per item (for novelty and diversity). ``labelled_features``:
     the rows already labelled. ``human_labels``: a class index per item where a
-    person has labelled it, ``-1`` where not (for disagreement).
+    person has labelled it, ``-1`` where not (for disagreement). ``density``: how
+    typical each item is of the pool (:func:`loupe.selection.knn_density`), for
+    density-weighted uncertainty.
     """
 
     probabilities: Floats
     features: FeatureMatrix | None = None
     labelled_features: FeatureMatrix | None = None
     human_labels: NDArray[np.int64] | None = None
+    density: Floats | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "probabilities", as_probabilities(self.probabilities))
@@ -61,6 +64,10 @@ class Pool:
             raise InvalidInput(
                 f"human_labels must have one entry per item ({n})",
                 details={"field": "human_labels"},
+            )
+        if self.density is not None and np.shape(self.density) != (n,):
+            raise InvalidInput(
+                f"density must have one entry per item ({n})", details={"field": "density"}
             )
 
     @property

@@ -11,6 +11,11 @@ Alongside each challenger the same trainer is fitted on the random-audit items o
 (plus the seed items that came without a prediction): that *control* shows what the
 same labelling effort would have bought without the selection strategy
 (:mod:`loupe.services.efficiency`).
+
+A promoted version's fitted model is written to the project's :class:`ModelStore`
+(``project-<id>/v<version>``, under ``Settings.resolved_model_dir()``) before the
+transaction that records the promotion commits, so that after a restart
+:func:`champion_model` loads the champion instead of retraining it.
 """
 
 from __future__ import annotations
@@ -41,6 +46,7 @@ from loupe.learning import (
     get_trainer,
     gold_set_fingerprint,
 )
+from loupe.learning.persistence import ModelStore
 from loupe.selection import AUDIT
 from loupe.services.access import Actor, authorize_project
 from loupe.services.loop import stored_config
@@ -50,8 +56,10 @@ __all__ = [
     "CLAIM_STALE",
     "RetrainOutcome",
     "TrainingSet",
+    "champion_model",
     "claim_retrain",
     "list_model_versions",
+    "model_key",
     "projects_due_for_retrain",
     "promoted_model",
     "release_retrain",
@@ -210,11 +218,13 @@ def retrain(
     now: datetime | None = None,
     claimed: bool = False,
     min_improvement: float = 0.005,
+    store: ModelStore | None = None,
 ) -> RetrainOutcome:
     """Fit, evaluate on the gold set, store the version and promote it if it is better.
 
     ``claimed``: the caller took the claim in an earlier transaction
-    (:func:`claim_retrain`); otherwise it is taken here.
+    (:func:`claim_retrain`); otherwise it is taken here. ``store``: where a promoted
+    model's weights are written (:func:`champion_model` reads them back).
     """
     project = authorize_project(session, actor, "projects.update", project_id)
     now = now or utcnow()
@@ -302,6 +312,11 @@ def retrain(
         reason=decision.reason,
         created_at=now,
     )
+    if decision.promote and store is not None:
+        # Written before the promotion commits: a promoted row always has its file.
+        # A rolled-back retrain leaves a file no promoted row names; the next
+        # promotion of that version number replaces it.
+        store.save(model_key(project_id, version), model)
     session.add(record)
     config.labels_at_train = resolved_count(session, project_id)
     config.training_since = None
@@ -325,3 +340,24 @@ def promoted_model(session: Session, actor: Actor, project_id: int) -> ModelVers
     """The champion: the newest promoted version (``None`` before the first promotion)."""
     authorize_project(session, actor, "projects.read", project_id)
     return _champion(session, project_id)
+
+
+def model_key(project_id: int, version: int) -> str:
+    """The key a project's model version is stored under in a :class:`ModelStore`."""
+    return f"project-{project_id}/v{version}"
+
+
+def champion_model(
+    session: Session, actor: Actor, project_id: int, *, store: ModelStore
+) -> tuple[ModelVersionRecord, Model] | None:
+    """The champion's record and its fitted model, loaded from ``store`` (no retraining).
+
+    ``None`` before the first promotion, or when the champion's file is missing (a
+    version promoted before models were kept, or a deleted directory): retrain then.
+    """
+    authorize_project(session, actor, "projects.read", project_id)
+    record = _champion(session, project_id)
+    if record is None:
+        return None
+    model = store.load(model_key(project_id, record.version))
+    return None if model is None else (record, model)

@@ -5,6 +5,11 @@ about an item, it gives the true label with that probability and otherwise a
 label drawn uniformly from the other classes (the "one-coin" model of
 Dawid & Skene 1979). Their votes are then combined by :func:`aggregate_votes`.
 
+A vote matrix has one row per item and one column per annotator; ``-1``
+(:data:`NOT_ASKED`) marks an annotator who was not asked about that item.
+:func:`ask_until_confident` is dynamic overlap: every item gets a few votes, and
+only items whose posterior is still unsure get more, up to a cap.
+
 >>> import numpy as np
 >>> pool = SimulatedAnnotators.draw(3, accuracy=(1.0, 1.0), rng=np.random.default_rng(0))
 >>> pool.annotate(np.array([2, 0]), n_classes=3, rng=np.random.default_rng(1)).tolist()
@@ -20,7 +25,17 @@ from numpy.typing import NDArray
 
 from loupe.errors import InvalidInput
 
-__all__ = ["SimulatedAnnotators", "aggregate_votes", "estimate_accuracies"]
+__all__ = [
+    "NOT_ASKED",
+    "SimulatedAnnotators",
+    "aggregate_votes",
+    "ask_until_confident",
+    "estimate_accuracies",
+    "posterior",
+]
+
+NOT_ASKED = -1
+"""A vote-matrix entry for an annotator who gave no answer on that item."""
 
 Ints = NDArray[np.int64]
 Floats = NDArray[np.float64]
@@ -68,29 +83,101 @@ def estimate_accuracies(votes: Ints, *, n_classes: int, iterations: int = 20) ->
     """One-coin EM estimate of each annotator's accuracy from their agreement alone.
 
     Starts from majority vote; each iteration weighs votes by the current
-    accuracies and re-estimates accuracy as agreement with the weighted consensus.
+    accuracies and re-estimates accuracy as agreement with the weighted consensus,
+    over the items each annotator answered (0.8, the starting guess, for one who
+    answered none).
     """
     v = np.asarray(votes, dtype=np.int64)
+    asked = v != NOT_ASKED
+    answered = asked.sum(axis=0)
     accuracies = np.full(v.shape[1], 0.8)
     for _ in range(iterations):
-        posterior = _posterior(v, n_classes, accuracies, None)
-        agree = posterior[np.arange(v.shape[0])[:, None], v]
-        accuracies = np.clip(agree.mean(axis=0), 1e-3, 1 - 1e-3)
+        post = posterior(v, n_classes=n_classes, accuracies=accuracies)
+        agree = np.where(asked, post[np.arange(v.shape[0])[:, None], np.maximum(v, 0)], 0.0)
+        mean = np.divide(agree.sum(axis=0), answered, out=np.full(v.shape[1], 0.8),
+                         where=answered > 0)  # fmt: skip
+        accuracies = np.clip(mean, 1e-3, 1 - 1e-3)
     return np.asarray(accuracies, dtype=np.float64)
 
 
-def _posterior(votes: Ints, n_classes: int, accuracies: Floats, prior: Floats | None) -> Floats:
-    n_items, n_workers = votes.shape
-    log_right = np.log(accuracies)
-    log_wrong = np.log((1.0 - accuracies) / (n_classes - 1))
-    logp = np.zeros((n_items, n_classes)) + log_wrong.sum()
-    rows = np.repeat(np.arange(n_items), n_workers)
-    np.add.at(logp, (rows, votes.ravel()), np.tile(log_right - log_wrong, n_items))
+def posterior(
+    votes: Ints, *, n_classes: int, accuracies: Floats, prior: Floats | None = None
+) -> Floats:
+    """``(n_items, K)`` one-coin posterior over the true class (Bayes' rule).
+
+    ``log p(k) = log prior_k + sum over answers of (log acc if vote == k else
+    log((1 - acc) / (K - 1)))``; :data:`NOT_ASKED` entries contribute nothing.
+    """
+    v = np.asarray(votes, dtype=np.int64)
+    n_items = v.shape[0]
+    acc = np.clip(np.asarray(accuracies, dtype=np.float64), 1e-3, 1 - 1e-3)
+    asked = v != NOT_ASKED
+    log_right = np.log(acc)
+    log_wrong = np.log((1.0 - acc) / (n_classes - 1))
+    logp = np.zeros((n_items, n_classes)) + (asked * log_wrong).sum(axis=1, keepdims=True)
+    rows, cols = np.nonzero(asked)
+    np.add.at(logp, (rows, v[rows, cols]), (log_right - log_wrong)[cols])
     if prior is not None:
         logp += np.log(np.clip(prior, 1e-12, 1.0))
     logp -= logp.max(axis=1, keepdims=True)
     p = np.exp(logp)
     return np.asarray(p / p.sum(axis=1, keepdims=True), dtype=np.float64)
+
+
+def _tempered(prior: Floats | None, weight: float, n_classes: int) -> Floats | None:
+    if prior is None:
+        return None
+    return weight * np.asarray(prior, dtype=np.float64) + (1.0 - weight) / n_classes
+
+
+def ask_until_confident(
+    answers: Ints,
+    *,
+    n_classes: int,
+    initial: int,
+    maximum: int,
+    target: float,
+    accuracies: Floats,
+    rng: np.random.Generator,
+    prior: Floats | None = None,
+    prior_weight: float = 0.9,
+) -> Ints:
+    """Dynamic overlap: reveal ``initial`` answers per item, more only where unsure.
+
+    ``answers`` holds every annotator's answer to every item (what each *would*
+    say); each item asks its annotators in a random order, ``initial`` of them
+    first, then one more at a time while its posterior's top class is below
+    ``target`` (:func:`posterior`, with the tempered ``prior``), up to ``maximum``.
+    Returns the revealed votes, :data:`NOT_ASKED` elsewhere.
+
+    >>> answers = np.array([[0, 0, 0, 0], [0, 1, 2, 1]])
+    >>> out = ask_until_confident(answers, n_classes=5, initial=2, maximum=4, target=0.9,
+    ...                           accuracies=np.full(4, 0.8), rng=np.random.default_rng(0))
+    >>> (out != NOT_ASKED).sum(axis=1).tolist()
+    [2, 4]
+    """
+    a = np.asarray(answers, dtype=np.int64)
+    n_items, n_workers = a.shape
+    if not 1 <= initial <= maximum <= n_workers:
+        raise InvalidInput(
+            f"need 1 <= initial <= maximum <= annotators; got {initial}, {maximum}, {n_workers}",
+            details={"field": "maximum"},
+        )
+    if not 0.0 < target <= 1.0:
+        raise InvalidInput("target must be in (0, 1]", details={"field": "target"})
+    order = np.argsort(rng.random((n_items, n_workers)), axis=1)
+    rows = np.arange(n_items)
+    revealed = np.full_like(a, NOT_ASKED)
+    for j in range(initial):
+        revealed[rows, order[:, j]] = a[rows, order[:, j]]
+    tempered = _tempered(prior, prior_weight, n_classes)
+    for j in range(initial, maximum):
+        post = posterior(revealed, n_classes=n_classes, accuracies=accuracies, prior=tempered)
+        unsure = np.flatnonzero(post.max(axis=1) < target - 1e-9)
+        if unsure.size == 0:
+            break
+        revealed[unsure, order[unsure, j]] = a[unsure, order[unsure, j]]
+    return revealed
 
 
 def aggregate_votes(
@@ -119,6 +206,8 @@ def aggregate_votes(
     v = np.asarray(votes, dtype=np.int64)
     if v.ndim != 2 or v.shape[1] == 0:
         raise InvalidInput("votes must be a 2-D array with at least one annotator")
+    if v.shape[0] and not (v != NOT_ASKED).any(axis=1).all():
+        raise InvalidInput("every item needs at least one vote")
     if prior is not None and np.shape(prior) != (v.shape[0], n_classes):
         raise InvalidInput("prior must have one row of n_classes probabilities per item")
     if not 0.0 <= prior_weight < 1.0:
@@ -127,15 +216,11 @@ def aggregate_votes(
         raise InvalidInput("a prior needs annotator accuracies (one-coin aggregation)")
     if accuracies is None:
         counts = np.zeros((v.shape[0], n_classes))
-        np.add.at(counts, (np.repeat(np.arange(v.shape[0]), v.shape[1]), v.ravel()), 1.0)
+        rows, cols = np.nonzero(v != NOT_ASKED)
+        np.add.at(counts, (rows, v[rows, cols]), 1.0)
         score = counts + rng.random(counts.shape) * 0.5  # jitter < 1 only breaks ties
     else:
-        tempered = (
-            None
-            if prior is None
-            else prior_weight * np.asarray(prior, dtype=np.float64)
-            + (1.0 - prior_weight) / n_classes
-        )
-        score = _posterior(v, n_classes, np.clip(accuracies, 1e-3, 1 - 1e-3), tempered)
+        tempered = _tempered(prior, prior_weight, n_classes)
+        score = posterior(v, n_classes=n_classes, accuracies=accuracies, prior=tempered)
         score = score + rng.random(score.shape) * 1e-9
     return np.asarray(score.argmax(axis=1), dtype=np.int64)

@@ -10,13 +10,23 @@ would write by hand), then rounds of
 
 until ``budget`` items are labelled or the pool is empty. A batch holds
 ``max(batch_size, batch_growth x labelled so far)`` items: small batches while
-the model changes fast, larger ones later. With ``annotators=0``
+the model changes fast, larger ones later. ``density_weight`` (beta) weighs the
+uncertainty scores by each pool item's information density to the power beta
+(:func:`loupe.selection.knn_density`, computed once: the pool does not change).
+With ``annotators=0``
 the hidden label is revealed exactly (a noise-free oracle); otherwise each item
 is labelled by every one of ``annotators`` simulated annotators
 (:mod:`loupe.simulation.annotators`); their votes are combined by the one-coin
 model (annotator accuracies estimated by EM from agreement), with the model's
 own probabilities for the item, computed before it saw the votes, as the prior
-(``model_prior``), or by plain majority vote. Everything random comes from ``seed``.
+(``model_prior``), or by plain majority vote. With ``max_annotators`` above
+``annotators`` the overlap is dynamic, as in the product: the panel has
+``max_annotators`` simulated annotators, each item is first answered by
+``annotators`` of them (chosen at random), and only items whose posterior (votes,
+annotator accuracies estimated on the earlier batches, and the model prior) stays
+below ``overlap_target`` get more answers, one at a time, up to ``max_annotators``
+(:func:`~loupe.simulation.annotators.ask_until_confident`). Everything random
+comes from ``seed``.
 
 >>> from loupe.simulation.datasets import LabelledTexts
 >>> texts = tuple(f"{w} {i}" for w in ("alpha", "beta") for i in range(10))
@@ -39,12 +49,14 @@ from numpy.typing import NDArray
 from loupe.errors import InvalidInput
 from loupe.learning.evaluation import Evaluation, evaluate
 from loupe.learning.text import LinearTextTrainer, TfidfFeaturizer
+from loupe.selection.density import knn_density
 from loupe.selection.diversity import DiversityMethod
 from loupe.selection.mixer import select_batch
 from loupe.selection.strategies import STRATEGIES, Pool
 from loupe.simulation.annotators import (
     SimulatedAnnotators,
     aggregate_votes,
+    ask_until_confident,
     estimate_accuracies,
 )
 from loupe.simulation.datasets import LabelledTexts
@@ -64,6 +76,8 @@ class ReplayConfig:
     batch_growth: float = 0.0
     budget: int = 4500
     annotators: int = 0
+    max_annotators: int = 0
+    overlap_target: float = 0.95
     annotator_accuracy: tuple[float, float] = (0.6, 0.95)
     aggregation: Aggregation = "one-coin"
     model_prior: bool = True
@@ -71,6 +85,8 @@ class ReplayConfig:
     audit_share: float = 0.0
     diversity: float = 1.0
     diversity_method: DiversityMethod = "badge"
+    density_weight: float = 0.0
+    density_neighbours: int = 10
     c: float = 1.0
     temperature: float = 7.0
     oos_label: str = "oos"
@@ -87,10 +103,34 @@ class ReplayConfig:
         for name in ("seed_per_class", "batch_size", "budget"):
             if getattr(self, name) < 1:
                 raise InvalidInput(f"{name} must be >= 1", details={"field": name})
+        if self.density_weight < 0 or self.density_neighbours < 1:
+            raise InvalidInput(
+                "density_weight must be >= 0 and density_neighbours >= 1",
+                details={"field": "density_weight"},
+            )
         if self.batch_growth < 0:
             raise InvalidInput("batch_growth must be >= 0", details={"field": "batch_growth"})
         if self.annotators < 0:
             raise InvalidInput("annotators must be >= 0", details={"field": "annotators"})
+        if self.max_annotators and self.max_annotators < self.annotators:
+            raise InvalidInput(
+                "max_annotators must be 0 (fixed overlap) or >= annotators",
+                details={"field": "max_annotators"},
+            )
+        if not 0.0 < self.overlap_target <= 1.0:
+            raise InvalidInput(
+                "overlap_target must be in (0, 1]", details={"field": "overlap_target"}
+            )
+
+    @property
+    def panel_size(self) -> int:
+        """Simulated annotators in the panel (0 for the noise-free oracle)."""
+        return max(self.annotators, self.max_annotators) if self.annotators else 0
+
+    @property
+    def dynamic_overlap(self) -> bool:
+        """Whether unsure items get answers beyond the first ``annotators``."""
+        return self.annotators > 0 and self.max_annotators > self.annotators
 
 
 @dataclass(frozen=True)
@@ -194,10 +234,14 @@ def replay(train: LabelledTexts, test: LabelledTexts, config: ReplayConfig) -> L
     featurizer = TfidfFeaturizer().fit(train.texts)
     x_pool = featurizer.transform(train.texts)
     x_test = featurizer.transform(test.texts)
+    # The pool is known from the start: how typical each item is never changes.
+    density = (
+        knn_density(x_pool, k=config.density_neighbours) if config.density_weight > 0 else None
+    )
     trainer = LinearTextTrainer(c=config.c, temperature=config.temperature, featurizer=featurizer)
     panel = (
         SimulatedAnnotators.draw(
-            config.annotators, accuracy=config.annotator_accuracy, rng=annotator_rng
+            config.panel_size, accuracy=config.annotator_accuracy, rng=annotator_rng
         )
         if config.annotators
         else None
@@ -234,6 +278,7 @@ def replay(train: LabelledTexts, test: LabelledTexts, config: ReplayConfig) -> L
                     probabilities=probs,
                     features=x_pool[unlabelled],
                     labelled_features=x_pool[labelled],
+                    density=None if density is None else density[unlabelled],
                 ),
                 mix=config.strategy,
                 batch_size=max(config.batch_size, int(config.batch_growth * labelled.size)),
@@ -241,6 +286,7 @@ def replay(train: LabelledTexts, test: LabelledTexts, config: ReplayConfig) -> L
                 audit_share=config.audit_share,
                 diversity=config.diversity,
                 diversity_method=config.diversity_method,
+                density_weight=config.density_weight,
                 rng=select_rng,
             )
             new = unlabelled[batch.indices]
@@ -248,10 +294,27 @@ def replay(train: LabelledTexts, test: LabelledTexts, config: ReplayConfig) -> L
                 given[new] = y[new]
             else:
                 ballot = panel.annotate(y[new], n_classes=len(classes), rng=annotator_rng)
+                if config.dynamic_overlap:
+                    known = (
+                        estimate_accuracies(np.concatenate(votes), n_classes=len(classes))
+                        if votes
+                        else np.full(panel.size, 0.8)  # no answers yet: a neutral guess
+                    )
+                    ballot = ask_until_confident(
+                        ballot,
+                        n_classes=len(classes),
+                        initial=config.annotators,
+                        maximum=config.max_annotators,
+                        target=config.overlap_target,
+                        accuracies=known,
+                        rng=annotator_rng,
+                        prior=probs[batch.indices] if config.model_prior else None,
+                        prior_weight=config.prior_weight,
+                    )
                 votes.append(ballot)
                 voted_items.append(new)
                 priors.append(probs[batch.indices])
-                annotations += ballot.size
+                annotations += int(np.count_nonzero(ballot >= 0))
                 all_votes = np.concatenate(votes)
                 all_items = np.concatenate(voted_items)
                 skills = (

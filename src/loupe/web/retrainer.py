@@ -4,7 +4,9 @@ retrain (:func:`loupe.services.model_versions.projects_due_for_retrain`).
 
 Runs in a thread, one project at a time, after commit of the labels it reads. The
 claim is committed in a transaction of its own before training, so several server
-workers never train the same project at once.
+workers never train the same project at once. A promoted model is written to the
+model directory (``Settings.resolved_model_dir()``), so a restarted server loads its
+champion (:func:`loupe.services.model_versions.champion_model`) instead of retraining.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from starlette.concurrency import run_in_threadpool
 
 from loupe.db.database import Database
 from loupe.errors import LoupeError
+from loupe.learning.persistence import ModelStore
 from loupe.services.access import Actor
 from loupe.services.model_versions import (
     claim_retrain,
@@ -34,7 +37,7 @@ __all__ = ["lifespan", "retrain_due_projects", "retrain_loop"]
 log = logging.getLogger("loupe.retrain")
 
 
-def retrain_due_projects(db: Database, *, every: int) -> list[int]:
+def retrain_due_projects(db: Database, *, every: int, store: ModelStore | None = None) -> list[int]:
     """Retrain every project that is due; returns the ids retrained."""
     with db.transaction(readonly=True) as session:
         due = projects_due_for_retrain(session, every=every)
@@ -45,7 +48,7 @@ def retrain_due_projects(db: Database, *, every: int) -> list[int]:
                 continue
         try:
             with db.transaction() as session:
-                retrain(session, Actor.system(), project_id, claimed=True)
+                retrain(session, Actor.system(), project_id, claimed=True, store=store)
             done.append(project_id)
         except LoupeError as exc:
             log.info("retrain of project %s skipped: %s", project_id, exc.message)
@@ -54,11 +57,13 @@ def retrain_due_projects(db: Database, *, every: int) -> list[int]:
     return done
 
 
-async def retrain_loop(db: Database, interval: float, every: int) -> None:
+async def retrain_loop(
+    db: Database, interval: float, every: int, store: ModelStore | None = None
+) -> None:
     while True:
         await asyncio.sleep(interval)
         try:
-            await run_in_threadpool(retrain_due_projects, db, every=every)
+            await run_in_threadpool(retrain_due_projects, db, every=every, store=store)
         except Exception:  # keep the loop alive; the next round retries
             log.exception("background retrain failed")
 
@@ -70,7 +75,12 @@ async def lifespan(app: Any) -> AsyncIterator[None]:
     task = None
     if settings.retrain_interval_seconds > 0:
         task = asyncio.create_task(
-            retrain_loop(app.state.db, settings.retrain_interval_seconds, settings.retrain_every)
+            retrain_loop(
+                app.state.db,
+                settings.retrain_interval_seconds,
+                settings.retrain_every,
+                ModelStore(settings.resolved_model_dir()),
+            )
         )
     try:
         yield

@@ -8,6 +8,9 @@ from tests.factories import make_project, make_user, snapshot
 from tests.loop_helpers import add_gold, configure, label_items
 
 from loupe.db.database import Database
+from loupe.learning.persistence import ModelStore
+from loupe.services.model_versions import model_key
+from loupe.settings import Settings
 
 
 def _item(i: int, label: str = "call", p: float = 0.6) -> dict[str, Any]:
@@ -91,7 +94,9 @@ def test_bad_predictions_are_422_and_change_nothing(
     assert snapshot(db) == before
 
 
-def test_models_endpoint_lists_versions(app_client: TestClient, db: Database) -> None:
+def test_models_endpoint_lists_versions(
+    app_client: TestClient, db: Database, settings: Settings
+) -> None:
     manager = make_user(db, "mgr", "manager")
     annotator = make_user(db, "ann")
     project = make_project(db, members={manager: "manager", annotator: "annotator"})
@@ -106,3 +111,6 @@ def test_models_endpoint_lists_versions(app_client: TestClient, db: Database) ->
     assert [m["version"] for m in listed] == [1]
     assert listed[0]["promoted"] is True and listed[0]["n_training"] == 12
     assert set(listed[0]["metrics"]) >= {"accuracy", "macro_f1", "n"}
+    # The promoted model's weights are kept for a restart.
+    stored = ModelStore(settings.resolved_model_dir()).load(model_key(project, 1))
+    assert stored is not None and "call" in stored.classes_

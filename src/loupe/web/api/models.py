@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
+from loupe.learning.persistence import ModelStore
 from loupe.services import model_versions
 from loupe.web.deps import Reader, Writer
 from loupe.web.params import Id
@@ -64,4 +65,5 @@ def list_models(project_id: Id, ctx: Reader) -> list[ModelVersionOut]:
 @router.post("/projects/{project_id}/models/retrain", response_model=ModelVersionOut)
 def retrain(project_id: Id, ctx: Writer) -> ModelVersionOut:
     """Retrain now on the resolved labels; promoted only if better on the gold set."""
-    return _out(model_versions.retrain(ctx.session, ctx.actor, project_id).record)
+    store = ModelStore(ctx.settings.resolved_model_dir())
+    return _out(model_versions.retrain(ctx.session, ctx.actor, project_id, store=store).record)
