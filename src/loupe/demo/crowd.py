@@ -39,6 +39,8 @@ class Contributor:
     accuracy: float
     languages: tuple[str, ...]
     expertise: tuple[str, ...] = ()
+    # Credentials the manager records (domain, level 1-3): routing reads them.
+    levels: tuple[tuple[str, int], ...] = ()
 
     @property
     def is_expert(self) -> bool:
@@ -74,12 +76,14 @@ class Contributor:
 
 
 CROWD: tuple[Contributor, ...] = (
-    Contributor("sim-ana", 0.95, ("en", "es"), expertise=("medical",)),
-    Contributor("sim-bruno", 0.94, ("en", "de", "fr"), expertise=("legal",)),
-    Contributor("sim-chen", 0.93, ("en", "fr")),
-    Contributor("sim-dora", 0.91, ("en", "de")),
+    Contributor("sim-ana", 0.95, ("en", "es"), expertise=("medical",), levels=(("medical", 3),)),
+    Contributor(
+        "sim-bruno", 0.94, ("en", "de", "fr"), expertise=("legal",), levels=(("legal", 3),)
+    ),
+    Contributor("sim-chen", 0.93, ("en", "fr"), levels=(("medical", 1), ("legal", 1))),
+    Contributor("sim-dora", 0.91, ("en", "de"), levels=(("legal", 1),)),
     Contributor("sim-emeka", 0.89, ("en",)),
-    Contributor("sim-fatima", 0.87, ("en", "fr", "es")),
+    Contributor("sim-fatima", 0.87, ("en", "fr", "es"), levels=(("medical", 1),)),
     Contributor("sim-goran", 0.84, ("en", "de")),
     Contributor("sim-hana", 0.82, ("en", "es")),
     Contributor("sim-ivan", 0.78, ("en",)),

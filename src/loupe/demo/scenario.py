@@ -27,20 +27,23 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import func, select
 
+from loupe.db.contributor_models import Reputation
 from loupe.db.database import Database
 from loupe.db.ledger_models import LedgerEntry
 from loupe.db.models import Item, Label, User
 from loupe.db.quality_models import WorkerSkill
 from loupe.demo.crowd import CROWD, Contributor
 from loupe.demo.sources import Source
-from loupe.errors import Conflict
+from loupe.errors import Conflict, PermissionDenied
 from loupe.formats import parse_item
 from loupe.learning import Model, evaluate
 from loupe.learning.persistence import ModelStore
 from loupe.reports.label_efficiency import render_html
 from loupe.services import items, projects, quality, users
 from loupe.services.access import Actor
+from loupe.services.contributors import grant_domain
 from loupe.services.efficiency import label_efficiency
+from loupe.services.escalations import next_expert_task, resolve_escalation
 from loupe.services.gate import PrivacyGate, gate_for
 from loupe.services.labels import submit_label
 from loupe.services.ledger import audit_ledger, publish
@@ -55,6 +58,7 @@ from loupe.services.predictions import (
     ingest_predictions,
     model_agreement,
 )
+from loupe.services.reviews import next_review, submit_review
 from loupe.services.tasks import next_task
 from loupe.services.vault import init_master_key
 from loupe.settings import Settings
@@ -65,6 +69,11 @@ PROJECT = "wearable-assistant"
 GUIDELINES = """SIMULATION — a demo project. Choose the skill the wearer asked the glasses for.
 Use out_of_scope for anything the glasses cannot do: chit-chat, medical or legal advice, and
 requests for skills they do not have (timers, weather, smart-home)."""
+ROUTING: dict[str, Any] = {
+    "domain_levels": {"medical": 1, "legal": 1},
+    "priority": "expertise",
+    "min_reputation": 0.6,
+}
 RATE_CARD: dict[str, Any] = {
     "currency": "EUR",
     "rates": [
@@ -138,6 +147,8 @@ class _Loop:
     store: ModelStore | None = None
     test_texts: list[str] = field(default_factory=list)
     version: int = 0
+    escalations_settled: int = 0
+    reviews: int = 0
 
     # --- set-up ---------------------------------------------------------------------------
 
@@ -160,10 +171,15 @@ class _Loop:
                 users.set_password(session, system, user_id=user.id, password=passwords[username])
                 people[username] = user
             quality_policy = {"method": "ocds", "dynamic_overlap": True, "target": 0.9,
-                              "min_labels": 2, "refit_every": 100}  # fmt: skip
+                              "min_labels": 2, "refit_every": 100, "gold_rate": 0.05}  # fmt: skip
             config = {
                 "task": {"type": "single_choice", "labels": [{"key": k} for k in source.labels]},
                 "quality": quality_policy,
+                # Medical and legal requests go only to contributors qualified for them,
+                # specialists first; a contributor confidently below 0.6 in a domain stops
+                # receiving it; 10% of labels are peer-reviewed, blind.
+                "routing": ROUTING,
+                "review": {"rate": 0.1, "min_tier": "trusted"},
             }
             project = projects.create_project(
                 session, system, name=PROJECT, config=config, overlap=self.config.overlap,
@@ -173,6 +189,8 @@ class _Loop:
             manager = people["demo-manager"]
             self.manager = Actor(manager.id, manager.username, manager.role)
             projects.add_member(session, system, project.id, user_id=manager.id, role="manager")
+            for domain in ROUTING["domain_levels"]:  # the project owner labels the seed set
+                grant_domain(session, system, manager.id, domain, 3)
             annotator = people["demo-annotator"]
             projects.add_member(session, system, project.id, user_id=annotator.id, role="annotator")
             for contributor in CROWD:
@@ -182,6 +200,9 @@ class _Loop:
                 )  # fmt: skip
                 projects.add_member(session, system, project.id, user_id=user.id, role="annotator")
                 self.crowd.append((contributor, Actor(user.id, user.username, user.role)))
+                # The manager records the credentials each simulated contributor holds.
+                for domain, level in contributor.levels:
+                    grant_domain(session, self.manager, user.id, domain, level)
             create_rate_card(session, self.manager, project.id, RATE_CARD)
             set_loop_settings(
                 session, self.manager, project.id,
@@ -194,6 +215,7 @@ class _Loop:
                              [(row["id"], row["intent"]) for row in source.gold])  # fmt: skip
             self._import(session, source.seed)
         # The project owner labels the seed by hand: a few examples per intent.
+        seeded = random.Random(self.config.seed)
         for row in source.seed:
             with self.db.transaction() as session:
                 item_id = session.scalar(
@@ -203,7 +225,7 @@ class _Loop:
                 )
                 assert item_id is not None
                 submit_label(session, self.manager, self.project_id, item_id, row["intent"],
-                             ledger=self.ledger)  # fmt: skip
+                             ledger=self.ledger, rng=seeded)  # fmt: skip
         return passwords, token
 
     def _import(self, session: Any, rows: Sequence[dict[str, Any]]) -> None:
@@ -261,23 +283,80 @@ class _Loop:
         return [str(result.data["text"]) for result in checked]
 
     def crowd_works(self, round_number: int) -> None:
-        """Every simulated contributor takes tasks in turn until the queue is empty."""
+        """Every simulated contributor works in turn until nothing is left for anyone: an
+        expert first takes escalated items of their domain, a trusted contributor reviews
+        a label waiting for review, and everyone labels the next task routed to them."""
         rng = random.Random(self.config.seed * 1_000 + round_number)
-        labels = self.config.source.labels
         active = list(self.crowd)
+        may_review = {actor.user_id for _, actor in self.crowd}
         while active:
             for contributor, actor in list(active):
                 with self.db.transaction() as session:
-                    task = next_task(session, actor, self.project_id, lease_seconds=600)
+                    if contributor.is_expert and self._answer_escalation(
+                        session, contributor, actor, rng
+                    ):
+                        continue
+                    if actor.user_id in may_review:
+                        try:
+                            if self._review(session, contributor, actor, rng):
+                                continue
+                        except PermissionDenied:  # not yet trusted: label instead
+                            may_review.discard(actor.user_id)
+                    try:
+                        task = next_task(
+                            session, actor, self.project_id, lease_seconds=600, rng=rng
+                        )
+                    except PermissionDenied:  # paused by the quality engine, with the reason
+                        task = None
                     if task is None:
                         active.remove((contributor, actor))
                         continue
-                    truth = self.truth[task.external_id]
-                    answer = contributor.answer(
-                        truth, language=task.language, domain=task.domain, labels=labels, rng=rng
-                    )
+                    answer = self._answer(contributor, task.external_id, task.language,
+                                          task.domain, rng)  # fmt: skip
                     submit_label(session, actor, self.project_id, task.item_id, answer,
-                                 ledger=self.ledger)  # fmt: skip
+                                 ledger=self.ledger, rng=rng)  # fmt: skip
+
+    def _answer(
+        self,
+        contributor: Contributor,
+        external_id: str,
+        language: str | None,
+        domain: str,
+        rng: random.Random,
+    ) -> str:
+        return contributor.answer(
+            self.truth[external_id], language=language, domain=domain,
+            labels=self.config.source.labels, rng=rng,
+        )  # fmt: skip
+
+    def _answer_escalation(
+        self, session: Any, contributor: Contributor, actor: Actor, rng: random.Random
+    ) -> bool:
+        task = next_expert_task(session, actor, self.project_id, lease_seconds=600)
+        if task is None:
+            return False
+        answer = self._answer(contributor, task.external_id, task.language, task.domain, rng)
+        resolve_escalation(session, actor, self.project_id, task.item_id, answer=answer,
+                           ledger=self.ledger)  # fmt: skip
+        self.escalations_settled += 1
+        return True
+
+    def _review(
+        self, session: Any, contributor: Contributor, actor: Actor, rng: random.Random
+    ) -> bool:
+        task = next_review(session, actor, self.project_id, lease_seconds=600)
+        if task is None:
+            return False
+        own = self._answer(contributor, task.external_id, task.language, task.domain, rng)
+        if own == task.answer:
+            submit_review(session, actor, self.project_id, task.label_id, verdict="accept",
+                          ledger=self.ledger)  # fmt: skip
+        else:
+            submit_review(session, actor, self.project_id, task.label_id, verdict="correct",
+                          reason="SIMULATED reviewer disagrees", corrected_answer=own,
+                          ledger=self.ledger)  # fmt: skip
+        self.reviews += 1
+        return True
 
     def retrain(self) -> bool:
         with self.db.transaction() as session:
@@ -314,6 +393,24 @@ class _Loop:
                 )
             )
         return int(n or 0), int(cost or 0)
+
+    def standing(self) -> tuple[str, str]:
+        """Reputation tiers across the crowd (for the table), and the best and worst
+        standings (for the line under it)."""
+        names = {actor.user_id: c.username for c, actor in self.crowd}
+        with self.db.transaction(readonly=True) as session:
+            rows = session.execute(
+                select(Reputation.user_id, Reputation.domain, Reputation.mean, Reputation.tier)
+                .where(Reputation.user_id.in_(list(names)))
+                .order_by(Reputation.mean.desc(), Reputation.user_id)
+            ).all()
+        tiers: dict[str, int] = {}
+        for _, _, _, tier in rows:
+            tiers[tier] = tiers.get(tier, 0) + 1
+        counts = " ".join(f"{tiers[t]} {t}" for t in ("expert", "trusted") if t in tiers) or "–"
+        shown = [f"{names[u]} {d} {m:.2f} ({t})" for u, d, m, t in rows]
+        line = ", ".join(shown[:3]) + (f" … lowest: {shown[-1]}" if len(shown) > 3 else "")
+        return counts, line or "no evidence yet"
 
     def top_contributors(self, n: int = 3) -> str:
         names = {actor.user_id: c.username for c, actor in self.crowd}
@@ -356,7 +453,7 @@ class _Loop:
 def _table(config: DemoConfig) -> Table:
     table = Table(title=None, show_edge=False, pad_edge=False)
     for column in ("round", "model", "test accuracy", "OOS recall", "to people", "labels",
-                   "cost"):  # fmt: skip
+                   "cost", "reputation"):  # fmt: skip
         table.add_column(column, justify="right")
     return table
 
@@ -409,6 +506,7 @@ def run_demo(config: DemoConfig, *, console: Console) -> DemoResult:
             )  # fmt: skip
             rounds.append(result)
             labels_before, cost_before = labels_now, cost_now
+            tiers, standings = loop.standing()
             table = _table(config)
             strategies = ", ".join(f"{k} {v}" for k, v in sent.by_strategy.items())
             table.add_row(
@@ -419,12 +517,16 @@ def run_demo(config: DemoConfig, *, console: Console) -> DemoResult:
                 f"{sent.to_people}/{sent.received}",
                 str(result.labels),
                 _money(result.cost_minor),
+                tiers,
             )
             console.print(table)
             console.print(
                 f"   selection: {strategies}; model answered {sent.model_resolved}; "
                 f"{sent.redacted} redacted by the privacy gate\n"
-                f"   contributors' skill (one-coin Dawid-Skene): {loop.top_contributors()}",
+                f"   contributors' skill (one-coin Dawid-Skene): {loop.top_contributors()}\n"
+                f"   reputation per domain (Beta posterior mean, tier): {standings}\n"
+                f"   so far: {loop.reviews} peer reviews, {loop.escalations_settled} escalations "
+                "settled by domain experts",
                 style="dim",
             )
         # Tomorrow morning's traffic arrives: its selected items wait for real people in the UI.

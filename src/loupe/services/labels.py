@@ -7,6 +7,7 @@ the same transaction (``loupe.services.payments.earn_for_label``).
 
 from __future__ import annotations
 
+import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -37,6 +38,9 @@ MAX_LEAD_TIME_MS = 7 * 24 * 3600 * 1000
 
 _ITEM = "SELECT project_id, label_count, domain, is_gold, min_level FROM items WHERE id = :item"
 _DATA = "SELECT data FROM items WHERE id = :item"
+_LABELLERS = "SELECT user_id, answer FROM labels WHERE item_id = :item ORDER BY id"
+# Consensus this sure counts as evidence about the labellers' skill (reputation).
+SETTLED = 0.8
 _MINE = (
     "SELECT id, answer, config_version, lead_time_ms, created_at FROM labels "
     "WHERE item_id = :item AND user_id = :user"
@@ -77,6 +81,7 @@ def submit_label(
     lead_time_ms: int | None = None,
     now: datetime | None = None,
     ledger: LedgerConfig | None = None,
+    rng: random.Random | None = None,
 ) -> Submission:
     """Record ``actor``'s answer for an item.
 
@@ -184,6 +189,11 @@ def submit_label(
             complete = count >= project.overlap
         else:  # dynamic overlap: the posterior decides
             complete = consensus.decision != "needs_more" or count >= project.overlap
+        if complete and count > 1 and consensus.confidence >= SETTLED:
+            _score_agreement(
+                raw, session, item_id=item_id, project_id=project_id, domain=item[2],
+                answer=consensus.vote.answer, now=now,
+            )  # fmt: skip
     raw.run(_COUNT, count=count, complete=complete, item=item_id)
     if gold is not None:
         record_evidence(
@@ -199,6 +209,7 @@ def submit_label(
     enqueue_for_review(
         raw,
         schema.review,
+        rng=rng,
         label_id=int(inserted[0]),
         project_id=project_id,
         item_id=item_id,
@@ -237,6 +248,32 @@ def submit_label(
         created_at=now,
     )
     return Submission(record, created=True, gold=gold)
+
+
+def _score_agreement(
+    raw: Raw,
+    session: Session,
+    *,
+    item_id: int,
+    project_id: int,
+    domain: str,
+    answer: Any,
+    now: datetime,
+) -> None:
+    """Once an item is settled with confidence, each of its labellers gets a piece of
+    reputation evidence for agreeing with the settled answer (weighted a quarter of a
+    gold answer: consensus can be wrong where gold cannot)."""
+    for user_id, given in raw.all(_LABELLERS, item=item_id):
+        record_evidence(
+            session,
+            user_id=int(user_id),
+            domain=domain,
+            project_id=project_id,
+            kind="consensus",
+            success=1.0 if raw.json_out(given) == answer else 0.0,
+            ref=f"consensus:item:{item_id}",
+            now=now,
+        )
 
 
 def _needs_text(schema: LabelSchema) -> bool:

@@ -158,9 +158,10 @@ def enqueue_for_review(
     item_id: int,
     user_id: int,
     now: datetime,
+    rng: random.Random | None = None,
 ) -> bool:
     """Queue a new label for review with probability ``policy.rate`` (in the submit)."""
-    if policy.rate <= 0 or (policy.rate < 1 and _rng.random() >= policy.rate):
+    if policy.rate <= 0 or (policy.rate < 1 and (rng or _rng).random() >= policy.rate):
         return False
     raw.run(
         _ENQUEUE,

@@ -120,11 +120,14 @@ def next_task(
     *,
     lease_seconds: int,
     now: datetime | None = None,
+    rng: random.Random | None = None,
 ) -> Task | None:
     """The next item this annotator should label, reserved for ``lease_seconds``.
 
     An annotator who asks again before labelling gets the same item back (with
-    the lease renewed). ``None`` means nothing is left for them.
+    the lease renewed). ``None`` means nothing is left for them. ``rng`` draws whether
+    a gold task comes next (default: the system's, so people cannot predict it; a
+    simulation passes a seeded one to be repeatable).
     """
     raw = Raw(session)
     project = authorize_project_fast(raw, actor, "tasks.work", project_id)
@@ -146,7 +149,7 @@ def next_task(
         release(raw, item_id=held[1], user_id=user)  # e.g. a clearance expired meanwhile
 
     gold_rate = schema.quality.gold_rate
-    if gold_rate > 0 and _rng.random() < gold_rate:
+    if gold_rate > 0 and (rng or _rng).random() < gold_rate:
         gold = raw.one(
             _GOLD_CANDIDATE + routing.sql + _FIRST,
             project=project_id,
