@@ -1,6 +1,7 @@
 """Precision and recall per type on the synthetic set, plus throughput.
 
-    python bench/privacy/evaluate.py --seed 7 --n 2000 [--split main|blind|fresh] [--without-faker]
+    python bench/privacy/evaluate.py --seed 7 --n 2000 [--split main|blind|fresh|fresh2]
+        [--without-faker] [--without-wordfreq]
 
 A prediction is a true positive under *overlap* matching when it has the same
 type as a gold span and shares at least one character with it; *exact* matching
@@ -22,6 +23,7 @@ from generate import SPLITS, _check_held_out, generate
 
 from loupe.privacy import Scanner
 from loupe.privacy.detectors.name_lists import NameLists, name_lists
+from loupe.privacy.detectors.word_frequencies import word_frequencies
 
 
 def _listed(name: str, lists: NameLists) -> bool:
@@ -37,9 +39,12 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=2000)
     parser.add_argument("--split", choices=SPLITS, default="main")
     parser.add_argument("--without-faker", action="store_true", help="Loupe's own name lists only")
+    parser.add_argument("--without-wordfreq", action="store_true", help="no word frequencies")
     args = parser.parse_args()
     if args.without_faker:
         sys.modules["faker"] = None  # type: ignore[assignment]  # makes `import faker` fail
+    if args.without_wordfreq:
+        sys.modules["wordfreq"] = None  # type: ignore[assignment]
     _check_held_out()
     items = generate(args.seed, args.n, split=args.split)
     lists = name_lists()
@@ -84,7 +89,7 @@ def main() -> None:
         r = tp[kind] / gold if gold else float("nan")
         re_ = tp_exact[kind] / gold if gold else float("nan")
         print(f"{kind:24} {gold:5d} {p:6.3f} {r:6.3f} {re_:8.3f} {fp[kind]:4d}")
-    print(f"name lists: {', '.join(lists.sources)}")
+    print(f"name lists: {', '.join(lists.sources)}; word frequencies: {word_frequencies().source}")
     for src in ("gazetteer", "held_out", "held_out_listed", "held_out_unlisted"):
         total = names[f"{src}_total"]
         if total:

@@ -6,9 +6,10 @@ come from two lists: names that are in Loupe's gazetteer and a held-out list
 that is checked to be disjoint from it. Negatives are sentences full of numbers
 that are not identifiers (order numbers, prices, versions, ISBNs).
 
-    python bench/privacy/generate.py --seed 7 --n 2000 [--split main|blind|fresh] > /tmp/privacy.jsonl
+    python bench/privacy/generate.py --seed 7 --n 2000 [--split main|blind|fresh|fresh2] > /tmp/privacy.jsonl
 
-The ``fresh`` split's templates, held-out names and negatives are in ``fresh.py``.
+The ``fresh`` split's templates, held-out names and negatives are in ``fresh.py``,
+the ``fresh2`` split's in ``fresh2.py``.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from fresh import FRESH, FRESH_HELD_OUT, FRESH_NEGATIVES
+from fresh2 import FRESH2, FRESH2_HELD_OUT, FRESH2_NEGATIVES, fresh2_person
 
 from loupe.privacy.checksums import luhn_valid
 from loupe.privacy.detectors.gazetteer import FAMILY_NAMES, GIVEN_NAMES, PARTICLES
@@ -432,16 +434,24 @@ def _person(
 
 
 def _fill(
-    template: str, rng: random.Random, locale: str, held_out: dict[str, tuple[list[str], list[str]]]
+    template: str,
+    rng: random.Random,
+    locale: str,
+    held_out: dict[str, tuple[list[str], list[str]]],
+    *,
+    split: str = "main",
 ) -> Item:
     text, spans, pos, sources = "", [], 0, []
     while (i := template.find("{", pos)) != -1:
         j = template.index("}", i)
         text += template[pos:i]
         slot = template[i + 1 : j]
-        kind = {"NINO": "UK_NINO"}.get(slot, slot)
+        kind = {"NINO": "UK_NINO", "SURNAME": "PERSON"}.get(slot, slot)
         if kind == "PERSON":
-            value, source = _person(rng, locale, held_out)
+            if split == "fresh2":
+                value, source = fresh2_person(rng, locale, surname_only=slot == "SURNAME")
+            else:
+                value, source = _person(rng, locale, held_out)
             sources.append(source)
         else:
             value = GENERATORS[kind](rng, locale)
@@ -454,15 +464,17 @@ def _fill(
     return Item(text, spans, locale, sources)
 
 
-SPLITS = ("main", "blind", "fresh")
+SPLITS = ("main", "blind", "fresh", "fresh2")
 
 
 def generate(seed: int, n: int, negatives: float = 0.2, *, split: str = "main") -> list[Item]:
-    """``split``: ``main`` (tuned on), ``blind`` (looked at once), ``fresh`` (never tuned on)."""
+    """``split``: ``main`` and ``blind`` (tuned on), ``fresh`` and ``fresh2`` (never tuned on)."""
     rng = random.Random(seed)
-    templates = {"main": TEMPLATES, "blind": BLIND, "fresh": FRESH}[split]
-    held_out = FRESH_HELD_OUT if split == "fresh" else HELD_OUT
-    negative_templates = FRESH_NEGATIVES if split == "fresh" else NEGATIVES
+    templates = {"main": TEMPLATES, "blind": BLIND, "fresh": FRESH, "fresh2": FRESH2}[split]
+    held_out = {"fresh": FRESH_HELD_OUT, "fresh2": FRESH2_HELD_OUT}.get(split, HELD_OUT)
+    negative_templates = {"fresh": FRESH_NEGATIVES, "fresh2": FRESH2_NEGATIVES}.get(
+        split, NEGATIVES
+    )
     items = []
     for _ in range(n):
         if rng.random() < negatives:
@@ -470,12 +482,12 @@ def generate(seed: int, n: int, negatives: float = 0.2, *, split: str = "main") 
             items.append(Item(tpl.format(**_numbers(rng)), [], "neg", []))
             continue
         locale = rng.choice(LOCALES)
-        items.append(_fill(rng.choice(templates[locale]), rng, locale, held_out))
+        items.append(_fill(rng.choice(templates[locale]), rng, locale, held_out, split=split))
     return items
 
 
 def _check_held_out() -> None:
-    for lists in (HELD_OUT, FRESH_HELD_OUT):
+    for lists in (HELD_OUT, FRESH_HELD_OUT, FRESH2_HELD_OUT):
         for given, family in (lists[loc] for loc in LOCALES if loc != "zh-CN"):
             # "Le Goff", "de la Fuente": the particles are not names of their own.
             words = {

@@ -137,3 +137,13 @@ def test_checksums_known_values() -> None:
     assert it_fiscal_code_valid("RSSMRA85T10A562S")
     assert vin_valid("1M8GDM9AXKP042788")
     assert not vin_valid("1M8GDM9AYKP042788")
+
+
+def test_a_dotted_phone_number_is_not_a_birth_date() -> None:
+    from loupe.privacy.detectors.dates import DateDetector
+
+    detector = DateDetector()
+    assert list(detector.detect("née le 3 mars 1950, tél. 01.40.72.16.81")) != []
+    assert [d.type for d in detector.detect("né le x, tél. 01.40.72.16.81")] == []
+    assert [d.type for d in detector.detect("born 31/12/1961")] == ["DATE_OF_BIRTH"]
+    assert [d.type for d in detector.detect("born 41/13/1961")] == []

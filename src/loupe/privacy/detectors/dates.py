@@ -25,12 +25,13 @@ _MONTHS = (
     r"setiembre|octubre|noviembre|diciembre)"
 )
 _DATE = re.compile(
-    r"(?<![A-Za-z0-9_\u2591])(?:"
+    r"(?<![A-Za-z0-9_\u2591])(?<!\d[./-])(?:"
     r"\d{1,2}[./-]\d{1,2}[./-](?:\d{4}|\d{2})"
     r"|\d{4}[./-]\d{1,2}[./-]\d{1,2}"
     r"|\d{1,2}(?:st|nd|rd|th|er|\.|º)?\s(?:de\s)?" + _MONTHS + r",?\s(?:de\s)?\d{4}"
     r"|" + _MONTHS + r"\s\d{1,2}(?:st|nd|rd|th)?,?\s\d{4}"
-    r")(?![A-Za-z0-9_\u2591])"
+    # Not part of a longer dotted/dashed number (a phone number such as 01.40.72.16.81).
+    r")(?![A-Za-z0-9_\u2591])(?![./-]\d)"
     r"|\d{4}\s?年\s?\d{1,2}\s?月\s?\d{1,2}\s?[日号]",
     re.IGNORECASE,
 )
@@ -67,12 +68,32 @@ class DateDetector:
 
     def detect(self, text: str) -> Iterator[Detection]:
         for m in _DATE.finditer(text):
+            if not _plausible(m.group(0)):
+                continue
             before = text[max(0, m.start() - 40) : m.start()]
             after = text[m.end() : m.end() + 15]
             if _BIRTH.search(before) or _BIRTH.search(after):
                 yield Detection(m.start(), m.end(), "DATE_OF_BIRTH", 0.9)
             elif _EVENT.search(before):
                 yield Detection(m.start(), m.end(), "DATE", 0.75)
+
+
+_NUMERIC = re.compile(r"^(\d{1,4})[./-](\d{1,2})[./-](\d{2,4})$")
+
+
+def _plausible(found: str) -> bool:
+    """A numeric date needs a month (1-12) and a day (1-31) in one of the usual orders.
+
+    >>> _plausible("12/03/1961"), _plausible("01.40.72"), _plausible("1961-03-12")
+    (True, False, True)
+    """
+    m = _NUMERIC.match(found)
+    if m is None:
+        return True
+    a, b, c = (int(part) for part in m.groups())
+    if len(m.group(1)) == 4:  # year first: YYYY-MM-DD
+        return 1 <= b <= 12 and 1 <= c <= 31
+    return (1 <= a <= 31 and 1 <= b <= 12) or (1 <= a <= 12 and 1 <= b <= 31)
 
 
 class AgeDetector:

@@ -13,7 +13,9 @@ import re
 
 __all__ = [
     "AFTER_CUE",
+    "AFTER_PERSON_VERB",
     "AFTER_WEAK",
+    "BEFORE_WEAK",
     "CJK_AFTER",
     "CJK_BEFORE",
     "SIGN_OFF",
@@ -112,6 +114,18 @@ AFTER_WEAK = re.compile(
     r"vive|trabaja)\b",
     re.IGNORECASE,
 )
+
+# The few of those whose subject is a person nearly always ("… lives in Kiel", "… wohnt
+# in Kiel"): enough for one rare word that no list holds.
+AFTER_PERSON_VERB = re.compile(
+    r"^ (?:lives|lived|works|worked|wohnt|wohnte|arbeitet|arbeitete|habite|habitait|"
+    r"travaille|travaillait|vive|vivía|trabaja|trabajaba)\b",
+    re.IGNORECASE,
+)
+
+# Words that join a person to the sentence as often as a thing ("with", "and"):
+# evidence only together with a name-like shape.
+BEFORE_WEAK = re.compile(r"(?:\b(?:with|and|mit|und|avec|et|con|y)\s+)$", re.IGNORECASE)
 
 # Chinese: a cue right before a surname, or a suffix right after the given name.
 CJK_BEFORE = re.compile(

@@ -64,14 +64,17 @@ class NameLists:
     """Given and family names (Latin script), Chinese surnames and given-name characters.
 
     ``ambiguous`` names are also everyday words or places; ``common`` holds everyday
-    words (lower-case) in the shipped languages; ``sources`` says where the lists came
-    from (``"loupe"``, and ``"faker <version>"`` when it was read).
+    words (lower-case) in the shipped languages; ``places`` the names of cities,
+    regions and countries, one or more words each ("Lyon", "San Sebastián");
+    ``sources`` says where the lists came from (``"loupe"``, and ``"faker <version>"``
+    when it was read).
     """
 
     given: frozenset[str]
     family: frozenset[str]
     ambiguous: frozenset[str]
     common: frozenset[str]
+    places: frozenset[str]
     cjk_surnames: frozenset[str]
     cjk_given_chars: frozenset[str]
     sources: tuple[str, ...]
@@ -126,6 +129,7 @@ def name_lists() -> NameLists:
         family=frozenset(family),
         ambiguous=frozenset(ambiguous),
         common=frozenset(common),
+        places=frozenset(places),
         cjk_surnames=frozenset(cjk_surnames),
         cjk_given_chars=frozenset(cjk_chars),
         sources=tuple(sources),
