@@ -4,7 +4,10 @@
 
 Prints loops/s for one thread on a fresh SQLite database (privacy gate off,
 no rate card), the ceiling the HTTP server works against; compare with
-bench/core/run_workload.py's figures (docs/benchmarks.md).
+bench/core/run_workload.py's figures (docs/benchmarks.md). It runs the loop twice
+in the same process: on a project with no routing policy (the baseline) and on a
+project whose routing needs a domain level, a language, a clearance and a
+reputation bar (half its items medical), and prints the ratio — the cost of routing.
 """
 
 from __future__ import annotations
@@ -13,14 +16,24 @@ import argparse
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
+from loupe.db.contributor_models import ContributorDomain, ContributorLanguage
 from loupe.db.database import Database
 from loupe.formats import parse_item
 from loupe.services import items, projects, users
 from loupe.services.access import Actor
+from loupe.services.clearances import grant_clearance
 from loupe.services.labels import submit_label
 from loupe.services.privacy import set_privacy
 from loupe.services.tasks import next_task
+
+ROUTING: dict[str, Any] = {
+    "domain_levels": {"medical": 1},
+    "match_language": True,
+    "clearance_for": ["health"],
+    "min_reputation": 0.5,
+}
 
 
 def main() -> None:
@@ -30,35 +43,57 @@ def main() -> None:
     db = Database(f"sqlite:///{Path(tempfile.mkdtemp()) / 'loupe.db'}")
     db.migrate()
     system = Actor.system()
-    config = {"task": {"type": "single_choice", "labels": [{"key": "a"}, {"key": "b"}]}}
+    task = {"type": "single_choice", "labels": [{"key": "a"}, {"key": "b"}]}
     with db.transaction() as session:
         user = users.create_user(session, system, username="a", role="annotator")
-        project = projects.create_project(session, system, name="p", config=config)
-        projects.add_member(session, system, project.id, user_id=user.id, role="annotator")
-        set_privacy(session, system, project.id, gate=False)
-        records = [
-            parse_item({"id": i, "text": f"call {i}"}, where="bench", text_field="text")
-            for i in range(args.loops + 100)
-        ]
-        items.insert_items(session, system, project.id, records)
+        session.add(ContributorDomain(user_id=user.id, domain="medical", level=2, source="bench"))
+        session.add(ContributorLanguage(user_id=user.id, language="en"))
+        grant_clearance(session, system, user_id=user.id, sensitivity="health")
+        ids = {}
+        for name, config in (
+            ("open", {"task": task}),
+            ("routed", {"task": task, "routing": ROUTING}),
+        ):
+            project = projects.create_project(session, system, name=name, config=config)
+            projects.add_member(session, system, project.id, user_id=user.id, role="annotator")
+            set_privacy(session, system, project.id, gate=False)
+            records = [
+                parse_item(
+                    {
+                        "id": i,
+                        "text": f"call {i}",
+                        "language": "en-GB",
+                        "domain": "medical" if i % 2 else "general",
+                    },
+                    where="bench",
+                    text_field="text",
+                )
+                for i in range(args.loops + 100)
+            ]
+            items.insert_items(session, system, project.id, records)
+            ids[name] = project.id
     actor = Actor(user.id, "a", "annotator")
 
-    def loop(n: int) -> None:
+    def loop(project_id: int, n: int) -> None:
         for _ in range(n):
             with db.transaction() as session:
-                task = next_task(session, actor, project.id, lease_seconds=60)
-                assert task is not None
+                found = next_task(session, actor, project_id, lease_seconds=60)
+                assert found is not None
             with db.transaction() as session:
-                submit_label(session, actor, project.id, task.item_id, "a")
+                submit_label(session, actor, project_id, found.item_id, "a")
 
-    loop(50)  # warm-up
-    started = time.perf_counter()
-    loop(args.loops)
-    elapsed = time.perf_counter() - started
-    print(
-        f"{args.loops} loops in {elapsed:.2f} s: {args.loops / elapsed:,.0f} loops/s, "
-        f"{elapsed / args.loops * 1000:.2f} ms per next-task + submit (services, one thread)"
-    )
+    rates = {}
+    for name, project_id in ids.items():
+        loop(project_id, 50)  # warm-up
+        started = time.perf_counter()
+        loop(project_id, args.loops)
+        elapsed = time.perf_counter() - started
+        rates[name] = args.loops / elapsed
+        print(
+            f"{name:>6}: {args.loops} loops in {elapsed:.2f} s: {rates[name]:,.0f} loops/s, "
+            f"{elapsed / args.loops * 1000:.2f} ms per next-task + submit (services, one thread)"
+        )
+    print(f"routing costs {1 - rates['routed'] / rates['open']:.0%} of the open project's rate")
 
 
 if __name__ == "__main__":
