@@ -46,6 +46,11 @@ class Contributor:
     def is_expert(self) -> bool:
         return bool(self.expertise)
 
+    @property
+    def expert_anywhere(self) -> bool:
+        """Holds level 3 somewhere, so the escalation ladder offers them items there."""
+        return any(level >= 3 for _, level in self.levels)
+
     def accuracy_for(self, language: str | None, domain: str) -> float:
         """Worse outside one's languages; near-perfect in one's domain of expertise."""
         if domain in self.expertise:
@@ -80,7 +85,9 @@ CROWD: tuple[Contributor, ...] = (
     Contributor(
         "sim-bruno", 0.94, ("en", "de", "fr"), expertise=("legal",), levels=(("legal", 3),)
     ),
-    Contributor("sim-chen", 0.93, ("en", "fr"), levels=(("medical", 1), ("legal", 1))),
+    Contributor(
+        "sim-chen", 0.93, ("en", "fr"), levels=(("general", 3), ("medical", 1), ("legal", 1))
+    ),
     Contributor("sim-dora", 0.91, ("en", "de"), levels=(("legal", 1),)),
     Contributor("sim-emeka", 0.89, ("en",)),
     Contributor("sim-fatima", 0.87, ("en", "fr", "es"), levels=(("medical", 1),)),

@@ -69,6 +69,7 @@ PROJECT = "wearable-assistant"
 GUIDELINES = """SIMULATION — a demo project. Choose the skill the wearer asked the glasses for.
 Use out_of_scope for anything the glasses cannot do: chit-chat, medical or legal advice, and
 requests for skills they do not have (timers, weather, smart-home)."""
+REVIEWERS = frozenset({"sim-ana", "sim-bruno"})
 ROUTING: dict[str, Any] = {
     "domain_levels": {"medical": 1, "legal": 1},
     "priority": "expertise",
@@ -198,7 +199,10 @@ class _Loop:
                     session, system, username=contributor.username, role="annotator",
                     display_name=f"SIMULATED contributor ({contributor.accuracy:.2f})",
                 )  # fmt: skip
-                projects.add_member(session, system, project.id, user_id=user.id, role="annotator")
+                # The two most experienced are the project's reviewers from the start;
+                # others may review once their reputation reaches the trusted tier.
+                role = "reviewer" if contributor.username in REVIEWERS else "annotator"
+                projects.add_member(session, system, project.id, user_id=user.id, role=role)
                 self.crowd.append((contributor, Actor(user.id, user.username, user.role)))
                 # The manager records the credentials each simulated contributor holds.
                 for domain, level in contributor.levels:
@@ -292,7 +296,7 @@ class _Loop:
         while active:
             for contributor, actor in list(active):
                 with self.db.transaction() as session:
-                    if contributor.is_expert and self._answer_escalation(
+                    if contributor.expert_anywhere and self._answer_escalation(
                         session, contributor, actor, rng
                     ):
                         continue
@@ -407,7 +411,8 @@ class _Loop:
         tiers: dict[str, int] = {}
         for _, _, _, tier in rows:
             tiers[tier] = tiers.get(tier, 0) + 1
-        counts = " ".join(f"{tiers[t]} {t}" for t in ("expert", "trusted") if t in tiers) or "–"
+        order = ("expert", "trusted", "standard", "new")
+        counts = ", ".join(f"{tiers[t]} {t}" for t in order if t in tiers) or "–"
         shown = [f"{names[u]} {d} {m:.2f} ({t})" for u, d, m, t in rows]
         line = ", ".join(shown[:3]) + (f" … lowest: {shown[-1]}" if len(shown) > 3 else "")
         return counts, line or "no evidence yet"
