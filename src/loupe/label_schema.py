@@ -214,6 +214,11 @@ class LabelSchema(BaseModel):
     routing: RoutingPolicy = Field(default_factory=RoutingPolicy)
     review: ReviewPolicy = Field(default_factory=ReviewPolicy)
 
+    def text_of(self, data: dict[str, Any]) -> str | None:
+        """An item's text under this schema (what span offsets point into), if it has one."""
+        value = data.get(self.text_field)
+        return value if isinstance(value, str) else None
+
 
 def _allowed(task: SingleChoice | MultiChoice | Spans) -> list[str]:
     return [option.key for option in task.labels]

@@ -37,7 +37,7 @@ from loupe.services.gate import redact_answer
 from loupe.services.ledger_keys import LedgerConfig
 from loupe.services.payments import earn_for_label
 from loupe.services.projects import project_schema
-from loupe.services.reputation import expert_domains, record_evidence
+from loupe.services.reputation import NewEvidence, expert_domains, record_many
 from loupe.services.routing import item_filter, load_profile, require_eligible
 from loupe.services.tasks import release
 
@@ -229,11 +229,6 @@ def next_expert_task(
     )
 
 
-def _text(schema: LabelSchema, data: dict[str, Any]) -> str | None:
-    value = data.get(schema.text_field)
-    return value if isinstance(value, str) else None
-
-
 def resolve_escalation(
     session: Session,
     actor: Actor,
@@ -289,7 +284,7 @@ def resolve_escalation(
             "answer: give the item's answer (or pass_up with a reason)",
             details={"field": "answer"},
         )
-    canonical = validate_answer(schema.task, answer, text=_text(schema, raw.json_out(item[3])))
+    canonical = validate_answer(schema.task, answer, text=schema.text_of(raw.json_out(item[3])))
     canonical = redact_answer(session, project_id, schema.task, canonical)
     labels = raw.all(_LABELS, item=item_id)
     crowd = [(int(row[1]), raw.json_out(row[2])) for row in labels]
@@ -332,19 +327,15 @@ def resolve_escalation(
     raw.run(
         _RESOLVE, now=raw.time(now), user=actor.user_id, answer=raw.json(canonical), item=item_id
     )
-    for user, given in crowd:
-        if user == actor.user_id:
-            continue
-        record_evidence(
-            session,
-            user_id=user,
-            domain=str(item[2]),
-            project_id=project_id,
-            kind="consensus",
-            success=1.0 if given == canonical else 0.0,
-            ref=f"escalation:item:{item_id}",
-            now=now,
+    evidence = [
+        NewEvidence(
+            user, str(item[2]), "consensus", 1.0 if given == canonical else 0.0,
+            f"escalation:item:{item_id}",
         )
+        for user, given in crowd
+        if user != actor.user_id
+    ]  # fmt: skip
+    record_many(session, evidence, project_id=project_id, now=now)
     return _reload(session, item_id)
 
 

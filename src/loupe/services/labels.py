@@ -27,7 +27,7 @@ from loupe.services.ledger_keys import LedgerConfig
 from loupe.services.payments import earn_for_label
 from loupe.services.projects import project_schema
 from loupe.services.quality import GoldFeedback, live_consensus, record_gold
-from loupe.services.reputation import record_evidence
+from loupe.services.reputation import NewEvidence, record_evidence, record_many
 from loupe.services.reviews import enqueue_for_review
 from loupe.services.routing import require_eligible
 from loupe.services.tasks import active_leases, release
@@ -263,17 +263,14 @@ def _score_agreement(
     """Once an item is settled with confidence, each of its labellers gets a piece of
     reputation evidence for agreeing with the settled answer (weighted a quarter of a
     gold answer: consensus can be wrong where gold cannot)."""
-    for user_id, given in raw.all(_LABELLERS, item=item_id):
-        record_evidence(
-            session,
-            user_id=int(user_id),
-            domain=domain,
-            project_id=project_id,
-            kind="consensus",
-            success=1.0 if raw.json_out(given) == answer else 0.0,
-            ref=f"consensus:item:{item_id}",
-            now=now,
+    evidence = [
+        NewEvidence(
+            int(user_id), domain, "consensus", 1.0 if raw.json_out(given) == answer else 0.0,
+            f"consensus:item:{item_id}",
         )
+        for user_id, given in raw.all(_LABELLERS, item=item_id)
+    ]  # fmt: skip
+    record_many(session, evidence, project_id=project_id, now=now)
 
 
 def _needs_text(schema: LabelSchema) -> bool:
@@ -282,8 +279,7 @@ def _needs_text(schema: LabelSchema) -> bool:
 
 def _item_text(raw: Raw, schema: LabelSchema, item_id: int) -> str | None:
     row = raw.one(_DATA, item=item_id)
-    value = raw.json_out(row[0]).get(schema.text_field) if row else None
-    return value if isinstance(value, str) else None
+    return schema.text_of(raw.json_out(row[0])) if row else None
 
 
 def list_labels(

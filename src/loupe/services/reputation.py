@@ -42,9 +42,11 @@ from loupe.services.access import Actor
 
 __all__ = [
     "DomainReputation",
+    "NewEvidence",
     "expert_domains",
     "explain",
     "record_evidence",
+    "record_many",
     "tiers_of",
 ]
 
@@ -131,6 +133,34 @@ def record_evidence(
         upper=reputation.upper,
         tier=decision.tier,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class NewEvidence:
+    user_id: int
+    domain: str
+    kind: str
+    success: float
+    ref: str
+
+
+def record_many(
+    session: Session, evidence: list[NewEvidence], *, project_id: int | None, now: datetime
+) -> None:
+    """:func:`record_evidence` for several contributors in one transaction, in a fixed
+    order (user, domain): each locks its contributor's row, and two transactions that
+    lock the same rows in the same order cannot deadlock (PostgreSQL)."""
+    for piece in sorted(evidence, key=lambda e: (e.user_id, e.domain, e.ref)):
+        record_evidence(
+            session,
+            user_id=piece.user_id,
+            domain=piece.domain,
+            project_id=project_id,
+            kind=piece.kind,
+            success=piece.success,
+            ref=piece.ref,
+            now=now,
+        )
 
 
 def tiers_of(raw: Raw, user_id: int) -> dict[str, str]:

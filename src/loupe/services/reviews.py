@@ -41,7 +41,7 @@ from loupe.services.ledger_keys import LedgerConfig
 from loupe.services.payments import decide_label
 from loupe.services.projects import project_schema
 from loupe.services.quality import live_consensus
-from loupe.services.reputation import record_evidence, tiers_of
+from loupe.services.reputation import NewEvidence, record_many, tiers_of
 from loupe.services.routing import item_filter, load_profile, require_eligible
 
 __all__ = [
@@ -271,11 +271,6 @@ def next_review(
     )
 
 
-def _text(schema: LabelSchema, data: dict[str, Any]) -> str | None:
-    value = data.get(schema.text_field)
-    return value if isinstance(value, str) else None
-
-
 def submit_review(
     session: Session,
     actor: Actor,
@@ -328,7 +323,7 @@ def submit_review(
             )
         try:
             corrected = validate_answer(
-                schema.task, corrected_answer, text=_text(schema, raw.json_out(task[7]))
+                schema.task, corrected_answer, text=schema.text_of(raw.json_out(task[7]))
             )
         except InvalidInput as error:  # it names ``answer``; the reviewer sent corrected_answer
             field = error.details.get("field", "answer")
@@ -389,32 +384,22 @@ def submit_review(
     raw.run(_COUNT_REVIEW, n=n_reviews + 1, label=label_id)
     raw.run(_RELEASE, label=label_id, user=user)
     domain = str(task[9])
-    record_evidence(
-        session,
-        user_id=labeller,
-        domain=domain,
-        project_id=project_id,
-        kind="review_received",
-        success=1.0 if verdict == "accept" else 0.0,
-        ref=f"review:{review_id}",
-        now=now,
-    )
+    evidence = [
+        NewEvidence(
+            labeller, domain, "review_received", 1.0 if verdict == "accept" else 0.0,
+            f"review:{review_id}",
+        )
+    ]  # fmt: skip
     gold = raw.one(_GOLD, item=item_id) if task[10] else None
     if gold is not None:
         truth = raw.json_out(gold[0])
         right = (verdict == "accept") == (answer == truth)
         if verdict == "correct":
             right = corrected == truth
-        record_evidence(
-            session,
-            user_id=user,
-            domain=domain,
-            project_id=project_id,
-            kind="review_check",
-            success=1.0 if right else 0.0,
-            ref=f"review:{review_id}",
-            now=now,
+        evidence.append(
+            NewEvidence(user, domain, "review_check", 1.0 if right else 0.0, f"review:{review_id}")
         )
+    record_many(session, evidence, project_id=project_id, now=now)
     status, correction = "pending", None
     if n_reviews + 1 >= needed:
         status, correction = _decide(

@@ -11,11 +11,10 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from starlette.concurrency import run_in_threadpool
-
 from loupe.db.database import Database
 from loupe.errors import LoupeError
 from loupe.services.quality import projects_due_for_refit, refit
+from loupe.web.background import finish_in_thread
 
 __all__ = ["refit_due_projects", "refit_loop"]
 
@@ -41,6 +40,6 @@ async def refit_loop(db: Database, interval: float) -> None:
     while True:
         await asyncio.sleep(interval)
         try:
-            await run_in_threadpool(refit_due_projects, db)
+            await finish_in_thread(refit_due_projects, db)
         except Exception:  # keep the loop alive; the next round retries
             log.exception("background refit failed")

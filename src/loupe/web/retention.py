@@ -13,11 +13,10 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from starlette.concurrency import run_in_threadpool
-
 from loupe.db.database import Database
 from loupe.services.access import Actor
 from loupe.services.retention import RetentionRun, run_retention
+from loupe.web.background import finish_in_thread
 
 __all__ = ["FIRST_RUN_AFTER", "purge_expired", "retention_loop"]
 
@@ -46,6 +45,6 @@ async def retention_loop(db: Database, interval: float) -> None:
         await asyncio.sleep(delay)
         delay = interval
         try:
-            await run_in_threadpool(purge_expired, db)
+            await finish_in_thread(purge_expired, db)
         except Exception:  # keep the loop alive; the next round retries
             log.exception("background retention run failed")
