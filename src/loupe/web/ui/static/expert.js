@@ -3,6 +3,8 @@
 import { call } from "./api.js";
 import { answerText, createEditor } from "./editors.js";
 import { renderItem } from "./item.js";
+import { installShortcuts } from "./shortcuts.js";
+import { oneAtATime, setStatus, showNotice } from "./status.js";
 
 const config = JSON.parse(document.getElementById("expert-config").textContent);
 const project = config.project;
@@ -10,13 +12,7 @@ const spec = config.editor;
 const adjudicating = config.stage === "adjudicator";
 const $ = (id) => document.getElementById(id);
 
-const state = { task: null, busy: false, done: 0 };
-
-function setStatus(text, bad = false) {
-  const el = $("status");
-  el.textContent = text;
-  el.classList.toggle("bad", bad);
-}
+const state = { task: null, done: 0 };
 
 const editor = createEditor(spec, { onStatus: setStatus });
 
@@ -56,8 +52,7 @@ async function loadNext({ after = 0, item = null } = {}) {
     }
   } catch (error) {
     if (error.status === 403) {
-      $("notice").textContent = `${error.message}.`;
-      $("notice").hidden = false;
+      showNotice(`${error.message}.`);
       $("expert-task").hidden = true;
       return;
     }
@@ -65,17 +60,7 @@ async function loadNext({ after = 0, item = null } = {}) {
   }
 }
 
-async function guarded(action) {
-  if (state.busy) return;
-  state.busy = true;
-  try {
-    await action();
-  } catch (error) {
-    setStatus(error.message || String(error), true);
-  } finally {
-    state.busy = false;
-  }
-}
+const guarded = oneAtATime();
 
 function resolve(body, done) {
   return guarded(async () => {
@@ -115,54 +100,7 @@ function skip() {
   });
 }
 
-function toggleGuidelines() {
-  const panel = $("guidelines");
-  panel.hidden = !panel.hidden;
-  $("show-guidelines").setAttribute("aria-expanded", String(!panel.hidden));
-}
-
-function showHelp() {
-  if (!$("help").open) $("help").showModal();
-}
-
-document.addEventListener("keydown", (event) => {
-  if (document.querySelector("dialog[open]")) return;
-  const target = event.target;
-  const key = event.key;
-  if (key === "Enter" && (event.ctrlKey || event.metaKey)) {
-    event.preventDefault();
-    submit();
-    return;
-  }
-  if (target instanceof HTMLInputElement || target instanceof HTMLTextAreaElement) {
-    if (key === "Escape") {
-      target.blur();
-      $("main").focus();
-      event.preventDefault();
-    }
-    return;
-  }
-  if (event.ctrlKey || event.metaKey || event.altKey) return;
-  if (editor.key(event)) {
-    event.preventDefault();
-    return;
-  }
-  if (key === "Enter") {
-    if (target instanceof HTMLButtonElement && target.id !== "submit" && !target.classList.contains("option")) return;
-    submit();
-  } else if (key === "p" || key === "P") {
-    openPassUp();
-  } else if (key === "s" || key === "S") {
-    skip();
-  } else if (key === "g" || key === "G") {
-    toggleGuidelines();
-  } else if (key === "?") {
-    showHelp();
-  } else {
-    return;
-  }
-  event.preventDefault();
-});
+installShortcuts({ editor, submit, keys: { p: openPassUp, s: skip } });
 
 $("answer-form").addEventListener("submit", (event) => {
   event.preventDefault();
@@ -181,7 +119,5 @@ if (adjudicating) {
   });
   $("pass-dialog-cancel").addEventListener("click", () => $("pass-dialog").close());
 }
-$("show-guidelines").addEventListener("click", toggleGuidelines);
-$("show-help").addEventListener("click", showHelp);
 
 guarded(() => loadNext({ item: config.item }));

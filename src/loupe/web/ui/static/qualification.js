@@ -3,19 +3,15 @@
 import { call } from "./api.js";
 import { createEditor } from "./editors.js";
 import { renderItem } from "./item.js";
+import { installShortcuts } from "./shortcuts.js";
+import { oneAtATime, setStatus, showNotice } from "./status.js";
 
 const config = JSON.parse(document.getElementById("qualification-config").textContent);
 const base = `/api/v1/projects/${config.project}/qualifications/${config.test}/attempts`;
 const spec = config.editor;
 const $ = (id) => document.getElementById(id);
 
-const state = { attempt: null, at: 0, answers: new Map(), busy: false };
-
-function setStatus(text, bad = false) {
-  const el = $("status");
-  el.textContent = text;
-  el.classList.toggle("bad", bad);
-}
+const state = { attempt: null, at: 0, answers: new Map() };
 
 const editor = createEditor(spec, { onStatus: setStatus });
 
@@ -34,17 +30,7 @@ function showQuestion(at) {
   if (spec.type === "free_text") editor.focus();
 }
 
-async function guarded(action) {
-  if (state.busy) return;
-  state.busy = true;
-  try {
-    await action();
-  } catch (error) {
-    setStatus(error.message || String(error), true);
-  } finally {
-    state.busy = false;
-  }
-}
+const guarded = oneAtATime();
 
 function start() {
   return guarded(async () => {
@@ -52,8 +38,7 @@ function start() {
       state.attempt = await call("POST", base);
     } catch (error) {
       if (error.status === 409 || error.status === 403) {
-        $("notice").textContent = `${error.message}.`;
-        $("notice").hidden = false;
+        showNotice(`${error.message}.`);
         $("start").disabled = true;
         return;
       }
@@ -123,40 +108,8 @@ function showResult(result) {
   $("result").focus();
 }
 
-document.addEventListener("keydown", (event) => {
-  if (document.querySelector("dialog[open]")) return;
-  const target = event.target;
-  const key = event.key;
-  if (key === "?" && !(target instanceof HTMLInputElement || target instanceof HTMLTextAreaElement)) {
-    $("help").showModal();
-    event.preventDefault();
-    return;
-  }
-  if (!state.attempt) return;
-  if (key === "Enter" && (event.ctrlKey || event.metaKey)) {
-    event.preventDefault();
-    next();
-    return;
-  }
-  if (target instanceof HTMLInputElement || target instanceof HTMLTextAreaElement) {
-    if (key === "Escape") {
-      target.blur();
-      $("main").focus();
-      event.preventDefault();
-    }
-    return;
-  }
-  if (event.ctrlKey || event.metaKey || event.altKey) return;
-  if (editor.key(event)) {
-    event.preventDefault();
-    return;
-  }
-  if (key === "Enter") {
-    if (target instanceof HTMLButtonElement && target.id !== "next" && !target.classList.contains("option")) return;
-    next();
-    event.preventDefault();
-  }
-});
+// Before the first question and after the result, ? is the only key.
+installShortcuts({ editor, submit: next, submitButton: "next", editing: () => Boolean(state.attempt) });
 
 $("start").addEventListener("click", start);
 $("answer-form").addEventListener("submit", (event) => {
@@ -164,4 +117,3 @@ $("answer-form").addEventListener("submit", (event) => {
   next();
 });
 $("previous").addEventListener("click", previous);
-$("show-help").addEventListener("click", () => $("help").showModal());

@@ -4,19 +4,15 @@
 import { call } from "./api.js";
 import { answerText, createEditor } from "./editors.js";
 import { renderItem } from "./item.js";
+import { installShortcuts } from "./shortcuts.js";
+import { oneAtATime, setStatus, showNotice } from "./status.js";
 
 const config = JSON.parse(document.getElementById("review-config").textContent);
 const project = config.project;
 const spec = config.editor;
 const $ = (id) => document.getElementById(id);
 
-const state = { review: null, correcting: false, busy: false, done: 0 };
-
-function setStatus(text, bad = false) {
-  const el = $("status");
-  el.textContent = text;
-  el.classList.toggle("bad", bad);
-}
+const state = { review: null, correcting: false, done: 0 };
 
 const editor = createEditor(spec, { onStatus: setStatus });
 
@@ -50,12 +46,6 @@ function show(review) {
   setCorrecting(false);
 }
 
-function showNotice(text) {
-  $("notice").textContent = text;
-  $("notice").hidden = false;
-  $("review-task").hidden = true;
-}
-
 async function loadNext() {
   try {
     const found = await call("POST", `/api/v1/projects/${project}/reviews/next`);
@@ -63,23 +53,14 @@ async function loadNext() {
   } catch (error) {
     if (error.status === 403) {
       showNotice(`You cannot review in this project yet: ${error.message}.`);
+      $("review-task").hidden = true;
       return;
     }
     throw error;
   }
 }
 
-async function guarded(action) {
-  if (state.busy) return;
-  state.busy = true;
-  try {
-    await action();
-  } catch (error) {
-    setStatus(error.message || String(error), true);
-  } finally {
-    state.busy = false;
-  }
-}
+const guarded = oneAtATime();
 
 const DONE = { accept: "Accepted", reject: "Rejected", correct: "Corrected" };
 
@@ -130,71 +111,18 @@ function submitCorrection() {
   verdict("correct", { corrected_answer: given.answer });
 }
 
-function toggleGuidelines() {
-  const panel = $("guidelines");
-  panel.hidden = !panel.hidden;
-  $("show-guidelines").setAttribute("aria-expanded", String(!panel.hidden));
-}
-
-function showHelp() {
-  if (!$("help").open) $("help").showModal();
-}
-
-document.addEventListener("keydown", (event) => {
-  if (document.querySelector("dialog[open]")) return;
-  const target = event.target;
-  const key = event.key;
-  if (key === "Enter" && (event.ctrlKey || event.metaKey)) {
-    event.preventDefault();
-    submitCorrection();
-    return;
-  }
-  if (target instanceof HTMLInputElement || target instanceof HTMLTextAreaElement) {
-    if (key === "Escape" && state.correcting) {
-      event.preventDefault();
-      cancelCorrection();
-    }
-    return;
-  }
-  if (event.ctrlKey || event.metaKey || event.altKey || !state.review) {
-    if (key === "g" || key === "G") toggleGuidelines();
-    else if (key === "?") showHelp();
-    return;
-  }
-  if (state.correcting) {
-    if (editor.key(event)) {
-      event.preventDefault();
-      return;
-    }
-    if (key === "Enter") {
-      if (target instanceof HTMLButtonElement && !target.classList.contains("option") && target.id !== "submit-correction") return;
-      submitCorrection();
-    } else if (key === "Escape") {
-      cancelCorrection();
-    } else if (key === "g" || key === "G") {
-      toggleGuidelines();
-    } else if (key === "?") {
-      showHelp();
-    } else {
-      return;
-    }
-    event.preventDefault();
-    return;
-  }
-  if (key === "a" || key === "A") {
-    verdict("accept");
-  } else if (key === "r" || key === "R") {
-    openReject();
-  } else if (key === "c" || key === "C") {
-    startCorrection();
-  } else if (key === "g" || key === "G") {
-    toggleGuidelines();
-  } else if (key === "?") {
-    showHelp();
-  } else {
-    return;
-  }
-  event.preventDefault();
+// While correcting, the keys are the editor's and Enter submits the correction; else A, R, C
+// (with nothing to review, only G and ?).
+installShortcuts({
+  editor,
+  submit: submitCorrection,
+  submitButton: "submit-correction",
+  onEscape: cancelCorrection,
+  editing: () => state.correcting,
+  keys: () => {
+    if (state.correcting) return { Escape: cancelCorrection };
+    return state.review ? { a: () => verdict("accept"), r: openReject, c: startCorrection } : {};
+  },
 });
 
 $("accept").addEventListener("click", () => verdict("accept"));
@@ -213,7 +141,5 @@ $("reject-dialog-form").addEventListener("submit", (event) => {
   verdict("reject", { reason });
 });
 $("reject-dialog-cancel").addEventListener("click", () => $("reject-dialog").close());
-$("show-guidelines").addEventListener("click", toggleGuidelines);
-$("show-help").addEventListener("click", showHelp);
 
 guarded(loadNext);

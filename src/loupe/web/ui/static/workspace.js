@@ -4,6 +4,8 @@
 import { call } from "./api.js";
 import { answerText, createEditor } from "./editors.js";
 import { renderItem } from "./item.js";
+import { installShortcuts } from "./shortcuts.js";
+import { oneAtATime, setStatus } from "./status.js";
 
 const config = JSON.parse(document.getElementById("workspace-config").textContent);
 const project = config.project;
@@ -18,14 +20,7 @@ const state = {
   task: null,
   shownAt: 0,
   history: [], // [{task, answer, at}] submissions that may still be undone
-  busy: false,
 };
-
-function setStatus(text, bad = false) {
-  const el = $("status");
-  el.textContent = text;
-  el.classList.toggle("bad", bad);
-}
 
 const editor = createEditor(spec, { onStatus: setStatus });
 
@@ -90,18 +85,7 @@ function updateUndo() {
   $("undo").disabled = !fresh;
 }
 
-async function guarded(action) {
-  if (state.busy) return;
-  state.busy = true;
-  try {
-    await action();
-  } catch (error) {
-    setStatus(error.message || String(error), true);
-  } finally {
-    state.busy = false;
-    updateUndo();
-  }
-}
+const guarded = oneAtATime(updateUndo);
 
 function submit(started = performance.now()) {
   return guarded(async () => {
@@ -183,60 +167,7 @@ function flag(reason) {
   });
 }
 
-function toggleGuidelines() {
-  const panel = $("guidelines");
-  panel.hidden = !panel.hidden;
-  $("show-guidelines").setAttribute("aria-expanded", String(!panel.hidden));
-}
-
-function showHelp() {
-  const dialog = $("help");
-  if (!dialog.open) dialog.showModal();
-}
-
-document.addEventListener("keydown", (event) => {
-  if (document.querySelector("dialog[open]")) return; // dialogs handle their own keys
-  const target = event.target;
-  const key = event.key;
-  const started = performance.now();
-  if (key === "Enter" && (event.ctrlKey || event.metaKey)) {
-    event.preventDefault();
-    submit(started);
-    return;
-  }
-  if (target instanceof HTMLInputElement || target instanceof HTMLTextAreaElement) {
-    // Typing: only Esc, which hands the keyboard back to the shortcuts.
-    if (key === "Escape") {
-      target.blur();
-      $("main").focus();
-      event.preventDefault();
-    }
-    return;
-  }
-  if (event.ctrlKey || event.metaKey || event.altKey) return;
-  if (editor.key(event)) {
-    event.preventDefault();
-    return;
-  }
-  if (key === "Enter") {
-    // Enter on a focused button other than Submit would also click it: we handle it here.
-    if (target instanceof HTMLButtonElement && target.id !== "submit" && !target.classList.contains("option")) return;
-    submit(started);
-  } else if (key === "s" || key === "S") {
-    skip(started);
-  } else if (key === "u" || key === "U") {
-    undo();
-  } else if (key === "f" || key === "F") {
-    openFlag();
-  } else if (key === "g" || key === "G") {
-    toggleGuidelines();
-  } else if (key === "?") {
-    showHelp();
-  } else {
-    return;
-  }
-  event.preventDefault();
-});
+installShortcuts({ editor, submit, keys: { s: skip, u: undo, f: openFlag } });
 
 $("answer-form").addEventListener("submit", (event) => {
   event.preventDefault();
@@ -253,8 +184,6 @@ $("flag-dialog-form").addEventListener("submit", (event) => {
   flag(reason);
 });
 $("flag-dialog-cancel").addEventListener("click", () => $("flag-dialog").close());
-$("show-guidelines").addEventListener("click", toggleGuidelines);
-$("show-help").addEventListener("click", showHelp);
 setInterval(updateUndo, 1000);
 
 guarded(loadNext);
