@@ -28,20 +28,9 @@ import scipy.sparse as sp
 from numpy.typing import NDArray
 
 from loupe.errors import InvalidInput
-from loupe.selection.novelty import FeatureMatrix
+from loupe.selection.novelty import FeatureMatrix, unit_rows
 
 __all__ = ["knn_density"]
-
-
-def _unit(matrix: FeatureMatrix) -> sp.csr_matrix | NDArray[np.float64]:
-    if sp.issparse(matrix):
-        m = sp.csr_matrix(matrix, dtype=np.float64)
-        norms = np.sqrt(np.asarray(m.multiply(m).sum(axis=1)).ravel())
-        scale = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
-        return sp.csr_matrix(sp.diags(scale) @ m)
-    d = np.asarray(matrix, dtype=np.float64)
-    norms = np.linalg.norm(d, axis=1, keepdims=True)
-    return np.divide(d, norms, out=np.zeros_like(d), where=norms > 0)
 
 
 def knn_density(features: FeatureMatrix, *, k: int = 10, block: int = 1000) -> NDArray[np.float64]:
@@ -57,7 +46,7 @@ def knn_density(features: FeatureMatrix, *, k: int = 10, block: int = 1000) -> N
     n = features.shape[0]
     if n < 2:
         return np.zeros(n, dtype=np.float64)
-    unit = _unit(features)
+    unit = unit_rows(features)
     k = min(k, n - 1)
     out = np.empty(n, dtype=np.float64)
     for start in range(0, n, block):

@@ -30,22 +30,11 @@ import scipy.sparse as sp
 from numpy.typing import NDArray
 
 from loupe.errors import InvalidInput
-from loupe.selection.novelty import FeatureMatrix, max_cosine_similarity
+from loupe.selection.novelty import FeatureMatrix, max_cosine_similarity, unit_rows
 
 __all__ = ["DiversityMethod", "badge", "farthest_first"]
 
 DiversityMethod = Literal["badge", "farthest"]
-
-
-def _unit_rows(matrix: FeatureMatrix) -> sp.csr_matrix | NDArray[np.float64]:
-    if sp.issparse(matrix):
-        m = sp.csr_matrix(matrix, dtype=np.float64)
-        norms = np.sqrt(np.asarray(m.multiply(m).sum(axis=1)).ravel())
-        scale = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
-        return sp.csr_matrix(sp.diags(scale) @ m)
-    d = np.asarray(matrix, dtype=np.float64)
-    norms = np.linalg.norm(d, axis=1, keepdims=True)
-    return np.divide(d, norms, out=np.zeros_like(d), where=norms > 0)
 
 
 def farthest_first(
@@ -65,7 +54,7 @@ def farthest_first(
     k = min(k, n)
     if k == 0:
         return np.zeros(0, dtype=np.int64)
-    unit = _unit_rows(candidates)
+    unit = unit_rows(candidates)
     gram: Any = unit @ unit.T
     sim = gram.toarray() if sp.issparse(gram) else np.asarray(gram)
     distance = 1.0 - sim
@@ -104,7 +93,7 @@ def badge(
     k = min(k, n)
     if k == 0:
         return np.zeros(0, dtype=np.int64)
-    unit = _unit_rows(candidates)
+    unit = unit_rows(candidates)
     gram: Any = unit @ unit.T
     x_kernel = gram.toarray() if sp.issparse(gram) else np.asarray(gram)
     residual = np.array(probabilities, dtype=np.float64)

@@ -57,7 +57,8 @@ def is_out_of_scope(probabilities: ArrayLike, *, threshold: float) -> NDArray[np
     return np.asarray(p.max(axis=1) < threshold, dtype=np.bool_)
 
 
-def _row_normalized(matrix: FeatureMatrix, name: str) -> sp.csr_matrix | Floats:
+def unit_rows(matrix: FeatureMatrix, name: str = "features") -> sp.csr_matrix | Floats:
+    """Each row scaled to unit length (zero rows stay zero); sparse stays sparse."""
     if sp.issparse(matrix):
         m = sp.csr_matrix(matrix, dtype=np.float64)
         norms = np.sqrt(np.asarray(m.multiply(m).sum(axis=1)).ravel())
@@ -78,8 +79,8 @@ def max_cosine_similarity(features: FeatureMatrix, reference: FeatureMatrix) -> 
     Works on dense arrays and SciPy sparse matrices; computed in chunks so that
     memory stays ``O(chunk x len(reference))``. An empty ``reference`` gives 0.
     """
-    a = _row_normalized(features, "features")
-    b = _row_normalized(reference, "reference")
+    a = unit_rows(features, "features")
+    b = unit_rows(reference, "reference")
     if a.shape[1] != b.shape[1]:
         raise InvalidInput(
             f"features have {a.shape[1]} columns but reference has {b.shape[1]}",
