@@ -125,3 +125,23 @@ def test_background_retrain_keeps_the_champion(db: Database, tmp_path: Path) -> 
     store = ModelStore(tmp_path)
     assert retrain_due_projects(db, every=9, store=store) == [project]
     assert store.load(model_key(project, 1)) is not None
+
+
+def test_a_changed_gold_set_rescores_the_kept_champion(db: Database, tmp_path: Path) -> None:
+    manager = make_user(db, "mgr", "manager")
+    project = make_project(db, members={manager: "manager"})
+    configure(db, project)
+    add_gold(db, project)
+    label_items(db, project, manager, 6)
+    store = ModelStore(tmp_path / "models")
+    with db.transaction() as session:
+        assert retrain(session, manager.actor, project, store=store).decision.promote
+    add_gold(db, project, n_per_label=6)  # more gold: the old score is not comparable
+    with db.transaction() as session:
+        kept = retrain(session, manager.actor, project, store=store)
+    # The champion was scored again on the new gold set, and the same data is no better.
+    assert not kept.decision.promote
+    assert kept.record.reason != "no champion yet"
+    with db.transaction() as session:  # without the champion's file there is nothing to compare
+        fresh = retrain(session, manager.actor, project)
+    assert fresh.decision.promote and fresh.record.reason == "no champion yet"

@@ -23,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -284,7 +284,24 @@ def retrain(
     champion_row = _champion(session, project_id)
     champion = _as_version(champion_row) if champion_row is not None else None
     if champion is not None and champion.gold_set != fingerprint:
-        champion = None  # the gold set changed: the old score is not comparable
+        # The gold set changed: the old score is not comparable. Score the kept
+        # champion on the new gold set; without its file there is nothing to compare.
+        kept = store.load(model_key(project_id, champion.version)) if store else None
+        champion = (
+            None
+            if kept is None
+            else replace(
+                champion,
+                metrics=evaluate(
+                    gold_answers,
+                    kept.predict_proba(gold_texts),
+                    kept.classes_,
+                    threshold=threshold,
+                    oos_label=oos,
+                ),
+                gold_set=fingerprint,
+            )
+        )
     decision = decide_promotion(
         champion, challenger, min_improvement=min_improvement, guards={"oos_recall": 0.05}
     )
