@@ -22,13 +22,14 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from loupe.reputation import Tier
+
 __all__ = [
     "GENERAL",
     "Profile",
     "Requirements",
     "ReviewPolicy",
     "RoutingPolicy",
-    "Tier",
     "eligible",
     "language_tag",
     "required_level",
@@ -37,8 +38,6 @@ __all__ = [
 
 GENERAL = "general"
 SENSITIVITY_ORDER = ("public", "internal", "personal", "health")
-Tier = Literal["new", "standard", "trusted", "expert"]
-TIER_ORDER: tuple[Tier, ...] = ("new", "standard", "trusted", "expert")
 
 
 class RoutingPolicy(BaseModel):

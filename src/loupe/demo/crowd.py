@@ -43,10 +43,6 @@ class Contributor:
     levels: tuple[tuple[str, int], ...] = ()
 
     @property
-    def is_expert(self) -> bool:
-        return bool(self.expertise)
-
-    @property
     def expert_anywhere(self) -> bool:
         """Holds level 3 somewhere, so the escalation ladder offers them items there."""
         return any(level >= 3 for _, level in self.levels)
