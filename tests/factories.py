@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import event, text
+from sqlalchemy.orm import Session
 
 from loupe.db.database import Database
 from loupe.services import projects, users
@@ -41,6 +42,10 @@ SCHEMA: dict[str, Any] = {
         "labels": [{"key": "call"}, {"key": "music"}, {"key": "navigate"}],
     }
 }
+
+# A project whose manager opened health items to everyone (special-category data needs a
+# clearance by default): for tests about routing by domain level rather than clearance.
+OPEN_HEALTH: dict[str, Any] = {**SCHEMA, "routing": {"clearance_for": []}}
 
 
 def make_project(
@@ -152,3 +157,54 @@ def make_rate_card(db: Database, project_id: int, card: dict[str, Any] | None = 
 
     with db.transaction() as session:
         return create_rate_card(session, Actor.system(), project_id, card or RATE_CARD).id
+
+
+def hold(db: Database, person: Person, project_id: int, item_id: int, hours: float = 1) -> None:
+    """A live lease on ``item_id`` for ``person``, as if ``next task`` had handed it out
+    (every label needs one): for tests that label a specific item."""
+    with db.transaction() as session:
+        hold_in(session, person.id, project_id, item_id, hours=hours)
+
+
+def hold_in(
+    session: Session, user_id: int, project_id: int, item_id: int, *, hours: float = 1
+) -> None:
+    """:func:`hold` inside a transaction the test already has open (replaces any lease
+    the user had on the item)."""
+    from datetime import timedelta
+
+    from sqlalchemy import delete
+
+    from loupe.db.models import Assignment, utcnow
+
+    now = utcnow()
+    session.execute(
+        delete(Assignment).where(Assignment.item_id == item_id, Assignment.user_id == user_id)
+    )
+    session.add(
+        Assignment(
+            project_id=project_id,
+            item_id=item_id,
+            user_id=user_id,
+            expires_at=now + timedelta(hours=hours),
+            created_at=now,
+        )
+    )
+    session.flush()
+
+
+def make_read_only(db: Database) -> None:
+    """From now on every connection of ``db`` is refused writes by the database itself."""
+    sqlite = db.engine.dialect.name == "sqlite"
+
+    @event.listens_for(db.engine, "connect")
+    def _read_only(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        if sqlite:
+            cursor.execute("PRAGMA query_only=ON")
+        else:
+            cursor.execute("SET default_transaction_read_only = on")
+            dbapi_connection.commit()
+        cursor.close()
+
+    db.engine.dispose()  # pooled connections reconnect through the listener

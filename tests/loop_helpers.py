@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.factories import Person
+from tests.factories import Person, hold_in
 
 from loupe.db.database import Database
 from loupe.formats import parse_item
@@ -71,4 +71,5 @@ def label_items(db: Database, project_id: int, person: Person, n_per_label: int)
             ).all()
         )
         for ext, label in rows:
+            hold_in(session, person.id, project_id, ids[ext])
             submit_label(session, person.actor, project_id, ids[ext], label)

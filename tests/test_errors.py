@@ -10,7 +10,9 @@ def test_hierarchy_codes_statuses_and_exit_codes_are_unique_and_documented() -> 
     assert len({cls.exit_code for cls in classes}) == len(classes)
     for cls in classes:
         assert cls.__name__ in (errors.__doc__ or "")
-        assert 400 <= cls.http_status < 500
+        # Client errors, but for Unavailable: the server's disk or database (503).
+        assert 400 <= cls.http_status < 500 or cls is errors.Unavailable
+    assert errors.Unavailable.http_status == 503
 
 
 def test_error_body_shape() -> None:

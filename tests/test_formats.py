@@ -3,6 +3,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from typing import Any
 
 import pytest
@@ -10,9 +11,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from loupe.errors import InvalidInput
-from loupe.formats import csv_lines, format_for, jsonl_lines, parse_item, read_items
+from loupe.formats import csv_cell, csv_lines, format_for, jsonl_lines, parse_item, read_items
 
-text = st.text(min_size=1).filter(lambda s: s.strip() != "")
+# Text a database can store: no NUL (hypothesis never draws lone surrogates).
+storable = st.characters(exclude_characters="\x00", exclude_categories=["Cs"])
+text = st.text(storable, min_size=1).filter(lambda s: s.strip() != "")
 values = st.recursive(
     st.none() | st.booleans() | st.integers(-(2**40), 2**40) | st.text(),
     lambda children: (
@@ -32,7 +35,88 @@ def test_csv_lines_roundtrip(rows: list[tuple[int, str]]) -> None:
     dicts = [{"id": i, "text": t} for i, t in rows]
     rendered = "".join(csv_lines(dicts, ["id", "text"]))
     parsed = list(csv.DictReader(io.StringIO(rendered, newline="")))
-    assert [(int(r["id"]), r["text"]) for r in parsed] == rows
+    # Text a spreadsheet would run as a formula comes back with a leading quote.
+    assert [(int(r["id"]), r["text"]) for r in parsed] == [
+        (i, "'" + t if t[0] in "=+-@\t\r" and not _is_number(t) else t) for i, t in rows
+    ]
+
+
+def _is_number(value: str) -> bool:
+    return re.fullmatch(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?", value) is not None
+
+
+@pytest.mark.parametrize(
+    ("value", "cell"),
+    [
+        ('=HYPERLINK("http://evil","x")', '\'=HYPERLINK("http://evil","x")'),
+        ("+1-984-182-0190", "'+1-984-182-0190"),
+        ("-2+3+cmd|' /C calc'!A0", "'-2+3+cmd|' /C calc'!A0"),
+        ("@SUM(A1:A2)", "'@SUM(A1:A2)"),
+        ("\t=1", "'\t=1"),
+        ("\r=1", "'\r=1"),
+        ("-3.5", "-3.5"),
+        ("+7", "+7"),
+        ("-1e5", "-1e5"),
+        ("- 3", "'- 3"),
+        (-3.5, -3.5),
+        (-7, -7),
+        ("plain = text", "plain = text"),
+        ("", ""),
+        (None, ""),
+        ({"f": "=1"}, '{"f":"=1"}'),
+        (["=1"], '["=1"]'),
+    ],
+)
+def test_csv_cell_neutralises_formulas_and_keeps_numbers(value: Any, cell: Any) -> None:
+    assert csv_cell(value) == cell
+
+
+def test_csv_exports_neutralise_formula_cells() -> None:
+    rows = [{"id": "=1+1", "text": "@cmd", "score": -0.5, "note": "-0.5", "meta": {"a": "=x"}}]
+    rendered = "".join(csv_lines(rows, ["id", "text", "score", "note", "meta"]))
+    [parsed] = list(csv.DictReader(io.StringIO(rendered, newline="")))
+    assert parsed == {
+        "id": "'=1+1",
+        "text": "'@cmd",
+        "score": "-0.5",
+        "note": "-0.5",
+        "meta": '{"a":"=x"}',
+    }
+
+
+@given(
+    row=st.fixed_dictionaries(
+        {"id": text.filter(lambda s: len(s) < 100), "text": text, "metadata": st.just({"k": "v"})}
+    ),
+    field=st.sampled_from(["id", "text", "metadata.k", "metadata key", "extra"]),
+    char=st.sampled_from(["\x00", "\ud800", "\udbff", "\udc00", "\udfff"]),
+    at=st.integers(0, 5),
+)
+def test_rows_with_unstorable_text_are_refused_naming_line_and_field(
+    row: dict[str, Any], field: str, char: str, at: int
+) -> None:
+    row = {**row, "metadata": dict(row["metadata"])}
+    if field == "metadata.k":
+        row["metadata"]["k"] = "v"[:at] + char + "v"[at:]
+    elif field == "metadata key":
+        row["metadata"] = {"k" + char: "v"}
+    elif field == "extra":
+        row["extra"] = [1, {"deep": char}]
+    else:
+        row[field] = row[field][:at] + char + row[field][at:]
+    with pytest.raises(InvalidInput) as info:
+        parse_item(row, where="line 7", text_field="text")
+    expected = {"metadata key": "metadata", "extra": "extra.1.deep"}.get(field, field)
+    assert info.value.details["field"] == expected
+    assert info.value.message.startswith(f"line 7: {expected}: ")
+    assert "remove it" in info.value.message
+
+
+def test_jsonl_file_with_escaped_nul_or_surrogate_names_the_line() -> None:
+    for escape in ("\\u0000", "\\ud800"):
+        stream = io.StringIO('{"text": "ok"}\n{"text": "bad' + escape + '"}\n')
+        with pytest.raises(InvalidInput, match=r"^f.jsonl: line 2: text: contains"):
+            list(read_items(stream, fmt="jsonl", text_field="text", source="f.jsonl"))
 
 
 @given(body=text, external=st.one_of(st.integers(0, 10**9), text.filter(lambda s: len(s) < 200)))

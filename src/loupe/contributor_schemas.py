@@ -40,6 +40,7 @@ class DomainLevelOut(Orm):
 
 
 class ClearanceHeldOut(Orm):
+    project_id: int
     sensitivity: str
     expires_at: datetime | None
     expired: bool

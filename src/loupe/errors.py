@@ -12,7 +12,9 @@ once to an exit code (``loupe.cli``)::
     ├── NotFound                    404  exit 5
     ├── Conflict                    409  exit 6   state forbids it (already labelled, full)
     ├── PrivacyBlocked              451  exit 7   the privacy gate withheld the content
-    └── LedgerIntegrityError        409  exit 8   the payment log does not verify
+    ├── TooManyRequests             429  exit 9   throttled (details.retry_after: seconds)
+    ├── LedgerIntegrityError        409  exit 8   the payment log does not verify
+    └── Unavailable                 503  exit 10  the database cannot be written (read-only, full)
 """
 
 from __future__ import annotations
@@ -28,7 +30,9 @@ __all__ = [
     "NotFound",
     "PermissionDenied",
     "PrivacyBlocked",
+    "TooManyRequests",
     "Unauthenticated",
+    "Unavailable",
 ]
 
 
@@ -87,7 +91,24 @@ class PrivacyBlocked(LoupeError):
     exit_code = 7
 
 
+class TooManyRequests(LoupeError):
+    """Throttled; ``details["retry_after"]`` is how many seconds to wait (``Retry-After``)."""
+
+    code = "too_many_requests"
+    http_status = 429
+    exit_code = 9
+
+
 class LedgerIntegrityError(LoupeError):
     code = "ledger_integrity"
     http_status = 409
     exit_code = 8
+
+
+class Unavailable(LoupeError):
+    """Loupe cannot work right now for a reason outside the request (a read-only or
+    full disk); the message names the path and what to fix."""
+
+    code = "unavailable"
+    http_status = 503
+    exit_code = 10

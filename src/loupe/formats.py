@@ -30,11 +30,14 @@ __all__ = [
     "ItemRecord",
     "RawJSON",
     "Sensitivity",
+    "csv_cell",
     "csv_lines",
     "format_for",
     "jsonl_lines",
     "parse_item",
     "read_items",
+    "unstorable_message",
+    "unstorable_text",
 ]
 
 Format = Literal["jsonl", "csv"]
@@ -44,6 +47,13 @@ SENSITIVITIES: tuple[Sensitivity, ...] = ("public", "internal", "personal", "hea
 RESERVED = frozenset({"id", "language", "domain", "metadata", "subject_id", "sensitivity"})
 DOMAIN_PATTERN = re.compile(r"^[a-z][a-z0-9_\-]{0,31}$")
 LANGUAGE_PATTERN = re.compile(r"^[A-Za-z]{2,3}([_\-][A-Za-z0-9]{2,8})*$")
+# Text no database here can store: PostgreSQL refuses NUL in text, and a lone
+# (unpaired) surrogate cannot be encoded as UTF-8 for either database.
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+# A spreadsheet runs a cell starting with one of these as a formula (OWASP "CSV injection").
+FORMULA_START = frozenset("=+-@\t\r")
+# ... unless the whole cell is a plain number, which a spreadsheet reads as a number.
+PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,10 +82,64 @@ def format_for(path: str | Path, explicit: str | None = None) -> Format:
     )
 
 
+def _unstorable_problem(text: str) -> str | None:
+    found = UNSTORABLE.search(text)
+    if found is None:
+        return None
+    char = found.group()
+    if char == "\x00":
+        return "contains a NUL character (U+0000)"
+    return f"contains an unpaired surrogate (U+{ord(char):04X})"
+
+
+def unstorable_text(value: Any, field: str = "") -> tuple[str, str] | None:
+    """The first string in ``value`` (object keys included) that no database can store.
+
+    Returns ``(field, problem)`` with ``field`` a dotted path (``"items.0.text"``)
+    and ``problem`` saying what is wrong, or ``None`` when all text is storable.
+
+    >>> unstorable_text({"items": [{"text": "a\\x00b"}]})
+    ('items.0.text', 'contains a NUL character (U+0000)')
+    >>> unstorable_text({"text": "fine"}) is None
+    True
+    """
+    if isinstance(value, str):
+        problem = _unstorable_problem(value)
+        return None if problem is None else (field or "body", problem)
+    if isinstance(value, dict):
+        for key, child in value.items():
+            name = str(key)
+            problem = _unstorable_problem(name)
+            if problem is not None:
+                return (field or "body", f"has a key that {problem}")
+            found = unstorable_text(child, f"{field}.{name}" if field else name)
+            if found is not None:
+                return found
+    elif isinstance(value, list):
+        for index, child in enumerate(value):
+            found = unstorable_text(child, f"{field}.{index}" if field else str(index))
+            if found is not None:
+                return found
+    return None
+
+
+def unstorable_message(field: str, problem: str) -> str:
+    """The one wording for :func:`unstorable_text`'s finding: what is wrong and what to do."""
+    return (
+        f"{field}: {problem}; remove it (text must be valid Unicode without NUL "
+        "characters or unpaired surrogates)"
+    )
+
+
 def parse_item(row: Any, *, where: str, text_field: str) -> ItemRecord:
     """Validate one decoded row; ``where`` (e.g. ``"line 7"``) prefixes every error."""
     if not isinstance(row, dict):
         raise InvalidInput(f"{where}: expected a JSON object, got {type(row).__name__}")
+    bad = unstorable_text(row)
+    if bad is not None:
+        raise InvalidInput(
+            f"{where}: {unstorable_message(*bad)}", details={"field": bad[0], "where": where}
+        )
     text = row.get(text_field)
     if not isinstance(text, str) or not text.strip():
         raise InvalidInput(
@@ -229,20 +293,41 @@ def jsonl_lines(rows: Iterable[dict[str, Any]]) -> Iterator[str]:
         yield _json(row) + "\n"
 
 
+def csv_cell(value: Any) -> Any:
+    """``value`` as a CSV cell a spreadsheet shows as typed instead of running it.
+
+    Text starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return gets a
+    leading ``'`` (the OWASP defence against CSV formula injection), unless the
+    whole cell is a plain number such as ``-3.5``, which stays a number. Nested
+    values become JSON text (which starts with ``{``, ``[`` or ``"``).
+
+    >>> [csv_cell(v) for v in ["=1+1", "-3.5", -3.5, "@SUM(A1)", None, {"a": 1}]]
+    ["'=1+1", '-3.5', -3.5, "'@SUM(A1)", '', '{"a":1}']
+    """
+    kind = type(value)
+    if kind is str or kind is RawJSON:
+        if kind is RawJSON and value[:1] in ("{", "[", '"'):
+            return value
+        if value[:1] in FORMULA_START and not PLAIN_NUMBER.fullmatch(value):
+            return "'" + value
+        return value
+    if value is None:
+        return ""
+    if isinstance(value, (dict, list)):
+        return _json(value)
+    if isinstance(value, str):  # a str subclass other than RawJSON
+        return csv_cell(str(value))
+    return value
+
+
 def csv_lines(rows: Iterable[dict[str, Any]], columns: list[str]) -> Iterator[str]:
-    """CSV text, header first; nested values are JSON-encoded cells."""
+    """CSV text, header first; nested values are JSON-encoded cells, and text a
+    spreadsheet would run as a formula is neutralised (:func:`csv_cell`)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)  # RFC 4180: CRLF, and any CR or LF in a cell is quoted
-    writer.writerow(columns)
+    writer.writerow([csv_cell(column) for column in columns])
     for row in rows:
-        writer.writerow(
-            [
-                _json(value)
-                if isinstance(value, (dict, list, RawJSON))
-                else ("" if value is None else value)
-                for value in (row.get(column) for column in columns)
-            ]
-        )
+        writer.writerow([csv_cell(row.get(column)) for column in columns])
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()

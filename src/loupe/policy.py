@@ -31,6 +31,7 @@ Action = Literal[
     "items.read",  # see items with their labels (not just the next task)
     "tasks.work",  # next task, submit, skip
     "labels.read",
+    "labellers.read",  # who gave each label or verdict (review stays blind without it)
     "exports.run",
     "ledger.read",  # signed checkpoints and consistency proofs (the public log's head)
     "ledger.audit",  # any entry with its inclusion proof; `loupe ledger verify`
@@ -38,7 +39,7 @@ Action = Literal[
     "payments.manage",  # rate cards, bonuses and label decisions of a project
     "payouts.manage",  # payout batches, their export, corrections
     "items.reveal",  # an item's raw (unredacted) data, with a purpose; also needs a clearance
-    "clearances.manage",  # grant and revoke clearances to reveal raw items
+    "clearances.manage",  # grant and revoke per-project clearances (admins only, audited)
     "privacy.manage",  # a project's privacy gate policy and retention
     "audit.read",  # the audit log and its verification
     "subjects.manage",  # export or erase everything held about a data subject; retention
@@ -61,6 +62,7 @@ _GLOBAL: dict[Action, frozenset[Role]] = {
     "items.read": frozenset({"admin", "auditor"}),
     "tasks.work": frozenset(),
     "labels.read": frozenset({"admin", "auditor"}),
+    "labellers.read": frozenset({"admin", "auditor"}),
     "exports.run": frozenset({"admin", "auditor"}),
     "ledger.read": frozenset({"admin", "manager", "annotator", "reviewer", "auditor"}),
     "ledger.audit": frozenset({"admin", "auditor"}),
@@ -68,7 +70,8 @@ _GLOBAL: dict[Action, frozenset[Role]] = {
     "payments.manage": frozenset({"admin"}),
     "payouts.manage": frozenset({"admin"}),
     "items.reveal": frozenset({"admin"}),
-    "clearances.manage": frozenset({"admin", "manager"}),
+    # Not managers: a manager could clear a friend, or two managers each other.
+    "clearances.manage": frozenset({"admin"}),
     "privacy.manage": frozenset({"admin"}),
     "audit.read": frozenset({"admin", "auditor"}),
     "subjects.manage": frozenset({"admin"}),
@@ -90,6 +93,7 @@ _MEMBER: dict[Action, frozenset[Role]] = {
     "items.read": frozenset({"manager", "reviewer", "auditor"}),
     "tasks.work": frozenset({"manager", "annotator", "reviewer"}),
     "labels.read": frozenset({"manager", "reviewer", "auditor"}),
+    "labellers.read": frozenset({"manager", "auditor"}),
     "exports.run": frozenset({"manager", "auditor"}),
     "ledger.read": frozenset(),
     "ledger.audit": frozenset(),

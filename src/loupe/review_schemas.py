@@ -66,8 +66,8 @@ class ReviewRecordOut(BaseModel):
     id: int
     item_id: int
     label_id: int | None
-    labeller_id: int
-    reviewer_id: int
+    labeller_id: int | None = Field(description="null unless you manage or audit the project")
+    reviewer_id: int | None = Field(description="null unless you manage or audit the project")
     verdict: str
     reason: str
     reviewed_answer: Any

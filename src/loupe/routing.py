@@ -26,6 +26,7 @@ from loupe.reputation import Tier
 
 __all__ = [
     "GENERAL",
+    "SPECIAL_CATEGORIES",
     "Profile",
     "Requirements",
     "ReviewPolicy",
@@ -38,6 +39,9 @@ __all__ = [
 
 GENERAL = "general"
 SENSITIVITY_ORDER = ("public", "internal", "personal", "health")
+# Sensitivity classes that hold special-category data (GDPR art. 9): cleared people only,
+# unless a manager opens them explicitly.
+SPECIAL_CATEGORIES: tuple[Literal["personal", "health"], ...] = ("health",)
 
 
 class RoutingPolicy(BaseModel):
@@ -59,8 +63,10 @@ class RoutingPolicy(BaseModel):
         default=False, description="Offer an item only to contributors who list its language."
     )
     clearance_for: list[Literal["personal", "health"]] = Field(
-        default_factory=list,
-        description="Sensitivity classes whose items go only to contributors cleared for them.",
+        default_factory=lambda: list(SPECIAL_CATEGORIES),
+        description="Sensitivity classes whose items go only to contributors cleared for "
+        "them. Special-category data (GDPR art. 9: health) is listed by default; leaving it "
+        "out opens it to everyone in the project, and that choice is audited.",
     )
     priority: Literal["fifo", "expertise"] = Field(
         default="fifo",

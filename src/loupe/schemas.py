@@ -90,6 +90,9 @@ class TokenIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(default="", max_length=100)
+    expires_at: datetime | None = Field(
+        default=None, description="When the token stops working; null (default): until revoked"
+    )
 
 
 class TokenOut(Orm):
@@ -99,6 +102,7 @@ class TokenOut(Orm):
     prefix: str
     created_at: datetime
     revoked_at: datetime | None
+    expires_at: datetime | None
 
 
 class TokenIssued(TokenOut):
@@ -172,6 +176,10 @@ class ImportOut(BaseModel):
     received: int
     created: int
     existing: int
+    withheld: int = Field(
+        description="New items the privacy gate withheld: stored, never shown to anyone "
+        "(see docs/privacy.md); `loupe privacy withheld` lists why."
+    )
 
 
 class ItemOut(Orm):
@@ -210,7 +218,9 @@ class LabelIn(BaseModel):
 class LabelOut(Orm):
     id: int
     item_id: int
-    user_id: int
+    user_id: int | None = Field(
+        description="Who labelled; null for project reviewers and annotators (blind review)"
+    )
     answer: Any
     config_version: int
     lead_time_ms: int | None

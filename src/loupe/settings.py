@@ -100,12 +100,13 @@ class Settings(BaseSettings):
             "core. Detection runs at about 2,000 short items/s per core."
         ),
     )
-    gate_budget_ms: float = Field(
-        default=250.0,
-        gt=0,
+    gate_retry_interval_seconds: float = Field(
+        default=3600.0,
+        ge=0,
         description=(
-            "Time budget per item for the privacy gate's detectors; an item whose scan "
-            "runs over it is withheld (the gate fails closed)."
+            "How often the server gates withheld items again and releases those that now "
+            "pass (after a gate upgrade or a policy change; the first run a minute after "
+            "start-up; 0 turns it off: then run `loupe privacy retry-withheld`)."
         ),
     )
     retention_interval_seconds: float = Field(
@@ -145,6 +146,14 @@ class Settings(BaseSettings):
         description=(
             "How long after submitting a label its annotator may take it back "
             "(`U` in the workspace; `DELETE .../labels/mine`). 0 turns undo off."
+        ),
+    )
+    health_min_free_mb: int = Field(
+        default=100,
+        ge=0,
+        description=(
+            "`GET /api/v1/health` answers 503 when a data directory (the SQLite database's, "
+            "the key and model directories) has less free space than this many MiB."
         ),
     )
 

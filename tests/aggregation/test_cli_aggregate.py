@@ -65,6 +65,22 @@ def test_gold_and_weights(tmp_path: Path) -> None:
     assert read_rows(out)[0] == {"item": "a", "label": "y", "confidence": "1.000000"}
 
 
+def test_output_neutralises_formula_cells(tmp_path: Path) -> None:
+    """Regression: item ids and labels from the input reached the output CSV as formulas."""
+    answers = write(
+        tmp_path / "answers.csv",
+        "item,worker,label\n=HYPERLINK(1),w1,@SUM(A1)\n=HYPERLINK(1),w2,@SUM(A1)\n-7,w1,x\n",
+    )
+    out = tmp_path / "out.csv"
+    code, exception, _ = run(str(answers), "--output", str(out))
+    assert exception is None
+    assert code == 0
+    assert {(row["item"], row["label"]) for row in read_rows(out)} == {
+        ("'=HYPERLINK(1)", "'@SUM(A1)"),
+        ("-7", "x"),
+    }
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [

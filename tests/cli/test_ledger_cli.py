@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
-from tests.factories import add_items, make_project, make_rate_card, make_user
+from tests.factories import add_items, hold_in, make_project, make_rate_card, make_user
 from typer.testing import CliRunner
 
 from loupe.cli import app, main
@@ -54,6 +54,7 @@ def paid(database_url: str, key_dir: Path, db: Database) -> Database:
     for person, items in ((ann, 3), (bob, 1)):
         for item in range(1, items + 1):
             with db.transaction() as session:
+                hold_in(session, person.id, project, item)
                 submit_label(session, person.actor, project, item, "call", ledger=cfg)
     return db
 

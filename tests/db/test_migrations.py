@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
@@ -43,3 +45,41 @@ def test_sqlite_is_configured_once_in_the_engine(tmp_path: object) -> None:
         "busy_timeout": 30000,
         "secure_delete": 1,
     }
+
+
+def test_existing_projects_close_health_when_migrated(tmp_path: object) -> None:
+    """Revision 0010: projects made before the safe default get ``health`` in their
+    ``clearance_for`` (their current config and its history row)."""
+    from sqlalchemy import text
+
+    from loupe.db.migrate import upgrade
+
+    database = Database(f"sqlite:///{tmp_path}/old.db")
+    upgrade(database.engine, "0009")
+    opened = '{"task": {"type": "free_text"}, "routing": {"clearance_for": ["personal"]}}'
+    with database.engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO projects (id, name, description, guidelines, overlap, config, "
+                "config_version, created_at, updated_at) VALUES (1, 'p', '', '', 1, :c, 1, "
+                "'2026-01-01 00:00:00', '2026-01-01 00:00:00')"
+            ),
+            {"c": opened},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO project_configs (project_id, version, config, guidelines, overlap, "
+                "created_at) VALUES (1, 1, :c, '', 1, '2026-01-01 00:00:00')"
+            ),
+            {"c": opened},
+        )
+    upgrade(database.engine)
+    with database.engine.connect() as connection:
+        configs = [
+            json.loads(row[0])
+            for row in connection.execute(
+                text("SELECT config FROM projects UNION ALL SELECT config FROM project_configs")
+            )
+        ]
+    database.dispose()
+    assert [c["routing"]["clearance_for"] for c in configs] == [["personal", "health"]] * 2

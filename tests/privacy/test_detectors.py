@@ -117,15 +117,6 @@ def test_detector_error_withholds() -> None:
     assert (scan.verdict, scan.reason, scan.spans) == ("withhold", "error", ())
 
 
-def test_over_budget_withholds() -> None:
-    scan = Scanner(budget_ms=0.0).scan("call +49 30 1234567 " * 50)
-    assert (scan.verdict, scan.reason) == ("withhold", "timeout")
-
-
-def test_too_long_withholds() -> None:
-    assert Scanner(max_chars=10).scan("x" * 11).verdict == "withhold"
-
-
 def test_checksums_known_values() -> None:
     assert luhn_valid("4111111111111111")
     assert not luhn_valid("4111111111111112")

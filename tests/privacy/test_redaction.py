@@ -5,7 +5,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from loupe.errors import InvalidInput
-from loupe.privacy import Detection, Redactor, Scanner, redact_spans
+from loupe.privacy import Detection, Policy, Redactor, Scanner, redact_spans
 
 PLACEHOLDER = Redactor(policy="placeholder")
 PSEUDONYM = Redactor(policy="pseudonym")
@@ -42,8 +42,11 @@ def test_withhold_policy() -> None:
 
 
 def test_scan_failure_withholds_regardless_of_policy() -> None:
-    r = Redactor(Scanner(budget_ms=0.0), policy="placeholder").redact("call +49 30 1234567")
-    assert r.withheld
+    text = "call +49 30 1234567"
+    policies: tuple[Policy, ...] = ("placeholder", "pseudonym")
+    for policy in policies:
+        r = Redactor(Scanner(max_chars=len(text) - 1), policy=policy).redact(text)
+        assert (r.text, r.withheld) == ("[WITHHELD]", True)
 
 
 def test_span_map_round_trips_labels() -> None:

@@ -4,7 +4,7 @@ from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select
-from tests.factories import make_user, snapshot
+from tests.factories import make_project, make_user, snapshot
 
 from loupe.db.database import Database
 from loupe.db.models import utcnow
@@ -31,11 +31,14 @@ def _actions(db: Database) -> list[str]:
 def test_a_contributor_reads_their_own_profile_and_managers_read_anyones(db: Database) -> None:
     manager, ann, other = make_user(db, "mgr", "manager"), make_user(db, "ann"), make_user(db, "b")
     soon = utcnow() + timedelta(days=30)
+    project = make_project(db, members={ann: "annotator"})
     with db.transaction() as session:
         contributors.grant_domain(session, manager.actor, ann.id, "medical", 2, soon)
         contributors.grant_domain(session, manager.actor, ann.id, "legal", 1)
         contributors.set_languages(session, ann.actor, ann.id, ["de-AT", "en"])
-        grant_clearance(session, manager.actor, user_id=ann.id, sensitivity="health")
+        grant_clearance(
+            session, Actor.system(), user_id=ann.id, project_id=project, sensitivity="health"
+        )
     with db.transaction(readonly=True) as session:
         mine = contributors.get_profile(session, ann.actor, ann.id)
         assert contributors.get_profile(session, manager.actor, ann.id) == mine

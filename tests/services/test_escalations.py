@@ -4,7 +4,15 @@ from typing import Any
 
 import pytest
 from sqlalchemy import text
-from tests.factories import add_rows, count, grant_level, make_project, make_user
+from tests.factories import (
+    OPEN_HEALTH,
+    add_rows,
+    count,
+    grant_level,
+    hold,
+    make_project,
+    make_user,
+)
 
 from loupe.db.database import Database
 from loupe.errors import Conflict, InvalidInput, NotFound, PermissionDenied
@@ -27,6 +35,7 @@ def setup(db: Database) -> tuple[Any, Any, Any, Any, int]:
         db,
         overlap=2,
         members={crowd: "annotator", doc: "annotator", gp: "annotator", mgr: "manager"},
+        config=OPEN_HEALTH,
     )
     add_rows(db, project, ITEMS)
     grant_level(db, doc, "medical", 3)
@@ -128,3 +137,45 @@ def test_an_adjudicator_settles_an_item_no_expert_can_take(db: Database) -> None
     with db.engine.connect() as connection:
         method = connection.execute(text("SELECT method FROM consensus")).scalar_one()
     assert method == "adjudicator"
+
+
+PERSONAL = "Ana Ruiz ana.ruiz@example.org +44 20 7946 0958 GB82 WEST 1234 5698 7654 32"
+
+
+def test_flag_and_pass_up_reasons_pass_the_privacy_gate(db: Database) -> None:
+    """Regression (#12): flag and pass-up reasons reached experts, managers and auditors
+    as typed."""
+    crowd, doc, _, _, project = setup(db)
+    with db.transaction() as session:
+        task = next_task(session, crowd.actor, project, lease_seconds=60)
+        assert task is not None
+        flag_item(session, crowd.actor, project, task.item_id, reason=f"call {PERSONAL}")
+    with db.transaction() as session:
+        expert = next_expert_task(session, doc.actor, project, lease_seconds=60)
+        assert expert is not None
+        assert "ana.ruiz" not in expert.reason and "[EMAIL]" in expert.reason
+        resolve_escalation(session, doc.actor, project, expert.item_id, pass_up=f"ask {PERSONAL}")
+    with db.engine.connect() as connection:
+        (stored,) = connection.execute(text("SELECT reason FROM escalations")).one()
+    for secret in ("ana.ruiz@example.org", "7946", "GB82", "Ruiz"):
+        assert secret not in stored
+    assert stored.count("[EMAIL]") == 2
+
+
+def test_erasing_the_subject_erases_the_reasons_written_about_its_items(db: Database) -> None:
+    """Reasons belong to the item's subject: erasure finds them (they go with the item)."""
+    from loupe.services.subjects import erase_subject
+
+    crowd, doc, _, _, project = setup(db)
+    add_rows(db, project, [{"id": "s1", "text": "what is my dosage", "subject_id": "ana"}])
+    with db.transaction() as session:
+        item_id = int(
+            session.execute(text("SELECT id FROM items WHERE external_id = 's1'")).scalar_one()
+        )
+    hold(db, crowd, project, item_id)
+    with db.transaction() as session:
+        flag_item(session, crowd.actor, project, item_id, reason="she said it hurts since May")
+    assert count(db, "escalations") == 1
+    with db.transaction() as session:
+        erase_subject(session, Actor.system(), "ana", ref_key=bytes(32))
+    assert count(db, "escalations") == 0

@@ -61,7 +61,42 @@ def test_metadata_detection_withholds_under_the_withhold_policy() -> None:
     result = _gate({"text": "play jazz"}, {"note": EMAIL, "gold": False}, policy="withhold")
     assert result.withheld_reason == "policy"
     assert result.data == {"text": "[WITHHELD]"}
-    assert result.metadata == {"note": "[WITHHELD]", "gold": False}
+    # A withheld item keeps none of its metadata: keys may hold personal data too.
+    assert result.metadata == {"withheld": "[WITHHELD]"}
+
+
+def test_metadata_keys_are_gated_like_values() -> None:
+    """Regression (#12): only values were scanned; a key holding an email reached people."""
+    result = _gate({"text": "play jazz"}, {EMAIL: 1, "by": {f"ring {PHONE}": "x"}})
+    assert result.metadata == {"[EMAIL]": 1, "by": {"ring [PHONE]": "x"}}
+    assert set(result.detected) == {"EMAIL", "PHONE"}
+    assert "metadata.canary.fox@example.org#key" in result.spans
+
+
+def test_keys_that_redact_alike_are_kept_apart() -> None:
+    result = _gate({"text": "hi"}, {EMAIL: 1, "ana@example.org": 2})
+    assert result.metadata == {"[EMAIL]": 1, "[EMAIL]#2": 2}
+
+
+def test_prediction_and_gold_values_are_gated() -> None:
+    """Regression (#12): ``gold`` and ``prediction`` were deliberately left unscanned."""
+    metadata = {"prediction": f"call {PHONE}", "gold": {"answer": EMAIL}}
+    result = _gate({"text": "hi"}, metadata)
+    assert result.metadata == {"prediction": "call [PHONE]", "gold": {"answer": "[EMAIL]"}}
+
+
+def test_external_ids_holding_personal_data_are_gated_and_stay_unique() -> None:
+    gate = PrivacyGate()
+    ids = gate.external_ids([f"user/{EMAIL}", "user/ana@example.org", "utt-17", "utt-17"])
+    assert ids["utt-17"] == "utt-17"
+    first, second = ids[f"user/{EMAIL}"], ids["user/ana@example.org"]
+    assert first.startswith("user/[EMAIL]~") and second.startswith("user/[EMAIL]~")
+    assert first != second and EMAIL not in first
+    # Deterministic (imports stay idempotent) and a gated id gates to itself.
+    assert gate.external_ids([f"user/{EMAIL}"]) == {f"user/{EMAIL}": first}
+    assert gate.external_ids([first]) == {first: first}
+    # Keyed: another key (another installation) gives another pseudonym.
+    assert PrivacyGate().external_ids([f"user/{EMAIL}"])[f"user/{EMAIL}"] != first
 
 
 class _Broken:
@@ -87,7 +122,7 @@ def test_a_failing_scan_of_metadata_withholds_the_item() -> None:
         metadata={"note": "boom", "min_level": 2},
     )
     assert result.withheld_reason == "error"
-    assert result.metadata == {"note": "[WITHHELD]", "min_level": 2}
+    assert result.metadata == {"withheld": "[WITHHELD]"}
 
 
 def test_the_pool_path_gates_metadata_as_well() -> None:
@@ -117,3 +152,60 @@ def test_redact_text_follows_the_project_policy(
         assert redact_text(session, project, f"ring {PHONE}") == expected
         clean = redact_text(session, project, "translate: good morning")
     assert clean == RedactedText("translate: good morning", False, False, (), [])
+
+
+def test_an_email_shaped_id_never_reaches_people_or_exports(db: Database) -> None:
+    """Regression (#12): an email-shaped external id reached an uncleared annotator
+    through ``tasks/next``, reviewers through the items list, and exports."""
+    from tests.factories import add_rows, make_user
+
+    from loupe.formats import parse_item
+    from loupe.services.exports import iter_export
+    from loupe.services.items import insert_items, list_items
+    from loupe.services.quality import set_gold
+    from loupe.services.tasks import next_task
+    from loupe.services.vault import Vault
+
+    annotator = make_user(db, "ann")
+    project = make_project(db, members={annotator: "annotator"})
+    gate = PrivacyGate(vault=Vault(bytes(range(32))))
+    row = {"id": EMAIL, "text": "play jazz", "metadata": {f"by {PHONE}": True}}
+    with db.transaction() as session:
+        record = parse_item(row, where="test", text_field="text")
+        first = insert_items(session, Actor.system(), project, [record], gate=gate)
+        again = insert_items(session, Actor.system(), project, [record], gate=gate)
+    assert (first.created, again.created) == (1, 0)  # still idempotent by id
+    with db.transaction() as session:
+        task = next_task(session, annotator.actor, project, lease_seconds=60)
+        assert task is not None and EMAIL not in task.external_id
+        assert task.external_id.startswith("[EMAIL]~")
+        listed = list_items(session, Actor.system(), project, after_id=0, limit=10)
+        assert [EMAIL not in item.external_id for item in listed] == [True]
+        assert str(listed[0].meta) == "{'by [PHONE]': True}"
+        exported = list(iter_export(session, project, "items", chunk_size=10))
+        assert EMAIL not in str(exported) and "7946" not in str(exported)
+        # The importer still names the item by the id it knows.
+        assert set_gold(session, Actor.system(), project, [(EMAIL, "call")], gate=gate) == 1
+    add_rows(db, project, [{"id": "utt-1", "text": "call mum"}])
+    with db.engine.connect() as connection:
+        ids = [r[0] for r in connection.exec_driver_sql("SELECT external_id FROM items")]
+    assert "utt-1" in ids and EMAIL not in str(ids)
+
+
+def test_data_field_names_are_gated_even_when_the_item_is_withheld() -> None:
+    result = _gate({"text": "hi", EMAIL: "x"}, {})
+    assert result.data == {"text": "hi", "[EMAIL]": "x"}
+    withheld = _gate({"text": f"call {PHONE}", EMAIL: {"a": 1}}, {}, policy="withhold")
+    assert withheld.data == {"text": "[WITHHELD]", "[WITHHELD]": "[WITHHELD]"}
+
+
+def test_gated_ids_survive_a_restart_and_a_master_key_rotation(tmp_path: Any) -> None:
+    from loupe.services.gate import gate_for
+    from loupe.settings import Settings
+
+    settings = Settings(database_url=f"sqlite:///{tmp_path}/x.db", key_dir=tmp_path / "keys")
+    first = gate_for(settings).external_ids([EMAIL])[EMAIL]
+    (tmp_path / "keys" / "privacy-master.key").unlink()  # a new master key, as a rotation
+    assert gate_for(settings).external_ids([EMAIL])[EMAIL] == first
+    other = Settings(database_url=f"sqlite:///{tmp_path}/y.db", key_dir=tmp_path / "other")
+    assert gate_for(other).external_ids([EMAIL])[EMAIL] != first

@@ -7,7 +7,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select, text
-from tests.factories import add_items, count, make_project, make_rate_card, make_user, snapshot
+from tests.factories import (
+    add_items,
+    count,
+    hold,
+    hold_in,
+    make_project,
+    make_rate_card,
+    make_user,
+    snapshot,
+)
 
 from loupe.db.database import Database
 from loupe.db.ledger_models import LedgerEntry
@@ -39,6 +48,8 @@ def cfg(tmp_path: Path) -> LedgerConfig:
 def _label_all(db: Database, actor: Actor, project: int, n: int, cfg: LedgerConfig) -> None:
     for item_id in range(1, n + 1):
         with db.transaction() as session:
+            assert actor.user_id is not None
+            hold_in(session, actor.user_id, project, item_id)
             submit_label(session, actor, project, item_id, "call", ledger=cfg)
 
 
@@ -115,6 +126,7 @@ def test_a_paying_project_needs_ledger_keys_and_rolls_back(db: Database) -> None
     project = make_project(db, members={ann: "annotator"})
     add_items(db, project, 1)
     make_rate_card(db, project)
+    hold(db, ann, project, 1)
     before = snapshot(db)
     with pytest.raises(Conflict, match="LOUPE_KEY_DIR"), db.transaction() as session:
         submit_label(session, ann.actor, project, 1, "call")

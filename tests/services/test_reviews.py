@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from tests.factories import SCHEMA, add_items, count, make_project, make_rate_card, make_user
+from tests.factories import SCHEMA, add_items, count, hold, make_project, make_rate_card, make_user
 
 from loupe.db.database import Database
 from loupe.errors import Conflict, InvalidInput, NotFound, PermissionDenied
@@ -140,6 +140,7 @@ def test_reviews_are_checked_against_gold(db: Database) -> None:
     add_items(db, project, 1)
     with db.transaction() as session:
         set_gold(session, Actor.system(), project, [("u0", "call")])
+    hold(db, a, project, 1)  # gold is answered only under the lease it was served with
     with db.transaction() as session:
         label_id = submit_label(session, a.actor, project, 1, "music").label.id
     with db.transaction() as session:
@@ -210,3 +211,23 @@ def test_two_reviews_per_label_decide_by_majority(db: Database) -> None:
                                reason="not sure")  # fmt: skip
     assert first.status == "pending"
     assert second.status == "rejected"  # a tie is not a majority for acceptance
+
+
+PERSONAL = "Ana Ruiz ana.ruiz@example.org +44 20 7946 0958 GB82 WEST 1234 5698 7654 32"
+
+
+def test_a_rejection_reason_passes_the_privacy_gate(db: Database) -> None:
+    """Regression (#12): reasons were stored and shown as typed."""
+    a, rev = make_user(db, "a"), make_user(db, "rev")
+    project = make_project(db, config=REVIEWED, members={a: "annotator", rev: "reviewer"})
+    add_items(db, project, 1)
+    label_id = label(db, a, project, "music")
+    with db.transaction() as session:
+        submit_review(
+            session, rev.actor, project, label_id, verdict="reject", reason=f"ask {PERSONAL}"
+        )
+    with db.engine.connect() as connection:
+        (stored,) = connection.exec_driver_sql("SELECT reason FROM reviews").one()
+    for secret in ("ana.ruiz@example.org", "7946", "GB82", "Ruiz"):
+        assert secret not in stored
+    assert "[EMAIL]" in stored and "[PHONE]" in stored and "[IBAN]" in stored

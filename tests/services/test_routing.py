@@ -6,6 +6,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import select
 from tests.factories import SCHEMA, Person, add_rows, grant_level, make_project, make_user
 
 from loupe.db.database import Database
@@ -20,7 +21,9 @@ from loupe.services.tasks import next_task
 
 
 def routed(**routing: Any) -> dict[str, Any]:
-    return {**SCHEMA, "routing": routing}
+    """A routing policy; health is open unless the test lists ``clearance_for`` (these tests
+    are about levels and languages; the clearance default has tests of its own)."""
+    return {**SCHEMA, "routing": {"clearance_for": [], **routing}}
 
 
 def drain(db: Database, person: Person, project: int) -> list[str]:
@@ -55,7 +58,9 @@ def test_items_go_only_to_contributors_who_meet_their_requirements(db: Database)
     grant_level(db, doctor, "medical", 2)
     grant_level(db, doctor, "general", 2)
     with db.transaction() as session:
-        grant_clearance(session, Actor.system(), user_id=doctor.id, sensitivity="health")
+        grant_clearance(
+            session, Actor.system(), user_id=doctor.id, project_id=project, sensitivity="health"
+        )
     assert drain(db, crowd, project) == ["g1"]
     assert drain(db, doctor, project) == ["g1", "m1", "h1", "x1"]
 
@@ -203,3 +208,39 @@ def test_a_contributor_confidently_below_the_bar_stops_receiving_that_domain(
     assert drain(db, good, project) == ["g1", "m1"]
     with db.transaction() as session, pytest.raises(PermissionDenied, match="reputation"):
         submit_label(session, lucky.actor, project, 2, "call")
+
+
+def test_health_items_need_a_clearance_by_default(db: Database) -> None:
+    """Regression (#12): items the gate classed as health went to uncleared annotators
+    unless the project listed ``clearance_for``."""
+    crowd, nurse = make_user(db, "crowd"), make_user(db, "nurse")
+    project = make_project(db, overlap=2, members={crowd: "annotator", nurse: "annotator"})
+    add_rows(db, project, MIXED[:2])  # g1 general, m1 medical (health)
+    with db.transaction() as session:
+        grant_clearance(
+            session, Actor.system(), user_id=nurse.id, project_id=project, sensitivity="health"
+        )
+    assert drain(db, crowd, project) == ["g1"]
+    assert sorted(drain(db, nurse, project)) == ["g1", "m1"]
+
+
+def test_opening_health_to_everyone_is_an_audited_choice(db: Database) -> None:
+    from loupe.db.privacy_models import AuditEvent
+    from loupe.services.projects import update_project
+
+    crowd = make_user(db, "crowd")
+    project = make_project(db, config=routed(), members={crowd: "annotator"})
+    add_rows(db, project, MIXED[:2])
+    assert sorted(drain(db, crowd, project)) == ["g1", "m1"]
+    with db.transaction() as session:
+        update_project(session, Actor.system(), project, config=routed(clearance_for=["health"]))
+        update_project(session, Actor.system(), project, config=routed(clearance_for=["health"]))
+    with db.transaction() as session:
+        actions = list(
+            session.scalars(
+                select(AuditEvent.action)
+                .where(AuditEvent.action.like("project.special%"))
+                .order_by(AuditEvent.seq)
+            )
+        )
+    assert actions == ["project.special_category_opened", "project.special_category_closed"]

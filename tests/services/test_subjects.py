@@ -1,19 +1,122 @@
 from __future__ import annotations
 
-from sqlalchemy import update
+import hashlib
+import json
+import stat
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, text
 from tests.factories import make_project, make_user
 from tests.loop_helpers import add_gold, configure, label_items
 
 from loupe.db.database import Database
-from loupe.db.models import Item
+from loupe.db.loop_models import ModelVersionRecord
+from loupe.db.models import Base, Item, utcnow
+from loupe.db.privacy_models import ErasureReceipt
+from loupe.errors import NotFound
+from loupe.formats import parse_item
+from loupe.learning.persistence import ModelStore
+from loupe.services import items
 from loupe.services.access import Actor
-from loupe.services.model_versions import retrain
-from loupe.services.subjects import erase_subject
+from loupe.services.gate import vault_for
+from loupe.services.labels import submit_label
+from loupe.services.model_versions import (
+    champion_model,
+    model_key,
+    projects_due_for_retrain,
+    retrain,
+)
+from loupe.services.subjects import erase_subject, export_subject, finish_erasure
+from loupe.services.vault import (
+    REF_KEY_FILE,
+    legacy_subject_ref,
+    load_ref_key,
+    subject_ref,
+)
+from loupe.settings import Settings
+
+ZED_ID = "zed.quokka@example.org"
+ZED_WORDS = ("zebulonique", "quokkaberry")
 
 
-def test_the_erasure_receipt_names_the_model_versions_trained_on_the_subject(
-    db: Database,
+def _every_row(db: Database) -> str:
+    """Every value of every table, as text: what a database dump would show."""
+    out: list[str] = []
+    with db.engine.connect() as connection:
+        for table in Base.metadata.sorted_tables:
+            for row in connection.execute(select(table)):
+                out.append(repr(tuple(row)))
+    return "\n".join(out)
+
+
+def _add_zed(db: Database, project: int, person_actor: Actor) -> None:
+    record = parse_item(
+        {"id": ZED_ID, "text": f"call the {ZED_WORDS[0]} {ZED_WORDS[1]} tune", "subject_id": "zed"},
+        where="t",
+        text_field="text",
+    )
+    with db.transaction() as session:
+        items.insert_items(session, Actor.system(), project, [record])
+    with db.transaction() as session:
+        item_id = session.scalar(select(Item.id).where(Item.subject_id == "zed"))
+        assert item_id is not None
+        submit_label(session, person_actor, project, item_id, "call")
+
+
+def test_erasure_retires_the_models_trained_on_the_subject_and_deletes_their_files(
+    db: Database, tmp_path: Path
 ) -> None:
+    store = ModelStore(tmp_path / "models")
+    ref_key = load_ref_key(tmp_path / "keys")
+    manager = make_user(db, "mgr", "manager")
+    project = make_project(db, members={manager: "manager"})
+    configure(db, project)
+    add_gold(db, project)
+    label_items(db, project, manager, 6)
+    with db.transaction() as session:
+        clean = retrain(session, manager.actor, project, store=store).record
+    assert clean.promoted
+    _add_zed(db, project, manager.actor)
+    with db.transaction() as session:
+        tainted = retrain(session, manager.actor, project, store=store)
+        # Promoted whatever its score: the champion is the one trained on the subject.
+        tainted.record.promoted = True
+        store.save(model_key(project, 2), tainted.model)
+    model_files = sorted((tmp_path / "models").rglob("*.model"))
+    assert len(model_files) == 2
+    assert ZED_WORDS[1].encode() in model_files[1].read_bytes()  # the check can see it
+    with db.transaction() as session:
+        erased = erase_subject(session, Actor.system(), "zed", ref_key=ref_key)
+    assert erased.receipt["models_retired"] == [f"project:{project}/v2"]
+    assert erased.receipt["models_retrain"] == [project]
+    done = finish_erasure(db, store=store)
+    assert done.model_files_deleted == [f"project-{project}/v2"]
+    assert done.storage.complete
+    # No saved model and no column holds the subject's words or external id.
+    for path in (tmp_path / "models").rglob("*"):
+        if path.is_file():
+            for secret in (*ZED_WORDS, ZED_ID):
+                assert secret.encode() not in path.read_bytes(), path
+    dump = _every_row(db)
+    for secret in (*ZED_WORDS, ZED_ID):
+        assert secret not in dump
+    with db.transaction(readonly=True) as session:
+        ids = session.scalars(select(ModelVersionRecord.training_ids)).all()
+        assert all(isinstance(i, int) for version in ids for i in version)
+        # The clean champion serves again; the project is due for a retrain.
+        found = champion_model(session, manager.actor, project, store=store)
+        assert found is not None and found[0].version == 1
+        assert projects_due_for_retrain(session, every=10**6) == [project]
+    with db.transaction() as session:
+        third = retrain(session, manager.actor, project, store=store).record
+    with db.transaction(readonly=True) as session:
+        assert projects_due_for_retrain(session, every=10**6) == []
+    assert third.trained_on_erased_at is None
+    assert finish_erasure(db, store=store).model_files_deleted == []  # idempotent
+
+
+def test_the_receipt_lists_only_the_models_trained_on_the_subjects_items(db: Database) -> None:
     manager = make_user(db, "mgr", "manager")
     project = make_project(db, members={manager: "manager"})
     configure(db, project)
@@ -21,13 +124,95 @@ def test_the_erasure_receipt_names_the_model_versions_trained_on_the_subject(
     label_items(db, project, manager, 6)
     with db.transaction() as session:
         trained = retrain(session, manager.actor, project).record
-        assert "l-call-0" in trained.training_ids
-        session.execute(
-            update(Item).where(Item.external_id == "l-call-0").values(subject_id="alice")
-        )
-        session.execute(update(Item).where(Item.external_id == "g-call-0").values(subject_id="bob"))
+        item = session.scalar(select(Item).where(Item.external_id == "l-call-0"))
+        assert item is not None and item.id in trained.training_ids
+        item.subject_id = "alice"
+        gold = session.scalar(select(Item).where(Item.external_id == "g-call-0"))
+        assert gold is not None
+        gold.subject_id = "bob"
     with db.transaction() as session:
-        alice = erase_subject(session, Actor.system(), "alice")
-        bob = erase_subject(session, Actor.system(), "bob")
-    assert alice.receipt["trained_model_versions"] == [f"project:{project}/v1"]
-    assert bob.receipt["trained_model_versions"] == []  # gold items are not trained on
+        alice = erase_subject(session, Actor.system(), "alice", ref_key=bytes(32))
+        bob = erase_subject(session, Actor.system(), "bob", ref_key=bytes(32))
+    assert alice.receipt["models_retired"] == [f"project:{project}/v1"]
+    assert bob.receipt["models_retired"] == []  # gold items are not trained on
+    assert (alice.receipt["models_retrain"], bob.receipt["models_retrain"]) == ([project], [])
+
+
+def test_subject_refs_are_keyed_per_deployment(tmp_path: Path) -> None:
+    one = load_ref_key(tmp_path / "one")
+    two = load_ref_key(tmp_path / "two")
+    ref = subject_ref("ana@example.org", key=one)
+    assert ref != "sha256:" + hashlib.sha256(b"ana@example.org").hexdigest()
+    assert hashlib.sha256(b"ana@example.org").hexdigest() not in ref
+    assert ref != subject_ref("ana@example.org", key=two)
+    assert ref == subject_ref("ana@example.org", key=load_ref_key(tmp_path / "one"))
+    assert stat.S_IMODE((tmp_path / "one" / REF_KEY_FILE).stat().st_mode) == 0o600
+
+
+def test_receipts_and_audit_name_the_subject_only_by_its_keyed_ref(
+    db: Database, tmp_path: Path
+) -> None:
+    key = load_ref_key(tmp_path / "keys")
+    project = make_project(db)
+    record = parse_item(
+        {"id": "1", "text": "hello", "subject_id": "ana@example.org"}, where="t", text_field="text"
+    )
+    with db.transaction() as session:
+        items.insert_items(session, Actor.system(), project, [record])
+    with db.transaction() as session:
+        erased = erase_subject(session, Actor.system(), "ana@example.org", ref_key=key)
+    assert erased.receipt["subject_ref"] == subject_ref("ana@example.org", key=key)
+    legacy = hashlib.sha256(b"ana@example.org").hexdigest()
+    assert legacy not in _every_row(db)
+    assert "ana@example.org" not in _every_row(db)
+
+
+def test_export_finds_receipts_written_with_legacy_unkeyed_refs(
+    db: Database, settings: Settings
+) -> None:
+    """Refs written before revision 0009 cannot be re-keyed; lookups try both forms."""
+    key = load_ref_key(settings.resolved_key_dir())
+    receipt = json.dumps({"type": "loupe.erasure/v1", "subject_ref": legacy_subject_ref("eve")})
+    with db.transaction() as session:
+        session.add(
+            ErasureReceipt(
+                subject_ref=legacy_subject_ref("eve"),
+                receipt=receipt,
+                sha256=hashlib.sha256(receipt.encode()).hexdigest(),
+                created_at=utcnow(),
+            )
+        )
+    with db.transaction() as session:
+        found = export_subject(
+            session, Actor.system(), "eve", vault=vault_for(settings), ref_key=key
+        )
+    assert found.subject_ref == subject_ref("eve", key=key)
+    assert [r["receipt"]["subject_ref"] for r in found.erasure_receipts] == [
+        legacy_subject_ref("eve")
+    ]
+    with db.transaction() as session, pytest.raises(NotFound):
+        export_subject(session, Actor.system(), "mallory", vault=vault_for(settings), ref_key=key)
+
+
+def test_postgresql_erasure_vacuums_the_tables_it_touched(db: Database, tmp_path: Path) -> None:
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only")
+    project = make_project(db)
+    record = parse_item(
+        {"id": "1", "text": "hello", "subject_id": "ana"}, where="t", text_field="text"
+    )
+    with db.transaction() as session:
+        items.insert_items(session, Actor.system(), project, [record])
+    with db.transaction() as session:
+        erase_subject(session, Actor.system(), "ana", ref_key=bytes(32))
+    done = finish_erasure(db, store=ModelStore(tmp_path / "models"))
+    assert done.storage.backend == "postgresql" and done.storage.complete
+    assert "items" in done.storage.action and "item_vaults" in done.storage.action
+    with db.engine.connect() as connection:
+        dead = connection.execute(
+            text(
+                "SELECT n_dead_tup FROM pg_stat_user_tables "
+                "WHERE relname = 'items' AND schemaname = current_schema()"
+            )
+        ).scalar_one()
+    assert dead == 0

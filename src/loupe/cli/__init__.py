@@ -58,6 +58,15 @@ _register()
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the app, mapping errors to one-line messages and exit codes."""
     err = Console(stderr=True, highlight=False, soft_wrap=True)
+    # Bytes that are not UTF-8 reach argv as lone surrogates, which no database stores.
+    for position, arg in enumerate(sys.argv[1:] if argv is None else argv, start=1):
+        if any("\ud800" <= char <= "\udfff" for char in arg):
+            err.print(
+                f"[bold red]error:[/] argument {position} is not valid UTF-8 text; "
+                "re-type it or fix your terminal's encoding",
+                markup=True,
+            )
+            sys.exit(2)
     try:
         # Standalone mode: usage errors print a one-line hint and exit 2, Ctrl-C
         # exits 1; our own errors come through to be mapped below.

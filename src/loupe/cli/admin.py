@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import os
 import sys
+from datetime import timedelta
 from typing import Annotated
 
 import typer
 from sqlalchemy import func, select
 
 from loupe.cli.session import console, open_database, resolve_user, settings
-from loupe.db.models import User
+from loupe.db.models import User, utcnow
 from loupe.services import users
 from loupe.services.access import Actor
 from loupe.services.ledger_keys import init_keys
@@ -63,10 +64,12 @@ def serve(
 
     if database_url:
         os.environ["LOUPE_DATABASE_URL"] = database_url
-    with open_database(database_url):
-        pass  # migrate once here, not racing in every worker
+    with open_database(database_url) as db:
+        # Migrate once here, not racing in every worker; a read-only database stops
+        # here with one line instead of a traceback from each worker.
+        db.check_writable()
     console.print(
-        f"Loupe on http://{host}:{port}  (API docs: /api/v1/docs; database: "
+        f"Loupe on http://{host}:{port}  (API contract: /api/v1/openapi.json; database: "
         f"{settings(database_url).database_url})"
     )
     uvicorn.run(
@@ -95,12 +98,45 @@ def create_user(
 
 
 @users_app.command("token")
-def new_token(username: str, name: str = "cli", database_url: DatabaseUrl = None) -> None:
-    """Issue another API token for a user."""
+def new_token(
+    username: str,
+    name: str = "cli",
+    expires_days: Annotated[
+        float | None,
+        typer.Option(
+            min=0.001, help="The token stops working after this many days (default: never)"
+        ),
+    ] = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Issue another API token for a user (optionally one that expires)."""
+    expires_at = utcnow() + timedelta(days=expires_days) if expires_days else None
     with open_database(database_url) as db, db.transaction() as session:
         user_id = resolve_user(session, username)
-        issued = users.issue_token(session, Actor.system(), user_id=user_id, name=name)
+        issued = users.issue_token(
+            session, Actor.system(), user_id=user_id, name=name, expires_at=expires_at
+        )
     console.print(issued.secret, soft_wrap=True)
+    if expires_at is not None:
+        console.print(f"expires {expires_at.isoformat(timespec='seconds')}")
+
+
+@users_app.command("deactivate")
+def deactivate(username: str, database_url: DatabaseUrl = None) -> None:
+    """Deactivate a user: no sign-in, sessions and tokens stop working, leases released."""
+    with open_database(database_url) as db, db.transaction() as session:
+        user_id = resolve_user(session, username)
+        users.set_active(session, Actor.system(), user_id=user_id, active=False)
+    console.print(f"user {username!r} deactivated")
+
+
+@users_app.command("reactivate")
+def reactivate(username: str, database_url: DatabaseUrl = None) -> None:
+    """Reactivate a deactivated user."""
+    with open_database(database_url) as db, db.transaction() as session:
+        user_id = resolve_user(session, username)
+        users.set_active(session, Actor.system(), user_id=user_id, active=True)
+    console.print(f"user {username!r} reactivated")
 
 
 @users_app.command("revoke")
@@ -122,7 +158,7 @@ def set_password(username: str, database_url: DatabaseUrl = None) -> None:
     with open_database(database_url) as db, db.transaction() as session:
         user_id = resolve_user(session, username)
         users.set_password(session, Actor.system(), user_id=user_id, password=password)
-    console.print(f"password set for {username!r}; sign in at /login")
+    console.print(f"password set for {username!r} (their sessions ended); sign in at /login")
 
 
 @users_app.command("list")

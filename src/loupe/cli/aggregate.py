@@ -13,6 +13,7 @@ from loupe.aggregation.base import Aggregator
 from loupe.aggregation.registry import AGGREGATORS, DEFAULT_METHOD
 from loupe.aggregation.weighted_majority_vote import WeightedMajorityVote
 from loupe.errors import InvalidInput
+from loupe.formats import csv_cell
 
 __all__ = ["aggregate_command"]
 
@@ -136,5 +137,6 @@ def aggregate_command(
         writer = csv.writer(handle)
         writer.writerow(["item", "label", "confidence"])
         for item, score in zip(model.items_.tolist(), confidence.tolist(), strict=True):
-            writer.writerow([item, model.labels_[item], f"{score:.6f}"])
+            # Item ids and labels come from the input file: neutralise formulas.
+            writer.writerow([csv_cell(item), csv_cell(model.labels_[item]), f"{score:.6f}"])
     typer.echo(f"{len(model.items_)} items aggregated with {method} -> {output}", err=True)

@@ -108,6 +108,11 @@ def import_items(
     console.print(
         f"{result.received} rows: {result.created} new items, "
         f"{result.existing} already present (left unchanged)"
+        + (
+            f", {result.withheld} withheld by the privacy gate (`loupe privacy withheld`)"
+            if result.withheld
+            else ""
+        )
     )
 
 

@@ -1,4 +1,5 @@
-"""``loupe privacy scan|redact``: detect or redact identifiers in a JSON Lines file.
+"""``loupe privacy scan|redact``: detect or redact identifiers in a JSON Lines file;
+``loupe privacy withheld|retry-withheld``: what the gate withheld in a project.
 
 Errors are raised as :mod:`loupe.errors` exceptions; ``loupe.cli`` maps them to
 exit codes. Progress goes to stderr so stdout stays clean for pipes.
@@ -15,12 +16,16 @@ import typer
 from rich.console import Console
 from rich.progress import Progress
 
+from loupe.cli.admin import DatabaseUrl
+from loupe.cli.session import console, open_database, resolve_project, settings
 from loupe.errors import InvalidInput
 from loupe.privacy import POLICIES, Redactor, Scanner
 
 __all__ = ["privacy_app"]
 
-privacy_app = typer.Typer(help="Detect and redact personal data in JSON Lines files.")
+privacy_app = typer.Typer(
+    help="Detect and redact personal data in JSON Lines files; see what the gate withheld."
+)
 
 InputArg = Annotated[Path, typer.Argument(help="JSON Lines file, one object per line.")]
 OutputOpt = Annotated[Path, typer.Option("--output", "-o", help="Where to write JSON Lines.")]
@@ -70,7 +75,7 @@ def scan(
 ) -> None:
     """Write the detected spans of each line: {"id", "spans": [{"start","end","type","score"}]}.
 
-    An item the gate must withhold (detector error or over budget) is written with
+    An item the gate must withhold (a detector error, or text over the size limit) is written with
     "withhold": true.
     """
     scanner = Scanner()
@@ -112,3 +117,38 @@ def redact(
             result = redactor.redact(text)
             out.write(json.dumps({**record, text_field: result.text}, ensure_ascii=False) + "\n")
             progress.update(task, advance=len(text.encode()) + 1)
+
+
+@privacy_app.command()
+def withheld(
+    project: Annotated[str, typer.Argument(help="Project id or name")],
+    database_url: DatabaseUrl = None,
+) -> None:
+    """How many of a project's items the gate withheld, and why."""
+    from loupe.services.access import Actor
+    from loupe.services.withheld import withheld_counts
+
+    with open_database(database_url) as db, db.transaction() as session:
+        counts = withheld_counts(session, Actor.system(), resolve_project(session, project))
+    reasons = ", ".join(f"{n} {reason}" for reason, n in counts.by_reason.items())
+    console.print(f"project {counts.project_id}: {counts.total} withheld ({reasons or 'none'})")
+
+
+@privacy_app.command("retry-withheld")
+def retry_withheld(
+    project: Annotated[
+        str | None, typer.Argument(help="Project id or name; omit: every project")
+    ] = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Gate withheld items again (after a gate upgrade or a policy change); release those
+    that now pass. The server does this in the background too."""
+    from loupe.services import withheld as service
+    from loupe.services.access import Actor
+    from loupe.services.gate import gate_for
+
+    with open_database(database_url) as db, db.transaction() as session:
+        project_id = resolve_project(session, project) if project is not None else None
+        with gate_for(settings(database_url)) as gate:
+            run = service.retry_withheld(session, Actor.system(), gate, project_id=project_id)
+    console.print(f"{run.retried} withheld items gated again: {run.released} released")

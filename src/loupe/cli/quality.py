@@ -11,10 +11,11 @@ import typer
 from rich.table import Table
 
 from loupe.cli.admin import DatabaseUrl
-from loupe.cli.session import console, open_database, resolve_project
+from loupe.cli.session import console, open_database, resolve_project, settings
 from loupe.errors import InvalidInput
 from loupe.services import quality
 from loupe.services.access import Actor
+from loupe.services.gate import gate_for
 
 __all__ = ["gold_app", "quality_app"]
 
@@ -51,9 +52,13 @@ def import_gold(
 ) -> None:
     """Mark imported items as gold, with their known answers (all or nothing)."""
     answers = _read_gold(path)
-    with open_database(database_url) as db, db.transaction() as session:
+    with (
+        open_database(database_url) as db,
+        db.transaction() as session,
+        gate_for(settings(database_url)) as gate,
+    ):
         marked = quality.set_gold(
-            session, Actor.system(), resolve_project(session, project), answers
+            session, Actor.system(), resolve_project(session, project), answers, gate=gate
         )
     console.print(f"{marked} gold items")
 

@@ -9,10 +9,12 @@ from typing import Annotated
 import typer
 
 from loupe.cli.admin import DatabaseUrl
-from loupe.cli.session import console, open_database, settings
+from loupe.cli.session import console, err_console, open_database, settings
+from loupe.learning.persistence import ModelStore
 from loupe.services import subjects
 from loupe.services.access import Actor
 from loupe.services.gate import vault_for
+from loupe.services.vault import load_ref_key
 
 __all__ = ["subjects_app"]
 
@@ -34,20 +36,42 @@ def _write(text: str, output: Path | None) -> None:
 
 @subjects_app.command("erase")
 def erase(subject_id: str, output: Output = None, database_url: DatabaseUrl = None) -> None:
-    """Erase a subject: delete its items, labels and originals, shred its key; print the
-    receipt (JSON with its sha256). Audited."""
-    with open_database(database_url) as db, db.transaction() as session:
-        erasure = subjects.erase_subject(session, Actor.system(), subject_id)
-    body = {"receipt": erasure.receipt, "sha256": erasure.sha256}
+    """Erase a subject: delete its items, labels and originals, shred its key, retire the
+    models trained on them; scrub the database files; print the receipt (JSON with its
+    sha256). Audited."""
+    config = settings(database_url)
+    ref_key = load_ref_key(config.resolved_key_dir())
+    with open_database(database_url) as db:
+        with db.transaction() as session:
+            erasure = subjects.erase_subject(session, Actor.system(), subject_id, ref_key=ref_key)
+        # After the commit: the scrub only sees committed deletions.
+        done = subjects.finish_erasure(db, store=ModelStore(config.resolved_model_dir()))
+    body = {
+        "receipt": erasure.receipt,
+        "sha256": erasure.sha256,
+        "model_files_deleted": done.model_files_deleted,
+        "storage": {
+            "backend": done.storage.backend,
+            "complete": done.storage.complete,
+            "action": done.storage.action,
+            "detail": done.storage.detail,
+        },
+    }
     _write(json.dumps(body, indent=2, ensure_ascii=False), output)
+    if not done.storage.complete:
+        err_console.print(f"warning: {done.storage.detail}", markup=False)
 
 
 @subjects_app.command("export")
 def export(subject_id: str, output: Output = None, database_url: DatabaseUrl = None) -> None:
     """Everything held about a subject, originals included, as JSON. Audited."""
-    vault = vault_for(settings(database_url))
+    config = settings(database_url)
+    vault = vault_for(config)
+    ref_key = load_ref_key(config.resolved_key_dir())
     with open_database(database_url) as db, db.transaction() as session:
-        found = subjects.export_subject(session, Actor.system(), subject_id, vault=vault)
+        found = subjects.export_subject(
+            session, Actor.system(), subject_id, vault=vault, ref_key=ref_key
+        )
     body = {
         "subject_ref": found.subject_ref,
         "key_held": found.key_held,

@@ -5,13 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
-from loupe.db.engine import make_engine, make_sessionmaker
+from loupe.db.engine import make_engine, make_sessionmaker, sqlite_file
 from loupe.db.migrate import upgrade
+from loupe.errors import Unavailable
 
-__all__ = ["Database"]
+__all__ = ["Database", "is_unavailable", "redacted"]
 
 
 class Database:
@@ -24,7 +27,56 @@ class Database:
         self.reader = make_sessionmaker(self.engine, readonly=True)
 
     def migrate(self) -> None:
-        upgrade(self.engine)
+        """Bring the schema up to date; a database that cannot be opened or written
+        raises :class:`Unavailable` naming it and what to fix."""
+        try:
+            upgrade(self.engine)
+        except DBAPIError as exc:
+            if not is_unavailable(exc):
+                raise
+            raise Unavailable(self.describe_failure(exc)) from None
+
+    def check_writable(self) -> None:
+        """Raise :class:`Unavailable` unless the database accepts a write.
+
+        The write (a no-op ``UPDATE`` of ``alembic_version``) is rolled back, so this
+        costs one short writer transaction and changes nothing.
+        """
+        try:
+            with self.engine.connect() as connection, connection.begin() as transaction:
+                connection.execute(text("UPDATE alembic_version SET version_num = version_num"))
+                transaction.rollback()
+        except DBAPIError as exc:
+            raise Unavailable(self.describe_failure(exc)) from None
+
+    @property
+    def location(self) -> str:
+        """The SQLite file, or the URL without its password."""
+        return sqlite_file(self.url) or make_url(self.url).render_as_string(hide_password=True)
+
+    def describe_failure(self, exc: DBAPIError) -> str:
+        """One line: what is wrong with the database and what to do about it."""
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else str(exc)
+        lowered = reason.lower()
+        where = self.location
+        if "readonly" in lowered or "read-only" in lowered or _sqlstate(exc) == "25006":
+            return (
+                f"the database {where} is read-only ({reason}): make it writable for the "
+                "user running Loupe (for SQLite: the file, its directory, where SQLite "
+                "creates -wal/-shm files, and the filesystem), or set LOUPE_DATABASE_URL "
+                "to a writable database"
+            )
+        if "disk is full" in lowered or "no space" in lowered or _sqlstate(exc) == "53100":
+            return f"the disk holding the database {where} is full ({reason}): free space"
+        if "unable to open" in lowered:
+            return (
+                f"cannot open the database {where} ({reason}): create its directory and "
+                "make it writable for the user running Loupe, or set LOUPE_DATABASE_URL"
+            )
+        return (
+            f"the database {where} cannot be written ({reason}): check that it is "
+            "running and writable, or set LOUPE_DATABASE_URL"
+        )
 
     @contextmanager
     def transaction(self, *, readonly: bool = False) -> Iterator[Session]:
@@ -43,3 +95,30 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+# SQLSTATEs of a PostgreSQL that cannot take writes: read-only transaction, disk
+# full, out of memory, too many connections, shutting down, cannot connect.
+_UNAVAILABLE_STATES = frozenset(
+    {"25006", "53100", "53200", "53300", "57P01", "57P02", "57P03", "08001", "08006"}
+)
+
+
+def _sqlstate(exc: DBAPIError) -> str | None:
+    return getattr(exc.orig, "sqlstate", None)
+
+
+def redacted(exc: DBAPIError) -> str:
+    """``exc`` for a log: the driver's first line and the statement, never the values.
+
+    Engines hide bound parameters, but PostgreSQL's own ``DETAIL`` line repeats
+    values ("Key (username)=(...) already exists"): only the first line is kept.
+    """
+    first = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else ""
+    return f"{type(exc.orig or exc).__name__}: {first} [SQL: {exc.statement}]"
+
+
+def is_unavailable(exc: DBAPIError) -> bool:
+    """Whether ``exc`` says the database cannot take work now (read-only, full, down),
+    as opposed to a fault in the statement."""
+    return isinstance(exc, OperationalError) or _sqlstate(exc) in _UNAVAILABLE_STATES

@@ -5,18 +5,25 @@ application crashes; WAL only syncs at checkpoints), a ``busy_timeout`` and
 ``BEGIN IMMEDIATE`` for every transaction, so that writers queue on the
 database lock instead of failing with "database is locked" half-way through a
 transaction. PostgreSQL runs the same code through psycopg 3.
+
+Every engine hides SQL parameters (``hide_parameters=True``): a database error's
+message, which reaches the server log, then holds the statement but never the
+values (subject ids, unredacted metadata). A new SQLite file is created with
+mode 0600 (its ``-wal`` and ``-shm`` files take the same mode).
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 import threading
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-__all__ = ["is_sqlite", "make_engine", "make_sessionmaker"]
+__all__ = ["is_sqlite", "make_engine", "make_sessionmaker", "sqlite_file"]
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 READONLY_OPTION = "loupe_readonly"
@@ -31,9 +38,11 @@ def make_engine(url: str, *, pool_size: int = 8, echo: bool = False) -> Engine:
     """Create an engine for ``url``; SQLite is configured on every new connection."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
+        _create_private(parsed)
         engine = create_engine(
             parsed,
             echo=echo,
+            hide_parameters=True,
             connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
             pool_size=pool_size,
             max_overflow=pool_size * 2,
@@ -43,8 +52,38 @@ def make_engine(url: str, *, pool_size: int = 8, echo: bool = False) -> Engine:
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
     return create_engine(
-        parsed, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+        parsed,
+        echo=echo,
+        hide_parameters=True,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
     )
+
+
+def sqlite_file(url: str | URL) -> str | None:
+    """The file a SQLite URL names (``None`` for memory, URI filenames and other databases)."""
+    parsed = make_url(url) if isinstance(url, str) else url
+    database = parsed.database
+    if (
+        parsed.get_backend_name() != "sqlite"
+        or not database
+        or database == ":memory:"
+        or database.startswith("file:")
+    ):
+        return None
+    return database
+
+
+def _create_private(parsed: URL) -> None:
+    # The database holds personal data: create it readable by its owner only, as
+    # the key files are. Done before SQLite opens it, since SQLite creates files 0644.
+    path = sqlite_file(parsed)
+    if path is None:
+        return
+    # It may exist already, or not be creatable: connecting reports the latter clearly.
+    with contextlib.suppress(OSError):
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
 
 
 def _configure_sqlite(engine: Engine) -> None:

@@ -85,6 +85,7 @@ class ModelVersionRecord(Base):
     # The same trainer fitted on the random audit items only: the label-efficiency control.
     control_metrics: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
     n_control: Mapped[int] = mapped_column(Integer, default=0)
+    # Internal item ids (never external ids, which may be personal; revision 0009).
     training_ids: Mapped[list[Any]] = mapped_column(JSONType)
     training_hash: Mapped[str] = mapped_column(String(64))
     gold_set: Mapped[str] = mapped_column(String(64))
@@ -94,3 +95,6 @@ class ModelVersionRecord(Base):
     promoted: Mapped[bool] = mapped_column(Boolean, default=False)
     reason: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Set when an erasure deleted an item it was trained on: retired (never the champion
+    # again) and its model file deleted.
+    trained_on_erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -82,13 +82,17 @@ class ItemVault(Base):
 
 
 class Clearance(Base):
-    """``user_id`` may reveal raw items up to ``sensitivity`` until ``expires_at``."""
+    """``user_id`` may reveal raw items of ``project_id`` up to ``sensitivity`` until
+    ``expires_at``. A clearance covers one project only."""
 
     __tablename__ = "clearances"
-    __table_args__ = (UniqueConstraint("user_id", "sensitivity"),)
+    __table_args__ = (UniqueConstraint("user_id", "project_id", "sensitivity"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    project_id: Mapped[int] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), index=True
+    )
     sensitivity: Mapped[str] = mapped_column(String(16))
     granted_by: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), nullable=True

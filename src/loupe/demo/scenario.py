@@ -41,6 +41,7 @@ from loupe.learning.persistence import ModelStore
 from loupe.reports.label_efficiency import render_html
 from loupe.services import items, projects, quality, users
 from loupe.services.access import Actor
+from loupe.services.clearances import grant_clearance
 from loupe.services.contributors import grant_domain
 from loupe.services.efficiency import label_efficiency
 from loupe.services.escalations import next_expert_task, resolve_escalation
@@ -59,7 +60,7 @@ from loupe.services.predictions import (
     model_agreement,
 )
 from loupe.services.reviews import next_review, submit_review
-from loupe.services.tasks import next_task
+from loupe.services.tasks import next_task, take_item
 from loupe.services.vault import init_master_key
 from loupe.settings import Settings
 
@@ -192,6 +193,10 @@ class _Loop:
             projects.add_member(session, system, project.id, user_id=manager.id, role="manager")
             for domain in ROUTING["domain_levels"]:  # the project owner labels the seed set
                 grant_domain(session, system, manager.id, domain, 3)
+            # Health data needs a clearance (GDPR art. 9); the administrator clears the
+            # owner and, below, the contributors credentialed for medical requests.
+            grant_clearance(session, system, user_id=manager.id, project_id=project.id,
+                            sensitivity="health")  # fmt: skip
             annotator = people["demo-annotator"]
             projects.add_member(session, system, project.id, user_id=annotator.id, role="annotator")
             for contributor in CROWD:
@@ -207,6 +212,9 @@ class _Loop:
                 # The manager records the credentials each simulated contributor holds.
                 for domain, level in contributor.levels:
                     grant_domain(session, self.manager, user.id, domain, level)
+                if any(domain == "medical" for domain, _ in contributor.levels):
+                    grant_clearance(session, system, user_id=user.id, project_id=project.id,
+                                    sensitivity="health")  # fmt: skip
             create_rate_card(session, self.manager, project.id, RATE_CARD)
             set_loop_settings(
                 session, self.manager, project.id,
@@ -216,7 +224,8 @@ class _Loop:
             )  # fmt: skip
             self._import(session, source.gold)
             quality.set_gold(session, self.manager, project.id,
-                             [(row["id"], row["intent"]) for row in source.gold])  # fmt: skip
+                             [(row["id"], row["intent"]) for row in source.gold],
+                             gate=self.gate)  # fmt: skip
             self._import(session, source.seed)
         # The project owner labels the seed by hand: a few examples per intent.
         seeded = random.Random(self.config.seed)
@@ -224,18 +233,26 @@ class _Loop:
             with self.db.transaction() as session:
                 item_id = session.scalar(
                     select(Item.id).where(
-                        Item.project_id == self.project_id, Item.external_id == row["id"]
+                        Item.project_id == self.project_id,
+                        Item.external_id == self.gate.external_ids([row["id"]])[row["id"]],
                     )
                 )
                 assert item_id is not None
+                # Staff choose the items they label, under a lease like anyone else's.
+                take_item(session, self.manager, self.project_id, item_id, lease_seconds=600)
                 submit_label(session, self.manager, self.project_id, item_id, row["intent"],
                              ledger=self.ledger, rng=seeded)  # fmt: skip
         return passwords, token
 
-    def _import(self, session: Any, rows: Sequence[dict[str, Any]]) -> None:
+    def _remember(self, rows: Sequence[dict[str, Any]]) -> None:
+        """The simulation's ground truth, by each item's id as the gate stores it."""
+        stored = self.gate.external_ids([row["id"] for row in rows])
         for row in rows:
-            self.truth[row["id"]] = row["intent"]
-            self.originals[row["id"]] = row["text"]
+            self.truth[stored[row["id"]]] = row["intent"]
+            self.originals[stored[row["id"]]] = row["text"]
+
+    def _import(self, session: Any, rows: Sequence[dict[str, Any]]) -> None:
+        self._remember(rows)
         records = [
             parse_item(
                 {k: v for k, v in row.items() if k != "intent"}, where="demo", text_field="text"
@@ -252,9 +269,8 @@ class _Loop:
         probabilities = self.model.predict_proba(self.redacted([row["text"] for row in rows]))
         classes = self.model.classes_
         batch = []
+        self._remember(rows)
         for row, probs in zip(rows, probabilities, strict=True):
-            self.truth[row["id"]] = row["intent"]
-            self.originals[row["id"]] = row["text"]
             best = int(probs.argmax())
             batch.append(
                 PredictionIn(

@@ -12,9 +12,16 @@ from sqlalchemy.orm import Session
 from loupe.db.models import Membership, Project
 from loupe.db.raw import Raw
 from loupe.errors import NotFound, PermissionDenied
-from loupe.policy import Action, require
+from loupe.policy import Action, allowed, require
 
-__all__ = ["Actor", "ProjectRef", "authorize", "authorize_project", "authorize_project_fast"]
+__all__ = [
+    "Actor",
+    "ProjectRef",
+    "authorize",
+    "authorize_project",
+    "authorize_project_fast",
+    "sees_contributors",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +50,16 @@ def member_role(session: Session, project_id: int, user_id: int | None) -> str |
             Membership.project_id == project_id, Membership.user_id == user_id
         )
     )
+
+
+def sees_contributors(session: Session, actor: Actor, project_id: int) -> bool:
+    """Whether ``actor`` may see who gave a project's labels and verdicts.
+
+    Managers, auditors and admins may (``labellers.read``); reviewers and annotators
+    may not, so that review stays blind.
+    """
+    role = member_role(session, project_id, actor.user_id)
+    return allowed(actor.role, "labellers.read", member_role=role)
 
 
 def authorize_project(session: Session, actor: Actor, action: Action, project_id: int) -> Project:

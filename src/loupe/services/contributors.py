@@ -68,6 +68,7 @@ class DomainLevel:
 
 @dataclass(frozen=True, slots=True)
 class ClearanceHeld:
+    project_id: int
     sensitivity: str
     expires_at: datetime | None
     expired: bool
@@ -198,6 +199,7 @@ def _profiles(
     ):
         clearances[clearance.user_id].append(
             ClearanceHeld(
+                project_id=clearance.project_id,
                 sensitivity=clearance.sensitivity,
                 expires_at=clearance.expires_at,
                 expired=clearance.expires_at is not None and clearance.expires_at <= now,

@@ -33,7 +33,7 @@ from loupe.label_schema import LabelSchema, validate_answer
 from loupe.policy import allowed
 from loupe.services.access import Actor, ProjectRef, authorize_project_fast
 from loupe.services.consensus import Vote, store_consensus
-from loupe.services.gate import redact_answer
+from loupe.services.gate import redact_answer, redact_text
 from loupe.services.ledger_keys import LedgerConfig
 from loupe.services.payments import earn_for_label
 from loupe.services.projects import project_schema
@@ -153,11 +153,13 @@ def flag_item(
             )
         return existing
     consensus = raw.one(_CONSENSUS, item=item_id)
+    # A person's own words reach experts, managers and auditors: they pass the gate.
+    gated = redact_text(session, project_id, reason).text
     raw.run(
         _FLAG,
         item=item_id,
         project=project_id,
-        reason=f"flagged: {reason}",
+        reason=f"flagged: {gated}",
         confidence=float(consensus[0]) if consensus else 0.0,
         n=int(item[1]),
         now=raw.time(now),
@@ -185,7 +187,7 @@ def next_expert_task(
     user = actor.user_id
     now = now or utcnow()
     schema = project_schema(project)
-    profile = load_profile(raw, user, now=now)
+    profile = load_profile(raw, user, now=now, project_id=project_id)
     domains = expert_domains(raw, user, profile, schema.routing.expert_level)
     if not domains:
         raise PermissionDenied(
@@ -275,6 +277,7 @@ def resolve_escalation(
                 f"pass_up: say in 1-{MAX_REASON} characters why an adjudicator must decide",
                 details={"field": "pass_up"},
             )
+        note = redact_text(session, project_id, note).text
         raw.run(_UP, reason=f"{escalation[1]}; expert: {note}"[:2000], item=item_id)
         if actor.user_id is not None:
             release(raw, item_id=item_id, user_id=actor.user_id)
@@ -374,7 +377,7 @@ def _require_expert(
             f"item {item_id} waits for a domain expert who works in this project",
             details={"stage": "expert"},
         )
-    profile = load_profile(raw, actor.user_id, now=now)
+    profile = load_profile(raw, actor.user_id, now=now, project_id=project.id)
     if domain not in expert_domains(raw, actor.user_id, profile, schema.routing.expert_level):
         raise PermissionDenied(
             f"item {item_id} waits for an expert in {domain}: you need level "

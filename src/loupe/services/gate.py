@@ -1,19 +1,21 @@
 """The privacy gate every import passes through, before anything is stored.
 
 For each item: scan every string of its data and of its metadata (through nested
-objects and lists; the metadata keys Loupe itself uses, :data:`UNSCANNED_METADATA`,
-excepted), then per the project's policy
+objects and lists: keys as well as values, the model's ``prediction`` and the ``gold``
+answer included: a person reads them all), then per the project's policy
 
 * ``placeholder`` / ``pseudonym``: store the redacted data (what annotators get) and
   the span map back to the original;
 * ``withhold``: an item with any detection is withheld;
 
-and, whatever the policy, an item whose scan fails, times out or does not settle is
-withheld (the gate fails closed). A withheld item's data is replaced by
-``[WITHHELD]`` and ``next task`` never hands it out. The original data (and metadata,
-when it was redacted) is sealed with the subject's key (:mod:`loupe.services.vault`);
+and, whatever the policy, an item whose scan fails, is too long or does not settle is
+withheld (the gate fails closed). The verdict depends on the text alone, never on the
+machine's load: the scanner has a size limit, not a time budget. A withheld item's
+data is replaced by ``[WITHHELD]`` and ``next task`` never hands it out. The original
+data (and metadata, when it was redacted) is sealed with the subject's key (:mod:`loupe.services.vault`);
 without a vault it is not kept. :func:`redact_text` gates one free-text string (an
-annotator's typed answer) the same way.
+annotator's typed answer, a flag, review or pass-up reason) the same way, and
+:meth:`PrivacyGate.external_ids` gates the importer's item ids.
 
 Detection is the slow part (~2,000 short items/s per core), so a gate with
 ``workers != 1`` spreads batches over a process pool.
@@ -21,7 +23,10 @@ Detection is the slow part (~2,000 short items/s per core), so a gate with
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
+import secrets
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -35,13 +40,12 @@ from loupe.label_schema import FreeText, Task
 from loupe.privacy import Policy, Redactor, Scanner
 from loupe.privacy.redaction import WITHHELD
 from loupe.services.privacy import privacy_of
-from loupe.services.vault import Vault, load_master_key
+from loupe.services.vault import Vault, load_master_key, load_ref_key
 from loupe.settings import Settings
 
 __all__ = [
     "HEALTH_DOMAINS",
     "HEALTH_TYPES",
-    "UNSCANNED_METADATA",
     "GateResult",
     "PrivacyGate",
     "RedactedText",
@@ -57,10 +61,10 @@ HEALTH_TYPES = frozenset({"MEDICAL_RECORD_NUMBER", "HEALTH_PLAN_NUMBER"})
 HEALTH_DOMAINS = frozenset({"health", "medical", "clinical", "healthcare"})
 POOL_MIN_BATCH = 1_000  # below this, shipping work to other processes costs more than it saves
 
-
-# Metadata keys Loupe itself reads and writes (the model's pre-label, the gold flag,
-# the routing level): structure, not content, so they are not scanned.
-UNSCANNED_METADATA = frozenset({"prediction", "gold", "min_level"})
+ID_PSEUDONYM_CHARS = 16  # characters (4 bits each) of the keyed hash that keeps a gated id unique
+_LETTERS = "abcdefghijklmnop"
+MAX_EXTERNAL_ID = 255
+MAX_CLEAN_KEYS = 10_000  # keys remembered as clean per gate (bounded: keys may be content)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,27 +84,51 @@ class _Withhold(Exception):
 
 
 def _map_strings(value: Any, path: str, fn: Callable[[str, str], str]) -> Any:
-    """``value`` with every string inside it (through dicts and lists) replaced by ``fn``."""
+    """``value`` with every string inside it (through dicts and lists) replaced by ``fn``;
+    the keys of nested objects too (see :func:`_map_keys`)."""
     if isinstance(value, str):
         return fn(path, value)
     if isinstance(value, dict):
-        return {k: _map_strings(v, f"{path}.{k}", fn) for k, v in value.items()}
+        return _map_keys(value, fn, prefix=f"{path}.")
     if isinstance(value, list):
         return [_map_strings(v, f"{path}.{i}", fn) for i, v in enumerate(value)]
     return value
 
 
-def _map_fields(
-    data: dict[str, Any], fn: Callable[[str, str], str], *, prefix: str = "", skip: frozenset[str]
+def _map_keys(
+    data: dict[str, Any], fn: Callable[[str, str], str], *, prefix: str = ""
 ) -> dict[str, Any]:
-    return {
-        key: value if key in skip else _map_strings(value, f"{prefix}{key}", fn)
-        for key, value in data.items()
-    }
+    """Map every key and value of ``data``. A key is content too (``{"Ana Ruiz": 1}``): it
+    is gated under the path ``<prefix><key>#key``; two keys that redact to the same text
+    are kept apart by a ``#2``, ``#3``... suffix rather than one overwriting the other."""
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        path = f"{prefix}{key}"
+        name = fn(f"{path}#key", key) if isinstance(key, str) else key
+        while name in out:
+            name = _next_suffix(name)
+        out[name] = _map_strings(value, path, fn)
+    return out
 
 
-def _withheld_text(_field: str, _value: str) -> str:
-    return WITHHELD
+def _withheld_fields(data: dict[str, Any], scanner: Scanner) -> dict[str, Any]:
+    """A withheld item's data: every field ``[WITHHELD]``, under its own name only when
+    the scanner finds nothing in the name."""
+    out: dict[str, Any] = {}
+    for key in data:
+        scan = scanner.scan(key)
+        name = key if scan.verdict == "show" and not scan.spans else WITHHELD
+        while name in out:
+            name = _next_suffix(name)
+        out[name] = WITHHELD
+    return out
+
+
+def _next_suffix(name: str) -> str:
+    base, sep, number = name.rpartition("#")
+    if sep and number.isdigit():
+        return f"{base}#{int(number) + 1}"
+    return f"{name}#2"
 
 
 def gate_data(
@@ -110,18 +138,27 @@ def gate_data(
     redactors: dict[str, Redactor],
     policy: Policy,
     metadata: dict[str, Any] | None = None,
+    clean_keys: set[str] | None = None,
 ) -> GateResult:
     """Scan and redact every string of ``data`` and ``metadata`` under ``policy``.
 
     Strings nested in objects and lists are scanned too; a field's span map is keyed
-    by its path (``"text"``, ``"contact.phone"``, ``"metadata.note"``). Metadata keys
-    in :data:`UNSCANNED_METADATA` are kept as they are.
+    by its path (``"text"``, ``"contact.phone"``, ``"metadata.note"``; a key's own spans
+    under ``"metadata.<key>#key"``). Every metadata key and value is scanned, the model's
+    ``prediction`` and the ``gold`` answer included. ``clean_keys``, when given, remembers
+    the keys in which nothing was found, so that a key every item repeats is scanned once.
     """
     spans: dict[str, list[list[Any]]] = {}
     detected: set[str] = set()
 
     def gate_text(path: str, value: str) -> str:
+        is_key = path.endswith("#key")
+        if is_key and clean_keys is not None and value in clean_keys:
+            return value  # the same key in item after item: scanned once
         scan = scanner.scan(value)
+        if is_key and clean_keys is not None and scan.verdict == "show" and not scan.spans:
+            if len(clean_keys) < MAX_CLEAN_KEYS:
+                clean_keys.add(value)
         if scan.verdict == "withhold":
             raise _Withhold(scan.reason or "error")
         if not scan.spans:
@@ -141,15 +178,17 @@ def gate_data(
 
     meta = metadata or {}
     try:
-        out = _map_fields(data, gate_text, skip=frozenset())
-        out_meta = _map_fields(meta, gate_text, prefix="metadata.", skip=UNSCANNED_METADATA)
+        out = _map_keys(data, gate_text)
+        out_meta = _map_keys(meta, gate_text, prefix="metadata.")
     except _Withhold as stop:
+        # Keys may hold personal data too: a withheld item keeps none of its metadata, and
+        # only the names of its data fields in which the scanner finds nothing.
         return GateResult(
-            dict.fromkeys(data, WITHHELD),
+            _withheld_fields(data, scanner),
             {},
             tuple(sorted(detected)),
             stop.reason,
-            _map_fields(meta, _withheld_text, skip=UNSCANNED_METADATA),
+            {"withheld": WITHHELD} if meta else {},
         )
     return GateResult(out, spans, tuple(sorted(detected)), None, out_meta)
 
@@ -177,15 +216,15 @@ def classify(
 _worker: tuple[Scanner, dict[str, Redactor]] | None = None
 
 
-def _tools(budget_ms: float) -> tuple[Scanner, dict[str, Redactor]]:
-    scanner = Scanner(budget_ms=budget_ms)
+def _tools() -> tuple[Scanner, dict[str, Redactor]]:
+    scanner = Scanner()
     redactors = {p: Redactor(scanner, policy=p) for p in ("placeholder", "pseudonym")}
     return scanner, redactors
 
 
-def _init_worker(budget_ms: float) -> None:
+def _init_worker() -> None:
     global _worker
-    _worker = _tools(budget_ms)
+    _worker = _tools()
 
 
 def _gate_chunk(
@@ -193,8 +232,16 @@ def _gate_chunk(
 ) -> list[GateResult]:
     assert _worker is not None
     scanner, redactors = _worker
+    keys: set[str] = set()
     return [
-        gate_data(data, scanner=scanner, redactors=redactors, policy=policy, metadata=meta)
+        gate_data(
+            data,
+            scanner=scanner,
+            redactors=redactors,
+            policy=policy,
+            metadata=meta,
+            clean_keys=keys,
+        )  # fmt: skip
         for data, meta in rows
     ]
 
@@ -210,13 +257,16 @@ class PrivacyGate:
     """
 
     def __init__(
-        self, *, vault: Vault | None = None, budget_ms: float = 250.0, workers: int = 1
+        self, *, vault: Vault | None = None, id_key: bytes | None = None, workers: int = 1
     ) -> None:
         self.vault = vault
-        self.budget_ms = budget_ms
         self.workers = workers if workers > 0 else (os.cpu_count() or 1)
-        self._scanner, self._redactors = _tools(budget_ms)
+        self._scanner, self._redactors = _tools()
+        # The key of gated ids (:meth:`external_ids`). Without one (no key directory), a key
+        # of this gate's own keeps them unique and unguessable, stable while it lives.
+        self._id_key = id_key if id_key is not None else secrets.token_bytes(32)
         self._pool: ProcessPoolExecutor | None = None
+        self._clean_keys: set[str] = set()
 
     def check(
         self,
@@ -236,19 +286,48 @@ class PrivacyGate:
                     redactors=self._redactors,
                     policy=policy,
                     metadata=meta,
+                    clean_keys=self._clean_keys,
                 )
                 for data, meta in pairs
             ]
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(
-                self.workers, initializer=_init_worker, initargs=(self.budget_ms,)
-            )
+            self._pool = ProcessPoolExecutor(self.workers, initializer=_init_worker)
         size = -(-len(rows) // (self.workers * 4))
         chunks = [pairs[i : i + size] for i in range(0, len(pairs), size)]
         results: list[GateResult] = []
         for part in self._pool.map(_gate_chunk, chunks, [policy] * len(chunks)):
             results.extend(part)
         return results
+
+    def external_ids(self, ids: Sequence[str]) -> dict[str, str]:
+        """Each importer's id as it may be stored and shown: as given when the gate finds
+        nothing in it, otherwise redacted and made unique by a keyed hash of the original
+        (``"user-[EMAIL]~dpkbmceinaolgfhj"``): HMAC-SHA256 under the gate's ``id_key``.
+
+        The same id always gates to the same text (imports stay idempotent), the hash
+        cannot be reversed by guessing without the key, and a gated id gates to itself,
+        so callers may apply this twice.
+        """
+        out: dict[str, str] = {}
+        for external_id in ids:
+            if external_id in out:
+                continue
+            scan = self._scanner.scan(external_id)
+            if scan.verdict == "show" and not scan.spans:
+                out[external_id] = external_id
+                continue
+            shown = (
+                self._redactors["placeholder"].redact(external_id).text
+                if scan.verdict == "show"
+                else WITHHELD
+            )
+            digest = hmac.new(self._id_key, external_id.encode(), hashlib.sha256).digest()
+            # Letters only (a-p, one per 4 bits): no digit run that a detector could take
+            # for a number, so a gated id gates to itself.
+            suffix = "".join(_LETTERS[b >> 4] + _LETTERS[b & 15] for b in digest)
+            keep = MAX_EXTERNAL_ID - 1 - ID_PSEUDONYM_CHARS  # the id column's width
+            out[external_id] = f"{shown[:keep]}~{suffix[:ID_PSEUDONYM_CHARS]}"
+        return out
 
     def close(self) -> None:
         if self._pool is not None:
@@ -263,13 +342,15 @@ class PrivacyGate:
 
 
 def gate_for(settings: Settings, *, workers: int = 1) -> PrivacyGate:
-    """The gate for ``settings``, sealing with the master key in the key directory.
+    """The gate for ``settings``, sealing with the master key in the key directory and
+    gating ids under a key derived from its ``subject-ref.key`` (not the master key, which
+    may be rotated: a gated id must stay the same).
 
     The master key is created on first use if ``loupe init`` has not made it yet.
     """
-    return PrivacyGate(
-        vault=vault_for(settings), budget_ms=settings.gate_budget_ms, workers=workers
-    )
+    ref_key = load_ref_key(settings.resolved_key_dir())
+    id_key = hmac.new(ref_key, b"loupe/external-id/v1", hashlib.sha256).digest()
+    return PrivacyGate(vault=vault_for(settings), id_key=id_key, workers=workers)
 
 
 def vault_for(settings: Settings) -> Vault:
@@ -306,7 +387,7 @@ def redact_text(
     """Scan and redact one free-text string (an annotator's answer, a comment) per the
     project's privacy policy, as imports are.
 
-    Under the ``withhold`` policy, or when the scan fails or runs over budget, the whole
+    Under the ``withhold`` policy, or when the scan fails or the text is too long, the whole
     string becomes ``"[WITHHELD]"``. With the project's gate off it is returned as given.
     Authorisation is the caller's: this reads only the project's privacy settings.
 

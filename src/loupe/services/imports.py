@@ -61,6 +61,7 @@ def import_stream(
             done = insert_items(session, actor, project_id, batch, gate=gate)
             result.received += done.received
             result.created += done.created
+            result.withheld += done.withheld
             if commit_batch:
                 commit_batch()
             if on_progress:

@@ -9,7 +9,7 @@ written: ``items.data`` and ``items.metadata`` hold what annotators may see
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from itertools import islice
 from typing import Any
@@ -30,13 +30,25 @@ from loupe.services.projects import project_schema
 from loupe.services.routing import item_filter, load_profile, require_eligible
 from loupe.services.vault import item_aad, original_payload, subject_key_id
 
-__all__ = ["ImportResult", "batched", "count_items", "get_item", "insert_items", "list_items"]
+__all__ = [
+    "ImportResult",
+    "batched",
+    "count_items",
+    "gate_ids",
+    "get_item",
+    "insert_items",
+    "keepless_gate",
+    "list_items",
+]
 
 
 @dataclass(slots=True)
 class ImportResult:
     received: int = 0
     created: int = 0
+    # New items the gate withheld (a scan that failed or a text over the size limit, or
+    # any finding under the ``withhold`` policy): stored, never handed out.
+    withheld: int = 0
 
     @property
     def existing(self) -> int:
@@ -51,7 +63,8 @@ def batched(records: Iterable[ItemRecord], size: int) -> Iterator[list[ItemRecor
 
 
 @lru_cache(maxsize=1)
-def _keepless_gate() -> PrivacyGate:
+def keepless_gate() -> PrivacyGate:
+    """The gate for callers that pass none: it redacts but keeps no originals."""
     return PrivacyGate()
 
 
@@ -70,7 +83,23 @@ def insert_items(
     kept at all (demos and tests that have no key directory).
     """
     project = authorize_project(session, actor, "items.import", project_id)
-    return _insert(session, project, records, gate or _keepless_gate())
+    return _insert(session, project, records, gate or keepless_gate())
+
+
+def gate_ids(
+    session: Session, project_id: int, records: Sequence[ItemRecord], gate: PrivacyGate
+) -> list[ItemRecord]:
+    """``records`` with their ids as the project's gate lets them be stored and shown
+    (:meth:`PrivacyGate.external_ids`); as given when the project's gate is off."""
+    if not records or not privacy_of(session, project_id).gate:
+        return list(records)
+    ids = gate.external_ids([record.external_id for record in records])
+    return [
+        record
+        if ids[record.external_id] == record.external_id
+        else replace(record, external_id=ids[record.external_id])
+        for record in records
+    ]
 
 
 def _insert(
@@ -79,6 +108,7 @@ def _insert(
     if not records:
         return ImportResult()
     now = utcnow()
+    records = gate_ids(session, project.id, records, gate)
     # Within one batch the last duplicate would lose to the first at the database;
     # keep the first explicitly so counts are right.
     unique: dict[str, ItemRecord] = {}
@@ -134,7 +164,13 @@ def _insert(
     inserted = session.execute(statement.returning(Item.id, Item.external_id), rows).all()
     if settings.gate and gate.vault is not None and inserted:
         _seal(session, project.id, gate, inserted, unique, dict(zip(unique, results, strict=True)))
-    return ImportResult(received=len(records), created=len(inserted))
+    by_id = dict(zip(unique, results, strict=True))
+    withheld = sum(1 for _, external_id in inserted if _withheld(by_id[external_id]))
+    return ImportResult(received=len(records), created=len(inserted), withheld=withheld)
+
+
+def _withheld(result: GateResult | None) -> bool:
+    return result is not None and result.withheld_reason is not None
 
 
 def _seal(
@@ -191,9 +227,8 @@ def list_items(
     if _routed_reader(session, actor, project_id):
         # A project reviewer is a contributor: they read only items routed to them.
         raw = Raw(session)
-        condition = item_filter(
-            project_schema(project).routing, load_profile(raw, actor.user_id or 0, now=utcnow())
-        )
+        profile = load_profile(raw, actor.user_id or 0, now=utcnow(), project_id=project_id)
+        condition = item_filter(project_schema(project).routing, profile)
         ids = [
             int(row[0])
             for row in raw.all(

@@ -20,7 +20,12 @@ from loupe.db.models import Label, utcnow
 from loupe.db.raw import Raw
 from loupe.errors import Conflict, InvalidInput, NotFound
 from loupe.label_schema import LabelSchema, Spans, validate_answer
-from loupe.services.access import Actor, authorize_project, authorize_project_fast
+from loupe.services.access import (
+    Actor,
+    authorize_project,
+    authorize_project_fast,
+    sees_contributors,
+)
 from loupe.services.effort import check_effort
 from loupe.services.gate import redact_answer
 from loupe.services.ledger_keys import LedgerConfig
@@ -32,7 +37,7 @@ from loupe.services.reviews import enqueue_for_review
 from loupe.services.routing import require_eligible
 from loupe.services.tasks import active_leases, release
 
-__all__ = ["LabelRecord", "Submission", "list_labels", "submit_label"]
+__all__ = ["LabelRecord", "ListedLabel", "Submission", "list_labels", "submit_label"]
 
 MAX_LEAD_TIME_MS = 7 * 24 * 3600 * 1000
 
@@ -86,8 +91,15 @@ def submit_label(
     """Record ``actor``'s answer for an item.
 
     Resubmitting the same answer returns the existing label; a different answer
-    for an item already labelled is a conflict. Without a live lease the label is
-    accepted only while the item still has room under its overlap. A new label earns
+    for an item already labelled is a conflict. Every new label needs the lease
+    ``actor`` was given on the item (by :func:`~loupe.services.tasks.next_task`, or
+    :func:`~loupe.services.tasks.take_item` for staff): without one the submit is a
+    :class:`Conflict` with reason ``no_lease`` and nothing is written, with the same
+    message for gold and ordinary items, before anything about the item is checked, so
+    the answer tells nothing about the item and gold feedback only ever reaches
+    someone the gold item was served to. A lease that has expired still counts as
+    served: the label is accepted while the item has room under its overlap (gold
+    items are outside the overlap). A new label earns
     per the project's rate card (recorded with ``ledger``; a project with a rate card
     and no ``ledger`` is a :class:`Conflict`).
     """
@@ -112,13 +124,23 @@ def submit_label(
         )
     label_count = int(item[1])
     is_gold = bool(item[3])
+    mine = raw.one(_MINE, item=item_id, user=user)
+    lease = raw.one(_LEASE, item=item_id, user=user) if mine is None else None
+    if mine is None and lease is None:
+        # First, and the same for every item: answering by id what one was never
+        # served would tell gold from ordinary items and harvest the expected answers.
+        raise Conflict(
+            f"you hold no lease on item {item_id}: ask for the next task "
+            f"(POST /api/v1/projects/{project_id}/tasks/next) and submit before its lease "
+            "expires",
+            details={"item_id": item_id, "reason": "no_lease"},
+        )
     if not schema.routing.is_open or item[4]:
         require_eligible(raw, schema.routing, user, item_id, now=now)
     if canonical is None:  # spans are checked against the item's text
         canonical = validate_answer(schema.task, answer, text=_item_text(raw, schema, item_id))
     canonical = redact_answer(session, project_id, schema.task, canonical)
 
-    mine = raw.one(_MINE, item=item_id, user=user)
     if mine is not None:
         existing = raw.json_out(mine[1])
         if existing == canonical:
@@ -138,8 +160,10 @@ def submit_label(
             details={"item_id": item_id, "label_id": mine[0]},
         )
 
-    lease = raw.one(_LEASE, item=item_id, user=user)
-    has_lease = lease is not None and raw.time_out(lease[0]) > now
+    assert lease is not None
+    # An expired lease: the item was served to this user, so the label is taken while
+    # the item still has room (others may hold it now).
+    has_lease = raw.time_out(lease[0]) > now
     taken = label_count
     if not has_lease:
         taken += active_leases(raw, item_id, now=now, exclude_user=user)
@@ -282,13 +306,40 @@ def _item_text(raw: Raw, schema: LabelSchema, item_id: int) -> str | None:
     return schema.text_of(raw.json_out(row[0])) if row else None
 
 
+@dataclass(frozen=True, slots=True)
+class ListedLabel:
+    """A label as listed: ``user_id`` is ``None`` for readers who review blind."""
+
+    id: int
+    item_id: int
+    user_id: int | None
+    answer: Any
+    config_version: int
+    lead_time_ms: int | None
+    created_at: datetime
+
+
 def list_labels(
     session: Session, actor: Actor, project_id: int, *, after_id: int, limit: int
-) -> Sequence[Label]:
+) -> Sequence[ListedLabel]:
+    """A page of a project's labels; who gave each only for :func:`sees_contributors`."""
     authorize_project(session, actor, "labels.read", project_id)
-    return session.scalars(
+    named = sees_contributors(session, actor, project_id)
+    rows = session.scalars(
         select(Label)
         .where(Label.project_id == project_id, Label.id > after_id)
         .order_by(Label.id)
         .limit(limit)
     ).all()
+    return [
+        ListedLabel(
+            id=row.id,
+            item_id=row.item_id,
+            user_id=row.user_id if named else None,
+            answer=row.answer,
+            config_version=row.config_version,
+            lead_time_ms=row.lead_time_ms,
+            created_at=row.created_at,
+        )
+        for row in rows
+    ]

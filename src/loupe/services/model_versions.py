@@ -3,9 +3,17 @@ promote it only if it beats the champion (:func:`loupe.learning.decide_promotion
 
 The training set is the current consensus of every labelled item that is not gold;
 the gold items (:func:`loupe.services.quality.set_gold`) are the held-out evaluation
-set and are never trained on. Each version keeps its metrics, the exact item ids it
-was trained on (with their SHA-256), the human labels and the ledger cost behind it,
-and whether it was promoted; the champion is the newest promoted version.
+set and are never trained on. Each version keeps its metrics, the internal item ids
+it was trained on (never external ids, which may be personal; with their SHA-256), the
+human labels and the ledger cost behind it, and whether it was promoted; the champion
+is the newest promoted version that was not retired.
+
+Erasure retires every version trained on an erased item (:func:`retire_trained_on`):
+it stops serving (the champion falls back to the newest clean promoted version, or to
+none), its model file is deleted after the erasure commits
+(:func:`delete_retired_files`: a TF-IDF vocabulary holds the erased words), and the
+project is due for retraining (:func:`projects_due_for_retrain`) until a new version
+is trained.
 
 Alongside each challenger the same trainer is fitted on the random-audit items only
 (plus the seed items that came without a prediction): that *control* shows what the
@@ -22,6 +30,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -52,18 +61,23 @@ from loupe.services.access import Actor, authorize_project
 from loupe.services.loop import stored_config
 from loupe.services.projects import project_schema
 
+log = logging.getLogger("loupe.models")
+
 __all__ = [
     "CLAIM_STALE",
+    "Retirement",
     "RetrainOutcome",
     "TrainingSet",
     "champion_model",
     "claim_retrain",
+    "delete_retired_files",
     "list_model_versions",
     "model_key",
     "projects_due_for_retrain",
     "promoted_model",
     "release_retrain",
     "resolved_count",
+    "retire_trained_on",
     "retrain",
     "training_set",
 ]
@@ -76,7 +90,7 @@ OOS_LABELS = ("out_of_scope", "oos")
 class TrainingSet:
     """Labelled texts in item order; ``control`` marks the random-audit and seed items."""
 
-    external_ids: tuple[str, ...]
+    item_ids: tuple[int, ...]
     texts: tuple[str, ...]
     labels: tuple[str, ...]
     control: tuple[bool, ...]
@@ -86,8 +100,8 @@ class TrainingSet:
         return len(self.texts)
 
     def digest(self) -> str:
-        """SHA-256 of the ids and labels trained on, in order."""
-        payload = json.dumps(list(zip(self.external_ids, self.labels, strict=True)))
+        """SHA-256 of the (internal) item ids and labels trained on, in order."""
+        payload = json.dumps(list(zip(self.item_ids, self.labels, strict=True)))
         return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
@@ -108,14 +122,14 @@ def _text(data: dict[str, Any], text_field: str) -> str:
 def training_set(session: Session, project_id: int, *, text_field: str) -> TrainingSet:
     """Every resolved, non-gold, non-withheld item with its consensus answer."""
     rows = session.execute(
-        select(Item.external_id, Item.data, Consensus.answer, Prediction.strategy)
+        select(Item.id, Item.data, Consensus.answer, Prediction.strategy)
         .join(Consensus, Consensus.item_id == Item.id)
         .outerjoin(Prediction, Prediction.item_id == Item.id)
         .where(Item.project_id == project_id, Item.is_gold.is_(False), Item.withheld.is_(False))
         .order_by(Item.id)
     ).all()
     return TrainingSet(
-        external_ids=tuple(row[0] for row in rows),
+        item_ids=tuple(int(row[0]) for row in rows),
         texts=tuple(_text(row[1], text_field) for row in rows),
         labels=tuple(str(row[2]) for row in rows),
         # No prediction: a seed item someone labelled by hand. Audit: drawn at random.
@@ -164,7 +178,8 @@ def release_retrain(session: Session, project_id: int) -> None:
 
 
 def projects_due_for_retrain(session: Session, *, every: int) -> list[int]:
-    """Projects in the loop whose resolved items grew by ``every`` since their last retrain."""
+    """Projects in the loop whose resolved items grew by ``every`` since their last retrain,
+    or that have trained nothing since an erasure retired one of their versions."""
     counts = dict(
         session.execute(
             select(Consensus.project_id, func.count()).group_by(Consensus.project_id)
@@ -175,17 +190,44 @@ def projects_due_for_retrain(session: Session, *, every: int) -> list[int]:
         for row in session.execute(select(LoopConfig.project_id, LoopConfig.labels_at_train))
     }
     gold = set(session.scalars(select(GoldAnswer.project_id).distinct()))
+    retired = _retrain_after_erasure(session)
     return sorted(
         project
         for project, at in trained.items()
-        if project in gold and counts.get(project, 0) - at >= every
+        if project in gold and (counts.get(project, 0) - at >= every or project in retired)
     )
+
+
+def _retrain_after_erasure(session: Session, projects: Sequence[int] | None = None) -> set[int]:
+    """Projects with nothing trained since an erasure retired one of their versions.
+
+    Judged by what was trained *since* the retirement, so that a retrain whose result is
+    not promoted still ends it.
+    """
+    query = select(
+        ModelVersionRecord.project_id,
+        ModelVersionRecord.created_at,
+        ModelVersionRecord.trained_on_erased_at,
+    )
+    if projects is not None:
+        query = query.where(ModelVersionRecord.project_id.in_(list(projects)))
+    newest: dict[int, datetime] = {}
+    retired: dict[int, datetime] = {}
+    for project, created_at, erased_at in session.execute(query):
+        newest[project] = max(created_at, newest.get(project, created_at))
+        if erased_at is not None:
+            retired[project] = max(erased_at, retired.get(project, erased_at))
+    return {int(p) for p, at in retired.items() if newest[p] <= at}
 
 
 def _champion(session: Session, project_id: int) -> ModelVersionRecord | None:
     return session.scalar(
         select(ModelVersionRecord)
-        .where(ModelVersionRecord.project_id == project_id, ModelVersionRecord.promoted.is_(True))
+        .where(
+            ModelVersionRecord.project_id == project_id,
+            ModelVersionRecord.promoted.is_(True),
+            ModelVersionRecord.trained_on_erased_at.is_(None),
+        )
         .order_by(ModelVersionRecord.version.desc())
         .limit(1)
     )
@@ -280,7 +322,9 @@ def retrain(
         )
     )
     version = int(latest or 0) + 1
-    challenger = ModelVersion(version, config.trainer, data.external_ids, metrics, fingerprint)
+    challenger = ModelVersion(
+        version, config.trainer, tuple(str(i) for i in data.item_ids), metrics, fingerprint
+    )
     champion_row = _champion(session, project_id)
     champion = _as_version(champion_row) if champion_row is not None else None
     if champion is not None and champion.gold_set != fingerprint:
@@ -319,7 +363,7 @@ def retrain(
         metrics=metrics.as_dict(),
         control_metrics=control_metrics,
         n_control=len(control),
-        training_ids=list(data.external_ids),
+        training_ids=list(data.item_ids),
         training_hash=data.digest(),
         gold_set=fingerprint,
         n_labels=int(n_labels or 0),
@@ -354,7 +398,8 @@ def list_model_versions(
 
 
 def promoted_model(session: Session, actor: Actor, project_id: int) -> ModelVersionRecord | None:
-    """The champion: the newest promoted version (``None`` before the first promotion)."""
+    """The champion: the newest promoted version not retired by an erasure (``None`` before
+    the first promotion, or when every promoted version was retired)."""
     authorize_project(session, actor, "projects.read", project_id)
     return _champion(session, project_id)
 
@@ -378,3 +423,68 @@ def champion_model(
         return None
     model = store.load(model_key(project_id, record.version))
     return None if model is None else (record, model)
+
+
+@dataclass(frozen=True, slots=True)
+class Retirement:
+    """Versions retired because they were trained on erased items.
+
+    ``retired``: ``project:<id>/v<version>``; ``retrain``: the projects they belong to,
+    now due for retraining (they serve the newest clean promoted version, or none, until
+    the background retrain gives them a new one).
+    """
+
+    retired: list[str]
+    retrain: list[int]
+
+
+def retire_trained_on(
+    session: Session, item_ids: Sequence[int], *, now: datetime | None = None
+) -> Retirement:
+    """Mark every version whose training set held any of ``item_ids`` (call before the
+    items are deleted). Their files go after commit: :func:`delete_retired_files`."""
+    now = now or utcnow()
+    projects: set[int] = set()
+    for start in range(0, len(item_ids), 500):
+        part = list(item_ids[start : start + 500])
+        projects.update(
+            session.scalars(select(Item.project_id).where(Item.id.in_(part)).distinct())
+        )
+    wanted = {int(i) for i in item_ids}
+    retired: list[str] = []
+    for project_id in sorted(projects):
+        rows = session.scalars(
+            select(ModelVersionRecord).where(
+                ModelVersionRecord.project_id == project_id,
+                ModelVersionRecord.trained_on_erased_at.is_(None),
+            )
+        ).all()
+        for row in rows:
+            if wanted.intersection(int(i) for i in row.training_ids or ()):
+                row.trained_on_erased_at = now
+                retired.append(f"project:{project_id}/v{row.version}")
+    session.flush()
+    retrain = sorted(_retrain_after_erasure(session, sorted(projects))) if retired else []
+    return Retirement(retired=sorted(retired), retrain=retrain)
+
+
+def delete_retired_files(session: Session, store: ModelStore) -> list[str]:
+    """Delete the model files of every retired version; returns the keys deleted.
+
+    Idempotent: run after each erasure commits, it also catches files a crash between
+    commit and deletion left behind.
+    """
+    rows = session.execute(
+        select(ModelVersionRecord.project_id, ModelVersionRecord.version).where(
+            ModelVersionRecord.trained_on_erased_at.is_not(None)
+        )
+    ).all()
+    deleted = []
+    for project, version in rows:
+        key = model_key(int(project), int(version))
+        try:
+            if store.delete(key):
+                deleted.append(key)
+        except OSError:  # the erasure has committed: report, and the next run retries
+            log.warning("could not delete the retired model file %s", key, exc_info=True)
+    return sorted(deleted)

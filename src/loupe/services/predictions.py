@@ -33,7 +33,7 @@ from loupe.learning.text import TfidfFeaturizer
 from loupe.selection import AUDIT, Pool, estimate_accuracy, select_batch
 from loupe.services.access import Actor, authorize_project
 from loupe.services.gate import PrivacyGate
-from loupe.services.items import insert_items
+from loupe.services.items import gate_ids, insert_items, keepless_gate
 from loupe.services.loop import stored_config
 from loupe.services.projects import project_schema
 
@@ -181,6 +181,9 @@ def ingest_predictions(
         _record(row, label, probs, schema.text_field, index)
         for index, (row, (label, probs)) in enumerate(zip(rows, checked, strict=True))
     ]
+    # The ids as the gate lets them be stored: the rows below are looked up by them.
+    records = gate_ids(session, project_id, records, gate or keepless_gate())
+    gated = {row.id: record.external_id for row, record in zip(rows, records, strict=True)}
     inserted = insert_items(session, actor, project_id, records, gate=gate)
     if not records:
         return PredictionsResult(0, 0, 0, 0, 0, 0, {})
@@ -202,9 +205,9 @@ def ingest_predictions(
     )
     fresh: dict[str, int] = {}
     for index, row in enumerate(rows):
-        item = stored[row.id]
-        if item.id not in seen and row.id not in fresh:
-            fresh[row.id] = index
+        item = stored[gated[row.id]]
+        if item.id not in seen and gated[row.id] not in fresh:
+            fresh[gated[row.id]] = index
     config = stored_config(session, project_id)
     selectable = [ext for ext in fresh if not stored[ext].withheld]
     chosen = _select(

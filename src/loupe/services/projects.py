@@ -14,6 +14,8 @@ from loupe.db.models import Item, Membership, Project, ProjectConfig, User, utcn
 from loupe.errors import Conflict, InvalidInput, NotFound
 from loupe.label_schema import LabelSchema
 from loupe.policy import ROLES
+from loupe.routing import SPECIAL_CATEGORIES
+from loupe.services import audit
 from loupe.services.access import Actor, authorize, authorize_project
 
 __all__ = [
@@ -118,7 +120,35 @@ def create_project(
     if actor.user_id is not None:
         session.add(Membership(project_id=project.id, user_id=actor.user_id, role="manager"))
     session.flush()
+    _audit_openings(session, actor, project.id, before=SPECIAL_CATEGORIES, schema=schema)
     return project
+
+
+def _audit_openings(
+    session: Session,
+    actor: Actor,
+    project_id: int,
+    *,
+    before: Sequence[str],
+    schema: LabelSchema,
+) -> None:
+    """Record a manager's choice to open special-category data (GDPR art. 9) to people
+    without a clearance, and to close it again."""
+    now_open = {s for s in SPECIAL_CATEGORIES if s not in schema.routing.clearance_for}
+    was_open = {s for s in SPECIAL_CATEGORIES if s not in before}
+    for action, classes in (
+        ("project.special_category_opened", now_open - was_open),
+        ("project.special_category_closed", was_open - now_open),
+    ):
+        if classes:
+            audit.record(
+                session,
+                actor,
+                action,
+                project_id=project_id,
+                target=f"project:{project_id}",
+                details={"sensitivity": sorted(classes)},
+            )
 
 
 def get_project(session: Session, actor: Actor, project_id: int) -> Project:
@@ -151,9 +181,12 @@ def update_project(
     project = authorize_project(session, actor, "projects.update", project_id)
     versioned_change = False
     if config is not None:
-        stored = parse_schema(config).model_dump(mode="json")
+        schema = parse_schema(config)
+        stored = schema.model_dump(mode="json")
         versioned_change |= stored != project.config
+        before = project_schema(project).routing.clearance_for
         project.config = stored
+        _audit_openings(session, actor, project.id, before=before, schema=schema)
     if guidelines is not None and guidelines != project.guidelines:
         project.guidelines = guidelines
         versioned_change = True

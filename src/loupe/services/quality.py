@@ -37,6 +37,8 @@ from loupe.label_schema import (
 )
 from loupe.services.access import Actor, authorize_project
 from loupe.services.consensus import Vote, majority, store_consensus
+from loupe.services.gate import PrivacyGate
+from loupe.services.privacy import privacy_of
 from loupe.services.projects import project_schema
 
 __all__ = [
@@ -79,11 +81,23 @@ def wilson_interval(successes: int, n: int, *, z: float = 1.96) -> tuple[float, 
 
 
 def set_gold(
-    session: Session, actor: Actor, project_id: int, answers: Sequence[tuple[str, Any]]
+    session: Session,
+    actor: Actor,
+    project_id: int,
+    answers: Sequence[tuple[str, Any]],
+    *,
+    gate: PrivacyGate | None = None,
 ) -> int:
-    """Mark items (by external id) as gold with their known answers; returns how many."""
+    """Mark items (by external id) as gold with their known answers; returns how many.
+
+    Pass the ``gate`` the items were imported through (:func:`loupe.services.gate.gate_for`):
+    an id that held personal data was stored gated, and is found by gating it again.
+    """
     project = authorize_project(session, actor, "projects.update", project_id)
     task = project_schema(project).task
+    if gate is not None and privacy_of(session, project_id).gate:
+        ids = gate.external_ids([external for external, _ in answers])
+        answers = [(ids[external], answer) for external, answer in answers]
     by_external = dict(
         session.execute(
             select(Item.external_id, Item.id).where(

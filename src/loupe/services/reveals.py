@@ -67,10 +67,12 @@ def reveal_item(
             f"item {item_id} does not exist in project {project_id}", details={"item_id": item_id}
         )
     now = now or utcnow()
-    if not has_clearance(session, actor.user_id, item.sensitivity, now=now):
+    if not has_clearance(
+        session, actor.user_id, item.sensitivity, project_id=item.project_id, now=now
+    ):
         raise PermissionDenied(
             f"revealing a {item.sensitivity} item needs a clearance for {item.sensitivity} "
-            "data; ask a manager or admin to grant one",
+            f"data in project {item.project_id}; ask an admin to grant one",
             details={"action": "items.reveal", "sensitivity": item.sensitivity},
         )
     box = session.get(ItemVault, item_id)

@@ -35,8 +35,14 @@ from loupe.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from loupe.label_schema import FreeText, LabelSchema, validate_answer
 from loupe.reputation import tier_at_least
 from loupe.routing import ReviewPolicy
-from loupe.services.access import Actor, ProjectRef, authorize_project, authorize_project_fast
-from loupe.services.gate import redact_answer
+from loupe.services.access import (
+    Actor,
+    ProjectRef,
+    authorize_project,
+    authorize_project_fast,
+    sees_contributors,
+)
+from loupe.services.gate import redact_answer, redact_text
 from loupe.services.ledger_keys import LedgerConfig
 from loupe.services.payments import decide_label
 from loupe.services.projects import project_schema
@@ -45,6 +51,7 @@ from loupe.services.reputation import NewEvidence, record_many, tiers_of
 from loupe.services.routing import item_filter, load_profile, require_eligible
 
 __all__ = [
+    "ListedReview",
     "ReviewOutcome",
     "ReviewTaskView",
     "enqueue_for_review",
@@ -230,7 +237,8 @@ def next_review(
     if held is not None:
         label_id = int(held[0])
     else:
-        routing = item_filter(schema.routing, load_profile(raw, user, now=now))
+        profile = load_profile(raw, user, now=now, project_id=project_id)
+        routing = item_filter(schema.routing, profile)
         extra, params = routing.sql, dict(routing.params)
         if domains is not None:
             names = {f"d{n}": domain for n, domain in enumerate(sorted(domains))}
@@ -374,7 +382,8 @@ def submit_review(
         labeller=labeller,
         reviewer=user,
         verdict=verdict,
-        reason=reason,
+        # The reviewer's own words reach the labeller, managers and auditors: gated.
+        reason=redact_text(session, project_id, reason).text if reason else "",
         answer=raw.json(answer),
         corrected=None if corrected is None else raw.json(corrected),
         now=raw.time(now),
@@ -493,14 +502,48 @@ def _decide(
     return "rejected", correction
 
 
+@dataclass(frozen=True, slots=True)
+class ListedReview:
+    """A verdict as listed: ``labeller_id`` and ``reviewer_id`` are ``None`` for readers
+    who review blind (see :func:`loupe.services.access.sees_contributors`)."""
+
+    id: int
+    item_id: int
+    label_id: int | None
+    labeller_id: int | None
+    reviewer_id: int | None
+    verdict: str
+    reason: str
+    reviewed_answer: Any
+    corrected_answer: Any
+    created_at: datetime
+
+
 def list_reviews(
     session: Session, actor: Actor, project_id: int, *, after_id: int, limit: int
-) -> Sequence[Review]:
-    """Every verdict of a project, with who gave it (for managers and auditors)."""
+) -> Sequence[ListedReview]:
+    """Every verdict of a project; who labelled and who reviewed only for managers,
+    auditors and admins (reviewers see them blind)."""
     authorize_project(session, actor, "labels.read", project_id)
-    return session.scalars(
+    named = sees_contributors(session, actor, project_id)
+    rows = session.scalars(
         select(Review)
         .where(Review.project_id == project_id, Review.id > after_id)
         .order_by(Review.id)
         .limit(limit)
     ).all()
+    return [
+        ListedReview(
+            id=row.id,
+            item_id=row.item_id,
+            label_id=row.label_id,
+            labeller_id=row.labeller_id if named else None,
+            reviewer_id=row.reviewer_id if named else None,
+            verdict=row.verdict,
+            reason=row.reason,
+            reviewed_answer=row.reviewed_answer,
+            corrected_answer=row.corrected_answer,
+            created_at=row.created_at,
+        )
+        for row in rows
+    ]

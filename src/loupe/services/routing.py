@@ -31,7 +31,7 @@ _PROFILE = (
     "AND (expires_at IS NULL OR expires_at > :now) "
     "UNION ALL SELECT 'l', language, 0 FROM contributor_languages WHERE user_id = :user "
     "UNION ALL SELECT 'c', sensitivity, 0 FROM clearances WHERE user_id = :user "
-    "AND (expires_at IS NULL OR expires_at > :now) "
+    "AND project_id = :project AND (expires_at IS NULL OR expires_at > :now) "
     "UNION ALL SELECT 'r', domain, upper FROM reputations WHERE user_id = :user"
 )
 _REQUIREMENTS = (
@@ -39,12 +39,17 @@ _REQUIREMENTS = (
 )
 
 
-def load_profile(raw: Raw, user_id: int, *, now: datetime) -> Profile:
+def load_profile(
+    raw: Raw, user_id: int, *, now: datetime, project_id: int | None = None
+) -> Profile:
+    """The contributor's profile; clearances are those held in ``project_id`` only
+    (none without a project: a clearance never carries over to another project)."""
     levels: dict[str, int] = {}
     languages: set[str] = set()
     clearances: list[str] = []
     upper: dict[str, float] = {}
-    for kind, name, value in raw.all(_PROFILE, user=user_id, now=raw.time(now)):
+    rows = raw.all(_PROFILE, user=user_id, now=raw.time(now), project=project_id or 0)
+    for kind, name, value in rows:
         if kind == "d":
             levels[name] = int(value)
         elif kind == "l":
@@ -124,7 +129,8 @@ def require_eligible(
     requirements = Requirements(
         domain=row[0], language=row[1], sensitivity=row[2], min_level=int(row[3])
     )
-    reason = why_not(policy, load_profile(raw, user_id, now=now), requirements)
+    profile = load_profile(raw, user_id, now=now, project_id=int(row[4]))
+    reason = why_not(policy, profile, requirements)
     if reason is not None:
         raise PermissionDenied(
             f"item {item_id} is not routed to you: it {reason}",

@@ -2,20 +2,26 @@
 
 Erasure (GDPR art. 17) deletes the subject's items — their redacted data, sealed
 originals, labels, leases and consensus go with them, so exports omit them — and
-shreds the subject's key, so any copy of the ciphertext (a backup) is unreadable.
-Payment-log entries for those labels keep their leaves (the log must still verify)
-and lose only the internal link to the label. The erasure is audited and answered
-with a receipt: canonical JSON and its sha256, stored in ``erasure_receipts``.
+shreds the subject's key. Payment-log entries for those labels keep their leaves (the
+log must still verify) and lose only the internal link to the label. Every model
+version trained on those items is retired (:func:`loupe.services.model_versions.
+retire_trained_on`). The erasure is audited and answered with a receipt: canonical
+JSON and its sha256, stored in ``erasure_receipts``.
 
-The subject id is recorded only as ``sha256:<hex>`` of itself: the receipt proves
-*that* a given subject was erased without keeping who they were.
+After the erasure commits, its caller runs :func:`finish_erasure`: the retired models'
+files are deleted and the deleted rows scrubbed from the database files
+(:func:`loupe.db.scrub.scrub`).
+
+The subject id is recorded only as its keyed ref (:func:`loupe.services.vault.
+subject_ref`): the receipt proves *that* a given subject was erased without keeping
+who they were.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -23,59 +29,34 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from loupe.db.loop_models import ModelVersionRecord
+from loupe.db.database import Database
 from loupe.db.models import Item, Label, utcnow
 from loupe.db.privacy_models import AuditEvent, ErasureReceipt, ItemVault
+from loupe.db.scrub import Scrub, scrub
 from loupe.errors import NotFound
+from loupe.learning.persistence import ModelStore
 from loupe.services import audit
 from loupe.services.access import Actor, authorize
-from loupe.services.vault import Vault, item_aad, shred, split_original, subject_key_id
+from loupe.services.model_versions import delete_retired_files, retire_trained_on
+from loupe.services.vault import (
+    Vault,
+    item_aad,
+    legacy_subject_ref,
+    shred,
+    split_original,
+    subject_key_id,
+    subject_ref,
+)
 
 __all__ = [
-    "TRAINING_HOOKS",
     "Erasure",
+    "ErasureCleanup",
     "SubjectExport",
     "delete_items",
     "erase_subject",
     "export_subject",
-    "subject_ref",
-    "trained_model_versions",
+    "finish_erasure",
 ]
-
-
-def trained_model_versions(session: Session, item_ids: Sequence[int]) -> list[str]:
-    """The model versions (``project:<id>/v<version>``) whose training set held any of
-    these items, from the model registry's ``training_ids`` (external ids)."""
-    wanted: dict[int, set[str]] = {}
-    for start in range(0, len(item_ids), 500):
-        part = list(item_ids[start : start + 500])
-        for project_id, external_id in session.execute(
-            select(Item.project_id, Item.external_id).where(Item.id.in_(part))
-        ):
-            wanted.setdefault(int(project_id), set()).add(str(external_id))
-    if not wanted:
-        return []
-    rows = session.execute(
-        select(
-            ModelVersionRecord.project_id,
-            ModelVersionRecord.version,
-            ModelVersionRecord.training_ids,
-        ).where(ModelVersionRecord.project_id.in_(list(wanted)))
-    )
-    return sorted(
-        f"project:{project_id}/v{version}"
-        for project_id, version, trained in rows
-        if wanted[int(project_id)].intersection(str(i) for i in trained or ())
-    )
-
-
-# Who trained on what: each hook maps erased item ids to model versions that saw them,
-# listed in the erasure receipt so that those models can be retrained without them.
-TRAINING_HOOKS: list[Callable[[Session, Sequence[int]], list[str]]] = [trained_model_versions]
-
-
-def subject_ref(subject_id: str) -> str:
-    return "sha256:" + hashlib.sha256(subject_id.encode()).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,35 +85,46 @@ def delete_items(session: Session, item_ids: Sequence[int]) -> tuple[int, list[s
 
 
 def erase_subject(
-    session: Session, actor: Actor, subject_id: str, *, now: datetime | None = None
+    session: Session,
+    actor: Actor,
+    subject_id: str,
+    *,
+    ref_key: bytes,
+    now: datetime | None = None,
 ) -> Erasure:
-    """Erase everything held about ``subject_id`` and return the receipt."""
+    """Erase everything held about ``subject_id`` and return the receipt.
+
+    ``ref_key``: the key of the subject's ref (:func:`loupe.services.vault.load_ref_key`).
+    The caller commits, then runs :func:`finish_erasure`.
+    """
     authorize(actor, "subjects.manage")
     now = now or utcnow()
+    ref = subject_ref(subject_id, key=ref_key)
     rows = session.execute(
         select(Item.id, Item.project_id).where(Item.subject_id == subject_id).order_by(Item.id)
     ).all()
     item_ids = [int(row[0]) for row in rows]
     key = subject_key_id(subject_id)
-    models = sorted({v for hook in TRAINING_HOOKS for v in hook(session, item_ids)})
+    models = retire_trained_on(session, item_ids, now=now)
     n_labels, key_ids = delete_items(session, item_ids)
     shredded = shred(session, sorted({key, *key_ids}))
     if not item_ids and not shredded:
         raise NotFound(
             "nothing is held about this subject (no items, no key)",
-            details={"subject_ref": subject_ref(subject_id)},
+            details={"subject_ref": ref},
         )
-    ref = subject_ref(subject_id)
     receipt: dict[str, Any] = {
-        "type": "loupe.erasure/v1",
+        "type": "loupe.erasure/v2",
         "subject_ref": ref,
         "erased_at": now.isoformat(timespec="seconds"),
         "erased_by": actor.username,
         "items": [{"project_id": int(r[1]), "item_id": int(r[0])} for r in rows],
         "labels_deleted": n_labels,
         "keys_shredded": shredded,
-        # Models already trained on these items keep what they learnt: listed for retraining.
-        "trained_model_versions": models,
+        # Trained on these items: they no longer serve and their files are deleted.
+        "models_retired": models.retired,
+        # Their projects, due for retraining without these items.
+        "models_retrain": models.retrain,
     }
     text = json.dumps(receipt, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     digest = hashlib.sha256(text.encode()).hexdigest()
@@ -155,6 +147,25 @@ def erase_subject(
 
 
 @dataclass(frozen=True, slots=True)
+class ErasureCleanup:
+    """What :func:`finish_erasure` did: model files deleted, and the database scrub."""
+
+    model_files_deleted: list[str]
+    storage: Scrub
+
+
+def finish_erasure(db: Database, *, store: ModelStore) -> ErasureCleanup:
+    """After an erasure (or any deletion of personal data) COMMITTED: delete the files of
+    retired models, then scrub the deleted rows from the database files.
+
+    Idempotent, and it catches up on anything an earlier crash left behind.
+    """
+    with db.transaction(readonly=True) as session:
+        deleted = delete_retired_files(session, store)
+    return ErasureCleanup(model_files_deleted=deleted, storage=scrub(db.engine))
+
+
+@dataclass(frozen=True, slots=True)
 class SubjectExport:
     """Everything held about a subject (GDPR art. 15)."""
 
@@ -166,11 +177,16 @@ class SubjectExport:
 
 
 def export_subject(
-    session: Session, actor: Actor, subject_id: str, *, vault: Vault
+    session: Session, actor: Actor, subject_id: str, *, vault: Vault, ref_key: bytes
 ) -> SubjectExport:
-    """The subject's items (original and redacted), their labels and related audit events."""
+    """The subject's items (original and redacted), their labels and related audit events.
+
+    Receipts and audit events written before refs were keyed (revision 0009) carry the
+    legacy ``sha256:`` ref: both forms are looked up.
+    """
     authorize(actor, "subjects.manage")
-    ref = subject_ref(subject_id)
+    ref = subject_ref(subject_id, key=ref_key)
+    refs = [ref, legacy_subject_ref(subject_id)]
     items = session.scalars(
         select(Item).where(Item.subject_id == subject_id).order_by(Item.id)
     ).all()
@@ -217,9 +233,11 @@ def export_subject(
         events += session.scalars(
             select(AuditEvent).where(AuditEvent.target.in_(targets[start : start + 500]))
         ).all()
-    events += session.scalars(select(AuditEvent).where(AuditEvent.target == ref)).all()
+    events += session.scalars(select(AuditEvent).where(AuditEvent.target.in_(refs))).all()
     receipts = session.scalars(
-        select(ErasureReceipt).where(ErasureReceipt.subject_ref == ref).order_by(ErasureReceipt.id)
+        select(ErasureReceipt)
+        .where(ErasureReceipt.subject_ref.in_(refs))
+        .order_by(ErasureReceipt.id)
     ).all()
     key_held = vault.has_key(session, subject_key_id(subject_id))
     if not out and not key_held and not receipts:

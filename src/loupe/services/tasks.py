@@ -29,13 +29,14 @@ from sqlalchemy.orm import Session
 
 from loupe.db.models import utcnow
 from loupe.db.raw import Raw
-from loupe.errors import NotFound
+from loupe.errors import Conflict, NotFound
+from loupe.policy import require
 from loupe.routing import Profile, Requirements, RoutingPolicy, eligible
-from loupe.services.access import Actor, ProjectRef, authorize_project_fast
+from loupe.services.access import Actor, ProjectRef, authorize_project_fast, member_role
 from loupe.services.projects import project_schema
 from loupe.services.routing import SqlFilter, item_filter, load_profile, require_eligible
 
-__all__ = ["Task", "active_leases", "next_task", "release", "skip_task"]
+__all__ = ["Task", "active_leases", "next_task", "release", "skip_task", "take_item"]
 
 CANDIDATE_TRIES = 16
 # Gold tasks are mixed in at random so annotators cannot tell them apart by position.
@@ -76,6 +77,8 @@ _LEASE = (
 _RENEW = "UPDATE assignments SET expires_at = :expires WHERE id = :id"
 _ITEM = "SELECT external_id, data, language, domain, project_id FROM items WHERE id = :item"
 _REQUIREMENTS = "SELECT domain, language, sensitivity, min_level FROM items WHERE id = :item"
+_TAKE = "SELECT project_id, is_gold, withheld, is_complete, label_count FROM items WHERE id = :item"
+_LABELLED = "SELECT 1 FROM labels WHERE item_id = :item AND user_id = :user"
 _SKIP = (
     "INSERT INTO skips (item_id, user_id, created_at) VALUES (:item, :user, :now) "
     "ON CONFLICT (item_id, user_id) DO NOTHING"
@@ -138,7 +141,7 @@ def next_task(
     at, until = raw.time(now), raw.time(expires)
 
     schema = project_schema(project)
-    profile = load_profile(raw, user, now=now)
+    profile = load_profile(raw, user, now=now, project_id=project_id)
     routing = item_filter(schema.routing, profile)
 
     held = raw.one(_HELD, user=user, project=project_id, now=at)
@@ -176,6 +179,76 @@ def next_task(
         if claimed is not None:
             return _task(raw, claimed, expires, project.config_version)
     return None
+
+
+def take_item(
+    session: Session,
+    actor: Actor,
+    project_id: int,
+    item_id: int,
+    *,
+    lease_seconds: int,
+    now: datetime | None = None,
+) -> Task:
+    """Lease one chosen item to ``actor``, a manager of the project, to label it.
+
+    Staff label specific items (a seed set, a fix) where annotators only take what
+    :func:`next_task` serves them. The item must be one the actor could be served:
+    routing-eligible, not withheld by the privacy gate, not gold (gold is served at
+    random, never chosen), not labelled by them yet and with room under the overlap;
+    otherwise :class:`Conflict` (:class:`PermissionDenied` for non-managers), and no
+    lease is written.
+    """
+    raw = Raw(session)
+    project = authorize_project_fast(raw, actor, "tasks.work", project_id)
+    assert actor.user_id is not None
+    require(
+        actor.role, "projects.update", member_role=member_role(session, project_id, actor.user_id)
+    )
+    user = actor.user_id
+    now = now or utcnow()
+    row = raw.one(_TAKE + (" FOR UPDATE" if raw.postgres else ""), item=item_id)
+    if row is None or row[0] != project_id:
+        raise NotFound(
+            f"item {item_id} does not exist in project {project_id}",
+            details={"item_id": item_id},
+        )
+    details: dict[str, Any] = {"item_id": item_id}
+    if row[1]:
+        raise Conflict(
+            f"item {item_id} is gold: gold items are served at random by the next task, "
+            "never chosen",
+            details={**details, "reason": "gold"},
+        )
+    if row[2]:
+        raise Conflict(
+            f"item {item_id} is withheld by the privacy gate",
+            details={**details, "reason": "withheld"},
+        )
+    if raw.one(_LABELLED, item=item_id, user=user) is not None:
+        raise Conflict(
+            f"you already labelled item {item_id}", details={**details, "reason": "labelled"}
+        )
+    require_eligible(raw, project_schema(project).routing, user, item_id, now=now)
+    if row[3] or int(row[4]) + active_leases(raw, item_id, now=now, exclude_user=user) >= (
+        project.overlap
+    ):
+        raise Conflict(
+            f"item {item_id} already has the {project.overlap} label(s) it needs, or others "
+            "hold it",
+            details={**details, "reason": "full", "overlap": project.overlap},
+        )
+    expires = now + timedelta(seconds=lease_seconds)
+    raw.run(_RELEASE, item=item_id, user=user)
+    raw.run(
+        _LEASE,
+        project=project_id,
+        item=item_id,
+        user=user,
+        expires=raw.time(expires),
+        now=raw.time(now),
+    )
+    return _task(raw, item_id, expires, project.config_version)
 
 
 def _eligible(raw: Raw, policy: RoutingPolicy, profile: Profile, item_id: int) -> bool:

@@ -20,15 +20,19 @@ import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from loupe.db.models import ApiToken, User, utcnow
+from loupe.db.contributor_models import ReviewLease
+from loupe.db.models import ApiToken, Assignment, User, utcnow
 from loupe.db.raw import Raw
-from loupe.errors import Conflict, InvalidInput, NotFound, Unauthenticated
+from loupe.db.session_models import BrowserSession
+from loupe.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Unauthenticated
 from loupe.policy import ROLES
+from loupe.services import audit
 from loupe.services.access import Actor, authorize
 
 __all__ = [
@@ -42,6 +46,7 @@ __all__ = [
     "list_users",
     "password_matches",
     "revoke_token",
+    "set_active",
     "set_password",
     "verify_password",
 ]
@@ -100,13 +105,36 @@ def list_users(session: Session, actor: Actor, *, after_id: int, limit: int) -> 
     ).all()
 
 
-def issue_token(session: Session, actor: Actor, *, user_id: int, name: str = "") -> IssuedToken:
-    """A new token for ``user_id``: users may issue their own; admins anyone's."""
+def issue_token(
+    session: Session,
+    actor: Actor,
+    *,
+    user_id: int,
+    name: str = "",
+    expires_at: datetime | None = None,
+    now: datetime | None = None,
+) -> IssuedToken:
+    """A new token for ``user_id``: users may issue their own; admins anyone's.
+
+    ``expires_at`` (optional): the token stops working then; ``None`` (the default)
+    means until revoked.
+    """
     if actor.user_id != user_id:
         authorize(actor, "users.manage")
+    if expires_at is not None and (expires_at.tzinfo is None or expires_at <= (now or utcnow())):
+        raise InvalidInput(
+            "expires_at: must be a future time with a timezone (e.g. 2030-01-01T00:00:00Z)",
+            details={"field": "expires_at"},
+        )
     get_user(session, user_id)
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken(user_id=user_id, name=name, prefix=secret[:10], token_hash=_hash(secret))
+    token = ApiToken(
+        user_id=user_id,
+        name=name,
+        prefix=secret[:10],
+        token_hash=_hash(secret),
+        expires_at=expires_at,
+    )
     session.add(token)
     session.flush()
     return IssuedToken(token, secret)
@@ -130,12 +158,17 @@ def revoke_token(session: Session, actor: Actor, *, token_id: int) -> ApiToken:
     return token
 
 
-def authenticate(session: Session, secret: str) -> Actor:
+def authenticate(session: Session, secret: str, *, now: datetime | None = None) -> Actor:
     """The actor a bearer token belongs to, or :class:`Unauthenticated`."""
-    row = Raw(session).one(_AUTHENTICATE, hash=_hash(secret))
-    if row is None or not row[3]:
+    raw = Raw(session)
+    row = raw.one(_AUTHENTICATE, hash=_hash(secret))
+    if (
+        row is None
+        or not row[3]
+        or (row[4] is not None and raw.time_out(row[4]) <= (now or utcnow()))
+    ):
         raise Unauthenticated(
-            "the API token is unknown, revoked or its user deactivated; "
+            "the API token is unknown, revoked, expired or its user deactivated; "
             "send 'Authorization: Bearer <token>' with a valid token"
         )
     return Actor(user_id=row[0], username=row[1], role=row[2])
@@ -143,7 +176,7 @@ def authenticate(session: Session, secret: str) -> Actor:
 
 # Every request runs this: plain SQL (see loupe.db.raw for why).
 _AUTHENTICATE = (
-    "SELECT u.id, u.username, u.role, u.is_active FROM api_tokens t "
+    "SELECT u.id, u.username, u.role, u.is_active, t.expires_at FROM api_tokens t "
     "JOIN users u ON u.id = t.user_id WHERE t.token_hash = :hash AND t.revoked_at IS NULL"
 )
 
@@ -187,7 +220,12 @@ def password_matches(stored: str | None, password: str) -> bool:
 
 
 def set_password(session: Session, actor: Actor, *, user_id: int, password: str) -> User:
-    """Set a user's web UI password: users may set their own; admins anyone's."""
+    """Set a user's web UI password: users may set their own; admins anyone's.
+
+    Every browser session of the user ends at once (a stolen session does not outlive
+    the password change); API tokens are separate credentials, revoked on their own.
+    Audited (``user.password``).
+    """
     if actor.user_id != user_id:
         authorize(actor, "users.manage")
     if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
@@ -197,7 +235,45 @@ def set_password(session: Session, actor: Actor, *, user_id: int, password: str)
         )
     user = get_user(session, user_id)
     user.password_hash = hash_password(password)
+    ended = _end_sessions(session, user_id)
     session.flush()
+    audit.record(
+        session, actor, "user.password", target=f"user:{user_id}", details={"sessions": ended}
+    )
+    return user
+
+
+def _end_sessions(session: Session, user_id: int) -> int:
+    result = session.execute(delete(BrowserSession).where(BrowserSession.user_id == user_id))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def set_active(session: Session, actor: Actor, *, user_id: int, active: bool) -> User:
+    """Deactivate or reactivate a user (admins only; never oneself). Audited.
+
+    A deactivated user cannot sign in; their sessions end and their API tokens stop
+    working at once (tokens are checked against ``is_active`` on every request), and
+    the tasks and reviews they had reserved go back to the queue. Reactivating lets
+    their unrevoked tokens work again and lets them sign in.
+    """
+    authorize(actor, "users.manage")
+    if not active and actor.user_id == user_id:
+        raise PermissionDenied(
+            "you cannot deactivate yourself; ask another admin",
+            details={"action": "users.manage"},
+        )
+    user = get_user(session, user_id)
+    details: dict[str, int] = {}
+    if not active:
+        details["sessions"] = _end_sessions(session, user_id)
+        leases = session.execute(delete(Assignment).where(Assignment.user_id == user_id))
+        details["leases"] = int(getattr(leases, "rowcount", 0) or 0)
+        session.execute(delete(ReviewLease).where(ReviewLease.user_id == user_id))
+    if user.is_active != active:
+        user.is_active = active
+        session.flush()
+        action = "user.reactivate" if active else "user.deactivate"
+        audit.record(session, actor, action, target=f"user:{user_id}", details=details)
     return user
 
 

@@ -2,9 +2,12 @@
 
 The master key (32 random bytes, hex) lives in ``<key dir>/privacy-master.key``
 (mode 0600; the directory, shared with the ledger's keys, is 0700), never in the
-database. Each subject's data key is a row of ``subject_keys``, wrapped by the
-master key (:class:`loupe.privacy.SubjectKeyring`). An item without a subject gets a
-pseudo-subject of its own (``item:<random>``), so it too can be shredded alone.
+database. Beside it, ``subject-ref.key`` keys the HMAC that names a subject in
+receipts and the audit log (:func:`subject_ref`), so a guessable subject id (an
+email) cannot be recovered from its reference. Each subject's data key is a row of
+``subject_keys``, wrapped by the master key (:class:`loupe.privacy.SubjectKeyring`).
+An item without a subject gets a pseudo-subject of its own (``item:<random>``), so it
+too can be shredded alone.
 
 Ciphertexts bind ``<project id>/<external id>`` as associated data: a sealed value
 cannot be moved onto another item.
@@ -12,6 +15,8 @@ cannot be moved onto another item.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import os
 import secrets
@@ -31,18 +36,23 @@ from loupe.privacy import SubjectKeyring
 
 __all__ = [
     "MASTER_KEY_FILE",
+    "REF_KEY_FILE",
     "Sealed",
     "Vault",
     "init_master_key",
     "item_aad",
+    "legacy_subject_ref",
     "load_master_key",
+    "load_ref_key",
     "original_payload",
     "shred",
     "split_original",
     "subject_key_id",
+    "subject_ref",
 ]
 
 MASTER_KEY_FILE = "privacy-master.key"
+REF_KEY_FILE = "subject-ref.key"
 
 
 def subject_key_id(subject_id: str | None) -> str:
@@ -73,35 +83,64 @@ def split_original(payload: dict[str, Any]) -> tuple[dict[str, Any], dict[str, A
     return payload, None
 
 
-def init_master_key(key_dir: Path) -> Path:
-    """Create ``privacy-master.key`` in ``key_dir`` if absent (idempotent); return its path."""
+def init_master_key(key_dir: Path, *, name: str = MASTER_KEY_FILE) -> Path:
+    """Create ``privacy-master.key`` (or the key file ``name``) in ``key_dir`` if absent
+    (idempotent); return its path."""
     key_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     os.chmod(key_dir, 0o700)
-    path = key_dir / MASTER_KEY_FILE
+    path = key_dir / name
     if not path.exists():
-        tmp = path.with_name(path.name + ".tmp")
+        tmp = path.with_name(f"{path.name}.{secrets.token_hex(4)}.tmp")
         # Created 0600 from the start: no moment where another user could read it.
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="ascii") as handle:
             handle.write(secrets.token_bytes(32).hex() + "\n")
-        os.replace(tmp, path)
+        # Two processes creating it at once: the first link wins and both read it.
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(tmp)
     return path
 
 
-def load_master_key(key_dir: Path, *, create: bool = False) -> bytes:
+def load_master_key(key_dir: Path, *, create: bool = False, name: str = MASTER_KEY_FILE) -> bytes:
     """The master key from ``key_dir`` (created first when ``create``)."""
-    path = key_dir / MASTER_KEY_FILE
+    path = key_dir / name
     if create:
-        init_master_key(key_dir)
+        init_master_key(key_dir, name=name)
     try:
         stamp = path.stat().st_mtime_ns
     except FileNotFoundError:
         raise Conflict(
-            f"the privacy master key is missing from {key_dir}; run `loupe init` (or set "
+            f"the privacy key {name} is missing from {key_dir}; run `loupe init` (or set "
             "LOUPE_KEY_DIR to the directory that holds it)",
             details={"key_dir": str(key_dir)},
         ) from None
     return _read(str(path.resolve()), stamp)
+
+
+def load_ref_key(key_dir: Path) -> bytes:
+    """The key of :func:`subject_ref` from ``key_dir`` (created on first use)."""
+    return load_master_key(key_dir, create=True, name=REF_KEY_FILE)
+
+
+def subject_ref(subject_id: str, *, key: bytes) -> str:
+    """``hmac:<hex>``: HMAC-SHA256 of the subject id under the deployment's ref key.
+
+    Names a subject in receipts and the audit log without keeping who they were: unlike
+    a bare hash, it cannot be reversed by hashing guesses (emails) without the key.
+
+    >>> subject_ref("ana@example.org", key=bytes(32))[:5]
+    'hmac:'
+    """
+    return "hmac:" + hmac.new(key, subject_id.encode(), hashlib.sha256).hexdigest()
+
+
+def legacy_subject_ref(subject_id: str) -> str:
+    """The unkeyed ``sha256:<hex>`` refs written before revision 0009 (looked up, never written)."""
+    return "sha256:" + hashlib.sha256(subject_id.encode()).hexdigest()
 
 
 @lru_cache(maxsize=8)

@@ -173,7 +173,7 @@ def capabilities(
                 for tier in tiers_of(raw, actor.user_id).values()
             )
         if work:
-            profile = load_profile(raw, actor.user_id, now=now or utcnow())
+            profile = load_profile(raw, actor.user_id, now=now or utcnow(), project_id=project_id)
             expert = bool(expert_domains(raw, actor.user_id, profile, schema.routing.expert_level))
     return Capabilities(
         work=work,

@@ -7,7 +7,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from loupe import __version__
 from loupe.db.database import Database
@@ -15,8 +15,10 @@ from loupe.settings import Settings
 from loupe.web.api import router as api_router
 from loupe.web.api import undo
 from loupe.web.errors import ERROR_RESPONSES, install_error_handlers
+from loupe.web.gate_retry import gate_retry_loop
 from loupe.web.refitter import refit_loop
 from loupe.web.retention import retention_loop
+from loupe.web.text_guard import reject_unstorable_text
 from loupe.web.ui import error_page, install_ui
 
 __all__ = ["create_app", "create_app_from_env"]
@@ -37,8 +39,13 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         db = Database(settings.database_url, pool_size=settings.db_pool_size)
-        if migrate:
-            db.migrate()
+        try:
+            if migrate:
+                db.migrate()
+            db.check_writable()  # a read-only database stops start-up with a one-line reason
+        except BaseException:
+            db.dispose()
+            raise
         app.state.db = db
         loops = []
         if settings.refit_interval_seconds > 0:
@@ -47,6 +54,8 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
             loops.append(
                 asyncio.create_task(retention_loop(db, settings.retention_interval_seconds))
             )
+        if settings.gate_retry_interval_seconds > 0:
+            loops.append(asyncio.create_task(gate_retry_loop(db, settings)))
         try:
             yield
         finally:
@@ -62,8 +71,11 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         description=DESCRIPTION,
         lifespan=lifespan,
         openapi_url="/api/v1/openapi.json",
-        docs_url="/api/v1/docs",
+        # Swagger UI and ReDoc load their scripts from a CDN, which would run on this
+        # origin; no local copy is installed, so neither is served (docs/api.md).
+        docs_url=None,
         redoc_url=None,
+        dependencies=[Depends(reject_unstorable_text)],
     )
     app.state.settings = settings
     install_error_handlers(app, html=error_page)

@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import json
 import logging
+import traceback
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
+from loupe.db.database import is_unavailable, redacted
 from loupe.errors import LoupeError
 from loupe.schemas import ErrorBody
 
@@ -54,6 +56,8 @@ def _field(loc: tuple[Any, ...]) -> str:
 async def _loupe_error(_: Request, exc: Exception) -> Response:
     assert isinstance(exc, LoupeError)
     headers = {"WWW-Authenticate": "Bearer"} if exc.http_status == 401 else None
+    if "retry_after" in exc.details:
+        headers = {"Retry-After": str(exc.details["retry_after"])}
     return JSONResponse(exc.to_dict(), status_code=exc.http_status, headers=headers)
 
 
@@ -80,12 +84,32 @@ async def _http_error(_: Request, exc: Exception) -> Response:
     )
 
 
-async def _database_busy(_: Request, exc: Exception) -> Response:
-    log.warning("database unavailable: %s", exc)
+async def _database_error(request: Request, exc: Exception) -> Response:
+    """503 when the database cannot take work (busy, read-only, full, down); else a 500.
+
+    Engines hide SQL parameters, so the logged message holds no personal data.
+    """
+    assert isinstance(exc, DBAPIError)
+    if not is_unavailable(exc):
+        # Not exc_info: the chained driver error would print PostgreSQL's DETAIL line,
+        # which repeats values (subject ids, metadata) the engine hid from the message.
+        trace = "".join(traceback.format_tb(exc.__traceback__))
+        log.error("unexpected database error: %s\n%s", redacted(exc), trace)
+        return JSONResponse(
+            _body("internal", "an unexpected error occurred; it has been logged"),
+            status_code=500,
+        )
+    db = getattr(request.app.state, "db", None)
+    log.warning("database unavailable: %s", db.describe_failure(exc) if db else redacted(exc))
+    reason = str(exc.orig).lower()
+    message = (
+        "the database is read-only, so nothing can be saved; an administrator must make "
+        "it writable (the server log names the file)"
+        if "readonly" in reason or "read-only" in reason
+        else "the database is busy or unavailable; retry shortly"
+    )
     return JSONResponse(
-        _body("unavailable", "the database is busy or unavailable; retry shortly"),
-        status_code=503,
-        headers={"Retry-After": "1"},
+        _body("unavailable", message), status_code=503, headers={"Retry-After": "1"}
     )
 
 
@@ -128,5 +152,5 @@ def install_error_handlers(app: FastAPI, *, html: HtmlErrors | None = None) -> N
     app.add_exception_handler(LoupeError, _for_pages(_loupe_error, html))
     app.add_exception_handler(RequestValidationError, _for_pages(_validation_error, html))
     app.add_exception_handler(HTTPException, _for_pages(_http_error, html))
-    app.add_exception_handler(OperationalError, _for_pages(_database_busy, html))
+    app.add_exception_handler(DBAPIError, _for_pages(_database_error, html))
     app.add_exception_handler(Exception, _for_pages(_unexpected, html))

@@ -208,7 +208,11 @@ def build_world(db: Database) -> World:
                 session.add(ContributorLanguage(user_id=people[name].id, language=language))
             if spec.health:
                 grant_clearance(
-                    session, Actor.system(), user_id=people[name].id, sensitivity="health"
+                    session,
+                    Actor.system(),
+                    user_id=people[name].id,
+                    project_id=project,
+                    sensitivity="health",
                 )
     with db.engine.connect() as connection:
         items = {
@@ -219,6 +223,8 @@ def build_world(db: Database) -> World:
         }
     seeder = people.pop("seeder")
     labels = {}
+    for key in CROWD:
+        hold(db, seeder, items[key], project)
     with db.transaction() as session:
         for key in CROWD:
             submission = submit_label(session, seeder.actor, project, items[key], "call")
@@ -407,7 +413,8 @@ def skip(client: TestClient, world: World, who: Person, db: Database) -> Outcome
 
 
 def hold_all(world: World, who: Person, db: Database) -> None:
-    """The worst case for flagging (which needs a task): a live lease on every item."""
+    """The worst case for submitting and flagging (which need a task): a live lease on
+    every item."""
     for key in CROWD:
         hold(db, who, world.items[key], world.project)
 
@@ -508,7 +515,7 @@ class Endpoint(NamedTuple):
 
 ENDPOINTS: dict[str, Endpoint] = {
     "POST tasks/next": Endpoint(next_tasks, "work", CROWD, 200, True, queue=True),
-    "POST items/{i}/labels": Endpoint(submit, "work", CROWD, 201, False),
+    "POST items/{i}/labels": Endpoint(submit, "work", CROWD, 201, False, prepare=hold_all),
     "POST tasks/{i}/skip": Endpoint(skip, "work", CROWD, 204, False),
     "POST items/{i}/flag": Endpoint(flag, "work", CROWD, 200, False, prepare=hold_all),
     "GET items": Endpoint(list_items, "read", tuple(ALL), 200, True, queue=True),
@@ -565,7 +572,7 @@ def test_a_clearance_that_expires_mid_lease_takes_the_item_back(
     base, med = _base(world), world.items["med"]
     renewed = app_client.post(
         "/api/v1/clearances",
-        json={"user_id": who.id, "sensitivity": "health",
+        json={"user_id": who.id, "project_id": world.project, "sensitivity": "health",
               "expires_at": (utcnow() + timedelta(hours=1)).isoformat()},
         headers=admin.headers,
     )  # fmt: skip
@@ -590,8 +597,11 @@ def test_a_clearance_that_expires_mid_lease_takes_the_item_back(
         ).scalar_one()
     assert leases == 0  # released, so someone cleared can take it
     before = snapshot(db)
+    late = app_client.post(f"{base}/items/{med}/labels", json={"answer": "call"},
+                           headers=who.headers)  # fmt: skip
+    assert (late.status_code, late.json()["error"]["details"]["reason"]) == (409, "no_lease")
+    assert marker("med") not in late.text
     for path, body in [
-        (f"{base}/items/{med}/labels", {"answer": "call"}),
         (f"{base}/tasks/{med}/skip", None),
         (f"{base}/items/{med}/flag", {"reason": "looks clinical"}),
     ]:

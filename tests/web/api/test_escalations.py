@@ -3,7 +3,15 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi.testclient import TestClient
-from tests.factories import Person, add_rows, grant_level, make_project, make_user, snapshot
+from tests.factories import (
+    OPEN_HEALTH,
+    Person,
+    add_rows,
+    grant_level,
+    make_project,
+    make_user,
+    snapshot,
+)
 
 from loupe.db.database import Database
 
@@ -27,6 +35,7 @@ class Ladder:
             overlap=2,
             members={self.crowd: "annotator", self.doc: "annotator", self.gp: "annotator",
                      self.manager: "manager"},
+            config=OPEN_HEALTH,  # routing by level here; clearances have tests of their own
         )  # fmt: skip
         add_rows(db, self.project, ITEMS)
         grant_level(db, self.doc, "medical", 3)

@@ -106,3 +106,40 @@ def test_export_keeps_disagreement_as_a_distribution(app_client: TestClient, db:
     ]
     assert row["distribution"] == {"call": 1, "music": 1}
     assert row["entropy"] == 1.0
+
+
+def test_csv_exports_neutralise_formula_injection(app_client: TestClient, db: Database) -> None:
+    """Regression: an id typed as ``=cmd|...`` reached CSV cells as typed (a formula)."""
+    from tests.factories import add_rows
+
+    annotator = make_user(db, "ann")
+    manager = make_user(db, "mgr", "manager")
+    project = make_project(db, members={annotator: "annotator", manager: "manager"})
+    evil = "=cmd|' /C calc'!A0"
+    add_rows(db, project, [{"id": evil, "text": "call mum"}, {"id": "-3.5", "text": "play"}])
+    for _ in range(2):  # label both items, each through its lease
+        task = app_client.post(
+            f"/api/v1/projects/{project}/tasks/next", headers=annotator.headers
+        ).json()["task"]
+        labelled = app_client.post(
+            f"/api/v1/projects/{project}/items/{task['item_id']}/labels",
+            json={"answer": "call"},
+            headers=annotator.headers,
+        )
+        assert labelled.status_code in (200, 201), labelled.text
+    for kind in ("items", "labels", "consensus"):
+        response = app_client.get(
+            f"/api/v1/projects/{project}/export?kind={kind}&format=csv", headers=manager.headers
+        )
+        assert response.status_code == 200, response.text
+        table = list(csv.DictReader(io.StringIO(response.text)))
+        ids = {row["id"] for row in table}
+        assert "'" + evil in ids, (kind, ids)
+        assert evil not in ids
+        assert not any(cell[:1] in "=+@\t\r" for row in table for cell in row.values() if cell), (
+            table
+        )
+    items = app_client.get(
+        f"/api/v1/projects/{project}/export?kind=items&format=csv", headers=manager.headers
+    )
+    assert "-3.5" in {row["id"] for row in csv.DictReader(io.StringIO(items.text))}

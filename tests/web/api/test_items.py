@@ -22,9 +22,9 @@ def test_add_items_is_idempotent_by_id(app_client: TestClient, db: Database) -> 
     url = f"/api/v1/projects/{project}/items"
     first = app_client.post(url, json={"items": rows}, headers=manager.headers)
     assert first.status_code == 200, first.text
-    assert first.json() == {"received": 2, "created": 2, "existing": 0}
+    assert first.json() == {"received": 2, "created": 2, "existing": 0, "withheld": 0}
     again = app_client.post(url, json={"items": rows}, headers=manager.headers)
-    assert again.json() == {"received": 2, "created": 0, "existing": 2}
+    assert again.json() == {"received": 2, "created": 0, "existing": 2, "withheld": 0}
     page = app_client.get(url, headers=manager.headers).json()
     assert page["next_after"] is None
     first_item = page["items"][0]
@@ -75,12 +75,12 @@ def test_file_upload_jsonl_and_csv(app_client: TestClient, db: Database) -> None
     response = app_client.post(
         url, content=jsonl, headers={**manager.headers, "Content-Type": "application/x-ndjson"}
     )
-    assert response.json() == {"received": 2, "created": 2, "existing": 0}
+    assert response.json() == {"received": 2, "created": 2, "existing": 0, "withheld": 0}
     csv_body = 'id,text,language,metadata\n2,navigate home,en,\n3,"snap, a photo",fr,"{""a"": 1}"\n'
     response = app_client.post(
         url, content=csv_body.encode(), headers={**manager.headers, "Content-Type": "text/csv"}
     )
-    assert response.json() == {"received": 2, "created": 1, "existing": 1}
+    assert response.json() == {"received": 2, "created": 1, "existing": 1, "withheld": 0}
     assert count(db, "items") == 3
 
 

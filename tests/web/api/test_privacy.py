@@ -111,8 +111,8 @@ def test_reveal_needs_clearance_and_purpose_and_is_audited(
     assert snapshot(db) == before
     grant = client.post(
         "/api/v1/clearances",
-        json={"user_id": reviewer.id, "sensitivity": "personal"},
-        headers=manager.headers,
+        json={"user_id": reviewer.id, "project_id": project, "sensitivity": "personal"},
+        headers=admin.headers,
     )
     assert grant.status_code == 201, grant.text
     before = snapshot(db)
@@ -139,43 +139,55 @@ def test_reveal_needs_clearance_and_purpose_and_is_audited(
 
 
 def test_clearances_endpoints(client: TestClient, db: Database) -> None:
-    manager = make_user(db, "mgr", "manager")
+    # Regression (issue #12): managers may not grant clearances, only admins, per project.
+    admin = make_user(db, "root", "admin")
+    boss = make_user(db, "boss", "manager")
     annotator = make_user(db, "ann")
-    body = {"user_id": annotator.id, "sensitivity": "health", "expires_at": "2999-01-01T00:00:00Z"}
+    project = make_project(db, members={boss: "manager", annotator: "annotator"})
+    body = {
+        "user_id": annotator.id,
+        "project_id": project,
+        "sensitivity": "health",
+        "expires_at": "2999-01-01T00:00:00Z",
+    }
     before = snapshot(db) | {"clearances": count(db, "clearances")}
     assert client.post("/api/v1/clearances", json=body).status_code == 401
     assert (
         client.post("/api/v1/clearances", json=body, headers=annotator.headers).status_code == 403
     )
-    own = {**body, "user_id": manager.id}
-    assert client.post("/api/v1/clearances", json=own, headers=manager.headers).status_code == 403
+    assert client.post("/api/v1/clearances", json=body, headers=boss.headers).status_code == 403
+    own = {**body, "user_id": admin.id}
+    assert client.post("/api/v1/clearances", json=own, headers=admin.headers).status_code == 403
     for bad in (
         {**body, "sensitivity": "secret"},
         {**body, "expires_at": "2001-01-01T00:00:00Z"},
         {**body, "user_id": 0},
+        {k: v for k, v in body.items() if k != "project_id"},
     ):
+        assert client.post("/api/v1/clearances", json=bad, headers=admin.headers).status_code == 422
+    for unknown in ({**body, "user_id": 999}, {**body, "project_id": 999}):
         assert (
-            client.post("/api/v1/clearances", json=bad, headers=manager.headers).status_code == 422
+            client.post("/api/v1/clearances", json=unknown, headers=admin.headers).status_code
+            == 404
         )
-    unknown = {**body, "user_id": 999}
-    assert (
-        client.post("/api/v1/clearances", json=unknown, headers=manager.headers).status_code == 404
-    )
     assert snapshot(db) | {"clearances": count(db, "clearances")} == before
-    made = client.post("/api/v1/clearances", json=body, headers=manager.headers)
+    made = client.post("/api/v1/clearances", json=body, headers=admin.headers)
     assert made.status_code == 201
     out = made.json()
-    assert {k: out[k] for k in ("user_id", "sensitivity", "granted_by")} == {
+    assert {k: out[k] for k in ("user_id", "project_id", "sensitivity", "granted_by")} == {
         "user_id": annotator.id,
+        "project_id": project,
         "sensitivity": "health",
-        "granted_by": manager.id,
+        "granted_by": admin.id,
     }
-    listed = client.get("/api/v1/clearances", headers=manager.headers).json()
+    assert client.get("/api/v1/clearances", headers=boss.headers).status_code == 403
+    assert client.delete(f"/api/v1/clearances/{out['id']}", headers=boss.headers).status_code == 403
+    listed = client.get("/api/v1/clearances", headers=admin.headers).json()
     assert [c["id"] for c in listed] == [out["id"]]
-    gone = client.delete(f"/api/v1/clearances/{out['id']}", headers=manager.headers)
+    gone = client.delete(f"/api/v1/clearances/{out['id']}", headers=admin.headers)
     assert gone.status_code == 204
     assert (
-        client.delete(f"/api/v1/clearances/{out['id']}", headers=manager.headers).status_code == 404
+        client.delete(f"/api/v1/clearances/{out['id']}", headers=admin.headers).status_code == 404
     )
     actions = [e["action"] for e in _audit(client, db)]
     assert actions.count("clearance.grant") == 1
@@ -271,3 +283,39 @@ def test_a_number_next_to_a_card_number_does_not_hide_it() -> None:
     from loupe.privacy import Redactor
 
     assert CANARIES[2] not in Redactor().redact(f"0 {CANARIES[2]}, thanks").text
+
+
+def test_withheld_counts_and_retry_endpoints(client: TestClient, db: Database) -> None:
+    manager, annotator = make_user(db, "mgr", "manager"), make_user(db, "ann")
+    project = make_project(db, members={manager: "manager", annotator: "annotator"})
+    base = f"/api/v1/projects/{project}/privacy"
+    put = client.put(base, json={"policy": "withhold"}, headers=manager.headers)
+    assert put.status_code == 200
+    imported = client.post(
+        f"/api/v1/projects/{project}/items",
+        json={"items": [{"id": "a", "text": CANARY_TEXT}, {"id": "b", "text": "play jazz"}]},
+        headers=manager.headers,
+    )
+    assert imported.json() == {"received": 2, "created": 2, "existing": 0, "withheld": 1}
+    assert client.get(f"{base}/withheld").status_code == 401
+    assert client.get(f"{base}/withheld", headers=annotator.headers).status_code == 200
+    got = client.get(f"{base}/withheld", headers=manager.headers)
+    assert got.json() == {"project_id": project, "total": 1, "by_reason": {"policy": 1}}
+    before = snapshot(db)
+    assert client.post(f"{base}/withheld/retry").status_code == 401
+    refused = client.post(f"{base}/withheld/retry", headers=annotator.headers)
+    assert refused.status_code == 403
+    assert client.post(f"{base}/withheld/retry?x=1", headers=annotator.headers).status_code == 403
+    missing = client.post("/api/v1/projects/999/privacy/withheld/retry", headers=manager.headers)
+    assert missing.status_code == 404
+    bad = client.post("/api/v1/projects/zero/privacy/withheld/retry", headers=manager.headers)
+    assert bad.status_code == 422
+    assert snapshot(db) == before
+    same = client.post(f"{base}/withheld/retry", headers=manager.headers)
+    assert same.json() == {"retried": 1, "released": 0}  # the same text, the same verdict
+    client.put(base, json={"policy": "placeholder"}, headers=manager.headers)
+    released = client.post(f"{base}/withheld/retry", headers=manager.headers)
+    assert released.json() == {"retried": 1, "released": 1}
+    items = client.get(f"/api/v1/projects/{project}/items", headers=manager.headers).json()
+    texts = [item["data"]["text"] for item in items["items"]]
+    assert texts == ["mail [EMAIL] or call [PHONE], card [CREDIT_CARD]", "play jazz"]

@@ -78,7 +78,7 @@ def test_a_cleared_reveal_and_a_subject_export_return_the_original_metadata(
     )
     grant = client.post(
         "/api/v1/clearances",
-        json={"user_id": reviewer.id, "sensitivity": "personal"},
+        json={"user_id": reviewer.id, "project_id": project, "sensitivity": "personal"},
         headers=admin.headers,
     )
     assert grant.status_code == 201, grant.text

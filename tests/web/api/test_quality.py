@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from fastapi.testclient import TestClient
-from tests.factories import add_items, make_project, make_user, snapshot
+from tests.factories import add_items, hold, make_project, make_user, snapshot
 
 from loupe.db.database import Database
 
@@ -26,6 +26,7 @@ def test_gold_quality_refit_and_escalations(app_client: TestClient, db: Database
                 json={"answer": answer},
                 headers=person.headers,
             )
+    hold(db, a, project, 4)  # gold is answered only under the lease it was served with
     gold_label = app_client.post(
         f"/api/v1/projects/{project}/items/4/labels", json={"answer": "music"}, headers=a.headers
     )

@@ -260,7 +260,7 @@ def test_review_failures_say_what_to_fix_and_change_nothing(
 def test_reviewers_get_only_labels_on_items_routed_to_them(
     app_client: TestClient, db: Database
 ) -> None:
-    config = {**REVIEWED, "routing": {"domain_levels": {"medical": 1}}}
+    config = {**REVIEWED, "routing": {"domain_levels": {"medical": 1}, "clearance_for": []}}
     team = Team(db, config)
     grant_level(db, team.labeller, "medical", 1)
     add_rows(db, team.project, [{"id": "m1", "text": "[[m1]] dosage", "domain": "medical"},

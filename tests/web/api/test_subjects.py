@@ -15,8 +15,10 @@ from loupe.cli import main
 from loupe.db.database import Database
 from loupe.db.models import utcnow
 from loupe.db.privacy_models import SubjectKey
+from loupe.errors import NotFound
 from loupe.services import retention
 from loupe.services.access import Actor
+from loupe.services.gate import vault_for
 from loupe.settings import Settings
 
 __all__ = ["client", "keyed_settings"]
@@ -54,16 +56,16 @@ def _seed(client: TestClient, db: Database) -> tuple[int, dict[str, str]]:
     return project, admin.headers
 
 
-def _file_bytes(database_url: str) -> bytes:
-    path = Path(database_url.removeprefix("sqlite:///"))
-    with sqlite3.connect(path) as connection:
-        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    wal = path.with_name(path.name + "-wal")
-    return path.read_bytes() + (wal.read_bytes() if wal.exists() else b"")
+def _live_bytes(directory: Path) -> dict[str, bytes]:
+    """Every file under ``directory`` as it is on disk now (the main file, -wal, -shm,
+    keys, models), read without checkpointing or closing anything."""
+    return {
+        str(p.relative_to(directory)): p.read_bytes() for p in directory.rglob("*") if p.is_file()
+    }
 
 
 def test_erasure_leaves_no_byte_of_the_subject(
-    client: TestClient, db: Database, database_url: str
+    client: TestClient, db: Database, database_url: str, tmp_path: Path
 ) -> None:
     project, headers = _seed(client, db)
     with db.engine.connect() as connection:
@@ -81,7 +83,19 @@ def test_erasure_leaves_no_byte_of_the_subject(
     ]
     assert receipt["labels_deleted"] == 2
     assert receipt["keys_shredded"] == 1
-    assert receipt["trained_model_versions"] == []
+    assert receipt["models_retired"] == receipt["models_retrain"] == []
+    storage = erased.json()["storage"]
+    assert storage["complete"] is True, storage
+    assert erased.json()["model_files_deleted"] == []
+    if database_url.startswith("sqlite"):
+        # Read at once, with the server and its engine still open: no checkpoint, no close.
+        files = _live_bytes(tmp_path)
+        assert "loupe.db" in files
+        for name, raw in files.items():
+            for secret in (*CANARIES, "Zebulon-Quokka-77", "alice@example.org"):
+                assert secret.encode() not in raw, (name, secret)
+            assert wrapped not in raw, name
+        assert b"bob says play jazz" in files["loupe.db"] + files.get("loupe.db-wal", b"")
     canonical = json.dumps(receipt, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     import hashlib
 
@@ -96,14 +110,6 @@ def test_erasure_leaves_no_byte_of_the_subject(
         "/api/v1/subjects/erase", json={"subject_id": "alice@example.org"}, headers=headers
     )
     assert again.status_code == 404
-    if database_url.startswith("sqlite"):
-        client.close()
-        db.dispose()
-        raw = _file_bytes(database_url)
-        for secret in (*CANARIES, "Zebulon-Quokka-77", "alice@example.org"):
-            assert secret.encode() not in raw
-        assert wrapped not in raw
-        assert b"bob says play jazz" in raw  # the check can see what is still there
 
 
 def test_subject_export_and_endpoint_rights(client: TestClient, db: Database) -> None:
@@ -157,7 +163,7 @@ def test_cli_import_gate_erase_and_export(
     make_project(db)
     source = tmp_path / "items.jsonl"
     source.write_text(
-        json.dumps({"id": "1", "text": CANARY_TEXT, "subject_id": "s9"})
+        json.dumps({"id": "1", "text": CANARY_TEXT, "subject_id": "s9.person@example.org"})
         + "\n"
         + json.dumps({"id": "2", "text": "plain words"})
         + "\n"
@@ -166,14 +172,59 @@ def test_cli_import_gate_erase_and_export(
     with db.engine.connect() as connection:
         data = connection.execute(text("SELECT data FROM items ORDER BY id")).scalars().all()
     assert CANARIES[0] not in json.dumps(data)
-    assert _run("subjects", "export", "s9", "--database-url", database_url) == 0
+    subject = "s9.person@example.org"
+    assert _run("subjects", "export", subject, "--database-url", database_url) == 0
     assert CANARY_TEXT in capsys.readouterr().out
-    assert _run("subjects", "erase", "s9", "--database-url", database_url) == 0
-    out = capsys.readouterr().out
-    assert '"keys_shredded": 1' in out
+    # The test's own engine (another "process") keeps its connections open meanwhile.
+    assert _run("subjects", "erase", subject, "--database-url", database_url) == 0
+    if database_url.startswith("sqlite"):
+        files = _live_bytes(tmp_path)
+        del files[source.name]  # the import's own input
+        for name, raw in files.items():
+            for secret in (*CANARIES, subject):
+                assert secret.encode() not in raw, (name, secret)
+    out = json.loads(capsys.readouterr().out)
+    assert out["receipt"]["keys_shredded"] == 1
+    assert out["storage"]["complete"] is True
+    assert out["receipt"]["subject_ref"].startswith("hmac:")
     assert count(db, "items") == 1
     assert _run("audit", "verify", "--database-url", database_url) == 0
     assert "audit log ok" in capsys.readouterr().out
     assert _run("retention", "set", "intents", "7", "--database-url", database_url) == 0
     assert _run("retention", "run", "--database-url", database_url) == 0
     assert "0 items purged" in capsys.readouterr().out
+
+
+def test_a_backup_taken_before_an_erasure_still_opens_with_the_master_key(
+    client: TestClient, db: Database, keyed_settings: Settings, tmp_path: Path
+) -> None:
+    """What docs/compliance.md states: the subject keys live in the database, so a copy of
+    it taken before the erasure, together with the master key, still opens the subject's
+    originals; the live database no longer can."""
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("copies the SQLite file")
+    _, headers = _seed(client, db)
+    with db.engine.connect() as connection:
+        key_id, ciphertext, aad = connection.execute(
+            text(
+                "SELECT v.key_id, v.ciphertext, i.project_id || '/' || i.external_id "
+                "FROM item_vaults v JOIN items i ON i.id = v.item_id WHERE i.external_id = 'a1'"
+            )
+        ).one()
+    backup = tmp_path / "backup.db"
+    with (
+        sqlite3.connect(Path(db.url.removeprefix("sqlite:///"))) as live,
+        sqlite3.connect(backup) as copy,
+    ):
+        live.backup(copy)
+    erased = client.post(
+        "/api/v1/subjects/erase", json={"subject_id": "alice@example.org"}, headers=headers
+    )
+    assert erased.status_code == 200
+    vault = vault_for(keyed_settings)
+    with db.transaction(readonly=True) as session, pytest.raises(NotFound):
+        vault.open(session, key_id, bytes(ciphertext), aad=aad)
+    old = Database(f"sqlite:///{backup}")
+    with old.transaction(readonly=True) as session:
+        assert vault.open(session, key_id, bytes(ciphertext), aad=aad) == {"text": CANARY_TEXT}
+    old.dispose()

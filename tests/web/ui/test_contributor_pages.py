@@ -42,7 +42,9 @@ def test_me_shows_profile_reputation_with_its_rule_and_evidence_and_tests(
             session, boss.actor, maya.id, "medical", 2, utcnow() + timedelta(days=30)
         )
         contributors.set_languages(session, maya.actor, maya.id, ["de", "pt-BR"])
-        clearances.grant_clearance(session, Actor.system(), user_id=maya.id, sensitivity="health")
+        clearances.grant_clearance(
+            session, Actor.system(), user_id=maya.id, project_id=project, sensitivity="health"
+        )
     earn_trust(db, maya)
     sign_in(app_client, db, maya)
     page = app_client.get("/me", headers=HTML)

@@ -1,4 +1,4 @@
-"""Payment card numbers (Luhn + issuer prefix) and IBANs (ISO 13616 mod-97)."""
+"""Payment card numbers (Luhn, length and grouping) and IBANs (ISO 13616 mod-97)."""
 
 from __future__ import annotations
 
@@ -11,11 +11,22 @@ from loupe.privacy.spans import Detection
 
 __all__ = ["CreditCardDetector", "IbanDetector"]
 
-_CARD = re.compile(r"(?<![A-Za-z0-9_\u2591-])\d(?:[ \-]?\d){12,18}(?![A-Za-z0-9_\u2591]|-\d)")
-# Issuer identification prefixes: Visa, Mastercard, Amex, Discover, JCB, Diners,
-# UnionPay, Maestro, Mir.
-_IIN = re.compile(
-    r"^(?:4|5[1-5]|2[2-7]|3[47]|6011|64[4-9]|65|35|30[0-5]|36|38|62|50|5[6-9]|6[0-9]|220)"
+# A "+" before the digits makes them a phone number, never a card.
+_CARD = re.compile(
+    r"(?<![A-Za-z0-9_\u2591+-])\d(?:(?:[ \-]| {2})?\d){11,18}(?![A-Za-z0-9_\u2591]|-\d)"
+)
+# Issuer identification prefixes, for the scores only: a Luhn-valid number in a
+# card's grouping is a card whatever its prefix (the gate fails toward redaction).
+# Visa, Mastercard, Amex, Discover, JCB (15 digits: 2131, 1800), Diners, UnionPay,
+# Maestro, Mir, Verve, RuPay, Troy.
+_IIN = re.compile(r"^(?:4|5[0-9]|2[2-7]|3[0-9]|6[0-9]|2131|1800|220|50|60|65|81|82|9792|0604)")
+# Maestro numbers run from 12 to 19 digits; no other network issues 12.
+_MAESTRO = re.compile(r"^(?:50|5[6-9]|6[0-9]|0604)")
+# How card numbers are written: one run, groups of four (the last may be shorter),
+# Amex 4-6-5, Diners 4-6-4, or 19 digits as 6-13; separated by a space, a hyphen or two spaces.
+_GROUPINGS = re.compile(
+    r"\d{12,19}|\d{4}(?:(?:[ \-]| {2})\d{4}){2,3}(?:(?:[ \-]| {2})\d{1,5})?"
+    r"|\d{4}((?:[ \-]| {2}))\d{6}\1\d{4,5}|\d{6}(?:[ \-]| {2})\d{13}"
 )
 _IBAN = re.compile(
     r"(?<![A-Za-z0-9_\u2591])[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,4})?"
@@ -25,7 +36,11 @@ _IBAN = re.compile(
 
 
 class CreditCardDetector:
-    """13-19 digit numbers, optionally grouped, that pass Luhn and start with a known issuer prefix.
+    """Numbers in a card's length and grouping that pass Luhn, whatever the network prefix.
+
+    13 to 19 digits, or 12 with a Maestro prefix, written as one run or in the
+    groupings cards are printed in. A prefix no network is known to issue lowers
+    the score but still redacts: the gate fails toward redaction.
 
     >>> [d.type for d in CreditCardDetector().detect("my card is 4111 1111 1111 1111")]
     ['CREDIT_CARD']
@@ -38,7 +53,9 @@ class CreditCardDetector:
         for m in _CARD.finditer(text):
             found = self._card_in(m.group())
             if found is not None:
-                yield Detection(m.start() + found[0], m.start() + found[1], "CREDIT_CARD", 0.95)
+                start, end = m.start() + found[0], m.start() + found[1]
+                score = 0.95 if _IIN.match(re.sub(r"\D", "", text[start:end])) else 0.85
+                yield Detection(start, end, "CREDIT_CARD", score)
 
     @staticmethod
     def _card_in(run: str) -> tuple[int, int] | None:
@@ -55,15 +72,19 @@ class CreditCardDetector:
                 if best is not None and end - start <= best[1] - best[0]:
                     break
                 digits = re.sub(r"\D", "", run[start:end])
-                if (
-                    13 <= len(digits) <= 19
-                    and _IIN.match(digits)
-                    and len(set(digits)) > 1
-                    and luhn_valid(digits)
-                ):
+                if _is_card(run[start:end], digits):
                     best = (start, end)
                     break
         return best
+
+
+def _is_card(written: str, digits: str) -> bool:
+    """Whether ``digits`` (as ``written``) has a card number's length, grouping and check digit."""
+    if not 12 <= len(digits) <= 19 or len(set(digits)) == 1 or not luhn_valid(digits):
+        return False
+    if len(digits) == 12 and not _MAESTRO.match(digits):
+        return False
+    return _GROUPINGS.fullmatch(written) is not None
 
 
 class IbanDetector:

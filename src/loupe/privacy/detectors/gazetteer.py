@@ -165,6 +165,8 @@ AMBIGUOUS_GIVEN: frozenset[str] = _words(
     Long Ling Mai Lan Hong Ping Sol Jung Park Kim Lee Bruno Otto Engel Wolf Roth Stein Winter
     Sommer Lange Klein Kraus Horn Graf Haas Vogel Fuchs Keller Koch Bauer Kaiser Serra Leone
     Vega Campos Fuentes Blanco Castro Cruz Santos Rosa Flores Gallo Bianca Serena
+    Mercedes Zara Queen Wild Porsche Ferrari Ford Tesla Dell Disney Boeing Gucci Prada Chanel
+    Armani Dior Cartier Honda Toyota Mazda Nike Adidas Puma Lidl Aldi Siemens Bosch Philips
     """
 )
 

@@ -18,6 +18,7 @@ __all__ = [
     "BEFORE_WEAK",
     "CJK_AFTER",
     "CJK_BEFORE",
+    "LOWER_CUE",
     "SIGN_OFF",
     "STREET_BEFORE",
     "STRONG_CUE",
@@ -76,7 +77,26 @@ _ES = (
     r"buscar|avisa|avisar|invita|invitar|saluda|saludar|llamé|llamo|escribí|pregunté|"
     r"contesta|contestar|ayuda|ayudar|contrata|contratar|presenta|presentar) a"
 )
-STRONG_CUE = re.compile(rf"(?:\b(?:{_EN}|{_DE}|{_FR}|{_ES})[\s,:]*)$", re.IGNORECASE)
+# Greetings, form labels and calling verbs in the other languages Loupe meets.
+_OTHER = (
+    r"forename|forenames|forename\(s\)|given names?|family name|titulaire|account holder|"
+    r"holder|reply to|forward (?:this|it) to|share my (?:eta|location) with|"
+    r"ciao|salve|gentile|caro|cara|chiama|chiamare|scrivi a|nome|cognome|"
+    r"hoi|beste|bel|naam|voornaam|achternaam|stuur|"
+    r"olá|ola|oi|liga para|ligar para|liga à|liga ao|"
+    r"hej|ring til|ring till|namn|navn|kære|kära|"
+    r"szia|kedves|név|imię i nazwisko|imię|nazwisko|cześć|zadzwoń do"
+)
+STRONG_CUE = re.compile(rf"(?:\b(?:{_EN}|{_DE}|{_FR}|{_ES}|{_OTHER})[\s,:]*)$", re.IGNORECASE)
+# Verbs of calling and messaging before a name typed in lower case ("call justine").
+LOWER_CUE = re.compile(
+    r"\b(?:call|ring|text|message|ping|phone|remind|reply to|forward (?:this|it) to|"
+    r"share my (?:eta|location) with|send|chiama|chiamare|llama a|llamar a|liga para|"
+    r"ligar para|bel|ring til|ring till|appelle|ruf|zadzwoń do|ask|tell|pay|note|"
+    r"schreib|schreibe|scrivi a|envoie un message à|send a message to|message to|stuur|"
+    r"call with|that's|to)\s+$",
+    re.IGNORECASE,
+)
 
 # A closing line: the capitalised run after it is the writer's name.
 SIGN_OFF = re.compile(
@@ -87,7 +107,10 @@ SIGN_OFF = re.compile(
     r"mit freundlichen grüßen|mit besten grüßen|grüße|gruß|lg|vg|mfg|bis bald|"
     r"cordialement|bien cordialement|bien à vous|bien à toi|amitiés|bises|bisous|à bientôt|"
     r"salutations|sincères salutations|un saludo|saludos|saludos cordiales|"
-    r"un cordial saludo|atentamente|un abrazo|abrazos|besos|hasta pronto)"
+    r"un cordial saludo|atentamente|un abrazo|abrazos|besos|hasta pronto|"
+    r"groet|groeten|groetjes|met vriendelijke groet|a presto|saluti|cordiali saluti|mvh|"
+    r"med vänlig hälsning|hälsningar|vennlig hilsen|venlig hilsen|hilsen|üdv|üdvözlettel|"
+    r"cumprimentos|abraços|atenciosamente|pozdrawiam|pozdrowienia|s pozdravem)"
     r"\s*[,!\-\u2013\u2014\n]\s*)$",
     re.IGNORECASE,
 )
@@ -101,7 +124,11 @@ AFTER_CUE = re.compile(
     r" (?:und ich|hat angerufen|hat geschrieben|hat gesagt|hat gefragt|angerufen|"
     r"geschrieben|gesagt|gefragt|geantwortet|abgesagt|zugesagt)\b|"
     r" (?:et moi|m'a|m\u2019a|nous a|a dit|a écrit|a téléphoné|a appelé|a répondu)\b|"
-    r" (?:y yo|me pasó|me dijo|me llamó|me escribió|llamó|dijo|escribió|contestó)\b)",
+    r" (?:y yo|me pasó|me dijo|me llamó|me escribió|llamó|dijo|escribió|contestó)\b|"
+    r",? (?:dice|ha detto|meinte|zegt|säger|sier|siger|diz|disse|szerint|mówi|dit que)\b|"
+    # A phone number or a birth date right after: "Eya : 09 03 09 55 73", "Jean Geb. 1947".
+    r"(?:\s?:\s?|\s)(?:[+(]\d|\d+[ \-/.]\d)[\d \-/.()]{5,}\d|"
+    r",? (?:tel\.?|geb\.|geboren|né|née|nato|nata|born)(?=[\s:]))",
     re.IGNORECASE,
 )
 

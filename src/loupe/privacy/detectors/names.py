@@ -56,6 +56,7 @@ from loupe.privacy.detectors.name_cues import (
     BEFORE_WEAK,
     CJK_AFTER,
     CJK_BEFORE,
+    LOWER_CUE,
     SIGN_OFF,
     STREET_BEFORE,
     STRONG_CUE,
@@ -77,6 +78,57 @@ _SENTENCE_START = re.compile(r"(?:^|[.!?:;\n¡¿]\s*)$")
 _VOCATIVE_BEFORE = re.compile(r", $")
 _VOCATIVE_AFTER = re.compile(r"^\s*(?:[.!?\u2026]|$)")
 _HYPHEN = re.compile(r"[\-\u2010\u2011]")
+# After a name that opens a sentence as its subject: a lower-case word that is not a
+# determiner or pronoun (those follow an imperative verb: "Cross the road").
+_SUBJECT_AFTER = re.compile(
+    r"^ (?!(?:the|a|an|my|your|our|their|his|her|its|this|that|these|those|all|some|me|"
+    r"us|him|them|it|you|up|out|down|off|in|on|of|for|to|and|or|with|at|by|from|de|"
+    r"du|del|la|le|les|der|die|das|und|et|y)\b)[a-zà-ÿ]"
+)
+# Before a place more often than a person: "nacida en Bilbao", "born in Jersey".
+_LOCATIVE_BEFORE = re.compile(
+    r"\b(?:in|en|im|à|au|aux|nach|near|de|del|da|di|à côté de)\s$", re.IGNORECASE
+)
+# A lone listed name opening a sentence that is more frequent than this is more often
+# the word ("Love you").
+_LONE_NAME_MAX_ZIPF = 5.5
+# A listed name typed in lower case that is more frequent than this is the word ("call
+# mom", "ring back").
+_LOWER_NAME_MAX_ZIPF = 4.5
+# The last word of each LOWER_CUE phrase: a cheap test before the regular expression.
+_LOWER_CUE_ENDS = frozenset(
+    [
+        "call",
+        "ring",
+        "text",
+        "message",
+        "ping",
+        "phone",
+        "remind",
+        "to",
+        "with",
+        "send",
+        "chiama",
+        "chiamare",
+        "a",
+        "para",
+        "bel",
+        "til",
+        "till",
+        "appelle",
+        "ruf",
+        "do",
+        "ask",
+        "tell",
+        "pay",
+        "note",
+        "schreib",
+        "schreibe",
+        "à",
+        "stuur",
+        "that's",
+    ]
+)
 _CJK_BRACKETED = re.compile(
     r"(?:给|告诉|联系|通知|提醒|问问)([\u4e00-\u9fff]{2,3}?)"
     r"(?=打电话|发短信|发消息|发微信|明天|今天|后天|女士|先生|小姐|\uff0c|\u3002|\uff01|$)"
@@ -101,7 +153,8 @@ Token = tuple[int, int, str]
 class _Candidate:
     start: int
     end: int
-    words: tuple[str, ...]  # without particles
+    words: tuple[str, ...]  # without particles and initials
+    initials: int = 0
 
 
 class PersonNameDetector:
@@ -121,6 +174,7 @@ class PersonNameDetector:
 
     def detect(self, text: str) -> Iterator[Detection]:
         yield from self._latin(text)
+        yield from self._lower_case(text)
         if any("\u4e00" <= ch <= "\u9fff" for ch in text):
             yield from self._cjk(text)
 
@@ -157,25 +211,88 @@ class PersonNameDetector:
             if score is not None:
                 yield Detection(cand.start, cand.end, "PERSON", score)
 
+    def _lower_case(self, text: str) -> Iterator[Detection]:
+        """Names typed in lower case after a calling verb ("call justine", "ring til sten").
+
+        Up to three words that are each a listed name or a rare word, stopping at the
+        first everyday word ("call aimon gutierrez soto on mobile"); "and" joins another.
+        """
+        tokens = [(m.start(), m.end(), m.group()) for m in _TOKEN.finditer(text)]
+        k = 0
+        while k < len(tokens):
+            start = tokens[k][0]
+            if (
+                k == 0
+                or not tokens[k][2].islower()
+                or tokens[k - 1][2].lower() not in _LOWER_CUE_ENDS
+                or not LOWER_CUE.search(text[max(0, start - 40) : start])
+            ):
+                k += 1
+                continue
+            end = None
+            j = k
+            while j < len(tokens) and j - k < 3 and self._lower_name(tokens[j][2]):
+                if j > k and text[tokens[j - 1][1] : tokens[j][0]] != " ":
+                    break
+                end = tokens[j][1]
+                j += 1
+                if (
+                    j + 1 < len(tokens)
+                    and tokens[j][2] == "and"
+                    and self._lower_name(tokens[j + 1][2])
+                ):
+                    yield Detection(start, end, "PERSON", 0.7)
+                    start, end, k = tokens[j + 1][0], tokens[j + 1][1], j + 1
+                    j = k + 1
+            if end is not None:
+                yield Detection(start, end, "PERSON", 0.7)
+            k = max(j, k + 1)
+
+    def _lower_name(self, word: str) -> bool:
+        """Whether a lower-case word reads as a name: listed or rare, not an everyday word."""
+        if not word.islower() or len(word) < 2 or word in self.lists.common:
+            return False
+        title = word[0].upper() + word[1:]
+        if title in NOT_NAMES:
+            return False
+        zipf = self.freq.zipf(word)
+        if title in self.lists.given or title in self.lists.family:
+            return zipf < _LOWER_NAME_MAX_ZIPF
+        parts = [p for p in _HYPHEN.split(word) if p]
+        if len(parts) > 1:
+            return all(self._lower_name(p) for p in parts)
+        return self.freq.source is not None and zipf < 2.5
+
     def _candidate(self, text: str, run: list[Token]) -> _Candidate | None:
         """The part of a capitalised run that could be a name, if any."""
         # Drop leading capitalised function words ("Call", "Dear", "Herr") and cut at the
         # first one inside the run, unless it is a particle between names ("Le Bihan").
-        while run and (run[0][2] in NOT_NAMES or run[0][2].lower().rstrip(".") in TITLE_WORDS):
+        while run and (
+            (run[0][2] in NOT_NAMES and not _is_initial(run[0][2]))
+            or run[0][2].lower().rstrip(".") in TITLE_WORDS
+        ):
             run = run[1:]
         for k, tok in enumerate(run):
             if _names_a_place(tok[2]):
                 return None  # "Acme Corp", "Victoria Station", "Schiller-Allee"
-            if tok[2] in NOT_NAMES and not (tok[2].lower() in PARTICLES and 0 < k < len(run) - 1):
+            if (
+                tok[2] in NOT_NAMES
+                and not _is_initial(tok[2])
+                and not (tok[2].lower() in PARTICLES and 0 < k < len(run) - 1)
+            ):
                 run = run[:k]
                 break
         if run and text[run[0][0] : run[-1][1]] in self.lists.places and len(run) > 1:
             return None  # "San Pietro Vernotico"
         # Everyday words and brand-like words at either end are not part of a name
         # ("LinkedIn Maria", "Schick Maria Blumen").
-        while run and self._edge_word(run[0][2]):
+        while run and not _is_initial(run[0][2]) and self._edge_word(run[0][2]):
             run = run[1:]
-        while run and (run[-1][2].lower() in PARTICLES or self._edge_word(run[-1][2])):
+        while run and (
+            run[-1][2].lower() in PARTICLES
+            or _is_initial(run[-1][2])
+            or self._edge_word(run[-1][2])
+        ):
             run = run[:-1]
         if not run:
             return None
@@ -183,8 +300,9 @@ class PersonNameDetector:
         before = text[max(0, start - 40) : start]
         if _HOUSE_NUMBER.search(before) or STREET_BEFORE.search(before):
             return None  # "55 Victoria Gardens", "avenue Victor Hugo": a street
-        words = tuple(t[2] for t in run if t[2].lower() not in PARTICLES)
-        return _Candidate(start, end, words) if words else None
+        words = tuple(t[2] for t in run if t[2].lower() not in PARTICLES and not _is_initial(t[2]))
+        initials = sum(_is_initial(t[2]) for t in run)
+        return _Candidate(start, end, words, initials) if words else None
 
     def _score(self, text: str, cand: _Candidate, *, listed_with: bool = False) -> float | None:
         lists = self.lists
@@ -198,6 +316,14 @@ class PersonNameDetector:
         listed = any((g or f) and p for g, f, p in zip(given, family, plain, strict=True))
         if TITLE.search(before):
             return 0.9
+        # Initials with a name-shaped word ("E. Magnusson", "Szabina J Gelencsér") make a
+        # name unless a word is an everyday one or a place ("D.C. Comics").
+        if (
+            cand.initials
+            and all(map(name_shaped, words))
+            and not any(self._kind(w) in ("word", "place") for w in words)
+        ):
+            return 0.85 if listed else 0.7
         # A cue (or a name right before it: "Anna and Piotr") makes any name-shaped run
         # a name, but one everyday word or place stays one ("When called from ...").
         shaped = all(map(name_shaped, words))
@@ -232,8 +358,22 @@ class PersonNameDetector:
         if n >= 2 and any(g and p for g, p in zip(given, plain, strict=True)):
             return 0.6
         opens = _SENTENCE_START.search(before) is not None
-        # A lone name opening a sentence needs a vocative comma ("Maria, ...") or a verb.
-        if n == 1 and given[0] and plain[0] and (not opens or after.startswith(",")):
+        # A lone listed name ("Nicole", "Jensen") is a name mid-sentence; opening one it
+        # needs a vocative comma ("Maria, ...") or to be the subject: a lower-case word,
+        # not a determiner ("Cross the road"), follows, and it is not a very common word.
+        if (
+            n == 1
+            and (given[0] or (family[0] and not _LOCATIVE_BEFORE.search(before)))
+            and plain[0]
+            and (
+                not opens
+                or after.startswith(",")
+                or (
+                    _SUBJECT_AFTER.match(after) is not None
+                    and self.freq.zipf(words[0]) < _LONE_NAME_MAX_ZIPF
+                )
+            )
+        ):
             return 0.6
         return self._shape_score(words, kinds, before, after, opens=opens) if shaped else None
 
@@ -436,20 +576,26 @@ class PersonNameDetector:
 
 
 def _runs(text: str, tokens: list[Token]) -> Iterator[list[Token]]:
-    """Runs of capitalised words separated by single spaces, with particles inside."""
+    """Runs of capitalised words separated by single spaces, with particles and initials inside.
+
+    An initial is a capital letter with a full stop ("E. Magnusson", "J.R. Hartley"),
+    or without one between two words ("Szabina J Gelencsér").
+    """
     i = 0
     while i < len(tokens):
-        if not _capitalised(tokens[i][2]):
+        if not (_capitalised(tokens[i][2]) or _initial_before_name(text, tokens, i, lead=True)):
             i += 1
             continue
         run = [tokens[i]]
         j = i + 1
         while j < len(tokens) and len([t for t in run if _capitalised(t[2])]) < 4:
-            if text[run[-1][1] : tokens[j][0]] != " ":
+            if _gap(text, run[-1], tokens[j]) is None:
                 break
             word = tokens[j][2]
-            if _capitalised(word) or (
-                word.lower() in PARTICLES and _particle_leads_to_name(text, tokens, j)
+            if (
+                _capitalised(word)
+                or (word.lower() in PARTICLES and _particle_leads_to_name(text, tokens, j))
+                or _initial_before_name(text, tokens, j, lead=False)
             ):
                 run.append(tokens[j])
             else:
@@ -457,6 +603,36 @@ def _runs(text: str, tokens: list[Token]) -> Iterator[list[Token]]:
             j += 1
         i = j
         yield run
+
+
+def _gap(text: str, left: Token, right: Token) -> str | None:
+    """The text between two tokens of a run, if they may belong to one name."""
+    gap = text[left[1] : right[0]]
+    if gap == " " or (_is_initial(left[2]) and gap in (". ", ".")):
+        return gap
+    return None
+
+
+def _initial_before_name(text: str, tokens: list[Token], j: int, *, lead: bool) -> bool:
+    """Whether the token at ``j`` is an initial followed, through initials, by a name-like word.
+
+    A bare capital ("J") counts only inside a run and never as "A" or "I", which are
+    words; one that ``lead``s a run needs its full stop.
+    """
+    word = tokens[j][2]
+    if not _is_initial(word) or j + 1 >= len(tokens):
+        return False
+    dotted = text[tokens[j][1] : tokens[j][1] + 1] == "."
+    if not dotted and (lead or word in "AI"):
+        return False
+    if _gap(text, tokens[j], tokens[j + 1]) is None:
+        return False
+    following = tokens[j + 1][2]
+    return _capitalised(following) or _initial_before_name(text, tokens, j + 1, lead=lead)
+
+
+def _is_initial(word: str) -> bool:
+    return len(word) == 1 and word.isupper()
 
 
 def _names_a_place(word: str) -> bool:

@@ -26,17 +26,32 @@ DEFAULT_REGIONS: tuple[str, ...] = (
     "PL", "SE", "BR", "MX", "JP", "AU", "CA",
 )  # fmt: skip
 
-_GROUP = r"(?:\(\d{1,5}\)\s?)?\d{1,8}"
+_GROUP = r"(?:\(\d{1,5}\)[ \-/]?)?\d{1,12}"
+# Groups are joined by one or two separators, or by nothing before a bracketed trunk
+# prefix or area code ("+44(0)115 496 0914").
+_JOIN = r"(?:[ \-./]{1,2}|(?=\())"
+_EXTENSION = re.compile(r"\s?(?:extension|ext\.?|x|#)\s?\d{1,5}$", re.IGNORECASE)
 _CANDIDATE = re.compile(
-    r"(?<![A-Za-z0-9_+\u2591])(?:(?:\+|00)\s?)?(?:\d{7,15}|"
+    r"(?<![A-Za-z0-9_+\u2591(])(?:(?:\+|00|\(\+\d{1,3}\))\s?)?(?:\d{7,15}|"
     + _GROUP
-    + r"(?:[ \-./]{1,2}"
+    + r"(?:"
+    + _JOIN
     + _GROUP
     + r"){1,7}"
-    r"|\(\d{1,5}\)\s?\d{1,5}(?:[ \-./]{1,2}" + _GROUP + r"){0,6})"
-    r"(?:\s?(?:ext\.?|x|#)\s?\d{1,5})?(?![A-Za-z0-9_\u2591]|[.\-/]\d)",
+    r"|\(\d{1,5}\)[ \-/.]?\d{1,12}(?:" + _JOIN + _GROUP + r"){0,6})"
+    r"(?:\s?(?:extension|ext\.?|x|#)\s?\d{1,5})?(?![A-Za-z0-9_\u2591]|[.\-/]\d)",
     re.IGNORECASE,
 )
+# A national number written in groups ("(020) 7496 0266", "11 9608-2040") or with a
+# trunk prefix ("03296617667") has the form of a phone number.
+_GROUPED = re.compile(r"\d+(?:[ \-./()]+\d+)+|\(\d+\)[ \-./]?\d+")
+# A date with a four-digit year, perhaps with an hour or a count after it:
+# "01.02.2023 10", "2023-10-12". French numbers ("06.12.34.56.78") are not.
+_DATE_LIKE = re.compile(
+    r"(?:\d{1,2}([./\-])\d{1,2}\1\d{4}|\d{4}([./\-])\d{1,2}\2\d{1,2})(?:[ ]\d{1,2})?"
+)
+# A contiguous run with a trunk prefix, or a Chinese mobile number, reads as a phone.
+_NATIONAL_RUN = re.compile(r"0\d{9,10}|1[3-9]\d{9}")
 _CUE = re.compile(
     r"(?:\b(?:call|calls|calling|called|phone|phones|tel|tél|telephone|téléphone|telefon|"
     r"telefono|teléfono|mobile|mobil|cell|cellphone|handy|portable|móvil|movil|fax|ring|"
@@ -70,13 +85,21 @@ class PhoneDetector:
     def detect(self, text: str) -> Iterator[Detection]:
         for m in _CANDIDATE.finditer(text):
             raw = m.group()
-            digits = sum(ch.isdigit() for ch in raw)
+            number = _EXTENSION.sub("", raw)
+            digits = sum(ch.isdigit() for ch in number)
             if not 7 <= digits <= 17:
                 continue
-            if not self._valid(raw):
+            if _DATE_LIKE.fullmatch(number):
+                continue  # "01.02.2023 10", "2023-10-12": a date, whatever the plan says
+            valid = self._valid(raw)
+            # The gate fails toward redaction: a number shaped like a phone is one, even
+            # where the numbering plan calls it unassigned.
+            if not valid and not self._shaped(number, digits):
                 continue
-            score = self._score(text, m.start(), m.end(), raw)
-            yield Detection(m.start(), m.end(), "PHONE", score)
+            score = self._score(text, m.start(), m.end(), raw) - (0 if valid else 0.05)
+            if valid and _NATIONAL_RUN.fullmatch(raw):
+                score += 0.1
+            yield Detection(m.start(), m.end(), "PHONE", round(max(score, 0.05), 2))
 
     def _valid(self, raw: str) -> bool:
         cleaned = raw.strip()
@@ -85,6 +108,16 @@ class PhoneDetector:
         if cleaned.startswith("+"):
             return _is_valid(cleaned, None)
         return any(_is_valid(cleaned, region) for region in self.regions)
+
+    def _shaped(self, number: str, digits: int) -> bool:
+        """Whether ``number`` (without extension) has the form of a phone number."""
+        if number.startswith(("+", "00", "(+")):
+            international = "+" + number.lstrip("(+0").lstrip()
+            if digits >= 8 and _is_possible(international.replace(")", " ", 1)):
+                return True
+        if not 8 <= digits <= 13:
+            return False
+        return _GROUPED.fullmatch(number) is not None or number.startswith("0")
 
     def _score(self, text: str, start: int, end: int, raw: str) -> float:
         score = 0.45
@@ -106,3 +139,11 @@ def _is_valid(number: str, region: str | None) -> bool:
     except phonenumbers.NumberParseException:
         return False
     return bool(phonenumbers.is_valid_number(parsed))
+
+
+def _is_possible(number: str, region: str | None = None) -> bool:
+    try:
+        parsed = phonenumbers.parse(number, region)
+    except phonenumbers.NumberParseException:
+        return False
+    return bool(phonenumbers.is_possible_number(parsed))

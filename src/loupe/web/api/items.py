@@ -42,7 +42,12 @@ def add_items(project_id: Id, body: ItemsIn, ctx: Writer) -> ImportOut:
     ]
     gate = gate_for(ctx.settings)
     result = items.insert_items(ctx.session, ctx.actor, project_id, records, gate=gate)
-    return ImportOut(received=result.received, created=result.created, existing=result.existing)
+    return ImportOut(
+        received=result.received,
+        created=result.created,
+        existing=result.existing,
+        withheld=result.withheld,
+    )
 
 
 @router.post(
@@ -106,7 +111,12 @@ async def import_file(
                 source="upload",
                 gate=gate,
             )
-    return ImportOut(received=result.received, created=result.created, existing=result.existing)
+    return ImportOut(
+        received=result.received,
+        created=result.created,
+        existing=result.existing,
+        withheld=result.withheld,
+    )
 
 
 @router.get("/projects/{project_id}/items", response_model=Page[ItemOut])

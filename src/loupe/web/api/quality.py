@@ -5,6 +5,7 @@ from fastapi import APIRouter
 from loupe.schemas import EscalationOut, GoldIn, GoldOut, MemberOut, Page, QualityOut, RefitOut
 from loupe.services import quality
 from loupe.services.access import authorize_project
+from loupe.services.gate import gate_for
 from loupe.web.deps import Reader, Writer
 from loupe.web.params import After, Id, Limit
 
@@ -15,7 +16,9 @@ router = APIRouter(tags=["quality"])
 def set_gold(project_id: Id, body: GoldIn, ctx: Writer) -> GoldOut:
     """Mark items as gold (honeypots) with their known answers."""
     answers = [(str(item.id), item.answer) for item in body.items]
-    return GoldOut(marked=quality.set_gold(ctx.session, ctx.actor, project_id, answers))
+    with gate_for(ctx.settings) as gate:
+        marked = quality.set_gold(ctx.session, ctx.actor, project_id, answers, gate=gate)
+    return GoldOut(marked=marked)
 
 
 @router.get("/projects/{project_id}/quality", response_model=QualityOut)

@@ -58,6 +58,7 @@ def review(
 def list_reviews(
     project_id: Id, ctx: Reader, after: After = 0, limit: Limit = 100
 ) -> Page[ReviewRecordOut]:
-    """Every verdict, with reviewer and labeller (managers, reviewers and auditors)."""
+    """Every verdict (managers, reviewers and auditors); labeller and reviewer are null
+    for project reviewers, so review stays blind."""
     rows = reviews.list_reviews(ctx.session, ctx.actor, project_id, after_id=after, limit=limit + 1)
     return page_of(rows, limit, ReviewRecordOut)

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from pydantic import BaseModel
 
 from loupe import __version__
-from loupe.schemas import UserOut
+from loupe.schemas import ErrorBody, UserOut
+from loupe.services.health import check_ready
 from loupe.services.users import get_user
 from loupe.web.deps import Reader
 
@@ -16,9 +17,20 @@ class Health(BaseModel):
     version: str
 
 
-@router.get("/health", response_model=Health)
-def health() -> Health:
-    """Liveness: answers without a database round trip or credentials."""
+@router.get(
+    "/health",
+    response_model=Health,
+    responses={
+        503: {
+            "model": ErrorBody,
+            "description": "The database is read-only or unreachable, or a disk is nearly full",
+        }
+    },
+)
+def health(request: Request) -> Health:
+    """Readiness, without credentials: ok only when the database accepts a write
+    (rolled back) and the data directories have ``LOUPE_HEALTH_MIN_FREE_MB`` free."""
+    check_ready(request.app.state.db, request.app.state.settings)
     return Health(status="ok", version=__version__)
 
 

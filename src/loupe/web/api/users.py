@@ -33,12 +33,31 @@ def list_users(
     return page_of(rows, limit, UserOut)
 
 
+@router.post("/users/{user_id}/deactivate", response_model=UserOut)
+def deactivate_user(user_id: Id, ctx: Writer) -> UserOut:
+    """Deactivate a user (admins; not yourself): their sign-ins are refused, their
+    sessions and tokens stop working at once, their reserved tasks are released. Audited."""
+    return UserOut.model_validate(
+        users.set_active(ctx.session, ctx.actor, user_id=user_id, active=False)
+    )
+
+
+@router.post("/users/{user_id}/reactivate", response_model=UserOut)
+def reactivate_user(user_id: Id, ctx: Writer) -> UserOut:
+    """Reactivate a user (admins): they may sign in again; unrevoked tokens work again."""
+    return UserOut.model_validate(
+        users.set_active(ctx.session, ctx.actor, user_id=user_id, active=True)
+    )
+
+
 @router.post(
     "/users/{user_id}/tokens", response_model=TokenIssued, status_code=status.HTTP_201_CREATED
 )
 def issue_token(user_id: Id, body: TokenIn, ctx: Writer) -> TokenIssued:
     """A new API token. The secret is in this response only; store it now."""
-    issued = users.issue_token(ctx.session, ctx.actor, user_id=user_id, name=body.name)
+    issued = users.issue_token(
+        ctx.session, ctx.actor, user_id=user_id, name=body.name, expires_at=body.expires_at
+    )
     return TokenIssued.model_validate(
         {**TokenOut.model_validate(issued.token).model_dump(), "token": issued.secret}
     )

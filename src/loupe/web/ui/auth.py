@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.responses import Response
 
 from loupe.db.database import Database
-from loupe.errors import PermissionDenied, Unauthenticated
+from loupe.errors import PermissionDenied, TooManyRequests, Unauthenticated
 from loupe.services import sessions
 from loupe.settings import Settings
 from loupe.web.deps import SESSION_COOKIE
@@ -84,12 +84,26 @@ def login(
         )
     settings: Settings = request.app.state.settings
     db: Database = request.app.state.db
+    # The client address as the server sees it (behind a proxy: the proxy's, unless
+    # uvicorn runs with --proxy-headers); the per-account limit holds either way.
+    client = request.client.host if request.client else None
     try:
         with db.transaction() as session:
             issued = sessions.start_session(
-                session, username=username, password=password, hours=settings.session_hours
+                session,
+                username=username,
+                password=password,
+                hours=settings.session_hours,
+                client=client,
             )
+    except TooManyRequests as exc:
+        locked = _login_form(request, next_url=safe_next(next), error=exc.message, status_code=429)
+        locked.headers["Retry-After"] = str(exc.details["retry_after"])
+        return locked
     except Unauthenticated as exc:
+        # Its own transaction: the sign-in's rolled back with the error.
+        with db.transaction() as session:
+            sessions.record_failed_login(session, username=username, client=client)
         return _login_form(request, next_url=safe_next(next), error=exc.message, status_code=401)
     response = RedirectResponse(safe_next(next), status_code=303)
     response.set_cookie(
