@@ -43,6 +43,7 @@ from loupe.services.items import insert_items
 from loupe.services.labels import submit_label
 from loupe.services.ledger_keys import LedgerConfig, init_keys
 from loupe.services.ledger_store import NewEntry, SqlTreeStore, append_entries, publish_checkpoint
+from loupe.services.tasks import next_task
 
 SYSTEM = Actor.system()
 SCHEMA = {"task": {"type": "single_choice", "labels": [{"key": "a"}, {"key": "b"}]}}
@@ -195,6 +196,9 @@ def bench_submit(db: Database, cfg: LedgerConfig, n: int) -> None:
     clocks = {pid: Clock() for pid in pids}
     for i in range(n):
         for pid in pids:
+            with db.transaction() as session:  # the lease a label needs, outside the clock
+                task = next_task(session, actor, pid, lease_seconds=600)
+                assert task is not None and task.item_id == items[pid][i]
             with clocks[pid], db.transaction() as session:
                 submit_label(session, actor, pid, items[pid][i], "a", ledger=cfg)
     free, paid = (clocks[pid] for pid in pids)

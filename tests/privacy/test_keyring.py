@@ -80,3 +80,13 @@ def test_rewrap_rotates_master_key() -> None:
 def test_master_key_length_checked() -> None:
     with pytest.raises(InvalidInput):
         SubjectKeyring(master_key=b"short", storage={})
+
+
+def test_opens_tells_whether_this_master_key_wrapped_a_key() -> None:
+    store: dict[str, bytes] = {}
+    r = ring(store)
+    r.encrypt("alice", b"secret", item_id="i1")
+    assert r.opens("alice")
+    assert not r.opens("bob")
+    assert not ring(store, key=os.urandom(32)).opens("alice")
+    assert r.rewrap(b"\x07" * 32).opens("alice") and not r.opens("alice")

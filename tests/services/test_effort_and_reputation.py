@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import text
-from tests.factories import SCHEMA, add_items, make_project, make_user
+from tests.factories import SCHEMA, add_items, hold_in, make_project, make_user
 
 from loupe.db.database import Database
 from loupe.db.models import utcnow
@@ -125,6 +125,7 @@ def test_a_trusted_contributor_earns_the_tier_multiplier(db: Database, tmp_path:
                             now=now - timedelta(minutes=31 - n))  # fmt: skip
     for person in (new, trusted):
         with db.transaction() as session:
+            hold_in(session, person.id, project, 1)
             submit_label(session, person.actor, project, 1, "call", ledger=ledger)
     with db.engine.connect() as connection:
         paid = dict(

@@ -166,7 +166,7 @@ def test_erasing_the_subject_erases_the_reasons_written_about_its_items(db: Data
     """Reasons belong to the item's subject: erasure finds them (they go with the item)."""
     from loupe.services.subjects import erase_subject
 
-    crowd, doc, _, _, project = setup(db)
+    crowd, _, _, _, project = setup(db)
     add_rows(db, project, [{"id": "s1", "text": "what is my dosage", "subject_id": "ana"}])
     with db.transaction() as session:
         item_id = int(

@@ -47,9 +47,12 @@ def cfg(tmp_path: Path) -> LedgerConfig:
 
 def _label_all(db: Database, actor: Actor, project: int, n: int, cfg: LedgerConfig) -> None:
     for item_id in range(1, n + 1):
+        # The lease first, in a transaction of its own as ``next task`` would (taking it in
+        # the submit's transaction would lock in the other order and deadlock PostgreSQL).
         with db.transaction() as session:
             assert actor.user_id is not None
             hold_in(session, actor.user_id, project, item_id)
+        with db.transaction() as session:
             submit_label(session, actor, project, item_id, "call", ledger=cfg)
 
 

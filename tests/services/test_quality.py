@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import pytest
-from tests.factories import add_items, make_project, make_user
+from tests.factories import add_items, hold_in, make_project, make_user
 
 from loupe.db.database import Database
 from loupe.errors import NotFound
@@ -32,7 +32,9 @@ def test_refit_learns_who_is_reliable_and_report_shows_agreement(db: Database) -
             right = truth[item % 3]
             wrong = truth[(item + 1) % 3]
             for person in good:
+                hold_in(session, person.id, project, item)
                 submit_label(session, person.actor, project, item, right)
+            hold_in(session, bad.id, project, item)
             submit_label(session, bad.actor, project, item, wrong)
     with db.transaction() as session:
         report = quality.refit(session, project)
@@ -124,10 +126,11 @@ def test_dynamic_overlap_stops_confident_items_and_escalates_split_ones(db: Data
     add_items(db, project, 2)
     with db.transaction() as session:
         # Item 1: two agreeing labels from default-skill (0.7) workers reach > 0.9... not yet
-        submit_label(session, people[0].actor, project, 1, "call")
-        submit_label(session, people[1].actor, project, 1, "call")
-        submit_label(session, people[2].actor, project, 1, "call")
+        for person in people[:3]:
+            hold_in(session, person.id, project, 1)
+            submit_label(session, person.actor, project, 1, "call")
         for person, answer in zip(people, ["call", "music", "call", "music"], strict=True):
+            hold_in(session, person.id, project, 2)
             submit_label(session, person.actor, project, 2, answer)
     with db.engine.connect() as connection:
         complete = dict(connection.execute(text("SELECT id, is_complete FROM items")).all())

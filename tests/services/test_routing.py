@@ -7,7 +7,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
-from tests.factories import SCHEMA, Person, add_rows, grant_level, make_project, make_user
+from tests.factories import (
+    SCHEMA,
+    Person,
+    add_rows,
+    grant_level,
+    hold,
+    make_project,
+    make_user,
+)
 
 from loupe.db.database import Database
 from loupe.db.models import utcnow
@@ -81,6 +89,7 @@ def test_submit_refuses_an_item_that_is_not_routed_to_you(db: Database) -> None:
     project = make_project(db, config=routed(domain_levels={"medical": 1}),
                            members={crowd: "annotator"})  # fmt: skip
     add_rows(db, project, MIXED)
+    hold(db, crowd, project, 2)  # even under a lease (say, one from before a change)
     with db.transaction() as session, pytest.raises(PermissionDenied, match="needs level 1"):
         submit_label(session, crowd.actor, project, 2, "call")
 
@@ -90,6 +99,7 @@ def test_min_level_from_metadata_applies_without_a_routing_policy(db: Database) 
     project = make_project(db, members={crowd: "annotator"})
     add_rows(db, project, MIXED)
     assert "x1" not in drain(db, crowd, project)
+    hold(db, crowd, project, 6)
     with db.transaction() as session, pytest.raises(PermissionDenied):
         submit_label(session, crowd.actor, project, 6, "call")
 
@@ -206,6 +216,7 @@ def test_a_contributor_confidently_below_the_bar_stops_receiving_that_domain(
                             now=now - timedelta(minutes=40 - n))  # fmt: skip
     assert drain(db, lucky, project) == ["g1"]
     assert drain(db, good, project) == ["g1", "m1"]
+    hold(db, lucky, project, 2)
     with db.transaction() as session, pytest.raises(PermissionDenied, match="reputation"):
         submit_label(session, lucky.actor, project, 2, "call")
 

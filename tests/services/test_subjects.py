@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select, text
-from tests.factories import make_project, make_user
+from tests.factories import hold_in, make_project, make_user
 from tests.loop_helpers import add_gold, configure, label_items
 
 from loupe.db.database import Database
@@ -60,7 +60,8 @@ def _add_zed(db: Database, project: int, person_actor: Actor) -> None:
         items.insert_items(session, Actor.system(), project, [record])
     with db.transaction() as session:
         item_id = session.scalar(select(Item.id).where(Item.subject_id == "zed"))
-        assert item_id is not None
+        assert item_id is not None and person_actor.user_id is not None
+        hold_in(session, person_actor.user_id, project, item_id)
         submit_label(session, person_actor, project, item_id, "call")
 
 

@@ -99,7 +99,8 @@ def test_non_member_cannot_work(db: Database) -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("overlap", [1, 2])
 def test_concurrent_annotators_never_exceed_overlap(db: Database, overlap: int) -> None:
-    """Many threads doing next-task + submit (and some submitting without a lease)."""
+    """Many threads doing next-task + submit (some after their lease expired, which
+    counts while the item has room; some going for an item without a lease: refused)."""
     if db.url.startswith("sqlite") and ":memory:" in db.url:
         pytest.skip("needs a file database")
     people = [make_user(db, f"p{i}") for i in range(8)]
@@ -113,8 +114,9 @@ def test_concurrent_annotators_never_exceed_overlap(db: Database, overlap: int) 
         person = people[index]
         try:
             for _ in range(n_items):
+                lease = 0 if rng.random() < 0.2 else 60  # 0: expired by the submit
                 with db.transaction() as session:
-                    task = next_task(session, person.actor, project, lease_seconds=60)
+                    task = next_task(session, person.actor, project, lease_seconds=lease)
                 if task is None:
                     return
                 target = task.item_id
@@ -144,3 +146,45 @@ def test_concurrent_annotators_never_exceed_overlap(db: Database, overlap: int) 
     assert max(per_item.values()) <= overlap
     assert max(pairs.values()) == 1
     assert all(stored[item] == n for item, n in per_item.items())
+
+
+def test_take_item_leases_a_chosen_item_to_a_manager_only(db: Database) -> None:
+    """Staff label specific items (the demo's seed set) under a lease like anyone's;
+    annotators may not choose, and gold, withheld or unroutable items are refused."""
+    from tests.factories import Person, snapshot
+
+    from loupe.services.access import Actor
+    from loupe.services.quality import set_gold
+    from loupe.services.tasks import take_item
+
+    boss, ann = make_user(db, "boss", "manager"), make_user(db, "ann")
+    project = make_project(db, members={boss: "manager", ann: "annotator"})
+    add_items(db, project, 5)
+    with db.transaction() as session:
+        set_gold(session, Actor.system(), project, [("u3", "call")])
+        session.execute(text("UPDATE items SET withheld = :t WHERE id = 3"), {"t": True})
+        session.execute(text("UPDATE items SET min_level = 3 WHERE id = 2"))
+    before = snapshot(db)
+    refusals: list[tuple[Person, int, type[Exception], str]] = [
+        (ann, 1, PermissionDenied, "projects update"),
+        (boss, 4, Conflict, "gold"),
+        (boss, 3, Conflict, "withheld"),
+        (boss, 2, PermissionDenied, "not routed to you"),
+        (boss, 99, NotFound, "does not exist"),
+    ]
+    for who, item, error, match in refusals:
+        with pytest.raises(error, match=match), db.transaction() as session:
+            take_item(session, who.actor, project, item, lease_seconds=60)
+    assert snapshot(db) == before
+    with db.transaction() as session:
+        task = take_item(session, boss.actor, project, 1, lease_seconds=60)
+    assert (task.item_id, task.data) == (1, {"text": "utterance 0"})
+    with db.transaction() as session:  # overlap 1, leased to the manager: not served
+        served = next_task(session, ann.actor, project, lease_seconds=60)
+    assert served is not None and served.item_id == 5
+    with db.transaction() as session:
+        assert submit_label(session, boss.actor, project, 1, "call").created
+    with pytest.raises(Conflict, match="already labelled"), db.transaction() as session:
+        take_item(session, boss.actor, project, 1, lease_seconds=60)
+    with pytest.raises(Conflict, match="already has"), db.transaction() as session:
+        take_item(session, boss.actor, project, 5, lease_seconds=60)  # ann holds it

@@ -57,7 +57,8 @@ def _print(profile: ContributorProfile) -> None:
     console.print(domains)
     if profile.clearances:
         held = ", ".join(
-            f"{c.sensitivity} in project {c.project_id} (until {_when(c.expires_at)}{', expired' if c.expired else ''})"
+            f"{c.sensitivity} in project {c.project_id} "
+            f"(until {_when(c.expires_at)}{', expired' if c.expired else ''})"
             for c in profile.clearances
         )
         console.print(f"clearances: {held}")

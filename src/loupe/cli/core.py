@@ -10,6 +10,7 @@ from loupe.cli import (
     contributors,
     data,
     demo,
+    keys,
     loop,
     projects,
     qualifications,
@@ -33,5 +34,6 @@ def register(app: typer.Typer) -> None:
     app.add_typer(subjects.subjects_app, name="subjects")
     app.add_typer(audit.audit_app, name="audit")
     app.add_typer(retention.retention_app, name="retention")
+    app.add_typer(keys.keys_app, name="keys")
     app.add_typer(contributors.contributors_app, name="contributors")
     app.add_typer(qualifications.qualifications_app, name="qualifications")

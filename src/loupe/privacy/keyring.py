@@ -7,7 +7,11 @@ item. The DEK itself is stored only wrapped (AES-256-GCM again) by a master
 key-encryption key (KEK) that lives outside the database, with the subject id
 as associated data so wrapped keys cannot be swapped between subjects.
 Deleting the wrapped DEK (:meth:`SubjectKeyring.shred`) makes every ciphertext
-for that subject unrecoverable, including copies in backups.
+for that subject unrecoverable from the storage it was deleted from. A copy of the
+storage taken before (a database backup) still holds the wrapped DEK and opens with
+the KEK that wrapped it; such copies become unrecoverable only once that KEK is
+destroyed, which is what rotating it (:meth:`SubjectKeyring.rewrap`) and destroying
+the old one after the backup retention period achieves.
 
 Sealed formats, versioned by their first byte::
 
@@ -78,6 +82,18 @@ class SubjectKeyring:
                 "(wrong item id, or the data was altered)",
                 details={"field": "ciphertext", "item_id": item_id},
             ) from None
+
+    def opens(self, subject_id: str) -> bool:
+        """Whether the subject's stored key unwraps under this master key (``False``
+        when there is no key, or it was wrapped by another master key)."""
+        wrapped = self._storage.get(subject_id)
+        if wrapped is None:
+            return False
+        try:
+            self._unwrap(subject_id, wrapped)
+        except InvalidInput:
+            return False
+        return True
 
     def shred(self, subject_id: str) -> bool:
         """Delete the subject's key; returns whether there was one. Irreversible."""

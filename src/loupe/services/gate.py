@@ -12,9 +12,10 @@ and, whatever the policy, an item whose scan fails, is too long or does not sett
 withheld (the gate fails closed). The verdict depends on the text alone, never on the
 machine's load: the scanner has a size limit, not a time budget. A withheld item's
 data is replaced by ``[WITHHELD]`` and ``next task`` never hands it out. The original
-data (and metadata, when it was redacted) is sealed with the subject's key (:mod:`loupe.services.vault`);
-without a vault it is not kept. :func:`redact_text` gates one free-text string (an
-annotator's typed answer, a flag, review or pass-up reason) the same way, and
+data (and metadata, when it was redacted) is sealed with the subject's key
+(:mod:`loupe.services.vault`); without a vault it is not kept. :func:`redact_text` gates
+one free-text string (an annotator's typed answer, a flag, review or pass-up reason) the
+same way, and
 :meth:`PrivacyGate.external_ids` gates the importer's item ids.
 
 Detection is the slow part (~2,000 short items/s per core), so a gate with
@@ -156,9 +157,9 @@ def gate_data(
         if is_key and clean_keys is not None and value in clean_keys:
             return value  # the same key in item after item: scanned once
         scan = scanner.scan(value)
-        if is_key and clean_keys is not None and scan.verdict == "show" and not scan.spans:
-            if len(clean_keys) < MAX_CLEAN_KEYS:
-                clean_keys.add(value)
+        clean = scan.verdict == "show" and not scan.spans
+        if is_key and clean and clean_keys is not None and len(clean_keys) < MAX_CLEAN_KEYS:
+            clean_keys.add(value)
         if scan.verdict == "withhold":
             raise _Withhold(scan.reason or "error")
         if not scan.spans:
@@ -241,7 +242,7 @@ def _gate_chunk(
             policy=policy,
             metadata=meta,
             clean_keys=keys,
-        )  # fmt: skip
+        )
         for data, meta in rows
     ]
 
@@ -354,8 +355,10 @@ def gate_for(settings: Settings, *, workers: int = 1) -> PrivacyGate:
 
 
 def vault_for(settings: Settings) -> Vault:
-    """The vault for ``settings`` (master key from the key directory, created if absent)."""
-    return Vault(load_master_key(settings.resolved_key_dir(), create=True))
+    """The vault for ``settings`` (master key from the key directory, created if absent;
+    it follows a master-key rotation made while it lives)."""
+    key_dir = settings.resolved_key_dir()
+    return Vault(load_master_key(key_dir, create=True), key_dir=key_dir)
 
 
 @dataclass(frozen=True, slots=True)

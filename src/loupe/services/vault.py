@@ -11,6 +11,14 @@ too can be shredded alone.
 
 Ciphertexts bind ``<project id>/<external id>`` as associated data: a sealed value
 cannot be moved onto another item.
+
+The master key can be rotated (:mod:`loupe.services.master_keys`). Each rotation writes
+a key-check row (``subject_keys`` row :data:`CHECK_KEY_ID`, a throwaway key wrapped
+like the others), so a :class:`Vault` made from a key directory notices that its key
+is no longer the one the database is wrapped under and reloads it (from
+``privacy-master.key``, or ``privacy-master.key.next`` while a rotation that has
+committed has not yet renamed its files). A vault made from bare key bytes cannot
+reload: after a rotation it raises :class:`~loupe.errors.Conflict`.
 """
 
 from __future__ import annotations
@@ -24,9 +32,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, select
+from sqlalchemy import Table, bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from loupe.db.privacy_models import SubjectKey
@@ -35,7 +43,9 @@ from loupe.errors import Conflict, InvalidInput
 from loupe.privacy import SubjectKeyring
 
 __all__ = [
+    "CHECK_KEY_ID",
     "MASTER_KEY_FILE",
+    "NEXT_KEY_FILE",
     "REF_KEY_FILE",
     "Sealed",
     "Vault",
@@ -44,7 +54,9 @@ __all__ = [
     "legacy_subject_ref",
     "load_master_key",
     "load_ref_key",
+    "opens_check",
     "original_payload",
+    "rewrap_rows",
     "shred",
     "split_original",
     "subject_key_id",
@@ -52,6 +64,8 @@ __all__ = [
 ]
 
 MASTER_KEY_FILE = "privacy-master.key"
+NEXT_KEY_FILE = "privacy-master.key.next"  # a rotation's new key until its rename
+CHECK_KEY_ID = "master:check"  # never a subject's key id ("subject:..." / "item:...")
 REF_KEY_FILE = "subject-ref.key"
 
 
@@ -111,14 +125,15 @@ def load_master_key(key_dir: Path, *, create: bool = False, name: str = MASTER_K
     if create:
         init_master_key(key_dir, name=name)
     try:
-        stamp = path.stat().st_mtime_ns
+        info = path.stat()
     except FileNotFoundError:
         raise Conflict(
             f"the privacy key {name} is missing from {key_dir}; run `loupe init` (or set "
             "LOUPE_KEY_DIR to the directory that holds it)",
             details={"key_dir": str(key_dir)},
         ) from None
-    return _read(str(path.resolve()), stamp)
+    # The inode too: a rotation replaces the file, possibly within the clock's granularity.
+    return _read(str(path.resolve()), (info.st_ino, info.st_mtime_ns, info.st_size))
 
 
 def load_ref_key(key_dir: Path) -> bytes:
@@ -144,7 +159,7 @@ def legacy_subject_ref(subject_id: str) -> str:
 
 
 @lru_cache(maxsize=8)
-def _read(path: str, _stamp: int) -> bytes:
+def _read(path: str, _stamp: tuple[int, int, int]) -> bytes:
     try:
         key = bytes.fromhex(Path(path).read_text("ascii").strip())
     except ValueError:
@@ -163,15 +178,20 @@ class Sealed:
 class Vault:
     """Seal and open items' raw data with subject keys stored in ``subject_keys``.
 
+    ``key_dir`` (as :func:`loupe.services.gate.vault_for` passes it) lets the vault follow
+    a master-key rotation made after it was created; without it, it raises
+    :class:`~loupe.errors.Conflict` once the database is wrapped under another key.
+
     >>> vault = Vault(bytes(32))
     >>> vault.master_key == bytes(32)
     True
     """
 
-    def __init__(self, master_key: bytes) -> None:
+    def __init__(self, master_key: bytes, *, key_dir: Path | None = None) -> None:
         if len(master_key) != 32:
             raise InvalidInput("the privacy master key must be 32 bytes")
         self.master_key = master_key
+        self.key_dir = key_dir
 
     def seal_many(
         self, session: Session, entries: Sequence[tuple[str, str, dict[str, Any]]]
@@ -180,7 +200,10 @@ class Vault:
         if not entries:
             return []
         wanted = sorted({key_id for key_id, _, _ in entries if key_id.startswith("subject:")})
-        stored = _load(session, wanted)
+        stored = _load(session, [*wanted, CHECK_KEY_ID])
+        check = stored.pop(CHECK_KEY_ID, None)
+        self._follow(check)
+        sealing_key = self.master_key
         known = dict(stored)
         ring = SubjectKeyring(master_key=self.master_key, storage=known)
         plain = [
@@ -198,7 +221,8 @@ class Vault:
             # On PostgreSQL a concurrent import may have created the same subject's key
             # first; then seal under the winner's key, or our ciphertexts would be lost.
             named = [str(k) for k in known if k not in stored and k.startswith("subject:")]
-            winners = _load(session, named)
+            winners = _load(session, [*named, CHECK_KEY_ID])
+            check_now = winners.pop(CHECK_KEY_ID, None)
             lost = {k for k, w in winners.items() if known[k] != w}
             if lost:
                 known.update(winners)
@@ -206,16 +230,69 @@ class Vault:
                     ring.encrypt(key_id, body, item_id=aad) if key_id in lost else old
                     for (key_id, aad, body), old in zip(plain, sealed, strict=True)
                 ]
+            if check_now != check:
+                # On PostgreSQL a rotation may commit while our insert waits on its table
+                # lock: the keys we created are wrapped under the old master key. Re-wrap
+                # them; their data keys, and so the ciphertexts, stay as they are.
+                self._follow(check_now)
+                ours = {str(k): w for k, w in known.items() if k not in stored and k not in lost}
+                SubjectKeyring(master_key=sealing_key, storage=ours).rewrap(self.master_key)
+                rewrap_rows(session, ours)
         return [Sealed(key_id, c) for (key_id, _, _), c in zip(entries, sealed, strict=True)]
 
     def open(self, session: Session, key_id: str, ciphertext: bytes, *, aad: str) -> dict[str, Any]:
         """The raw data; :class:`~loupe.errors.NotFound` once the subject was shredded."""
-        ring = SubjectKeyring(master_key=self.master_key, storage=_load(session, [key_id]))
+        stored = _load(session, [key_id, CHECK_KEY_ID])
+        self._follow(stored.pop(CHECK_KEY_ID, None))
+        ring = SubjectKeyring(master_key=self.master_key, storage=stored)
         data: dict[str, Any] = json.loads(ring.decrypt(key_id, ciphertext, item_id=aad))
         return data
 
     def has_key(self, session: Session, key_id: str) -> bool:
         return bool(_load(session, [key_id]))
+
+    def _follow(self, check: bytes | None) -> None:
+        """Switch to the master key the database's keys are wrapped under, when a rotation
+        changed it since this vault read its key (``check``: the key-check row, if any)."""
+        if check is None or opens_check(self.master_key, check):
+            return
+        candidates: list[bytes] = []
+        if self.key_dir is not None:
+            # ``.next`` first: a rotation renames it to the master key's name after moving
+            # the old key away, so if it is gone by now, the master key file is the new key.
+            for name in (NEXT_KEY_FILE, MASTER_KEY_FILE):
+                try:
+                    candidates.append(load_master_key(self.key_dir, name=name))
+                except (Conflict, InvalidInput):
+                    continue
+        for key in candidates:
+            if opens_check(key, check):
+                self.master_key = key
+                return
+        where = f"the key directory {self.key_dir}" if self.key_dir else "this vault"
+        raise Conflict(
+            f"{where} does not hold the privacy master key the database's subject keys are "
+            "wrapped under: set LOUPE_KEY_DIR to the directory `loupe keys rotate` last used "
+            "(after restoring a backup, put the retired key of its date back as "
+            f"{MASTER_KEY_FILE})",
+            details={"key_dir": str(self.key_dir) if self.key_dir else None},
+        )
+
+
+def opens_check(master_key: bytes, check: bytes) -> bool:
+    """Whether the key-check row ``check`` was wrapped under ``master_key``."""
+    return SubjectKeyring(master_key=master_key, storage={CHECK_KEY_ID: check}).opens(CHECK_KEY_ID)
+
+
+def rewrap_rows(session: Session, wrapped: dict[str, bytes]) -> None:
+    """Store new wrapped values for existing ``subject_keys`` rows."""
+    if not wrapped:
+        return
+    table = cast(Table, SubjectKey.__table__)
+    session.execute(
+        update(table).where(table.c.key_id == bindparam("k")).values(wrapped=bindparam("w")),
+        [{"k": k, "w": w} for k, w in wrapped.items()],
+    )
 
 
 def _load(session: Session, key_ids: Sequence[str]) -> dict[str, bytes]:

@@ -165,20 +165,34 @@ def test_gold_cannot_be_answered_by_id_without_a_lease(
     assert again.json()["gold"] is None
 
 
-def test_an_expired_lease_does_not_count_for_gold(db: Database) -> None:
+def test_an_expired_lease_still_counts_as_served_for_gold_and_ordinary_items(
+    db: Database,
+) -> None:
+    """An expired lease means the item was served to this user: gold or not, the label
+    is taken as long as the item has room (gold is outside the overlap), so an expired
+    lease tells gold from ordinary items no more than a live one."""
     import pytest
 
     from loupe.errors import Conflict
 
-    ann = make_user(db, "ann")
-    project = make_project(db, members={ann: "annotator"})
-    add_items(db, project, 1)
+    ann, bob = make_user(db, "ann"), make_user(db, "bob")
+    project = make_project(db, overlap=1, members={ann: "annotator", bob: "annotator"})
+    add_items(db, project, 3)
     with db.transaction() as session:
         set_gold(session, Actor.system(), project, [("u0", "music")])
-    hold(db, ann, project, 1, hours=1)
+    for item in (1, 2, 3):
+        hold(db, ann, project, item, hours=1)
     later = utcnow() + timedelta(hours=2)
-    with pytest.raises(Conflict, match="lease"), db.transaction() as session:
-        submit_label(session, ann.actor, project, 1, "call", now=later)
+    with db.transaction() as session:
+        gold = submit_label(session, ann.actor, project, 1, "call", now=later)
+        ordinary = submit_label(session, ann.actor, project, 2, "call", now=later)
+    assert gold.created and gold.gold is not None and not gold.gold.correct
+    assert ordinary.created and ordinary.gold is None
+    hold(db, bob, project, 3, hours=3)  # item 3 was served again meanwhile: no room
+    before = snapshot(db)
+    with pytest.raises(Conflict, match="label"), db.transaction() as session:
+        submit_label(session, ann.actor, project, 3, "call", now=later)
+    assert snapshot(db) == before
 
 
 # --- 4. sign-in throttling, password change, deactivation, token expiry -----------------------

@@ -5,7 +5,7 @@ import io
 import json
 
 from fastapi.testclient import TestClient
-from tests.factories import add_items, make_project, make_user
+from tests.factories import add_items, hold, make_project, make_user
 
 from loupe.db.database import Database
 
@@ -18,11 +18,13 @@ def _labelled(app_client: TestClient, db: Database) -> tuple[int, dict[str, str]
     )
     add_items(db, project, 3)
     for person, answer in [(a, "call"), (b, "call")]:
+        hold(db, person, project, 1)
         app_client.post(
             f"/api/v1/projects/{project}/items/1/labels",
             json={"answer": answer},
             headers=person.headers,
         )
+    hold(db, a, project, 2)
     app_client.post(
         f"/api/v1/projects/{project}/items/2/labels", json={"answer": "music"}, headers=a.headers
     )
@@ -93,6 +95,7 @@ def test_export_keeps_disagreement_as_a_distribution(app_client: TestClient, db:
     )
     add_items(db, project, 1)
     for person, answer in [(a, "call"), (b, "music")]:
+        hold(db, person, project, 1)
         app_client.post(
             f"/api/v1/projects/{project}/items/1/labels",
             json={"answer": answer},

@@ -9,6 +9,7 @@ from tests.factories import (
     RATE_CARD,
     Person,
     add_items,
+    hold,
     make_project,
     make_rate_card,
     make_user,
@@ -45,6 +46,7 @@ def _paying_project(db: Database, client: TestClient, annotator: Person, n: int 
     add_items(db, project, n)
     make_rate_card(db, project)
     for item in range(1, n + 1):
+        hold(db, annotator, project, item)
         response = client.post(
             f"/api/v1/projects/{project}/items/{item}/labels",
             json={"answer": "call"},
@@ -367,6 +369,7 @@ def test_paying_projects_refuse_labels_without_keys(app_client: TestClient, db: 
     project = make_project(db, members={ann: "annotator"})
     add_items(db, project, 1)
     make_rate_card(db, project)
+    hold(db, ann, project, 1)
     before = snapshot(db)
     response = app_client.post(
         f"/api/v1/projects/{project}/items/1/labels",

@@ -21,6 +21,7 @@ def test_gold_quality_refit_and_escalations(app_client: TestClient, db: Database
     assert gold.json() == {"marked": 1}
     for item in (1, 2):
         for person, answer in ((a, "call"), (b, "music" if item == 2 else "call")):
+            hold(db, person, project, item)
             app_client.post(
                 f"/api/v1/projects/{project}/items/{item}/labels",
                 json={"answer": answer},

@@ -11,7 +11,26 @@ from tests.factories import Person, add_rows, make_project, make_user, snapshot
 from loupe.db.database import Database
 
 
-def submit(client: TestClient, project: int, item: int, person: Person, answer: Any) -> Any:
+def serve(client: TestClient, project: int, item: int, person: Person) -> None:
+    """``person`` asks for the next task, which must be ``item``: a label needs the lease
+    its item was served with."""
+    task = client.post(f"/api/v1/projects/{project}/tasks/next", headers=person.headers)
+    assert task.status_code == 200, task.text
+    assert task.json()["task"]["item_id"] == item
+
+
+def submit(
+    client: TestClient,
+    project: int,
+    item: int,
+    person: Person,
+    answer: Any,
+    *,
+    served: bool = False,
+) -> Any:
+    """``person`` is served ``item`` (unless ``served`` already) and submits ``answer``."""
+    if not served:
+        serve(client, project, item, person)
     return client.post(
         f"/api/v1/projects/{project}/items/{item}/labels",
         json={"answer": answer},
@@ -40,8 +59,11 @@ def test_spans_are_checked_against_the_text_and_agreed_span_by_span(
         members={mgr: "manager", a: "annotator", b: "annotator", c: "annotator"},
     )  # fmt: skip
     add_rows(db, project, [{"id": "s1", "text": "call Anna in Paris"}])
+    serve(app_client, project, 1, a)
     before = snapshot(db)
-    too_long = submit(app_client, project, 1, a, [{"start": 5, "end": 99, "label": "PER"}])
+    too_long = submit(
+        app_client, project, 1, a, [{"start": 5, "end": 99, "label": "PER"}], served=True
+    )
     assert too_long.status_code == 422
     assert "end" in too_long.json()["error"]["message"]
     assert snapshot(db) == before
@@ -135,5 +157,5 @@ def test_personal_data_typed_into_a_free_text_answer_is_redacted(
     stored = response.json()["answer"]
     assert "7946" not in stored and "jo@example.com" not in stored
     assert "[PHONE]" in stored and "[EMAIL]" in stored
-    again = submit(app_client, project, 1, a, typed)  # idempotent after redaction
+    again = submit(app_client, project, 1, a, typed, served=True)  # idempotent after redaction
     assert again.status_code == 200

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from fastapi.testclient import TestClient
-from tests.factories import add_items, make_project, make_user, snapshot
+from tests.factories import add_items, hold, make_project, make_user, snapshot
 
 from loupe.db.database import Database
 
@@ -129,6 +129,8 @@ def test_overlap_full_is_a_conflict(app_client: TestClient, db: Database) -> Non
     project = make_project(db, members={a: "annotator", b: "annotator"})
     add_items(db, project, 1)
     url = f"/api/v1/projects/{project}/items/1/labels"
+    hold(db, a, project, 1)
+    hold(db, b, project, 1)  # even someone served the item earlier
     assert app_client.post(url, json={"answer": "call"}, headers=a.headers).status_code == 201
     before = snapshot(db)
     response = app_client.post(url, json={"answer": "call"}, headers=b.headers)
@@ -141,6 +143,7 @@ def test_labels_listing_for_reviewers(app_client: TestClient, db: Database) -> N
     a, reviewer = make_user(db, "a"), make_user(db, "rev", "reviewer")
     project = make_project(db, members={a: "annotator", reviewer: "reviewer"})
     add_items(db, project, 1)
+    hold(db, a, project, 1)
     app_client.post(
         f"/api/v1/projects/{project}/items/1/labels", json={"answer": "call"}, headers=a.headers
     )

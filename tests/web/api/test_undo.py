@@ -30,6 +30,9 @@ ORIGIN = "test.loupe/payments"
 def _label(
     client: TestClient, headers: dict[str, str], project: int, item: int, answer: str
 ) -> None:
+    """Take ``item`` as the next task (a label needs its lease) and label it."""
+    task = client.post(f"/api/v1/projects/{project}/tasks/next", headers=headers)
+    assert task.json()["task"]["item_id"] == item, task.text
     response = client.post(
         f"/api/v1/projects/{project}/items/{item}/labels", json={"answer": answer}, headers=headers
     )

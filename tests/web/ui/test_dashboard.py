@@ -97,6 +97,8 @@ def test_cost_per_accurate_label_for_those_who_manage_payments(
         answers = {maya: ["music", "music", "call"], ben: ["music", "music", "navigate"]}
         for person, given in answers.items():
             for item, answer in enumerate(given, 1):
+                task = client.post(f"/api/v1/projects/{project}/tasks/next", headers=person.headers)
+                assert task.json()["task"]["item_id"] == item
                 response = client.post(
                     f"/api/v1/projects/{project}/items/{item}/labels",
                     json={"answer": answer},

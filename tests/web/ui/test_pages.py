@@ -22,6 +22,9 @@ ORIGIN = "test.loupe/payments"
 
 
 def _label(client: TestClient, csrf: str, project: int, item: int, answer: str) -> None:
+    """Take ``item`` as the next task (a label needs its lease) and label it."""
+    task = client.post(f"/api/v1/projects/{project}/tasks/next", headers={"X-CSRF-Token": csrf})
+    assert task.json()["task"]["item_id"] == item, task.text
     response = client.post(
         f"/api/v1/projects/{project}/items/{item}/labels",
         json={"answer": answer},
@@ -105,6 +108,8 @@ def test_dashboard_shows_progress_agreement_and_contributors(
     add_items(db, project, 4)
     for item, (a, b) in enumerate([("call", "call"), ("music", "music"), ("call", "navigate")], 1):
         for person, answer in [(maya, a), (ben, b)]:
+            task = app_client.post(f"/api/v1/projects/{project}/tasks/next", headers=person.headers)
+            assert task.json()["task"]["item_id"] == item
             response = app_client.post(
                 f"/api/v1/projects/{project}/items/{item}/labels",
                 json={"answer": answer},

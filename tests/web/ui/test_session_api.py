@@ -56,6 +56,8 @@ def test_a_bearer_token_wins_over_any_cookie(app_client: TestClient, db: Databas
     add_items(db, project, 2)
     sign_in(app_client, db, maya)
     # Ben's token, Maya's cookie, no CSRF header: the token path, as Ben.
+    task = app_client.post(f"/api/v1/projects/{project}/tasks/next", headers=ben.headers)
+    assert task.json()["task"]["item_id"] == 1
     response = app_client.post(
         f"/api/v1/projects/{project}/items/1/labels", json={"answer": "call"}, headers=ben.headers
     )

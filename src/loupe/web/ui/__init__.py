@@ -1,7 +1,7 @@
 """The web UI: server-rendered pages (Jinja2) from the same app as the API.
 
 One module per page (``auth``, ``home``, ``workspace``, ``reviews``, ``escalations``,
-``dashboard``, ``contributors``, ``qualifications``, ``wallet``, ``audit``); the answer
+``dashboard``, ``contributors``, ``qualifications``, ``wallet``, ``audit``, ``users``); the answer
 editors every work page shares in ``editors``; templates in ``templates/``; CSS and
 small plain JS modules in ``static/`` (served by Loupe itself, so the UI works offline).
 Pages authenticate with the browser session (``loupe.services.sessions``) and authorise
@@ -22,6 +22,7 @@ from loupe.web.ui import (
     home,
     qualifications,
     reviews,
+    users,
     wallet,
     workspace,
 )
@@ -41,6 +42,7 @@ for module in (
     qualifications,
     wallet,
     audit,
+    users,
 ):
     router.include_router(module.router)
 

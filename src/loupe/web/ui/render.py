@@ -62,6 +62,7 @@ def page(
             "me": current.actor.user_id is not None,
             "wallet": allowed(role, "wallet.read"),
             "audit": allowed(role, "audit.read"),
+            "users": allowed(role, "users.list"),
             "current": nav_current,
         }
     response = templates().TemplateResponse(
