@@ -18,6 +18,7 @@ from loupe.errors import InvalidInput, NotFound, PermissionDenied
 from loupe.services import audit
 from loupe.services.access import Actor, authorize_project
 from loupe.services.clearances import has_clearance
+from loupe.services.gate import redact_text
 from loupe.services.privacy import privacy_of
 from loupe.services.vault import Vault, item_aad, split_original
 
@@ -98,7 +99,11 @@ def reveal_item(
         "item.reveal",
         project_id=project_id,
         target=f"item:{item_id}",
-        details={"purpose": stated, "sensitivity": item.sensitivity},
+        # The purpose is the revealer's own words, read by auditors: it passes the gate.
+        details={
+            "purpose": redact_text(session, project_id, stated).text,
+            "sensitivity": item.sensitivity,
+        },
         now=now,
     )
     return Revealed(

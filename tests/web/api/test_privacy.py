@@ -136,6 +136,11 @@ def test_reveal_needs_clearance_and_purpose_and_is_audited(
     assert reveals[0]["target"] == "item:1"
     assert reveals[0]["details"] == {"purpose": purpose["purpose"], "sensitivity": "personal"}
     assert reveals[0]["seq"] == body["audit_seq"]
+    # The purpose is the revealer's own words: auditors read it gated.
+    said = {"purpose": f"customer {CANARIES[0]} called about it"}
+    assert client.post(url, json=said, headers=reviewer.headers).status_code == 200
+    logged = [e for e in _audit(client, db) if e["action"] == "item.reveal"][-1]
+    assert logged["details"]["purpose"] == "customer [EMAIL] called about it"
 
 
 def test_clearances_endpoints(client: TestClient, db: Database) -> None:
