@@ -8,6 +8,9 @@ bench/core/run_workload.py's figures (docs/benchmarks.md). It runs the loop twic
 in the same process: on a project with no routing policy (the baseline) and on a
 project whose routing needs a domain level, a language, a clearance and a
 reputation bar (half its items medical), and prints the ratio — the cost of routing.
+Then it runs the open project again on a database with ``synchronous=NORMAL``
+(``LOUPE_SQLITE_SYNCHRONOUS=normal``) and prints what the default, power-loss-safe
+``synchronous=FULL`` costs against it.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from typing import Any
 
 from loupe.db.contributor_models import ContributorDomain, ContributorLanguage
 from loupe.db.database import Database
+from loupe.db.engine import Synchronous
 from loupe.formats import parse_item
 from loupe.services import items, projects, users
 from loupe.services.access import Actor
@@ -40,7 +44,20 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--loops", type=int, default=2000)
     args = parser.parse_args()
-    db = Database(f"sqlite:///{Path(tempfile.mkdtemp()) / 'loupe.db'}")
+    rates = run(args.loops, "full", ("open", "routed"))
+    print(f"routing costs {1 - rates['routed'] / rates['open']:.0%} of the open project's rate")
+    normal = run(args.loops, "normal", ("open",))
+    print(
+        f"synchronous=FULL (the default) runs at {rates['open'] / normal['open']:.0%} of "
+        f"synchronous=NORMAL's rate ({rates['open']:,.0f} vs {normal['open']:,.0f} loops/s)"
+    )
+
+
+def run(loops: int, synchronous: Synchronous, names: tuple[str, ...]) -> dict[str, float]:
+    """Loops/s per project on a fresh database with ``synchronous``."""
+    db = Database(
+        f"sqlite:///{Path(tempfile.mkdtemp()) / 'loupe.db'}", sqlite_synchronous=synchronous
+    )
     db.migrate()
     system = Actor.system()
     task = {"type": "single_choice", "labels": [{"key": "a"}, {"key": "b"}]}
@@ -48,14 +65,15 @@ def main() -> None:
         user = users.create_user(session, system, username="a", role="annotator")
         session.add(ContributorDomain(user_id=user.id, domain="medical", level=2, source="bench"))
         session.add(ContributorLanguage(user_id=user.id, language="en"))
-        grant_clearance(session, system, user_id=user.id, sensitivity="health")
         ids = {}
-        for name, config in (
-            ("open", {"task": task}),
-            ("routed", {"task": task, "routing": ROUTING}),
-        ):
+        configs = {"open": {"task": task}, "routed": {"task": task, "routing": ROUTING}}
+        for name in names:
+            config = configs[name]
             project = projects.create_project(session, system, name=name, config=config)
             projects.add_member(session, system, project.id, user_id=user.id, role="annotator")
+            grant_clearance(
+                session, system, user_id=user.id, project_id=project.id, sensitivity="health"
+            )
             set_privacy(session, system, project.id, gate=False)
             records = [
                 parse_item(
@@ -68,7 +86,7 @@ def main() -> None:
                     where="bench",
                     text_field="text",
                 )
-                for i in range(args.loops + 100)
+                for i in range(loops + 100)
             ]
             items.insert_items(session, system, project.id, records)
             ids[name] = project.id
@@ -86,14 +104,16 @@ def main() -> None:
     for name, project_id in ids.items():
         loop(project_id, 50)  # warm-up
         started = time.perf_counter()
-        loop(project_id, args.loops)
+        loop(project_id, loops)
         elapsed = time.perf_counter() - started
-        rates[name] = args.loops / elapsed
+        rates[name] = loops / elapsed
         print(
-            f"{name:>6}: {args.loops} loops in {elapsed:.2f} s: {rates[name]:,.0f} loops/s, "
-            f"{elapsed / args.loops * 1000:.2f} ms per next-task + submit (services, one thread)"
+            f"{name:>6}, synchronous={synchronous.upper()}: {loops} loops in {elapsed:.2f} s: "
+            f"{rates[name]:,.0f} loops/s, {elapsed / loops * 1000:.2f} ms per next-task + "
+            "submit (services, one thread)"
         )
-    print(f"routing costs {1 - rates['routed'] / rates['open']:.0%} of the open project's rate")
+    db.dispose()
+    return rates
 
 
 if __name__ == "__main__":

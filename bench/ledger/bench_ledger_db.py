@@ -110,7 +110,6 @@ def bench_appends(db: Database, cfg: LedgerConfig, n: int, batch: int, n_users: 
                         timestamp=stamp,
                     ),
                     user_id=ids[user],
-                    delta_minor=5 + i % 7,
                 )
             )
         with clock, db.transaction() as session:
@@ -154,7 +153,9 @@ def bench_proofs(db: Database, cfg: LedgerConfig, samples: int, rng: random.Rand
 def bench_audit(db: Database, cfg: LedgerConfig) -> None:
     began = time.perf_counter()
     with db.transaction(readonly=True) as session:
-        report = ledger.audit_ledger(session, SYSTEM, verifier_keys=cfg.keys.verifier_keys)
+        report = ledger.audit_ledger(
+            session, SYSTEM, verifier_keys=cfg.keys.verifier_keys, secret=cfg.keys.secret
+        )
     elapsed = time.perf_counter() - began
     print(
         f"full audit (`loupe ledger verify`): {report.entries:,} entries, {report.nodes:,} nodes, "

@@ -1,4 +1,4 @@
-"""Reading items from JSONL/CSV and writing exports, streamed row by row.
+"""Reading items from JSONL (or one JSON array) and CSV, and writing exports, streamed row by row.
 
 An input row becomes an :class:`ItemRecord`. Reserved fields: ``id`` (the
 external id; when absent, a hash of the row's content, so re-importing the same
@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import itertools
 import json
 import math
 import re
@@ -77,7 +78,8 @@ def format_for(path: str | Path, explicit: str | None = None) -> Format:
     if name == "csv":
         return "csv"
     raise InvalidInput(
-        f"{path}: cannot tell the format; use a .jsonl or .csv file or pass --format jsonl|csv",
+        f"{path}: cannot tell the format; use a .jsonl, .json or .csv file or pass "
+        "--format jsonl|csv",
         details={"field": "format", "allowed": ["jsonl", "csv"]},
     )
 
@@ -205,7 +207,16 @@ def parse_item(row: Any, *, where: str, text_field: str) -> ItemRecord:
 
 
 def _jsonl_rows(stream: IO[str], source: str) -> Iterator[tuple[str, Any]]:
-    for number, line in enumerate(stream, start=1):
+    """Rows of a JSON Lines file, or of one JSON array when the text starts with ``[``."""
+    skipped = ""
+    while (char := stream.read(1)) and char.isspace():
+        skipped += char
+    if char == "[":
+        yield from _json_array_rows(stream, source)
+        return
+    first = skipped.count("\n") + 1
+    lines = itertools.chain([char + stream.readline()] if char else [], stream)
+    for number, line in enumerate(lines, start=first):
         if not line.strip():
             continue
         try:
@@ -215,6 +226,65 @@ def _jsonl_rows(stream: IO[str], source: str) -> Iterator[tuple[str, Any]]:
                 f"{source}line {number}: not valid JSON ({exc.msg} at column {exc.colno})",
                 details={"line": number},
             ) from None
+
+
+ARRAY_CHUNK = 1 << 20
+
+
+def _json_array_rows(stream: IO[str], source: str) -> Iterator[tuple[str, Any]]:
+    """The elements of a JSON array (its ``[`` already read), decoded one at a time so
+    that a large upload never sits in memory as one parsed document."""
+    decoder = json.JSONDecoder()
+    buffer, pos, eof = "", 0, False
+    index, want_value = 0, True
+
+    def more() -> None:
+        nonlocal buffer, pos, eof
+        chunk = stream.read(ARRAY_CHUNK)
+        buffer, pos, eof = buffer[pos:] + chunk, 0, not chunk
+
+    while True:
+        while True:  # skip whitespace, reading on as needed
+            while pos < len(buffer) and buffer[pos].isspace():
+                pos += 1
+            if pos < len(buffer) or eof:
+                break
+            more()
+        if pos >= len(buffer):
+            raise InvalidInput(
+                f"{source}the JSON array is not closed (no ']' after index {index - 1})",
+                details={"index": index},
+            )
+        char = buffer[pos]
+        if char == "]" and (index == 0 or not want_value):
+            rest = buffer[pos + 1 :] + stream.read()
+            if rest.strip():
+                raise InvalidInput(f"{source}text after the JSON array's closing ']'")
+            return
+        if not want_value:
+            if char != ",":
+                raise InvalidInput(
+                    f"{source}index {index}: expected ',' or ']' after the previous element",
+                    details={"index": index},
+                )
+            pos, want_value = pos + 1, True
+            continue
+        while True:
+            try:
+                value, end = decoder.raw_decode(buffer, pos)
+            except json.JSONDecodeError as exc:
+                if eof:
+                    raise InvalidInput(
+                        f"{source}index {index}: not valid JSON ({exc.msg})",
+                        details={"index": index},
+                    ) from None
+                more()
+                continue
+            if end < len(buffer) or eof:  # a number at the buffer's end may go on
+                break
+            more()
+        yield f"{source}index {index}", value
+        pos, index, want_value = end, index + 1, False
 
 
 def _csv_rows(stream: IO[str], source: str) -> Iterator[tuple[str, Any]]:
@@ -299,15 +369,22 @@ def csv_cell(value: Any) -> Any:
     Text starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return gets a
     leading ``'`` (the OWASP defence against CSV formula injection), unless the
     whole cell is a plain number such as ``-3.5``, which stays a number. Nested
-    values become JSON text (which starts with ``{``, ``[`` or ``"``).
+    values become JSON text (which starts with ``{`` or ``[``); a string is plain
+    text whether it arrives as ``str`` or as :class:`RawJSON` (one convention for
+    every CSV export: an answer ``call`` is the cell ``call``, never ``"call"``).
 
     >>> [csv_cell(v) for v in ["=1+1", "-3.5", -3.5, "@SUM(A1)", None, {"a": 1}]]
     ["'=1+1", '-3.5', -3.5, "'@SUM(A1)", '', '{"a":1}']
+    >>> [csv_cell(RawJSON(v)) for v in ['"call"', '["a","b"]', '"=1+1"']]
+    ['call', '["a","b"]', "'=1+1"]
     """
     kind = type(value)
-    if kind is str or kind is RawJSON:
-        if kind is RawJSON and value[:1] in ("{", "[", '"'):
+    if kind is RawJSON:
+        if value[:1] == '"':  # a JSON string is written as plain text, like any other string
+            return csv_cell(json.loads(value))
+        if value[:1] in ("{", "["):
             return value
+    if kind is str or kind is RawJSON:
         if value[:1] in FORMULA_START and not PLAIN_NUMBER.fullmatch(value):
             return "'" + value
         return value

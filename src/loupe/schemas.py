@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -234,7 +234,9 @@ class GoldFeedbackOut(Orm):
 
 
 class SubmitOut(LabelOut):
-    """The recorded label; ``gold`` is set after a gold task (feedback per the project)."""
+    """The recorded label; ``gold`` is set after a gold task when the project gives gold
+    feedback (``quality.gold_feedback``), and null otherwise: without feedback a gold
+    submit answers exactly as an ordinary one."""
 
     gold: GoldFeedbackOut | None = None
 
@@ -275,10 +277,13 @@ class PairStatOut(Orm):
 
 
 class QualityOut(Orm):
-    """Agreement and annotator quality for a project (gold items excluded from agreement)."""
+    """Agreement and annotator quality for a project; agreement as ``agreement_definition``
+    states it (the manager dashboard shows the same figures)."""
 
-    n_labels: int
+    n_labels: int = Field(description="The labels agreement counts")
     n_items_labelled: int
+    n_items_paired: int = Field(description="Items with at least two of those labels")
+    agreement_definition: str
     krippendorff_alpha: float | None
     fleiss_kappa: float | None
     fleiss_kappa_per_label: dict[str, float | None]
@@ -286,6 +291,47 @@ class QualityOut(Orm):
     gold: list[GoldStatOut]
     escalated: int
     skills: dict[int, float]
+
+
+class DayCountOut(Orm):
+    day: date
+    labels: int
+
+
+class ContributorCountOut(Orm):
+    username: str
+    labels: int
+
+
+class AgreementOut(Orm):
+    fleiss_kappa: float | None = Field(description="null: no item has two labels yet")
+    krippendorff_alpha: float | None
+    items: int = Field(description="Items with at least two labels")
+    labels: int = Field(description="The labels counted")
+    definition: str
+
+
+class ProgressOut(Orm):
+    """A project's progress: the figures of the manager dashboard."""
+
+    project_id: int
+    name: str
+    overlap: int
+    items: int = Field(description="All items: the five figures below add up to it")
+    model_resolved: int = Field(description="Resolved by the model; no person labelled them")
+    settled: int = Field(description="Labelled by people, all the labels needed, not escalated")
+    waiting: int = Field(description="Waiting for people: short of labels, or escalated")
+    gold: int = Field(description="Gold checks (outside the overlap)")
+    withheld: int = Field(description="Held back by the privacy gate")
+    labelled: int = Field(description="Items with at least one label")
+    labels: int = Field(description="Human labels, gold checks included")
+    per_day: list[DayCountOut]
+    contributors: list[ContributorCountOut]
+    agreement: AgreementOut
+    cost: dict[str, int] | None = Field(
+        description="Currency -> minor units spent (payouts excluded); null unless you "
+        "manage payments"
+    )
 
 
 class RefitOut(Orm):

@@ -8,6 +8,7 @@ lists them all, and a test keeps that page in step with this class.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -35,6 +36,12 @@ class Settings(BaseSettings):
     )
     db_pool_size: int = Field(
         default=8, ge=1, description="Connections per server process (PostgreSQL)."
+    )
+    sqlite_synchronous: Literal["full", "normal"] = Field(
+        default="full",
+        description="SQLite only. `full`: every acknowledged write is on disk before the "
+        "reply (survives power loss). `normal`: faster commits, but a power loss or OS "
+        "crash may lose the last acknowledged writes (a crash of Loupe itself loses none).",
     )
     max_import_batch: int = Field(
         default=10_000, ge=1, description="Most items one JSON import request may carry."
@@ -65,7 +72,9 @@ class Settings(BaseSettings):
         description=(
             "Directory holding the ledger's signing key, verifier keys and pseudonym secret "
             "(created by `loupe init`, mode 0700, files 0600). Kept outside the database. "
-            "Default: `loupe-keys` next to a SQLite database, else `./loupe-keys`."
+            "Default: `<name>-keys` next to a SQLite database `<name>.db` (so two databases "
+            "never share keys; a database created before this default keeps an existing "
+            "`loupe-keys` next to it), else `./loupe-keys`."
         ),
     )
     model_dir: Path | None = Field(
@@ -172,5 +181,13 @@ class Settings(BaseSettings):
             return self.key_dir
         prefix = "sqlite:///"
         if self.database_url.startswith(prefix) and ":memory:" not in self.database_url:
-            return Path(self.database_url.removeprefix(prefix)).parent / "loupe-keys"
+            database = Path(self.database_url.removeprefix(prefix))
+            own = database.with_name(f"{database.stem}-keys")
+            # Keys belong to one database. Before ``<name>-keys`` every SQLite database
+            # used ``loupe-keys`` beside it: one that exists already and has no keys of
+            # its own keeps those (its ledger is signed and its originals sealed with them).
+            legacy = database.with_name("loupe-keys")
+            if not own.exists() and legacy.exists() and database.exists():
+                return legacy
+            return own
         return Path("loupe-keys")

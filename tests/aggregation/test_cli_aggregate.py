@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import io
+import json
 from pathlib import Path
 
 import pytest
@@ -132,3 +134,42 @@ def test_gold_may_introduce_a_class(tmp_path: Path) -> None:
     _code, exception, _ = run(str(answers), "--gold", str(gold), "-o", str(out))
     assert exception is None
     assert [row["label"] for row in read_rows(out)] == ["x", "z"]
+
+
+LOUPE_LABELS_CSV = (
+    "label_id,id,item_id,annotator,answer,config_version,lead_time_ms,created_at\n"
+    "1,utt-1,1,2,call,1,,2026-01-01T00:00:00\n"
+    "2,utt-1,1,3,call,1,,2026-01-01T00:00:01\n"
+    "3,utt-2,2,2,navigate,1,,2026-01-01T00:00:02\n"
+)
+
+
+def test_reads_loupe_labels_export_csv_and_jsonl(tmp_path: Path) -> None:
+    """Regression (#19): Loupe's own labels export failed with "missing column 'item'"."""
+    answers = write(tmp_path / "labels.csv", LOUPE_LABELS_CSV)
+    rows = list(csv.DictReader(io.StringIO(LOUPE_LABELS_CSV)))
+    jsonl = write(
+        tmp_path / "labels.jsonl",
+        "".join(
+            json.dumps({**row, "annotator": int(row["annotator"]), "item_id": 1}) + "\n"
+            for row in rows
+        ),
+    )
+    for source in (answers, jsonl):
+        out = tmp_path / "out.csv"
+        code, exception, _ = run(str(source), "--method", "mv", "-o", str(out))
+        assert exception is None and code == 0, exception
+        assert [(row["item"], row["label"]) for row in read_rows(out)] == [
+            ("utt-1", "call"),
+            ("utt-2", "navigate"),
+        ]
+
+
+def test_dash_writes_to_stdout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Regression (#19): ``-o -`` wrote a file named ``-``."""
+    monkeypatch.chdir(tmp_path)
+    answers = write(tmp_path / "answers.csv", ANSWERS)
+    code, exception, output = run(str(answers), "--method", "mv", "-o", "-")
+    assert exception is None and code == 0
+    assert "item,label,confidence\na,x,0.666667\nb,y,0.666667\n" in output
+    assert not (tmp_path / "-").exists()

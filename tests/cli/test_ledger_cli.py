@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from loupe.cli import app, main
 from loupe.db.database import Database
 from loupe.errors import InvalidInput, LedgerIntegrityError
+from loupe.ledger import verify
 from loupe.services.labels import submit_label
 from loupe.services.ledger_keys import LedgerConfig, load_keys
 
@@ -193,3 +194,48 @@ def test_payouts_create_and_export(
     )
     assert code != 0
     assert error is not None
+
+
+def test_ledger_payouts_export_csv_and_pain001_with_the_sealing_checkpoint(
+    paid: Database,
+    database_url: str,
+    key_dir: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert _cli(database_url, key_dir, "payouts", "create", "--currency", "EUR")[0] == 0
+    keys = load_keys(key_dir)
+    xml_file, csv_file = tmp_path / "payout.xml", tmp_path / "payout.csv"
+    for fmt, out in (("pain001", xml_file), ("csv", csv_file)):
+        code, output, _ = _cli(
+            database_url,
+            key_dir,
+            "ledger",
+            "payouts",
+            "export",
+            "1",
+            "--format",
+            fmt,
+            "-o",
+            str(out),
+        )
+        assert code == 0, output
+        note = Path(f"{out}.checkpoint").read_text()
+        assert verify.verify_checkpoint(note, keys.verifier_keys).size == 6
+    assert "<Ustrd>Loupe payout 1 entry 4 log size 6 root " in xml_file.read_text()
+    assert 'xmlns="urn:iso:std:iso:20022:tech:xsd:pain.001.001.09"' in xml_file.read_text()
+    assert csv_file.read_text().splitlines()[1].startswith("1,4,2,ann,ann,")
+    code, output, _ = _cli(
+        database_url, key_dir, "ledger", "payouts", "export", "1", "--format", "pdf"
+    )
+    assert code == 2  # usage error
+    with paid.transaction() as session:
+        session.execute(text("UPDATE ledger_entries SET user_id = 3 WHERE idx = 4"))
+    code, err = _main(capsys, database_url, key_dir, "ledger", "verify")
+    assert code == LedgerIntegrityError.exit_code
+    assert "entry 4: column user_id disagrees with its leaf" in err
+    code, err = _main(
+        capsys, database_url, key_dir, "ledger", "payouts", "export", "1", "--format", "csv"
+    )
+    assert code == LedgerIntegrityError.exit_code
+    assert "entry 4" in err

@@ -41,10 +41,24 @@ def test_sqlite_is_configured_once_in_the_engine(tmp_path: object) -> None:
     assert pragmas == {
         "journal_mode": "wal",
         "foreign_keys": 1,
-        "synchronous": 1,
+        # FULL (2): an acknowledged write is on disk before the reply (power-loss safe).
+        "synchronous": 2,
         "busy_timeout": 30000,
         "secure_delete": 1,
     }
+
+
+def test_sqlite_normal_durability_is_opt_in(tmp_path: object) -> None:
+    """``LOUPE_SQLITE_SYNCHRONOUS=normal`` selects NORMAL (1); the server follows settings."""
+    from loupe.settings import Settings
+
+    assert Settings(database_url="sqlite://").sqlite_synchronous == "full"
+    database = Database.from_settings(
+        Settings(database_url=f"sqlite:///{tmp_path}/n.db", sqlite_synchronous="normal")
+    )
+    with database.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 1
+    database.dispose()
 
 
 def test_existing_projects_close_health_when_migrated(tmp_path: object) -> None:

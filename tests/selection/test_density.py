@@ -49,3 +49,12 @@ def test_permuting_rows_permutes_densities_within_bounds(x: np.ndarray, k: int, 
     doubled = np.vstack([x, x[:1]])
     if np.linalg.norm(x[0]) > 0:
         assert knn_density(doubled, k=1)[0] == pytest.approx(1.0)
+
+
+def test_rows_of_tiny_values_stay_unit_length() -> None:
+    """Regression: squaring 1e-160 underflows, and densities came out above 1."""
+    x = np.full((3, 4), 7.40138483e-162)
+    assert knn_density(x, k=1) == pytest.approx(np.ones(3))
+    from scipy.sparse import csr_matrix
+
+    assert knn_density(csr_matrix(x), k=1) == pytest.approx(np.ones(3))

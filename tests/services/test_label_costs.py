@@ -7,13 +7,14 @@ from sqlalchemy import update
 from tests.factories import add_items, make_project, make_user
 
 from loupe.db.database import Database
-from loupe.db.ledger_models import LedgerEntry
 from loupe.db.models import Label, utcnow
 from loupe.errors import PermissionDenied
+from loupe.ledger.entries import PaymentEntry, utc_seconds
 from loupe.services.access import Actor
 from loupe.services.escalation_queue import escalation_queue, next_adjudication
 from loupe.services.label_costs import cost_per_accurate_label
 from loupe.services.labels import submit_label
+from loupe.services.ledger_store import NewEntry, append_entries
 from loupe.services.quality import set_gold
 from loupe.services.tasks import next_task
 
@@ -54,27 +55,27 @@ def test_spending_by_day_in_the_main_currency_without_payouts(db: Database) -> N
         session.execute(
             update(Label).where(Label.item_id == 1).values(created_at=now - timedelta(days=1))
         )
-        for idx, (kind, delta, currency, days_ago) in enumerate(
-            [
-                ("earning", 40, "EUR", 1),
-                ("earning", 10, "EUR", 0),
-                ("payout", -50, "EUR", 0),
-                ("earning", 7, "USD", 0),
-            ]
-        ):
-            session.add(
-                LedgerEntry(
-                    idx=idx,
-                    kind=kind,
-                    leaf=b"x",
-                    leaf_hash=bytes(32),
-                    user_id=maya.id,
-                    project_id=project,
-                    delta_minor=delta,
+        # Spending is summed from the entries' logged bytes (payouts carry no project).
+        entries = [
+            NewEntry(
+                entry=PaymentEntry(
+                    kind="earning",
+                    contributor="c" * 64,
+                    item=f"{idx:064x}",
+                    amount_minor=amount,
                     currency=currency,
-                    created_at=now - timedelta(days=days_ago),
-                )
+                    rule="label.accepted",
+                    rate_card_version=f"p{project}.v1",
+                    timestamp=utc_seconds(now - timedelta(days=days_ago)),
+                ),
+                user_id=maya.id,
+                project_id=project,
             )
+            for idx, (amount, currency, days_ago) in enumerate(
+                [(40, "EUR", 1), (10, "EUR", 0), (7, "USD", 0)]
+            )
+        ]
+        append_entries(session, entries, keys=None, checkpoint_every=10**9)
     with db.transaction(readonly=True) as session:
         costs = cost_per_accurate_label(session, Actor.system(), project, days=2, now=now)
     assert costs.currency == "EUR"

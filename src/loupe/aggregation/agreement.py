@@ -9,13 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import scipy.sparse as sp
 from numpy.typing import NDArray
 
 from loupe.aggregation.table import FloatArray, IntArray, LabelTable, ObjectArray
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
 
 __all__ = [
     "FleissKappa",
@@ -196,6 +198,8 @@ def pairwise_agreement(
     >>> pairs.worker_a.tolist(), pairs.worker_b.tolist(), pairs.kappa.tolist()
     (['a'], ['b'], [1.0])
     """
+    import scipy.sparse as sp
+
     table = LabelTable.from_sequences(items, workers, labels)
     K, W, N = table.n_classes, table.n_workers, table.n_items
     # One answer per (item, worker): the label with the most repeats, lowest code on ties.

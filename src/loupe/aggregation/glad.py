@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Hashable, Sequence
 
 import numpy as np
-from scipy.optimize import minimize
-from scipy.special import expit
 
 from loupe.aggregation.base import Aggregator, RandomState, check_positive
 from loupe.aggregation.em import run_em
@@ -89,6 +87,8 @@ class GLAD(Aggregator):
         gold_codes: IntArray,
         rng: np.random.Generator,
     ) -> tuple[FloatArray, FloatArray]:
+        from scipy.special import expit
+
         check_positive(self.ability_sd, "ability_sd")
         check_positive(self.log_easiness_sd, "log_easiness_sd")
         check_positive(self.prior_class, "prior_class", allow_zero=True)
@@ -110,6 +110,8 @@ class GLAD(Aggregator):
             )
 
         def m_step(probas: FloatArray) -> _Params:
+            from scipy.optimize import minimize
+
             right = probas[rows, labels]  # T_il, posterior that each answer is right
 
             def negative_q(x: FloatArray) -> tuple[float, FloatArray]:

@@ -14,13 +14,15 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import scipy.sparse as sp
 from numpy.typing import NDArray
 
 from loupe.errors import InvalidInput
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
 
 __all__ = ["LabelTable", "encode"]
 
@@ -147,6 +149,8 @@ class LabelTable:
         classes: Iterable[Hashable] | None = None,
     ) -> LabelTable:
         """Build the table from three equal-length sequences, one entry per answer."""
+        import scipy.sparse as sp
+
         item_values = _as_1d(items, "items")
         worker_values = _as_1d(workers, "workers")
         label_values = _as_1d(labels, "labels")

@@ -9,54 +9,69 @@ from __future__ import annotations
 import sys
 
 import typer
-from rich.console import Console
+from typer import _click
+from typer.core import TyperCommand, TyperGroup
 
+from loupe.cli.core import COMMANDS, load
 from loupe.errors import LoupeError
 
 __all__ = ["app", "main"]
 
+
+class _LazyGroup(TyperGroup):
+    """The top-level group: lists commands from the index, imports one when it runs.
+
+    ``loupe --help`` therefore imports no command module (nor SQLAlchemy, SciPy,
+    FastAPI...), and ``loupe users list`` imports only ``loupe.cli.admin``.
+    """
+
+    def list_commands(self, ctx: _click.Context) -> list[str]:
+        return [*COMMANDS, *(name for name in self.commands if name not in COMMANDS)]
+
+    def get_command(self, ctx: _click.Context, cmd_name: str) -> _click.Command | None:
+        if cmd_name in self.commands:
+            return self.commands[cmd_name]
+        entry = COMMANDS.get(cmd_name)
+        # A stand-in carrying the help line, for listings; running resolves the real one.
+        return None if entry is None else TyperCommand(cmd_name, help=entry.help)
+
+    def resolve_command(
+        self, ctx: _click.Context, args: list[str]
+    ) -> tuple[str | None, _click.Command | None, list[str]]:
+        if args:
+            self.load(args[0])
+        return super().resolve_command(ctx, args)
+
+    def load(self, name: str) -> None:
+        if name not in self.commands and (command := load(name)) is not None:
+            self.commands[name] = command
+
+    def load_all(self) -> None:
+        """Import every command (the CLI reference walks them all)."""
+        for name in COMMANDS:
+            self.load(name)
+
+
 app = typer.Typer(
     name="loupe",
     help="Loupe: a human-in-the-loop data engine.",
+    cls=_LazyGroup,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
 )
 
 
-def _register() -> None:
-    # Imported here, not at module top, so `import loupe.cli` stays cheap and the
-    # command modules can import `app` from this package.
-    from loupe.cli import core
-
-    core.register(app)
-    for name, attr, kind in [
-        ("aggregate", "aggregate_command", "command"),
-        ("simulate", "simulate_command", "command"),
-        ("privacy", "privacy_app", "group"),
-        ("ledger", "ledger_app", "group"),
-        ("ledger", "payouts_app", "payouts"),
-    ]:
-        try:
-            module = __import__(f"loupe.cli.{name}", fromlist=[attr])
-        except ModuleNotFoundError as exc:
-            if exc.name != f"loupe.cli.{name}":
-                raise
-            continue
-        target = getattr(module, attr)
-        if kind == "command":
-            app.command(name)(target)
-        elif kind == "group":
-            app.add_typer(target, name=name)
-        else:  # a second group from the same module, named by ``kind``
-            app.add_typer(target, name=kind)
-
-
-_register()
+@app.callback()
+def _root() -> None:
+    # A group needs a callback or a registered command; the commands load lazily.
+    pass
 
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the app, mapping errors to one-line messages and exit codes."""
+    from rich.console import Console
+
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     # Bytes that are not UTF-8 reach argv as lone surrogates, which no database stores.
     for position, arg in enumerate(sys.argv[1:] if argv is None else argv, start=1):
@@ -74,3 +89,24 @@ def main(argv: list[str] | None = None) -> None:
     except LoupeError as exc:
         err.print(f"[bold red]error:[/] {exc.message}", markup=True)
         sys.exit(exc.exit_code)
+    except Exception as exc:
+        unavailable = _unavailable(exc)
+        if unavailable is None:
+            raise
+        err.print(f"[bold red]error:[/] {unavailable.message}", markup=True)
+        sys.exit(unavailable.exit_code)
+
+
+def _unavailable(exc: Exception) -> LoupeError | None:
+    """A database that cannot take work now (locked, read-only, down) as ``Unavailable``."""
+    if "sqlalchemy" not in sys.modules:  # then it cannot be a database error
+        return None
+    from sqlalchemy.exc import DBAPIError
+
+    from loupe.db.database import is_unavailable, redacted
+    from loupe.errors import Unavailable
+
+    if not isinstance(exc, DBAPIError) or not is_unavailable(exc):
+        return None
+    reason = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else redacted(exc)
+    return Unavailable(f"the database cannot take this write now ({reason}); retry shortly")

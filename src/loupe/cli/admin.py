@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from datetime import timedelta
 from typing import Annotated
@@ -10,6 +9,7 @@ from typing import Annotated
 import typer
 from sqlalchemy import func, select
 
+from loupe.cli.serving import serve
 from loupe.cli.session import console, open_database, resolve_user, settings
 from loupe.db.models import User, utcnow
 from loupe.services import users
@@ -17,7 +17,7 @@ from loupe.services.access import Actor
 from loupe.services.ledger_keys import init_keys
 from loupe.services.vault import init_master_key
 
-__all__ = ["register", "users_app"]
+__all__ = ["register", "serve", "users_app"]
 
 DatabaseUrl = Annotated[
     str | None,
@@ -50,37 +50,6 @@ def init(database_url: DatabaseUrl = None, admin: str = "admin") -> None:
     console.print(f"database ready at {db.url}")
     console.print(f"admin user {admin!r} created; API token (shown once):")
     console.print(issued.secret, soft_wrap=True)
-
-
-def serve(
-    database_url: DatabaseUrl = None,
-    host: Annotated[str, typer.Option(help="Interface to bind")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="TCP port")] = 8000,
-    workers: Annotated[int, typer.Option(min=1, help="Server processes")] = 1,
-    log_level: Annotated[str, typer.Option(help="uvicorn log level")] = "warning",
-) -> None:
-    """Serve the API (and, later, the web UI) with uvicorn."""
-    import uvicorn
-
-    if database_url:
-        os.environ["LOUPE_DATABASE_URL"] = database_url
-    with open_database(database_url) as db:
-        # Migrate once here, not racing in every worker; a read-only database stops
-        # here with one line instead of a traceback from each worker.
-        db.check_writable()
-    console.print(
-        f"Loupe on http://{host}:{port}  (API contract: /api/v1/openapi.json; database: "
-        f"{settings(database_url).database_url})"
-    )
-    uvicorn.run(
-        "loupe.web.app:create_app_from_env",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level=log_level,
-        access_log=False,
-    )
 
 
 @users_app.command("create")

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import csv
+import json
+import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -18,11 +20,63 @@ from loupe.formats import csv_cell
 __all__ = ["aggregate_command"]
 
 
-def _rows(path: Path, columns: Sequence[str]) -> Iterator[tuple[int, list[str]]]:
-    """Yield ``(line, [values of columns])`` for each data row; header required, extras ignored."""
-    if not path.is_file():
-        raise InvalidInput(f"{path}: no such file", details={"file": str(path)})
+# Each column accepts its own name or the one Loupe's labels export uses for it
+# (``loupe export --kind labels``: ``id`` is the item's id, ``annotator``, ``answer``).
+ALIASES: dict[str, tuple[str, ...]] = {
+    "item": ("item", "id"),
+    "worker": ("worker", "annotator"),
+    "label": ("label", "answer"),
+    "weight": ("weight",),
+}
+JSON_SUFFIXES = frozenset({".jsonl", ".ndjson", ".json"})
+
+
+def _cell(value: Any) -> str:
+    """A JSON value as the text the aggregators compare: strings as they are, others as JSON."""
+    if isinstance(value, str):
+        return value.strip()
+    if value is None:
+        return ""
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def _pick(path: Path, names: Sequence[str], columns: Sequence[str]) -> list[str]:
+    """The name present in ``names`` for each wanted column (its own name first)."""
+    picked: list[str] = []
+    for column in columns:
+        found = next((name for name in ALIASES.get(column, (column,)) if name in names), None)
+        if found is None:
+            accepted = " or ".join(repr(name) for name in ALIASES.get(column, (column,)))
+            raise InvalidInput(
+                f"{path}:1: missing column {column!r} ({accepted}) "
+                f"(expected {', '.join(columns)}; found {', '.join(names) or 'nothing'})",
+                details={"file": str(path), "line": 1, "column": column},
+            )
+        picked.append(found)
+    return picked
+
+
+def _records(path: Path, columns: Sequence[str]) -> Iterator[tuple[int, dict[str, Any]]]:
+    """``(line, row)`` pairs from a CSV file with a header or a JSON Lines file."""
     with path.open(newline="", encoding="utf-8-sig") as handle:
+        if path.suffix.lower() in JSON_SUFFIXES:
+            for line, text in enumerate(handle, start=1):
+                if not text.strip():
+                    continue
+                try:
+                    row = json.loads(text)
+                except json.JSONDecodeError as exc:
+                    raise InvalidInput(
+                        f"{path}:{line}: not valid JSON ({exc.msg} at column {exc.colno})",
+                        details={"file": str(path), "line": line},
+                    ) from None
+                if not isinstance(row, dict):
+                    raise InvalidInput(
+                        f"{path}:{line}: expected a JSON object per line",
+                        details={"file": str(path), "line": line},
+                    )
+                yield line, row
+            return
         reader = csv.reader(handle)
         header = next(reader, None)
         if header is None:
@@ -31,28 +85,35 @@ def _rows(path: Path, columns: Sequence[str]) -> Iterator[tuple[int, list[str]]]
                 details={"file": str(path), "line": 1},
             )
         names = [name.strip() for name in header]
-        missing = [column for column in columns if column not in names]
-        if missing:
-            raise InvalidInput(
-                f"{path}:1: missing column {missing[0]!r} in the header "
-                f"(expected {', '.join(columns)}; found {', '.join(names) or 'nothing'})",
-                details={"file": str(path), "line": 1, "column": missing[0]},
-            )
-        positions = [names.index(column) for column in columns]
+        _pick(path, names, columns)  # a wrong header fails even when no rows follow
         for row in reader:
-            if not any(cell.strip() for cell in row):
-                continue
-            line = reader.line_num
-            values: list[str] = []
-            for column, position in zip(columns, positions, strict=True):
-                value = row[position].strip() if position < len(row) else ""
-                if not value:
-                    raise InvalidInput(
-                        f"{path}:{line}: empty value in column {column!r}",
-                        details={"file": str(path), "line": line, "column": column},
-                    )
-                values.append(value)
-            yield line, values
+            if any(cell.strip() for cell in row):
+                cells = row + [""] * (len(names) - len(row))
+                yield reader.line_num, dict(zip(names, cells, strict=False))
+
+
+def _rows(path: Path, columns: Sequence[str]) -> Iterator[tuple[int, list[str]]]:
+    """Yield ``(line, [values of columns])`` for each data row; extra fields are ignored.
+
+    A CSV file needs a header; a ``.jsonl`` file holds one object per line. Either
+    may be Loupe's own labels export as it is (see :data:`ALIASES`).
+    """
+    if not path.is_file():
+        raise InvalidInput(f"{path}: no such file", details={"file": str(path)})
+    picked: list[str] | None = None
+    for line, row in _records(path, columns):
+        if picked is None:
+            picked = _pick(path, list(row), columns)
+        values: list[str] = []
+        for name in picked:
+            value = _cell(row.get(name))
+            if not value:
+                raise InvalidInput(
+                    f"{path}:{line}: empty value in column {name!r}",
+                    details={"file": str(path), "line": line, "column": name},
+                )
+            values.append(value)
+        yield line, values
 
 
 def _read_answers(path: Path) -> tuple[list[str], list[str], list[str]]:
@@ -65,7 +126,8 @@ def _read_answers(path: Path) -> tuple[list[str], list[str], list[str]]:
         labels.append(label)
     if not items:
         raise InvalidInput(
-            f"{path}: no answers after the header; add rows of item,worker,label",
+            f"{path}: no answers after the header; add rows of item,worker,label "
+            "(an export of a project nobody has labelled yet is empty)",
             details={"file": str(path)},
         )
     return items, workers, labels
@@ -100,9 +162,15 @@ def _read_weights(path: Path) -> dict[str, float]:
 
 
 def aggregate_command(
-    input: Annotated[Path, typer.Argument(help="CSV with a header and columns item,worker,label")],
+    input: Annotated[
+        Path,
+        typer.Argument(
+            help="CSV with a header, or JSONL: item,worker,label (or Loupe's labels export)"
+        ),
+    ],
     output: Annotated[
-        Path, typer.Option("--output", "-o", help="Where to write item,label,confidence")
+        Path,
+        typer.Option("--output", "-o", help="Where to write item,label,confidence; - for stdout"),
     ],
     method: Annotated[str, typer.Option(help="mv, wmv, ds, ocds, glad or mace")] = DEFAULT_METHOD,
     gold: Annotated[
@@ -113,7 +181,11 @@ def aggregate_command(
     ] = None,
     seed: Annotated[int, typer.Option(help="Random seed for tie-breaking")] = 0,
 ) -> None:
-    """Aggregate raw answers into one label per item, with the posterior confidence."""
+    """Aggregate raw answers into one label per item, with the posterior confidence.
+
+    Reads rows of item,worker,label from CSV or JSONL, including Loupe's own
+    `loupe export --kind labels` output as it is (id, annotator, answer).
+    """
     if method not in AGGREGATORS:
         raise InvalidInput(
             f"unknown method {method!r}; choose one of {', '.join(AGGREGATORS)}",
@@ -133,10 +205,16 @@ def aggregate_command(
         model = AGGREGATORS[method](random_state=seed)
     model.fit(items, workers, labels, gold=known)
     confidence = model.probas_.max(axis=1)
-    with output.open("w", newline="", encoding="utf-8") as handle:
+    stdout = str(output) == "-"
+    handle = sys.stdout if stdout else output.open("w", newline="", encoding="utf-8")
+    try:
         writer = csv.writer(handle)
         writer.writerow(["item", "label", "confidence"])
         for item, score in zip(model.items_.tolist(), confidence.tolist(), strict=True):
             # Item ids and labels come from the input file: neutralise formulas.
             writer.writerow([csv_cell(item), csv_cell(model.labels_[item]), f"{score:.6f}"])
-    typer.echo(f"{len(model.items_)} items aggregated with {method} -> {output}", err=True)
+    finally:
+        if not stdout:
+            handle.close()
+    where = "standard output" if stdout else output
+    typer.echo(f"{len(model.items_)} items aggregated with {method} -> {where}", err=True)

@@ -19,7 +19,14 @@ from rich.progress import (
 )
 
 from loupe.cli.admin import DatabaseUrl
-from loupe.cli.session import console, err_console, open_database, resolve_project, settings
+from loupe.cli.session import (
+    console,
+    err_console,
+    open_database,
+    resolve_project,
+    settings,
+    to_stdout,
+)
 from loupe.errors import InvalidInput
 from loupe.formats import csv_lines, format_for, jsonl_lines
 from loupe.services.access import Actor
@@ -44,7 +51,7 @@ def _progress() -> Progress:
 
 def import_items(
     project: Annotated[str, typer.Argument(help="Project id or name")],
-    path: Annotated[Path, typer.Argument(help="A .jsonl or .csv file")],
+    path: Annotated[Path, typer.Argument(help="A .jsonl, .json (one array) or .csv file")],
     format: Annotated[
         str | None, typer.Option(help="jsonl or csv (default: from extension)")
     ] = None,
@@ -54,7 +61,8 @@ def import_items(
     ] = None,
     database_url: DatabaseUrl = None,
 ) -> None:
-    """Import items from JSONL or CSV: validated in full first, then written in batches.
+    """Import items from JSONL, a JSON array or CSV: validated in full first, then written
+    in batches.
 
     Every item passes the privacy gate before it is stored (see docs/compliance.md).
     Idempotent by item id: re-running the same import adds nothing twice.
@@ -120,12 +128,16 @@ def export(
     project: Annotated[str, typer.Argument(help="Project id or name")],
     kind: Annotated[str, typer.Option(help="items (with labels), labels or consensus")] = "items",
     format: Annotated[str, typer.Option(help="jsonl or csv")] = "jsonl",
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Default: stdout")] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Default (or -): stdout")
+    ] = None,
     database_url: DatabaseUrl = None,
 ) -> None:
     """Export items with labels and consensus, raw labels, or consensus (streamed)."""
     if format not in {"jsonl", "csv"}:
         raise InvalidInput(f"--format: {format!r} is not jsonl or csv")
+    if to_stdout(output):
+        output = None
     with open_database(database_url) as db, db.transaction(readonly=True) as session:
         project_id = resolve_project(session, project)
         checked = check_export(session, Actor.system(), project_id, kind)

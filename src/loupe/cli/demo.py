@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.console import Console
 
 from loupe.cli.session import console
 from loupe.demo.scenario import DemoConfig, run_demo
@@ -15,18 +17,28 @@ from loupe.errors import Conflict
 __all__ = ["demo", "register"]
 
 DEFAULT_URL = "sqlite:///./loupe-demo.db"
+# Piped output is not cut at 80 columns: tables and the ledger root stay whole.
+PIPED_WIDTH = 200
 
 
 def _fresh_sqlite(url: str, force: bool) -> None:
+    """Start from an empty database: the demo's own file (the default) is replaced, any
+    other existing file only with --force or a yes at a terminal."""
     prefix = "sqlite:///"
     if not url.startswith(prefix) or ":memory:" in url:
         return
     path = Path(url.removeprefix(prefix))
     siblings = [path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")]
-    if path.exists() and not force:
-        raise Conflict(f"{path} exists; pass --force to replace it, or another --database-url")
+    if not path.exists():
+        return
+    if not force and url != DEFAULT_URL:
+        if not sys.stdin.isatty():
+            raise Conflict(f"{path} exists; pass --force to replace it, or another --database-url")
+        if not typer.confirm(f"{path} exists; replace it with a new demo database?"):
+            raise Conflict(f"{path} kept; pass another --database-url")
     for file in siblings:
         file.unlink(missing_ok=True)
+    console.print(f"replaced the earlier demo database {path}")
 
 
 def demo(
@@ -44,7 +56,12 @@ def demo(
         "loupe-demo-report.html"
     ),
     force: Annotated[
-        bool, typer.Option("--force", help="Replace an existing demo database")
+        bool,
+        typer.Option(
+            "--force",
+            help="Replace an existing database given with --database-url (the default "
+            "loupe-demo.db is always replaced)",
+        ),
     ] = False,
 ) -> None:
     """Run the wearable-assistant loop (SIMULATED crowd): predictions, selection, privacy
@@ -59,9 +76,10 @@ def demo(
         "seed_per_label": 2,
     }
     source = file_source(data, **sizes) if data else generated_source(**sizes)
+    out = console if console.is_terminal else Console(highlight=False, width=PIPED_WIDTH)
     result = run_demo(
         DemoConfig(database_url=database_url, source=source, seed=seed, report=report),
-        console=console,
+        console=out,
     )
     console.print(
         f"done in {result.seconds:.1f} s, peak memory {result.peak_rss_mib:.0f} MiB. "

@@ -19,12 +19,12 @@ import typer
 from loupe.cli.admin import DatabaseUrl
 from loupe.cli.session import console, err_console, open_database, resolve_user
 from loupe.errors import InvalidInput, LedgerIntegrityError
-from loupe.formats import csv_lines
 from loupe.ledger import verify
-from loupe.services import ledger, payments
+from loupe.services import ledger, payments, payout_files
 from loupe.services.access import Actor
 from loupe.services.ledger_keys import ledger_config, load_keys, rotate_signer
 from loupe.services.ledger_store import latest_checkpoint, ledger_size, publish_checkpoint
+from loupe.services.payout_files import PayoutFormat
 from loupe.settings import Settings
 
 __all__ = ["ledger_app", "payouts_app"]
@@ -51,7 +51,7 @@ def _settings(database_url: str | None, key_dir: Path | None) -> Settings:
 
 
 def _write(text: str, output: Path | None) -> None:
-    if output is None:
+    if output is None or str(output) == "-":
         sys.stdout.write(text)
     else:
         output.write_text(text, encoding="utf-8")
@@ -61,13 +61,19 @@ def _write(text: str, output: Path | None) -> None:
 def verify_command(database_url: DatabaseUrl = None, key_dir: KeyDir = None) -> None:
     """Recompute the whole log from its stored entries and check every stored checkpoint.
 
-    Any edited, deleted or reordered entry or node is reported by position (exit 8).
+    Any edited, deleted or reordered entry or node, and any column beside an entry
+    (user, amount, currency, kind, ...) that disagrees with its logged bytes, is reported
+    by position (exit 8).
     """
     config = _settings(database_url, key_dir)
     keys = load_keys(config.resolved_key_dir())
     with open_database(config.database_url) as db, db.transaction(readonly=True) as session:
         report = ledger.audit_ledger(
-            session, Actor.system(), verifier_keys=keys.verifier_keys, raise_on_problems=False
+            session,
+            Actor.system(),
+            verifier_keys=keys.verifier_keys,
+            secret=keys.secret,
+            raise_on_problems=False,
         )
     for problem in report.problems:
         err_console.print(f"[red]problem:[/] {problem}", markup=True)
@@ -151,7 +157,7 @@ def prove_command(
         ],
     }
     _write(json.dumps(document, indent=2) + "\n", output)
-    if output is not None:
+    if output is not None and str(output) != "-":
         console.print(f"{len(entries)} entries of {username!r} proven in {output}")
 
 
@@ -247,10 +253,46 @@ def create_payout_command(
 @payouts_app.command("export")
 def export_payout_command(
     payout_id: Annotated[int, typer.Argument(help="The payout batch")],
+    file_format: Annotated[
+        PayoutFormat,
+        typer.Option("--format", help="csv, or pain001 (ISO 20022 pain.001.001.09 XML)"),
+    ] = "csv",
     output: Output = None,
+    debtor_name: Annotated[
+        str, typer.Option(help="The paying organisation (pain001)")
+    ] = "Loupe payouts",
+    debtor_iban: Annotated[
+        str | None, typer.Option(help="Its IBAN (pain001; default: placeholder NOTPROVIDED)")
+    ] = None,
+    debtor_bic: Annotated[
+        str | None, typer.Option(help="Its bank's BIC (pain001; default: placeholder)")
+    ] = None,
     database_url: DatabaseUrl = None,
+    key_dir: KeyDir = None,
 ) -> None:
-    """Write a payout batch as CSV for the payment provider."""
-    with open_database(database_url) as db, db.transaction(readonly=True) as session:
-        rows = list(payments.payout_lines(session, Actor.system(), payout_id))
-    _write("".join(csv_lines(rows, payments.PAYOUT_COLUMNS)), output)
+    """Write a payout batch for the bank or payment provider, with the checkpoint sealing it.
+
+    Amounts come from the batch's logged entries (refused, exit 8, when a stored column
+    disagrees). With --output, the signed checkpoint note is also written to FILE.checkpoint.
+    """
+    config = _settings(database_url, key_dir)
+    keys = load_keys(config.resolved_key_dir())
+    with open_database(config.database_url) as db, db.transaction(readonly=True) as session:
+        batch = payout_files.payout_batch(session, Actor.system(), payout_id, secret=keys.secret)
+    if file_format == "pain001":
+        debtor = payout_files.Debtor(name=debtor_name, iban=debtor_iban, bic=debtor_bic)
+        text = payout_files.pain001(batch, debtor=debtor).decode("utf-8") + "\n"
+    else:
+        text = "".join(payout_files.payout_csv(batch))
+    _write(text, output)
+    if output is not None and str(output) != "-":
+        sidecar = output.with_name(output.name + ".checkpoint")
+        sidecar.write_text(batch.checkpoint_note, encoding="utf-8")
+        console.print(
+            f"payout {batch.id}: {len(batch.lines)} line(s) in {output}; checkpoint of size "
+            f"{batch.tree_size} in {sidecar}"
+        )
+
+
+# `loupe ledger payouts ...` is the same group as `loupe payouts ...`.
+ledger_app.add_typer(payouts_app, name="payouts")

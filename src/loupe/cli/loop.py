@@ -9,7 +9,14 @@ import typer
 from rich.table import Table
 
 from loupe.cli.admin import DatabaseUrl
-from loupe.cli.session import console, open_database, resolve_project, settings
+from loupe.cli.session import (
+    console,
+    open_database,
+    open_output,
+    resolve_project,
+    settings,
+    to_stdout,
+)
 from loupe.errors import InvalidInput
 from loupe.learning.persistence import ModelStore
 from loupe.reports.label_efficiency import render_html
@@ -116,14 +123,17 @@ def models_command(project: str, database_url: DatabaseUrl = None) -> None:
 @loop_app.command("report")
 def report_command(
     project: str,
-    output: Annotated[Path, typer.Option("--output", "-o", help="HTML file to write")] = Path(
-        "report.html"
-    ),
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="HTML file to write (- for stdout)")
+    ] = Path("report.html"),
     database_url: DatabaseUrl = None,
 ) -> None:
     """Write the label-efficiency report: a self-contained HTML page with an inline SVG chart."""
     with open_database(database_url) as db, db.transaction(readonly=True) as session:
         project_id = resolve_project(session, project)
         report = label_efficiency(session, Actor.system(), project_id)
-    output.write_text(render_html(report), encoding="utf-8")
+    with open_output(output) as out:
+        out.write(render_html(report))
+    if to_stdout(output):
+        return
     console.print(f"report written to {output} ({len(report.points)} model version(s))")

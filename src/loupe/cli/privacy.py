@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.progress import Progress
 
 from loupe.cli.admin import DatabaseUrl
-from loupe.cli.session import console, open_database, resolve_project, settings
+from loupe.cli.session import console, open_database, open_output, resolve_project, settings
 from loupe.errors import InvalidInput
 from loupe.privacy import POLICIES, Redactor, Scanner
 
@@ -28,7 +28,9 @@ privacy_app = typer.Typer(
 )
 
 InputArg = Annotated[Path, typer.Argument(help="JSON Lines file, one object per line.")]
-OutputOpt = Annotated[Path, typer.Option("--output", "-o", help="Where to write JSON Lines.")]
+OutputOpt = Annotated[
+    Path, typer.Option("--output", "-o", help="Where to write JSON Lines (- for stdout).")
+]
 TextFieldOpt = Annotated[str, typer.Option(help="Field holding the text to check.")]
 
 
@@ -79,7 +81,7 @@ def scan(
     "withhold": true.
     """
     scanner = Scanner()
-    with _progress(input) as progress, output.open("w", encoding="utf-8") as out:
+    with _progress(input) as progress, open_output(output) as out:
         task = progress.add_task("scanning", total=input.stat().st_size)
         for lineno, record, text in _records(input, text_field):
             result = scanner.scan(text)
@@ -111,7 +113,7 @@ def redact(
             details={"field": "policy", "allowed": list(POLICIES)},
         )
     redactor = Redactor(policy=policy)  # narrowed to Policy by the membership test
-    with _progress(input) as progress, output.open("w", encoding="utf-8") as out:
+    with _progress(input) as progress, open_output(output) as out:
         task = progress.add_task("redacting", total=input.stat().st_size)
         for _, record, text in _records(input, text_field):
             result = redactor.redact(text)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from typing import Annotated
 
 import typer
@@ -32,8 +33,12 @@ def quickstart(
     system = Actor.system()
     with open_database(database_url) as db, db.transaction() as session:
         if session.scalar(select(Project.id).where(Project.name == PROJECT)) is not None:
-            console.print(f"project {PROJECT!r} exists already; serving it")
+            console.print(
+                f"project {PROJECT!r} exists already; serving it (a new web UI password: "
+                "`loupe users password qs-annotator`)"
+            )
             tokens: dict[str, str] = {}
+            passwords: dict[str, str] = {}
         else:
             admin = users.create_user(session, system, username="qs-admin", role="admin")
             annotator = users.create_user(
@@ -43,6 +48,12 @@ def quickstart(
                 user.username: users.issue_token(session, system, user_id=user.id).secret
                 for user in (admin, annotator)
             }
+            # A way into the web UI as well as the API: one generated password each.
+            passwords = {user.username: secrets.token_urlsafe(12) for user in (admin, annotator)}
+            for user in (admin, annotator):
+                users.set_password(
+                    session, system, user_id=user.id, password=passwords[user.username]
+                )
             config = {"task": {"type": "single_choice", "labels": [{"key": k} for k in INTENTS]}}
             project = projects.create_project(
                 session, system, name=PROJECT, config=config, overlap=1, guidelines=GUIDELINES
@@ -58,8 +69,12 @@ def quickstart(
     if tokens:
         base = f"http://127.0.0.1:{port}/api/v1"
         console.print(f"seeded project {PROJECT!r} with {items_count} utterances in {db.url}")
+        console.print(f"web UI: sign in at http://127.0.0.1:{port}/login as")
+        for name, password in passwords.items():
+            console.print(f"  {name} / {password}", soft_wrap=True)
+        console.print("API tokens (shown once):")
         for name, secret in tokens.items():
-            console.print(f"  {name}: {secret}")
+            console.print(f"  {name}: {secret}", soft_wrap=True)
         console.print("try, as the annotator:")
         console.print(
             f"  curl -s -X POST -H 'Authorization: Bearer {tokens['qs-annotator']}' "

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
+from typing import IO
 
 from rich.console import Console
 from sqlalchemy import select
@@ -14,10 +17,35 @@ from loupe.db.models import Project, User
 from loupe.errors import NotFound
 from loupe.settings import Settings
 
-__all__ = ["console", "err_console", "open_database", "resolve_project", "resolve_user", "settings"]
+__all__ = [
+    "console",
+    "err_console",
+    "open_database",
+    "open_output",
+    "resolve_project",
+    "resolve_user",
+    "settings",
+    "to_stdout",
+]
 
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
+
+
+def to_stdout(output: Path | None) -> bool:
+    """Whether ``-o``/``--output`` means standard output: absent, or ``-`` (the Unix convention)."""
+    return output is None or str(output) == "-"
+
+
+@contextmanager
+def open_output(output: Path | None) -> Iterator[IO[str]]:
+    """The text stream ``-o``/``--output`` names: standard output for ``-`` (left open)."""
+    if to_stdout(output):
+        yield sys.stdout
+        return
+    assert output is not None
+    with output.open("w", encoding="utf-8", newline="") as handle:
+        yield handle
 
 
 def settings(database_url: str | None = None) -> Settings:
@@ -27,7 +55,7 @@ def settings(database_url: str | None = None) -> Settings:
 @contextmanager
 def open_database(database_url: str | None = None) -> Iterator[Database]:
     """The database, migrated to the current schema (cheap when it already is)."""
-    db = Database(settings(database_url).database_url)
+    db = Database.from_settings(settings(database_url))
     try:
         db.migrate()
         yield db

@@ -24,7 +24,7 @@ Output = Annotated[Path | None, typer.Option("--output", "-o", help="Default: st
 
 
 def _write(text: str, output: Path | None) -> None:
-    if output is None:
+    if output is None or str(output) == "-":
         console.print(text, soft_wrap=True, markup=False)
         return
     fd = output.open("w", encoding="utf-8")

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
-from loupe.db.engine import make_engine, make_sessionmaker, sqlite_file
+from loupe.db.engine import Synchronous, make_engine, make_sessionmaker, sqlite_file
 from loupe.db.migrate import upgrade
 from loupe.errors import Unavailable
+
+if TYPE_CHECKING:
+    from loupe.settings import Settings
 
 __all__ = ["Database", "is_unavailable", "redacted"]
 
@@ -20,11 +24,24 @@ __all__ = ["Database", "is_unavailable", "redacted"]
 class Database:
     """Owns one engine. ``transaction()`` commits on success and rolls back on error."""
 
-    def __init__(self, url: str, *, pool_size: int = 8) -> None:
+    def __init__(
+        self, url: str, *, pool_size: int = 8, sqlite_synchronous: Synchronous = "full"
+    ) -> None:
         self.url = url
-        self.engine: Engine = make_engine(url, pool_size=pool_size)
+        self.engine: Engine = make_engine(
+            url, pool_size=pool_size, sqlite_synchronous=sqlite_synchronous
+        )
         self.writer = make_sessionmaker(self.engine)
         self.reader = make_sessionmaker(self.engine, readonly=True)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Database:
+        """The database ``settings`` describe (URL, pool size, SQLite durability)."""
+        return cls(
+            settings.database_url,
+            pool_size=settings.db_pool_size,
+            sqlite_synchronous=settings.sqlite_synchronous,
+        )
 
     def migrate(self) -> None:
         """Bring the schema up to date; a database that cannot be opened or written
@@ -68,6 +85,11 @@ class Database:
             )
         if "disk is full" in lowered or "no space" in lowered or _sqlstate(exc) == "53100":
             return f"the disk holding the database {where} is full ({reason}): free space"
+        if "database is locked" in lowered or "database is busy" in lowered:
+            return (
+                f"the database {where} is busy: another process held its write lock for "
+                "too long; retry shortly"
+            )
         if "unable to open" in lowered:
             return (
                 f"cannot open the database {where} ({reason}): create its directory and "

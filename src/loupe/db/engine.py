@@ -1,10 +1,13 @@
 """The one place a database engine is made and SQLite is configured.
 
-SQLite gets WAL, ``foreign_keys=ON``, ``synchronous=NORMAL`` (durable across
-application crashes; WAL only syncs at checkpoints), a ``busy_timeout`` and
-``BEGIN IMMEDIATE`` for every transaction, so that writers queue on the
-database lock instead of failing with "database is locked" half-way through a
-transaction. PostgreSQL runs the same code through psycopg 3.
+SQLite gets WAL, ``foreign_keys=ON``, ``synchronous=FULL`` by default (every
+commit is synced to disk before it returns, so an acknowledged label survives a
+power loss; ``NORMAL``, opt-in, survives application crashes only), a
+``busy_timeout`` and ``BEGIN IMMEDIATE`` for every transaction, so that writers
+queue on the database lock instead of failing with "database is locked" half-way
+through a transaction. A writer that waits longer than the busy timeout gets
+:class:`~loupe.errors.Unavailable` (HTTP 503 with ``Retry-After``, exit code 10).
+PostgreSQL runs the same code through psycopg 3.
 
 Every engine hides SQL parameters (``hide_parameters=True``): a database error's
 message, which reaches the server log, then holds the statement but never the
@@ -17,15 +20,20 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-__all__ = ["is_sqlite", "make_engine", "make_sessionmaker", "sqlite_file"]
+from loupe.errors import Unavailable
+
+__all__ = ["Synchronous", "is_sqlite", "make_engine", "make_sessionmaker", "sqlite_file"]
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+#: Seconds a client is told to wait (``Retry-After``) when the writer lock timed out.
+BUSY_RETRY_AFTER_S = 5
+Synchronous = Literal["full", "normal"]
 READONLY_OPTION = "loupe_readonly"
 _HOLDS_WRITER = "loupe_holds_writer"
 
@@ -34,8 +42,15 @@ def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
-def make_engine(url: str, *, pool_size: int = 8, echo: bool = False) -> Engine:
-    """Create an engine for ``url``; SQLite is configured on every new connection."""
+def make_engine(
+    url: str, *, pool_size: int = 8, echo: bool = False, sqlite_synchronous: Synchronous = "full"
+) -> Engine:
+    """Create an engine for ``url``; SQLite is configured on every new connection.
+
+    ``sqlite_synchronous="normal"`` trades durability for speed: commits are synced
+    only at WAL checkpoints, so a power loss or OS crash may lose the last
+    acknowledged writes (a crash of Loupe itself loses nothing).
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         _create_private(parsed)
@@ -47,7 +62,7 @@ def make_engine(url: str, *, pool_size: int = 8, echo: bool = False) -> Engine:
             pool_size=pool_size,
             max_overflow=pool_size * 2,
         )
-        _configure_sqlite(engine)
+        _configure_sqlite(engine, synchronous=sqlite_synchronous)
         return engine
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
@@ -86,7 +101,10 @@ def _create_private(parsed: URL) -> None:
         os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, *, synchronous: Synchronous) -> None:
+    if synchronous not in ("full", "normal"):
+        raise ValueError(f"sqlite_synchronous must be 'full' or 'normal', not {synchronous!r}")
+
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Take control of transactions from the sqlite3 module so that BEGIN
@@ -94,7 +112,7 @@ def _configure_sqlite(engine: Engine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA synchronous={synchronous.upper()}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         # Erased bytes are overwritten rather than left in free pages.
@@ -118,7 +136,11 @@ def _configure_sqlite(engine: Engine) -> None:
             connection.exec_driver_sql("BEGIN")
             return
         if not writer.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
-            raise TimeoutError("another writer held the database for too long")
+            raise Unavailable(
+                f"the database is busy: another write held it for over "
+                f"{SQLITE_BUSY_TIMEOUT_MS // 1000} s; retry in {BUSY_RETRY_AFTER_S} s",
+                details={"retry_after": BUSY_RETRY_AFTER_S},
+            )
         connection.info[_HOLDS_WRITER] = True
         try:
             connection.exec_driver_sql("BEGIN IMMEDIATE")

@@ -29,7 +29,6 @@ from sqlalchemy import func, select
 
 from loupe.db.contributor_models import Reputation
 from loupe.db.database import Database
-from loupe.db.ledger_models import LedgerEntry
 from loupe.db.models import Item, Label, User
 from loupe.db.quality_models import WorkerSkill
 from loupe.demo.crowd import CROWD, Contributor
@@ -51,7 +50,7 @@ from loupe.services.ledger import audit_ledger, publish
 from loupe.services.ledger_keys import LedgerConfig, init_keys, ledger_config
 from loupe.services.loop import LoopSettings, set_loop_settings
 from loupe.services.model_versions import retrain
-from loupe.services.payments import create_rate_card
+from loupe.services.payments import create_rate_card, project_spending
 from loupe.services.predictions import (
     MAX_PREDICTIONS,
     PredictionIn,
@@ -402,17 +401,18 @@ class _Loop:
         return result.accuracy, result.oos_recall
 
     def counts(self) -> tuple[int, int]:
-        """Human labels bought and their cost so far."""
+        """Human labels bought (on non-gold items: the count each model version records,
+        and the HTML report prints) and their cost so far (the whole ledger, as recorded)."""
         with self.db.transaction(readonly=True) as session:
             n = session.scalar(
-                select(func.count()).select_from(Label).where(Label.project_id == self.project_id)
+                select(func.count())
+                .select_from(Label)
+                .join(Item, Item.id == Label.item_id)
+                .where(Label.project_id == self.project_id, Item.is_gold.is_(False))
             )
-            cost = session.scalar(
-                select(func.coalesce(func.sum(LedgerEntry.delta_minor), 0)).where(
-                    LedgerEntry.project_id == self.project_id
-                )
-            )
-        return int(n or 0), int(cost or 0)
+            # From the logged entry bytes (the demo pays in one currency).
+            cost = sum(project_spending(session, self.project_id).values())
+        return int(n or 0), cost
 
     def standing(self) -> tuple[str, str]:
         """Reputation tiers across the crowd (for the table), and the best and worst
@@ -556,7 +556,9 @@ def run_demo(config: DemoConfig, *, console: Console) -> DemoResult:
         with db.transaction() as session:
             publish(session, Actor.system(), keys)  # sign the final tree head
         with db.transaction(readonly=True) as session:
-            audit = audit_ledger(session, Actor.system(), verifier_keys=keys.verifier_keys)
+            audit = audit_ledger(
+                session, Actor.system(), verifier_keys=keys.verifier_keys, secret=keys.secret
+            )
             agreement = model_agreement(session, loop.manager, loop.project_id)
             report = label_efficiency(session, loop.manager, loop.project_id)
         console.print(
@@ -571,7 +573,9 @@ def run_demo(config: DemoConfig, *, console: Console) -> DemoResult:
                 f"({agreement.audit_n} random audit items); true value (known only to the "
                 f"simulation): {truth_accuracy:.1%}"
             )
-        labels_total, cost_total = loop.counts()
+        # The same figures as the HTML report: one source (the last model version's record).
+        last = report.points[-1] if report.points else None
+        labels_total, cost_total = (last.n_labels, last.cost_minor) if last else loop.counts()
         console.print(
             f"[bold]summary:[/] {labels_total} human labels for {_money(cost_total)}; "
             f"{agreement.n_to_people} of {agreement.n_predictions} requests went to people, "

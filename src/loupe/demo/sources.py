@@ -61,7 +61,11 @@ def generated_source(
         labels=tuple(INTENTS),
         oos_label=OUT_OF_SCOPE,
         test=list(generate(test, seed=seed + 2, drift=0.3, prefix="test")),
-        gold=list(generate(gold, seed=seed + 3, drift=0.3, prefix="gold")),
+        # Gold ids look like traffic ids: an id must not tell a contributor "this is a check".
+        gold=[
+            {**row, "id": f"r0-{seed * 100}-{index:06d}"}
+            for index, row in enumerate(generate(gold, seed=seed + 3, drift=0.3, prefix="r0"))
+        ],
         seed=seed_rows,
         traffic=traffic,
     )

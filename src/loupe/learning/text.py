@@ -28,10 +28,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
-import scipy.sparse as sp
 from numpy.typing import ArrayLike, NDArray
 
 if TYPE_CHECKING:
+    import scipy.sparse as sp
     from sklearn.feature_extraction.text import TfidfVectorizer
 
 # scikit-learn is imported on first use, not with this module: it takes about 1.5 s
@@ -90,6 +90,8 @@ class TfidfFeaturizer:
 
     def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
         """One unit-norm sparse row per text."""
+        import scipy.sparse as sp
+
         if self.word_ is None or self.char_ is None:
             raise InvalidInput("TfidfFeaturizer is not fitted: call fit(texts) first")
         corpus = list(texts)

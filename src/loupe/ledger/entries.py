@@ -182,6 +182,19 @@ class PaymentEntry:
         if kind == "payout" and item is not None:
             _invalid("item", "a payout covers a balance, not an item; leave item null")
 
+    @property
+    def balance_change(self) -> int:
+        """The signed change to the contributor's balance: a payout debits its amount,
+        every other kind adds its (for corrections, signed) amount.
+
+        >>> secret = b"s" * 32
+        >>> PaymentEntry(kind="payout", contributor=contributor_pseudonym("1", secret=secret),
+        ...     amount_minor=30, currency="EUR", rule="payout", rate_card_version="payout-1",
+        ...     timestamp=0).balance_change
+        -30
+        """
+        return -self.amount_minor if self.kind == "payout" else self.amount_minor
+
     def _json_object(self) -> dict[str, object]:
         return {
             "amount_minor": self.amount_minor,

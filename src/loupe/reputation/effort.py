@@ -33,7 +33,6 @@ from dataclasses import dataclass
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-from scipy.stats import binomtest
 
 from loupe.errors import InvalidInput
 
@@ -176,6 +175,8 @@ def _one_answer(work: RecentWork, policy: EffortPolicy) -> EffortFinding | None:
 
 
 def _chance(work: RecentWork, policy: EffortPolicy) -> EffortFinding | None:
+    from scipy.stats import binomtest
+
     k = work.n_classes
     if k is None or k < 2 or work.n_compared < policy.chance_min_compared:
         return None

@@ -15,8 +15,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from scipy.stats import beta as beta_distribution
-
 from loupe.errors import InvalidInput
 from loupe.reputation.evidence import Evidence
 from loupe.reputation.policy import ReputationPolicy
@@ -200,6 +198,8 @@ def _summarise(
     policy: ReputationPolicy,
     contributions: tuple[Contribution, ...],
 ) -> Reputation:
+    from scipy.stats import beta as beta_distribution
+
     alpha = policy.prior_alpha + alpha_evidence
     beta = policy.prior_beta + beta_evidence
     return Reputation(

@@ -24,7 +24,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
 from numpy.typing import NDArray
 
 from loupe.errors import InvalidInput
@@ -39,6 +38,8 @@ def knn_density(features: FeatureMatrix, *, k: int = 10, block: int = 1000) -> N
     ``features``: one row per pool item (dense or sparse). An item is not its own
     neighbour; with fewer than ``k + 1`` rows every other row is a neighbour.
     """
+    import scipy.sparse as sp
+
     if k < 1:
         raise InvalidInput("k must be >= 1", details={"field": "k"})
     if block < 1:

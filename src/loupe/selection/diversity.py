@@ -26,7 +26,6 @@ from __future__ import annotations
 from typing import Any, Literal
 
 import numpy as np
-import scipy.sparse as sp
 from numpy.typing import NDArray
 
 from loupe.errors import InvalidInput
@@ -48,6 +47,8 @@ def farthest_first(
     Returns positions into ``candidates`` in the order picked. Without a
     ``reference`` the first pick is row 0 (callers pass candidates best-first).
     """
+    import scipy.sparse as sp
+
     n = candidates.shape[0]
     if k < 0:
         raise InvalidInput("k must be >= 0", details={"field": "k"})
@@ -85,6 +86,8 @@ def badge(
     ``probabilities`` are the model's class probabilities for the same rows.
     Returns positions into ``candidates`` in the order picked.
     """
+    import scipy.sparse as sp
+
     n = candidates.shape[0]
     if k < 0:
         raise InvalidInput("k must be >= 0", details={"field": "k"})

@@ -15,14 +15,16 @@ Two independent signals that an item is something the model has not learned:
 
 from __future__ import annotations
 
-from typing import Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import numpy as np
-import scipy.sparse as sp
 from numpy.typing import ArrayLike, NDArray
 
 from loupe.errors import InvalidInput
 from loupe.selection.uncertainty import as_probabilities
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
 
 __all__ = [
     "FeatureMatrix",
@@ -59,18 +61,30 @@ def is_out_of_scope(probabilities: ArrayLike, *, threshold: float) -> NDArray[np
 
 def unit_rows(matrix: FeatureMatrix, name: str = "features") -> sp.csr_matrix | Floats:
     """Each row scaled to unit length (zero rows stay zero); sparse stays sparse."""
+    import scipy.sparse as sp
+
+    # Rows are first divided by their largest magnitude: squaring tiny values (1e-160)
+    # underflows, and a norm computed from subnormals gives "unit" rows longer than 1.
     if sp.issparse(matrix):
         m = sp.csr_matrix(matrix, dtype=np.float64)
+        peak = np.asarray(abs(m).max(axis=1).todense()).ravel()
+        m = sp.csr_matrix(sp.diags(_inverse(peak)) @ m)
         norms = np.sqrt(np.asarray(m.multiply(m).sum(axis=1)).ravel())
-        scale = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
-        return sp.csr_matrix(sp.diags(scale) @ m)
+        return sp.csr_matrix(sp.diags(_inverse(norms)) @ m)
     d = np.asarray(matrix, dtype=np.float64)
     if d.ndim != 2:
         raise InvalidInput(
             f"{name} must be a 2-D matrix (items x features)", details={"field": name}
         )
+    peak = np.max(np.abs(d), axis=1, keepdims=True) if d.shape[1] else np.zeros((len(d), 1))
+    d = np.divide(d, peak, out=np.zeros_like(d), where=peak > 0)
     norms = np.linalg.norm(d, axis=1, keepdims=True)
     return np.divide(d, norms, out=np.zeros_like(d), where=norms > 0)
+
+
+def _inverse(values: Floats) -> Floats:
+    """1 / value, and 0 where the value is 0."""
+    return np.divide(1.0, values, out=np.zeros_like(values), where=values > 0)
 
 
 def max_cosine_similarity(features: FeatureMatrix, reference: FeatureMatrix) -> Floats:
@@ -79,6 +93,8 @@ def max_cosine_similarity(features: FeatureMatrix, reference: FeatureMatrix) -> 
     Works on dense arrays and SciPy sparse matrices; computed in chunks so that
     memory stays ``O(chunk x len(reference))``. An empty ``reference`` gives 0.
     """
+    import scipy.sparse as sp
+
     a = unit_rows(features, "features")
     b = unit_rows(reference, "reference")
     if a.shape[1] != b.shape[1]:

@@ -2,7 +2,8 @@
 out right.
 
 For each day (UTC): the project's spending that day on the payment ledger (earnings,
-bonuses and corrections; payouts only move money already counted) divided by the
+bonuses and corrections, summed from their logged bytes; payouts only move money
+already counted) divided by the
 labels given that day that match their item's settled answer — the gold answer on a
 gold item, else the consensus of an item that has all its labels and no open
 escalation (an expert's or adjudicator's decision replaces the consensus). Labels on
@@ -21,13 +22,13 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from loupe.db.ledger_models import LedgerEntry
 from loupe.db.models import Consensus, Item, Label, utcnow
 from loupe.db.quality_models import Escalation, GoldAnswer
 from loupe.services.access import Actor, authorize_project
+from loupe.services.ledger_store import ColumnCheck, checked_entries, project_stored_entries
 
 __all__ = ["MAX_LABELS", "CostPerAccurateLabel", "DayCost", "cost_per_accurate_label"]
 
@@ -78,21 +79,18 @@ def cost_per_accurate_label(
     first = (now - timedelta(days=days - 1)).date()
     since = datetime(first.year, first.month, first.day, tzinfo=UTC)
 
-    day = func.date(LedgerEntry.created_at)
-    spending = session.execute(
-        select(day, LedgerEntry.currency, func.sum(LedgerEntry.delta_minor))
-        .where(
-            LedgerEntry.project_id == project_id,
-            LedgerEntry.kind != "payout",
-            LedgerEntry.created_at >= since,
-        )
-        .group_by(day, LedgerEntry.currency)
-    ).all()
+    # From the entries' logged bytes, each checked against its columns (refuses, naming
+    # the position, when one disagrees); the secret is not needed for amounts and days.
+    check = ColumnCheck(session, None)
+    rows_spent = project_stored_entries(session, project_id, since=since)
     totals: Counter[str] = Counter()
-    for _, currency, total in spending:
-        totals[str(currency)] += int(total or 0)
+    by_day: Counter[tuple[date, str]] = Counter()
+    for _, entry in checked_entries(check, rows_spent):
+        when = datetime.fromtimestamp(entry.timestamp, UTC).date()
+        totals[entry.currency] += entry.balance_change
+        by_day[when, entry.currency] += entry.balance_change
     currency = totals.most_common(1)[0][0] if totals else None
-    spent = {_as_date(d): int(total or 0) for d, cur, total in spending if str(cur) == currency}
+    spent = {d: total for (d, cur), total in by_day.items() if cur == currency}
 
     rows = session.execute(
         select(

@@ -32,9 +32,10 @@ from loupe.services.access import Actor, authorize
 from loupe.services.ledger_keys import LedgerKeys
 from loupe.services.ledger_store import (
     CheckpointRecord,
+    ColumnCheck,
     SqlTreeStore,
-    iter_entry_chunks,
     iter_node_chunks,
+    iter_stored_chunks,
     latest_checkpoint,
     ledger_size,
     list_checkpoints,
@@ -152,9 +153,19 @@ def entries_with_proofs(
 
 
 def wallet(
-    session: Session, actor: Actor, *, after: int | None = None, limit: int = 100
+    session: Session,
+    actor: Actor,
+    *,
+    secret: bytes | None,
+    after: int | None = None,
+    limit: int = 100,
 ) -> WalletPage:
-    """The actor's own entries (oldest first, ``after`` an index) with proofs and balances."""
+    """The actor's own entries (oldest first, ``after`` an index) with proofs and balances.
+
+    The balances are summed from the leaves of all the actor's entries, each checked against
+    the columns beside it: one that disagrees refuses the whole wallet
+    (:class:`LedgerIntegrityError` naming the position) rather than show a wrong figure.
+    """
     authorize(actor, "wallet.read")
     if actor.user_id is None:
         raise InvalidInput("the system actor has no wallet", details={"field": "user"})
@@ -166,7 +177,7 @@ def wallet(
     page = rows[:limit]
     return WalletPage(
         checkpoint=latest,
-        balances=balances(session, actor.user_id),
+        balances=balances(session, actor.user_id, secret=secret),
         entries=entries_with_proofs(session, page, latest.size if latest else None),
         next_after=page[-1].idx if len(rows) > limit else None,
     )
@@ -204,29 +215,41 @@ def audit_ledger(
     actor: Actor,
     *,
     verifier_keys: Iterable[str],
+    secret: bytes | None,
     chunk_size: int = 10_000,
     raise_on_problems: bool = True,
 ) -> AuditReport:
     """Recompute the tree from the stored entries and check everything stored against it.
 
-    Reports by position: a missing, edited or reordered entry (``entry N``), a node that
-    differs from the recomputed one (``node (level, idx)``), and a checkpoint whose
-    signature or root does not verify. Raises :class:`LedgerIntegrityError` listing them.
+    Reports by position: a missing, edited or reordered entry (``entry N``), a column
+    beside an entry that disagrees with its leaf (``entry N: column user_id ...``, see
+    :class:`~loupe.services.ledger_store.ColumnCheck`; ``user_id`` and ``label_id`` need
+    the ledger ``secret``), a node that differs from the recomputed one
+    (``node (level, idx)``), and a checkpoint whose signature or root does not verify.
+    Raises :class:`LedgerIntegrityError` listing them. ``secret`` is required so that every
+    caller decides: ``None`` (an auditor without the key directory's secret) leaves whose
+    entry it is (``user_id``, ``label_id``) unchecked.
     """
     authorize(actor, "ledger.audit")
     report = AuditReport(size=ledger_size(session))
     rebuilt = MerkleLog(InMemoryTreeStore())
+    columns = ColumnCheck(session, secret)
     expected = 0
-    for rows in iter_entry_chunks(session, chunk_size):
+    for rows in iter_stored_chunks(session, chunk_size):
         leaves = []
-        for index, leaf, stored_hash in rows:
+        for row in rows:
+            index, leaf = row.index, row.leaf
             if index != expected:
                 report.problem(f"entries {expected}..{index - 1} are missing (deleted?)")
             try:
-                PaymentEntry.decode(leaf)
+                entry = PaymentEntry.decode(leaf)
             except InvalidInput as exc:
                 report.problem(f"entry {index}: not a canonical payment entry ({exc.message})")
-            if hash_leaf(leaf) != stored_hash:
+            else:
+                # In the same pass: the columns balances and payouts are filed by.
+                for column in columns.mismatches(row, entry):
+                    report.problem(f"entry {index}: column {column} disagrees with its leaf")
+            if hash_leaf(leaf) != row.leaf_hash:
                 report.problem(f"entry {index}: its stored leaf hash does not match its bytes")
             leaves.append(leaf)
             expected = index + 1

@@ -9,16 +9,23 @@ Like the submit path (see ``loupe.db.raw``), this speaks SQL on the DB-API conne
 each proof is one ``SELECT`` of at most ~40 ``(level, idx)`` keys, each append batch one
 ``executemany`` of nodes and one of entries.
 
+The columns beside each leaf (``kind``, ``delta_minor``, ``currency``, ``corrects``,
+``created_at``) are written from the leaf itself; the others (``user_id``, ``project_id``,
+``payout_id``, ``label_id``) must agree with it. Nothing trusts them blindly: balances and
+payouts are summed from the decoded leaves, and :class:`ColumnCheck` compares every column
+with its leaf wherever a figure is shown or paid, and in ``loupe ledger verify``.
+
 Example (inside a write transaction)::
 
-    entries = [NewEntry(entry=payment_entry, user_id=7, delta_minor=250, label_id=12)]
+    entries = [NewEntry(entry=payment_entry, user_id=7, label_id=12)]
     indices = append_entries(session, entries, keys=keys, checkpoint_every=1000)
 """
 
 from __future__ import annotations
 
+import re
 import sqlite3
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -27,26 +34,34 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from loupe.db.models import utcnow
-from loupe.errors import Conflict, LedgerIntegrityError
+from loupe.errors import Conflict, InvalidInput, LedgerIntegrityError
 from loupe.ledger.checkpoint import make_checkpoint, sign_checkpoint
-from loupe.ledger.entries import PaymentEntry
+from loupe.ledger.entries import PaymentEntry, contributor_pseudonym, item_digest
 from loupe.ledger.merkle import MerkleLog, NodeKey
 from loupe.ledger.verify import hash_leaf
 from loupe.services.ledger_keys import LedgerKeys
 
 __all__ = [
     "CheckpointRecord",
+    "ColumnCheck",
     "NewEntry",
     "SqlTreeStore",
+    "StoredEntry",
     "append_entries",
+    "checked_entries",
     "iter_entry_chunks",
     "iter_node_chunks",
+    "iter_stored_chunks",
+    "iter_stored_matching",
     "latest_checkpoint",
     "ledger_size",
     "list_checkpoints",
     "lock_ledger",
+    "payout_stored_entries",
+    "project_stored_entries",
     "publish_checkpoint",
     "require_checkpoint",
+    "user_stored_entries",
 ]
 
 _SIZE = "SELECT size FROM ledger_state WHERE id = 1"
@@ -196,11 +211,11 @@ class SqlTreeStore:
 
 @dataclass(frozen=True, slots=True)
 class NewEntry:
-    """An entry to append, with the internal columns that never enter the leaf."""
+    """An entry to append, with the internal columns that must agree with its leaf
+    (``user_id`` is the user whose pseudonym the leaf names; see :class:`ColumnCheck`)."""
 
     entry: PaymentEntry
     user_id: int | None
-    delta_minor: int
     project_id: int | None = None
     label_id: int | None = None
     payout_id: int | None = None
@@ -238,7 +253,12 @@ def append_entries(
     leaves = [item.entry.encode() for item in entries]
     indices = MerkleLog(store).append_many(leaves)
     sql = store._sql
-    stamp = sql.time(now)
+    # created_at is the leaf's own timestamp, so the column can be checked against it.
+    stamps: dict[int, Any] = {}
+    for item in entries:
+        seconds = item.entry.timestamp
+        if seconds not in stamps:
+            stamps[seconds] = sql.time(datetime.fromtimestamp(seconds, UTC))
     sql.many(
         _PUT_ENTRY,
         [
@@ -252,9 +272,9 @@ def append_entries(
                 item.label_id,
                 item.payout_id,
                 item.entry.corrects,
-                item.delta_minor,
+                item.entry.balance_change,
                 item.entry.currency,
-                stamp,
+                stamps[item.entry.timestamp],
             )
             for index, leaf, item in zip(indices, leaves, entries, strict=True)
         ],
@@ -363,3 +383,266 @@ def iter_node_chunks(session: Session, chunk_size: int) -> Iterator[list[tuple[i
         ):
             yield [(level, int(i), bytes(node)) for i, node in rows]
             after = rows[-1][0]
+
+
+# --- the columns beside each leaf, checked against it ------------------------------------
+
+_STORED = (
+    "SELECT e.idx, e.leaf, e.leaf_hash, e.kind, e.user_id, e.project_id, e.label_id, "
+    "e.payout_id, e.corrects, e.delta_minor, e.currency, e.created_at, l.user_id, l.item_id "
+    "FROM ledger_entries e LEFT JOIN labels l ON l.id = e.label_id"
+)
+_PROJECT_CARD = re.compile(r"p([0-9]+)\.v[0-9]+\Z")
+_PAYOUT_CARD = re.compile(r"payout-([0-9]+)\Z")
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEntry:
+    """A ``ledger_entries`` row as stored, with the user and item of its label (if any)."""
+
+    index: int
+    leaf: bytes
+    leaf_hash: bytes
+    kind: str
+    user_id: int | None
+    project_id: int | None
+    label_id: int | None
+    payout_id: int | None
+    corrects: int | None
+    delta_minor: int
+    currency: str
+    created_at: datetime | str  # as the driver returns it (SQLite: text)
+    label_user_id: int | None
+    label_item_id: int | None
+
+
+def _stored(row: tuple[Any, ...]) -> StoredEntry:
+    return StoredEntry(
+        int(row[0]),
+        bytes(row[1]),
+        bytes(row[2]),
+        str(row[3]),
+        row[4],
+        row[5],
+        row[6],
+        row[7],
+        row[8],
+        int(row[9]),
+        str(row[10]),
+        row[11],
+        row[12],
+        row[13],
+    )
+
+
+def iter_stored_chunks(session: Session, chunk_size: int) -> Iterator[list[StoredEntry]]:
+    """Every stored entry with its columns, in index order, ``chunk_size`` rows at a time."""
+    sql = _Sql(session)
+    after = -1
+    while rows := sql.all(f"{_STORED} WHERE e.idx > ? ORDER BY e.idx LIMIT ?", (after, chunk_size)):
+        yield [_stored(row) for row in rows]
+        after = rows[-1][0]
+
+
+def user_stored_entries(session: Session, user_id: int) -> list[StoredEntry]:
+    """The entries filed under ``user_id``, oldest first."""
+    sql = _Sql(session)
+    rows = sql.all(f"{_STORED} WHERE e.user_id = ? ORDER BY e.idx", (user_id,))
+    return [_stored(row) for row in rows]
+
+
+def payout_stored_entries(session: Session, payout_id: int) -> list[StoredEntry]:
+    """The entries of payout batch ``payout_id``, in index order."""
+    sql = _Sql(session)
+    rows = sql.all(f"{_STORED} WHERE e.payout_id = ? ORDER BY e.idx", (payout_id,))
+    return [_stored(row) for row in rows]
+
+
+def project_stored_entries(
+    session: Session, project_id: int, *, since: datetime
+) -> list[StoredEntry]:
+    """The entries filed under ``project_id`` since ``since`` (payouts have no project)."""
+    sql = _Sql(session)
+    rows = sql.all(
+        f"{_STORED} WHERE e.project_id = ? AND e.created_at >= ? ORDER BY e.idx",
+        (project_id, sql.time(since)),
+    )
+    return [_stored(row) for row in rows]
+
+
+def iter_stored_matching(
+    session: Session,
+    *,
+    user_id: int | None = None,
+    project_id: int | None = None,
+    label_id: int | None = None,
+    corrects: int | None = None,
+    since: datetime | None = None,
+    newest_first: bool = False,
+    after_index: int | None = None,
+    chunk_size: int = 10_000,
+) -> Iterator[list[StoredEntry]]:
+    """The entries whose columns equal the values given (and filed at or after ``since``),
+    in index order (``newest_first``: reversed), ``chunk_size`` rows at a time, starting
+    past ``after_index`` when given.
+
+    The columns only select the rows: every figure is still summed from each row's leaf
+    after :class:`ColumnCheck` has compared the row with it.
+    """
+    sql = _Sql(session)
+    where: list[str] = []
+    params: list[Any] = []
+    chosen = {"user_id": user_id, "project_id": project_id, "label_id": label_id}
+    for column, value in {**chosen, "corrects": corrects}.items():
+        if value is not None:
+            where.append(f"e.{column} = ?")
+            params.append(value)
+    if since is not None:
+        where.append("e.created_at >= ?")
+        params.append(sql.time(since))
+    if not where:
+        raise ValueError("name at least one column to select by; iter_stored_chunks reads all")
+    order = "e.idx < ? ORDER BY e.idx DESC" if newest_first else "e.idx > ? ORDER BY e.idx"
+    query = f"{_STORED} WHERE {' AND '.join(where)} AND {order} LIMIT ?"
+    after = 2**63 - 1 if newest_first else -1
+    if after_index is not None:  # resume past entries a caller has read already
+        after = after_index
+    while rows := sql.all(query, (*params, after, chunk_size)):
+        yield [_stored(row) for row in rows]
+        after = rows[-1][0]
+
+
+def _seconds(value: datetime | str) -> int:
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value)[:19])
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp() // 1)
+
+
+class ColumnCheck:
+    """Compares the columns stored beside each leaf with what the leaf itself says.
+
+    ``kind``, ``delta_minor`` (the leaf's :attr:`~PaymentEntry.balance_change`),
+    ``currency``, ``corrects`` and ``created_at`` (the leaf's second) must equal the leaf;
+    ``user_id`` must be the user the leaf's pseudonym names (empty only when no existing
+    user has that pseudonym: an erased user); ``project_id`` the project of its rate card
+    (``p<project>.v<n>``; empty only when that project is gone); ``payout_id`` the batch of a
+    payout (``payout-<id>``) and empty otherwise; a ``label_id`` only on an earning, for a
+    label by the same user on the same item. Example::
+
+        check = ColumnCheck(session, keys.secret)
+        for row in user_stored_entries(session, user_id):
+            entry = check.entry(row)   # LedgerIntegrityError naming the position
+    """
+
+    def __init__(self, session: Session, secret: bytes | None) -> None:
+        self._sql = _Sql(session)
+        self._secret = secret
+        self._pseudonyms: dict[int, str] = {}
+        self._owners: dict[str, int] | None = None
+        self._projects: set[int] | None = None
+
+    def pseudonym(self, user_id: int) -> str:
+        known = self._pseudonyms.get(user_id)
+        if known is None:
+            if self._secret is None:
+                raise Conflict(
+                    "the ledger secret is needed to check whose entries these are; "
+                    "configure LOUPE_KEY_DIR (created by `loupe init`)",
+                    details={"reason": "no_ledger_keys"},
+                )
+            known = contributor_pseudonym(str(user_id), secret=self._secret)
+            self._pseudonyms[user_id] = known
+        return known
+
+    def _owner(self, pseudonym: str) -> int | None:
+        if self._owners is None:  # only when an entry has no user: one HMAC per user
+            users = self._sql.all("SELECT id FROM users")
+            self._owners = {self.pseudonym(int(row[0])): int(row[0]) for row in users}
+        return self._owners.get(pseudonym)
+
+    def _project_exists(self, project_id: int) -> bool:
+        if self._projects is None:
+            self._projects = {int(row[0]) for row in self._sql.all("SELECT id FROM projects")}
+        return project_id in self._projects
+
+    def mismatches(self, row: StoredEntry, entry: PaymentEntry) -> list[str]:
+        """The names of the columns of ``row`` that disagree with its decoded leaf."""
+        bad = []
+        if row.kind != entry.kind:
+            bad.append("kind")
+        if row.delta_minor != entry.balance_change:
+            bad.append("delta_minor")
+        if row.currency != entry.currency:
+            bad.append("currency")
+        if row.corrects != entry.corrects:
+            bad.append("corrects")
+        if _seconds(row.created_at) != entry.timestamp:
+            bad.append("created_at")
+        if self._secret is None:
+            pass  # without the secret, pseudonyms cannot be checked (see __init__ callers)
+        elif row.user_id is None:
+            if self._owner(entry.contributor) is not None:
+                bad.append("user_id")
+        elif self.pseudonym(row.user_id) != entry.contributor:
+            bad.append("user_id")
+        card = entry.rate_card_version
+        if entry.kind == "payout":
+            paid = _PAYOUT_CARD.match(card)
+            if row.project_id is not None:
+                bad.append("project_id")
+            if paid is None or row.payout_id != int(paid.group(1)):
+                bad.append("payout_id")
+        else:
+            found = _PROJECT_CARD.match(card)
+            project = int(found.group(1)) if found else None
+            if row.project_id is None:
+                if project is not None and self._project_exists(project):
+                    bad.append("project_id")
+            elif row.project_id != project:
+                bad.append("project_id")
+            if row.payout_id is not None:
+                bad.append("payout_id")
+        if row.label_id is not None and (
+            entry.kind != "earning"
+            or row.label_user_id is None
+            or row.label_item_id is None
+            or (
+                self._secret is not None
+                and (
+                    self.pseudonym(int(row.label_user_id)) != entry.contributor
+                    or item_digest(str(row.label_item_id), secret=self._secret) != entry.item
+                )
+            )
+        ):
+            bad.append("label_id")
+        return bad
+
+    def entry(self, row: StoredEntry) -> PaymentEntry:
+        """``row``'s decoded leaf; :class:`LedgerIntegrityError` naming the position when
+        the leaf is not canonical or a column disagrees with it."""
+        try:
+            entry = PaymentEntry.decode(row.leaf)
+        except InvalidInput as exc:
+            raise LedgerIntegrityError(
+                f"entry {row.index}: not a canonical payment entry ({exc.message}); "
+                "run `loupe ledger verify`",
+                details={"index": row.index},
+            ) from None
+        bad = self.mismatches(row, entry)
+        if bad:
+            raise LedgerIntegrityError(
+                f"entry {row.index}: the stored {', '.join(bad)} disagree(s) with the entry's "
+                "logged bytes; nothing is shown or paid from an altered log — run "
+                "`loupe ledger verify`",
+                details={"index": row.index, "columns": bad},
+            )
+        return entry
+
+
+def checked_entries(
+    check: ColumnCheck, rows: Iterable[StoredEntry]
+) -> Iterator[tuple[StoredEntry, PaymentEntry]]:
+    """Each row with its decoded leaf, refusing at the first row that disagrees."""
+    for row in rows:
+        yield row, check.entry(row)

@@ -39,7 +39,6 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from loupe.db.ledger_models import LedgerEntry
 from loupe.db.loop_models import LoopConfig, ModelVersionRecord, Prediction
 from loupe.db.models import Consensus, Item, Label, utcnow
 from loupe.db.quality_models import GoldAnswer
@@ -59,6 +58,7 @@ from loupe.learning.persistence import ModelStore
 from loupe.selection import AUDIT
 from loupe.services.access import Actor, authorize_project
 from loupe.services.loop import stored_config
+from loupe.services.payments import project_spending
 from loupe.services.projects import project_schema
 
 log = logging.getLogger("loupe.models")
@@ -244,12 +244,13 @@ def _as_version(record: ModelVersionRecord) -> ModelVersion:
 
 
 def _cost(session: Session, project_id: int) -> tuple[int, str | None]:
-    row = session.execute(
-        select(
-            func.coalesce(func.sum(LedgerEntry.delta_minor), 0), func.max(LedgerEntry.currency)
-        ).where(LedgerEntry.project_id == project_id)
-    ).one()
-    return int(row[0]), row[1]
+    """Spent so far in the project's main currency (the one it spent most in), from the
+    logged entry bytes."""
+    spent = project_spending(session, project_id)
+    if not spent:
+        return 0, None
+    currency = max(spent, key=lambda name: (spent[name], name))
+    return spent[currency], currency
 
 
 def retrain(

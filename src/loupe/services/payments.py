@@ -17,6 +17,13 @@ Rules (the ``rule`` field of an entry) say why an amount moved:
 A zero amount is never a leaf (the entry format requires positive credits), so a label
 that earns 0 and was never paid leaves no entry.
 
+Balances and payouts are sums of the decoded leaves, never of the columns beside them;
+each column is checked against its leaf on the way
+(:class:`~loupe.services.ledger_store.ColumnCheck`) and a disagreement refuses with the
+entry's position. A balance may go below zero (a label rejected after its earning was paid
+out): the debt is carried forward, netted against later earnings, and never paid out —
+a payout only pays balances of at least ``minimum_minor`` (≥ 1), see docs/payments.md.
+
 Example (in a transaction)::
 
     create_rate_card(session, manager, project_id, {"currency": "EUR",
@@ -26,13 +33,13 @@ Example (in a transaction)::
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from loupe.db.ledger_models import LedgerEntry, Payout, RateCard
@@ -43,25 +50,37 @@ from loupe.ledger.entries import PaymentEntry, contributor_pseudonym, item_diges
 from loupe.reputation import TIER_UNLOCKS
 from loupe.services.access import Actor, authorize, authorize_project
 from loupe.services.ledger_keys import LedgerConfig
-from loupe.services.ledger_store import NewEntry, append_entries, lock_ledger
+from loupe.services.ledger_store import (
+    ColumnCheck,
+    NewEntry,
+    append_entries,
+    checked_entries,
+    iter_stored_chunks,
+    iter_stored_matching,
+    latest_checkpoint,
+    lock_ledger,
+    publish_checkpoint,
+    user_stored_entries,
+)
 
 __all__ = [
-    "PAYOUT_COLUMNS",
     "Balance",
     "Rate",
     "RateCardSpec",
     "balances",
+    "balances_of",
     "correct_entry",
     "create_payout",
     "create_rate_card",
     "current_rate_card",
     "decide_label",
     "earn_for_label",
+    "earning_net",
     "grant_bonus",
     "list_payouts",
     "list_rate_cards",
-    "payout_lines",
     "price",
+    "project_spending",
 ]
 
 BASIS_POINTS = 10_000
@@ -262,13 +281,7 @@ def earn_for_label(
         rate_card_version=rate_card_version(project_id, int(row[0])),
         timestamp=utc_seconds(now),
     )
-    new = NewEntry(
-        entry=entry,
-        user_id=user_id,
-        delta_minor=amount,
-        project_id=project_id,
-        label_id=label_id,
-    )
+    new = NewEntry(entry=entry, user_id=user_id, project_id=project_id, label_id=label_id)
     (index,) = append_entries(
         session, [new], keys=ledger.keys, checkpoint_every=ledger.checkpoint_every, now=now
     )
@@ -314,22 +327,30 @@ def decide_label(
         )
     if earning is None:
         return None
-    net = _net(session, earning.idx)
+    found = earning_net(session, label_id, secret=ledger.keys.secret)
+    net = found[1] if found else 0
     if net == 0:
         return None
     return _correct(session, ledger, earning, -net, decision, now)
 
 
-def _net(session: Session, index: int) -> int:
-    """What an entry nets after its corrections."""
-    entry = session.get(LedgerEntry, index)
-    assert entry is not None
-    corrections = session.scalar(
-        select(func.coalesce(func.sum(LedgerEntry.delta_minor), 0)).where(
-            LedgerEntry.corrects == index
-        )
-    )
-    return entry.delta_minor + int(corrections or 0)
+def earning_net(session: Session, label_id: int, *, secret: bytes | None) -> tuple[int, int] | None:
+    """The index of ``label_id``'s earning and what it nets after its corrections, summed
+    from their leaves (each checked against its columns: :class:`LedgerIntegrityError`
+    naming the position otherwise); ``None`` when the label never earned."""
+    check = ColumnCheck(session, secret)
+    found = [
+        pair
+        for chunk in iter_stored_matching(session, label_id=label_id)
+        for pair in checked_entries(check, chunk)
+    ]
+    if not found:
+        return None
+    ((row, entry),) = found  # label_id is unique
+    net = entry.balance_change
+    for chunk in iter_stored_matching(session, corrects=row.index):
+        net += sum(correction.balance_change for _, correction in checked_entries(check, chunk))
+    return row.index, net
 
 
 def _correct(
@@ -352,12 +373,7 @@ def _correct(
         timestamp=utc_seconds(now),
         corrects=original.idx,
     )
-    new = NewEntry(
-        entry=entry,
-        user_id=original.user_id,
-        delta_minor=amount,
-        project_id=original.project_id,
-    )
+    new = NewEntry(entry=entry, user_id=original.user_id, project_id=original.project_id)
     (index,) = append_entries(
         session, [new], keys=ledger.keys, checkpoint_every=ledger.checkpoint_every, now=now
     )
@@ -433,7 +449,7 @@ def grant_bonus(
         rate_card_version=rate_card_version(project_id, card.version),
         timestamp=utc_seconds(now),
     )
-    new = NewEntry(entry=entry, user_id=user_id, delta_minor=int(amount), project_id=project_id)
+    new = NewEntry(entry=entry, user_id=user_id, project_id=project_id)
     (index,) = append_entries(
         session, [new], keys=ledger.keys, checkpoint_every=ledger.checkpoint_every, now=now
     )
@@ -448,29 +464,83 @@ class Balance:
     currency: str
     earned_minor: int  # earnings, bonuses and corrections
     paid_out_minor: int
-    balance_minor: int
+    balance_minor: int  # below zero: owed back, netted against later earnings
+
+    @property
+    def owed_back_minor(self) -> int:
+        """What the contributor owes back (a rejection after a payout), else 0."""
+        return max(0, -self.balance_minor)
 
 
-def balances(session: Session, user_id: int) -> list[Balance]:
-    """A contributor's balance per currency."""
-    paid = func.sum(case((LedgerEntry.kind == "payout", -LedgerEntry.delta_minor), else_=0))
-    rows = session.execute(
-        select(LedgerEntry.currency, func.sum(LedgerEntry.delta_minor), paid)
-        .where(LedgerEntry.user_id == user_id)
-        .group_by(LedgerEntry.currency)
-        .order_by(LedgerEntry.currency)
-    ).all()
-    result = []
-    for currency, total, paid_out in rows:
-        result.append(
-            Balance(
-                currency=currency,
-                earned_minor=int(total) + int(paid_out),
-                paid_out_minor=int(paid_out),
-                balance_minor=int(total),
-            )
+def balances_of(entries: Iterable[PaymentEntry]) -> list[Balance]:
+    """Balances per currency summed from decoded entries (no database column involved)."""
+    totals: dict[str, list[int]] = {}
+    for entry in entries:
+        total = totals.setdefault(entry.currency, [0, 0])
+        total[0] += entry.balance_change
+        if entry.kind == "payout":
+            total[1] += entry.amount_minor
+    return [
+        Balance(
+            currency=currency,
+            earned_minor=balance + paid,
+            paid_out_minor=paid,
+            balance_minor=balance,
         )
-    return result
+        for currency, (balance, paid) in sorted(totals.items())
+    ]
+
+
+def balances(session: Session, user_id: int, *, secret: bytes | None) -> list[Balance]:
+    """A contributor's balance per currency, summed from the leaves of their entries.
+
+    Refuses (:class:`LedgerIntegrityError` naming the position) when a column beside one
+    of them disagrees with its leaf. Without the ledger ``secret`` only an empty wallet
+    can be shown.
+    """
+    check = ColumnCheck(session, secret)
+    rows = user_stored_entries(session, user_id)
+    return balances_of(entry for _, entry in checked_entries(check, rows))
+
+
+def project_spending(session: Session, project_id: int) -> dict[str, int]:
+    """What a project has spent per currency (earnings, bonuses and corrections; payouts
+    only move money already counted), summed from the leaves of its entries.
+
+    Each entry is checked against its columns first (:class:`LedgerIntegrityError` naming
+    the position when one disagrees); whose entry it is does not change the sum, so the
+    ledger secret is not needed.
+    """
+    check = ColumnCheck(session, None)
+    key = (str(session.get_bind().engine.url), project_id)
+    last, last_hash, cached = _SPENT.get(key, (-1, b"", {}))
+    if last >= 0 and _leaf_hash_at(session, last) != last_hash:
+        last, cached = -1, {}  # another database behind the same URL, or a rewritten log
+    totals = dict(cached)
+    for chunk in iter_stored_matching(session, project_id=project_id, after_index=last):
+        for row, entry in checked_entries(check, chunk):
+            if entry.kind != "payout":
+                totals[entry.currency] = totals.get(entry.currency, 0) + entry.balance_change
+            last, last_hash = row.index, row.leaf_hash
+    if len(_SPENT) >= MAX_SPENT_CACHE:
+        _SPENT.clear()
+    _SPENT[key] = (last, last_hash, totals)
+    return dict(sorted(totals.items()))
+
+
+# The log is append-only, so a project's spending is carried forward from the entries
+# already summed (and checked) in this process: a dashboard view reads only new entries.
+# A changed leaf hash at the last entry read (a truncated, restored or rewritten log)
+# starts the sum again; edits further back are `loupe ledger verify`'s to find.
+_SPENT: dict[tuple[str, int], tuple[int, bytes, dict[str, int]]] = {}
+MAX_SPENT_CACHE = 1_000
+
+
+def _leaf_hash_at(session: Session, index: int) -> bytes | None:
+    value = session.execute(
+        text("SELECT leaf_hash FROM ledger_entries WHERE idx = :idx"), {"idx": index}
+    ).scalar()
+    return None if value is None else bytes(value)
 
 
 def create_payout(
@@ -484,7 +554,10 @@ def create_payout(
 ) -> Payout:
     """Pay every contributor whose balance in ``currency`` is at least ``minimum_minor``.
 
-    Each payment is a ``payout`` entry debiting the whole balance, in one append batch.
+    Each payment is a ``payout`` entry debiting the whole balance, in one append batch,
+    sealed by a signed checkpoint (the one payout files cite). Balances are summed from
+    every leaf of the log, each checked against its columns first: one that disagrees
+    refuses the whole batch. A negative balance is carried forward, never paid.
     """
     authorize(actor, "payouts.manage")
     if not re.fullmatch(r"[A-Z]{3}", currency):
@@ -493,14 +566,13 @@ def create_payout(
         raise InvalidInput("minimum_minor: must be at least 1", details={"field": "minimum_minor"})
     now = now or utcnow()
     lock_ledger(session)  # no earning may slip in between the balances and the debits
-    total = func.sum(LedgerEntry.delta_minor)
-    owed = session.execute(
-        select(LedgerEntry.user_id, total)
-        .where(LedgerEntry.currency == currency, LedgerEntry.user_id.is_not(None))
-        .group_by(LedgerEntry.user_id)
-        .having(total >= minimum_minor)
-        .order_by(LedgerEntry.user_id)
-    ).all()
+    check = ColumnCheck(session, ledger.keys.secret)
+    totals: dict[int, int] = {}
+    for chunk in iter_stored_chunks(session, 10_000):
+        for row, entry in checked_entries(check, chunk):
+            if row.user_id is not None and entry.currency == currency:  # None: erased user
+                totals[row.user_id] = totals.get(row.user_id, 0) + entry.balance_change
+    owed = sorted((user, amount) for user, amount in totals.items() if amount >= minimum_minor)
     if not owed:
         raise Conflict(
             f"no contributor is owed at least {minimum_minor} {currency} minor units",
@@ -528,58 +600,19 @@ def create_payout(
                 timestamp=utc_seconds(now),
             ),
             user_id=user_id,
-            delta_minor=-int(amount),
             payout_id=payout.id,
         )
         for user_id, amount in owed
     ]
-    append_entries(
+    indices = append_entries(
         session, entries, keys=ledger.keys, checkpoint_every=ledger.checkpoint_every, now=now
     )
+    sealed = latest_checkpoint(session)
+    if sealed is None or sealed.size != indices[-1] + 1:
+        publish_checkpoint(session, ledger.keys, now=now)
     return payout
 
 
 def list_payouts(session: Session, actor: Actor) -> Sequence[Payout]:
     authorize(actor, "payouts.manage")
     return session.scalars(select(Payout).order_by(Payout.id.desc())).all()
-
-
-PAYOUT_COLUMNS = [
-    "payout_id",
-    "entry_index",
-    "user_id",
-    "username",
-    "display_name",
-    "contributor",
-    "amount_minor",
-    "currency",
-]
-
-
-def payout_lines(session: Session, actor: Actor, payout_id: int) -> Iterator[dict[str, Any]]:
-    """The rows of a payout for a payment provider (see :data:`PAYOUT_COLUMNS`)."""
-    authorize(actor, "payouts.manage")
-    if session.get(Payout, payout_id) is None:
-        raise NotFound(f"payout {payout_id} does not exist", details={"payout_id": payout_id})
-    rows = session.execute(
-        select(LedgerEntry, User.username, User.display_name)
-        .outerjoin(User, User.id == LedgerEntry.user_id)
-        .where(LedgerEntry.payout_id == payout_id)
-        .order_by(LedgerEntry.idx)
-    ).all()
-
-    def lines() -> Iterator[dict[str, Any]]:
-        for entry, username, display_name in rows:
-            leaf = PaymentEntry.decode(entry.leaf)
-            yield {
-                "payout_id": payout_id,
-                "entry_index": entry.idx,
-                "user_id": entry.user_id,
-                "username": username,
-                "display_name": display_name,
-                "contributor": leaf.contributor,
-                "amount_minor": leaf.amount_minor,
-                "currency": leaf.currency,
-            }
-
-    return lines()

@@ -1,28 +1,32 @@
-"""A project's progress for its managers: items done, throughput, contributors,
-agreement and cost to date (the manager dashboard reads this one summary).
+"""A project's progress for its managers: where its items stand, throughput,
+contributors, agreement and cost to date (the manager dashboard and
+``GET /projects/{id}/progress`` read this one summary).
 
-Agreement is Fleiss' kappa and Krippendorff's alpha (nominal) from
-:mod:`loupe.aggregation.agreement` over the project's most recent labels
-(:data:`AGREEMENT_SAMPLE`), so the page stays fast on large projects.
+Every item is in exactly one of: *gold* (checks with a known answer), *withheld* by
+the privacy gate, *resolved by the model* (the selection left its prediction as the
+answer: no person labelled it), *settled by people* (labelled, with all the labels it
+needs and no open escalation) or *waiting for people* (everything else: unlabelled,
+short of labels, or escalated to an expert).
+
+Agreement is :func:`loupe.services.quality.label_agreement`, the one definition the
+quality report (``GET /projects/{id}/quality``) uses too.
 """
 
 from __future__ import annotations
 
-import json
-import math
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import and_, case, exists, func, select
 from sqlalchemy.orm import Session
 
-from loupe.aggregation.agreement import fleiss_kappa, krippendorff_alpha
-from loupe.db.ledger_models import LedgerEntry
+from loupe.db.loop_models import Prediction
 from loupe.db.models import Item, Label, User, utcnow
+from loupe.db.quality_models import Escalation
 from loupe.policy import allowed
 from loupe.services.access import Actor, authorize_project, member_role
+from loupe.services.payments import project_spending
+from loupe.services.quality import AGREEMENT_SAMPLE, Agreement, label_agreement
 
 __all__ = [
     "AGREEMENT_SAMPLE",
@@ -33,7 +37,6 @@ __all__ = [
     "project_progress",
 ]
 
-AGREEMENT_SAMPLE = 50_000
 TOP_CONTRIBUTORS = 20
 
 
@@ -50,30 +53,22 @@ class ContributorCount:
 
 
 @dataclass(frozen=True, slots=True)
-class Agreement:
-    fleiss_kappa: float | None  # None: not computable (no item with two answers yet)
-    krippendorff_alpha: float | None
-    items: int  # items with at least two answers
-
-
-@dataclass(frozen=True, slots=True)
 class Progress:
     project_id: int
     name: str
     overlap: int
-    items: int
-    labelled: int  # at least one label
-    complete: int  # all the labels the overlap asks for
+    items: int  # all of them: the five figures below add up to it
+    model_resolved: int  # the model's prediction is the answer; no person labelled it
+    settled: int  # labelled by people, all the labels it needs, no open escalation
+    waiting: int  # for people: unlabelled, short of labels, or escalated
+    gold: int  # gold checks (outside the overlap: never "done")
     withheld: int  # held back by the privacy gate
-    labels: int
+    labelled: int  # at least one label (any of the above)
+    labels: int  # human labels, gold checks included
     per_day: list[DayCount]  # the last ``days`` days, oldest first, zeros included
     contributors: list[ContributorCount]  # most labels first
     agreement: Agreement
     cost: dict[str, int] | None  # currency -> minor units; None: not yours to see
-
-
-def _finite(value: float) -> float | None:
-    return value if math.isfinite(value) else None
 
 
 def _as_date(value: object) -> date:
@@ -90,14 +85,23 @@ def project_progress(
     """The dashboard's numbers; needs ``labels.read`` on the project (cost: ``payments.manage``)."""
     project = authorize_project(session, actor, "labels.read", project_id)
     now = now or utcnow()
-    totals = session.execute(
-        select(
-            func.count(),
-            func.coalesce(func.sum(case((Item.label_count > 0, 1), else_=0)), 0),
-            func.coalesce(func.sum(case((Item.is_complete, 1), else_=0)), 0),
-            func.coalesce(func.sum(case((Item.withheld, 1), else_=0)), 0),
-        ).where(Item.project_id == project_id)
-    ).one()
+    by_model = exists().where(Prediction.item_id == Item.id, Prediction.resolution == "model")
+    escalated = exists().where(Escalation.item_id == Item.id, Escalation.resolved_at.is_(None))
+    state = case(
+        (Item.is_gold, "gold"),
+        (Item.withheld, "withheld"),
+        (and_(Item.label_count == 0, Item.is_complete, by_model), "model"),
+        (and_(Item.label_count > 0, Item.is_complete, ~escalated), "settled"),
+        else_="waiting",
+    )
+    states: dict[str, int] = dict(
+        session.execute(
+            select(state, func.count()).where(Item.project_id == project_id).group_by(state)
+        ).all()
+    )
+    labelled = session.scalar(
+        select(func.count()).where(Item.project_id == project_id, Item.label_count > 0)
+    )
     n_labels = session.scalar(select(func.count()).where(Label.project_id == project_id)) or 0
 
     first_day = (now - timedelta(days=days - 1)).date()
@@ -128,57 +132,26 @@ def project_progress(
         ).all()
     ]
 
-    rows = session.execute(
-        select(Label.item_id, Label.user_id, Label.answer)
-        .where(Label.project_id == project_id)
-        .order_by(Label.id.desc())
-        .limit(AGREEMENT_SAMPLE)
-    ).all()
-    agreement = _agreement(tuple(row) for row in rows)
+    agreement = label_agreement(session, actor, project_id)
 
     cost: dict[str, int] | None = None
     role = member_role(session, project_id, actor.user_id)
     if allowed(actor.role, "payments.manage", member_role=role):
-        cost = {
-            str(currency): int(total or 0)
-            for currency, total in session.execute(
-                select(LedgerEntry.currency, func.sum(LedgerEntry.delta_minor))
-                .where(LedgerEntry.project_id == project_id, LedgerEntry.kind != "payout")
-                .group_by(LedgerEntry.currency)
-                .order_by(LedgerEntry.currency)
-            ).all()
-        }
+        cost = project_spending(session, project_id)  # from the logged bytes
     return Progress(
         project_id=project.id,
         name=project.name,
         overlap=project.overlap,
-        items=int(totals[0]),
-        labelled=int(totals[1]),
-        complete=int(totals[2]),
-        withheld=int(totals[3]),
+        items=int(sum(states.values())),
+        model_resolved=int(states.get("model", 0)),
+        settled=int(states.get("settled", 0)),
+        waiting=int(states.get("waiting", 0)),
+        gold=int(states.get("gold", 0)),
+        withheld=int(states.get("withheld", 0)),
+        labelled=int(labelled or 0),
         labels=int(n_labels),
         per_day=per_day,
         contributors=contributors,
         agreement=agreement,
         cost=cost,
     )
-
-
-def _agreement(rows: Iterable[tuple[Any, Any, Any]]) -> Agreement:
-    items: list[int] = []
-    workers: list[int] = []
-    answers: list[str] = []
-    for item_id, user_id, answer in rows:
-        items.append(int(item_id))
-        workers.append(int(user_id))
-        # Multi-choice answers are lists; agreement treats each distinct set as one class.
-        answers.append(json.dumps(answer, sort_keys=True))
-    counts: dict[int, int] = {}
-    for item_id in items:
-        counts[item_id] = counts.get(item_id, 0) + 1
-    paired = sum(1 for n in counts.values() if n >= 2)
-    if paired == 0:
-        return Agreement(None, None, 0)
-    kappa = fleiss_kappa(items, workers, answers)
-    alpha = krippendorff_alpha(items, workers, answers)
-    return Agreement(_finite(kappa.kappa), _finite(alpha), paired)

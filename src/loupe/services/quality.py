@@ -8,7 +8,9 @@ is plain SQL); the rest take a session.
 
 from __future__ import annotations
 
+import json
 import math
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -42,11 +44,15 @@ from loupe.services.privacy import privacy_of
 from loupe.services.projects import project_schema
 
 __all__ = [
+    "AGREEMENT_DEFINITION",
+    "AGREEMENT_SAMPLE",
+    "Agreement",
     "GoldFeedback",
     "GoldStat",
     "LiveConsensus",
     "QualityReport",
     "RefitReport",
+    "label_agreement",
     "list_escalations",
     "live_consensus",
     "projects_due_for_refit",
@@ -57,6 +63,14 @@ __all__ = [
     "set_gold",
     "wilson_interval",
 ]
+
+# Agreement, one definition for the dashboard and the quality report (label_agreement).
+AGREEMENT_SAMPLE = 50_000
+AGREEMENT_DEFINITION = (
+    "Fleiss' kappa and Krippendorff's alpha (nominal) over the labels on the project's "
+    f"non-gold items, the most recent {AGREEMENT_SAMPLE:,} at most; each distinct answer "
+    "is one category; items with at least two labels count."
+)
 
 # A claim on a project's fit older than this is from a worker that died mid-fit.
 FIT_CLAIM_STALE = timedelta(minutes=10)
@@ -130,9 +144,14 @@ def set_gold(
 
 @dataclass(frozen=True, slots=True)
 class GoldFeedback:
+    """How an answer to a gold item scored; ``shown``: whether the annotator is told
+    (the project's ``quality.gold_feedback``). Untold, a gold submit answers exactly as
+    an ordinary one does."""
+
     correct: bool
     expected: Any
     paused: bool
+    shown: bool = True
 
 
 _GOLD = "SELECT answer FROM gold_answers WHERE item_id = :item"
@@ -193,7 +212,10 @@ def record_gold(
                     > 0
                 )
     return GoldFeedback(
-        correct=correct, expected=expected if policy.gold_feedback else None, paused=paused
+        correct=correct,
+        expected=expected if policy.gold_feedback else None,
+        paused=paused,
+        shown=policy.gold_feedback,
     )
 
 
@@ -511,8 +533,9 @@ class PairStat:
 
 @dataclass(frozen=True, slots=True)
 class QualityReport:
-    n_labels: int
+    n_labels: int  # the labels agreement counts (AGREEMENT_DEFINITION)
     n_items_labelled: int
+    n_items_paired: int  # of those items, the ones with at least two labels
     krippendorff_alpha: float | None
     fleiss_kappa: float | None
     fleiss_kappa_per_label: dict[str, float | None]
@@ -520,32 +543,80 @@ class QualityReport:
     gold: list[GoldStat]
     escalated: int
     skills: dict[int, float] = field(default_factory=dict)
+    agreement_definition: str = AGREEMENT_DEFINITION
 
 
 def _finite(value: float) -> float | None:
-    return None if value is None or math.isnan(value) else round(float(value), 6)
+    return None if value is None or not math.isfinite(value) else round(float(value), 6)
 
 
-def quality_report(session: Session, actor: Actor, project_id: int) -> QualityReport:
-    """Agreement (Krippendorff's alpha, Fleiss' kappa per project and label, pairwise
-    Cohen's kappa), gold accuracy per annotator with Wilson intervals, escalations."""
-    authorize_project(session, actor, "labels.read", project_id)
+def _category(encoded: Any) -> str:
+    """A category as the report names it: the label key itself for a plain key."""
+    value = json.loads(str(encoded))
+    return value if isinstance(value, str) else str(encoded)
+
+
+# --- agreement: one definition for the dashboard and the quality report ----------------
+
+
+@dataclass(frozen=True, slots=True)
+class Agreement:
+    """Agreement as :data:`AGREEMENT_DEFINITION` states it (``None``: not computable)."""
+
+    fleiss_kappa: float | None
+    krippendorff_alpha: float | None
+    items: int  # items with at least two labels
+    labels: int  # labels counted
+    definition: str = AGREEMENT_DEFINITION
+
+
+def _agreement_rows(session: Session, project_id: int) -> list[tuple[int, int, str]]:
     rows = session.execute(
         select(Label.item_id, Label.user_id, Label.answer)
         .join(Item, Item.id == Label.item_id)
         .where(Label.project_id == project_id, Item.is_gold.is_(False))
+        .order_by(Label.id.desc())
+        .limit(AGREEMENT_SAMPLE)
     ).all()
-    alpha = kappa = None
+    # Multi-choice answers are lists: each distinct (sorted) answer is one category.
+    return [(int(i), int(u), json.dumps(a, sort_keys=True)) for i, u, a in rows]
+
+
+def _agreement_of(rows: Sequence[tuple[int, int, str]]) -> tuple[Agreement, Any]:
+    """The agreement of ``rows`` and Fleiss' per-category result (``None`` if no pair)."""
+    counts = Counter(item for item, _, _ in rows)
+    paired = sum(1 for n in counts.values() if n >= 2)
+    if paired == 0:
+        return Agreement(None, None, 0, len(rows)), None
+    items = [r[0] for r in rows]
+    workers = [r[1] for r in rows]
+    answers = [r[2] for r in rows]
+    fk = fleiss_kappa(items, workers, answers)
+    alpha = _finite(krippendorff_alpha(items, workers, answers))
+    return Agreement(_finite(fk.kappa), alpha, paired, len(rows)), fk
+
+
+def label_agreement(session: Session, actor: Actor, project_id: int) -> Agreement:
+    """The project's agreement (:data:`AGREEMENT_DEFINITION`); needs ``labels.read``."""
+    authorize_project(session, actor, "labels.read", project_id)
+    return _agreement_of(_agreement_rows(session, project_id))[0]
+
+
+def quality_report(session: Session, actor: Actor, project_id: int) -> QualityReport:
+    """Agreement (:data:`AGREEMENT_DEFINITION`: Krippendorff's alpha, Fleiss' kappa per
+    project and label, pairwise Cohen's kappa), gold accuracy per annotator with Wilson
+    intervals, escalations."""
+    authorize_project(session, actor, "labels.read", project_id)
+    rows = _agreement_rows(session, project_id)
+    agreement, fk = _agreement_of(rows)
+    alpha, kappa = agreement.krippendorff_alpha, agreement.fleiss_kappa
     per_label: dict[str, float | None] = {}
     pairs: list[PairStat] = []
-    if rows:
+    if fk is not None:
         items = [r[0] for r in rows]
         workers = [r[1] for r in rows]
-        labels = [str(r[2]) for r in rows]
-        alpha = _finite(krippendorff_alpha(items, workers, labels))
-        fk = fleiss_kappa(items, workers, labels)
-        kappa = _finite(fk.kappa)
-        per_label = {str(k): _finite(v) for k, v in fk.per_class.items()}
+        labels = [r[2] for r in rows]
+        per_label = {_category(k): _finite(v) for k, v in fk.per_class.items()}
         pw = pairwise_agreement(items, workers, labels)
         pairs = [
             PairStat(int(a), int(b), int(n), float(o), _finite(k))
@@ -591,6 +662,7 @@ def quality_report(session: Session, actor: Actor, project_id: int) -> QualityRe
     return QualityReport(
         n_labels=len(rows),
         n_items_labelled=len({r[0] for r in rows}),
+        n_items_paired=agreement.items,
         krippendorff_alpha=alpha,
         fleiss_kappa=kappa,
         fleiss_kappa_per_label=per_label,

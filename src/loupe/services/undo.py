@@ -31,7 +31,7 @@ from loupe.db.raw import Raw
 from loupe.errors import Conflict, NotFound
 from loupe.services.access import Actor, authorize_project_fast
 from loupe.services.ledger_keys import LedgerConfig
-from loupe.services.payments import correct_entry
+from loupe.services.payments import correct_entry, earning_net
 from loupe.services.projects import project_schema
 from loupe.services.quality import live_consensus
 from loupe.services.tasks import release
@@ -40,8 +40,6 @@ __all__ = ["Undone", "undo_label"]
 
 _ITEM = "SELECT project_id, label_count FROM items WHERE id = :item"
 _MINE = "SELECT id, answer, created_at FROM labels WHERE item_id = :item AND user_id = :user"
-_EARNING = "SELECT idx, delta_minor FROM ledger_entries WHERE label_id = :label"
-_CORRECTIONS = "SELECT coalesce(sum(delta_minor), 0) FROM ledger_entries WHERE corrects = :idx"
 _DELETE = "DELETE FROM labels WHERE id = :label"
 _COUNT = "UPDATE items SET label_count = :count, is_complete = :complete WHERE id = :item"
 _LEFT = "SELECT count(*) FROM labels WHERE item_id = :item"
@@ -102,7 +100,7 @@ def undo_label(
             details={"item_id": item_id, "label_id": label_id, "grace_seconds": grace_seconds},
         )
 
-    correction = _reverse_earning(raw, session, ledger, label_id=label_id, now=now)
+    correction = _reverse_earning(session, ledger, label_id=label_id, now=now)
     raw.run(_DELETE, label=label_id)
     count = max(int(item[1]) - 1, 0)
     raw.run(_COUNT, count=count, complete=count >= project.overlap, item=item_id)
@@ -138,13 +136,14 @@ def undo_label(
 
 
 def _reverse_earning(
-    raw: Raw, session: Session, ledger: LedgerConfig | None, *, label_id: int, now: datetime
+    session: Session, ledger: LedgerConfig | None, *, label_id: int, now: datetime
 ) -> int | None:
-    earning = raw.one(_EARNING, label=label_id)
+    # From the logged bytes, each entry checked against its columns: an edited amount
+    # refuses the undo (naming the position) instead of reversing the wrong sum.
+    earning = earning_net(session, label_id, secret=ledger.keys.secret if ledger else None)
     if earning is None:
         return None
-    corrections = raw.one(_CORRECTIONS, idx=earning[0])
-    net = int(earning[1]) + int(corrections[0] if corrections else 0)
+    index, net = earning
     if net == 0:
         return None
     if ledger is None:
@@ -157,7 +156,7 @@ def _reverse_earning(
         session,
         Actor.system(),
         ledger,
-        int(earning[0]),
+        index,
         amount_minor=-net,
         reason="undone",
         now=now,

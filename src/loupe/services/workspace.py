@@ -1,15 +1,26 @@
-"""What the annotator workspace shows around a task: the model's pre-label, gold
-status and the annotator's tally for today — and which of a project's work pages
-(labelling, review, expert queue, adjudication) a person can use.
+"""What the annotator workspace shows around a task: the model's pre-label and the
+annotator's tally for today — and which of a project's work pages (labelling, review,
+expert queue, adjudication) a person can use.
 
 The task itself comes from :func:`loupe.services.tasks.next_task` (a lease, the
 item's stored data: what the privacy gate left visible). The pre-label is read from
 the item's metadata (``metadata.prediction``: a label key, or an object with
-``label`` and an optional ``score``), only for the item the annotator now holds.
+``label`` and an optional ``score`` or ``confidence``), only for the item the
+annotator now holds.
+
+Gold items must look like any other until they are answered, so nothing served here
+says whether an item is gold. In a project whose items people label carry the
+model's suggestion (those the selection sent them, ``predictions`` rows with
+resolution ``human``), a gold item without one gets a suggestion drawn the way the
+model's suggestions fall on those items (:func:`draw_gold_prediction`) the first time
+it is served, stored in its metadata (marked ``"drawn": true`` for managers and
+exports) so that every annotator, and every reload, sees the same one.
 """
 
 from __future__ import annotations
 
+import random
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -17,13 +28,14 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from loupe.db.ledger_models import LedgerEntry
 from loupe.db.models import Label, utcnow
 from loupe.db.raw import Raw
-from loupe.label_schema import LabelSchema
+from loupe.label_schema import LabelSchema, SingleChoice
+from loupe.ledger.entries import utc_seconds
 from loupe.policy import Action, allowed
 from loupe.reputation import tier_at_least
-from loupe.services.access import Actor, authorize_project, member_role
+from loupe.services.access import Actor, authorize_project, authorize_project_fast, member_role
+from loupe.services.ledger_store import ColumnCheck, checked_entries, iter_stored_matching
 from loupe.services.projects import project_schema
 from loupe.services.reputation import expert_domains, tiers_of
 from loupe.services.routing import load_profile
@@ -36,12 +48,29 @@ __all__ = [
     "WorkspaceProject",
     "WorkspaceTask",
     "capabilities",
+    "draw_gold_prediction",
     "next_for_workspace",
     "today",
     "workspace_project",
 ]
 
-_META = "SELECT metadata FROM items WHERE id = :item"
+_META = "SELECT metadata, is_gold FROM items WHERE id = :item"
+_SET_META = "UPDATE items SET metadata = :meta WHERE id = :item"
+_GOLD_ANSWER = "SELECT answer FROM gold_answers WHERE item_id = :item"
+_PREDICTED = (
+    "SELECT min(item_id), max(item_id) FROM predictions "
+    "WHERE project_id = :project AND resolution = :human"
+)
+# One prediction people were shown, picked at a random point of the project's range
+# (an index range scan, not a sort: a gold serve must not be slower than another).
+_SAMPLE = (
+    "SELECT p.label, p.confidence, c.answer FROM predictions p "
+    "LEFT JOIN consensus c ON c.item_id = p.item_id "
+    "WHERE p.project_id = :project AND p.resolution = :human AND p.item_id >= :at "
+    "ORDER BY p.item_id LIMIT 1"
+)
+# Gold items are drawn from the system's randomness: nobody can predict the decoy.
+_rng = random.SystemRandom()
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,9 +81,10 @@ class Prediction:
 
 @dataclass(frozen=True, slots=True)
 class WorkspaceTask:
+    """A task as the workspace serves it: the same shape for gold and ordinary items."""
+
     task: Task
     prediction: Prediction | None
-    gold: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,33 +131,117 @@ def workspace_project(
 def _prediction(meta: Any) -> Prediction | None:
     value = meta.get("prediction") if isinstance(meta, dict) else None
     if isinstance(value, dict) and "label" in value:
-        score = value.get("score")
+        score = value.get("score", value.get("confidence"))
         return Prediction(value["label"], float(score) if isinstance(score, int | float) else None)
     if isinstance(value, str | list):
         return Prediction(value, None)
     return None
 
 
+def draw_gold_prediction(
+    raw: Raw, project_id: int, *, expected: Any, labels: list[str], rng: random.Random
+) -> Prediction | None:
+    """A suggestion for a gold item, drawn the way the model's suggestions fall on the
+    items people are sent; ``None`` when no item people label carries one.
+
+    One of those predictions is sampled. If people settled its item, the draw copies
+    whether the model was right: right, it suggests the gold answer; wrong, a wrong
+    label (the sample's own, or its settled answer when the sample's own is the gold
+    answer). If not settled yet, a calibrated model is assumed: the gold answer with
+    the sample's confidence as probability, else another label at random. The score is
+    always the sample's confidence, so right and wrong suggestions are as sure as the
+    model's.
+    """
+    bounds = raw.one(_PREDICTED, project=project_id, human="human")
+    if bounds is None or bounds[0] is None:
+        return None
+    low, high = int(bounds[0]), int(bounds[1])
+    sample = raw.one(_SAMPLE, project=project_id, human="human", at=rng.randint(low, high))
+    if sample is None:  # cannot happen (the max is in range); be safe all the same
+        return None
+    predicted, confidence, settled = str(sample[0]), float(sample[1]), raw.json_out(sample[2])
+    others = [label for label in labels if label != expected]
+    if settled is not None:
+        if predicted == settled:
+            return Prediction(expected, confidence)
+        wrong = predicted if predicted != expected else settled
+        if wrong == expected or wrong not in labels:
+            wrong = rng.choice(others) if others else expected
+        return Prediction(wrong, confidence)
+    if rng.random() < confidence or not others:
+        return Prediction(expected, confidence)
+    return Prediction(rng.choice(others), confidence)
+
+
 def next_for_workspace(
-    session: Session, actor: Actor, project_id: int, *, lease_seconds: int
+    session: Session,
+    actor: Actor,
+    project_id: int,
+    *,
+    lease_seconds: int,
+    rng: random.Random | None = None,
 ) -> WorkspaceTask | None:
-    """:func:`~loupe.services.tasks.next_task` plus the item's pre-label and gold flag."""
+    """:func:`~loupe.services.tasks.next_task` plus the item's pre-label.
+
+    Gold and ordinary items come back alike (see the module docstring); ``rng`` draws
+    a gold item's suggestion (default: the system's).
+    """
     task = next_task(session, actor, project_id, lease_seconds=lease_seconds)
     if task is None:
         return None
     raw = Raw(session)
     row = raw.one(_META, item=task.item_id)
     meta = raw.json_out(row[0]) if row else {}
-    gold = isinstance(meta, dict) and bool(meta.get("gold"))
-    return WorkspaceTask(task=task, prediction=_prediction(meta), gold=gold)
+    if row is not None and row[1] and _prediction(meta) is None:
+        meta = _decoy(raw, actor, project_id, task.item_id, rng or _rng)
+    return WorkspaceTask(task=task, prediction=_prediction(meta))
+
+
+def _decoy(raw: Raw, actor: Actor, project_id: int, item_id: int, rng: random.Random) -> Any:
+    """The gold item's metadata with a drawn suggestion stored in it (once, for all)."""
+    # Read again under the row lock: two annotators served it at once draw only once.
+    row = raw.one(_META + (" FOR UPDATE" if raw.postgres else ""), item=item_id)
+    meta = raw.json_out(row[0]) if row else {}
+    meta = dict(meta) if isinstance(meta, dict) else {}
+    if _prediction(meta) is not None:
+        return meta
+    schema = project_schema(authorize_project_fast(raw, actor, "tasks.work", project_id))
+    expected = raw.one(_GOLD_ANSWER, item=item_id)
+    if not isinstance(schema.task, SingleChoice) or expected is None:
+        return meta  # predictions apply to single-choice projects only
+    drawn = draw_gold_prediction(
+        raw,
+        project_id,
+        expected=raw.json_out(expected[0]),
+        labels=[option.key for option in schema.task.labels],
+        rng=rng,
+    )
+    if drawn is None:
+        return meta
+    score = None if drawn.score is None else round(drawn.score, 6)
+    meta["prediction"] = {"label": drawn.label, "confidence": score, "drawn": True}
+    raw.run(_SET_META, meta=raw.json(meta), item=item_id)
+    return meta
 
 
 def _day_start(now: datetime) -> datetime:
     return now.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
-def today(session: Session, actor: Actor, project_id: int, *, now: datetime | None = None) -> Tally:
-    """The actor's labels in this project since midnight UTC, and what they earned."""
+def today(
+    session: Session,
+    actor: Actor,
+    project_id: int,
+    *,
+    secret: bytes | None,
+    now: datetime | None = None,
+) -> Tally:
+    """The actor's labels in this project since midnight UTC, and what they earned.
+
+    Earnings are summed from the logged bytes of the actor's entries, each checked against
+    its columns (``secret``, the ledger's, checks that each entry is the actor's):
+    :class:`LedgerIntegrityError` naming the position when one disagrees.
+    """
     authorize_project(session, actor, "tasks.work", project_id)
     since = _day_start(now or utcnow())
     labels = session.scalar(
@@ -137,18 +251,31 @@ def today(session: Session, actor: Actor, project_id: int, *, now: datetime | No
             Label.created_at >= since,
         )
     )
-    rows = session.execute(
-        select(LedgerEntry.currency, func.sum(LedgerEntry.delta_minor))
-        .where(
-            LedgerEntry.project_id == project_id,
-            LedgerEntry.user_id == actor.user_id,
-            LedgerEntry.kind != "payout",
-            LedgerEntry.created_at >= since,
-        )
-        .group_by(LedgerEntry.currency)
-        .order_by(LedgerEntry.currency)
-    ).all()
-    return Tally(labels=int(labels or 0), earnings={str(c): int(t or 0) for c, t in rows})
+    earnings: Counter[str] = Counter()
+    if actor.user_id is not None:
+        earnings = _earned_since(session, actor.user_id, project_id, since, secret=secret)
+    return Tally(labels=int(labels or 0), earnings=dict(sorted(earnings.items())))
+
+
+def _earned_since(
+    session: Session, user_id: int, project_id: int, since: datetime, *, secret: bytes | None
+) -> Counter[str]:
+    # Newest first, stopping at the first entry logged before ``since`` (the log is
+    # appended in time order), and by the leaf's timestamp rather than a created_at
+    # filter: an entry whose created_at was moved back is still read, and refused.
+    check = ColumnCheck(session, secret)
+    start = utc_seconds(since)
+    earned: Counter[str] = Counter()
+    chunks = iter_stored_matching(
+        session, user_id=user_id, project_id=project_id, newest_first=True, chunk_size=500
+    )
+    for chunk in chunks:
+        for _, entry in checked_entries(check, chunk):
+            if entry.timestamp < start:
+                return earned
+            if entry.kind != "payout":
+                earned[entry.currency] += entry.balance_change
+    return earned
 
 
 def capabilities(

@@ -146,3 +146,22 @@ def test_csv_exports_neutralise_formula_injection(app_client: TestClient, db: Da
         f"/api/v1/projects/{project}/export?kind=items&format=csv", headers=manager.headers
     )
     assert "-3.5" in {row["id"] for row in csv.DictReader(io.StringIO(items.text))}
+
+
+def test_csv_answers_are_plain_text_in_every_export(app_client: TestClient, db: Database) -> None:
+    """Regression (#19): consensus and items CSV wrote the answer ``call`` as ``"call"``
+    (JSON) while the labels CSV wrote it plain."""
+    project, headers = _labelled(app_client, db)
+    answers: dict[str, list[str]] = {}
+    for kind in ("items", "labels", "consensus"):
+        response = app_client.get(
+            f"/api/v1/projects/{project}/export?kind={kind}&format=csv", headers=headers
+        )
+        assert response.status_code == 200, response.text
+        table = list(csv.DictReader(io.StringIO(response.text)))
+        answers[kind] = [row["answer"] for row in table if row["answer"]]
+    assert answers == {
+        "items": ["call", "music"],
+        "labels": ["call", "call", "music"],
+        "consensus": ["call", "music"],
+    }

@@ -106,3 +106,46 @@ def test_file_upload_errors_name_the_line(app_client: TestClient, db: Database) 
     )
     assert wrong.status_code == 422
     assert snapshot(db) == before
+
+
+def test_file_upload_json_array(app_client: TestClient, db: Database) -> None:
+    """Regression (#19): a JSON array upload was refused with 422 as not JSON Lines."""
+    manager = make_user(db, "mgr", "manager")
+    project = make_project(db, members={manager: "manager"})
+    url = f"/api/v1/projects/{project}/items/import"
+    body = b' [\n {"id": "1", "text": "call Bo"},\n {"id": "2", "text": "navigate home"}\n]\n'
+    for content_type in ("application/json", "application/x-ndjson"):
+        response = app_client.post(
+            url, content=body, headers={**manager.headers, "Content-Type": content_type}
+        )
+        assert response.status_code == 200, response.text
+    assert response.json() == {"received": 2, "created": 0, "existing": 2, "withheld": 0}
+    page = app_client.get(f"/api/v1/projects/{project}/items", headers=manager.headers).json()
+    assert [item["external_id"] for item in page["items"]] == ["1", "2"]
+    assert page["items"][1]["data"] == {"text": "navigate home"}
+
+
+def test_json_array_upload_is_all_or_nothing_by_index(app_client: TestClient, db: Database) -> None:
+    manager = make_user(db, "mgr", "manager")
+    annotator = make_user(db, "ann")
+    project = make_project(db, members={manager: "manager", annotator: "annotator"})
+    url = f"/api/v1/projects/{project}/items/import"
+    json_headers = {**manager.headers, "Content-Type": "application/json"}
+    before = snapshot(db)
+    cases = {
+        b'[{"id": "1", "text": "ok"}, {"id": "2", "text": ""}]': "upload: index 1: field 'text'",
+        b'[{"id": "1", "text": "ok"}, 7]': "upload: index 1: expected a JSON object",
+        b'[{"id": "1", "text": "ok"},]': "upload: index 1: not valid JSON",
+        b'[{"id": "1", "text": "ok"} {"id": "2"}]': "upload: index 1: expected ','",
+        b'[{"id": "1", "text": "ok"}': "upload: the JSON array is not closed",
+        b'[{"id": "1", "text": "ok"}] []': "upload: text after the JSON array",
+    }
+    for body, message in cases.items():
+        response = app_client.post(url, content=body, headers=json_headers)
+        assert response.status_code == 422, body
+        assert response.json()["error"]["message"].startswith(message), response.text
+    good = b'[{"id": "1", "text": "ok"}]'
+    assert app_client.post(url, content=good).status_code == 401
+    denied = {**annotator.headers, "Content-Type": "application/json"}
+    assert app_client.post(url, content=good, headers=denied).status_code == 403
+    assert snapshot(db) == before

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 import json
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 from tests.factories import (
     RATE_CARD,
     Person,
@@ -15,11 +17,19 @@ from tests.factories import (
     make_user,
     snapshot,
 )
+from tests.web.ui.signin import sign_in
 
 from loupe.db.database import Database
 from loupe.ledger.entries import contributor_pseudonym, item_digest
-from loupe.ledger.verify import hash_leaf, verify_consistency, verify_entry_in_checkpoint
-from loupe.services.ledger_keys import LedgerKeys, init_keys
+from loupe.ledger.verify import (
+    hash_leaf,
+    verify_checkpoint,
+    verify_consistency,
+    verify_entry_in_checkpoint,
+)
+from loupe.services import payments
+from loupe.services.access import Actor
+from loupe.services.ledger_keys import LedgerConfig, LedgerKeys, init_keys
 from loupe.settings import Settings
 
 ORIGIN = "test.loupe/payments"
@@ -39,6 +49,14 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
 def keys(settings: Settings) -> LedgerKeys:
     assert settings.key_dir is not None
     return init_keys(settings.key_dir, origin=ORIGIN)
+
+
+def _root_at(db: Database, size: int) -> str:
+    with db.transaction(readonly=True) as session:
+        root = session.execute(
+            text("SELECT root_hash FROM ledger_checkpoints WHERE size = :size"), {"size": size}
+        ).scalar_one()
+    return bytes(root).hex()
 
 
 def _paying_project(db: Database, client: TestClient, annotator: Person, n: int = 2) -> int:
@@ -82,7 +100,13 @@ def test_labels_earn_and_the_wallet_proves_them(
     assert body["contributor"] == pseudonym
     assert body["checkpoint"] == checkpoint
     assert body["balances"] == [
-        {"currency": "EUR", "earned_minor": 10, "paid_out_minor": 0, "balance_minor": 10}
+        {
+            "currency": "EUR",
+            "earned_minor": 10,
+            "paid_out_minor": 0,
+            "balance_minor": 10,
+            "owed_back_minor": 0,
+        }
     ]
     assert body["next_after"] is None
     first = body["entries"][0]
@@ -308,17 +332,25 @@ def test_payout_endpoints(app_client: TestClient, db: Database, keys: LedgerKeys
     assert exported.status_code == 200
     assert exported.headers["content-type"].startswith("text/csv")
     pseudonym = contributor_pseudonym(str(ann.id), secret=keys.secret)
+    root = _root_at(db, 3)  # the checkpoint the payout published over its entry 2
     assert exported.text.splitlines() == [
-        "payout_id,entry_index,user_id,username,display_name,contributor,amount_minor,currency",
-        f"1,2,{ann.id},ann,ann,{pseudonym},10,EUR",
+        "payout_id,entry_index,user_id,username,display_name,contributor,amount_minor,currency,"
+        "tree_size,root_hash",
+        f"1,2,{ann.id},ann,ann,{pseudonym},10,EUR,3,{root}",
     ]
     wallet = app_client.get("/api/v1/wallet", headers=ann.headers).json()
     assert wallet["balances"] == [
-        {"currency": "EUR", "earned_minor": 10, "paid_out_minor": 10, "balance_minor": 0}
+        {
+            "currency": "EUR",
+            "earned_minor": 10,
+            "paid_out_minor": 10,
+            "balance_minor": 0,
+            "owed_back_minor": 0,
+        }
     ]
     assert wallet["entries"][-1]["kind"] == "payout"
     assert wallet["entries"][-1]["payout_id"] == 1
-    assert wallet["entries"][-1]["proof"] is None  # newer than the checkpoint
+    assert wallet["entries"][-1]["proof"] is not None  # a payout publishes a checkpoint
     before = snapshot(db)
     payload = {"currency": "EUR"}
     assert app_client.post("/api/v1/payouts", json=payload).status_code == 401
@@ -379,3 +411,106 @@ def test_paying_projects_refuse_labels_without_keys(app_client: TestClient, db: 
     assert response.status_code == 409
     assert "LOUPE_KEY_DIR" in response.json()["error"]["message"]
     assert snapshot(db) == before
+
+
+PAIN = "{urn:iso:std:iso:20022:tech:xsd:pain.001.001.09}"
+
+
+def _children(element: ET.Element) -> list[str]:
+    return [child.tag.removeprefix(PAIN) for child in element]
+
+
+def test_payout_file_endpoint_csv_and_pain001(
+    app_client: TestClient, db: Database, keys: LedgerKeys
+) -> None:
+    ann, admin = make_user(db, "ann"), make_user(db, "root", "admin")
+    _paying_project(db, app_client, ann, n=2)
+    assert (
+        app_client.post("/api/v1/payouts", json={"currency": "EUR"}, headers=admin.headers)
+    ).status_code == 201
+    root = _root_at(db, 3)
+    url = "/api/v1/payouts/1/export"
+    xml = app_client.get(url, params={"format": "pain001"}, headers=admin.headers)
+    assert xml.status_code == 200
+    assert xml.headers["content-type"].startswith("application/xml")
+    document = ET.fromstring(xml.content)
+    assert document.tag == f"{PAIN}Document"
+    (initiation,) = document
+    # The element order of the pain.001.001.09 schema (CustomerCreditTransferInitiationV09).
+    assert _children(initiation) == ["GrpHdr", "PmtInf", "SplmtryData"]
+    header, info = initiation[0], initiation[1]
+    assert _children(header) == ["MsgId", "CreDtTm", "NbOfTxs", "CtrlSum", "InitgPty"]
+    assert header.findtext(f"{PAIN}CtrlSum") == "0.10"
+    assert _children(info) == [
+        "PmtInfId",
+        "PmtMtd",
+        "NbOfTxs",
+        "CtrlSum",
+        "ReqdExctnDt",
+        "Dbtr",
+        "DbtrAcct",
+        "DbtrAgt",
+        "CdtTrfTxInf",
+    ]
+    (transfer,) = info.findall(f"{PAIN}CdtTrfTxInf")
+    assert _children(transfer) == ["PmtId", "Amt", "Cdtr", "CdtrAcct", "RmtInf"]
+    amount = transfer.find(f"{PAIN}Amt/{PAIN}InstdAmt")
+    assert amount is not None
+    assert (amount.text, amount.get("Ccy")) == ("0.10", "EUR")
+    assert transfer.findtext(f"{PAIN}Cdtr/{PAIN}Nm") == "ann"
+    assert transfer.findtext(f"{PAIN}CdtrAcct/{PAIN}Id/{PAIN}Othr/{PAIN}Id") == "NOTPROVIDED"
+    assert transfer.findtext(f"{PAIN}RmtInf/{PAIN}Ustrd") == (
+        f"Loupe payout 1 entry 2 log size 3 root {root}"
+    )
+    note = initiation.findtext(
+        f"{PAIN}SplmtryData/{PAIN}Envlp/{{urn:loupe:ledger:checkpoint:1}}"
+        "Checkpoint/{urn:loupe:ledger:checkpoint:1}SignedNote"
+    )
+    assert note is not None
+    assert verify_checkpoint(note, keys.verifier_keys).root_hash.hex() == root
+    csv = app_client.get(url, params={"format": "csv"}, headers=admin.headers)
+    assert csv.status_code == 200
+    assert csv.text.splitlines()[1].endswith(f",10,EUR,3,{root}")
+    before = snapshot(db)
+    assert app_client.get(url).status_code == 401
+    assert app_client.get(url, headers=ann.headers).status_code == 403
+    assert app_client.get("/api/v1/payouts/9/export", headers=admin.headers).status_code == 404
+    for bad in ({"format": "pdf"}, {"format": ""}):
+        assert app_client.get(url, params=bad, headers=admin.headers).status_code == 422, bad
+    assert app_client.get("/api/v1/payouts/0/export", headers=admin.headers).status_code == 422
+    with db.transaction() as session:
+        session.execute(text("UPDATE ledger_entries SET delta_minor = -99 WHERE idx = 2"))
+    tampered = app_client.get(url, params={"format": "pain001"}, headers=admin.headers)
+    assert tampered.status_code == 409
+    assert "entry 2" in tampered.json()["error"]["message"]
+    assert snapshot(db) == before
+
+
+def test_the_wallet_shows_what_is_owed_back(
+    app_client: TestClient, db: Database, keys: LedgerKeys
+) -> None:
+    ann, admin = make_user(db, "ann"), make_user(db, "root", "admin")
+    _paying_project(db, app_client, ann, n=2)
+    app_client.post("/api/v1/payouts", json={"currency": "EUR"}, headers=admin.headers)
+    with db.transaction() as session:
+        cfg = LedgerConfig(keys=keys)
+        payments.decide_label(session, Actor.system(), cfg, 1, "label.rejected")
+    wallet = app_client.get("/api/v1/wallet", headers=ann.headers).json()
+    assert wallet["balances"] == [
+        {
+            "currency": "EUR",
+            "earned_minor": 5,
+            "paid_out_minor": 10,
+            "balance_minor": -5,
+            "owed_back_minor": 5,
+        }
+    ]
+    sign_in(app_client, db, ann)
+    page = app_client.get("/wallet")
+    assert page.status_code == 200
+    assert "owed back: 0.05 EUR" in page.text
+    with db.transaction() as session:
+        session.execute(text("UPDATE ledger_entries SET delta_minor = 500 WHERE idx = 0"))
+    refused = app_client.get("/api/v1/wallet", headers=ann.headers)
+    assert refused.status_code == 409
+    assert refused.json()["error"]["details"] == {"index": 0, "columns": ["delta_minor"]}

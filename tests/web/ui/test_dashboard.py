@@ -75,7 +75,8 @@ def test_no_curve_and_no_queue_say_so(app_client: TestClient, db: Database) -> N
     text = app_client.get(f"/projects/{project}/dashboard", headers=HTML).text
     assert "No model version yet" in text
     assert "Nothing is escalated" in text
-    assert "Not yet: nothing has been spent" in text
+    assert "Nothing spent in the last 14 days: this project pays nothing" in text
+    assert "None" not in text
 
 
 def test_cost_per_accurate_label_for_those_who_manage_payments(

@@ -66,7 +66,7 @@ def test_workspace_renders_labels_shortcuts_and_guidelines(
     assert "/static/workspace.js" in text
 
 
-def test_workspace_next_carries_the_pre_label_and_gold_flag(
+def test_workspace_next_carries_the_pre_label_and_no_gold_flag(
     app_client: TestClient, db: Database
 ) -> None:
     maya = make_user(db, "maya")
@@ -88,14 +88,14 @@ def test_workspace_next_carries_the_pre_label_and_gold_flag(
     found = app_client.post(f"/projects/{project}/work/next", headers={"X-CSRF-Token": csrf}).json()
     assert found["task"]["data"] == {"text": "ring mum"}
     assert found["prediction"] == {"label": "call", "score": 0.92}
-    assert found["gold"] is True
+    assert "gold" not in found  # gold items look like any other until answered
     _label(app_client, csrf, project, 1, "call")
     assert app_client.get(f"/projects/{project}/work/today").json() == {
         "labels": 1,
         "earnings": {},
     }
     done = app_client.post(f"/projects/{project}/work/next", headers={"X-CSRF-Token": csrf})
-    assert done.json() == {"task": None, "prediction": None, "gold": False}
+    assert done.json() == {"task": None, "prediction": None}
 
 
 def test_dashboard_shows_progress_agreement_and_contributors(
@@ -122,10 +122,10 @@ def test_dashboard_shows_progress_agreement_and_contributors(
     text = page.text
     assert '<dd id="fig-items">4</dd>' in text
     assert '<dd id="fig-labelled">3</dd>' in text
-    assert '<dd id="fig-complete">3</dd>' in text
+    assert '<dd id="fig-settled">3</dd>' in text and '<dd id="fig-waiting">1</dd>' in text
     assert '<dd id="fig-labels">6</dd>' in text
     assert re.search(r'<dd id="fig-kappa">0\.\d{3}</dd>', text)
-    assert '<dd id="fig-cost">0</dd>' in text  # managers may see cost; nothing paid yet
+    assert '<dd id="fig-cost">nothing spent</dd>' in text  # managers may see cost
     assert "<td>maya</td><td>3</td>" in text and "<td>ben</td><td>3</td>" in text
     assert text.count('class="bar"') >= 14  # one column per day, one bar per contributor
 

@@ -20,6 +20,7 @@ from loupe.web.api import (
     predictions,
     preferences,
     privacy,
+    progress,
     projects,
     qualifications,
     quality,
@@ -38,6 +39,7 @@ __all__ = ["router"]
 router = APIRouter(prefix="/api/v1", responses=ERROR_RESPONSES)
 for module in (system, users, projects, items, tasks, labels, exports, quality, ledger, payments):
     router.include_router(module.router)
+router.include_router(progress.router)
 for module in (privacy, reveals, clearances, audit, subjects):
     router.include_router(module.router)
 # Contributors: profiles, qualification tests, peer review and the escalation ladder.

@@ -58,6 +58,7 @@ def add_items(project_id: Id, body: ItemsIn, ctx: Writer) -> ImportOut:
             "required": True,
             "content": {
                 "application/x-ndjson": {"schema": {"type": "string"}},
+                "application/json": {"schema": {"type": "array", "items": {"type": "object"}}},
                 "text/csv": {"schema": {"type": "string"}},
             },
         }
@@ -69,18 +70,25 @@ async def import_file(
     ctx: Writer,
     content_type: Annotated[str, Header()] = "application/x-ndjson",
 ) -> ImportOut:
-    """Upload a JSONL (``application/x-ndjson``) or CSV (``text/csv``) file of items.
+    """Upload a JSONL (``application/x-ndjson``), JSON array (``application/json``) or
+    CSV (``text/csv``) file of items.
 
     The whole file is validated before anything is written; a bad row is reported
-    by line and nothing is imported. Existing ids are skipped, so a re-upload is safe.
+    by line (by index in a JSON array) and nothing is imported. Existing ids are
+    skipped, so a re-upload is safe.
     """
     kind = content_type.split(";")[0].strip().lower()
-    fmt = {"application/x-ndjson": "jsonl", "application/jsonl": "jsonl", "text/csv": "csv"}.get(
-        kind
-    )
+    # JSON Lines and a JSON array share a reader: it tells them apart by the first '['.
+    fmt = {
+        "application/x-ndjson": "jsonl",
+        "application/jsonl": "jsonl",
+        "application/json": "jsonl",
+        "text/csv": "csv",
+    }.get(kind)
     if fmt is None:
         raise InvalidInput(
-            f"Content-Type {kind!r} is not supported; send application/x-ndjson or text/csv",
+            f"Content-Type {kind!r} is not supported; send application/x-ndjson, "
+            "application/json (an array of objects) or text/csv",
             details={"field": "content-type"},
         )
     with tempfile.SpooledTemporaryFile(max_size=16 * 1024 * 1024) as spool:

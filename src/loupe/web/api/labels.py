@@ -37,7 +37,7 @@ def submit_label(
     if not submission.created:
         response.status_code = status.HTTP_200_OK
     out = SubmitOut.model_validate(submission.label)
-    if submission.gold is not None:
+    if submission.gold is not None and submission.gold.shown:  # untold: same as any label
         out.gold = GoldFeedbackOut.model_validate(submission.gold)
     return out
 

@@ -77,7 +77,11 @@ class BalanceOut(BaseModel):
     currency: str
     earned_minor: int
     paid_out_minor: int
-    balance_minor: int
+    balance_minor: int = Field(description="below zero when money is owed back")
+    owed_back_minor: int = Field(
+        description="owed back after a rejection of paid work; netted against later "
+        "earnings, never paid out (docs/payments.md)"
+    )
 
 
 class WalletOut(BaseModel):
@@ -212,7 +216,15 @@ def get_wallet(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> WalletOut:
     """Your entries with inclusion proofs against the latest checkpoint, and your balance."""
-    page = ledger.wallet(ctx.session, ctx.actor, after=after, limit=limit)
+    actor = ctx.actor  # authenticate before looking for keys
+    config = optional_ledger_config(ctx.settings)
+    page = ledger.wallet(
+        ctx.session,
+        actor,
+        secret=config.keys.secret if config else None,
+        after=after,
+        limit=limit,
+    )
     contributor = None
     if page.entries:
         contributor = page.entries[0].entry.contributor
@@ -225,6 +237,7 @@ def get_wallet(
                 earned_minor=b.earned_minor,
                 paid_out_minor=b.paid_out_minor,
                 balance_minor=b.balance_minor,
+                owed_back_minor=b.owed_back_minor,
             )
             for b in page.balances
         ],

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, status
-from fastapi.responses import StreamingResponse
+from fastapi import APIRouter, Query, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from loupe.formats import csv_lines
-from loupe.services import payments
-from loupe.services.ledger_keys import ledger_config
-from loupe.services.payments import PAYOUT_COLUMNS, RateCardSpec
+from loupe.services import payments, payout_files
+from loupe.services.ledger_keys import ledger_config, optional_ledger_config
+from loupe.services.payments import RateCardSpec
+from loupe.services.payout_files import PayoutFormat
 from loupe.web.api.ledger import EntryCreated
 from loupe.web.deps import Reader, Writer
 from loupe.web.params import MAX_ID, Id
@@ -121,14 +120,41 @@ def list_payouts(ctx: Reader) -> list[PayoutOut]:
 
 @router.get(
     "/payouts/{payout_id}/export",
-    response_class=StreamingResponse,
-    responses={200: {"description": "CSV for the payment provider", "content": {"text/csv": {}}}},
+    response_class=Response,
+    responses={
+        200: {
+            "description": "CSV, or ISO 20022 pain.001.001.09 XML, for the bank",
+            "content": {"text/csv": {}, "application/xml": {}},
+        }
+    },
 )
-def export_payout(payout_id: Id, ctx: Reader) -> StreamingResponse:
-    """The payout as CSV: one row per contributor, with the entry index that records it."""
-    rows = list(payments.payout_lines(ctx.session, ctx.actor, payout_id))
-    return StreamingResponse(
-        csv_lines(rows, PAYOUT_COLUMNS),
+def export_payout(
+    payout_id: Id,
+    ctx: Reader,
+    file_format: Annotated[
+        PayoutFormat,
+        Query(alias="format", description="csv, or pain001 (ISO 20022 pain.001.001.09)"),
+    ] = "csv",
+) -> Response:
+    """The payout batch for the bank (admins), with the checkpoint that seals it.
+
+    CSV rows carry the checkpoint's tree size and root; the XML carries them in each
+    transfer's remittance text and the signed note in ``SplmtryData``. Amounts come from
+    the logged entries: 409 when a stored column disagrees with them.
+    """
+    actor = ctx.actor  # authenticate before looking for keys
+    config = optional_ledger_config(ctx.settings)
+    batch = payout_files.payout_batch(
+        ctx.session, actor, payout_id, secret=config.keys.secret if config else None
+    )
+    if file_format == "pain001":
+        return Response(
+            payout_files.pain001(batch),
+            media_type="application/xml",
+            headers={"Content-Disposition": f'attachment; filename="payout-{payout_id}.xml"'},
+        )
+    return Response(
+        "".join(payout_files.payout_csv(batch)),
         media_type="text/csv",
         headers={"Content-Disposition": f'attachment; filename="payout-{payout_id}.csv"'},
     )

@@ -32,10 +32,11 @@ def wallet_page(
     after: Annotated[int | None, Query(ge=0, le=2**62)] = None,
 ) -> HTMLResponse:
     current = ctx.browser_session
-    wallet = ledger.wallet(ctx.session, current.actor, after=after, limit=100)
+    config = optional_ledger_config(ctx.settings)
+    secret = config.keys.secret if config else None
+    wallet = ledger.wallet(ctx.session, current.actor, secret=secret, after=after, limit=100)
     entries = [entry_out(item) for item in wallet.entries]
     checkpoint = checkpoint_out(wallet.checkpoint, ctx.settings) if wallet.checkpoint else None
-    config = optional_ledger_config(ctx.settings)
     return page(
         request,
         "wallet.html",

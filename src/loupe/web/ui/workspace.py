@@ -17,7 +17,8 @@ from pydantic import BaseModel
 
 from loupe.schemas import TaskOut
 from loupe.services import workspace
-from loupe.web.deps import Reader, Writer
+from loupe.services.ledger_keys import optional_ledger_config
+from loupe.web.deps import Context, Reader, Writer
 from loupe.web.params import Id
 from loupe.web.ui.editors import editor_for
 from loupe.web.ui.project_nav import project_links
@@ -28,15 +29,22 @@ __all__ = ["router"]
 router = APIRouter(include_in_schema=False)
 
 
+def _secret(ctx: Context) -> bytes | None:
+    """The ledger secret, to check that the entries tallied are the actor's own."""
+    config = optional_ledger_config(ctx.settings)
+    return config.keys.secret if config else None
+
+
 class PredictionOut(BaseModel):
     label: Any
     score: float | None
 
 
 class WorkspaceTaskOut(BaseModel):
+    """The same keys for gold and ordinary items: nothing here tells them apart."""
+
     task: TaskOut | None
     prediction: PredictionOut | None = None
-    gold: bool = False
 
 
 class TallyOut(BaseModel):
@@ -48,7 +56,7 @@ class TallyOut(BaseModel):
 def workspace_page(project_id: Id, request: Request, ctx: Reader) -> HTMLResponse:
     current = ctx.browser_session
     project = workspace.workspace_project(ctx.session, current.actor, project_id)
-    tally = workspace.today(ctx.session, current.actor, project_id)
+    tally = workspace.today(ctx.session, current.actor, project_id, secret=_secret(ctx))
     return page(
         request,
         "workspace.html",
@@ -75,11 +83,11 @@ def next_task(project_id: Id, ctx: Writer) -> WorkspaceTaskOut:
         prediction=PredictionOut(label=prediction.label, score=prediction.score)
         if prediction
         else None,
-        gold=found.gold,
     )
 
 
 @router.get("/projects/{project_id}/work/today", response_model=TallyOut)
 def today(project_id: Id, ctx: Reader) -> TallyOut:
-    tally = workspace.today(ctx.session, ctx.actor, project_id)
+    actor = ctx.actor  # authenticate before looking for keys
+    tally = workspace.today(ctx.session, actor, project_id, secret=_secret(ctx))
     return TallyOut(labels=tally.labels, earnings=tally.earnings)

@@ -3,7 +3,7 @@
 // F flags for an expert · G guidelines · ? shortcuts · Backspace removes the last span
 import { call } from "./api.js";
 import { answerText, createEditor } from "./editors.js";
-import { renderItem } from "./item.js";
+import { asText, renderItem } from "./item.js";
 import { installShortcuts } from "./shortcuts.js";
 import { oneAtATime, setStatus } from "./status.js";
 
@@ -30,7 +30,6 @@ function render(task, found) {
   editor.enable(Boolean(task));
   for (const id of ["submit", "skip", "flag"]) $(id).disabled = !task;
   $("prediction").hidden = true;
-  $("gold").hidden = true;
   if (!task) return;
   editor.load(task.data || {});
   const prediction = found?.prediction;
@@ -42,9 +41,30 @@ function render(task, found) {
     $("prediction").hidden = false;
     editor.suggest(labels);
   }
-  // Gold items look like any other until answered (feedback comes with the submit).
+  // Gold items look like any other until answered (feedback comes with the submit,
+  // and is shown apart from this card: see showGold).
   state.shownAt = performance.now();
   if (spec.type === "free_text") editor.focus();
+}
+
+// Feedback on a gold item, shown on that item (its text, the given and expected
+// answers), never inside the next item's card.
+function showGold(task, answer, gold) {
+  const data = task.data || {};
+  const key = spec.type === "pairwise" ? spec.promptField ?? spec.textField : spec.textField;
+  $("gold").dataset.itemId = String(task.item_id);
+  $("gold-item").textContent = data[key] === undefined ? JSON.stringify(data) : asText(data[key]);
+  $("gold-verdict").textContent = gold.correct ? "correct" : "not the expected answer";
+  $("gold-given").textContent = answerText(spec, answer, data);
+  const expected = !gold.correct && gold.expected != null;
+  $("gold-expected").textContent = expected ? answerText(spec, gold.expected, data) : "";
+  $("gold-expected-line").hidden = !expected;
+  $("gold").hidden = false;
+}
+
+function hideGold() {
+  $("gold").hidden = true;
+  $("gold").dataset.itemId = "";
 }
 
 function bumpTally(delta) {
@@ -97,6 +117,7 @@ function submit(started = performance.now()) {
       return;
     }
     const answer = given.answer;
+    hideGold();
     const lead = Math.round(performance.now() - state.shownAt);
     const saved = await call("POST", `/api/v1/projects/${project}/items/${task.item_id}/labels`, {
       answer,
@@ -109,15 +130,7 @@ function submit(started = performance.now()) {
     measure(started);
     const said = answerText(spec, answer, task.data || {});
     setStatus(`Saved “${said.length > 80 ? `${said.slice(0, 77)}…` : said}”. Press U to undo.`);
-    const gold = saved && saved.gold;
-    if (gold) {
-      const expected =
-        gold.expected == null ? "" : ` The expected answer was “${answerText(spec, gold.expected, task.data || {})}”.`;
-      $("gold").textContent = gold.correct
-        ? "That was a gold check: correct."
-        : `That was a gold check: not the expected answer.${expected}`;
-      $("gold").hidden = false;
-    }
+    if (saved && saved.gold) showGold(task, answer, saved.gold);
     refreshEarnings();
   });
 }
@@ -126,6 +139,7 @@ function skip(started = performance.now()) {
   return guarded(async () => {
     const task = state.task;
     if (!task) return;
+    hideGold();
     await call("POST", `/api/v1/projects/${project}/tasks/${task.item_id}/skip`);
     await loadNext();
     measure(started);
@@ -141,6 +155,7 @@ function undo() {
       return;
     }
     await call("DELETE", `/api/v1/projects/${project}/items/${last.task.item_id}/labels/mine`);
+    hideGold();
     state.history.pop();
     bumpTally(-1);
     // The item is leased to us again: label it anew, with the old answer preselected.

@@ -1,0 +1,35 @@
+"""``loupe demo`` run again, and piped: the second run just works, nothing is cut."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from loupe.cli import app
+
+
+@pytest.mark.slow
+def test_second_demo_run_replaces_its_own_database_and_prints_full_width(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Regression (#19): a second run exited with "loupe-demo.db exists; pass --force",
+    and piped output was cut at 80 columns ("reputati…", the ledger root on two lines)."""
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    args = ["demo", "--rounds", "1", "--per-round", "40", "--report", "r.html"]
+    first = runner.invoke(app, args)
+    assert first.exit_code == 0, first.output
+    assert "replaced" not in first.output
+    second = runner.invoke(app, args)
+    assert second.exit_code == 0, second.output
+    assert "replaced the earlier demo database loupe-demo.db" in second.output
+    assert (tmp_path / "loupe-demo.db").exists()
+    for line in second.output.splitlines():
+        if "│" in line:  # table rows are whole, never truncated with an ellipsis
+            assert "…" not in line, line
+    [root] = [line for line in second.output.splitlines() if line.startswith("ledger verified")]
+    assert "signed checkpoint(s), root " in root
+    # The demo's keys are its own, beside its database.
+    assert (tmp_path / "loupe-demo-keys").is_dir() and not (tmp_path / "loupe-keys").exists()

@@ -1,0 +1,35 @@
+"""The demo prints each figure from one source: its terminal and its HTML report agree."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from sqlalchemy import select
+from typer.testing import CliRunner
+
+from loupe.cli import app
+from loupe.db.database import Database
+from loupe.db.models import Item
+
+
+def test_the_terminal_and_the_report_print_the_same_human_labels(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    report = tmp_path / "report.html"
+    args = ["demo", "--database-url", url, "--rounds", "1", "--per-round", "40"]
+    result = CliRunner().invoke(app, [*args, "--report", str(report), "--seed", "5"])
+    assert result.exit_code == 0, result.output
+    said = re.search(r"summary: ([\d,]+) human labels for €([\d,.]+)", result.output)
+    printed = re.search(
+        r"([\d,]+) human labels bought for\s+([\d,.]+) EUR", report.read_text(encoding="utf-8")
+    )
+    assert said and printed, result.output
+    assert said.groups() == printed.groups()
+    # Gold items' ids look like any traffic id: nothing in an id says "check".
+    db = Database(url)
+    try:
+        with db.transaction(readonly=True) as session:
+            gold_ids = session.scalars(select(Item.external_id).where(Item.is_gold)).all()
+    finally:
+        db.dispose()
+    assert gold_ids and not any("gold" in external for external in gold_ids)

@@ -1,0 +1,58 @@
+"""The server starts without the heavy modules, and a plain next-task + submit never
+loads them: SciPy, scikit-learn and the name/word lists load on first use elsewhere."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.factories import add_items, make_project, make_user
+
+from loupe.db.database import Database
+
+HEAVY = ("scipy", "sklearn", "faker", "wordfreq", "mimesis")
+
+LOOP = """
+import json, sys
+from fastapi.testclient import TestClient
+from loupe.settings import Settings
+from loupe.web.app import create_app
+
+url, token, project, key_dir = sys.argv[1:5]
+headers = {"Authorization": f"Bearer {token}"}
+settings = Settings(database_url=url, key_dir=key_dir, model_dir=key_dir)
+loaded = {}
+with TestClient(create_app(settings)) as client:
+    loaded["start"] = sorted({m.split(".")[0] for m in sys.modules})
+    health = client.get("/api/v1/health")
+    assert health.status_code == 200, health.text
+    task = client.post(f"/api/v1/projects/{project}/tasks/next", headers=headers)
+    assert task.status_code == 200, task.text
+    item = task.json()["task"]["item_id"]
+    label = client.post(
+        f"/api/v1/projects/{project}/items/{item}/labels", json={"answer": "call"}, headers=headers
+    )
+    assert label.status_code == 201, label.text
+    loaded["loop"] = sorted({m.split(".")[0] for m in sys.modules})
+print(json.dumps(loaded))
+"""
+
+
+def test_next_task_and_submit_load_no_heavy_module(database_url: str, tmp_path: Path) -> None:
+    db = Database(database_url)
+    annotator = make_user(db, "maya")
+    # Overlap 3: submitting runs the live consensus (a posterior) but does not resolve.
+    project = make_project(db, members={annotator: "annotator"}, overlap=3)
+    add_items(db, project, 3)
+    db.dispose()
+    result = subprocess.run(
+        [sys.executable, "-c", LOOP, database_url, annotator.token, str(project), str(tmp_path)],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    loaded = json.loads(result.stdout.strip().splitlines()[-1])
+    assert not set(loaded["start"]) & set(HEAVY)
+    assert not set(loaded["loop"]) & set(HEAVY)
