@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from loupe.errors import PermissionDenied
-from loupe.policy import ACTIONS, ROLES, allowed, require
+from loupe.policy import ACTIONS, PHRASES, ROLES, allowed, require
 
 CORE = {
     "users.manage", "users.list", "projects.create", "projects.read", "projects.update",
@@ -45,9 +45,21 @@ def test_policy_matrix(who: tuple[str, str | None], actions: set[str]) -> None:
 def test_require_says_what_was_refused() -> None:
     with pytest.raises(PermissionDenied) as info:
         require("annotator", "projects.create")
-    assert "may not projects create" in info.value.message
+    # Regression (issue #15): it read "a annotator may not projects create".
+    assert (
+        info.value.message == "annotators may not create projects; ask a project manager or admin"
+    )
     assert info.value.details["action"] == "projects.create"
+    with pytest.raises(PermissionDenied) as info:
+        require("annotator", "escalations.resolve", member_role="reviewer")
+    assert info.value.message.startswith(
+        "annotators who are project reviewers may not adjudicate escalations;"
+    )
 
 
 def test_every_role_is_known() -> None:
     assert ROLES == ("admin", "manager", "annotator", "reviewer", "auditor")
+
+
+def test_every_action_has_a_phrase_for_its_refusal() -> None:
+    assert set(PHRASES) == set(ACTIONS)

@@ -16,7 +16,7 @@ from typing import Literal, get_args
 
 from loupe.errors import PermissionDenied
 
-__all__ = ["ACTIONS", "ROLES", "Action", "Role", "allowed", "require"]
+__all__ = ["ACTIONS", "PHRASES", "ROLES", "Action", "Role", "allowed", "refusal", "require"]
 
 Role = Literal["admin", "manager", "annotator", "reviewer", "auditor"]
 ROLES: tuple[Role, ...] = get_args(Role)
@@ -113,6 +113,47 @@ _MEMBER: dict[Action, frozenset[Role]] = {
 }
 
 
+# Each action as the refusal says it: "annotators may not <phrase>".
+PHRASES: dict[Action, str] = {
+    "users.manage": "manage users",
+    "users.list": "list users",
+    "projects.create": "create projects",
+    "projects.read": "see this project",
+    "projects.update": "change this project",
+    "items.import": "import items",
+    "items.read": "read this project's items",
+    "tasks.work": "work on tasks",
+    "labels.read": "read labels",
+    "labellers.read": "see who gave each label",
+    "exports.run": "export labels",
+    "ledger.read": "read the ledger",
+    "ledger.audit": "audit the ledger",
+    "wallet.read": "read a wallet",
+    "payments.manage": "manage payments",
+    "payouts.manage": "manage payouts",
+    "items.reveal": "reveal raw item data",
+    "clearances.manage": "manage clearances",
+    "privacy.manage": "manage the privacy gate",
+    "audit.read": "read the audit log",
+    "subjects.manage": "export or erase a data subject's records",
+    "contributors.manage": "manage contributors",
+    "reputation.read": "read others' reputation",
+    "qualifications.take": "take qualification tests",
+    "reviews.work": "review labels",
+    "escalations.resolve": "adjudicate escalations",
+}
+
+
+def refusal(role: str, action: Action, *, member_role: str | None = None) -> str:
+    """The sentence that refuses ``action``, in one place.
+
+    >>> refusal("annotator", "tasks.work")
+    'annotators may not work on tasks; ask a project manager or admin'
+    """
+    where = f" who are project {member_role}s" if member_role else ""
+    return f"{role}s{where} may not {PHRASES[action]}; ask a project manager or admin"
+
+
 def allowed(role: str, action: Action, *, member_role: str | None = None) -> bool:
     """Whether a user with global ``role`` (and ``member_role`` in the project) may act."""
     if role in _GLOBAL[action]:
@@ -123,8 +164,7 @@ def allowed(role: str, action: Action, *, member_role: str | None = None) -> boo
 def require(role: str, action: Action, *, member_role: str | None = None) -> None:
     """Raise :class:`PermissionDenied` unless :func:`allowed`."""
     if not allowed(role, action, member_role=member_role):
-        where = f" as project {member_role}" if member_role else ""
         raise PermissionDenied(
-            f"a {role}{where} may not {action.replace('.', ' ')}; ask a project manager or admin",
+            refusal(role, action, member_role=member_role),
             details={"action": action, "role": role, "member_role": member_role},
         )

@@ -99,6 +99,14 @@ class Settings(BaseSettings):
         ge=1,
         description="Sign and store a new checkpoint each time the log grows by this many entries.",
     )
+    ledger_witnesses_file: Path | None = Field(
+        default=None,
+        description=(
+            "File naming the witnesses asked to cosign each checkpoint `loupe ledger "
+            "checkpoint` publishes, one a line: `<witness verifier key> <URL>` (the URL ending "
+            "before `/add-checkpoint`). Unset: checkpoints carry only the log's signature."
+        ),
+    )
 
     gate_workers: int = Field(
         default=1,

@@ -235,9 +235,14 @@ def test_sign_in_page_and_a_wrong_password(browser: Browser, site: Site) -> None
     page.get_by_label("Username").fill("maya")
     page.get_by_label("Password").fill("not it")
     page.get_by_role("button", name="Sign in").click()
-    assert "wrong" in page.get_by_role("alert").inner_text()
+    assert page.get_by_role("alert").inner_text() == "Wrong username or password."
+    # Regression (issue #15): the username was cleared; now it stays and the password
+    # field (the one to retype) has the focus.
+    assert page.get_by_label("Username").input_value() == "maya"
+    page.wait_for_function("document.activeElement.id === 'password'")
     # Focus order: the username field (autofocused), the password, the button.
     page.goto(f"{site.url}/login")
+    page.wait_for_function("document.activeElement.id === 'username'")  # autofocus applied
     script = "document.activeElement.id || document.activeElement.textContent.trim()"
     focused = [page.evaluate(script)]
     for _ in range(2):

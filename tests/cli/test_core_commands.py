@@ -129,3 +129,26 @@ def test_users_and_members(capsys: pytest.CaptureFixture[str], url: str) -> None
         capsys, "users", "create", "maya", "--role", "annotator", "--database-url", url
     )
     assert code == 6 and "already exists" in err
+
+
+def test_import_gates_outside_the_writer_and_commits_each_batch(
+    capsys: pytest.CaptureFixture[str],
+    url: str,
+    tmp_path: Path,
+    db: Database,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from tests.services.import_probe import ProbeGate
+
+    run(capsys, "projects", "create", "intents", "--labels", "call,music", "--database-url", url)
+    gate = ProbeGate(db)
+    monkeypatch.setattr("loupe.cli.data.gate_for", lambda *_a, **_k: gate)
+    monkeypatch.setattr("loupe.services.imports.BATCH_SIZE", 2)
+    monkeypatch.setattr("loupe.services.imports.GATE_CHUNK", 2)
+    source = tmp_path / "items.jsonl"
+    source.write_text("\n".join(json.dumps({"id": i, "text": f"call {i}"}) for i in range(5)))
+    code, out, _ = run(capsys, "import", "intents", str(source), "--database-url", url)
+    assert code == 0, out
+    assert "5 new items" in out
+    # The old import gated inside its write transaction (the writer was held).
+    assert gate.seen == [(True, 0), (True, 2), (True, 4)]

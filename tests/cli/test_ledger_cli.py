@@ -107,7 +107,8 @@ def test_check_proof_rejects_tampering_and_untrusted_keys(
 ) -> None:
     proofs = tmp_path / "proofs.json"
     assert _cli(database_url, key_dir, "ledger", "prove", "ann", "-o", str(proofs))[0] == 0
-    key = load_keys(key_dir).signer.verifier_key
+    key = str(tmp_path / "log-key")  # keys come only from a file the user supplies
+    Path(key).write_text(load_keys(key_dir).signer.verifier_key + "\n")
     document = json.loads(proofs.read_text())
     document["entries"][1]["leaf"] = document["entries"][1]["leaf"].replace(
         '"amount_minor":5', '"amount_minor":50'
@@ -119,8 +120,9 @@ def test_check_proof_rejects_tampering_and_untrusted_keys(
     assert "the proofs do not verify: inclusion proof for index 1" in err
     result = runner.invoke(app, ["ledger", "check-proof", str(proofs)])
     assert isinstance(result.exception, InvalidInput)
-    stranger = "other+01234567+AQ" + "A" * 42 + "="
-    result = runner.invoke(app, ["ledger", "check-proof", str(proofs), "--key", stranger])
+    stranger = tmp_path / "stranger-key"
+    stranger.write_text("other+01234567+AQ" + "A" * 42 + "=\n")
+    result = runner.invoke(app, ["ledger", "check-proof", str(proofs), "--key", str(stranger)])
     assert isinstance(result.exception, LedgerIntegrityError)
 
 

@@ -102,6 +102,11 @@ COMMANDS: dict[str, Entry] = {
     ),
     "ledger": Entry("ledger", "ledger_app", "The transparent payment log."),
     "payouts": Entry("ledger", "payouts_app", "Payout batches for a payment provider."),
+    "witness": Entry(
+        "witness",
+        "witness_app",
+        "Run a witness that cosigns a payment log's checkpoints (C2SP tlog-witness).",
+    ),
 }
 
 
@@ -146,6 +151,7 @@ def register(app: typer.Typer) -> None:
         retention,
         simulate,
         subjects,
+        witness,
     )
 
     admin.register(app)
@@ -168,3 +174,4 @@ def register(app: typer.Typer) -> None:
     app.add_typer(privacy.privacy_app, name="privacy")
     app.add_typer(ledger.ledger_app, name="ledger")
     app.add_typer(ledger.payouts_app, name="payouts")
+    app.add_typer(witness.witness_app, name="witness")

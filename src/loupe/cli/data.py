@@ -79,40 +79,33 @@ def import_items(
     config = settings(database_url)
     gate = gate_for(config, workers=config.gate_workers if workers is None else workers)
     with gate, open_database(database_url) as db, _progress() as progress:
-        session = db.writer()
-        try:
+        with db.transaction(readonly=True) as session:
             project_id = resolve_project(session, project)
-            tasks: dict[str, TaskID] = {
-                "validate": progress.add_task("validating", total=None, rate=""),
-                "write": progress.add_task("writing", total=None, rate=""),
-            }
+        tasks: dict[str, TaskID] = {
+            "validate": progress.add_task("validating", total=None, rate=""),
+            "write": progress.add_task("writing", total=None, rate=""),
+        }
 
-            def on_progress(phase: str, n: int) -> None:
-                progress.advance(tasks[phase], n)
-                if phase == "validate":
-                    done = progress.tasks[tasks["validate"]].completed
-                    progress.update(tasks["write"], total=done)
-                task = progress.tasks[tasks[phase]]
-                if task.elapsed:
-                    progress.update(tasks[phase], rate=f"{task.completed / task.elapsed:,.0f}/s")
+        def on_progress(phase: str, n: int) -> None:
+            progress.advance(tasks[phase], n)
+            if phase == "validate":
+                done = progress.tasks[tasks["validate"]].completed
+                progress.update(tasks["write"], total=done)
+            task = progress.tasks[tasks[phase]]
+            if task.elapsed:
+                progress.update(tasks[phase], rate=f"{task.completed / task.elapsed:,.0f}/s")
 
-            result = import_stream(
-                session,
-                Actor.system(),
-                project_id,
-                reopen=reopen,
-                fmt=fmt,
-                source=str(path),
-                on_progress=on_progress,
-                commit_batch=session.commit,
-                gate=gate,
-            )
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
-        finally:
-            session.close()
+        # Each batch commits on its own (import_stream): annotators keep working.
+        result = import_stream(
+            db,
+            Actor.system(),
+            project_id,
+            reopen=reopen,
+            fmt=fmt,
+            source=str(path),
+            on_progress=on_progress,
+            gate=gate,
+        )
     console.print(
         f"{result.received} rows: {result.created} new items, "
         f"{result.existing} already present (left unchanged)"

@@ -23,7 +23,12 @@ from loupe.ledger import verify
 from loupe.services import ledger, payments, payout_files
 from loupe.services.access import Actor
 from loupe.services.ledger_keys import ledger_config, load_keys, rotate_signer
-from loupe.services.ledger_store import latest_checkpoint, ledger_size, publish_checkpoint
+from loupe.services.ledger_store import (
+    CheckpointRecord,
+    latest_checkpoint,
+    ledger_size,
+    publish_checkpoint,
+)
 from loupe.services.payout_files import PayoutFormat
 from loupe.settings import Settings
 
@@ -89,15 +94,41 @@ def verify_command(database_url: DatabaseUrl = None, key_dir: KeyDir = None) -> 
     )
 
 
+def _witnessed(config: Settings, record: CheckpointRecord) -> CheckpointRecord:
+    """Ask the configured witnesses to cosign ``record`` (after it committed)."""
+    if config.ledger_witnesses_file is None:
+        return record
+    from loupe.services.witnesses import collect_cosignatures, load_witnesses
+
+    witnesses = load_witnesses(config.ledger_witnesses_file)
+    with open_database(config.database_url) as db, db.transaction() as session:
+        outcomes = collect_cosignatures(session, record, witnesses)
+        record = latest_checkpoint(session) or record
+    for outcome in outcomes:
+        if outcome.cosigned:
+            err_console.print(f"witness {outcome.name}: cosigned")
+        else:
+            err_console.print(
+                f"[yellow]witness {outcome.name}: no cosignature[/] ({outcome.error})",
+                markup=True,
+            )
+    return record
+
+
 @ledger_app.command("checkpoint")
 def checkpoint_command(
     output: Output = None, database_url: DatabaseUrl = None, key_dir: KeyDir = None
 ) -> None:
-    """Sign and publish the current tree head; print (or save) the signed note."""
+    """Sign and publish the current tree head; print (or save) the signed note.
+
+    With LOUPE_LEDGER_WITNESSES_FILE set, each witness is then asked to cosign it and its
+    cosignature lines are appended to the stored note.
+    """
     config = _settings(database_url, key_dir)
     keys = load_keys(config.resolved_key_dir())
     with open_database(config.database_url) as db, db.transaction() as session:
         record = publish_checkpoint(session, keys)
+    record = _witnessed(config, record)
     _write(record.note, output)
 
 
@@ -134,11 +165,15 @@ def prove_command(
     config = _settings(database_url, key_dir)
     keys = load_keys(config.resolved_key_dir())
     with open_database(config.database_url) as db, db.transaction() as session:
-        user_id = resolve_user(session, username)
+        resolve_user(session, username)
         record = latest_checkpoint(session)
-        if record is None or record.size < ledger_size(session):
+        published = record is None or record.size < ledger_size(session)
+        if record is None or published:
             record = publish_checkpoint(session, keys)
-        rows = ledger.user_entries(session, user_id)
+    if published:
+        record = _witnessed(config, record)
+    with open_database(config.database_url) as db, db.transaction(readonly=True) as session:
+        rows = ledger.user_entries(session, resolve_user(session, username))
         entries = ledger.entries_with_proofs(session, rows, record.size)
     document = {
         "format": "loupe-ledger-proofs/1",
@@ -161,14 +196,19 @@ def prove_command(
         console.print(f"{len(entries)} entries of {username!r} proven in {output}")
 
 
-def _keys_from(option: list[str]) -> list[str]:
+def _keys_from(files: list[Path], what: str) -> list[str]:
+    """Verifier keys, one a line (``#`` comments), from files the user supplies."""
     keys: list[str] = []
-    for value in option:
-        path = Path(value)
-        if path.is_file():
-            keys.extend(line.strip() for line in path.read_text("ascii").splitlines())
-        else:
-            keys.append(value.strip())
+    for path in files:
+        try:
+            text = path.read_text("ascii")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InvalidInput(
+                f"{path}: cannot read the {what} file ({exc}); keys are taken only from a file "
+                "you obtained yourself, never from the command line or the server",
+                details={"field": what},
+            ) from None
+        keys.extend(line.split("#", 1)[0].strip() for line in text.splitlines())
     return [key for key in keys if key]
 
 
@@ -180,11 +220,25 @@ def check_proof_command(
         typer.Option(help="A checkpoint note you saved earlier (default: the file's own)"),
     ] = None,
     key: Annotated[
-        list[str] | None,
-        typer.Option(help="A verifier key, or a file of them, that you trust; repeatable"),
+        list[Path] | None,
+        typer.Option(help="A file of the log's verifier keys that you trust; repeatable"),
+    ] = None,
+    witnesses: Annotated[
+        Path | None,
+        typer.Option(help="A file of the witness keys you trust (one a line)"),
+    ] = None,
+    quorum: Annotated[
+        int | None,
+        typer.Option(
+            min=0, help="Witness cosignatures required (default: 1 with --witnesses, else 0)"
+        ),
     ] = None,
 ) -> None:
-    """Check a proofs file offline with loupe.ledger.verify only (no database, no server)."""
+    """Check a proofs file offline with loupe.ledger.verify only (no database, no server).
+
+    Every key comes from files you supply: the log's (--key) and the witnesses' (--witnesses);
+    the checkpoint must carry at least --quorum valid witness cosignatures.
+    """
     try:
         document = json.loads(proofs.read_text("utf-8"))
         note = checkpoint.read_text("utf-8") if checkpoint else document["checkpoint"]
@@ -193,15 +247,26 @@ def check_proof_command(
         raise InvalidInput(
             f"{proofs}: not a proofs file ({exc})", details={"field": "proofs"}
         ) from None
-    trusted = _keys_from(key or [])
+    trusted = _keys_from(key or [], "key")
     if not trusted:
         raise InvalidInput(
-            "give --key with the log's published verifier key(s); the keys inside the proofs "
-            "file come from the server and prove nothing on their own",
+            "give --key FILE with the log's published verifier key(s); the keys inside the "
+            "proofs file come from the server and prove nothing on their own",
             details={"field": "key"},
         )
+    witness_keys = _keys_from([witnesses], "witnesses") if witnesses else []
+    if witnesses and not witness_keys:
+        raise InvalidInput(f"{witnesses}: holds no witness key", details={"field": "witnesses"})
+    required = quorum if quorum is not None else (1 if witness_keys else 0)
+    if required > len(witness_keys):
+        raise InvalidInput(
+            f"--quorum {required} needs at least {required} witness key(s) in --witnesses; "
+            f"got {len(witness_keys)}",
+            details={"field": "quorum"},
+        )
     try:
-        signed = verify.verify_checkpoint(note, trusted)
+        cosigned = verify.verify_cosigned_checkpoint(note, trusted, witness_keys, quorum=required)
+        signed = cosigned.checkpoint
         if signed.size != document["tree_size"]:
             raise verify.VerificationError(
                 f"the proofs are for tree size {document['tree_size']} but the checkpoint has "
@@ -221,6 +286,17 @@ def check_proof_command(
             )
     except (verify.VerificationError, ValueError, KeyError, TypeError) as exc:
         raise LedgerIntegrityError(f"the proofs do not verify: {exc}") from None
+    if cosigned.cosigners:
+        console.print(
+            f"cosigned by {len(cosigned.cosigners)} trusted witness(es): "
+            f"{', '.join(cosigned.cosigners)} (quorum {required})"
+        )
+    else:
+        err_console.print(
+            "[yellow]warning:[/] no witness quorum was required: a log that re-signs a "
+            "rewritten history with the same key would pass; give --witnesses FILE",
+            markup=True,
+        )
     root = base64.b64encode(signed.root_hash).decode("ascii")
     console.print(
         f"all {len(entries)} entries are in the signed log {signed.origin} "

@@ -17,6 +17,10 @@ What is checked:
 * Signed notes (C2SP ``signed-note``) holding checkpoints (C2SP ``tlog-checkpoint``): the
   log's tree head is signed with an Ed25519 key named in a verifier key
   ``<name>+<8 hex digits of key hash>+<base64(0x01 || public key)>``.
+* Witness cosignatures (C2SP ``tlog-cosignature``, ``cosignature/v1``): a quorum of the
+  witness keys the caller trusts (``<name>+<hash>+<base64(0x04 || public key)>``) signed
+  ``"cosignature/v1\\ntime <t>\\n" || checkpoint body``, so a log that re-signs a rewritten
+  history, or shows different histories to different people, is caught.
 
 Hashing is RFC 6962's: ``leaf = SHA-256(0x00 || data)``, ``node = SHA-256(0x01 || l || r)``
 and the root of the empty tree is ``SHA-256("")``.
@@ -46,10 +50,13 @@ __all__ = [
     "EMPTY_ROOT",
     "HASH_SIZE",
     "Checkpoint",
+    "CosignedCheckpoint",
+    "CosignerVerifier",
     "Note",
     "NoteSignature",
     "NoteVerifier",
     "VerificationError",
+    "cosignature_message",
     "hash_leaf",
     "hash_node",
     "is_consistent",
@@ -60,6 +67,7 @@ __all__ = [
     "root_from_inclusion_proof",
     "verify_checkpoint",
     "verify_consistency",
+    "verify_cosigned_checkpoint",
     "verify_entry_in_checkpoint",
     "verify_inclusion",
 ]
@@ -69,6 +77,8 @@ EMPTY_ROOT = hashlib.sha256(b"").digest()
 
 #: Signed-note algorithm byte for Ed25519 (the only one the format defines for signing).
 ALG_ED25519 = 0x01
+#: Signed-note algorithm byte of C2SP ``tlog-cosignature`` ``cosignature/v1`` (Ed25519, timed).
+ALG_COSIGNATURE_V1 = 0x04
 #: Go's note package rejects notes with more signatures than this; so do we.
 MAX_SIGNATURES = 100
 
@@ -542,3 +552,158 @@ def verify_entry_in_checkpoint(
     checkpoint = verify_checkpoint(note, verifiers, origin=origin)
     verify_inclusion(hash_leaf(leaf_data), index, checkpoint.size, proof, checkpoint.root_hash)
     return checkpoint
+
+
+# --- witness cosignatures (C2SP tlog-cosignature, cosignature/v1) ---------------------------
+
+
+def cosignature_message(body: str, timestamp: int) -> bytes:
+    """What a witness signs: ``cosignature/v1``, ``time <t>``, then the checkpoint body."""
+    _check_size(timestamp, "cosignature timestamp")
+    return f"cosignature/v1\ntime {timestamp}\n{body}".encode()
+
+
+@dataclass(frozen=True)
+class CosignerVerifier:
+    """A witness's Ed25519 public key for ``cosignature/v1`` (signed-note algorithm 0x04).
+
+    Its key hash is ``SHA-256(name || "\\n" || 0x04 || public key)[:4]``, so the same name
+    and key can never be mistaken for a log key (algorithm 0x01)::
+
+        >>> v = CosignerVerifier.from_public_key("witness.example/w1", bytes(32))
+        >>> CosignerVerifier.from_key(v.to_key()) == v
+        True
+    """
+
+    name: str
+    key_hash: int
+    public_key: bytes
+
+    def __post_init__(self) -> None:
+        if not is_valid_key_name(self.name):
+            raise VerificationError(
+                f"key name {self.name!r} must be non-empty, without spaces or '+'"
+            )
+        if len(self.public_key) != 32:
+            raise VerificationError("an Ed25519 public key is 32 bytes")
+        expected = note_key_hash(self.name, bytes([ALG_COSIGNATURE_V1]) + self.public_key)
+        if self.key_hash != expected:
+            raise VerificationError(
+                f"key hash {self.key_hash:08x} does not match name and key ({expected:08x})"
+            )
+
+    @classmethod
+    def from_public_key(cls, name: str, public_key: bytes) -> CosignerVerifier:
+        """The cosigner verifier for a raw 32-byte Ed25519 public key under ``name``."""
+        key_hash = note_key_hash(name, bytes([ALG_COSIGNATURE_V1]) + public_key)
+        return cls(name=name, key_hash=key_hash, public_key=bytes(public_key))
+
+    @classmethod
+    def from_key(cls, vkey: str) -> CosignerVerifier:
+        """Parse a witness verifier key ``<name>+<8 hex>+<base64(0x04 || public key)>``."""
+        parts = vkey.strip().split("+", 2)
+        if len(parts) != 3 or not re.fullmatch(r"[0-9a-fA-F]{8}", parts[1]):
+            raise VerificationError(
+                f"a witness key reads <name>+<8 hex digits>+<base64 key>; got {vkey.strip()[:40]!r}"
+            )
+        name, hash_hex, key_b64 = parts
+        key = _b64decode(key_b64, "witness key")
+        if not key or key[0] != ALG_COSIGNATURE_V1:
+            raise VerificationError(
+                f"witness key {name!r} is not a cosignature/v1 key (algorithm byte 0x04); "
+                "is it the log's key?"
+            )
+        if note_key_hash(name, key) != int(hash_hex, 16):
+            raise VerificationError(f"witness key hash {hash_hex} does not match its key")
+        return cls(name=name, key_hash=int(hash_hex, 16), public_key=key[1:])
+
+    def to_key(self) -> str:
+        """The verifier key string a witness publishes."""
+        encoded = base64.b64encode(bytes([ALG_COSIGNATURE_V1]) + self.public_key).decode("ascii")
+        return f"{self.name}+{self.key_hash:08x}+{encoded}"
+
+    def verify(self, body: str, signature: bytes) -> int | None:
+        """The timestamp of a valid cosignature of ``body``, else ``None``.
+
+        ``signature`` is the line's payload after the 4-byte key hash: an 8-byte big-endian
+        timestamp followed by the 64-byte Ed25519 signature.
+        """
+        if len(signature) != 8 + 64:
+            return None
+        timestamp = int.from_bytes(signature[:8], "big")
+        if timestamp >= 2**63:
+            return None
+        try:
+            Ed25519PublicKey.from_public_bytes(self.public_key).verify(
+                signature[8:], cosignature_message(body, timestamp)
+            )
+        except InvalidSignature:
+            return None
+        return timestamp
+
+
+@dataclass(frozen=True)
+class CosignedCheckpoint:
+    """A checkpoint signed by the log and cosigned by at least a quorum of witnesses."""
+
+    checkpoint: Checkpoint
+    cosigners: tuple[str, ...]
+    """Names of the trusted witnesses whose cosignature verified, in note order."""
+    timestamps: tuple[int, ...]
+    """Each cosignature's time (seconds since the epoch), parallel to ``cosigners``."""
+
+
+def verify_cosigned_checkpoint(
+    note: str | bytes,
+    log_verifiers: Iterable[NoteVerifier | str],
+    witness_verifiers: Iterable[CosignerVerifier | str],
+    *,
+    quorum: int,
+    origin: str | None = None,
+) -> CosignedCheckpoint:
+    """Verify the log's signature and at least ``quorum`` distinct witness cosignatures.
+
+    Every key comes from the caller (the contributor's own file), never from the note or
+    the server. A cosignature by a trusted witness that does not verify is not counted;
+    lines by unknown keys are ignored, as C2SP ``tlog-cosignature`` asks of clients.
+    """
+    witnesses: dict[tuple[str, int], CosignerVerifier] = {}
+    for item in witness_verifiers:
+        verifier = CosignerVerifier.from_key(item) if isinstance(item, str) else item
+        witnesses[(verifier.name, verifier.key_hash)] = verifier
+    if isinstance(quorum, bool) or not isinstance(quorum, int) or quorum < 0:
+        raise VerificationError(f"quorum must be a non-negative integer, got {quorum!r}")
+    if quorum > len(witnesses):
+        raise VerificationError(
+            f"quorum {quorum} is more than the {len(witnesses)} witness key(s) given"
+        )
+    opened = open_note(note, log_verifiers)
+    checkpoint = Checkpoint.from_text(opened.text)
+    if origin is not None and checkpoint.origin != origin:
+        raise VerificationError(f"checkpoint is for log {checkpoint.origin!r}, expected {origin!r}")
+    cosigners: list[str] = []
+    timestamps: list[int] = []
+    invalid: list[str] = []
+    counted: set[tuple[str, int]] = set()
+    for line in opened.unverified:
+        pair = (line.name, line.key_hash)
+        witness = witnesses.get(pair)
+        if witness is None or pair in counted:
+            continue
+        timestamp = witness.verify(opened.text, _b64decode(line.signature_b64, "cosignature")[4:])
+        if timestamp is None:
+            invalid.append(line.name)
+            continue
+        counted.add(pair)
+        cosigners.append(line.name)
+        timestamps.append(timestamp)
+    if len(cosigners) < quorum:
+        bad = f"; invalid cosignature(s) by {', '.join(invalid)}" if invalid else ""
+        names = ", ".join(cosigners) or "none"
+        raise VerificationError(
+            f"only {len(cosigners)} of the {len(witnesses)} trusted witnesses cosigned "
+            f"checkpoint {checkpoint.size} ({names}) but {quorum} are required{bad}"
+        )
+    return CosignedCheckpoint(
+        checkpoint=checkpoint, cosigners=tuple(cosigners), timestamps=tuple(timestamps)
+    )

@@ -31,7 +31,7 @@ from loupe.db.raw import Raw
 from loupe.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from loupe.label_schema import LabelSchema, validate_answer
 from loupe.policy import allowed
-from loupe.services.access import Actor, ProjectRef, authorize_project_fast
+from loupe.services.access import Actor, ProjectRef, authorize_project_fast, member_role
 from loupe.services.consensus import Vote, store_consensus
 from loupe.services.gate import redact_answer, redact_text
 from loupe.services.ledger_keys import LedgerConfig
@@ -41,7 +41,14 @@ from loupe.services.reputation import NewEvidence, expert_domains, record_many
 from loupe.services.routing import item_filter, load_profile, require_eligible
 from loupe.services.tasks import release
 
-__all__ = ["ExpertTask", "flag_item", "next_expert_task", "resolve_escalation"]
+__all__ = [
+    "ExpertTask",
+    "WaitingWork",
+    "flag_item",
+    "next_expert_task",
+    "resolve_escalation",
+    "waiting_work",
+]
 
 MAX_REASON = 500
 
@@ -385,3 +392,56 @@ def _require_expert(
             details={"stage": "expert", "domain": domain},
         )
     require_eligible(raw, schema.routing, actor.user_id, item_id, now=now)
+
+
+@dataclass(frozen=True, slots=True)
+class WaitingWork:
+    """Escalated items waiting for this person: ``None`` where they have no such role."""
+
+    expert: int | None  # what :func:`next_expert_task` would hand them, in their domains
+    adjudicator: int | None  # passed up by experts, for those who resolve escalations
+
+
+_ADJUDICATION_WAITING = (
+    "SELECT COUNT(*) FROM escalations WHERE project_id = :project "
+    "AND resolved_at IS NULL AND stage = 'adjudicator'"
+)
+
+
+def waiting_work(
+    session: Session, actor: Actor, project_id: int, *, now: datetime | None = None
+) -> WaitingWork:
+    """How many escalated items wait for ``actor`` at each stage (the pages' counts).
+
+    The expert count is the candidates :func:`next_expert_task` chooses from (the one
+    they hold among them), so the tab says what the queue will hand out.
+    """
+    raw = Raw(session)
+    project = authorize_project_fast(raw, actor, "projects.read", project_id)
+    now = now or utcnow()
+    role = member_role(session, project_id, actor.user_id)
+    adjudicator = None
+    if allowed(actor.role, "escalations.resolve", member_role=role):
+        row = raw.one(_ADJUDICATION_WAITING, project=project_id)
+        adjudicator = int(row[0]) if row else 0
+    expert = None
+    user = actor.user_id
+    if user is not None and allowed(actor.role, "tasks.work", member_role=role):
+        schema = project_schema(project)
+        profile = load_profile(raw, user, now=now, project_id=project_id)
+        domains = expert_domains(raw, user, profile, schema.routing.expert_level)
+        if domains:
+            at = raw.time(now)
+            routing = item_filter(schema.routing, profile)
+            names = {f"x{n}": domain for n, domain in enumerate(sorted(domains))}
+            in_domains = f" AND i.domain IN ({', '.join(':' + name for name in names)})"
+            free = raw.one(
+                f"SELECT COUNT(*) FROM ({_EXPERT_CANDIDATE}{in_domains}{routing.sql}) q",
+                project=project_id,
+                user=user,
+                now=at,
+                **names,
+                **routing.params,
+            )
+            expert = int(free[0]) if free else 0
+    return WaitingWork(expert=expert, adjudicator=adjudicator)

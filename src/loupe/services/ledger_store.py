@@ -47,6 +47,7 @@ __all__ = [
     "NewEntry",
     "SqlTreeStore",
     "StoredEntry",
+    "add_cosignatures",
     "append_entries",
     "checked_entries",
     "iter_entry_chunks",
@@ -313,6 +314,20 @@ def _sign_and_store(
         key_hash=signer.key_hash,
         created_at=now,
     )
+
+
+def add_cosignatures(session: Session, checkpoint_id: int, lines: Sequence[str]) -> str:
+    """Append witness cosignature lines to a stored checkpoint's note; return the new note.
+
+    The signed text is unchanged, so the log's signature still verifies.
+    """
+    sql = _Sql(session)
+    row = sql.one("SELECT note FROM ledger_checkpoints WHERE id = ?", (checkpoint_id,))
+    if row is None:
+        raise InvalidInput(f"no checkpoint {checkpoint_id}", details={"field": "checkpoint"})
+    note = str(row[0]) + "".join(line for line in lines if line not in str(row[0]))
+    sql.run("UPDATE ledger_checkpoints SET note = ? WHERE id = ?", (note, checkpoint_id))
+    return note
 
 
 def latest_checkpoint(session: Session) -> CheckpointRecord | None:

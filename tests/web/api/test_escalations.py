@@ -190,7 +190,7 @@ def test_flag_failures_say_what_to_fix_and_change_nothing(
     for who in (ladder.outsider, ladder.admin, ladder.auditor):
         refused = ladder.flag(app_client, who, held)
         assert refused.status_code == 403, who.username
-        assert "may not tasks work" in refused.json()["error"]["message"]
+        assert "may not work on tasks" in refused.json()["error"]["message"]
     not_held = ladder.flag(app_client, ladder.crowd, other)
     assert not_held.status_code == 409
     assert "only an item you hold a task for or labelled" in not_held.json()["error"]["message"]
@@ -229,8 +229,8 @@ def test_expert_failures_say_what_to_fix_and_change_nothing(
     for who, message in [
         (ladder.gp, "you need level 3 or the expert reputation tier"),
         (ladder.crowd, "you need level 3 or the expert reputation tier"),
-        (ladder.outsider, "may not tasks work"),
-        (ladder.admin, "may not tasks work"),
+        (ladder.outsider, "may not work on tasks"),
+        (ladder.admin, "may not work on tasks"),
     ]:
         refused = app_client.post(queue, headers=who.headers)
         assert refused.status_code == 403, who.username

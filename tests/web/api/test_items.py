@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 from tests.factories import count, make_project, make_user, snapshot
+from tests.services.import_probe import ProbeGate
 
 from loupe.db.database import Database
 
@@ -148,4 +150,64 @@ def test_json_array_upload_is_all_or_nothing_by_index(app_client: TestClient, db
     assert app_client.post(url, content=good).status_code == 401
     denied = {**annotator.headers, "Content-Type": "application/json"}
     assert app_client.post(url, content=good, headers=denied).status_code == 403
+    assert snapshot(db) == before
+
+
+def _probe(monkeypatch: pytest.MonkeyPatch, db: Database) -> ProbeGate:
+    gate = ProbeGate(db)
+    monkeypatch.setattr("loupe.web.api.items.gate_for", lambda *_a, **_k: gate)
+    monkeypatch.setattr("loupe.services.imports.BATCH_SIZE", 2)
+    monkeypatch.setattr("loupe.services.imports.GATE_CHUNK", 2)
+    return gate
+
+
+def test_an_upload_gates_outside_the_writer_and_commits_each_batch(
+    app_client: TestClient, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    manager = make_user(db, "mgr", "manager")
+    project = make_project(db, members={manager: "manager"})
+    gate = _probe(monkeypatch, db)
+    body = "".join(f'{{"id": "r{i}", "text": "call {i}"}}\n' for i in range(5))
+    response = app_client.post(
+        f"/api/v1/projects/{project}/items/import", content=body, headers=manager.headers
+    )
+    assert response.status_code == 200, response.text
+    assert response.json() == {"received": 5, "created": 5, "existing": 0, "withheld": 0}
+    # The old upload gated inside one transaction that committed at the end.
+    assert gate.seen == [(True, 0), (True, 2), (True, 4)]
+
+
+def test_a_json_batch_gates_outside_the_writer_and_commits_each_batch(
+    app_client: TestClient, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    manager = make_user(db, "mgr", "manager")
+    project = make_project(db, members={manager: "manager"})
+    gate = _probe(monkeypatch, db)
+    rows = [{"id": f"r{i}", "text": f"call {i}"} for i in range(3)]
+    response = app_client.post(
+        f"/api/v1/projects/{project}/items", json={"items": rows}, headers=manager.headers
+    )
+    assert response.status_code == 200, response.text
+    assert response.json() == {"received": 3, "created": 3, "existing": 0, "withheld": 0}
+    assert gate.seen == [(True, 0), (True, 2)]
+    again = app_client.post(
+        f"/api/v1/projects/{project}/items", json={"items": rows}, headers=manager.headers
+    )
+    assert again.json() == {"received": 3, "created": 0, "existing": 3, "withheld": 0}
+
+
+def test_an_annotator_cannot_import_and_nothing_is_gated(
+    app_client: TestClient, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    annotator = make_user(db, "ann")
+    project = make_project(db, members={annotator: "annotator"})
+    gate = _probe(monkeypatch, db)
+    before = snapshot(db)
+    response = app_client.post(
+        f"/api/v1/projects/{project}/items/import",
+        content='{"id": "a", "text": "x"}\n',
+        headers=annotator.headers,
+    )
+    assert response.status_code == 403
+    assert gate.seen == []
     assert snapshot(db) == before

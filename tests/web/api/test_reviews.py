@@ -202,8 +202,8 @@ def test_review_failures_say_what_to_fix_and_change_nothing(
         (team.other, f"{team.base}/reviews/next", "trusted reputation tier"),
         (team.other, url, "trusted reputation tier in general"),
         (team.labeller, url, "nobody reviews their own label"),
-        (team.outsider, f"{team.base}/reviews/next", "may not reviews work"),
-        (team.outsider, url, "may not reviews work"),
+        (team.outsider, f"{team.base}/reviews/next", "may not review labels"),
+        (team.outsider, url, "may not review labels"),
     ]:
         refused = app_client.post(path, json=accept, headers=who.headers)
         assert refused.status_code == 403, (who.username, path)

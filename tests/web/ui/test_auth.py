@@ -78,7 +78,10 @@ def test_wrong_password_and_unknown_user_read_the_same(
             },
         )
         assert response.status_code == 401
-        assert "the username or password is wrong" in response.text
+        # Regression (issue #15): the error quoted a CLI command and cleared the username.
+        assert "Wrong username or password." in response.text
+        assert "loupe users" not in response.text
+        assert f'value="{username}"' in response.text
     assert count(db, "browser_sessions") == 0
 
 
@@ -118,7 +121,13 @@ def test_an_expired_session_signs_nobody_in(app_client: TestClient, db: Database
         session.execute(update(BrowserSession).values(expires_at=utcnow() - timedelta(seconds=1)))
     response = app_client.get("/", headers=HTML, follow_redirects=False)
     assert response.status_code == 303
-    assert response.headers["location"].startswith("/login")
+    # Regression (issue #15): the sign-in form did not say why it was shown.
+    assert response.headers["location"] == "/login?next=/&expired=1"
+    assert "Your session has expired" in app_client.get(response.headers["location"]).text
+    app_client.cookies.clear()
+    fresh = app_client.get("/", headers=HTML, follow_redirects=False)
+    assert fresh.headers["location"] == "/login?next=/"  # no session: nothing expired
+    assert "expired" not in app_client.get(fresh.headers["location"]).text
 
 
 def test_a_deactivated_user_cannot_sign_in_or_keep_a_session(
@@ -148,6 +157,29 @@ def test_forbidden_pages_are_html_403s(app_client: TestClient, db: Database) -> 
         assert response.status_code == 403, path
         assert "text/html" in response.headers["content-type"]
         assert "may not" in response.text
+        # Regression (issue #15): the 403 page had no header (who is signed in, the nav).
+        assert '<span class="who">maya' in response.text and "Sign out" in response.text
     missing = app_client.get("/projects/999/work", headers=HTML)
     assert missing.status_code == 404
     assert "project 999 does not exist" in missing.text
+
+
+def test_a_locked_account_says_for_how_long_and_keeps_the_username(
+    app_client: TestClient, db: Database
+) -> None:
+    give_password(db, make_user(db, "maya"))
+    for _ in range(5):
+        app_client.post(
+            "/login",
+            data={"username": "maya", "password": "no", "csrf_token": login_token(app_client)},
+        )
+    locked = app_client.post(
+        "/login",
+        data={"username": "maya", "password": PASSWORD, "csrf_token": login_token(app_client)},
+    )
+    assert locked.status_code == 429
+    wait = int(locked.headers["Retry-After"])
+    # Regression (issue #15): it quoted a CLI command and cleared the username.
+    assert f"This account is locked for {wait} s after too many failed sign-ins." in locked.text
+    assert "loupe users" not in locked.text and 'value="maya"' in locked.text
+    assert count(db, "browser_sessions") == 0

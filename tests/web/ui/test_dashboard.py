@@ -45,7 +45,8 @@ def test_the_escalation_queue_lists_stage_reason_age_and_a_link(
     assert "flagged: sounds like a medical emergency; expert: not sure either" in rows[0][2]
     assert f'href="/projects/{project}/expert?stage=adjudicator&amp;item={first}"' in text
     assert 'href="/projects/1/dashboard" aria-current="page"' in text  # the project nav
-    assert 'href="/projects/1/expert">Adjudicate</a>' in text
+    # Regression (issue #15): the tab showed no count of the work waiting behind it.
+    assert 'href="/projects/1/expert">Adjudicate <span class="count" data-waiting="1">1' in text
 
 
 def test_the_learning_curve_draws_strategy_and_control_with_a_table(

@@ -95,7 +95,7 @@ def test_workspace_next_carries_the_pre_label_and_no_gold_flag(
         "earnings": {},
     }
     done = app_client.post(f"/projects/{project}/work/next", headers={"X-CSRF-Token": csrf})
-    assert done.json() == {"task": None, "prediction": None}
+    assert done.json() == {"task": None, "prediction": None, "swapped": False}
 
 
 def test_dashboard_shows_progress_agreement_and_contributors(

@@ -162,7 +162,9 @@ def test_the_expert_queue_for_experts_and_the_adjudicator_stage_for_managers(
     config = _config(page.text, "expert-config")
     assert config["stage"] == "expert"
     assert 'aria-keyshortcuts="P"' in page.text and "Adjudicator stage" not in page.text
-    assert 'href="/projects/1/expert"' in app_client.get("/").text
+    assert 'href="/projects/1/expert?stage=expert">Expert queue <span class="count">1<' in (
+        app_client.get("/").text
+    )
     task = app_client.post(
         f"/api/v1/projects/{project}/expert-tasks/next", headers={"X-CSRF-Token": csrf}
     ).json()["task"]

@@ -13,8 +13,9 @@ from loupe.errors import InvalidInput
 from loupe.formats import parse_item
 from loupe.schemas import ImportOut, ItemOut, ItemsIn, Page
 from loupe.services import imports, items, projects
+from loupe.services.access import Actor
 from loupe.services.gate import gate_for
-from loupe.web.deps import Reader, Writer
+from loupe.web.deps import Context, Reader, Writer
 from loupe.web.params import After, Id, Limit, page_of
 
 router = APIRouter(tags=["items"])
@@ -24,8 +25,10 @@ MAX_UPLOAD_BYTES = 512 * 1024 * 1024
 
 @router.post("/projects/{project_id}/items", response_model=ImportOut)
 def add_items(project_id: Id, body: ItemsIn, ctx: Writer) -> ImportOut:
-    """Add up to ``max_import_batch`` items in one all-or-nothing request.
+    """Add up to ``max_import_batch`` items in one request.
 
+    Every item is validated before any is written: one bad item adds nothing. Valid
+    items are then written in short transactions, like an upload (docs/import.md).
     Idempotent by ``id``: items whose id exists already are left as they are.
     """
     if len(body.items) > ctx.settings.max_import_batch:
@@ -36,12 +39,12 @@ def add_items(project_id: Id, body: ItemsIn, ctx: Writer) -> ImportOut:
         )
     project = projects.get_project(ctx.session, ctx.actor, project_id)
     text_field = projects.project_schema(project).text_field
+    actor = _release_writer(ctx)
     records = [
         parse_item(row, where=f"items[{index}]", text_field=text_field)
         for index, row in enumerate(body.items)
     ]
-    gate = gate_for(ctx.settings)
-    result = items.insert_items(ctx.session, ctx.actor, project_id, records, gate=gate)
+    result = imports.import_records(ctx.db, actor, project_id, records, gate=gate_for(ctx.settings))
     return ImportOut(
         received=result.received,
         created=result.created,
@@ -91,6 +94,8 @@ async def import_file(
             "application/json (an array of objects) or text/csv",
             details={"field": "content-type"},
         )
+    # Authenticate before reading the body (a stranger's upload is refused unread).
+    actor = await run_in_threadpool(_release_writer, ctx)
     with tempfile.SpooledTemporaryFile(max_size=16 * 1024 * 1024) as spool:
         size = 0
         async for chunk in request.stream():
@@ -111,8 +116,8 @@ async def import_file(
         with gate_for(ctx.settings, workers=ctx.settings.gate_workers) as gate:
             result = await run_in_threadpool(
                 imports.import_stream,
-                ctx.session,
-                ctx.actor,
+                ctx.db,
+                actor,
                 project_id,
                 reopen=reopen,
                 fmt=fmt,  # type: ignore[arg-type]
@@ -125,6 +130,15 @@ async def import_file(
         existing=result.existing,
         withheld=result.withheld,
     )
+
+
+def _release_writer(ctx: Context) -> Actor:
+    """Authenticate, then end the request's own transaction: an import writes in
+    short transactions of its own and must not hold the database's writer meanwhile
+    (on SQLite, one writer at a time)."""
+    actor = ctx.actor
+    ctx.session.commit()
+    return actor
 
 
 @router.get("/projects/{project_id}/items", response_model=Page[ItemOut])

@@ -1,9 +1,10 @@
 """The web UI: server-rendered pages (Jinja2) from the same app as the API.
 
 One module per page (``auth``, ``home``, ``workspace``, ``reviews``, ``escalations``,
-``dashboard``, ``contributors``, ``qualifications``, ``wallet``, ``audit``, ``users``); the answer
-editors every work page shares in ``editors``; templates in ``templates/``; CSS and
-small plain JS modules in ``static/`` (served by Loupe itself, so the UI works offline).
+``dashboard``, ``quality``, ``contributors``, ``qualifications``, ``wallet``, ``audit``,
+``users``); the answer editors every work page shares in ``editors``; templates in
+``templates/``; CSS and small plain JS modules in ``static/`` (served by Loupe itself, so
+the UI works offline).
 Pages authenticate with the browser session (``loupe.services.sessions``) and authorise
 through the same services and policy as the API.
 """
@@ -21,6 +22,7 @@ from loupe.web.ui import (
     escalations,
     home,
     qualifications,
+    quality,
     reviews,
     users,
     wallet,
@@ -38,6 +40,7 @@ for module in (
     reviews,
     escalations,
     dashboard,
+    quality,
     contributors,
     qualifications,
     wallet,

@@ -37,8 +37,17 @@ def safe_next(target: str | None) -> str:
     return target
 
 
+WRONG = "Wrong username or password."
+EXPIRED = "Your session has expired or was ended: sign in again to go on."
+
+
 def _login_form(
-    request: Request, *, next_url: str, error: str | None = None, status_code: int = 200
+    request: Request,
+    *,
+    next_url: str,
+    error: str | None = None,
+    status_code: int = 200,
+    username: str = "",
 ) -> HTMLResponse:
     token = secrets.token_urlsafe(32)
     response = page(
@@ -49,6 +58,7 @@ def _login_form(
         login_csrf=token,
         next_url=next_url,
         error=error,
+        username=username,
         status_code=status_code,
     )
     response.set_cookie(
@@ -64,8 +74,8 @@ def _login_form(
 
 
 @router.get("/login", response_class=HTMLResponse)
-def login_form(request: Request, next: str | None = None) -> Response:
-    return _login_form(request, next_url=safe_next(next))
+def login_form(request: Request, next: str | None = None, expired: bool = False) -> Response:
+    return _login_form(request, next_url=safe_next(next), error=EXPIRED if expired else None)
 
 
 @router.post("/login")
@@ -97,14 +107,23 @@ def login(
                 client=client,
             )
     except TooManyRequests as exc:
-        locked = _login_form(request, next_url=safe_next(next), error=exc.message, status_code=429)
-        locked.headers["Retry-After"] = str(exc.details["retry_after"])
+        wait = int(exc.details["retry_after"])
+        locked = _login_form(
+            request,
+            next_url=safe_next(next),
+            error=f"This account is locked for {wait} s after too many failed sign-ins.",
+            status_code=429,
+            username=username,
+        )
+        locked.headers["Retry-After"] = str(wait)
         return locked
-    except Unauthenticated as exc:
+    except Unauthenticated:
         # Its own transaction: the sign-in's rolled back with the error.
         with db.transaction() as session:
             sessions.record_failed_login(session, username=username, client=client)
-        return _login_form(request, next_url=safe_next(next), error=exc.message, status_code=401)
+        return _login_form(
+            request, next_url=safe_next(next), error=WRONG, status_code=401, username=username
+        )
     response = RedirectResponse(safe_next(next), status_code=303)
     response.set_cookie(
         SESSION_COOKIE,

@@ -18,7 +18,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel
 
-from loupe.services import escalation_queue, workspace
+from loupe.services import escalation_queue, escalations, workspace
 from loupe.web.deps import Reader
 from loupe.web.params import MAX_ID, Id
 from loupe.web.ui.editors import editor_for
@@ -57,8 +57,12 @@ def expert_page(
 ) -> HTMLResponse:
     current = ctx.browser_session
     can = workspace.capabilities(ctx.session, current.actor, project_id)
+    waiting = escalations.waiting_work(ctx.session, current.actor, project_id)
     if stage is None:
-        stage = "adjudicator" if can.adjudicate and not can.expert else "expert"
+        # Open the stage where work waits: an expert who also adjudicates is not told
+        # "nothing waiting" while items wait on the other tab.
+        expert_first = can.expert and not (waiting.expert == 0 and waiting.adjudicator)
+        stage = "expert" if expert_first or not can.adjudicate else "adjudicator"
     project = workspace.workspace_project(
         ctx.session,
         current.actor,
@@ -75,6 +79,7 @@ def expert_page(
         editor=editor_for(project.schema),
         stage=stage,
         both=can.adjudicate and can.expert,
+        waiting=waiting,
         item=item if stage == "adjudicator" else None,
     )
 

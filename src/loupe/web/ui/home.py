@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from loupe.services import projects, workspace
+from loupe.services import escalations, projects, workspace
 from loupe.web.deps import Reader
 from loupe.web.ui.render import page
 
@@ -26,6 +26,8 @@ class ProjectLink:
     can_expert: bool  # answer escalated items (an expert) or decide them (an adjudicator)
     adjudicator: bool
     can_monitor: bool
+    expert_waiting: int | None = None  # escalated items waiting for them as an expert
+    adjudicator_waiting: int | None = None  # and as an adjudicator
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -35,6 +37,9 @@ def home(request: Request, ctx: Reader) -> HTMLResponse:
     links = []
     for project in projects.list_projects(ctx.session, actor, after_id=0, limit=200):
         can = workspace.capabilities(ctx.session, actor, project.id)
+        waiting = escalations.WaitingWork(None, None)
+        if can.expert or can.adjudicate:
+            waiting = escalations.waiting_work(ctx.session, actor, project.id)
         links.append(
             ProjectLink(
                 id=project.id,
@@ -45,6 +50,8 @@ def home(request: Request, ctx: Reader) -> HTMLResponse:
                 can_expert=can.expert or can.adjudicate,
                 adjudicator=can.adjudicate and not can.expert,
                 can_monitor=can.monitor,
+                expert_waiting=waiting.expert if can.expert else None,
+                adjudicator_waiting=waiting.adjudicator if can.adjudicate else None,
             )
         )
     return page(request, "home.html", current, title="Projects", nav_current="home", projects=links)

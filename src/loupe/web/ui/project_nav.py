@@ -7,7 +7,7 @@ from typing import Literal
 
 from sqlalchemy.orm import Session
 
-from loupe.services import workspace
+from loupe.services import escalations, workspace
 from loupe.services.access import Actor
 
 __all__ = ["NavLink", "PageName", "project_links"]
@@ -20,6 +20,7 @@ class NavLink:
     href: str
     label: str
     current: bool
+    waiting: int | None = None  # escalated items waiting for this person (expert queue)
 
 
 def project_links(
@@ -37,8 +38,17 @@ def project_links(
         ),
         ("dashboard", "Dashboard", can.monitor),
     ]
+    waiting = None
+    if can.expert or can.adjudicate:
+        work = escalations.waiting_work(session, actor, project_id)
+        waiting = (work.expert or 0) + (work.adjudicator or 0)
     return [
-        NavLink(f"/projects/{project_id}/{name}", label, name == current)
+        NavLink(
+            f"/projects/{project_id}/{name}",
+            label,
+            name == current,
+            waiting if name == "expert" else None,
+        )
         for name, label, shown in pages
         if shown or name == current
     ]

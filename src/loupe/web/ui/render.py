@@ -13,8 +13,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from starlette.responses import Response
 
+from loupe.db.database import Database
+from loupe.errors import LoupeError
 from loupe.policy import allowed
-from loupe.services.sessions import CurrentSession
+from loupe.services.sessions import CurrentSession, resolve_session
+from loupe.web.deps import SESSION_COOKIE
 
 __all__ = ["CSP", "STATIC_DIR", "error_page", "harden", "login_redirect", "page", "templates"]
 
@@ -82,27 +85,38 @@ def page(
 
 
 def login_redirect(request: Request) -> RedirectResponse:
+    """To the sign-in form, coming back here after; saying so when a session cookie was
+    sent (it no longer works: the session expired or was ended)."""
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    return RedirectResponse(f"/login?next={quote(target, safe='/')}", status_code=303)
+    expired = "&expired=1" if request.cookies.get(SESSION_COOKIE) else ""
+    return RedirectResponse(f"/login?next={quote(target, safe='/')}{expired}", status_code=303)
 
 
 async def error_page(request: Request, status: int, code: str, message: str) -> Response:
     """Outside ``/api``: 401 sends the browser to sign in; the rest is an error page."""
     if status == 401 and request.method == "GET":
         return login_redirect(request)
-    response = templates().TemplateResponse(
+    return page(
         request,
         "error.html",
-        {
-            "title": f"Error {status}",
-            "status": status,
-            "code": code,
-            "message": message,
-            "user": None,
-            "csrf_token": "",
-            "nav": {},
-        },
+        _signed_in(request) if status != 401 else None,
+        title=f"Error {status}",
+        status=status,
+        code=code,
+        message=message,
         status_code=status,
     )
-    harden(response)
-    return response
+
+
+def _signed_in(request: Request) -> CurrentSession | None:
+    """The session behind the request, for the page header of an error page (a 403 says
+    who is signed in and links back); ``None`` when there is none or it cannot be read."""
+    secret = request.cookies.get(SESSION_COOKIE)
+    db: Database | None = getattr(request.app.state, "db", None)
+    if not secret or db is None:
+        return None
+    try:
+        with db.transaction(readonly=True) as session:
+            return resolve_session(session, secret)
+    except LoupeError:
+        return None

@@ -9,12 +9,14 @@ the ``X-CSRF-Token`` header).
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel
 
+from loupe.label_schema import Pairwise
 from loupe.schemas import TaskOut
 from loupe.services import workspace
 from loupe.services.ledger_keys import optional_ledger_config
@@ -40,11 +42,19 @@ class PredictionOut(BaseModel):
     score: float | None
 
 
+# Pairwise comparisons are blind: the systems behind the two outputs are not shown to
+# labellers (they may sit in the item's data as well as in its metadata).
+BLIND_FIELDS = frozenset({"a_model", "b_model"})
+
+
 class WorkspaceTaskOut(BaseModel):
     """The same keys for gold and ordinary items: nothing here tells them apart."""
 
     task: TaskOut | None
     prediction: PredictionOut | None = None
+    # Show the two outputs of a pairwise item the other way round (drawn per serving, so
+    # neither system has a side); the page maps the answer back before it is sent.
+    swapped: bool = False
 
 
 class TallyOut(BaseModel):
@@ -78,8 +88,12 @@ def next_task(project_id: Id, ctx: Writer) -> WorkspaceTaskOut:
     if found is None:
         return WorkspaceTaskOut(task=None)
     prediction = found.prediction
+    task = TaskOut.model_validate(found.task, from_attributes=True)
+    task.data = {key: value for key, value in task.data.items() if key not in BLIND_FIELDS}
+    schema = workspace.workspace_project(ctx.session, ctx.actor, project_id).schema
     return WorkspaceTaskOut(
-        task=TaskOut.model_validate(found.task, from_attributes=True),
+        task=task,
+        swapped=isinstance(schema.task, Pairwise) and secrets.randbelow(2) == 1,
         prediction=PredictionOut(label=prediction.label, score=prediction.score)
         if prediction
         else None,

@@ -25,7 +25,7 @@ export async function call(method, path, body) {
   if (!response.ok) {
     const error = data?.error ?? {};
     if (response.status === 401) {
-      window.location.assign(`/login?next=${encodeURIComponent(location.pathname)}`);
+      window.location.assign(`/login?next=${encodeURIComponent(location.pathname)}&expired=1`);
     }
     throw new ApiError(response.status, error.code ?? "http_error", error.message ?? response.statusText);
   }

@@ -98,7 +98,8 @@ function choice(spec) {
     value() {
       if (multi) {
         if (chosen.size < (spec.minChoices || 0)) {
-          return { error: `Choose at least ${spec.minChoices} labels (keys 1–9, 0).` };
+          const n = spec.minChoices;
+          return { error: `Choose at least ${n} label${n === 1 ? "" : "s"} (keys 1–9, 0).` };
         }
         return { answer: [...chosen].sort() };
       }

@@ -7,6 +7,23 @@ export function asText(value) {
   return typeof value === "string" ? value : JSON.stringify(value);
 }
 
+// Scripts written right to left: by the item's stored language (its primary subtag),
+// else the browser decides from the text itself (dir="auto").
+const RTL = new Set(["ar", "he", "iw", "fa", "ur", "ps", "sd", "ug", "yi", "dv", "ckb"]);
+
+export function direction(language) {
+  const primary = String(language || "").toLowerCase().split(/[-_]/)[0];
+  return RTL.has(primary) ? "rtl" : "auto";
+}
+
+// Give `el` the item's direction and language (no lang when none is stored).
+export function setLanguage(el, language) {
+  if (!el) return;
+  el.dir = direction(language);
+  if (language) el.lang = language;
+  else el.removeAttribute("lang");
+}
+
 // Fill the card for `item` ({item_id, data, language, domain}); null shows the empty message.
 export function renderItem(spec, item) {
   const itemEl = $("item");
@@ -29,6 +46,9 @@ export function renderItem(spec, item) {
   } else {
     textEl.textContent = text === undefined ? JSON.stringify(data) : asText(text);
   }
+  for (const id of ["item-text", "pair-a", "pair-b", "item-source"]) {
+    setLanguage($(id), item.language);
+  }
   const source = $("item-source");
   if (source && spec.sourceField) source.textContent = asText(data[spec.sourceField]);
   $("item-ref").textContent = item.ref ?? `#${item.item_id}`;
@@ -43,6 +63,7 @@ export function renderItem(spec, item) {
     dt.textContent = name;
     const dd = document.createElement("dd");
     dd.textContent = asText(value);
+    setLanguage(dd, item.language);
     fields.append(dt, dd);
   }
 }

@@ -24,18 +24,37 @@ const state = {
 
 const editor = createEditor(spec, { onStatus: setStatus });
 
+// Pairwise items may be shown with their outputs swapped (the server draws it per
+// serving): the task keeps `swapped`, the page shows the swapped view, and answers are
+// mapped back to the item's own A and B before they are sent (flip is its own inverse).
+const FLIP = { a: "b", b: "a" };
+
+function flip(task, answer) {
+  return spec.type === "pairwise" && task?.swapped ? (FLIP[answer] ?? answer) : answer;
+}
+
+function view(task) {
+  if (!task || spec.type !== "pairwise" || !task.swapped) return task;
+  const data = { ...(task.data || {}) };
+  [data[spec.aField], data[spec.bField]] = [data[spec.bField], data[spec.aField]];
+  return { ...task, data };
+}
+
 function render(task, found) {
+  if (task && found) task.swapped = Boolean(found.swapped);
   state.task = task;
-  renderItem(spec, task);
+  renderItem(spec, view(task));
   editor.enable(Boolean(task));
   for (const id of ["submit", "skip", "flag"]) $(id).disabled = !task;
+  $("retry").hidden = true;
   $("prediction").hidden = true;
   if (!task) return;
-  editor.load(task.data || {});
+  editor.load(view(task).data || {});
   const prediction = found?.prediction;
   if (prediction) {
-    const labels = Array.isArray(prediction.label) ? prediction.label : [prediction.label];
-    $("prediction-label").textContent = answerText(spec, prediction.label, task.data || {});
+    const shownLabel = flip(task, prediction.label);
+    const labels = Array.isArray(shownLabel) ? shownLabel : [shownLabel];
+    $("prediction-label").textContent = answerText(spec, shownLabel, task.data || {});
     $("prediction-score").textContent =
       prediction.score == null ? "" : `(${Math.round(prediction.score * 100)} %)`;
     $("prediction").hidden = false;
@@ -55,9 +74,9 @@ function showGold(task, answer, gold) {
   $("gold").dataset.itemId = String(task.item_id);
   $("gold-item").textContent = data[key] === undefined ? JSON.stringify(data) : asText(data[key]);
   $("gold-verdict").textContent = gold.correct ? "correct" : "not the expected answer";
-  $("gold-given").textContent = answerText(spec, answer, data);
+  $("gold-given").textContent = answerText(spec, flip(task, answer), data);
   const expected = !gold.correct && gold.expected != null;
-  $("gold-expected").textContent = expected ? answerText(spec, gold.expected, data) : "";
+  $("gold-expected").textContent = expected ? answerText(spec, flip(task, gold.expected), data) : "";
   $("gold-expected-line").hidden = !expected;
   $("gold").hidden = false;
 }
@@ -107,6 +126,41 @@ function updateUndo() {
 
 const guarded = oneAtATime(updateUndo);
 
+// While a request is in flight the answer cannot change: the widgets and buttons are
+// disabled (visibly), so nothing typed meanwhile is silently dropped or sent late.
+function setPending(text) {
+  const pending = Boolean(text);
+  $("answer-form").setAttribute("aria-busy", String(pending));
+  $("answer-form").classList.toggle("pending", pending);
+  editor.enable(!pending && Boolean(state.task));
+  for (const id of ["submit", "skip", "flag"]) $(id).disabled = pending || !state.task;
+  if (pending) setStatus(text);
+}
+
+// The label is saved but the next item did not come: say which step failed, and offer
+// to load the next item again (the saved item cannot be submitted twice).
+function nextFailed(done, error) {
+  state.task = null;
+  setPending("");
+  const failed = `Loading the next item failed (${error.message || error}): try again.`;
+  setStatus(done ? `${done} ${failed}` : failed, true);
+  $("retry").hidden = false;
+  $("retry").focus();
+}
+
+function retryNext() {
+  return guarded(async () => {
+    setPending("Loading the next item…");
+    try {
+      await loadNext();
+    } catch (error) {
+      nextFailed("", error);
+      return;
+    }
+    setStatus("");
+  });
+}
+
 function submit(started = performance.now()) {
   return guarded(async () => {
     const task = state.task;
@@ -116,22 +170,37 @@ function submit(started = performance.now()) {
       setStatus(given.error, true);
       return;
     }
-    const answer = given.answer;
+    const answer = flip(task, given.answer);
     hideGold();
     const lead = Math.round(performance.now() - state.shownAt);
-    const saved = await call("POST", `/api/v1/projects/${project}/items/${task.item_id}/labels`, {
-      answer,
-      lead_time_ms: lead,
-    });
+    setPending("Saving…");
+    let saved;
+    try {
+      saved = await call("POST", `/api/v1/projects/${project}/items/${task.item_id}/labels`, {
+        answer,
+        lead_time_ms: lead,
+      });
+    } catch (error) {
+      setPending("");
+      setStatus(`Not saved (${error.message || error}): your answer is still here; submit again.`, true);
+      return;
+    }
     state.history.push({ task, answer, at: Date.now() });
     state.history = state.history.slice(-20);
     bumpTally(1);
-    await loadNext();
-    measure(started);
-    const said = answerText(spec, answer, task.data || {});
-    setStatus(`Saved “${said.length > 80 ? `${said.slice(0, 77)}…` : said}”. Press U to undo.`);
+    const said = answerText(spec, flip(task, answer), task.data || {});
+    const done = `Saved “${said.length > 80 ? `${said.slice(0, 77)}…` : said}”.`;
     if (saved && saved.gold) showGold(task, answer, saved.gold);
     refreshEarnings();
+    try {
+      await loadNext();
+    } catch (error) {
+      nextFailed(done, error);
+      return;
+    }
+    setPending("");
+    measure(started);
+    setStatus(`${done} Press U to undo.`);
   });
 }
 
@@ -140,8 +209,21 @@ function skip(started = performance.now()) {
     const task = state.task;
     if (!task) return;
     hideGold();
-    await call("POST", `/api/v1/projects/${project}/tasks/${task.item_id}/skip`);
-    await loadNext();
+    setPending("Skipping…");
+    try {
+      await call("POST", `/api/v1/projects/${project}/tasks/${task.item_id}/skip`);
+    } catch (error) {
+      setPending("");
+      setStatus(`Not skipped (${error.message || error}).`, true);
+      return;
+    }
+    try {
+      await loadNext();
+    } catch (error) {
+      nextFailed("Skipped.", error);
+      return;
+    }
+    setPending("");
     measure(started);
     setStatus("Skipped.");
   });
@@ -160,7 +242,7 @@ function undo() {
     bumpTally(-1);
     // The item is leased to us again: label it anew, with the old answer preselected.
     render(last.task, null);
-    editor.set(last.answer);
+    editor.set(flip(last.task, last.answer));
     setStatus("Undone: label this item again.");
     refreshEarnings();
   });
@@ -199,6 +281,13 @@ $("flag-dialog-form").addEventListener("submit", (event) => {
   flag(reason);
 });
 $("flag-dialog-cancel").addEventListener("click", () => $("flag-dialog").close());
+$("retry").addEventListener("click", () => retryNext());
 setInterval(updateUndo, 1000);
 
-guarded(loadNext);
+guarded(async () => {
+  try {
+    await loadNext();
+  } catch (error) {
+    nextFailed("", error);
+  }
+});

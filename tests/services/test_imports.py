@@ -1,0 +1,99 @@
+"""Imports write in short transactions and gate outside them (issue 18)."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import IO
+
+import pytest
+from tests.factories import count, make_project, snapshot
+from tests.services.import_probe import ProbeGate
+
+from loupe.db.database import Database
+from loupe.errors import InvalidInput
+from loupe.formats import parse_item
+from loupe.services.access import Actor
+from loupe.services.imports import import_records, import_stream
+
+
+def _reopen(text: str) -> object:
+    @contextmanager
+    def reopen() -> Iterator[IO[str]]:
+        yield io.StringIO(text)
+
+    return reopen
+
+
+def test_an_import_gates_outside_the_writer_and_commits_each_batch(db: Database) -> None:
+    project = make_project(db)
+    lines = "".join(f'{{"id": "r{i}", "text": "call {i}"}}\n' for i in range(7))
+    gate = ProbeGate(db)
+    result = import_stream(
+        db,
+        Actor.system(),
+        project,
+        reopen=_reopen(lines),
+        fmt="jsonl",
+        batch_size=3,
+        gate_chunk=3,
+        gate=gate,
+    )
+    assert (result.received, result.created, result.existing) == (7, 7, 0)
+    # Before each batch is gated, nobody holds the writer and the batches before it
+    # are committed (the old code gated inside one long write transaction).
+    assert gate.seen == [(True, 0), (True, 3), (True, 6)]
+    assert count(db, "items") == 7
+
+
+def test_a_rerun_skips_present_ids_and_gates_nothing_again(db: Database) -> None:
+    project = make_project(db)
+    lines = "".join(f'{{"id": "r{i}", "text": "call {i}"}}\n' for i in range(4))
+    import_stream(db, Actor.system(), project, reopen=_reopen(lines), fmt="jsonl", batch_size=2)
+    gate = ProbeGate(db)
+    again = import_stream(
+        db,
+        Actor.system(),
+        project,
+        reopen=_reopen(lines),
+        fmt="jsonl",
+        batch_size=2,
+        gate_chunk=2,
+        gate=gate,
+    )
+    assert (again.received, again.created, again.existing) == (4, 0, 4)
+    assert gate.seen == []
+    assert count(db, "items") == 4
+
+
+def test_a_bad_row_anywhere_writes_nothing(db: Database) -> None:
+    project = make_project(db)
+    before = snapshot(db)
+    lines = "".join(f'{{"id": "r{i}", "text": "call {i}"}}\n' for i in range(5)) + '{"id": 9}\n'
+    with pytest.raises(InvalidInput, match="line 6"):
+        import_stream(db, Actor.system(), project, reopen=_reopen(lines), fmt="jsonl", batch_size=2)
+    assert snapshot(db) == before
+
+
+def test_import_records_counts_duplicates_and_present_ids(db: Database) -> None:
+    project = make_project(db)
+    rows = [{"id": "a", "text": "x"}, {"id": "b", "text": "y"}, {"id": "a", "text": "z"}]
+    records = [parse_item(row, where="t", text_field="text") for row in rows]
+    first = import_records(db, Actor.system(), project, records, batch_size=2)
+    assert (first.received, first.created) == (3, 2)
+    second = import_records(db, Actor.system(), project, records[:2])
+    assert (second.received, second.created, second.existing) == (2, 0, 2)
+
+
+def test_a_gated_chunk_is_written_in_smaller_transactions(db: Database) -> None:
+    project = make_project(db)
+    records = [
+        parse_item({"id": i, "text": f"t {i}"}, where="t", text_field="text") for i in range(5)
+    ]
+    gate = ProbeGate(db)
+    result = import_records(
+        db, Actor.system(), project, records, gate=gate, batch_size=2, gate_chunk=5
+    )
+    assert (result.received, result.created) == (5, 5)
+    assert gate.seen == [(True, 0)]
