@@ -55,6 +55,9 @@ def test_require_says_what_was_refused() -> None:
     assert info.value.message.startswith(
         "annotators who are project reviewers may not adjudicate escalations;"
     )
+    with pytest.raises(PermissionDenied) as info:
+        require("annotator", "projects.update", member_role="annotator")
+    assert info.value.message.startswith("project annotators may not change this project;")
 
 
 def test_every_role_is_known() -> None:

@@ -150,8 +150,13 @@ def refusal(role: str, action: Action, *, member_role: str | None = None) -> str
     >>> refusal("annotator", "tasks.work")
     'annotators may not work on tasks; ask a project manager or admin'
     """
-    where = f" who are project {member_role}s" if member_role else ""
-    return f"{role}s{where} may not {PHRASES[action]}; ask a project manager or admin"
+    if member_role is None:
+        who = f"{role}s"
+    elif member_role == role:
+        who = f"project {role}s"
+    else:
+        who = f"{role}s who are project {member_role}s"
+    return f"{who} may not {PHRASES[action]}; ask a project manager or admin"
 
 
 def allowed(role: str, action: Action, *, member_role: str | None = None) -> bool:

@@ -166,7 +166,7 @@ def test_take_item_leases_a_chosen_item_to_a_manager_only(db: Database) -> None:
         session.execute(text("UPDATE items SET min_level = 3 WHERE id = 2"))
     before = snapshot(db)
     refusals: list[tuple[Person, int, type[Exception], str]] = [
-        (ann, 1, PermissionDenied, "projects update"),
+        (ann, 1, PermissionDenied, "may not change this project"),
         (boss, 4, Conflict, "gold"),
         (boss, 3, Conflict, "withheld"),
         (boss, 2, PermissionDenied, "not routed to you"),

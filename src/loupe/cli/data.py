@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Annotated
@@ -30,9 +31,15 @@ from loupe.cli.session import (
 from loupe.errors import InvalidInput
 from loupe.formats import csv_lines, format_for, jsonl_lines
 from loupe.services.access import Actor
-from loupe.services.exports import COLUMNS, check_export, iter_export
+from loupe.services.exports import (
+    COLUMNS,
+    check_export,
+    check_labelstudio_export,
+    iter_export,
+    iter_labelstudio,
+)
 from loupe.services.gate import gate_for
-from loupe.services.imports import import_stream
+from loupe.services.imports import import_labelstudio, import_stream
 
 __all__ = ["register"]
 
@@ -51,9 +58,12 @@ def _progress() -> Progress:
 
 def import_items(
     project: Annotated[str, typer.Argument(help="Project id or name")],
-    path: Annotated[Path, typer.Argument(help="A .jsonl, .json (one array) or .csv file")],
+    path: Annotated[
+        Path, typer.Argument(help="A .jsonl, .json (one array), .csv or Label Studio file")
+    ],
     format: Annotated[
-        str | None, typer.Option(help="jsonl or csv (default: from extension)")
+        str | None,
+        typer.Option(help="jsonl, csv or labelstudio (default: from extension, never labelstudio)"),
     ] = None,
     workers: Annotated[
         int | None,
@@ -64,10 +74,13 @@ def import_items(
     """Import items from JSONL, a JSON array or CSV: validated in full first, then written
     in batches.
 
+    With --format labelstudio the file is a Label Studio project export (a JSON list of
+    tasks); its annotations and predictions become pre-labels (see docs/import.md).
     Every item passes the privacy gate before it is stored (see docs/compliance.md).
     Idempotent by item id: re-running the same import adds nothing twice.
     """
-    fmt = format_for(path, format)
+    labelstudio = (format or "").lower() == "labelstudio"
+    fmt = "jsonl" if labelstudio else format_for(path, format)
     if not path.is_file():
         raise InvalidInput(f"{path}: no such file")
 
@@ -95,17 +108,29 @@ def import_items(
             if task.elapsed:
                 progress.update(tasks[phase], rate=f"{task.completed / task.elapsed:,.0f}/s")
 
-        # Each batch commits on its own (import_stream): annotators keep working.
-        result = import_stream(
-            db,
-            Actor.system(),
-            project_id,
-            reopen=reopen,
-            fmt=fmt,
-            source=str(path),
-            on_progress=on_progress,
-            gate=gate,
-        )
+        # Each batch commits on its own (import_records): annotators keep working.
+        if labelstudio:
+            with reopen() as stream:
+                result = import_labelstudio(
+                    db,
+                    Actor.system(),
+                    project_id,
+                    stream,
+                    source=str(path),
+                    on_progress=on_progress,
+                    gate=gate,
+                )
+        else:
+            result = import_stream(
+                db,
+                Actor.system(),
+                project_id,
+                reopen=reopen,
+                fmt=fmt,
+                source=str(path),
+                on_progress=on_progress,
+                gate=gate,
+            )
     console.print(
         f"{result.received} rows: {result.created} new items, "
         f"{result.existing} already present (left unchanged)"
@@ -119,23 +144,39 @@ def import_items(
 
 def export(
     project: Annotated[str, typer.Argument(help="Project id or name")],
-    kind: Annotated[str, typer.Option(help="items (with labels), labels or consensus")] = "items",
+    kind: Annotated[
+        str,
+        typer.Option(
+            help="items (with labels), labels, consensus, or labelstudio (a Label Studio "
+            "JSON task list; --format is ignored)"
+        ),
+    ] = "items",
     format: Annotated[str, typer.Option(help="jsonl or csv")] = "jsonl",
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Default (or -): stdout")
     ] = None,
     database_url: DatabaseUrl = None,
 ) -> None:
-    """Export items with labels and consensus, raw labels, or consensus (streamed)."""
+    """Export items with labels and consensus, raw labels, or consensus (streamed).
+
+    --kind labelstudio writes one JSON list of Label Studio tasks: labels as annotations,
+    consensus as a prediction (see docs/import.md).
+    """
     if format not in {"jsonl", "csv"}:
         raise InvalidInput(f"--format: {format!r} is not jsonl or csv")
     if to_stdout(output):
         output = None
     with open_database(database_url) as db, db.transaction(readonly=True) as session:
         project_id = resolve_project(session, project)
-        checked = check_export(session, Actor.system(), project_id, kind)
-        rows = iter_export(session, project_id, checked, chunk_size=2000)
-        lines = csv_lines(rows, COLUMNS[checked]) if format == "csv" else jsonl_lines(rows)
+        lines: Iterable[str]
+        if kind == "labelstudio":
+            schema = check_labelstudio_export(session, Actor.system(), project_id)
+            checked = kind
+            lines = _json_list(iter_labelstudio(session, project_id, schema, chunk_size=2000))
+        else:
+            checked = check_export(session, Actor.system(), project_id, kind)
+            rows = iter_export(session, project_id, checked, chunk_size=2000)
+            lines = csv_lines(rows, COLUMNS[checked]) if format == "csv" else jsonl_lines(rows)
         target: IO[str] = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
         count = 0
         try:
@@ -150,8 +191,20 @@ def export(
         finally:
             if output:
                 target.close()
-    if output:
+    if output and kind == "labelstudio":
+        console.print(f"wrote {count - 2} tasks to {output}")  # less the list's brackets
+    elif output:
         console.print(f"wrote {count} lines to {output}")
+
+
+def _json_list(rows: Iterable[object]) -> Iterator[str]:
+    """One JSON list, an element a line, streamed (Label Studio reads a list of tasks)."""
+    yield "["
+    separator = "\n"
+    for row in rows:
+        yield separator + json.dumps(row, ensure_ascii=False)
+        separator = ",\n"
+    yield "\n]\n"
 
 
 def register(app: typer.Typer) -> None:

@@ -24,10 +24,21 @@ from loupe.db.models import Item, Label
 from loupe.db.raw import Raw
 from loupe.errors import InvalidInput
 from loupe.formats import RawJSON
+from loupe.formats_labelstudio import export_task
+from loupe.label_schema import LabelSchema
 from loupe.services import audit
 from loupe.services.access import Actor, authorize_project
+from loupe.services.projects import project_schema
 
-__all__ = ["COLUMNS", "KINDS", "ExportKind", "check_export", "iter_export"]
+__all__ = [
+    "COLUMNS",
+    "KINDS",
+    "ExportKind",
+    "check_export",
+    "check_labelstudio_export",
+    "iter_export",
+    "iter_labelstudio",
+]
 
 ExportKind = Literal["items", "labels", "consensus"]
 KINDS: tuple[ExportKind, ...] = get_args(ExportKind)
@@ -80,6 +91,30 @@ def check_export(session: Session, actor: Actor, project_id: int, kind: str) -> 
         details={"kind": kind},
     )
     return kind
+
+
+def check_labelstudio_export(session: Session, actor: Actor, project_id: int) -> LabelSchema:
+    """Authorise and audit a Label Studio export (the ``items`` export, converted)."""
+    project = authorize_project(session, actor, "exports.run", project_id)
+    audit.record_separately(
+        session,
+        actor,
+        "export.run",
+        project_id=project_id,
+        target=f"project:{project_id}",
+        details={"kind": "labelstudio"},
+    )
+    return project_schema(project)
+
+
+def iter_labelstudio(
+    session: Session, project_id: int, schema: LabelSchema, *, chunk_size: int
+) -> Iterator[dict[str, Any]]:
+    """Label Studio tasks (:func:`loupe.formats_labelstudio.export_task`) built from the
+    ``items`` export rows: the same redacted data; call :func:`check_labelstudio_export`
+    first."""
+    for row in _items(session, project_id, chunk_size, with_labels=True):
+        yield export_task(row, schema)
 
 
 def iter_export(

@@ -11,19 +11,22 @@ resumes: ids already present are skipped.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
 from typing import IO
 
 from loupe.db.database import Database
-from loupe.formats import Format, ItemRecord, read_items
+from loupe.errors import InvalidInput
+from loupe.formats import Format, ItemRecord, parse_item, read_items
+from loupe.formats_labelstudio import task_rows
 from loupe.services.access import Actor, authorize_project
 from loupe.services.gate import PrivacyGate
 from loupe.services.items import ImportResult, batched, keepless_gate, new_records, write_batch
 from loupe.services.projects import project_schema
 
-__all__ = ["BATCH_SIZE", "GATE_CHUNK", "import_records", "import_stream"]
+__all__ = ["BATCH_SIZE", "GATE_CHUNK", "import_labelstudio", "import_records", "import_stream"]
 
 # Rows per write transaction: about 50 ms of writing on SQLite (gate on, vault on),
 # short enough that an annotator's write waiting behind it stays well under 200 ms.
@@ -119,3 +122,43 @@ def import_records(
         if on_progress:
             on_progress("write", len(chunk))
     return result
+
+
+def import_labelstudio(
+    db: Database,
+    actor: Actor,
+    project_id: int,
+    stream: IO[str],
+    *,
+    source: str = "",
+    gate: PrivacyGate | None = None,
+    on_progress: Callable[[str, int], None] | None = None,
+) -> ImportResult:
+    """Import a Label Studio project export (a JSON list of tasks) as items.
+
+    Every task, with its annotations and predictions converted to the project's answers
+    (:func:`loupe.formats_labelstudio.task_rows`), is validated before anything is written;
+    then the items go through :func:`import_records`, privacy gate included.
+    """
+    prefix = f"{source}: " if source else ""
+    with db.transaction(readonly=True) as session:
+        project = authorize_project(session, actor, "items.import", project_id)
+        schema = project_schema(project)
+    try:
+        tasks = json.load(stream)
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(
+            f"{prefix}not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})"
+        ) from None
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(
+            f"{prefix}the file is not UTF-8 text (bad byte at offset {exc.start}); "
+            "re-encode it as UTF-8"
+        ) from None
+    records = [
+        parse_item(row, where=where, text_field=schema.text_field)
+        for where, row in task_rows(tasks, schema, source=source)
+    ]
+    if on_progress:
+        on_progress("validate", len(records))
+    return import_records(db, actor, project_id, records, gate=gate, on_progress=on_progress)

@@ -2,8 +2,12 @@
 
 The page lists the entries with their canonical bytes and inclusion proofs, and the
 signed checkpoint they are proven against; ``static/wallet.js`` then checks, in the
-browser with Web Crypto, the checkpoint's Ed25519 signature and each entry's proof
-(RFC 9162), so the contributor need not trust the server's word.
+browser with Web Crypto, the checkpoint's Ed25519 signature with keys the browser pinned
+on first visit (or the contributor imported from a file), a quorum of witness
+cosignatures when the contributor chose witnesses, consistency (RFC 9162) with the last
+checkpoint that browser verified, and each entry's inclusion proof, so the contributor
+need not trust the server's word. The keys the server presents here are only candidates
+for the first pin.
 """
 
 from __future__ import annotations
@@ -14,8 +18,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
+from loupe.errors import InvalidInput
 from loupe.services import ledger
 from loupe.services.ledger_keys import optional_ledger_config
+from loupe.services.witnesses import load_witnesses
+from loupe.settings import Settings
 from loupe.web.api.ledger import checkpoint_out, entry_out
 from loupe.web.deps import Reader
 from loupe.web.ui.render import page
@@ -23,6 +30,20 @@ from loupe.web.ui.render import page
 __all__ = ["router"]
 
 router = APIRouter(include_in_schema=False)
+
+
+def _witness_keys(settings: Settings) -> list[str]:
+    """The witnesses this server asks to cosign, for the browser to pin on first visit.
+
+    A misconfigured witnesses file must not take the wallet down: the browser then pins
+    none, and the contributor can still import the keys they chose.
+    """
+    if settings.ledger_witnesses_file is None:
+        return []
+    try:
+        return [w.verifier.to_key() for w in load_witnesses(settings.ledger_witnesses_file)]
+    except InvalidInput:
+        return []
 
 
 @router.get("/wallet", response_class=HTMLResponse)
@@ -37,6 +58,7 @@ def wallet_page(
     wallet = ledger.wallet(ctx.session, current.actor, secret=secret, after=after, limit=100)
     entries = [entry_out(item) for item in wallet.entries]
     checkpoint = checkpoint_out(wallet.checkpoint, ctx.settings) if wallet.checkpoint else None
+    witness_keys = _witness_keys(ctx.settings)
     return page(
         request,
         "wallet.html",
@@ -51,7 +73,9 @@ def wallet_page(
                 "note": checkpoint.note if checkpoint else None,
                 "verifier_keys": checkpoint.verifier_keys if checkpoint else [],
                 "origin": config.keys.origin if config else None,
+                "witness_keys": witness_keys,
             }
         ),
+        witness_keys=witness_keys,
         next_after=wallet.next_after,
     )
