@@ -204,21 +204,27 @@ def test_pairwise_side_by_side_with_undo(
     )
     page = signed_in(maya)
     first = _open(page, f"{site.url}/projects/{project}/work")
-    assert page.locator("#pair-a").inner_text() == "Whiskers"
-    assert page.locator("#pair-b").inner_text() == "No."
-    page.keyboard.press("1")
-    assert "chosen" in str(page.locator("#pair-side-a").get_attribute("class"))
+    # Sides are drawn at random each time an item is served (blind pairwise): find them.
+    shown = [page.locator(f"#pair-{side}").inner_text() for side in "ab"]
+    assert sorted(shown) == ["No.", "Whiskers"]
+    left = shown.index("Whiskers")  # the item's own A, wherever it is shown
+    page.keyboard.press(str(left + 1))
+    assert "chosen" in str(page.locator(f"#pair-side-{'ab'[left]}").get_attribute("class"))
     shot(page, "workspace-pairwise")
     _fits_a_tablet(page)
     page.keyboard.press("Enter")
     _next_item(page, first)
     second = _item_id(page)
-    page.keyboard.press("2")
+    shown = [page.locator(f"#pair-{side}").inner_text() for side in "ab"]
+    four = shown.index("4")  # the item's own B
+    page.keyboard.press(str(four + 1))
     page.keyboard.press("Enter")
     _next_item(page, second)
     page.keyboard.press("u")  # undo: the item is back with B chosen; call it a tie instead
     page.wait_for_function(f"document.getElementById('item').dataset.itemId === '{second}'")
-    assert page.locator('.option[data-key="b"]').get_attribute("aria-pressed") == "true"
+    shown = [page.locator(f"#pair-{side}").inner_text() for side in "ab"]
+    chosen = "ab"[shown.index("4")]
+    assert page.locator(f'.option[data-key="{chosen}"]').get_attribute("aria-pressed") == "true"
     page.keyboard.press("3")
     page.keyboard.press("Enter")
     _next_item(page, second)

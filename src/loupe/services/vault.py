@@ -251,24 +251,22 @@ class Vault:
     def has_key(self, session: Session, key_id: str) -> bool:
         return bool(_load(session, [key_id]))
 
+    def _key_files(self) -> list[bytes]:
+        return _candidate_keys(self.key_dir)
+
     def _follow(self, check: bytes | None) -> None:
         """Switch to the master key the database's keys are wrapped under, when a rotation
         changed it since this vault read its key (``check``: the key-check row, if any)."""
         if check is None or opens_check(self.master_key, check):
             return
-        candidates: list[bytes] = []
-        if self.key_dir is not None:
-            # ``.next`` first: a rotation renames it to the master key's name after moving
-            # the old key away, so if it is gone by now, the master key file is the new key.
-            for name in (NEXT_KEY_FILE, MASTER_KEY_FILE):
-                try:
-                    candidates.append(load_master_key(self.key_dir, name=name))
-                except (Conflict, InvalidInput):
-                    continue
-        for key in candidates:
-            if opens_check(key, check):
-                self.master_key = key
-                return
+        # ``.next`` first: a rotation renames it to the master key's name after moving the
+        # old key away, so if it is gone by now, the master key file is the new key. A file
+        # can vanish between its stat and its read while the renames run: look twice.
+        for _ in range(2):
+            for key in self._key_files():
+                if opens_check(key, check):
+                    self.master_key = key
+                    return
         where = f"the key directory {self.key_dir}" if self.key_dir else "this vault"
         raise Conflict(
             f"{where} does not hold the privacy master key the database's subject keys are "
@@ -277,6 +275,17 @@ class Vault:
             f"{MASTER_KEY_FILE})",
             details={"key_dir": str(self.key_dir) if self.key_dir else None},
         )
+
+
+def _candidate_keys(key_dir: Path | None) -> list[bytes]:
+    keys: list[bytes] = []
+    if key_dir is not None:
+        for name in (NEXT_KEY_FILE, MASTER_KEY_FILE):
+            try:
+                keys.append(load_master_key(key_dir, name=name))
+            except (Conflict, InvalidInput, OSError):
+                continue
+    return keys
 
 
 def opens_check(master_key: bytes, check: bytes) -> bool:
