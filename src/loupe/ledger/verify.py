@@ -42,6 +42,7 @@ import hmac
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import ClassVar, Self
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -298,16 +299,11 @@ def note_key_hash(name: str, encoded_key: bytes) -> int:
 
 
 @dataclass(frozen=True)
-class NoteVerifier:
-    """An Ed25519 public key with its signed-note name and key hash.
+class _NamedKey:
+    """An Ed25519 public key under a signed-note name, for the algorithm byte of the
+    subclass: its key hash is ``SHA-256(name || "\\n" || algorithm || public key)[:4]``."""
 
-    Build one from the published verifier key string::
-
-        >>> v = NoteVerifier.from_key(
-        ...     "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW")
-        >>> v.name, f"{v.key_hash:08x}"
-        ('PeterNeumann', 'c74f20a3')
-    """
+    ALGORITHM: ClassVar[int]
 
     name: str
     key_hash: int
@@ -320,17 +316,38 @@ class NoteVerifier:
             )
         if len(self.public_key) != 32:
             raise VerificationError("an Ed25519 public key is 32 bytes")
-        expected = note_key_hash(self.name, bytes([ALG_ED25519]) + self.public_key)
+        expected = note_key_hash(self.name, bytes([self.ALGORITHM]) + self.public_key)
         if self.key_hash != expected:
             raise VerificationError(
                 f"key hash {self.key_hash:08x} does not match name and key ({expected:08x})"
             )
 
     @classmethod
-    def from_public_key(cls, name: str, public_key: bytes) -> NoteVerifier:
-        """The verifier for a raw 32-byte Ed25519 public key under ``name``."""
-        key_hash = note_key_hash(name, bytes([ALG_ED25519]) + public_key)
+    def from_public_key(cls, name: str, public_key: bytes) -> Self:
+        """The key for a raw 32-byte Ed25519 public key under ``name``."""
+        key_hash = note_key_hash(name, bytes([cls.ALGORITHM]) + public_key)
         return cls(name=name, key_hash=key_hash, public_key=bytes(public_key))
+
+    def to_key(self) -> str:
+        """The verifier key string ``<name>+<8 hex>+<base64(algorithm || key)>``, as
+        published."""
+        encoded = base64.b64encode(bytes([self.ALGORITHM]) + self.public_key).decode("ascii")
+        return f"{self.name}+{self.key_hash:08x}+{encoded}"
+
+
+@dataclass(frozen=True)
+class NoteVerifier(_NamedKey):
+    """An Ed25519 public key with its signed-note name and key hash.
+
+    Build one from the published verifier key string::
+
+        >>> v = NoteVerifier.from_key(
+        ...     "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW")
+        >>> v.name, f"{v.key_hash:08x}"
+        ('PeterNeumann', 'c74f20a3')
+    """
+
+    ALGORITHM: ClassVar[int] = ALG_ED25519
 
     @classmethod
     def from_key(cls, vkey: str) -> NoteVerifier:
@@ -354,11 +371,6 @@ class NoteVerifier:
         if note_key_hash(name, key) != int(hash_hex, 16):
             raise VerificationError(f"verifier key hash {hash_hex} does not match its key")
         return cls(name=name, key_hash=int(hash_hex, 16), public_key=key[1:])
-
-    def to_key(self) -> str:
-        """The verifier key string, as published for contributors and monitors."""
-        encoded = base64.b64encode(bytes([ALG_ED25519]) + self.public_key).decode("ascii")
-        return f"{self.name}+{self.key_hash:08x}+{encoded}"
 
     def verify(self, message: bytes, signature: bytes) -> bool:
         """Whether ``signature`` is this key's Ed25519 signature of ``message``."""
@@ -564,7 +576,7 @@ def cosignature_message(body: str, timestamp: int) -> bytes:
 
 
 @dataclass(frozen=True)
-class CosignerVerifier:
+class CosignerVerifier(_NamedKey):
     """A witness's Ed25519 public key for ``cosignature/v1`` (signed-note algorithm 0x04).
 
     Its key hash is ``SHA-256(name || "\\n" || 0x04 || public key)[:4]``, so the same name
@@ -575,28 +587,7 @@ class CosignerVerifier:
         True
     """
 
-    name: str
-    key_hash: int
-    public_key: bytes
-
-    def __post_init__(self) -> None:
-        if not is_valid_key_name(self.name):
-            raise VerificationError(
-                f"key name {self.name!r} must be non-empty, without spaces or '+'"
-            )
-        if len(self.public_key) != 32:
-            raise VerificationError("an Ed25519 public key is 32 bytes")
-        expected = note_key_hash(self.name, bytes([ALG_COSIGNATURE_V1]) + self.public_key)
-        if self.key_hash != expected:
-            raise VerificationError(
-                f"key hash {self.key_hash:08x} does not match name and key ({expected:08x})"
-            )
-
-    @classmethod
-    def from_public_key(cls, name: str, public_key: bytes) -> CosignerVerifier:
-        """The cosigner verifier for a raw 32-byte Ed25519 public key under ``name``."""
-        key_hash = note_key_hash(name, bytes([ALG_COSIGNATURE_V1]) + public_key)
-        return cls(name=name, key_hash=key_hash, public_key=bytes(public_key))
+    ALGORITHM: ClassVar[int] = ALG_COSIGNATURE_V1
 
     @classmethod
     def from_key(cls, vkey: str) -> CosignerVerifier:
@@ -616,11 +607,6 @@ class CosignerVerifier:
         if note_key_hash(name, key) != int(hash_hex, 16):
             raise VerificationError(f"witness key hash {hash_hex} does not match its key")
         return cls(name=name, key_hash=int(hash_hex, 16), public_key=key[1:])
-
-    def to_key(self) -> str:
-        """The verifier key string a witness publishes."""
-        encoded = base64.b64encode(bytes([ALG_COSIGNATURE_V1]) + self.public_key).decode("ascii")
-        return f"{self.name}+{self.key_hash:08x}+{encoded}"
 
     def verify(self, body: str, signature: bytes) -> int | None:
         """The timestamp of a valid cosignature of ``body``, else ``None``.
