@@ -82,6 +82,12 @@ def check_export(session: Session, actor: Actor, project_id: int, kind: str) -> 
             f"kind: {kind!r} is not an export; use one of {', '.join(KINDS)}",
             details={"field": "kind", "allowed": list(KINDS)},
         )
+    _audit_export(session, actor, project_id, kind)
+    return kind
+
+
+def _audit_export(session: Session, actor: Actor, project_id: int, kind: str) -> None:
+    """Record the export request (in a transaction of its own: exports only read)."""
     audit.record_separately(
         session,
         actor,
@@ -90,20 +96,12 @@ def check_export(session: Session, actor: Actor, project_id: int, kind: str) -> 
         target=f"project:{project_id}",
         details={"kind": kind},
     )
-    return kind
 
 
 def check_labelstudio_export(session: Session, actor: Actor, project_id: int) -> LabelSchema:
     """Authorise and audit a Label Studio export (the ``items`` export, converted)."""
     project = authorize_project(session, actor, "exports.run", project_id)
-    audit.record_separately(
-        session,
-        actor,
-        "export.run",
-        project_id=project_id,
-        target=f"project:{project_id}",
-        details={"kind": "labelstudio"},
-    )
+    _audit_export(session, actor, project_id, "labelstudio")
     return project_schema(project)
 
 
