@@ -13,8 +13,10 @@ says whether an item is gold. In a project whose items people label carry the
 model's suggestion (those the selection sent them, ``predictions`` rows with
 resolution ``human``), a gold item without one gets a suggestion drawn the way the
 model's suggestions fall on those items (:func:`draw_gold_prediction`) the first time
-it is served, stored in its metadata (marked ``"drawn": true`` for managers and
-exports) so that every annotator, and every reload, sees the same one.
+it is served, stored in its metadata shaped like any model prediction (no marker:
+project reviewers read the metadata of items routed to them), so that every annotator,
+and every reload, sees the same one. Managers know which items are gold from the gold
+set itself.
 """
 
 from __future__ import annotations
@@ -64,7 +66,7 @@ _PREDICTED = (
 # One prediction people were shown, picked at a random point of the project's range
 # (an index range scan, not a sort: a gold serve must not be slower than another).
 _SAMPLE = (
-    "SELECT p.label, p.confidence, c.answer FROM predictions p "
+    "SELECT p.label, p.confidence, c.answer, p.model_version FROM predictions p "
     "LEFT JOIN consensus c ON c.item_id = p.item_id "
     "WHERE p.project_id = :project AND p.resolution = :human AND p.item_id >= :at "
     "ORDER BY p.item_id LIMIT 1"
@@ -77,6 +79,7 @@ _rng = random.SystemRandom()
 class Prediction:
     label: Any
     score: float | None
+    model_version: str | None = None  # of the prediction a gold suggestion was drawn from
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,17 +163,18 @@ def draw_gold_prediction(
     if sample is None:  # cannot happen (the max is in range); be safe all the same
         return None
     predicted, confidence, settled = str(sample[0]), float(sample[1]), raw.json_out(sample[2])
+    version = None if sample[3] is None else str(sample[3])
     others = [label for label in labels if label != expected]
     if settled is not None:
         if predicted == settled:
-            return Prediction(expected, confidence)
+            return Prediction(expected, confidence, version)
         wrong = predicted if predicted != expected else settled
         if wrong == expected or wrong not in labels:
             wrong = rng.choice(others) if others else expected
-        return Prediction(wrong, confidence)
+        return Prediction(wrong, confidence, version)
     if rng.random() < confidence or not others:
-        return Prediction(expected, confidence)
-    return Prediction(rng.choice(others), confidence)
+        return Prediction(expected, confidence, version)
+    return Prediction(rng.choice(others), confidence, version)
 
 
 def next_for_workspace(
@@ -219,7 +223,13 @@ def _decoy(raw: Raw, actor: Actor, project_id: int, item_id: int, rng: random.Ra
     if drawn is None:
         return meta
     score = None if drawn.score is None else round(drawn.score, 6)
-    meta["prediction"] = {"label": drawn.label, "confidence": score, "drawn": True}
+    # Shaped exactly like an imported prediction (no marker): project reviewers list the
+    # items routed to them, metadata included, and must not tell a gold item by it.
+    meta["prediction"] = {
+        "label": drawn.label,
+        "confidence": score,
+        "model_version": drawn.model_version,
+    }
     raw.run(_SET_META, meta=raw.json(meta), item=item_id)
     return meta
 

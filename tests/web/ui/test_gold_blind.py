@@ -135,6 +135,14 @@ def test_gold_and_ordinary_items_look_the_same_before_the_answer(
     assert told == plain
 
 
+def session_meta_of_an_ordinary_item(db: Database, project: int) -> dict[str, Any]:
+    with db.transaction(readonly=True) as session:
+        metas = session.scalars(
+            select(Item.meta).where(Item.project_id == project, Item.is_gold.is_(False))
+        ).all()
+    return next(m for m in metas if isinstance(m, dict) and "prediction" in m)
+
+
 def test_a_gold_items_drawn_suggestion_is_stored_once_and_served_to_all(
     db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -155,7 +163,10 @@ def test_a_gold_items_drawn_suggestion_is_stored_once_and_served_to_all(
             seen.append((found.task.item_id, found.prediction))
     with db.transaction(readonly=True) as session:
         meta = session.scalar(select(Item.meta).where(Item.id == seen[0][0]))
-    assert meta["prediction"]["drawn"] is True
+    # Stored like the model's own suggestions (label, confidence, model version) with no
+    # marker: project reviewers list the metadata of items routed to them.
+    ordinary = session_meta_of_an_ordinary_item(db, project)
+    assert set(meta["prediction"]) == set(ordinary["prediction"])
     assert len(set(seen)) == 1  # one item, one suggestion, whoever asks and however often
     assert _is_gold(db, seen[0][0]) and seen[0][1] is not None
     assert seen[0][1].label == meta["prediction"]["label"] and seen[0][1].score == 0.8
