@@ -84,11 +84,15 @@ def _item_id(page: Page) -> str:
 
 
 def _wait_item_change(page: Page, previous: str) -> None:
+    """Wait (bounded only by the test's timeout: CI may be busy) until the next item is
+    shown, or fail at once with the page's own message if loading it failed."""
     page.wait_for_function(
         "prev => { const id = document.getElementById('item').dataset.itemId;"
-        " return id !== prev && id !== ''; }",
+        " return (id !== prev && id !== '') || !document.getElementById('retry').hidden; }",
         arg=previous,
+        timeout=0,
     )
+    assert page.locator("#retry").is_hidden(), page.locator("#status").inner_text()
 
 
 ANSWERS = ["1", "2", "3", "1", "2", "3", "1", "2", "3", "1"]  # the intents above, in order
