@@ -18,7 +18,14 @@ from typing import Any
 
 from loupe.label_schema import FreeText, LabelSchema, MultiChoice, Pairwise, SingleChoice
 
-__all__ = ["Editor", "Option", "editor_for", "shortcut"]
+__all__ = ["LABEL_LETTERS", "PAGE_LETTERS", "Editor", "Option", "editor_for", "shortcut"]
+
+# Letters some work page uses for itself (workspace: A accept the model's suggestion,
+# S skip, U undo, F flag; review: A accept, R reject, C correct; expert queue: P pass
+# up, S next; every page: G guidelines). Labels past the tenth get the other letters,
+# in alphabetical order, the same on every page; labels past those are found with `/`.
+PAGE_LETTERS = "acfgprsu"
+LABEL_LETTERS = "".join(c for c in "abcdefghijklmnopqrstuvwxyz" if c not in PAGE_LETTERS)
 
 FREE_TEXT_LABELS = {
     "translation": "Your translation",
@@ -33,7 +40,7 @@ class Option:
     key: str
     label: str  # what the button says
     description: str
-    shortcut: str  # "" past the tenth option
+    shortcut: str  # "" past the last key (found with `/` then)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,14 +66,22 @@ class Editor:
             "type": self.type,
             "textField": self.text_field,
             "keys": [option.key for option in self.options],
+            "shortcuts": [option.shortcut for option in self.options],
             "shownFields": self.shown_fields,
             **self.settings,
         }
 
 
 def shortcut(index: int) -> str:
-    """Keys 1..9 then 0 choose the first ten options."""
-    return str((index + 1) % 10) if index < 10 else ""
+    """The key of the option at ``index``: 1..9 then 0, then letters no page uses.
+
+    >>> [shortcut(i) for i in (0, 9, 10, 11, 27, 28)]
+    ['1', '0', 'b', 'd', 'z', '']
+    """
+    if index < 10:
+        return str((index + 1) % 10)
+    letter = index - 10
+    return LABEL_LETTERS[letter] if letter < len(LABEL_LETTERS) else ""
 
 
 def editor_for(schema: LabelSchema) -> Editor:

@@ -6,7 +6,7 @@
 //   editor        the page's answer widgets (editors.js): offered each key first
 //   submit        Enter, and Ctrl/Cmd+Enter (which also works from a text box)
 //   submitButton  the id of the button Enter stands for (default "submit"); Enter on any
-//                 other button, except an option, is left to that button
+//                 other focused button is left to that button (on a label: choose it)
 //   keys          the page's own keys, lower-case letter (or key name) → action; or a
 //                 function returning them, for a page whose keys change with its mode
 //   onEscape      Esc in a text box (default: leave the box, so that shortcuts work again)
@@ -87,8 +87,9 @@ export function installShortcuts({
     }
     let action;
     if (answering && key === "Enter") {
-      // Enter on a focused button other than Submit would also click it: leave it to the button.
-      if (target instanceof HTMLButtonElement && target.id !== submitButton && !target.classList.contains("option")) return;
+      // Enter on a focused button other than Submit clicks it: a label reached with Tab is
+      // chosen (toggled), as with Space, rather than the answer sent without it.
+      if (target instanceof HTMLButtonElement && target.id !== submitButton) return;
       action = submit;
     } else {
       action = pageKey(event);
