@@ -157,4 +157,7 @@ class SystemScoreOut(BaseModel):
 class PreferenceRankingOut(BaseModel):
     systems: list[SystemScoreOut] = Field(description="Best first")
     n_comparisons: int
-    n_skipped: int = Field(description="Labels on items whose metadata lacks a_model/b_model")
+    n_skipped: int = Field(
+        description="Labels on items that name no two systems as a_model/b_model (in their "
+        "metadata or data)"
+    )

@@ -21,6 +21,8 @@ from sqlalchemy.orm import Session
 from loupe.db.models import Item, Label
 from loupe.db.quality_models import Escalation
 from loupe.services.access import Actor, authorize_project
+from loupe.services.pairwise import blind
+from loupe.services.projects import project_schema
 
 __all__ = [
     "Adjudication",
@@ -106,7 +108,7 @@ def next_adjudication(
 ) -> Adjudication | None:
     """The open adjudicator-stage item with the smallest id above ``after`` (or exactly
     ``item_id``, at either rung); ``None`` when none waits. Needs ``escalations.resolve``."""
-    authorize_project(session, actor, "escalations.resolve", project_id)
+    project = authorize_project(session, actor, "escalations.resolve", project_id)
     query = select(Escalation, Item).join(Item, Item.id == Escalation.item_id)
     query = query.where(_open(project_id))
     if item_id is not None:  # any open rung: an adjudicator may settle an expert-stage item
@@ -122,7 +124,7 @@ def next_adjudication(
     ).all()
     return Adjudication(
         item_id=item.id,
-        data=dict(item.data),
+        data=blind(project_schema(project), item.data),
         language=item.language,
         domain=item.domain,
         reason=escalation.reason,

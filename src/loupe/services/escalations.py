@@ -35,6 +35,7 @@ from loupe.services.access import Actor, ProjectRef, authorize_project_fast, mem
 from loupe.services.consensus import Vote, store_consensus
 from loupe.services.gate import redact_answer, redact_text
 from loupe.services.ledger_keys import LedgerConfig
+from loupe.services.pairwise import blind
 from loupe.services.payments import earn_for_label
 from loupe.services.projects import project_schema
 from loupe.services.reputation import NewEvidence, expert_domains, record_many
@@ -229,7 +230,7 @@ def next_expert_task(
     return ExpertTask(
         item_id=item_id,
         external_id=str(item[6]),
-        data=raw.json_out(item[3]),
+        data=blind(schema, raw.json_out(item[3])),
         language=item[7],
         domain=str(item[2]),
         reason=reason,

@@ -1,7 +1,8 @@
 """Pairwise preference projects: rank the systems behind the outputs (Bradley-Terry).
 
-Each item of a ``pairwise`` project shows two outputs; the item's metadata names the
-systems that produced them (``a_model`` and ``b_model``, e.g. two model versions). Every
+Each item of a ``pairwise`` project shows two outputs; the item names the systems that
+produced them as ``a_model`` and ``b_model`` (e.g. two model versions), in its metadata
+or among its data fields (:func:`loupe.services.pairwise.systems`). Every
 label is one human comparison: ``a`` (A wins), ``b`` (B wins) or ``tie``. The ranking
 fits Bradley-Terry strengths over all comparisons (``loupe.aggregation.BradleyTerry``);
 each item's own answer is the vote of its labels, like any categorical task.
@@ -18,6 +19,7 @@ from loupe.aggregation import BradleyTerry
 from loupe.db.models import Item, Label
 from loupe.errors import InvalidInput
 from loupe.label_schema import Pairwise
+from loupe.services import pairwise
 from loupe.services.access import Actor, authorize_project
 from loupe.services.projects import project_schema
 
@@ -36,7 +38,7 @@ class SystemScore:
 class PreferenceRanking:
     systems: list[SystemScore]  # best first
     n_comparisons: int
-    n_skipped: int  # labels on items that do not name both systems
+    n_skipped: int  # labels on items naming no two systems (in metadata or data)
 
 
 def preference_ranking(session: Session, actor: Actor, project_id: int) -> PreferenceRanking:
@@ -47,7 +49,7 @@ def preference_ranking(session: Session, actor: Actor, project_id: int) -> Prefe
             details={"project_id": project_id},
         )
     rows = session.execute(
-        select(Label.answer, Item.meta)
+        select(Label.answer, Item.data, Item.meta)
         .join(Item, Item.id == Label.item_id)
         .where(Label.project_id == project_id, Item.is_gold.is_(False))
         .order_by(Label.id)
@@ -56,11 +58,12 @@ def preference_ranking(session: Session, actor: Actor, project_id: int) -> Prefe
     losers: list[str] = []
     ties: list[bool] = []
     skipped = 0
-    for answer, meta in rows:
-        a, b = (meta or {}).get("a_model"), (meta or {}).get("b_model")
-        if not isinstance(a, str) or not isinstance(b, str) or not a or not b or a == b:
+    for answer, data, meta in rows:
+        named = pairwise.systems(data, meta)
+        if named is None:
             skipped += 1
             continue
+        a, b = named
         first, second = (b, a) if answer == "b" else (a, b)
         winners.append(first)
         losers.append(second)

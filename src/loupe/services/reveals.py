@@ -19,6 +19,7 @@ from loupe.services import audit
 from loupe.services.access import Actor, authorize_project
 from loupe.services.clearances import has_clearance
 from loupe.services.gate import redact_text
+from loupe.services.pairwise import for_reader
 from loupe.services.privacy import privacy_of
 from loupe.services.vault import Vault, item_aad, split_original
 
@@ -72,7 +73,8 @@ def reveal_item(
         session, actor.user_id, item.sensitivity, project_id=item.project_id, now=now
     ):
         raise PermissionDenied(
-            f"revealing a {item.sensitivity} item needs a clearance for {item.sensitivity} "
+            f"revealing {'an' if item.sensitivity[:1] in 'aeiou' else 'a'} {item.sensitivity} "
+            f"item needs a clearance for {item.sensitivity} "
             f"data in project {item.project_id}; ask an admin to grant one",
             details={"action": "items.reveal", "sensitivity": item.sensitivity},
         )
@@ -106,14 +108,15 @@ def reveal_item(
         },
         now=now,
     )
+    shown = for_reader(session, actor, project_id)  # a reviewer stays blind to systems
     return Revealed(
         item_id=item_id,
         external_id=item.external_id,
         sensitivity=item.sensitivity,
-        data=raw,
-        redacted=dict(item.data),
-        metadata=meta,
-        redacted_metadata=dict(item.meta),
+        data=shown(raw),
+        redacted=shown(item.data),
+        metadata=shown(meta),
+        redacted_metadata=shown(item.meta),
         spans=spans,
         detected=detected,
         withheld_reason=reason,

@@ -44,6 +44,7 @@ from loupe.services.access import (
 )
 from loupe.services.gate import redact_answer, redact_text
 from loupe.services.ledger_keys import LedgerConfig
+from loupe.services.pairwise import blind
 from loupe.services.payments import decide_label
 from loupe.services.projects import project_schema
 from loupe.services.quality import live_consensus
@@ -269,7 +270,7 @@ def next_review(
         label_id=label_id,
         item_id=int(task[0]),
         external_id=str(task[6]),
-        data=raw.json_out(task[7]),
+        data=blind(schema, raw.json_out(task[7])),
         language=task[8],
         domain=str(task[9]),
         answer=raw.json_out(task[5]),

@@ -20,6 +20,8 @@ This is the hot path, written in plain SQL (see ``loupe.db.raw``).
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -30,13 +32,23 @@ from sqlalchemy.orm import Session
 from loupe.db.models import utcnow
 from loupe.db.raw import Raw
 from loupe.errors import Conflict, NotFound
+from loupe.label_schema import LabelSchema
 from loupe.policy import require
 from loupe.routing import Profile, Requirements, RoutingPolicy, eligible
 from loupe.services.access import Actor, ProjectRef, authorize_project_fast, member_role
+from loupe.services.pairwise import blind
 from loupe.services.projects import project_schema
 from loupe.services.routing import SqlFilter, item_filter, load_profile, require_eligible
 
-__all__ = ["Task", "active_leases", "next_task", "release", "skip_task", "take_item"]
+__all__ = [
+    "Task",
+    "active_leases",
+    "item_ref",
+    "next_task",
+    "release",
+    "skip_task",
+    "take_item",
+]
 
 CANDIDATE_TRIES = 16
 # Gold tasks are mixed in at random so annotators cannot tell them apart by position.
@@ -96,19 +108,37 @@ class Task:
     config_version: int
 
 
+def item_ref(key: bytes, project_id: int, item_id: int) -> str:
+    """How the workspace names an item to its annotator: a keyed hash, not the item id.
+
+    Item ids follow import order, so gold imported as one batch has ids of its own (the
+    lowest, when it came first) that would stand out among the ids an annotator sees;
+    the ref is the same for an item whoever asks, and says nothing of when it came.
+
+    >>> item_ref(b"k", 1, 2) == item_ref(b"k", 1, 2) != item_ref(b"k", 1, 3)
+    True
+    >>> len(item_ref(b"k", 1, 2))
+    9
+    """
+    message = f"loupe-item-ref:{project_id}:{item_id}".encode()
+    return "#" + hmac.new(key, message, hashlib.sha256).hexdigest()[:8]
+
+
 def active_leases(raw: Raw, item_id: int, *, now: datetime, exclude_user: int) -> int:
     """Unexpired leases on an item held by anyone but ``exclude_user``."""
     row = raw.one(_LEASES, item=item_id, now=raw.time(now), user=exclude_user)
     return int(row[0]) if row else 0
 
 
-def _task(raw: Raw, item_id: int, expires: datetime, config_version: int) -> Task:
+def _task(
+    raw: Raw, item_id: int, expires: datetime, config_version: int, schema: LabelSchema
+) -> Task:
     row = raw.one(_ITEM, item=item_id)
     assert row is not None
     return Task(
         item_id=item_id,
         external_id=row[0],
-        data=raw.json_out(row[1]),
+        data=blind(schema, raw.json_out(row[1])),
         language=row[2],
         domain=row[3],
         lease_expires_at=expires,
@@ -148,7 +178,7 @@ def next_task(
     if held is not None:
         if _eligible(raw, schema.routing, profile, held[1]):
             raw.run(_RENEW, expires=until, id=held[0])
-            return _task(raw, held[1], expires, project.config_version)
+            return _task(raw, held[1], expires, project.config_version, schema)
         release(raw, item_id=held[1], user_id=user)  # e.g. a clearance expired meanwhile
 
     gold_rate = schema.quality.gold_rate
@@ -165,7 +195,7 @@ def next_task(
             item_id = int(gold[0])
             raw.run(_RELEASE, item=item_id, user=user)
             raw.run(_LEASE, project=project_id, item=item_id, user=user, expires=until, now=at)
-            return _task(raw, item_id, expires, project.config_version)
+            return _task(raw, item_id, expires, project.config_version, schema)
 
     passes = [routing]
     own = sorted(domain for domain, level in profile.levels.items() if level >= 1)
@@ -177,7 +207,7 @@ def next_task(
     for condition in passes:
         claimed = _claim(raw, project, user, condition, now=now, at=at, until=until)
         if claimed is not None:
-            return _task(raw, claimed, expires, project.config_version)
+            return _task(raw, claimed, expires, project.config_version, schema)
     return None
 
 
@@ -229,7 +259,8 @@ def take_item(
         raise Conflict(
             f"you already labelled item {item_id}", details={**details, "reason": "labelled"}
         )
-    require_eligible(raw, project_schema(project).routing, user, item_id, now=now)
+    schema = project_schema(project)
+    require_eligible(raw, schema.routing, user, item_id, now=now)
     if row[3] or int(row[4]) + active_leases(raw, item_id, now=now, exclude_user=user) >= (
         project.overlap
     ):
@@ -248,7 +279,7 @@ def take_item(
         expires=raw.time(expires),
         now=raw.time(now),
     )
-    return _task(raw, item_id, expires, project.config_version)
+    return _task(raw, item_id, expires, project.config_version, schema)
 
 
 def _eligible(raw: Raw, policy: RoutingPolicy, profile: Profile, item_id: int) -> bool:

@@ -64,7 +64,9 @@ def _normalise(value: Any, volatile: frozenset[str]) -> Any:
     return value
 
 
-TASK_VOLATILE = frozenset({"item_id", "external_id", "text", "lease_expires_at", "label", "score"})
+TASK_VOLATILE = frozenset(
+    {"item_id", "external_id", "ref", "text", "lease_expires_at", "label", "score"}
+)
 SUBMIT_VOLATILE = frozenset({"id", "item_id", "created_at"})
 
 
@@ -166,6 +168,7 @@ def test_a_gold_items_drawn_suggestion_is_stored_once_and_served_to_all(
     # Stored like the model's own suggestions (label, confidence, model version) with no
     # marker: project reviewers list the metadata of items routed to them.
     ordinary = session_meta_of_an_ordinary_item(db, project)
+    assert meta is not None
     assert set(meta["prediction"]) == set(ordinary["prediction"])
     assert len(set(seen)) == 1  # one item, one suggestion, whoever asks and however often
     assert _is_gold(db, seen[0][0]) and seen[0][1] is not None
@@ -197,3 +200,56 @@ def test_drawn_suggestions_follow_the_models_record(db: Database) -> None:
         assert workspace.draw_gold_prediction(
             Raw(session), empty, expected="music", labels=list(WORDS), rng=random.Random(0)
         ) is None  # fmt: skip
+
+
+def test_gold_imported_first_is_not_told_apart_by_when_it_is_served_or_how_it_is_named(
+    app_client: TestClient, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Regression (issue #15): item ids follow import order, so gold imported first has
+    the lowest ids, and the workspace named each item by its id (``#12``): among items
+    served in id order, the gold ones stood out as the low, out-of-sequence numbers."""
+    from tests.factories import add_items
+
+    from loupe.web.ui import workspace as workspace_ui
+
+    maya = make_user(db, "maya")
+    config = {
+        "task": {"type": "single_choice", "labels": [{"key": k} for k in WORDS]},
+        "quality": {"gold_rate": 0.25},
+    }
+    project = make_project(db, config=config, members={maya: "annotator"})
+    add_gold(db, project, n_per_label=1)  # the first three ids
+    add_items(db, project, 30)
+    monkeypatch.setattr(tasks, "_rng", random.Random(7))
+    monkeypatch.setattr(workspace_ui, "_ref_key", lambda ctx: b"a fixed key for the test")
+    csrf = sign_in(app_client, db, maya)
+    served: list[tuple[str, int, bool]] = []  # (what the page names it, item id, gold)
+    while True:
+        task = app_client.post(
+            f"/projects/{project}/work/next", headers={"X-CSRF-Token": csrf}
+        ).json()["task"]
+        if task is None:
+            break
+        served.append((task["ref"], task["item_id"], _is_gold(db, task["item_id"])))
+        saved = app_client.post(
+            f"/api/v1/projects/{project}/items/{task['item_id']}/labels",
+            json={"answer": "call"},
+            headers={"X-CSRF-Token": csrf},
+        )
+        assert saved.status_code == 201
+    gold = [n for n, (_, _, is_gold) in enumerate(served) if is_gold]
+    assert len(served) == 33 and len(gold) == 3
+    # Served: gold comes at drawn positions, not first although its ids are the lowest.
+    assert gold != [0, 1, 2]
+    # Named: the ref is no id, and neither its order nor its sequence points at gold.
+    refs = [ref for ref, _, _ in served]
+    assert all(ref != f"#{item_id}" for ref, item_id, _ in served)
+    assert len(set(refs)) == len(refs)
+    by_ref = sorted(range(len(served)), key=lambda n: refs[n])
+    ranks = sorted(by_ref.index(n) for n in gold)
+    assert ranks not in ([0, 1, 2], [30, 31, 32])  # the ids' ranks: always [0, 1, 2]
+    dips = [n for n in range(1, len(refs)) if refs[n] < refs[n - 1]]  # "out of sequence"
+    assert dips != gold  # by id, exactly the gold items dip below their predecessor
+    # The same item keeps its name whoever is served it and however often.
+    again = tasks.item_ref(b"a fixed key for the test", project, served[0][1])
+    assert again == refs[0]

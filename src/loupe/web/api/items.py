@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from loupe.errors import InvalidInput
 from loupe.formats import parse_item
 from loupe.schemas import ImportOut, ItemOut, ItemsIn, Page
-from loupe.services import imports, items, projects
+from loupe.services import imports, items, pairwise, projects
 from loupe.services.access import Actor
 from loupe.services.gate import gate_for
 from loupe.web.deps import Context, Reader, Writer
@@ -144,9 +144,16 @@ def _release_writer(ctx: Context) -> Actor:
 @router.get("/projects/{project_id}/items", response_model=Page[ItemOut])
 def list_items(project_id: Id, ctx: Reader, after: After = 0, limit: Limit = 100) -> Page[ItemOut]:
     rows = items.list_items(ctx.session, ctx.actor, project_id, after_id=after, limit=limit + 1)
-    return page_of(rows, limit, ItemOut)
+    found = page_of(rows, limit, ItemOut)
+    shown = pairwise.for_reader(ctx.session, ctx.actor, project_id)
+    for item in found.items:
+        item.data, item.metadata = shown(item.data), shown(item.metadata)
+    return found
 
 
 @router.get("/projects/{project_id}/items/{item_id}", response_model=ItemOut)
 def get_item(project_id: Id, item_id: Id, ctx: Reader) -> ItemOut:
-    return ItemOut.model_validate(items.get_item(ctx.session, ctx.actor, project_id, item_id))
+    item = ItemOut.model_validate(items.get_item(ctx.session, ctx.actor, project_id, item_id))
+    shown = pairwise.for_reader(ctx.session, ctx.actor, project_id)
+    item.data, item.metadata = shown(item.data), shown(item.metadata)
+    return item

@@ -9,16 +9,18 @@ the ``X-CSRF-Token`` header).
 
 from __future__ import annotations
 
+import hashlib
 import secrets
+from dataclasses import asdict
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from loupe.label_schema import Pairwise
 from loupe.schemas import TaskOut
-from loupe.services import workspace
+from loupe.services import tasks, workspace
 from loupe.services.ledger_keys import optional_ledger_config
 from loupe.web.deps import Context, Reader, Writer
 from loupe.web.params import Id
@@ -42,15 +44,23 @@ class PredictionOut(BaseModel):
     score: float | None
 
 
-# Pairwise comparisons are blind: the systems behind the two outputs are not shown to
-# labellers (they may sit in the item's data as well as in its metadata).
-BLIND_FIELDS = frozenset({"a_model", "b_model"})
+def _ref_key(ctx: Context) -> bytes:
+    """The key of the item refs annotators see: the ledger's pseudonym secret, else (a
+    server without ledger keys) one derived from the database URL, never shown."""
+    secret = _secret(ctx)
+    if secret:
+        return secret
+    return hashlib.sha256(b"loupe-item-ref:" + ctx.settings.database_url.encode()).digest()
+
+
+class WorkspaceTask(TaskOut):
+    ref: str = Field(description="How the page names the item (tasks.item_ref), not its id")
 
 
 class WorkspaceTaskOut(BaseModel):
     """The same keys for gold and ordinary items: nothing here tells them apart."""
 
-    task: TaskOut | None
+    task: WorkspaceTask | None
     prediction: PredictionOut | None = None
     # Show the two outputs of a pairwise item the other way round (drawn per serving, so
     # neither system has a side); the page maps the answer back before it is sent.
@@ -88,8 +98,10 @@ def next_task(project_id: Id, ctx: Writer) -> WorkspaceTaskOut:
     if found is None:
         return WorkspaceTaskOut(task=None)
     prediction = found.prediction
-    task = TaskOut.model_validate(found.task, from_attributes=True)
-    task.data = {key: value for key, value in task.data.items() if key not in BLIND_FIELDS}
+    # Pairwise tasks come blind (no a_model/b_model: loupe.services.pairwise).
+    task = WorkspaceTask(
+        **asdict(found.task), ref=tasks.item_ref(_ref_key(ctx), project_id, found.task.item_id)
+    )
     schema = workspace.workspace_project(ctx.session, ctx.actor, project_id).schema
     return WorkspaceTaskOut(
         task=task,

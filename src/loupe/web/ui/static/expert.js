@@ -1,10 +1,19 @@
 // The escalation ladder by keyboard: experts answer (Enter) or pass up (P, asks why);
 // adjudicators answer (Enter) or look at the next item waiting (S). G guidelines · ? shortcuts.
+// While an answer is being saved every control is disabled ("Saving…"); an answer saved
+// when the next item fails to load says both, and #retry loads it again.
 import { call } from "./api.js";
 import { answerText, createEditor } from "./editors.js";
 import { renderItem } from "./item.js";
 import { installShortcuts } from "./shortcuts.js";
-import { oneAtATime, setStatus, showNotice } from "./status.js";
+import {
+  oneAtATime,
+  pendingState,
+  setStatus,
+  showNextFailed,
+  showNotice,
+  showNotSaved,
+} from "./status.js";
 
 const config = JSON.parse(document.getElementById("expert-config").textContent);
 const project = config.project;
@@ -12,16 +21,28 @@ const spec = config.editor;
 const adjudicating = config.stage === "adjudicator";
 const $ = (id) => document.getElementById(id);
 
-const state = { task: null, done: 0 };
+const state = { task: null, done: 0, after: 0 };
 
 const editor = createEditor(spec, { onStatus: setStatus });
+
+const BUTTONS = ["submit", adjudicating ? "next" : "pass-up"];
+
+// Nothing may be used while an answer is pending, or with no item shown.
+function lock(pending) {
+  const idle = !pending && Boolean(state.task);
+  editor.enable(idle);
+  for (const id of BUTTONS) $(id).disabled = !idle;
+}
+
+const setPending = pendingState("answer-form", lock);
 
 function show(task) {
   state.task = task;
   renderItem(spec, task);
   $("answer-form").hidden = !task;
   $("escalation").hidden = !task;
-  editor.enable(Boolean(task));
+  $("retry").hidden = true;
+  lock(setPending.active());
   if (!task) return;
   editor.load(task.data || {});
   $("escalation-reason").textContent = task.reason;
@@ -62,20 +83,57 @@ async function loadNext({ after = 0, item = null } = {}) {
 
 const guarded = oneAtATime();
 
+// The answer is saved but the next item did not come: nothing is left to answer here
+// until #retry loads one (the saved answer cannot be sent twice).
+function nextFailed(done, error) {
+  state.task = null;
+  setPending("");
+  showNextFailed(done, error);
+}
+
+function retryNext() {
+  return guarded(async () => {
+    setPending("Loading the next item…");
+    try {
+      await loadNext({ after: state.after });
+    } catch (error) {
+      nextFailed("", error);
+      return;
+    }
+    setPending("");
+    setStatus("");
+  });
+}
+
 function resolve(body, done) {
   return guarded(async () => {
     const task = state.task;
     if (!task) return;
-    await call("POST", `/api/v1/projects/${project}/escalations/${task.item_id}/resolve`, body);
+    setPending("Saving…");
+    try {
+      await call("POST", `/api/v1/projects/${project}/escalations/${task.item_id}/resolve`, body);
+    } catch (error) {
+      setPending("");
+      showNotSaved(error, body.pass_up ? "pass it up again" : undefined);
+      return;
+    }
     state.done += 1;
+    state.after = task.item_id;
     $("tally-settled").textContent = String(state.done);
-    await loadNext({ after: task.item_id });
-    setStatus(done(task));
+    const said = `Saved. ${done(task)}`;
+    try {
+      await loadNext({ after: task.item_id });
+    } catch (error) {
+      nextFailed(said, error);
+      return;
+    }
+    setPending("");
+    setStatus(said);
   });
 }
 
 function submit() {
-  if (!state.task) return;
+  if (!state.task || setPending.active()) return;
   const given = editor.value();
   if (given.error) {
     setStatus(given.error, true);
@@ -86,21 +144,33 @@ function submit() {
 }
 
 function openPassUp() {
-  if (adjudicating || !state.task) return;
+  if (adjudicating || !state.task || setPending.active()) return;
   $("pass-dialog-reason").value = "";
   $("pass-dialog").showModal();
 }
 
 function skip() {
-  if (!adjudicating || !state.task) return;
+  if (!adjudicating || !state.task || setPending.active()) return;
   const current = state.task.item_id;
   guarded(async () => {
-    await loadNext({ after: current });
+    setPending("Loading the next item…");
+    try {
+      await loadNext({ after: current });
+    } catch (error) {
+      setPending(""); // nothing was saved: the item shown is still the one to answer
+      setStatus(`Loading the next item failed (${error.message || error}); item #${current} is still here.`, true);
+      return;
+    }
+    setPending("");
     setStatus(state.task && state.task.item_id !== current ? `Item #${current} left for later.` : "No other item is waiting.");
   });
 }
 
-installShortcuts({ editor, submit, keys: { p: openPassUp, s: skip } });
+installShortcuts({
+  editor,
+  submit,
+  keys: () => (setPending.active() ? {} : { p: openPassUp, s: skip }),
+});
 
 $("answer-form").addEventListener("submit", (event) => {
   event.preventDefault();
@@ -120,4 +190,12 @@ if (adjudicating) {
   $("pass-dialog-cancel").addEventListener("click", () => $("pass-dialog").close());
 }
 
-guarded(() => loadNext({ item: config.item }));
+$("retry").addEventListener("click", () => retryNext());
+
+guarded(async () => {
+  try {
+    await loadNext({ item: config.item });
+  } catch (error) {
+    nextFailed("", error);
+  }
+});

@@ -1,11 +1,19 @@
 // Peer review by keyboard: A accepts · R rejects (asks why) · C corrects with the task's own
 // widgets (Enter submits, Esc cancels) · G guidelines · ? shortcuts. Blind: the API never
-// says who gave the answer under review.
+// says who gave the answer under review. While a verdict is being saved every control is
+// disabled ("Saving…"); a verdict saved when the next review fails to load says both.
 import { call } from "./api.js";
 import { answerText, createEditor } from "./editors.js";
 import { renderItem } from "./item.js";
 import { installShortcuts } from "./shortcuts.js";
-import { oneAtATime, setStatus, showNotice } from "./status.js";
+import {
+  oneAtATime,
+  pendingState,
+  setStatus,
+  showNextFailed,
+  showNotice,
+  showNotSaved,
+} from "./status.js";
 
 const config = JSON.parse(document.getElementById("review-config").textContent);
 const project = config.project;
@@ -16,17 +24,30 @@ const state = { review: null, correcting: false, done: 0 };
 
 const editor = createEditor(spec, { onStatus: setStatus });
 
+// What may be used now: nothing while a verdict is pending or with nothing to review;
+// else the verdict buttons, or while correcting the correction's widgets and buttons.
+function lock(pending) {
+  const idle = !pending && Boolean(state.review);
+  for (const id of ["accept", "reject", "correct"]) $(id).disabled = !idle || state.correcting;
+  for (const id of ["submit-correction", "cancel-correction"]) {
+    $(id).disabled = !idle || !state.correcting;
+  }
+  editor.enable(idle && state.correcting);
+}
+
+const setPending = pendingState("review-form", lock);
+
 function setCorrecting(on) {
   state.correcting = on;
   $("correction").hidden = !on;
   $("correct").setAttribute("aria-expanded", String(on));
-  for (const id of ["accept", "reject", "correct"]) $(id).disabled = on || !state.review;
-  editor.enable(on);
+  lock(setPending.active());
   if (state.review) editor.set(state.review.answer);
 }
 
 function show(review) {
   state.review = review;
+  $("retry").hidden = true;
   renderItem(spec, review);
   $("reviewed").hidden = !review;
   $("review-form").hidden = !review;
@@ -64,28 +85,67 @@ const guarded = oneAtATime();
 
 const DONE = { accept: "Accepted", reject: "Rejected", correct: "Corrected" };
 
+// The verdict is saved but the next review did not come: nothing is left to decide here
+// until #retry loads one (the saved verdict cannot be sent twice).
+function nextFailed(done, error) {
+  state.review = null;
+  state.correcting = false;
+  $("correction").hidden = true;
+  setPending("");
+  showNextFailed(done, error);
+}
+
+function retryNext() {
+  return guarded(async () => {
+    setPending("Loading the next review…");
+    try {
+      await loadNext();
+    } catch (error) {
+      nextFailed("", error);
+      return;
+    }
+    setPending("");
+    setStatus("");
+  });
+}
+
 function verdict(kind, extra = {}) {
   return guarded(async () => {
     const review = state.review;
     if (!review) return;
     const body = { verdict: kind, ...extra };
-    const outcome = await call("POST", `/api/v1/projects/${project}/labels/${review.label_id}/reviews`, body);
+    setPending("Saving…");
+    let outcome;
+    try {
+      outcome = await call("POST", `/api/v1/projects/${project}/labels/${review.label_id}/reviews`, body);
+    } catch (error) {
+      setPending("");
+      showNotSaved(error, state.correcting ? "your correction is still here; submit again" : "give your verdict again");
+      return;
+    }
     state.done += 1;
     $("tally-reviews").textContent = String(state.done);
-    await loadNext();
     const decided = outcome.status === "pending" ? "it waits for more reviews" : `the label is now ${outcome.status}`;
-    setStatus(`${DONE[kind]} item #${review.item_id}; ${decided}.`);
+    const done = `Saved. ${DONE[kind]} item #${review.item_id}; ${decided}.`;
+    try {
+      await loadNext();
+    } catch (error) {
+      nextFailed(done, error);
+      return;
+    }
+    setPending("");
+    setStatus(done);
   });
 }
 
 function openReject() {
-  if (!state.review || state.correcting) return;
+  if (!state.review || state.correcting || setPending.active()) return;
   $("reject-dialog-reason").value = "";
   $("reject-dialog").showModal();
 }
 
 function startCorrection() {
-  if (!state.review) return;
+  if (!state.review || setPending.active()) return;
   setCorrecting(true);
   setStatus(
     spec.type === "free_text"
@@ -96,13 +156,14 @@ function startCorrection() {
 }
 
 function cancelCorrection() {
+  if (setPending.active()) return; // the correction is being saved: it stays as sent
   setCorrecting(false);
   $("main").focus();
   setStatus("Correction cancelled.");
 }
 
 function submitCorrection() {
-  if (!state.correcting) return;
+  if (!state.correcting || setPending.active()) return;
   const given = editor.value();
   if (given.error) {
     setStatus(given.error, true);
@@ -120,6 +181,7 @@ installShortcuts({
   onEscape: cancelCorrection,
   editing: () => state.correcting,
   keys: () => {
+    if (setPending.active()) return {}; // nothing changes while a verdict is saved
     if (state.correcting) return { Escape: cancelCorrection };
     return state.review ? { a: () => verdict("accept"), r: openReject, c: startCorrection } : {};
   },
@@ -141,5 +203,12 @@ $("reject-dialog-form").addEventListener("submit", (event) => {
   verdict("reject", { reason });
 });
 $("reject-dialog-cancel").addEventListener("click", () => $("reject-dialog").close());
+$("retry").addEventListener("click", () => retryNext());
 
-guarded(loadNext);
+guarded(async () => {
+  try {
+    await loadNext();
+  } catch (error) {
+    nextFailed("", error);
+  }
+});

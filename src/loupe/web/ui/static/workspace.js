@@ -1,11 +1,13 @@
 // The annotator workspace: keyboard-first labelling over the JSON API.
-// 1..9, 0 choose (toggle, tag) · Enter submits (free text: Ctrl+Enter) · S skips · U undoes
-// F flags for an expert · G guidelines · ? shortcuts · Backspace removes the last span
+// 1..9, 0, then letters choose (toggle, tag) · / finds a label by name · A takes the
+// model's suggestion · Enter submits (free text: Ctrl+Enter) · S skips · U undoes
+// F flags for an expert · G guidelines · ? shortcuts · spans: ← → select words,
+// Backspace removes the last span
 import { call } from "./api.js";
 import { answerText, createEditor } from "./editors.js";
 import { asText, renderItem } from "./item.js";
 import { installShortcuts } from "./shortcuts.js";
-import { oneAtATime, setStatus } from "./status.js";
+import { oneAtATime, pendingState, setStatus, showNextFailed } from "./status.js";
 
 const config = JSON.parse(document.getElementById("workspace-config").textContent);
 const project = config.project;
@@ -128,24 +130,17 @@ const guarded = oneAtATime(updateUndo);
 
 // While a request is in flight the answer cannot change: the widgets and buttons are
 // disabled (visibly), so nothing typed meanwhile is silently dropped or sent late.
-function setPending(text) {
-  const pending = Boolean(text);
-  $("answer-form").setAttribute("aria-busy", String(pending));
-  $("answer-form").classList.toggle("pending", pending);
+const setPending = pendingState("answer-form", (pending) => {
   editor.enable(!pending && Boolean(state.task));
   for (const id of ["submit", "skip", "flag"]) $(id).disabled = pending || !state.task;
-  if (pending) setStatus(text);
-}
+});
 
 // The label is saved but the next item did not come: say which step failed, and offer
 // to load the next item again (the saved item cannot be submitted twice).
 function nextFailed(done, error) {
   state.task = null;
   setPending("");
-  const failed = `Loading the next item failed (${error.message || error}): try again.`;
-  setStatus(done ? `${done} ${failed}` : failed, true);
-  $("retry").hidden = false;
-  $("retry").focus();
+  showNextFailed(done, error);
 }
 
 function retryNext() {
@@ -248,6 +243,20 @@ function undo() {
   });
 }
 
+// A: the model's suggestion becomes the answer (Enter then submits it). Every item that
+// shows a suggestion takes it the same way, gold items included.
+function takeSuggestion() {
+  if (!state.task || $("prediction").hidden) {
+    setStatus("No model suggestion for this item.", true);
+    return;
+  }
+  if (!editor.takeSuggestion()) {
+    setStatus("The suggestion cannot be taken here: answer with the keys.", true);
+    return;
+  }
+  setStatus(`Took the model's suggestion: ${$("prediction-label").textContent}. Enter submits.`);
+}
+
 function openFlag() {
   if (!state.task) return;
   $("flag-dialog-reason").value = "";
@@ -260,11 +269,11 @@ function flag(reason) {
     if (!task) return;
     await call("POST", `/api/v1/projects/${project}/items/${task.item_id}/flag`, { reason });
     await loadNext();
-    setStatus(`Item #${task.item_id} was sent to an expert.`);
+    setStatus(`Item ${task.ref ?? `#${task.item_id}`} was sent to an expert.`);
   });
 }
 
-installShortcuts({ editor, submit, keys: { s: skip, u: undo, f: openFlag } });
+installShortcuts({ editor, submit, keys: { a: takeSuggestion, s: skip, u: undo, f: openFlag } });
 
 $("answer-form").addEventListener("submit", (event) => {
   event.preventDefault();
@@ -273,6 +282,8 @@ $("answer-form").addEventListener("submit", (event) => {
 $("skip").addEventListener("click", () => skip());
 $("undo").addEventListener("click", () => undo());
 $("flag").addEventListener("click", openFlag);
+$("take-suggestion").addEventListener("mousedown", (event) => event.preventDefault()); // Enter still submits
+$("take-suggestion").addEventListener("click", () => takeSuggestion());
 $("flag-dialog-form").addEventListener("submit", (event) => {
   event.preventDefault();
   const reason = $("flag-dialog-reason").value.trim();
