@@ -43,6 +43,20 @@ def main() -> None:
             f"round {r.round}: v{r.model_version} accuracy {r.accuracy:.3f} oos_recall {oos} "
             f"labels {r.labels} cost {r.cost_minor / 100:.2f} EUR"
         )
+    report = result.efficiency
+    if report is not None:  # gold-set accuracy, strategy vs random control at equal budgets
+        control = {c.version: c for c in report.control.points}
+        print(f"control: {report.control.name}")
+        for p in report.points:
+            c = control[p.version]
+            mean = "-" if c.accuracy is None else f"{c.accuracy:.3f}"
+            sd = "" if c.sd is None else f" ± {c.sd:.3f}"
+            audit = "-" if p.control_accuracy is None else f"{p.control_accuracy:.3f}"
+            print(
+                f"v{p.version}: {p.n_items} items, strategy {p.accuracy:.3f}; control "
+                f"{c.n_items} items {mean}{sd} ({c.simulated:.1f} simulated labels per draw); "
+                f"audit-only control {p.control_items} items {audit}"
+            )
 
 
 if __name__ == "__main__":

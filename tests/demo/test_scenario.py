@@ -25,6 +25,13 @@ def test_the_terminal_and_the_report_print_the_same_human_labels(tmp_path: Path)
     )
     assert said and printed, result.output
     assert said.groups() == printed.groups()
+    # Its random control is trained at the strategy's budgets, and says it is simulated.
+    html = report.read_text(encoding="utf-8")
+    assert 'data-kind="simulated"' in html and "got SIMULATED labels" in html
+    rows = re.findall(
+        r"<tr><td>v\d+ ★?</td><td>(\d+)</td>(?:<td>[^<]*</td>){5}<td>(\d+)</td>", html
+    )
+    assert rows and all(strategy == control for strategy, control in rows)
     # Gold items' ids look like any traffic id: nothing in an id says "check".
     db = Database(url)
     try:

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy import func, select
@@ -42,7 +43,7 @@ from loupe.services import items, projects, quality, users
 from loupe.services.access import Actor
 from loupe.services.clearances import grant_clearance
 from loupe.services.contributors import grant_domain
-from loupe.services.efficiency import label_efficiency
+from loupe.services.efficiency import ControlItem, EfficiencyReport, label_efficiency
 from loupe.services.escalations import next_expert_task, resolve_escalation
 from loupe.services.gate import PrivacyGate, gate_for
 from loupe.services.labels import submit_label
@@ -123,6 +124,8 @@ class DemoResult:
     peak_rss_mib: float
     passwords: dict[str, str]
     admin_token: str
+    # The label-efficiency report, its random control simulated at equal budgets.
+    efficiency: EfficiencyReport | None = None
 
 
 def _peak_rss_mib() -> float:
@@ -560,7 +563,11 @@ def run_demo(config: DemoConfig, *, console: Console) -> DemoResult:
                 session, Actor.system(), verifier_keys=keys.verifier_keys, secret=keys.secret
             )
             agreement = model_agreement(session, loop.manager, loop.project_id)
-            report = label_efficiency(session, loop.manager, loop.project_id)
+            control = _ControlLabels(loop, *_consensus_accuracy(loop, session))
+            report = label_efficiency(
+                session, loop.manager, loop.project_id,
+                simulate=control.label, random_state=config.seed,
+            )  # fmt: skip
         console.print(
             f"[bold green]ledger verified:[/] {audit.entries} entries, {audit.checkpoints} "
             f"signed checkpoint(s), root {audit.root.hex()[:16]}…"
@@ -587,7 +594,8 @@ def run_demo(config: DemoConfig, *, console: Console) -> DemoResult:
             path = config.report
             path.write_text(
                 render_html(report, title="Loupe demo — wearable assistant (SIMULATION)",
-                            notes=["SIMULATION: the contributors are simulated, not people."]),
+                            notes=["SIMULATION: the contributors are simulated, not people.",
+                                   control.note()]),
                 encoding="utf-8",
             )  # fmt: skip
             console.print(f"report: {path}")
@@ -605,7 +613,66 @@ def run_demo(config: DemoConfig, *, console: Console) -> DemoResult:
         peak_rss_mib=_peak_rss_mib(),
         passwords=passwords,
         admin_token=token,
+        efficiency=report,
     )
+
+
+def _consensus_accuracy(loop: _Loop, session: Any) -> tuple[float, int, str]:
+    """How often the people's consensus was right (the simulation knows the truth) on the
+    random audit items — drawn like the control's, unlike the strategy's hard picks — or,
+    before any audit item was labelled, on all the traffic people labelled."""
+    from loupe.db.loop_models import Prediction
+    from loupe.db.models import Consensus
+    from loupe.selection import AUDIT
+
+    rows = session.execute(
+        select(Item.external_id, Consensus.answer, Prediction.strategy)
+        .join(Consensus, Consensus.item_id == Item.id)
+        .join(Prediction, Prediction.item_id == Item.id)
+        .where(Prediction.project_id == loop.project_id, Prediction.resolution == "human")
+    ).all()
+    rows = [row for row in rows if row[0] in loop.truth]
+    audit = [row for row in rows if row[2] == AUDIT]
+    judged, where = (audit, "random audit items") if audit else (rows, "items they labelled")
+    right = sum(answer == loop.truth[ext] for ext, answer, _ in judged)
+    return (right / len(judged) if judged else 1.0), len(judged), where
+
+
+@dataclass
+class _ControlLabels:
+    """SIMULATED labels for the random control's items that nobody labelled: the true
+    intent as often as the people's consensus was right (``right``), otherwise the
+    crowd's typical confusion (:meth:`Contributor.answer` when it is wrong)."""
+
+    loop: _Loop
+    right: float
+    judged: int
+    where: str
+    given: int = 0
+    correct: int = 0
+
+    def label(self, item: ControlItem, rng: np.random.Generator) -> str:
+        truth = self.loop.truth[item.external_id]
+        draw = random.Random(int(rng.integers(2**63)))
+        answer = truth
+        if draw.random() >= self.right:  # a contributor of accuracy 0 always errs
+            wrong = Contributor("sim-control", 0.0, ())
+            answer = wrong.answer(truth, language=None, domain="general",
+                                  labels=self.loop.config.source.labels, rng=draw)  # fmt: skip
+        self.given += 1
+        self.correct += answer == truth
+        return answer
+
+    def note(self) -> str:
+        share = f"{self.correct / self.given:.1%}" if self.given else "–"
+        return (
+            "SIMULATION: the random control is trained, at every budget of the strategy's "
+            "curve, on items drawn uniformly at random from the same traffic. Drawn items "
+            f"people labelled keep their consensus; the other {self.given} (over all draws) "
+            f"got SIMULATED labels, right {share} of the time, to match the people's "
+            f"consensus, which was right on {self.right:.1%} of the {self.judged} "
+            f"{self.where} (known only to the simulation)."
+        )
 
 
 def _traffic_accuracy(loop: _Loop) -> float:
