@@ -124,7 +124,11 @@ def import_rows(site: Site, project: int, rows: list[dict[str, Any]]) -> None:
 def context_page(browser: Browser, **context: Any) -> Page:
     # The pages' CSP forbids eval; Playwright's wait_for_function evaluates strings.
     options: dict[str, Any] = {"viewport": {"width": 1280, "height": 800}, "bypass_csp": True}
-    return browser.new_context(**{**options, **context}).new_page()
+    opened = browser.new_context(**{**options, **context})
+    # Playwright's 30 s default is a fixed deadline a busy CI machine can miss: waits are
+    # for readiness, bounded by a generous ceiling here and by the test's own timeout.
+    opened.set_default_timeout(150_000)
+    return opened.new_page()
 
 
 def sign_in(browser: Browser, site: Site, someone: Person, **context: Any) -> Page:
