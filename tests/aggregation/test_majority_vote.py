@@ -29,7 +29,9 @@ def test_ties_are_broken_by_the_random_state() -> None:
     assert len(items) == 100
     assert picks == {"x"}  # item "0" has one answer: no tie
     tied = {
-        MajorityVote(random_state=seed).fit_predict(["a", "a"], ["w", "v"], ["x", "y"])["a"]
+        MajorityVote(ties="random", random_state=seed).fit_predict(
+            ["a", "a"], ["w", "v"], ["x", "y"]
+        )["a"]
         for seed in range(20)
     }
     assert tied == {"x", "y"}

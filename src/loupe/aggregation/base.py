@@ -105,7 +105,7 @@ class Aggregator(ABC):
         self.workers_ = table.workers
         self.classes_ = table.classes
         self.probas_ = probas
-        self._codes = argmax_random_ties(probas, rng)
+        self._codes = self._argmax(probas, rng)
         self._item_index = {}
         self.labels_ = dict(
             zip(table.items.tolist(), table.classes[self._codes].tolist(), strict=True)
@@ -139,6 +139,10 @@ class Aggregator(ABC):
             return self.probas_.copy()
         rows = [self._item_row(item, "predict_proba") for item in items]
         return self.probas_[np.asarray(rows, dtype=np.intp)]
+
+    def _argmax(self, probas: FloatArray, rng: np.random.Generator) -> IntArray:
+        """The class code chosen for each item; ties at random (a subclass may choose a rule)."""
+        return argmax_random_ties(probas, rng)
 
     @abstractmethod
     def _fit_table(

@@ -32,9 +32,15 @@ class GLAD(Aggregator):
     :math:`\\sum_{(i, w, l)} T_{il}\\log\\sigma(x) + (1 - T_{il})\\log\\frac{1 - \\sigma(x)}{K-1}`
     (:math:`x = \\alpha_w\\beta_i`) plus Gaussian log-priors
     :math:`\\alpha_w \\sim \\mathcal N(\\mu_\\alpha, \\sigma_\\alpha^2)`,
-    :math:`b_i \\sim \\mathcal N(0, \\sigma_b^2)` by ``m_step_iter`` L-BFGS steps (generalised EM),
-    with the analytic gradient :math:`\\partial/\\partial x = T_{il} - \\sigma(x)` summed over
-    answers with :func:`numpy.bincount`. Negative :math:`\\alpha` models adversarial workers.
+    :math:`b_i \\sim \\mathcal N(0, \\sigma_b^2)` (generalised EM: ``m_step_iter`` rounds, each one
+    Newton step on every ability, then one on every log-easiness). Given the easiness, the
+    objective is a sum of independent one-dimensional terms, one per worker (and given the
+    abilities, one per item), so each block takes all its Newton steps at once from
+    :func:`numpy.bincount` sums of the gradient :math:`T_{il} - \\sigma(x)` and curvature
+    :math:`\\sigma(x)(1 - \\sigma(x))` (Fisher scoring for the log-easiness, where the objective
+    need not be concave); a step that would lower a term is halved until it does not. This
+    replaced L-BFGS over all parameters at once, which took ~268 s on 1M answers.
+    Negative :math:`\\alpha` models adversarial workers.
 
     ``skills_[w]`` is :math:`\\sigma(\\alpha_w)`, the accuracy on an item of typical easiness
     (:math:`\\beta = 1`); ``abilities_`` (:math:`\\alpha`) and ``easiness_`` (:math:`\\beta`).
@@ -62,7 +68,7 @@ class GLAD(Aggregator):
         *,
         max_iter: int = 100,
         tol: float = 1e-5,
-        m_step_iter: int = 20,
+        m_step_iter: int = 2,
         ability_mean: float = 1.0,
         ability_sd: float = 1.0,
         log_easiness_sd: float = 1.0,
@@ -101,54 +107,92 @@ class GLAD(Aggregator):
         )
         log_others = np.log(K - 1) if K > 1 else 0.0
         tiny = np.finfo(np.float64).tiny
-        state = {"x": np.concatenate([np.full(W, self.ability_mean), np.zeros(N)])}
+        mean, var_alpha, var_b = self.ability_mean, self.ability_sd**2, self.log_easiness_sd**2
+        state = {"alpha": np.full(W, mean), "log_beta": np.zeros(N)}
 
         def parameter_log_prior(alpha: FloatArray, log_beta: FloatArray) -> float:
             return float(
-                -0.5 * (((alpha - self.ability_mean) / self.ability_sd) ** 2).sum()
-                - 0.5 * ((log_beta / self.log_easiness_sd) ** 2).sum()
+                -0.5 * ((alpha - mean) ** 2).sum() / var_alpha - 0.5 * (log_beta**2).sum() / var_b
             )
 
+        def newton_block(
+            theta: FloatArray,
+            group: IntArray,
+            other: FloatArray,
+            *,
+            log_scale: bool,
+            prior_mean: float,
+            prior_var: float,
+            right: FloatArray,
+        ) -> FloatArray:
+            """One safeguarded Newton step on every coordinate of a separable block.
+
+            Each answer's :math:`x` is ``theta[group] * other`` (abilities; ``other`` the items'
+            easiness) or ``other * exp(theta[group])`` (``log_scale``: log-easiness; ``other``
+            the workers' abilities).
+            """
+            n = len(theta)
+
+            def terms(values: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
+                x = other * (np.exp(values)[group] if log_scale else values[group])
+                log_sig = -np.logaddexp(0.0, -x)
+                # T log s(x) + (1 - T) log(1 - s(x)) with log(1 - s(x)) = log s(x) - x, less
+                # the constant (1 - T) log(K - 1).
+                fit = np.bincount(
+                    group, weights=counts * (log_sig - (1.0 - right) * x), minlength=n
+                )
+                return fit - 0.5 * (values - prior_mean) ** 2 / prior_var, x, log_sig
+
+            q, x, log_sig = terms(theta)
+            sig = np.exp(log_sig)
+            dx = x if log_scale else other  # dx / dtheta
+            slope = counts * (right - sig) * dx
+            curve = counts * sig * (1.0 - sig) * dx * dx
+            gradient = (
+                np.bincount(group, weights=slope, minlength=n) - (theta - prior_mean) / prior_var
+            )
+            hessian = np.bincount(group, weights=curve, minlength=n) + 1.0 / prior_var
+            step = gradient / hessian
+            for _ in range(30):
+                candidate = theta + step
+                worse = terms(candidate)[0] < q
+                if not worse.any():
+                    return np.asarray(candidate, dtype=np.float64)
+                step = np.where(worse, 0.5 * step, step)
+            return np.asarray(np.where(worse, theta, candidate), dtype=np.float64)
+
         def m_step(probas: FloatArray) -> _Params:
-            from scipy.optimize import minimize
-
             right = probas[rows, labels]  # T_il, posterior that each answer is right
-
-            def negative_q(x: FloatArray) -> tuple[float, FloatArray]:
-                alpha, log_beta = x[:W], x[W:]
-                beta = np.exp(log_beta)
-                z = alpha[cols] * beta[rows]
-                log_right = -np.logaddexp(0.0, -z)
-                log_wrong = -np.logaddexp(0.0, z) - log_others
-                q = float((counts * (right * log_right + (1.0 - right) * log_wrong)).sum())
-                q += parameter_log_prior(alpha, log_beta)
-                slope = counts * (right - expit(z))
-                grad_alpha = np.bincount(cols, weights=slope * beta[rows], minlength=W).astype(
-                    np.float64
+            alpha, log_beta = state["alpha"], state["log_beta"]
+            for _ in range(self.m_step_iter if K > 1 else 0):
+                alpha = newton_block(
+                    alpha,
+                    cols,
+                    np.exp(log_beta)[rows],
+                    log_scale=False,
+                    prior_mean=mean,
+                    prior_var=var_alpha,
+                    right=right,
                 )
-                grad_alpha -= (alpha - self.ability_mean) / self.ability_sd**2
-                grad_log_beta = np.bincount(rows, weights=slope * z, minlength=N).astype(np.float64)
-                grad_log_beta -= log_beta / self.log_easiness_sd**2
-                return -q, -np.concatenate([grad_alpha, grad_log_beta])
-
-            if K > 1:
-                found = minimize(
-                    negative_q,
-                    state["x"],
-                    jac=True,
-                    method="L-BFGS-B",
-                    options={"maxiter": self.m_step_iter},
+                log_beta = newton_block(
+                    log_beta,
+                    rows,
+                    alpha[cols],
+                    log_scale=True,
+                    prior_mean=0.0,
+                    prior_var=var_b,
+                    right=right,
                 )
-                state["x"] = np.asarray(found.x, dtype=np.float64)
+            state["alpha"], state["log_beta"] = alpha, log_beta
             class_counts = probas.sum(axis=0) + self.prior_class
             log_pi = np.log(np.maximum(class_counts / class_counts.sum(), tiny))
-            return log_pi, state["x"][:W].copy(), state["x"][W:].copy()
+            return log_pi, alpha.copy(), log_beta.copy()
 
         def e_step(params: _Params) -> FloatArray:
             log_pi, alpha, log_beta = params
             z = alpha[cols] * np.exp(log_beta)[rows]
             log_right = -np.logaddexp(0.0, -z)
-            log_wrong = -np.logaddexp(0.0, z) - log_others
+            log_wrong = log_right - z - log_others  # log((1 - s(z)) / (K - 1))
             base = np.bincount(rows, weights=counts * log_wrong, minlength=N)
             bonus = np.bincount(
                 rows * K + labels, weights=counts * (log_right - log_wrong), minlength=N * K

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TextIO
 
 import typer
 
 from loupe.aggregation.base import Aggregator
+from loupe.aggregation.majority_vote import TIE_RULES, MajorityVote
 from loupe.aggregation.registry import AGGREGATORS, DEFAULT_METHOD
 from loupe.aggregation.weighted_majority_vote import WeightedMajorityVote
 from loupe.errors import InvalidInput
@@ -116,7 +118,54 @@ def _rows(path: Path, columns: Sequence[str]) -> Iterator[tuple[int, list[str]]]
         yield line, values
 
 
+def _plain_csv_columns(path: Path, columns: Sequence[str]) -> list[list[str]] | None:
+    """The stripped values of ``columns`` when ``path`` is a plain CSV, read by splitting.
+
+    ``csv.reader`` plus a dict per row cost ~2.5 CPU-s on 1M answers; splitting the whole text
+    on newlines and commas runs in C and takes ~0.3 s. It gives the same cells as the csv
+    module only for *plain* files: no quote character, no lone carriage return, and every line
+    with the header's number of fields. Anything else (and any row the checked reader would
+    reject or skip, such as an empty value or a blank line) returns ``None`` so that
+    :func:`_rows` reads the file and reports the exact line.
+    """
+    if path.suffix.lower() in JSON_SUFFIXES or not path.is_file():
+        return None
+    text = path.read_text(encoding="utf-8-sig")
+    if '"' in text:
+        return None
+    if "\r" in text:
+        text = text.replace("\r\n", "\n")
+        if "\r" in text:
+            return None
+    lines = text.split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    if len(lines) < 2:
+        return None
+    names = [name.strip() for name in lines[0].split(",")]
+    if len(set(names)) != len(names):
+        return None
+    positions = [names.index(name) for name in _pick(path, names, columns)]
+    body = lines[1:]
+    del lines
+    if set(map(str.count, body, itertools.repeat(","))) != {len(names) - 1}:
+        return None
+    cells = ",".join(body).split(",")
+    del body
+    picked = [cells[position :: len(names)] for position in positions]
+    # Strip only when some cell could need it: an ASCII text without spaces, tabs or other
+    # ASCII whitespace (newlines are gone) has nothing to strip, and the check costs a few ms.
+    if not text.isascii() or any(space in text for space in " \t\x0b\x0c\x1c\x1d\x1e\x1f"):
+        picked = [list(map(str.strip, column)) for column in picked]
+    if not all(all(column) for column in picked):
+        return None
+    return picked
+
+
 def _read_answers(path: Path) -> tuple[list[str], list[str], list[str]]:
+    plain = _plain_csv_columns(path, ("item", "worker", "label"))
+    if plain is not None:
+        return plain[0], plain[1], plain[2]
     items: list[str] = []
     workers: list[str] = []
     labels: list[str] = []
@@ -161,6 +210,24 @@ def _read_weights(path: Path) -> dict[str, float]:
     return weights
 
 
+def _write_csv(handle: TextIO, header: Sequence[str], columns: Sequence[list[Any]]) -> None:
+    """Write ``columns`` as CSV rows exactly as :func:`csv.writer` would (CRLF line ends).
+
+    When no cell holds a character the writer quotes for (comma, quote, CR, LF) and none is
+    empty, joining strings gives the same bytes several times faster than ``writerows``.
+    """
+    text = [cell for column in columns for cell in column]
+    plain = set(map(type, text)) <= {str} and all(text)  # C-level passes, no Python loop
+    joined = "\x00".join(text) if plain else ""
+    if plain and not any(char in joined for char in ',"\r\n'):
+        handle.write(",".join(header) + "\r\n")
+        handle.writelines(map("{}\r\n".format, map(",".join, zip(*columns, strict=True))))
+        return
+    writer = csv.writer(handle)
+    writer.writerow(header)
+    writer.writerows(zip(*columns, strict=True))
+
+
 def aggregate_command(
     input: Annotated[
         Path,
@@ -179,6 +246,13 @@ def aggregate_command(
     weights: Annotated[
         Path | None, typer.Option(help="CSV worker,weight for --method wmv (others weigh 1)")
     ] = None,
+    ties: Annotated[
+        str | None,
+        typer.Option(
+            help="--method mv only: break ties by prior (default: the more common class), "
+            "lowest (first in sorted order) or random (with --seed)"
+        ),
+    ] = None,
     seed: Annotated[int, typer.Option(help="Random seed for tie-breaking")] = 0,
 ) -> None:
     """Aggregate raw answers into one label per item, with the posterior confidence.
@@ -195,12 +269,21 @@ def aggregate_command(
         raise InvalidInput(
             "--weights applies to --method wmv only", details={"option": "--weights"}
         )
+    if ties is not None and method != "mv":
+        raise InvalidInput("--ties applies to --method mv only", details={"option": "--ties"})
+    if ties is not None and ties not in TIE_RULES:
+        raise InvalidInput(
+            f"unknown tie rule {ties!r}; choose one of {', '.join(TIE_RULES)}",
+            details={"option": "--ties", "allowed": list(TIE_RULES)},
+        )
     items, workers, labels = _read_answers(input)
     known = _read_gold(gold) if gold is not None else None
     if method == "wmv":
         model: Aggregator = WeightedMajorityVote(
             _read_weights(weights) if weights is not None else None, random_state=seed
         )
+    elif method == "mv":
+        model = MajorityVote(ties=ties or "prior", random_state=seed)
     else:
         model = AGGREGATORS[method](random_state=seed)
     model.fit(items, workers, labels, gold=known)
@@ -208,11 +291,16 @@ def aggregate_command(
     stdout = str(output) == "-"
     handle = sys.stdout if stdout else output.open("w", newline="", encoding="utf-8")
     try:
-        writer = csv.writer(handle)
-        writer.writerow(["item", "label", "confidence"])
-        for item, score in zip(model.items_.tolist(), confidence.tolist(), strict=True):
-            # Item ids and labels come from the input file: neutralise formulas.
-            writer.writerow([csv_cell(item), csv_cell(model.labels_[item]), f"{score:.6f}"])
+        # Item ids and labels come from the input file: neutralise formulas. Whole columns at a
+        # time (C-level map and join): a csv_cell call and a writerow per row cost ~1 s on 200k
+        # items.
+        cells = {label: csv_cell(label) for label in model.classes_.tolist()}
+        columns = (
+            list(map(csv_cell, model.items_.tolist())),
+            list(map(cells.__getitem__, model.predict().tolist())),
+            list(map("{:.6f}".format, confidence.tolist())),
+        )
+        _write_csv(handle, ("item", "label", "confidence"), columns)
     finally:
         if not stdout:
             handle.close()
