@@ -152,7 +152,9 @@ def test_majority_vote_ignores_uniform_duplication() -> None:
 
 
 def test_repr_lists_hyper_parameters() -> None:
-    assert repr(MajorityVote(random_state=3)) == "MajorityVote(classes=None, random_state=3)"
+    assert repr(MajorityVote(random_state=3)) == (
+        "MajorityVote(ties='prior', classes=None, random_state=3)"
+    )
 
 
 def test_labels_may_be_any_hashable() -> None:
