@@ -1,0 +1,5 @@
+"""The client and its resources, written once with async/await.
+
+``loupe/client/_sync`` is their blocking twin, generated from this package by
+``python -m loupe.client._unasync``: edit here, then regenerate.
+"""
