@@ -77,6 +77,22 @@ _CURRENCY = re.compile(r"[A-Z]{3}\Z")
 _RULE = re.compile(r"[a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)*\Z")
 _RATE_CARD = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*\Z")
 _MAX_TEXT = 64
+# The canonical encoding of an entry whose fields all pass the checks above, key by key:
+# the fast path of PaymentEntry.decode. Whatever it accepts (and the constructor then
+# validates) re-encodes to exactly the same bytes, so the JSON parse and re-encode are
+# needed only for bytes it does not match (and to name what is wrong with them).
+_CANONICAL = re.compile(
+    r'\{"amount_minor":(0|-?[1-9][0-9]*),'
+    r'"contributor":"([0-9a-f]{64})",'
+    r'"corrects":(null|0|[1-9][0-9]*),'
+    r'"currency":"([A-Z]{3})",'
+    r'"item":(null|"[0-9a-f]{64}"),'
+    r'"kind":"(earning|bonus|correction|payout)",'
+    r'"rate_card_version":"([A-Za-z0-9][A-Za-z0-9._-]*)",'
+    r'"rule":"([a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)*)",'
+    r'"timestamp":(0|[1-9][0-9]*),'
+    r'"version":1\}\Z'
+)
 _INT64 = 2**63  # amounts, timestamps and indices fit a signed 64-bit database column
 
 
@@ -211,6 +227,26 @@ class PaymentEntry:
 
     def encode(self) -> bytes:
         """The canonical leaf bytes (sorted-key, whitespace-free, ASCII JSON)."""
+        amount, corrects, item, stamp = self.amount_minor, self.corrects, self.item, self.timestamp
+        if type(amount) is int and type(stamp) is int and _plain_text(self):
+            # Every text field matched a pattern of letters, digits, '.', '_' and '-', so
+            # JSON writes it as is: the same bytes as json.dumps below, without building a
+            # dict and an encoder per entry (the append path's largest cost).
+            text = _TEMPLATE % (
+                amount,
+                self.contributor,
+                "null" if corrects is None else str(corrects),
+                self.currency,
+                "null" if item is None else f'"{item}"',
+                self.kind,
+                self.rate_card_version,
+                self.rule,
+                stamp,
+            )
+            return text.encode("ascii")
+        return self._encode_json()
+
+    def _encode_json(self) -> bytes:
         return json.dumps(
             self._json_object(), sort_keys=True, separators=(",", ":"), ensure_ascii=True
         ).encode("ascii")
@@ -222,6 +258,53 @@ class PaymentEntry:
     @classmethod
     def decode(cls, data: bytes) -> PaymentEntry:
         """Parse canonical leaf bytes; reject anything that is not byte-for-byte canonical."""
+        # Latin-1 maps every byte to one character, so the (ASCII-only) pattern sees the
+        # bytes exactly and never matches a non-ASCII one.
+        found = _CANONICAL.match(data.decode("latin-1")) if isinstance(data, bytes) else None
+        if found is None:
+            return cls._decode_json(data)
+        amount_, contributor, corrects_, currency, item_, kind, card, rule, stamp_ = found.groups()
+        amount, stamp = int(amount_), int(stamp_)
+        corrects = None if corrects_ == "null" else int(corrects_)
+        item = None if item_ == "null" else item_[1:-1]
+        # The pattern has checked every field's type and form; what is left of the
+        # constructor's checks is lengths, ranges and the rules per kind. Anything they
+        # refuse goes through the constructor, which names the problem.
+        if (
+            len(rule) <= _MAX_TEXT
+            and len(card) <= _MAX_TEXT
+            and -_INT64 < amount < _INT64
+            and stamp < _INT64
+            and _kind_rules_hold(kind, amount, item, corrects)
+        ):
+            entry = object.__new__(cls)
+            put = object.__setattr__  # frozen: set each slot once, as __init__ would
+            put(entry, "kind", kind)
+            put(entry, "contributor", contributor)
+            put(entry, "amount_minor", amount)
+            put(entry, "currency", currency)
+            put(entry, "rule", rule)
+            put(entry, "rate_card_version", card)
+            put(entry, "timestamp", stamp)
+            put(entry, "item", item)
+            put(entry, "corrects", corrects)
+            return entry
+        fields = {
+            "kind": kind,
+            "contributor": contributor,
+            "amount_minor": amount,
+            "currency": currency,
+            "rule": rule,
+            "rate_card_version": card,
+            "timestamp": stamp,
+            "item": item,
+            "corrects": corrects,
+        }
+        return cls(**fields)  # type: ignore[arg-type]  # checks all, naming a bad field
+
+    @classmethod
+    def _decode_json(cls, data: bytes) -> PaymentEntry:
+        """The general path: parse, check, and compare the re-encoding with ``data``."""
         try:
             text = data.decode("ascii")
             parsed = json.loads(
@@ -252,6 +335,37 @@ class PaymentEntry:
                 "ledger entry is not in canonical form (sorted keys, no spaces, no escapes)",
             )
         return entry
+
+
+def _kind_rules_hold(kind: str, amount: int, item: str | None, corrects: int | None) -> bool:
+    """The constructor's rules per kind, for the decoder's fast path (``corrects`` is
+    non-negative by the canonical pattern)."""
+    if kind == "correction":
+        return corrects is not None and corrects < _INT64 and amount != 0
+    if corrects is not None or amount <= 0:
+        return False
+    if kind == "earning":
+        return item is not None
+    return kind != "payout" or item is None
+
+
+_TEMPLATE = (
+    '{"amount_minor":%d,"contributor":"%s","corrects":%s,"currency":"%s","item":%s,'
+    '"kind":"%s","rate_card_version":"%s","rule":"%s","timestamp":%d,"version":1}'
+)
+
+
+def _plain_text(entry: PaymentEntry) -> bool:
+    """Whether every text field is a plain ``str`` (validated, so it needs no escaping)."""
+    return (
+        type(entry.contributor) is str
+        and type(entry.currency) is str
+        and type(entry.kind) is str
+        and type(entry.rule) is str
+        and type(entry.rate_card_version) is str
+        and (entry.item is None or type(entry.item) is str)
+        and (entry.corrects is None or type(entry.corrects) is int)
+    )
 
 
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

@@ -98,6 +98,35 @@ class InMemoryTreeStore:
     def __init__(self) -> None:
         self._levels: list[bytearray] = []
 
+    @classmethod
+    def from_leaf_hashes(cls, leaf_hashes: bytes | bytearray) -> InMemoryTreeStore:
+        """The whole tree over the concatenated 32-byte ``leaf_hashes``, level by level.
+
+        The same nodes as appending the leaves one by one, computed a level at a time
+        (each level's hashes are the pairs of the level below), which is what an audit
+        rebuilding a large log wants::
+
+            >>> from loupe.ledger.verify import hash_leaf
+            >>> store = InMemoryTreeStore.from_leaf_hashes(hash_leaf(b"x") + hash_leaf(b"y"))
+            >>> MerkleLog(store).root() == merkle_root([b"x", b"y"])
+            True
+        """
+        if len(leaf_hashes) % HASH_SIZE:
+            raise InvalidInput(
+                f"leaf hashes must be a multiple of {HASH_SIZE} bytes, got {len(leaf_hashes)}",
+                details={"field": "leaf_hashes"},
+            )
+        store = cls()
+        level = bytearray(leaf_hashes)
+        while level:
+            store._levels.append(level)
+            level = _parents(level)
+        return store
+
+    def level(self, level: int) -> bytes:
+        """Level ``level``'s hashes, concatenated in index order (empty beyond the top)."""
+        return bytes(self._levels[level]) if 0 <= level < len(self._levels) else b""
+
     def size(self) -> int:
         return len(self._levels[0]) // HASH_SIZE if self._levels else 0
 
@@ -148,6 +177,18 @@ class InMemoryTreeStore:
             for buffer, length in zip(levels, lengths, strict=True):
                 del buffer[length:]
             raise
+
+
+def _parents(level: bytearray) -> bytearray:
+    """The next level up: ``hash_node`` of each complete pair of ``level``'s hashes."""
+    node = hashlib.sha256(b"\x01")  # each parent copies this state and adds its pair
+    view = memoryview(level)
+    parents = bytearray()
+    for start in range(0, len(level) - 2 * HASH_SIZE + 1, 2 * HASH_SIZE):
+        pair = node.copy()
+        pair.update(view[start : start + 2 * HASH_SIZE])
+        parents += pair.digest()
+    return parents
 
 
 def subtree_keys(begin: int, end: int) -> list[NodeKey]:
