@@ -33,6 +33,7 @@ from loupe.db.models import Base, JSONType, UTCDateTime, utcnow
 Index64 = BigInteger().with_variant(Integer(), "sqlite")
 
 __all__ = [
+    "LedgerAnchor",
     "LedgerCheckpoint",
     "LedgerEntry",
     "LedgerNode",
@@ -143,6 +144,29 @@ class LedgerCheckpoint(Base):
     note: Mapped[str] = mapped_column(Text)
     key_name: Mapped[str] = mapped_column(String(200))
     key_hash: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class LedgerAnchor(Base):
+    """A transaction anchoring a checkpoint on a chain (``loupe ledger anchor``).
+
+    ``payload`` (32 bytes, the SHA-256 of the checkpoint's signed text) is all the chain
+    holds; ``block_number`` is empty until the transaction is mined.
+    """
+
+    __tablename__ = "ledger_anchors"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    checkpoint_id: Mapped[int] = mapped_column(
+        ForeignKey("ledger_checkpoints.id", ondelete="RESTRICT"), index=True
+    )
+    chain_id: Mapped[int] = mapped_column(BigInteger)
+    sender: Mapped[str] = mapped_column(String(42))
+    payload: Mapped[bytes] = mapped_column(LargeBinary(32))
+    tx_hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    raw_tx: Mapped[bytes] = mapped_column(LargeBinary)
+    block_number: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    gas_used: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
