@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from loupe.db.raw import Raw
+from loupe.services import webhooks
 
 __all__ = ["Vote", "majority", "store_consensus"]
 
@@ -64,6 +65,15 @@ def store_consensus(
     now: datetime,
 ) -> None:
     """Write (or replace) an item's consensus row: the one place that does."""
+    webhooks.consensus_changing(
+        raw,
+        project_id=project_id,
+        item_id=item_id,
+        answer=vote.answer,
+        confidence=confidence,
+        method=method,
+        now=now,
+    )
     raw.run(
         _UPSERT,
         item=item_id,

@@ -20,6 +20,7 @@ from loupe.db.models import Label, utcnow
 from loupe.db.raw import Raw
 from loupe.errors import Conflict, InvalidInput, NotFound
 from loupe.label_schema import LabelSchema, Spans, validate_answer
+from loupe.services import webhooks
 from loupe.services.access import (
     Actor,
     authorize_project,
@@ -41,7 +42,10 @@ __all__ = ["LabelRecord", "ListedLabel", "Submission", "list_labels", "submit_la
 
 MAX_LEAD_TIME_MS = 7 * 24 * 3600 * 1000
 
-_ITEM = "SELECT project_id, label_count, domain, is_gold, min_level FROM items WHERE id = :item"
+_ITEM = (
+    "SELECT project_id, label_count, domain, is_gold, min_level, is_complete FROM items "
+    "WHERE id = :item"
+)
 _DATA = "SELECT data FROM items WHERE id = :item"
 _LABELLERS = "SELECT user_id, answer FROM labels WHERE item_id = :item ORDER BY id"
 # Consensus this sure counts as evidence about the labellers' skill (reputation).
@@ -219,6 +223,9 @@ def submit_label(
                 answer=consensus.vote.answer, now=now,
             )  # fmt: skip
     raw.run(_COUNT, count=count, complete=complete, item=item_id)
+    if complete and not item[5]:
+        completed = {"item_id": item_id, "n_labels": count}
+        webhooks.emit(raw, project_id, "item.completed", completed, now=now)
     if gold is not None:
         record_evidence(
             session,

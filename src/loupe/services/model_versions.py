@@ -56,6 +56,7 @@ from loupe.learning import (
 )
 from loupe.learning.persistence import ModelStore
 from loupe.selection import AUDIT
+from loupe.services import webhooks
 from loupe.services.access import Actor, authorize_project
 from loupe.services.loop import stored_config
 from loupe.services.payments import project_spending
@@ -383,6 +384,14 @@ def retrain(
     config.labels_at_train = resolved_count(session, project_id)
     config.training_since = None
     session.flush()
+    if decision.promote:
+        promoted = {
+            "model_version_id": record.id,
+            "version": version,
+            "trainer": config.trainer,
+            "metrics": record.metrics,
+        }
+        webhooks.emit(session, project_id, "model.promoted", promoted, now=now)
     return RetrainOutcome(record=record, decision=decision, model=model, metrics=metrics)
 
 

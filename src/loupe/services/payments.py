@@ -48,6 +48,7 @@ from loupe.db.raw import Raw
 from loupe.errors import Conflict, InvalidInput, NotFound
 from loupe.ledger.entries import PaymentEntry, contributor_pseudonym, item_digest, utc_seconds
 from loupe.reputation import TIER_UNLOCKS
+from loupe.services import webhooks
 from loupe.services.access import Actor, authorize, authorize_project
 from loupe.services.ledger_keys import LedgerConfig
 from loupe.services.ledger_store import (
@@ -610,6 +611,8 @@ def create_payout(
     sealed = latest_checkpoint(session)
     if sealed is None or sealed.size != indices[-1] + 1:
         publish_checkpoint(session, ledger.keys, now=now)
+    paid = [user for user, _ in owed]
+    webhooks.payout_made(session, payout_id=payout.id, currency=currency, user_ids=paid, now=now)
     return payout
 
 

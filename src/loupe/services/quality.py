@@ -37,6 +37,7 @@ from loupe.label_schema import (
     answer_keys,
     validate_answer,
 )
+from loupe.services import webhooks
 from loupe.services.access import Actor, authorize_project
 from loupe.services.consensus import Vote, majority, store_consensus
 from loupe.services.gate import PrivacyGate
@@ -317,7 +318,7 @@ def live_consensus(
         now=now,
     )
     if decision == "escalate":
-        raw.run(
+        opened = raw.run(
             _ESCALATE,
             item=item_id,
             project=project_id,
@@ -329,6 +330,9 @@ def live_consensus(
             n=len(answers),
             now=raw.time(now),
         )
+        if opened:
+            escalated = {"item_id": item_id, "stage": "expert", "trigger": "low_confidence"}
+            webhooks.emit(raw, project_id, "escalation.opened", escalated, now=now)
     return LiveConsensus(vote=vote, confidence=confidence, method=method, decision=decision)
 
 
