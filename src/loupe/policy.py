@@ -26,7 +26,8 @@ Action = Literal[
     "users.list",
     "projects.create",
     "projects.read",
-    "projects.update",  # label schema, guidelines, overlap, membership
+    "projects.update",  # label schema, guidelines, overlap, membership; archive, unarchive
+    "projects.delete",  # delete a project and its data (the payment log keeps its entries)
     "items.import",
     "items.read",  # see items with their labels (not just the next task)
     "tasks.work",  # next task, submit, skip
@@ -58,6 +59,7 @@ _GLOBAL: dict[Action, frozenset[Role]] = {
     "projects.create": frozenset({"admin", "manager"}),
     "projects.read": frozenset({"admin", "auditor"}),
     "projects.update": frozenset({"admin"}),
+    "projects.delete": frozenset({"admin"}),
     "items.import": frozenset({"admin"}),
     "items.read": frozenset({"admin", "auditor"}),
     "tasks.work": frozenset(),
@@ -89,6 +91,7 @@ _MEMBER: dict[Action, frozenset[Role]] = {
     "projects.create": frozenset(),
     "projects.read": frozenset({"manager", "annotator", "reviewer", "auditor"}),
     "projects.update": frozenset({"manager"}),
+    "projects.delete": frozenset({"manager"}),
     "items.import": frozenset({"manager"}),
     "items.read": frozenset({"manager", "reviewer", "auditor"}),
     "tasks.work": frozenset({"manager", "annotator", "reviewer"}),
@@ -120,6 +123,7 @@ PHRASES: dict[Action, str] = {
     "projects.create": "create projects",
     "projects.read": "see this project",
     "projects.update": "change this project",
+    "projects.delete": "delete this project",
     "items.import": "import items",
     "items.read": "read this project's items",
     "tasks.work": "work on tasks",

@@ -1,4 +1,4 @@
-"""``loupe projects``: create, list, members."""
+"""``loupe projects``: create, list, members; archive, unarchive, duplicate, delete."""
 
 from __future__ import annotations
 
@@ -18,6 +18,8 @@ from loupe.services.access import Actor
 __all__ = ["projects_app"]
 
 projects_app = typer.Typer(help="Projects: label schema, guidelines, overlap, members.")
+
+ProjectRef = Annotated[str, typer.Argument(help="The project's id or name")]
 
 
 def _config(labels: str | None, config: Path | None) -> dict[str, Any]:
@@ -58,12 +60,19 @@ def create(
 
 
 @projects_app.command("list")
-def list_projects(database_url: DatabaseUrl = None) -> None:
-    """List projects."""
+def list_projects(
+    archived: Annotated[
+        bool, typer.Option("--archived", help="List the archived projects instead")
+    ] = False,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """List projects (the live ones; --archived lists the archived ones)."""
     table = Table("id", "name", "overlap", "config version")
     with open_database(database_url) as db, db.transaction(readonly=True) as session:
         after = 0
-        while rows := projects.list_projects(session, Actor.system(), after_id=after, limit=500):
+        while rows := projects.list_projects(
+            session, Actor.system(), after_id=after, limit=500, archived=archived
+        ):
             for project in rows:
                 table.add_row(
                     str(project.id), project.name, str(project.overlap), str(project.config_version)
@@ -85,3 +94,82 @@ def add_member(
         user_id = resolve_user(session, username)
         projects.add_member(session, Actor.system(), project_id, user_id=user_id, role=role)
     console.print(f"{username} is now {role} in project {project}")
+
+
+@projects_app.command("archive")
+def archive(project: ProjectRef, database_url: DatabaseUrl = None) -> None:
+    """Archive a project: it serves no tasks, reviews or expert work and takes no imports or
+    labels; exports, the dashboard and wallets still read it. Audited."""
+    from loupe.services import project_lifecycle
+
+    with open_database(database_url) as db, db.transaction() as session:
+        project_id = resolve_project(session, project)
+        project_lifecycle.archive_project(session, Actor.system(), project_id)
+    console.print(f"project {project} archived; `loupe projects unarchive` reopens it")
+
+
+@projects_app.command("unarchive")
+def unarchive(project: ProjectRef, database_url: DatabaseUrl = None) -> None:
+    """Reopen an archived project. Audited."""
+    from loupe.services import project_lifecycle
+
+    with open_database(database_url) as db, db.transaction() as session:
+        project_id = resolve_project(session, project)
+        project_lifecycle.unarchive_project(session, Actor.system(), project_id)
+    console.print(f"project {project} reopened")
+
+
+@projects_app.command("duplicate")
+def duplicate(
+    project: ProjectRef,
+    name: Annotated[str, typer.Option("--name", help="The new project's name")],
+    members: Annotated[bool, typer.Option("--members", help="Copy the members too")] = False,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """A new project with this one's configuration (schema, guidelines, overlap, privacy
+    and loop settings, rate card), and with --members its members; no items. Audited."""
+    from loupe.services import project_lifecycle
+
+    with open_database(database_url) as db, db.transaction() as session:
+        project_id = resolve_project(session, project)
+        copy = project_lifecycle.duplicate_project(
+            session, Actor.system(), project_id, name=name, members=members
+        )
+    console.print(f"project {copy.name!r} created from {project}, id {copy.id}")
+
+
+@projects_app.command("delete")
+def delete(
+    project: ProjectRef,
+    yes: Annotated[
+        bool, typer.Option("--yes", help="Do not ask for the project's name to confirm")
+    ] = False,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Delete a project: its items, originals, labels, comments and members. The payment
+    log keeps its entries (it still verifies; balances stay payable); the audit log stays.
+    Asks for the project's name unless --yes. Audited."""
+    from loupe.cli.session import settings
+    from loupe.learning.persistence import ModelStore
+    from loupe.services import project_lifecycle
+
+    config = settings(database_url)
+    with open_database(database_url) as db:
+        with db.transaction(readonly=True) as session:
+            project_id = resolve_project(session, project)
+            name = projects.get_project(session, Actor.system(), project_id).name
+        confirm = name if yes else typer.prompt(f"Type the project's name ({name}) to delete it")
+        with db.transaction() as session:
+            deletion = project_lifecycle.delete_project(
+                session, Actor.system(), project_id, confirm=confirm
+            )
+        # After the commit: the scrub only sees committed deletions.
+        done = project_lifecycle.finish_deletion(
+            db, deletion, store=ModelStore(config.resolved_model_dir())
+        )
+    console.print(
+        f"project {name!r} (id {project_id}) deleted: {deletion.items_deleted} items, "
+        f"{deletion.labels_deleted} labels, {deletion.comments_deleted} comments, "
+        f"{deletion.keys_shredded} keys shredded, {len(done.model_files_deleted)} model files; "
+        f"{deletion.ledger_entries_kept} payment-log entries kept"
+    )

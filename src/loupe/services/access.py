@@ -11,15 +11,17 @@ from sqlalchemy.orm import Session
 
 from loupe.db.models import Membership, Project
 from loupe.db.raw import Raw
-from loupe.errors import NotFound, PermissionDenied
+from loupe.errors import Conflict, NotFound, PermissionDenied
 from loupe.policy import Action, allowed, require
 
 __all__ = [
+    "CLOSED_WHEN_ARCHIVED",
     "Actor",
     "ProjectRef",
     "authorize",
     "authorize_project",
     "authorize_project_fast",
+    "refuse_if_archived",
     "sees_contributors",
 ]
 
@@ -62,12 +64,34 @@ def sees_contributors(session: Session, actor: Actor, project_id: int) -> bool:
     return allowed(actor.role, "labellers.read", member_role=role)
 
 
+# The work an archived project no longer takes; it stays readable (exports, dashboards,
+# wallets) and its manager may still change it (and unarchive it).
+CLOSED_WHEN_ARCHIVED: frozenset[Action] = frozenset(
+    {"tasks.work", "reviews.work", "escalations.resolve", "items.import", "qualifications.take"}
+)
+
+
+def refuse_if_archived(action: Action, project_id: int, archived: object) -> None:
+    """:class:`Conflict` when ``action`` is work an archived project no longer takes."""
+    if archived is not None and action in CLOSED_WHEN_ARCHIVED:
+        raise Conflict(
+            f"project {project_id} is archived: it serves no tasks, reviews or expert work "
+            "and takes no imports or labels; a project manager can unarchive it",
+            details={"project_id": project_id, "reason": "archived", "action": action},
+        )
+
+
 def authorize_project(session: Session, actor: Actor, action: Action, project_id: int) -> Project:
-    """Load the project and check ``action`` on it; unknown projects are 404 for everyone."""
+    """Load the project and check ``action`` on it; unknown projects are 404 for everyone.
+
+    Work on an archived project (:data:`CLOSED_WHEN_ARCHIVED`) is a :class:`Conflict`,
+    checked after the permission so that outsiders learn nothing about the project.
+    """
     project = session.get(Project, project_id)
     if project is None:
         raise NotFound(f"project {project_id} does not exist", details={"project_id": project_id})
     require(actor.role, action, member_role=member_role(session, project_id, actor.user_id))
+    refuse_if_archived(action, project_id, project.archived_at)
     return project
 
 
@@ -81,10 +105,12 @@ class ProjectRef:
     config_version: int
     created_at: datetime
     paused_reason: str | None = None  # the actor's quality pause in this project, if any
+    archived: bool = False  # see CLOSED_WHEN_ARCHIVED
 
 
 _PROJECT_AND_ROLE = (
-    "SELECT p.id, p.overlap, p.config, p.config_version, p.created_at, m.role, m.paused_reason "
+    "SELECT p.id, p.overlap, p.config, p.config_version, p.created_at, m.role, m.paused_reason, "
+    "p.archived_at "
     "FROM projects p LEFT JOIN memberships m ON m.project_id = p.id AND m.user_id = :user "
     "WHERE p.id = :project"
 )
@@ -96,6 +122,7 @@ def authorize_project_fast(raw: Raw, actor: Actor, action: Action, project_id: i
     if row is None:
         raise NotFound(f"project {project_id} does not exist", details={"project_id": project_id})
     require(actor.role, action, member_role=row[5])
+    refuse_if_archived(action, project_id, row[7])
     if action == "tasks.work" and row[6]:
         raise PermissionDenied(
             f"you are paused in project {project_id}: {row[6]}",
@@ -108,4 +135,5 @@ def authorize_project_fast(raw: Raw, actor: Actor, action: Action, project_id: i
         config_version=row[3],
         created_at=raw.time_out(row[4]),
         paused_reason=row[6],
+        archived=row[7] is not None,
     )

@@ -7,10 +7,11 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from pydantic import ValidationError
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from loupe.db.models import Item, Membership, Project, ProjectConfig, User, utcnow
+from loupe.db.project_models import DeletedProject
 from loupe.errors import Conflict, InvalidInput, NotFound
 from loupe.label_schema import LabelSchema
 from loupe.policy import ROLES
@@ -102,6 +103,7 @@ def create_project(
         raise Conflict(f"a project named {name!r} already exists", details={"field": "name"})
     stored = schema.model_dump(mode="json")
     project = Project(
+        id=_unused_id(session),
         name=name,
         description=description,
         guidelines=guidelines,
@@ -122,6 +124,22 @@ def create_project(
     session.flush()
     _audit_openings(session, actor, project.id, before=SPECIAL_CATEGORIES, schema=schema)
     return project
+
+
+def _unused_id(session: Session) -> int | None:
+    """An id above every deleted project's, on SQLite; ``None`` lets the database choose.
+
+    SQLite gives a new row the largest id plus one, which is a deleted project's id when
+    the newest project was deleted; the payment log names projects by id for ever, so
+    ids are never reused. PostgreSQL's sequences never go back.
+    """
+    if session.get_bind().dialect.name != "sqlite":
+        return None
+    deleted = session.scalar(select(func.max(DeletedProject.id)))
+    if deleted is None:
+        return None
+    highest = session.scalar(select(func.max(Project.id))) or 0
+    return max(int(deleted), int(highest)) + 1
 
 
 def _audit_openings(
@@ -156,9 +174,12 @@ def get_project(session: Session, actor: Actor, project_id: int) -> Project:
 
 
 def list_projects(
-    session: Session, actor: Actor, *, after_id: int, limit: int
+    session: Session, actor: Actor, *, after_id: int, limit: int, archived: bool = False
 ) -> Sequence[Project]:
-    query = select(Project).where(Project.id > after_id).order_by(Project.id).limit(limit)
+    """Projects the actor belongs to (all for admins and auditors); the archived ones
+    only when ``archived`` (they are listed apart from the live ones)."""
+    shown = Project.archived_at.is_not(None) if archived else Project.archived_at.is_(None)
+    query = select(Project).where(Project.id > after_id, shown).order_by(Project.id).limit(limit)
     if actor.role not in {"admin", "auditor"}:
         query = query.join(
             Membership,

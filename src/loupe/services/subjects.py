@@ -1,7 +1,7 @@
 """Data subjects' rights: export everything held about a subject, or erase it.
 
 Erasure (GDPR art. 17) deletes the subject's items — their redacted data, sealed
-originals, labels, leases and consensus go with them, so exports omit them — and
+originals, labels, leases, consensus and comments go with them, so exports omit them — and
 shreds the subject's key. Payment-log entries for those labels keep their leaves (the
 log must still verify) and lose only the internal link to the label. Every model
 version trained on those items is retired (:func:`loupe.services.model_versions.
@@ -32,10 +32,11 @@ from sqlalchemy.orm import Session
 from loupe.db.database import Database
 from loupe.db.models import Item, Label, utcnow
 from loupe.db.privacy_models import AuditEvent, ErasureReceipt, ItemVault
+from loupe.db.project_models import ItemComment
 from loupe.db.scrub import Scrub, scrub
 from loupe.errors import NotFound
 from loupe.learning.persistence import ModelStore
-from loupe.services import audit
+from loupe.services import audit, webhooks
 from loupe.services.access import Actor, authorize
 from loupe.services.model_versions import delete_retired_files, retire_trained_on
 from loupe.services.vault import (
@@ -142,6 +143,8 @@ def erase_subject(
         },
         now=now,
     )
+    erased = [(int(row[0]), int(row[1])) for row in rows]
+    webhooks.subject_erased(session, erased, receipt_sha256=digest, now=now)
     session.flush()
     return Erasure(receipt, text, digest)
 
@@ -224,6 +227,15 @@ def export_subject(
                 "labels": [
                     {"annotator": r[0], "answer": r[1], "created_at": r[2].isoformat()}
                     for r in labels
+                ],
+                # People's comments on the item, as stored (after the gate).
+                "comments": [
+                    {"author": r[0], "body": r[1], "created_at": r[2].isoformat()}
+                    for r in session.execute(
+                        select(ItemComment.user_id, ItemComment.body, ItemComment.created_at)
+                        .where(ItemComment.item_id == item.id)
+                        .order_by(ItemComment.id)
+                    )
                 ],
             }
         )

@@ -19,6 +19,7 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel
 
 from loupe.services import escalation_queue, escalations, workspace
+from loupe.services.comments import MAX_COMMENT
 from loupe.web.deps import Reader
 from loupe.web.params import MAX_ID, Id
 from loupe.web.ui.editors import editor_for
@@ -81,6 +82,7 @@ def expert_page(
         both=can.adjudicate and can.expert,
         waiting=waiting,
         item=item if stage == "adjudicator" else None,
+        max_comment=MAX_COMMENT,
     )
 
 

@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from loupe.policy import allowed
 from loupe.services import escalations, projects, workspace
+from loupe.services.access import member_role
 from loupe.web.deps import Reader
 from loupe.web.ui.render import page
 
@@ -28,6 +30,14 @@ class ProjectLink:
     can_monitor: bool
     expert_waiting: int | None = None  # escalated items waiting for them as an expert
     adjudicator_waiting: int | None = None  # and as an adjudicator
+
+
+@dataclass(frozen=True, slots=True)
+class ArchivedLink:
+    id: int
+    name: str
+    can_monitor: bool
+    can_manage: bool
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -54,4 +64,28 @@ def home(request: Request, ctx: Reader) -> HTMLResponse:
                 adjudicator_waiting=waiting.adjudicator if can.adjudicate else None,
             )
         )
-    return page(request, "home.html", current, title="Projects", nav_current="home", projects=links)
+    # Archived projects are listed apart: readable, and their managers can reopen them.
+    archived = [
+        ArchivedLink(
+            id=project.id,
+            name=project.name,
+            can_monitor=workspace.capabilities(ctx.session, actor, project.id).monitor,
+            can_manage=allowed(
+                actor.role,
+                "projects.update",
+                member_role=member_role(ctx.session, project.id, actor.user_id),
+            ),
+        )
+        for project in projects.list_projects(
+            ctx.session, actor, after_id=0, limit=200, archived=True
+        )
+    ]
+    return page(
+        request,
+        "home.html",
+        current,
+        title="Projects",
+        nav_current="home",
+        projects=links,
+        archived=archived,
+    )

@@ -7,12 +7,13 @@ from typing import Literal
 
 from sqlalchemy.orm import Session
 
+from loupe.policy import allowed
 from loupe.services import escalations, workspace
-from loupe.services.access import Actor
+from loupe.services.access import Actor, member_role
 
 __all__ = ["NavLink", "PageName", "project_links"]
 
-PageName = Literal["work", "review", "expert", "dashboard"]
+PageName = Literal["work", "review", "expert", "dashboard", "settings"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,9 +25,10 @@ class NavLink:
 
 
 def project_links(
-    session: Session, actor: Actor, project_id: int, *, current: PageName
+    session: Session, actor: Actor, project_id: int, *, current: PageName | None
 ) -> list[NavLink]:
-    """Links to the project's pages ``actor`` can use (``current`` marked as the page open)."""
+    """Links to the project's pages ``actor`` can use (``current`` marked as the page open;
+    ``None`` on a page of its own, such as an item's)."""
     can = workspace.capabilities(session, actor, project_id)
     pages: list[tuple[PageName, str, bool]] = [
         ("work", "Label", can.work),
@@ -37,6 +39,15 @@ def project_links(
             can.expert or can.adjudicate,
         ),
         ("dashboard", "Dashboard", can.monitor),
+        (
+            "settings",
+            "Settings",
+            allowed(
+                actor.role,
+                "projects.update",
+                member_role=member_role(session, project_id, actor.user_id),
+            ),
+        ),
     ]
     waiting = None
     if can.expert or can.adjudicate:

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from loupe.services import workspace
+from loupe.services.comments import MAX_COMMENT
 from loupe.web.deps import Reader
 from loupe.web.params import Id
 from loupe.web.ui.editors import editor_for
@@ -40,4 +41,5 @@ def review_page(project_id: Id, request: Request, ctx: Reader) -> HTMLResponse:
         project_nav=project_links(ctx.session, current.actor, project_id, current="review"),
         editor=editor_for(project.schema),
         blind=not project.schema.review.show_other_labels,
+        max_comment=MAX_COMMENT,
     )

@@ -3,6 +3,7 @@
 // While an answer is being saved every control is disabled ("Saving…"); an answer saved
 // when the next item fails to load says both, and #retry loads it again.
 import { call } from "./api.js";
+import { commentsPanel } from "./comments.js";
 import { answerText, createEditor } from "./editors.js";
 import { renderItem } from "./item.js";
 import { installShortcuts } from "./shortcuts.js";
@@ -24,6 +25,7 @@ const $ = (id) => document.getElementById(id);
 const state = { task: null, done: 0, after: 0 };
 
 const editor = createEditor(spec, { onStatus: setStatus });
+const comments = commentsPanel(project);
 
 const BUTTONS = ["submit", adjudicating ? "next" : "pass-up"];
 
@@ -39,6 +41,7 @@ const setPending = pendingState("answer-form", lock);
 function show(task) {
   state.task = task;
   renderItem(spec, task);
+  comments.load(task ? task.item_id : null);
   $("answer-form").hidden = !task;
   $("escalation").hidden = !task;
   $("retry").hidden = true;

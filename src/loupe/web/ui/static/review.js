@@ -3,6 +3,7 @@
 // says who gave the answer under review. While a verdict is being saved every control is
 // disabled ("Saving…"); a verdict saved when the next review fails to load says both.
 import { call } from "./api.js";
+import { commentsPanel } from "./comments.js";
 import { answerText, createEditor } from "./editors.js";
 import { renderItem } from "./item.js";
 import { installShortcuts } from "./shortcuts.js";
@@ -23,6 +24,7 @@ const $ = (id) => document.getElementById(id);
 const state = { review: null, correcting: false, done: 0 };
 
 const editor = createEditor(spec, { onStatus: setStatus });
+const comments = commentsPanel(project);
 
 // What may be used now: nothing while a verdict is pending or with nothing to review;
 // else the verdict buttons, or while correcting the correction's widgets and buttons.
@@ -49,6 +51,7 @@ function show(review) {
   state.review = review;
   $("retry").hidden = true;
   renderItem(spec, review);
+  comments.load(review ? review.item_id : null);
   $("reviewed").hidden = !review;
   $("review-form").hidden = !review;
   if (review) {

@@ -1,0 +1,152 @@
+"""A project's settings page (managers) and its item pages, with the item's comments.
+
+``GET /projects/{id}/settings``: the project's state with plain HTML forms (they work
+without JavaScript; each posts the session's CSRF token) to archive or unarchive it, to
+duplicate it as a template, and to delete it — the delete form asks for the project's
+name. ``GET /projects/{id}/items/{item}``: the item as stored (after the privacy gate)
+with its comments and a form to add one. Every form goes through the same services as the
+API (``loupe.services.project_lifecycle``, ``loupe.services.comments``) and the CLI.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, TypeVar
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlalchemy.orm import Session
+
+from loupe.db.database import Database
+from loupe.errors import Unauthenticated
+from loupe.learning.persistence import ModelStore
+from loupe.services import comments, items, project_lifecycle, projects, sessions
+from loupe.services.access import Actor, authorize_project
+from loupe.services.audit import ACTOR_KEY
+from loupe.settings import Settings
+from loupe.web.deps import SESSION_COOKIE, Reader
+from loupe.web.params import Id
+from loupe.web.ui.project_nav import project_links
+from loupe.web.ui.render import page
+
+__all__ = ["router"]
+
+router = APIRouter(include_in_schema=False)
+
+T = TypeVar("T")
+Csrf = Annotated[str, Form(max_length=200)]
+
+
+@router.get("/projects/{project_id}/settings", response_class=HTMLResponse)
+def settings_page(project_id: Id, request: Request, ctx: Reader) -> HTMLResponse:
+    current = ctx.browser_session
+    actor = current.actor
+    # The page's forms change the project: only those who may (managers, admins) see it.
+    project = authorize_project(ctx.session, actor, "projects.update", project_id)
+    return page(
+        request,
+        "project_settings.html",
+        current,
+        title=f"{project.name} · settings",
+        project=project,
+        project_nav=project_links(ctx.session, actor, project_id, current="settings"),
+    )
+
+
+def _act(request: Request, csrf_token: str, action: Callable[[Session, Actor], T]) -> T:
+    """Run ``action`` in a transaction of its own for the signed-in, CSRF-checked user."""
+    secret = request.cookies.get(SESSION_COOKIE)
+    if not secret:
+        raise Unauthenticated("sign in to change projects")
+    db: Database = request.app.state.db
+    with db.transaction() as session:
+        current = sessions.resolve_session(session, secret)
+        sessions.check_csrf(current, csrf_token)
+        session.info[ACTOR_KEY] = current.actor
+        return action(session, current.actor)
+
+
+@router.post("/projects/{project_id}/settings/archive")
+def archive(project_id: Id, request: Request, csrf_token: Csrf = "") -> RedirectResponse:
+    _act(request, csrf_token, lambda s, a: project_lifecycle.archive_project(s, a, project_id))
+    return RedirectResponse(f"/projects/{project_id}/settings", status_code=303)
+
+
+@router.post("/projects/{project_id}/settings/unarchive")
+def unarchive(project_id: Id, request: Request, csrf_token: Csrf = "") -> RedirectResponse:
+    _act(request, csrf_token, lambda s, a: project_lifecycle.unarchive_project(s, a, project_id))
+    return RedirectResponse(f"/projects/{project_id}/settings", status_code=303)
+
+
+@router.post("/projects/{project_id}/settings/duplicate")
+def duplicate(
+    project_id: Id,
+    request: Request,
+    name: Annotated[str, Form(max_length=200)] = "",
+    members: Annotated[bool, Form()] = False,
+    csrf_token: Csrf = "",
+) -> RedirectResponse:
+    copy_id = _act(
+        request,
+        csrf_token,
+        lambda s, a: (
+            project_lifecycle.duplicate_project(s, a, project_id, name=name, members=members).id
+        ),
+    )
+    return RedirectResponse(f"/projects/{copy_id}/settings", status_code=303)
+
+
+@router.post("/projects/{project_id}/settings/delete")
+def delete(
+    project_id: Id,
+    request: Request,
+    confirm: Annotated[str, Form(max_length=200)] = "",
+    csrf_token: Csrf = "",
+) -> RedirectResponse:
+    deletion = _act(
+        request,
+        csrf_token,
+        lambda s, a: project_lifecycle.delete_project(s, a, project_id, confirm=confirm),
+    )
+    settings: Settings = request.app.state.settings
+    project_lifecycle.finish_deletion(
+        request.app.state.db, deletion, store=ModelStore(settings.resolved_model_dir())
+    )
+    return RedirectResponse("/?deleted=1", status_code=303)
+
+
+@router.get("/projects/{project_id}/items/{item_id}", response_class=HTMLResponse)
+def item_page(project_id: Id, item_id: Id, request: Request, ctx: Reader) -> HTMLResponse:
+    current = ctx.browser_session
+    actor = current.actor
+    item = items.get_item(ctx.session, actor, project_id, item_id)
+    project = projects.get_project(ctx.session, actor, project_id)
+    return page(
+        request,
+        "item.html",
+        current,
+        title=f"{project.name} · item {item_id}",
+        project=project,
+        project_nav=project_links(ctx.session, actor, project_id, current=None),
+        item=item,
+        comments=comments.list_comments(ctx.session, actor, project_id, item_id),
+        max_comment=comments.MAX_COMMENT,
+    )
+
+
+@router.post("/projects/{project_id}/items/{item_id}/comments")
+def add_comment(
+    project_id: Id,
+    item_id: Id,
+    request: Request,
+    body: Annotated[str, Form(max_length=comments.MAX_COMMENT * 2)] = "",
+    csrf_token: Csrf = "",
+) -> RedirectResponse:
+    made = _act(
+        request,
+        csrf_token,
+        lambda s, a: comments.add_comment(s, a, project_id, item_id, body=body),
+    )
+    return RedirectResponse(
+        f"/projects/{project_id}/items/{item_id}#comment-{made.id}", status_code=303
+    )
