@@ -8,7 +8,9 @@ Image functions live in :mod:`loupe.privacy.images` (the ``loupe[images]`` extra
 and are not imported here.
 """
 
-from loupe.privacy.detectors import DETECTORS, Detector
+from typing import TYPE_CHECKING
+
+from loupe.privacy.detectors import Detector
 from loupe.privacy.keyring import SubjectKeyring
 from loupe.privacy.redaction import POLICIES, Policy, Redaction, Redactor, SpanMapping, redact_spans
 from loupe.privacy.scanner import Scan, Scanner, Verdict
@@ -30,3 +32,15 @@ __all__ = [
     "redact_spans",
     "resolve_overlaps",
 ]
+
+if TYPE_CHECKING:
+    from loupe.privacy.detectors import DETECTORS
+
+
+def __getattr__(name: str) -> object:
+    """``DETECTORS`` is built on first use (see :mod:`loupe.privacy.detectors`)."""
+    if name == "DETECTORS":
+        from loupe.privacy import detectors
+
+        return detectors.DETECTORS
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

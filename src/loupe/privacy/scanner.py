@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 from loupe.errors import InvalidInput
-from loupe.privacy.detectors import DETECTORS, Detector
+from loupe.privacy import detectors as registry
+from loupe.privacy.detectors import Detector
 from loupe.privacy.detectors.base import shielded
 from loupe.privacy.normalisation import Normalised
 from loupe.privacy.spans import Detection, resolve_overlaps
@@ -93,15 +94,16 @@ class Scanner:
         min_score: float = 0.5,
         max_chars: int = MAX_CHARS,
     ) -> None:
-        names = list(DETECTORS) if detectors is None else list(detectors)
-        unknown = sorted(set(names) - set(DETECTORS))
+        known = registry.DETECTORS  # the recognizers are imported on first use
+        names = list(known) if detectors is None else list(detectors)
+        unknown = sorted(set(names) - set(known))
         if unknown:
-            allowed = ", ".join(sorted(DETECTORS))
+            allowed = ", ".join(sorted(known))
             raise InvalidInput(
                 f"unknown detector(s) {', '.join(unknown)}; choose from {allowed}",
-                details={"field": "detectors", "allowed": sorted(DETECTORS)},
+                details={"field": "detectors", "allowed": sorted(known)},
             )
-        self.detectors: list[Detector] = [DETECTORS[n]() for n in names]
+        self.detectors: list[Detector] = [known[n]() for n in names]
         self.min_score = min_score
         self.max_chars = max_chars
 

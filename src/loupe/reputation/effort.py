@@ -175,8 +175,6 @@ def _one_answer(work: RecentWork, policy: EffortPolicy) -> EffortFinding | None:
 
 
 def _chance(work: RecentWork, policy: EffortPolicy) -> EffortFinding | None:
-    from scipy.stats import binomtest
-
     k = work.n_classes
     if k is None or k < 2 or work.n_compared < policy.chance_min_compared:
         return None
@@ -185,6 +183,9 @@ def _chance(work: RecentWork, policy: EffortPolicy) -> EffortFinding | None:
     floor = chance + policy.chance_margin
     if rate >= floor:
         return None
+    # SciPy (~50 MB, ~0.5 s) only for a finding, never on a plain submit's path.
+    from scipy.stats import binomtest
+
     p_value = float(binomtest(work.n_agree, work.n_compared, chance, alternative="greater").pvalue)
     return EffortFinding(
         code="chance_agreement",

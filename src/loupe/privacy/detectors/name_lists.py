@@ -4,9 +4,11 @@ Loupe's own hand-written lists (:mod:`~loupe.privacy.detectors.gazetteer`) are
 merged with the per-locale first- and last-name lists that ship inside the
 ``faker`` package (MIT licence) when it is installed: about 10,000 given names
 and 16,000 family names across the locales in :data:`FAKER_LOCALES`, read from
-the installed package's modules (nothing is downloaded). Without ``faker`` the
-hand-written lists are used alone and names are found from context more often
-than from the lists.
+the installed package's modules (nothing is downloaded) and written once to a
+memory-mapped :mod:`~loupe.privacy.detectors.lexicon` file that every process
+shares, so that neither faker's modules nor the sets stay in each worker. Without
+``faker`` the hand-written lists are used alone and names are found from context
+more often than from the lists.
 
 A name that is also an everyday word ("Page", "Can", "Long"; taken from faker's
 lorem word lists) or a place (its city, state and country lists: "Austin",
@@ -23,12 +25,16 @@ True
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass, fields
 from functools import cache
+from importlib import metadata
 from typing import Any
 
+from loupe.privacy.detectors import gazetteer, lexicon
 from loupe.privacy.detectors.gazetteer import (
     AMBIGUOUS_GIVEN,
     CJK_GIVEN_CHARS,
@@ -70,19 +76,45 @@ class NameLists:
     when it was read).
     """
 
-    given: frozenset[str]
-    family: frozenset[str]
-    ambiguous: frozenset[str]
-    common: frozenset[str]
-    places: frozenset[str]
-    cjk_surnames: frozenset[str]
-    cjk_given_chars: frozenset[str]
+    given: AbstractSet[str]
+    family: AbstractSet[str]
+    ambiguous: AbstractSet[str]
+    common: AbstractSet[str]
+    places: AbstractSet[str]
+    cjk_surnames: AbstractSet[str]
+    cjk_given_chars: AbstractSet[str]
     sources: tuple[str, ...]
+
+
+_TABLES = tuple(f.name for f in fields(NameLists) if f.name != "sources")
 
 
 @cache
 def name_lists() -> NameLists:
-    """The merged lists, read once per process (about 0.15 s with faker installed)."""
+    """The merged lists, mapped from the shared lexicon file (built on first use)."""
+    try:
+        version = metadata.version("faker")
+        if importlib.util.find_spec("faker") is None:
+            raise ImportError("faker")
+    except (metadata.PackageNotFoundError, ImportError, ValueError):
+        return _build()  # Loupe's own lists: small, and already in memory
+    sources = {"faker": version, "code": lexicon.source_hash(__file__, gazetteer.__file__)}
+
+    def tables() -> dict[str, AbstractSet[str]]:
+        built = _build()
+        if len(built.sources) < 2:
+            raise ValueError("faker could not be read")  # not worth a file
+        return {name: getattr(built, name) for name in _TABLES}
+
+    shared = lexicon.cached("names", sources, tables)
+    if shared is None:  # the cache directory cannot be written: keep them in memory
+        return _build()
+    lists = {name: shared.words(name) for name in _TABLES}
+    return NameLists(**lists, sources=("loupe", f"faker {version}"))
+
+
+def _build() -> NameLists:
+    """Merge Loupe's lists with faker's, when it can be imported (about 0.15 s)."""
     try:
         faker = importlib.import_module("faker")
     except ImportError:

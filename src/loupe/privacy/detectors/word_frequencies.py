@@ -10,8 +10,10 @@ separates the two well enough to use as evidence.
 The frequencies come from the ``wordfreq`` package (Apache-2.0 code; its data,
 from Wikipedia, subtitles, news and web text, is CC BY-SA 4.0) when it is
 installed: its "small" lists, every word at least once per million words,
-about 150,000 distinct words over the five languages, read once per process from
-the installed package (nothing is downloaded; ~0.2 s, ~25 MB RSS). Without it only
+about 150,000 distinct words over the five languages, read from the installed
+package (nothing is downloaded) and written once to a memory-mapped
+:mod:`~loupe.privacy.detectors.lexicon` file that every process shares (about
+40 MB of Python objects per process otherwise). Without it only
 faker's short lorem lists are available and the checks that need frequencies
 (:meth:`WordFrequencies.zipf` returns 0) fall back to the name lists and cues.
 
@@ -27,11 +29,16 @@ from __future__ import annotations
 
 import gzip
 import importlib
+import importlib.util
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib import metadata, resources
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any
+
+from loupe.privacy.detectors import lexicon
 
 __all__ = ["COMMON", "LANGUAGES", "WordFrequencies", "word_frequencies"]
 
@@ -51,7 +58,7 @@ class WordFrequencies:
     installed and every word reads as unknown (0).
     """
 
-    tenths: MappingProxyType[str, int]  # word -> Zipf frequency x 10
+    tenths: Mapping[str, int]  # word -> Zipf frequency x 10
     source: str | None
 
     def zipf(self, word: str) -> float:
@@ -69,20 +76,48 @@ class WordFrequencies:
 
 @cache
 def word_frequencies() -> WordFrequencies:
-    """The merged lists, read once per process."""
-    tenths: dict[str, int] = {}
+    """The merged lists, mapped from the shared lexicon file (built on first use)."""
     try:
         version = metadata.version("wordfreq")
-        for lang in LANGUAGES:
-            # Bin i holds the words of frequency 10 ** (-i / 100), i.e. Zipf 9 - i / 100.
-            for i, words in enumerate(_cb_bins(lang)):
-                value = 90 - (i + 5) // 10
-                for word in words:
-                    if value > tenths.get(word, 0):
-                        tenths[word] = value
-    except (metadata.PackageNotFoundError, ImportError):
+        spec = importlib.util.find_spec("wordfreq")
+        if spec is None or not spec.submodule_search_locations:
+            raise ImportError("wordfreq")
+    except (metadata.PackageNotFoundError, ImportError, ValueError):
         return WordFrequencies(MappingProxyType({}), None)
-    return WordFrequencies(MappingProxyType(tenths), f"wordfreq {version}")
+    source = f"wordfreq {version}"
+    data = Path(next(iter(spec.submodule_search_locations))) / "data"
+    sources = {
+        "wordfreq": version,
+        "files": {lang: _size(data / f"small_{lang}.msgpack.gz") for lang in LANGUAGES},
+        "code": lexicon.source_hash(__file__),
+    }
+    try:
+        shared = lexicon.cached("words", sources, lambda: {"tenths": _merged()})
+        if shared is None:  # the cache directory cannot be written: keep them in memory
+            return WordFrequencies(MappingProxyType(_merged()), source)
+    except ImportError:  # msgpack or wordfreq itself cannot be imported
+        return WordFrequencies(MappingProxyType({}), None)
+    return WordFrequencies(shared.values("tenths"), source)
+
+
+def _merged() -> dict[str, int]:
+    """Word -> the highest Zipf frequency x 10 over :data:`LANGUAGES`."""
+    tenths: dict[str, int] = {}
+    for lang in LANGUAGES:
+        # Bin i holds the words of frequency 10 ** (-i / 100), i.e. Zipf 9 - i / 100.
+        for i, words in enumerate(_cb_bins(lang)):
+            value = 90 - (i + 5) // 10
+            for word in words:
+                if value > tenths.get(word, 0):
+                    tenths[word] = value
+    return tenths
+
+
+def _size(path: Path) -> int | None:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return None
 
 
 def _cb_bins(lang: str) -> list[list[str]]:
