@@ -53,6 +53,9 @@ def serve(
 ) -> Iterator[subprocess.Popen[bytes]]:
     """``loupe serve`` on ``port``, ready when entered; killed (SIGKILL) on exit."""
     environment = {**os.environ, "LOUPE_DATABASE_URL": database_url, **(env or {})}
+    # Keys belong to one database: a PostgreSQL test's default ./loupe-keys would be bound
+    # to the first test database and refuse the next.
+    environment.setdefault("LOUPE_KEY_DIR", str(log.parent / "loupe-keys"))
     with log.open("ab") as sink:
         process = subprocess.Popen(
             [sys.executable, "-m", "loupe", "serve", "--port", str(port), *args],

@@ -22,7 +22,10 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 
 
 @pytest.fixture
-def url(database_url: str) -> str:
+def url(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    # As SQLite's default (tmp/loupe.db): PostgreSQL's ./loupe-keys would be bound to the
+    # first test database and refuse the next (keys belong to one database).
+    monkeypatch.setenv("LOUPE_KEY_DIR", str(tmp_path / "loupe-keys"))
     return database_url
 
 

@@ -19,6 +19,13 @@ from loupe.cli import main
 from loupe.cli.serving import WORKER_HEALTHCHECK_S, WorkerEvents
 
 
+@pytest.fixture(autouse=True)
+def _own_key_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # PostgreSQL's default ./loupe-keys would be bound to the first test database and
+    # refuse the next (keys belong to one database).
+    monkeypatch.setenv("LOUPE_KEY_DIR", str(tmp_path / "loupe-keys"))
+
+
 def run_serve(monkeypatch: pytest.MonkeyPatch, *argv: str) -> tuple[int, dict[str, Any] | None]:
     import uvicorn
 

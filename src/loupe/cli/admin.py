@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from datetime import timedelta
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -14,8 +15,10 @@ from loupe.cli.session import console, open_database, resolve_user, settings
 from loupe.db.models import User, utcnow
 from loupe.services import users
 from loupe.services.access import Actor
+from loupe.services.key_binding import bind_key_dir, check_key_dir
 from loupe.services.ledger_keys import init_keys
 from loupe.services.vault import init_master_key
+from loupe.settings import Settings
 
 __all__ = ["register", "serve", "users_app"]
 
@@ -27,9 +30,7 @@ DatabaseUrl = Annotated[
 users_app = typer.Typer(help="Users and API tokens.", no_args_is_help=True)
 
 
-def _init_ledger_keys(database_url: str | None) -> None:
-    config = settings(database_url)
-    key_dir = config.resolved_key_dir()
+def _init_ledger_keys(config: Settings, key_dir: Path) -> None:
     keys = init_keys(key_dir, origin=config.ledger_origin)
     console.print(f"ledger keys in {key_dir} (keep private; back up outside the database)")
     console.print(f"ledger verifier key (publish): {keys.signer.verifier_key}", soft_wrap=True)
@@ -40,7 +41,13 @@ def _init_ledger_keys(database_url: str | None) -> None:
 def init(database_url: DatabaseUrl = None, admin: str = "admin") -> None:
     """Create (or migrate) the database and the ledger keys and, the first time, an admin
     with a token."""
-    _init_ledger_keys(database_url)
+    config = settings(database_url)
+    key_dir = config.resolved_key_dir()  # before the database file exists (its default)
+    with open_database(database_url) as db:
+        # Refuse before creating keys in a directory that serves another database.
+        check_key_dir(db, key_dir)
+        _init_ledger_keys(config, key_dir)
+        bind_key_dir(db, key_dir)
     with open_database(database_url) as db, db.transaction() as session:
         if (session.scalar(select(func.count()).select_from(User)) or 0) > 0:
             console.print(f"database ready at {db.url} (users exist; no new admin created)")

@@ -36,9 +36,29 @@ def _fresh_sqlite(url: str, force: bool) -> None:
             raise Conflict(f"{path} exists; pass --force to replace it, or another --database-url")
         if not typer.confirm(f"{path} exists; replace it with a new demo database?"):
             raise Conflict(f"{path} kept; pass another --database-url")
+    _release_keys(url)
     for file in siblings:
         file.unlink(missing_ok=True)
     console.print(f"replaced the earlier demo database {path}")
+
+
+def _release_keys(url: str) -> None:
+    """Unbind the key directory from the database about to be replaced, so the new one
+    can bind it (only if it is bound to that database: never another's)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from loupe.db.database import Database
+    from loupe.services.key_binding import release_key_dir
+    from loupe.settings import Settings
+
+    key_dir = Settings(database_url=url).resolved_key_dir()
+    db = Database(url)
+    try:
+        release_key_dir(db, key_dir)
+    except SQLAlchemyError:
+        pass  # not a Loupe database (or not readable): it bound nothing
+    finally:
+        db.dispose()
 
 
 def demo(

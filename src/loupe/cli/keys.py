@@ -1,4 +1,5 @@
-"""``loupe keys``: rotate the privacy master key, and destroy retired ones."""
+"""``loupe keys``: rotate the privacy master key, destroy retired ones, and bind the key
+directory to its database."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import typer
 
 from loupe.cli.admin import DatabaseUrl
 from loupe.cli.session import console, open_database, settings
-from loupe.services import audit, master_keys
+from loupe.services import audit, key_binding, master_keys
 from loupe.services.access import Actor, authorize
 
 __all__ = ["keys_app"]
@@ -27,6 +28,7 @@ def rotate(database_url: DatabaseUrl = None) -> None:
     daily). Finishes an interrupted rotation first. Audited."""
     key_dir = settings(database_url).resolved_key_dir()
     with open_database(database_url) as db:
+        key_binding.check_key_dir(db, key_dir)
         done = master_keys.rotate_master_key(db, Actor.system(), key_dir=key_dir)
     if done.finished_earlier:
         console.print("finished an interrupted rotation first")
@@ -55,18 +57,36 @@ def destroy_retired(
     actor = Actor.system()
     authorize(actor, "subjects.manage")
     key_dir = settings(database_url).resolved_key_dir()
-    with open_database(database_url) as db, db.transaction() as session:
-        gone = master_keys.destroy_retired_master_keys(key_dir, timedelta(days=older_than_days))
-        audit.record(
-            session,
-            actor,
-            "keys.retired_destroyed",
-            target="retired",
-            details={
-                "older_than_days": older_than_days,
-                "destroyed": [key.path.name for key in gone],
-            },
-        )
+    with open_database(database_url) as db:
+        key_binding.check_key_dir(db, key_dir)
+        with db.transaction() as session:
+            gone = master_keys.destroy_retired_master_keys(key_dir, timedelta(days=older_than_days))
+            audit.record(
+                session,
+                actor,
+                "keys.retired_destroyed",
+                target="retired",
+                details={
+                    "older_than_days": older_than_days,
+                    "destroyed": [key.path.name for key in gone],
+                },
+            )
     for key in gone:
         console.print(f"destroyed {key.path.name}")
     console.print(f"{len(gone)} retired master keys destroyed")
+
+
+@keys_app.command("bind")
+def bind(database_url: DatabaseUrl = None) -> None:
+    """Bind the key directory to this database (its `database-id` file and the database
+    name one id). Done by `loupe init` and `loupe serve`; run it to adopt a directory a
+    refusal asked you to check (one holding only this database's keys). Two different
+    ids are still refused."""
+    key_dir = settings(database_url).resolved_key_dir()
+    with open_database(database_url) as db:
+        bound = key_binding.bind_key_dir(db, key_dir, adopt=True)
+    console.print(
+        f"key directory {key_dir} bound to this database (id {bound})",
+        soft_wrap=True,
+        markup=False,
+    )

@@ -21,6 +21,7 @@ import typer
 
 from loupe.cli.session import console, open_database, settings
 from loupe.errors import InvalidInput
+from loupe.services.key_binding import bind_key_dir
 
 __all__ = ["LEVELS", "WORKER_HEALTHCHECK_S", "WorkerEvents", "log_config", "serve"]
 
@@ -101,6 +102,9 @@ def serve(
         # Migrate once here, not racing in every worker; a read-only database stops
         # here with one line instead of a traceback from each worker.
         db.check_writable()
+        # Keys belong to one database: bind the key directory the first time, and refuse
+        # one that another database uses.
+        bind_key_dir(db, settings(database_url).resolved_key_dir())
     console.print(
         f"Loupe on http://{host}:{port}  (API contract: /api/v1/openapi.json; database: "
         f"{settings(database_url).database_url})"
