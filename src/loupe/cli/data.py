@@ -35,11 +35,14 @@ from loupe.services.exports import (
     COLUMNS,
     check_export,
     check_labelstudio_export,
+    check_parquet_export,
     iter_export,
     iter_labelstudio,
+    iter_parquet,
+    parquet_layout,
 )
 from loupe.services.gate import gate_for
-from loupe.services.imports import import_labelstudio, import_stream
+from loupe.services.imports import import_labelstudio, import_parquet, import_stream
 
 __all__ = ["register"]
 
@@ -59,11 +62,14 @@ def _progress() -> Progress:
 def import_items(
     project: Annotated[str, typer.Argument(help="Project id or name")],
     path: Annotated[
-        Path, typer.Argument(help="A .jsonl, .json (one array), .csv or Label Studio file")
+        Path,
+        typer.Argument(help="A .jsonl, .json (one array), .csv, .parquet or Label Studio file"),
     ],
     format: Annotated[
         str | None,
-        typer.Option(help="jsonl, csv or labelstudio (default: from extension, never labelstudio)"),
+        typer.Option(
+            help="jsonl, csv, parquet or labelstudio (default: from extension, never labelstudio)"
+        ),
     ] = None,
     workers: Annotated[
         int | None,
@@ -71,22 +77,29 @@ def import_items(
     ] = None,
     database_url: DatabaseUrl = None,
 ) -> None:
-    """Import items from JSONL, a JSON array or CSV: validated in full first, then written
-    in batches.
+    """Import items from JSONL, a JSON array, CSV or Parquet: validated in full first, then
+    written in batches.
 
     With --format labelstudio the file is a Label Studio project export (a JSON list of
     tasks); its annotations and predictions become pre-labels (see docs/import.md).
+    A .parquet file (or --format parquet) needs the loupe[parquet] extra.
     Every item passes the privacy gate before it is stored (see docs/compliance.md).
     Idempotent by item id: re-running the same import adds nothing twice.
     """
     labelstudio = (format or "").lower() == "labelstudio"
-    fmt = "jsonl" if labelstudio else format_for(path, format)
+    parquet = (format or path.suffix.lstrip(".")).lower() == "parquet"
+    fmt = "jsonl" if labelstudio or parquet else format_for(path, format)
     if not path.is_file():
         raise InvalidInput(f"{path}: no such file")
 
     @contextmanager
     def reopen() -> Iterator[IO[str]]:
         with path.open(encoding="utf-8", newline="") as stream:
+            yield stream
+
+    @contextmanager
+    def reopen_binary() -> Iterator[IO[bytes]]:
+        with path.open("rb") as stream:
             yield stream
 
     config = settings(database_url)
@@ -120,6 +133,16 @@ def import_items(
                     on_progress=on_progress,
                     gate=gate,
                 )
+        elif parquet:
+            result = import_parquet(
+                db,
+                Actor.system(),
+                project_id,
+                reopen=reopen_binary,
+                source=str(path),
+                on_progress=on_progress,
+                gate=gate,
+            )
         else:
             result = import_stream(
                 db,
@@ -151,21 +174,38 @@ def export(
             "JSON task list; --format is ignored)"
         ),
     ] = "items",
-    format: Annotated[str, typer.Option(help="jsonl or csv")] = "jsonl",
+    format: Annotated[
+        str, typer.Option(help="jsonl, csv or parquet (items only; needs --output)")
+    ] = "jsonl",
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Default (or -): stdout")
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Default (or -): stdout. Parquet: a .parquet file, or a directory that gets "
+            "data/train-00000-of-00001.parquet",
+        ),
     ] = None,
     database_url: DatabaseUrl = None,
 ) -> None:
     """Export items with labels and consensus, raw labels, or consensus (streamed).
 
     --kind labelstudio writes one JSON list of Label Studio tasks: labels as annotations,
-    consensus as a prediction (see docs/import.md).
+    consensus as a prediction (see docs/import.md). --format parquet writes the items
+    export as one Parquet file that Hugging Face datasets loads (the loupe[parquet] extra).
     """
-    if format not in {"jsonl", "csv"}:
-        raise InvalidInput(f"--format: {format!r} is not jsonl or csv")
+    if format not in {"jsonl", "csv", "parquet"}:
+        raise InvalidInput(f"--format: {format!r} is not jsonl, csv or parquet")
     if to_stdout(output):
         output = None
+    if format == "parquet" and kind != "labelstudio":
+        if output is None:
+            raise InvalidInput(
+                "--format parquet needs --output: a .parquet file or a directory",
+                details={"field": "output"},
+            )
+        _export_parquet(project, kind, output, database_url)
+        return
     with open_database(database_url) as db, db.transaction(readonly=True) as session:
         project_id = resolve_project(session, project)
         lines: Iterable[str]
@@ -195,6 +235,30 @@ def export(
         console.print(f"wrote {count - 2} tasks to {output}")  # less the list's brackets
     elif output:
         console.print(f"wrote {count} lines to {output}")
+
+
+def _export_parquet(project: str, kind: str, output: Path, database_url: str | None) -> None:
+    target = output
+    if output.suffix.lower() != ".parquet":
+        # The Hugging Face Hub's layout: load_dataset(DIR) finds the train split in it.
+        target = output / "data" / "train-00000-of-00001.parquet"
+    with open_database(database_url) as db, db.transaction(readonly=True) as session:
+        project_id = resolve_project(session, project)
+        text_field = check_parquet_export(session, Actor.system(), project_id, kind)
+        layout = parquet_layout(session, project_id, text_field=text_field, chunk_size=2000)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        # Written aside, then renamed: a failed export leaves no truncated file behind.
+        partial = target.with_name(target.name + ".part")
+        try:
+            with _progress() as progress, partial.open("wb") as stream:
+                task = progress.add_task("exporting items to Parquet", total=None, rate="")
+                for chunk in iter_parquet(session, project_id, layout, chunk_size=2000):
+                    stream.write(chunk)
+                    progress.update(task, description=f"exporting items ({stream.tell():,} bytes)")
+            partial.replace(target)
+        finally:
+            partial.unlink(missing_ok=True)
+    console.print(f"wrote {target}")
 
 
 def _json_list(rows: Iterable[object]) -> Iterator[str]:

@@ -22,8 +22,8 @@ __all__ = [
 ]
 
 ExportKind = Literal["items", "labels", "consensus"]
-ExportFormat = Literal["jsonl", "csv"]
-ImportFormat = Literal["jsonl", "json", "csv"]
+ExportFormat = Literal["jsonl", "csv", "parquet"]
+ImportFormat = Literal["jsonl", "json", "csv", "parquet"]
 PayoutFormat = Literal["csv", "pain001"]
 PathParams = Mapping[str, int | str]
 
@@ -32,12 +32,14 @@ IMPORT_TYPES: dict[ImportFormat, str] = {
     "jsonl": "application/x-ndjson",
     "json": "application/json",
     "csv": "text/csv",
+    "parquet": "application/vnd.apache.parquet",
 }
 SUFFIX_FORMATS: dict[str, ImportFormat] = {
     ".jsonl": "jsonl",
     ".ndjson": "jsonl",
     ".json": "json",
     ".csv": "csv",
+    ".parquet": "parquet",
 }
 
 # Building a TypeAdapter costs far more than using one: one per response type.

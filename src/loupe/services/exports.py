@@ -12,6 +12,7 @@ read-only transactions).
 
 from __future__ import annotations
 
+import json
 import math
 from collections import defaultdict
 from collections.abc import Iterator
@@ -25,6 +26,7 @@ from loupe.db.raw import Raw
 from loupe.errors import InvalidInput
 from loupe.formats import RawJSON
 from loupe.formats_labelstudio import export_task
+from loupe.formats_parquet import DataColumns, ParquetLayout, parquet_chunks, require_pyarrow
 from loupe.label_schema import LabelSchema
 from loupe.services import audit
 from loupe.services.access import Actor, authorize_project
@@ -36,8 +38,11 @@ __all__ = [
     "ExportKind",
     "check_export",
     "check_labelstudio_export",
+    "check_parquet_export",
     "iter_export",
     "iter_labelstudio",
+    "iter_parquet",
+    "parquet_layout",
 ]
 
 ExportKind = Literal["items", "labels", "consensus"]
@@ -86,7 +91,9 @@ def check_export(session: Session, actor: Actor, project_id: int, kind: str) -> 
     return kind
 
 
-def _audit_export(session: Session, actor: Actor, project_id: int, kind: str) -> None:
+def _audit_export(
+    session: Session, actor: Actor, project_id: int, kind: str, *, fmt: str | None = None
+) -> None:
     """Record the export request (in a transaction of its own: exports only read)."""
     audit.record_separately(
         session,
@@ -94,7 +101,7 @@ def _audit_export(session: Session, actor: Actor, project_id: int, kind: str) ->
         "export.run",
         project_id=project_id,
         target=f"project:{project_id}",
-        details={"kind": kind},
+        details={"kind": kind} | ({"format": fmt} if fmt else {}),
     )
 
 
@@ -103,6 +110,64 @@ def check_labelstudio_export(session: Session, actor: Actor, project_id: int) ->
     project = authorize_project(session, actor, "exports.run", project_id)
     _audit_export(session, actor, project_id, "labelstudio")
     return project_schema(project)
+
+
+def check_parquet_export(session: Session, actor: Actor, project_id: int, kind: str) -> str:
+    """Authorise and audit a Parquet export: the ``items`` export, one row per item
+    (:mod:`loupe.formats_parquet`); refused when the ``parquet`` extra is missing."""
+    project = authorize_project(session, actor, "exports.run", project_id)
+    if kind != "items":
+        raise InvalidInput(
+            f"kind: the Parquet export is of items (labels and consensus are columns of "
+            f"it), not {kind!r}",
+            details={"field": "kind", "allowed": ["items"]},
+        )
+    require_pyarrow()
+    _audit_export(session, actor, project_id, "items", fmt="parquet")
+    return project_schema(project).text_field
+
+
+_DATA = (
+    "SELECT id, CAST(data AS TEXT) FROM items "
+    "WHERE project_id = :project AND id > :after ORDER BY id LIMIT :limit"
+)
+# A JSON string's text starts with a quote: any other answer makes the column JSON.
+_STRUCTURED_ANSWER = (
+    "SELECT 1 FROM {table} WHERE project_id = :project "
+    "AND CAST(answer AS TEXT) NOT LIKE '\"%' LIMIT 1"
+)
+
+
+def parquet_layout(
+    session: Session, project_id: int, *, text_field: str, chunk_size: int
+) -> ParquetLayout:
+    """The Parquet columns of a project's items: one pass over their data (keyset
+    chunks, so in constant memory) for the data fields and their types, and a look for
+    any answer that is not a plain string."""
+    raw = Raw(session)
+    columns = DataColumns()
+    last = 0
+    while rows := raw.all(_DATA, project=project_id, after=last, limit=chunk_size):
+        last = rows[-1][0]
+        for _, data in rows:
+            columns.add(json.loads(data))
+    structured = any(
+        raw.all(_STRUCTURED_ANSWER.format(table=table), project=project_id)
+        for table in ("labels", "consensus")
+    )
+    return ParquetLayout(
+        data=columns.columns(text_field=text_field), answer="json" if structured else "string"
+    )
+
+
+def iter_parquet(
+    session: Session, project_id: int, layout: ParquetLayout, *, chunk_size: int
+) -> Iterator[bytes]:
+    """The Parquet file of the ``items`` export, a row group at a time: the very rows
+    of the JSONL export, so the same redacted data; call :func:`check_parquet_export`
+    and :func:`parquet_layout` first."""
+    rows = _items(session, project_id, chunk_size, with_labels=True)
+    yield from parquet_chunks(rows, layout)
 
 
 def iter_labelstudio(

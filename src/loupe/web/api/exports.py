@@ -8,8 +8,17 @@ from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
 from loupe.formats import csv_lines, jsonl_lines
-from loupe.services.exports import COLUMNS, ExportKind, check_export, iter_export
-from loupe.web.deps import Reader
+from loupe.formats_parquet import MEDIA_TYPE as PARQUET
+from loupe.services.exports import (
+    COLUMNS,
+    ExportKind,
+    check_export,
+    check_parquet_export,
+    iter_export,
+    iter_parquet,
+    parquet_layout,
+)
+from loupe.web.deps import Context, Reader
 from loupe.web.params import Id
 
 router = APIRouter(tags=["exports"])
@@ -23,7 +32,7 @@ LINES_PER_CHUNK = 1_000
     responses={
         200: {
             "description": "The export, streamed",
-            "content": {"application/x-ndjson": {}, "text/csv": {}},
+            "content": {"application/x-ndjson": {}, "text/csv": {}, PARQUET: {}},
         }
     },
 )
@@ -33,9 +42,14 @@ def export(
     kind: Annotated[
         ExportKind, Query(description="items (with labels), labels or consensus")
     ] = "items",
-    format: Annotated[Literal["jsonl", "csv"], Query()] = "jsonl",
+    format: Annotated[
+        Literal["jsonl", "csv", "parquet"],
+        Query(description="parquet: the items export as one Parquet file (docs/import.md)"),
+    ] = "jsonl",
 ) -> StreamingResponse:
     """Stream items with their labels and consensus, raw labels, or consensus only."""
+    if format == "parquet":
+        return _parquet(project_id, ctx, kind)
     checked = check_export(ctx.session, ctx.actor, project_id, kind)
     db, chunk = ctx.db, ctx.settings.export_chunk_size
 
@@ -54,5 +68,22 @@ def export(
     return StreamingResponse(
         body(),
         media_type=media,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+def _parquet(project_id: int, ctx: Context, kind: str) -> StreamingResponse:
+    text_field = check_parquet_export(ctx.session, ctx.actor, project_id, kind)
+    db, chunk = ctx.db, ctx.settings.export_chunk_size
+
+    def body() -> Iterator[bytes]:
+        with db.transaction(readonly=True) as session:
+            layout = parquet_layout(session, project_id, text_field=text_field, chunk_size=chunk)
+            yield from iter_parquet(session, project_id, layout, chunk_size=chunk)
+
+    filename = f"project-{project_id}-items.parquet"
+    return StreamingResponse(
+        body(),
+        media_type=PARQUET,
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )

@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from loupe.errors import InvalidInput
 from loupe.formats import parse_item
+from loupe.formats_parquet import MEDIA_TYPE as PARQUET
 from loupe.schemas import ImportOut, ItemOut, ItemsIn, Page
 from loupe.services import imports, items, pairwise, projects
 from loupe.services.access import Actor
@@ -63,6 +64,7 @@ def add_items(project_id: Id, body: ItemsIn, ctx: Writer) -> ImportOut:
                 "application/x-ndjson": {"schema": {"type": "string"}},
                 "application/json": {"schema": {"type": "array", "items": {"type": "object"}}},
                 "text/csv": {"schema": {"type": "string"}},
+                PARQUET: {"schema": {"type": "string", "format": "binary"}},
             },
         }
     },
@@ -73,8 +75,9 @@ async def import_file(
     ctx: Writer,
     content_type: Annotated[str, Header()] = "application/x-ndjson",
 ) -> ImportOut:
-    """Upload a JSONL (``application/x-ndjson``), JSON array (``application/json``) or
-    CSV (``text/csv``) file of items.
+    """Upload a JSONL (``application/x-ndjson``), JSON array (``application/json``),
+    CSV (``text/csv``) or Parquet (``application/vnd.apache.parquet``; the ``parquet``
+    extra) file of items.
 
     The whole file is validated before anything is written; a bad row is reported
     by line (by index in a JSON array) and nothing is imported. Existing ids are
@@ -87,11 +90,13 @@ async def import_file(
         "application/jsonl": "jsonl",
         "application/json": "jsonl",
         "text/csv": "csv",
+        PARQUET: "parquet",
+        "application/x-parquet": "parquet",
     }.get(kind)
     if fmt is None:
         raise InvalidInput(
             f"Content-Type {kind!r} is not supported; send application/x-ndjson, "
-            "application/json (an array of objects) or text/csv",
+            f"application/json (an array of objects), text/csv or {PARQUET}",
             details={"field": "content-type"},
         )
     # Authenticate before reading the body (a stranger's upload is refused unread).
@@ -113,17 +118,33 @@ async def import_file(
             finally:
                 text.detach()  # keep the spool open for the second pass
 
+        @contextmanager
+        def reopen_binary() -> Iterator[IO[bytes]]:
+            spool.seek(0)
+            yield spool
+
         with gate_for(ctx.settings, workers=ctx.settings.gate_workers) as gate:
-            result = await run_in_threadpool(
-                imports.import_stream,
-                ctx.db,
-                actor,
-                project_id,
-                reopen=reopen,
-                fmt=fmt,  # type: ignore[arg-type]
-                source="upload",
-                gate=gate,
-            )
+            if fmt == "parquet":
+                result = await run_in_threadpool(
+                    imports.import_parquet,
+                    ctx.db,
+                    actor,
+                    project_id,
+                    reopen=reopen_binary,
+                    source="upload",
+                    gate=gate,
+                )
+            else:
+                result = await run_in_threadpool(
+                    imports.import_stream,
+                    ctx.db,
+                    actor,
+                    project_id,
+                    reopen=reopen,
+                    fmt=fmt,  # type: ignore[arg-type]
+                    source="upload",
+                    gate=gate,
+                )
     return ImportOut(
         received=result.received,
         created=result.created,
