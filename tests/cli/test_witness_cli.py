@@ -27,6 +27,7 @@ from loupe.ledger.witness import Witness
 from loupe.services.access import Actor
 from loupe.services.labels import submit_label
 from loupe.services.ledger_keys import LedgerConfig, load_keys
+from loupe.services.ledger_store import latest_checkpoint
 from loupe.services.witnesses import load_witnesses
 from loupe.web.witness import witness_server
 
@@ -132,14 +133,48 @@ def test_witnesses_cosign_growth_and_check_proof_needs_the_quorum(
     assert "cosigned by 2 trusted witness(es): witness1.example, witness2.example" in output
     assert "all 3 entries are in the signed log" in output
 
-    # One witness is down: the next checkpoint has 1 cosignature, fewer than a quorum of 2.
+    # One witness is down: the next checkpoint has 1 cosignature, fewer than a quorum of 2,
+    # so the proofs are against the newest both cosigned and ann's new entry is pending.
     witnesses[1].stop()
     _grow(paid, key_dir)
     code, output = _run(database_url, key_dir, config, "ledger", "prove", "ann", "-o", str(proofs))
     assert code == 0, output
     assert "witness witness2.example: no cosignature" in output
-    code, output, exc = _check(
+    assert json.loads(proofs.read_text())["tree_size"] == 5
+    code, output, _ = _check(
         str(proofs), "--key", str(log_key), "--witnesses", str(mine), "--quorum", "2"
+    )
+    assert code == 0, output
+    assert "all 3 entries are in the signed log" in output
+    # bob's entry 5 (index) came after the checkpoint both witnesses cosigned.
+    bobs = tmp_path / "bob.json"
+    code, output = _run(database_url, key_dir, config, "ledger", "prove", "bob", "-o", str(bobs))
+    assert code == 0, output
+    document = json.loads(bobs.read_text())
+    assert document["tree_size"] == 5
+    assert document["entries"][-1]["index"] == 5
+    assert document["entries"][-1]["pending"] == "not yet covered by a witnessed checkpoint"
+    code, output, _ = _check(
+        str(bobs), "--key", str(log_key), "--witnesses", str(mine), "--quorum", "2"
+    )
+    assert code == 0, output
+    assert "1 entries pending" in output
+    # The latest checkpoint itself fails a quorum of 2.
+    latest = tmp_path / "latest.txt"
+    with paid.transaction(readonly=True) as session:
+        record = latest_checkpoint(session)
+        assert record is not None and record.size == 6
+        latest.write_text(record.note)
+    code, output, exc = _check(
+        str(proofs),
+        "--checkpoint",
+        str(latest),
+        "--key",
+        str(log_key),
+        "--witnesses",
+        str(mine),
+        "--quorum",
+        "2",
     )
     assert isinstance(exc, LedgerIntegrityError)
     assert "only 1 of the 2 trusted witnesses" in exc.message

@@ -17,11 +17,14 @@ from typing import Annotated, Any
 import typer
 
 from loupe.cli.admin import DatabaseUrl
+from loupe.cli.anchor import anchor_command, check_anchors
 from loupe.cli.session import console, err_console, open_database, resolve_user
 from loupe.errors import InvalidInput, LedgerIntegrityError
 from loupe.ledger import verify
+from loupe.ledger.verify import CosignerVerifier
 from loupe.services import ledger, payments, payout_files
 from loupe.services.access import Actor
+from loupe.services.key_binding import check_key_dir
 from loupe.services.ledger_keys import ledger_config, load_keys, rotate_signer
 from loupe.services.ledger_store import (
     CheckpointRecord,
@@ -63,12 +66,27 @@ def _write(text: str, output: Path | None) -> None:
 
 
 @ledger_app.command("verify")
-def verify_command(database_url: DatabaseUrl = None, key_dir: KeyDir = None) -> None:
+def verify_command(
+    database_url: DatabaseUrl = None,
+    key_dir: KeyDir = None,
+    anchored: Annotated[
+        bool,
+        typer.Option(
+            "--anchored", help="Also check every anchored checkpoint on the chain (loupe[anchor])"
+        ),
+    ] = False,
+    sender: Annotated[
+        str | None,
+        typer.Option(help="The anchoring account (default: LOUPE_ANCHOR_KEY_FILE's address)"),
+    ] = None,
+) -> None:
     """Recompute the whole log from its stored entries and check every stored checkpoint.
 
     Any edited, deleted or reordered entry or node, and any column beside an entry
     (user, amount, currency, kind, ...) that disagrees with its logged bytes, is reported
-    by position (exit 8).
+    by position (exit 8). With --anchored, each anchor transaction must also be on the
+    chain (LOUPE_ANCHOR_RPC_URL), mined LOUPE_ANCHOR_CONFIRMATIONS deep, sent by the
+    anchoring account, and carry the hash of the stored checkpoint, which must match the log.
     """
     config = _settings(database_url, key_dir)
     keys = load_keys(config.resolved_key_dir())
@@ -82,29 +100,35 @@ def verify_command(database_url: DatabaseUrl = None, key_dir: KeyDir = None) -> 
         )
     for problem in report.problems:
         err_console.print(f"[red]problem:[/] {problem}", markup=True)
-    if report.n_problems:
-        raise LedgerIntegrityError(
-            f"the payment log does not verify: {report.n_problems} problem(s), listed above",
-            details={"problems": report.problems, "n_problems": report.n_problems},
+    if not report.n_problems:
+        root = report.root.hex() if report.root else "(empty)"
+        console.print(
+            f"ledger verified: {report.entries} entries, {report.nodes} nodes, "
+            f"{report.checkpoints} checkpoint(s); root {root}"
         )
-    root = report.root.hex() if report.root else "(empty)"
-    console.print(
-        f"ledger verified: {report.entries} entries, {report.nodes} nodes, "
-        f"{report.checkpoints} checkpoint(s); root {root}"
-    )
+    # Anchors are checked (and their problems listed) even when the log itself fails.
+    problems = [*report.problems]
+    if anchored:
+        problems += check_anchors(config, list(keys.verifier_keys), sender)
+    if problems:
+        raise LedgerIntegrityError(
+            f"the payment log does not verify: {len(problems)} problem(s), listed above",
+            details={"problems": problems, "n_problems": len(problems)},
+        )
 
 
 def _witnessed(config: Settings, record: CheckpointRecord) -> CheckpointRecord:
     """Ask the configured witnesses to cosign ``record`` (after it committed)."""
     if config.ledger_witnesses_file is None:
         return record
-    from loupe.services.witnesses import collect_cosignatures, load_witnesses
+    from loupe.services.witnesses import cosign_latest, load_witnesses
 
     witnesses = load_witnesses(config.ledger_witnesses_file)
-    with open_database(config.database_url) as db, db.transaction() as session:
-        outcomes = collect_cosignatures(session, record, witnesses)
-        record = latest_checkpoint(session) or record
-    for outcome in outcomes:
+    with open_database(config.database_url) as db:  # no transaction open while it waits
+        done = cosign_latest(db, witnesses)
+    if done.checkpoint is not None and done.checkpoint.id == record.id:
+        record = done.checkpoint
+    for outcome in done.outcomes:
         if outcome.cosigned:
             err_console.print(f"witness {outcome.name}: cosigned")
         else:
@@ -125,20 +149,57 @@ def checkpoint_command(
     cosignature lines are appended to the stored note.
     """
     config = _settings(database_url, key_dir)
-    keys = load_keys(config.resolved_key_dir())
-    with open_database(config.database_url) as db, db.transaction() as session:
-        record = publish_checkpoint(session, keys)
+    with open_database(config.database_url) as db:
+        check_key_dir(db, config.resolved_key_dir())  # never sign with another database's key
+        keys = load_keys(config.resolved_key_dir())
+        with db.transaction() as session:
+            record = publish_checkpoint(session, keys)
     record = _witnessed(config, record)
     _write(record.note, output)
+
+
+@ledger_app.command("status")
+def status_command(database_url: DatabaseUrl = None) -> None:
+    """The log's size, its latest checkpoint, and how far each witness has cosigned.
+
+    Witnesses are those in LOUPE_LEDGER_WITNESSES_FILE. One that has not cosigned the
+    latest checkpoint is marked "behind"; the server's log (and GET /api/v1/ledger/witnesses)
+    says why.
+    """
+    from loupe.services.witnesses import load_witnesses, witness_progress
+
+    config = _settings(database_url, None)
+    endpoints = load_witnesses(config.ledger_witnesses_file) if config.ledger_witnesses_file else []
+    with open_database(config.database_url) as db, db.transaction(readonly=True) as session:
+        size = ledger_size(session)
+        latest = latest_checkpoint(session)
+        progress = witness_progress(session, Actor.system(), endpoints)
+    if latest is None:
+        console.print(f"ledger: {size} entries; no checkpoint yet")
+    else:
+        console.print(
+            f"ledger: {size} entries; latest checkpoint {latest.size} entries, "
+            f"signed {latest.created_at:%Y-%m-%d %H:%M:%S} UTC"
+        )
+    if not endpoints:
+        console.print("witnesses: none configured (LOUPE_LEDGER_WITNESSES_FILE)")
+    for item in progress.witnesses:
+        state = "cosigned the latest" if item.cosigned_latest else "behind"
+        console.print(
+            f"witness {item.name}: last cosigned {item.cosigned_size} entries; {state}",
+            soft_wrap=True,
+        )
 
 
 @ledger_app.command("rotate-key")
 def rotate_key_command(database_url: DatabaseUrl = None, key_dir: KeyDir = None) -> None:
     """Replace the signing key (old verifier keys are kept) and sign a checkpoint with it."""
     config = _settings(database_url, key_dir)
-    keys = rotate_signer(config.resolved_key_dir())
-    with open_database(config.database_url) as db, db.transaction() as session:
-        record = publish_checkpoint(session, keys)
+    with open_database(config.database_url) as db:
+        check_key_dir(db, config.resolved_key_dir())
+        keys = rotate_signer(config.resolved_key_dir())
+        with db.transaction() as session:
+            record = publish_checkpoint(session, keys)
     console.print(f"new verifier key: {keys.signer.verifier_key}", soft_wrap=True)
     console.print(f"checkpoint {record.id} at size {record.size} signed with it")
 
@@ -160,9 +221,14 @@ def prove_command(
 ) -> None:
     """Write a contributor's entries with inclusion proofs and the signed checkpoint.
 
-    Publishes a new checkpoint first when the latest does not cover the whole log.
+    Publishes a new checkpoint first when the latest does not cover the whole log. With
+    LOUPE_LEDGER_WITNESSES_FILE set, the proofs are against the newest checkpoint all the
+    witnesses cosigned (as GET /api/v1/ledger/checkpoint); entries after it are marked
+    pending (a witness is down: ask again once it cosigned).
     """
     config = _settings(database_url, key_dir)
+    with open_database(config.database_url) as db:
+        check_key_dir(db, config.resolved_key_dir())
     keys = load_keys(config.resolved_key_dir())
     with open_database(config.database_url) as db, db.transaction() as session:
         resolve_user(session, username)
@@ -170,11 +236,17 @@ def prove_command(
         published = record is None or record.size < ledger_size(session)
         if record is None or published:
             record = publish_checkpoint(session, keys)
-    if published:
-        record = _witnessed(config, record)
+    # Also when nothing was published: the latest checkpoint may still lack a witness's
+    # cosignature (the server's background round not run yet, or a witness was down).
+    record = _witnessed(config, record)
     with open_database(config.database_url) as db, db.transaction(readonly=True) as session:
+        served = ledger.served_checkpoint(session, _witness_verifiers(config))
+        if served is not None:
+            record = served.record
         rows = ledger.user_entries(session, resolve_user(session, username))
-        entries = ledger.entries_with_proofs(session, rows, record.size)
+        entries = ledger.entries_with_proofs(
+            session, rows, record.size, pending=served.pending if served else ""
+        )
     document = {
         "format": "loupe-ledger-proofs/1",
         "origin": keys.origin,
@@ -187,13 +259,29 @@ def prove_command(
                 "index": item.index,
                 "leaf": item.leaf.decode("ascii"),
                 "proof": [node.hex() for node in item.proof or ()],
+                **({"pending": item.pending} if item.pending else {}),
             }
             for item in entries
         ],
     }
     _write(json.dumps(document, indent=2) + "\n", output)
+    waiting = sum(1 for item in entries if item.pending)
+    if waiting:
+        err_console.print(
+            f"[yellow]{waiting} entries pending:[/] {entries[-1].pending} "
+            f"(checkpoint of {record.size} entries)",
+            markup=True,
+        )
     if output is not None and str(output) != "-":
-        console.print(f"{len(entries)} entries of {username!r} proven in {output}")
+        console.print(f"{len(entries) - waiting} entries of {username!r} proven in {output}")
+
+
+def _witness_verifiers(config: Settings) -> list[CosignerVerifier]:
+    if config.ledger_witnesses_file is None:
+        return []
+    from loupe.services.witnesses import load_witnesses
+
+    return [w.verifier for w in load_witnesses(config.ledger_witnesses_file)]
 
 
 def _keys_from(files: list[Path], what: str) -> list[str]:
@@ -273,7 +361,11 @@ def check_proof_command(
                 f"size {signed.size}; ask for proofs at that size"
             )
         totals: dict[str, int] = {}
+        # Only an entry after the checkpoint may be pending; any other is checked.
+        pending = [e for e in entries if e.get("pending") and e["index"] >= signed.size]
         for item in entries:
+            if item in pending:
+                continue
             leaf = item["leaf"].encode("ascii")
             path = [bytes.fromhex(node) for node in item["proof"]]
             verify.verify_inclusion(
@@ -299,9 +391,15 @@ def check_proof_command(
         )
     root = base64.b64encode(signed.root_hash).decode("ascii")
     console.print(
-        f"all {len(entries)} entries are in the signed log {signed.origin} "
+        f"all {len(entries) - len(pending)} entries are in the signed log {signed.origin} "
         f"(size {signed.size}, root {root})"
     )
+    if pending:
+        err_console.print(
+            f"[yellow]{len(pending)} entries pending, not checked:[/] {pending[0]['pending']}; "
+            "run `loupe ledger prove` again later",
+            markup=True,
+        )
     for currency, amount in sorted(totals.items()):
         console.print(f"balance {currency}: {amount} (minor units)")
 
@@ -315,6 +413,8 @@ def create_payout_command(
 ) -> None:
     """Debit every balance of at least MINIMUM in one payout batch."""
     config = _settings(database_url, key_dir)
+    with open_database(config.database_url) as db:
+        check_key_dir(db, config.resolved_key_dir())
     ledger_cfg = ledger_config(config)
     with open_database(config.database_url) as db, db.transaction() as session:
         payout = payments.create_payout(
@@ -372,3 +472,4 @@ def export_payout_command(
 
 # `loupe ledger payouts ...` is the same group as `loupe payouts ...`.
 ledger_app.add_typer(payouts_app, name="payouts")
+ledger_app.command("anchor")(anchor_command)

@@ -368,6 +368,8 @@ class SignedCheckpoint(Model):
     key_hash: str
     created_at: datetime
     verifier_keys: list[str]
+    cosigners: list[str]  # the server's witnesses whose cosignature verifies
+    latest_size: int  # the newest checkpoint's size (larger while witnesses catch up)
 
 
 class Balance(Model):
@@ -381,7 +383,7 @@ class Balance(Model):
 
 class WalletEntry(Model):
     """One of your ledger entries, with its inclusion proof (``None`` while newer than
-    the wallet's checkpoint)."""
+    the wallet's checkpoint: ``pending`` says why)."""
 
     schema_name = "EntryOut"
     index: int
@@ -398,6 +400,7 @@ class WalletEntry(Model):
     leaf: str
     leaf_hash: str
     proof: list[str] | None
+    pending: str | None
 
     def verify(
         self,
@@ -416,7 +419,7 @@ class WalletEntry(Model):
 
         if self.proof is None:
             raise VerificationError(
-                f"entry {self.index} is newer than the checkpoint; fetch the wallet again "
+                f"entry {self.index} is pending ({self.pending}); fetch the wallet again "
                 "after the next checkpoint"
             )
         return verify_entry_in_checkpoint(
@@ -438,6 +441,7 @@ class Wallet(Model):
     balances: list[Balance]
     entries: list[WalletEntry]
     next_after: int | None
+    consistency: ConsistencyProof | None  # from ``since`` to the checkpoint
 
 
 class InclusionProof(Model):

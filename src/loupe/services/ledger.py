@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from loupe.db.ledger_models import LedgerEntry
-from loupe.errors import InvalidInput, LedgerIntegrityError
+from loupe.errors import Conflict, InvalidInput, LedgerIntegrityError
 from loupe.ledger.entries import PaymentEntry
 from loupe.ledger.merkle import (
     ConsistencyProof,
@@ -28,7 +28,12 @@ from loupe.ledger.merkle import (
     ProofPlan,
     inclusion_plan,
 )
-from loupe.ledger.verify import HASH_SIZE, VerificationError, verify_checkpoint
+from loupe.ledger.verify import (
+    HASH_SIZE,
+    CosignerVerifier,
+    VerificationError,
+    verify_checkpoint,
+)
 from loupe.services.access import Actor, authorize
 from loupe.services.ledger_keys import LedgerKeys
 from loupe.services.ledger_store import (
@@ -41,12 +46,15 @@ from loupe.services.ledger_store import (
     ledger_size,
     list_checkpoints,
     publish_checkpoint,
-    require_checkpoint,
 )
 from loupe.services.payments import Balance, balances
+from loupe.services.witnesses import cosigned_by
 
 __all__ = [
+    "PENDING_CHECKPOINT",
+    "PENDING_WITNESSES",
     "AuditReport",
+    "ServedCheckpoint",
     "WalletEntry",
     "WalletPage",
     "audit_ledger",
@@ -55,16 +63,107 @@ __all__ = [
     "entries_with_proofs",
     "inclusion_proof",
     "publish",
+    "served_checkpoint",
     "wallet",
 ]
 
 MAX_PROBLEMS = 50
 
+#: Why an entry carries no inclusion proof yet (``WalletEntry.pending``).
+PENDING_CHECKPOINT = "not yet covered by a checkpoint"
+PENDING_WITNESSES = "not yet covered by a witnessed checkpoint"
 
-def checkpoint(session: Session, actor: Actor) -> CheckpointRecord:
-    """The latest signed checkpoint."""
+
+@dataclass(frozen=True, slots=True)
+class ServedCheckpoint:
+    """The checkpoint contributors verify against (see :func:`served_checkpoint`).
+
+    ``cosigners`` names the configured witnesses whose cosignature on it verifies;
+    ``latest_size`` is the newest checkpoint's size (larger while witnesses catch up).
+    """
+
+    record: CheckpointRecord
+    cosigners: tuple[str, ...]
+    witnesses: int
+    latest_size: int
+
+    @property
+    def pending(self) -> str:
+        """Why an entry past this checkpoint has no proof yet."""
+        return PENDING_WITNESSES if self.witnesses else PENDING_CHECKPOINT
+
+
+def served_checkpoint(
+    session: Session,
+    witnesses: Sequence[CosignerVerifier],
+    *,
+    quorum: int | None = None,
+    since: int = 0,
+    latest: bool = False,
+) -> ServedCheckpoint | None:
+    """The checkpoint to prove entries against; ``None`` before the first.
+
+    With no ``witnesses`` configured (or ``latest``): the latest checkpoint. Otherwise the
+    newest checkpoint of at least ``since`` entries cosigned by at least ``quorum`` of the
+    configured witnesses (default: all of them); when none is, the newest with the most
+    such cosignatures; when none has any, the latest. A checkpoint the server just signed
+    is thus served only once the witnesses cosigned it, so a contributor who requires a
+    quorum never sees it fail meanwhile; the entries after it are pending. ``since`` (the
+    size of a checkpoint the client verified before) keeps the answer from going back
+    behind it; when no checkpoint is that large, the latest is served and the client's
+    rollback check speaks.
+
+    Reads one row when the latest checkpoint qualifies (the usual case), all only when not.
+    """
+    newest = latest_checkpoint(session)
+    if newest is None:
+        return None
+
+    def served(record: CheckpointRecord, names: tuple[str, ...]) -> ServedCheckpoint:
+        return ServedCheckpoint(record, names, len(witnesses), newest.size)
+
+    def names_of(record: CheckpointRecord) -> tuple[str, ...]:
+        return tuple(w.name for w in witnesses if cosigned_by(record, w))
+
+    if not witnesses or latest:
+        return served(newest, names_of(newest))
+    need = min(quorum or len(witnesses), len(witnesses))
+    names = names_of(newest)
+    if len(names) >= need or newest.size < since:
+        return served(newest, names)
+    best = (newest, names)
+    for record in reversed(list_checkpoints(session)):
+        if record.id >= newest.id:
+            continue  # the newest, or one committed since: for the next request
+        if record.size < since:
+            break
+        names = names_of(record)
+        if len(names) >= need:
+            return served(record, names)
+        if len(names) > len(best[1]):
+            best = (record, names)
+    return served(*best)
+
+
+def checkpoint(
+    session: Session,
+    actor: Actor,
+    witnesses: Sequence[CosignerVerifier] = (),
+    *,
+    quorum: int | None = None,
+    since: int = 0,
+    latest: bool = False,
+) -> ServedCheckpoint:
+    """The checkpoint to verify against (:func:`served_checkpoint`); :class:`Conflict`
+    before the first."""
     authorize(actor, "ledger.read")
-    return require_checkpoint(session)
+    found = served_checkpoint(session, witnesses, quorum=quorum, since=since, latest=latest)
+    if found is None:
+        raise Conflict(
+            "no checkpoint has been published yet; run `loupe ledger checkpoint`",
+            details={"reason": "no_checkpoint"},
+        )
+    return found
 
 
 def publish(session: Session, actor: Actor, keys: LedgerKeys) -> CheckpointRecord:
@@ -74,13 +173,18 @@ def publish(session: Session, actor: Actor, keys: LedgerKeys) -> CheckpointRecor
 
 
 def inclusion_proof(
-    session: Session, actor: Actor, *, index: int, tree_size: int | None = None
+    session: Session,
+    actor: Actor,
+    *,
+    index: int,
+    tree_size: int | None = None,
+    witnesses: Sequence[CosignerVerifier] = (),
 ) -> tuple[InclusionProof, bytes]:
-    """Entry ``index``'s proof in the tree of ``tree_size`` (default: the latest
-    checkpoint's size), with the entry's canonical bytes."""
+    """Entry ``index``'s proof in the tree of ``tree_size`` (default: the served
+    checkpoint's size, :func:`served_checkpoint`), with the entry's canonical bytes."""
     authorize(actor, "ledger.audit")
     if tree_size is None:
-        tree_size = require_checkpoint(session).size
+        tree_size = checkpoint(session, actor, witnesses).record.size
     proof = MerkleLog(SqlTreeStore(session)).prove_inclusion(index, tree_size)
     leaf = session.scalar(select(LedgerEntry.leaf).where(LedgerEntry.idx == index))
     if leaf is None:
@@ -92,12 +196,18 @@ def inclusion_proof(
 
 
 def consistency_proof(
-    session: Session, actor: Actor, *, first: int, second: int | None = None
+    session: Session,
+    actor: Actor,
+    *,
+    first: int,
+    second: int | None = None,
+    witnesses: Sequence[CosignerVerifier] = (),
 ) -> ConsistencyProof:
-    """Proof that the tree of ``first`` leaves is a prefix of the tree of ``second``."""
+    """Proof that the tree of ``first`` leaves is a prefix of the tree of ``second``
+    (default: the served checkpoint's size, at least ``first``)."""
     authorize(actor, "ledger.read")
     if second is None:
-        second = require_checkpoint(session).size
+        second = checkpoint(session, actor, witnesses, since=first).record.size
     return MerkleLog(SqlTreeStore(session)).prove_consistency(first, second)
 
 
@@ -114,22 +224,27 @@ class WalletEntry:
     payout_id: int | None
     created_at: datetime
     proof: tuple[bytes, ...] | None  # None: newer than the checkpoint
+    pending: str | None = None  # why there is no proof yet (PENDING_*)
 
 
 @dataclass(frozen=True, slots=True)
 class WalletPage:
-    checkpoint: CheckpointRecord | None
+    checkpoint: ServedCheckpoint | None
     balances: list[Balance]
     entries: list[WalletEntry]
     next_after: int | None
+    consistency: ConsistencyProof | None = None  # from ``since`` to the checkpoint
 
 
 def entries_with_proofs(
     session: Session,
     rows: Sequence[LedgerEntry],
     tree_size: int | None,
+    *,
+    pending: str = PENDING_CHECKPOINT,
 ) -> list[WalletEntry]:
-    """Attach inclusion proofs in a tree of ``tree_size`` (one node query for all rows)."""
+    """Attach inclusion proofs in a tree of ``tree_size`` (one node query for all rows);
+    a row past it is marked ``pending`` instead."""
     plans: dict[int, ProofPlan] = {}
     if tree_size:
         plans = {row.idx: inclusion_plan(row.idx, tree_size) for row in rows if row.idx < tree_size}
@@ -148,6 +263,7 @@ def entries_with_proofs(
                 payout_id=row.payout_id,
                 created_at=row.created_at,
                 proof=tuple(plan.assemble(nodes)) if plan is not None else None,
+                pending=None if plan is not None else pending,
             )
         )
     return result
@@ -160,8 +276,16 @@ def wallet(
     secret: bytes | None,
     after: int | None = None,
     limit: int = 100,
+    witnesses: Sequence[CosignerVerifier] = (),
+    quorum: int | None = None,
+    since: int = 0,
 ) -> WalletPage:
     """The actor's own entries (oldest first, ``after`` an index) with proofs and balances.
+
+    The proofs are against :func:`served_checkpoint` (``witnesses``, ``quorum``, ``since``
+    as there); entries after it are ``pending``. With ``since`` (the size of a checkpoint
+    the client verified before) below the checkpoint's size, the page also carries the
+    consistency proof from it.
 
     The balances are summed from the leaves of all the actor's entries, each checked against
     the columns beside it: one that disagrees refuses the whole wallet
@@ -170,17 +294,24 @@ def wallet(
     authorize(actor, "wallet.read")
     if actor.user_id is None:
         raise InvalidInput("the system actor has no wallet", details={"field": "user"})
-    latest = latest_checkpoint(session)
+    served = served_checkpoint(session, witnesses, quorum=quorum, since=since)
     query = select(LedgerEntry).where(LedgerEntry.user_id == actor.user_id)
     if after is not None:
         query = query.where(LedgerEntry.idx > after)
     rows = session.scalars(query.order_by(LedgerEntry.idx).limit(limit + 1)).all()
     page = rows[:limit]
+    size = served.record.size if served else None
+    consistency = None
+    if size is not None and 0 < since < size:
+        consistency = MerkleLog(SqlTreeStore(session)).prove_consistency(since, size)
     return WalletPage(
-        checkpoint=latest,
+        checkpoint=served,
         balances=balances(session, actor.user_id, secret=secret),
-        entries=entries_with_proofs(session, page, latest.size if latest else None),
+        entries=entries_with_proofs(
+            session, page, size, pending=served.pending if served else PENDING_CHECKPOINT
+        ),
         next_after=page[-1].idx if len(rows) > limit else None,
+        consistency=consistency,
     )
 
 

@@ -51,6 +51,7 @@ __all__ = [
     "WitnessOutcome",
     "WitnessProgress",
     "cosign_latest",
+    "cosigned_by",
     "http_post",
     "load_witnesses",
     "pending_cosignatures",
@@ -122,12 +123,12 @@ def http_post(url: str, body: bytes) -> tuple[int, str, bytes]:
 def _last_cosigned(records: Sequence[CheckpointRecord], witness: CosignerVerifier) -> int:
     """The size of the newest stored checkpoint carrying a valid cosignature by ``witness``."""
     for record in reversed(records):
-        if _cosigned_by(record, witness):
+        if cosigned_by(record, witness):
             return record.size
     return 0
 
 
-def _cosigned_by(record: CheckpointRecord, witness: CosignerVerifier) -> bool:
+def cosigned_by(record: CheckpointRecord, witness: CosignerVerifier) -> bool:
     """Whether ``record``'s note carries a valid cosignature by ``witness``."""
     prefix = f"\u2014 {witness.name} "
     text, _, signatures = record.note.partition("\n\n")
@@ -201,7 +202,7 @@ def pending_cosignatures(session: Session, witnesses: Sequence[WitnessEndpoint])
     latest = latest_checkpoint(session)
     if latest is None:
         return None
-    missing = [w for w in witnesses if not _cosigned_by(latest, w.verifier)]
+    missing = [w for w in witnesses if not cosigned_by(latest, w.verifier)]
     if not missing:
         return Pending(checkpoint=latest, witnesses=())
     records = [r for r in list_checkpoints(session) if r.id <= latest.id]
@@ -305,7 +306,7 @@ def witness_progress(
                 name=w.verifier.name,
                 url=w.url,
                 cosigned_size=_last_cosigned(records, w.verifier),
-                cosigned_latest=latest is not None and _cosigned_by(latest, w.verifier),
+                cosigned_latest=latest is not None and cosigned_by(latest, w.verifier),
             )
             for w in witnesses
         ),

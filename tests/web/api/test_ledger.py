@@ -90,6 +90,8 @@ def test_labels_earn_and_the_wallet_proves_them(
         "key_hash": f"{keys.signer.key_hash:08x}",
         "created_at": checkpoint["created_at"],
         "verifier_keys": [keys.signer.verifier_key],
+        "cosigners": [],
+        "latest_size": 2,
     }
     assert app_client.get("/api/v1/ledger/checkpoint", headers=ann.headers).json() == checkpoint
 
@@ -125,6 +127,7 @@ def test_labels_earn_and_the_wallet_proves_them(
         "leaf": first["leaf"],
         "leaf_hash": hash_leaf(first["leaf"].encode()).hex(),
         "proof": first["proof"],
+        "pending": None,
     }
     assert json.loads(first["leaf"])["contributor"] == pseudonym
     for entry in body["entries"]:
@@ -156,6 +159,7 @@ def test_wallet_failures(app_client: TestClient, db: Database, keys: LedgerKeys)
         "balances": [],
         "entries": [],
         "next_after": None,
+        "consistency": None,
     }
     assert snapshot(db) == before
 

@@ -53,6 +53,8 @@ def test_the_wallet_offers_the_servers_witness_keys_as_pin_candidates(
         "verifier_keys": [],
         "origin": ORIGIN,
         "witness_keys": [witness.verifier_key],
+        "after": None,
+        "limit": 100,
     }
     assert keys.verifier_keys  # no checkpoint yet: nothing to verify or pin
 

@@ -3,6 +3,11 @@
 Hashes are lowercase hex; entries are their canonical JSON bytes as text, so a client
 can hash them itself (``SHA-256(0x00 || leaf)``) and check them with
 ``loupe.ledger.verify`` against the signed checkpoint note.
+
+With witnesses configured, the checkpoint served here (and proven against by ``/wallet``
+and the default proofs) is the newest one the witnesses cosigned
+(:func:`loupe.services.ledger.served_checkpoint`), not one signed a moment ago and not yet
+cosigned; entries after it are ``pending``. ``?latest=true`` serves the latest regardless.
 """
 
 from __future__ import annotations
@@ -13,10 +18,12 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 from pydantic import BaseModel, Field
 
-from loupe.ledger.verify import hash_leaf
+from loupe.errors import InvalidInput
+from loupe.ledger.merkle import ConsistencyProof
+from loupe.ledger.verify import CosignerVerifier, hash_leaf
 from loupe.services import ledger, payments
 from loupe.services.ledger_keys import ledger_config, optional_ledger_config
-from loupe.services.ledger_store import CheckpointRecord
+from loupe.services.witnesses import load_witnesses
 from loupe.settings import Settings
 from loupe.web.deps import Reader, Writer
 
@@ -35,6 +42,12 @@ class CheckpointOut(BaseModel):
     key_hash: str = Field(description="8 hex digits")
     created_at: datetime
     verifier_keys: list[str] = Field(description="current and retired keys, oldest first")
+    cosigners: list[str] = Field(
+        description="the configured witnesses whose cosignature on it verifies"
+    )
+    latest_size: int = Field(
+        description="the newest checkpoint's size: larger while the witnesses catch up"
+    )
 
 
 class InclusionOut(BaseModel):
@@ -71,6 +84,10 @@ class EntryOut(BaseModel):
     proof: list[str] | None = Field(
         description="inclusion path in the wallet's checkpoint; null while newer than it"
     )
+    pending: str | None = Field(
+        description="why there is no proof yet, e.g. 'not yet covered by a witnessed "
+        "checkpoint'; null when proven"
+    )
 
 
 class BalanceOut(BaseModel):
@@ -90,6 +107,9 @@ class WalletOut(BaseModel):
     balances: list[BalanceOut]
     entries: list[EntryOut]
     next_after: int | None
+    consistency: ConsistencyOut | None = Field(
+        description="proof from the ?since size to the checkpoint's; null without one"
+    )
 
 
 class CorrectionIn(BaseModel):
@@ -102,8 +122,37 @@ class EntryCreated(BaseModel):
     index: int
 
 
-def checkpoint_out(record: CheckpointRecord, settings: Settings) -> CheckpointOut:
+Quorum = Annotated[
+    int | None,
+    Query(ge=1, le=1000, description="witness cosignatures wanted; default: all configured"),
+]
+Since = Annotated[
+    int,
+    Query(
+        ge=0,
+        le=2**62,
+        description="the size of a checkpoint you verified before: never serve an older one",
+    ),
+]
+
+
+def configured_witnesses(settings: Settings) -> list[CosignerVerifier]:
+    """The witnesses this server asks to cosign (``ledger_witnesses_file``).
+
+    A file that cannot be read means none: nothing is cosigned then (the cosigner logs
+    why), so the latest checkpoint is served, as without witnesses.
+    """
+    if settings.ledger_witnesses_file is None:
+        return []
+    try:
+        return [w.verifier for w in load_witnesses(settings.ledger_witnesses_file)]
+    except InvalidInput:
+        return []
+
+
+def checkpoint_out(served: ledger.ServedCheckpoint, settings: Settings) -> CheckpointOut:
     config = optional_ledger_config(settings)
+    record = served.record
     return CheckpointOut(
         size=record.size,
         root_hash=record.root_hash.hex(),
@@ -112,6 +161,18 @@ def checkpoint_out(record: CheckpointRecord, settings: Settings) -> CheckpointOu
         key_hash=f"{record.key_hash:08x}",
         created_at=record.created_at,
         verifier_keys=list(config.keys.verifier_keys) if config else [],
+        cosigners=list(served.cosigners),
+        latest_size=served.latest_size,
+    )
+
+
+def consistency_out(proof: ConsistencyProof) -> ConsistencyOut:
+    return ConsistencyOut(
+        first=proof.size1,
+        second=proof.size2,
+        path=[node.hex() for node in proof.path],
+        first_root=proof.root1.hex(),
+        second_root=proof.root2.hex(),
     )
 
 
@@ -132,13 +193,32 @@ def entry_out(item: ledger.WalletEntry) -> EntryOut:
         leaf=item.leaf.decode("ascii"),
         leaf_hash=hash_leaf(item.leaf).hex(),
         proof=[node.hex() for node in item.proof] if item.proof is not None else None,
+        pending=item.pending,
     )
 
 
 @router.get("/ledger/checkpoint", response_model=CheckpointOut)
-def get_checkpoint(ctx: Reader) -> CheckpointOut:
-    """The latest signed checkpoint. Save it: later ones must be consistent with it."""
-    return checkpoint_out(ledger.checkpoint(ctx.session, ctx.actor), ctx.settings)
+def get_checkpoint(
+    ctx: Reader,
+    quorum: Quorum = None,
+    since: Since = 0,
+    latest: Annotated[
+        bool, Query(description="the latest checkpoint, cosigned or not (operators)")
+    ] = False,
+) -> CheckpointOut:
+    """The checkpoint to verify against: with witnesses, the newest they cosigned.
+
+    Save it: later ones must be consistent with it.
+    """
+    served = ledger.checkpoint(
+        ctx.session,
+        ctx.actor,
+        configured_witnesses(ctx.settings),
+        quorum=quorum,
+        since=since,
+        latest=latest,
+    )
+    return checkpoint_out(served, ctx.settings)
 
 
 @router.post(
@@ -148,7 +228,8 @@ def create_checkpoint(ctx: Writer) -> CheckpointOut:
     """Sign and publish the current tree head now (admins)."""
     actor = ctx.actor  # authenticate before looking for keys
     record = ledger.publish(ctx.session, actor, ledger_config(ctx.settings).keys)
-    return checkpoint_out(record, ctx.settings)
+    witnesses = len(configured_witnesses(ctx.settings))
+    return checkpoint_out(ledger.ServedCheckpoint(record, (), witnesses, record.size), ctx.settings)
 
 
 @router.get("/ledger/proof/inclusion", response_model=InclusionOut)
@@ -156,11 +237,18 @@ def get_inclusion_proof(
     ctx: Reader,
     index: Annotated[int, Query(ge=0, le=2**62, description="entry index")],
     tree_size: Annotated[
-        int | None, Query(ge=1, le=2**62, description="default: the latest checkpoint's")
+        int | None,
+        Query(ge=1, le=2**62, description="default: GET /ledger/checkpoint's size"),
     ] = None,
 ) -> InclusionOut:
     """An entry with its inclusion proof (auditors and admins; contributors: /wallet)."""
-    proof, leaf = ledger.inclusion_proof(ctx.session, ctx.actor, index=index, tree_size=tree_size)
+    proof, leaf = ledger.inclusion_proof(
+        ctx.session,
+        ctx.actor,
+        index=index,
+        tree_size=tree_size,
+        witnesses=configured_witnesses(ctx.settings),
+    )
     return InclusionOut(
         index=proof.index,
         tree_size=proof.tree_size,
@@ -176,18 +264,19 @@ def get_consistency_proof(
     ctx: Reader,
     first: Annotated[int, Query(ge=1, le=2**62, description="the older tree size")],
     second: Annotated[
-        int | None, Query(ge=1, le=2**62, description="default: the latest checkpoint's")
+        int | None,
+        Query(ge=1, le=2**62, description="default: GET /ledger/checkpoint's size"),
     ] = None,
 ) -> ConsistencyOut:
     """Proof that the log of ``first`` entries is a prefix of the log of ``second``."""
-    proof = ledger.consistency_proof(ctx.session, ctx.actor, first=first, second=second)
-    return ConsistencyOut(
-        first=proof.size1,
-        second=proof.size2,
-        path=[node.hex() for node in proof.path],
-        first_root=proof.root1.hex(),
-        second_root=proof.root2.hex(),
+    proof = ledger.consistency_proof(
+        ctx.session,
+        ctx.actor,
+        first=first,
+        second=second,
+        witnesses=configured_witnesses(ctx.settings),
     )
+    return consistency_out(proof)
 
 
 @router.post(
@@ -214,8 +303,14 @@ def get_wallet(
         int | None, Query(ge=0, le=2**62, description="entries after this index")
     ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    quorum: Quorum = None,
+    since: Since = 0,
 ) -> WalletOut:
-    """Your entries with inclusion proofs against the latest checkpoint, and your balance."""
+    """Your entries with inclusion proofs against GET /ledger/checkpoint's checkpoint (the
+    newest the witnesses cosigned; later entries are pending), and your balance.
+
+    With ``since``, also the consistency proof from that size.
+    """
     actor = ctx.actor  # authenticate before looking for keys
     config = optional_ledger_config(ctx.settings)
     page = ledger.wallet(
@@ -224,6 +319,9 @@ def get_wallet(
         secret=config.keys.secret if config else None,
         after=after,
         limit=limit,
+        witnesses=configured_witnesses(ctx.settings),
+        quorum=quorum,
+        since=since,
     )
     contributor = None
     if page.entries:
@@ -243,4 +341,5 @@ def get_wallet(
         ],
         entries=[entry_out(item) for item in page.entries],
         next_after=page.next_after,
+        consistency=consistency_out(page.consistency) if page.consistency else None,
     )

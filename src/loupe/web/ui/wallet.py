@@ -8,6 +8,12 @@ cosignatures when the contributor chose witnesses, consistency (RFC 9162) with t
 checkpoint that browser verified, and each entry's inclusion proof, so the contributor
 need not trust the server's word. The keys the server presents here are only candidates
 for the first pin.
+
+With witnesses configured, the checkpoint is the newest the witnesses cosigned, and the
+entries after it are shown as pending. When verifying, the script asks
+``GET /api/v1/wallet`` again with the contributor's quorum and the size of the checkpoint
+it verified last (``since``), so it is never served an older one and gets the
+consistency proof from it.
 """
 
 from __future__ import annotations
@@ -18,12 +24,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
-from loupe.errors import InvalidInput
 from loupe.services import ledger
 from loupe.services.ledger_keys import optional_ledger_config
-from loupe.services.witnesses import load_witnesses
-from loupe.settings import Settings
-from loupe.web.api.ledger import checkpoint_out, entry_out
+from loupe.web.api.ledger import checkpoint_out, configured_witnesses, entry_out
 from loupe.web.deps import Reader
 from loupe.web.ui.render import page
 
@@ -31,19 +34,7 @@ __all__ = ["router"]
 
 router = APIRouter(include_in_schema=False)
 
-
-def _witness_keys(settings: Settings) -> list[str]:
-    """The witnesses this server asks to cosign, for the browser to pin on first visit.
-
-    A misconfigured witnesses file must not take the wallet down: the browser then pins
-    none, and the contributor can still import the keys they chose.
-    """
-    if settings.ledger_witnesses_file is None:
-        return []
-    try:
-        return [w.verifier.to_key() for w in load_witnesses(settings.ledger_witnesses_file)]
-    except InvalidInput:
-        return []
+PAGE = 100  # entries a page
 
 
 @router.get("/wallet", response_class=HTMLResponse)
@@ -55,10 +46,20 @@ def wallet_page(
     current = ctx.browser_session
     config = optional_ledger_config(ctx.settings)
     secret = config.keys.secret if config else None
-    wallet = ledger.wallet(ctx.session, current.actor, secret=secret, after=after, limit=100)
+    # A misconfigured witnesses file must not take the wallet down: then none are pinned
+    # on first visit, and the contributor can still import the keys they chose.
+    witnesses = configured_witnesses(ctx.settings)
+    wallet = ledger.wallet(
+        ctx.session,
+        current.actor,
+        secret=secret,
+        after=after,
+        limit=PAGE,
+        witnesses=witnesses,
+    )
     entries = [entry_out(item) for item in wallet.entries]
     checkpoint = checkpoint_out(wallet.checkpoint, ctx.settings) if wallet.checkpoint else None
-    witness_keys = _witness_keys(ctx.settings)
+    witness_keys = [w.to_key() for w in witnesses]
     return page(
         request,
         "wallet.html",
@@ -74,6 +75,8 @@ def wallet_page(
                 "verifier_keys": checkpoint.verifier_keys if checkpoint else [],
                 "origin": config.keys.origin if config else None,
                 "witness_keys": witness_keys,
+                "after": after,
+                "limit": PAGE,
             }
         ),
         witness_keys=witness_keys,

@@ -8,6 +8,12 @@
 // server presenting other keys gets a loud warning and its checkpoints verify only with
 // the pinned ones. A keys file obtained elsewhere (your union, employer or auditor)
 // replaces the pins: log and witness verifier keys a line, `quorum <k>`, `#` comments.
+//
+// "Verify" asks /api/v1/wallet afresh with this browser's quorum and the size it verified
+// last (`since`): the server then proves the entries against the newest checkpoint that
+// many witnesses cosigned, never one older than `since`, with the consistency proof from
+// it. Entries newer than that checkpoint come back pending (no proof yet), and are shown
+// as pending, not failed: they verify on a later visit, once the witnesses cosigned.
 import { call } from "./api.js";
 import {
   LOG_KEY,
@@ -106,8 +112,18 @@ showTrust(trust);
 function verdict(row, ok, text) {
   const cell = row.querySelector(".verdict");
   cell.textContent = text;
-  cell.classList.toggle("ok", ok);
-  cell.classList.toggle("bad", !ok);
+  cell.classList.toggle("ok", ok === true);
+  cell.classList.toggle("bad", ok === false);
+  cell.classList.toggle("pending", ok === null);
+}
+
+// This page's entries again, proven against the checkpoint this browser should check.
+async function fetchPage() {
+  const query = new URLSearchParams({ limit: String(data.limit ?? 100) });
+  if (data.after !== null && data.after !== undefined) query.set("after", String(data.after));
+  if (trust.last) query.set("since", String(trust.last.size));
+  if (trust.quorum > 0) query.set("quorum", String(trust.quorum));
+  return call("GET", `/api/v1/wallet?${query}`);
 }
 
 function fail(text) {
@@ -117,7 +133,7 @@ function fail(text) {
 }
 
 // Rollback and fork detection against the last checkpoint this browser verified.
-async function checkHistory(checkpoint) {
+async function checkHistory(checkpoint, consistency) {
   const last = trust.last;
   if (!last) return "first checkpoint remembered";
   const rememberedRoot = fromHex(last.root);
@@ -132,7 +148,10 @@ async function checkHistory(checkpoint) {
     });
     return `same as the checkpoint you verified before`;
   }
-  const proof = await call("GET", `/api/v1/ledger/proof/consistency?first=${last.size}&second=${checkpoint.size}`);
+  const proof =
+    consistency?.first === last.size && consistency?.second === checkpoint.size
+      ? consistency
+      : await call("GET", `/api/v1/ledger/proof/consistency?first=${last.size}&second=${checkpoint.size}`);
   try {
     await verifyConsistency(last.size, checkpoint.size, proof.path.map(fromHex), rememberedRoot, checkpoint.root);
   } catch (error) {
@@ -149,13 +168,21 @@ async function verifyAll() {
   let opened;
   let cosigned = "";
   let history;
+  let fresh;
   try {
-    opened = await openCheckpoint(data.note, trust.log_keys, data.origin);
+    fresh = await fetchPage();
+    if (!fresh.checkpoint) throw new Error("no checkpoint has been published yet");
+  } catch (error) {
+    return fail(`Checkpoint failed: could not fetch your entries (${error.message})`);
+  }
+  const entries = new Map(fresh.entries.map((entry) => [entry.index, entry]));
+  try {
+    opened = await openCheckpoint(fresh.checkpoint.note, trust.log_keys, data.origin);
     if (trust.quorum > 0) {
       const cosigners = await verifyCosignatures(opened.text, opened.lines, trust.witness_keys, trust.quorum);
       cosigned = `, cosigned by ${cosigners.length} of your ${trust.witness_keys.length} witnesses (${cosigners.join(", ")})`;
     }
-    history = await checkHistory(opened.checkpoint);
+    history = await checkHistory(opened.checkpoint, fresh.consistency);
   } catch (error) {
     return fail(`Checkpoint failed: ${error.message}`);
   }
@@ -170,11 +197,18 @@ async function verifyAll() {
       : "signature not checked: this browser lacks Ed25519";
   let passed = 0;
   let failed = 0;
+  let pending = 0;
   for (const row of document.querySelectorAll("#entries tbody tr")) {
+    const entry = entries.get(Number(row.dataset.index));
+    if (entry && entry.proof === null) {
+      verdict(row, null, `pending: ${entry.pending ?? "not yet covered by a checkpoint"}`);
+      pending += 1;
+      continue;
+    }
     try {
-      const proof = JSON.parse(row.dataset.proof);
-      if (proof === null) continue; // newer than the checkpoint
-      await verifyEntry(row.dataset.leaf, Number(row.dataset.index), proof, opened.checkpoint);
+      if (!entry) throw new Error("the server no longer lists this entry");
+      if (entry.leaf !== row.dataset.leaf) throw new Error("the server now shows other bytes for it");
+      await verifyEntry(entry.leaf, entry.index, entry.proof, opened.checkpoint);
       verdict(row, true, "✓ verified");
       passed += 1;
     } catch (error) {
@@ -182,9 +216,11 @@ async function verifyAll() {
       failed += 1;
     }
   }
+  const reason = fresh.entries.find((entry) => entry.proof === null)?.pending;
+  const waiting = pending ? `${pending} pending (${reason}; they verify on a later visit), ` : "";
   status.textContent =
     `Checkpoint of ${opened.checkpoint.size} entries, ${signed}${cosigned}, ${history}; ` +
-    `${passed} verified, ${failed} failed.`;
+    `${passed} verified, ${waiting}${failed} failed.`;
   status.className = failed ? "verdict bad" : "verdict ok";
   button.disabled = false;
 }
