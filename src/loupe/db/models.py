@@ -22,6 +22,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
@@ -123,6 +124,10 @@ class Project(Base):
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Archived: no tasks, reviews, expert work, imports or labels; still readable
+    # (loupe.services.project_lifecycle). ``archived_by`` is a plain user id.
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    archived_by: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class ProjectConfig(Base):
@@ -157,12 +162,25 @@ class Membership(Base):
     paused_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
+# An item next task may hand out (the predicate of the partial index ix_items_open).
+OPEN_ITEM = "NOT is_complete AND NOT withheld AND NOT is_gold"
+
+
 class Item(Base):
     __tablename__ = "items"
     __table_args__ = (
         UniqueConstraint("project_id", "external_id"),
         # The next-task scan: open items of a project in id order.
         Index("ix_items_queue", "project_id", "is_complete", "id"),
+        # Only the items next task may hand out, in id order: where each window of the
+        # queue walk starts (loupe.services.tasks), whatever the planner's estimates.
+        Index(
+            "ix_items_open",
+            "project_id",
+            "id",
+            postgresql_where=text(OPEN_ITEM),
+            sqlite_where=text(OPEN_ITEM),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -261,5 +279,7 @@ import loupe.db.contributor_models  # noqa: E402
 import loupe.db.ledger_models  # noqa: E402
 import loupe.db.loop_models  # noqa: E402
 import loupe.db.privacy_models  # noqa: E402
+import loupe.db.project_models  # noqa: E402
 import loupe.db.quality_models  # noqa: E402
-import loupe.db.session_models  # noqa: E402, F401
+import loupe.db.session_models  # noqa: E402
+import loupe.db.webhook_models  # noqa: E402, F401

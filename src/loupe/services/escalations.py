@@ -31,7 +31,15 @@ from loupe.db.raw import Raw
 from loupe.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from loupe.label_schema import LabelSchema, validate_answer
 from loupe.policy import allowed
-from loupe.services.access import Actor, ProjectRef, authorize_project_fast, member_role
+from loupe.services import webhooks
+from loupe.services.access import (
+    Actor,
+    ProjectRef,
+    authorize_project_fast,
+    member_role,
+    refuse_if_archived,
+)
+from loupe.services.claims import Row, claim_first
 from loupe.services.consensus import Vote, store_consensus
 from loupe.services.gate import redact_answer, redact_text
 from loupe.services.ledger_keys import LedgerConfig
@@ -72,11 +80,19 @@ _FLAG = (
 )
 _CLOSE_ITEM = "UPDATE items SET is_complete = :true WHERE id = :item"
 _EXPERT_CANDIDATE = (
-    "SELECT e.item_id, e.reason FROM escalations e JOIN items i ON i.id = e.item_id "
+    "SELECT e.item_id, e.reason, e.created_at FROM escalations e JOIN items i ON i.id = e.item_id "
     "WHERE e.project_id = :project AND e.resolved_at IS NULL AND e.stage = 'expert' "
     "AND NOT EXISTS (SELECT 1 FROM labels l WHERE l.item_id = i.id AND l.user_id = :user) "
     "AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.item_id = i.id "
     "    AND a.user_id <> :user AND a.expires_at > :now)"
+)
+# The queue's order is (created_at, item_id): where a walk goes on past a row.
+_AFTER = " AND (e.created_at > :after_at OR (e.created_at = :after_at AND e.item_id > :after_item))"
+_LOCK_ITEM = "SELECT id FROM items WHERE id = :item FOR UPDATE"
+_STILL_OPEN = (
+    "SELECT 1 FROM escalations e WHERE e.item_id = :item AND e.resolved_at IS NULL "
+    "AND e.stage = 'expert' AND NOT EXISTS (SELECT 1 FROM assignments a "
+    "WHERE a.item_id = e.item_id AND a.user_id <> :user AND a.expires_at > :now)"
 )
 _HELD = (
     "SELECT a.item_id, e.reason FROM assignments a JOIN escalations e ON e.item_id = a.item_id "
@@ -175,6 +191,8 @@ def flag_item(
     )
     raw.run(_CLOSE_ITEM, true=True, item=item_id)
     release(raw, item_id=item_id, user_id=actor.user_id)
+    opened = {"item_id": item_id, "stage": "expert", "trigger": "flagged"}
+    webhooks.emit(raw, project_id, "escalation.opened", opened, now=now)
     flagged = session.get(Escalation, item_id)
     assert flagged is not None
     return flagged
@@ -212,14 +230,29 @@ def next_expert_task(
         routing = item_filter(schema.routing, profile)
         names = {f"x{n}": domain for n, domain in enumerate(sorted(domains))}
         in_domains = f" AND i.domain IN ({', '.join(':' + name for name in names)})"
-        row = raw.one(
-            _EXPERT_CANDIDATE + in_domains + routing.sql + " ORDER BY e.created_at, e.item_id "
-            "LIMIT 1" + (" FOR UPDATE OF i SKIP LOCKED" if raw.postgres else ""),
-            project=project_id,
-            user=user,
-            now=at,
-            **names,
-            **routing.params,
+        query = _EXPERT_CANDIDATE + in_domains + routing.sql
+
+        def find(after: Row | None, skip_locked: bool) -> Row | None:
+            keys = {} if after is None else {"after_at": after[2], "after_item": after[0]}
+            return raw.one(
+                query
+                + (_AFTER if after is not None else "")
+                + " ORDER BY e.created_at, e.item_id LIMIT 1"
+                + (" FOR UPDATE OF i SKIP LOCKED" if skip_locked else ""),
+                project=project_id,
+                user=user,
+                now=at,
+                **keys,
+                **names,
+                **routing.params,
+            )
+
+        row = claim_first(
+            raw,
+            find=find,
+            lock=lambda row: raw.one(_LOCK_ITEM, item=row[0]),
+            # Under the row lock, with a fresh snapshot (see loupe.services.claims).
+            still_open=lambda row: raw.one(_STILL_OPEN, item=row[0], user=user, now=at) is not None,
         )
         if row is None:
             return None
@@ -253,6 +286,7 @@ def resolve_escalation(
     """Answer an escalated item (expert or adjudicator), or pass it up (expert only)."""
     raw = Raw(session)
     project = authorize_project_fast(raw, actor, "projects.read", project_id)
+    refuse_if_archived("escalations.resolve", project_id, True if project.archived else None)
     now = now or utcnow()
     item = _item(raw, project_id, item_id)
     escalation = raw.one(_ESCALATION, item=item_id)
@@ -338,6 +372,8 @@ def resolve_escalation(
     raw.run(
         _RESOLVE, now=raw.time(now), user=actor.user_id, answer=raw.json(canonical), item=item_id
     )
+    settled = {"item_id": item_id, "decided_by": decided_by}
+    webhooks.emit(raw, project_id, "escalation.settled", settled, answer=canonical, now=now)
     evidence = [
         NewEvidence(
             user, str(item[2]), "consensus", 1.0 if given == canonical else 0.0,

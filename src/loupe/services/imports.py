@@ -7,6 +7,11 @@ its own: the privacy gate, the slow part, runs in a read-only transaction, and
 the writer is held only for a batch's inserts, so annotators keep working during
 a long import. Should the process die mid-write, running the same import again
 resumes: ids already present are skipped.
+
+After a large import on PostgreSQL the touched tables are analysed
+(:func:`refresh_statistics`): a server with autovacuum off, or one that has not got
+round to it yet, would otherwise plan next task on a 100,000-item table it believes
+nearly empty.
 """
 
 from __future__ import annotations
@@ -17,16 +22,29 @@ from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
 from typing import IO
 
+from sqlalchemy import text
+
 from loupe.db.database import Database
 from loupe.errors import InvalidInput
 from loupe.formats import Format, ItemRecord, parse_item, read_items
 from loupe.formats_labelstudio import task_rows
+from loupe.formats_parquet import read_items as read_parquet_items
 from loupe.services.access import Actor, authorize_project
 from loupe.services.gate import PrivacyGate
 from loupe.services.items import ImportResult, batched, keepless_gate, new_records, write_batch
 from loupe.services.projects import project_schema
 
-__all__ = ["BATCH_SIZE", "GATE_CHUNK", "import_labelstudio", "import_records", "import_stream"]
+__all__ = [
+    "ANALYZE_FRACTION",
+    "ANALYZE_MIN_ROWS",
+    "BATCH_SIZE",
+    "GATE_CHUNK",
+    "import_labelstudio",
+    "import_parquet",
+    "import_records",
+    "import_stream",
+    "refresh_statistics",
+]
 
 # Rows per write transaction: about 50 ms of writing on SQLite (gate on, vault on),
 # short enough that an annotator's write waiting behind it stays well under 200 ms.
@@ -35,6 +53,14 @@ BATCH_SIZE = 250
 WRITE_PAUSE_S = 0.005
 # Rows gated per call: enough for the gate's process pool (POOL_MIN_BATCH) to pay off.
 GATE_CHUNK = 5_000
+# An import of at least this many items, and at least this fraction of what the table
+# held at its last ANALYZE (autovacuum's own default threshold is 10%), analyses it.
+ANALYZE_MIN_ROWS = 1_000
+ANALYZE_FRACTION = 0.1
+# What an import writes: the items (the queue reads them) and their sealed originals.
+_ANALYZED = ("items", "item_vaults")
+# -1 until the table's first VACUUM or ANALYZE.
+_KNOWN_ROWS = "SELECT reltuples FROM pg_class WHERE oid = CAST(:table AS regclass)"
 
 
 def import_stream(
@@ -80,6 +106,35 @@ def import_stream(
         )
 
 
+def import_parquet(
+    db: Database,
+    actor: Actor,
+    project_id: int,
+    *,
+    reopen: Callable[[], AbstractContextManager[IO[bytes]]],
+    source: str = "",
+    on_progress: Callable[[str, int], None] | None = None,
+    gate: PrivacyGate | None = None,
+) -> ImportResult:
+    """Import the rows of a Parquet file (:func:`loupe.formats_parquet.read_items`) that
+    ``reopen`` can open twice: every row validated first, as :func:`import_stream` does,
+    then written through :func:`import_records`. Needs the ``parquet`` extra."""
+    with db.transaction(readonly=True) as session:
+        project = authorize_project(session, actor, "items.import", project_id)
+        text_field = project_schema(project).text_field
+    total = 0
+    with reopen() as stream:
+        for _ in read_parquet_items(stream, text_field=text_field, source_name=source):
+            total += 1
+            if on_progress and total % BATCH_SIZE == 0:
+                on_progress("validate", BATCH_SIZE)
+    if on_progress:
+        on_progress("validate", total % BATCH_SIZE)
+    with reopen() as stream:
+        records = read_parquet_items(stream, text_field=text_field, source_name=source)
+        return import_records(db, actor, project_id, records, gate=gate, on_progress=on_progress)
+
+
 def import_records(
     db: Database,
     actor: Actor,
@@ -121,7 +176,30 @@ def import_records(
             result.withheld += done.withheld
         if on_progress:
             on_progress("write", len(chunk))
+    refresh_statistics(db, created=result.created)
     return result
+
+
+def refresh_statistics(db: Database, *, created: int) -> bool:
+    """``ANALYZE`` the tables an import of ``created`` items grew, if it was large.
+
+    PostgreSQL only, in a transaction of its own after the import's writes: without
+    statistics the planner takes a freshly imported table for a nearly empty one. An
+    import is large when it brought at least :data:`ANALYZE_MIN_ROWS` items and
+    :data:`ANALYZE_FRACTION` of the rows the table had when last analysed (or the
+    table never was), so small imports into a big project cost nothing. SQLite is
+    left alone: its planner picks the queue's indexes without statistics. Returns
+    whether it analysed.
+    """
+    if db.engine.dialect.name != "postgresql" or created < ANALYZE_MIN_ROWS:
+        return False
+    with db.transaction() as session:
+        known = session.execute(text(_KNOWN_ROWS), {"table": "items"}).scalar()
+        if known is not None and known >= 0 and created < ANALYZE_FRACTION * known:
+            return False
+        for table in _ANALYZED:
+            session.execute(text(f"ANALYZE {table}"))
+    return True
 
 
 def import_labelstudio(

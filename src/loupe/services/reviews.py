@@ -42,6 +42,7 @@ from loupe.services.access import (
     authorize_project_fast,
     sees_contributors,
 )
+from loupe.services.claims import Row, claim_first
 from loupe.services.gate import redact_answer, redact_text
 from loupe.services.ledger_keys import LedgerConfig
 from loupe.services.pairwise import blind
@@ -84,6 +85,12 @@ _CANDIDATE = (
     "AND NOT EXISTS (SELECT 1 FROM labels l WHERE l.item_id = q.item_id AND l.user_id = :user) "
     "AND q.n_reviews + (SELECT count(*) FROM review_leases rl WHERE rl.label_id = q.label_id "
     "    AND rl.user_id <> :user AND rl.expires_at > :now) < q.needed"
+)
+_LOCK = "SELECT label_id FROM review_queue WHERE label_id = :label FOR UPDATE"
+_TAKEN = (
+    "SELECT q.status, q.n_reviews + (SELECT count(*) FROM review_leases rl "
+    "WHERE rl.label_id = q.label_id AND rl.user_id <> :user AND rl.expires_at > :now), "
+    "q.needed FROM review_queue q WHERE q.label_id = :label"
 )
 _RELEASE = "DELETE FROM review_leases WHERE label_id = :label AND user_id = :user"
 _LEASE = (
@@ -245,15 +252,30 @@ def next_review(
             names = {f"d{n}": domain for n, domain in enumerate(sorted(domains))}
             extra += f" AND i.domain IN ({', '.join(':' + name for name in names)})"
             params.update(names)
-        row = raw.one(
-            _CANDIDATE
-            + extra
-            + " ORDER BY q.label_id LIMIT 1"
-            + (" FOR UPDATE OF q SKIP LOCKED" if raw.postgres else ""),
-            project=project_id,
-            user=user,
-            now=at,
-            **params,
+        query = _CANDIDATE + extra
+
+        def find(after: Row | None, skip_locked: bool) -> Row | None:
+            return raw.one(
+                query
+                + " AND q.label_id > :after ORDER BY q.label_id LIMIT 1"
+                + (" FOR UPDATE OF q SKIP LOCKED" if skip_locked else ""),
+                project=project_id,
+                user=user,
+                now=at,
+                after=after[0] if after else 0,
+                **params,
+            )
+
+        def still_open(row: Row) -> bool:
+            # Under the row lock, with a fresh snapshot (see loupe.services.claims).
+            taken = raw.one(_TAKEN, label=row[0], user=user, now=at)
+            return taken is not None and taken[0] == "pending" and int(taken[1]) < int(taken[2])
+
+        row = claim_first(
+            raw,
+            find=find,
+            lock=lambda row: raw.one(_LOCK, label=row[0]),
+            still_open=still_open,
         )
         if row is None:
             return None

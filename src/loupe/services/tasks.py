@@ -12,6 +12,17 @@ on PostgreSQL ``next task`` takes the candidate row ``FOR UPDATE SKIP LOCKED``
 and counts its leases again once it holds the lock, and ``submit`` locks the
 item ``FOR UPDATE`` before counting.
 
+The queue walk (:func:`_claim`, issue 18; docs/architecture.md, "The task queue"):
+
+* **Plan-stable.** The queue is read in windows of :data:`WINDOW` item ids, each
+  starting at the project's next open item (a ``LIMIT 1`` on the partial index
+  ``ix_items_open``, which holds open items only). However the planner estimates the
+  filters (before the first ``ANALYZE`` after a bulk import it takes 100,000 rows for
+  a few dozen), a window bounds what any plan reads or sorts per statement.
+* **No locks kept on passed-over items, and "nothing left" only when nothing is**:
+  :func:`loupe.services.claims.claim_first` (a savepoint per candidate; a second,
+  waiting pass over rows the ``SKIP LOCKED`` pass skipped).
+
 Items the privacy gate withheld are never handed out; ``data`` is what the gate
 stored for annotators (redacted), so no raw content passes through here.
 
@@ -36,6 +47,7 @@ from loupe.label_schema import LabelSchema
 from loupe.policy import require
 from loupe.routing import Profile, Requirements, RoutingPolicy, eligible
 from loupe.services.access import Actor, ProjectRef, authorize_project_fast, member_role
+from loupe.services.claims import Row, claim_first
 from loupe.services.pairwise import blind
 from loupe.services.projects import project_schema
 from loupe.services.routing import SqlFilter, item_filter, load_profile, require_eligible
@@ -50,7 +62,8 @@ __all__ = [
     "take_item",
 ]
 
-CANDIDATE_TRIES = 16
+# Item ids per window of the queue walk: what any plan may read (or sort) per statement.
+WINDOW = 1024
 # Gold tasks are mixed in at random so annotators cannot tell them apart by position.
 _rng = random.SystemRandom()
 
@@ -58,17 +71,46 @@ _HELD = (
     "SELECT id, item_id FROM assignments "
     "WHERE user_id = :user AND project_id = :project AND expires_at > :now ORDER BY id LIMIT 1"
 )
+
+
+def _open(alias: str) -> str:
+    # "Open" is spelled with literals, as in the partial index ix_items_open's
+    # predicate, so that both planners can prove the index applies (a bound :false
+    # would hide it).
+    return f"NOT {alias}.is_complete AND NOT {alias}.withheld AND NOT {alias}.is_gold"
+
+
+def _first_open(alias: str) -> str:
+    # An ordered scan of ix_items_open that stops at one row.
+    return (
+        f"SELECT {alias}.id FROM items {alias} WHERE {alias}.project_id = :project "
+        f"AND {_open(alias)} AND {alias}.id > :after ORDER BY {alias}.id LIMIT 1"
+    )
+
+
+# Where the window after :after starts.
+_FIRST_OPEN = _first_open("i")
 _CANDIDATE = (
     "SELECT i.id FROM items i "
-    "WHERE i.project_id = :project AND i.is_complete = :false AND i.withheld = :false "
-    "AND i.is_gold = :false AND i.id > :after "
+    f"WHERE i.project_id = :project AND {_open('i')} "
+    # The window: WINDOW ids from the first open item past :after (an InitPlan, planned
+    # on its own; the statement needs no round trip of its own to find it).
+    f"AND i.id > :after AND i.id < ({_first_open('f')}) + :window "
     "AND i.label_count + (SELECT count(*) FROM assignments a WHERE a.item_id = i.id "
     "    AND a.expires_at > :now AND a.user_id <> :user) < :overlap "
     "AND NOT EXISTS (SELECT 1 FROM labels l WHERE l.item_id = i.id AND l.user_id = :user) "
     "AND NOT EXISTS (SELECT 1 FROM skips s WHERE s.item_id = i.id AND s.user_id = :user)"
 )
 _FIRST = " ORDER BY i.id LIMIT 1"
-_LOCK = " FOR UPDATE OF i SKIP LOCKED"
+_SKIP_LOCKED = " FOR UPDATE OF i SKIP LOCKED"
+# The waiting pass locks its candidate on its own (see loupe.services.claims).
+_LOCK_ITEM = "SELECT id FROM items WHERE id = :item FOR UPDATE"
+# Taken under the item's row lock, in a statement of its own: a fresh snapshot.
+_TAKEN = (
+    "SELECT i.is_complete, i.label_count + (SELECT count(*) FROM assignments a "
+    "WHERE a.item_id = i.id AND a.expires_at > :now AND a.user_id <> :user) "
+    "FROM items i WHERE i.id = :item"
+)
 # Gold items are offered to everyone (outside the overlap) until they answered them.
 _GOLD_CANDIDATE = (
     "SELECT i.id FROM items i "
@@ -80,11 +122,14 @@ _LEASES = (
     "SELECT count(*) FROM assignments "
     "WHERE item_id = :item AND expires_at > :now AND user_id <> :user"
 )
-_LABEL_COUNT = "SELECT label_count FROM items WHERE id = :item"
 _RELEASE = "DELETE FROM assignments WHERE item_id = :item AND user_id = :user"
 _LEASE = (
     "INSERT INTO assignments (project_id, item_id, user_id, expires_at, created_at) "
     "VALUES (:project, :item, :user, :expires, :now)"
+)
+_RELEASE_AND_LEASE = (
+    _LEASE + " ON CONFLICT (item_id, user_id) DO UPDATE SET project_id = excluded.project_id, "
+    "expires_at = excluded.expires_at, created_at = excluded.created_at"
 )
 _RENEW = "UPDATE assignments SET expires_at = :expires WHERE id = :id"
 _ITEM = "SELECT external_id, data, language, domain, project_id FROM items WHERE id = :item"
@@ -205,7 +250,7 @@ def next_task(
         mine = f" AND i.domain IN ({', '.join(':' + name for name in names)})"
         passes.insert(0, SqlFilter(routing.sql + mine, {**routing.params, **names}))
     for condition in passes:
-        claimed = _claim(raw, project, user, condition, now=now, at=at, until=until)
+        claimed = _claim(raw, project, user, condition, at=at, until=until)
         if claimed is not None:
             return _task(raw, claimed, expires, project.config_version, schema)
     return None
@@ -295,41 +340,48 @@ def _claim(
     user: int,
     condition: SqlFilter,
     *,
-    now: datetime,
     at: Any,
     until: Any,
 ) -> int | None:
-    """Lease the first open item matching ``condition``; ``None`` if there is none."""
-    query = _CANDIDATE + condition.sql + _FIRST + (_LOCK if raw.postgres else "")
-    after = 0
-    for _ in range(CANDIDATE_TRIES):
-        row = raw.one(
-            query,
-            project=project.id,
-            false=False,
-            after=after,
-            now=at,
-            user=user,
-            overlap=project.overlap,
-            **condition.params,
-        )
-        if row is None:
+    """Lease the first open item matching ``condition``; ``None`` if there is none
+    (see :func:`loupe.services.claims.claim_first`)."""
+    params = dict(
+        project=project.id, now=at, user=user, overlap=project.overlap, **condition.params
+    )
+    query = _CANDIDATE + condition.sql + _FIRST
+
+    def find(after: Row | None, skip_locked: bool) -> Row | None:
+        locking = query + (_SKIP_LOCKED if skip_locked else "")
+        return _walk(raw, locking, params, after=int(after[0]) if after else 0)
+
+    def lock(row: Row) -> None:
+        raw.one(_LOCK_ITEM, item=row[0])
+
+    def still_open(row: Row) -> bool:
+        taken = raw.one(_TAKEN, item=row[0], now=at, user=user)
+        return taken is not None and not taken[0] and int(taken[1]) < project.overlap
+
+    row = claim_first(raw, find=find, lock=lock, still_open=still_open)
+    if row is None:
+        return None
+    item_id = int(row[0])
+    # One statement for "drop my expired lease on it, if any, and lease it again".
+    raw.run(_RELEASE_AND_LEASE, project=project.id, item=item_id, user=user, expires=until, now=at)
+    return item_id
+
+
+def _walk(raw: Raw, query: str, params: dict[str, Any], *, after: int) -> Row | None:
+    """The first row ``query`` returns past item ``after``, one window at a time: each
+    window starts at the next open item and spans :data:`WINDOW` ids."""
+    while True:
+        row = raw.one(query, after=after, window=WINDOW, **params)
+        if row is not None:
+            return row
+        # Nothing in this window: the next one starts past it (rarely more than once).
+        first = raw.one(_FIRST_OPEN, project=params["project"], after=after)
+        if first is None:
             return None
-        item_id = int(row[0])
-        if raw.postgres:
-            # We hold the row lock now; count again with a fresh snapshot, since a
-            # lease committed just before we locked is invisible to the query above.
-            count = raw.one(_LABEL_COUNT, item=item_id)
-            taken = (count[0] if count else 0) + active_leases(
-                raw, item_id, now=now, exclude_user=user
-            )
-            if taken >= project.overlap:
-                after = item_id
-                continue
-        raw.run(_RELEASE, item=item_id, user=user)
-        raw.run(_LEASE, project=project.id, item=item_id, user=user, expires=until, now=at)
-        return item_id
-    return None
+        after = int(first[0]) + WINDOW - 1
 
 
 def release(raw: Raw, *, item_id: int, user_id: int) -> None:
