@@ -225,8 +225,10 @@ class DawidSkene(Aggregator):
                 alpha = fit_polya(counts, state["alpha"], max_iter=_ALPHA_SWEEPS, tol=inner_tol)
                 state["alpha"] = alpha
                 posterior = counts + alpha
-                expected_log = digamma(posterior) - digamma(posterior.sum(axis=2, keepdims=True))
-                return class_log_prior(probas), expected_log, dirichlet_kl(posterior, alpha)
+                expected_log = digamma(posterior)
+                expected_log -= digamma(posterior.sum(axis=2, keepdims=True))
+                kl = dirichlet_kl(posterior, alpha, expected_log)
+                return class_log_prior(probas), expected_log, kl
 
             def log_prior(params: tuple[FloatArray, FloatArray, float]) -> float:
                 return -params[2] + prior_class * float(params[0].sum())

@@ -106,7 +106,8 @@ def _encode_hashable(
     values in one hashing pass, only those are sorted, and a second C-level pass (``map`` of the
     dict lookup into ``np.fromiter``) writes the codes: ~5x less CPU on 1M strings, and
     the same codes (values that ``==`` each other share a code, as in ``np.unique``).
-    pandas/pyarrow would be faster still but are not dependencies of Loupe.
+    ``loupe aggregate`` skips it when pyarrow (an optional extra) is installed: it passes pyarrow's
+    dictionary codes, dense integers that the counting pass in :func:`encode` keeps as they are.
     """
     distinct = dict.fromkeys(values)
     distinct.update(dict.fromkeys(extra))
