@@ -138,6 +138,9 @@ class ProjectOut(Orm):
     config_version: int
     created_at: datetime
     updated_at: datetime
+    archived_at: datetime | None = Field(
+        default=None, description="Set while archived: no tasks, imports or labels; readable"
+    )
 
 
 class MemberIn(BaseModel):

@@ -74,7 +74,8 @@ class Settings(BaseSettings):
             "(created by `loupe init`, mode 0700, files 0600). Kept outside the database. "
             "Default: `<name>-keys` next to a SQLite database `<name>.db` (so two databases "
             "never share keys; a database created before this default keeps an existing "
-            "`loupe-keys` next to it), else `./loupe-keys`."
+            "`loupe-keys` next to it), else `./loupe-keys`. Bound to one database on first "
+            "start (a `database-id` file): Loupe refuses a directory bound to another."
         ),
     )
     model_dir: Path | None = Field(
@@ -102,9 +103,60 @@ class Settings(BaseSettings):
     ledger_witnesses_file: Path | None = Field(
         default=None,
         description=(
-            "File naming the witnesses asked to cosign each checkpoint `loupe ledger "
-            "checkpoint` publishes, one a line: `<witness verifier key> <URL>` (the URL ending "
-            "before `/add-checkpoint`). Unset: checkpoints carry only the log's signature."
+            "File naming the witnesses asked to cosign the log's checkpoints, one a line: "
+            "`<witness verifier key> <URL>` (the URL ending before `/add-checkpoint`). "
+            "Unset: checkpoints carry only the log's signature."
+        ),
+    )
+    ledger_cosign_interval_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        description=(
+            "How often the server asks the witnesses in `ledger_witnesses_file` to cosign the "
+            "latest checkpoint, including those signed automatically every "
+            "`ledger_checkpoint_every` entries (a failing witness is asked again after a "
+            "back-off doubling up to 5 minutes; 0 turns it off: then run `loupe ledger "
+            "checkpoint`)."
+        ),
+    )
+    anchor_rpc_url: str | None = Field(
+        default=None,
+        description=(
+            "JSON-RPC URL of an Ethereum-compatible node that `loupe ledger anchor` sends "
+            "checkpoint hashes to and `loupe ledger verify --anchored` reads them back from "
+            "(needs the `loupe[anchor]` extra). Unset: no anchoring."
+        ),
+    )
+    anchor_chain_id: int | None = Field(
+        default=None,
+        ge=1,
+        description=(
+            "The chain id anchors are signed for (1: Ethereum mainnet); a node reporting "
+            "another chain is refused."
+        ),
+    )
+    anchor_key_file: Path | None = Field(
+        default=None,
+        description=(
+            "File (mode 0600, outside the database) holding the hex private key of the "
+            "account that sends anchor transactions; `verify --anchored` expects them from "
+            "its address. Fund that account with the chain's gas token only."
+        ),
+    )
+    anchor_every: int = Field(
+        default=1,
+        ge=1,
+        description=(
+            "`loupe ledger anchor` anchors the latest checkpoint once this many checkpoints "
+            "were published since the last anchored one (one transaction per interval)."
+        ),
+    )
+    anchor_confirmations: int = Field(
+        default=12,
+        ge=1,
+        description=(
+            "Blocks an anchor transaction needs (its own included) before "
+            "`loupe ledger verify --anchored` accepts it."
         ),
     )
 
@@ -125,6 +177,34 @@ class Settings(BaseSettings):
             "pass (after a gate upgrade or a policy change; the first run a minute after "
             "start-up; 0 turns it off: then run `loupe privacy retry-withheld`)."
         ),
+    )
+    webhook_interval_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        description=(
+            "How often the server sends due webhook deliveries from the outbox (0 turns it "
+            "off: then run `loupe webhooks deliver`, e.g. from cron)."
+        ),
+    )
+    webhook_max_attempts: int = Field(
+        default=8,
+        ge=1,
+        le=100,
+        description="Attempts per webhook delivery before it is marked failed.",
+    )
+    webhook_retry_base_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description=(
+            "The first retry delay of a webhook delivery; each further one doubles (with "
+            "jitter), up to an hour."
+        ),
+    )
+    webhook_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        le=120,
+        description="How long a webhook receiver has to answer one delivery.",
     )
     retention_interval_seconds: float = Field(
         default=3600.0,

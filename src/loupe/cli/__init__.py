@@ -71,6 +71,7 @@ def _root() -> None:
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the app, mapping errors to one-line messages and exit codes."""
     from rich.console import Console
+    from rich.markup import escape  # messages may hold brackets: `pip install 'loupe[anchor]'`
 
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     # Bytes that are not UTF-8 reach argv as lone surrogates, which no database stores.
@@ -87,13 +88,13 @@ def main(argv: list[str] | None = None) -> None:
         # exits 1; our own errors come through to be mapped below.
         app(args=argv, prog_name="loupe")
     except LoupeError as exc:
-        err.print(f"[bold red]error:[/] {exc.message}", markup=True)
+        err.print(f"[bold red]error:[/] {escape(exc.message)}", markup=True)
         sys.exit(exc.exit_code)
     except Exception as exc:
         unavailable = _unavailable(exc)
         if unavailable is None:
             raise
-        err.print(f"[bold red]error:[/] {unavailable.message}", markup=True)
+        err.print(f"[bold red]error:[/] {escape(unavailable.message)}", markup=True)
         sys.exit(unavailable.exit_code)
 
 

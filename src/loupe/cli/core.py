@@ -39,8 +39,8 @@ COMMANDS: dict[str, Entry] = {
     "import": Entry(
         "data",
         "import_items",
-        "Import items from JSONL, a JSON array or CSV: validated in full first, then written "
-        "in batches.",
+        "Import items from JSONL, a JSON array, CSV or Parquet: validated in full first, then "
+        "written in batches.",
     ),
     "export": Entry(
         "data",
@@ -76,6 +76,11 @@ COMMANDS: dict[str, Entry] = {
     "quality": Entry("quality", "quality_app", "Agreement, annotator quality and re-fits."),
     "loop": Entry("loop", "loop_app", "The model loop: selection settings, retraining, reports."),
     "subjects": Entry("subjects", "subjects_app", "Data subjects: export (access) and erasure."),
+    "comments": Entry(
+        "comments",
+        "comments_app",
+        "Comments on items: add and list (the privacy gate redacts them before storage).",
+    ),
     "audit": Entry("audit", "audit_app", "The audit log: verify and list."),
     "retention": Entry(
         "retention", "retention_app", "Retention: purge items past their project's age limit."
@@ -107,6 +112,11 @@ COMMANDS: dict[str, Entry] = {
         "witness_app",
         "Run a witness that cosigns a payment log's checkpoints (C2SP tlog-witness).",
     ),
+    "webhooks": Entry(
+        "webhooks",
+        "webhooks_app",
+        "Webhooks: signed event deliveries to other systems, with retries.",
+    ),
 }
 
 
@@ -137,6 +147,7 @@ def register(app: typer.Typer) -> None:
         admin,
         aggregate,
         audit,
+        comments,
         contributors,
         data,
         demo,
@@ -151,6 +162,7 @@ def register(app: typer.Typer) -> None:
         retention,
         simulate,
         subjects,
+        webhooks,
         witness,
     )
 
@@ -166,6 +178,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(quality.quality_app, name="quality")
     app.add_typer(loop.loop_app, name="loop")
     app.add_typer(subjects.subjects_app, name="subjects")
+    app.add_typer(comments.comments_app, name="comments")
     app.add_typer(audit.audit_app, name="audit")
     app.add_typer(retention.retention_app, name="retention")
     app.add_typer(keys.keys_app, name="keys")
@@ -175,3 +188,4 @@ def register(app: typer.Typer) -> None:
     app.add_typer(ledger.ledger_app, name="ledger")
     app.add_typer(ledger.payouts_app, name="payouts")
     app.add_typer(witness.witness_app, name="witness")
+    app.add_typer(webhooks.webhooks_app, name="webhooks")

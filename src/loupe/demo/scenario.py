@@ -46,6 +46,7 @@ from loupe.services.contributors import grant_domain
 from loupe.services.efficiency import ControlItem, EfficiencyReport, label_efficiency
 from loupe.services.escalations import next_expert_task, resolve_escalation
 from loupe.services.gate import PrivacyGate, gate_for
+from loupe.services.key_binding import bind_key_dir
 from loupe.services.labels import submit_label
 from loupe.services.ledger import audit_ledger, publish
 from loupe.services.ledger_keys import LedgerConfig, init_keys, ledger_config
@@ -495,6 +496,7 @@ def run_demo(config: DemoConfig, *, console: Console) -> DemoResult:
     init_master_key(key_dir)
     db = Database(settings.database_url)
     db.migrate()
+    bind_key_dir(db, key_dir)
     source = config.source
     console.rule("[bold]Loupe demo — the wearable-assistant loop (SIMULATED crowd)")
     console.print(

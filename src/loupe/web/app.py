@@ -11,15 +11,18 @@ from fastapi import Depends, FastAPI
 
 from loupe import __version__
 from loupe.db.database import Database
+from loupe.services.key_binding import check_key_dir
 from loupe.settings import Settings
 from loupe.web.api import router as api_router
 from loupe.web.api import undo
+from loupe.web.cosigner import cosign_loop, cosigner_for
 from loupe.web.errors import ERROR_RESPONSES, install_error_handlers
 from loupe.web.gate_retry import gate_retry_loop
 from loupe.web.refitter import refit_loop
 from loupe.web.retention import retention_loop
 from loupe.web.text_guard import reject_unstorable_text
 from loupe.web.ui import error_page, install_ui
+from loupe.web.webhook_sender import webhook_loop
 
 __all__ = ["create_app", "create_app_from_env"]
 
@@ -43,6 +46,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
             if migrate:
                 db.migrate()
             db.check_writable()  # a read-only database stops start-up with a one-line reason
+            check_key_dir(db, settings.resolved_key_dir())  # never another database's keys
         except BaseException:
             db.dispose()
             raise
@@ -56,6 +60,11 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
             )
         if settings.gate_retry_interval_seconds > 0:
             loops.append(asyncio.create_task(gate_retry_loop(db, settings)))
+        if settings.webhook_interval_seconds > 0:
+            loops.append(asyncio.create_task(webhook_loop(db, settings)))
+        app.state.cosigner = cosigner_for(db, settings)
+        if app.state.cosigner is not None:
+            loops.append(asyncio.create_task(cosign_loop(app.state.cosigner)))
         try:
             yield
         finally:
@@ -78,6 +87,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         dependencies=[Depends(reject_unstorable_text)],
     )
     app.state.settings = settings
+    app.state.cosigner = None
     install_error_handlers(app, html=error_page)
     app.include_router(api_router)
     app.include_router(undo.router, prefix="/api/v1", responses=ERROR_RESPONSES)

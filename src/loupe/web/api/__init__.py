@@ -9,6 +9,7 @@ from loupe.web import retrainer
 from loupe.web.api import (
     audit,
     clearances,
+    comments,
     contributors,
     escalations,
     exports,
@@ -31,6 +32,8 @@ from loupe.web.api import (
     system,
     tasks,
     users,
+    webhooks,
+    witnesses,
 )
 from loupe.web.errors import ERROR_RESPONSES
 
@@ -39,6 +42,9 @@ __all__ = ["router"]
 router = APIRouter(prefix="/api/v1", responses=ERROR_RESPONSES)
 for module in (system, users, projects, items, tasks, labels, exports, quality, ledger, payments):
     router.include_router(module.router)
+router.include_router(comments.router)
+router.include_router(witnesses.router)
+router.include_router(webhooks.router)
 router.include_router(progress.router)
 for module in (privacy, reveals, clearances, audit, subjects):
     router.include_router(module.router)

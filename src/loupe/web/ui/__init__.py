@@ -2,9 +2,9 @@
 
 One module per page (``auth``, ``home``, ``workspace``, ``reviews``, ``escalations``,
 ``dashboard``, ``quality``, ``contributors``, ``qualifications``, ``wallet``, ``audit``,
-``users``); the answer editors every work page shares in ``editors``; templates in
-``templates/``; CSS and small plain JS modules in ``static/`` (served by Loupe itself, so
-the UI works offline).
+``users``, ``projects``: a project's settings and its item pages; ``webhooks``); the answer editors
+every work page shares in ``editors``; templates in ``templates/``; CSS and small plain
+JS modules in ``static/`` (served by Loupe itself, so the UI works offline).
 Pages authenticate with the browser session (``loupe.services.sessions``) and authorise
 through the same services and policy as the API.
 """
@@ -21,11 +21,13 @@ from loupe.web.ui import (
     dashboard,
     escalations,
     home,
+    projects,
     qualifications,
     quality,
     reviews,
     users,
     wallet,
+    webhooks,
     workspace,
 )
 from loupe.web.ui.render import STATIC_DIR, error_page
@@ -46,6 +48,8 @@ for module in (
     wallet,
     audit,
     users,
+    projects,
+    webhooks,
 ):
     router.include_router(module.router)
 

@@ -1,7 +1,7 @@
 """webhooks: projects' webhooks and the outbox of their deliveries
 
-Revision ID: 0013
-Revises: 0012
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-05 23:45:00
 
 ``webhooks`` holds a project's subscriptions (URL, event types, the sealed signing
@@ -15,8 +15,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision = "0013"
-down_revision = "0012"
+revision = "0012"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """project_lifecycle: archived projects, deleted projects' ids, item comments
 
-Revision ID: 0014
-Revises: 0013
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-12-05 23:45:00
 
 ``projects.archived_at`` / ``archived_by``: an archived project serves no work and takes
@@ -17,8 +17,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0014"
-down_revision = "0013"
+revision = "0013"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 

@@ -5,8 +5,8 @@ order per project: the first open item is a one-row index lookup whatever the
 planner's statistics say (issue 18: before the first ANALYZE after a bulk import,
 PostgreSQL sorted all 100,000 rows for every next task).
 
-Revision ID: 0015
-Revises: 0014
+Revision ID: 0014
+Revises: 0013
 Create Date: 2026-12-05 23:45:00
 """
 
@@ -15,8 +15,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0015"
-down_revision = "0014"
+revision = "0014"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
