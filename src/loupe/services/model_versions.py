@@ -36,7 +36,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from loupe.db.loop_models import LoopConfig, ModelVersionRecord, Prediction
@@ -161,14 +161,29 @@ def resolved_count(session: Session, project_id: int) -> int:
 
 
 def claim_retrain(session: Session, project_id: int, *, now: datetime | None = None) -> bool:
-    """Take the project's retrain (False while another worker holds a fresh claim)."""
+    """Take the project's retrain (False while another server holds a fresh claim).
+
+    One conditional ``UPDATE``; its row count says who won, so of several servers
+    claiming at once exactly one does. A claim older than ``CLAIM_STALE`` is from a
+    server that died mid-retrain and is taken over. Commit it before training for the
+    other servers to see it (:func:`loupe.web.retrainer.retrain_due_projects`).
+    """
     now = now or utcnow()
-    config = stored_config(session, project_id)
-    if config.training_since is not None and config.training_since > now - CLAIM_STALE:
-        return False
-    config.training_since = now
-    session.flush()
-    return True
+    stored_config(session, project_id)  # the row, created on first use
+    taken = session.execute(
+        update(LoopConfig)
+        .where(
+            LoopConfig.project_id == project_id,
+            or_(
+                LoopConfig.training_since.is_(None),
+                LoopConfig.training_since <= now - CLAIM_STALE,
+            ),
+        )
+        .values(training_since=now)
+        .execution_options(synchronize_session=False)
+    )
+    session.get(LoopConfig, project_id, populate_existing=True)
+    return int(getattr(taken, "rowcount", 0) or 0) == 1
 
 
 def release_retrain(session: Session, project_id: int) -> None:

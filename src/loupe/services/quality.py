@@ -17,7 +17,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Integer, cast, func, select, update
+from sqlalchemy import Integer, cast, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from loupe.aggregation import AGGREGATORS
@@ -53,6 +54,7 @@ __all__ = [
     "LiveConsensus",
     "QualityReport",
     "RefitReport",
+    "claim_refit",
     "label_agreement",
     "list_escalations",
     "live_consensus",
@@ -60,6 +62,7 @@ __all__ = [
     "quality_report",
     "record_gold",
     "refit",
+    "release_refit",
     "resume_member",
     "set_gold",
     "wilson_interval",
@@ -407,24 +410,71 @@ def projects_due_for_refit(session: Session) -> list[int]:
 
 
 def _claim(session: Session, project_id: int, method: str, now: datetime) -> bool:
-    """Take the project's fit (so several server workers never fit it at once)."""
-    state = session.get(QualityState, project_id)
-    if state is None:
-        session.add(
-            QualityState(project_id=project_id, labels_at_fit=0, method=method, fitting_since=now)
+    """Take the project's fit, so that several servers never fit it at once.
+
+    One conditional ``UPDATE`` (its row count says who won), or, for a project never
+    fitted, an ``INSERT`` in a savepoint (a duplicate means another server won). A
+    claim older than ``FIT_CLAIM_STALE`` is from a server that died mid-fit and is
+    taken over. Commit it before fitting (:func:`claim_refit`) for the other servers
+    to see it.
+    """
+    taken = session.execute(
+        update(QualityState)
+        .where(
+            QualityState.project_id == project_id,
+            or_(
+                QualityState.fitting_since.is_(None),
+                QualityState.fitting_since <= now - FIT_CLAIM_STALE,
+            ),
         )
-        session.flush()
+        .values(fitting_since=now)
+        .execution_options(synchronize_session=False)
+    )
+    if int(getattr(taken, "rowcount", 0) or 0) == 1:
+        session.get(QualityState, project_id, populate_existing=True)
         return True
-    if state.fitting_since is not None and state.fitting_since > now - FIT_CLAIM_STALE:
+    if session.get(QualityState, project_id, populate_existing=True) is not None:
         return False
-    state.fitting_since = now
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(
+                QualityState(
+                    project_id=project_id, labels_at_fit=0, method=method, fitting_since=now
+                )
+            )
+    except IntegrityError:
+        return False
     return True
 
 
-def refit(session: Session, project_id: int, *, now: datetime | None = None) -> RefitReport:
+def claim_refit(session: Session, project_id: int, *, now: datetime | None = None) -> bool:
+    """Take the project's fit in a transaction of its own, committed before
+    ``refit(..., claimed=True)`` (False while another server holds a fresh claim)."""
+    project = session.get(Project, project_id)
+    if project is None:
+        raise NotFound(f"project {project_id} does not exist")
+    return _claim(session, project_id, project_schema(project).quality.method, now or utcnow())
+
+
+def release_refit(session: Session, project_id: int) -> None:
+    """Drop the project's fit claim (after a fit that failed)."""
+    session.execute(
+        update(QualityState)
+        .where(QualityState.project_id == project_id)
+        .values(fitting_since=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def refit(
+    session: Session, project_id: int, *, now: datetime | None = None, claimed: bool = False
+) -> RefitReport:
     """Fit the project's aggregator on all its labels (gold anchoring the skills) and
-    store worker skills and every item's consensus."""
+    store worker skills and every item's consensus.
+
+    ``claimed``: the caller took the claim in an earlier, committed transaction
+    (:func:`claim_refit`); otherwise it is taken here.
+    """
     now = now or utcnow()
     project = session.get(Project, project_id)
     if project is None:
@@ -434,12 +484,12 @@ def refit(session: Session, project_id: int, *, now: datetime | None = None) -> 
     if classes is None:
         raise InvalidInput("re-fitting applies to single_choice and pairwise projects")
     policy = schema.quality
-    if not _claim(session, project_id, policy.method, now):
+    if not claimed and not _claim(session, project_id, policy.method, now):
         raise Conflict(f"project {project_id} is being re-fitted already; try again shortly")
     rows = session.execute(
         select(Label.item_id, Label.user_id, Label.answer).where(Label.project_id == project_id)
     ).all()
-    state = session.get(QualityState, project_id)
+    state = session.get(QualityState, project_id, populate_existing=True)
     assert state is not None
     if not rows:
         state.fitting_since = None

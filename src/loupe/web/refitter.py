@@ -2,8 +2,8 @@
 aggregator of each project that gained ``refit_every`` labels since its last fit.
 
 Runs in the server's thread pool, one transaction per project, after commit of
-the labels it reads; several server workers never fit the same project at once
-(``loupe.services.quality`` claims it first).
+the labels it reads. The claim is committed in a transaction of its own before the
+fit, so of several servers exactly one fits a project; a failed fit releases it.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import logging
 
 from loupe.db.database import Database
 from loupe.errors import LoupeError
-from loupe.services.quality import projects_due_for_refit, refit
+from loupe.services.quality import claim_refit, projects_due_for_refit, refit, release_refit
 from loupe.web.background import finish_in_thread
 
 __all__ = ["refit_due_projects", "refit_loop"]
@@ -27,11 +27,21 @@ def refit_due_projects(db: Database) -> list[int]:
         due = projects_due_for_refit(session)
     done = []
     for project_id in due:
+        with db.transaction() as session:
+            if not claim_refit(session, project_id):  # another server is fitting it
+                continue
+            if project_id not in projects_due_for_refit(session):  # fitted meanwhile
+                release_refit(session, project_id)
+                continue
         try:
             with db.transaction() as session:
-                refit(session, project_id)
+                refit(session, project_id, claimed=True)
             done.append(project_id)
-        except LoupeError as exc:  # busy elsewhere, or not a single-choice project
+        except BaseException as exc:  # a failed fit releases its claim at once
+            with db.transaction() as session:
+                release_refit(session, project_id)
+            if not isinstance(exc, LoupeError):
+                raise
             log.info("refit of project %s skipped: %s", project_id, exc.message)
     return done
 

@@ -44,16 +44,21 @@ def retrain_due_projects(db: Database, *, every: int, store: ModelStore | None =
     done = []
     for project_id in due:
         with db.transaction() as session:
-            if not claim_retrain(session, project_id):
+            if not claim_retrain(session, project_id):  # another server is training it
+                continue
+            if project_id not in projects_due_for_retrain(session, every=every):
+                release_retrain(session, project_id)  # retrained meanwhile
                 continue
         try:
             with db.transaction() as session:
                 retrain(session, Actor.system(), project_id, claimed=True, store=store)
             done.append(project_id)
-        except LoupeError as exc:
-            log.info("retrain of project %s skipped: %s", project_id, exc.message)
+        except BaseException as exc:  # a failed retrain releases its claim at once
             with db.transaction() as session:
                 release_retrain(session, project_id)
+            if not isinstance(exc, LoupeError):
+                raise
+            log.info("retrain of project %s skipped: %s", project_id, exc.message)
     return done
 
 
