@@ -147,3 +147,41 @@ def shot(page: Page, name: str, *, full_page: bool = True) -> None:
     if os.environ.get("LOUPE_SCREENSHOTS") == "1":
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=full_page)
+
+
+# What a work page shows about itself, for a failure message.
+_PAGE_STATE = """() => ({
+  item: document.getElementById('item')?.dataset.itemId,
+  status: document.getElementById('status')?.textContent,
+  statusClass: document.getElementById('status')?.className,
+  busy: document.getElementById('answer-form')?.getAttribute('aria-busy'),
+  focused: document.activeElement ? document.activeElement.outerHTML.slice(0, 120) : null,
+  empty: !document.getElementById('item-empty')?.hidden,
+})"""
+
+
+def wait_item_change(page: Page, previous: str, *, allow_empty: bool = False) -> None:
+    """Wait until the work page shows an item other than ``previous``, or fail with the
+    page's own account: its status line turned ``bad`` (saving or loading failed), the
+    queue is empty (unless ``allow_empty``), or nothing happened at all (then the page's
+    state — status, focus, busy — says where the keystrokes went).
+
+    Polls on a timer rather than on animation frames (a headless window the browser
+    deems hidden may stop painting), bounded by the context's generous default timeout.
+    """
+    try:
+        page.wait_for_function(
+            "prev => { const id = document.getElementById('item').dataset.itemId;"
+            " const empty = !document.getElementById('item-empty').hidden;"
+            " return (id !== prev && id !== '') || empty"
+            " || document.getElementById('status').classList.contains('bad'); }",
+            arg=previous,
+            polling=100,
+        )
+    except Exception as exc:  # Playwright's TimeoutError: say what the page shows
+        raise AssertionError(
+            f"the item after {previous} never came: {page.evaluate(_PAGE_STATE)}"
+        ) from exc
+    state = page.evaluate(_PAGE_STATE)
+    assert "bad" not in (state["statusClass"] or ""), state
+    assert allow_empty or not state["empty"], state

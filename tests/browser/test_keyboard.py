@@ -15,7 +15,16 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from sqlalchemy import text
-from tests.browser.harness import MARKS, Site, chromium, import_rows, person, serve, sign_in
+from tests.browser.harness import (
+    MARKS,
+    Site,
+    chromium,
+    import_rows,
+    person,
+    serve,
+    sign_in,
+    wait_item_change,
+)
 from tests.factories import make_project
 
 from loupe.web.ui.editors import LABEL_LETTERS
@@ -66,16 +75,7 @@ def _item_id(page: Page) -> str:
 
 
 def _wait_item_change(page: Page, previous: str) -> None:
-    """Wait (bounded only by the test's timeout) for the next item, or the page's own
-    message when saving or loading failed (the status line turns ``bad``)."""
-    page.wait_for_function(
-        "prev => { const id = document.getElementById('item').dataset.itemId;"
-        " return id !== prev || document.getElementById('status').classList.contains('bad'); }",
-        arg=previous,
-        timeout=0,
-    )
-    status = page.locator("#status")
-    assert "bad" not in (status.get_attribute("class") or ""), status.inner_text()
+    wait_item_change(page, previous, allow_empty=True)
 
 
 def _answers(site: Site, project: int) -> list[Any]:

@@ -14,7 +14,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from tests.browser.harness import MARKS, Site, chromium, context_page, import_rows, serve
+from tests.browser.harness import (
+    MARKS,
+    Site,
+    chromium,
+    context_page,
+    import_rows,
+    serve,
+    wait_item_change,
+)
 from tests.browser.harness import person as _person
 from tests.browser.harness import shot as _shot
 from tests.browser.harness import sign_in as _sign_in
@@ -84,26 +92,7 @@ def _item_id(page: Page) -> str:
 
 
 def _wait_item_change(page: Page, previous: str) -> None:
-    """Wait (bounded only by the test's timeout: CI may be busy) until the next item is
-    shown, or fail at once with the page's own message if saving the answer or loading
-    the next item failed (the status line turns ``bad``)."""
-    page.wait_for_function(
-        "prev => { const id = document.getElementById('item').dataset.itemId;"
-        " return (id !== prev && id !== '')"
-        " || document.getElementById('status').classList.contains('bad')"
-        " || !document.getElementById('item-empty').hidden; }",
-        arg=previous,
-        timeout=0,
-        # Poll on a timer, not on animation frames: a headless window the browser
-        # deems hidden may stop painting, and a frame-driven wait would never wake.
-        polling=100,
-    )
-    status = page.locator("#status")
-    assert "bad" not in (status.get_attribute("class") or ""), status.inner_text()
-    assert page.locator("#item-empty").is_hidden(), (
-        f"no next item after {previous}: {page.locator('#item-empty').inner_text()!r}, "
-        f"status {status.inner_text()!r}"
-    )
+    wait_item_change(page, previous)
 
 
 ANSWERS = ["1", "2", "3", "1", "2", "3", "1", "2", "3", "1"]  # the intents above, in order
