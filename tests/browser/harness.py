@@ -38,6 +38,11 @@ except ImportError:  # pragma: no cover - depends on the environment
 
 MARKS = [
     pytest.mark.browser,
+    # A browser test whose keystrokes the page never saw (about one run in ten on a loaded
+    # CI machine: three different tests, each time with the server idle, no error logged
+    # and the page showing no reaction at all) runs once more; a failure that repeats still
+    # fails. The waits report the page's state (wait_item_change) so a real bug shows.
+    pytest.mark.flaky(reruns=1),
     pytest.mark.skipif(
         not CHROMIUM.exists(),
         reason="needs Chromium at /usr/bin/chromium (apt-get install chromium)",
