@@ -35,8 +35,9 @@ pytestmark = MARKS
 SignedIn = Callable[[Person], "Page"]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    # One site per test, so that a rerun (harness.MARKS) starts from a fresh database.
     with serve(tmp_path_factory.mktemp("site")) as running:
         yield running
 
@@ -47,7 +48,7 @@ def browser() -> Iterator[Browser]:
         yield launched
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def people(site: Site) -> dict[str, Person]:
     return {
         name: person(site, name, role)
@@ -61,7 +62,7 @@ def people(site: Site) -> dict[str, Person]:
     }
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def signed_in(browser: Browser, site: Site) -> SignedIn:
     """The page of ``someone``'s browser context, signed in on first use."""
     pages: dict[str, Page] = {}

@@ -40,8 +40,9 @@ SPANS = {"task": {"type": "spans", "labels": [{"key": "LOC"}, {"key": "ORG"}]}}
 SENTENCE = "🚆 Trains from Berlin to New York run daily."  # the emoji: 1 code point, 2 UTF-16 units
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    # One site per test, so that a rerun (harness.MARKS) starts from a fresh database.
     with serve(tmp_path_factory.mktemp("site")) as running:
         yield running
 
