@@ -254,6 +254,33 @@ class Settings(BaseSettings):
         ),
     )
 
+    media_dir: Path | None = Field(
+        default=None,
+        description=(
+            "Directory of the local blob store holding media (images): the served, gated "
+            "bytes under `media/` and the sealed originals under `sealed/`. Default: "
+            "`<name>-media` next to a SQLite database `<name>.db`, else `./loupe-media`. "
+            "Ignored when `media_url` names object storage."
+        ),
+    )
+    media_url: str | None = Field(
+        default=None,
+        description=(
+            "Object storage for media instead of `media_dir`, for several servers: "
+            "`s3://bucket/prefix` (any S3-compatible service; needs the `s3` extra). "
+            "Credentials come from the usual AWS environment variables."
+        ),
+    )
+    s3_endpoint_url: str | None = Field(
+        default=None,
+        description="Endpoint of an S3-compatible service (MinIO, Ceph...); AWS when unset.",
+    )
+    max_media_bytes: int = Field(
+        default=25 * 1024 * 1024,
+        ge=1024,
+        description="Largest media file (bytes) an import accepts.",
+    )
+
     def resolved_model_dir(self) -> Path:
         """``model_dir``, or its default next to the database."""
         if self.model_dir is not None:
@@ -279,3 +306,13 @@ class Settings(BaseSettings):
                 return legacy
             return own
         return Path("loupe-keys")
+
+    def resolved_media_dir(self) -> Path:
+        """``media_dir``, or its default next to the database."""
+        if self.media_dir is not None:
+            return self.media_dir
+        prefix = "sqlite:///"
+        if self.database_url.startswith(prefix) and ":memory:" not in self.database_url:
+            database = Path(self.database_url.removeprefix(prefix))
+            return database.with_name(f"{database.stem}-media")
+        return Path("loupe-media")

@@ -278,6 +278,7 @@ class Consensus(Base):
 import loupe.db.contributor_models  # noqa: E402
 import loupe.db.ledger_models  # noqa: E402
 import loupe.db.loop_models  # noqa: E402
+import loupe.db.media_models  # noqa: E402
 import loupe.db.privacy_models  # noqa: E402
 import loupe.db.project_models  # noqa: E402
 import loupe.db.quality_models  # noqa: E402

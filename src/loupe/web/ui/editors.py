@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from loupe.label_schema import FreeText, LabelSchema, MultiChoice, Pairwise, SingleChoice
+from loupe.label_schema import Boxes, FreeText, LabelSchema, MultiChoice, Pairwise, SingleChoice
 
 __all__ = ["LABEL_LETTERS", "PAGE_LETTERS", "Editor", "Option", "editor_for", "shortcut"]
 
@@ -142,6 +142,14 @@ def editor_for(schema: LabelSchema) -> Editor:
             options=options,
             text_field=text_field,
             settings={"minChoices": task.min_choices},
+        )
+    if isinstance(task, Boxes):
+        return Editor(
+            type=task.type,
+            heading="Draw a box around each object, then press its label's number",
+            options=options,
+            text_field=text_field,
+            settings={"mediaField": task.media_field, "maxBoxes": task.max_boxes},
         )
     return Editor(
         type=task.type,
