@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import io
+from typing import Any
 
 import numpy as np
 import pytest
@@ -9,7 +10,8 @@ cv2 = pytest.importorskip("cv2")
 skimage_data = pytest.importorskip("skimage.data")
 Image = pytest.importorskip("PIL.Image")
 
-from loupe.privacy.images import detect_faces, redact_image, strip_metadata  # noqa: E402
+from loupe.errors import InvalidInput  # noqa: E402
+from loupe.privacy.images import detect_faces, probe_image, redact_image, strip_metadata  # noqa: E402
 
 
 def test_faces_are_pixelated_beyond_recognition() -> None:
@@ -53,3 +55,93 @@ def test_strip_metadata_drops_exif_gps_and_serials() -> None:
     with Image.open(io.BytesIO(clean)) as out:
         assert dict(out.getexif()) == {}
         assert out.size == (16, 32)  # orientation applied to the pixels
+
+
+def _png(width: int = 64, height: int = 48) -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", (width, height), (10, 200, 30)).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def _with_size(png: bytes, width: int, height: int) -> bytes:
+    """The same PNG claiming another size in its header (CRC fixed): a decompression bomb."""
+    import struct
+    import zlib
+
+    ihdr = b"IHDR" + struct.pack(">II", width, height) + png[24:29]
+    return png[:12] + ihdr + struct.pack(">I", zlib.crc32(ihdr)) + png[33:]
+
+
+@pytest.mark.parametrize(
+    ("fmt", "mime", "params"),
+    [
+        ("JPEG", "image/jpeg", {}),
+        ("PNG", "image/png", {}),
+        ("WEBP", "image/webp", {"lossless": True}),
+    ],
+)
+def test_probe_accepts_jpeg_png_and_webp(fmt: str, mime: str, params: dict[str, object]) -> None:
+    buf = io.BytesIO()
+    Image.new("RGB", (64, 48), (10, 200, 30)).save(buf, format=fmt, **params)
+    assert probe_image(buf.getvalue()) == (mime, 64, 48)
+
+
+def test_probe_reports_the_upright_size() -> None:
+    exif = Image.Exif()
+    exif[0x0112] = 8  # rotate 270 degrees
+    buf = io.BytesIO()
+    Image.new("RGB", (64, 48)).save(buf, format="JPEG", exif=exif)
+    assert probe_image(buf.getvalue()) == ("image/jpeg", 48, 64)
+
+
+def _save(fmt: str) -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(buf, format=fmt)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda: _save("GIF"), "unsupported image format GIF; convert it to JPEG, PNG or WebP"),
+        (lambda: _save("BMP"), "unsupported image format BMP"),
+        (lambda: _save("TIFF"), "unsupported image format TIFF"),
+        (lambda: b"%PDF-1.7\n", "unsupported image format PDF"),
+        (lambda: b"<svg xmlns='http://www.w3.org/2000/svg'/>", "unsupported image format SVG"),
+        (lambda: b"", "not a JPEG, PNG or WebP image"),
+        (lambda: b"\x00" * 100, "not a JPEG, PNG or WebP image"),
+        (lambda: _png()[:-30], "corrupt or truncated PNG image"),
+        (lambda: _save("JPEG")[:-40], "corrupt or truncated JPEG image"),
+        (lambda: _png()[:40] + b"\x00" * 20 + _png()[60:], "corrupt or truncated PNG image"),
+        (
+            lambda: _with_size(_png(), 8_000, 8_000),
+            "image too large .8000x8000 = 64,000,000 pixels",
+        ),
+    ],
+)
+def test_probe_refuses_what_it_cannot_vouch_for(make: Any, message: str) -> None:
+    with pytest.raises(InvalidInput, match=message):
+        probe_image(make())
+
+
+def test_probe_limits_pixels_before_decoding() -> None:
+    assert probe_image(_png(64, 48), max_pixels=64 * 48)[1:] == (64, 48)
+    with pytest.raises(InvalidInput, match="at most 3,071 pixels") as caught:
+        probe_image(_png(64, 48), max_pixels=64 * 48 - 1)
+    assert caught.value.details["reason"] == "too_many_pixels"
+
+
+def test_pillows_own_bomb_guard_becomes_invalid_input() -> None:
+    # Beyond twice Image.MAX_IMAGE_PIXELS, Pillow raises DecompressionBombError on open:
+    # that must be a 422, never a 500, whatever max_pixels the caller allowed.
+    bomb = _with_size(_png(), 30_000, 30_000)
+    with pytest.raises(InvalidInput, match="image too large"):
+        probe_image(bomb, max_pixels=10**12)
+
+
+def test_a_multi_picture_phone_jpeg_is_a_jpeg() -> None:
+    # Many phones write MPO (a JPEG followed by more pictures); Pillow names it "MPO".
+    first, second = Image.new("RGB", (64, 48), "red"), Image.new("RGB", (64, 48), "blue")
+    buf = io.BytesIO()
+    first.save(buf, format="MPO", save_all=True, append_images=[second])
+    assert probe_image(buf.getvalue()) == ("image/jpeg", 64, 48)

@@ -9,21 +9,49 @@ removes the detail a person or a face matcher needs.
 
 Haar cascades miss profile, tilted, small and occluded faces; callers that
 need a guarantee should withhold images instead of relying on pixelation.
+
+:func:`probe_image` checks that bytes are a whole JPEG, PNG or WebP image. The
+gate every imported image passes (:func:`gate_image`: metadata, frontal and
+profile faces, plates, text by OCR) lives in :mod:`loupe.privacy.image_gate`
+and is re-exported here.
 """
 
 from __future__ import annotations
 
 import io
+import warnings
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import cv2
 import numpy as np
 from numpy.typing import NDArray
-from PIL import Image, ImageOps
+from PIL import Image, ImageOps, UnidentifiedImageError
 
-__all__ = ["ImageRedaction", "Region", "detect_faces", "pixelate", "redact_image", "strip_metadata"]
+from loupe.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from loupe.privacy.image_gate import GatedImage, gate_image, ocr_available
+
+__all__ = [
+    "IMAGE_MIMES",
+    "GatedImage",
+    "ImageRedaction",
+    "Region",
+    "decode_image",
+    "detect_faces",
+    "gate_image",
+    "ocr_available",
+    "pixelate",
+    "probe_image",
+    "redact_image",
+    "strip_metadata",
+]
+
+IMAGE_MIMES: dict[str, str] = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
+"""The accepted formats: Pillow's format name -> MIME type."""
+MAX_PIXELS = 50_000_000
 
 Pixels = NDArray[np.uint8]
 
@@ -126,3 +154,128 @@ def strip_metadata(data: bytes) -> bytes:
     params: dict[str, Any] = {"quality": 95} if fmt == "JPEG" else {}
     clean.save(out, format=fmt, **params)
     return out.getvalue()
+
+
+# Magic numbers of formats people send by mistake, only to name them in the error:
+# Pillow is never asked to parse anything but JPEG, PNG and WebP.
+_OTHER_FORMATS: tuple[tuple[int, bytes, str], ...] = (
+    (0, b"GIF8", "GIF"),
+    (0, b"BM", "BMP"),
+    (0, b"II*\x00", "TIFF"),
+    (0, b"MM\x00*", "TIFF"),
+    (0, b"%PDF", "PDF"),
+    (0, b"\x00\x00\x01\x00", "ICO"),
+    (4, b"ftypavif", "AVIF"),
+    (4, b"ftyphei", "HEIC"),
+    (4, b"ftypmif1", "HEIF"),
+    (0, b"\xff\x4f\xff\x51", "JPEG 2000"),
+    (0, b"\x00\x00\x00\x0cjP  ", "JPEG 2000"),
+    (0, b"<svg", "SVG"),
+    (0, b"<?xml", "SVG/XML"),
+)
+
+
+def _unsupported(data: bytes) -> InvalidInput:
+    claimed = _claimed_format(data)
+    if claimed != "image":  # the right signature, then a header Pillow cannot read
+        return InvalidInput(
+            f"corrupt or truncated {claimed} image (unreadable header)",
+            details={"reason": "corrupt"},
+        )
+    head = data[:32].lstrip() if data[:1] == b"<" or data[:1].isspace() else data[:32]
+    for offset, magic, name in _OTHER_FORMATS:
+        if head[offset : offset + len(magic)] == magic:
+            return InvalidInput(
+                f"unsupported image format {name}; convert it to JPEG, PNG or WebP",
+                details={"format": name, "allowed": sorted(IMAGE_MIMES.values())},
+            )
+    return InvalidInput(
+        "not a JPEG, PNG or WebP image (unrecognised or corrupt header)",
+        details={"allowed": sorted(IMAGE_MIMES.values())},
+    )
+
+
+def probe_image(data: bytes, *, max_pixels: int = MAX_PIXELS) -> tuple[str, int, int]:
+    """``(mime, width, height)`` of a whole JPEG, PNG or WebP image, or :class:`InvalidInput`.
+
+    The header is checked, then ``verify()`` and a full decode catch corrupt and
+    truncated files. Width and height are those of the picture once its EXIF
+    orientation is applied (as :func:`gate_image` serves it). More than
+    ``max_pixels`` pixels is refused before anything is decoded (decompression
+    bombs), and so is anything over Pillow's own ``Image.MAX_IMAGE_PIXELS``.
+
+    >>> probe_image(b"GIF89a...")
+    Traceback (most recent call last):
+    loupe.errors.InvalidInput: unsupported image format GIF; convert it to JPEG, PNG or WebP
+    """
+    with decode_image(data, max_pixels=max_pixels) as img:
+        width, height = img.size
+        orientation = img.getexif().get(0x0112, 1)
+        mime = IMAGE_MIMES[str(img.format)]
+    if orientation in (5, 6, 7, 8):  # rotated a quarter turn
+        width, height = height, width
+    return mime, width, height
+
+
+def decode_image(data: bytes, *, max_pixels: int = MAX_PIXELS) -> Image.Image:
+    """The decoded (loaded) first frame of a JPEG/PNG/WebP, or :class:`InvalidInput`.
+
+    What :func:`probe_image` checks; the caller closes the image.
+    """
+    formats = list(IMAGE_MIMES)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data), formats=formats) as img:
+                width, height = img.size
+                if width * height > max_pixels:
+                    raise _too_big(width, height, max_pixels)
+                img.verify()
+            img = Image.open(io.BytesIO(data), formats=formats)
+            try:
+                img.load()
+            except BaseException:
+                img.close()
+                raise
+            if img.format == "MPO":  # a phone JPEG with extra pictures: the first is kept
+                img.format = "JPEG"
+            return img
+    except InvalidInput:
+        raise
+    except UnidentifiedImageError:
+        raise _unsupported(data) from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise _too_big(0, 0, min(max_pixels, Image.MAX_IMAGE_PIXELS or max_pixels)) from None
+    except Exception as exc:  # Pillow raises OSError, SyntaxError, ValueError, EOFError...
+        raise InvalidInput(
+            f"corrupt or truncated {_claimed_format(data)} image ({str(exc)[:120]})",
+            details={"reason": "corrupt"},
+        ) from None
+
+
+def _claimed_format(data: bytes) -> str:
+    """The accepted format the header claims (for messages), or ``"image"``."""
+    if data[:3] == b"\xff\xd8\xff":
+        return "JPEG"
+    if data[:8] == b"\x89PNG\r\n\x1a\n":
+        return "PNG"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "WebP"
+    return "image"
+
+
+def _too_big(width: int, height: int, limit: int) -> InvalidInput:
+    size = f"{width}x{height} = {width * height:,} pixels" if width else "too many pixels"
+    return InvalidInput(
+        f"image too large ({size}; at most {limit:,} pixels): scale it down",
+        details={"reason": "too_many_pixels", "max_pixels": limit},
+    )
+
+
+def __getattr__(name: str) -> object:
+    """The gate (:mod:`loupe.privacy.image_gate`) is re-exported here, imported on first use."""
+    if name in ("GatedImage", "gate_image", "ocr_available"):
+        from loupe.privacy import image_gate
+
+        return getattr(image_gate, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
