@@ -321,6 +321,43 @@ def _write_csv(handle: TextIO, header: Sequence[str], columns: Sequence[list[Any
     writer.writerows(zip(*columns, strict=True))
 
 
+TRANSCRIPT_COLUMNS = ("item", "worker", "text")
+KINDS = ("label", "transcript")
+
+
+def _aggregate_transcripts(input: Path, output: Path) -> None:
+    """``--kind transcript``: fuse each item's transcripts (ROVER weighted by worker skill)."""
+    from loupe.aggregation.transcripts import TranscriptFusion
+
+    items: list[str] = []
+    workers: list[str] = []
+    texts: list[str] = []
+    for _, (item, worker, text) in _rows(input, TRANSCRIPT_COLUMNS):
+        items.append(item)
+        workers.append(worker)
+        texts.append(text)
+    if not items:
+        raise InvalidInput(
+            f"{input}: no answers after the header; add rows of item,worker,text",
+            details={"file": str(input)},
+        )
+    fusion = TranscriptFusion().fit(items, workers, texts)
+    stdout = str(output) == "-"
+    handle = sys.stdout if stdout else output.open("w", newline="", encoding="utf-8")
+    try:
+        columns = (
+            _csv_cells(list(fusion.items_)),
+            _csv_cells(list(fusion.texts_)),
+            list(map("{:.6f}".format, fusion.confidences_.tolist())),
+        )
+        _write_csv(handle, ("item", "text", "confidence"), columns)
+    finally:
+        if not stdout:
+            handle.close()
+    where = "standard output" if stdout else output
+    typer.echo(f"{len(fusion.items_)} transcripts fused -> {where}", err=True)
+
+
 def aggregate_command(
     input: Annotated[
         Path,
@@ -347,12 +384,35 @@ def aggregate_command(
         ),
     ] = None,
     seed: Annotated[int, typer.Option(help="Random seed for tie-breaking")] = 0,
+    kind: Annotated[
+        str,
+        typer.Option(
+            help="label (item,worker,label -> item,label,confidence) or transcript "
+            "(item,worker,text -> item,text,confidence: word-level ROVER weighted by "
+            "worker skill)"
+        ),
+    ] = "label",
 ) -> None:
     """Aggregate raw answers into one label per item, with the posterior confidence.
 
     Reads rows of item,worker,label from CSV or JSONL, including Loupe's own
     `loupe export --kind labels` output as it is (id, annotator, answer).
+    With --kind transcript, reads item,worker,text and writes one fused transcript per
+    item (item,text,confidence).
     """
+    if kind not in KINDS:
+        raise InvalidInput(
+            f"unknown kind {kind!r}; choose one of {', '.join(KINDS)}",
+            details={"option": "--kind", "allowed": list(KINDS)},
+        )
+    if kind == "transcript":
+        if method != DEFAULT_METHOD or gold is not None or weights is not None or ties:
+            raise InvalidInput(
+                "--method, --gold, --weights and --ties apply to --kind label only",
+                details={"option": "--kind"},
+            )
+        _aggregate_transcripts(input, output)
+        return
     if method not in AGGREGATORS:
         raise InvalidInput(
             f"unknown method {method!r}; choose one of {', '.join(AGGREGATORS)}",
