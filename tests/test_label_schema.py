@@ -241,3 +241,92 @@ def test_new_types_round_trip_through_json(spec: dict[str, object], cls: type) -
 def test_unknown_task_type_is_rejected() -> None:
     with pytest.raises(ValidationError, match="ranking"):
         LabelSchema.model_validate({"task": {"type": "ranking"}})
+
+
+# --- boxes (issue 16) ------------------------------------------------------------------------
+
+from loupe.label_schema import Boxes  # noqa: E402
+
+BOXES = Boxes(labels=[LabelOption(key="cup"), LabelOption(key="sign")], max_boxes=3)
+
+
+def _b(x: object, y: object, w: object, h: object, label: object = "cup") -> dict[str, object]:
+    return {"x": x, "y": y, "w": w, "h": h, "label": label}
+
+
+def test_boxes_canonical_form_is_clipped_rounded_and_sorted() -> None:
+    answer = [_b(100.04, 20, 30.333, 40, "sign"), _b(-0.4, 10, 50, 50.05), _b(600, 470, 40.4, 10)]
+    assert validate_answer(BOXES, answer, size=(640, 480)) == [
+        _b(0.0, 10.0, 49.6, 50.0),
+        _b(100.0, 20.0, 30.4, 40.0, "sign"),  # edges rounded: 100.04 -> 100, 130.373 -> 130.4
+        _b(600.0, 470.0, 40.0, 10.0),
+    ]
+    assert validate_answer(BOXES, []) == []
+    # Without the image size only the top-left edges are known.
+    assert validate_answer(BOXES, [_b(5000, 0, 10, 10)]) == [_b(5000.0, 0.0, 10.0, 10.0)]
+
+
+@pytest.mark.parametrize(
+    ("answer", "fragment"),
+    [
+        ({"x": 1}, "send a list of boxes"),
+        ([_b(0, 0, 5, 5)] * 4, "at most 3"),
+        (["box"], "answer[0]: send a box as"),
+        ([{"x": 0, "y": 0, "w": 5, "label": "cup"}], "missing h"),
+        ([{**_b(0, 0, 5, 5), "score": 1}], "unexpected score"),
+        ([_b(True, 0, 5, 5)], "finite numbers"),
+        ([_b(0, 0, float("nan"), 5)], "finite numbers"),
+        ([_b(0, 0, "5", 5)], "finite numbers"),
+        ([_b(0, 0, 5, 5), _b(0, 0, 0, 5)], "answer[1]: w and h must be positive"),
+        ([_b(0, 0, 1.5, 5)], "at least 2 px"),
+        ([_b(-1, 0, 5, 5)], "outside"),
+        ([_b(630, 0, 11, 5)], "outside the 640x480 image"),
+        ([_b(0, 0, 5, 5, "dog")], "'dog' is not a box label"),
+        (
+            [_b(0, 0, 5, 5), _b(0.01, 0, 5, 5)],
+            "answer[1]: box cup at x=0 y=0 w=5 h=5 is drawn twice",
+        ),
+    ],
+)
+def test_boxes_rejections_say_what_to_fix(answer: object, fragment: str) -> None:
+    with pytest.raises(InvalidInput, match=fragment.replace("[", r"\[").replace("]", r"\]")):
+        validate_answer(BOXES, answer, size=(640, 480))
+
+
+def test_box_clipped_below_min_size_is_refused() -> None:
+    # 2.4 px wide, 0.45 px of it outside: clipped to 1.9 < 2.
+    with pytest.raises(InvalidInput, match=r"1\.9 x 5 px"):
+        validate_answer(BOXES, [_b(638.1, 0, 2.4, 5)], size=(640, 480))
+
+
+coordinates = st.floats(min_value=0, max_value=600, allow_nan=False)
+extents = st.floats(min_value=2.5, max_value=300, allow_nan=False)
+
+
+@given(
+    st.lists(
+        st.builds(_b, coordinates, coordinates, extents, extents, st.sampled_from(["cup", "sign"])),
+        max_size=3,
+    ),
+    st.randoms(use_true_random=False),
+)
+def test_box_canonical_form_is_idempotent_and_order_free(
+    answer: list[dict[str, object]], rnd: object
+) -> None:
+    size = (1000, 1000)
+    try:
+        canonical = validate_answer(BOXES, answer, size=size)
+    except InvalidInput as error:
+        assert "drawn twice" in error.message or "at least" in error.message
+        return
+    assert validate_answer(BOXES, canonical, size=size) == canonical
+    shuffled = list(answer)
+    rnd.shuffle(shuffled)  # type: ignore[attr-defined]
+    assert validate_answer(BOXES, shuffled, size=size) == canonical
+    for box in canonical:
+        assert box["x"] + box["w"] <= size[0] and box["y"] + box["h"] <= size[1]  # type: ignore[operator]
+
+
+def test_boxes_per_answer_are_capped_for_the_optimal_matching() -> None:
+    with pytest.raises(ValidationError, match="less than or equal to 1000"):
+        Boxes(labels=[LabelOption(key="cup")], max_boxes=5000)

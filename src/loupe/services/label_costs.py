@@ -4,7 +4,8 @@ out right.
 For each day (UTC): the project's spending that day on the payment ledger (earnings,
 bonuses and corrections, summed from their logged bytes; payouts only move money
 already counted) divided by the
-labels given that day that match their item's settled answer — the gold answer on a
+labels given that day that match their item's settled answer (boxes: pass against it as
+against gold, :func:`loupe.aggregation.boxes.box_score`) — the gold answer on a
 gold item, else the consensus of an item that has all its labels and no open
 escalation (an expert's or adjudicator's decision replaces the consensus). Labels on
 items not settled yet do not count, so the latest days read high until they settle;
@@ -27,8 +28,10 @@ from sqlalchemy.orm import Session
 
 from loupe.db.models import Consensus, Item, Label, utcnow
 from loupe.db.quality_models import Escalation, GoldAnswer
+from loupe.label_schema import Boxes
 from loupe.services.access import Actor, authorize_project
 from loupe.services.ledger_store import ColumnCheck, checked_entries, project_stored_entries
+from loupe.services.projects import project_schema
 
 __all__ = ["MAX_LABELS", "CostPerAccurateLabel", "DayCost", "cost_per_accurate_label"]
 
@@ -57,6 +60,14 @@ class CostPerAccurateLabel:
         return self.spent_minor / self.accurate if self.accurate else None
 
 
+def _box_match(answer: Any, truth: Any) -> bool:
+    """Boxes are never drawn to the pixel alike: accurate = passes against the settled
+    boxes as a gold answer would (F1 >= 0.8 at IoU 0.5, labels matching)."""
+    from loupe.aggregation.boxes import box_score
+
+    return box_score(answer, truth).passes()
+
+
 def _as_date(value: object) -> date:
     if isinstance(value, datetime):
         return value.date()
@@ -74,7 +85,8 @@ def cost_per_accurate_label(
     now: datetime | None = None,
 ) -> CostPerAccurateLabel:
     """The last ``days`` days (today included); needs ``payments.manage`` on the project."""
-    authorize_project(session, actor, "payments.manage", project_id)
+    project = authorize_project(session, actor, "payments.manage", project_id)
+    boxes = isinstance(project_schema(project).task, Boxes)
     now = now or utcnow()
     first = (now - timedelta(days=days - 1)).date()
     since = datetime(first.year, first.month, first.day, tzinfo=UTC)
@@ -126,7 +138,7 @@ def cost_per_accurate_label(
         if truth is None:
             continue
         settled[when] += 1
-        if answer == truth:
+        if _box_match(answer, truth) if boxes else answer == truth:
             accurate[when] += 1
 
     out = []

@@ -101,6 +101,12 @@ class Rate(BaseModel):
         default="*", max_length=16, description="the labeller's project role, e.g. reviewer"
     )
     amount_minor: int = Field(ge=0, le=10**12)
+    per_box_minor: int = Field(
+        default=0,
+        ge=0,
+        le=10**9,
+        description="added per box drawn (a boxes task): amount_minor is then per image",
+    )
 
 
 class RateCardSpec(BaseModel):
@@ -140,14 +146,24 @@ class RateCardSpec(BaseModel):
 
 
 def price(
-    card: dict[str, Any], *, task_type: str, domain: str, tier: str, rule: str = "label.accepted"
+    card: dict[str, Any],
+    *,
+    task_type: str,
+    domain: str,
+    tier: str,
+    rule: str = "label.accepted",
+    boxes: int = 0,
 ) -> int:
-    """The amount a rate card pays: the most specific matching rate times the multiplier.
+    """The amount a rate card pays: the most specific matching rate (its ``amount_minor``
+    plus ``per_box_minor`` for each of the label's ``boxes``) times the multiplier.
 
     >>> card = {"rates": [{"amount_minor": 5}, {"domain": "med", "amount_minor": 12}],
     ...         "quality_multipliers_bp": {"label.accepted": 15000}}
     >>> price(card, task_type="single_choice", domain="med", tier="annotator")
     18
+    >>> price({"rates": [{"amount_minor": 4, "per_box_minor": 2}]}, task_type="boxes",
+    ...       domain="general", tier="annotator", boxes=3)
+    10
     """
     best, best_score = None, -1
     for rate in card["rates"]:
@@ -164,7 +180,8 @@ def price(
     if best is None:
         return 0
     points = card.get("quality_multipliers_bp", {}).get(rule, BASIS_POINTS)
-    return int(best["amount_minor"]) * int(points) // BASIS_POINTS
+    amount = int(best["amount_minor"]) + int(best.get("per_box_minor", 0)) * boxes
+    return amount * int(points) // BASIS_POINTS
 
 
 def rate_card_version(project_id: int, version: int) -> str:
@@ -248,8 +265,10 @@ def earn_for_label(
     label_id: int,
     now: datetime,
     rule: str = "label.accepted",
+    boxes: int = 0,
 ) -> int | None:
     """Append the earning of a new label; return its index (``None``: nothing earned).
+    ``boxes``: how many boxes the label drew (a boxes task; priced per box by the card).
 
     One statement when the project has no rate card; otherwise the rate card, then the
     append (lock, frontier, nodes, entry, size).
@@ -258,7 +277,9 @@ def earn_for_label(
     if row is None:
         return None
     card = raw.json_out(row[1])
-    amount = price(card, task_type=task_type, domain=domain, tier=row[2] or "*", rule=rule)
+    amount = price(
+        card, task_type=task_type, domain=domain, tier=row[2] or "*", rule=rule, boxes=boxes
+    )
     if amount > 0 and card.get("reputation_multipliers", True):
         standing = raw.one(_STANDING, user=user_id, domain=domain)
         if standing is not None and standing[0] in TIER_UNLOCKS:
@@ -314,17 +335,19 @@ def decide_label(
             return None
         item = session.get(Item, label.item_id)
         assert item is not None
+        task_type = str(project.config.get("task", {}).get("type", "*"))
         return earn_for_label(
             Raw(session),
             session,
             ledger,
             project_id=project.id,
-            task_type=str(project.config.get("task", {}).get("type", "*")),
+            task_type=task_type,
             item_id=label.item_id,
             domain=item.domain,
             user_id=label.user_id,
             label_id=label_id,
             now=now,
+            boxes=len(label.answer) if task_type == "boxes" else 0,
         )
     if earning is None:
         return None

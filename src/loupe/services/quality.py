@@ -26,15 +26,18 @@ from loupe.aggregation.agreement import fleiss_kappa, krippendorff_alpha, pairwi
 from loupe.aggregation.free_text import choose_free_text, normalize_text
 from loupe.aggregation.posterior import StoppingRule, WorkerSkills, item_posterior
 from loupe.aggregation.spans import Span, mean_pairwise_f1, span_consensus
+from loupe.db.media_models import ItemMedia
 from loupe.db.models import Item, Label, Membership, Project, utcnow
 from loupe.db.quality_models import Escalation, GoldAnswer, GoldResult, QualityState, WorkerSkill
 from loupe.db.raw import Raw
 from loupe.errors import Conflict, InvalidInput, NotFound
 from loupe.label_schema import (
+    Boxes,
     FreeText,
     LabelSchema,
     QualityPolicy,
     Spans,
+    Task,
     answer_keys,
     validate_answer,
 )
@@ -55,6 +58,7 @@ __all__ = [
     "QualityReport",
     "RefitReport",
     "claim_refit",
+    "image_size",
     "label_agreement",
     "list_escalations",
     "live_consensus",
@@ -131,9 +135,10 @@ def set_gold(
             f"in project {project_id}; import them first",
             details={"missing": missing[:100]},
         )
+    sizes = _image_sizes(session, task, list(by_external.values()))
     for external, answer in answers:
         item_id = by_external[external]
-        canonical = validate_answer(task, answer)
+        canonical = validate_answer(task, answer, size=sizes.get(item_id))
         gold = session.get(GoldAnswer, item_id)
         if gold is None:
             session.add(GoldAnswer(item_id=item_id, project_id=project_id, answer=canonical))
@@ -144,6 +149,34 @@ def set_gold(
     )
     session.flush()
     return len(answers)
+
+
+_IMAGE_SIZE = "SELECT width, height FROM item_media WHERE item_id = :item AND field = :field"
+
+
+def image_size(raw: Raw, schema: LabelSchema, item_id: int) -> tuple[int, int] | None:
+    """``(width, height)`` of the served image a boxes task draws on, if known (boxes
+    answers are checked against it: ``validate_answer(..., size=...)``)."""
+    if not isinstance(schema.task, Boxes):
+        return None
+    row = raw.one(_IMAGE_SIZE, item=item_id, field=schema.task.media_field)
+    if row is None or row[0] is None or row[1] is None:
+        return None
+    return int(row[0]), int(row[1])
+
+
+def _image_sizes(
+    session: Session, task: Task, item_ids: Sequence[int]
+) -> dict[int, tuple[int, int]]:
+    """``(width, height)`` of each item's image for a boxes task (gold boxes must fit it)."""
+    if not isinstance(task, Boxes) or not item_ids:
+        return {}
+    rows = session.execute(
+        select(ItemMedia.item_id, ItemMedia.width, ItemMedia.height).where(
+            ItemMedia.item_id.in_(item_ids), ItemMedia.field == task.media_field
+        )
+    ).all()
+    return {int(i): (int(w), int(h)) for i, w, h in rows if w is not None and h is not None}
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,12 +215,22 @@ def record_gold(
     answer: Any,
     policy: QualityPolicy,
     now: datetime,
+    task: Task | None = None,
 ) -> GoldFeedback:
-    """Score an answer to a gold item; pause the annotator if they fall below the bar."""
+    """Score an answer to a gold item; pause the annotator if they fall below the bar.
+
+    Boxes are right when they match the gold boxes with F1 >= ``GOLD_PASS_F1`` at IoU
+    ``IOU_THRESHOLD``, labels matching (:func:`loupe.aggregation.boxes.box_score`); any
+    other answer when it equals the gold answer."""
     row = raw.one(_GOLD, item=item_id)
     assert row is not None, "is_gold items always have a gold answer"
     expected = raw.json_out(row[0])
-    correct = expected == answer
+    if isinstance(task, Boxes):
+        from loupe.aggregation.boxes import box_score
+
+        correct = box_score(answer, expected).passes()
+    else:
+        correct = expected == answer
     raw.run(
         _GOLD_RESULT,
         project=project_id,
@@ -290,6 +333,17 @@ def live_consensus(
     keys = answer_keys(schema.task)
     if isinstance(schema.task, Spans):
         vote, confidence, method = _span_vote(answers, schema.task)
+    elif isinstance(schema.task, Boxes):
+        vote, confidence, method = _box_vote(raw, project_id, users, answers)
+        if policy.dynamic_overlap:
+            # One annotator agrees with themself: a box item is done on two labels or more.
+            least = min(max(policy.min_labels, 2), overlap)
+            sure = confidence >= policy.target
+            decision = (
+                "done" if sure and len(answers) >= least
+                else "escalate" if len(answers) >= overlap
+                else "needs_more"
+            )  # fmt: skip
     elif isinstance(schema.task, FreeText):
         vote, confidence, method = _text_vote(raw, item_id, answers)
     elif keys is not None:
@@ -356,6 +410,36 @@ def _span_vote(answers: Sequence[Any], task: Spans) -> tuple[Vote, float, str]:
     support = sum(1 for given in answers if given == answer)
     agreement = mean_pairwise_f1(annotations) if len(annotations) > 1 else 1.0
     return Vote(answer=answer, support=support, n_labels=len(answers)), agreement, "spans"
+
+
+_GOLD_SKILL = (
+    "SELECT user_id, count(*), coalesce(sum(CASE WHEN correct THEN 1 ELSE 0 END), 0) "
+    "FROM gold_results WHERE project_id = :project AND user_id IN ({users}) GROUP BY user_id"
+)
+BOX_PRIOR_SKILL = 0.7  # a worker's box skill before any gold, and its weight (2 answers)
+
+
+def _box_vote(
+    raw: Raw, project_id: int, users: Sequence[int], answers: Sequence[Any]
+) -> tuple[Vote, float, str]:
+    """Boxes matched across annotators (optimal assignment on IoU) and fused with each
+    worker's gold accuracy on the project as weight (smoothed towards
+    :data:`BOX_PRIOR_SKILL`); confidence as :mod:`loupe.aggregation.boxes` defines it."""
+    from loupe.aggregation.boxes import box_score, fuse_boxes
+
+    names = {f"u{i}": user for i, user in enumerate(sorted(set(users)))}
+    rows = raw.all(
+        _GOLD_SKILL.format(users=", ".join(":" + name for name in names)),
+        project=project_id,
+        **names,
+    )
+    skills = dict.fromkeys(users, BOX_PRIOR_SKILL)
+    for user, answered, right in rows:
+        skills[int(user)] = (int(right) + 2 * BOX_PRIOR_SKILL) / (int(answered) + 2)
+    fused = fuse_boxes(dict(zip(users, answers, strict=True)), skills=skills)
+    support = sum(1 for given in answers if box_score(given, fused.boxes).passes())
+    vote = Vote(answer=fused.boxes, support=support, n_labels=len(answers))
+    return vote, fused.confidence, "boxes"
 
 
 def _text_vote(raw: Raw, item_id: int, answers: Sequence[Any]) -> tuple[Vote, float, str]:

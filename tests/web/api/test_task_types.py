@@ -159,3 +159,37 @@ def test_personal_data_typed_into_a_free_text_answer_is_redacted(
     assert "[PHONE]" in stored and "[EMAIL]" in stored
     again = submit(app_client, project, 1, a, typed, served=True)  # idempotent after redaction
     assert again.status_code == 200
+
+
+def test_boxes_are_checked_against_the_image_and_fused(
+    app_client: TestClient, db: Database
+) -> None:
+    from tests.factories import add_media
+
+    mgr, (a, b, c) = people(db, 3)
+    config = {"task": {"type": "boxes", "labels": [{"key": "cup"}, {"key": "sign"}]}}
+    project = make_project(
+        db, config=config, overlap=3,
+        members={mgr: "manager", a: "annotator", b: "annotator", c: "annotator"},
+    )  # fmt: skip
+    add_rows(db, project, [{"id": "f1", "text": "a frame"}])
+    add_media(db, 1, size=(640, 480))
+    serve(app_client, project, 1, a)
+    before = snapshot(db)
+    for bad, fragment in (
+        ([{"x": 600, "y": 0, "w": 60, "h": 10, "label": "cup"}], "outside the 640x480 image"),
+        ([{"x": 0, "y": 0, "w": 1, "h": 10, "label": "cup"}], "at least 2 px"),
+        ([{"x": 0, "y": 0, "w": 5, "h": 10, "label": "dog"}], "'dog' is not a box label"),
+        ({"x": 0}, "send a list of boxes"),
+    ):
+        response = submit(app_client, project, 1, a, bad, served=True)
+        assert response.status_code == 422, response.text
+        assert fragment in response.json()["error"]["message"]
+    assert snapshot(db) == before
+    cup = {"x": 10, "y": 10, "w": 100, "h": 50, "label": "cup"}
+    moved = {**cup, "x": 14}
+    assert submit(app_client, project, 1, a, [cup], served=True).status_code == 201
+    assert submit(app_client, project, 1, b, [moved]).status_code == 201
+    assert submit(app_client, project, 1, c, []).status_code == 201
+    row = consensus(app_client, project, mgr)["f1"]
+    assert row["answer"] == [{"x": 12.0, "y": 10.0, "w": 100.0, "h": 50.0, "label": "cup"}]
