@@ -108,6 +108,8 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         lease_seconds=600,
         key_dir=tmp_path / "keys",
         model_dir=tmp_path / "models",
+        # Else a PostgreSQL run would write blobs to ./loupe-media in the checkout.
+        media_dir=tmp_path / "media",
         refit_interval_seconds=0,
     )
 

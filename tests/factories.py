@@ -208,3 +208,69 @@ def make_read_only(db: Database) -> None:
         cursor.close()
 
     db.engine.dispose()  # pooled connections reconnect through the listener
+
+
+# A tiny PNG (1x1, grey); ``add_media`` appends bytes so each call has its own SHA-256.
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010800000000"
+    "3a7e9b550000000a49444154789c636800000082008177cd72b60000000049454e44ae426082"
+)
+
+
+def add_media(
+    db: Database,
+    item_id: int,
+    *,
+    store: Any = None,
+    field: str = "image",
+    data: bytes | None = None,
+    mime: str = "image/png",
+    size: tuple[int, int] = (1, 1),
+    regions: list[dict[str, Any]] | None = None,
+    original: bytes | None = None,
+    vault: Any = None,
+) -> str:
+    """An ``item_media`` row for ``item_id`` straight into the table, its served bytes put
+    in ``store`` (a :class:`loupe.storage.BlobStore`) when given; with ``original`` and
+    ``vault``, the original is sealed under the item's subject key as an import does.
+    Returns the served bytes' SHA-256."""
+    import hashlib
+
+    from loupe.db.media_models import ItemMedia
+    from loupe.db.models import Item
+    from loupe.services.vault import media_aad, subject_key_id
+
+    served = data if data is not None else PNG + f"{item_id}:{field}".encode()
+    sha = hashlib.sha256(served).hexdigest()
+    if store is not None:
+        store.put(f"media/{sha[:2]}/{sha}", served)
+    with db.transaction() as session:
+        item = session.get(Item, item_id)
+        assert item is not None
+        sealed_blob = key_id = None
+        if original is not None and vault is not None:
+            aad = media_aad(item.project_id, item.external_id, field)
+            (box,) = vault.seal_bytes_many(
+                session, [(subject_key_id(item.subject_id), aad, original)]
+            )
+            digest = hashlib.sha256(box.ciphertext).hexdigest()
+            sealed_blob, key_id = f"sealed/{digest[:2]}/{digest}", box.key_id
+            store.put(sealed_blob, box.ciphertext)
+        session.add(
+            ItemMedia(
+                item_id=item_id,
+                project_id=item.project_id,
+                field=field,
+                kind="image",
+                mime=mime,
+                sha256=sha,
+                bytes=len(served),
+                width=size[0],
+                height=size[1],
+                sealed_blob=sealed_blob,
+                key_id=key_id,
+                regions=regions or [],
+                checks=["metadata", "faces"],
+            )
+        )
+    return sha

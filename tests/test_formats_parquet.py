@@ -82,12 +82,19 @@ def test_schema_is_the_documented_one_with_the_layout_in_its_metadata() -> None:
         "entropy",
         "distribution",
         "labels",
+        "media",
     ]
     assert schema.field("item_id").type == pa.int64()
     assert schema.field("withheld").type == pa.bool_()
     assert schema.field("confidence").type == pa.float64()
     assert schema.field("labels").type == pa.list_(
         pa.struct([("annotator", pa.int64()), ("answer", pa.string()), ("created_at", pa.string())])
+    )
+    assert schema.field("media").type == pa.list_(
+        pa.struct(
+            [(key, pa.string()) for key in ("field", "uri", "sha256", "mime")]
+            + [("width", pa.int64()), ("height", pa.int64())]
+        )
     )
     assert ParquetLayout.from_schema_metadata(schema.metadata) == layout
     assert ParquetLayout.from_schema_metadata({b"loupe": b"not json"}) is None
@@ -113,6 +120,19 @@ def _export_row(index: int, answer: Any = "call") -> dict[str, Any]:
         "support": 1,
         "n_labels": 1,
         "confidence": 1.0,
+        # An image by reference on every other row (the export's media entries).
+        "media": [
+            {
+                "field": "image",
+                "uri": f"/api/v1/media/{index:064x}",
+                "sha256": f"{index:064x}",
+                "mime": "image/png",
+                "width": 640,
+                "height": 480,
+            }
+        ]
+        if index % 2 == 0
+        else [],
     }
 
 

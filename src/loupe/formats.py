@@ -29,6 +29,7 @@ __all__ = [
     "SENSITIVITIES",
     "Format",
     "ItemRecord",
+    "MediaSource",
     "RawJSON",
     "Sensitivity",
     "csv_cell",
@@ -58,6 +59,17 @@ PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-
 
 
 @dataclass(frozen=True, slots=True)
+class MediaSource:
+    """A media file an import row names under a media ``field`` (see
+    :meth:`loupe.label_schema.LabelSchema.media_fields`): a path or ``s3://`` URI for the
+    CLI, an uploaded file's name for the API. ``where`` (``"line 3"``) names the row."""
+
+    field: str
+    name: str
+    where: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class ItemRecord:
     external_id: str
     data: dict[str, Any]
@@ -68,6 +80,8 @@ class ItemRecord:
     sensitivity: Sensitivity | None = None
     # The lowest expertise level in ``domain`` a contributor needs (metadata ``min_level``).
     min_level: int = 0
+    # Media files the row names (taken out of ``data``, which keeps text only).
+    media: tuple[MediaSource, ...] = ()
 
 
 def format_for(path: str | Path, explicit: str | None = None) -> Format:
@@ -133,8 +147,32 @@ def unstorable_message(field: str, problem: str) -> str:
     )
 
 
-def parse_item(row: Any, *, where: str, text_field: str) -> ItemRecord:
-    """Validate one decoded row; ``where`` (e.g. ``"line 7"``) prefixes every error."""
+def _media_of(row: dict[str, Any], fields: Iterable[str], where: str) -> tuple[MediaSource, ...]:
+    """The media files ``row`` names under ``fields`` (absent or empty: none)."""
+    found: list[MediaSource] = []
+    for name in fields:
+        value = row.get(name)
+        if value is None or value == "":
+            continue
+        if not isinstance(value, str) or not value.strip():
+            raise InvalidInput(
+                f"{where}: field {name!r} must name a media file (a string), "
+                f"got {type(value).__name__}",
+                details={"field": name, "where": where},
+            )
+        found.append(MediaSource(name, value.strip(), where))
+    return tuple(found)
+
+
+def parse_item(
+    row: Any, *, where: str, text_field: str, media_fields: Iterable[str] = ()
+) -> ItemRecord:
+    """Validate one decoded row; ``where`` (e.g. ``"line 7"``) prefixes every error.
+
+    ``media_fields`` (the schema's :meth:`~loupe.label_schema.LabelSchema.media_fields`)
+    name files: they go to :attr:`ItemRecord.media`, not ``data``, and a row with media
+    may leave ``text_field`` out (an image alone is an item).
+    """
     if not isinstance(row, dict):
         raise InvalidInput(f"{where}: expected a JSON object, got {type(row).__name__}")
     bad = unstorable_text(row)
@@ -142,8 +180,12 @@ def parse_item(row: Any, *, where: str, text_field: str) -> ItemRecord:
         raise InvalidInput(
             f"{where}: {unstorable_message(*bad)}", details={"field": bad[0], "where": where}
         )
+    media_names = [name for name in media_fields if name not in RESERVED]
+    media = _media_of(row, media_names, where)
     text = row.get(text_field)
-    if not isinstance(text, str) or not text.strip():
+    if media and text_field not in media_names and (text is None or text == ""):
+        pass  # an image alone is a valid item
+    elif not isinstance(text, str) or not text.strip():
         raise InvalidInput(
             f"{where}: field {text_field!r} must be a non-empty string",
             details={"field": text_field, "where": where},
@@ -202,8 +244,11 @@ def parse_item(row: Any, *, where: str, text_field: str) -> ItemRecord:
             f"{where}: metadata.min_level must be an expertise level 0-3, got {min_level!r}",
             details={"field": "metadata.min_level"},
         )
-    data = {key: value for key, value in row.items() if key not in RESERVED}
-    return ItemRecord(external_id, data, meta, language, domain, subject, sensitivity, min_level)
+    skip = RESERVED.union(media_names)
+    data = {key: value for key, value in row.items() if key not in skip}
+    return ItemRecord(
+        external_id, data, meta, language, domain, subject, sensitivity, min_level, media
+    )
 
 
 def _jsonl_rows(stream: IO[str], source: str) -> Iterator[tuple[str, Any]]:
@@ -308,14 +353,20 @@ def _csv_rows(stream: IO[str], source: str) -> Iterator[tuple[str, Any]]:
 
 
 def read_items(
-    stream: IO[str], *, fmt: Format, text_field: str, source: str = ""
+    stream: IO[str],
+    *,
+    fmt: Format,
+    text_field: str,
+    source: str = "",
+    media_fields: Iterable[str] = (),
 ) -> Iterator[ItemRecord]:
     """Yield validated records one at a time; the first bad row raises ``InvalidInput``."""
     prefix = f"{source}: " if source else ""
     rows = _jsonl_rows(stream, prefix) if fmt == "jsonl" else _csv_rows(stream, prefix)
+    media = tuple(media_fields)
     try:
         for where, row in rows:
-            yield parse_item(row, where=where, text_field=text_field)
+            yield parse_item(row, where=where, text_field=text_field, media_fields=media)
     except UnicodeDecodeError as exc:
         raise InvalidInput(
             f"{prefix}the file is not UTF-8 text (bad byte at offset {exc.start}); "

@@ -31,6 +31,8 @@ data fields         one column per key of the items' data, the project's text
 ``distribution``    string: JSON object, answer → count
 ``labels``          list<struct<annotator: int64, answer: string, created_at:
                     string>>: each label, ``answer`` encoded like ``answer``
+``media``           list<struct<field, uri, sha256, mime: string, width, height:
+                    int64>>: the item's images by reference (docs/media.md)
 ==================  ===========================================================
 
 The schema's metadata holds the layout under the key ``loupe`` (:class:`ParquetLayout`),
@@ -110,6 +112,7 @@ _AFTER = (
     "entropy",
     "distribution",
     "labels",
+    "media",
 )
 # What an import reads from a Loupe export besides the data columns.
 _ITEM_FIELDS = ("id", "language", "domain", "sensitivity")
@@ -229,6 +232,13 @@ def arrow_schema(layout: ParquetLayout) -> Any:
     label = pa.struct(
         [("annotator", pa.int64()), ("answer", pa.string()), ("created_at", pa.string())]
     )
+    media = pa.struct(
+        [
+            *[(key, pa.string()) for key in ("field", "uri", "sha256", "mime")],
+            ("width", pa.int64()),
+            ("height", pa.int64()),
+        ]
+    )
     fields = [
         ("id", pa.string()),
         ("item_id", pa.int64()),
@@ -245,6 +255,7 @@ def arrow_schema(layout: ParquetLayout) -> Any:
         ("entropy", pa.float64()),
         ("distribution", pa.string()),
         ("labels", pa.list_(label)),
+        ("media", pa.list_(media)),
     ]
     return pa.schema(fields, metadata={METADATA_KEY: layout.to_json().encode()})
 
@@ -315,6 +326,7 @@ def parquet_row(row: Mapping[str, Any], layout: ParquetLayout) -> dict[str, Any]
             }
             for label in row["labels"]
         ],
+        "media": list(row.get("media", [])),
     }
     return out
 
@@ -441,6 +453,8 @@ def export_rows(source: str | IO[bytes]) -> Iterator[dict[str, Any]]:
             "support": record["support"],
             "n_labels": record["n_labels"],
             "confidence": record["confidence"],
+            # A file written before media existed has no such column.
+            "media": record.get("media") or [],
         }
 
 

@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from loupe.schemas import MEDIA_DESCRIPTION, MediaOut
+
 __all__ = [
     "ContributionOut",
     "EscalationDetailOut",
@@ -38,6 +40,7 @@ class ReviewTaskOut(BaseModel):
     )
     lease_expires_at: datetime
     config_version: int
+    media: list[MediaOut] = Field(default_factory=list, description=MEDIA_DESCRIPTION)
 
 
 class NextReviewOut(BaseModel):
@@ -105,6 +108,7 @@ class ExpertTaskOut(BaseModel):
     reason: str
     lease_expires_at: datetime
     config_version: int
+    media: list[MediaOut] = Field(default_factory=list, description=MEDIA_DESCRIPTION)
 
 
 class NextExpertTaskOut(BaseModel):

@@ -24,6 +24,8 @@ __all__ = [
     "ItemsIn",
     "LabelIn",
     "LabelOut",
+    "MediaOut",
+    "MediaRegionOut",
     "MemberIn",
     "MemberOut",
     "NextTaskOut",
@@ -185,6 +187,30 @@ class ImportOut(BaseModel):
     )
 
 
+class MediaRegionOut(BaseModel):
+    type: str = Field(description="What the privacy gate pixelated: FACE, LICENSE_PLATE, EMAIL...")
+    x: int
+    y: int
+    width: int
+    height: int
+
+
+class MediaOut(BaseModel):
+    """One media part of an item (loupe.services.media_views.MediaEntry)."""
+
+    field: str
+    kind: str = Field(description="image")
+    url: str = Field(description="The gated bytes: /api/v1/media/<sha256>")
+    sha256: str
+    mime: str
+    width: int | None
+    height: int | None
+    regions: list[MediaRegionOut] = Field(description="Regions the privacy gate pixelated")
+
+
+MEDIA_DESCRIPTION = "The item's media parts (images), as the privacy gate left them"
+
+
 class ItemOut(Orm):
     id: int
     external_id: str
@@ -195,6 +221,7 @@ class ItemOut(Orm):
     label_count: int
     is_complete: bool
     created_at: datetime
+    media: list[MediaOut] = Field(default_factory=list, description=MEDIA_DESCRIPTION)
 
 
 class TaskOut(BaseModel):
@@ -205,6 +232,7 @@ class TaskOut(BaseModel):
     domain: str
     lease_expires_at: datetime
     config_version: int
+    media: list[MediaOut] = Field(default_factory=list, description=MEDIA_DESCRIPTION)
 
 
 class NextTaskOut(BaseModel):

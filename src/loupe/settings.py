@@ -280,6 +280,15 @@ class Settings(BaseSettings):
         ge=1024,
         description="Largest media file (bytes) an import accepts.",
     )
+    image_ocr: Literal["required", "optional"] = Field(
+        default="required",
+        description=(
+            "Whether the image gate's text check (OCR through Tesseract, the `images` extra "
+            "plus Debian's `tesseract-ocr`) must run: `required` withholds an imported image "
+            "when it cannot (reason `no_ocr`, the gate fails closed); `optional` stores it "
+            "with faces and plates pixelated but text unchecked."
+        ),
+    )
 
     def resolved_model_dir(self) -> Path:
         """``model_dir``, or its default next to the database."""

@@ -126,6 +126,112 @@ def import_rows(site: Site, project: int, rows: list[dict[str, Any]]) -> None:
         insert_items(session, Actor.system(), project, records)
 
 
+def png(width: int, height: int, *, colour: tuple[int, int, int] = (40, 90, 160)) -> bytes:
+    """A PNG of ``width`` x ``height`` with a few shapes on it (Pillow)."""
+    import io
+
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (width, height), colour)
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((width // 8, height // 6, width // 3, height // 2), fill=(230, 200, 40))
+    draw.ellipse((width // 2, height // 3, width * 3 // 4, height * 3 // 4), fill=(200, 60, 60))
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
+
+
+def add_image_item(
+    site: Site,
+    project: int,
+    served: bytes,
+    *,
+    external_id: str,
+    field: str = "image",
+    text: str = "a photo",
+    regions: list[dict[str, Any]] | None = None,
+) -> tuple[int, str]:
+    """An item whose ``field`` is the image ``served`` (bytes as the privacy gate left
+    them), stored in the site's blob store and its ``item_media`` row, as an import with
+    media leaves them. Returns ``(item id, sha256 of the served bytes)``."""
+    return store_image_item(
+        site.db,
+        site.settings,
+        project,
+        served,
+        external_id=external_id,
+        field=field,
+        text=text,
+        regions=regions,
+    )
+
+
+def import_image_folder(site: Site, project: int, folder: Path) -> None:
+    """Import every image in ``folder`` as ``loupe import PROJECT FOLDER`` does: through
+    the image gate (faces, plates, text pixelated; metadata stripped), the original sealed
+    in the vault, the served bytes in the site's blob store."""
+    from loupe.services.gate import gate_for
+    from loupe.services.imports import import_folder
+    from loupe.services.media import LocalMedia, MediaIngest
+
+    media = MediaIngest(LocalMedia(folder.resolve(), site.settings), site.settings)
+    with gate_for(site.settings) as gate:
+        import_folder(site.db, Actor.system(), project, folder, media=media, gate=gate)
+
+
+def store_image_item(
+    db: Database,
+    settings: Settings,
+    project: int,
+    served: bytes,
+    *,
+    external_id: str,
+    field: str = "image",
+    text: str = "a photo",
+    regions: list[dict[str, Any]] | None = None,
+) -> tuple[int, str]:
+    """:func:`add_image_item` for any database and settings (the server-side tests)."""
+    import hashlib
+    import io
+
+    from PIL import Image
+    from sqlalchemy import select
+
+    from loupe.db.media_models import ItemMedia
+    from loupe.db.models import Item
+    from loupe.storage import blob_store_for, served_key
+
+    sha = hashlib.sha256(served).hexdigest()
+    with Image.open(io.BytesIO(served)) as image:
+        width, height = image.size
+        mime = Image.MIME[str(image.format)]
+    blob_store_for(settings).put(served_key(sha), served)
+    record = parse_item({"id": external_id, "text": text}, where="test", text_field="text")
+    with db.transaction() as session:
+        insert_items(session, Actor.system(), project, [record])
+        item_id = session.scalars(
+            select(Item.id).where(Item.project_id == project, Item.external_id == external_id)
+        ).one()
+        session.add(
+            ItemMedia(
+                item_id=item_id,
+                project_id=project,
+                field=field,
+                kind="image",
+                mime=mime,
+                sha256=sha,
+                bytes=len(served),
+                width=width,
+                height=height,
+                sealed_blob=None,
+                key_id=None,
+                regions=regions or [],
+                checks=["metadata", "faces", "profiles", "plates"],
+            )
+        )
+    return item_id, sha
+
+
 def context_page(browser: Browser, **context: Any) -> Page:
     # The pages' CSP forbids eval; Playwright's wait_for_function evaluates strings.
     options: dict[str, Any] = {"viewport": {"width": 1280, "height": 800}, "bypass_csp": True}

@@ -85,6 +85,7 @@ COMMANDS: dict[str, Entry] = {
     "retention": Entry(
         "retention", "retention_app", "Retention: purge items past their project's age limit."
     ),
+    "media": Entry("media", "media_app", "Media: delete blobs no item references (orphans)."),
     "keys": Entry(
         "keys",
         "keys_app",

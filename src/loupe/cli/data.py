@@ -33,16 +33,20 @@ from loupe.formats import csv_lines, format_for, jsonl_lines
 from loupe.services.access import Actor
 from loupe.services.exports import (
     COLUMNS,
+    check_coco_export,
     check_export,
     check_labelstudio_export,
     check_parquet_export,
+    coco_export,
     iter_export,
     iter_labelstudio,
     iter_parquet,
     parquet_layout,
 )
 from loupe.services.gate import gate_for
-from loupe.services.imports import import_labelstudio, import_parquet, import_stream
+from loupe.services.imports import import_folder, import_labelstudio, import_parquet, import_stream
+from loupe.services.items import ImportResult
+from loupe.services.media import LocalMedia, MediaIngest
 
 __all__ = ["register"]
 
@@ -63,7 +67,10 @@ def import_items(
     project: Annotated[str, typer.Argument(help="Project id or name")],
     path: Annotated[
         Path,
-        typer.Argument(help="A .jsonl, .json (one array), .csv, .parquet or Label Studio file"),
+        typer.Argument(
+            help="A .jsonl, .json (one array), .csv, .parquet or Label Studio file, or a "
+            "folder of images (.jpg, .jpeg, .png, .webp)"
+        ),
     ],
     format: Annotated[
         str | None,
@@ -85,7 +92,14 @@ def import_items(
     A .parquet file (or --format parquet) needs the loupe[parquet] extra.
     Every item passes the privacy gate before it is stored (see docs/compliance.md).
     Idempotent by item id: re-running the same import adds nothing twice.
+
+    Rows name image files in the schema's media fields (a path relative to the file's
+    folder, an absolute path, or an s3:// URI); a FOLDER imports every image in it, each
+    an item whose id is its relative path (see docs/media.md). Needs loupe[images].
     """
+    if path.is_dir():
+        _import_folder(project, path, workers, database_url)
+        return
     labelstudio = (format or "").lower() == "labelstudio"
     parquet = (format or path.suffix.lstrip(".")).lower() == "parquet"
     fmt = "jsonl" if labelstudio or parquet else format_for(path, format)
@@ -104,6 +118,7 @@ def import_items(
 
     config = settings(database_url)
     gate = gate_for(config, workers=config.gate_workers if workers is None else workers)
+    media = MediaIngest(LocalMedia(path.resolve().parent, config), config)
     with gate, open_database(database_url) as db, _progress() as progress:
         with db.transaction(readonly=True) as session:
             project_id = resolve_project(session, project)
@@ -153,7 +168,43 @@ def import_items(
                 source=str(path),
                 on_progress=on_progress,
                 gate=gate,
+                media=media,
             )
+    _report(result)
+
+
+def _import_folder(
+    project: str, folder: Path, workers: int | None, database_url: str | None
+) -> None:
+    config = settings(database_url)
+    gate = gate_for(config, workers=config.gate_workers if workers is None else workers)
+    media = MediaIngest(LocalMedia(folder.resolve(), config), config)
+    with gate, open_database(database_url) as db, _progress() as progress:
+        with db.transaction(readonly=True) as session:
+            project_id = resolve_project(session, project)
+        tasks = {
+            "validate": progress.add_task("checking images", total=None, rate=""),
+            "write": progress.add_task("gating and writing", total=None, rate=""),
+        }
+
+        def on_progress(phase: str, n: int) -> None:
+            progress.advance(tasks[phase], n)
+            if phase == "validate":
+                progress.update(tasks["write"], total=progress.tasks[tasks["validate"]].completed)
+
+        result = import_folder(
+            db,
+            Actor.system(),
+            project_id,
+            folder.resolve(),
+            media=media,
+            gate=gate,
+            on_progress=on_progress,
+        )
+    _report(result)
+
+
+def _report(result: ImportResult) -> None:
     console.print(
         f"{result.received} rows: {result.created} new items, "
         f"{result.existing} already present (left unchanged)"
@@ -175,7 +226,11 @@ def export(
         ),
     ] = "items",
     format: Annotated[
-        str, typer.Option(help="jsonl, csv or parquet (items only; needs --output)")
+        str,
+        typer.Option(
+            help="jsonl, csv, parquet (items only; needs --output) or coco (a COCO JSON "
+            "document of an image project's consensus boxes or classes; --kind is ignored)"
+        ),
     ] = "jsonl",
     output: Annotated[
         Path | None,
@@ -193,11 +248,16 @@ def export(
     --kind labelstudio writes one JSON list of Label Studio tasks: labels as annotations,
     consensus as a prediction (see docs/import.md). --format parquet writes the items
     export as one Parquet file that Hugging Face datasets loads (the loupe[parquet] extra).
+    --format coco writes one COCO JSON document: the images (by SHA-256 and URL) with
+    their consensus boxes or classes (see docs/media.md).
     """
-    if format not in {"jsonl", "csv", "parquet"}:
-        raise InvalidInput(f"--format: {format!r} is not jsonl, csv or parquet")
+    if format not in {"jsonl", "csv", "parquet", "coco"}:
+        raise InvalidInput(f"--format: {format!r} is not jsonl, csv, parquet or coco")
     if to_stdout(output):
         output = None
+    if format == "coco":
+        _export_coco(project, output, database_url)
+        return
     if format == "parquet" and kind != "labelstudio":
         if output is None:
             raise InvalidInput(
@@ -235,6 +295,22 @@ def export(
         console.print(f"wrote {count - 2} tasks to {output}")  # less the list's brackets
     elif output:
         console.print(f"wrote {count} lines to {output}")
+
+
+def _export_coco(project: str, output: Path | None, database_url: str | None) -> None:
+    with open_database(database_url) as db, db.transaction(readonly=True) as session:
+        project_id = resolve_project(session, project)
+        schema = check_coco_export(session, Actor.system(), project_id)
+        document = coco_export(session, project_id, schema, chunk_size=2000)
+    text = json.dumps(document, ensure_ascii=False) + "\n"
+    if output is None:
+        sys.stdout.write(text)
+        return
+    output.write_text(text, encoding="utf-8")
+    console.print(
+        f"wrote {len(document['images'])} images and {len(document['annotations'])} "
+        f"annotations to {output}"
+    )
 
 
 def _export_parquet(project: str, kind: str, output: Path, database_url: str | None) -> None:

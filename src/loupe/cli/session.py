@@ -55,7 +55,12 @@ def settings(database_url: str | None = None) -> Settings:
 @contextmanager
 def open_database(database_url: str | None = None) -> Iterator[Database]:
     """The database, migrated to the current schema (cheap when it already is)."""
-    db = Database.from_settings(settings(database_url))
+    config = settings(database_url)
+    db = Database.from_settings(config)
+    # Blobs of deleted items (erasure, retention) go once their deletion commits.
+    from loupe.services.media import use_blob_store
+
+    use_blob_store(db, config)
     try:
         db.migrate()
         yield db

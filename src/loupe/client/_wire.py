@@ -22,7 +22,7 @@ __all__ = [
 ]
 
 ExportKind = Literal["items", "labels", "consensus"]
-ExportFormat = Literal["jsonl", "csv", "parquet"]
+ExportFormat = Literal["jsonl", "csv", "parquet", "coco"]
 ImportFormat = Literal["jsonl", "json", "csv", "parquet"]
 PayoutFormat = Literal["csv", "pain001"]
 PathParams = Mapping[str, int | str]

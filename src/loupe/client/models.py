@@ -39,6 +39,8 @@ __all__ = [
     "Item",
     "Label",
     "LedgerIndex",
+    "Media",
+    "MediaRegion",
     "Member",
     "Model",
     "ModelVersion",
@@ -157,6 +159,32 @@ class Member(Model):
     role: str
 
 
+class MediaRegion(Model):
+    """A region the privacy gate pixelated (its type and box, never what it held)."""
+
+    schema_name = "MediaRegionOut"
+    type: str
+    x: int
+    y: int
+    width: int
+    height: int
+
+
+class Media(Model):
+    """One media part of an item: fetch its gated bytes with
+    ``client.items.download_media(media.sha256)``."""
+
+    schema_name = "MediaOut"
+    field: str
+    kind: str
+    url: str
+    sha256: str
+    mime: str
+    width: int | None
+    height: int | None
+    regions: list[MediaRegion]
+
+
 class Item(Model):
     schema_name = "ItemOut"
     id: int
@@ -168,6 +196,7 @@ class Item(Model):
     is_complete: bool
     label_count: int
     created_at: datetime
+    media: list[Media] = []
 
 
 class Comment(Model):
@@ -202,6 +231,7 @@ class Task(Model):
     language: str | None
     config_version: int
     lease_expires_at: datetime
+    media: list[Media] = []
 
 
 class Label(Model):

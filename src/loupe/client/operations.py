@@ -66,6 +66,7 @@ OPERATIONS: dict[str, Operation] = {
     "items.add": _op("POST", P + "/items", idempotent=True),
     "items.import": _op("POST", P + "/items/import", idempotent=True),
     "items.get": _op("GET", P + "/items/{item_id}"),
+    "items.download_media": _op("GET", "/media/{sha256}"),
     "items.list_comments": _op("GET", P + "/items/{item_id}/comments"),
     "items.add_comment": _op("POST", P + "/items/{item_id}/comments"),
     # Asking again before labelling returns the same item.
@@ -125,6 +126,9 @@ NOT_COVERED: dict[tuple[str, str], str] = {
     ("GET", P + "/privacy/withheld"): _PRIVACY,
     ("POST", P + "/privacy/withheld/retry"): _PRIVACY,
     ("POST", P + "/items/{item_id}/reveal"): _PRIVACY,
+    ("GET", P + "/items/{item_id}/media/{field}/original"): _PRIVACY,
+    ("POST", P + "/items/upload"): "image upload (multipart): `loupe import` takes files "
+    "and folders; docs/media.md shows the request",
     ("PUT", "/users/{user_id}/languages"): _ADMIN,
     ("PUT", "/users/{user_id}/domains/{domain}"): _ADMIN,
     ("DELETE", "/users/{user_id}/domains/{domain}"): _ADMIN,

@@ -11,7 +11,7 @@ refused there.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from loupe.db.models import Item, Label
 from loupe.db.quality_models import Escalation
 from loupe.services.access import Actor, authorize_project
+from loupe.services.media_views import MediaEntry, media_for
 from loupe.services.pairwise import blind
 from loupe.services.projects import project_schema
 
@@ -64,6 +65,7 @@ class Adjudication:
     reason: str
     created_at: datetime
     answers: list[Any]
+    media: list[MediaEntry] = field(default_factory=list)  # the gated images, if any
 
 
 def _open(project_id: int) -> Any:
@@ -130,4 +132,5 @@ def next_adjudication(
         reason=escalation.reason,
         created_at=escalation.created_at,
         answers=list(answers),
+        media=media_for(session, [item.id]).get(item.id, []),
     )

@@ -19,7 +19,8 @@ of reputation evidence for agreeing with it or not.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -29,7 +30,7 @@ from loupe.db.models import utcnow
 from loupe.db.quality_models import Escalation
 from loupe.db.raw import Raw
 from loupe.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from loupe.label_schema import LabelSchema, validate_answer
+from loupe.label_schema import Boxes, LabelSchema, validate_answer
 from loupe.policy import allowed
 from loupe.services import webhooks
 from loupe.services.access import (
@@ -43,9 +44,11 @@ from loupe.services.claims import Row, claim_first
 from loupe.services.consensus import Vote, store_consensus
 from loupe.services.gate import redact_answer, redact_text
 from loupe.services.ledger_keys import LedgerConfig
+from loupe.services.media_views import MediaEntry, media_of
 from loupe.services.pairwise import blind
 from loupe.services.payments import earn_for_label
 from loupe.services.projects import project_schema
+from loupe.services.quality import image_size
 from loupe.services.reputation import NewEvidence, expert_domains, record_many
 from loupe.services.routing import item_filter, load_profile, require_eligible
 from loupe.services.tasks import release
@@ -126,6 +129,7 @@ class ExpertTask:
     reason: str
     lease_expires_at: datetime
     config_version: int
+    media: list[MediaEntry] = field(default_factory=list)  # the gated images, if any
 
 
 def _item(raw: Raw, project_id: int, item_id: int) -> tuple[Any, ...]:
@@ -269,6 +273,7 @@ def next_expert_task(
         reason=reason,
         lease_expires_at=expires,
         config_version=project.config_version,
+        media=media_of(raw, item_id, fields=schema.media_fields()),
     )
 
 
@@ -329,7 +334,12 @@ def resolve_escalation(
             "answer: give the item's answer (or pass_up with a reason)",
             details={"field": "answer"},
         )
-    canonical = validate_answer(schema.task, answer, text=schema.text_of(raw.json_out(item[3])))
+    canonical = validate_answer(
+        schema.task,
+        answer,
+        text=schema.text_of(raw.json_out(item[3])),
+        size=image_size(raw, schema, item_id),
+    )
     canonical = redact_answer(session, project_id, schema.task, canonical)
     labels = raw.all(_LABELS, item=item_id)
     crowd = [(int(row[1]), raw.json_out(row[2])) for row in labels]
@@ -357,9 +367,11 @@ def resolve_escalation(
             label_id=int(inserted[0]),
             now=now,
             rule="escalation.resolved",
+            boxes=len(canonical) if isinstance(schema.task, Boxes) else 0,
         )
         release(raw, item_id=item_id, user_id=actor.user_id)
-    agreeing = sum(1 for _, given in crowd if given == canonical)
+    agrees = _agreement(schema, canonical)
+    agreeing = sum(1 for _, given in crowd if agrees(given))
     store_consensus(
         raw,
         project_id=project_id,
@@ -376,7 +388,7 @@ def resolve_escalation(
     webhooks.emit(raw, project_id, "escalation.settled", settled, answer=canonical, now=now)
     evidence = [
         NewEvidence(
-            user, str(item[2]), "consensus", 1.0 if given == canonical else 0.0,
+            user, str(item[2]), "consensus", 1.0 if agrees(given) else 0.0,
             f"escalation:item:{item_id}",
         )
         for user, given in crowd
@@ -384,6 +396,17 @@ def resolve_escalation(
     ]  # fmt: skip
     record_many(session, evidence, project_id=project_id, now=now)
     return _reload(session, item_id)
+
+
+def _agreement(schema: LabelSchema, settled: Any) -> Callable[[Any], bool]:
+    """Whether a crowd answer agrees with the ``settled`` one: equal, or for boxes the
+    same objects (a gold-level match, :func:`loupe.aggregation.boxes.box_score`), since
+    two people never draw a box to the same pixel."""
+    if not isinstance(schema.task, Boxes):
+        return lambda given: bool(given == settled)
+    from loupe.aggregation.boxes import box_score
+
+    return lambda given: isinstance(given, list) and box_score(given, settled).passes()
 
 
 def _reload(session: Session, item_id: int) -> Escalation:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import math
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterator
 from typing import Any, Literal, get_args
 
 from sqlalchemy import select
@@ -27,18 +27,21 @@ from loupe.errors import InvalidInput
 from loupe.formats import RawJSON
 from loupe.formats_labelstudio import export_task
 from loupe.formats_parquet import DataColumns, ParquetLayout, parquet_chunks, require_pyarrow
-from loupe.label_schema import LabelSchema
+from loupe.label_schema import Boxes, LabelSchema, MultiChoice, SingleChoice
 from loupe.services import audit
 from loupe.services.access import Actor, authorize_project
+from loupe.services.media_views import media_url
 from loupe.services.projects import project_schema
 
 __all__ = [
     "COLUMNS",
     "KINDS",
     "ExportKind",
+    "check_coco_export",
     "check_export",
     "check_labelstudio_export",
     "check_parquet_export",
+    "coco_export",
     "iter_export",
     "iter_labelstudio",
     "iter_parquet",
@@ -65,6 +68,7 @@ COLUMNS: dict[ExportKind, list[str]] = {
         "entropy",
         "sensitivity",
         "withheld",
+        "media",
     ],
     "labels": [
         "label_id",
@@ -110,6 +114,85 @@ def check_labelstudio_export(session: Session, actor: Actor, project_id: int) ->
     project = authorize_project(session, actor, "exports.run", project_id)
     _audit_export(session, actor, project_id, "labelstudio")
     return project_schema(project)
+
+
+def check_coco_export(session: Session, actor: Actor, project_id: int) -> LabelSchema:
+    """Authorise and audit a COCO export: a project of images whose task is boxes or an
+    image classification (single or multiple choice over a media field)."""
+    project = authorize_project(session, actor, "exports.run", project_id)
+    schema = project_schema(project)
+    if not schema.media_fields() or not isinstance(schema.task, Boxes | SingleChoice | MultiChoice):
+        raise InvalidInput(
+            f"format: COCO exports images with boxes or classes; project {project_id} "
+            f"has {'no media fields' if not schema.media_fields() else schema.task.type + ' tasks'}"
+            " (use jsonl, csv or parquet)",
+            details={"field": "format", "allowed": ["jsonl", "csv", "parquet"]},
+        )
+    _audit_export(session, actor, project_id, "items", fmt="coco")
+    return schema
+
+
+_COCO_ITEMS = (
+    "SELECT i.id, i.external_id, m.sha256, m.mime, m.width, m.height, CAST(c.answer AS TEXT) "
+    "FROM items i JOIN item_media m ON m.item_id = i.id AND m.field = :field "
+    "LEFT JOIN consensus c ON c.item_id = i.id "
+    "WHERE i.project_id = :project AND i.withheld = :false AND i.is_gold = :false "
+    "AND i.id > :after ORDER BY i.id LIMIT :limit"
+)
+_EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp"}
+
+
+def coco_export(
+    session: Session, project_id: int, schema: LabelSchema, *, chunk_size: int
+) -> dict[str, Any]:
+    """The project's images and their consensus as one COCO document
+    (:func:`loupe.formats_coco.coco_document`); call :func:`check_coco_export` first.
+
+    Images are the gated blobs (``file_name`` is ``<sha256>.<ext>``, with ``sha256`` and
+    ``url`` to fetch them); withheld and gold items are left out. Boxes come from a boxes
+    task's consensus, image classes from a classification's. The document is one JSON
+    object, built in memory (about 300 bytes per image and per box)."""
+    from loupe.formats_coco import coco_document
+
+    task = schema.task
+    assert isinstance(task, Boxes | SingleChoice | MultiChoice)
+    field = task.media_field if isinstance(task, Boxes) else schema.media_fields()[0]
+    raw = Raw(session)
+    images: list[dict[str, Any]] = []
+    # Keyed by item id (the image's id); typed as coco_document reads them.
+    boxes: dict[Hashable, list[dict[str, Any]]] = {}
+    classes: dict[Hashable, list[str]] = {}
+    last = 0
+    while rows := raw.all(
+        _COCO_ITEMS, project=project_id, field=field, false=False, after=last, limit=chunk_size
+    ):
+        last = rows[-1][0]
+        for item_id, external_id, sha, mime, width, height, answer in rows:
+            images.append(
+                {
+                    "id": item_id,
+                    "file_name": f"{sha}.{_EXTENSIONS.get(mime, 'bin')}",
+                    "width": width,
+                    "height": height,
+                    "sha256": sha,
+                    "url": media_url(sha),
+                    "loupe_id": external_id,
+                }
+            )
+            value = None if answer is None else json.loads(answer)
+            if value is None:
+                continue
+            if isinstance(task, Boxes):
+                boxes[item_id] = list(value)
+            else:
+                classes[item_id] = [value] if isinstance(value, str) else list(value)
+    return coco_document(
+        images,
+        [option.key for option in task.labels],
+        boxes,
+        classes,
+        description=f"Loupe project {project_id}: consensus of {field!r}",
+    )
 
 
 def check_parquet_export(session: Session, actor: Actor, project_id: int, kind: str) -> str:
@@ -166,7 +249,7 @@ def iter_parquet(
     """The Parquet file of the ``items`` export, a row group at a time: the very rows
     of the JSONL export, so the same redacted data; call :func:`check_parquet_export`
     and :func:`parquet_layout` first."""
-    rows = _items(session, project_id, chunk_size, with_labels=True)
+    rows = _items(session, project_id, chunk_size, with_labels=True, with_media=True)
     yield from parquet_chunks(rows, layout)
 
 
@@ -187,7 +270,8 @@ def iter_export(
     if kind == "labels":
         yield from _labels(session, project_id, chunk_size)
     else:
-        yield from _items(session, project_id, chunk_size, with_labels=kind == "items")
+        items = kind == "items"
+        yield from _items(session, project_id, chunk_size, with_labels=items, with_media=items)
 
 
 _ITEMS = (
@@ -198,6 +282,12 @@ _ITEMS = (
 _CONSENSUS = (
     "SELECT item_id, CAST(answer AS TEXT), support, n_labels, confidence, method FROM consensus "
     "WHERE project_id = :project AND item_id BETWEEN :first AND :last"
+)
+# Media by reference (the served, gated blob), never bytes: fetch it with a token that
+# may read the item (GET /api/v1/media/<sha256>, or the SDK's download_media).
+_ITEM_MEDIA = (
+    "SELECT item_id, field, sha256, mime, width, height FROM item_media "
+    "WHERE project_id = :project AND item_id BETWEEN :first AND :last ORDER BY item_id, id"
 )
 _ITEM_LABELS = (
     "SELECT item_id, user_id, CAST(answer AS TEXT), created_at FROM labels "
@@ -218,7 +308,12 @@ def _distribution(answers: list[str]) -> tuple[dict[str, int], float]:
 
 
 def _items(
-    session: Session, project_id: int, chunk_size: int, *, with_labels: bool
+    session: Session,
+    project_id: int,
+    chunk_size: int,
+    *,
+    with_labels: bool,
+    with_media: bool = False,
 ) -> Iterator[dict[str, Any]]:
     # Plain SQL with JSON columns read as text and spliced into the output unparsed
     # (RawJSON): 100,000 items with labels export in seconds (docs/benchmarks.md).
@@ -235,6 +330,19 @@ def _items(
         if with_labels:
             for label in raw.all(_ITEM_LABELS, **window):
                 labels[label[0]].append(label)
+        media: dict[int, list[dict[str, Any]]] = defaultdict(list)
+        if with_media:
+            for part in raw.all(_ITEM_MEDIA, **window):
+                media[part[0]].append(
+                    {
+                        "field": part[1],
+                        "uri": media_url(part[2]),
+                        "sha256": part[2],
+                        "mime": part[3],
+                        "width": part[4],
+                        "height": part[5],
+                    }
+                )
         for item_id, external, language, domain, sensitivity, withheld, data, meta in items:
             vote = consensus.get(item_id)
             row: dict[str, Any] = {"id": external, "item_id": item_id}
@@ -259,6 +367,9 @@ def _items(
                     "distribution": distribution,
                     "entropy": entropy,
                 }
+                if with_media:
+                    # A withheld item is shown to nobody: its image is not even named.
+                    row["media"] = [] if withheld else media.get(item_id, [])
             elif vote is None:
                 continue
             row |= {

@@ -53,6 +53,7 @@ __all__ = [
     "classify",
     "gate_data",
     "gate_for",
+    "image_withheld_reason",
     "redact_answer",
     "redact_text",
     "vault_for",
@@ -300,6 +301,11 @@ class PrivacyGate:
             results.extend(part)
         return results
 
+    @property
+    def scanner(self) -> Scanner:
+        """The text detectors this gate runs (the image gate reads OCR'd text with them)."""
+        return self._scanner
+
     def external_ids(self, ids: Sequence[str]) -> dict[str, str]:
         """Each importer's id as it may be stored and shown: as given when the gate finds
         nothing in it, otherwise redacted and made unique by a keyed hash of the original
@@ -340,6 +346,25 @@ class PrivacyGate:
 
     def __exit__(self, *_exc: object) -> None:
         self.close()
+
+
+def image_withheld_reason(
+    regions: Sequence[str], *, missing: Sequence[str], policy: Policy, ocr: str
+) -> str | None:
+    """Why an imported image is withheld, or ``None`` when it may be shown pixelated.
+
+    ``regions``: the types of what the image gate found; ``missing``: the detectors that
+    could not run. The gate fails closed: ``no_ocr`` when the text check could not run and
+    ``ocr`` (the ``image_ocr`` setting) is ``required``; ``unchecked`` when another
+    detector could not run; ``policy`` when the project withholds whatever is found.
+    """
+    if "text" in missing and ocr == "required":
+        return "no_ocr"
+    if any(name != "text" for name in missing):
+        return "unchecked"
+    if policy == "withhold" and regions:
+        return "policy"
+    return None
 
 
 def gate_for(settings: Settings, *, workers: int = 1) -> PrivacyGate:

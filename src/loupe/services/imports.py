@@ -20,6 +20,7 @@ import json
 import time
 from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
+from pathlib import Path
 from typing import IO
 
 from sqlalchemy import text
@@ -32,6 +33,7 @@ from loupe.formats_parquet import read_items as read_parquet_items
 from loupe.services.access import Actor, authorize_project
 from loupe.services.gate import PrivacyGate
 from loupe.services.items import ImportResult, batched, keepless_gate, new_records, write_batch
+from loupe.services.media import MEDIA_CHUNK, MediaIngest, folder_images
 from loupe.services.projects import project_schema
 
 __all__ = [
@@ -39,6 +41,8 @@ __all__ = [
     "ANALYZE_MIN_ROWS",
     "BATCH_SIZE",
     "GATE_CHUNK",
+    "import_files",
+    "import_folder",
     "import_labelstudio",
     "import_parquet",
     "import_records",
@@ -75,25 +79,37 @@ def import_stream(
     gate_chunk: int | None = None,
     on_progress: Callable[[str, int], None] | None = None,
     gate: PrivacyGate | None = None,
+    media: MediaIngest | None = None,
 ) -> ImportResult:
     """Import rows from a text stream that ``reopen`` can open twice (validate, then write).
 
-    Every batch passes the privacy ``gate`` (see :func:`import_records`).
+    Every batch passes the privacy ``gate`` (see :func:`import_records`). Rows naming
+    media files (the schema's media fields) need ``media``, which reads them: every file
+    is probed while the rows are validated, before anything is written.
     """
     batch_size = batch_size or BATCH_SIZE
     with db.transaction(readonly=True) as session:
         project = authorize_project(session, actor, "items.import", project_id)
-        text_field = project_schema(project).text_field
+        schema = project_schema(project)
+    text_field, media_fields = schema.text_field, schema.media_fields()
     total = 0
+    has_media = False
     with reopen() as stream:
-        for _ in read_items(stream, fmt=fmt, text_field=text_field, source=source):
+        for record in read_items(
+            stream, fmt=fmt, text_field=text_field, source=source, media_fields=media_fields
+        ):
+            if record.media:
+                has_media = True
+                _probe(record, media)
             total += 1
             if on_progress and total % batch_size == 0:
                 on_progress("validate", batch_size)
     if on_progress:
         on_progress("validate", total % batch_size)
     with reopen() as stream:
-        records = read_items(stream, fmt=fmt, text_field=text_field, source=source)
+        records = read_items(
+            stream, fmt=fmt, text_field=text_field, source=source, media_fields=media_fields
+        )
         return import_records(
             db,
             actor,
@@ -101,9 +117,93 @@ def import_stream(
             records,
             gate=gate,
             batch_size=batch_size,
-            gate_chunk=gate_chunk,
+            gate_chunk=gate_chunk or (MEDIA_CHUNK if has_media else None),
             on_progress=on_progress,
+            media=media,
         )
+
+
+def _probe(record: ItemRecord, media: MediaIngest | None) -> None:
+    if media is None:
+        source = record.media[0]
+        raise InvalidInput(
+            f"{source.where}: field {source.field!r} names a media file; upload media with "
+            "POST /api/v1/projects/{id}/items/upload, or import with `loupe import`",
+            details={"field": source.field, "where": source.where},
+        )
+    media.probe(record)
+
+
+def import_folder(
+    db: Database,
+    actor: Actor,
+    project_id: int,
+    folder: Path,
+    *,
+    media: MediaIngest,
+    gate: PrivacyGate | None = None,
+    on_progress: Callable[[str, int], None] | None = None,
+) -> ImportResult:
+    """Import every JPEG, PNG and WebP file under ``folder`` as an item (recursively,
+    hidden files skipped): the external id is the file's path relative to ``folder``
+    and the image goes under the schema's first media field. Every file is probed
+    before anything is written."""
+    names = [path.relative_to(folder).as_posix() for path in folder_images(folder)]
+    if not names:
+        raise InvalidInput(
+            f"{folder}: no .jpg, .jpeg, .png or .webp files in this folder",
+            details={"field": "folder"},
+        )
+    return import_files(
+        db, actor, project_id, names, media=media, gate=gate, on_progress=on_progress
+    )
+
+
+def import_files(
+    db: Database,
+    actor: Actor,
+    project_id: int,
+    names: Iterable[str],
+    *,
+    media: MediaIngest,
+    gate: PrivacyGate | None = None,
+    on_progress: Callable[[str, int], None] | None = None,
+) -> ImportResult:
+    """Import each media file ``media`` can read by one of ``names`` as an item of its own
+    (a folder, or an upload of files without rows): its external id is the name, its
+    media field the schema's first. Every file is probed before anything is written."""
+    with db.transaction(readonly=True) as session:
+        project = authorize_project(session, actor, "items.import", project_id)
+        schema, title = project_schema(project), project.name
+    fields = schema.media_fields()
+    if not fields:
+        raise InvalidInput(
+            f"project {title!r} has no media field: add one to its label schema "
+            '(`"media": ["image"]`, or a boxes task) to import images',
+            details={"field": "media"},
+        )
+    records: list[ItemRecord] = []
+    for name in names:
+        record = parse_item(
+            {"id": name, fields[0]: name},
+            where=f"file {name}",
+            text_field=schema.text_field,
+            media_fields=fields[:1],
+        )
+        media.probe(record)
+        records.append(record)
+        if on_progress:
+            on_progress("validate", 1)
+    return import_records(
+        db,
+        actor,
+        project_id,
+        records,
+        gate=gate,
+        gate_chunk=MEDIA_CHUNK,
+        on_progress=on_progress,
+        media=media,
+    )
 
 
 def import_parquet(
@@ -145,6 +245,7 @@ def import_records(
     batch_size: int | None = None,
     gate_chunk: int | None = None,
     on_progress: Callable[[str, int], None] | None = None,
+    media: MediaIngest | None = None,
 ) -> ImportResult:
     """Write validated ``records`` in batches, each in its own short write transaction.
 
@@ -154,7 +255,9 @@ def import_records(
     inserted ``batch_size`` at a time, each batch in a write transaction that commits
     at once: an import never holds the writer for longer than one batch's inserts.
     Pass a ``gate`` with a vault to keep the originals sealed
-    (:func:`loupe.services.items.insert_items`).
+    (:func:`loupe.services.items.insert_items`). Records with media need ``media``, and
+    their files probed already (:meth:`MediaIngest.probe`): their media are gated and
+    stored before each write (:meth:`MediaIngest.ingest`).
     """
     gate = gate or keepless_gate()
     result = ImportResult()
@@ -165,6 +268,10 @@ def import_records(
         # Outside any transaction: a reader held open for seconds would keep SQLite from
         # checkpointing its WAL, and every write would slow down as it grows.
         gated = pending.check(gate)
+        if any(record.media for record in gated.records.values()):
+            if media is None:
+                raise InvalidInput("these items name media files but no media reader was given")
+            media.ingest(db, gated, gate)
         result.received += gated.received
         for part in gated.slices(batch_size or BATCH_SIZE):
             with db.transaction() as session:

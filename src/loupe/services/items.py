@@ -12,11 +12,12 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from itertools import islice
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
+from loupe.db.media_models import ItemMedia
 from loupe.db.models import Item, Project, utcnow
 from loupe.db.privacy_models import ItemVault
 from loupe.db.raw import Raw
@@ -30,6 +31,9 @@ from loupe.services.privacy import privacy_of
 from loupe.services.projects import project_schema
 from loupe.services.routing import item_filter, load_profile, require_eligible
 from loupe.services.vault import item_aad, original_payload, subject_key_id
+
+if TYPE_CHECKING:
+    from loupe.services.media import StoredMedia
 
 __all__ = [
     "GatedBatch",
@@ -121,6 +125,10 @@ class GatedBatch:
     policy: Policy = "placeholder"
     records: dict[str, ItemRecord] = field(default_factory=dict)
     results: dict[str, GateResult | None] = field(default_factory=dict)
+    # Media parts stored by :meth:`loupe.services.media.MediaIngest.ingest`, by external id,
+    # and the subject key their originals are sealed under (the item's text uses it too).
+    media: dict[str, list[StoredMedia]] = field(default_factory=dict)
+    key_ids: dict[str, str] = field(default_factory=dict)
 
     def check(self, gate: PrivacyGate) -> GatedBatch:
         """Run the gate on the records (when the project's gate is on); returns ``self``."""
@@ -152,6 +160,8 @@ class GatedBatch:
                 policy=self.policy,
                 records={key: self.records[key] for key in part},
                 results={key: self.results[key] for key in part},
+                media={key: self.media[key] for key in part if key in self.media},
+                key_ids={key: self.key_ids[key] for key in part if key in self.key_ids},
             )
 
 
@@ -215,7 +225,14 @@ def write_batch(session: Session, batch: GatedBatch, gate: PrivacyGate) -> Impor
     statement = insert_ignore(session, Item.__table__, conflict=["project_id", "external_id"])
     inserted = session.execute(statement.returning(Item.id, Item.external_id), rows).all()
     if batch.gated and gate.vault is not None and inserted:
-        _seal(session, project_id, gate, inserted, unique, results)
+        _seal(session, project_id, gate, inserted, unique, results, batch.key_ids)
+    media_rows = [
+        part.row(item_id, project_id, now)
+        for item_id, external_id in inserted
+        for part in batch.media.get(external_id, ())
+    ]
+    if media_rows:
+        session.execute(insert(ItemMedia), media_rows)
     withheld = sum(1 for _, external_id in inserted if _withheld(results[external_id]))
     return ImportResult(received=batch.received, created=len(inserted), withheld=withheld)
 
@@ -237,6 +254,7 @@ def _seal(
     inserted: Sequence[Any],
     records: dict[str, ItemRecord],
     results: dict[str, GateResult | None],
+    key_ids: dict[str, str],
 ) -> None:
     assert gate.vault is not None
     entries = []
@@ -246,9 +264,8 @@ def _seal(
         payload = original_payload(
             record.data, record.meta, metadata_changed=result.metadata != record.meta
         )
-        entries.append(
-            (subject_key_id(record.subject_id), item_aad(project_id, external_id), payload)
-        )
+        key_id = key_ids.get(external_id) or subject_key_id(record.subject_id)
+        entries.append((key_id, item_aad(project_id, external_id), payload))
     sealed = gate.vault.seal_many(session, entries)
     vault_rows = []
     for (item_id, external_id), box in zip(inserted, sealed, strict=True):

@@ -21,7 +21,7 @@ import json
 import random
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
@@ -45,10 +45,11 @@ from loupe.services.access import (
 from loupe.services.claims import Row, claim_first
 from loupe.services.gate import redact_answer, redact_text
 from loupe.services.ledger_keys import LedgerConfig
+from loupe.services.media_views import MediaEntry, media_of
 from loupe.services.pairwise import blind
 from loupe.services.payments import decide_label
 from loupe.services.projects import project_schema
-from loupe.services.quality import live_consensus
+from loupe.services.quality import image_size, live_consensus
 from loupe.services.reputation import NewEvidence, record_many, tiers_of
 from loupe.services.routing import item_filter, load_profile, require_eligible
 
@@ -152,6 +153,7 @@ class ReviewTaskView:
     other_answers: list[Any] | None  # only where the project shows other labels
     lease_expires_at: datetime
     config_version: int
+    media: list[MediaEntry] = field(default_factory=list)  # the gated images, if any
 
 
 @dataclass(frozen=True, slots=True)
@@ -299,6 +301,7 @@ def next_review(
         other_answers=others,
         lease_expires_at=expires,
         config_version=project.config_version,
+        media=media_of(raw, int(task[0]), fields=schema.media_fields()),
     )
 
 
@@ -354,7 +357,10 @@ def submit_review(
             )
         try:
             corrected = validate_answer(
-                schema.task, corrected_answer, text=schema.text_of(raw.json_out(task[7]))
+                schema.task,
+                corrected_answer,
+                text=schema.text_of(raw.json_out(task[7])),
+                size=image_size(raw, schema, item_id),
             )
         except InvalidInput as error:  # it names ``answer``; the reviewer sent corrected_answer
             field = error.details.get("field", "answer")

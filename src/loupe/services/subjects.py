@@ -30,6 +30,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from loupe.db.database import Database
+from loupe.db.media_models import ItemMedia
 from loupe.db.models import Item, Label, utcnow
 from loupe.db.privacy_models import AuditEvent, ErasureReceipt, ItemVault
 from loupe.db.project_models import ItemComment
@@ -38,6 +39,7 @@ from loupe.errors import NotFound
 from loupe.learning.persistence import ModelStore
 from loupe.services import audit, webhooks
 from loupe.services.access import Actor, authorize
+from loupe.services.media import drop_media
 from loupe.services.model_versions import delete_retired_files, retire_trained_on
 from loupe.services.vault import (
     Vault,
@@ -77,6 +79,16 @@ def delete_items(session: Session, item_ids: Sequence[int]) -> tuple[int, list[s
         part = list(item_ids[start : start + 500])
         n_labels += session.scalar(select(func.count()).where(Label.item_id.in_(part))) or 0
         key_ids += session.scalars(select(ItemVault.key_id).where(ItemVault.item_id.in_(part)))
+        # Media: their originals' keys (the item's own), and their blobs, deleted once this
+        # transaction commits (:func:`loupe.services.media.drop_media`).
+        key_ids += [
+            str(k)
+            for k in session.scalars(
+                select(ItemMedia.key_id).where(ItemMedia.item_id.in_(part)).distinct()
+            )
+            if k
+        ]
+        drop_media(session, part)
         # Explicit, not only ON DELETE CASCADE: the ciphertext must go in this statement
         # order on every backend, before the items that reference it.
         session.execute(delete(ItemVault).where(ItemVault.item_id.in_(part)))
@@ -227,6 +239,21 @@ def export_subject(
                 "labels": [
                     {"annotator": r[0], "answer": r[1], "created_at": r[2].isoformat()}
                     for r in labels
+                ],
+                # Its images: what people were shown (by SHA-256) and what the gate found.
+                "media": [
+                    {
+                        "field": part.field,
+                        "mime": part.mime,
+                        "sha256": part.sha256,
+                        "width": part.width,
+                        "height": part.height,
+                        "regions": part.regions,
+                        "original_sealed": part.sealed_blob is not None,
+                    }
+                    for part in session.scalars(
+                        select(ItemMedia).where(ItemMedia.item_id == item.id).order_by(ItemMedia.id)
+                    )
                 ],
                 # People's comments on the item, as stored (after the gate).
                 "comments": [

@@ -34,7 +34,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -48,6 +48,7 @@ from loupe.policy import require
 from loupe.routing import Profile, Requirements, RoutingPolicy, eligible
 from loupe.services.access import Actor, ProjectRef, authorize_project_fast, member_role
 from loupe.services.claims import Row, claim_first
+from loupe.services.media_views import MediaEntry, media_of
 from loupe.services.pairwise import blind
 from loupe.services.projects import project_schema
 from loupe.services.routing import SqlFilter, item_filter, load_profile, require_eligible
@@ -151,6 +152,7 @@ class Task:
     domain: str
     lease_expires_at: datetime
     config_version: int
+    media: list[MediaEntry] = field(default_factory=list)  # the gated images, if any
 
 
 def item_ref(key: bytes, project_id: int, item_id: int) -> str:
@@ -188,6 +190,7 @@ def _task(
         domain=row[3],
         lease_expires_at=expires,
         config_version=config_version,
+        media=media_of(raw, item_id, fields=schema.media_fields()),
     )
 
 

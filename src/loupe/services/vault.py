@@ -54,6 +54,7 @@ __all__ = [
     "legacy_subject_ref",
     "load_master_key",
     "load_ref_key",
+    "media_aad",
     "opens_check",
     "original_payload",
     "rewrap_rows",
@@ -76,6 +77,11 @@ def subject_key_id(subject_id: str | None) -> str:
 
 def item_aad(project_id: int, external_id: str) -> str:
     return f"{project_id}/{external_id}"
+
+
+def media_aad(project_id: int, external_id: str, field: str) -> str:
+    """The associated data of a sealed original media file: bound to its item and field."""
+    return f"{project_id}/{external_id}#media:{field}"
 
 
 def original_payload(
@@ -197,6 +203,19 @@ class Vault:
         self, session: Session, entries: Sequence[tuple[str, str, dict[str, Any]]]
     ) -> list[Sealed]:
         """Seal ``(key_id, aad, raw data)`` triples, creating subject keys as needed."""
+        return self.seal_bytes_many(
+            session,
+            [
+                (key_id, aad, json.dumps(data, ensure_ascii=False).encode())
+                for key_id, aad, data in entries
+            ],
+        )
+
+    def seal_bytes_many(
+        self, session: Session, entries: Sequence[tuple[str, str, bytes]]
+    ) -> list[Sealed]:
+        """Seal ``(key_id, aad, raw bytes)`` triples (an item's JSON, an original image),
+        creating subject keys as needed."""
         if not entries:
             return []
         wanted = sorted({key_id for key_id, _, _ in entries if key_id.startswith("subject:")})
@@ -206,10 +225,7 @@ class Vault:
         sealing_key = self.master_key
         known = dict(stored)
         ring = SubjectKeyring(master_key=self.master_key, storage=known)
-        plain = [
-            (key_id, aad, json.dumps(data, ensure_ascii=False).encode())
-            for key_id, aad, data in entries
-        ]
+        plain = list(entries)
         sealed = [ring.encrypt(key_id, body, item_id=aad) for key_id, aad, body in plain]
         created: list[dict[str, object]] = [
             {"key_id": k, "wrapped": w} for k, w in known.items() if k not in stored
@@ -242,11 +258,16 @@ class Vault:
 
     def open(self, session: Session, key_id: str, ciphertext: bytes, *, aad: str) -> dict[str, Any]:
         """The raw data; :class:`~loupe.errors.NotFound` once the subject was shredded."""
+        data: dict[str, Any] = json.loads(self.open_bytes(session, key_id, ciphertext, aad=aad))
+        return data
+
+    def open_bytes(self, session: Session, key_id: str, ciphertext: bytes, *, aad: str) -> bytes:
+        """The raw bytes :meth:`seal_bytes_many` sealed; :class:`~loupe.errors.NotFound` once
+        the subject was shredded."""
         stored = _load(session, [key_id, CHECK_KEY_ID])
         self._follow(stored.pop(CHECK_KEY_ID, None))
         ring = SubjectKeyring(master_key=self.master_key, storage=stored)
-        data: dict[str, Any] = json.loads(ring.decrypt(key_id, ciphertext, item_id=aad))
-        return data
+        return ring.decrypt(key_id, ciphertext, item_id=aad)
 
     def has_key(self, session: Session, key_id: str) -> bool:
         return bool(_load(session, [key_id]))

@@ -21,6 +21,7 @@ from typing import cast
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from loupe.db.media_models import ItemMedia
 from loupe.db.models import Item, Project
 from loupe.db.privacy_models import ItemVault
 from loupe.formats import Sensitivity
@@ -105,10 +106,13 @@ def _retry_project(
     if not settings.gate:
         return 0, 0
     assert gate.vault is not None
+    # An item with media stays withheld: this retry gates text only, and an image held
+    # back (no OCR, the withhold policy) would be released without its own second look.
+    with_media = select(ItemMedia.id).where(ItemMedia.item_id == Item.id).exists()
     rows = session.execute(
         select(Item, ItemVault)
         .join(ItemVault, ItemVault.item_id == Item.id)
-        .where(Item.project_id == project_id, Item.withheld.is_(True))
+        .where(Item.project_id == project_id, Item.withheld.is_(True), ~with_media)
         .order_by(Item.id)
         .limit(limit)
     ).all()

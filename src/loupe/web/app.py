@@ -42,6 +42,10 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         db = Database.from_settings(settings)
+        # Blobs of deleted items (erasure, retention) go once their deletion commits.
+        from loupe.services.media import use_blob_store
+
+        use_blob_store(db, settings)
         try:
             if migrate:
                 db.migrate()

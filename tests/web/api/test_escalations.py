@@ -90,6 +90,7 @@ def test_a_flagged_item_goes_to_an_expert_who_settles_it(
         "domain": "medical",
         "reason": "flagged: medical advice",
         "config_version": 1,
+        "media": [],
     }
     done = app_client.post(
         f"{ladder.base}/escalations/{item_id}/resolve",

@@ -69,6 +69,7 @@ def test_a_review_task_is_blind(app_client: TestClient, db: Database) -> None:
         "answer": "music",
         "other_answers": None,
         "config_version": 1,
+        "media": [],
     }
     # Nothing names or points to the labeller: no user field, no name, no id.
     assert "labeller_zed" not in got.text

@@ -16,6 +16,7 @@ from loupe.web.api import (
     items,
     labels,
     ledger,
+    media,
     models,
     payments,
     predictions,
@@ -46,7 +47,7 @@ router.include_router(comments.router)
 router.include_router(witnesses.router)
 router.include_router(webhooks.router)
 router.include_router(progress.router)
-for module in (privacy, reveals, clearances, audit, subjects):
+for module in (privacy, reveals, clearances, audit, subjects, media):
     router.include_router(module.router)
 # Contributors: profiles, qualification tests, peer review and the escalation ladder.
 for module in (contributors, qualifications, reviews, escalations, reputation, preferences):

@@ -1,19 +1,22 @@
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from itertools import islice
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
-from fastapi.responses import StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 
 from loupe.formats import csv_lines, jsonl_lines
 from loupe.formats_parquet import MEDIA_TYPE as PARQUET
 from loupe.services.exports import (
     COLUMNS,
     ExportKind,
+    check_coco_export,
     check_export,
     check_parquet_export,
+    coco_export,
     iter_export,
     iter_parquet,
     parquet_layout,
@@ -32,7 +35,12 @@ LINES_PER_CHUNK = 1_000
     responses={
         200: {
             "description": "The export, streamed",
-            "content": {"application/x-ndjson": {}, "text/csv": {}, PARQUET: {}},
+            "content": {
+                "application/x-ndjson": {},
+                "text/csv": {},
+                PARQUET: {},
+                "application/json": {},
+            },
         }
     },
 )
@@ -43,13 +51,19 @@ def export(
         ExportKind, Query(description="items (with labels), labels or consensus")
     ] = "items",
     format: Annotated[
-        Literal["jsonl", "csv", "parquet"],
-        Query(description="parquet: the items export as one Parquet file (docs/import.md)"),
+        Literal["jsonl", "csv", "parquet", "coco"],
+        Query(
+            description="parquet: the items export as one Parquet file (docs/import.md); "
+            "coco: a COCO JSON document of an image project's consensus boxes or classes "
+            "(docs/media.md; kind is ignored)"
+        ),
     ] = "jsonl",
-) -> StreamingResponse:
+) -> Response:
     """Stream items with their labels and consensus, raw labels, or consensus only."""
     if format == "parquet":
         return _parquet(project_id, ctx, kind)
+    if format == "coco":
+        return _coco(project_id, ctx)
     checked = check_export(ctx.session, ctx.actor, project_id, kind)
     db, chunk = ctx.db, ctx.settings.export_chunk_size
 
@@ -69,6 +83,18 @@ def export(
         body(),
         media_type=media,
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+def _coco(project_id: int, ctx: Context) -> Response:
+    schema = check_coco_export(ctx.session, ctx.actor, project_id)
+    document = coco_export(
+        ctx.session, project_id, schema, chunk_size=ctx.settings.export_chunk_size
+    )
+    return Response(
+        json.dumps(document, ensure_ascii=False),
+        media_type="application/json",
+        headers={"Content-Disposition": f'attachment; filename="project-{project_id}-coco.json"'},
     )
 
 

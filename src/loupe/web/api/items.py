@@ -8,13 +8,14 @@ from typing import IO, Annotated
 
 from fastapi import APIRouter, Header, Request
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
 
 from loupe.errors import InvalidInput
 from loupe.formats import parse_item
 from loupe.formats_parquet import MEDIA_TYPE as PARQUET
-from loupe.schemas import ImportOut, ItemOut, ItemsIn, Page
-from loupe.services import imports, items, pairwise, projects
-from loupe.services.access import Actor
+from loupe.schemas import ImportOut, ItemOut, ItemsIn, MediaOut, Page
+from loupe.services import imports, items, media_views, pairwise, projects
+from loupe.services.access import Actor, authorize_project
 from loupe.services.gate import gate_for
 from loupe.web.deps import Context, Reader, Writer
 from loupe.web.params import After, Id, Limit, page_of
@@ -39,12 +40,25 @@ def add_items(project_id: Id, body: ItemsIn, ctx: Writer) -> ImportOut:
             details={"field": "items", "max": ctx.settings.max_import_batch},
         )
     project = projects.get_project(ctx.session, ctx.actor, project_id)
-    text_field = projects.project_schema(project).text_field
+    schema = projects.project_schema(project)
     actor = _release_writer(ctx)
     records = [
-        parse_item(row, where=f"items[{index}]", text_field=text_field)
+        parse_item(
+            row,
+            where=f"items[{index}]",
+            text_field=schema.text_field,
+            media_fields=schema.media_fields(),
+        )
         for index, row in enumerate(body.items)
     ]
+    for record in records:
+        if record.media:
+            source = record.media[0]
+            raise InvalidInput(
+                f"{source.where}: field {source.field!r} names a media file; send the rows "
+                f"and the files as multipart/form-data to /projects/{project_id}/items/upload",
+                details={"field": source.field, "where": source.where},
+            )
     result = imports.import_records(ctx.db, actor, project_id, records, gate=gate_for(ctx.settings))
     return ImportOut(
         received=result.received,
@@ -153,6 +167,138 @@ async def import_file(
     )
 
 
+# At most this many file parts (and form fields) in one upload to /items/upload.
+MAX_UPLOAD_FILES = 1_000
+
+
+@router.post(
+    "/projects/{project_id}/items/upload",
+    response_model=ImportOut,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {
+                            "items": {"type": "string", "format": "binary"},
+                            "files": {
+                                "type": "array",
+                                "items": {"type": "string", "format": "binary"},
+                            },
+                        },
+                        "required": ["files"],
+                    }
+                }
+            },
+        }
+    },
+)
+async def upload_items(project_id: Id, request: Request, ctx: Writer) -> ImportOut:
+    """Upload images with (or without) rows, as ``multipart/form-data``.
+
+    ``items`` (optional): a JSONL, JSON-array or CSV file (or form field) of rows whose
+    media fields name uploaded files by their file name; every other file part is an
+    image (JPEG, PNG or WebP, at most ``max_media_bytes``). Without ``items``, each file
+    becomes an item whose id is its file name. Every row and every file is checked
+    before anything is written: a bad one is a 422 naming its line and file, and
+    nothing is imported. A row naming a path or a URL is refused: the server never
+    reads its own files or fetches URLs. Existing ids are skipped (a re-upload is safe).
+    """
+    actor = await run_in_threadpool(_authorize_import, ctx, project_id)
+    size = request.headers.get("content-length")
+    if size is None or not size.isdigit():
+        raise InvalidInput("send the upload with a Content-Length header")
+    if int(size) > MAX_UPLOAD_BYTES:
+        raise InvalidInput(
+            f"the upload is larger than {MAX_UPLOAD_BYTES} bytes; send it in parts",
+            details={"max": MAX_UPLOAD_BYTES},
+        )
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind != "multipart/form-data":
+        raise InvalidInput(
+            "send multipart/form-data: an optional `items` file of rows and the image files",
+            details={"field": "content-type"},
+        )
+    async with request.form(max_files=MAX_UPLOAD_FILES, max_fields=MAX_UPLOAD_FILES) as form:
+        rows: str | UploadFile | None = None
+        files: dict[str, IO[bytes]] = {}
+        for name, part in form.multi_items():
+            if name == "items":
+                rows = part
+            elif isinstance(part, UploadFile):
+                filename = part.filename or ""
+                if not filename:
+                    raise InvalidInput(f"form part {name!r}: a file part needs a file name")
+                if filename in files:
+                    raise InvalidInput(
+                        f"two uploaded files are named {filename!r}; file names must be unique",
+                        details={"file": filename},
+                    )
+                files[filename] = part.file
+        if not files:
+            raise InvalidInput(
+                "no files: upload the images as file parts", details={"field": "files"}
+            )
+        result = await run_in_threadpool(_upload, ctx, actor, project_id, rows, files)
+    return ImportOut(
+        received=result.received,
+        created=result.created,
+        existing=result.existing,
+        withheld=result.withheld,
+    )
+
+
+def _authorize_import(ctx: Context, project_id: int) -> Actor:
+    """Refuse an outsider before the upload is read, then release the writer."""
+    authorize_project(ctx.session, ctx.actor, "items.import", project_id)
+    return _release_writer(ctx)
+
+
+def _upload(
+    ctx: Context,
+    actor: Actor,
+    project_id: int,
+    rows: str | UploadFile | None,
+    files: dict[str, IO[bytes]],
+) -> items.ImportResult:
+    from loupe.services.media import MediaIngest, Uploads
+
+    media = MediaIngest(Uploads(files), ctx.settings)
+    with gate_for(ctx.settings, workers=ctx.settings.gate_workers) as gate:
+        if rows is None:
+            return imports.import_files(
+                ctx.db, actor, project_id, list(files), media=media, gate=gate
+            )
+        if isinstance(rows, str):
+            raw: IO[bytes] = io.BytesIO(rows.encode())
+            fmt = "jsonl"
+        else:
+            raw = rows.file
+            fmt = "csv" if (rows.filename or "").lower().endswith(".csv") else "jsonl"
+
+        @contextmanager
+        def reopen() -> Iterator[IO[str]]:
+            raw.seek(0)
+            text = io.TextIOWrapper(raw, encoding="utf-8", newline="")
+            try:
+                yield text
+            finally:
+                text.detach()
+
+        return imports.import_stream(
+            ctx.db,
+            actor,
+            project_id,
+            reopen=reopen,
+            fmt=fmt,  # type: ignore[arg-type]
+            source="items",
+            gate=gate,
+            media=media,
+        )
+
+
 def _release_writer(ctx: Context) -> Actor:
     """Authenticate, then end the request's own transaction: an import writes in
     short transactions of its own and must not hold the database's writer meanwhile
@@ -167,14 +313,19 @@ def list_items(project_id: Id, ctx: Reader, after: After = 0, limit: Limit = 100
     rows = items.list_items(ctx.session, ctx.actor, project_id, after_id=after, limit=limit + 1)
     found = page_of(rows, limit, ItemOut)
     shown = pairwise.for_reader(ctx.session, ctx.actor, project_id)
+    media = media_views.media_for_reader(ctx.session, ctx.actor, project_id, rows[:limit])
     for item in found.items:
         item.data, item.metadata = shown(item.data), shown(item.metadata)
+        item.media = [MediaOut.model_validate(entry) for entry in media.get(item.id, [])]
     return found
 
 
 @router.get("/projects/{project_id}/items/{item_id}", response_model=ItemOut)
 def get_item(project_id: Id, item_id: Id, ctx: Reader) -> ItemOut:
-    item = ItemOut.model_validate(items.get_item(ctx.session, ctx.actor, project_id, item_id))
+    row = items.get_item(ctx.session, ctx.actor, project_id, item_id)
+    item = ItemOut.model_validate(row)
     shown = pairwise.for_reader(ctx.session, ctx.actor, project_id)
     item.data, item.metadata = shown(item.data), shown(item.metadata)
+    media = media_views.media_for_reader(ctx.session, ctx.actor, project_id, [row])
+    item.media = [MediaOut.model_validate(entry) for entry in media.get(item.id, [])]
     return item

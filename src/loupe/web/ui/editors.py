@@ -13,7 +13,7 @@ all use the same editor, so an answer is given the same way everywhere.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from loupe.label_schema import Boxes, FreeText, LabelSchema, MultiChoice, Pairwise, SingleChoice
@@ -55,6 +55,8 @@ class Editor:
     free_text_label: str = ""
     target_language: str | None = None
     settings: dict[str, Any] = field(default_factory=dict)
+    # Item fields holding images (static/media.js shows them; +/- zoom).
+    media: list[str] = field(default_factory=list)
 
     @property
     def multi(self) -> bool:
@@ -68,6 +70,7 @@ class Editor:
             "keys": [option.key for option in self.options],
             "shortcuts": [option.shortcut for option in self.options],
             "shownFields": self.shown_fields,
+            "mediaFields": self.media,
             **self.settings,
         }
 
@@ -86,6 +89,11 @@ def shortcut(index: int) -> str:
 
 def editor_for(schema: LabelSchema) -> Editor:
     """The editor of ``schema``'s task type."""
+    editor = _editor(schema)
+    return replace(editor, media=schema.media_fields())
+
+
+def _editor(schema: LabelSchema) -> Editor:
     task = schema.task
     text_field = schema.text_field
     if isinstance(task, FreeText):
@@ -144,12 +152,17 @@ def editor_for(schema: LabelSchema) -> Editor:
             settings={"minChoices": task.min_choices},
         )
     if isinstance(task, Boxes):
+        # N adds a box from the keyboard (static/boxes.js): no label may have it.
         return Editor(
             type=task.type,
             heading="Draw a box around each object, then press its label's number",
-            options=options,
+            options=[replace(o, shortcut="") if o.shortcut == "n" else o for o in options],
             text_field=text_field,
-            settings={"mediaField": task.media_field, "maxBoxes": task.max_boxes},
+            settings={
+                "mediaField": task.media_field,
+                "maxBoxes": task.max_boxes,
+                "minSize": task.min_size,
+            },
         )
     return Editor(
         type=task.type,

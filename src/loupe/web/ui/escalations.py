@@ -18,6 +18,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel
 
+from loupe.schemas import MediaOut
 from loupe.services import escalation_queue, escalations, workspace
 from loupe.services.comments import MAX_COMMENT
 from loupe.web.deps import Reader
@@ -42,6 +43,7 @@ class AdjudicationOut(BaseModel):
     reason: str
     created_at: datetime
     answers: list[Any]
+    media: list[MediaOut] = []
 
 
 class NextAdjudicationOut(BaseModel):

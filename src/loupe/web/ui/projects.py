@@ -11,16 +11,18 @@ API (``loupe.services.project_lifecycle``, ``loupe.services.comments``) and the 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
 from loupe.db.database import Database
+from loupe.db.models import Consensus, Project
 from loupe.errors import Unauthenticated
+from loupe.label_schema import Boxes
 from loupe.learning.persistence import ModelStore
-from loupe.services import comments, items, project_lifecycle, projects, sessions
+from loupe.services import comments, items, media_views, project_lifecycle, projects, sessions
 from loupe.services.access import Actor, authorize_project
 from loupe.services.audit import ACTOR_KEY
 from loupe.settings import Settings
@@ -121,6 +123,7 @@ def item_page(project_id: Id, item_id: Id, request: Request, ctx: Reader) -> HTM
     actor = current.actor
     item = items.get_item(ctx.session, actor, project_id, item_id)
     project = projects.get_project(ctx.session, actor, project_id)
+    media = media_views.media_for_reader(ctx.session, actor, project_id, [item]).get(item.id, [])
     return page(
         request,
         "item.html",
@@ -129,9 +132,21 @@ def item_page(project_id: Id, item_id: Id, request: Request, ctx: Reader) -> HTM
         project=project,
         project_nav=project_links(ctx.session, actor, project_id, current=None),
         item=item,
+        media=media,
+        consensus_boxes=_consensus_boxes(ctx.session, project, item.id) if media else [],
         comments=comments.list_comments(ctx.session, actor, project_id, item_id),
         max_comment=comments.MAX_COMMENT,
     )
+
+
+def _consensus_boxes(session: Session, project: Project, item_id: int) -> list[dict[str, Any]]:
+    """The consensus boxes of an item of a boxes task, drawn on its image (the item page
+    is for those who read the project's items, who may see its consensus)."""
+    if not isinstance(projects.project_schema(project).task, Boxes):
+        return []
+    found = session.get(Consensus, item_id)
+    answer = found.answer if found is not None else None
+    return [b for b in answer if isinstance(b, dict)] if isinstance(answer, list) else []
 
 
 @router.post("/projects/{project_id}/items/{item_id}/comments")

@@ -12,6 +12,9 @@
 //   enable(on)   allow or refuse changes (a review shows the answer read-only until C)
 //   focus()      put the keyboard where typing goes (the text box of free-text tasks)
 // answerText(spec, answer, data) says an answer in words.
+import { boxesEditor } from "./boxes.js";
+import { boxesText } from "./media.js";
+
 const $ = (id) => document.getElementById(id);
 
 const PAIRWISE = { a: "A is better", b: "B is better", tie: "about the same" };
@@ -118,6 +121,8 @@ export function answerText(spec, answer, data = {}) {
       return Array.isArray(answer) && answer.length ? answer.join(", ") : "(no labels)";
     case "free_text":
       return String(answer ?? "");
+    case "boxes":
+      return boxesText(answer);
     case "spans": {
       if (!Array.isArray(answer) || !answer.length) return "(no spans)";
       const chars = codePoints(String(data[spec.textField] ?? ""));
@@ -133,6 +138,7 @@ export function answerText(spec, answer, data = {}) {
 export function createEditor(spec, { onStatus = () => {} } = {}) {
   if (spec.type === "free_text") return freeText(spec);
   if (spec.type === "spans") return spans(spec, onStatus);
+  if (spec.type === "boxes") return boxesEditor(spec, { onStatus });
   return choice(spec);
 }
 

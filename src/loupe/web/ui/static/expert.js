@@ -6,6 +6,7 @@ import { call } from "./api.js";
 import { commentsPanel } from "./comments.js";
 import { answerText, createEditor } from "./editors.js";
 import { renderItem } from "./item.js";
+import { drawAnswers } from "./media.js";
 import { installShortcuts } from "./shortcuts.js";
 import {
   oneAtATime,
@@ -59,6 +60,7 @@ function show(task) {
         return li;
       }),
     );
+    if (spec.type === "boxes") drawAnswers(spec.mediaField, answers);
   }
   if (spec.type === "free_text") editor.focus();
 }

@@ -1,5 +1,8 @@
 // The item card every work page shares (templates/_editor.html): the item as the
-// privacy gate left it — its text, language, domain and other fields.
+// privacy gate left it — its text, language, domain and other fields, and its images
+// (the served, gated ones: media.js).
+import { renderMedia } from "./media.js";
+
 const $ = (id) => document.getElementById(id);
 
 export function asText(value) {
@@ -31,6 +34,7 @@ export function renderItem(spec, item) {
   itemEl.hidden = !item;
   if (!item) {
     itemEl.dataset.itemId = "";
+    renderMedia($("item-media"), []);
     return;
   }
   itemEl.dataset.itemId = String(item.item_id);
@@ -44,7 +48,10 @@ export function renderItem(spec, item) {
     const title = $("item-text-title");
     if (title) title.hidden = text === undefined;
   } else {
-    textEl.textContent = text === undefined ? JSON.stringify(data) : asText(text);
+    // An image alone is an item: no text to show then, rather than its empty data.
+    const imageOnly = text === undefined && Array.isArray(item.media) && item.media.length > 0;
+    textEl.textContent = text === undefined ? (imageOnly ? "" : JSON.stringify(data)) : asText(text);
+    textEl.hidden = imageOnly;
   }
   for (const id of ["item-text", "pair-a", "pair-b", "item-source"]) {
     setLanguage($(id), item.language);
@@ -66,4 +73,5 @@ export function renderItem(spec, item) {
     setLanguage(dd, item.language);
     fields.append(dt, dd);
   }
+  renderMedia($("item-media"), item.media);
 }

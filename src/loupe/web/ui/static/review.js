@@ -6,6 +6,7 @@ import { call } from "./api.js";
 import { commentsPanel } from "./comments.js";
 import { answerText, createEditor } from "./editors.js";
 import { renderItem } from "./item.js";
+import { drawAnswers } from "./media.js";
 import { installShortcuts } from "./shortcuts.js";
 import {
   oneAtATime,
@@ -66,6 +67,8 @@ function show(review) {
         return li;
       }),
     );
+    // Boxes: the answer under review is the editor's (drawn solid); the others dotted.
+    if (spec.type === "boxes") drawAnswers(spec.mediaField, others || [], { prefix: "other answer" });
   }
   setCorrecting(false);
 }

@@ -15,7 +15,8 @@
 //
 // G (guidelines) and ? (shortcuts) come with every page that has a #guidelines panel or a
 // #help dialog, together with its Guidelines and Shortcuts buttons. While a dialog is
-// open, or with Ctrl, Cmd or Alt held, no key is a shortcut. Actions are called with
+// open, or with Ctrl, Cmd or Alt held, no key is a shortcut (an editor with `altKeys`,
+// the boxes editor, is offered Alt keys: Shift+Alt+arrows resize). Actions are called with
 // performance.now() at the keystroke (the workspace measures from it).
 const $ = (id) => document.getElementById(id);
 
@@ -80,7 +81,11 @@ export function installShortcuts({
       }
       return;
     }
-    if (event.ctrlKey || event.metaKey || event.altKey) return;
+    if (event.ctrlKey || event.metaKey) return;
+    if (event.altKey) {
+      if (answering && editor.altKeys && editor.key(event)) event.preventDefault();
+      return;
+    }
     if (answering && editor.key(event)) {
       event.preventDefault();
       return;

@@ -1,0 +1,295 @@
+"""Media going out: the ``media`` list of item payloads, and who may fetch a blob.
+
+Every payload that shows an item to a person (next task, review, expert queue,
+adjudication, the item API) carries its media parts as :class:`MediaEntry` values
+built by :func:`media_for`: the blob's URL (``/api/v1/media/<sha256>``), its type and
+size, and the regions the privacy gate pixelated. The URL names the *served* (gated)
+bytes; originals leave the vault only through
+:func:`loupe.services.media.reveal_media` (cleared, audited).
+
+:func:`authorize_media` decides a fetch of ``/media/<sha256>``. The bytes are content
+addressed, so one blob may belong to several items; a person may fetch it when they
+may read the text of at least one item that carries it:
+
+* a contributor (a member who works in the project) holding a live lease on the item
+  (a task, or an expert's escalated item), who labelled it, or who holds a live review
+  lease on one of its labels, and to whom the item is still routed (clearances,
+  language, levels);
+* those who read a project's items (``items.read``: managers, auditors, admins; a
+  project reviewer only the items routed to them, as
+  :func:`loupe.services.items.get_item`).
+
+An item the privacy gate withheld is never shown to contributors, reviewers or
+auditors: its blob is fetchable only by those who manage the project's privacy gate
+(``privacy.manage``: its managers and admins). Anyone else gets :class:`NotFound`,
+never a refusal that would confirm the blob exists.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypedDict
+
+from sqlalchemy.orm import Session
+
+from loupe.db.models import Item, utcnow
+from loupe.db.raw import Raw
+from loupe.errors import NotFound, PermissionDenied
+from loupe.policy import allowed
+from loupe.services.access import Actor, ProjectRef, authorize_project_fast, member_role
+from loupe.services.projects import project_schema
+from loupe.services.routing import item_filter, load_profile, require_eligible
+
+__all__ = [
+    "MEDIA_PATH",
+    "SHA256_PATTERN",
+    "MediaEntry",
+    "MediaRegion",
+    "ServedMedia",
+    "authorize_media",
+    "media_for",
+    "media_for_reader",
+    "media_of",
+    "media_url",
+]
+
+MEDIA_PATH = "/api/v1/media/"
+SHA256_PATTERN = "^[0-9a-f]{64}$"
+_SHA256 = re.compile(SHA256_PATTERN)
+_CHUNK = 500  # item ids per IN (...) list
+
+
+class MediaRegion(TypedDict):
+    """A region the gate pixelated: its type (``FACE``, ``LICENSE_PLATE``, ``EMAIL``...)
+    and box in pixels of the served image; never what it held."""
+
+    type: str
+    x: int
+    y: int
+    width: int
+    height: int
+
+
+class MediaEntry(TypedDict):
+    """One media part of an item, as every item payload carries it (the UI reads this)."""
+
+    field: str
+    kind: str
+    url: str
+    sha256: str
+    mime: str
+    width: int | None
+    height: int | None
+    regions: list[MediaRegion]
+
+
+@dataclass(frozen=True, slots=True)
+class ServedMedia:
+    """What :func:`authorize_media` lets through: the blob and its type (from the row that
+    granted access, never sniffed from the bytes)."""
+
+    sha256: str
+    mime: str
+    size: int
+
+
+def media_url(sha256: str) -> str:
+    """Where the gated bytes are served.
+
+    >>> media_url("ab" * 32)[:22]
+    '/api/v1/media/abababab'
+    """
+    return MEDIA_PATH + sha256
+
+
+def _region(region: dict[str, object]) -> MediaRegion:
+    def number(key: str) -> int:
+        value = region.get(key, 0)
+        return round(value) if isinstance(value, int | float) else 0
+
+    return MediaRegion(
+        type=str(region.get("type", "")),
+        x=number("x"),
+        y=number("y"),
+        width=number("width"),
+        height=number("height"),
+    )
+
+
+_MEDIA = (
+    "SELECT item_id, field, kind, mime, sha256, width, height, regions FROM item_media "
+    "WHERE item_id IN ({ids}) ORDER BY item_id, id"
+)
+
+
+def _entry(raw: Raw, row: tuple[Any, ...]) -> MediaEntry:
+    sha256 = str(row[4])
+    regions = raw.json_out(row[7]) or []
+    return MediaEntry(
+        field=str(row[1]),
+        kind=str(row[2]),
+        url=media_url(sha256),
+        sha256=sha256,
+        mime=str(row[3]),
+        width=None if row[5] is None else int(row[5]),
+        height=None if row[6] is None else int(row[6]),
+        regions=[_region(region) for region in regions if isinstance(region, dict)],
+    )
+
+
+def _media(raw: Raw, ids: Sequence[int]) -> dict[int, list[MediaEntry]]:
+    found: dict[int, list[MediaEntry]] = {}
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start : start + _CHUNK]
+        names = {f"i{n}": item_id for n, item_id in enumerate(chunk)}
+        sql = _MEDIA.format(ids=", ".join(":" + name for name in names))
+        for row in raw.all(sql, **names):
+            found.setdefault(int(row[0]), []).append(_entry(raw, row))
+    return found
+
+
+def media_for(session: Session, item_ids: Iterable[int]) -> dict[int, list[MediaEntry]]:
+    """The media entries of each item (items without media are absent), in the order
+    they were imported. One query per :data:`_CHUNK` ids; no authorisation: the caller
+    has decided the actor may read these items."""
+    return _media(Raw(session), sorted(set(item_ids)))
+
+
+def media_for_reader(
+    session: Session, actor: Actor, project_id: int, items: Sequence[Item]
+) -> dict[int, list[MediaEntry]]:
+    """:func:`media_for` for items ``actor`` was allowed to read (the item API): the media
+    of withheld items only for those who manage the project's privacy gate, the only
+    people :func:`authorize_media` serves those blobs to."""
+    found = media_for(session, [item.id for item in items])
+    withheld = [item.id for item in items if item.withheld and item.id in found]
+    if withheld and not allowed(
+        actor.role, "privacy.manage", member_role=member_role(session, project_id, actor.user_id)
+    ):
+        for item_id in withheld:
+            del found[item_id]
+    return found
+
+
+def media_of(raw: Raw, item_id: int, *, fields: Sequence[str]) -> list[MediaEntry]:
+    """One item's entries for a payload, without a query when the project's schema names
+    no media ``fields`` (every text-only project: the next-task hot path stays as it was)."""
+    if not fields:
+        return []
+    return _media(raw, [item_id]).get(item_id, [])
+
+
+# Items carrying the blob that the actor works on: a live lease (a task, or an expert's
+# escalated item), their own label, or a live review lease on one of the item's labels.
+# Withheld items are never served to contributors.
+_WORKED_ON = (
+    "SELECT m.project_id, m.item_id, m.mime, m.bytes FROM item_media m "
+    "JOIN items i ON i.id = m.item_id "
+    "WHERE m.sha256 = :sha AND i.withheld = :false AND ("
+    " EXISTS (SELECT 1 FROM assignments a WHERE a.item_id = m.item_id AND a.user_id = :user"
+    "   AND a.expires_at > :now)"
+    " OR EXISTS (SELECT 1 FROM labels l WHERE l.item_id = m.item_id AND l.user_id = :user)"
+    " OR EXISTS (SELECT 1 FROM review_leases rl JOIN review_queue q ON q.label_id = rl.label_id"
+    "   WHERE q.item_id = m.item_id AND rl.user_id = :user AND rl.expires_at > :now)"
+    ") ORDER BY m.item_id LIMIT 16"
+)
+_PROJECTS = "SELECT DISTINCT project_id FROM item_media WHERE sha256 = :sha"
+_IN_PROJECT = (
+    "SELECT m.mime, m.bytes FROM item_media m JOIN items i ON i.id = m.item_id "
+    "WHERE m.sha256 = :sha AND m.project_id = :project"
+)
+_NOT_WITHHELD = " AND i.withheld = :false"
+
+
+def _not_found(sha256: str) -> NotFound:
+    # The same answer whether the blob exists or not: a refusal would confirm it does.
+    return NotFound(f"no media {sha256[:64]} that you may see", details={"sha256": sha256[:64]})
+
+
+def authorize_media(
+    session: Session, actor: Actor, sha256: str, *, now: datetime | None = None
+) -> ServedMedia:
+    """The blob ``sha256`` if ``actor`` may read an item that carries it (see the module
+    docstring), else :class:`NotFound`, whether or not it exists."""
+    if not _SHA256.match(sha256):
+        raise _not_found(sha256)
+    raw = Raw(session)
+    now = now or utcnow()
+    if actor.user_id is not None:
+        served = _as_contributor(raw, actor, sha256, now=now)
+        if served is not None:
+            return served
+    for (project_id,) in raw.all(_PROJECTS, sha=sha256):
+        served = _as_reader(raw, actor, sha256, int(project_id), now=now)
+        if served is not None:
+            return served
+    raise _not_found(sha256)
+
+
+def _project(raw: Raw, actor: Actor, project_id: int) -> ProjectRef | None:
+    try:
+        return authorize_project_fast(raw, actor, "projects.read", project_id)
+    except (NotFound, PermissionDenied):
+        return None
+
+
+def _member_role(raw: Raw, actor: Actor, project_id: int) -> str | None:
+    if actor.user_id is None:
+        return None
+    row = raw.one(
+        "SELECT role FROM memberships WHERE project_id = :project AND user_id = :user",
+        project=project_id,
+        user=actor.user_id,
+    )
+    return None if row is None else str(row[0])
+
+
+def _as_contributor(raw: Raw, actor: Actor, sha256: str, *, now: datetime) -> ServedMedia | None:
+    assert actor.user_id is not None
+    rows = raw.all(_WORKED_ON, sha=sha256, false=False, user=actor.user_id, now=raw.time(now))
+    for project_id, item_id, mime, size in rows:
+        role = _member_role(raw, actor, int(project_id))
+        # Removed from the project since: the lease or label no longer lets them look.
+        if not (
+            allowed(actor.role, "tasks.work", member_role=role)
+            or allowed(actor.role, "reviews.work", member_role=role)
+        ):
+            continue
+        project = _project(raw, actor, int(project_id))
+        if project is None:
+            continue
+        try:  # still routed to them (a clearance may have been revoked since)
+            require_eligible(
+                raw, project_schema(project).routing, actor.user_id, int(item_id), now=now
+            )
+        except PermissionDenied:
+            continue
+        return ServedMedia(sha256, str(mime), int(size))
+    return None
+
+
+def _as_reader(
+    raw: Raw, actor: Actor, sha256: str, project_id: int, *, now: datetime
+) -> ServedMedia | None:
+    role = _member_role(raw, actor, project_id)
+    query, params = _IN_PROJECT, {"sha": sha256, "project": project_id}
+    if allowed(actor.role, "privacy.manage", member_role=role):
+        pass  # the project's privacy managers see withheld items too
+    elif not allowed(actor.role, "items.read", member_role=role):
+        return None
+    elif actor.role in ("admin", "auditor") or actor.user_id is None or role != "reviewer":
+        query, params = query + _NOT_WITHHELD, params | {"false": False}
+    else:
+        # A project reviewer reads only the items routed to them (as get_item).
+        project = _project(raw, actor, project_id)
+        if project is None:
+            return None
+        profile = load_profile(raw, actor.user_id, now=now, project_id=project_id)
+        routed = item_filter(project_schema(project).routing, profile)
+        query += _NOT_WITHHELD + routed.sql
+        params = params | {"false": False} | routed.params
+    row = raw.one(query + " LIMIT 1", **params)
+    return None if row is None else ServedMedia(sha256, str(row[0]), int(row[1]))
