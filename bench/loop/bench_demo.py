@@ -1,11 +1,14 @@
 """Wall time and peak memory of ``loupe demo`` (default sizes), with accuracy per round.
 
 taskset -c 0,1 .venv/bin/python bench/loop/bench_demo.py [--rounds 6] [--per-round 300]
+    [--images-per-round 1]   (0: the loop without camera frames, the baseline for their cost)
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import resource
 import tempfile
 from pathlib import Path
 
@@ -16,10 +19,12 @@ from loupe.demo.sources import generated_source
 
 
 def main() -> None:
+    os.environ.setdefault("OMP_THREAD_LIMIT", "1")  # as `loupe demo` runs Tesseract
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=6)
     parser.add_argument("--per-round", type=int, default=300)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--images-per-round", type=int, default=DemoConfig.images_per_round)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         source = generated_source(
@@ -33,16 +38,25 @@ def main() -> None:
                 source=source,
                 seed=args.seed,
                 report=Path(tmp) / "report.html",
+                images_per_round=args.images_per_round,
             ),
             console=Console(quiet=True),
         )
-    print(f"wall {result.seconds:.1f} s, peak RSS {result.peak_rss_mib:.0f} MiB")
+    own, children = (resource.getrusage(who) for who in (resource.RUSAGE_SELF,
+                                                        resource.RUSAGE_CHILDREN))  # fmt: skip
+    cpu = own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime  # Tesseract too
+    print(
+        f"wall {result.seconds:.1f} s, CPU {cpu:.1f} s (whole process, Tesseract included), "
+        f"peak RSS {result.peak_rss_mib:.0f} MiB, images per round {args.images_per_round}"
+    )
     for r in result.rounds:
         oos = "-" if r.oos_recall is None else f"{r.oos_recall:.3f}"
         print(
             f"round {r.round}: v{r.model_version} accuracy {r.accuracy:.3f} oos_recall {oos} "
             f"labels {r.labels} cost {r.cost_minor / 100:.2f} EUR"
         )
+        if r.images is not None and not r.images.skipped:
+            print(f"  {r.images.line()}")
     report = result.efficiency
     if report is not None:  # gold-set accuracy, strategy vs random control at equal budgets
         control = {c.version: c for c in report.control.points}

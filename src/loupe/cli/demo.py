@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -87,6 +88,9 @@ def demo(
     """Run the wearable-assistant loop (SIMULATED crowd): predictions, selection, privacy
     gate, labelling, payments, retraining; leaves a database `loupe serve` opens."""
     _fresh_sqlite(database_url, force)
+    # Tesseract's OpenMP threads spin while they wait for a core: on a busy machine one
+    # thread per OCR call takes less than half the CPU for the demo's camera frames.
+    os.environ.setdefault("OMP_THREAD_LIMIT", "1")
     sizes = {
         "rounds": rounds,
         "per_round": per_round,
@@ -103,7 +107,9 @@ def demo(
     )
     console.print(
         f"done in {result.seconds:.1f} s, peak memory {result.peak_rss_mib:.0f} MiB. "
-        f"{result.queue} request(s) wait for people in the queue. Label them yourself:"
+        f"{result.queue} request(s) wait for people in the queue"
+        + (f", and {result.images_queued} camera frame(s) to box" if result.images_queued else "")
+        + ". Label them yourself:"
     )
     console.print(f"  loupe serve --database-url {database_url}", soft_wrap=True)
     for username, password in result.passwords.items():

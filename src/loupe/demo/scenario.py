@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from sqlalchemy import func, select
 
@@ -33,6 +34,7 @@ from loupe.db.database import Database
 from loupe.db.models import Item, Label, User
 from loupe.db.quality_models import WorkerSkill
 from loupe.demo.crowd import CROWD, Contributor
+from loupe.demo.image_rounds import IMAGE_PROJECT, ImageRound, start_image_requests
 from loupe.demo.sources import Source
 from loupe.errors import Conflict, PermissionDenied
 from loupe.formats import parse_item
@@ -100,6 +102,9 @@ class DemoConfig:
     mix: dict[str, float] = field(
         default_factory=lambda: {"margin": 0.5, "out_of_scope": 0.25, "novelty": 0.25}
     )
+    # Camera frames per round ("take a photo", "buy this"...; 0: none): loupe.demo.image_rounds.
+    # Each costs about a CPU second in the image gate (most of it OCR).
+    images_per_round: int = 1
 
 
 @dataclass(frozen=True)
@@ -112,6 +117,7 @@ class RoundResult:
     labels: int
     cost_minor: int
     promoted: bool
+    images: ImageRound | None = None  # the round's image requests
 
 
 @dataclass(frozen=True)
@@ -127,6 +133,7 @@ class DemoResult:
     admin_token: str
     # The label-efficiency report, its random control simulated at equal budgets.
     efficiency: EfficiencyReport | None = None
+    images_queued: int = 0  # frames left for people in the image project
 
 
 def _peak_rss_mib() -> float:
@@ -478,7 +485,7 @@ class _Loop:
 def _table(config: DemoConfig) -> Table:
     table = Table(title=None, show_edge=False, pad_edge=False)
     for column in ("round", "model", "test accuracy", "OOS recall", "to people", "labels",
-                   "cost", "reputation"):  # fmt: skip
+                   "cost", "reputation", "images"):  # fmt: skip
         table.add_column(column, justify="right")
     return table
 
@@ -509,6 +516,10 @@ def run_demo(config: DemoConfig, *, console: Console) -> DemoResult:
     loop = _Loop(config, db, ledger_config(settings), gate_for(settings), console, store=store)
     try:
         passwords, token = loop.set_up()
+        images, no_images = start_image_requests(
+            db, settings, loop.gate, loop.ledger, manager=loop.manager, crowd=loop.crowd,
+            seed=config.seed, per_round=config.images_per_round,
+        )  # fmt: skip
         loop.test_texts = loop.redacted([row["text"] for row in source.test])
         loop.retrain()
         accuracy, oos = loop.test()
@@ -523,12 +534,13 @@ def run_demo(config: DemoConfig, *, console: Console) -> DemoResult:
             if number == 1:
                 loop.show_redactions()
             loop.crowd_works(number)
+            pictures = images.run_round(number) if images else ImageRound(number, skipped=no_images)
             labels_now, cost_now = loop.counts()
             promoted = loop.retrain()
             accuracy, oos = loop.test()
             result = RoundResult(
                 number, loop.version, accuracy, oos, sent.to_people,
-                labels_now - labels_before, cost_now - cost_before, promoted,
+                labels_now - labels_before, cost_now - cost_before, promoted, pictures,
             )  # fmt: skip
             rounds.append(result)
             labels_before, cost_before = labels_now, cost_now
@@ -544,6 +556,7 @@ def run_demo(config: DemoConfig, *, console: Console) -> DemoResult:
                 str(result.labels),
                 _money(result.cost_minor),
                 tiers,
+                pictures.cell(),
             )
             console.print(table)
             console.print(
@@ -552,11 +565,13 @@ def run_demo(config: DemoConfig, *, console: Console) -> DemoResult:
                 f"   contributors' skill (one-coin Dawid-Skene): {loop.top_contributors()}\n"
                 f"   reputation per domain (Beta posterior mean, tier): {standings}\n"
                 f"   so far: {loop.reviews} peer reviews, {loop.escalations_settled} escalations "
-                "settled by domain experts",
+                f"settled by domain experts\n   {escape(pictures.line())}",
                 style="dim",
             )
         # Tomorrow morning's traffic arrives: its selected items wait for real people in the UI.
         queue = loop.send_traffic(source.traffic[-1]).to_people if source.traffic else 0
+        # and a "buy this" frame (a card, maybe a face) waits for them in the image project.
+        images_queued = images.send(len(rounds) + 1, count=1, first=2).served if images else 0
         keys = ledger_config(settings).keys
         with db.transaction() as session:
             publish(session, Actor.system(), keys)  # sign the final tree head
@@ -591,13 +606,18 @@ def run_demo(config: DemoConfig, *, console: Console) -> DemoResult:
             f"{agreement.n_model_resolved} were answered by the model; final model "
             f"v{loop.version} at {rounds[-1].accuracy if rounds else accuracy:.1%} test accuracy"
         )
+        pictures_note = (
+            images.summary(queued=images_queued) if images
+            else f"{IMAGE_PROJECT}: image requests skipped, {no_images}"
+        )  # fmt: skip
+        console.print(f"[bold]images:[/] {escape(pictures_note)}")
         path = None
         if config.report is not None:
             path = config.report
             path.write_text(
                 render_html(report, title="Loupe demo — wearable assistant (SIMULATION)",
                             notes=["SIMULATION: the contributors are simulated, not people.",
-                                   control.note()]),
+                                   control.note(), f"Images: {pictures_note}"]),
                 encoding="utf-8",
             )  # fmt: skip
             console.print(f"report: {path}")
@@ -616,6 +636,7 @@ def run_demo(config: DemoConfig, *, console: Console) -> DemoResult:
         passwords=passwords,
         admin_token=token,
         efficiency=report,
+        images_queued=images_queued,
     )
 
 
