@@ -22,8 +22,12 @@ def test_second_demo_run_replaces_its_own_database_and_prints_full_width(
     first = runner.invoke(app, args)
     assert first.exit_code == 0, first.output
     assert "replaced" not in first.output
+    blobs = len(_files(tmp_path / "loupe-demo-media"))
+    assert blobs > 0  # the round's camera frame: served and sealed
     second = runner.invoke(app, args)
     assert second.exit_code == 0, second.output
+    # The replaced database's images went with it (each run seals its originals anew).
+    assert len(_files(tmp_path / "loupe-demo-media")) == blobs
     assert "replaced the earlier demo database loupe-demo.db" in second.output
     assert (tmp_path / "loupe-demo.db").exists()
     for line in second.output.splitlines():
@@ -33,3 +37,7 @@ def test_second_demo_run_replaces_its_own_database_and_prints_full_width(
     assert "signed checkpoint(s), root " in root
     # The demo's keys are its own, beside its database.
     assert (tmp_path / "loupe-demo-keys").is_dir() and not (tmp_path / "loupe-keys").exists()
+
+
+def _files(folder: Path) -> list[Path]:
+    return [path for path in folder.rglob("*") if path.is_file()]

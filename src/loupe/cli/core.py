@@ -155,6 +155,7 @@ def register(app: typer.Typer) -> None:
         keys,
         ledger,
         loop,
+        media,
         privacy,
         projects,
         qualifications,
@@ -190,3 +191,4 @@ def register(app: typer.Typer) -> None:
     app.add_typer(ledger.payouts_app, name="payouts")
     app.add_typer(witness.witness_app, name="witness")
     app.add_typer(webhooks.webhooks_app, name="webhooks")
+    app.add_typer(media.media_app, name="media")

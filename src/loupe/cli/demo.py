@@ -40,7 +40,21 @@ def _fresh_sqlite(url: str, force: bool) -> None:
     _release_keys(url)
     for file in siblings:
         file.unlink(missing_ok=True)
+    _drop_media(url)
     console.print(f"replaced the earlier demo database {path}")
+
+
+def _drop_media(url: str) -> None:
+    """Delete the replaced database's own blob folder (``<name>-media`` beside it), or
+    every run would leave its images behind. A configured ``media_dir`` or object store
+    may be shared, so it is left alone (``loupe media gc`` clears orphans there)."""
+    import shutil
+
+    from loupe.settings import Settings
+
+    settings = Settings(database_url=url)
+    if settings.media_dir is None and settings.media_url is None:
+        shutil.rmtree(settings.resolved_media_dir(), ignore_errors=True)
 
 
 def _release_keys(url: str) -> None:
