@@ -58,3 +58,77 @@ def test_rows_of_tiny_values_stay_unit_length() -> None:
     from scipy.sparse import csr_matrix
 
     assert knn_density(csr_matrix(x), k=1) == pytest.approx(np.ones(3))
+
+
+# --- large pools: the approximate path (forced here with a small exact_up_to) ---------------
+
+
+def _planted(rng: np.random.Generator, *, per_cluster: int = 200, outliers: int = 30) -> np.ndarray:
+    """Three tight clusters of non-negative rows in 300-d, plus scattered outliers."""
+    centres = np.abs(rng.normal(size=(3, 300)))
+    tight = [c + 0.05 * np.abs(rng.normal(size=(per_cluster, 300))) for c in centres]
+    spread = np.abs(rng.normal(size=(outliers, 300))) ** 4  # heavy-tailed: far from everything
+    return np.vstack([*tight, spread])
+
+
+def test_approximation_agrees_with_exact_on_planted_clusters() -> None:
+    x = _planted(np.random.default_rng(0))
+    exact = knn_density(x, k=10)
+    approx = knn_density(x, k=10, exact_up_to=100, seed=3)
+    assert not np.array_equal(approx, exact)  # it really took the approximate path
+    clustered, outliers = slice(0, 600), slice(600, None)
+    assert np.abs(approx[clustered] - exact[clustered]).max() < 0.02
+    # The known answer: every clustered row is more typical than every outlier.
+    assert approx[clustered].min() > approx[outliers].max()
+    assert np.corrcoef(approx, exact)[0, 1] > 0.95
+
+
+def test_approximation_is_deterministic_given_a_seed() -> None:
+    x = sp.random(400, 1000, density=0.02, random_state=1, format="csr")
+    first = knn_density(x, k=5, exact_up_to=50, seed=7)
+    assert np.array_equal(first, knn_density(x, k=5, exact_up_to=50, seed=7))
+    assert np.array_equal(first, knn_density(x.tocoo(), k=5, exact_up_to=50, seed=7))
+
+
+def test_sparse_and_dense_inputs_approximate_the_same_densities() -> None:
+    x = _planted(np.random.default_rng(2), per_cluster=150, outliers=20)
+    exact = knn_density(x, k=5)
+    dense = knn_density(x, k=5, exact_up_to=100)
+    sparse = knn_density(sp.csr_matrix(x), k=5, exact_up_to=100)
+    assert dense == pytest.approx(sparse, abs=1e-5)  # same seeded projection either way
+    assert np.abs(dense - exact).mean() < 0.02
+
+
+def test_dense_rows_narrower_than_the_projection_are_searched_as_they_are() -> None:
+    rng = np.random.default_rng(4)
+    x = np.abs(rng.normal(size=(300, 8)))
+    approx = knn_density(x, k=4, exact_up_to=10, probes=50)  # probes >= lists: exhaustive
+    assert approx == pytest.approx(knn_density(x, k=4), abs=1e-5)
+
+
+def test_pools_up_to_the_threshold_stay_exact() -> None:
+    rng = np.random.default_rng(5)
+    x = np.abs(rng.normal(size=(60, 40)))
+    exact = knn_density(x, k=3, exact_up_to=10**9)
+    assert np.array_equal(knn_density(x, k=3, exact_up_to=60), exact)
+    assert not np.array_equal(knn_density(x, k=3, exact_up_to=59), exact)
+    with pytest.raises(InvalidInput):
+        knn_density(x, dims=0)
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    x=arrays(np.float64, (40, 6), elements=st.floats(-5.0, 5.0)),
+    k=st.integers(1, 45),
+    seed=st.integers(0, 2**32 - 1),
+    sparse=st.booleans(),
+)
+def test_approximate_densities_are_finite_cosines(
+    x: np.ndarray, k: int, seed: int, sparse: bool
+) -> None:
+    features = sp.csr_matrix(x) if sparse else x
+    got = knn_density(features, k=k, exact_up_to=0, dims=4, seed=seed)
+    assert got.shape == (40,)
+    assert np.all(np.isfinite(got))
+    # In range, but not always >= 0 for non-negative rows: projected cosines are noisy.
+    assert np.all((got >= -1.0) & (got <= 1.0))

@@ -3,6 +3,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 
 from loupe.errors import InvalidInput
 from loupe.selection.novelty import (
@@ -35,3 +38,56 @@ def test_empty_reference_and_mismatched_columns() -> None:
     assert max_cosine_similarity(np.ones((2, 3)), np.zeros((0, 3))).tolist() == [0.0, 0.0]
     with pytest.raises(InvalidInput):
         max_cosine_similarity(np.ones((2, 3)), np.ones((1, 4)))
+
+
+# --- large pools: the approximate path (forced here with a small exact_pairs_up_to) ---------
+
+
+def _two_clusters(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Pool: 200 rows near centre A, then 200 near centre B; labelled: 50 more near A."""
+    a, b = np.abs(rng.normal(size=(2, 200)))
+    near = lambda c, n: c + 0.1 * np.abs(rng.normal(size=(n, 200)))  # noqa: E731
+    return np.vstack([near(a, 200), near(b, 200)]), near(a, 50)
+
+
+def test_approximate_novelty_finds_the_unlabelled_cluster() -> None:
+    pool, labelled = _two_clusters(np.random.default_rng(0))
+    exact = max_cosine_similarity(pool, labelled)
+    approx = max_cosine_similarity(pool, labelled, exact_pairs_up_to=100, rescore=0)
+    assert not np.array_equal(approx, exact)
+    assert np.abs(approx - exact).max() < 0.05
+    # Known answer: the 100 most novel rows are all from cluster B.
+    assert set(np.argsort(approx)[:100].tolist()) <= set(range(200, 400))
+
+
+def test_rescoring_makes_the_novel_tail_exact_and_is_deterministic() -> None:
+    pool, labelled = _two_clusters(np.random.default_rng(1))
+    exact = max_cosine_similarity(pool, labelled)
+    approx = max_cosine_similarity(pool, labelled, exact_pairs_up_to=100, rescore=150, seed=4)
+    tail = np.argsort(approx, kind="stable")[:150]
+    assert approx[tail] == pytest.approx(exact[tail])
+    again = max_cosine_similarity(
+        sp.csr_matrix(pool), sp.csr_matrix(labelled), exact_pairs_up_to=100, rescore=150, seed=4
+    )
+    assert again == pytest.approx(approx, abs=1e-5)
+    assert np.array_equal(
+        novelty_score(pool, labelled, seed=4), novelty_score(pool, labelled, seed=4)
+    )
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    pool=arrays(np.float64, (30, 5), elements=st.floats(-3.0, 3.0)),
+    labelled=arrays(np.float64, (7, 5), elements=st.floats(-3.0, 3.0)),
+    rescore=st.integers(0, 40),
+    sparse=st.booleans(),
+)
+def test_approximate_similarities_are_finite_cosines(
+    pool: np.ndarray, labelled: np.ndarray, rescore: int, sparse: bool
+) -> None:
+    wrap = sp.csr_matrix if sparse else np.asarray
+    got = max_cosine_similarity(
+        wrap(pool), wrap(labelled), exact_pairs_up_to=0, dims=3, rescore=rescore
+    )
+    assert got.shape == (30,)
+    assert np.all(np.isfinite(got)) and np.all((got >= -1.0) & (got <= 1.0))
