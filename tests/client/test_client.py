@@ -211,6 +211,8 @@ def test_model_loop(live_server: LiveServer) -> None:
         assert client.predictions.agreement(project).n_predictions == 5
         assert client.models.list(project) == []
         assert client.models.promoted(project) is None
+        with pytest.raises(Conflict, match="no promoted model yet"):
+            client.predictions.predict(project, ["call mum"])
 
 
 def test_webhooks(live_server: LiveServer) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
@@ -19,6 +20,7 @@ def test_the_terminal_and_the_report_print_the_same_human_labels(tmp_path: Path)
     args = ["demo", "--database-url", url, "--rounds", "1", "--per-round", "40"]
     result = CliRunner().invoke(app, [*args, "--report", str(report), "--seed", "5"])
     assert result.exit_code == 0, result.output
+    assert "traffic served by champion v1 (POST /predict)" in result.output
     said = re.search(r"summary: ([\d,]+) human labels for €([\d,.]+)", result.output)
     printed = re.search(
         r"([\d,]+) human labels bought for\s+([\d,.]+) EUR", report.read_text(encoding="utf-8")
@@ -40,3 +42,18 @@ def test_the_terminal_and_the_report_print_the_same_human_labels(tmp_path: Path)
     finally:
         db.dispose()
     assert gold_ids and not any("gold" in external for external in gold_ids)
+
+
+@pytest.mark.slow
+def test_the_round_table_reports_the_champion_that_serves(tmp_path: Path) -> None:
+    """Regression: once challengers were shadowed before promotion, the demo kept scoring
+    its seed model ("final model v1 at 37.3%") while Loupe served v2, v3... from the store."""
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    args = ["demo", "--database-url", url, "--rounds", "3", "--seed", "7"]
+    result = CliRunner().invoke(app, [*args, "--report", str(tmp_path / "r.html")])
+    assert result.exit_code == 0, result.output
+    served = [int(v) for v in re.findall(r"traffic served by champion v(\d+)", result.output)]
+    final = re.search(r"final model\s+v(\d+)", result.output)
+    assert served and final, result.output
+    assert max(served) > 1, result.output  # a challenger was promoted through the shadow
+    assert int(final.group(1)) >= max(served)

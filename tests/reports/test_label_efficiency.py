@@ -74,3 +74,18 @@ def test_an_unpaid_project_says_so_instead_of_zero_none() -> None:
     html = render_html(_report(AUDIT, currency=None, cost=0))
     assert "None" not in html and "0.00" not in html
     assert "240 human labels; nothing paid for them on the ledger (no rate card)" in html
+
+
+def test_the_page_says_which_model_serves_and_which_is_shadowed() -> None:
+    from dataclasses import replace
+
+    report = replace(
+        _report(AUDIT, currency="EUR", cost=120),
+        champion=1,
+        shadowing=2,
+        served_by={"v1": 40, "<b>x</b>": 1},
+    )
+    html = render_html(report)
+    assert "Serving now: champion v1; challenger v2 in shadow" in html
+    assert "v1: 40" in html and "&lt;b&gt;x&lt;/b&gt;: 1" in html and "<b>x" not in html
+    assert "No champion serves yet" in render_html(_report(AUDIT, currency="EUR", cost=1))

@@ -97,6 +97,8 @@ def retrain_command(project: str, database_url: DatabaseUrl = None) -> None:
         store = ModelStore(settings(database_url).resolved_model_dir())
         record = retrain(session, Actor.system(), project_id, store=store).record
         state = "promoted" if record.promoted else "not promoted"
+        if record.shadow_status == "pending":  # the champion serves while it is shadowed
+            state = "in shadow"
         message = (
             f"model v{record.version} ({record.trainer}) on {len(record.training_ids)} items: "
             f"accuracy {record.metrics['accuracy']:.3f}, "
@@ -115,7 +117,7 @@ def models_command(project: str, database_url: DatabaseUrl = None) -> None:
             table.add_row(
                 str(row.version), row.trainer, str(len(row.training_ids)),
                 f"{row.metrics['accuracy']:.3f}", f"{row.metrics['macro_f1']:.3f}",
-                "yes" if row.promoted else "no", row.reason,
+                "yes" if row.promoted else (row.shadow_status or "no"), row.reason,
             )  # fmt: skip
     console.print(table)
 

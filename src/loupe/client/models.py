@@ -56,6 +56,7 @@ __all__ = [
     "Quality",
     "RateCard",
     "Refit",
+    "Served",
     "SignedCheckpoint",
     "StrategyAgreement",
     "Submission",
@@ -172,17 +173,22 @@ class MediaRegion(Model):
 
 class Media(Model):
     """One media part of an item: fetch its gated bytes with
-    ``client.items.download_media(media.sha256)``."""
+    ``client.items.download_media(media.sha256)``. For a recording you may not hear (no
+    voice clearance for the project), ``url`` and ``sha256`` are ``None`` and
+    ``restricted`` is ``"voice"``."""
 
     schema_name = "MediaOut"
     field: str
     kind: str
-    url: str
-    sha256: str
+    url: str | None
+    sha256: str | None
     mime: str
     width: int | None
     height: int | None
     regions: list[MediaRegion]
+    duration_ms: int | None = None
+    sample_rate: int | None = None
+    restricted: str | None = None
 
 
 class Item(Model):
@@ -508,6 +514,19 @@ class ModelVersion(Model):
     promoted: bool
     reason: str
     created_at: datetime
+    shadow_status: str | None  # "pending" while the champion serves and it is shadowed
+    shadow: dict[str, Any] | None
+
+
+class Served(Model):
+    """The champion's answers, and the version that gave them."""
+
+    schema_name = "PredictOut"
+    model_version: int
+    trainer: str
+    classes: list[str]
+    labels: list[str]
+    probabilities: list[dict[str, float]]
 
 
 class PredictionsResult(Model):

@@ -105,6 +105,8 @@ OPERATIONS: dict[str, Operation] = {
     # Idempotent by the prediction's id.
     "predictions.send": _op("POST", P + "/predictions", idempotent=True),
     "predictions.agreement": _op("GET", P + "/predictions/agreement"),
+    # Stores nothing: safe to retry.
+    "predictions.predict": _op("POST", P + "/predict", idempotent=True),
 }
 
 _ADMIN = "contributor administration (skills, reputation): the CLI and web UI are its clients"

@@ -98,3 +98,9 @@ class ModelVersionRecord(Base):
     # Set when an erasure deleted an item it was trained on: retired (never the champion
     # again) and its model file deleted.
     trained_on_erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Shadow evaluation (loupe.learning.shadow): "pending" while the champion serves and
+    # this challenger answers the same live items; then "promoted" or "rejected" (None: not
+    # shadowed). ``shadow``: the paired evidence, {"n", "challenger_correct",
+    # "champion_correct", "champion_version", "min_items", "max_drop"}.
+    shadow_status: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    shadow: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)

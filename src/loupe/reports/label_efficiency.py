@@ -193,6 +193,20 @@ def render_html(
         if agreement.audit_accuracy is not None
         else "no audit items labelled yet"
     )
+    served = ", ".join(
+        f"{escape(version)}: {n}" for version, n in sorted((report.served_by or {}).items())
+    )
+    serving = (
+        f"Serving now: champion v{report.champion}"
+        if report.champion is not None
+        else "No champion serves yet"
+    ) + (
+        f"; challenger v{report.shadowing} in shadow (scored on items people label before "
+        "it may be promoted)"
+        if report.shadowing is not None
+        else ""
+    )
+    serving += f". Predictions received per model version: {served or 'none'}."
     extra = "".join(f"<p>{escape(note)}</p>" for note in notes)
     heading = escape(title or f"Label efficiency — {report.project_name}")
     n_labels = points[-1].n_labels if points else 0
@@ -231,6 +245,7 @@ gold set. {_control_note(control)}</p>
 <p>{agreement.n_predictions} predictions: {agreement.n_to_people} sent to people,
 {agreement.n_model_resolved} resolved by the model. Unbiased estimate of the model's accuracy on all
 traffic: {audit}.</p>
+<p id="serving">{serving}</p>
 <ul>{strategies}</ul>
 </body></html>
 """

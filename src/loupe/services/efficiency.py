@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Literal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from loupe.db.loop_models import ModelVersionRecord, Prediction
@@ -41,7 +41,7 @@ from loupe.errors import InvalidInput
 from loupe.label_schema import SingleChoice
 from loupe.services.access import Actor, authorize_project
 from loupe.services.loop import LoopSettings, loop_settings
-from loupe.services.model_versions import OOS_LABELS
+from loupe.services.model_versions import OOS_LABELS, current_champion, shadowed_challenger
 from loupe.services.predictions import ModelAgreement, model_agreement
 from loupe.services.projects import project_schema
 
@@ -137,6 +137,11 @@ class EfficiencyReport:
     points: list[CurvePoint]
     agreement: ModelAgreement
     control: RandomControl
+    # Which model served: the champion now, a challenger in shadow, and the predictions
+    # received per reported model version ("v3", or "unknown").
+    champion: int | None = None
+    shadowing: int | None = None
+    served_by: dict[str, int] | None = None
 
     @property
     def total_cost_minor(self) -> int:
@@ -191,6 +196,8 @@ def label_efficiency(
             simulate=simulate, draws=draws, random_state=random_state,
         )  # fmt: skip
     currency = next((row.currency for row in reversed(rows) if row.currency), None)
+    champion = current_champion(session, project_id)
+    pending = shadowed_challenger(session, project_id)
     return EfficiencyReport(
         project_id=project_id,
         project_name=project.name,
@@ -199,6 +206,17 @@ def label_efficiency(
         points=points,
         agreement=model_agreement(session, actor, project_id),
         control=control,
+        champion=champion.version if champion is not None else None,
+        shadowing=pending.version if pending is not None else None,
+        served_by={
+            str(version or "unknown"): int(n)
+            for version, n in session.execute(
+                select(Prediction.model_version, func.count())
+                .where(Prediction.project_id == project_id)
+                .group_by(Prediction.model_version)
+                .order_by(Prediction.model_version)
+            )
+        },
     )
 
 

@@ -54,7 +54,14 @@ from loupe.learning import (
     get_trainer,
     gold_set_fingerprint,
 )
+from loupe.learning.evaluation import predict_with_threshold
 from loupe.learning.persistence import ModelStore
+from loupe.learning.shadow import (
+    SHADOW_MAX_DROP,
+    SHADOW_MIN_ITEMS,
+    ShadowEvidence,
+    decide_shadow,
+)
 from loupe.selection import AUDIT
 from loupe.services import webhooks
 from loupe.services.access import Actor, authorize_project
@@ -71,19 +78,24 @@ __all__ = [
     "TrainingSet",
     "champion_model",
     "claim_retrain",
+    "current_champion",
     "delete_retired_files",
     "list_model_versions",
     "model_key",
+    "oos_label",
     "projects_due_for_retrain",
     "promoted_model",
     "release_retrain",
     "resolved_count",
     "retire_trained_on",
     "retrain",
+    "shadow_items",
+    "shadowed_challenger",
     "training_set",
 ]
 
 CLAIM_STALE = timedelta(minutes=10)
+SHADOW_LIMIT = 2_000  # newest live labelled items a shadow comparison scores
 OOS_LABELS = ("out_of_scope", "oos")
 
 
@@ -249,6 +261,21 @@ def _champion(session: Session, project_id: int) -> ModelVersionRecord | None:
     )
 
 
+def current_champion(session: Session, project_id: int) -> ModelVersionRecord | None:
+    """The serving champion's row, for a caller that has authorised the actor already."""
+    return _champion(session, project_id)
+
+
+def shadowed_challenger(session: Session, project_id: int) -> ModelVersionRecord | None:
+    """The challenger in shadow (``shadow_status="pending"``), if any; caller authorises."""
+    return _pending(session, project_id)
+
+
+def oos_label(task: SingleChoice) -> str:
+    """The project's out-of-scope label key (``out_of_scope`` or ``oos``)."""
+    return _oos_label(task)
+
+
 def _as_version(record: ModelVersionRecord) -> ModelVersion:
     return ModelVersion(
         version=record.version,
@@ -269,6 +296,142 @@ def _cost(session: Session, project_id: int) -> tuple[int, str | None]:
     return spent[currency], currency
 
 
+def _oos_label(task: SingleChoice) -> str:
+    keys = {option.key for option in task.labels}
+    return next((name for name in OOS_LABELS if name in keys), "oos")
+
+
+def _pending(session: Session, project_id: int) -> ModelVersionRecord | None:
+    return session.scalar(
+        select(ModelVersionRecord)
+        .where(
+            ModelVersionRecord.project_id == project_id,
+            ModelVersionRecord.shadow_status == "pending",
+            ModelVersionRecord.trained_on_erased_at.is_(None),
+        )
+        .order_by(ModelVersionRecord.version.desc())
+        .limit(1)
+    )
+
+
+def shadow_items(
+    session: Session, project_id: int, *, exclude: set[int], text_field: str
+) -> tuple[list[str], list[str]]:
+    """Texts and consensus answers of the live items labelled since the models in the
+    comparison were trained: resolved, not gold, not withheld, in no training set
+    (``exclude``); the newest ``SHADOW_LIMIT``."""
+    rows = session.execute(
+        select(Item.id, Item.data, Consensus.answer)
+        .join(Consensus, Consensus.item_id == Item.id)
+        .where(Item.project_id == project_id, Item.is_gold.is_(False), Item.withheld.is_(False))
+        .order_by(Item.id.desc())
+    )
+    texts: list[str] = []
+    answers: list[str] = []
+    for item_id, data, answer in rows:
+        if int(item_id) in exclude:
+            continue
+        texts.append(_text(data, text_field))
+        answers.append(str(answer))
+        if len(texts) >= SHADOW_LIMIT:
+            break
+    return texts, answers
+
+
+def _settle_shadow(
+    session: Session,
+    project_id: int,
+    *,
+    store: ModelStore | None,
+    text_field: str,
+    threshold: float | None,
+    oos: str,
+    min_items: int,
+    max_drop: float,
+    now: datetime,
+) -> RetrainOutcome | None:
+    """Judge the challenger in shadow, if any: promote or reject it (``None``), or, short
+    of live labelled items, the outcome that says it still waits."""
+    pending = _pending(session, project_id)
+    if pending is None or store is None:  # without the files nothing can be judged
+        return None
+    champion_row = _champion(session, project_id)
+    challenger = store.load(model_key(project_id, pending.version))
+    champion = (
+        store.load(model_key(project_id, champion_row.version))
+        if champion_row is not None
+        else None
+    )
+    base = pending.reason.split("; shadow", 1)[0]
+    if champion_row is not None and champion_row.version > pending.version:
+        pending.shadow_status = "rejected"
+        pending.reason = f"{base}; shadow: superseded by v{champion_row.version}"
+        session.flush()
+        return None
+    if challenger is None:
+        pending.shadow_status = "rejected"
+        pending.reason = f"{base}; shadow: its model file is missing, so it was never shadowed"
+        session.flush()
+        return None
+    if champion_row is None or champion is None or min_items <= 0:
+        why = "no champion left to shadow it against" if min_items > 0 else "shadowing is off"
+        _promote(session, pending, f"{base}; shadow: {why}", now=now)
+        return None
+    exclude = {int(i) for i in pending.training_ids or ()}
+    exclude.update(int(i) for i in champion_row.training_ids or ())
+    texts, answers = shadow_items(session, project_id, exclude=exclude, text_field=text_field)
+    correct = []
+    for model in (challenger, champion):
+        said = (
+            predict_with_threshold(
+                model.predict_proba(texts), model.classes_, threshold=threshold, oos_label=oos
+            )
+            if texts
+            else []
+        )
+        correct.append(sum(a == b for a, b in zip(said, answers, strict=True)))
+    evidence = ShadowEvidence(len(texts), correct[0], correct[1])
+    verdict = decide_shadow(evidence, min_items=min_items, max_drop=max_drop)
+    pending.shadow = {
+        "n": evidence.n,
+        "challenger_correct": evidence.challenger_correct,
+        "champion_correct": evidence.champion_correct,
+        "champion_version": champion_row.version,
+        "min_items": min_items,
+        "max_drop": max_drop,
+    }
+    reason = f"{base}; {verdict.reason}"
+    if verdict.verdict == "promote":
+        _promote(session, pending, reason, now=now)
+        return None
+    pending.reason = reason
+    if verdict.verdict == "reject":
+        pending.shadow_status = "rejected"
+        session.flush()
+        return None
+    session.flush()
+    metrics = Evaluation(**pending.metrics)
+    value = metrics.get("macro_f1")
+    decision = PromotionDecision(
+        False, "macro_f1", None, 0.0 if value is None else value, None, reason
+    )
+    return RetrainOutcome(record=pending, decision=decision, model=challenger, metrics=metrics)
+
+
+def _promote(session: Session, record: ModelVersionRecord, reason: str, *, now: datetime) -> None:
+    record.promoted = True
+    record.shadow_status = "promoted" if record.shadow_status == "pending" else record.shadow_status
+    record.reason = reason
+    session.flush()
+    promoted = {
+        "model_version_id": record.id,
+        "version": record.version,
+        "trainer": record.trainer,
+        "metrics": record.metrics,
+    }
+    webhooks.emit(session, record.project_id, "model.promoted", promoted, now=now)
+
+
 def retrain(
     session: Session,
     actor: Actor,
@@ -278,12 +441,21 @@ def retrain(
     claimed: bool = False,
     min_improvement: float = 0.005,
     store: ModelStore | None = None,
+    shadow_min_items: int = SHADOW_MIN_ITEMS,
+    shadow_max_drop: float = SHADOW_MAX_DROP,
 ) -> RetrainOutcome:
     """Fit, evaluate on the gold set, store the version and promote it if it is better.
 
     ``claimed``: the caller took the claim in an earlier transaction
     (:func:`claim_retrain`); otherwise it is taken here. ``store``: where a promoted
     model's weights are written (:func:`champion_model` reads them back).
+
+    With a ``store`` and a serving champion, a challenger that wins on the gold set is
+    not promoted at once but shadowed (``shadow_status="pending"``): the next retrains
+    score it and the champion on the items people labelled since it was trained, and
+    promote or reject it by :func:`loupe.learning.shadow.decide_shadow`; while it waits
+    for ``shadow_min_items`` such items, a retrain trains nothing new and returns it.
+    ``shadow_min_items=0`` promotes on the gold set alone.
     """
     project = authorize_project(session, actor, "projects.update", project_id)
     now = now or utcnow()
@@ -293,6 +465,22 @@ def retrain(
     if not claimed and not claim_retrain(session, project_id, now=now):
         raise Conflict(f"project {project_id} is being retrained already; try again shortly")
     config = stored_config(session, project_id)
+    waiting = _settle_shadow(
+        session,
+        project_id,
+        store=store,
+        text_field=schema.text_field,
+        threshold=config.oos_threshold,
+        oos=_oos_label(schema.task),
+        min_items=shadow_min_items,
+        max_drop=shadow_max_drop,
+        now=now,
+    )
+    if waiting is not None:  # the challenger in shadow needs more live labels: train nothing
+        config.labels_at_train = resolved_count(session, project_id)
+        config.training_since = None
+        session.flush()
+        return waiting
     gold_ids, gold_texts, gold_answers = _gold(session, project_id, schema.text_field)
     if not gold_ids:
         raise Conflict(
@@ -306,8 +494,7 @@ def retrain(
             "retraining needs resolved labels of at least 2 classes; label more items first",
             details={"project_id": project_id, "resolved": data.size},
         )
-    keys = {option.key for option in schema.task.labels}
-    oos = next((name for name in OOS_LABELS if name in keys), "oos")
+    oos = _oos_label(schema.task)
     threshold = config.oos_threshold
     trainer = get_trainer(config.trainer)
     model = trainer.fit(list(data.texts), list(data.labels))
@@ -366,6 +553,17 @@ def retrain(
     decision = decide_promotion(
         champion, challenger, min_improvement=min_improvement, guards={"oos_recall": 0.05}
     )
+    # Better on the gold set than a champion that serves: shadow it on live traffic first
+    # (its file is written now, for the next retrain to load it: _settle_shadow).
+    shadowing = (
+        decision.promote and champion is not None and store is not None and shadow_min_items > 0
+    )
+    if shadowing:
+        decision = replace(
+            decision,
+            promote=False,
+            reason=f"{decision.reason}; shadowing on live labelled items before promotion",
+        )
     cost, currency = _cost(session, project_id)
     n_labels = session.scalar(
         select(func.count())
@@ -389,8 +587,9 @@ def retrain(
         promoted=decision.promote,
         reason=decision.reason,
         created_at=now,
+        shadow_status="pending" if shadowing else None,
     )
-    if decision.promote and store is not None:
+    if (decision.promote or shadowing) and store is not None:
         # Written before the promotion commits: a promoted row always has its file.
         # A rolled-back retrain leaves a file no promoted row names; the next
         # promotion of that version number replaces it.
@@ -487,6 +686,8 @@ def retire_trained_on(
         for row in rows:
             if wanted.intersection(int(i) for i in row.training_ids or ()):
                 row.trained_on_erased_at = now
+                if row.shadow_status == "pending":  # never promoted now
+                    row.shadow_status = "rejected"
                 retired.append(f"project:{project_id}/v{row.version}")
     session.flush()
     retrain = sorted(_retrain_after_erasure(session, sorted(projects))) if retired else []

@@ -114,3 +114,105 @@ def test_models_endpoint_lists_versions(
     # The promoted model's weights are kept for a restart.
     stored = ModelStore(settings.resolved_model_dir()).load(model_key(project, 1))
     assert stored is not None and "call" in stored.classes_
+
+
+# --- the champion serves: POST /projects/{id}/predict ------------------------------------
+
+
+def _predict(client: TestClient, project: int, headers: dict[str, str], **body: Any) -> Any:
+    return client.post(f"/api/v1/projects/{project}/predict", json=body, headers=headers)
+
+
+def test_the_champion_serves_after_a_restart_without_retraining(
+    db: Database, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from loupe.web.app import create_app
+
+    manager = make_user(db, "mgr", "manager")
+    project = make_project(db, members={manager: "manager"})
+    add_gold(db, project)
+    label_items(db, project, manager, 4)
+    texts = ["ring the office", "play a tune"]
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        assert _predict(client, project, manager.headers, texts=texts).status_code == 409
+        trained = client.post(f"/api/v1/projects/{project}/models/retrain", headers=manager.headers)
+        assert trained.status_code == 200 and trained.json()["promoted"] is True
+        before = _predict(client, project, manager.headers, texts=texts).json()
+    # Restart: a new app on the same database and model directory; nothing may train.
+    monkeypatch.setattr(
+        "loupe.services.model_versions.get_trainer",
+        lambda name: pytest.fail("the champion must load without retraining"),
+    )
+    monkeypatch.setattr(ModelStore, "save", lambda *a: pytest.fail("nothing may be written"))
+    app = create_app(settings)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        after = _predict(client, project, manager.headers, texts=texts)
+        again = _predict(client, project, manager.headers, texts=texts[:1])
+    assert after.status_code == 200, after.text
+    assert after.json() == before
+    assert before["model_version"] == 1 and before["trainer"] == "tfidf-linear"
+    assert before["labels"] == ["call", "music"] and before["classes"] == sorted(before["classes"])
+    assert all(abs(sum(p.values()) - 1) < 1e-4 for p in before["probabilities"])
+    assert again.json()["model_version"] == 1
+    assert app.state.champions.loads == 1  # loaded lazily, once per process
+
+
+def test_a_promotion_reaches_a_running_second_server(db: Database, settings: Settings) -> None:
+    from loupe.services.model_versions import retrain
+    from loupe.web.app import create_app
+
+    manager = make_user(db, "mgr", "manager")
+    project = make_project(db, members={manager: "manager"})
+    add_gold(db, project)
+    label_items(db, project, manager, 4)
+    store = ModelStore(settings.resolved_model_dir())
+    with db.transaction() as session:
+        retrain(session, manager.actor, project, store=store)
+    first, second = create_app(settings), create_app(settings)
+    with (
+        TestClient(first, raise_server_exceptions=False) as one,
+        TestClient(second, raise_server_exceptions=False) as two,
+    ):
+        assert _predict(two, project, manager.headers, texts=["call"]).json()["model_version"] == 1
+        with db.transaction() as session:  # another server promotes version 2
+            retrain(
+                session, manager.actor, project, store=store, min_improvement=0.0,
+                shadow_min_items=0,
+            )  # fmt: skip
+        for client in (one, two):
+            served = _predict(client, project, manager.headers, texts=["call"])
+            assert served.json()["model_version"] == 2
+    assert second.state.champions.loads == 2
+
+
+def test_predict_needs_credentials_rights_and_good_input(
+    app_client: TestClient, db: Database, settings: Settings
+) -> None:
+    from loupe.services.model_versions import retrain
+
+    manager = make_user(db, "mgr", "manager")
+    annotator = make_user(db, "ann")
+    project = make_project(db, members={manager: "manager", annotator: "annotator"})
+    add_gold(db, project)
+    label_items(db, project, manager, 4)
+    with db.transaction() as session:
+        retrain(session, manager.actor, project, store=ModelStore(settings.resolved_model_dir()))
+    before = snapshot(db)
+    assert _predict(app_client, project, {}, texts=["call"]).status_code == 401
+    assert _predict(app_client, project, annotator.headers, texts=["call"]).status_code == 403
+    bad: list[dict[str, Any]] = [
+        {},
+        {"texts": []},
+        {"texts": [""]},
+        {"texts": ["   "]},
+        {"texts": "call"},
+        {"texts": ["call"], "model": 2},
+        {"texts": ["x"] * 1001},
+    ]
+    for body in bad:
+        response = _predict(app_client, project, manager.headers, **body)
+        assert response.status_code == 422, (body, response.text)
+    assert _predict(app_client, 999, manager.headers, texts=["call"]).status_code in (403, 404)
+    assert snapshot(db) == before
+    listed = app_client.get(f"/api/v1/projects/{project}/models", headers=manager.headers)
+    assert listed.json()[0]["shadow_status"] is None and listed.json()[0]["shadow"] is None

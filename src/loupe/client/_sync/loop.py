@@ -9,7 +9,13 @@ from collections.abc import Sequence
 
 from loupe.client._sync.resource import Resource
 from loupe.client._wire import parse
-from loupe.client.models import ModelVersion, Prediction, PredictionAgreement, PredictionsResult
+from loupe.client.models import (
+    ModelVersion,
+    Prediction,
+    PredictionAgreement,
+    PredictionsResult,
+    Served,
+)
 
 __all__ = ["ModelsResource", "PredictionsResource"]
 
@@ -76,4 +82,12 @@ class PredictionsResource(Resource):
         """How often the model agrees with people, overall and per selection strategy."""
         response = self._client.request("predictions.agreement", path={"project_id": project_id})
         result: PredictionAgreement = parse(PredictionAgreement, response)
+        return result
+
+    def predict(self, project_id: int, texts: Sequence[str]) -> Served:
+        """The champion's labels and probabilities for up to 1,000 texts, with its version."""
+        response = self._client.request(
+            "predictions.predict", path={"project_id": project_id}, json={"texts": list(texts)}
+        )
+        result: Served = parse(Served, response)
         return result

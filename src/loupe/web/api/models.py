@@ -34,6 +34,14 @@ class ModelVersionOut(BaseModel):
     promoted: bool
     reason: str
     created_at: datetime
+    shadow_status: str | None = Field(
+        description="pending (the champion serves, this one is shadowed), promoted, "
+        "rejected; null when not shadowed"
+    )
+    shadow: dict[str, Any] | None = Field(
+        description="Paired agreement with people on live items labelled since it was "
+        "trained: n, challenger_correct, champion_correct, champion_version"
+    )
 
 
 def _out(row: Any) -> ModelVersionOut:
@@ -51,6 +59,8 @@ def _out(row: Any) -> ModelVersionOut:
         promoted=row.promoted,
         reason=row.reason,
         created_at=row.created_at,
+        shadow_status=row.shadow_status,
+        shadow=row.shadow,
     )
 
 

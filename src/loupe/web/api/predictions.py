@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+import threading
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from loupe.services import predictions
+from loupe.services import predictions, serving
 from loupe.services.gate import gate_for
 from loupe.web.deps import Reader, Writer
 from loupe.web.params import Id
@@ -111,3 +112,54 @@ def get_agreement(project_id: Id, ctx: Reader) -> AgreementOut:
     """How often the model agrees with the people, per strategy, and the audit estimate."""
     result = predictions.model_agreement(ctx.session, ctx.actor, project_id)
     return AgreementOut.model_validate(result, from_attributes=True)
+
+
+class PredictIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    texts: list[Annotated[str, Field(min_length=1, max_length=100_000)]] = Field(
+        min_length=1, max_length=serving.MAX_TEXTS, description="Texts to classify"
+    )
+
+
+class PredictOut(BaseModel):
+    model_version: int = Field(description="The champion version that answered")
+    trainer: str
+    classes: list[str]
+    labels: list[str] = Field(description="One per text (the out-of-scope threshold applied)")
+    probabilities: list[dict[str, float]] = Field(description="Class -> probability, per text")
+
+
+_CACHE_LOCK = threading.Lock()
+
+
+def _champions(request: Request) -> serving.ChampionCache:
+    """This app's champion cache (one per app, so per worker process), made on first use."""
+    state = request.app.state
+    with _CACHE_LOCK:
+        cache: serving.ChampionCache | None = getattr(state, "champions", None)
+        if cache is None:
+            from loupe.learning.persistence import ModelStore
+
+            cache = serving.ChampionCache(ModelStore(state.settings.resolved_model_dir()))
+            state.champions = cache
+    return cache
+
+
+@router.post("/projects/{project_id}/predict", response_model=PredictOut)
+def post_predict(project_id: Id, body: PredictIn, request: Request, ctx: Reader) -> PredictOut:
+    """The champion's answers for up to 1,000 texts, and its version; nothing is stored.
+
+    The champion is loaded from the model directory on first use (never retrained) and
+    kept in memory; a promotion made by any server is used from the next request.
+    """
+    served = serving.predict(
+        ctx.session, ctx.actor, project_id, body.texts, cache=_champions(request)
+    )
+    return PredictOut(
+        model_version=served.model_version,
+        trainer=served.trainer,
+        classes=list(served.classes),
+        labels=served.labels,
+        probabilities=served.probabilities,
+    )
