@@ -55,6 +55,44 @@ def test_workers_get_a_health_check_that_waits_for_a_slow_start(
     assert options["log_config"]["filters"]["workers"]["level"] == "warning"
 
 
+@pytest.mark.parametrize("workers", [1, 2])
+def test_the_collector_is_off_only_while_the_server_process_starts(
+    monkeypatch: pytest.MonkeyPatch, database_url: str, workers: int
+) -> None:
+    import gc
+
+    import uvicorn
+
+    enabled: list[bool] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kwargs: enabled.append(gc.isenabled()))
+    with pytest.raises(SystemExit) as exited:
+        main(["serve", "--database-url", database_url, "--workers", str(workers)])
+    assert not exited.value.code
+    # One worker: this process builds the app, and create_app_from_env turns it back on;
+    # several: this process only supervises them.
+    assert enabled == [workers > 1]
+    assert gc.isenabled()
+
+
+def test_the_server_factory_freezes_start_up_and_turns_the_collector_on(
+    monkeypatch: pytest.MonkeyPatch, database_url: str, tmp_path: Path
+) -> None:
+    import gc
+
+    from loupe.web.app import create_app_from_env
+
+    monkeypatch.setenv("LOUPE_DATABASE_URL", database_url)
+    monkeypatch.setenv("LOUPE_MODEL_DIR", str(tmp_path / "models"))
+    gc.disable()
+    try:
+        create_app_from_env()
+        assert gc.isenabled()
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+        gc.enable()
+
+
 def test_an_unknown_log_level_is_a_usage_error(
     monkeypatch: pytest.MonkeyPatch, database_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 from loupe.db.database import Database
-from loupe.db.migrate import current_revision, head_revision
+from loupe.db.migrate import current_revision, head_revision, plain_head
 from loupe.db.models import Base
 
 
@@ -22,6 +24,36 @@ def test_migrate_is_idempotent(db: Database) -> None:
     assert current_revision(db.engine) == head_revision()
     db.migrate()
     assert current_revision(db.engine) == head_revision()
+
+
+def test_the_plain_head_is_alembics_head() -> None:
+    """``upgrade`` skips Alembic when the database is at the head read from the files."""
+    assert plain_head() == head_revision() is not None
+
+
+def test_the_plain_head_leaves_anything_unusual_to_alembic(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import loupe.db.migrate
+
+    versions = tmp_path / "versions"
+    versions.mkdir()
+    monkeypatch.setattr(loupe.db.migrate, "MIGRATIONS", tmp_path)
+
+    def write(name: str, revision: str, parent: str) -> None:
+        (versions / f"{name}.py").write_text(f"revision = {revision}\ndown_revision = {parent}\n")
+
+    write("0001_a", '"0001"', "None")
+    write("0002_b", '"0002"', '"0001"')
+    assert plain_head() == "0002"
+    write("0003_c", '"0003"', '"0001"')  # a branch: two heads
+    assert plain_head() is None
+    write("0003_c", '"0003"', '("0001", "0002")')  # a merge
+    assert plain_head() is None
+    write("0003_c", "REVISION", '"0002"')  # not a literal
+    assert plain_head() is None
+    write("0003_c", '"0002"', '"0001"')  # a revision twice
+    assert plain_head() is None
 
 
 def test_sqlite_is_configured_once_in_the_engine(tmp_path: object) -> None:

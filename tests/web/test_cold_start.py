@@ -13,6 +13,22 @@ from tests.factories import add_items, make_project, make_user
 from loupe.db.database import Database
 
 HEAVY = ("scipy", "sklearn", "faker", "wordfreq", "mimesis")
+# Not needed to start and answer the health check: media codecs and object storage load
+# with the first media request, Alembic only when the database is behind the head.
+NOT_AT_START = ("boto3", "botocore", "cv2", "PIL", "alembic", "mako")
+
+START = """
+import json, sys
+from fastapi.testclient import TestClient
+from loupe.settings import Settings
+from loupe.web.app import create_app
+
+url, key_dir = sys.argv[1:3]
+with TestClient(create_app(Settings(database_url=url, key_dir=key_dir, model_dir=key_dir))) as client:
+    health = client.get("/api/v1/health")
+    assert health.status_code == 200, health.text
+print(json.dumps(sorted({m.split(".")[0] for m in sys.modules})))
+"""
 
 LOOP = """
 import json, sys
@@ -56,3 +72,15 @@ def test_next_task_and_submit_load_no_heavy_module(database_url: str, tmp_path: 
     loaded = json.loads(result.stdout.strip().splitlines()[-1])
     assert not set(loaded["start"]) & set(HEAVY)
     assert not set(loaded["loop"]) & set(HEAVY)
+
+
+def test_start_and_health_load_no_media_codec_storage_or_alembic(
+    database_url: str, tmp_path: Path
+) -> None:
+    Database(database_url).dispose()  # the fixture's database is at the head already
+    result = subprocess.run(
+        [sys.executable, "-c", START, database_url, str(tmp_path)], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    loaded = set(json.loads(result.stdout.strip().splitlines()[-1]))
+    assert not loaded & set(NOT_AT_START + HEAVY)
