@@ -229,11 +229,14 @@ def add_media(
     regions: list[dict[str, Any]] | None = None,
     original: bytes | None = None,
     vault: Any = None,
+    kind: str = "image",
+    duration_ms: int | None = None,
 ) -> str:
     """An ``item_media`` row for ``item_id`` straight into the table, its served bytes put
     in ``store`` (a :class:`loupe.storage.BlobStore`) when given; with ``original`` and
     ``vault``, the original is sealed under the item's subject key as an import does.
-    Returns the served bytes' SHA-256."""
+    ``kind="audio"`` (give ``duration_ms`` and a ``mime`` such as ``audio/wav``) leaves
+    width and height empty. Returns the served bytes' SHA-256."""
     import hashlib
 
     from loupe.db.media_models import ItemMedia
@@ -261,12 +264,13 @@ def add_media(
                 item_id=item_id,
                 project_id=item.project_id,
                 field=field,
-                kind="image",
+                kind=kind,
                 mime=mime,
                 sha256=sha,
                 bytes=len(served),
-                width=size[0],
-                height=size[1],
+                width=size[0] if kind == "image" else None,
+                height=size[1] if kind == "image" else None,
+                duration_ms=duration_ms,
                 sealed_blob=sealed_blob,
                 key_id=key_id,
                 regions=regions or [],

@@ -93,7 +93,8 @@ def test_schema_is_the_documented_one_with_the_layout_in_its_metadata() -> None:
     assert schema.field("media").type == pa.list_(
         pa.struct(
             [(key, pa.string()) for key in ("field", "uri", "sha256", "mime")]
-            + [("width", pa.int64()), ("height", pa.int64())]
+            + [("width", pa.int64()), ("height", pa.int64()), ("kind", pa.string())]
+            + [("duration_ms", pa.int64()), ("sample_rate", pa.int64())]
         )
     )
     assert ParquetLayout.from_schema_metadata(schema.metadata) == layout
@@ -129,6 +130,9 @@ def _export_row(index: int, answer: Any = "call") -> dict[str, Any]:
                 "mime": "image/png",
                 "width": 640,
                 "height": 480,
+                "kind": "image",
+                "duration_ms": None,
+                "sample_rate": None,
             }
         ]
         if index % 2 == 0

@@ -330,3 +330,97 @@ def test_box_canonical_form_is_idempotent_and_order_free(
 def test_boxes_per_answer_are_capped_for_the_optimal_matching() -> None:
     with pytest.raises(ValidationError, match="less than or equal to 1000"):
         Boxes(labels=[LabelOption(key="cup")], max_boxes=5000)
+
+
+# --- segments (issue 20) ---------------------------------------------------------------------
+
+from loupe.label_schema import Segments, is_transcript  # noqa: E402
+
+SEGMENTS = Segments(labels=[LabelOption(key="wake"), LabelOption(key="noise")], max_segments=3)
+
+
+def _s(start: object, end: object, label: object = "wake") -> dict[str, object]:
+    return {"start": start, "end": end, "label": label}
+
+
+def test_segments_canonical_form_is_clipped_rounded_and_sorted() -> None:
+    answer = [_s(2.004, 3.5, "noise"), _s(-0.03, 1.256), _s(4.5, 5.04)]
+    assert validate_answer(SEGMENTS, answer, duration_ms=5000) == [
+        _s(0.0, 1.26),
+        _s(2.0, 3.5, "noise"),
+        _s(4.5, 5.0),  # 40 ms past the end: within the slack, clipped
+    ]
+    assert validate_answer(SEGMENTS, []) == []
+    # Without the duration only the start is checked.
+    assert validate_answer(SEGMENTS, [_s(500, 501)]) == [_s(500.0, 501.0)]
+
+
+@pytest.mark.parametrize(
+    ("answer", "fragment"),
+    [
+        ({"start": 1}, "send a list of segments"),
+        ([_s(0, 0.5), _s(1, 1.5), _s(2, 2.5), _s(3, 3.5)], "at most 3"),
+        (["seg"], "answer[0]: send a segment as"),
+        ([{"start": 0, "label": "wake"}], "missing end"),
+        ([{**_s(0, 1), "speaker": "x"}], "unexpected speaker"),
+        ([_s(True, 1)], "finite numbers"),
+        ([_s(0, float("inf"))], "finite numbers"),
+        ([_s("0", 1)], "finite numbers"),
+        ([_s(1, 1)], "need start < end"),
+        ([_s(1, 1.02)], "at least 0.05 s"),
+        ([_s(-0.2, 1)], "outside"),
+        ([_s(4, 5.1)], "outside the 5 s of audio"),
+        ([_s(0, 1, "dog")], "'dog' is not a segment label"),
+        ([_s(0, 1), _s(0.001, 1.001)], "answer[1]: segment wake 0-1 s is marked twice"),
+        ([_s(0, 2), _s(1, 3, "noise")], "overlap; this project does not allow"),
+    ],
+)
+def test_segments_rejections_say_what_to_fix(answer: object, fragment: str) -> None:
+    with pytest.raises(InvalidInput, match=fragment.replace("[", r"\[").replace("]", r"\]")):
+        validate_answer(SEGMENTS, answer, duration_ms=5000)
+
+
+def test_segments_may_overlap_when_the_project_allows() -> None:
+    overlapping = SEGMENTS.model_copy(update={"allow_overlap": True})
+    answer = [_s(1, 3, "noise"), _s(0, 2)]
+    assert validate_answer(overlapping, answer) == [_s(0.0, 2.0), _s(1.0, 3.0, "noise")]
+
+
+def test_segments_media_field_is_a_media_field_and_transcripts_are_told_apart() -> None:
+    schema = LabelSchema.model_validate(
+        {"task": {"type": "segments", "labels": [{"key": "wake"}]}, "media": ["photo"]}
+    )
+    assert isinstance(schema.task, Segments) and schema.media_fields() == ["photo", "audio"]
+    assert is_transcript(FreeText(mode="post_edit", source_field="asr"))
+    assert not is_transcript(FreeText(mode="translation")) and not is_transcript(SEGMENTS)
+    with pytest.raises(ValidationError, match="less than or equal to 1000"):
+        Segments(labels=[LabelOption(key="wake")], max_segments=5000)
+
+
+@given(
+    st.lists(
+        st.builds(
+            lambda start, length, label: _s(start, start + length, label),
+            st.floats(min_value=0, max_value=50, allow_nan=False),
+            st.floats(min_value=0.06, max_value=20, allow_nan=False),
+            st.sampled_from(["wake", "noise"]),
+        ),
+        max_size=3,
+    ),
+    st.randoms(use_true_random=False),
+)
+def test_segment_canonical_form_is_idempotent_and_order_free(
+    answer: list[dict[str, object]], rnd: object
+) -> None:
+    task = SEGMENTS.model_copy(update={"allow_overlap": True})
+    try:
+        canonical = validate_answer(task, answer, duration_ms=60_000)
+    except InvalidInput as error:
+        assert any(f in error.message for f in ("marked twice", "at least", "outside"))
+        return
+    assert validate_answer(task, canonical, duration_ms=60_000) == canonical
+    shuffled = list(answer)
+    rnd.shuffle(shuffled)  # type: ignore[attr-defined]
+    assert validate_answer(task, shuffled, duration_ms=60_000) == canonical
+    for segment in canonical:
+        assert 0 <= segment["start"] < segment["end"] <= 60  # type: ignore[operator]

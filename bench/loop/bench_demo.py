@@ -2,6 +2,10 @@
 
 taskset -c 0,1 .venv/bin/python bench/loop/bench_demo.py [--rounds 6] [--per-round 300]
     [--images-per-round 1]   (0: the loop without camera frames, the baseline for their cost)
+    [--audio-per-round 2]    (0: the loop without spoken requests, the baseline for their cost)
+
+The spoken requests' own share is also timed in process (CPU of this process and its
+espeak-ng children, and wall time, spent in ``AudioRequests.run_round`` and ``send``).
 """
 
 from __future__ import annotations
@@ -10,12 +14,42 @@ import argparse
 import os
 import resource
 import tempfile
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 
+from loupe.demo.audio_rounds import AudioRequests
 from loupe.demo.scenario import DemoConfig, run_demo
 from loupe.demo.sources import generated_source
+
+SPENT = {"cpu": 0.0, "wall": 0.0}
+
+
+def _cpu() -> float:
+    own, children = (resource.getrusage(who) for who in (resource.RUSAGE_SELF,
+                                                        resource.RUSAGE_CHILDREN))  # fmt: skip
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def _timed(method: Callable[..., Any]) -> Callable[..., Any]:
+    """``method``, its time added to :data:`SPENT` (once: ``run_round`` calls ``send``)."""
+
+    def timed(self: AudioRequests, *args: Any, **kwargs: Any) -> Any:
+        if getattr(self, "_timing", False):
+            return method(self, *args, **kwargs)
+        self._timing = True  # type: ignore[attr-defined]
+        cpu, wall = _cpu(), time.perf_counter()
+        try:
+            return method(self, *args, **kwargs)
+        finally:
+            SPENT["cpu"] += _cpu() - cpu
+            SPENT["wall"] += time.perf_counter() - wall
+            self._timing = False  # type: ignore[attr-defined]
+
+    return timed
 
 
 def main() -> None:
@@ -25,7 +59,10 @@ def main() -> None:
     parser.add_argument("--per-round", type=int, default=300)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--images-per-round", type=int, default=DemoConfig.images_per_round)
+    parser.add_argument("--audio-per-round", type=int, default=DemoConfig.audio_per_round)
     args = parser.parse_args()
+    for name in ("run_round", "send"):
+        setattr(AudioRequests, name, _timed(getattr(AudioRequests, name)))
     with tempfile.TemporaryDirectory() as tmp:
         source = generated_source(
             rounds=args.rounds, per_round=args.per_round, seed=args.seed,
@@ -39,6 +76,7 @@ def main() -> None:
                 seed=args.seed,
                 report=Path(tmp) / "report.html",
                 images_per_round=args.images_per_round,
+                audio_per_round=args.audio_per_round,
             ),
             console=Console(quiet=True),
         )
@@ -47,8 +85,22 @@ def main() -> None:
     cpu = own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime  # Tesseract too
     print(
         f"wall {result.seconds:.1f} s, CPU {cpu:.1f} s (whole process, Tesseract included), "
-        f"peak RSS {result.peak_rss_mib:.0f} MiB, images per round {args.images_per_round}"
+        f"peak RSS {result.peak_rss_mib:.0f} MiB, images per round {args.images_per_round}, "
+        f"spoken requests per round {args.audio_per_round}"
     )
+    spoken = [r.audio for r in result.rounds if r.audio is not None and not r.audio.skipped]
+    if spoken:
+        words, fused_words = sum(a.words for a in spoken), sum(a.fused_words for a in spoken)
+        device = sum((a.device_wer or 0.0) * a.words for a in spoken) / max(words, 1)
+        fused = sum((a.fused_wer or 0.0) * a.fused_words for a in spoken) / max(fused_words, 1)
+        edits, heard = sum(a.post_edits for a in spoken), sum(a.heard for a in spoken)
+        print(
+            f"spoken requests alone: {SPENT['cpu']:.2f} s CPU (espeak-ng included), "
+            f"{SPENT['wall']:.2f} s wall; {sum(a.received for a in spoken)} requests, "
+            f"{sum(a.seconds for a in spoken):.1f} s of audio; WER (pooled over {words} true "
+            f"words) recogniser {device:.1%} -> fused {fused:.1%}; {edits} post-edits, "
+            f"{heard} with the recording"
+        )
     for r in result.rounds:
         oos = "-" if r.oos_recall is None else f"{r.oos_recall:.3f}"
         print(
@@ -57,6 +109,8 @@ def main() -> None:
         )
         if r.images is not None and not r.images.skipped:
             print(f"  {r.images.line()}")
+        if r.audio is not None and not r.audio.skipped:
+            print(f"  {r.audio.line()}")
     report = result.efficiency
     if report is not None:  # gold-set accuracy, strategy vs random control at equal budgets
         control = {c.version: c for c in report.control.points}

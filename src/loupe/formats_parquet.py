@@ -32,7 +32,8 @@ data fields         one column per key of the items' data, the project's text
 ``labels``          list<struct<annotator: int64, answer: string, created_at:
                     string>>: each label, ``answer`` encoded like ``answer``
 ``media``           list<struct<field, uri, sha256, mime: string, width, height:
-                    int64>>: the item's images by reference (docs/media.md)
+                    int64, kind: string, duration_ms, sample_rate: int64>>: the
+                    item's images and recordings by reference (docs/media.md)
 ==================  ===========================================================
 
 The schema's metadata holds the layout under the key ``loupe`` (:class:`ParquetLayout`),
@@ -237,6 +238,9 @@ def arrow_schema(layout: ParquetLayout) -> Any:
             *[(key, pa.string()) for key in ("field", "uri", "sha256", "mime")],
             ("width", pa.int64()),
             ("height", pa.int64()),
+            ("kind", pa.string()),
+            ("duration_ms", pa.int64()),
+            ("sample_rate", pa.int64()),
         ]
     )
     fields = [

@@ -14,7 +14,9 @@ Task types and their canonical answers:
 * ``spans`` — a list of ``{"start", "end", "label"}`` sorted by (start, end, label); offsets
   are Python string indices (Unicode code points) into the item's text, ``end`` exclusive;
 * ``boxes`` — a list of ``{"x", "y", "w", "h", "label"}`` in pixels of the item's image,
-  clipped to it, rounded to 0.1 px and sorted by (x, y, w, h, label).
+  clipped to it, rounded to 0.1 px and sorted by (x, y, w, h, label);
+* ``segments`` — a list of ``{"start", "end", "label"}`` in seconds of the item's audio,
+  clipped to its duration, rounded to 0.01 s and sorted by (start, end, label).
 
 >>> task = SingleChoice(labels=[LabelOption(key="call"), LabelOption(key="music")])
 >>> validate_answer(task, "call")
@@ -29,6 +31,9 @@ Task types and their canonical answers:
 >>> validate_answer(boxes, [{"x": -0.3, "y": 5.04, "w": 40, "h": 20.5, "label": "cup"}],
 ...                 size=(640, 480))
 [{'x': 0.0, 'y': 5.0, 'w': 39.7, 'h': 20.5, 'label': 'cup'}]
+>>> segments = Segments(labels=[LabelOption(key="wake")])
+>>> validate_answer(segments, [{"start": 0.504, "end": 2.03, "label": "wake"}], duration_ms=2000)
+[{'start': 0.5, 'end': 2.0, 'label': 'wake'}]
 """
 
 from __future__ import annotations
@@ -50,12 +55,14 @@ __all__ = [
     "MultiChoice",
     "Pairwise",
     "QualityPolicy",
+    "Segments",
     "SingleChoice",
     "Spans",
     "Task",
     "TaskSpec",
     "answer_keys",
     "is_categorical",
+    "is_transcript",
     "validate_answer",
 ]
 
@@ -64,6 +71,9 @@ MAX_SPANS = 10_000
 # Boxes are matched by optimal assignment on every submission: a cubic cost in the worst
 # case (1,000 heavily overlapping boxes from each of three annotators: about 2 s).
 MAX_BOXES = 1_000
+# Segments are matched the same way (loupe.aggregation.segments); one per 0.1 s of a
+# 100 s clip is far more than anyone marks by ear.
+MAX_SEGMENTS = 1_000
 
 
 class LabelOption(BaseModel):
@@ -198,7 +208,32 @@ class Boxes(BaseModel):
     _check_unique = field_validator("labels")(_unique_keys)
 
 
-Task = SingleChoice | MultiChoice | FreeText | Pairwise | Spans | Boxes
+class Segments(BaseModel):
+    """Mark time segments of the item's audio (speaker, noise, wake word), a label each.
+
+    The answer is a list of ``{"start", "end", "label"}`` in seconds from the start of
+    the audio (``start < end``), at most ``max_segments``; an empty list says there is
+    nothing to mark. Segments of one answer may overlap only with ``allow_overlap``.
+    They are matched across annotators by 1-D IoU (see :mod:`loupe.aggregation.segments`).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["segments"] = "segments"
+    labels: list[LabelOption] = Field(min_length=1, max_length=1000)
+    media_field: str = Field(
+        default="audio", min_length=1, max_length=64, description="Item field of the audio."
+    )
+    max_segments: int = Field(default=200, ge=1, le=MAX_SEGMENTS)
+    min_duration: float = Field(
+        default=0.05, ge=0.01, le=60.0, description="Shortest segment, seconds."
+    )
+    allow_overlap: bool = False
+
+    _check_unique = field_validator("labels")(_unique_keys)
+
+
+Task = SingleChoice | MultiChoice | FreeText | Pairwise | Spans | Boxes | Segments
 """Any task type (a plain union, for annotations)."""
 
 TaskSpec = Annotated[Task, Field(discriminator="type")]
@@ -232,6 +267,13 @@ class QualityPolicy(BaseModel):
     refit_every: int = Field(
         default=200, ge=1, description="Re-fit the aggregator after this many new labels."
     )
+    gold_max_wer: float = Field(
+        default=0.1,
+        ge=0.0,
+        le=1.0,
+        description="A transcript answers a gold item rightly at this word error rate or less "
+        "(free_text in mode transcription or post_edit).",
+    )
 
 
 class LabelSchema(BaseModel):
@@ -249,15 +291,16 @@ class LabelSchema(BaseModel):
     media: list[str] = Field(
         default_factory=list,
         max_length=8,
-        description="Fields of an import row that name media files (images), shown with the "
-        "task: classify an image with a single or multi choice task. A boxes task's "
+        description="Fields of an import row that name media files (images, audio), shown "
+        "with the task: classify an image or a spoken request with a single or multi choice "
+        "task, transcribe audio with a free_text task. A boxes or segments task's "
         "``media_field`` is one without being listed.",
     )
 
     def media_fields(self) -> list[str]:
         """Every field that holds media under this schema, in order, without repeats."""
         fields = list(self.media)
-        if isinstance(self.task, Boxes) and self.task.media_field not in fields:
+        if isinstance(self.task, Boxes | Segments) and self.task.media_field not in fields:
             fields.append(self.task.media_field)
         return fields
 
@@ -267,7 +310,7 @@ class LabelSchema(BaseModel):
         return value if isinstance(value, str) else None
 
 
-def _allowed(task: SingleChoice | MultiChoice | Spans | Boxes) -> list[str]:
+def _allowed(task: SingleChoice | MultiChoice | Spans | Boxes | Segments) -> list[str]:
     return [option.key for option in task.labels]
 
 
@@ -294,14 +337,30 @@ def is_categorical(task: Task) -> bool:
     return answer_keys(task) is not None
 
 
+def is_transcript(task: Task) -> bool:
+    """Whether answers are transcripts of speech (``free_text`` in mode ``transcription``
+    or ``post_edit``), fused word by word (:mod:`loupe.aggregation.transcripts`).
+
+    >>> is_transcript(FreeText(mode="transcription")), is_transcript(FreeText())
+    (True, False)
+    """
+    return isinstance(task, FreeText) and task.mode in ("transcription", "post_edit")
+
+
 def validate_answer(
-    task: Task, answer: Any, *, text: str | None = None, size: tuple[int, int] | None = None
+    task: Task,
+    answer: Any,
+    *,
+    text: str | None = None,
+    size: tuple[int, int] | None = None,
+    duration_ms: int | None = None,
 ) -> Any:
     """Return ``answer`` in canonical form, or raise :class:`InvalidInput` naming what is wrong.
 
     ``text`` is the item's text: when given, span offsets are checked against its length.
     ``size`` is ``(width, height)`` of the item's served image: when given, boxes must lie
-    inside it (half a pixel of slack, then clipped).
+    inside it (half a pixel of slack, then clipped). ``duration_ms`` is the length of the
+    item's audio: when given, segments must lie inside it (50 ms of slack, then clipped).
     """
     if isinstance(task, SingleChoice):
         return _single_choice(task, answer)
@@ -313,6 +372,8 @@ def validate_answer(
         return _pairwise(task, answer)
     if isinstance(task, Spans):
         return _spans(task, answer, text)
+    if isinstance(task, Segments):
+        return _segments(task, answer, duration_ms)
     return _boxes(task, answer, size)
 
 
@@ -580,3 +641,121 @@ def _as_dict(span: tuple[int, int, str]) -> dict[str, Any]:
 
 def _show(span: tuple[int, int, str]) -> str:
     return f"{span[2]} [{span[0]}, {span[1]})"
+
+
+SEGMENT_SLACK_S = 0.05  # seconds a segment may run past the audio before it is refused
+
+
+def _segments(task: Segments, answer: Any, duration_ms: int | None) -> list[dict[str, Any]]:
+    allowed = _allowed(task)
+    if not isinstance(answer, list):
+        raise InvalidInput(
+            'answer: send a list of segments like [{"start": 0.5, "end": 1.25, "label": '
+            f'"{allowed[0]}"}}] in seconds (an empty list when there is nothing to mark)',
+            details={"field": "answer", "allowed": allowed},
+        )
+    if len(answer) > task.max_segments:
+        raise InvalidInput(
+            f"answer: {len(answer)} segments; send at most {task.max_segments}",
+            details={"field": "answer", "max_segments": task.max_segments},
+        )
+    duration = None if duration_ms is None else duration_ms / 1000
+    segments: list[tuple[float, float, str]] = []
+    seen: set[tuple[float, float, str]] = set()
+    for index, raw in enumerate(answer):
+        segment = _segment(task, allowed, index, raw, duration)
+        if segment in seen:
+            raise InvalidInput(
+                f"answer[{index}]: segment {_show_segment(segment)} is marked twice; "
+                "send each segment once",
+                details={"field": "answer", "index": index, "segment": _segment_dict(segment)},
+            )
+        seen.add(segment)
+        segments.append(segment)
+    segments.sort()
+    if not task.allow_overlap:
+        for before, after in pairwise(segments):
+            if after[0] < before[1]:
+                raise InvalidInput(
+                    f"answer: segments {_show_segment(before)} and {_show_segment(after)} "
+                    "overlap; this project does not allow overlapping segments",
+                    details={
+                        "field": "answer",
+                        "segments": [_segment_dict(before), _segment_dict(after)],
+                    },
+                )
+    return [_segment_dict(segment) for segment in segments]
+
+
+def _segment(
+    task: Segments, allowed: list[str], index: int, segment: Any, duration: float | None
+) -> tuple[float, float, str]:
+    where = f"answer[{index}]"
+    shape = '{"start": seconds, "end": seconds, "label": str}'
+    if not isinstance(segment, dict):
+        raise InvalidInput(
+            f"{where}: send a segment as {shape}", details={"field": "answer", "index": index}
+        )
+    missing = sorted({"start", "end", "label"} - set(segment))
+    unexpected = sorted(map(str, set(segment) - {"start", "end", "label"}))
+    if missing or unexpected:
+        problem = "; ".join(
+            part
+            for part in (
+                f"missing {', '.join(missing)}" if missing else "",
+                f"unexpected {', '.join(unexpected)}" if unexpected else "",
+            )
+            if part
+        )
+        raise InvalidInput(
+            f"{where}: send a segment as {shape} ({problem})",
+            details={"field": "answer", "index": index, "missing": missing,
+                     "unexpected": unexpected},
+        )  # fmt: skip
+    start, end = segment["start"], segment["end"]
+    finite = all(
+        isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+        for v in (start, end)
+    )
+    if not finite:
+        raise InvalidInput(
+            f"{where}: start and end must be finite numbers (seconds)",
+            details={"field": "answer", "index": index},
+        )
+    start, end = float(start), float(end)
+    if not start < end:
+        raise InvalidInput(
+            f"{where}: need start < end, got start={start:g} end={end:g}",
+            details={"field": "answer", "index": index, "start": start, "end": end},
+        )
+    limit = duration if duration is not None else math.inf
+    if start < -SEGMENT_SLACK_S or end > limit + SEGMENT_SLACK_S:
+        inside = f"the {duration:g} s of audio" if duration is not None else "the audio"
+        raise InvalidInput(
+            f"{where}: the segment {start:g}-{end:g} s lies outside {inside}; mark it inside",
+            details={"field": "answer", "index": index, "duration_s": duration},
+        )
+    # Clip to the audio, then round to 10 ms so equal segments compare equal.
+    start, end = round(max(start, 0.0), 2), round(min(end, limit), 2)
+    if end - start < task.min_duration - 1e-9:
+        raise InvalidInput(
+            f"{where}: the segment {start:g}-{end:g} s is {end - start:.2f} s long; "
+            f"mark at least {task.min_duration:g} s",
+            details={"field": "answer", "index": index, "min_duration": task.min_duration},
+        )
+    label = segment["label"]
+    if not isinstance(label, str) or label not in allowed:
+        raise InvalidInput(
+            f"{where}: {label!r} is not a segment label of this project; "
+            f"use one of: {', '.join(allowed[:20])}{' ...' if len(allowed) > 20 else ''}",
+            details={"field": "answer", "index": index, "allowed": allowed},
+        )
+    return start, end, label
+
+
+def _segment_dict(segment: tuple[float, float, str]) -> dict[str, Any]:
+    return {"start": segment[0], "end": segment[1], "label": segment[2]}
+
+
+def _show_segment(segment: tuple[float, float, str]) -> str:
+    return f"{segment[2]} {segment[0]:g}-{segment[1]:g} s"

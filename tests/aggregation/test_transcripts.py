@@ -16,6 +16,7 @@ from loupe.aggregation.alignment import NO_WORD, build_network
 from loupe.aggregation.transcripts import (
     TranscriptFusion,
     edit_distance,
+    fuse_transcript,
     transcript_words,
     word_error_rate,
 )
@@ -55,7 +56,21 @@ def test_a_deletion_by_one_worker_is_restored() -> None:
 
 def test_case_punctuation_and_apostrophes_vote_together() -> None:
     fusion = fuse("I don't know.", "i dont know", "I DON'T know!", "i do not know")
-    assert fusion.texts_ == ["i don't know"]
+    assert transcript_words(fusion.texts_[0]) == ["i", "don't", "know"]
+
+
+def test_the_gate_placeholders_survive_fusion() -> None:
+    """Regression: "[PERSON]" was dropped as an annotation mark, so a redacted name vanished
+    from the consensus ("phone [PERSON] at [PHONE]" became "phone at")."""
+    fused = fuse_transcript(["Phone [PERSON] at [PHONE]", "phone [PERSON] at [PHONE]", "phone at"])
+    assert fused.text == "phone [PERSON] at [PHONE]"
+
+
+def test_the_fused_text_keeps_case_and_punctuation_as_most_wrote_them() -> None:
+    """Regression: the fused transcript came out lower-cased without punctuation, so a
+    post-edit project's consensus read worse than any answer it was made from."""
+    fused = fuse_transcript(["Call Ana at noon.", "call Ana at noon.", "Call Ana, at noon"])
+    assert fused.text == "Call Ana at noon."
 
 
 def test_reliable_worker_outvotes_a_sloppy_majority_on_ties() -> None:

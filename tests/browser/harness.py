@@ -232,6 +232,110 @@ def store_image_item(
     return item_id, sha
 
 
+def wav(seconds: float, *, rate: int = 16_000, pitch: float = 440.0) -> bytes:
+    """A mono 16-bit WAV of ``seconds``: a sine tone under a little noise, louder in its
+    middle third (so the waveform has a shape), written with numpy and the stdlib
+    ``wave`` module (no soundfile needed)."""
+    import io
+    import wave
+
+    import numpy as np
+
+    n = int(seconds * rate)
+    t = np.arange(n) / rate
+    envelope = np.where((t > seconds / 3) & (t < 2 * seconds / 3), 0.6, 0.2)
+    noise = np.random.default_rng(7).normal(0.0, 0.02, n)
+    samples = np.clip(envelope * np.sin(2 * np.pi * pitch * t) + noise, -1.0, 1.0)
+    out = io.BytesIO()
+    with wave.open(out, "wb") as writer:
+        writer.setnchannels(1)
+        writer.setsampwidth(2)
+        writer.setframerate(rate)
+        writer.writeframes((samples * 32767).astype("<i2").tobytes())
+    return out.getvalue()
+
+
+def store_audio_item(
+    db: Database,
+    settings: Settings,
+    project: int,
+    served: bytes,
+    *,
+    external_id: str,
+    field: str = "audio",
+    data: dict[str, Any] | None = None,
+    text_field: str = "text",
+) -> tuple[int, str]:
+    """An item whose ``field`` is the WAV ``served`` (bytes as the audio ingest leaves
+    them: tags stripped), in the blob store and an ``item_media`` row of kind "audio"
+    with its duration and sample rate, next to ``data`` (e.g. the device transcript).
+    Returns ``(item id, sha256 of the served bytes)``."""
+    import hashlib
+    import io
+    import wave
+
+    from sqlalchemy import select
+
+    from loupe.db.media_models import ItemMedia
+    from loupe.db.models import Item
+    from loupe.storage import blob_store_for, served_key
+
+    sha = hashlib.sha256(served).hexdigest()
+    with wave.open(io.BytesIO(served)) as reader:
+        rate = reader.getframerate()
+        duration_ms = round(1000 * reader.getnframes() / rate)
+    blob_store_for(settings).put(served_key(sha), served)
+    row = {"id": external_id, **(data if data is not None else {"text": "a recording"})}
+    record = parse_item(row, where="test", text_field=text_field)
+    extra: dict[str, Any] = {"sample_rate": rate} if hasattr(ItemMedia, "sample_rate") else {}
+    with db.transaction() as session:
+        insert_items(session, Actor.system(), project, [record])
+        item_id = session.scalars(
+            select(Item.id).where(Item.project_id == project, Item.external_id == external_id)
+        ).one()
+        session.add(
+            ItemMedia(
+                item_id=item_id,
+                project_id=project,
+                field=field,
+                kind="audio",
+                mime="audio/wav",
+                sha256=sha,
+                bytes=len(served),
+                duration_ms=duration_ms,
+                sealed_blob=None,
+                key_id=None,
+                regions=[],
+                checks=["tags"],
+                **extra,
+            )
+        )
+    return item_id, sha
+
+
+def add_audio_item(
+    site: Site,
+    project: int,
+    served: bytes,
+    *,
+    external_id: str,
+    field: str = "audio",
+    data: dict[str, Any] | None = None,
+    text_field: str = "text",
+) -> tuple[int, str]:
+    """:func:`store_audio_item` on the test site."""
+    return store_audio_item(
+        site.db,
+        site.settings,
+        project,
+        served,
+        external_id=external_id,
+        field=field,
+        data=data,
+        text_field=text_field,
+    )
+
+
 def context_page(browser: Browser, **context: Any) -> Page:
     # The pages' CSP forbids eval; Playwright's wait_for_function evaluates strings.
     options: dict[str, Any] = {"viewport": {"width": 1280, "height": 800}, "bypass_csp": True}

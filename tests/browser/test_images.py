@@ -41,7 +41,10 @@ PHOTOS = {
     "media": ["image"],
 }
 BOXES = {"task": {"type": "boxes", "labels": [{"key": "car"}, {"key": "sign"}]}}
-MEDIA_KEYS = {"field", "kind", "url", "sha256", "mime", "width", "height", "regions"}
+MEDIA_KEYS = {
+    "field", "kind", "url", "sha256", "mime", "width", "height", "regions",
+    "duration_ms", "sample_rate", "restricted",
+}  # fmt: skip
 
 
 @pytest.fixture

@@ -91,6 +91,9 @@ def test_media_for_builds_the_payload_entries(db: Database, world: dict[str, Any
                 "width": 1280,
                 "height": 720,
                 "regions": [FACE],
+                "duration_ms": None,
+                "sample_rate": None,
+                "restricted": None,
             }
         ]
     }

@@ -13,7 +13,9 @@ and stopping rule used after each submission (:mod:`loupe.aggregation.posterior`
 Task types that are not one of a fixed set of classes have their own consensus: Bradley-Terry
 strengths from pairwise preferences (:mod:`loupe.aggregation.bradley_terry`), exact-match span
 votes and span F1 agreement (:mod:`loupe.aggregation.spans`), bounding boxes matched by IoU and
-fused with skill weights (:mod:`loupe.aggregation.boxes`, imported on its own), and the best
+fused with skill weights (:mod:`loupe.aggregation.boxes`, imported on its own), time segments
+fused the same way by 1-D IoU (:mod:`loupe.aggregation.segments`), transcripts fused word by
+word (:mod:`loupe.aggregation.transcripts`), and the best
 peer-reviewed answer for free text (:mod:`loupe.aggregation.free_text`).
 """
 

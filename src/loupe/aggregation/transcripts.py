@@ -22,7 +22,8 @@ crowd errors are correlated (hard audio trips everyone), and on CrowdSpeech dev-
 weighting cut the error by a tenth more (see ``bench/aggregation/transcripts.py``).
 
 Words are compared lower-cased without punctuation (:func:`transcript_words`), apostrophes
-ignored ("dont" and "don't" vote together); the fused text uses the heavier spelling.
+ignored ("dont" and "don't" vote together); the fused text writes each word as the
+heaviest of its written forms, case and punctuation included ("Paris," over "paris").
 ``confidences_`` is the mean, over the network's columns, of the share of the weight behind
 the column's verdict (a word, or no word): 1 when every transcript agrees.
 
@@ -51,32 +52,62 @@ from loupe.aggregation.base import check_positive
 from loupe.errors import InvalidInput
 
 __all__ = [
+    "FusedTranscript",
     "TranscriptFusion",
     "edit_distance",
+    "fuse_transcript",
+    "transcript_agreement",
     "transcript_words",
     "word_error_rate",
 ]
 
 _APOSTROPHES = re.compile(r"[’‘´`ʼ]")
+# The privacy gate's placeholders ("[PERSON]", "[PHONE_2]") stand for words: kept whole.
+_PLACEHOLDER = re.compile(r"(\[[A-Z][A-Z0-9_]*\])")
 # Annotation marks rather than speech: "[inaudible]", "[...]", "*noise*", a lone "*".
-_MARKS = re.compile(r"\[[^\]]*\]|\*[^*\s]*\*|\*")
+_MARKS = re.compile(r"\[(?![A-Z][A-Z0-9_]*\])[^\]]*\]|\*[^*\s]*\*|\*")
 _NOT_WORD = re.compile(r"[^\w']+|_")
 
 
 def transcript_words(text: str) -> list[str]:
     """The words of ``text``: case folded, punctuation and ``[marks]`` removed.
 
-    Apostrophes inside a word stay ("don't"); :func:`word_error_rate` drops them as well.
+    Apostrophes inside a word stay ("don't"); :func:`word_error_rate` drops them as well. The
+    privacy gate's placeholders are words of their own, kept as written.
 
-    >>> transcript_words("Mr. Smith's  dog, [inaudible] *noise* barked!")
-    ['mr', "smith's", 'dog', 'barked']
+    >>> transcript_words("Mr. Smith's  dog, [inaudible] *noise* barked at [PERSON_2]!")
+    ['mr', "smith's", 'dog', 'barked', 'at', '[PERSON_2]']
     """
-    text = _MARKS.sub(" ", _APOSTROPHES.sub("'", text.casefold()))
-    return [word for word in (part.strip("'") for part in _NOT_WORD.split(text)) if word]
+    words: list[str] = []
+    for index, piece in enumerate(_PLACEHOLDER.split(_MARKS.sub(" ", text))):
+        if index % 2:  # a placeholder, as the gate wrote it
+            words.append(piece)
+            continue
+        piece = _APOSTROPHES.sub("'", piece.casefold())
+        words.extend(word for word in (part.strip("'") for part in _NOT_WORD.split(piece)) if word)
+    return words
 
 
 def _key(word: str) -> str:
     return word.replace("'", "")
+
+
+def _tokens(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The words of ``text`` as compared (keys, :func:`transcript_words` without apostrophes)
+    and as written: a word standing alone between spaces keeps its case and punctuation
+    ("Smith's,"), so a fused transcript reads like the ones people typed; a token that
+    splits into several words ("e-mail") gives them as compared.
+
+    >>> _tokens("Call Mr. O'Neil, [inaudible] at e-mail")
+    (('call', 'mr', 'oneil', 'at', 'e', 'mail'), ('Call', 'Mr.', "O'Neil,", 'at', 'e', 'mail'))
+    """
+    keys: list[str] = []
+    written: list[str] = []
+    for token in _MARKS.sub(" ", text).split():
+        words = transcript_words(token)
+        keys.extend(map(_key, words))
+        written.extend([token] if len(words) == 1 else words)
+    return tuple(keys), tuple(written)
 
 
 def edit_distance(reference: Sequence[str], hypothesis: Sequence[str]) -> int:
@@ -194,9 +225,9 @@ class TranscriptFusion:
     """ROVER weighted by worker skills learned without ground truth (see the module docstring).
 
     ``fit(items, workers, texts)`` reads the long table of answers, one row per transcript.
-    Learned state: ``items_`` (sorted item ids), ``texts_`` (the fused transcript of each, in
-    lower case without punctuation), ``confidences_`` (in [0, 1]) and ``skills_`` (worker ->
-    one minus their estimated word error rate).
+    Learned state: ``items_`` (sorted item ids), ``texts_`` (the fused transcript of each,
+    each word written as most weight wrote it), ``confidences_`` (in [0, 1]) and ``skills_``
+    (worker -> one minus their estimated word error rate).
 
     >>> fusion = TranscriptFusion().fit(
     ...     ["u1"] * 3 + ["u2"] * 3,
@@ -204,7 +235,7 @@ class TranscriptFusion:
     ...     ["I don't know", "i dont know", "I do not know", "yes", "yes", "yes sir"],
     ... )
     >>> list(zip(fusion.items_, fusion.texts_))
-    [('u1', "i don't know"), ('u2', 'yes')]
+    [('u1', "I don't know"), ('u2', 'yes')]
     """
 
     def __init__(
@@ -229,8 +260,7 @@ class TranscriptFusion:
             raise InvalidInput("no answers to fuse; give at least one transcript")
         grouped: dict[str, list[_Answer]] = defaultdict(list)
         for item, worker, text in zip(items, workers, texts, strict=True):
-            words = transcript_words(text)
-            grouped[item].append(_Answer(worker, tuple(map(_key, words)), tuple(words)))
+            grouped[item].append(_Answer(worker, *_tokens(text)))
         self.items_ = sorted(grouped)
         weights: dict[str, float] = dict.fromkeys(workers, 1.0)
         fused: list[_Fused] = []
@@ -258,3 +288,65 @@ class TranscriptFusion:
         )
         self.skills_ = {worker: max(0.0, 1.0 - rate) for worker, rate in sorted(rates.items())}
         return self
+
+
+# --- one item, live ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class FusedTranscript:
+    """One item's fused ``text`` (each word as most weight wrote it), its ``confidence`` (as
+    ``TranscriptFusion.confidences_``) and ``agreement`` (:func:`transcript_agreement`)."""
+
+    text: str
+    confidence: float
+    agreement: float
+
+
+def _pair_error(a: Sequence[str], b: Sequence[str]) -> float:
+    if not a and not b:
+        return 0.0
+    return min(1.0, 2 * edit_distance(a, b) / (len(a) + len(b)))
+
+
+def transcript_agreement(texts: Sequence[str]) -> float:
+    """WER agreement: the mean over pairs of transcripts of ``1 - d(a, b) / mean length``
+    (word edit distance, words as :func:`word_error_rate` compares them, capped at 0);
+    1.0 for identical transcripts, NaN with fewer than two.
+
+    >>> transcript_agreement(["the cat sat", "The cat sat.", "the bat sat"])
+    0.7777777777777778
+    """
+    words = [list(map(_key, transcript_words(text))) for text in texts]
+    pairs = [
+        1.0 - _pair_error(words[i], words[j])
+        for i in range(len(words))
+        for j in range(i + 1, len(words))
+    ]
+    return float(np.mean(pairs)) if pairs else float("nan")
+
+
+def fuse_transcript(
+    texts: Sequence[str],
+    *,
+    weights: Sequence[float] | None = None,
+    local_sharpness: float = 2.0,
+) -> FusedTranscript:
+    """Fuse one item's transcripts with the given worker ``weights`` (default: all 1; no
+    skill is learned from one item), as one round of :class:`TranscriptFusion` after its
+    skills are known: ROVER with each transcript weighted by its worker's weight times
+    ``exp(-local_sharpness * e)`` (``e``: its disagreement with the others on this item).
+
+    >>> fuse_transcript(["Turn the lights on", "turn the light on", "turn the lights on"]).text
+    'turn the lights on'
+    """
+    if not texts:
+        raise InvalidInput("no transcripts to fuse; give at least one")
+    weights = [1.0] * len(texts) if weights is None else list(weights)
+    if len(weights) != len(texts) or min(weights) <= 0:
+        raise InvalidInput("weights: one positive weight per transcript")
+    answers = []
+    for index, text in enumerate(texts):
+        answers.append(_Answer(str(index), *_tokens(text)))
+    fused = _fuse(answers, weights, local_sharpness if len(texts) > 1 else 0.0)
+    return FusedTranscript(fused.text, fused.confidence, transcript_agreement(texts))

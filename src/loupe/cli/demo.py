@@ -122,7 +122,8 @@ def demo(
     console.print(
         f"done in {result.seconds:.1f} s, peak memory {result.peak_rss_mib:.0f} MiB. "
         f"{result.queue} request(s) wait for people in the queue"
-        + (f", and {result.images_queued} camera frame(s) to box" if result.images_queued else "")
+        + (f", {result.images_queued} camera frame(s) to box" if result.images_queued else "")
+        + (f", {result.audio_queued} spoken request(s) to post-edit" if result.audio_queued else "")
         + ". Label them yourself:"
     )
     console.print(f"  loupe serve --database-url {database_url}", soft_wrap=True)

@@ -1,10 +1,11 @@
-"""Media parts of items (images; audio later): what people are shown, and the sealed original.
+"""Media parts of items (images, audio): what people are shown, and the sealed original.
 
 An item's text stays in ``items.data``; each media part is one ``item_media`` row. The
 bytes live in the blob store (:mod:`loupe.storage`), never in the database:
 
 * ``sha256`` names the *served* bytes: the image after the privacy gate (metadata
-  stripped, faces, plates and text holding personal data pixelated). Content-addressed:
+  stripped, faces, plates and text holding personal data pixelated), or the audio with
+  its tags stripped (served only to voice-cleared people). Content-addressed:
   equal bytes are stored once, under ``media/<sha256>``, whoever imported them.
 * ``sealed_blob`` names the *original* bytes, encrypted with the data subject's key
   (``key_id``, as ``item_vaults``), under ``sealed/<sha256 of the ciphertext>``. Erasing
@@ -43,13 +44,14 @@ class ItemMedia(Base):
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"))
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
     field: Mapped[str] = mapped_column(String(64))
-    kind: Mapped[str] = mapped_column(String(16))  # "image" (the audio issue adds "audio")
+    kind: Mapped[str] = mapped_column(String(16))  # "image" or "audio"
     mime: Mapped[str] = mapped_column(String(64))  # of the served bytes
     sha256: Mapped[str] = mapped_column(String(64))  # of the served bytes
     bytes: Mapped[int] = mapped_column(BigInteger)  # size of the served bytes
     width: Mapped[int | None] = mapped_column(Integer, nullable=True)
     height: Mapped[int | None] = mapped_column(Integer, nullable=True)
     duration_ms: Mapped[int | None] = mapped_column(Integer, nullable=True)  # audio
+    sample_rate: Mapped[int | None] = mapped_column(Integer, nullable=True)  # audio, in Hz
     sealed_blob: Mapped[str | None] = mapped_column(String(100), nullable=True)
     key_id: Mapped[str | None] = mapped_column(String(300), nullable=True, index=True)
     regions: Mapped[list[dict[str, Any]]] = mapped_column(JSONType)

@@ -33,6 +33,7 @@ from loupe.db.contributor_models import Reputation
 from loupe.db.database import Database
 from loupe.db.models import Item, Label, User
 from loupe.db.quality_models import WorkerSkill
+from loupe.demo.audio_rounds import AUDIO_PROJECT, AudioRound, start_audio_requests
 from loupe.demo.crowd import CROWD, Contributor
 from loupe.demo.image_rounds import IMAGE_PROJECT, ImageRound, start_image_requests
 from loupe.demo.sources import Source
@@ -53,7 +54,7 @@ from loupe.services.labels import submit_label
 from loupe.services.ledger import audit_ledger, publish
 from loupe.services.ledger_keys import LedgerConfig, init_keys, ledger_config
 from loupe.services.loop import LoopSettings, set_loop_settings
-from loupe.services.model_versions import retrain
+from loupe.services.model_versions import champion_model, retrain
 from loupe.services.payments import create_rate_card, project_spending
 from loupe.services.predictions import (
     MAX_PREDICTIONS,
@@ -63,6 +64,7 @@ from loupe.services.predictions import (
     model_agreement,
 )
 from loupe.services.reviews import next_review, submit_review
+from loupe.services.serving import ChampionCache, predict
 from loupe.services.tasks import next_task, take_item
 from loupe.services.vault import init_master_key
 from loupe.settings import Settings
@@ -105,6 +107,9 @@ class DemoConfig:
     # Camera frames per round ("take a photo", "buy this"...; 0: none): loupe.demo.image_rounds.
     # Each costs about a CPU second in the image gate (most of it OCR).
     images_per_round: int = 1
+    # Spoken requests per round (0: none): loupe.demo.audio_rounds. Two cost about 0.1 s
+    # of CPU a round: espeak-ng, the audio import, the post-edits and their fusion.
+    audio_per_round: int = 2
 
 
 @dataclass(frozen=True)
@@ -118,6 +123,9 @@ class RoundResult:
     cost_minor: int
     promoted: bool
     images: ImageRound | None = None  # the round's image requests
+    audio: AudioRound | None = None  # the round's spoken requests
+    served_by: int = 0  # the champion version that answered the round's traffic
+    shadow: str = ""  # the challenger in shadow after the round's retrain, if any
 
 
 @dataclass(frozen=True)
@@ -134,6 +142,7 @@ class DemoResult:
     # The label-efficiency report, its random control simulated at equal budgets.
     efficiency: EfficiencyReport | None = None
     images_queued: int = 0  # frames left for people in the image project
+    audio_queued: int = 0  # spoken requests left for people in the audio project
 
 
 def _peak_rss_mib() -> float:
@@ -159,6 +168,9 @@ class _Loop:
     store: ModelStore | None = None
     test_texts: list[str] = field(default_factory=list)
     version: int = 0
+    champions: ChampionCache | None = None  # the champion as Loupe serves it (POST /predict)
+    served_by: int = 0
+    shadow: str = ""
     escalations_settled: int = 0
     reviews: int = 0
 
@@ -276,8 +288,20 @@ class _Loop:
     def send_traffic(self, rows: Sequence[dict[str, Any]]) -> PredictionsResult:
         """The deployed model predicts every request and reports to Loupe."""
         assert self.model is not None
-        probabilities = self.model.predict_proba(self.redacted([row["text"] for row in rows]))
-        classes = self.model.classes_
+        texts = self.redacted([row["text"] for row in rows])
+        if self.store is not None:  # Loupe's own champion answers, loaded from the store
+            self.champions = self.champions or ChampionCache(self.store)
+            with self.db.transaction(readonly=True) as session:
+                served = predict(
+                    session, self.manager, self.project_id, texts, cache=self.champions
+                )
+            classes = served.classes
+            probabilities = np.array([[p[c] for c in classes] for p in served.probabilities])
+            self.served_by = served.model_version
+        else:
+            probabilities = self.model.predict_proba(texts)
+            classes = self.model.classes_
+            self.served_by = self.version
         batch = []
         self._remember(rows)
         for row, probs in zip(rows, probabilities, strict=True):
@@ -287,7 +311,7 @@ class _Loop:
                     id=row["id"], text=row["text"], label=classes[best],
                     probabilities={c: float(p) for c, p in zip(classes, probs, strict=True)},
                     language=row.get("language"), domain=row.get("domain"),
-                    model_version=f"v{self.version}",
+                    model_version=f"v{self.served_by}",
                 )
             )  # fmt: skip
         totals = PredictionsResult(0, 0, 0, 0, 0, 0, {})
@@ -393,10 +417,22 @@ class _Loop:
             quality.refit(session, self.project_id)
         with self.db.transaction() as session:
             outcome = retrain(session, self.manager, self.project_id, store=self.store)
-            promoted = outcome.decision.promote
-            if promoted:
-                self.model = outcome.model
-                self.version = outcome.record.version
+            before = self.version
+            if self.store is None:  # promoted on the gold set alone
+                if outcome.decision.promote:
+                    self.model, self.version = outcome.model, outcome.record.version
+            else:
+                # The champion after this retrain: a challenger shadowed since an earlier
+                # round may just have been promoted, while this one waits in the shadow.
+                champion = champion_model(session, self.manager, self.project_id, store=self.store)
+                if champion is not None and champion[0].version != self.version:
+                    self.version, self.model = champion[0].version, champion[1]
+            promoted = self.version != before
+            record = outcome.record
+            self.shadow = ""
+            if record.shadow_status == "pending":
+                seen = f"{record.shadow['n']} live labels so far" if record.shadow else "new"
+                self.shadow = f"challenger v{record.version} in shadow ({seen})"
         return promoted
 
     def test(self) -> tuple[float, float | None]:
@@ -485,7 +521,7 @@ class _Loop:
 def _table(config: DemoConfig) -> Table:
     table = Table(title=None, show_edge=False, pad_edge=False)
     for column in ("round", "model", "test accuracy", "OOS recall", "to people", "labels",
-                   "cost", "reputation", "images"):  # fmt: skip
+                   "cost", "reputation", "images", "audio"):  # fmt: skip
         table.add_column(column, justify="right")
     return table
 
@@ -520,6 +556,10 @@ def run_demo(config: DemoConfig, *, console: Console) -> DemoResult:
             db, settings, loop.gate, loop.ledger, manager=loop.manager, crowd=loop.crowd,
             seed=config.seed, per_round=config.images_per_round,
         )  # fmt: skip
+        audio, no_audio = start_audio_requests(
+            db, settings, loop.gate, loop.ledger, manager=loop.manager, crowd=loop.crowd,
+            seed=config.seed, per_round=config.audio_per_round,
+        )  # fmt: skip
         loop.test_texts = loop.redacted([row["text"] for row in source.test])
         loop.retrain()
         accuracy, oos = loop.test()
@@ -535,12 +575,14 @@ def run_demo(config: DemoConfig, *, console: Console) -> DemoResult:
                 loop.show_redactions()
             loop.crowd_works(number)
             pictures = images.run_round(number) if images else ImageRound(number, skipped=no_images)
+            spoken = audio.run_round(number) if audio else AudioRound(number, skipped=no_audio)
             labels_now, cost_now = loop.counts()
             promoted = loop.retrain()
             accuracy, oos = loop.test()
             result = RoundResult(
                 number, loop.version, accuracy, oos, sent.to_people,
-                labels_now - labels_before, cost_now - cost_before, promoted, pictures,
+                labels_now - labels_before, cost_now - cost_before, promoted, pictures, spoken,
+                loop.served_by, loop.shadow,
             )  # fmt: skip
             rounds.append(result)
             labels_before, cost_before = labels_now, cost_now
@@ -557,21 +599,27 @@ def run_demo(config: DemoConfig, *, console: Console) -> DemoResult:
                 _money(result.cost_minor),
                 tiers,
                 pictures.cell(),
+                spoken.cell(),
             )
             console.print(table)
             console.print(
+                f"   traffic served by champion v{result.served_by} (POST /predict)"
+                f"{'; ' + result.shadow if result.shadow else ''}\n"
                 f"   selection: {strategies}; model answered {sent.model_resolved}; "
                 f"{sent.redacted} redacted by the privacy gate\n"
                 f"   contributors' skill (one-coin Dawid-Skene): {loop.top_contributors()}\n"
                 f"   reputation per domain (Beta posterior mean, tier): {standings}\n"
                 f"   so far: {loop.reviews} peer reviews, {loop.escalations_settled} escalations "
-                f"settled by domain experts\n   {escape(pictures.line())}",
+                f"settled by domain experts\n   {escape(pictures.line())}\n   "
+                f"{escape(spoken.line())}",
                 style="dim",
             )
         # Tomorrow morning's traffic arrives: its selected items wait for real people in the UI.
         queue = loop.send_traffic(source.traffic[-1]).to_people if source.traffic else 0
         # and a "buy this" frame (a card, maybe a face) waits for them in the image project.
         images_queued = images.send(len(rounds) + 1, count=1, first=2).served if images else 0
+        # and a spoken request waits for them to post-edit (the voice-cleared hear it).
+        audio_queued = audio.send(len(rounds) + 1, count=1).served if audio else 0
         keys = ledger_config(settings).keys
         with db.transaction() as session:
             publish(session, Actor.system(), keys)  # sign the final tree head
@@ -611,13 +659,19 @@ def run_demo(config: DemoConfig, *, console: Console) -> DemoResult:
             else f"{IMAGE_PROJECT}: image requests skipped, {no_images}"
         )  # fmt: skip
         console.print(f"[bold]images:[/] {escape(pictures_note)}")
+        speech_note = (
+            audio.summary(queued=audio_queued) if audio
+            else f"{AUDIO_PROJECT}: spoken requests skipped, {no_audio}"
+        )  # fmt: skip
+        console.print(f"[bold]audio:[/] {escape(speech_note)}")
         path = None
         if config.report is not None:
             path = config.report
             path.write_text(
                 render_html(report, title="Loupe demo — wearable assistant (SIMULATION)",
                             notes=["SIMULATION: the contributors are simulated, not people.",
-                                   control.note(), f"Images: {pictures_note}"]),
+                                   control.note(), f"Images: {pictures_note}",
+                                   f"Audio: {speech_note}"]),
                 encoding="utf-8",
             )  # fmt: skip
             console.print(f"report: {path}")
@@ -637,6 +691,7 @@ def run_demo(config: DemoConfig, *, console: Console) -> DemoResult:
         admin_token=token,
         efficiency=report,
         images_queued=images_queued,
+        audio_queued=audio_queued,
     )
 
 

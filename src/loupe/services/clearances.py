@@ -6,6 +6,12 @@ items of its class and the classes below it (``health`` > ``personal`` > ``inter
 project manager alone may not, so no manager can clear a friend or two managers each
 other), never to themselves, and every grant and revocation is audited.
 
+Beside that ladder stands the ``voice`` clearance (:data:`VOICE`): a voice is biometric
+data, so an item's raw audio is served only to people holding a live ``voice`` clearance
+for its project (:mod:`loupe.services.media_views`), whatever their role and whatever
+sensitivity clearance they hold. It is matched exactly: no sensitivity clearance implies
+it, and it implies none. It is granted, renewed, expired and revoked like the others.
+
 Example (in a transaction)::
 
     grant_clearance(session, admin, user_id=7, project_id=1, sensitivity="health")
@@ -28,7 +34,19 @@ from loupe.formats import SENSITIVITIES
 from loupe.services import audit
 from loupe.services.access import Actor, authorize
 
-__all__ = ["grant_clearance", "has_clearance", "list_clearances", "revoke_clearance"]
+__all__ = [
+    "CLEARANCE_KINDS",
+    "VOICE",
+    "grant_clearance",
+    "has_clearance",
+    "list_clearances",
+    "revoke_clearance",
+]
+
+VOICE = "voice"
+"""The clearance to hear an item's raw audio (a voice is biometric data)."""
+CLEARANCE_KINDS: tuple[str, ...] = (*SENSITIVITIES, VOICE)
+"""What a clearance may name: a sensitivity class (a ladder) or ``voice`` (exact)."""
 
 
 def grant_clearance(
@@ -41,13 +59,15 @@ def grant_clearance(
     expires_at: datetime | None = None,
     now: datetime | None = None,
 ) -> Clearance:
-    """Grant (or renew) ``user_id``'s clearance for ``sensitivity`` in ``project_id``."""
+    """Grant (or renew) ``user_id``'s clearance for ``sensitivity`` (a class, or
+    :data:`VOICE`) in ``project_id``."""
     authorize(actor, "clearances.manage")
     now = now or utcnow()
-    if sensitivity not in SENSITIVITIES:
+    if sensitivity not in CLEARANCE_KINDS:
         raise InvalidInput(
-            f"sensitivity: {sensitivity!r} is not a class; use one of {', '.join(SENSITIVITIES)}",
-            details={"field": "sensitivity", "allowed": list(SENSITIVITIES)},
+            f"sensitivity: {sensitivity!r} is not a class; use one of "
+            + ", ".join(CLEARANCE_KINDS),
+            details={"field": "sensitivity", "allowed": list(CLEARANCE_KINDS)},
         )
     if expires_at is not None and (expires_at.tzinfo is None or expires_at <= now):
         raise InvalidInput(
@@ -133,10 +153,13 @@ def has_clearance(
     session: Session, user_id: int | None, sensitivity: str, *, project_id: int, now: datetime
 ) -> bool:
     """Whether ``user_id`` holds an unexpired clearance at or above ``sensitivity`` in
-    ``project_id`` (a clearance for another project never counts)."""
-    if user_id is None or sensitivity not in SENSITIVITIES:
+    ``project_id`` (a clearance for another project never counts); for :data:`VOICE`, an
+    unexpired ``voice`` clearance (an exact match)."""
+    if user_id is None or sensitivity not in CLEARANCE_KINDS:
         return False
-    covering = list(SENSITIVITIES[SENSITIVITIES.index(sensitivity) :])
+    covering = (
+        [VOICE] if sensitivity == VOICE else list(SENSITIVITIES[SENSITIVITIES.index(sensitivity) :])
+    )
     found = session.scalar(
         select(Clearance.id).where(
             Clearance.user_id == user_id,

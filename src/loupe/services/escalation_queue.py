@@ -132,5 +132,5 @@ def next_adjudication(
         reason=escalation.reason,
         created_at=escalation.created_at,
         answers=list(answers),
-        media=media_for(session, [item.id]).get(item.id, []),
+        media=media_for(session, [item.id], listener=actor.user_id).get(item.id, []),
     )

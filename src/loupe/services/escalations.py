@@ -48,7 +48,7 @@ from loupe.services.media_views import MediaEntry, media_of
 from loupe.services.pairwise import blind
 from loupe.services.payments import earn_for_label
 from loupe.services.projects import project_schema
-from loupe.services.quality import image_size
+from loupe.services.quality import answer_matches, audio_duration_ms, image_size
 from loupe.services.reputation import NewEvidence, expert_domains, record_many
 from loupe.services.routing import item_filter, load_profile, require_eligible
 from loupe.services.tasks import release
@@ -273,7 +273,7 @@ def next_expert_task(
         reason=reason,
         lease_expires_at=expires,
         config_version=project.config_version,
-        media=media_of(raw, item_id, fields=schema.media_fields()),
+        media=media_of(raw, item_id, fields=schema.media_fields(), listener=user),
     )
 
 
@@ -339,6 +339,7 @@ def resolve_escalation(
         answer,
         text=schema.text_of(raw.json_out(item[3])),
         size=image_size(raw, schema, item_id),
+        duration_ms=audio_duration_ms(raw, schema, item_id),
     )
     canonical = redact_answer(session, project_id, schema.task, canonical)
     labels = raw.all(_LABELS, item=item_id)
@@ -399,14 +400,12 @@ def resolve_escalation(
 
 
 def _agreement(schema: LabelSchema, settled: Any) -> Callable[[Any], bool]:
-    """Whether a crowd answer agrees with the ``settled`` one: equal, or for boxes the
-    same objects (a gold-level match, :func:`loupe.aggregation.boxes.box_score`), since
-    two people never draw a box to the same pixel."""
-    if not isinstance(schema.task, Boxes):
-        return lambda given: bool(given == settled)
-    from loupe.aggregation.boxes import box_score
-
-    return lambda given: isinstance(given, list) and box_score(given, settled).passes()
+    """Whether a crowd answer agrees with the ``settled`` one: equal, or for boxes and
+    segments the same objects, for transcripts within the gold WER threshold (a
+    gold-level match, :func:`loupe.services.quality.answer_matches`), since two people
+    never draw a box to the same pixel nor type a sentence to the same comma."""
+    task, max_wer = schema.task, schema.quality.gold_max_wer
+    return lambda given: answer_matches(task, given, settled, max_wer=max_wer)
 
 
 def _reload(session: Session, item_id: int) -> Escalation:

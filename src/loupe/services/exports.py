@@ -286,8 +286,9 @@ _CONSENSUS = (
 # Media by reference (the served, gated blob), never bytes: fetch it with a token that
 # may read the item (GET /api/v1/media/<sha256>, or the SDK's download_media).
 _ITEM_MEDIA = (
-    "SELECT item_id, field, sha256, mime, width, height FROM item_media "
-    "WHERE project_id = :project AND item_id BETWEEN :first AND :last ORDER BY item_id, id"
+    "SELECT item_id, field, sha256, mime, width, height, kind, duration_ms, sample_rate "
+    "FROM item_media WHERE project_id = :project AND item_id BETWEEN :first AND :last "
+    "ORDER BY item_id, id"
 )
 _ITEM_LABELS = (
     "SELECT item_id, user_id, CAST(answer AS TEXT), created_at FROM labels "
@@ -341,6 +342,9 @@ def _items(
                         "mime": part[3],
                         "width": part[4],
                         "height": part[5],
+                        "kind": part[6],
+                        "duration_ms": part[7],
+                        "sample_rate": part[8],
                     }
                 )
         for item_id, external, language, domain, sensitivity, withheld, data, meta in items:

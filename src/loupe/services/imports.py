@@ -144,14 +144,16 @@ def import_folder(
     gate: PrivacyGate | None = None,
     on_progress: Callable[[str, int], None] | None = None,
 ) -> ImportResult:
-    """Import every JPEG, PNG and WebP file under ``folder`` as an item (recursively,
-    hidden files skipped): the external id is the file's path relative to ``folder``
-    and the image goes under the schema's first media field. Every file is probed
+    """Import every JPEG, PNG and WebP image and every WAV, FLAC, Ogg and MP3 recording
+    under ``folder`` as an item (recursively, hidden files skipped): the external id is
+    the file's path relative to ``folder`` and the file goes under the schema's first
+    media field. Every file is probed
     before anything is written."""
     names = [path.relative_to(folder).as_posix() for path in folder_images(folder)]
     if not names:
         raise InvalidInput(
-            f"{folder}: no .jpg, .jpeg, .png or .webp files in this folder",
+            f"{folder}: no .jpg, .jpeg, .png, .webp, .wav, .flac, .ogg, .opus or .mp3 files "
+            "in this folder",
             details={"field": "folder"},
         )
     return import_files(

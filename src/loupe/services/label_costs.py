@@ -4,8 +4,9 @@ out right.
 For each day (UTC): the project's spending that day on the payment ledger (earnings,
 bonuses and corrections, summed from their logged bytes; payouts only move money
 already counted) divided by the
-labels given that day that match their item's settled answer (boxes: pass against it as
-against gold, :func:`loupe.aggregation.boxes.box_score`) — the gold answer on a
+labels given that day that match their item's settled answer (boxes, segments and
+transcripts: pass against it as against gold, :func:`loupe.services.quality.answer_matches`)
+— the gold answer on a
 gold item, else the consensus of an item that has all its labels and no open
 escalation (an expert's or adjudicator's decision replaces the consensus). Labels on
 items not settled yet do not count, so the latest days read high until they settle;
@@ -28,10 +29,10 @@ from sqlalchemy.orm import Session
 
 from loupe.db.models import Consensus, Item, Label, utcnow
 from loupe.db.quality_models import Escalation, GoldAnswer
-from loupe.label_schema import Boxes
 from loupe.services.access import Actor, authorize_project
 from loupe.services.ledger_store import ColumnCheck, checked_entries, project_stored_entries
 from loupe.services.projects import project_schema
+from loupe.services.quality import answer_matches
 
 __all__ = ["MAX_LABELS", "CostPerAccurateLabel", "DayCost", "cost_per_accurate_label"]
 
@@ -60,14 +61,6 @@ class CostPerAccurateLabel:
         return self.spent_minor / self.accurate if self.accurate else None
 
 
-def _box_match(answer: Any, truth: Any) -> bool:
-    """Boxes are never drawn to the pixel alike: accurate = passes against the settled
-    boxes as a gold answer would (F1 >= 0.8 at IoU 0.5, labels matching)."""
-    from loupe.aggregation.boxes import box_score
-
-    return box_score(answer, truth).passes()
-
-
 def _as_date(value: object) -> date:
     if isinstance(value, datetime):
         return value.date()
@@ -86,7 +79,7 @@ def cost_per_accurate_label(
 ) -> CostPerAccurateLabel:
     """The last ``days`` days (today included); needs ``payments.manage`` on the project."""
     project = authorize_project(session, actor, "payments.manage", project_id)
-    boxes = isinstance(project_schema(project).task, Boxes)
+    schema = project_schema(project)
     now = now or utcnow()
     first = (now - timedelta(days=days - 1)).date()
     since = datetime(first.year, first.month, first.day, tzinfo=UTC)
@@ -138,7 +131,7 @@ def cost_per_accurate_label(
         if truth is None:
             continue
         settled[when] += 1
-        if _box_match(answer, truth) if boxes else answer == truth:
+        if answer_matches(schema.task, answer, truth, max_wer=schema.quality.gold_max_wer):
             accurate[when] += 1
 
     out = []

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from loupe.db.models import Label, utcnow
 from loupe.db.raw import Raw
 from loupe.errors import Conflict, InvalidInput, NotFound
-from loupe.label_schema import Boxes, LabelSchema, Spans, validate_answer
+from loupe.label_schema import Boxes, LabelSchema, Segments, Spans, Task, validate_answer
 from loupe.services import webhooks
 from loupe.services.access import (
     Actor,
@@ -32,7 +32,14 @@ from loupe.services.gate import redact_answer
 from loupe.services.ledger_keys import LedgerConfig
 from loupe.services.payments import earn_for_label
 from loupe.services.projects import project_schema
-from loupe.services.quality import GoldFeedback, image_size, live_consensus, record_gold
+from loupe.services.quality import (
+    GoldFeedback,
+    answer_agreement,
+    audio_duration_ms,
+    image_size,
+    live_consensus,
+    record_gold,
+)
 from loupe.services.reputation import NewEvidence, record_evidence, record_many
 from loupe.services.reviews import enqueue_for_review
 from loupe.services.routing import require_eligible
@@ -141,12 +148,13 @@ def submit_label(
         )
     if not schema.routing.is_open or item[4]:
         require_eligible(raw, schema.routing, user, item_id, now=now)
-    if canonical is None:  # spans are checked against the item's text, boxes its image
+    if canonical is None:  # spans: against the item's text, boxes its image, segments audio
         canonical = validate_answer(
             schema.task,
             answer,
             text=_item_text(raw, schema, item_id) if isinstance(schema.task, Spans) else None,
             size=image_size(raw, schema, item_id),
+            duration_ms=audio_duration_ms(raw, schema, item_id),
         )
     canonical = redact_answer(session, project_id, schema.task, canonical)
 
@@ -226,7 +234,7 @@ def submit_label(
         if complete and count > 1 and consensus.confidence >= SETTLED:
             _score_agreement(
                 raw, session, item_id=item_id, project_id=project_id, domain=item[2],
-                answer=consensus.vote.answer, now=now, boxes=isinstance(schema.task, Boxes),
+                answer=consensus.vote.answer, now=now, task=schema.task,
             )  # fmt: skip
     raw.run(_COUNT, count=count, complete=complete, item=item_id)
     if complete and not item[5]:
@@ -297,24 +305,18 @@ def _score_agreement(
     domain: str,
     answer: Any,
     now: datetime,
-    boxes: bool = False,
+    task: Task,
 ) -> None:
     """Once an item is settled with confidence, each of its labellers gets a piece of
     reputation evidence for agreeing with the settled answer (weighted a quarter of a
-    gold answer: consensus can be wrong where gold cannot). Boxes are never drawn to the
-    pixel alike: their evidence is the F1 of the labeller's boxes against the fused ones
-    (:func:`loupe.aggregation.boxes.box_score`)."""
-
-    def agrees(given: Any) -> float:
-        if boxes:
-            from loupe.aggregation.boxes import box_score
-
-            return box_score(given, answer).f1
-        return 1.0 if given == answer else 0.0
-
+    gold answer: consensus can be wrong where gold cannot). Boxes and segments are never
+    drawn to the pixel or millisecond alike: their evidence is the F1 of the labeller's
+    against the fused ones; a transcript's is one minus its word error rate against the
+    fused transcript (:func:`loupe.services.quality.answer_agreement`)."""
     evidence = [
         NewEvidence(
-            int(user_id), domain, "consensus", agrees(raw.json_out(given)),
+            int(user_id), domain, "consensus",
+            answer_agreement(task, raw.json_out(given), answer),
             f"consensus:item:{item_id}",
         )
         for user_id, given in raw.all(_LABELLERS, item=item_id)
@@ -323,7 +325,7 @@ def _score_agreement(
 
 
 def _needs_text(schema: LabelSchema) -> bool:
-    return isinstance(schema.task, Spans | Boxes)
+    return isinstance(schema.task, Spans | Boxes | Segments)
 
 
 def _item_text(raw: Raw, schema: LabelSchema, item_id: int) -> str | None:

@@ -1,5 +1,5 @@
-"""Media parts of items (images): reading, probing, gating, sealing and storing them on
-import; deleting their blobs with their items; revealing an original.
+"""Media parts of items (images, audio): reading, probing, gating, sealing and storing
+them on import; deleting their blobs with their items; revealing an original.
 
 An import row names its media files (:class:`loupe.formats.MediaSource`); where the
 bytes come from is a :class:`MediaReader`: :class:`LocalMedia` (the CLI: paths relative to
@@ -9,10 +9,14 @@ the file parts of the request, by name; never a server path or a URL).
 An import with media runs in three steps (:class:`MediaIngest`):
 
 1. **probe** every referenced file while the rows are validated, before anything is
-   written: readable, at most ``max_media_bytes``, a JPEG, PNG or WebP that decodes. A
-   bad one raises :class:`~loupe.errors.InvalidInput` naming the row and the file.
+   written: readable, at most ``max_media_bytes``, a JPEG, PNG or WebP that decodes, or
+   a WAV, FLAC, Ogg (Vorbis/Opus) or MP3 recording that decodes to its end and lasts at
+   most an hour (:func:`loupe.privacy.audio.probe_audio`; told apart by their first
+   bytes). A bad one raises :class:`~loupe.errors.InvalidInput` naming the row and the file.
 2. **ingest** the new items' media outside any transaction: probe again (the file may
-   have changed), run the image gate (:func:`loupe.privacy.images.gate_image`), seal the
+   have changed), run the image gate (:func:`loupe.privacy.images.gate_image`) or strip
+   the recording's tags (:func:`loupe.privacy.audio.strip_audio_tags`; a voice is served
+   only to voice-cleared people, :mod:`loupe.services.media_views`), seal the
    original bytes under the item's subject key (a short write transaction that may create
    the key), and put the sealed and the served blobs (content-addressed, so equal bytes
    are stored once and a failed import leaves harmless orphans for ``loupe media gc``).
@@ -48,7 +52,7 @@ from loupe.errors import InvalidInput, NotFound, PermissionDenied
 from loupe.formats import ItemRecord, MediaSource
 from loupe.services import audit
 from loupe.services.access import Actor, authorize_project
-from loupe.services.clearances import has_clearance
+from loupe.services.clearances import VOICE, has_clearance
 from loupe.services.gate import PrivacyGate, image_withheld_reason, redact_text
 from loupe.services.privacy import privacy_of
 from loupe.services.vault import Vault, media_aad, subject_key_id
@@ -59,6 +63,7 @@ if TYPE_CHECKING:
     from loupe.storage import BlobStore
 
 __all__ = [
+    "AUDIO_SUFFIXES",
     "GC_GRACE",
     "IMAGE_SUFFIXES",
     "MEDIA_CHUNK",
@@ -68,6 +73,7 @@ __all__ = [
     "MediaReader",
     "StoredMedia",
     "Uploads",
+    "audio_module",
     "collect_garbage",
     "drop_media",
     "folder_images",
@@ -78,6 +84,9 @@ __all__ = [
 
 # File names a folder import takes as images (case-insensitive); anything else is skipped.
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp"})
+# ... and as audio (loupe.privacy.audio.AUDIO_SUFFIXES, kept here so that listing a folder
+# needs no extra).
+AUDIO_SUFFIXES = frozenset({".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3"})
 # Items gated per round of an import with media: an image takes a good part of a second
 # through the gate, so write (and report progress) every few dozen instead of every 5,000.
 MEDIA_CHUNK = 32
@@ -85,6 +94,7 @@ MEDIA_CHUNK = 32
 # transaction that references them commits.
 GC_GRACE = timedelta(hours=1)
 _NEED_EXTRA = "importing images needs the images extra: pip install 'loupe[images]'"
+_NEED_AUDIO = "importing audio needs the audio extra: pip install 'loupe[audio]'"
 # A name in an API row that is not a bare file name: a path, a URL, a drive letter.
 _NOT_A_NAME = re.compile(r"[/\\]|^[A-Za-z][A-Za-z0-9+.-]*:|^\.\.?$")
 
@@ -96,6 +106,29 @@ def images_module() -> ModuleType:
         return importlib.import_module("loupe.privacy.images")  # OpenCV and Pillow
     except ImportError:
         raise InvalidInput(_NEED_EXTRA, details={"extra": "images"}) from None
+
+
+def audio_module() -> ModuleType:
+    """:mod:`loupe.privacy.audio` with its libraries (soundfile, mutagen), or
+    :class:`InvalidInput` saying which extra to install (audio is never stored unchecked)."""
+    try:
+        importlib.import_module("soundfile")  # libsndfile: probes and decodes
+        importlib.import_module("mutagen")  # strips tags
+    except (ImportError, OSError):  # OSError: soundfile without its libsndfile
+        raise InvalidInput(_NEED_AUDIO, details={"extra": "audio"}) from None
+    return importlib.import_module("loupe.privacy.audio")
+
+
+def _is_audio(data: bytes, name: str) -> bool:
+    """Whether an import's file is audio: by its first bytes, or (for bytes neither an
+    image nor audio) by its name, so that the error names what the file was meant to be."""
+    from loupe.privacy.audio import audio_mime
+
+    if audio_mime(data) is not None:
+        return True
+    return Path(name).suffix.lower() in AUDIO_SUFFIXES and not data.startswith(
+        (b"\xff\xd8\xff", b"\x89PNG")
+    )
 
 
 class MediaReader(Protocol):
@@ -203,31 +236,48 @@ class StoredMedia:
     mime: str
     sha256: str  # of the served bytes
     size: int
-    width: int
-    height: int
+    width: int | None
+    height: int | None
     sealed_blob: str | None
     key_id: str | None
     regions: list[dict[str, Any]]
     checks: list[str]
+    kind: str = "image"
+    duration_ms: int | None = None  # audio
+    sample_rate: int | None = None  # audio
 
     def row(self, item_id: int, project_id: int, now: datetime) -> dict[str, Any]:
         return {
             "item_id": item_id,
             "project_id": project_id,
             "field": self.field,
-            "kind": "image",
+            "kind": self.kind,
             "mime": self.mime,
             "sha256": self.sha256,
             "bytes": self.size,
             "width": self.width,
             "height": self.height,
-            "duration_ms": None,
+            "duration_ms": self.duration_ms,
+            "sample_rate": self.sample_rate,
             "sealed_blob": self.sealed_blob,
             "key_id": self.key_id,
             "regions": self.regions,
             "checks": self.checks,
             "created_at": now,
         }
+
+
+@dataclass(frozen=True, slots=True)
+class _Probed:
+    """A media file that passed its probe."""
+
+    data: bytes
+    kind: str  # "image" or "audio"
+    mime: str
+    width: int | None = None
+    height: int | None = None
+    duration_ms: int | None = None
+    sample_rate: int | None = None
 
 
 @dataclass(slots=True)
@@ -238,12 +288,19 @@ class MediaIngest:
     settings: Settings
     store: BlobStore | None = None
     _images: ModuleType | None = field(default=None, repr=False)
+    _audio: ModuleType | None = field(default=None, repr=False)
 
     @property
     def images(self) -> ModuleType:
         if self._images is None:
             self._images = images_module()
         return self._images
+
+    @property
+    def audio(self) -> ModuleType:
+        if self._audio is None:
+            self._audio = audio_module()
+        return self._audio
 
     def blob_store(self) -> BlobStore:
         if self.store is None:
@@ -252,21 +309,30 @@ class MediaIngest:
             self.store = blob_store_for(self.settings)
         return self.store
 
-    def _load(self, source: MediaSource) -> tuple[bytes, str, int, int]:
+    def _load(self, source: MediaSource) -> _Probed:
         data = self.reader.read(source, limit=self.settings.max_media_bytes)
         if len(data) > self.settings.max_media_bytes:
             raise _too_big(source, self.settings.max_media_bytes)
         try:
+            if _is_audio(data, source.name):
+                mime, duration_ms, rate = self.audio.probe_audio(data)
+                return _Probed(
+                    data, "audio", str(mime), duration_ms=int(duration_ms), sample_rate=int(rate)
+                )
             mime, width, height = self.images.probe_image(data)
         except InvalidInput as exc:
             raise _problem(source, exc.message) from None
-        return data, str(mime), int(width), int(height)
+        return _Probed(data, "image", str(mime), width=int(width), height=int(height))
 
     def probe(self, record: ItemRecord) -> None:
         """Check every media file of ``record`` (read, size, format, decodes); raises
         :class:`InvalidInput` naming the row and the file."""
         for source in record.media:
-            self._load(source)
+            probed = self._load(source)
+            if probed.kind == "audio":
+                # Stripping can fail too (a tag block mutagen cannot parse): find out now,
+                # before anything is written, not halfway through the import.
+                self._strip(source, probed.data)
 
     def ingest(self, db: Database, batch: GatedBatch, gate: PrivacyGate) -> None:
         """Gate, seal and store the media of ``batch``'s records (outside any transaction
@@ -282,7 +348,21 @@ class MediaIngest:
             reasons: list[str] = []
             found: set[str] = set()
             for source in record.media:
-                data, mime, width, height = self._load(source)
+                probed = self._load(source)
+                data, mime, width, height = probed.data, probed.mime, probed.width, probed.height
+                if probed.kind == "audio":
+                    served = self._strip(source, data)
+                    digest = hashlib.sha256(served).hexdigest()
+                    parts.append(
+                        StoredMedia(
+                            source.field, mime, digest, len(served), None, None, None, None,
+                            [], ["tags"], kind="audio", duration_ms=probed.duration_ms,
+                            sample_rate=probed.sample_rate,
+                        )
+                    )  # fmt: skip
+                    originals.append((source, data))
+                    self._put(_served_key(digest), served)
+                    continue
                 if batch.gated:
                     gated = self.images.gate_image(
                         data, scanner=gate.scanner, ocr=True, plates=True
@@ -327,6 +407,15 @@ class MediaIngest:
                     detected=tuple(sorted(set(result.detected) | found)),
                     withheld_reason=result.withheld_reason or (reasons[0] if reasons else None),
                 )
+
+    def _strip(self, source: MediaSource, data: bytes) -> bytes:
+        # Tags go whether or not the project's gate is on: they are what a file says about
+        # its recording (a name, a place, a device), never what people label. The voice
+        # itself is kept whole and served only to voice-cleared people.
+        try:
+            return bytes(self.audio.strip_audio_tags(data))
+        except InvalidInput as exc:
+            raise _problem(source, exc.message) from None
 
     def _seal(
         self,
@@ -374,13 +463,15 @@ def _sealed_key(sha256: str) -> str:
 
 
 def folder_images(folder: Path) -> Iterator[Path]:
-    """The images under ``folder`` (recursively, sorted, hidden files and folders
-    skipped): files whose name ends in .jpg, .jpeg, .png or .webp."""
+    """The media files under ``folder`` (recursively, sorted, hidden files and folders
+    skipped): files whose name ends in .jpg, .jpeg, .png or .webp (images) or .wav,
+    .flac, .ogg, .oga, .opus or .mp3 (audio)."""
+    suffixes = IMAGE_SUFFIXES | AUDIO_SUFFIXES
     for path in sorted(folder.rglob("*")):
         relative = path.relative_to(folder)
         if any(part.startswith(".") for part in relative.parts):
             continue
-        if path.suffix.lower() in IMAGE_SUFFIXES and path.is_file():
+        if path.suffix.lower() in suffixes and path.is_file():
             yield path
 
 
@@ -589,7 +680,7 @@ def reveal_media(
     stated = " ".join(purpose.split())
     if not min_purpose <= len(stated) <= MAX_PURPOSE:
         raise InvalidInput(
-            f"purpose: say why you need the original image, in {min_purpose} to "
+            f"purpose: say why you need the original, in {min_purpose} to "
             f"{MAX_PURPOSE} characters (it is recorded in the audit log)",
             details={"field": "purpose"},
         )
@@ -613,6 +704,14 @@ def reveal_media(
         raise NotFound(
             f"item {item_id} has no media field {field!r}",
             details={"item_id": item_id, "field": field},
+        )
+    if part.kind == "audio" and not has_clearance(
+        session, actor.user_id, VOICE, project_id=project_id, now=now
+    ):
+        raise PermissionDenied(
+            f"revealing a recording needs a voice clearance in project {project_id} (a voice "
+            "is biometric data); ask an admin to grant one",
+            details={"action": "items.reveal", "clearance": VOICE},
         )
     if part.sealed_blob is None or part.key_id is None:
         if privacy_of(session, project_id).gate:
@@ -652,7 +751,11 @@ def reveal_media(
 
 
 def _mime_of(data: bytes) -> str | None:
-    """The MIME type of an original image, from its first bytes."""
+    """The MIME type of an original image or recording, from its first bytes."""
+    from loupe.privacy.audio import audio_mime
+
+    if (audio := audio_mime(data)) is not None:
+        return audio
     if data.startswith(b"\xff\xd8\xff"):
         return "image/jpeg"
     if data.startswith(b"\x89PNG\r\n\x1a\n"):

@@ -23,6 +23,14 @@ An item the privacy gate withheld is never shown to contributors, reviewers or
 auditors: its blob is fetchable only by those who manage the project's privacy gate
 (``privacy.manage``: its managers and admins). Anyone else gets :class:`NotFound`,
 never a refusal that would confirm the blob exists.
+
+**Audio** (a voice is biometric data) needs, on top of all that, a live ``voice``
+clearance for the item's project (:data:`loupe.services.clearances.VOICE`), for everyone:
+annotators, reviewers, experts, managers and admins alike. A payload shown to someone
+without one names the part (field, type, duration, sample rate) but neither its URL nor
+its SHA-256 (``restricted: "voice"``); they work from the item's transcript, a text field
+that passed the text gate. Each playback by a cleared person is audited
+(:func:`record_play`, ``media.play``).
 """
 
 from __future__ import annotations
@@ -39,7 +47,9 @@ from loupe.db.models import Item, utcnow
 from loupe.db.raw import Raw
 from loupe.errors import NotFound, PermissionDenied
 from loupe.policy import allowed
+from loupe.services import audit
 from loupe.services.access import Actor, ProjectRef, authorize_project_fast, member_role
+from loupe.services.clearances import VOICE
 from loupe.services.projects import project_schema
 from loupe.services.routing import item_filter, load_profile, require_eligible
 
@@ -54,6 +64,8 @@ __all__ = [
     "media_for_reader",
     "media_of",
     "media_url",
+    "playback_starts",
+    "record_play",
 ]
 
 MEDIA_PATH = "/api/v1/media/"
@@ -74,26 +86,36 @@ class MediaRegion(TypedDict):
 
 
 class MediaEntry(TypedDict):
-    """One media part of an item, as every item payload carries it (the UI reads this)."""
+    """One media part of an item, as every item payload carries it (the UI reads this).
+
+    ``url`` and ``sha256`` are ``None`` for an audio part shown to someone without a voice
+    clearance (``restricted`` is then ``"voice"``)."""
 
     field: str
     kind: str
-    url: str
-    sha256: str
+    url: str | None
+    sha256: str | None
     mime: str
     width: int | None
     height: int | None
     regions: list[MediaRegion]
+    duration_ms: int | None
+    sample_rate: int | None
+    restricted: str | None
 
 
 @dataclass(frozen=True, slots=True)
 class ServedMedia:
     """What :func:`authorize_media` lets through: the blob and its type (from the row that
-    granted access, never sniffed from the bytes)."""
+    granted access, never sniffed from the bytes), and the item part that granted it."""
 
     sha256: str
     mime: str
     size: int
+    kind: str = "image"
+    project_id: int | None = None
+    item_id: int | None = None
+    field: str | None = None
 
 
 def media_url(sha256: str) -> str:
@@ -120,42 +142,78 @@ def _region(region: dict[str, object]) -> MediaRegion:
 
 
 _MEDIA = (
-    "SELECT item_id, field, kind, mime, sha256, width, height, regions FROM item_media "
-    "WHERE item_id IN ({ids}) ORDER BY item_id, id"
+    "SELECT item_id, field, kind, mime, sha256, width, height, regions, duration_ms, "
+    "sample_rate, project_id FROM item_media WHERE item_id IN ({ids}) ORDER BY item_id, id"
+)
+_VOICE_CLEARED = (
+    "SELECT project_id FROM clearances WHERE user_id = :user AND sensitivity = :voice "
+    "AND (expires_at IS NULL OR expires_at > :now)"
 )
 
 
-def _entry(raw: Raw, row: tuple[Any, ...]) -> MediaEntry:
-    sha256 = str(row[4])
+def _number(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
+def _entry(raw: Raw, row: tuple[Any, ...], *, heard: bool) -> MediaEntry:
+    kind = str(row[2])
+    restricted = kind == "audio" and not heard
+    sha256 = None if restricted else str(row[4])
     regions = raw.json_out(row[7]) or []
     return MediaEntry(
         field=str(row[1]),
-        kind=str(row[2]),
-        url=media_url(sha256),
+        kind=kind,
+        url=None if sha256 is None else media_url(sha256),
         sha256=sha256,
         mime=str(row[3]),
-        width=None if row[5] is None else int(row[5]),
-        height=None if row[6] is None else int(row[6]),
+        width=_number(row[5]),
+        height=_number(row[6]),
         regions=[_region(region) for region in regions if isinstance(region, dict)],
+        duration_ms=_number(row[8]),
+        sample_rate=_number(row[9]),
+        restricted=VOICE if restricted else None,
     )
 
 
-def _media(raw: Raw, ids: Sequence[int]) -> dict[int, list[MediaEntry]]:
-    found: dict[int, list[MediaEntry]] = {}
+def _voice_projects(raw: Raw, listener: int | None, now: datetime) -> set[int]:
+    """The projects where ``listener`` holds a live voice clearance."""
+    if listener is None:
+        return set()
+    rows = raw.all(_VOICE_CLEARED, user=listener, voice=VOICE, now=raw.time(now))
+    return {int(row[0]) for row in rows}
+
+
+def _media(
+    raw: Raw, ids: Sequence[int], *, listener: int | None, now: datetime | None = None
+) -> dict[int, list[MediaEntry]]:
+    rows: list[tuple[Any, ...]] = []
     for start in range(0, len(ids), _CHUNK):
         chunk = ids[start : start + _CHUNK]
         names = {f"i{n}": item_id for n, item_id in enumerate(chunk)}
         sql = _MEDIA.format(ids=", ".join(":" + name for name in names))
-        for row in raw.all(sql, **names):
-            found.setdefault(int(row[0]), []).append(_entry(raw, row))
+        rows.extend(tuple(row) for row in raw.all(sql, **names))
+    # Only a payload with audio asks about voice clearances (images and text: no query).
+    cleared = (
+        _voice_projects(raw, listener, now or utcnow())
+        if any(row[2] == "audio" for row in rows)
+        else set()
+    )
+    found: dict[int, list[MediaEntry]] = {}
+    for row in rows:
+        entry = _entry(raw, row, heard=int(row[10]) in cleared)
+        found.setdefault(int(row[0]), []).append(entry)
     return found
 
 
-def media_for(session: Session, item_ids: Iterable[int]) -> dict[int, list[MediaEntry]]:
+def media_for(
+    session: Session, item_ids: Iterable[int], *, listener: int | None = None
+) -> dict[int, list[MediaEntry]]:
     """The media entries of each item (items without media are absent), in the order
     they were imported. One query per :data:`_CHUNK` ids; no authorisation: the caller
-    has decided the actor may read these items."""
-    return _media(Raw(session), sorted(set(item_ids)))
+    has decided the actor may read these items. Audio parts carry their URL only when
+    ``listener`` (the user the payload is for) holds a live voice clearance for the
+    item's project; without a listener, never."""
+    return _media(Raw(session), sorted(set(item_ids)), listener=listener)
 
 
 def media_for_reader(
@@ -163,8 +221,9 @@ def media_for_reader(
 ) -> dict[int, list[MediaEntry]]:
     """:func:`media_for` for items ``actor`` was allowed to read (the item API): the media
     of withheld items only for those who manage the project's privacy gate, the only
-    people :func:`authorize_media` serves those blobs to."""
-    found = media_for(session, [item.id for item in items])
+    people :func:`authorize_media` serves those blobs to; audio URLs only for the
+    voice-cleared."""
+    found = media_for(session, [item.id for item in items], listener=actor.user_id)
     withheld = [item.id for item in items if item.withheld and item.id in found]
     if withheld and not allowed(
         actor.role, "privacy.manage", member_role=member_role(session, project_id, actor.user_id)
@@ -174,19 +233,22 @@ def media_for_reader(
     return found
 
 
-def media_of(raw: Raw, item_id: int, *, fields: Sequence[str]) -> list[MediaEntry]:
-    """One item's entries for a payload, without a query when the project's schema names
-    no media ``fields`` (every text-only project: the next-task hot path stays as it was)."""
+def media_of(
+    raw: Raw, item_id: int, *, fields: Sequence[str], listener: int | None = None
+) -> list[MediaEntry]:
+    """One item's entries for a payload for ``listener`` (see :func:`media_for`), without a
+    query when the project's schema names no media ``fields`` (every text-only project:
+    the next-task hot path stays as it was)."""
     if not fields:
         return []
-    return _media(raw, [item_id]).get(item_id, [])
+    return _media(raw, [item_id], listener=listener).get(item_id, [])
 
 
 # Items carrying the blob that the actor works on: a live lease (a task, or an expert's
 # escalated item), their own label, or a live review lease on one of the item's labels.
 # Withheld items are never served to contributors.
 _WORKED_ON = (
-    "SELECT m.project_id, m.item_id, m.mime, m.bytes FROM item_media m "
+    "SELECT m.project_id, m.item_id, m.mime, m.bytes, m.kind, m.field FROM item_media m "
     "JOIN items i ON i.id = m.item_id "
     "WHERE m.sha256 = :sha AND i.withheld = :false AND ("
     " EXISTS (SELECT 1 FROM assignments a WHERE a.item_id = m.item_id AND a.user_id = :user"
@@ -198,8 +260,12 @@ _WORKED_ON = (
 )
 _PROJECTS = "SELECT DISTINCT project_id FROM item_media WHERE sha256 = :sha"
 _IN_PROJECT = (
-    "SELECT m.mime, m.bytes FROM item_media m JOIN items i ON i.id = m.item_id "
-    "WHERE m.sha256 = :sha AND m.project_id = :project"
+    "SELECT m.mime, m.bytes, m.kind, m.item_id, m.field FROM item_media m "
+    "JOIN items i ON i.id = m.item_id WHERE m.sha256 = :sha AND m.project_id = :project"
+)
+_VOICE_IN_PROJECT = (
+    "SELECT 1 FROM clearances WHERE user_id = :user AND project_id = :project "
+    "AND sensitivity = :voice AND (expires_at IS NULL OR expires_at > :now)"
 )
 _NOT_WITHHELD = " AND i.withheld = :false"
 
@@ -212,8 +278,9 @@ def _not_found(sha256: str) -> NotFound:
 def authorize_media(
     session: Session, actor: Actor, sha256: str, *, now: datetime | None = None
 ) -> ServedMedia:
-    """The blob ``sha256`` if ``actor`` may read an item that carries it (see the module
-    docstring), else :class:`NotFound`, whether or not it exists."""
+    """The blob ``sha256`` if ``actor`` may read an item that carries it (and, for audio,
+    holds a live voice clearance for that item's project; see the module docstring), else
+    :class:`NotFound`, whether or not it exists."""
     if not _SHA256.match(sha256):
         raise _not_found(sha256)
     raw = Raw(session)
@@ -247,10 +314,21 @@ def _member_role(raw: Raw, actor: Actor, project_id: int) -> str | None:
     return None if row is None else str(row[0])
 
 
+def _voice_cleared(raw: Raw, actor: Actor, project_id: int, *, now: datetime) -> bool:
+    if actor.user_id is None:
+        return False
+    row = raw.one(
+        _VOICE_IN_PROJECT, user=actor.user_id, project=project_id, voice=VOICE, now=raw.time(now)
+    )
+    return row is not None
+
+
 def _as_contributor(raw: Raw, actor: Actor, sha256: str, *, now: datetime) -> ServedMedia | None:
     assert actor.user_id is not None
     rows = raw.all(_WORKED_ON, sha=sha256, false=False, user=actor.user_id, now=raw.time(now))
-    for project_id, item_id, mime, size in rows:
+    for project_id, item_id, mime, size, kind, field in rows:
+        if kind == "audio" and not _voice_cleared(raw, actor, int(project_id), now=now):
+            continue
         role = _member_role(raw, actor, int(project_id))
         # Removed from the project since: the lease or label no longer lets them look.
         if not (
@@ -267,7 +345,9 @@ def _as_contributor(raw: Raw, actor: Actor, sha256: str, *, now: datetime) -> Se
             )
         except PermissionDenied:
             continue
-        return ServedMedia(sha256, str(mime), int(size))
+        return ServedMedia(
+            sha256, str(mime), int(size), str(kind), int(project_id), int(item_id), str(field)
+        )
     return None
 
 
@@ -292,4 +372,38 @@ def _as_reader(
         query += _NOT_WITHHELD + routed.sql
         params = params | {"false": False} | routed.params
     row = raw.one(query + " LIMIT 1", **params)
-    return None if row is None else ServedMedia(sha256, str(row[0]), int(row[1]))
+    if row is None:
+        return None
+    if row[2] == "audio" and not _voice_cleared(raw, actor, project_id, now=now):
+        return None  # managers and admins too: a voice is heard only with a clearance
+    return ServedMedia(
+        sha256, str(row[0]), int(row[1]), str(row[2]), project_id, int(row[3]), str(row[4])
+    )
+
+
+_RANGE_AT_ZERO = re.compile(r"^\s*bytes\s*=\s*0+\s*-")
+
+
+def playback_starts(range_header: str | None) -> bool:
+    """Whether a ``GET`` with this ``Range`` header starts a playback: no range, or a range
+    from byte 0 (a player's first request); later ranges are the same playback seeking.
+
+    >>> [playback_starts(h) for h in (None, "bytes=0-", "bytes=0-1023", "bytes=4096-", "bytes=-9")]
+    [True, True, True, False, False]
+    """
+    return range_header is None or bool(_RANGE_AT_ZERO.match(range_header))
+
+
+def record_play(session: Session, actor: Actor, served: ServedMedia) -> None:
+    """Audit a playback of raw audio (``media.play``: who, which item and field; never the
+    content), in a transaction of its own: the fetch is a read-only request."""
+    if served.kind != "audio":
+        return
+    audit.record_separately(
+        session,
+        actor,
+        "media.play",
+        project_id=served.project_id,
+        target=f"item:{served.item_id}",
+        details={"field": served.field or "", "sha256": served.sha256},
+    )

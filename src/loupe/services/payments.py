@@ -107,6 +107,13 @@ class Rate(BaseModel):
         le=10**9,
         description="added per box drawn (a boxes task): amount_minor is then per image",
     )
+    per_audio_second_minor: int = Field(
+        default=0,
+        ge=0,
+        le=10**9,
+        description="added per second of the item's audio (its media parts of kind audio, "
+        "summed), the total rounded up to a whole minor unit",
+    )
 
 
 class RateCardSpec(BaseModel):
@@ -153,9 +160,11 @@ def price(
     tier: str,
     rule: str = "label.accepted",
     boxes: int = 0,
+    audio_ms: int = 0,
 ) -> int:
     """The amount a rate card pays: the most specific matching rate (its ``amount_minor``
-    plus ``per_box_minor`` for each of the label's ``boxes``) times the multiplier.
+    plus ``per_box_minor`` for each of the label's ``boxes`` plus ``per_audio_second_minor``
+    for each second of ``audio_ms``, rounded up) times the multiplier.
 
     >>> card = {"rates": [{"amount_minor": 5}, {"domain": "med", "amount_minor": 12}],
     ...         "quality_multipliers_bp": {"label.accepted": 15000}}
@@ -163,6 +172,9 @@ def price(
     18
     >>> price({"rates": [{"amount_minor": 4, "per_box_minor": 2}]}, task_type="boxes",
     ...       domain="general", tier="annotator", boxes=3)
+    10
+    >>> price({"rates": [{"amount_minor": 1, "per_audio_second_minor": 2}]},
+    ...       task_type="segments", domain="general", tier="annotator", audio_ms=4_250)
     10
     """
     best, best_score = None, -1
@@ -181,6 +193,8 @@ def price(
         return 0
     points = card.get("quality_multipliers_bp", {}).get(rule, BASIS_POINTS)
     amount = int(best["amount_minor"]) + int(best.get("per_box_minor", 0)) * boxes
+    # Per audio second, in integers: ceil(rate * ms / 1000).
+    amount += -(-int(best.get("per_audio_second_minor", 0)) * max(audio_ms, 0) // 1000)
     return amount * int(points) // BASIS_POINTS
 
 
@@ -250,6 +264,9 @@ _CARD_AND_TIER = (
 
 
 _STANDING = "SELECT tier FROM reputations WHERE user_id = :user AND domain = :domain"
+_AUDIO_MS = (
+    "SELECT coalesce(sum(duration_ms), 0) FROM item_media WHERE item_id = :item AND kind = 'audio'"
+)
 
 
 def earn_for_label(
@@ -268,7 +285,8 @@ def earn_for_label(
     boxes: int = 0,
 ) -> int | None:
     """Append the earning of a new label; return its index (``None``: nothing earned).
-    ``boxes``: how many boxes the label drew (a boxes task; priced per box by the card).
+    ``boxes``: how many boxes the label drew (a boxes task; priced per box by the card);
+    a card with ``per_audio_second_minor`` prices the item's audio length (item_media).
 
     One statement when the project has no rate card; otherwise the rate card, then the
     append (lock, frontier, nodes, entry, size).
@@ -277,8 +295,18 @@ def earn_for_label(
     if row is None:
         return None
     card = raw.json_out(row[1])
+    audio_ms = 0
+    if any(rate.get("per_audio_second_minor") for rate in card["rates"]):
+        audio = raw.one(_AUDIO_MS, item=item_id)
+        audio_ms = int(audio[0]) if audio is not None else 0
     amount = price(
-        card, task_type=task_type, domain=domain, tier=row[2] or "*", rule=rule, boxes=boxes
+        card,
+        task_type=task_type,
+        domain=domain,
+        tier=row[2] or "*",
+        rule=rule,
+        boxes=boxes,
+        audio_ms=audio_ms,
     )
     if amount > 0 and card.get("reputation_multipliers", True):
         standing = raw.one(_STANDING, user=user_id, domain=domain)

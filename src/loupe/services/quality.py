@@ -36,9 +36,11 @@ from loupe.label_schema import (
     FreeText,
     LabelSchema,
     QualityPolicy,
+    Segments,
     Spans,
     Task,
     answer_keys,
+    is_transcript,
     validate_answer,
 )
 from loupe.services import webhooks
@@ -57,6 +59,9 @@ __all__ = [
     "LiveConsensus",
     "QualityReport",
     "RefitReport",
+    "answer_agreement",
+    "answer_matches",
+    "audio_duration_ms",
     "claim_refit",
     "image_size",
     "label_agreement",
@@ -69,6 +74,7 @@ __all__ = [
     "release_refit",
     "resume_member",
     "set_gold",
+    "transcript_error",
     "wilson_interval",
 ]
 
@@ -136,9 +142,12 @@ def set_gold(
             details={"missing": missing[:100]},
         )
     sizes = _image_sizes(session, task, list(by_external.values()))
+    durations = _durations(session, task, list(by_external.values()))
     for external, answer in answers:
         item_id = by_external[external]
-        canonical = validate_answer(task, answer, size=sizes.get(item_id))
+        canonical = validate_answer(
+            task, answer, size=sizes.get(item_id), duration_ms=durations.get(item_id)
+        )
         gold = session.get(GoldAnswer, item_id)
         if gold is None:
             session.add(GoldAnswer(item_id=item_id, project_id=project_id, answer=canonical))
@@ -177,6 +186,69 @@ def _image_sizes(
         )
     ).all()
     return {int(i): (int(w), int(h)) for i, w, h in rows if w is not None and h is not None}
+
+
+_DURATION = "SELECT duration_ms FROM item_media WHERE item_id = :item AND field = :field"
+
+
+def audio_duration_ms(raw: Raw, schema: LabelSchema, item_id: int) -> int | None:
+    """Length of the audio a segments task marks, if known (segments answers are checked
+    against it: ``validate_answer(..., duration_ms=...)``)."""
+    if not isinstance(schema.task, Segments):
+        return None
+    row = raw.one(_DURATION, item=item_id, field=schema.task.media_field)
+    return None if row is None or row[0] is None else int(row[0])
+
+
+def _durations(session: Session, task: Task, item_ids: Sequence[int]) -> dict[int, int]:
+    """The audio length of each item for a segments task (gold segments must fit it)."""
+    if not isinstance(task, Segments) or not item_ids:
+        return {}
+    rows = session.execute(
+        select(ItemMedia.item_id, ItemMedia.duration_ms).where(
+            ItemMedia.item_id.in_(item_ids), ItemMedia.field == task.media_field
+        )
+    ).all()
+    return {int(i): int(d) for i, d in rows if d is not None}
+
+
+def transcript_error(reference: str, given: str) -> float:
+    """Word error rate of ``given`` against ``reference`` (as
+    :func:`~loupe.aggregation.transcripts.word_error_rate` counts it), capped at 1; a
+    reference without words is matched only by an answer without words."""
+    from loupe.aggregation.transcripts import transcript_words, word_error_rate
+
+    if not transcript_words(reference):
+        return 0.0 if not transcript_words(given) else 1.0
+    return min(1.0, word_error_rate([reference], [given]))
+
+
+def answer_agreement(task: Task, given: Any, settled: Any) -> float:
+    """How far ``given`` agrees with the ``settled`` answer, in [0, 1] (reputation
+    evidence): F1 at IoU 0.5 for boxes and segments (never drawn to the pixel or the
+    millisecond alike), one minus the word error rate for transcripts, else 1 when equal."""
+    if isinstance(task, Boxes):
+        from loupe.aggregation.boxes import box_score
+
+        return box_score(given, settled).f1
+    if isinstance(task, Segments):
+        from loupe.aggregation.segments import segment_score
+
+        return segment_score(given, settled).f1
+    if is_transcript(task):
+        return 1.0 - transcript_error(str(settled), str(given))
+    return 1.0 if given == settled else 0.0
+
+
+def answer_matches(task: Task, given: Any, settled: Any, *, max_wer: float = 0.1) -> bool:
+    """Whether ``given`` is right against ``settled`` as a gold answer would be: boxes and
+    segments at F1 >= 0.8 (IoU 0.5, labels matching), transcripts at a word error rate of
+    at most ``max_wer``, anything else when equal."""
+    if isinstance(task, Boxes | Segments):
+        return isinstance(given, list) and answer_agreement(task, given, settled) >= 0.8 - 1e-12
+    if is_transcript(task):
+        return isinstance(given, str) and transcript_error(str(settled), given) <= max_wer + 1e-12
+    return bool(given == settled)
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,18 +291,17 @@ def record_gold(
 ) -> GoldFeedback:
     """Score an answer to a gold item; pause the annotator if they fall below the bar.
 
-    Boxes are right when they match the gold boxes with F1 >= ``GOLD_PASS_F1`` at IoU
-    ``IOU_THRESHOLD``, labels matching (:func:`loupe.aggregation.boxes.box_score`); any
-    other answer when it equals the gold answer."""
+    Boxes (segments) are right when they match the gold ones with F1 >= ``GOLD_PASS_F1``
+    at IoU ``IOU_THRESHOLD``, labels matching (:func:`loupe.aggregation.boxes.box_score`,
+    :func:`loupe.aggregation.segments.segment_score`); transcripts at a word error rate
+    of at most ``policy.gold_max_wer``; any other answer when it equals the gold answer."""
     row = raw.one(_GOLD, item=item_id)
     assert row is not None, "is_gold items always have a gold answer"
     expected = raw.json_out(row[0])
-    if isinstance(task, Boxes):
-        from loupe.aggregation.boxes import box_score
-
-        correct = box_score(answer, expected).passes()
-    else:
+    if task is None:
         correct = expected == answer
+    else:
+        correct = answer_matches(task, answer, expected, max_wer=policy.gold_max_wer)
     raw.run(
         _GOLD_RESULT,
         project=project_id,
@@ -275,6 +346,8 @@ class LiveConsensus:
     confidence: float
     method: str
     decision: str  # "done", "needs_more", "escalate" (dynamic overlap) or "count" (fixed)
+    # Boxes, segments, transcripts: agreement between the annotators (NaN with one).
+    agreement: float | None = None
 
 
 _ITEM_LABELS = "SELECT user_id, answer FROM labels WHERE item_id = :item ORDER BY id"
@@ -331,12 +404,24 @@ def live_consensus(
     policy = schema.quality
     decision = "count"
     keys = answer_keys(schema.task)
+    agreement: float | None = None
+    fused = isinstance(schema.task, Boxes | Segments) or is_transcript(schema.task)
     if isinstance(schema.task, Spans):
         vote, confidence, method = _span_vote(answers, schema.task)
-    elif isinstance(schema.task, Boxes):
-        vote, confidence, method = _box_vote(raw, project_id, users, answers)
+    elif fused:
+        if isinstance(schema.task, Boxes):
+            vote, confidence, agreement = _box_vote(raw, project_id, users, answers)
+            method = "boxes"
+        elif isinstance(schema.task, Segments):
+            vote, confidence, agreement = _segment_vote(raw, project_id, users, answers)
+            method = "segments"
+        else:
+            vote, confidence, agreement = _transcript_vote(
+                raw, project_id, users, answers, max_wer=policy.gold_max_wer
+            )
+            method = "transcript"
         if policy.dynamic_overlap:
-            # One annotator agrees with themself: a box item is done on two labels or more.
+            # One annotator agrees with themself: a fused item is done on two labels or more.
             least = min(max(policy.min_labels, 2), overlap)
             sure = confidence >= policy.target
             decision = (
@@ -390,7 +475,9 @@ def live_consensus(
         if opened:
             escalated = {"item_id": item_id, "stage": "expert", "trigger": "low_confidence"}
             webhooks.emit(raw, project_id, "escalation.opened", escalated, now=now)
-    return LiveConsensus(vote=vote, confidence=confidence, method=method, decision=decision)
+    return LiveConsensus(
+        vote=vote, confidence=confidence, method=method, decision=decision, agreement=agreement
+    )
 
 
 _REVIEW_TALLY = (
@@ -419,14 +506,9 @@ _GOLD_SKILL = (
 BOX_PRIOR_SKILL = 0.7  # a worker's box skill before any gold, and its weight (2 answers)
 
 
-def _box_vote(
-    raw: Raw, project_id: int, users: Sequence[int], answers: Sequence[Any]
-) -> tuple[Vote, float, str]:
-    """Boxes matched across annotators (optimal assignment on IoU) and fused with each
-    worker's gold accuracy on the project as weight (smoothed towards
-    :data:`BOX_PRIOR_SKILL`); confidence as :mod:`loupe.aggregation.boxes` defines it."""
-    from loupe.aggregation.boxes import box_score, fuse_boxes
-
+def _gold_skills(raw: Raw, project_id: int, users: Sequence[int]) -> dict[int, float]:
+    """Each worker's gold accuracy on the project, smoothed towards :data:`BOX_PRIOR_SKILL`
+    with the weight of two answers: the weight of their boxes, segments or transcripts."""
     names = {f"u{i}": user for i, user in enumerate(sorted(set(users)))}
     rows = raw.all(
         _GOLD_SKILL.format(users=", ".join(":" + name for name in names)),
@@ -436,10 +518,51 @@ def _box_vote(
     skills = dict.fromkeys(users, BOX_PRIOR_SKILL)
     for user, answered, right in rows:
         skills[int(user)] = (int(right) + 2 * BOX_PRIOR_SKILL) / (int(answered) + 2)
+    return skills
+
+
+def _box_vote(
+    raw: Raw, project_id: int, users: Sequence[int], answers: Sequence[Any]
+) -> tuple[Vote, float, float]:
+    """Boxes matched across annotators (optimal assignment on IoU) and fused with each
+    worker's gold accuracy on the project as weight (:func:`_gold_skills`); confidence
+    and agreement as :mod:`loupe.aggregation.boxes` defines them."""
+    from loupe.aggregation.boxes import box_score, fuse_boxes
+
+    skills = _gold_skills(raw, project_id, users)
     fused = fuse_boxes(dict(zip(users, answers, strict=True)), skills=skills)
     support = sum(1 for given in answers if box_score(given, fused.boxes).passes())
     vote = Vote(answer=fused.boxes, support=support, n_labels=len(answers))
-    return vote, fused.confidence, "boxes"
+    return vote, fused.confidence, fused.agreement
+
+
+def _segment_vote(
+    raw: Raw, project_id: int, users: Sequence[int], answers: Sequence[Any]
+) -> tuple[Vote, float, float]:
+    """Segments matched by 1-D IoU and fused like boxes (:mod:`loupe.aggregation.segments`)."""
+    from loupe.aggregation.segments import fuse_segments, segment_score
+
+    skills = _gold_skills(raw, project_id, users)
+    fused = fuse_segments(dict(zip(users, answers, strict=True)), skills=skills)
+    support = sum(1 for given in answers if segment_score(given, fused.segments).passes())
+    vote = Vote(answer=fused.segments, support=support, n_labels=len(answers))
+    return vote, fused.confidence, fused.agreement
+
+
+def _transcript_vote(
+    raw: Raw, project_id: int, users: Sequence[int], answers: Sequence[Any], *, max_wer: float
+) -> tuple[Vote, float, float]:
+    """The transcripts fused word by word (ROVER, :func:`loupe.aggregation.transcripts.
+    fuse_transcript`), each weighted by its worker's gold accuracy (:func:`_gold_skills`);
+    support: the answers within the gold WER threshold of the fused text."""
+    from loupe.aggregation.transcripts import fuse_transcript
+
+    skills = _gold_skills(raw, project_id, users)
+    texts = [str(answer) for answer in answers]
+    fused = fuse_transcript(texts, weights=[skills[user] for user in users])
+    support = sum(1 for text in texts if transcript_error(fused.text, text) <= max_wer + 1e-12)
+    vote = Vote(answer=fused.text, support=support, n_labels=len(answers))
+    return vote, fused.confidence, fused.agreement
 
 
 def _text_vote(raw: Raw, item_id: int, answers: Sequence[Any]) -> tuple[Vote, float, str]:

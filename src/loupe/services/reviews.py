@@ -49,7 +49,7 @@ from loupe.services.media_views import MediaEntry, media_of
 from loupe.services.pairwise import blind
 from loupe.services.payments import decide_label
 from loupe.services.projects import project_schema
-from loupe.services.quality import image_size, live_consensus
+from loupe.services.quality import audio_duration_ms, image_size, live_consensus
 from loupe.services.reputation import NewEvidence, record_many, tiers_of
 from loupe.services.routing import item_filter, load_profile, require_eligible
 
@@ -301,7 +301,7 @@ def next_review(
         other_answers=others,
         lease_expires_at=expires,
         config_version=project.config_version,
-        media=media_of(raw, int(task[0]), fields=schema.media_fields()),
+        media=media_of(raw, int(task[0]), fields=schema.media_fields(), listener=user),
     )
 
 
@@ -361,6 +361,7 @@ def submit_review(
                 corrected_answer,
                 text=schema.text_of(raw.json_out(task[7])),
                 size=image_size(raw, schema, item_id),
+                duration_ms=audio_duration_ms(raw, schema, item_id),
             )
         except InvalidInput as error:  # it names ``answer``; the reviewer sent corrected_answer
             field = error.details.get("field", "answer")

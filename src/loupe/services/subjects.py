@@ -240,7 +240,8 @@ def export_subject(
                     {"annotator": r[0], "answer": r[1], "created_at": r[2].isoformat()}
                     for r in labels
                 ],
-                # Its images: what people were shown (by SHA-256) and what the gate found.
+                # Its images and recordings: what people were shown (by SHA-256), what the
+                # gate found.
                 "media": [
                     {
                         "field": part.field,
@@ -248,6 +249,9 @@ def export_subject(
                         "sha256": part.sha256,
                         "width": part.width,
                         "height": part.height,
+                        "kind": part.kind,
+                        "duration_ms": part.duration_ms,
+                        "sample_rate": part.sample_rate,
                         "regions": part.regions,
                         "original_sealed": part.sealed_blob is not None,
                     }

@@ -178,7 +178,12 @@ def active_leases(raw: Raw, item_id: int, *, now: datetime, exclude_user: int) -
 
 
 def _task(
-    raw: Raw, item_id: int, expires: datetime, config_version: int, schema: LabelSchema
+    raw: Raw,
+    item_id: int,
+    expires: datetime,
+    config_version: int,
+    schema: LabelSchema,
+    listener: int | None,
 ) -> Task:
     row = raw.one(_ITEM, item=item_id)
     assert row is not None
@@ -190,7 +195,7 @@ def _task(
         domain=row[3],
         lease_expires_at=expires,
         config_version=config_version,
-        media=media_of(raw, item_id, fields=schema.media_fields()),
+        media=media_of(raw, item_id, fields=schema.media_fields(), listener=listener),
     )
 
 
@@ -226,7 +231,7 @@ def next_task(
     if held is not None:
         if _eligible(raw, schema.routing, profile, held[1]):
             raw.run(_RENEW, expires=until, id=held[0])
-            return _task(raw, held[1], expires, project.config_version, schema)
+            return _task(raw, held[1], expires, project.config_version, schema, actor.user_id)
         release(raw, item_id=held[1], user_id=user)  # e.g. a clearance expired meanwhile
 
     gold_rate = schema.quality.gold_rate
@@ -243,7 +248,7 @@ def next_task(
             item_id = int(gold[0])
             raw.run(_RELEASE, item=item_id, user=user)
             raw.run(_LEASE, project=project_id, item=item_id, user=user, expires=until, now=at)
-            return _task(raw, item_id, expires, project.config_version, schema)
+            return _task(raw, item_id, expires, project.config_version, schema, actor.user_id)
 
     passes = [routing]
     own = sorted(domain for domain, level in profile.levels.items() if level >= 1)
@@ -255,7 +260,7 @@ def next_task(
     for condition in passes:
         claimed = _claim(raw, project, user, condition, at=at, until=until)
         if claimed is not None:
-            return _task(raw, claimed, expires, project.config_version, schema)
+            return _task(raw, claimed, expires, project.config_version, schema, actor.user_id)
     return None
 
 
@@ -327,7 +332,7 @@ def take_item(
         expires=raw.time(expires),
         now=raw.time(now),
     )
-    return _task(raw, item_id, expires, project.config_version, schema)
+    return _task(raw, item_id, expires, project.config_version, schema, actor.user_id)
 
 
 def _eligible(raw: Raw, policy: RoutingPolicy, profile: Profile, item_id: int) -> bool:

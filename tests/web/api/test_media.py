@@ -70,6 +70,9 @@ def _entry(sha: str, **extra: Any) -> dict[str, Any]:
         "width": 1,
         "height": 1,
         "regions": [],
+        "duration_ms": None,
+        "sample_rate": None,
+        "restricted": None,
     } | extra
 
 
@@ -318,6 +321,9 @@ def test_exports_name_media_by_uri_and_sha(
             "mime": "image/png",
             "width": 1,
             "height": 1,
+            "kind": "image",
+            "duration_ms": None,
+            "sample_rate": None,
         }
     ]
     assert rows[1]["media"] == []  # withheld: its image is not even named

@@ -193,3 +193,78 @@ def test_boxes_are_checked_against_the_image_and_fused(
     assert submit(app_client, project, 1, c, []).status_code == 201
     row = consensus(app_client, project, mgr)["f1"]
     assert row["answer"] == [{"x": 12.0, "y": 10.0, "w": 100.0, "h": 50.0, "label": "cup"}]
+
+
+def test_segments_are_checked_against_the_audio_and_fused(
+    app_client: TestClient, db: Database
+) -> None:
+    from tests.factories import add_media
+
+    mgr, (a, b, c) = people(db, 3)
+    config = {"task": {"type": "segments", "labels": [{"key": "wake"}, {"key": "noise"}]}}
+    project = make_project(
+        db, config=config, overlap=3,
+        members={mgr: "manager", a: "annotator", b: "annotator", c: "annotator"},
+    )  # fmt: skip
+    add_rows(db, project, [{"id": "r1", "text": "hey loupe"}])
+    add_media(db, 1, field="audio", kind="audio", mime="audio/wav", duration_ms=3000)
+    serve(app_client, project, 1, a)
+    before = snapshot(db)
+    wake = {"start": 0.5, "end": 1.0, "label": "wake"}
+    for bad, fragment in (
+        ([{"start": 2.5, "end": 3.2, "label": "wake"}], "outside the 3 s of audio"),
+        ([{"start": 1.0, "end": 1.02, "label": "wake"}], "at least 0.05 s"),
+        ([{"start": 0, "end": 1, "label": "dog"}], "'dog' is not a segment label"),
+        ([wake, {**wake, "label": "noise"}], "overlap"),
+        ({"start": 0}, "send a list of segments"),
+    ):
+        response = submit(app_client, project, 1, a, bad, served=True)
+        assert response.status_code == 422, response.text
+        assert fragment in response.json()["error"]["message"]
+    assert snapshot(db) == before
+    assert submit(app_client, project, 1, a, [wake], served=True).status_code == 201
+    late = {**wake, "start": 0.6, "end": 1.1}
+    assert submit(app_client, project, 1, b, [late]).status_code == 201
+    assert submit(app_client, project, 1, c, []).status_code == 201
+    row = consensus(app_client, project, mgr)["r1"]
+    assert row["answer"] == [{"start": 0.55, "end": 1.05, "label": "wake"}]
+
+
+def test_transcripts_are_fused_and_reviewers_withdraw_the_rejected(
+    app_client: TestClient, db: Database
+) -> None:
+    mgr, (a, b, c, rev) = people(db, 4)
+    config = {
+        "task": {"type": "free_text", "mode": "post_edit", "source_field": "asr"},
+        "review": {"rate": 1.0},
+    }
+    project = make_project(
+        db, config=config, overlap=3,
+        members={mgr: "manager", a: "annotator", b: "annotator", c: "annotator",
+                 rev: "reviewer"},
+    )  # fmt: skip
+    add_rows(db, project, [{"id": "t1", "text": "turn on the lights", "asr": "turn of the lice"}])
+    labels = [
+        submit(app_client, project, 1, person, text).json()["id"]
+        for person, text in (
+            (a, "Turn on the lights."),
+            (b, "turn on the light"),
+            (c, "turn off the lights please"),
+        )
+    ]
+    fused = app_client.get(
+        f"/api/v1/projects/{project}/export?kind=consensus&format=jsonl", headers=mgr.headers
+    ).json()
+    assert (fused["answer"], fused["method"]) == ("turn on the lights", "transcript")
+    # The reviewer rejects the first: it is withdrawn, and the two left are fused again.
+    reviewed = app_client.post(
+        f"/api/v1/projects/{project}/labels/{labels[0]}/reviews",
+        json={"verdict": "reject", "reason": "punctuation"},
+        headers=rev.headers,
+    )
+    assert reviewed.status_code == 201, reviewed.text
+    again = app_client.get(
+        f"/api/v1/projects/{project}/export?kind=consensus&format=jsonl", headers=mgr.headers
+    ).json()
+    assert (again["n_labels"], again["method"]) == (2, "transcript")
+    assert again["answer"] in ("turn on the light", "turn off the lights please")

@@ -1,9 +1,10 @@
-"""``/clearances``: who may reveal raw items of which sensitivity class, per project."""
+"""``/clearances``: who may reveal raw items of which sensitivity class, and who may hear
+raw audio (``voice``), per project."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response, status
 from pydantic import BaseModel, ConfigDict, Field
@@ -21,7 +22,10 @@ class ClearanceIn(BaseModel):
 
     user_id: int = Field(ge=1, le=MAX_ID)
     project_id: int = Field(ge=1, le=MAX_ID, description="The one project it covers")
-    sensitivity: Sensitivity = Field(description="Covers this class and those below it")
+    sensitivity: Sensitivity | Literal["voice"] = Field(
+        description="Covers this class and those below it; `voice`: may hear the project's "
+        "raw audio (exact: no class implies it)"
+    )
     expires_at: datetime | None = Field(default=None, description="null: until revoked")
 
 

@@ -2,8 +2,11 @@
 
 ``GET``/``HEAD /api/v1/media/{sha256}`` serves the image people are shown (after the
 privacy gate) to whoever may read an item that carries it
-(:func:`loupe.services.media_views.authorize_media`); anyone else gets 404, never 403,
-so that a blob's existence is not confirmed. It is a safe, read-only GET: the web UI
+(:func:`loupe.services.media_views.authorize_media`), and a recording (its tags stripped)
+only to those of them who hold a voice clearance for its project; anyone else gets 404,
+never 403, so that a blob's existence is not confirmed. Each playback of a recording (a
+``GET`` without a range or with one from byte 0) is an audit event ``media.play``,
+written in a transaction of its own. It is otherwise a safe, read-only GET: the web UI
 puts the URL in ``<img src>`` and the browser's session cookie authenticates it (the
 cookie is ``SameSite=Lax``, so another site's ``<img>`` does not send it, and there is
 nothing to forge: no state changes). Range requests, ``ETag`` (the SHA-256),
@@ -45,7 +48,10 @@ Purpose = Annotated[
 ]
 
 _MEDIA: dict[int | str, dict[str, Any]] = {
-    200: {"description": "The gated bytes (or a 206 range of them)", "content": {"image/*": {}}},
+    200: {
+        "description": "The gated bytes (or a 206 range of them)",
+        "content": {"image/*": {}, "audio/*": {}},
+    },
     206: {"description": "The requested range"},
     416: {"description": "The range lies outside the blob"},
 }
@@ -56,15 +62,19 @@ def _served(sha256: str, request: Request, ctx: Reader, *, head: bool) -> Respon
     from loupe.web.media_response import media_response
 
     served = media_views.authorize_media(ctx.session, ctx.actor, sha256)
-    return media_response(
+    range_header = request.headers.get("range")
+    response = media_response(
         blob_store_for(ctx.settings),
         served_key(served.sha256),
         mime=served.mime,
         etag=served.sha256,
-        range_header=request.headers.get("range"),
+        range_header=range_header,
         head=head,
         if_none_match=request.headers.get("if-none-match"),
     )
+    if not head and media_views.playback_starts(range_header):
+        media_views.record_play(ctx.session, ctx.actor, served)  # audio only; audited
+    return response
 
 
 @router.get("/media/{sha256}", response_class=Response, responses=_MEDIA)

@@ -16,7 +16,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from loupe.label_schema import Boxes, FreeText, LabelSchema, MultiChoice, Pairwise, SingleChoice
+from loupe.label_schema import (
+    Boxes,
+    FreeText,
+    LabelSchema,
+    MultiChoice,
+    Pairwise,
+    Segments,
+    SingleChoice,
+)
 
 __all__ = ["LABEL_LETTERS", "PAGE_LETTERS", "Editor", "Option", "editor_for", "shortcut"]
 
@@ -162,6 +170,20 @@ def _editor(schema: LabelSchema) -> Editor:
                 "mediaField": task.media_field,
                 "maxBoxes": task.max_boxes,
                 "minSize": task.min_size,
+            },
+        )
+    if isinstance(task, Segments):
+        # M marks a segment's start and end while the audio plays (static/segments.js).
+        return Editor(
+            type=task.type,
+            heading="Press M at the start and end of each segment, then its label's number",
+            options=[replace(o, shortcut="") if o.shortcut == "m" else o for o in options],
+            text_field=text_field,
+            settings={
+                "mediaField": task.media_field,
+                "maxSegments": task.max_segments,
+                "minDuration": task.min_duration,
+                "allowOverlap": task.allow_overlap,
             },
         )
     return Editor(

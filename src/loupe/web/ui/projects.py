@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from loupe.db.database import Database
 from loupe.db.models import Consensus, Project
 from loupe.errors import Unauthenticated
-from loupe.label_schema import Boxes
+from loupe.label_schema import Boxes, Segments
 from loupe.learning.persistence import ModelStore
 from loupe.services import comments, items, media_views, project_lifecycle, projects, sessions
 from loupe.services.access import Actor, authorize_project
@@ -134,6 +134,7 @@ def item_page(project_id: Id, item_id: Id, request: Request, ctx: Reader) -> HTM
         item=item,
         media=media,
         consensus_boxes=_consensus_boxes(ctx.session, project, item.id) if media else [],
+        consensus_segments=_consensus_segments(ctx.session, project, item.id) if media else [],
         comments=comments.list_comments(ctx.session, actor, project_id, item_id),
         max_comment=comments.MAX_COMMENT,
     )
@@ -147,6 +148,15 @@ def _consensus_boxes(session: Session, project: Project, item_id: int) -> list[d
     found = session.get(Consensus, item_id)
     answer = found.answer if found is not None else None
     return [b for b in answer if isinstance(b, dict)] if isinstance(answer, list) else []
+
+
+def _consensus_segments(session: Session, project: Project, item_id: int) -> list[dict[str, Any]]:
+    """The consensus segments of an item of a segments task, drawn on its waveform."""
+    if not isinstance(projects.project_schema(project).task, Segments):
+        return []
+    found = session.get(Consensus, item_id)
+    answer = found.answer if found is not None else None
+    return [s for s in answer if isinstance(s, dict)] if isinstance(answer, list) else []
 
 
 @router.post("/projects/{project_id}/items/{item_id}/comments")

@@ -14,6 +14,8 @@
 // answerText(spec, answer, data) says an answer in words.
 import { boxesEditor } from "./boxes.js";
 import { boxesText } from "./media.js";
+import { segmentsText } from "./player.js";
+import { segmentsEditor } from "./segments.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -123,6 +125,8 @@ export function answerText(spec, answer, data = {}) {
       return String(answer ?? "");
     case "boxes":
       return boxesText(answer);
+    case "segments":
+      return segmentsText(answer);
     case "spans": {
       if (!Array.isArray(answer) || !answer.length) return "(no spans)";
       const chars = codePoints(String(data[spec.textField] ?? ""));
@@ -139,6 +143,7 @@ export function createEditor(spec, { onStatus = () => {} } = {}) {
   if (spec.type === "free_text") return freeText(spec);
   if (spec.type === "spans") return spans(spec, onStatus);
   if (spec.type === "boxes") return boxesEditor(spec, { onStatus });
+  if (spec.type === "segments") return segmentsEditor(spec, { onStatus });
   return choice(spec);
 }
 

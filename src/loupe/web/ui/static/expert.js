@@ -7,6 +7,7 @@ import { commentsPanel } from "./comments.js";
 import { answerText, createEditor } from "./editors.js";
 import { renderItem } from "./item.js";
 import { drawAnswers } from "./media.js";
+import { drawSegmentAnswers } from "./player.js";
 import { installShortcuts } from "./shortcuts.js";
 import {
   oneAtATime,
@@ -61,6 +62,7 @@ function show(task) {
       }),
     );
     if (spec.type === "boxes") drawAnswers(spec.mediaField, answers);
+    if (spec.type === "segments") drawSegmentAnswers(spec.mediaField, answers);
   }
   if (spec.type === "free_text") editor.focus();
 }

@@ -1,7 +1,9 @@
 // The item card every work page shares (templates/_editor.html): the item as the
 // privacy gate left it — its text, language, domain and other fields, and its images
-// (the served, gated ones: media.js).
+// (the served, gated ones: media.js) and audio (player.js; withheld without a voice
+// clearance).
 import { renderMedia } from "./media.js";
+import { renderAudio } from "./player.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -35,6 +37,7 @@ export function renderItem(spec, item) {
   if (!item) {
     itemEl.dataset.itemId = "";
     renderMedia($("item-media"), []);
+    renderAudio($("item-media"), []);
     return;
   }
   itemEl.dataset.itemId = String(item.item_id);
@@ -74,4 +77,5 @@ export function renderItem(spec, item) {
     fields.append(dt, dd);
   }
   renderMedia($("item-media"), item.media);
+  renderAudio($("item-media"), item.media); // players (or the voice notice) after the images
 }

@@ -7,6 +7,7 @@ import { commentsPanel } from "./comments.js";
 import { answerText, createEditor } from "./editors.js";
 import { renderItem } from "./item.js";
 import { drawAnswers } from "./media.js";
+import { drawSegmentAnswers } from "./player.js";
 import { installShortcuts } from "./shortcuts.js";
 import {
   oneAtATime,
@@ -69,6 +70,8 @@ function show(review) {
     );
     // Boxes: the answer under review is the editor's (drawn solid); the others dotted.
     if (spec.type === "boxes") drawAnswers(spec.mediaField, others || [], { prefix: "other answer" });
+    // Segments likewise: the answer under review on the editor's layer, the others apart.
+    if (spec.type === "segments") drawSegmentAnswers(spec.mediaField, others || [], { prefix: "other answer" });
   }
   setCorrecting(false);
 }

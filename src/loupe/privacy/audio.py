@@ -1,0 +1,253 @@
+"""Audio privacy: check that bytes are a whole recording, and strip their tags.
+
+Needs the ``loupe[audio]`` extra (``soundfile``, i.e. libsndfile, which decodes WAV,
+FLAC, Ogg Vorbis/Opus and MP3; ``mutagen``, which reads and rewrites tags), except
+:func:`audio_mime`, which only reads the first bytes (so that an import can tell an
+audio file from an image and name the extra it needs).
+
+A voice is biometric data, so the served audio is never "cleaned" the way an image is
+pixelated: who may hear it is decided by a voice clearance
+(:mod:`loupe.services.media_views`). What this module removes is what a file says
+*about* the recording besides the sound: tags (ID3 frames, Vorbis comments, RIFF
+``LIST``/``INFO`` chunks, FLAC pictures and cue sheets) that can hold a name, a place, a
+device serial or a cover picture. The audio stream itself is copied byte for byte, never
+re-encoded (Ogg pages are renumbered by mutagen around the emptied comment packet).
+
+>>> import io, numpy as np, soundfile
+>>> buffer = io.BytesIO()
+>>> soundfile.write(buffer, np.zeros(16000, dtype=np.int16), 16000, format="WAV")
+>>> probe_audio(buffer.getvalue())
+AudioProbe(mime='audio/wav', duration_ms=1000, sample_rate=16000)
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+from typing import NamedTuple
+
+from loupe.errors import InvalidInput
+
+__all__ = [
+    "AUDIO_MIMES",
+    "AUDIO_SUFFIXES",
+    "MAX_DURATION_MS",
+    "AudioProbe",
+    "audio_mime",
+    "probe_audio",
+    "strip_audio_tags",
+]
+
+AUDIO_MIMES: dict[str, str] = {
+    "WAV": "audio/wav",
+    "FLAC": "audio/flac",
+    "OGG": "audio/ogg",  # Vorbis or Opus inside
+    "MP3": "audio/mpeg",
+}
+"""The accepted formats: libsndfile's format name -> MIME type of the served bytes."""
+AUDIO_SUFFIXES = frozenset({".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3"})
+"""File names a folder import takes as audio (case-insensitive)."""
+MAX_DURATION_MS = 3_600_000
+"""The longest recording accepted (one hour): a request to an assistant lasts seconds."""
+_BLOCK = 1 << 16  # frames decoded per read when checking that a file decodes to its end
+_SUPPORTED = "not a WAV, FLAC, Ogg (Vorbis or Opus) or MP3 file"
+
+
+class AudioProbe(NamedTuple):
+    """What :func:`probe_audio` read: the served type, length and sample rate."""
+
+    mime: str
+    duration_ms: int
+    sample_rate: int
+
+
+def _bad(problem: str) -> InvalidInput:
+    return InvalidInput(problem, details={"problem": problem})
+
+
+def _id3v2_size(data: bytes) -> int:
+    """Bytes of an ID3v2 tag at the start of ``data`` (0 if none)."""
+    if len(data) < 10 or data[:3] != b"ID3":
+        return 0
+    size = 0
+    for byte in data[6:10]:
+        size = (size << 7) | (byte & 0x7F)
+    footer = 10 if data[5] & 0x10 else 0
+    return 10 + size + footer
+
+
+def audio_mime(data: bytes) -> str | None:
+    """The MIME type ``data`` claims by its first bytes (``None``: not an accepted format).
+
+    >>> audio_mime(b"fLaC" + bytes(40))
+    'audio/flac'
+    """
+    if data[:4] == b"RIFF" and data[8:12] == b"WAVE":
+        return AUDIO_MIMES["WAV"]
+    if data[:4] == b"OggS":
+        head = data[:512]
+        return AUDIO_MIMES["OGG"] if b"OpusHead" in head or b"\x01vorbis" in head else None
+    skip = _id3v2_size(data)
+    body = data[skip : skip + 4]
+    if body == b"fLaC":
+        return AUDIO_MIMES["FLAC"]
+    if len(body) >= 2 and body[0] == 0xFF and body[1] & 0xE0 == 0xE0 and body[1] & 0x06:
+        return AUDIO_MIMES["MP3"]  # an MPEG audio frame sync, layer I-III
+    return None
+
+
+def _riff_chunks(data: bytes) -> list[tuple[bytes, int, int]]:
+    """``(id, start of body, declared size)`` of a WAV file's chunks; raises on a truncated
+    chunk (a declared size past the end of the file)."""
+    chunks: list[tuple[bytes, int, int]] = []
+    at = 12
+    while at + 8 <= len(data):
+        name, size = data[at : at + 4], struct.unpack_from("<I", data, at + 4)[0]
+        if at + 8 + size > len(data):
+            raise _bad(f"truncated: the {name.decode('latin-1')!r} chunk runs past the end")
+        chunks.append((name, at + 8, size))
+        at += 8 + size + (size & 1)
+    return chunks
+
+
+def probe_audio(data: bytes, *, max_duration_ms: int = MAX_DURATION_MS) -> AudioProbe:
+    """Check that ``data`` is a whole WAV, FLAC, Ogg Vorbis/Opus or MP3 recording at most
+    ``max_duration_ms`` long that decodes to its end; its type, length and sample rate.
+    :class:`InvalidInput` names the problem (empty, unsupported, corrupt, truncated, too
+    long)."""
+    if not data:
+        raise _bad("the file is empty")
+    mime = audio_mime(data)
+    if mime is None:
+        raise _bad(f"{_SUPPORTED} (unrecognised or corrupt header)")
+    import soundfile  # here, so that :func:`audio_mime` works without the extra
+
+    if mime == AUDIO_MIMES["WAV"]:
+        names = [name for name, _, _ in _riff_chunks(data)]
+        if b"data" not in names or b"fmt " not in names:
+            raise _bad("truncated or corrupt WAV: no 'fmt ' or 'data' chunk")
+    try:
+        with soundfile.SoundFile(io.BytesIO(data)) as sound:
+            rate, frames = int(sound.samplerate), int(sound.frames)
+            if sound.format not in AUDIO_MIMES or AUDIO_MIMES[sound.format] != mime:
+                raise _bad(f"{_SUPPORTED} (libsndfile reads it as {sound.format})")
+            if rate <= 0 or frames <= 0:
+                raise _bad("the recording holds no sound (no samples)")
+            duration_ms = round(frames * 1000 / rate)
+            if duration_ms > max_duration_ms:
+                raise _bad(
+                    f"the recording lasts {duration_ms / 1000:.0f} s, longer than the "
+                    f"{max_duration_ms // 1000} s allowed; cut it"
+                )
+            decoded = 0
+            if mime == AUDIO_MIMES["WAV"]:
+                # Samples stored as they are: every chunk, 'data' included, was checked to
+                # end within the file (_riff_chunks), so a cut WAV is already refused.
+                decoded = frames
+            # Decoding to the end is the only way to find a cut or damaged compressed
+            # stream: the headers of a truncated FLAC, Ogg or MP3 file look fine.
+            while decoded < frames and (
+                block := sound.read(_BLOCK, dtype="int16", always_2d=True).shape[0]
+            ):
+                decoded += block
+    except InvalidInput:
+        raise
+    except (soundfile.LibsndfileError, RuntimeError, ValueError, EOFError) as exc:
+        raise _bad(f"corrupt or truncated audio ({str(exc).split(': ')[-1].strip()})") from None
+    if decoded < frames * 0.99:
+        raise _bad(f"truncated: {decoded} of {frames} samples decode")
+    return AudioProbe(mime, duration_ms, rate)
+
+
+def _strip_wav(data: bytes) -> bytes:
+    # Keep the sound (fmt, data, and fact for compressed WAV); drop LIST/INFO, id3, bext,
+    # iXML, cue, and any chunk a recorder or editor added.
+    kept = [
+        data[start - 8 : start + size] + (b"\x00" if size & 1 else b"")
+        for name, start, size in _riff_chunks(data)
+        if name in (b"fmt ", b"fact", b"data")
+    ]
+    body = b"WAVE" + b"".join(kept)
+    return b"RIFF" + struct.pack("<I", len(body)) + body
+
+
+def _strip_flac(data: bytes) -> bytes:
+    # Keep STREAMINFO (0) and SEEKTABLE (3); drop padding, application data, Vorbis
+    # comments, cue sheets and pictures. A leading ID3v2 tag (non-standard) goes too.
+    data = data[_id3v2_size(data) :]
+    at, blocks = 4, []
+    while True:
+        if at + 4 > len(data):
+            raise _bad("truncated FLAC metadata")
+        header = data[at]
+        size = int.from_bytes(data[at + 1 : at + 4], "big")
+        if header & 0x7F in (0, 3):
+            blocks.append(bytearray(data[at : at + 4 + size]))
+        at += 4 + size
+        if header & 0x80:
+            break
+    if not blocks or blocks[0][0] & 0x7F != 0:
+        raise _bad("corrupt FLAC: the first metadata block is not STREAMINFO")
+    for block in blocks:
+        block[0] &= 0x7F
+    blocks[-1][0] |= 0x80
+    return b"fLaC" + b"".join(bytes(block) for block in blocks) + data[at:]
+
+
+def _strip_with_mutagen(data: bytes, mime: str) -> bytes:
+    buffer = io.BytesIO(data)
+    if mime == AUDIO_MIMES["OGG"]:
+        from mutagen.oggopus import OggOpus
+        from mutagen.oggvorbis import OggVorbis
+
+        kind = OggOpus if b"OpusHead" in data[:512] else OggVorbis
+        kind(buffer)  # raises on a broken stream
+        buffer.seek(0)
+        kind(buffer).delete(buffer)  # rewrites the comment packet empty
+        return buffer.getvalue()
+    from mutagen.apev2 import delete as delete_ape
+    from mutagen.id3 import delete as delete_id3
+
+    # An APEv2 tag may sit before an ID3v1 tag, or after it: remove both until neither
+    # is found (a few rounds at most; the result is checked by the caller).
+    for _ in range(4):
+        before = buffer.getvalue()
+        buffer.seek(0)
+        delete_ape(buffer)
+        buffer.seek(0)
+        delete_id3(buffer, delete_v1=True, delete_v2=True)
+        if buffer.getvalue() == before:
+            break
+    return buffer.getvalue()
+
+
+def _tags_left(data: bytes) -> list[str]:
+    import mutagen
+
+    found = mutagen.File(io.BytesIO(data))
+    tags = None if found is None else found.tags
+    return [] if not tags else sorted({str(key) for key in tags.keys()})  # noqa: SIM118 - mutagen tags
+
+
+def strip_audio_tags(data: bytes) -> bytes:
+    """``data`` without its tags (ID3v1/v2, APEv2, Vorbis comments, RIFF chunks other than
+    the sound, FLAC metadata other than STREAMINFO/SEEKTABLE), the audio untouched.
+    Fails closed: :class:`InvalidInput` if mutagen still reads a tag in the result."""
+    mime = audio_mime(data)
+    if mime is None:
+        raise _bad(f"{_SUPPORTED} (unrecognised or corrupt header)")
+    try:
+        if mime == AUDIO_MIMES["WAV"]:
+            out = _strip_wav(data)
+        elif mime == AUDIO_MIMES["FLAC"]:
+            out = _strip_flac(data)
+        else:
+            out = _strip_with_mutagen(data, mime)
+        left = _tags_left(out)
+    except InvalidInput:
+        raise
+    except Exception as exc:  # mutagen's errors: a stream it cannot parse
+        raise _bad(f"cannot remove the file's tags ({type(exc).__name__})") from None
+    if left:
+        raise _bad(f"tags remain after stripping ({', '.join(left[:5])})")
+    return out
