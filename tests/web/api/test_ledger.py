@@ -249,6 +249,9 @@ def test_consistency_proof_endpoint(app_client: TestClient, db: Database, keys: 
     assert snapshot(db) == before
 
 
+UNITS = {"per_box_minor": 0, "per_audio_second_minor": 0}
+
+
 def test_rate_card_endpoints(app_client: TestClient, db: Database, keys: LedgerKeys) -> None:
     manager, ann = make_user(db, "mgr", "manager"), make_user(db, "ann")
     stranger = make_user(db, "stranger")
@@ -264,10 +267,10 @@ def test_rate_card_endpoints(app_client: TestClient, db: Database, keys: LedgerK
         "currency": "EUR",
         "card": {
             "currency": "EUR",
-            "rates": [
-                {"task_type": "*", "domain": "*", "tier": "*", "amount_minor": 5},
-                {"task_type": "*", "domain": "medical", "tier": "*", "amount_minor": 12},
-                {"task_type": "*", "domain": "*", "tier": "reviewer", "amount_minor": 7},
+            "rates": [  # per box and per audio second: 0 unless the card prices them
+                {"task_type": "*", "domain": "*", "tier": "*", "amount_minor": 5} | UNITS,
+                {"task_type": "*", "domain": "medical", "tier": "*", "amount_minor": 12} | UNITS,
+                {"task_type": "*", "domain": "*", "tier": "reviewer", "amount_minor": 7} | UNITS,
             ],
             "quality_multipliers_bp": {"label.accepted": 10000},
             "bonuses_minor": {"expert": 20, "review": 3},
