@@ -6,20 +6,41 @@ executing one through Core costs 90-180 µs of Python, the same statement on
 the DB-API connection about 5 µs. The hot path is the product's throughput, so
 it speaks SQL directly — inside the same transaction as the rest of the
 request, with the portable subset both SQLite and PostgreSQL accept (named
-``:params``, ``RETURNING``, ``ON CONFLICT``). Everything else uses the ORM.
+``:params``, ``RETURNING``, ``ON CONFLICT``).
+
+A statement that returns rows is a :class:`Query`: its SQL and the ``NamedTuple``
+its rows come back as, so a column is known by its name (``item.label_count``)
+and type, never by its position. Queries live in ``loupe.db.queries``, one
+module per table (the table the statement is about).
 """
 
 from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, Generic, NamedTuple, TypeVar, overload
 
 from sqlalchemy.orm import Session
 
-__all__ = ["Raw"]
+__all__ = ["Query", "Raw"]
+
+RowT = TypeVar("RowT", bound=NamedTuple)
+
+
+@dataclass(frozen=True, slots=True)
+class Query(Generic[RowT]):
+    """A statement returning rows of type ``row`` (a ``NamedTuple`` in SELECT order)."""
+
+    sql: str
+    row: type[RowT]
+
+    def locked(self, postgres: bool) -> Query[RowT]:
+        """The same query taking row locks (``FOR UPDATE``) where the database has them."""
+        return Query(self.sql + " FOR UPDATE", self.row) if postgres else self
+
 
 _NAMED = re.compile(r"(?<!:):([A-Za-z_][A-Za-z0-9_]*)")
 _SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"  # SQLAlchemy's own SQLite DateTime format
@@ -45,13 +66,24 @@ class Raw:
             return self._dbapi.execute(_pyformat(sql), params)
         return self._dbapi.execute(sql, params)
 
-    def one(self, sql: str, **params: Any) -> tuple[Any, ...] | None:
-        row: tuple[Any, ...] | None = self._execute(sql, params).fetchone()
-        return row
+    @overload
+    def one(self, sql: Query[RowT], **params: Any) -> RowT | None: ...
+    @overload
+    def one(self, sql: str, **params: Any) -> tuple[Any, ...] | None: ...
+    def one(self, sql: Query[Any] | str, **params: Any) -> Any:
+        if isinstance(sql, Query):
+            found = self._execute(sql.sql, params).fetchone()
+            return None if found is None else sql.row._make(found)
+        return self._execute(sql, params).fetchone()
 
-    def all(self, sql: str, **params: Any) -> list[tuple[Any, ...]]:
-        rows: list[tuple[Any, ...]] = self._execute(sql, params).fetchall()
-        return rows
+    @overload
+    def all(self, sql: Query[RowT], **params: Any) -> list[RowT]: ...
+    @overload
+    def all(self, sql: str, **params: Any) -> list[tuple[Any, ...]]: ...
+    def all(self, sql: Query[Any] | str, **params: Any) -> Any:
+        if isinstance(sql, Query):
+            return list(map(sql.row._make, self._execute(sql.sql, params).fetchall()))
+        return self._execute(sql, params).fetchall()
 
     def run(self, sql: str, **params: Any) -> int:
         """Execute; return the number of rows changed."""
