@@ -8,7 +8,7 @@ from tests.factories import Person, hold_in
 
 from loupe.db.database import Database
 from loupe.formats import parse_item
-from loupe.services import items, quality
+from loupe.services import gold, items
 from loupe.services.access import Actor
 from loupe.services.labels import submit_label
 from loupe.services.loop import LoopSettings, set_loop_settings
@@ -48,7 +48,7 @@ def add_gold(db: Database, project_id: int, n_per_label: int = 4) -> None:
     ]
     with db.transaction() as session:
         items.insert_items(session, Actor.system(), project_id, records)
-        quality.set_gold(session, Actor.system(), project_id, rows)
+        gold.set_gold(session, Actor.system(), project_id, rows)
 
 
 def label_items(db: Database, project_id: int, person: Person, n_per_label: int) -> None:

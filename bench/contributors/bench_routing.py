@@ -63,9 +63,10 @@ from loupe.db.quality_models import Escalation
 from loupe.errors import PermissionDenied
 from loupe.formats import parse_item
 from loupe.services import items as items_service
-from loupe.services import projects, qualifications, quality, tasks, users
+from loupe.services import projects, qualifications, refits, tasks, users
 from loupe.services.access import Actor
 from loupe.services.escalations import next_expert_task, resolve_escalation
+from loupe.services.gold import set_gold
 from loupe.services.labels import submit_label
 from loupe.services.privacy import set_privacy
 from loupe.services.reputation import explain
@@ -263,7 +264,7 @@ def run_arm(arm: str, seed: int, world: World, *, budget: int, knobs: Knobs) -> 
         items_service.insert_items(session, system, project_id, records)
         if with_gold:
             gold = [(ext, CLASSES[t]) for ext, _, t in world.gold]
-            quality.set_gold(session, system, project_id, gold)
+            set_gold(session, system, project_id, gold)
         tests = {}
         if routed:
             for d in SPECIALIST:
@@ -349,12 +350,12 @@ def run_arm(arm: str, seed: int, world: World, *, budget: int, knobs: Knobs) -> 
                 paused.append(name)
         # The server's background re-fit, between rounds.
         with db.transaction(readonly=True) as session:
-            due = project_id in quality.projects_due_for_refit(session)
+            due = project_id in refits.projects_due_for_refit(session)
         if due:
             with db.transaction() as session:
-                quality.refit(session, project_id)
+                refits.refit(session, project_id)
     with db.transaction() as session:
-        quality.refit(session, project_id)  # the final consensus
+        refits.refit(session, project_id)  # the final consensus
     with db.transaction(readonly=True) as session:
         result = _evaluate(session, arm, seed, world, project_id, cost, budget, actors)
     result.paused = paused

@@ -54,8 +54,9 @@ from loupe.db.database import Database
 from loupe.db.models import Project, utcnow
 from loupe.db.raw import Raw
 from loupe.services import projects, tasks, users
-from loupe.services.access import Actor, ProjectRef
+from loupe.services.access import Actor
 from loupe.services.labels import submit_label
+from loupe.services.leases import Lessee
 from loupe.services.projects import project_schema
 from loupe.services.routing import SqlFilter, item_filter, load_profile
 from loupe.services.tasks import next_task
@@ -84,20 +85,35 @@ OLD_LEASES = (
 )
 
 
-def old_claim(
-    raw: Raw, project: ProjectRef, user: int, condition: SqlFilter, *, at: Any, until: Any
-) -> int | None:
+def old_claim(raw: Raw, lessee: Lessee, passes: list[SqlFilter]) -> int | None:
+    """``next_task``'s passes (see ``tasks._claim``), each claimed the old way."""
+    for condition in passes:
+        item_id = old_claim_pass(raw, lessee, condition)
+        if item_id is not None:
+            return item_id
+    return None
+
+
+def old_claim_pass(raw: Raw, lessee: Lessee, condition: SqlFilter) -> int | None:
     query = OLD_CANDIDATE + condition.sql + " ORDER BY i.id LIMIT 1 FOR UPDATE OF i SKIP LOCKED"
+    overlap = condition.params["overlap"]
+    at, user = lessee.now, lessee.user
     after = 0
     for _ in range(OLD_TRIES):
-        params = {"project": project.id, "false": False, "after": after, "now": at, "user": user}
-        row = raw.one(query, overlap=project.overlap, **params, **condition.params)
+        params = {
+            "project": lessee.project,
+            "false": False,
+            "after": after,
+            "now": at,
+            "user": user,
+        }
+        row = raw.one(query, **params, **condition.params)
         if row is None:
             return None
         item_id = int(row[0])
         count = raw.one("SELECT label_count FROM items WHERE id = :item", item=item_id)
         leases = raw.one(OLD_LEASES, item=item_id, now=at, user=user)
-        if (count[0] if count else 0) + (leases[0] if leases else 0) >= project.overlap:
+        if (count[0] if count else 0) + (leases[0] if leases else 0) >= overlap:
             after = item_id  # ... and the row stays locked until the transaction ends
             continue
         raw.run(
@@ -108,10 +124,10 @@ def old_claim(
         raw.run(
             "INSERT INTO assignments (project_id, item_id, user_id, expires_at, created_at) "
             "VALUES (:project, :item, :user, :expires, :now)",
-            project=project.id,
+            project=lessee.project,
             item=item_id,
             user=user,
-            expires=until,
+            expires=lessee.expires,
             now=at,
         )
         return item_id
@@ -276,7 +292,7 @@ def plan_summary(db: Database, project: int, user: int, *, old: bool) -> str:
     if old:
         sql = OLD_CANDIDATE + routing_sql + " ORDER BY i.id LIMIT 1 FOR UPDATE OF i SKIP LOCKED"
     else:
-        sql = tasks._CANDIDATE + routing_sql + tasks._FIRST + tasks._SKIP_LOCKED
+        sql = tasks._QUEUE.query(routing_sql, resumed=True, skip_locked=True)
     with db.engine.connect() as connection:
         lines = [str(r[0]) for r in connection.execute(text("EXPLAIN " + sql), params)]
         if not old:

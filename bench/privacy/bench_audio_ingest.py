@@ -4,7 +4,7 @@
 
 Each run imports ``--files`` rows into a fresh SQLite database through
 :func:`loupe.services.imports.import_stream` with the CLI's media reader
-(:class:`loupe.services.media.LocalMedia`), the privacy gate on and a key directory, so
+(:class:`loupe.services.media_sources.LocalMedia`), the privacy gate on and a key directory, so
 every file is read twice (probe, then ingest), decoded to its end
 (:func:`loupe.privacy.audio.probe_audio`), stripped of its tags, sealed under its
 subject's key and written to the local blob store; the item's text passes the text gate.
@@ -43,7 +43,8 @@ from loupe.services import projects
 from loupe.services.access import Actor
 from loupe.services.gate import gate_for
 from loupe.services.imports import import_stream
-from loupe.services.media import LocalMedia, MediaIngest
+from loupe.services.media import MediaIngest
+from loupe.services.media_sources import LocalMedia
 from loupe.settings import Settings
 from loupe.storage import LocalBlobStore
 

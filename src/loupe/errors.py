@@ -14,6 +14,7 @@ once to an exit code (``loupe.cli``)::
     ├── PrivacyBlocked              451  exit 7   the privacy gate withheld the content
     ├── TooManyRequests             429  exit 9   throttled (details.retry_after: seconds)
     ├── LedgerIntegrityError        409  exit 8   the payment log does not verify
+    ├── AuditIntegrityError         409  exit 11  the audit log does not verify
     └── Unavailable                 503  exit 10  the database cannot be written (read-only, full)
 """
 
@@ -23,6 +24,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 __all__ = [
+    "AuditIntegrityError",
     "Conflict",
     "InvalidInput",
     "LedgerIntegrityError",
@@ -103,6 +105,14 @@ class LedgerIntegrityError(LoupeError):
     code = "ledger_integrity"
     http_status = 409
     exit_code = 8
+
+
+class AuditIntegrityError(LoupeError):
+    """The audit log does not verify: events were edited, removed or truncated."""
+
+    code = "audit_integrity"
+    http_status = 409
+    exit_code = 11
 
 
 class Unavailable(LoupeError):

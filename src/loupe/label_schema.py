@@ -39,8 +39,10 @@ Task types and their canonical answers:
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from dataclasses import dataclass
 from itertools import pairwise
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Any, Generic, Literal, Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -446,6 +448,97 @@ def _pairwise(task: Pairwise, answer: Any) -> str:
     return answer
 
 
+_Mark = TypeVar("_Mark", bound=tuple[Any, ...])
+
+
+@dataclass(frozen=True, slots=True)
+class _Marks(Generic[_Mark]):
+    """What an answer marks (spans, boxes, segments): how a mark is named, sent and shown
+    in the errors that refuse one, and the checks every kind of mark shares."""
+
+    noun: str  # "box"
+    plural: str  # "boxes"
+    verb: str  # how one is made: "drawn", "marked"
+    shape: str  # how to send one, as JSON
+    keys: tuple[str, ...]  # in the order a missing one is named
+    show: Callable[[_Mark], str]
+    as_dict: Callable[[_Mark], dict[str, Any]]
+
+    def distinct(
+        self, answer: list[Any], most: int, parse: Callable[[int, Any], _Mark]
+    ) -> list[_Mark]:
+        """``answer``'s marks parsed by ``parse(index, raw)``, sorted: at most ``most``,
+        none twice."""
+        if len(answer) > most:
+            raise InvalidInput(
+                f"answer: {len(answer)} {self.plural}; send at most {most}",
+                details={"field": "answer", f"max_{self.plural}": most},
+            )
+        marks: list[_Mark] = []
+        seen: set[_Mark] = set()
+        for index, raw in enumerate(answer):
+            mark = parse(index, raw)
+            if mark in seen:
+                raise InvalidInput(
+                    f"answer[{index}]: {self.noun} {self.show(mark)} is {self.verb} twice; "
+                    f"send each {self.noun} once",
+                    details={"field": "answer", "index": index, self.noun: self.as_dict(mark)},
+                )
+            seen.add(mark)
+            marks.append(mark)
+        marks.sort()
+        return marks
+
+    def refuse_overlap(self, marks: list[_Mark]) -> None:
+        """Refuse sorted ``(start, end, ...)`` marks of which two overlap."""
+        for before, after in pairwise(marks):
+            if after[0] < before[1]:
+                raise InvalidInput(
+                    f"answer: {self.plural} {self.show(before)} and {self.show(after)} "
+                    f"overlap; this project does not allow overlapping {self.plural}",
+                    details={
+                        "field": "answer",
+                        self.plural: [self.as_dict(before), self.as_dict(after)],
+                    },
+                )
+
+    def fields(self, index: int, raw: Any) -> dict[str, Any]:
+        """``answer[index]`` as a dict with exactly :attr:`keys`."""
+        where = f"answer[{index}]"
+        if not isinstance(raw, dict):
+            raise InvalidInput(
+                f"{where}: send a {self.noun} as {self.shape}",
+                details={"field": "answer", "index": index},
+            )
+        missing = [key for key in self.keys if key not in raw]
+        unexpected = sorted(map(str, set(raw) - set(self.keys)))
+        if missing or unexpected:
+            problem = "; ".join(
+                part
+                for part in (
+                    f"missing {', '.join(missing)}" if missing else "",
+                    f"unexpected {', '.join(unexpected)}" if unexpected else "",
+                )
+                if part
+            )
+            raise InvalidInput(
+                f"{where}: send a {self.noun} as {self.shape} ({problem})",
+                details={"field": "answer", "index": index, "missing": missing,
+                         "unexpected": unexpected},
+            )  # fmt: skip
+        return raw
+
+    def label(self, index: int, label: Any, allowed: list[str]) -> str:
+        """The label of ``answer[index]``, one of ``allowed``."""
+        if not isinstance(label, str) or label not in allowed:
+            raise InvalidInput(
+                f"answer[{index}]: {label!r} is not a {self.noun} label of this project; "
+                f"use one of: {', '.join(allowed[:20])}{' ...' if len(allowed) > 20 else ''}",
+                details={"field": "answer", "index": index, "allowed": allowed},
+            )
+        return label
+
+
 def _spans(task: Spans, answer: Any, text: str | None) -> list[dict[str, Any]]:
     allowed = _allowed(task)
     if not isinstance(answer, list):
@@ -454,57 +547,16 @@ def _spans(task: Spans, answer: Any, text: str | None) -> list[dict[str, Any]]:
             "(an empty list when there is nothing to mark)",
             details={"field": "answer", "allowed": allowed},
         )
-    if len(answer) > MAX_SPANS:
-        raise InvalidInput(
-            f"answer: {len(answer)} spans; send at most {MAX_SPANS}",
-            details={"field": "answer", "max_spans": MAX_SPANS},
-        )
-    spans: list[tuple[int, int, str]] = []
-    seen: set[tuple[int, int, str]] = set()
-    for index, raw in enumerate(answer):
-        span = _span(allowed, index, raw, text)
-        if span in seen:
-            raise InvalidInput(
-                f"answer[{index}]: span {_show(span)} is marked twice; send each span once",
-                details={"field": "answer", "index": index, "span": _as_dict(span)},
-            )
-        seen.add(span)
-        spans.append(span)
-    spans.sort()
+    spans = _SPANS.distinct(answer, MAX_SPANS, lambda i, raw: _span(allowed, i, raw, text))
     if not task.allow_overlap:
-        for before, after in pairwise(spans):
-            if after[0] < before[1]:
-                raise InvalidInput(
-                    f"answer: spans {_show(before)} and {_show(after)} overlap; "
-                    "this project does not allow overlapping spans",
-                    details={"field": "answer", "spans": [_as_dict(before), _as_dict(after)]},
-                )
+        _SPANS.refuse_overlap(spans)
     return [_as_dict(span) for span in spans]
 
 
 def _span(allowed: list[str], index: int, span: Any, text: str | None) -> tuple[int, int, str]:
     where = f"answer[{index}]"
-    shape = '{"start": int, "end": int, "label": str}'
-    if not isinstance(span, dict):
-        raise InvalidInput(
-            f"{where}: send a span as {shape}", details={"field": "answer", "index": index}
-        )
-    missing = sorted({"start", "end", "label"} - set(span))
-    unexpected = sorted(map(str, set(span) - {"start", "end", "label"}))
-    if missing or unexpected:
-        problem = f"missing {', '.join(missing)}" if missing else ""
-        problem += "; " if missing and unexpected else ""
-        problem += f"unexpected {', '.join(unexpected)}" if unexpected else ""
-        raise InvalidInput(
-            f"{where}: send a span as {shape} ({problem})",
-            details={
-                "field": "answer",
-                "index": index,
-                "missing": missing,
-                "unexpected": unexpected,
-            },
-        )
-    start, end, label = span["start"], span["end"], span["label"]
+    span = _SPANS.fields(index, span)
+    start, end = span["start"], span["end"]
     if not all(isinstance(v, int) and not isinstance(v, bool) for v in (start, end)):
         raise InvalidInput(
             f"{where}: start and end must be integers (character offsets)",
@@ -520,13 +572,7 @@ def _span(allowed: list[str], index: int, span: Any, text: str | None) -> tuple[
             f"{where}: end={end} is past the end of the text ({len(text)} characters)",
             details={"field": "answer", "index": index, "end": end, "text_length": len(text)},
         )
-    if not isinstance(label, str) or label not in allowed:
-        raise InvalidInput(
-            f"{where}: {label!r} is not a span label of this project; "
-            f"use one of: {', '.join(allowed[:20])}{' ...' if len(allowed) > 20 else ''}",
-            details={"field": "answer", "index": index, "allowed": allowed},
-        )
-    return start, end, label
+    return start, end, _SPANS.label(index, span["label"], allowed)
 
 
 BOX_KEYS = ("x", "y", "w", "h", "label")
@@ -541,23 +587,9 @@ def _boxes(task: Boxes, answer: Any, size: tuple[int, int] | None) -> list[dict[
             '"label": "cup"}] in pixels (an empty list when there is nothing to mark)',
             details={"field": "answer", "allowed": allowed},
         )
-    if len(answer) > task.max_boxes:
-        raise InvalidInput(
-            f"answer: {len(answer)} boxes; send at most {task.max_boxes}",
-            details={"field": "answer", "max_boxes": task.max_boxes},
-        )
-    boxes: list[tuple[float, float, float, float, str]] = []
-    seen: set[tuple[float, float, float, float, str]] = set()
-    for index, raw in enumerate(answer):
-        box = _box(task, allowed, index, raw, size)
-        if box in seen:
-            raise InvalidInput(
-                f"answer[{index}]: box {_show_box(box)} is drawn twice; send each box once",
-                details={"field": "answer", "index": index, "box": _box_dict(box)},
-            )
-        seen.add(box)
-        boxes.append(box)
-    boxes.sort()
+    boxes = _BOXES.distinct(
+        answer, task.max_boxes, lambda i, raw: _box(task, allowed, i, raw, size)
+    )
     return [_box_dict(box) for box in boxes]
 
 
@@ -565,27 +597,7 @@ def _box(
     task: Boxes, allowed: list[str], index: int, box: Any, size: tuple[int, int] | None
 ) -> tuple[float, float, float, float, str]:
     where = f"answer[{index}]"
-    shape = '{"x": number, "y": number, "w": number, "h": number, "label": str}'
-    if not isinstance(box, dict):
-        raise InvalidInput(
-            f"{where}: send a box as {shape}", details={"field": "answer", "index": index}
-        )
-    missing = [key for key in BOX_KEYS if key not in box]
-    unexpected = sorted(map(str, set(box) - set(BOX_KEYS)))
-    if missing or unexpected:
-        problem = "; ".join(
-            part
-            for part in (
-                f"missing {', '.join(missing)}" if missing else "",
-                f"unexpected {', '.join(unexpected)}" if unexpected else "",
-            )
-            if part
-        )
-        raise InvalidInput(
-            f"{where}: send a box as {shape} ({problem})",
-            details={"field": "answer", "index": index, "missing": missing,
-                     "unexpected": unexpected},
-        )  # fmt: skip
+    box = _BOXES.fields(index, box)
     numbers = [box[key] for key in ("x", "y", "w", "h")]
     finite = (isinstance(v, int | float) and math.isfinite(v) for v in numbers)
     if any(isinstance(v, bool) for v in numbers) or not all(finite):
@@ -617,14 +629,7 @@ def _box(
             "wide and high",
             details={"field": "answer", "index": index, "min_size": task.min_size},
         )
-    label = box["label"]
-    if not isinstance(label, str) or label not in allowed:
-        raise InvalidInput(
-            f"{where}: {label!r} is not a box label of this project; "
-            f"use one of: {', '.join(allowed[:20])}{' ...' if len(allowed) > 20 else ''}",
-            details={"field": "answer", "index": index, "allowed": allowed},
-        )
-    return x1, y1, w, h, label
+    return x1, y1, w, h, _BOXES.label(index, box["label"], allowed)
 
 
 def _box_dict(box: tuple[float, float, float, float, str]) -> dict[str, Any]:
@@ -643,6 +648,17 @@ def _show(span: tuple[int, int, str]) -> str:
     return f"{span[2]} [{span[0]}, {span[1]})"
 
 
+_SPANS: _Marks[tuple[int, int, str]] = _Marks(
+    "span", "spans", "marked", '{"start": int, "end": int, "label": str}',
+    ("end", "label", "start"), _show, _as_dict,
+)  # fmt: skip
+_BOXES: _Marks[tuple[float, float, float, float, str]] = _Marks(
+    "box", "boxes", "drawn",
+    '{"x": number, "y": number, "w": number, "h": number, "label": str}',
+    BOX_KEYS, _show_box, _box_dict,
+)  # fmt: skip
+
+
 SEGMENT_SLACK_S = 0.05  # seconds a segment may run past the audio before it is refused
 
 
@@ -654,36 +670,12 @@ def _segments(task: Segments, answer: Any, duration_ms: int | None) -> list[dict
             f'"{allowed[0]}"}}] in seconds (an empty list when there is nothing to mark)',
             details={"field": "answer", "allowed": allowed},
         )
-    if len(answer) > task.max_segments:
-        raise InvalidInput(
-            f"answer: {len(answer)} segments; send at most {task.max_segments}",
-            details={"field": "answer", "max_segments": task.max_segments},
-        )
     duration = None if duration_ms is None else duration_ms / 1000
-    segments: list[tuple[float, float, str]] = []
-    seen: set[tuple[float, float, str]] = set()
-    for index, raw in enumerate(answer):
-        segment = _segment(task, allowed, index, raw, duration)
-        if segment in seen:
-            raise InvalidInput(
-                f"answer[{index}]: segment {_show_segment(segment)} is marked twice; "
-                "send each segment once",
-                details={"field": "answer", "index": index, "segment": _segment_dict(segment)},
-            )
-        seen.add(segment)
-        segments.append(segment)
-    segments.sort()
+    segments = _SEGMENTS.distinct(
+        answer, task.max_segments, lambda i, raw: _segment(task, allowed, i, raw, duration)
+    )
     if not task.allow_overlap:
-        for before, after in pairwise(segments):
-            if after[0] < before[1]:
-                raise InvalidInput(
-                    f"answer: segments {_show_segment(before)} and {_show_segment(after)} "
-                    "overlap; this project does not allow overlapping segments",
-                    details={
-                        "field": "answer",
-                        "segments": [_segment_dict(before), _segment_dict(after)],
-                    },
-                )
+        _SEGMENTS.refuse_overlap(segments)
     return [_segment_dict(segment) for segment in segments]
 
 
@@ -691,27 +683,7 @@ def _segment(
     task: Segments, allowed: list[str], index: int, segment: Any, duration: float | None
 ) -> tuple[float, float, str]:
     where = f"answer[{index}]"
-    shape = '{"start": seconds, "end": seconds, "label": str}'
-    if not isinstance(segment, dict):
-        raise InvalidInput(
-            f"{where}: send a segment as {shape}", details={"field": "answer", "index": index}
-        )
-    missing = sorted({"start", "end", "label"} - set(segment))
-    unexpected = sorted(map(str, set(segment) - {"start", "end", "label"}))
-    if missing or unexpected:
-        problem = "; ".join(
-            part
-            for part in (
-                f"missing {', '.join(missing)}" if missing else "",
-                f"unexpected {', '.join(unexpected)}" if unexpected else "",
-            )
-            if part
-        )
-        raise InvalidInput(
-            f"{where}: send a segment as {shape} ({problem})",
-            details={"field": "answer", "index": index, "missing": missing,
-                     "unexpected": unexpected},
-        )  # fmt: skip
+    segment = _SEGMENTS.fields(index, segment)
     start, end = segment["start"], segment["end"]
     finite = all(
         isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
@@ -743,14 +715,7 @@ def _segment(
             f"mark at least {task.min_duration:g} s",
             details={"field": "answer", "index": index, "min_duration": task.min_duration},
         )
-    label = segment["label"]
-    if not isinstance(label, str) or label not in allowed:
-        raise InvalidInput(
-            f"{where}: {label!r} is not a segment label of this project; "
-            f"use one of: {', '.join(allowed[:20])}{' ...' if len(allowed) > 20 else ''}",
-            details={"field": "answer", "index": index, "allowed": allowed},
-        )
-    return start, end, label
+    return start, end, _SEGMENTS.label(index, segment["label"], allowed)
 
 
 def _segment_dict(segment: tuple[float, float, str]) -> dict[str, Any]:
@@ -759,3 +724,9 @@ def _segment_dict(segment: tuple[float, float, str]) -> dict[str, Any]:
 
 def _show_segment(segment: tuple[float, float, str]) -> str:
     return f"{segment[2]} {segment[0]:g}-{segment[1]:g} s"
+
+
+_SEGMENTS: _Marks[tuple[float, float, str]] = _Marks(
+    "segment", "segments", "marked", '{"start": seconds, "end": seconds, "label": str}',
+    ("end", "label", "start"), _show_segment, _segment_dict,
+)  # fmt: skip

@@ -172,7 +172,8 @@ def import_image_folder(site: Site, project: int, folder: Path) -> None:
     in the vault, the served bytes in the site's blob store."""
     from loupe.services.gate import gate_for
     from loupe.services.imports import import_folder
-    from loupe.services.media import LocalMedia, MediaIngest
+    from loupe.services.media import MediaIngest
+    from loupe.services.media_sources import LocalMedia
 
     media = MediaIngest(LocalMedia(folder.resolve(), site.settings), site.settings)
     with gate_for(site.settings) as gate:

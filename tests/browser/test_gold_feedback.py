@@ -15,7 +15,7 @@ from tests.browser.harness import person as _person
 from tests.browser.harness import sign_in as _sign_in
 from tests.factories import make_project
 
-from loupe.services import quality, tasks
+from loupe.services import gold, tasks
 from loupe.services.access import Actor
 
 if TYPE_CHECKING:
@@ -87,7 +87,7 @@ def test_gold_feedback_is_shown_on_the_gold_item_after_its_answer(
         {"id": "g", "text": GOLD_TEXT},
     ])  # fmt: skip
     with site.db.transaction() as session:
-        quality.set_gold(session, Actor.system(), project, [("g", "call")])
+        gold.set_gold(session, Actor.system(), project, [("g", "call")])
 
     page = _sign_in(browser, site, maya)
     page.goto(f"{site.url}/projects/{project}/work")

@@ -6,12 +6,13 @@ import json
 import subprocess
 import sys
 
+import pytest
 import typer
 import typer.main
 from typer.core import TyperGroup
 
 from loupe.cli import app
-from loupe.cli.core import COMMANDS, load, register
+from loupe.cli.core import COMMANDS, install_hint, load, register
 
 # Modules that cost hundreds of milliseconds or tens of MB to import.
 HEAVY = ("scipy", "sklearn", "numpy", "faker", "wordfreq", "fastapi", "sqlalchemy", "uvicorn")
@@ -85,3 +86,32 @@ def test_the_app_runs_lazily_loaded_commands() -> None:
     result = CliRunner().invoke(app, ["no-such-command"])
     assert result.exit_code == 2
     assert "No such command" in result.output
+
+
+def test_a_missing_dependency_is_one_line_naming_the_extra(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import importlib
+
+    from loupe.cli import main
+
+    real = importlib.import_module
+
+    def without_web3(name: str, package: str | None = None) -> object:
+        if name == "loupe.cli.ledger":
+            raise ModuleNotFoundError("No module named 'web3'", name="web3")
+        return real(name, package)
+
+    monkeypatch.setattr(importlib, "import_module", without_web3)
+    with pytest.raises(SystemExit) as exit_info:
+        main(["ledger", "status"])
+    assert exit_info.value.code == 10
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "`loupe ledger` needs the Python package 'web3'" in err
+    assert "pip install 'loupe[anchor]'" in err
+
+
+def test_install_hint_names_the_extra_or_the_package() -> None:
+    assert install_hint("pyarrow") == "pip install 'loupe[parquet]'"
+    assert install_hint("no_such_package") == "pip install no_such_package"

@@ -26,7 +26,6 @@ from loupe.demo.audio_rounds import (
     AudioRound,
     PostEditor,
     align,
-    start_audio_requests,
 )
 from loupe.demo.crowd import CROWD, Contributor
 from loupe.demo.speech import SimulatedRecogniser
@@ -63,7 +62,7 @@ class Demo:
     crowd: list[tuple[Contributor, Actor]]
 
     def start(self, per_round: int = 3) -> tuple[AudioRequests | None, str | None]:
-        return start_audio_requests(
+        return AudioRequests.start(
             self.db, self.settings, self.gate, ledger_config(self.settings),
             manager=self.manager, crowd=self.crowd, seed=7, per_round=per_round,
         )  # fmt: skip

@@ -20,7 +20,7 @@ from loupe.db.media_models import ItemMedia
 from loupe.db.models import Item, Label
 from loupe.demo import image_rounds
 from loupe.demo.crowd import CROWD, Contributor
-from loupe.demo.image_rounds import IMAGE_PROJECT, ImageRequests, ImageRound, start_image_requests
+from loupe.demo.image_rounds import IMAGE_PROJECT, ImageRequests, ImageRound
 from loupe.privacy import image_gate
 from loupe.services import users
 from loupe.services.access import Actor
@@ -40,7 +40,7 @@ class Demo:
     crowd: list[tuple[Contributor, Actor]]
 
     def start(self, per_round: int = 3) -> tuple[ImageRequests | None, str | None]:
-        return start_image_requests(
+        return ImageRequests.start(
             self.db, self.settings, self.gate, ledger_config(self.settings),
             manager=self.manager, crowd=self.crowd, seed=7, per_round=per_round,
         )  # fmt: skip

@@ -23,7 +23,7 @@ from loupe.db.loop_models import LoopConfig, ModelVersionRecord
 from loupe.db.models import utcnow
 from loupe.db.quality_models import QualityState
 from loupe.errors import Conflict, InvalidInput
-from loupe.services import quality
+from loupe.services import refits
 from loupe.services.labels import submit_label
 from loupe.services.model_versions import CLAIM_STALE, claim_retrain, release_retrain
 from loupe.web.refitter import refit_due_projects
@@ -84,7 +84,7 @@ def _refit_project(db: Database) -> int:
     )
     _label(db, project, people, range(1, 4))
     with db.transaction() as session:
-        quality.refit(session, project)  # the state row now exists, not claimed
+        refits.refit(session, project)  # the state row now exists, not claimed
     _label(db, project, people, range(4, 7))
     return project
 
@@ -154,12 +154,12 @@ def test_refit_claim_has_one_winner_among_servers(db: Database) -> None:
 
     def claim(own: Database) -> bool:
         with own.transaction() as session:
-            return quality.claim_refit(session, project)
+            return refits.claim_refit(session, project)
 
     for _ in range(ROUNDS):
         assert sorted(_at_once(db.url, claim)) == [False] * (SERVERS - 1) + [True]
         with db.transaction() as session:
-            quality.release_refit(session, project)
+            refits.release_refit(session, project)
 
 
 def test_first_refit_claim_has_one_winner_among_servers(db: Database) -> None:
@@ -168,7 +168,7 @@ def test_first_refit_claim_has_one_winner_among_servers(db: Database) -> None:
 
     def claim(own: Database) -> bool:
         with own.transaction() as session:
-            return quality.claim_refit(session, project)
+            return refits.claim_refit(session, project)
 
     assert sorted(_at_once(db.url, claim)) == [False] * (SERVERS - 1) + [True]
 
@@ -184,18 +184,18 @@ def test_background_refit_runs_once_across_servers(
     assert sorted(map(len, done)) == [0] * (SERVERS - 1) + [1]
     assert _fitting_since(db, project) is None
     with db.transaction(readonly=True) as session:
-        assert quality.projects_due_for_refit(session) == []
+        assert refits.projects_due_for_refit(session) == []
 
 
 def test_stale_refit_claim_is_taken_over(db: Database) -> None:
     project = _refit_project(db)
     now = utcnow()
     with db.transaction() as session:  # a server that died mid-fit, long ago
-        assert quality.claim_refit(session, project, now=now - quality.FIT_CLAIM_STALE)
+        assert refits.claim_refit(session, project, now=now - refits.FIT_CLAIM_STALE)
     with db.transaction() as session:
-        assert quality.claim_refit(session, project, now=now)
+        assert refits.claim_refit(session, project, now=now)
     with db.transaction() as session:  # the new claim is fresh: nobody else gets it
-        assert not quality.claim_refit(session, project, now=now + timedelta(seconds=1))
+        assert not refits.claim_refit(session, project, now=now + timedelta(seconds=1))
 
 
 def test_failed_refit_releases_its_claim(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -215,13 +215,13 @@ def test_failed_refit_releases_its_claim(db: Database, monkeypatch: pytest.Monke
 def test_refit_single_process_behaviour_unchanged(db: Database) -> None:
     project = _refit_project(db)
     with db.transaction() as session:  # an explicit refit claims and releases in one go
-        assert quality.refit(session, project).n_labels == 12
+        assert refits.refit(session, project).n_labels == 12
     assert _fitting_since(db, project) is None
     assert refit_due_projects(db) == []  # fitted: not due
     with db.transaction() as session:
-        assert quality.claim_refit(session, project)
+        assert refits.claim_refit(session, project)
     with pytest.raises(Conflict, match="re-fitted already"), db.transaction() as s:
-        quality.refit(s, project)
+        refits.refit(s, project)
 
 
 # --- retrain -------------------------------------------------------------------------------

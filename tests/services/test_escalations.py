@@ -19,7 +19,7 @@ from loupe.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from loupe.services.access import Actor
 from loupe.services.escalations import flag_item, next_expert_task, resolve_escalation
 from loupe.services.labels import submit_label
-from loupe.services.quality import refit
+from loupe.services.refits import refit
 from loupe.services.reputation import explain
 from loupe.services.tasks import next_task
 

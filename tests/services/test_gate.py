@@ -161,8 +161,8 @@ def test_an_email_shaped_id_never_reaches_people_or_exports(db: Database) -> Non
 
     from loupe.formats import parse_item
     from loupe.services.exports import iter_export
+    from loupe.services.gold import set_gold
     from loupe.services.items import insert_items, list_items
-    from loupe.services.quality import set_gold
     from loupe.services.tasks import next_task
     from loupe.services.vault import Vault
 

@@ -12,10 +12,10 @@ from loupe.errors import PermissionDenied
 from loupe.ledger.entries import PaymentEntry, utc_seconds
 from loupe.services.access import Actor
 from loupe.services.escalation_queue import escalation_queue, next_adjudication
+from loupe.services.gold import set_gold
 from loupe.services.label_costs import cost_per_accurate_label
 from loupe.services.labels import submit_label
 from loupe.services.ledger_store import NewEntry, append_entries
-from loupe.services.quality import set_gold
 from loupe.services.tasks import next_task
 
 

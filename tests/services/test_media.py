@@ -4,7 +4,6 @@ retention and ``gc`` delete their blobs; a cleared person can reveal an original
 from __future__ import annotations
 
 import io
-import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,10 +16,16 @@ import pytest
 from PIL import Image
 from sqlalchemy import select
 from tests.factories import count, make_project, make_user
+from tests.services.media_imports import (
+    import_media_folder,
+    media_rows,
+    run_import,
+    vault_of,
+    write_rows,
+)
 from tests.storage.conftest import aws_env, s3_endpoint, s3_store  # noqa: F401 - fixtures
 
 from loupe.db.database import Database
-from loupe.db.media_models import ItemMedia
 from loupe.db.models import Item, utcnow
 from loupe.db.privacy_models import AuditEvent, ItemVault
 from loupe.errors import InvalidInput, NotFound, PermissionDenied
@@ -29,18 +34,13 @@ from loupe.services.access import Actor
 from loupe.services.clearances import grant_clearance
 from loupe.services.gate import gate_for, image_withheld_reason
 from loupe.services.imports import import_folder, import_stream
-from loupe.services.items import ImportResult
-from loupe.services.media import (
-    LocalMedia,
-    MediaIngest,
-    Uploads,
-    collect_garbage,
-    reveal_media,
-    use_blob_store,
-)
+from loupe.services.media import MediaIngest
+from loupe.services.media_gc import collect_garbage, use_blob_store
+from loupe.services.media_sources import LocalMedia, Uploads
 from loupe.services.privacy import set_privacy
 from loupe.services.projects import add_member
 from loupe.services.retention import run_retention
+from loupe.services.reveals import reveal_media
 from loupe.services.subjects import erase_subject
 from loupe.services.vault import load_ref_key
 from loupe.settings import Settings
@@ -87,34 +87,6 @@ def files(tmp_path: Path) -> Path:
         (folder / "photos" / f"p{seed}.png").write_bytes(picture(seed))
     (folder / "photos" / "p3.jpg").write_bytes(picture(3, fmt="JPEG"))
     return folder
-
-
-def write_rows(folder: Path, rows: list[dict[str, Any]]) -> Path:
-    path = folder / "rows.jsonl"
-    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
-    return path
-
-
-def run_import(
-    db: Database, project: int, path: Path, config: Settings, store: BlobStore
-) -> ImportResult:
-    @contextmanager
-    def reopen() -> Iterator[IO[str]]:
-        with path.open(encoding="utf-8") as stream:
-            yield stream
-
-    media = MediaIngest(LocalMedia(path.parent, config), config, store)
-    with gate_for(config) as gate:
-        return import_stream(
-            db, Actor.system(), project, reopen=reopen, fmt="jsonl", gate=gate, media=media
-        )
-
-
-def media_rows(db: Database) -> list[ItemMedia]:
-    with db.transaction(readonly=True) as session:
-        rows = list(session.scalars(select(ItemMedia).order_by(ItemMedia.item_id)))
-        session.expunge_all()
-    return rows
 
 
 def test_rows_naming_images_become_items_with_gated_media_and_sealed_originals(
@@ -240,9 +212,7 @@ def test_a_folder_import_takes_every_image_with_its_relative_path_as_id(
 ) -> None:
     (files / "photos" / "readme.txt").write_text("not an image")
     (files / "photos" / ".hidden.png").write_bytes(picture(5))
-    media = MediaIngest(LocalMedia(files, config), config, store)
-    with gate_for(config) as gate:
-        result = import_folder(db, Actor.system(), project, files, media=media, gate=gate)
+    result = import_media_folder(db, project, files, config, store)
     assert result.created == 4
     with db.transaction(readonly=True) as session:
         ids = sorted(session.scalars(select(Item.external_id)))
@@ -346,8 +316,7 @@ def test_the_served_image_has_no_exif_but_the_sealed_original_keeps_it(
         grant_clearance(
             session, admin.actor, user_id=cleared.id, project_id=project, sensitivity="personal"
         )
-    vault = gate_for(config).vault
-    assert vault is not None
+    vault = vault_of(config)
     with db.transaction() as session:
         data, mime = reveal_media(
             session, cleared.actor, project, part.item_id, "image", vault,
@@ -368,8 +337,7 @@ def test_revealing_an_original_needs_a_clearance_and_a_purpose(
     manager = make_user(db, "boss", "manager")
     with db.transaction() as session:
         add_member(session, Actor.system(), project, user_id=manager.id, role="manager")
-    vault = gate_for(config).vault
-    assert vault is not None
+    vault = vault_of(config)
     before = count(db, "audit_log")
     with db.transaction() as session, pytest.raises(PermissionDenied, match="clearance"):
         reveal_media(
@@ -619,8 +587,7 @@ def test_a_subject_export_lists_their_images(
     path = write_rows(files, [{"id": "a", "image": "photos/p0.png", "subject_id": "ana"}])
     run_import(db, project, path, config, store)
     (part,) = media_rows(db)
-    vault = gate_for(config).vault
-    assert vault is not None
+    vault = vault_of(config)
     with db.transaction(readonly=True) as session:
         out = export_subject(
             session, Actor.system(), "ana", vault=vault,
@@ -654,8 +621,7 @@ def test_without_a_vault_no_original_is_kept_and_none_is_revealed(
         grant_clearance(
             session, admin.actor, user_id=cleared.id, project_id=project, sensitivity="internal"
         )
-    vault = gate_for(config).vault
-    assert vault is not None
+    vault = vault_of(config)
     with db.transaction() as session, pytest.raises(NotFound, match="not kept"):
         reveal_media(
             session, cleared.actor, project, part.item_id, "image", vault,

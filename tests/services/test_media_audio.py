@@ -5,29 +5,30 @@ clearance."""
 from __future__ import annotations
 
 import io
-import json
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import pytest
 from sqlalchemy import select
 from tests.audio_samples import SECRET, tagged, tone
 from tests.factories import count, make_project, make_user
+from tests.services.media_imports import (
+    import_media_folder,
+    media_rows,
+    run_import,
+    vault_of,
+    write_rows,
+)
 
 from loupe.db.database import Database
-from loupe.db.media_models import ItemMedia
 from loupe.db.models import Item
 from loupe.errors import InvalidInput, PermissionDenied
 from loupe.services.access import Actor
 from loupe.services.clearances import grant_clearance
-from loupe.services.gate import gate_for
-from loupe.services.imports import import_folder, import_stream
-from loupe.services.items import ImportResult
-from loupe.services.media import LocalMedia, MediaIngest, reveal_media, use_blob_store
+from loupe.services.media_gc import use_blob_store
 from loupe.services.projects import add_member
+from loupe.services.reveals import reveal_media
 from loupe.services.subjects import erase_subject
 from loupe.services.vault import load_ref_key
 from loupe.settings import Settings
@@ -65,34 +66,6 @@ def files(tmp_path: Path) -> Path:
     (folder / "clips" / "b.flac").write_bytes(tagged("flac", seconds=2.0, rate=8000))
     (folder / "clips" / "c.ogg").write_bytes(tagged("ogg", seconds=1.0))
     return folder
-
-
-def write_rows(folder: Path, rows: list[dict[str, Any]]) -> Path:
-    path = folder / "rows.jsonl"
-    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
-    return path
-
-
-def run_import(
-    db: Database, project: int, path: Path, config: Settings, store: BlobStore
-) -> ImportResult:
-    @contextmanager
-    def reopen() -> Iterator[IO[str]]:
-        with path.open(encoding="utf-8") as stream:
-            yield stream
-
-    media = MediaIngest(LocalMedia(path.parent, config), config, store)
-    with gate_for(config) as gate:
-        return import_stream(
-            db, Actor.system(), project, reopen=reopen, fmt="jsonl", gate=gate, media=media
-        )
-
-
-def media_rows(db: Database) -> list[ItemMedia]:
-    with db.transaction(readonly=True) as session:
-        rows = list(session.scalars(select(ItemMedia).order_by(ItemMedia.item_id)))
-        session.expunge_all()
-    return rows
 
 
 def served(store: BlobStore, sha: str) -> bytes:
@@ -189,9 +162,7 @@ def test_a_folder_import_takes_audio_files_too(
     db: Database, project: int, files: Path, config: Settings, store: BlobStore
 ) -> None:
     (files / "clips" / "notes.txt").write_text("not audio")
-    media = MediaIngest(LocalMedia(files, config), config, store)
-    with gate_for(config) as gate:
-        result = import_folder(db, Actor.system(), project, files, media=media, gate=gate)
+    result = import_media_folder(db, project, files, config, store)
     assert result.created == 3
     with db.transaction(readonly=True) as session:
         ids = sorted(session.scalars(select(Item.external_id)))
@@ -248,8 +219,7 @@ def test_revealing_an_original_recording_needs_a_voice_clearance(
         grant_clearance(
             session, admin.actor, user_id=manager.id, project_id=project, sensitivity="health"
         )
-    vault = gate_for(config).vault
-    assert vault is not None
+    vault = vault_of(config)
 
     def reveal() -> tuple[bytes, str]:
         with db.transaction() as session:

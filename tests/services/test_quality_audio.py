@@ -12,8 +12,8 @@ from tests.factories import add_items, add_media, count, hold_in, make_project, 
 from loupe.aggregation.transcripts import transcript_words
 from loupe.db.database import Database
 from loupe.errors import InvalidInput
-from loupe.services import quality
 from loupe.services.access import Actor
+from loupe.services.gold import set_gold
 from loupe.services.labels import submit_label
 
 LABELS = [{"key": "wake"}, {"key": "noise"}]
@@ -120,11 +120,11 @@ def test_segment_gold_scores_by_iou(db: Database) -> None:
     good, poor = make_user(db, "good"), make_user(db, "poor")
     project = _project(db, [good, poor])
     with db.transaction() as session, pytest.raises(InvalidInput, match="outside"):
-        quality.set_gold(session, Actor.system(), project, [("u0", [seg(4.0, 5.0)])])
+        set_gold(session, Actor.system(), project, [("u0", [seg(4.0, 5.0)])])
     assert count(db, "gold_answers") == 0
     gold = [seg(0.5, 1.5), seg(2.0, 4.0, "noise")]
     with db.transaction() as session:
-        quality.set_gold(session, Actor.system(), project, [("u0", gold)])
+        set_gold(session, Actor.system(), project, [("u0", gold)])
     with db.transaction() as session:
         hold_in(session, good.id, project, 1)
         hold_in(session, poor.id, project, 1)
@@ -235,7 +235,7 @@ def test_transcript_gold_passes_within_the_wer_threshold(db: Database) -> None:
     project = _project(db, [good, poor, lax], task=TRANSCRIBE, gold_max_wer=0.1)
     gold = "set an alarm for seven thirty tomorrow morning please now"  # 10 words
     with db.transaction() as session:
-        quality.set_gold(session, Actor.system(), project, [("u0", gold)])
+        set_gold(session, Actor.system(), project, [("u0", gold)])
     with db.transaction() as session:
         for person in (good, poor):
             hold_in(session, person.id, project, 1)

@@ -11,8 +11,8 @@ from tests.factories import add_items, add_media, count, hold_in, make_project, 
 
 from loupe.db.database import Database
 from loupe.errors import InvalidInput
-from loupe.services import quality
 from loupe.services.access import Actor
+from loupe.services.gold import set_gold
 from loupe.services.labels import submit_label
 
 LABELS = [{"key": "cup"}, {"key": "sign"}]
@@ -100,10 +100,10 @@ def test_box_gold_scores_by_iou(db: Database) -> None:
     project = _project(db, [good, poor])
     gold = [box(10, 10, 100, 50), box(300, 300, 40, 40, "sign")]
     with db.transaction() as session, pytest.raises(InvalidInput, match="outside"):
-        quality.set_gold(session, Actor.system(), project, [("u0", [box(630, 0, 20, 20)])])
+        set_gold(session, Actor.system(), project, [("u0", [box(630, 0, 20, 20)])])
     assert count(db, "gold_answers") == 0
     with db.transaction() as session:
-        quality.set_gold(session, Actor.system(), project, [("u0", gold)])
+        set_gold(session, Actor.system(), project, [("u0", gold)])
     with db.transaction() as session:
         hold_in(session, good.id, project, 1)
         hold_in(session, poor.id, project, 1)

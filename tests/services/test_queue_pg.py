@@ -11,6 +11,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -195,11 +196,8 @@ def test_a_full_item_passed_over_is_unlocked_at_once(
             for row in connection.execute(text("SELECT id FROM items ORDER BY id LIMIT 2"))
         )
     # As if a lease on the first item had committed just after the candidate query.
-    monkeypatch.setattr(
-        tasks,
-        "_TAKEN",
-        tasks._TAKEN.replace("SELECT i.is_complete,", f"SELECT i.is_complete OR i.id = {first},"),
-    )
+    still_open = tasks._STILL_OPEN.replace("i.id = :item", f"i.id = :item AND i.id <> {first}")
+    monkeypatch.setattr(tasks, "_QUEUE", replace(tasks._QUEUE, still_open=still_open))
     with pg.transaction() as session:
         task = next_task(session, ann.actor, project, lease_seconds=LEASE)
         assert task is not None
@@ -218,7 +216,9 @@ def test_the_walk_crosses_windows_of_other_projects_and_done_items(
 ) -> None:
     """Both backends: small windows, items of two projects interleaved, the first ones
     already labelled by the asker; the first item they may have is still found."""
-    monkeypatch.setattr(tasks, "WINDOW", 3)
+    assert tasks._QUEUE.window is not None
+    window = replace(tasks._QUEUE.window, size=3)
+    monkeypatch.setattr(tasks, "_QUEUE", replace(tasks._QUEUE, window=window))
     ann, bob = make_user(db, "ann"), make_user(db, "bob")
     members = {ann: "annotator", bob: "annotator"}
     mine = make_project(db, name="mine", overlap=overlap, members=members)
@@ -267,7 +267,7 @@ def test_the_walk_is_index_driven_without_statistics(pg: Database) -> None:
         "user": 1,
         "overlap": 1,
     }
-    candidate = tasks._CANDIDATE + " AND lower(i.language) = 'en'" + tasks._FIRST
+    candidate = tasks._QUEUE.query(" AND lower(i.language) = 'en'", resumed=True, skip_locked=False)
     for analysed in (False, True):
         with pg.engine.begin() as connection:
             if analysed:
@@ -335,7 +335,7 @@ def test_a_review_taken_since_the_query_began_is_not_handed_out_twice(
     with pg.transaction() as session:
         assert next_review(session, rev1.actor, project, lease_seconds=LEASE) is not None
     stale = reviews._CANDIDATE.replace("rl.expires_at > :now", "rl.expires_at > :now AND 0 = 1")
-    monkeypatch.setattr(reviews, "_CANDIDATE", stale)
+    monkeypatch.setattr(reviews, "_QUEUE", replace(reviews._QUEUE, candidates=stale))
     with pg.transaction() as session:
         assert next_review(session, rev2.actor, project, lease_seconds=LEASE) is None
     with pg.engine.connect() as connection:
@@ -364,7 +364,7 @@ def test_an_escalation_taken_since_the_query_began_is_not_handed_out_twice(
     with pg.transaction() as session:
         assert next_expert_task(session, doc1.actor, project, lease_seconds=LEASE) is not None
     stale = escalations._EXPERT_CANDIDATE.replace("a.expires_at > :now", "0 = 1")
-    monkeypatch.setattr(escalations, "_EXPERT_CANDIDATE", stale)
+    monkeypatch.setattr(escalations, "_QUEUE", replace(escalations._QUEUE, candidates=stale))
     with pg.transaction() as session:
         assert next_expert_task(session, doc2.actor, project, lease_seconds=LEASE) is None
     with pg.engine.connect() as connection:

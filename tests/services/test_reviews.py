@@ -8,8 +8,8 @@ from tests.factories import SCHEMA, add_items, count, hold, make_project, make_r
 from loupe.db.database import Database
 from loupe.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from loupe.services.access import Actor
+from loupe.services.gold import set_gold
 from loupe.services.labels import submit_label
-from loupe.services.quality import set_gold
 from loupe.services.reputation import explain
 from loupe.services.reviews import next_review, submit_review
 from loupe.services.tasks import next_task

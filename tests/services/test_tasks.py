@@ -154,7 +154,7 @@ def test_take_item_leases_a_chosen_item_to_a_manager_only(db: Database) -> None:
     from tests.factories import Person, snapshot
 
     from loupe.services.access import Actor
-    from loupe.services.quality import set_gold
+    from loupe.services.gold import set_gold
     from loupe.services.tasks import take_item
 
     boss, ann = make_user(db, "boss", "manager"), make_user(db, "ann")

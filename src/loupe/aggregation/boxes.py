@@ -51,7 +51,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
@@ -67,11 +67,13 @@ __all__ = [
     "BoxScore",
     "FusedBoxes",
     "FusedItem",
+    "ItemConsensus",
     "box_score",
     "cluster_boxes",
     "fuse_boxes",
     "iou_matrix",
     "iou_pairs",
+    "item_skills",
 ]
 
 IOU_THRESHOLD = 0.5
@@ -633,15 +635,51 @@ def cluster_boxes(
 # --- one item ------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class FusedItem:
-    """One item's consensus: ``boxes`` (answer dicts, rounded to 0.1 px), their ``support``
-    (share of the annotators' weight), ``confidence`` and ``agreement``."""
+class _Scored(Protocol):
+    """A fusion result: per fused shape ``support``, per item ``confidence`` and
+    ``agreement`` (:class:`FusedBoxes`, :class:`~loupe.aggregation.segments.FusedSegments`)."""
 
-    boxes: list[dict[str, Any]]
+    @property
+    def support(self) -> Floats: ...
+    @property
+    def confidence(self) -> Floats: ...
+    @property
+    def agreement(self) -> Floats: ...
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ItemConsensus:
+    """What one item's fusion scores, whatever it fused (boxes, segments): the ``support``
+    of each fused shape (share of the annotators' weight), ``confidence`` and
+    ``agreement``."""
+
     support: list[float]
     confidence: float
     agreement: float
+
+    @staticmethod
+    def scores(result: _Scored, n_items: int) -> dict[str, Any]:
+        """The scores of item 0 of a one-item fusion ``result``, as keyword arguments."""
+        return {
+            "support": [float(s) for s in result.support],
+            "confidence": float(result.confidence[0]) if n_items else 1.0,
+            "agreement": float(result.agreement[0]) if n_items else float("nan"),
+        }
+
+
+def item_skills(
+    workers: Sequence[Hashable], skills: Mapping[Any, float] | None
+) -> list[float] | None:
+    """The skill of each of one item's ``workers`` (0.7 for a worker ``skills`` does not
+    name), or None to weigh them alike when no skills are given."""
+    return None if skills is None else [skills.get(w, 0.7) for w in workers]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FusedItem(ItemConsensus):
+    """One item's consensus: ``boxes`` (answer dicts, rounded to 0.1 px) and their scores."""
+
+    boxes: list[dict[str, Any]]
 
 
 def fuse_boxes(
@@ -654,15 +692,9 @@ def fuse_boxes(
     """Fuse one item's answers (``{worker: boxes}``) with the given worker skills
     (default: every worker alike; no skill is estimated from a single item)."""
     table = BoxAnswers.from_items([answers])
-    weights = [1.0 if skills is None else skills.get(w, 0.7) for w in table.workers]
     model = BoxFusion(iou_threshold=iou_threshold, min_support=min_support, n_iter=0)
-    result = model.fit(table, skills=weights if skills is not None else None).result_
-    return FusedItem(
-        boxes=result.item(0),
-        support=[float(s) for s in result.support],
-        confidence=float(result.confidence[0]) if table.n_items else 1.0,
-        agreement=float(result.agreement[0]) if table.n_items else float("nan"),
-    )
+    result = model.fit(table, skills=item_skills(table.workers, skills)).result_
+    return FusedItem(boxes=result.item(0), **ItemConsensus.scores(result, table.n_items))
 
 
 # --- gold ----------------------------------------------------------------------------------

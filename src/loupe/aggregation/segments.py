@@ -54,8 +54,10 @@ from loupe.aggregation.boxes import (
     BoxAnswers,
     BoxFusion,
     BoxScore,
+    ItemConsensus,
     Weighting,
     box_score,
+    item_skills,
 )
 from loupe.errors import InvalidInput
 
@@ -257,15 +259,12 @@ class SegmentFusion:
         return self
 
 
-@dataclass(frozen=True, slots=True)
-class FusedSegmentItem:
-    """One item's consensus: ``segments`` (answer dicts, rounded to 0.01 s), their
-    ``support`` (share of the annotators' weight), ``confidence`` and ``agreement``."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FusedSegmentItem(ItemConsensus):
+    """One item's consensus: ``segments`` (answer dicts, rounded to 0.01 s) and their
+    scores."""
 
     segments: list[dict[str, Any]]
-    support: list[float]
-    confidence: float
-    agreement: float
 
 
 def fuse_segments(
@@ -278,15 +277,9 @@ def fuse_segments(
     """Fuse one item's answers (``{worker: segments}``) with the given worker skills
     (default: every worker alike; no skill is estimated from a single item)."""
     table = SegmentAnswers.from_items([answers])
-    weights = None if skills is None else [skills.get(w, 0.7) for w in table.workers]
     model = SegmentFusion(iou_threshold=iou_threshold, min_support=min_support, n_iter=0)
-    result = model.fit(table, skills=weights).result_
-    return FusedSegmentItem(
-        segments=result.item(0),
-        support=[float(s) for s in result.support],
-        confidence=float(result.confidence[0]),
-        agreement=float(result.agreement[0]),
-    )
+    result = model.fit(table, skills=item_skills(table.workers, skills)).result_
+    return FusedSegmentItem(segments=result.item(0), **ItemConsensus.scores(result, table.n_items))
 
 
 def segment_score(

@@ -8,11 +8,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from sqlalchemy import func, select
 
 from loupe.cli.serving import serve
 from loupe.cli.session import console, open_database, resolve_user, settings
-from loupe.db.models import User, utcnow
+from loupe.db.models import utcnow
 from loupe.services import users
 from loupe.services.access import Actor
 from loupe.services.key_binding import bind_key_dir, check_key_dir
@@ -49,7 +48,7 @@ def init(database_url: DatabaseUrl = None, admin: str = "admin") -> None:
         _init_ledger_keys(config, key_dir)
         bind_key_dir(db, key_dir)
     with open_database(database_url) as db, db.transaction() as session:
-        if (session.scalar(select(func.count()).select_from(User)) or 0) > 0:
+        if users.count_users(session) > 0:
             console.print(f"database ready at {db.url} (users exist; no new admin created)")
             return
         user = users.create_user(session, Actor.system(), username=admin, role="admin")

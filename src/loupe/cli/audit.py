@@ -9,9 +9,9 @@ import typer
 
 from loupe.cli.admin import DatabaseUrl
 from loupe.cli.session import console, open_database
+from loupe.errors import AuditIntegrityError
 from loupe.services import audit
 from loupe.services.access import Actor
-from loupe.services.audit import AuditIntegrityError
 
 __all__ = ["audit_app"]
 
@@ -20,7 +20,7 @@ audit_app = typer.Typer(help="The audit log: verify and list.", no_args_is_help=
 
 @audit_app.command("verify")
 def verify(database_url: DatabaseUrl = None) -> None:
-    """Recompute the hash chain; exit 9 naming the first event that does not verify."""
+    """Recompute the hash chain; exit 11 naming the first event that does not verify."""
     with open_database(database_url) as db, db.transaction(readonly=True) as session:
         check = audit.verify(session)
     if not check.ok:

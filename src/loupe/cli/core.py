@@ -10,13 +10,17 @@ command module; running a command imports only its own module (``load``).
 from __future__ import annotations
 
 import importlib
+import re
+from types import ModuleType
 from typing import NamedTuple
 
 import typer
 import typer.main
 from typer import _click
 
-__all__ = ["COMMANDS", "Entry", "load", "register"]
+from loupe.errors import Unavailable
+
+__all__ = ["COMMANDS", "Entry", "install_hint", "load", "register"]
 
 
 class Entry(NamedTuple):
@@ -122,15 +126,15 @@ COMMANDS: dict[str, Entry] = {
 
 
 def load(name: str) -> _click.Command | None:
-    """The click command ``loupe NAME`` runs, importing only the module defining it."""
+    """The click command ``loupe NAME`` runs, importing only the module defining it.
+
+    A dependency that is not installed raises :class:`~loupe.errors.Unavailable` naming
+    the package and how to install it (the CLI prints it on one line).
+    """
     entry = COMMANDS.get(name)
     if entry is None:
-        # Registered in ``register`` but not indexed yet: correct, only slower.
-        full = typer.Typer()
-        register(full)
-        group = typer.main.get_group(full)
-        return group.commands.get(name)
-    target = getattr(importlib.import_module(f"loupe.cli.{entry.module}"), entry.attribute)
+        return None
+    target = getattr(_import_module(name, entry.module), entry.attribute)
     command: _click.Command
     if isinstance(target, typer.Typer):
         command = typer.main.get_group(target)
@@ -192,3 +196,37 @@ def register(app: typer.Typer) -> None:
     app.add_typer(witness.witness_app, name="witness")
     app.add_typer(webhooks.webhooks_app, name="webhooks")
     app.add_typer(media.media_app, name="media")
+
+
+def _import_module(command: str, module: str) -> ModuleType:
+    try:
+        return importlib.import_module(f"loupe.cli.{module}")
+    except ModuleNotFoundError as exc:
+        missing = (exc.name or "").split(".")[0]
+        if missing in ("", "loupe"):
+            raise
+        raise Unavailable(
+            f"`loupe {command}` needs the Python package {missing!r}, which is not "
+            f"installed: {install_hint(missing)}"
+        ) from exc
+
+
+def install_hint(package: str) -> str:
+    """How to install ``package``: the Loupe extra that requires it, else pip by name."""
+    # Here, not at the top: importlib.metadata costs start-up time every command pays.
+    from importlib.metadata import PackageNotFoundError, requires
+
+    try:
+        requirements = requires("loupe") or []
+    except PackageNotFoundError:
+        requirements = []
+    wanted = _normalised(package)
+    for requirement in requirements:
+        found = re.match(r"\s*([A-Za-z0-9_.-]+).*;\s*extra\s*==\s*[\"']([^\"']+)", requirement)
+        if found and _normalised(found[1]) == wanted and found[2] != "dev":
+            return f"pip install 'loupe[{found[2]}]'"
+    return f"pip install {package}"
+
+
+def _normalised(name: str) -> str:
+    return re.sub(r"[-_.]+", "_", name).lower()

@@ -46,7 +46,8 @@ from loupe.services.exports import (
 from loupe.services.gate import gate_for
 from loupe.services.imports import import_folder, import_labelstudio, import_parquet, import_stream
 from loupe.services.items import ImportResult
-from loupe.services.media import LocalMedia, MediaIngest
+from loupe.services.media import MediaIngest
+from loupe.services.media_sources import LocalMedia
 
 __all__ = ["register"]
 

@@ -13,7 +13,7 @@ from rich.table import Table
 from loupe.cli.admin import DatabaseUrl
 from loupe.cli.session import console, open_database, resolve_project, settings
 from loupe.errors import InvalidInput
-from loupe.services import quality
+from loupe.services import gold, quality, refits
 from loupe.services.access import Actor
 from loupe.services.gate import gate_for
 
@@ -57,7 +57,7 @@ def import_gold(
         db.transaction() as session,
         gate_for(settings(database_url)) as gate,
     ):
-        marked = quality.set_gold(
+        marked = gold.set_gold(
             session, Actor.system(), resolve_project(session, project), answers, gate=gate
         )
     console.print(f"{marked} gold items")
@@ -67,7 +67,7 @@ def import_gold(
 def refit(project: str, database_url: DatabaseUrl = None) -> None:
     """Re-fit the project's aggregator on all labels now."""
     with open_database(database_url) as db, db.transaction() as session:
-        report = quality.refit(session, resolve_project(session, project))
+        report = refits.refit(session, resolve_project(session, project))
     console.print(
         f"{report.method}: {report.n_labels} labels, {report.n_items} items, "
         f"{report.n_workers} annotators"

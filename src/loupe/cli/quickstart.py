@@ -6,11 +6,9 @@ import secrets
 from typing import Annotated
 
 import typer
-from sqlalchemy import select
 
 from loupe.cli.admin import DatabaseUrl, serve
 from loupe.cli.session import console, open_database
-from loupe.db.models import Project
 from loupe.demo.utterances import INTENTS, generate
 from loupe.formats import parse_item
 from loupe.services import items, projects, users
@@ -32,7 +30,7 @@ def quickstart(
     """Seed a wearable-assistant intent project (generated utterances) and serve it."""
     system = Actor.system()
     with open_database(database_url) as db, db.transaction() as session:
-        if session.scalar(select(Project.id).where(Project.name == PROJECT)) is not None:
+        if projects.find_project_id(session, PROJECT) is not None:
             console.print(
                 f"project {PROJECT!r} exists already; serving it (a new web UI password: "
                 "`loupe users password qs-annotator`)"

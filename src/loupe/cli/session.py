@@ -9,12 +9,12 @@ from pathlib import Path
 from typing import IO
 
 from rich.console import Console
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from loupe.db.database import Database
-from loupe.db.models import Project, User
 from loupe.errors import NotFound
+from loupe.services.projects import find_project_id
+from loupe.services.users import find_user_id
 from loupe.settings import Settings
 
 __all__ = [
@@ -58,7 +58,7 @@ def open_database(database_url: str | None = None) -> Iterator[Database]:
     config = settings(database_url)
     db = Database.from_settings(config)
     # Blobs of deleted items (erasure, retention) go once their deletion commits.
-    from loupe.services.media import use_blob_store
+    from loupe.services.media_gc import use_blob_store
 
     use_blob_store(db, config)
     try:
@@ -70,9 +70,7 @@ def open_database(database_url: str | None = None) -> Iterator[Database]:
 
 def resolve_project(session: Session, ref: str) -> int:
     """A project by id or by name."""
-    if ref.isdigit() and session.get(Project, int(ref)) is not None:
-        return int(ref)
-    found = session.scalar(select(Project.id).where(Project.name == ref))
+    found = find_project_id(session, ref)
     if found is None:
         raise NotFound(f"no project with id or name {ref!r}; `loupe projects list` shows them")
     return found
@@ -80,9 +78,7 @@ def resolve_project(session: Session, ref: str) -> int:
 
 def resolve_user(session: Session, ref: str) -> int:
     """A user by id or by username."""
-    found = session.scalar(select(User.id).where(User.username == ref))
-    if found is None and ref.isdigit() and session.get(User, int(ref)) is not None:
-        found = int(ref)
+    found = find_user_id(session, ref)
     if found is None:
         raise NotFound(f"no user named {ref!r}; `loupe users list` shows them")
     return found

@@ -31,22 +31,17 @@ from __future__ import annotations
 
 import io
 import random
-from collections import Counter
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from sqlalchemy import select
-
-from loupe.db.database import Database
-from loupe.db.models import Consensus, Item, User
-from loupe.demo.crowd import Contributor
+from loupe.demo.media_requests import MediaRequests, MediaRound
 from loupe.demo.speech import SimulatedRecogniser, Speech, WordErrors, corrupt
-from loupe.services import projects
+from loupe.services import items
 from loupe.services.access import Actor
-from loupe.services.gate import PrivacyGate
-from loupe.services.ledger_keys import LedgerConfig
-from loupe.services.payments import create_rate_card, project_spending
-from loupe.settings import Settings
+from loupe.services.payments import create_rate_card
+
+if TYPE_CHECKING:
+    from loupe.services.tasks import Task
 
 __all__ = [
     "AUDIO_PROJECT",
@@ -55,7 +50,6 @@ __all__ = [
     "PostEditor",
     "align",
     "audio_unavailable",
-    "start_audio_requests",
 ]
 
 AUDIO_PROJECT = "What the glasses hear"
@@ -162,15 +156,11 @@ class PostEditor:
 
 
 @dataclass(frozen=True)
-class AudioRound:
+class AudioRound(MediaRound):
     """One round's spoken requests: what arrived, how well the recogniser and the crowd did."""
 
-    round: int
-    received: int = 0
     seconds: float = 0.0  # audio length of the requests received
     engines: str = ""  # who spoke them: "espeak-ng" or "signal" (generated)
-    withheld: int = 0
-    withheld_why: str = ""
     device_wer: float | None = None  # the SIMULATED recogniser vs the truth, served items
     fused_wer: float | None = None  # the fused post-edits vs the truth
     fused: int = 0  # items with a fused transcript
@@ -178,12 +168,6 @@ class AudioRound:
     fused_words: int = 0  # true words of the items with a fused transcript
     post_edits: int = 0  # post-edits the SIMULATED crowd submitted
     heard: int = 0  # of which by people the server let play the recording
-    cost_minor: int = 0
-    skipped: str | None = None  # why there were no spoken requests
-
-    @property
-    def served(self) -> int:
-        return self.received - self.withheld
 
     def cell(self) -> str:
         """The round table's column: requests, and device -> fused WER."""
@@ -197,7 +181,7 @@ class AudioRound:
         """The round's spoken requests in one line (for the round table)."""
         if self.skipped:
             return f"audio: skipped, {self.skipped}"
-        held = f"{self.withheld} withheld" + (f" ({self.withheld_why})" if self.withheld else "")
+        held = self.held()
         sent = (
             f"audio: {self.received} spoken request(s), {self.seconds:.1f} s read by "
             f"{_voices(self.engines)}, {held}"
@@ -210,6 +194,12 @@ class AudioRound:
             f"after {self.post_edits} post-edits by the SIMULATED crowd ({self.heard} heard the "
             f"recording, {self.post_edits - self.heard} had the transcript only)"
         )
+
+
+def _hears(task: Task) -> bool:
+    """Whether the server let the person play the recording: its payload decides, per
+    person (a url only for people with a voice clearance)."""
+    return any(m.get("url") for m in task.media if m.get("kind") == "audio")
 
 
 def _voices(engines: str) -> str:
@@ -241,21 +231,17 @@ class _Spoken:
 
 
 @dataclass
-class AudioRequests:
-    """The spoken requests of the demo's rounds (see the module docstring)."""
+class AudioRequests(MediaRequests):
+    """The spoken requests of the demo's rounds (see the module docstring); started by
+    :meth:`~loupe.demo.media_requests.MediaRequests.start`."""
 
-    db: Database
-    settings: Settings
-    gate: PrivacyGate
-    ledger: LedgerConfig
-    manager: Actor
-    crowd: list[tuple[Contributor, Actor]]
-    seed: int
-    per_round: int = 2
     recogniser: SimulatedRecogniser = field(default_factory=SimulatedRecogniser)
-    project_id: int = 0
     truth: dict[str, _Spoken] = field(default_factory=dict)  # by stored external id
     rounds: list[AudioRound] = field(default_factory=list)
+
+    @staticmethod
+    def unavailable() -> str | None:
+        return audio_unavailable()
 
     def set_up(self, session: Any, *, people: list[Actor]) -> int:
         """The post-editing project: the SIMULATED crowd and ``people`` (the demo's own
@@ -271,26 +257,21 @@ class AudioRequests:
             "media": [AUDIO],
             "quality": {"method": "mv"},
         }
-        project = projects.create_project(
-            session, system, name=AUDIO_PROJECT, config=config, overlap=OVERLAP,
-            guidelines=GUIDELINES, description="SIMULATION: loupe demo, spoken requests",
+        annotators = self.create_project(
+            session, name=AUDIO_PROJECT, config=config, overlap=OVERLAP, guidelines=GUIDELINES,
+            description="SIMULATION: loupe demo, spoken requests", people=people,
         )  # fmt: skip
-        self.project_id = project.id
-        assert self.manager.user_id is not None
-        projects.add_member(session, system, project.id, user_id=self.manager.user_id,
-                            role="manager")  # fmt: skip
-        cleared = [self.manager.user_id]
-        for index, actor in enumerate([a for _, a in self.crowd] + people):
+        cleared = [self.manager] + [
+            actor
+            for index, actor in enumerate(annotators)
+            if index % 2 == 0 or index >= len(self.crowd)
+        ]
+        for actor in cleared:
             assert actor.user_id is not None
-            projects.add_member(session, system, project.id, user_id=actor.user_id,
-                                role="annotator")  # fmt: skip
-            if index % 2 == 0 or index >= len(self.crowd):
-                cleared.append(actor.user_id)
-        for user_id in cleared:
-            grant_clearance(session, system, user_id=user_id, project_id=project.id,
+            grant_clearance(session, system, user_id=actor.user_id, project_id=self.project_id,
                             sensitivity="voice")  # fmt: skip
-        create_rate_card(session, self.manager, project.id, RATE_CARD)
-        return project.id
+        create_rate_card(session, self.manager, self.project_id, RATE_CARD)
+        return self.project_id
 
     def _utterances(self, number: int, count: int, first: int) -> list[dict[str, Any]]:
         """``count`` requests, the intents in turn from the ``first``-th; a request out of
@@ -308,9 +289,6 @@ class AudioRequests:
         the real import path; what arrived."""
         from loupe.demo.speech import speak
         from loupe.formats import parse_item
-        from loupe.services.imports import import_records
-        from loupe.services.media import MEDIA_CHUNK, MediaIngest, Uploads
-        from loupe.services.withheld import withheld_counts
 
         n = self.per_round if count is None else count
         start = (number - 1) * self.per_round if first is None else first
@@ -332,23 +310,13 @@ class AudioRequests:
                     where=f"request {row_id}", text_field=TRANSCRIPT, media_fields=(AUDIO,),
                 )
             )  # fmt: skip
-        media = MediaIngest(Uploads(files), self.settings)
-        for record in records:
-            media.probe(record)
-        with self.db.transaction(readonly=True) as session:
-            held_before = Counter(withheld_counts(session, self.manager, self.project_id).by_reason)
-        result = import_records(
-            self.db, self.manager, self.project_id, records,
-            gate=self.gate, gate_chunk=MEDIA_CHUNK, media=media,
-        )  # fmt: skip
+        result, held = self.import_files(files, records)
         # The truth as the gate stores text: what a perfect post-edit would read.
         gated = self.gate.check([{TRANSCRIPT: row["text"]} for row in said], policy="placeholder")
         stored = self.gate.external_ids(ids)
         for row_id, row, check in zip(ids, said, gated, strict=True):
             self.truth[stored[row_id]] = _Spoken(str(check.data[TRANSCRIPT]), row["language"])
-        with self.db.transaction(readonly=True) as session:
-            held_after = Counter(withheld_counts(session, self.manager, self.project_id).by_reason)
-        why = "; ".join(f"{k} {r}" for r, k in sorted((held_after - held_before).items()))
+        why = "; ".join(f"{k} {r}" for r, k in sorted(held.items()))
         return AudioRound(
             number, received=result.received, seconds=sum(s.seconds for s in spoken),
             engines=", ".join(sorted({s.engine for s in spoken})), withheld=result.withheld,
@@ -358,48 +326,29 @@ class AudioRequests:
     def crowd_post_edits(self, number: int) -> tuple[int, int]:
         """Every SIMULATED contributor post-edits the transcripts routed to them until none
         is left; the post-edits submitted, and how many by people who could play the audio."""
-        from loupe.services.labels import submit_label
-        from loupe.services.tasks import next_task
-
         rng = random.Random(self.seed * 7_907 + number)
-        active = list(range(len(self.crowd)))
-        rng.shuffle(active)  # who comes first changes every round
-        edits = heard = 0
-        while active:
-            for k in list(active):
-                contributor, actor = self.crowd[k]
-                with self.db.transaction() as session:
-                    task = next_task(session, actor, self.project_id, lease_seconds=600, rng=rng)
-                    if task is None:
-                        active.remove(k)
-                        continue
-                    spoken = self.truth[task.external_id]
-                    # Served the recording or not: the server's payload decides, per person.
-                    hears = any(m.get("url") for m in task.media if m.get("kind") == "audio")
-                    editor = PostEditor(
-                        contributor.accuracy_for(task.language, "general"), hears=hears
-                    )
-                    text = editor.post_edit(
-                        str(task.data.get(TRANSCRIPT, "")), spoken.truth,
-                        language=spoken.language, rng=rng,
-                    )  # fmt: skip
-                    submit_label(session, actor, self.project_id, task.item_id, text,
-                                 ledger=self.ledger, rng=rng)  # fmt: skip
-                    edits += 1
-                    heard += hears
-        return edits, heard
+
+        def post_edit(k: int, task: Task) -> str:
+            contributor, _ = self.crowd[k]
+            spoken = self.truth[task.external_id]
+            editor = PostEditor(
+                contributor.accuracy_for(task.language, "general"), hears=_hears(task)
+            )
+            return editor.post_edit(
+                str(task.data.get(TRANSCRIPT, "")), spoken.truth,
+                language=spoken.language, rng=rng,
+            )  # fmt: skip
+
+        done = self.crowd_submits(rng, post_edit)
+        return len(done), sum(_hears(task) for _, task, _ in done)
 
     def score(self, sent: AudioRound, edits: int, heard: int) -> AudioRound:
         """The round's device and fused transcripts against the truth."""
         ids = [f"aud-r{sent.round}-{i:03d}" for i in range(sent.received)]
         stored = set(self.gate.external_ids(ids).values())
         with self.db.transaction(readonly=True) as session:
-            rows = session.execute(
-                select(Item.external_id, Item.data, Item.withheld, Consensus.answer)
-                .outerjoin(Consensus, Consensus.item_id == Item.id)
-                .where(Item.project_id == self.project_id, Item.external_id.in_(stored))
-            ).all()
-            cost = sum(project_spending(session, self.project_id).values())
+            rows = items.answered_items(session, self.project_id, stored)
+            cost = self.round_cost(session, self.rounds)
         truth, device, fused_truth, fused = [], [], [], []
         for external_id, data, withheld, answer in rows:
             if withheld or external_id not in self.truth:
@@ -410,11 +359,10 @@ class AudioRequests:
             if isinstance(answer, str):
                 fused_truth.append(reference)
                 fused.append(answer)
-        spent_before = sum(r.cost_minor for r in self.rounds)
         done = replace(
             sent, device_wer=_wer(truth, device), fused_wer=_wer(fused_truth, fused),
             fused=len(fused), words=_words(truth), fused_words=_words(fused_truth),
-            post_edits=edits, heard=heard, cost_minor=cost - spent_before,
+            post_edits=edits, heard=heard, cost_minor=cost,
         )  # fmt: skip
         self.rounds.append(done)
         return done
@@ -463,30 +411,3 @@ def _mean_wer(rounds: list[AudioRound], name: str) -> float | None:
     if not total:
         return None
     return float(sum(wer * n for wer, n in scored if wer is not None)) / total
-
-
-def start_audio_requests(
-    db: Database,
-    settings: Settings,
-    gate: PrivacyGate,
-    ledger: LedgerConfig,
-    *,
-    manager: Actor,
-    crowd: list[tuple[Contributor, Actor]],
-    seed: int,
-    per_round: int,
-    people: tuple[str, ...] = ("demo-annotator",),
-) -> tuple[AudioRequests | None, str | None]:
-    """The demo's spoken requests, their project set up; or ``None`` and why not."""
-    if per_round <= 0:
-        return None, "turned off"
-    why = audio_unavailable()
-    if why is not None:
-        return None, why
-    requests = AudioRequests(db, settings, gate, ledger, manager, crowd, seed, per_round)
-    with db.transaction() as session:
-        users = session.execute(
-            select(User.id, User.username, User.role).where(User.username.in_(people))
-        ).all()
-        requests.set_up(session, people=[Actor(u, name, role) for u, name, role in users])
-    return requests, None

@@ -27,28 +27,21 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from sqlalchemy import select
 
-from loupe.db.database import Database
-from loupe.db.media_models import ItemMedia
-from loupe.db.models import Consensus, Item, User
-from loupe.demo.crowd import Contributor
-from loupe.services import projects
+from loupe.demo.media_requests import MediaRequests, MediaRound
+from loupe.services import items
 from loupe.services.access import Actor
-from loupe.services.gate import PrivacyGate
-from loupe.services.ledger_keys import LedgerConfig
-from loupe.services.payments import create_rate_card, project_spending
-from loupe.settings import Settings
+from loupe.services.payments import create_rate_card
 
 if TYPE_CHECKING:
     from loupe.demo.scenes import Scene
+    from loupe.services.tasks import Task
 
 __all__ = [
     "IMAGE_PROJECT",
     "ImageRequests",
     "ImageRound",
     "images_unavailable",
-    "start_image_requests",
 ]
 
 IMAGE_PROJECT = "What the glasses see"
@@ -63,28 +56,17 @@ OVERLAP = 3
 
 
 @dataclass(frozen=True)
-class ImageRound:
+class ImageRound(MediaRound):
     """One round's image requests: what arrived, what the gate did, what people drew."""
 
-    round: int
-    received: int = 0
     faces: int = 0  # face regions the gate pixelated
     cards: int = 0  # card-number regions the gate pixelated
     other: int = 0  # other regions it pixelated (licence plates, names, text it could not scan)
-    withheld: int = 0
-    withheld_why: str = ""  # the gate's reasons, e.g. "no_ocr 2"
     boxes: int = 0  # boxes the SIMULATED crowd drew
     fused: int = 0  # boxes in the fused consensus of the round's images
     mean_iou: float | None = None  # fused vs ground truth, over matched pairs
     matched: int = 0  # fused boxes matching a ground-truth box (label and IoU >= 0.5)
     truth: int = 0  # ground-truth boxes on the images people saw
-    cost_minor: int = 0
-    skipped: str | None = None  # why there were no image requests
-
-    @property
-    def served(self) -> int:
-        """Frames people may see (the gate withheld the others)."""
-        return self.received - self.withheld
 
     def cell(self) -> str:
         """The round table's column: frames received, and the fused boxes' mean IoU."""
@@ -99,7 +81,7 @@ class ImageRound:
             return f"images: skipped, {self.skipped}"
         gate = f"gate pixelated {self.faces} face(s), {self.cards} card number(s)"
         gate += f" and {self.other} other region(s)" if self.other else ""
-        held = f"{self.withheld} withheld" + (f" ({self.withheld_why})" if self.withheld else "")
+        held = self.held()
         if self.truth:
             iou = "–" if self.mean_iou is None else f"{self.mean_iou:.2f}"
             drawn = (
@@ -133,28 +115,23 @@ def _withheld_note(reasons: Counter[str]) -> str:
 
 
 @dataclass
-class ImageRequests:
-    """The image requests of the demo's rounds (see the module docstring)."""
+class ImageRequests(MediaRequests):
+    """The image requests of the demo's rounds (see the module docstring); started by
+    :meth:`~loupe.demo.media_requests.MediaRequests.start`."""
 
-    db: Database
-    settings: Settings
-    gate: PrivacyGate
-    ledger: LedgerConfig
-    manager: Actor
-    crowd: list[tuple[Contributor, Actor]]
-    seed: int
-    per_round: int = 2
-    project_id: int = 0
     # Ground truth of every frame sent, by the item's external id as stored.
     truth: dict[str, Scene] = field(default_factory=dict)
     rounds: list[ImageRound] = field(default_factory=list)
+
+    @staticmethod
+    def unavailable() -> str | None:
+        return images_unavailable()
 
     def set_up(self, session: Any, *, people: list[Actor]) -> int:
         """The boxes project: the SIMULATED crowd and ``people`` (the demo's own users) are
         its annotators, the demo's manager manages it, a rate card pays per image and box."""
         from loupe.demo.scenes import LABELS
 
-        system = Actor.system()
         config = {
             "task": {
                 "type": "boxes",
@@ -163,20 +140,12 @@ class ImageRequests:
             },
             "quality": {"method": "mv"},
         }
-        project = projects.create_project(
-            session, system, name=IMAGE_PROJECT, config=config, overlap=OVERLAP,
-            guidelines=GUIDELINES, description="SIMULATION: loupe demo, image requests",
+        self.create_project(
+            session, name=IMAGE_PROJECT, config=config, overlap=OVERLAP, guidelines=GUIDELINES,
+            description="SIMULATION: loupe demo, image requests", people=people,
         )  # fmt: skip
-        self.project_id = project.id
-        assert self.manager.user_id is not None
-        projects.add_member(session, system, project.id, user_id=self.manager.user_id,
-                            role="manager")  # fmt: skip
-        for actor in [a for _, a in self.crowd] + people:
-            assert actor.user_id is not None
-            projects.add_member(session, system, project.id, user_id=actor.user_id,
-                                role="annotator")  # fmt: skip
-        create_rate_card(session, self.manager, project.id, RATE_CARD)
-        return project.id
+        create_rate_card(session, self.manager, self.project_id, RATE_CARD)
+        return self.project_id
 
     def send(
         self, number: int, *, count: int | None = None, first: int | None = None
@@ -185,9 +154,6 @@ class ImageRequests:
         import them through the gate; what it did."""
         from loupe.demo.scenes import scenes
         from loupe.formats import parse_item
-        from loupe.services.imports import import_records
-        from loupe.services.media import MEDIA_CHUNK, MediaIngest, Uploads
-        from loupe.services.withheld import withheld_counts
 
         n = self.per_round if count is None else count
         # The kinds rotate across rounds, so every kind of request comes up.
@@ -207,31 +173,16 @@ class ImageRequests:
                     where=f"frame {name}", text_field="text", media_fields=("image",),
                 )
             )  # fmt: skip
-        media = MediaIngest(Uploads(files), self.settings)
-        for record in records:
-            media.probe(record)
-        with self.db.transaction(readonly=True) as session:
-            held_before = Counter(withheld_counts(session, self.manager, self.project_id).by_reason)
-        result = import_records(
-            self.db, self.manager, self.project_id, records,
-            gate=self.gate, gate_chunk=MEDIA_CHUNK, media=media,
-        )  # fmt: skip
+        result, reasons = self.import_files(files, records)
         stored = self.gate.external_ids(ids)
         for row_id, scene in zip(ids, drawn, strict=True):
             self.truth[stored[row_id]] = scene
         found_types: Counter[str] = Counter()
         with self.db.transaction(readonly=True) as session:
-            regions = session.scalars(
-                select(ItemMedia.regions)
-                .join(Item, Item.id == ItemMedia.item_id)
-                .where(Item.project_id == self.project_id,
-                       Item.external_id.in_([stored[i] for i in ids]))
-            ).all()  # fmt: skip
-            held_after = Counter(withheld_counts(session, self.manager, self.project_id).by_reason)
+            regions = items.media_regions(session, self.project_id, [stored[i] for i in ids])
         for found in regions:
             found_types.update(str(r.get("type")) for r in found or [])
         faces, cards = found_types.pop("FACE", 0), found_types.pop("CREDIT_CARD", 0)
-        reasons = held_after - held_before
         return ImageRound(
             number, received=result.received, faces=faces, cards=cards,
             other=sum(found_types.values()), withheld=result.withheld,
@@ -242,42 +193,28 @@ class ImageRequests:
         """Every SIMULATED contributor boxes the frames routed to them until none is left;
         the boxes drawn and the labels given."""
         from loupe.demo.scenes import LABELS
-        from loupe.services.labels import submit_label
-        from loupe.services.tasks import next_task
         from loupe.simulation.boxes import BoxCrowd
 
         rng = random.Random(self.seed * 7_919 + number)
         draws = np.random.default_rng(self.seed * 7_919 + number)
         # A contributor's care with boxes follows their accuracy with labels.
         panel = BoxCrowd.from_skills([c.accuracy for c, _ in self.crowd])
-        # Who comes first changes every round, so every contributor's boxes get fused.
-        active = list(range(len(self.crowd)))
-        rng.shuffle(active)
-        boxes = labels = 0
-        while active:
-            for k in list(active):
-                _, actor = self.crowd[k]
-                with self.db.transaction() as session:
-                    task = next_task(session, actor, self.project_id, lease_seconds=600, rng=rng)
-                    if task is None:
-                        active.remove(k)
-                        continue
-                    scene = self.truth[task.external_id]
-                    size = task.media[0] if task.media else None
-                    width = int(size["width"] or scene.pixels.shape[1]) if size else 1280
-                    height = int(size["height"] or scene.pixels.shape[0]) if size else 720
-                    truth = [
-                        {"x": b.x, "y": b.y, "w": b.w, "h": b.h, "label": b.label}
-                        for b in scene.objects
-                    ]
-                    answer = panel.annotator(k).draw_boxes(
-                        truth, labels=LABELS, width=width, height=height, rng=draws
-                    )
-                    submit_label(session, actor, self.project_id, task.item_id, answer,
-                                 ledger=self.ledger, rng=rng)  # fmt: skip
-                    boxes += len(answer)
-                    labels += 1
-        return boxes, labels
+
+        def draw(k: int, task: Task) -> list[dict[str, Any]]:
+            scene = self.truth[task.external_id]
+            size = task.media[0] if task.media else None
+            width = int(size["width"] or scene.pixels.shape[1]) if size else 1280
+            height = int(size["height"] or scene.pixels.shape[0]) if size else 720
+            truth = [
+                {"x": b.x, "y": b.y, "w": b.w, "h": b.h, "label": b.label} for b in scene.objects
+            ]
+            boxes: list[dict[str, Any]] = panel.annotator(k).draw_boxes(
+                truth, labels=LABELS, width=width, height=height, rng=draws
+            )
+            return boxes
+
+        done = self.crowd_submits(rng, draw)
+        return sum(len(answer) for _, _, answer in done), len(done)
 
     def score(self, sent: ImageRound, boxes: int) -> ImageRound:
         """The round's fused boxes against the frames' ground truth."""
@@ -285,18 +222,14 @@ class ImageRequests:
 
         number = sent.round
         prefix = f"img-r{number}-"
-        with self.db.transaction(readonly=True) as session:
-            rows = session.execute(
-                select(Item.external_id, Consensus.answer)
-                .join(Consensus, Consensus.item_id == Item.id)
-                .where(Item.project_id == self.project_id)
-            ).all()
-            cost = sum(project_spending(session, self.project_id).values())
-        fused = matched = truth = 0
-        iou_total = 0.0
         stored = set(self.gate.external_ids(
             [f"{prefix}{i:03d}" for i in range(sent.received)]
         ).values())  # fmt: skip
+        with self.db.transaction(readonly=True) as session:
+            rows = items.consensus_answers(session, self.project_id, stored)
+            cost = self.round_cost(session, self.rounds)
+        fused = matched = truth = 0
+        iou_total = 0.0
         for external_id, answer in rows:
             if external_id not in stored or external_id not in self.truth:
                 continue
@@ -309,10 +242,9 @@ class ImageRequests:
             matched += result.matched
             truth += len(reference)
             iou_total += result.mean_iou * result.matched
-        spent_before = sum(r.cost_minor for r in self.rounds)
         done = replace(
             sent, boxes=boxes, fused=fused, matched=matched, truth=truth,
-            mean_iou=iou_total / matched if matched else None, cost_minor=cost - spent_before,
+            mean_iou=iou_total / matched if matched else None, cost_minor=cost,
         )  # fmt: skip
         self.rounds.append(done)
         return done
@@ -344,30 +276,3 @@ class ImageRequests:
         sent = self.send(number)
         boxes, _ = self.crowd_draws(number)
         return self.score(sent, boxes)
-
-
-def start_image_requests(
-    db: Database,
-    settings: Settings,
-    gate: PrivacyGate,
-    ledger: LedgerConfig,
-    *,
-    manager: Actor,
-    crowd: list[tuple[Contributor, Actor]],
-    seed: int,
-    per_round: int,
-    people: tuple[str, ...] = ("demo-annotator",),
-) -> tuple[ImageRequests | None, str | None]:
-    """The demo's image requests, their project set up; or ``None`` and why not."""
-    if per_round <= 0:
-        return None, "turned off"
-    why = images_unavailable()
-    if why is not None:
-        return None, why
-    requests = ImageRequests(db, settings, gate, ledger, manager, crowd, seed, per_round)
-    with db.transaction() as session:
-        users = session.execute(
-            select(User.id, User.username, User.role).where(User.username.in_(people))
-        ).all()
-        requests.set_up(session, people=[Actor(u, name, role) for u, name, role in users])
-    return requests, None

@@ -27,24 +27,21 @@ import numpy as np
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
-from sqlalchemy import func, select
 
-from loupe.db.contributor_models import Reputation
 from loupe.db.database import Database
-from loupe.db.models import Item, Label, User
-from loupe.db.quality_models import WorkerSkill
-from loupe.demo.audio_rounds import AUDIO_PROJECT, AudioRound, start_audio_requests
+from loupe.demo.audio_rounds import AUDIO_PROJECT, AudioRequests, AudioRound
 from loupe.demo.crowd import CROWD, Contributor
-from loupe.demo.image_rounds import IMAGE_PROJECT, ImageRound, start_image_requests
+from loupe.demo.image_rounds import IMAGE_PROJECT, ImageRequests, ImageRound
 from loupe.demo.sources import Source
 from loupe.errors import Conflict, PermissionDenied
 from loupe.formats import parse_item
 from loupe.learning import Model, evaluate
 from loupe.learning.persistence import ModelStore
 from loupe.reports.label_efficiency import render_html
-from loupe.services import items, projects, quality, users
+from loupe.services import gold, items, projects, refits, users
 from loupe.services.access import Actor
 from loupe.services.clearances import grant_clearance
+from loupe.services.contributor_quality import skill_ranking
 from loupe.services.contributors import grant_domain
 from loupe.services.efficiency import ControlItem, EfficiencyReport, label_efficiency
 from loupe.services.escalations import next_expert_task, resolve_escalation
@@ -54,15 +51,18 @@ from loupe.services.labels import submit_label
 from loupe.services.ledger import audit_ledger, publish
 from loupe.services.ledger_keys import LedgerConfig, init_keys, ledger_config
 from loupe.services.loop import LoopSettings, set_loop_settings
-from loupe.services.model_versions import champion_model, retrain
+from loupe.services.model_versions import champion_model, labels_bought, retrain
 from loupe.services.payments import create_rate_card, project_spending
 from loupe.services.predictions import (
     MAX_PREDICTIONS,
     PredictionIn,
     PredictionsResult,
+    human_resolved_answers,
     ingest_predictions,
     model_agreement,
+    predicted_labels,
 )
+from loupe.services.reputation import standings
 from loupe.services.reviews import next_review, submit_review
 from loupe.services.serving import ChampionCache, predict
 from loupe.services.tasks import next_task, take_item
@@ -181,7 +181,7 @@ class _Loop:
         source = self.config.source
         passwords: dict[str, str] = {}
         with self.db.transaction() as session:
-            if session.scalar(select(func.count()).select_from(User)):
+            if users.count_users(session):
                 raise Conflict(
                     f"{self.db.url} is not empty; give the demo a new --database-url "
                     "(or --force to replace a SQLite file)"
@@ -245,20 +245,16 @@ class _Loop:
                              oos_threshold=self.config.oos_threshold, seed=self.config.seed),
             )  # fmt: skip
             self._import(session, source.gold)
-            quality.set_gold(session, self.manager, project.id,
-                             [(row["id"], row["intent"]) for row in source.gold],
-                             gate=self.gate)  # fmt: skip
+            gold.set_gold(session, self.manager, project.id,
+                          [(row["id"], row["intent"]) for row in source.gold],
+                          gate=self.gate)  # fmt: skip
             self._import(session, source.seed)
         # The project owner labels the seed by hand: a few examples per intent.
         seeded = random.Random(self.config.seed)
         for row in source.seed:
             with self.db.transaction() as session:
-                item_id = session.scalar(
-                    select(Item.id).where(
-                        Item.project_id == self.project_id,
-                        Item.external_id == self.gate.external_ids([row["id"]])[row["id"]],
-                    )
-                )
+                external_id = self.gate.external_ids([row["id"]])[row["id"]]
+                item_id = items.item_id_for(session, self.project_id, external_id)
                 assert item_id is not None
                 # Staff choose the items they label, under a lease like anyone else's.
                 take_item(session, self.manager, self.project_id, item_id, lease_seconds=600)
@@ -414,7 +410,7 @@ class _Loop:
 
     def retrain(self) -> bool:
         with self.db.transaction() as session:
-            quality.refit(session, self.project_id)
+            refits.refit(session, self.project_id)
         with self.db.transaction() as session:
             outcome = retrain(session, self.manager, self.project_id, store=self.store)
             before = self.version
@@ -451,26 +447,17 @@ class _Loop:
         """Human labels bought (on non-gold items: the count each model version records,
         and the HTML report prints) and their cost so far (the whole ledger, as recorded)."""
         with self.db.transaction(readonly=True) as session:
-            n = session.scalar(
-                select(func.count())
-                .select_from(Label)
-                .join(Item, Item.id == Label.item_id)
-                .where(Label.project_id == self.project_id, Item.is_gold.is_(False))
-            )
+            n = labels_bought(session, self.project_id)
             # From the logged entry bytes (the demo pays in one currency).
             cost = sum(project_spending(session, self.project_id).values())
-        return int(n or 0), cost
+        return n, cost
 
     def standing(self) -> tuple[str, str]:
         """Reputation tiers across the crowd (for the table), and the best and worst
         standings (for the line under it)."""
         names = {actor.user_id: c.username for c, actor in self.crowd}
         with self.db.transaction(readonly=True) as session:
-            rows = session.execute(
-                select(Reputation.user_id, Reputation.domain, Reputation.mean, Reputation.tier)
-                .where(Reputation.user_id.in_(list(names)))
-                .order_by(Reputation.mean.desc(), Reputation.user_id)
-            ).all()
+            rows = standings(session, [user for user in names if user is not None])
         tiers: dict[str, int] = {}
         for _, _, _, tier in rows:
             tiers[tier] = tiers.get(tier, 0) + 1
@@ -483,32 +470,15 @@ class _Loop:
     def top_contributors(self, n: int = 3) -> str:
         names = {actor.user_id: c.username for c, actor in self.crowd}
         with self.db.transaction(readonly=True) as session:
-            rows = session.execute(
-                select(WorkerSkill.user_id, WorkerSkill.accuracy, WorkerSkill.n_labels)
-                .where(WorkerSkill.project_id == self.project_id)
-                .order_by(WorkerSkill.accuracy.desc(), WorkerSkill.user_id)
-            ).all()
+            rows = skill_ranking(session, self.project_id)
         shown = [f"{names[u]} {a:.2f}" for u, a, _ in rows if u in names][:n]
         worst = [f"{names[u]} {a:.2f}" for u, a, _ in rows if u in names][-1:]
         return ", ".join(shown) + (f" … lowest: {worst[0]}" if worst else "")
 
     def show_redactions(self, limit: int = 3) -> None:
         with self.db.transaction(readonly=True) as session:
-            rows = session.execute(
-                select(Item.external_id, Item.data)
-                .where(
-                    Item.project_id == self.project_id,
-                    Item.sensitivity == "personal",
-                    Item.external_id.like("r%"),
-                )
-                .order_by(Item.id)
-                .limit(limit)
-            ).all()
-            n = session.scalar(
-                select(func.count())
-                .select_from(Item)
-                .where(Item.project_id == self.project_id, Item.sensitivity == "personal")
-            )
+            rows = items.personal_items(session, self.project_id, limit=limit, external_prefix="r")
+            n = items.count_personal_items(session, self.project_id)
         self.console.print(
             f"[bold]privacy gate:[/] {n} item(s) carried personal data; annotators see them "
             "redacted (originals sealed under per-subject keys):"
@@ -552,11 +522,11 @@ def run_demo(config: DemoConfig, *, console: Console) -> DemoResult:
     loop = _Loop(config, db, ledger_config(settings), gate_for(settings), console, store=store)
     try:
         passwords, token = loop.set_up()
-        images, no_images = start_image_requests(
+        images, no_images = ImageRequests.start(
             db, settings, loop.gate, loop.ledger, manager=loop.manager, crowd=loop.crowd,
             seed=config.seed, per_round=config.images_per_round,
         )  # fmt: skip
-        audio, no_audio = start_audio_requests(
+        audio, no_audio = AudioRequests.start(
             db, settings, loop.gate, loop.ledger, manager=loop.manager, crowd=loop.crowd,
             seed=config.seed, per_round=config.audio_per_round,
         )  # fmt: skip
@@ -699,16 +669,9 @@ def _consensus_accuracy(loop: _Loop, session: Any) -> tuple[float, int, str]:
     """How often the people's consensus was right (the simulation knows the truth) on the
     random audit items — drawn like the control's, unlike the strategy's hard picks — or,
     before any audit item was labelled, on all the traffic people labelled."""
-    from loupe.db.loop_models import Prediction
-    from loupe.db.models import Consensus
     from loupe.selection import AUDIT
 
-    rows = session.execute(
-        select(Item.external_id, Consensus.answer, Prediction.strategy)
-        .join(Consensus, Consensus.item_id == Item.id)
-        .join(Prediction, Prediction.item_id == Item.id)
-        .where(Prediction.project_id == loop.project_id, Prediction.resolution == "human")
-    ).all()
+    rows = human_resolved_answers(session, loop.project_id)
     rows = [row for row in rows if row[0] in loop.truth]
     audit = [row for row in rows if row[2] == AUDIT]
     judged, where = (audit, "random audit items") if audit else (rows, "items they labelled")
@@ -755,13 +718,7 @@ class _ControlLabels:
 
 def _traffic_accuracy(loop: _Loop) -> float:
     """The share of traffic the model answered correctly at the time (the simulation knows)."""
-    from loupe.db.loop_models import Prediction
-
     with loop.db.transaction(readonly=True) as session:
-        rows = session.execute(
-            select(Item.external_id, Prediction.label)
-            .join(Prediction, Prediction.item_id == Item.id)
-            .where(Prediction.project_id == loop.project_id)
-        ).all()
+        rows = predicted_labels(session, loop.project_id)
     judged = [label == loop.truth[ext] for ext, label in rows if ext in loop.truth]
     return sum(judged) / len(judged) if judged else 0.0

@@ -28,13 +28,11 @@ from sqlalchemy.orm import InstanceState, Session
 
 from loupe.db.models import ApiToken, Membership, User, utcnow
 from loupe.db.privacy_models import AuditEvent, AuditHead
-from loupe.errors import LoupeError
 from loupe.services.access import Actor, authorize
 
 __all__ = [
     "GENESIS",
     "AuditCheck",
-    "AuditIntegrityError",
     "canonical",
     "list_events",
     "record",
@@ -45,14 +43,6 @@ __all__ = [
 
 GENESIS = "0" * 64
 ACTOR_KEY = "loupe.actor"  # session.info key: who the flush hook attributes changes to
-
-
-class AuditIntegrityError(LoupeError):
-    """The audit log does not verify: events were edited, removed or truncated (exit 9)."""
-
-    code = "audit_integrity"
-    http_status = 409
-    exit_code = 9
 
 
 def canonical(

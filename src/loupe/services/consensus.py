@@ -1,8 +1,8 @@
 """Consensus per item: the majority vote, and the stored row every method writes.
 
-The quality engine (``loupe.services.quality``) decides the answer (majority, or the
-posterior under fitted worker skills); :func:`store_consensus` writes it. Runs inside
-every submit, so plain SQL.
+Live consensus (``loupe.services.live_consensus``) and re-fits
+(``loupe.services.refits``) decide the answer (majority, or the posterior under fitted
+worker skills); :func:`store_consensus` writes it. Runs inside every submit, so plain SQL.
 """
 
 from __future__ import annotations

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from loupe.db.contributor_models import Review
 from loupe.db.models import Consensus, Item, Label, Membership, User
+from loupe.db.quality_models import WorkerSkill
 from loupe.policy import allowed
 from loupe.services.access import Actor, member_role
 from loupe.services.ledger_store import ColumnCheck, checked_entries, iter_stored_matching
@@ -32,6 +33,7 @@ __all__ = [
     "ContributorQuality",
     "SortKey",
     "contributor_quality",
+    "skill_ranking",
 ]
 
 CONSENSUS_DEFINITION = (
@@ -206,3 +208,13 @@ def contributor_quality(
     absent = [r for r in rows if _sort_value(r, sort)[0] == 1]
     present.sort(key=lambda r: _sort_value(r, sort), reverse=descending)
     return present + absent
+
+
+def skill_ranking(session: Session, project_id: int) -> list[tuple[int, float, int]]:
+    """``(user_id, accuracy, labels)`` of the last fit's worker skills, most accurate first."""
+    rows = session.execute(
+        select(WorkerSkill.user_id, WorkerSkill.accuracy, WorkerSkill.n_labels)
+        .where(WorkerSkill.project_id == project_id)
+        .order_by(WorkerSkill.accuracy.desc(), WorkerSkill.user_id)
+    ).all()
+    return [(user_id, accuracy, n_labels) for user_id, accuracy, n_labels in rows]

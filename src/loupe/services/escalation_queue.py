@@ -6,11 +6,12 @@ an admin) the next item experts passed up, with the answers the crowd gave — n
 who gave them. Adjudicators decide through
 :func:`loupe.services.escalations.resolve_escalation`, like experts; no lease is
 taken, as a project has few adjudicators and a second decision on the same item is
-refused there.
+refused there. :func:`list_escalations` pages through them all, by item id.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -30,6 +31,7 @@ __all__ = [
     "EscalationQueue",
     "QueuedEscalation",
     "escalation_queue",
+    "list_escalations",
     "next_adjudication",
 ]
 
@@ -134,3 +136,23 @@ def next_adjudication(
         answers=list(answers),
         media=media_for(session, [item.id], listener=actor.user_id).get(item.id, []),
     )
+
+
+def list_escalations(
+    session: Session,
+    actor: Actor,
+    project_id: int,
+    *,
+    after_id: int,
+    limit: int,
+    open_only: bool = False,
+) -> Sequence[Escalation]:
+    """Items on the escalation ladder (with ``open_only``, those still waiting), by item id
+    (keyset pagination)."""
+    authorize_project(session, actor, "items.read", project_id)
+    query = select(Escalation).where(
+        Escalation.project_id == project_id, Escalation.item_id > after_id
+    )
+    if open_only:
+        query = query.where(Escalation.resolved_at.is_(None))
+    return session.scalars(query.order_by(Escalation.item_id).limit(limit)).all()

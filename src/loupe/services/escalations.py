@@ -19,7 +19,6 @@ of reputation evidence for agreeing with it or not.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -30,9 +29,10 @@ from loupe.db.models import utcnow
 from loupe.db.quality_models import Escalation
 from loupe.db.raw import Raw
 from loupe.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from loupe.label_schema import Boxes, LabelSchema, validate_answer
+from loupe.label_schema import LabelSchema, validate_answer
 from loupe.policy import allowed
-from loupe.services import webhooks
+from loupe.routing import Profile
+from loupe.services import leases, webhooks
 from loupe.services.access import (
     Actor,
     ProjectRef,
@@ -40,17 +40,16 @@ from loupe.services.access import (
     member_role,
     refuse_if_archived,
 )
-from loupe.services.claims import Row, claim_first
-from loupe.services.consensus import Vote, store_consensus
 from loupe.services.gate import redact_answer, redact_text
+from loupe.services.leases import ITEMS, Lessee, Queue, Row
 from loupe.services.ledger_keys import LedgerConfig
+from loupe.services.lifecycle import ItemState, escalation_settled, item_escalated
+from loupe.services.media_bounds import audio_duration_ms, image_size
 from loupe.services.media_views import MediaEntry, media_of
 from loupe.services.pairwise import blind
-from loupe.services.payments import earn_for_label
 from loupe.services.projects import project_schema
-from loupe.services.quality import answer_matches, audio_duration_ms, image_size
-from loupe.services.reputation import NewEvidence, expert_domains, record_many
-from loupe.services.routing import item_filter, load_profile, require_eligible
+from loupe.services.reputation import expert_domains
+from loupe.services.routing import SqlFilter, item_filter, load_profile, require_eligible
 from loupe.services.tasks import release
 
 __all__ = [
@@ -81,7 +80,6 @@ _FLAG = (
     "INSERT INTO escalations (item_id, project_id, reason, confidence, n_labels, created_at, "
     "stage, flagged_by) VALUES (:item, :project, :reason, :confidence, :n, :now, 'expert', :user)"
 )
-_CLOSE_ITEM = "UPDATE items SET is_complete = :true WHERE id = :item"
 _EXPERT_CANDIDATE = (
     "SELECT e.item_id, e.reason, e.created_at FROM escalations e JOIN items i ON i.id = e.item_id "
     "WHERE e.project_id = :project AND e.resolved_at IS NULL AND e.stage = 'expert' "
@@ -91,7 +89,7 @@ _EXPERT_CANDIDATE = (
 )
 # The queue's order is (created_at, item_id): where a walk goes on past a row.
 _AFTER = " AND (e.created_at > :after_at OR (e.created_at = :after_at AND e.item_id > :after_item))"
-_LOCK_ITEM = "SELECT id FROM items WHERE id = :item FOR UPDATE"
+# Under the item's row lock, in a statement of its own: a fresh snapshot.
 _STILL_OPEN = (
     "SELECT 1 FROM escalations e WHERE e.item_id = :item AND e.resolved_at IS NULL "
     "AND e.stage = 'expert' AND NOT EXISTS (SELECT 1 FROM assignments a "
@@ -102,16 +100,23 @@ _HELD = (
     "WHERE a.user_id = :user AND a.project_id = :project AND a.expires_at > :now "
     "AND e.resolved_at IS NULL AND e.stage = 'expert' ORDER BY a.id LIMIT 1"
 )
-_LEASE = (
-    "INSERT INTO assignments (project_id, item_id, user_id, expires_at, created_at) "
-    "VALUES (:project, :item, :user, :expires, :now)"
+
+
+def _past_escalation(row: Row | None) -> dict[str, Any] | None:
+    # From the start, no clause; past a row, its (created_at, item_id).
+    return None if row is None else {"after_at": row[2], "after_item": row[0]}
+
+
+# The experts' queue: escalated items at the expert stage, oldest first.
+_QUEUE = Queue(
+    rows=ITEMS,
+    held=_HELD,
+    candidates=_EXPERT_CANDIDATE,
+    after=_AFTER,
+    order=" ORDER BY e.created_at, e.item_id LIMIT 1",
+    still_open=_STILL_OPEN,
+    resume=_past_escalation,
 )
-_LABELS = "SELECT id, user_id, answer FROM labels WHERE item_id = :item ORDER BY id"
-_INSERT_LABEL = (
-    "INSERT INTO labels (project_id, item_id, user_id, answer, config_version, lead_time_ms, "
-    "created_at) VALUES (:project, :item, :user, :answer, :version, NULL, :now) RETURNING id"
-)
-_COUNT = "UPDATE items SET label_count = :count WHERE id = :item"
 _UP = "UPDATE escalations SET stage = 'adjudicator', reason = :reason WHERE item_id = :item"
 _RESOLVE = (
     "UPDATE escalations SET resolved_at = :now, resolved_by = :user, answer = :answer "
@@ -193,13 +198,21 @@ def flag_item(
         now=raw.time(now),
         user=actor.user_id,
     )
-    raw.run(_CLOSE_ITEM, true=True, item=item_id)
+    item_escalated(raw, item_id)
     release(raw, item_id=item_id, user_id=actor.user_id)
     opened = {"item_id": item_id, "stage": "expert", "trigger": "flagged"}
     webhooks.emit(raw, project_id, "escalation.opened", opened, now=now)
     flagged = session.get(Escalation, item_id)
     assert flagged is not None
     return flagged
+
+
+def _expert_filter(schema: LabelSchema, profile: Profile, domains: set[str]) -> SqlFilter:
+    """The expert's domains, then their routing over items."""
+    routing = item_filter(schema.routing, profile)
+    names = {f"x{n}": domain for n, domain in enumerate(sorted(domains))}
+    in_domains = f" AND i.domain IN ({', '.join(':' + name for name in names)})"
+    return SqlFilter(in_domains + routing.sql, {**names, **routing.params})
 
 
 def next_expert_task(
@@ -226,43 +239,11 @@ def next_expert_task(
             details={"expert_level": schema.routing.expert_level},
         )
     expires = now + timedelta(seconds=lease_seconds)
-    at = raw.time(now)
-    held = raw.one(_HELD, user=user, project=project_id, now=at)
-    if held is not None:
-        item_id, reason = int(held[0]), str(held[1])
-    else:
-        routing = item_filter(schema.routing, profile)
-        names = {f"x{n}": domain for n, domain in enumerate(sorted(domains))}
-        in_domains = f" AND i.domain IN ({', '.join(':' + name for name in names)})"
-        query = _EXPERT_CANDIDATE + in_domains + routing.sql
-
-        def find(after: Row | None, skip_locked: bool) -> Row | None:
-            keys = {} if after is None else {"after_at": after[2], "after_item": after[0]}
-            return raw.one(
-                query
-                + (_AFTER if after is not None else "")
-                + " ORDER BY e.created_at, e.item_id LIMIT 1"
-                + (" FOR UPDATE OF i SKIP LOCKED" if skip_locked else ""),
-                project=project_id,
-                user=user,
-                now=at,
-                **keys,
-                **names,
-                **routing.params,
-            )
-
-        row = claim_first(
-            raw,
-            find=find,
-            lock=lambda row: raw.one(_LOCK_ITEM, item=row[0]),
-            # Under the row lock, with a fresh snapshot (see loupe.services.claims).
-            still_open=lambda row: raw.one(_STILL_OPEN, item=row[0], user=user, now=at) is not None,
-        )
-        if row is None:
-            return None
-        item_id, reason = int(row[0]), str(row[1])
-    release(raw, item_id=item_id, user_id=user)
-    raw.run(_LEASE, project=project_id, item=item_id, user=user, expires=raw.time(expires), now=at)
+    lessee = Lessee(project_id, user, raw.time(now), raw.time(expires))
+    row = leases.lease_next(raw, _QUEUE, lessee, lambda: _expert_filter(schema, profile, domains))
+    if row is None:
+        return None
+    item_id, reason = int(row[0]), str(row[1])
     item = _item(raw, project_id, item_id)
     return ExpertTask(
         item_id=item_id,
@@ -288,7 +269,10 @@ def resolve_escalation(
     ledger: LedgerConfig | None = None,
     now: datetime | None = None,
 ) -> Escalation:
-    """Answer an escalated item (expert or adjudicator), or pass it up (expert only)."""
+    """Answer an escalated item (expert or adjudicator), or pass it up (expert only).
+
+    The answer settles the item: :func:`loupe.services.lifecycle.escalation_settled`.
+    """
     raw = Raw(session)
     project = authorize_project_fast(raw, actor, "projects.read", project_id)
     refuse_if_archived("escalations.resolve", project_id, True if project.archived else None)
@@ -311,24 +295,78 @@ def resolve_escalation(
             f"item {item_id} waits for an adjudicator: a project manager decides it",
             details={"action": "escalations.resolve", "stage": stage},
         )
-    decided_by = "expert" if stage == "expert" and not adjudicator else "adjudicator"
     if pass_up is not None:
-        if stage != "expert":
-            raise Conflict(
-                "the adjudicator is the last rung of the ladder; give an answer",
-                details={"stage": stage},
-            )
-        note = pass_up.strip()
-        if not 0 < len(note) <= MAX_REASON:
-            raise InvalidInput(
-                f"pass_up: say in 1-{MAX_REASON} characters why an adjudicator must decide",
-                details={"field": "pass_up"},
-            )
-        note = redact_text(session, project_id, note).text
-        raw.run(_UP, reason=f"{escalation[1]}; expert: {note}"[:2000], item=item_id)
-        if actor.user_id is not None:
-            release(raw, item_id=item_id, user_id=actor.user_id)
+        _pass_up(raw, session, actor, escalation, item_id, project_id=project_id, note=pass_up)
         return _reload(session, item_id)
+    canonical = _settling_answer(raw, session, schema, item, item_id, answer)
+    decided_by = "expert" if stage == "expert" and not adjudicator else "adjudicator"
+    state = _state(project, schema, item_id, item)
+    labelled = escalation_settled(
+        raw, session, state, user_id=actor.user_id, answer=canonical, decided_by=decided_by,
+        ledger=ledger, now=now,
+    )  # fmt: skip
+    if labelled and actor.user_id is not None:
+        release(raw, item_id=item_id, user_id=actor.user_id)
+    raw.run(
+        _RESOLVE, now=raw.time(now), user=actor.user_id, answer=raw.json(canonical), item=item_id
+    )
+    settled = {"item_id": item_id, "decided_by": decided_by}
+    webhooks.emit(raw, project_id, "escalation.settled", settled, answer=canonical, now=now)
+    return _reload(session, item_id)
+
+
+def _state(
+    project: ProjectRef, schema: LabelSchema, item_id: int, item: tuple[Any, ...]
+) -> ItemState:
+    """The item (as :data:`_ITEM` read it) for the lifecycle."""
+    return ItemState(
+        project=project,
+        schema=schema,
+        item_id=item_id,
+        label_count=int(item[1]),
+        domain=str(item[2]),
+        is_gold=bool(item[5]),
+        is_complete=bool(item[4]),
+    )
+
+
+def _pass_up(
+    raw: Raw,
+    session: Session,
+    actor: Actor,
+    escalation: tuple[Any, ...],
+    item_id: int,
+    *,
+    project_id: int,
+    note: str,
+) -> None:
+    """An expert hands the item to the adjudicator, saying why (gated)."""
+    if str(escalation[0]) != "expert":
+        raise Conflict(
+            "the adjudicator is the last rung of the ladder; give an answer",
+            details={"stage": str(escalation[0])},
+        )
+    note = note.strip()
+    if not 0 < len(note) <= MAX_REASON:
+        raise InvalidInput(
+            f"pass_up: say in 1-{MAX_REASON} characters why an adjudicator must decide",
+            details={"field": "pass_up"},
+        )
+    note = redact_text(session, project_id, note).text
+    raw.run(_UP, reason=f"{escalation[1]}; expert: {note}"[:2000], item=item_id)
+    if actor.user_id is not None:
+        release(raw, item_id=item_id, user_id=actor.user_id)
+
+
+def _settling_answer(
+    raw: Raw,
+    session: Session,
+    schema: LabelSchema,
+    item: tuple[Any, ...],
+    item_id: int,
+    answer: Any,
+) -> Any:
+    """The ladder's answer, validated against the item and gated."""
     if answer is None:
         raise InvalidInput(
             "answer: give the item's answer (or pass_up with a reason)",
@@ -341,71 +379,7 @@ def resolve_escalation(
         size=image_size(raw, schema, item_id),
         duration_ms=audio_duration_ms(raw, schema, item_id),
     )
-    canonical = redact_answer(session, project_id, schema.task, canonical)
-    labels = raw.all(_LABELS, item=item_id)
-    crowd = [(int(row[1]), raw.json_out(row[2])) for row in labels]
-    if actor.user_id is not None and all(user != actor.user_id for user, _ in crowd):
-        inserted = raw.one(
-            _INSERT_LABEL,
-            project=project_id,
-            item=item_id,
-            user=actor.user_id,
-            answer=raw.json(canonical),
-            version=project.config_version,
-            now=raw.time(now),
-        )
-        assert inserted is not None
-        raw.run(_COUNT, count=int(item[1]) + 1, item=item_id)
-        earn_for_label(
-            raw,
-            session,
-            ledger,
-            project_id=project_id,
-            task_type=str(project.config.get("task", {}).get("type", "*")),
-            item_id=item_id,
-            domain=str(item[2]),
-            user_id=actor.user_id,
-            label_id=int(inserted[0]),
-            now=now,
-            rule="escalation.resolved",
-            boxes=len(canonical) if isinstance(schema.task, Boxes) else 0,
-        )
-        release(raw, item_id=item_id, user_id=actor.user_id)
-    agrees = _agreement(schema, canonical)
-    agreeing = sum(1 for _, given in crowd if agrees(given))
-    store_consensus(
-        raw,
-        project_id=project_id,
-        item_id=item_id,
-        vote=Vote(answer=canonical, support=agreeing + 1, n_labels=len(crowd) + 1),
-        confidence=1.0,
-        method=decided_by,
-        now=now,
-    )
-    raw.run(
-        _RESOLVE, now=raw.time(now), user=actor.user_id, answer=raw.json(canonical), item=item_id
-    )
-    settled = {"item_id": item_id, "decided_by": decided_by}
-    webhooks.emit(raw, project_id, "escalation.settled", settled, answer=canonical, now=now)
-    evidence = [
-        NewEvidence(
-            user, str(item[2]), "consensus", 1.0 if agrees(given) else 0.0,
-            f"escalation:item:{item_id}",
-        )
-        for user, given in crowd
-        if user != actor.user_id
-    ]  # fmt: skip
-    record_many(session, evidence, project_id=project_id, now=now)
-    return _reload(session, item_id)
-
-
-def _agreement(schema: LabelSchema, settled: Any) -> Callable[[Any], bool]:
-    """Whether a crowd answer agrees with the ``settled`` one: equal, or for boxes and
-    segments the same objects, for transcripts within the gold WER threshold (a
-    gold-level match, :func:`loupe.services.quality.answer_matches`), since two people
-    never draw a box to the same pixel nor type a sentence to the same comma."""
-    task, max_wer = schema.task, schema.quality.gold_max_wer
-    return lambda given: answer_matches(task, given, settled, max_wer=max_wer)
+    return redact_answer(session, int(item[0]), schema.task, canonical)
 
 
 def _reload(session: Session, item_id: int) -> Escalation:

@@ -33,7 +33,8 @@ from loupe.formats_parquet import read_items as read_parquet_items
 from loupe.services.access import Actor, authorize_project
 from loupe.services.gate import PrivacyGate
 from loupe.services.items import ImportResult, batched, keepless_gate, new_records, write_batch
-from loupe.services.media import MEDIA_CHUNK, MediaIngest, folder_images
+from loupe.services.media import MEDIA_CHUNK, MediaIngest
+from loupe.services.media_sources import folder_images
 from loupe.services.projects import project_schema
 
 __all__ = [

@@ -8,7 +8,7 @@ written: ``items.data`` and ``items.metadata`` hold what annotators may see
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from itertools import islice
@@ -18,7 +18,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from loupe.db.media_models import ItemMedia
-from loupe.db.models import Item, Project, utcnow
+from loupe.db.models import Consensus, Item, Project, utcnow
 from loupe.db.privacy_models import ItemVault
 from loupe.db.raw import Raw
 from loupe.db.upsert import insert_ignore
@@ -38,14 +38,20 @@ if TYPE_CHECKING:
 __all__ = [
     "GatedBatch",
     "ImportResult",
+    "answered_items",
     "batched",
+    "consensus_answers",
     "count_items",
+    "count_personal_items",
     "gate_ids",
     "get_item",
     "insert_items",
+    "item_id_for",
     "keepless_gate",
     "list_items",
+    "media_regions",
     "new_records",
+    "personal_items",
     "write_batch",
 ]
 
@@ -346,3 +352,76 @@ def get_item(session: Session, actor: Actor, project_id: int, item_id: int) -> I
             now=utcnow(),
         )  # fmt: skip
     return item
+
+
+def item_id_for(session: Session, project_id: int, external_id: str) -> int | None:
+    """The id of the project's item stored under ``external_id`` (as the gate stored it)."""
+    return session.scalar(
+        select(Item.id).where(Item.project_id == project_id, Item.external_id == external_id)
+    )
+
+
+def personal_items(
+    session: Session, project_id: int, *, limit: int, external_prefix: str = ""
+) -> list[tuple[str, dict[str, Any]]]:
+    """``(external_id, redacted data)`` of the first items the gate found personal data in."""
+    rows = session.execute(
+        select(Item.external_id, Item.data)
+        .where(
+            Item.project_id == project_id,
+            Item.sensitivity == "personal",
+            Item.external_id.startswith(external_prefix, autoescape=True),
+        )
+        .order_by(Item.id)
+        .limit(limit)
+    ).all()
+    return [(external_id, data) for external_id, data in rows]
+
+
+def count_personal_items(session: Session, project_id: int) -> int:
+    """How many of the project's items the gate found personal data in."""
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(Item)
+            .where(Item.project_id == project_id, Item.sensitivity == "personal")
+        )
+        or 0
+    )
+
+
+def consensus_answers(
+    session: Session, project_id: int, external_ids: Collection[str]
+) -> list[tuple[str, Any]]:
+    """``(external_id, consensus answer)`` of those of these items that have a consensus."""
+    rows = session.execute(
+        select(Item.external_id, Consensus.answer)
+        .join(Consensus, Consensus.item_id == Item.id)
+        .where(Item.project_id == project_id, Item.external_id.in_(list(external_ids)))
+    ).all()
+    return [(external_id, answer) for external_id, answer in rows]
+
+
+def answered_items(
+    session: Session, project_id: int, external_ids: Collection[str]
+) -> list[tuple[str, dict[str, Any], bool, Any]]:
+    """``(external_id, data, withheld, consensus answer or None)`` of these items."""
+    rows = session.execute(
+        select(Item.external_id, Item.data, Item.withheld, Consensus.answer)
+        .outerjoin(Consensus, Consensus.item_id == Item.id)
+        .where(Item.project_id == project_id, Item.external_id.in_(list(external_ids)))
+    ).all()
+    return [(external_id, data, withheld, answer) for external_id, data, withheld, answer in rows]
+
+
+def media_regions(
+    session: Session, project_id: int, external_ids: Collection[str]
+) -> list[list[dict[str, Any]]]:
+    """What the gate pixelated in each of these items' media (type and box, no content)."""
+    return list(
+        session.scalars(
+            select(ItemMedia.regions)
+            .join(Item, Item.id == ItemMedia.item_id)
+            .where(Item.project_id == project_id, Item.external_id.in_(list(external_ids)))
+        ).all()
+    )

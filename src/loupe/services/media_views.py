@@ -5,7 +5,7 @@ adjudication, the item API) carries its media parts as :class:`MediaEntry` value
 built by :func:`media_for`: the blob's URL (``/api/v1/media/<sha256>``), its type and
 size, and the regions the privacy gate pixelated. The URL names the *served* (gated)
 bytes; originals leave the vault only through
-:func:`loupe.services.media.reveal_media` (cleared, audited).
+:func:`loupe.services.reveals.reveal_media` (cleared, audited).
 
 :func:`authorize_media` decides a fetch of ``/media/<sha256>``. The bytes are content
 addressed, so one blob may belong to several items; a person may fetch it when they

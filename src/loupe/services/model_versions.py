@@ -2,7 +2,7 @@
 promote it only if it beats the champion (:func:`loupe.learning.decide_promotion`).
 
 The training set is the current consensus of every labelled item that is not gold;
-the gold items (:func:`loupe.services.quality.set_gold`) are the held-out evaluation
+the gold items (:func:`loupe.services.gold.set_gold`) are the held-out evaluation
 set and are never trained on. Each version keeps its metrics, the internal item ids
 it was trained on (never external ids, which may be personal; with their SHA-256), the
 human labels and the ledger cost behind it, and whether it was promoted; the champion
@@ -80,6 +80,7 @@ __all__ = [
     "claim_retrain",
     "current_champion",
     "delete_retired_files",
+    "labels_bought",
     "list_model_versions",
     "model_key",
     "oos_label",
@@ -565,12 +566,7 @@ def retrain(
             reason=f"{decision.reason}; shadowing on live labelled items before promotion",
         )
     cost, currency = _cost(session, project_id)
-    n_labels = session.scalar(
-        select(func.count())
-        .select_from(Label)
-        .join(Item, Item.id == Label.item_id)
-        .where(Label.project_id == project_id, Item.is_gold.is_(False))
-    )
+    n_labels = labels_bought(session, project_id)
     record = ModelVersionRecord(
         project_id=project_id,
         version=version,
@@ -714,3 +710,16 @@ def delete_retired_files(session: Session, store: ModelStore) -> list[str]:
         except OSError:  # the erasure has committed: report, and the next run retries
             log.warning("could not delete the retired model file %s", key, exc_info=True)
     return sorted(deleted)
+
+
+def labels_bought(session: Session, project_id: int) -> int:
+    """Human labels on the project's non-gold items (what each model version records)."""
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(Label)
+            .join(Item, Item.id == Label.item_id)
+            .where(Label.project_id == project_id, Item.is_gold.is_(False))
+        )
+        or 0
+    )

@@ -43,8 +43,10 @@ __all__ = [
     "PredictionIn",
     "PredictionsResult",
     "StrategyAgreement",
+    "human_resolved_answers",
     "ingest_predictions",
     "model_agreement",
+    "predicted_labels",
 ]
 
 MAX_PREDICTIONS = 1_000
@@ -398,3 +400,25 @@ def model_agreement(session: Session, actor: Actor, project_id: int) -> ModelAgr
         audit_standard_error=error,
         audit_n=len(audit_correct),
     )
+
+
+def human_resolved_answers(session: Session, project_id: int) -> list[tuple[str, Any, str]]:
+    """``(external_id, consensus answer, selection strategy)`` of every prediction people
+    resolved that has a consensus."""
+    rows = session.execute(
+        select(Item.external_id, Consensus.answer, Prediction.strategy)
+        .join(Consensus, Consensus.item_id == Item.id)
+        .join(Prediction, Prediction.item_id == Item.id)
+        .where(Prediction.project_id == project_id, Prediction.resolution == "human")
+    ).all()
+    return [(external_id, answer, strategy) for external_id, answer, strategy in rows]
+
+
+def predicted_labels(session: Session, project_id: int) -> list[tuple[str, str]]:
+    """``(external_id, label the model predicted)`` of every prediction in the project."""
+    rows = session.execute(
+        select(Item.external_id, Prediction.label)
+        .join(Prediction, Prediction.item_id == Item.id)
+        .where(Prediction.project_id == project_id)
+    ).all()
+    return [(external_id, label) for external_id, label in rows]

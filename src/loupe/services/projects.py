@@ -22,11 +22,13 @@ from loupe.services.access import Actor, authorize, authorize_project
 __all__ = [
     "add_member",
     "create_project",
+    "find_project_id",
     "get_project",
     "list_members",
     "list_projects",
     "parse_schema",
     "project_schema",
+    "resume_member",
     "update_project",
 ]
 
@@ -266,3 +268,22 @@ def list_members(session: Session, actor: Actor, project_id: int) -> Sequence[Me
     return session.scalars(
         select(Membership).where(Membership.project_id == project_id).order_by(Membership.user_id)
     ).all()
+
+
+def resume_member(session: Session, actor: Actor, project_id: int, user_id: int) -> Membership:
+    """Lift a quality pause (a manager decision, recorded by clearing the reason)."""
+    authorize_project(session, actor, "projects.update", project_id)
+    membership = session.get(Membership, (project_id, user_id))
+    if membership is None:
+        raise NotFound(f"user {user_id} is not a member of project {project_id}")
+    membership.paused_at = None
+    membership.paused_reason = None
+    session.flush()
+    return membership
+
+
+def find_project_id(session: Session, ref: str) -> int | None:
+    """A project's id by numeric id or else by name; ``None`` when neither exists."""
+    if ref.isdigit() and session.get(Project, int(ref)) is not None:
+        return int(ref)
+    return session.scalar(select(Project.id).where(Project.name == ref))

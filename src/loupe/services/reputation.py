@@ -14,12 +14,14 @@ traced to what produced it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from loupe.db.contributor_models import Reputation as StoredReputation
 from loupe.db.contributor_models import ReputationEvent
 from loupe.db.models import User, utcnow
 from loupe.db.raw import Raw
@@ -47,6 +49,7 @@ __all__ = [
     "explain",
     "record_evidence",
     "record_many",
+    "standings",
     "tiers_of",
 ]
 
@@ -237,3 +240,18 @@ def explain(
         )
         out.append(DomainReputation(user_id, name, reputation, decision))
     return out
+
+
+def standings(session: Session, user_ids: Sequence[int]) -> list[tuple[int, str, float, str]]:
+    """``(user_id, domain, mean, tier)`` of these users' reputations, best mean first."""
+    rows = session.execute(
+        select(
+            StoredReputation.user_id,
+            StoredReputation.domain,
+            StoredReputation.mean,
+            StoredReputation.tier,
+        )
+        .where(StoredReputation.user_id.in_(list(user_ids)))
+        .order_by(StoredReputation.mean.desc(), StoredReputation.user_id)
+    ).all()
+    return [(user_id, domain, mean, tier) for user_id, domain, mean, tier in rows]

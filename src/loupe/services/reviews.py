@@ -18,7 +18,6 @@ also evidence for the reviewer (accepting what gold shows to be wrong costs stan
 from __future__ import annotations
 
 import json
-import random
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -32,9 +31,10 @@ from loupe.db.contributor_models import Review
 from loupe.db.models import utcnow
 from loupe.db.raw import Raw
 from loupe.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from loupe.label_schema import FreeText, LabelSchema, validate_answer
+from loupe.label_schema import LabelSchema, validate_answer
 from loupe.reputation import tier_at_least
 from loupe.routing import ReviewPolicy
+from loupe.services import leases
 from loupe.services.access import (
     Actor,
     ProjectRef,
@@ -42,22 +42,21 @@ from loupe.services.access import (
     authorize_project_fast,
     sees_contributors,
 )
-from loupe.services.claims import Row, claim_first
 from loupe.services.gate import redact_answer, redact_text
+from loupe.services.leases import LABELS, Lessee, Queue
 from loupe.services.ledger_keys import LedgerConfig
+from loupe.services.lifecycle import ItemState, Replacement, label_withdrawn, verdict_recorded
+from loupe.services.media_bounds import audio_duration_ms, image_size
 from loupe.services.media_views import MediaEntry, media_of
 from loupe.services.pairwise import blind
-from loupe.services.payments import decide_label
 from loupe.services.projects import project_schema
-from loupe.services.quality import audio_duration_ms, image_size, live_consensus
 from loupe.services.reputation import NewEvidence, record_many, tiers_of
-from loupe.services.routing import item_filter, load_profile, require_eligible
+from loupe.services.routing import SqlFilter, item_filter, load_profile, require_eligible
 
 __all__ = [
     "ListedReview",
     "ReviewOutcome",
     "ReviewTaskView",
-    "enqueue_for_review",
     "list_reviews",
     "next_review",
     "submit_review",
@@ -66,12 +65,7 @@ __all__ = [
 Verdict = Literal["accept", "reject", "correct"]
 VERDICTS: tuple[Verdict, ...] = ("accept", "reject", "correct")
 MAX_REASON = 500
-_rng = random.SystemRandom()
 
-_ENQUEUE = (
-    "INSERT INTO review_queue (label_id, project_id, item_id, labeller_id, needed, n_reviews, "
-    "status, created_at) VALUES (:label, :project, :item, :user, :needed, 0, 'pending', :now)"
-)
 _ROLE = "SELECT role FROM memberships WHERE project_id = :project AND user_id = :user"
 _HELD = (
     "SELECT rl.label_id FROM review_leases rl JOIN review_queue q ON q.label_id = rl.label_id "
@@ -87,16 +81,22 @@ _CANDIDATE = (
     "AND q.n_reviews + (SELECT count(*) FROM review_leases rl WHERE rl.label_id = q.label_id "
     "    AND rl.user_id <> :user AND rl.expires_at > :now) < q.needed"
 )
-_LOCK = "SELECT label_id FROM review_queue WHERE label_id = :label FOR UPDATE"
-_TAKEN = (
-    "SELECT q.status, q.n_reviews + (SELECT count(*) FROM review_leases rl "
-    "WHERE rl.label_id = q.label_id AND rl.user_id <> :user AND rl.expires_at > :now), "
-    "q.needed FROM review_queue q WHERE q.label_id = :label"
+# Under the row lock, in a statement of its own: a fresh snapshot.
+_STILL_OPEN = (
+    "SELECT 1 FROM review_queue q WHERE q.label_id = :label AND q.status = 'pending' "
+    "AND q.n_reviews + (SELECT count(*) FROM review_leases rl WHERE rl.label_id = q.label_id "
+    "    AND rl.user_id <> :user AND rl.expires_at > :now) < q.needed"
+)
+# The reviewers' queue: labels waiting for verdicts, by label id.
+_QUEUE = Queue(
+    rows=LABELS,
+    held=_HELD,
+    candidates=_CANDIDATE,
+    after=" AND q.label_id > :after",
+    order=" ORDER BY q.label_id LIMIT 1",
+    still_open=_STILL_OPEN,
 )
 _RELEASE = "DELETE FROM review_leases WHERE label_id = :label AND user_id = :user"
-_LEASE = (
-    "INSERT INTO review_leases (label_id, user_id, expires_at) VALUES (:label, :user, :expires)"
-)
 _TASK = (
     "SELECT q.item_id, q.labeller_id, q.status, q.n_reviews, q.needed, l.answer, i.external_id, "
     "i.data, i.language, i.domain, i.is_gold, i.label_count, l.user_id "
@@ -123,20 +123,11 @@ _VERDICTS = (
 )
 _DECIDE = "UPDATE review_queue SET status = :status WHERE label_id = :label"
 _GOLD = "SELECT answer FROM gold_answers WHERE item_id = :item"
-_EARNING = "SELECT 1 FROM ledger_entries WHERE label_id = :label"
-_DELETE_LABEL = "DELETE FROM labels WHERE id = :label"
-_ITEM_COUNT = "UPDATE items SET label_count = :count, is_complete = :complete WHERE id = :item"
 _SKIP = (
     "INSERT INTO skips (item_id, user_id, created_at) VALUES (:item, :user, :now) "
     "ON CONFLICT (item_id, user_id) DO NOTHING"
 )
 _HAS_LABEL = "SELECT 1 FROM labels WHERE item_id = :item AND user_id = :user"
-_INSERT_LABEL = (
-    "INSERT INTO labels (project_id, item_id, user_id, answer, config_version, lead_time_ms, "
-    "created_at) VALUES (:project, :item, :user, :answer, :version, NULL, :now) RETURNING id"
-)
-_LEFT = "SELECT count(*) FROM labels WHERE item_id = :item"
-_NO_CONSENSUS = "DELETE FROM consensus WHERE item_id = :item"
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,32 +155,6 @@ class ReviewOutcome:
     created: bool
     status: str  # the label's: pending (more reviews due), accepted or rejected
     correction_label_id: int | None = None
-
-
-def enqueue_for_review(
-    raw: Raw,
-    policy: ReviewPolicy,
-    *,
-    label_id: int,
-    project_id: int,
-    item_id: int,
-    user_id: int,
-    now: datetime,
-    rng: random.Random | None = None,
-) -> bool:
-    """Queue a new label for review with probability ``policy.rate`` (in the submit)."""
-    if policy.rate <= 0 or (policy.rate < 1 and (rng or _rng).random() >= policy.rate):
-        return False
-    raw.run(
-        _ENQUEUE,
-        label=label_id,
-        project=project_id,
-        item=item_id,
-        user=user_id,
-        needed=policy.reviews_per_label,
-        now=raw.time(now),
-    )
-    return True
 
 
 def _reviewable_domains(
@@ -220,6 +185,19 @@ def _require_can_review(
         )
 
 
+def _review_filter(
+    raw: Raw, schema: LabelSchema, lessee: Lessee, domains: set[str] | None, *, now: datetime
+) -> SqlFilter:
+    """The reviewer's routing over items, and their domains where they review only some."""
+    profile = load_profile(raw, lessee.user, now=now, project_id=lessee.project)
+    routing = item_filter(schema.routing, profile)
+    if domains is None:
+        return routing
+    names = {f"d{n}": domain for n, domain in enumerate(sorted(domains))}
+    in_domains = f" AND i.domain IN ({', '.join(':' + name for name in names)})"
+    return SqlFilter(routing.sql + in_domains, {**routing.params, **names})
+
+
 def next_review(
     session: Session,
     actor: Actor,
@@ -234,7 +212,6 @@ def next_review(
     assert actor.user_id is not None
     user = actor.user_id
     now = now or utcnow()
-    at = raw.time(now)
     schema = project_schema(project)
     domains = _reviewable_domains(raw, actor, project, schema.review)
     if domains is not None and not domains:
@@ -243,48 +220,14 @@ def next_review(
             "(or the project's reviewer role); keep labelling to earn it",
             details={"action": "reviews.work", "min_tier": schema.review.min_tier},
         )
-    held = raw.one(_HELD, user=user, project=project_id, now=at)
-    if held is not None:
-        label_id = int(held[0])
-    else:
-        profile = load_profile(raw, user, now=now, project_id=project_id)
-        routing = item_filter(schema.routing, profile)
-        extra, params = routing.sql, dict(routing.params)
-        if domains is not None:
-            names = {f"d{n}": domain for n, domain in enumerate(sorted(domains))}
-            extra += f" AND i.domain IN ({', '.join(':' + name for name in names)})"
-            params.update(names)
-        query = _CANDIDATE + extra
-
-        def find(after: Row | None, skip_locked: bool) -> Row | None:
-            return raw.one(
-                query
-                + " AND q.label_id > :after ORDER BY q.label_id LIMIT 1"
-                + (" FOR UPDATE OF q SKIP LOCKED" if skip_locked else ""),
-                project=project_id,
-                user=user,
-                now=at,
-                after=after[0] if after else 0,
-                **params,
-            )
-
-        def still_open(row: Row) -> bool:
-            # Under the row lock, with a fresh snapshot (see loupe.services.claims).
-            taken = raw.one(_TAKEN, label=row[0], user=user, now=at)
-            return taken is not None and taken[0] == "pending" and int(taken[1]) < int(taken[2])
-
-        row = claim_first(
-            raw,
-            find=find,
-            lock=lambda row: raw.one(_LOCK, label=row[0]),
-            still_open=still_open,
-        )
-        if row is None:
-            return None
-        label_id = int(row[0])
     expires = now + timedelta(seconds=lease_seconds)
-    raw.run(_RELEASE, label=label_id, user=user)
-    raw.run(_LEASE, label=label_id, user=user, expires=raw.time(expires))
+    lessee = Lessee(project_id, user, raw.time(now), raw.time(expires))
+    row = leases.lease_next(
+        raw, _QUEUE, lessee, lambda: _review_filter(raw, schema, lessee, domains, now=now)
+    )
+    if row is None:
+        return None
+    label_id = int(row[0])
     task = raw.one(_TASK, label=label_id, project=project_id)
     assert task is not None
     others = None
@@ -317,13 +260,49 @@ def submit_review(
     ledger: LedgerConfig | None = None,
     now: datetime | None = None,
 ) -> ReviewOutcome:
-    """Record a verdict on a label; decide the label once it has all its reviews."""
+    """Record a verdict on a label; decide the label once it has all its reviews.
+
+    A rejected label is withdrawn by :func:`loupe.services.lifecycle.label_withdrawn`.
+    """
     raw = Raw(session)
     project = authorize_project_fast(raw, actor, "reviews.work", project_id)
     assert actor.user_id is not None
     user = actor.user_id
     now = now or utcnow()
     schema = project_schema(project)
+    reason = _checked_reason(verdict, reason)
+    task = _review_task(raw, project_id, label_id)
+    item_id, labeller = int(task[0]), int(task[1])
+    if labeller == user:
+        raise PermissionDenied("nobody reviews their own label", details={"label_id": label_id})
+    _require_can_review(raw, actor, project, schema.review, str(task[9]))
+    require_eligible(raw, schema.routing, user, item_id, now=now)
+    corrected = None
+    if verdict == "correct":
+        corrected = _corrected(raw, session, schema, project_id, task, corrected_answer)
+    mine = raw.one(_MINE, label=label_id, user=user)
+    if mine is not None:
+        return _reviewed_before(mine, label_id, verdict, status=str(task[2]))
+    _require_open(raw, task, label_id=label_id, user_id=user, now=now)
+    review_id = _insert_review(
+        raw, session, project_id, task, label_id, user, verdict=verdict, reason=reason,
+        corrected=corrected, now=now,
+    )  # fmt: skip
+    _review_evidence(
+        raw, session, project_id, task, user, review_id, verdict=verdict, corrected=corrected,
+        now=now,
+    )  # fmt: skip
+    status, correction = "pending", None
+    if int(task[3]) + 1 >= int(task[4]):
+        item = ItemState(project=project, schema=schema, item_id=item_id, label_count=int(task[11]))
+        status, correction = _decide(raw, session, item, ledger, label_id, labeller, now=now)
+    if status != "rejected":
+        verdict_recorded(raw, project, schema, item_id, now=now)
+    return ReviewOutcome(review_id, label_id, verdict, True, status, correction)
+
+
+def _checked_reason(verdict: str, reason: str) -> str:
+    """The verdict is one of :data:`VERDICTS`; a rejection says why."""
     if verdict not in VERDICTS:
         raise InvalidInput(
             f"verdict: {verdict!r} is not a verdict; send one of {', '.join(VERDICTS)}",
@@ -335,6 +314,11 @@ def submit_review(
             f"reason: a rejection says why, in 1-{MAX_REASON} characters",
             details={"field": "reason"},
         )
+    return reason
+
+
+def _review_task(raw: Raw, project_id: int, label_id: int) -> tuple[Any, ...]:
+    """The label's queue row joined to its label and item, the queue row locked."""
     task = raw.one(
         _TASK + (" FOR UPDATE OF q" if raw.postgres else ""), label=label_id, project=project_id
     )
@@ -343,60 +327,78 @@ def submit_review(
             f"label {label_id} is not waiting for review in project {project_id}",
             details={"label_id": label_id},
         )
-    item_id, labeller, answer = int(task[0]), int(task[1]), raw.json_out(task[5])
-    if labeller == user:
-        raise PermissionDenied("nobody reviews their own label", details={"label_id": label_id})
-    _require_can_review(raw, actor, project, schema.review, str(task[9]))
-    require_eligible(raw, schema.routing, user, item_id, now=now)
-    corrected = None
-    if verdict == "correct":
-        if corrected_answer is None:
-            raise InvalidInput(
-                "corrected_answer: a correction gives the right answer",
-                details={"field": "corrected_answer"},
-            )
-        try:
-            corrected = validate_answer(
-                schema.task,
-                corrected_answer,
-                text=schema.text_of(raw.json_out(task[7])),
-                size=image_size(raw, schema, item_id),
-                duration_ms=audio_duration_ms(raw, schema, item_id),
-            )
-        except InvalidInput as error:  # it names ``answer``; the reviewer sent corrected_answer
-            field = error.details.get("field", "answer")
-            raise InvalidInput(
-                f"corrected_{error.message}",
-                details={**error.details, "field": f"corrected_{field}"},
-            ) from error
-        corrected = redact_answer(session, project_id, schema.task, corrected)
-        if corrected == answer:
-            raise InvalidInput(
-                "corrected_answer: it equals the answer under review; accept it instead",
-                details={"field": "corrected_answer"},
-            )
-    mine = raw.one(_MINE, label=label_id, user=user)
-    if mine is not None:
-        if mine[1] == verdict:
-            return ReviewOutcome(int(mine[0]), label_id, verdict, created=False, status=task[2])
+    return tuple(task)
+
+
+def _corrected(
+    raw: Raw,
+    session: Session,
+    schema: LabelSchema,
+    project_id: int,
+    task: tuple[Any, ...],
+    corrected_answer: Any,
+) -> Any:
+    """A correction's answer: valid, gated, and not the answer under review."""
+    if corrected_answer is None:
+        raise InvalidInput(
+            "corrected_answer: a correction gives the right answer",
+            details={"field": "corrected_answer"},
+        )
+    item_id = int(task[0])
+    try:
+        corrected = validate_answer(
+            schema.task,
+            corrected_answer,
+            text=schema.text_of(raw.json_out(task[7])),
+            size=image_size(raw, schema, item_id),
+            duration_ms=audio_duration_ms(raw, schema, item_id),
+        )
+    except InvalidInput as error:  # it names ``answer``; the reviewer sent corrected_answer
+        field = error.details.get("field", "answer")
+        raise InvalidInput(
+            f"corrected_{error.message}",
+            details={**error.details, "field": f"corrected_{field}"},
+        ) from error
+    corrected = redact_answer(session, project_id, schema.task, corrected)
+    if corrected == raw.json_out(task[5]):
+        raise InvalidInput(
+            "corrected_answer: it equals the answer under review; accept it instead",
+            details={"field": "corrected_answer"},
+        )
+    return corrected
+
+
+def _reviewed_before(
+    mine: tuple[Any, ...], label_id: int, verdict: str, *, status: str
+) -> ReviewOutcome:
+    """The same verdict again is the review already stored; another is a conflict."""
+    if mine[1] != verdict:
         raise Conflict(
             f"you already reviewed label {label_id} ({mine[1]}); reviews cannot be changed",
             details={"label_id": label_id, "review_id": int(mine[0])},
         )
+    return ReviewOutcome(int(mine[0]), label_id, verdict, created=False, status=status)
+
+
+def _require_open(
+    raw: Raw, task: tuple[Any, ...], *, label_id: int, user_id: int, now: datetime
+) -> None:
+    """Still pending, on an item the reviewer did not label, with a review slot left
+    (theirs if they hold a lease on it, else one no other lease holds)."""
+    item_id = int(task[0])
     if task[2] != "pending":
         raise Conflict(
             f"label {label_id} was already {task[2]} by its reviewers",
             details={"label_id": label_id, "status": task[2]},
         )
-    if raw.one(_HAS_LABEL, item=item_id, user=user) is not None:
+    if raw.one(_HAS_LABEL, item=item_id, user=user_id) is not None:
         raise Conflict(
             f"you labelled item {item_id} yourself; someone else reviews its labels",
             details={"item_id": item_id},
         )
-    n_reviews, needed = int(task[3]), int(task[4])
-    taken = n_reviews
-    if raw.one(_MY_LEASE, label=label_id, user=user, now=raw.time(now)) is None:
-        others = raw.one(_OTHER_LEASES, label=label_id, user=user, now=raw.time(now))
+    taken, needed = int(task[3]), int(task[4])
+    if raw.one(_MY_LEASE, label=label_id, user=user_id, now=raw.time(now)) is None:
+        others = raw.one(_OTHER_LEASES, label=label_id, user=user_id, now=raw.time(now))
         taken += int(others[0]) if others else 0
     if taken >= needed:
         raise Conflict(
@@ -404,132 +406,108 @@ def submit_review(
             "ask for the next review instead",
             details={"label_id": label_id},
         )
+
+
+def _insert_review(
+    raw: Raw,
+    session: Session,
+    project_id: int,
+    task: tuple[Any, ...],
+    label_id: int,
+    user_id: int,
+    *,
+    verdict: str,
+    reason: str,
+    corrected: Any,
+    now: datetime,
+) -> int:
+    """Store the verdict, count it on the queue row and free the reviewer's lease."""
     inserted = raw.one(
         _INSERT,
         project=project_id,
-        item=item_id,
+        item=int(task[0]),
         label=label_id,
-        labeller=labeller,
-        reviewer=user,
+        labeller=int(task[1]),
+        reviewer=user_id,
         verdict=verdict,
         # The reviewer's own words reach the labeller, managers and auditors: gated.
         reason=redact_text(session, project_id, reason).text if reason else "",
-        answer=raw.json(answer),
+        answer=raw.json(raw.json_out(task[5])),
         corrected=None if corrected is None else raw.json(corrected),
         now=raw.time(now),
     )
     assert inserted is not None
-    review_id = int(inserted[0])
-    raw.run(_COUNT_REVIEW, n=n_reviews + 1, label=label_id)
-    raw.run(_RELEASE, label=label_id, user=user)
-    domain = str(task[9])
-    evidence = [
-        NewEvidence(
-            labeller, domain, "review_received", 1.0 if verdict == "accept" else 0.0,
-            f"review:{review_id}",
-        )
-    ]  # fmt: skip
-    gold = raw.one(_GOLD, item=item_id) if task[10] else None
+    raw.run(_COUNT_REVIEW, n=int(task[3]) + 1, label=label_id)
+    raw.run(_RELEASE, label=label_id, user=user_id)
+    return int(inserted[0])
+
+
+def _review_evidence(
+    raw: Raw,
+    session: Session,
+    project_id: int,
+    task: tuple[Any, ...],
+    reviewer: int,
+    review_id: int,
+    *,
+    verdict: str,
+    corrected: Any,
+    now: datetime,
+) -> None:
+    """Every verdict is evidence for the labeller; on a gold item it is also evidence
+    for the reviewer, checked against the gold answer."""
+    domain, ref = str(task[9]), f"review:{review_id}"
+    accepted = 1.0 if verdict == "accept" else 0.0
+    evidence = [NewEvidence(int(task[1]), domain, "review_received", accepted, ref)]
+    gold = raw.one(_GOLD, item=int(task[0])) if task[10] else None
     if gold is not None:
         truth = raw.json_out(gold[0])
-        right = (verdict == "accept") == (answer == truth)
+        right = (verdict == "accept") == (raw.json_out(task[5]) == truth)
         if verdict == "correct":
             right = corrected == truth
-        evidence.append(
-            NewEvidence(user, domain, "review_check", 1.0 if right else 0.0, f"review:{review_id}")
-        )
+        evidence.append(NewEvidence(reviewer, domain, "review_check", 1.0 if right else 0.0, ref))
     record_many(session, evidence, project_id=project_id, now=now)
-    status, correction = "pending", None
-    if n_reviews + 1 >= needed:
-        status, correction = _decide(
-            raw,
-            session,
-            project,
-            schema,
-            ledger,
-            label_id=label_id,
-            item_id=item_id,
-            labeller=labeller,
-            label_count=int(task[11]),
-            now=now,
-        )
-    if isinstance(schema.task, FreeText) and status != "rejected":
-        # A free-text item's answer is the one its reviewers accept most surely.
-        live_consensus(
-            raw,
-            project_id=project_id,
-            overlap=project.overlap,
-            schema=schema,
-            item_id=item_id,
-            now=now,
-        )
-    return ReviewOutcome(review_id, label_id, verdict, True, status, correction)
 
 
 def _decide(
     raw: Raw,
     session: Session,
-    project: ProjectRef,
-    schema: LabelSchema,
+    item: ItemState,
     ledger: LedgerConfig | None,
-    *,
     label_id: int,
-    item_id: int,
     labeller: int,
-    label_count: int,
+    *,
     now: datetime,
 ) -> tuple[str, int | None]:
+    """Decide a fully reviewed label by majority: accepted, or rejected — then it is
+    withdrawn, never offered to its labeller again, and replaced by the most common
+    correction (of a reviewer who has no label on the item)."""
     verdicts = raw.all(_VERDICTS, label=label_id)
     accepts = sum(1 for row in verdicts if row[1] == "accept")
     if 2 * accepts > len(verdicts):
         raw.run(_DECIDE, status="accepted", label=label_id)
         return "accepted", None
     raw.run(_DECIDE, status="rejected", label=label_id)
-    # The label is withdrawn: its earning reversed, the item reopened for someone else.
-    if raw.one(_EARNING, label=label_id) is not None:
-        if ledger is None:
-            raise Conflict(
-                "the rejected label earned a payment, and reversing it needs the ledger keys; "
-                "configure LOUPE_KEY_DIR (created by `loupe init`)",
-                details={"label_id": label_id},
-            )
-        decide_label(session, Actor.system(), ledger, label_id, "label.rejected", now=now)
-    raw.run(_DELETE_LABEL, label=label_id)
-    count = max(label_count - 1, 0)
-    raw.run(_SKIP, item=item_id, user=labeller, now=raw.time(now))
-    correction = None
+    raw.run(_SKIP, item=item.item_id, user=labeller, now=raw.time(now))
+    withdrawn = label_withdrawn(
+        raw, session, item, label_id=label_id, why="rejected", ledger=ledger, now=now,
+        replacement=_replacement(raw, verdicts, item.item_id),
+    )  # fmt: skip
+    return "rejected", withdrawn.replacement_id
+
+
+def _replacement(raw: Raw, verdicts: Sequence[Any], item_id: int) -> Replacement | None:
+    """The most common correction, as a label of the first reviewer who gave it, unless
+    they labelled the item already."""
     fixes = [(int(r[0]), raw.json_out(r[2])) for r in verdicts if r[1] == "correct"]
-    if fixes:
-        tally = Counter(json.dumps(answer, sort_keys=True) for _, answer in fixes)
-        best = tally.most_common(1)[0][0]
-        reviewer = next(u for u, a in fixes if json.dumps(a, sort_keys=True) == best)
-        if raw.one(_HAS_LABEL, item=item_id, user=reviewer) is None:
-            inserted = raw.one(
-                _INSERT_LABEL,
-                project=project.id,
-                item=item_id,
-                user=reviewer,
-                answer=raw.json(json.loads(best)),
-                version=project.config_version,
-                now=raw.time(now),
-            )
-            assert inserted is not None
-            correction = int(inserted[0])
-            count += 1
-    raw.run(_ITEM_COUNT, count=count, complete=count >= project.overlap, item=item_id)
-    left = raw.one(_LEFT, item=item_id)
-    if left is not None and int(left[0]) > 0:
-        live_consensus(
-            raw,
-            project_id=project.id,
-            overlap=project.overlap,
-            schema=schema,
-            item_id=item_id,
-            now=now,
-        )
-    else:
-        raw.run(_NO_CONSENSUS, item=item_id)
-    return "rejected", correction
+    if not fixes:
+        return None
+    tally = Counter(json.dumps(answer, sort_keys=True) for _, answer in fixes)
+    best = tally.most_common(1)[0][0]
+    reviewer = next(u for u, a in fixes if json.dumps(a, sort_keys=True) == best)
+    if raw.one(_HAS_LABEL, item=item_id, user=reviewer) is not None:
+        return None
+    return Replacement(user_id=reviewer, answer=json.loads(best))
 
 
 @dataclass(frozen=True, slots=True)

@@ -39,7 +39,7 @@ from loupe.errors import NotFound
 from loupe.learning.persistence import ModelStore
 from loupe.services import audit, webhooks
 from loupe.services.access import Actor, authorize
-from loupe.services.media import drop_media
+from loupe.services.media_gc import drop_media
 from loupe.services.model_versions import delete_retired_files, retire_trained_on
 from loupe.services.vault import (
     Vault,
@@ -80,7 +80,7 @@ def delete_items(session: Session, item_ids: Sequence[int]) -> tuple[int, list[s
         n_labels += session.scalar(select(func.count()).where(Label.item_id.in_(part))) or 0
         key_ids += session.scalars(select(ItemVault.key_id).where(ItemVault.item_id.in_(part)))
         # Media: their originals' keys (the item's own), and their blobs, deleted once this
-        # transaction commits (:func:`loupe.services.media.drop_media`).
+        # transaction commits (:func:`loupe.services.media_gc.drop_media`).
         key_ids += [
             str(k)
             for k in session.scalars(

@@ -12,7 +12,7 @@ on PostgreSQL ``next task`` takes the candidate row ``FOR UPDATE SKIP LOCKED``
 and counts its leases again once it holds the lock, and ``submit`` locks the
 item ``FOR UPDATE`` before counting.
 
-The queue walk (:func:`_claim`, issue 18; docs/architecture.md, "The task queue"):
+The queue walk (:data:`_QUEUE`, issue 18; docs/architecture.md, "The task queue"):
 
 * **Plan-stable.** The queue is read in windows of :data:`WINDOW` item ids, each
   starting at the project's next open item (a ``LIMIT 1`` on the partial index
@@ -20,7 +20,7 @@ The queue walk (:func:`_claim`, issue 18; docs/architecture.md, "The task queue"
   filters (before the first ``ANALYZE`` after a bulk import it takes 100,000 rows for
   a few dozen), a window bounds what any plan reads or sorts per statement.
 * **No locks kept on passed-over items, and "nothing left" only when nothing is**:
-  :func:`loupe.services.claims.claim_first` (a savepoint per candidate; a second,
+  :func:`loupe.services.leases.claim` (a savepoint per candidate; a second,
   waiting pass over rows the ``SKIP LOCKED`` pass skipped).
 
 Items the privacy gate withheld are never handed out; ``data`` is what the gate
@@ -46,8 +46,9 @@ from loupe.errors import Conflict, NotFound
 from loupe.label_schema import LabelSchema
 from loupe.policy import require
 from loupe.routing import Profile, Requirements, RoutingPolicy, eligible
+from loupe.services import leases
 from loupe.services.access import Actor, ProjectRef, authorize_project_fast, member_role
-from loupe.services.claims import Row, claim_first
+from loupe.services.leases import ITEMS, Lessee, Queue, Window
 from loupe.services.media_views import MediaEntry, media_of
 from loupe.services.pairwise import blind
 from loupe.services.projects import project_schema
@@ -69,7 +70,7 @@ WINDOW = 1024
 _rng = random.SystemRandom()
 
 _HELD = (
-    "SELECT id, item_id FROM assignments "
+    "SELECT item_id, id FROM assignments "
     "WHERE user_id = :user AND project_id = :project AND expires_at > :now ORDER BY id LIMIT 1"
 )
 
@@ -94,23 +95,20 @@ _FIRST_OPEN = _first_open("i")
 _CANDIDATE = (
     "SELECT i.id FROM items i "
     f"WHERE i.project_id = :project AND {_open('i')} "
-    # The window: WINDOW ids from the first open item past :after (an InitPlan, planned
-    # on its own; the statement needs no round trip of its own to find it).
-    f"AND i.id > :after AND i.id < ({_first_open('f')}) + :window "
     "AND i.label_count + (SELECT count(*) FROM assignments a WHERE a.item_id = i.id "
     "    AND a.expires_at > :now AND a.user_id <> :user) < :overlap "
     "AND NOT EXISTS (SELECT 1 FROM labels l WHERE l.item_id = i.id AND l.user_id = :user) "
     "AND NOT EXISTS (SELECT 1 FROM skips s WHERE s.item_id = i.id AND s.user_id = :user)"
 )
+# The window: WINDOW ids from the first open item past :after (an InitPlan, planned on
+# its own; the statement needs no round trip of its own to find it).
+_IN_WINDOW = f" AND i.id > :after AND i.id < ({_first_open('f')}) + :window"
 _FIRST = " ORDER BY i.id LIMIT 1"
-_SKIP_LOCKED = " FOR UPDATE OF i SKIP LOCKED"
-# The waiting pass locks its candidate on its own (see loupe.services.claims).
-_LOCK_ITEM = "SELECT id FROM items WHERE id = :item FOR UPDATE"
-# Taken under the item's row lock, in a statement of its own: a fresh snapshot.
-_TAKEN = (
-    "SELECT i.is_complete, i.label_count + (SELECT count(*) FROM assignments a "
-    "WHERE a.item_id = i.id AND a.expires_at > :now AND a.user_id <> :user) "
-    "FROM items i WHERE i.id = :item"
+# Under the item's row lock, in a statement of its own: a fresh snapshot.
+_STILL_OPEN = (
+    "SELECT 1 FROM items i WHERE i.id = :item AND NOT i.is_complete "
+    "AND i.label_count + (SELECT count(*) FROM assignments a "
+    "WHERE a.item_id = i.id AND a.expires_at > :now AND a.user_id <> :user) < :overlap"
 )
 # Gold items are offered to everyone (outside the overlap) until they answered them.
 _GOLD_CANDIDATE = (
@@ -123,14 +121,10 @@ _LEASES = (
     "SELECT count(*) FROM assignments "
     "WHERE item_id = :item AND expires_at > :now AND user_id <> :user"
 )
-_RELEASE = "DELETE FROM assignments WHERE item_id = :item AND user_id = :user"
-_LEASE = (
-    "INSERT INTO assignments (project_id, item_id, user_id, expires_at, created_at) "
-    "VALUES (:project, :item, :user, :expires, :now)"
-)
 _RELEASE_AND_LEASE = (
-    _LEASE + " ON CONFLICT (item_id, user_id) DO UPDATE SET project_id = excluded.project_id, "
-    "expires_at = excluded.expires_at, created_at = excluded.created_at"
+    ITEMS.lease + " ON CONFLICT (item_id, user_id) DO UPDATE SET "
+    "project_id = excluded.project_id, expires_at = excluded.expires_at, "
+    "created_at = excluded.created_at"
 )
 _RENEW = "UPDATE assignments SET expires_at = :expires WHERE id = :id"
 _ITEM = "SELECT external_id, data, language, domain, project_id FROM items WHERE id = :item"
@@ -140,6 +134,17 @@ _LABELLED = "SELECT 1 FROM labels WHERE item_id = :item AND user_id = :user"
 _SKIP = (
     "INSERT INTO skips (item_id, user_id, created_at) VALUES (:item, :user, :now) "
     "ON CONFLICT (item_id, user_id) DO NOTHING"
+)
+# The crowd's queue: open items under the overlap, by id, in windows (:overlap bound).
+_QUEUE = Queue(
+    rows=ITEMS,
+    held=_HELD,
+    candidates=_CANDIDATE,
+    after=_IN_WINDOW,
+    order=_FIRST,
+    still_open=_STILL_OPEN,
+    upsert=_RELEASE_AND_LEASE,
+    window=Window(_FIRST_OPEN, WINDOW),
 )
 
 
@@ -218,49 +223,80 @@ def next_task(
     raw = Raw(session)
     project = authorize_project_fast(raw, actor, "tasks.work", project_id)
     assert actor.user_id is not None  # the policy admits only members
-    user = actor.user_id
     now = now or utcnow()
     expires = now + timedelta(seconds=lease_seconds)
-    at, until = raw.time(now), raw.time(expires)
-
+    lessee = Lessee(project_id, actor.user_id, raw.time(now), raw.time(expires))
     schema = project_schema(project)
-    profile = load_profile(raw, user, now=now, project_id=project_id)
+    profile = load_profile(raw, lessee.user, now=now, project_id=project_id)
     routing = item_filter(schema.routing, profile)
+    item_id = _held(raw, lessee, schema.routing, profile)
+    if item_id is None:
+        item_id = _gold(raw, lessee, schema, routing, rng or _rng)
+    if item_id is None:
+        item_id = _claim(raw, lessee, _passes(schema.routing, profile, routing, project.overlap))
+    if item_id is None:
+        return None
+    return _task(raw, item_id, expires, project.config_version, schema, lessee.user)
 
-    held = raw.one(_HELD, user=user, project=project_id, now=at)
-    if held is not None:
-        if _eligible(raw, schema.routing, profile, held[1]):
-            raw.run(_RENEW, expires=until, id=held[0])
-            return _task(raw, held[1], expires, project.config_version, schema, actor.user_id)
-        release(raw, item_id=held[1], user_id=user)  # e.g. a clearance expired meanwhile
 
+def _held(raw: Raw, lessee: Lessee, policy: RoutingPolicy, profile: Profile) -> int | None:
+    """The item ``lessee`` holds, its lease renewed, while they may still have it."""
+    held = leases.held(raw, _QUEUE, lessee)
+    if held is None:
+        return None
+    item_id = int(held[0])
+    if not _eligible(raw, policy, profile, item_id):
+        release(raw, item_id=item_id, user_id=lessee.user)  # e.g. a clearance expired meanwhile
+        return None
+    raw.run(_RENEW, expires=lessee.expires, id=held[1])
+    return item_id
+
+
+def _gold(
+    raw: Raw, lessee: Lessee, schema: LabelSchema, routing: SqlFilter, rng: random.Random
+) -> int | None:
+    """A gold item, leased, when the draw says one comes next and one is left."""
     gold_rate = schema.quality.gold_rate
-    if gold_rate > 0 and (rng or _rng).random() < gold_rate:
-        gold = raw.one(
-            _GOLD_CANDIDATE + routing.sql + _FIRST,
-            project=project_id,
-            true=True,
-            false=False,
-            user=user,
-            **routing.params,
-        )
-        if gold is not None:
-            item_id = int(gold[0])
-            raw.run(_RELEASE, item=item_id, user=user)
-            raw.run(_LEASE, project=project_id, item=item_id, user=user, expires=until, now=at)
-            return _task(raw, item_id, expires, project.config_version, schema, actor.user_id)
+    if gold_rate <= 0 or rng.random() >= gold_rate:
+        return None
+    gold = raw.one(
+        _GOLD_CANDIDATE + routing.sql + _FIRST,
+        project=lessee.project,
+        true=True,
+        false=False,
+        user=lessee.user,
+        **routing.params,
+    )
+    if gold is None:
+        return None
+    item_id = int(gold[0])
+    leases.lease(raw, ITEMS, item_id, lessee)
+    return item_id
 
-    passes = [routing]
+
+def _passes(
+    policy: RoutingPolicy, profile: Profile, routing: SqlFilter, overlap: int
+) -> list[SqlFilter]:
+    """The queue's filters, in the order they are tried."""
+    params = {**routing.params, "overlap": overlap}
+    passes = [SqlFilter(routing.sql, params)]
     own = sorted(domain for domain, level in profile.levels.items() if level >= 1)
-    if schema.routing.priority == "expertise" and own:
+    if policy.priority == "expertise" and own:
         # Specialists first get items of their own domains, then anything else they may do.
         names = {f"own{n}": domain for n, domain in enumerate(own)}
         mine = f" AND i.domain IN ({', '.join(':' + name for name in names)})"
-        passes.insert(0, SqlFilter(routing.sql + mine, {**routing.params, **names}))
-    for condition in passes:
-        claimed = _claim(raw, project, user, condition, at=at, until=until)
-        if claimed is not None:
-            return _task(raw, claimed, expires, project.config_version, schema, actor.user_id)
+        passes.insert(0, SqlFilter(routing.sql + mine, {**params, **names}))
+    return passes
+
+
+def _claim(raw: Raw, lessee: Lessee, passes: list[SqlFilter]) -> int | None:
+    """Lease the first open item of the first pass that has one; ``None`` if none has
+    (see :func:`loupe.services.leases.claim`)."""
+    for where in passes:
+        row = leases.claim(raw, _QUEUE, lessee, where)
+        if row is not None:
+            leases.take(raw, _QUEUE, row[0], lessee)
+            return int(row[0])
     return None
 
 
@@ -288,12 +324,23 @@ def take_item(
     require(
         actor.role, "projects.update", member_role=member_role(session, project_id, actor.user_id)
     )
-    user = actor.user_id
     now = now or utcnow()
+    schema = project_schema(project)
+    _require_takeable(raw, project, schema, actor.user_id, item_id, now=now)
+    expires = now + timedelta(seconds=lease_seconds)
+    lessee = Lessee(project_id, actor.user_id, raw.time(now), raw.time(expires))
+    leases.lease(raw, ITEMS, item_id, lessee)
+    return _task(raw, item_id, expires, project.config_version, schema, actor.user_id)
+
+
+def _require_takeable(
+    raw: Raw, project: ProjectRef, schema: LabelSchema, user: int, item_id: int, *, now: datetime
+) -> None:
+    """Refuse (:class:`NotFound`, :class:`Conflict`) an item :func:`take_item` may not lease."""
     row = raw.one(_TAKE + (" FOR UPDATE" if raw.postgres else ""), item=item_id)
-    if row is None or row[0] != project_id:
+    if row is None or row[0] != project.id:
         raise NotFound(
-            f"item {item_id} does not exist in project {project_id}",
+            f"item {item_id} does not exist in project {project.id}",
             details={"item_id": item_id},
         )
     details: dict[str, Any] = {"item_id": item_id}
@@ -312,7 +359,6 @@ def take_item(
         raise Conflict(
             f"you already labelled item {item_id}", details={**details, "reason": "labelled"}
         )
-    schema = project_schema(project)
     require_eligible(raw, schema.routing, user, item_id, now=now)
     if row[3] or int(row[4]) + active_leases(raw, item_id, now=now, exclude_user=user) >= (
         project.overlap
@@ -322,17 +368,6 @@ def take_item(
             "hold it",
             details={**details, "reason": "full", "overlap": project.overlap},
         )
-    expires = now + timedelta(seconds=lease_seconds)
-    raw.run(_RELEASE, item=item_id, user=user)
-    raw.run(
-        _LEASE,
-        project=project_id,
-        item=item_id,
-        user=user,
-        expires=raw.time(expires),
-        now=raw.time(now),
-    )
-    return _task(raw, item_id, expires, project.config_version, schema, actor.user_id)
 
 
 def _eligible(raw: Raw, policy: RoutingPolicy, profile: Profile, item_id: int) -> bool:
@@ -342,58 +377,8 @@ def _eligible(raw: Raw, policy: RoutingPolicy, profile: Profile, item_id: int) -
     return eligible(policy, profile, Requirements(row[0], row[1], row[2], int(row[3])))
 
 
-def _claim(
-    raw: Raw,
-    project: ProjectRef,
-    user: int,
-    condition: SqlFilter,
-    *,
-    at: Any,
-    until: Any,
-) -> int | None:
-    """Lease the first open item matching ``condition``; ``None`` if there is none
-    (see :func:`loupe.services.claims.claim_first`)."""
-    params = dict(
-        project=project.id, now=at, user=user, overlap=project.overlap, **condition.params
-    )
-    query = _CANDIDATE + condition.sql + _FIRST
-
-    def find(after: Row | None, skip_locked: bool) -> Row | None:
-        locking = query + (_SKIP_LOCKED if skip_locked else "")
-        return _walk(raw, locking, params, after=int(after[0]) if after else 0)
-
-    def lock(row: Row) -> None:
-        raw.one(_LOCK_ITEM, item=row[0])
-
-    def still_open(row: Row) -> bool:
-        taken = raw.one(_TAKEN, item=row[0], now=at, user=user)
-        return taken is not None and not taken[0] and int(taken[1]) < project.overlap
-
-    row = claim_first(raw, find=find, lock=lock, still_open=still_open)
-    if row is None:
-        return None
-    item_id = int(row[0])
-    # One statement for "drop my expired lease on it, if any, and lease it again".
-    raw.run(_RELEASE_AND_LEASE, project=project.id, item=item_id, user=user, expires=until, now=at)
-    return item_id
-
-
-def _walk(raw: Raw, query: str, params: dict[str, Any], *, after: int) -> Row | None:
-    """The first row ``query`` returns past item ``after``, one window at a time: each
-    window starts at the next open item and spans :data:`WINDOW` ids."""
-    while True:
-        row = raw.one(query, after=after, window=WINDOW, **params)
-        if row is not None:
-            return row
-        # Nothing in this window: the next one starts past it (rarely more than once).
-        first = raw.one(_FIRST_OPEN, project=params["project"], after=after)
-        if first is None:
-            return None
-        after = int(first[0]) + WINDOW - 1
-
-
 def release(raw: Raw, *, item_id: int, user_id: int) -> None:
-    raw.run(_RELEASE, item=item_id, user=user_id)
+    raw.run(ITEMS.release, item=item_id, user=user_id)
 
 
 def skip_task(session: Session, actor: Actor, project_id: int, item_id: int) -> None:

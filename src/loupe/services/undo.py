@@ -1,10 +1,11 @@
 """Taking back one's own label within a grace period (``U`` in the workspace).
 
 An annotator who pressed the wrong key may withdraw the label they just submitted,
-for ``LOUPE_UNDO_GRACE_SECONDS`` after submitting it. Undo deletes the label,
-decrements the item's ``label_count`` (re-opening it if it was complete), recomputes
-the item's consensus and hands the item back to the annotator under a fresh lease,
-so the next ``next task`` returns it for a second try.
+for ``LOUPE_UNDO_GRACE_SECONDS`` after submitting it. Undo withdraws the label
+(:func:`loupe.services.lifecycle.label_withdrawn`: deleted, the item's ``label_count``
+decremented, re-opening it if it was complete, its consensus recomputed) and hands the
+item back to the annotator under a fresh lease, so the next ``next task`` returns it
+for a second try.
 
 The payment log is append-only: if the label earned, its earning stays in the log
 and a ``correction.undone`` entry of minus what it netted is appended in the same
@@ -31,19 +32,14 @@ from loupe.db.raw import Raw
 from loupe.errors import Conflict, NotFound
 from loupe.services.access import Actor, authorize_project_fast
 from loupe.services.ledger_keys import LedgerConfig
-from loupe.services.payments import correct_entry, earning_net
+from loupe.services.lifecycle import ItemState, label_withdrawn
 from loupe.services.projects import project_schema
-from loupe.services.quality import live_consensus
 from loupe.services.tasks import release
 
 __all__ = ["Undone", "undo_label"]
 
 _ITEM = "SELECT project_id, label_count FROM items WHERE id = :item"
 _MINE = "SELECT id, answer, created_at FROM labels WHERE item_id = :item AND user_id = :user"
-_DELETE = "DELETE FROM labels WHERE id = :label"
-_COUNT = "UPDATE items SET label_count = :count, is_complete = :complete WHERE id = :item"
-_LEFT = "SELECT count(*) FROM labels WHERE item_id = :item"
-_NO_CONSENSUS = "DELETE FROM consensus WHERE item_id = :item"
 _LEASE = (
     "INSERT INTO assignments (project_id, item_id, user_id, expires_at, created_at) "
     "VALUES (:project, :item, :user, :expires, :now)"
@@ -83,8 +79,8 @@ def undo_label(
     assert actor.user_id is not None
     user = actor.user_id
     now = now or utcnow()
-    item = raw.one(_ITEM + (" FOR UPDATE" if raw.postgres else ""), item=item_id)
-    if item is None or item[0] != project_id:
+    row = raw.one(_ITEM + (" FOR UPDATE" if raw.postgres else ""), item=item_id)
+    if row is None or row[0] != project_id:
         raise NotFound(
             f"item {item_id} does not exist in project {project_id}",
             details={"item_id": item_id},
@@ -100,22 +96,11 @@ def undo_label(
             details={"item_id": item_id, "label_id": label_id, "grace_seconds": grace_seconds},
         )
 
-    correction = _reverse_earning(session, ledger, label_id=label_id, now=now)
-    raw.run(_DELETE, label=label_id)
-    count = max(int(item[1]) - 1, 0)
-    raw.run(_COUNT, count=count, complete=count >= project.overlap, item=item_id)
-    left = raw.one(_LEFT, item=item_id)
-    if left is not None and int(left[0]) > 0:
-        live_consensus(
-            raw,
-            project_id=project_id,
-            overlap=project.overlap,
-            schema=project_schema(project),
-            item_id=item_id,
-            now=now,
-        )
-    else:
-        raw.run(_NO_CONSENSUS, item=item_id)
+    schema = project_schema(project)
+    item = ItemState(project=project, schema=schema, item_id=item_id, label_count=int(row[1]))
+    withdrawn = label_withdrawn(
+        raw, session, item, label_id=label_id, why="undone", ledger=ledger, now=now
+    )
     # Hand the item back: the slot the label held becomes this annotator's lease.
     release(raw, item_id=item_id, user_id=user)
     raw.run(
@@ -130,34 +115,6 @@ def undo_label(
         item_id=item_id,
         label_id=label_id,
         answer=raw.json_out(mine[1]),
-        label_count=count,
-        correction_index=correction,
-    )
-
-
-def _reverse_earning(
-    session: Session, ledger: LedgerConfig | None, *, label_id: int, now: datetime
-) -> int | None:
-    # From the logged bytes, each entry checked against its columns: an edited amount
-    # refuses the undo (naming the position) instead of reversing the wrong sum.
-    earning = earning_net(session, label_id, secret=ledger.keys.secret if ledger else None)
-    if earning is None:
-        return None
-    index, net = earning
-    if net == 0:
-        return None
-    if ledger is None:
-        raise Conflict(
-            "this label earned a payment, and reversing it needs the ledger keys; "
-            "configure LOUPE_KEY_DIR (created by `loupe init`)",
-            details={"label_id": label_id},
-        )
-    return correct_entry(
-        session,
-        Actor.system(),
-        ledger,
-        index,
-        amount_minor=-net,
-        reason="undone",
-        now=now,
+        label_count=withdrawn.label_count,
+        correction_index=withdrawn.correction_index,
     )

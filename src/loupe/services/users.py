@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -37,8 +37,11 @@ from loupe.services.access import Actor, authorize
 
 __all__ = [
     "IssuedToken",
+    "actors_named",
     "authenticate",
+    "count_users",
     "create_user",
+    "find_user_id",
     "get_user",
     "hash_password",
     "issue_token",
@@ -298,3 +301,24 @@ def verify_password(session: Session, *, username: str, password: str) -> Actor:
         "the username or password is wrong; an admin can set a password with "
         "`loupe users password USERNAME`"
     )
+
+
+def count_users(session: Session) -> int:
+    """How many users exist (0 on a fresh database)."""
+    return session.scalar(select(func.count()).select_from(User)) or 0
+
+
+def find_user_id(session: Session, ref: str) -> int | None:
+    """A user's id by username or else by numeric id; ``None`` when neither exists."""
+    found = session.scalar(select(User.id).where(User.username == ref))
+    if found is None and ref.isdigit() and session.get(User, int(ref)) is not None:
+        found = int(ref)
+    return found
+
+
+def actors_named(session: Session, usernames: Sequence[str]) -> list[Actor]:
+    """The users with these usernames, as actors (unknown names are left out)."""
+    rows = session.execute(
+        select(User.id, User.username, User.role).where(User.username.in_(usernames))
+    ).all()
+    return [Actor(user_id, username, role) for user_id, username, role in rows]

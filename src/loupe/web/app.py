@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -16,14 +14,11 @@ from loupe.services.key_binding import check_key_dir
 from loupe.settings import Settings
 from loupe.web.api import router as api_router
 from loupe.web.api import undo
-from loupe.web.cosigner import cosign_loop, cosigner_for
+from loupe.web.background import background_loops
+from loupe.web.cosigner import cosigner_for
 from loupe.web.errors import ERROR_RESPONSES, install_error_handlers
-from loupe.web.gate_retry import gate_retry_loop
-from loupe.web.refitter import refit_loop
-from loupe.web.retention import retention_loop
 from loupe.web.text_guard import reject_unstorable_text
 from loupe.web.ui import error_page, install_ui
-from loupe.web.webhook_sender import webhook_loop
 
 __all__ = ["create_app", "create_app_from_env"]
 
@@ -44,7 +39,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         db = Database.from_settings(settings)
         # Blobs of deleted items (erasure, retention) go once their deletion commits.
-        from loupe.services.media import use_blob_store
+        from loupe.services.media_gc import use_blob_store
 
         use_blob_store(db, settings)
         try:
@@ -56,27 +51,11 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
             db.dispose()
             raise
         app.state.db = db
-        loops = []
-        if settings.refit_interval_seconds > 0:
-            loops.append(asyncio.create_task(refit_loop(db, settings.refit_interval_seconds)))
-        if settings.retention_interval_seconds > 0:
-            loops.append(
-                asyncio.create_task(retention_loop(db, settings.retention_interval_seconds))
-            )
-        if settings.gate_retry_interval_seconds > 0:
-            loops.append(asyncio.create_task(gate_retry_loop(db, settings)))
-        if settings.webhook_interval_seconds > 0:
-            loops.append(asyncio.create_task(webhook_loop(db, settings)))
         app.state.cosigner = cosigner_for(db, settings)
-        if app.state.cosigner is not None:
-            loops.append(asyncio.create_task(cosign_loop(app.state.cosigner)))
         try:
-            yield
+            async with background_loops(db, settings, app.state.cosigner):
+                yield
         finally:
-            for task in loops:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
             db.dispose()
 
     app = FastAPI(

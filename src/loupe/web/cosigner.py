@@ -33,7 +33,7 @@ from loupe.services.witnesses import (
     load_witnesses,
 )
 from loupe.settings import Settings
-from loupe.web.background import finish_in_thread
+from loupe.web.threads import finish_in_thread
 
 __all__ = ["MAX_BACKOFF", "Cosigner", "WitnessStatus", "cosign_loop", "cosigner_for"]
 

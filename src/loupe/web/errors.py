@@ -23,7 +23,7 @@ from starlette.responses import Response
 
 from loupe.db.database import is_unavailable, redacted
 from loupe.errors import LoupeError
-from loupe.schemas import ErrorBody
+from loupe.web.schemas.common import ErrorBody
 
 __all__ = ["ERROR_RESPONSES", "HtmlErrors", "install_error_handlers"]
 

@@ -17,8 +17,8 @@ from loupe.services.access import Actor
 from loupe.services.gate import gate_for
 from loupe.services.withheld import RetryRun, retry_withheld
 from loupe.settings import Settings
-from loupe.web.background import finish_in_thread
 from loupe.web.retention import FIRST_RUN_AFTER
+from loupe.web.threads import finish_in_thread
 
 __all__ = ["gate_retry_loop", "retry_once"]
 

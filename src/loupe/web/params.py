@@ -4,12 +4,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Annotated, Any, Protocol, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Path, Query
 from pydantic import BaseModel
 
-from loupe.schemas import Page
+from loupe.web.schemas.common import Page
 
 __all__ = ["After", "Id", "Limit", "page_of"]
 
@@ -21,11 +21,6 @@ Id = Annotated[int, Path(ge=1, le=MAX_ID, description="A numeric id")]
 Limit = Annotated[int, Query(ge=1, le=1000, description="Rows per page")]
 
 M = TypeVar("M", bound=BaseModel)
-
-
-class HasId(Protocol):
-    @property
-    def id(self) -> int: ...
 
 
 def page_of(rows: Sequence[Any], limit: int, model: type[M]) -> Page[M]:

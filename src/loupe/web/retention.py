@@ -16,7 +16,7 @@ import logging
 from loupe.db.database import Database
 from loupe.services.access import Actor
 from loupe.services.retention import RetentionRun, run_retention
-from loupe.web.background import finish_in_thread
+from loupe.web.threads import finish_in_thread
 
 __all__ = ["FIRST_RUN_AFTER", "purge_expired", "retention_loop"]
 

@@ -12,11 +12,7 @@ champion (:func:`loupe.services.model_versions.champion_model`) instead of retra
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 
@@ -30,9 +26,8 @@ from loupe.services.model_versions import (
     release_retrain,
     retrain,
 )
-from loupe.settings import Settings
 
-__all__ = ["lifespan", "retrain_due_projects", "retrain_loop"]
+__all__ = ["retrain_due_projects", "retrain_loop"]
 
 log = logging.getLogger("loupe.retrain")
 
@@ -71,26 +66,3 @@ async def retrain_loop(
             await run_in_threadpool(retrain_due_projects, db, every=every, store=store)
         except Exception:  # keep the loop alive; the next round retries
             log.exception("background retrain failed")
-
-
-@asynccontextmanager
-async def lifespan(app: Any) -> AsyncIterator[None]:
-    """Runs inside the app's own lifespan (after the database is open)."""
-    settings: Settings = app.state.settings
-    task = None
-    if settings.retrain_interval_seconds > 0:
-        task = asyncio.create_task(
-            retrain_loop(
-                app.state.db,
-                settings.retrain_interval_seconds,
-                settings.retrain_every,
-                ModelStore(settings.resolved_model_dir()),
-            )
-        )
-    try:
-        yield
-    finally:
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task

@@ -14,7 +14,7 @@ import logging
 from loupe.db.database import Database
 from loupe.services.webhook_delivery import deliver_all
 from loupe.settings import Settings
-from loupe.web.background import finish_in_thread
+from loupe.web.threads import finish_in_thread
 
 __all__ = ["webhook_loop"]
 

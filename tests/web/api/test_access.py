@@ -27,8 +27,8 @@ from loupe.db.models import ApiToken, User, utcnow
 from loupe.db.privacy_models import AuditEvent
 from loupe.db.session_models import LoginThrottle
 from loupe.services.access import Actor
+from loupe.services.gold import set_gold
 from loupe.services.labels import submit_label
-from loupe.services.quality import set_gold
 
 HEALTH = "Patient Jane Roe, NHS 943 476 5919, diagnosed with type 2 diabetes"
 

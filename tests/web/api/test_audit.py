@@ -90,5 +90,5 @@ def test_verify_finds_tampering_by_position(
     assert check.reason is not None and check.reason.startswith(reason)
     with pytest.raises(SystemExit) as exit_info:
         main(["audit", "verify", "--database-url", database_url])
-    assert exit_info.value.code == 9
+    assert exit_info.value.code == 11
     assert f"seq {position}" in capsys.readouterr().err

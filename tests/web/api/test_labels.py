@@ -16,7 +16,7 @@ from tests.factories import Person, add_items, add_rows, count, make_project, ma
 from loupe.db.database import Database
 from loupe.services import tasks
 from loupe.services.access import Actor
-from loupe.services.quality import set_gold
+from loupe.services.gold import set_gold
 
 GOLD_CONFIG = {
     "task": {

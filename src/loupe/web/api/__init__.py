@@ -5,7 +5,6 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from loupe.services.audit import watch_permission_changes
-from loupe.web import retrainer
 from loupe.web.api import (
     audit,
     clearances,
@@ -54,11 +53,9 @@ for module in (privacy, reveals, clearances, audit, subjects, media):
 # Contributors: profiles, qualification tests, peer review and the escalation ladder.
 for module in (contributors, qualifications, reviews, escalations, reputation, preferences):
     router.include_router(module.router)
-# The model loop; its router's lifespan runs the background retrainer.
-loop_router = APIRouter(lifespan=retrainer.lifespan)
+# The model loop (the retrainer runs in loupe.web.background).
 for module in (predictions, models):
-    loop_router.include_router(module.router)
-router.include_router(loop_router)
+    router.include_router(module.router)
 
 # Membership, role and token changes are audited by a flush hook (loupe.services.audit).
 watch_permission_changes()

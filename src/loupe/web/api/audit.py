@@ -8,11 +8,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict
 
-from loupe.schemas import Page
 from loupe.services import audit
 from loupe.services.access import authorize
 from loupe.web.deps import Reader
 from loupe.web.params import MAX_ID, After, Limit
+from loupe.web.schemas.common import Page
 
 router = APIRouter(tags=["audit"])
 

@@ -6,17 +6,17 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response, status
 
-from loupe.contributor_schemas import (
+from loupe.services import contributors
+from loupe.web.deps import Reader, Writer
+from loupe.web.params import After, Id, Limit
+from loupe.web.schemas.common import Page
+from loupe.web.schemas.contributors import (
     DomainGrantIn,
     DomainGrantOut,
     LanguagesIn,
     LanguagesOut,
     ProfileOut,
 )
-from loupe.schemas import Page
-from loupe.services import contributors
-from loupe.web.deps import Reader, Writer
-from loupe.web.params import After, Id, Limit
 
 router = APIRouter(tags=["contributors"])
 

@@ -2,17 +2,17 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from loupe.review_schemas import (
+from loupe.services import escalations
+from loupe.services.ledger_keys import optional_ledger_config
+from loupe.web.deps import Writer
+from loupe.web.params import Id
+from loupe.web.schemas.escalations import (
     EscalationDetailOut,
     ExpertTaskOut,
     FlagIn,
     NextExpertTaskOut,
     ResolveIn,
 )
-from loupe.services import escalations
-from loupe.services.ledger_keys import optional_ledger_config
-from loupe.web.deps import Writer
-from loupe.web.params import Id
 
 router = APIRouter(tags=["escalations"])
 

@@ -13,12 +13,14 @@ from starlette.datastructures import UploadFile
 from loupe.errors import InvalidInput
 from loupe.formats import parse_item
 from loupe.formats_parquet import MEDIA_TYPE as PARQUET
-from loupe.schemas import ImportOut, ItemOut, ItemsIn, MediaOut, Page
 from loupe.services import imports, items, media_views, pairwise, projects
 from loupe.services.access import Actor, authorize_project
 from loupe.services.gate import gate_for
 from loupe.web.deps import Context, Reader, Writer
 from loupe.web.params import After, Id, Limit, page_of
+from loupe.web.schemas.common import Page
+from loupe.web.schemas.items import ImportOut, ItemOut, ItemsIn
+from loupe.web.schemas.media import MediaOut
 
 router = APIRouter(tags=["items"])
 
@@ -263,7 +265,8 @@ def _upload(
     rows: str | UploadFile | None,
     files: dict[str, IO[bytes]],
 ) -> items.ImportResult:
-    from loupe.services.media import MediaIngest, Uploads
+    from loupe.services.media import MediaIngest
+    from loupe.services.media_sources import Uploads
 
     media = MediaIngest(Uploads(files), ctx.settings)
     with gate_for(ctx.settings, workers=ctx.settings.gate_workers) as gate:

@@ -2,11 +2,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response, status
 
-from loupe.schemas import GoldFeedbackOut, LabelIn, LabelOut, Page, SubmitOut
 from loupe.services import labels
 from loupe.services.ledger_keys import optional_ledger_config
 from loupe.web.deps import Reader, Writer
 from loupe.web.params import After, Id, Limit, page_of
+from loupe.web.schemas.common import Page
+from loupe.web.schemas.labels import GoldFeedbackOut, LabelIn, LabelOut, SubmitOut
 
 router = APIRouter(tags=["labels"])
 

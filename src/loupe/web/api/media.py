@@ -104,7 +104,7 @@ def get_original(
     """The original (ungated) media of an item, for project managers and reviewers with a
     clearance for its class. Every reveal is recorded in the audit log with its purpose."""
     from loupe.services.gate import vault_for
-    from loupe.services.media import reveal_media
+    from loupe.services.reveals import reveal_media
     from loupe.storage import blob_store_for
 
     data, mime = reveal_media(

@@ -4,10 +4,10 @@ from dataclasses import asdict
 
 from fastapi import APIRouter
 
-from loupe.review_schemas import PreferenceRankingOut
 from loupe.services import preferences
 from loupe.web.deps import Reader
 from loupe.web.params import Id
+from loupe.web.schemas.preferences import PreferenceRankingOut
 
 router = APIRouter(tags=["labels"])
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from loupe.schemas import ProgressOut
 from loupe.services import progress
 from loupe.web.deps import Reader
 from loupe.web.params import Id
+from loupe.web.schemas.progress import ProgressOut
 
 router = APIRouter(tags=["quality"])
 

@@ -6,11 +6,12 @@ from fastapi import APIRouter, Query, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from loupe.learning.persistence import ModelStore
-from loupe.schemas import MemberIn, MemberOut, Page, ProjectIn, ProjectOut, ProjectPatch
 from loupe.services import project_lifecycle, projects
 from loupe.web.api.subjects import ScrubOut
 from loupe.web.deps import Reader, Writer
 from loupe.web.params import After, Id, Limit, page_of
+from loupe.web.schemas.common import Page
+from loupe.web.schemas.projects import MemberIn, MemberOut, ProjectIn, ProjectOut, ProjectPatch
 
 router = APIRouter(tags=["projects"])
 

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response, status
 
-from loupe.contributor_schemas import (
+from loupe.services import qualifications
+from loupe.web.deps import Reader, Writer
+from loupe.web.params import Id
+from loupe.web.schemas.qualifications import (
     AttemptOut,
     AttemptResultOut,
     QualificationIn,
     QualificationOut,
     SubmitAttemptIn,
 )
-from loupe.services import qualifications
-from loupe.web.deps import Reader, Writer
-from loupe.web.params import Id
 
 router = APIRouter(tags=["qualifications"])
 

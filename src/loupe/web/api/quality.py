@@ -2,12 +2,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from loupe.schemas import EscalationOut, GoldIn, GoldOut, MemberOut, Page, QualityOut, RefitOut
-from loupe.services import quality
+from loupe.services import escalation_queue, gold, projects, quality, refits
 from loupe.services.access import authorize_project
 from loupe.services.gate import gate_for
 from loupe.web.deps import Reader, Writer
 from loupe.web.params import After, Id, Limit
+from loupe.web.schemas.common import Page
+from loupe.web.schemas.projects import MemberOut
+from loupe.web.schemas.quality import EscalationOut, GoldIn, GoldOut, QualityOut, RefitOut
 
 router = APIRouter(tags=["quality"])
 
@@ -17,7 +19,7 @@ def set_gold(project_id: Id, body: GoldIn, ctx: Writer) -> GoldOut:
     """Mark items as gold (honeypots) with their known answers."""
     answers = [(str(item.id), item.answer) for item in body.items]
     with gate_for(ctx.settings) as gate:
-        marked = quality.set_gold(ctx.session, ctx.actor, project_id, answers, gate=gate)
+        marked = gold.set_gold(ctx.session, ctx.actor, project_id, answers, gate=gate)
     return GoldOut(marked=marked)
 
 
@@ -31,7 +33,7 @@ def report(project_id: Id, ctx: Reader) -> QualityOut:
 def refit(project_id: Id, ctx: Writer) -> RefitOut:
     """Re-fit the project's aggregator now (it also runs in the background)."""
     authorize_project(ctx.session, ctx.actor, "projects.update", project_id)
-    return RefitOut.model_validate(quality.refit(ctx.session, project_id))
+    return RefitOut.model_validate(refits.refit(ctx.session, project_id))
 
 
 @router.get("/projects/{project_id}/escalations", response_model=Page[EscalationOut])
@@ -40,7 +42,7 @@ def escalations(
 ) -> Page[EscalationOut]:
     """Items on the escalation ladder (crowd -> expert -> adjudicator); ``open=true``: only
     those still waiting."""
-    rows = quality.list_escalations(
+    rows = escalation_queue.list_escalations(
         ctx.session, ctx.actor, project_id, after_id=after, limit=limit + 1, open_only=open
     )
     page = rows[:limit]
@@ -54,5 +56,5 @@ def escalations(
 def resume(project_id: Id, user_id: Id, ctx: Writer) -> MemberOut:
     """Lift a quality pause from a member."""
     return MemberOut.model_validate(
-        quality.resume_member(ctx.session, ctx.actor, project_id, user_id)
+        projects.resume_member(ctx.session, ctx.actor, project_id, user_id)
     )

@@ -4,11 +4,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from loupe.review_schemas import ContributionOut, ReputationOut
 from loupe.services import reputation
 from loupe.services.reputation import DomainReputation
 from loupe.web.deps import Reader
 from loupe.web.params import Id
+from loupe.web.schemas.reputation import ContributionOut, ReputationOut
 
 router = APIRouter(tags=["reputation"])
 

@@ -2,12 +2,18 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response, status
 
-from loupe.review_schemas import NextReviewOut, ReviewIn, ReviewOut, ReviewRecordOut, ReviewTaskOut
-from loupe.schemas import Page
 from loupe.services import reviews
 from loupe.services.ledger_keys import optional_ledger_config
 from loupe.web.deps import Reader, Writer
 from loupe.web.params import After, Id, Limit, page_of
+from loupe.web.schemas.common import Page
+from loupe.web.schemas.reviews import (
+    NextReviewOut,
+    ReviewIn,
+    ReviewOut,
+    ReviewRecordOut,
+    ReviewTaskOut,
+)
 
 router = APIRouter(tags=["reviews"])
 

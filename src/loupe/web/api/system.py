@@ -4,10 +4,11 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel
 
 from loupe import __version__
-from loupe.schemas import ErrorBody, UserOut
 from loupe.services.health import check_ready
 from loupe.services.users import get_user
 from loupe.web.deps import Reader
+from loupe.web.schemas.common import ErrorBody
+from loupe.web.schemas.users import UserOut
 
 router = APIRouter(tags=["system"])
 

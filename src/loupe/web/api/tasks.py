@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response, status
 
-from loupe.schemas import NextTaskOut, TaskOut
 from loupe.services import tasks
 from loupe.web.deps import Writer
 from loupe.web.params import Id
+from loupe.web.schemas.tasks import NextTaskOut, TaskOut
 
 router = APIRouter(tags=["tasks"])
 

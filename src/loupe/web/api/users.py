@@ -2,10 +2,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response, status
 
-from loupe.schemas import Page, TokenIn, TokenIssued, TokenOut, UserIn, UserOut
 from loupe.services import users
 from loupe.web.deps import Reader, Writer
 from loupe.web.params import After, Id, Limit, page_of
+from loupe.web.schemas.common import Page
+from loupe.web.schemas.users import TokenIn, TokenIssued, TokenOut, UserIn, UserOut
 
 router = APIRouter(tags=["users"])
 

@@ -18,11 +18,11 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel
 
-from loupe.schemas import MediaOut
 from loupe.services import escalation_queue, escalations, workspace
 from loupe.services.comments import MAX_COMMENT
 from loupe.web.deps import Reader
 from loupe.web.params import MAX_ID, Id
+from loupe.web.schemas.media import MediaOut
 from loupe.web.ui.editors import editor_for
 from loupe.web.ui.project_nav import project_links
 from loupe.web.ui.render import page

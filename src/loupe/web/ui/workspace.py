@@ -19,11 +19,11 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
 from loupe.label_schema import Pairwise
-from loupe.schemas import TaskOut
 from loupe.services import tasks, workspace
 from loupe.services.ledger_keys import optional_ledger_config
 from loupe.web.deps import Context, Reader, Writer
 from loupe.web.params import Id
+from loupe.web.schemas.tasks import TaskOut
 from loupe.web.ui.editors import editor_for
 from loupe.web.ui.project_nav import project_links
 from loupe.web.ui.render import page

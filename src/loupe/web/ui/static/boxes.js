@@ -13,11 +13,12 @@
 //   Delete, Backspace remove the selected box
 //   Esc               deselect
 //   Enter             submit (the page's own submit)
+// The list of boxes, the selection, and Tab, Delete, Esc and the label keys are
+// marks.js's, as the segment editor's are.
 // Same interface as the other editors (editors.js): load, set, value, key, suggest,
 // takeSuggestion, enable, focus; `altKeys` asks shortcuts.js for Shift+Alt+arrows.
+import { markEditor } from "./marks.js";
 import { mediaViewer, place } from "./media.js";
-
-const $ = (id) => document.getElementById(id);
 
 const ARROWS = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] };
 
@@ -31,26 +32,29 @@ function isBox(b, keys) {
 }
 
 export function boxesEditor(spec, { onStatus = () => {} } = {}) {
-  const buttons = [...document.querySelectorAll(".option")];
-  const list = $("box-list");
-  const none = $("box-none");
-  const count = $("box-count");
   const minSize = Math.max(Number(spec.minSize) || 2, 1);
   const maxBoxes = Number(spec.maxBoxes) || 500;
   const keys = spec.keys || [];
   let viewer = null;
   let layer = null;
-  let boxes = []; // {x, y, w, h, label} in image pixels, in the order drawn
-  let selected = -1;
-  let current = 0; // the label (index) of the next box drawn
-  let enabled = true;
-  let suggested = null;
   let drag = null;
 
-  const colour = (label) => `bx-c${Math.max(keys.indexOf(label), 0) % 6}`;
   const said = (b, i) => `box ${i + 1}, ${b.label}, ${b.w} × ${b.h} px at ${b.x}, ${b.y}`;
   const W = () => viewer?.width || 0;
   const H = () => viewer?.height || 0;
+  // The boxes: {x, y, w, h, label} in image pixels, in the order drawn.
+  const m = markEditor(spec, {
+    noun: "box",
+    colours: "bx-c",
+    said,
+    listed: (b) => `${b.label} · ${b.w} × ${b.h} px`,
+    selectedHint: "arrows move it, Delete removes it, a label's key relabels it.",
+    selectHint: "Select a box first (click it, or Tab in the image).",
+    isMark: isBox,
+    paintLayer,
+    onStatus,
+  });
+  const { colour, paint, select } = m;
 
   function clampBox(b) {
     const w = Math.min(Math.max(Math.round(b.w), minSize), W());
@@ -62,14 +66,14 @@ export function boxesEditor(spec, { onStatus = () => {} } = {}) {
 
   function boxElement(b, i) {
     const node = document.createElement("div");
-    node.className = `bx ${colour(b.label)}${i === selected ? " selected" : ""}`;
+    node.className = `bx ${colour(b.label)}${i === m.selected ? " selected" : ""}`;
     node.dataset.index = String(i);
     place(node, b, W(), H());
     const tag = document.createElement("span");
     tag.className = "mv-tag";
     tag.textContent = `${i + 1} ${b.label}`;
     node.append(tag);
-    if (i === selected && enabled) {
+    if (i === m.selected && m.enabled) {
       for (const corner of ["nw", "ne", "sw", "se"]) {
         const handle = document.createElement("span");
         handle.className = `bx-handle bx-${corner}`;
@@ -80,93 +84,25 @@ export function boxesEditor(spec, { onStatus = () => {} } = {}) {
     return node;
   }
 
-  function paintButtons() {
-    const label = selected >= 0 ? boxes[selected].label : keys[current];
-    for (const b of buttons) b.setAttribute("aria-pressed", String(b.dataset.key === label));
-    // Beside the image (the label buttons may be out of sight below it).
-    const shown = $("box-label");
-    if (shown) {
-      const key = spec.shortcuts?.[keys.indexOf(label)];
-      shown.textContent = `${label ?? ""}${key ? ` (${key.toUpperCase()})` : ""}${selected >= 0 ? ` · box ${selected + 1}` : " · next box"}`;
-    }
-  }
-
-  function paint() {
-    if (layer) {
-      layer.replaceChildren(...boxes.map(boxElement));
-      if (drag?.mode === "draw" && drag.box) {
-        const draft = document.createElement("div");
-        draft.className = `bx draft ${colour(keys[current])}`;
-        place(draft, drag.box, W(), H());
-        layer.append(draft);
-      }
-    }
-    list?.replaceChildren(
-      ...boxes.map((b, i) => {
-        const li = document.createElement("li");
-        const pick = document.createElement("button");
-        pick.type = "button";
-        pick.className = `link-button box-item ${colour(b.label)}`;
-        pick.setAttribute("aria-pressed", String(i === selected));
-        pick.setAttribute("aria-label", `Select ${said(b, i)}`);
-        pick.textContent = `${b.label} · ${b.w} × ${b.h} px`;
-        pick.addEventListener("mousedown", (event) => event.preventDefault());
-        pick.addEventListener("click", () => select(i));
-        const remove = document.createElement("button");
-        remove.type = "button";
-        remove.className = "link-button";
-        remove.textContent = "remove";
-        remove.setAttribute("aria-label", `Remove ${said(b, i)}`);
-        remove.disabled = !enabled;
-        remove.addEventListener("mousedown", (event) => event.preventDefault());
-        remove.addEventListener("click", () => removeBox(i));
-        li.append(pick, " ", remove);
-        return li;
-      }),
-    );
-    if (none) none.hidden = boxes.length > 0;
-    if (count) count.textContent = boxes.length ? `(${boxes.length})` : "";
-    paintButtons();
-  }
-
-  function select(i, quiet = false) {
-    selected = i >= 0 && i < boxes.length ? i : -1;
-    paint();
-    if (!quiet && selected >= 0) {
-      onStatus(`Selected ${said(boxes[selected], selected)}: arrows move it, Delete removes it, a label's key relabels it.`);
+  function paintLayer() {
+    if (!layer) return;
+    layer.replaceChildren(...m.items.map(boxElement));
+    if (drag?.mode === "draw" && drag.box) {
+      const draft = document.createElement("div");
+      draft.className = `bx draft ${colour(keys[m.current])}`;
+      place(draft, drag.box, W(), H());
+      layer.append(draft);
     }
   }
 
   function add(b) {
-    if (boxes.length >= maxBoxes) {
+    if (m.items.length >= maxBoxes) {
       onStatus(`At most ${maxBoxes} boxes per image.`, true);
       return false;
     }
-    boxes.push(clampBox(b));
-    select(boxes.length - 1, true);
-    onStatus(`Added ${said(boxes[selected], selected)}.`);
-    return true;
-  }
-
-  function removeBox(i) {
-    if (!enabled || i < 0 || i >= boxes.length) return;
-    const [gone] = boxes.splice(i, 1);
-    selected = -1;
-    paint();
-    onStatus(`Removed ${said(gone, i)}.`);
-  }
-
-  function label(index) {
-    if (index < 0 || index >= keys.length) return false;
-    current = index;
-    if (selected >= 0) {
-      boxes[selected].label = keys[index];
-      paint();
-      onStatus(`Box ${selected + 1} is now ${keys[index]}.`);
-    } else {
-      paintButtons();
-      onStatus(`The next box will be ${keys[index]}.`);
-    }
+    m.items.push(clampBox(b));
+    select(m.items.length - 1, true);
+    onStatus(`Added ${said(m.items[m.selected], m.selected)}.`);
     return true;
   }
 
@@ -177,20 +113,20 @@ export function boxesEditor(spec, { onStatus = () => {} } = {}) {
     const seen = viewer.visible();
     const cx = seen.w ? seen.x + seen.w / 2 : W() / 2;
     const cy = seen.h ? seen.y + seen.h / 2 : H() / 2;
-    if (add({ x: cx - side / 2, y: cy - side / 2, w: side, h: side, label: keys[current] })) {
-      onStatus(`Added ${said(boxes[selected], selected)}: arrows move it, Shift+Alt+arrows resize it.`);
+    if (add({ x: cx - side / 2, y: cy - side / 2, w: side, h: side, label: keys[m.current] })) {
+      onStatus(`Added ${said(m.items[m.selected], m.selected)}: arrows move it, Shift+Alt+arrows resize it.`);
     }
     viewer.viewport.focus({ preventScroll: true });
   }
 
   function nudge(dx, dy, resize) {
-    const b = boxes[selected];
+    const b = m.items[m.selected];
     const moved = resize
       ? clampBox({ ...b, w: b.w + dx, h: b.h + dy })
       : clampBox({ ...b, x: b.x + dx, y: b.y + dy });
-    boxes[selected] = moved;
+    m.items[m.selected] = moved;
     paint();
-    onStatus(said(moved, selected));
+    onStatus(said(moved, m.selected));
   }
 
   function point(event) {
@@ -205,7 +141,7 @@ export function boxesEditor(spec, { onStatus = () => {} } = {}) {
   }
 
   function down(event) {
-    if (!enabled || event.button !== 0 || !W()) return;
+    if (!m.enabled || event.button !== 0 || !W()) return;
     event.preventDefault();
     viewer.viewport.focus({ preventScroll: true });
     const p = point(event);
@@ -214,11 +150,11 @@ export function boxesEditor(spec, { onStatus = () => {} } = {}) {
     const hit = target?.closest(".bx:not(.draft)");
     if (handle && hit) {
       const i = Number(hit.dataset.index);
-      drag = { mode: "resize", index: i, corner: handle.dataset.corner, orig: { ...boxes[i] }, moved: false };
+      drag = { mode: "resize", index: i, corner: handle.dataset.corner, orig: { ...m.items[i] }, moved: false };
     } else if (hit) {
       const i = Number(hit.dataset.index);
-      drag = { mode: "move", index: i, start: p, orig: { ...boxes[i] }, moved: false };
-      if (i !== selected) select(i);
+      drag = { mode: "move", index: i, start: p, orig: { ...m.items[i] }, moved: false };
+      if (i !== m.selected) select(i);
     } else {
       drag = { mode: "draw", start: p, box: null, moved: false };
     }
@@ -233,7 +169,7 @@ export function boxesEditor(spec, { onStatus = () => {} } = {}) {
       drag.box = span(drag.start, p);
     } else if (drag.mode === "move") {
       const o = drag.orig;
-      boxes[drag.index] = clampBox({ ...o, x: o.x + p.x - drag.start.x, y: o.y + p.y - drag.start.y });
+      m.items[drag.index] = clampBox({ ...o, x: o.x + p.x - drag.start.x, y: o.y + p.y - drag.start.y });
     } else {
       const o = drag.orig;
       const fixed = {
@@ -241,7 +177,7 @@ export function boxesEditor(spec, { onStatus = () => {} } = {}) {
         y: drag.corner.startsWith("n") ? o.y + o.h : o.y,
       };
       const b = span(fixed, p);
-      boxes[drag.index] = clampBox({ ...b, label: o.label });
+      m.items[drag.index] = clampBox({ ...b, label: o.label });
     }
     paint();
   }
@@ -253,34 +189,27 @@ export function boxesEditor(spec, { onStatus = () => {} } = {}) {
     if (done.mode === "draw") {
       const b = done.box;
       if (b && b.w >= minSize && b.h >= minSize) {
-        add({ ...b, label: keys[current] });
+        add({ ...b, label: keys[m.current] });
       } else {
         select(-1);
         onStatus("Drag on the image to draw a box (or press N).");
       }
     } else if (done.moved) {
       select(done.index, true);
-      onStatus(said(boxes[done.index], done.index));
+      onStatus(said(m.items[done.index], done.index));
     } else {
       paint();
     }
   }
 
-  buttons.forEach((b, i) => {
-    b.addEventListener("mousedown", (event) => event.preventDefault()); // Enter still submits
-    b.addEventListener("click", () => {
-      if (enabled) label(i);
-    });
-  });
-
   function attach() {
     viewer = mediaViewer(spec.mediaField);
     layer = null;
     if (!viewer) return;
-    viewer.editing = enabled;
+    viewer.editing = m.enabled;
     layer = viewer.layer("edit");
     layer.classList.add("mv-edit");
-    layer.classList.toggle("editing", enabled);
+    layer.classList.toggle("editing", m.enabled);
     if (layer.dataset.bound) return; // the same image loaded again: its handlers are on
     layer.dataset.bound = "true";
     layer.addEventListener("pointerdown", down);
@@ -300,84 +229,48 @@ export function boxesEditor(spec, { onStatus = () => {} } = {}) {
   return {
     altKeys: true,
     load() {
-      boxes = [];
-      selected = -1;
-      suggested = null;
+      m.clear();
       drag = null;
       attach();
       paint();
     },
     set(answer) {
-      boxes = Array.isArray(answer)
-        ? answer.filter((b) => isBox(b, keys)).map((b) => ({ x: +b.x, y: +b.y, w: +b.w, h: +b.h, label: b.label }))
-        : [];
-      selected = -1;
+      m.put(answer, (b) => ({ x: +b.x, y: +b.y, w: +b.w, h: +b.h, label: b.label }));
       paint();
     },
-    suggest(labels) {
-      suggested = labels.length && labels.every((b) => isBox(b, keys)) ? labels : null;
-    },
+    suggest: m.suggest,
     takeSuggestion() {
-      if (!enabled || !suggested) return false;
-      this.set(suggested);
-      return true;
+      return m.takeSuggestion((answer) => this.set(answer));
     },
     value() {
       if (!viewer) return { error: "This item has no image to draw on." };
-      return { answer: boxes.map(({ x, y, w, h, label: l }) => ({ x, y, w, h, label: l })) };
+      return { answer: m.items.map(({ x, y, w, h, label: l }) => ({ x, y, w, h, label: l })) };
     },
     key(event) {
-      if (!enabled || !viewer) return false;
-      const inFrame = document.activeElement === viewer.viewport;
+      if (!m.enabled || !viewer) return false;
       if (event.altKey) {
         const step = ARROWS[event.key];
-        if (!step || !event.shiftKey || selected < 0) return false;
+        if (!step || !event.shiftKey || m.selected < 0) return false;
         nudge(step[0], step[1], true);
         return true;
       }
       const arrow = ARROWS[event.key];
       if (arrow) {
-        if (selected < 0) return false;
+        if (m.selected < 0) return false;
         const n = event.shiftKey ? 10 : 1;
         nudge(arrow[0] * n, arrow[1] * n, false);
-        return true;
-      }
-      if (event.key === "Tab") {
-        if (!inFrame || !boxes.length) return false;
-        const next = event.shiftKey ? (selected < 0 ? boxes.length - 1 : selected - 1) : selected + 1;
-        if (next < 0 || next >= boxes.length) {
-          select(-1, true);
-          return false; // leave the image as Tab always does
-        }
-        select(next);
-        return true;
-      }
-      if (event.key === "Delete" || event.key === "Backspace") {
-        if (selected < 0) {
-          onStatus(boxes.length ? "Select a box first (click it, or Tab in the image)." : "No box to remove.", true);
-          return true;
-        }
-        removeBox(selected);
-        return true;
-      }
-      if (event.key === "Escape") {
-        if (selected < 0) return false;
-        select(-1, true);
-        onStatus("No box selected.");
         return true;
       }
       if (event.key === "n" || event.key === "N") {
         addCentred();
         return true;
       }
-      if (event.key.length !== 1 || event.key === " ") return false;
-      return label(keys.length ? (spec.shortcuts || []).indexOf(event.key.toLowerCase()) : -1);
+      return m.key(event, viewer.viewport);
     },
     enable(on) {
-      enabled = on;
+      m.enable(on);
       if (viewer) viewer.editing = on;
       layer?.classList.toggle("editing", on);
-      for (const b of buttons) b.disabled = !on;
       if (!on) drag = null;
       paint();
     },

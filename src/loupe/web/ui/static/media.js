@@ -18,20 +18,15 @@
 //
 // The gate's regions (what it pixelated: FACE, LICENSE_PLATE, CREDIT_CARD...) are drawn
 // dashed; "Regions" hides or shows them. Elements with `data-media-json` (the item page,
-// rendered on the server) are turned into viewers when this module loads.
+// rendered on the server) are turned into viewers when this module loads (mounts.js, as
+// player.js does for audio).
+import { answerLayer, drawOthers, el, forgetGone, mountStatic, shownWidget, tag, typing } from "./mounts.js";
 
 const SERVED = "/api/v1/media/"; // media_views.MEDIA_PATH: the gated bytes
 const MAX_ZOOM = 16;
 const STEP = 1.25;
 const shown = new Map(); // field -> the viewer shown last
 let active = null; // the viewer the zoom keys act on: last used, else the first on the page
-
-function el(tag, className, attrs = {}) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  for (const [name, value] of Object.entries(attrs)) node.setAttribute(name, value);
-  return node;
-}
 
 const round = (v) => Math.round(v);
 
@@ -48,15 +43,6 @@ export function place(node, box, width, height) {
   node.style.top = `${(100 * box.y) / height}%`;
   node.style.width = `${(100 * box.w) / width}%`;
   node.style.height = `${(100 * box.h) / height}%`;
-}
-
-function typing(target) {
-  return (
-    target instanceof HTMLInputElement ||
-    target instanceof HTMLTextAreaElement ||
-    target instanceof HTMLSelectElement ||
-    (target instanceof HTMLElement && target.isContentEditable)
-  );
 }
 
 let keysInstalled = false;
@@ -343,60 +329,33 @@ export function renderMedia(host, media, { caption = "" } = {}) {
     shown.set(entry.field, viewer);
     return viewer;
   });
-  for (const [field, viewer] of shown) if (!viewer.connected()) shown.delete(field);
+  forgetGone(shown);
   active = viewers[0] ?? null;
   return viewers;
 }
 
 export function mediaViewer(field) {
-  const viewer = shown.get(field);
-  return viewer && viewer.connected() ? viewer : null;
+  return shownWidget(shown, field);
 }
 
 // Read-only boxes over the image: one layer per answer (another annotator, the crowd, the
 // consensus), each in its own colour, with its label on each box.
 export function drawBoxes(viewer, name, boxes, { className = "", title = "" } = {}) {
-  const target = viewer.layer(name);
-  target.replaceChildren();
-  target.className = `mv-layer mv-layer-${name} ${className}`.trim();
-  target.setAttribute("aria-hidden", "true");
+  const target = answerLayer(viewer, name, "mv-layer", className);
   for (const b of Array.isArray(boxes) ? boxes : []) {
     if (!b || typeof b !== "object") continue;
     const node = el("div", "mv-box");
     place(node, b, viewer.width, viewer.height);
-    const tag = el("span", "mv-tag");
-    tag.textContent = title ? `${b.label} · ${title}` : String(b.label);
-    node.append(tag);
+    tag(node, "mv-tag", b.label, title);
     target.append(node);
   }
   return target;
 }
 
 export function drawAnswers(field, answers, { prefix = "answer" } = {}) {
-  const viewer = mediaViewer(field);
-  if (!viewer) return;
-  viewer.clear("others-");
-  (answers || []).forEach((answer, i) => {
-    drawBoxes(viewer, `others-${i}`, answer, { className: `mv-others mv-c${(i + 1) % 6}`, title: `${prefix} ${i + 1}` });
-  });
+  drawOthers(mediaViewer(field), answers, drawBoxes, { prefix, colours: (n) => `mv-others mv-c${n % 6}` });
 }
 
 // Server-rendered figures (the item page): <div data-media-json='{...entry}'
 // data-boxes-json='[{"name","title","boxes"}]'> becomes a viewer with those layers.
-function mountStatic() {
-  for (const host of document.querySelectorAll("[data-media-json]")) {
-    let entry;
-    let sets = [];
-    try {
-      entry = JSON.parse(host.dataset.mediaJson);
-      sets = JSON.parse(host.dataset.boxesJson || "[]");
-    } catch {
-      continue;
-    }
-    const [viewer] = renderMedia(host, [entry]);
-    if (!viewer) continue;
-    sets.forEach((set, i) => drawBoxes(viewer, `set-${i}`, set.boxes, { className: `mv-others mv-c${i % 6}`, title: set.title || "" }));
-  }
-}
-
-mountStatic();
+mountStatic("media", "boxes", renderMedia, drawBoxes, (i) => `mv-others mv-c${i % 6}`);

@@ -21,19 +21,14 @@
 //   ← →              back / forward 1 s (Shift: 5 s)
 //   [ ]              slower / faster (0.75, 1, 1.25, 1.5, 2)
 // and, anywhere, also while typing: Ctrl+Space or Alt+P play / pause.
+// Players are mounted on media entries as media.js mounts viewers (mounts.js).
+import { answerLayer, drawOthers, el, forgetGone, mountStatic, shownWidget, tag, typing } from "./mounts.js";
 
 const SERVED = "/api/v1/media/"; // media_views.MEDIA_PATH: the gated bytes
 export const SPEEDS = [0.75, 1, 1.25, 1.5, 2];
 const BUCKETS = 2000; // peaks kept per waveform, redrawn to the canvas's width
 const shown = new Map(); // field -> the player shown last
 let active = null; // the player the keys act on: last used, else the first on the page
-
-function el(tag, className, attrs = {}) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  for (const [name, value] of Object.entries(attrs)) node.setAttribute(name, value);
-  return node;
-}
 
 // 75.25 -> "1:15.2"
 export function clock(seconds, decimals = 1) {
@@ -48,15 +43,6 @@ export function segmentsText(answer) {
   return answer
     .map((s) => `${s.label} ${Number(s.start).toFixed(2)}–${Number(s.end).toFixed(2)} s`)
     .join("; ");
-}
-
-function typing(target) {
-  return (
-    target instanceof HTMLInputElement ||
-    target instanceof HTMLTextAreaElement ||
-    target instanceof HTMLSelectElement ||
-    (target instanceof HTMLElement && target.isContentEditable)
-  );
 }
 
 function current() {
@@ -416,14 +402,13 @@ export function renderAudio(host, media, { caption = "" } = {}) {
     }
   }
   if (parts.length) host.hidden = false;
-  for (const [field, player] of shown) if (!player.connected()) shown.delete(field);
+  forgetGone(shown);
   active = players[0] ?? null;
   return players;
 }
 
 export function audioPlayer(field) {
-  const player = shown.get(field);
-  return player && player.connected() ? player : null;
+  return shownWidget(shown, field);
 }
 
 // Place `node` over the waveform from `start` to `end` seconds.
@@ -435,18 +420,13 @@ export function placeSpan(node, start, end, duration) {
 
 // Read-only segments on the waveform: one layer per answer, each its own colour.
 export function drawSegments(player, name, segments, { className = "", title = "" } = {}) {
-  const target = player.layer(name);
-  target.replaceChildren();
-  target.className = `ap-layer ap-layer-${name} ${className}`.trim();
-  target.setAttribute("aria-hidden", "true");
+  const target = answerLayer(player, name, "ap-layer", className);
   const paint = () => {
     target.replaceChildren();
     for (const s of Array.isArray(segments) ? segments : []) {
       const node = el("div", "ap-seg");
       placeSpan(node, Number(s.start), Number(s.end), player.duration());
-      const tag = el("span", "ap-tag");
-      tag.textContent = title ? `${s.label} · ${title}` : String(s.label);
-      node.append(tag);
+      tag(node, "ap-tag", s.label, title);
       target.append(node);
     }
   };
@@ -455,33 +435,18 @@ export function drawSegments(player, name, segments, { className = "", title = "
 }
 
 export function drawSegmentAnswers(field, answers, { prefix = "answer" } = {}) {
-  const player = audioPlayer(field);
-  if (!player) return;
-  player.clear("others-");
-  (answers || []).forEach((answer, i) => {
-    drawSegments(player, `others-${i}`, answer, { className: `ap-others sg-c${(i + 1) % 6}`, title: `${prefix} ${i + 1}` });
-  });
+  drawOthers(audioPlayer(field), answers, drawSegments, { prefix, colours: (n) => `ap-others sg-c${n % 6}` });
 }
 
 // Server-rendered players (the item page): <div data-audio-json='{...entry}'
 // data-segments-json='[{"title","segments"}]'> becomes a player (or the notice).
-function mountStatic() {
-  for (const host of document.querySelectorAll("[data-audio-json]")) {
-    let entry;
-    let sets = [];
-    try {
-      entry = JSON.parse(host.dataset.audioJson);
-      sets = JSON.parse(host.dataset.segmentsJson || "[]");
-    } catch {
-      continue;
-    }
+mountStatic(
+  "audio",
+  "segments",
+  (host, entries) => {
     host.replaceChildren();
-    const [player] = renderAudio(host, [entry]);
-    if (!player) continue;
-    sets.forEach((set, i) =>
-      drawSegments(player, `set-${i}`, set.segments, { className: `ap-others sg-c${i % 6}`, title: set.title || "" }),
-    );
-  }
-}
-
-mountStatic();
+    return renderAudio(host, entries);
+  },
+  drawSegments,
+  (i) => `ap-others sg-c${i % 6}`,
+);

@@ -11,11 +11,11 @@
 //   Delete, Backspace remove the selected segment
 //   Esc               drop a start marked without its end, else deselect
 //   Enter             submit (the page's own submit)
-// Same interface as the other editors (editors.js); `altKeys` asks shortcuts.js for the
-// Alt+arrows.
+// The list of segments, the selection, and Tab, Delete, Esc and the label keys are
+// marks.js's, as the boxes editor's are. Same interface as the other editors (editors.js);
+// `altKeys` asks shortcuts.js for the Alt+arrows.
+import { markEditor } from "./marks.js";
 import { audioPlayer, clock, placeSpan } from "./player.js";
-
-const $ = (id) => document.getElementById(id);
 
 const NUDGE = 0.1; // seconds per Alt+arrow
 
@@ -33,26 +33,31 @@ function isSegment(s, keys) {
 const round = (t) => Math.round(t * 100) / 100; // hundredths of a second, as the API stores them
 
 export function segmentsEditor(spec, { onStatus = () => {} } = {}) {
-  const buttons = [...document.querySelectorAll(".option")];
-  const list = $("segment-list");
-  const none = $("segment-none");
-  const count = $("segment-count");
   const keys = spec.keys || [];
   const field = spec.mediaField || "audio";
   const maxSegments = Number(spec.maxSegments) || 500;
   const minLength = Math.max(Number(spec.minDuration) || 0.05, 0.001);
   let player = null;
   let layer = null;
-  let segments = []; // {start, end, label} in seconds, in the order marked
-  let selected = -1;
-  let current = 0; // the label (index) of the next segment marked
   let pending = null; // the start (s) of a segment whose end is not marked yet
-  let enabled = true;
-  let suggested = null;
 
-  const colour = (label) => `sg-c${Math.max(keys.indexOf(label), 0) % 6}`;
   const said = (s, i) => `segment ${i + 1}, ${s.label}, ${s.start.toFixed(2)} to ${s.end.toFixed(2)} s`;
   const D = () => player?.duration() || 0;
+  // The segments: {start, end, label} in seconds, in the order marked.
+  const m = markEditor(spec, {
+    noun: "segment",
+    colours: "sg-c",
+    said,
+    listed: (s) => `${s.label} · ${clock(s.start, 2)}–${clock(s.end, 2)}`,
+    selectedHint: "Alt+arrows move its start (Shift+Alt: its end), Delete removes it, a label's key relabels it.",
+    selectHint: "Select a segment first (Tab in the waveform, or click it).",
+    isMark: isSegment,
+    onPick: (s) => player?.seekTo(s.start),
+    paintLayer,
+    relabelRepaints: true, // the draft of a segment being marked takes the label's colour
+    onStatus,
+  });
+  const { colour, paint, select } = m;
 
   function clampSegment(s) {
     const d = D();
@@ -67,7 +72,7 @@ export function segmentsEditor(spec, { onStatus = () => {} } = {}) {
 
   function segmentElement(s, i) {
     const node = document.createElement("div");
-    node.className = `ap-seg sg ${colour(s.label)}${i === selected ? " selected" : ""}`;
+    node.className = `ap-seg sg ${colour(s.label)}${i === m.selected ? " selected" : ""}`;
     node.dataset.index = String(i);
     placeSpan(node, s.start, s.end, D());
     const tag = document.createElement("span");
@@ -77,98 +82,28 @@ export function segmentsEditor(spec, { onStatus = () => {} } = {}) {
     return node;
   }
 
-  function paintButtons() {
-    const label = selected >= 0 ? segments[selected].label : keys[current];
-    for (const b of buttons) b.setAttribute("aria-pressed", String(b.dataset.key === label));
-    const shownLabel = $("segment-label");
-    if (shownLabel) {
-      const key = spec.shortcuts?.[keys.indexOf(label)];
-      shownLabel.textContent = `${label ?? ""}${key ? ` (${key.toUpperCase()})` : ""}${selected >= 0 ? ` · segment ${selected + 1}` : " · next segment"}`;
+  function paintLayer() {
+    if (!layer) return;
+    layer.replaceChildren(...m.items.map(segmentElement));
+    if (pending != null) {
+      const mark = document.createElement("div");
+      mark.className = `ap-seg sg draft ${colour(keys[m.current])}`;
+      const now = player ? player.time() : pending;
+      placeSpan(mark, Math.min(pending, now), Math.max(pending, now), D());
+      layer.append(mark);
     }
-  }
-
-  function paint() {
-    if (layer) {
-      layer.replaceChildren(...segments.map(segmentElement));
-      if (pending != null) {
-        const mark = document.createElement("div");
-        mark.className = `ap-seg sg draft ${colour(keys[current])}`;
-        const now = player ? player.time() : pending;
-        placeSpan(mark, Math.min(pending, now), Math.max(pending, now), D());
-        layer.append(mark);
-      }
-    }
-    list?.replaceChildren(
-      ...segments.map((s, i) => {
-        const li = document.createElement("li");
-        const pick = document.createElement("button");
-        pick.type = "button";
-        pick.className = `link-button segment-item ${colour(s.label)}`;
-        pick.setAttribute("aria-pressed", String(i === selected));
-        pick.setAttribute("aria-label", `Select ${said(s, i)}`);
-        pick.textContent = `${s.label} · ${clock(s.start, 2)}–${clock(s.end, 2)}`;
-        pick.addEventListener("mousedown", (event) => event.preventDefault());
-        pick.addEventListener("click", () => {
-          select(i);
-          player?.seekTo(s.start);
-        });
-        const remove = document.createElement("button");
-        remove.type = "button";
-        remove.className = "link-button";
-        remove.textContent = "remove";
-        remove.setAttribute("aria-label", `Remove ${said(s, i)}`);
-        remove.disabled = !enabled;
-        remove.addEventListener("mousedown", (event) => event.preventDefault());
-        remove.addEventListener("click", () => removeSegment(i));
-        li.append(pick, " ", remove);
-        return li;
-      }),
-    );
-    if (none) none.hidden = segments.length > 0;
-    if (count) count.textContent = segments.length ? `(${segments.length})` : "";
-    paintButtons();
-  }
-
-  function select(i, quiet = false) {
-    selected = i >= 0 && i < segments.length ? i : -1;
-    paint();
-    if (!quiet && selected >= 0) {
-      onStatus(`Selected ${said(segments[selected], selected)}: Alt+arrows move its start (Shift+Alt: its end), Delete removes it, a label's key relabels it.`);
-    }
-  }
-
-  function removeSegment(i) {
-    if (!enabled || i < 0 || i >= segments.length) return;
-    const [gone] = segments.splice(i, 1);
-    selected = -1;
-    paint();
-    onStatus(`Removed ${said(gone, i)}.`);
-  }
-
-  function label(index) {
-    if (index < 0 || index >= keys.length) return false;
-    current = index;
-    if (selected >= 0) {
-      segments[selected].label = keys[index];
-      paint();
-      onStatus(`Segment ${selected + 1} is now ${keys[index]}.`);
-    } else {
-      paint();
-      onStatus(`The next segment will be ${keys[index]}.`);
-    }
-    return true;
   }
 
   // M: the start of a segment at the playhead, then its end.
   function mark() {
     const now = player.time();
     if (pending == null) {
-      if (segments.length >= maxSegments) {
+      if (m.items.length >= maxSegments) {
         onStatus(`At most ${maxSegments} segments per recording.`, true);
         return;
       }
       pending = now;
-      selected = -1;
+      m.selected = -1;
       paint();
       onStatus(`Start marked at ${now.toFixed(2)} s: press M again at its end (Esc drops it).`);
       return;
@@ -180,45 +115,38 @@ export function segmentsEditor(spec, { onStatus = () => {} } = {}) {
       onStatus(`Too short (${(end - start).toFixed(2)} s): a segment lasts at least ${minLength} s. Press M to start again.`, true);
       return;
     }
-    const made = clampSegment({ start, end, label: keys[current] });
+    const made = clampSegment({ start, end, label: keys[m.current] });
     const clash = overlapping(made, -1);
     if (clash >= 0) {
       paint();
-      onStatus(`It overlaps ${said(segments[clash], clash)}; this project does not allow overlapping segments. Press M to start again.`, true);
+      onStatus(`It overlaps ${said(m.items[clash], clash)}; this project does not allow overlapping segments. Press M to start again.`, true);
       return;
     }
-    segments.push(made);
-    select(segments.length - 1, true);
-    onStatus(`Added ${said(segments[selected], selected)}.`);
+    m.items.push(made);
+    select(m.items.length - 1, true);
+    onStatus(`Added ${said(m.items[m.selected], m.selected)}.`);
   }
 
   // The segment `s` overlaps (other than the one at `skip`), where overlaps are refused.
   function overlapping(s, skip) {
     if (spec.allowOverlap) return -1;
-    return segments.findIndex((o, i) => i !== skip && o.start < s.end && s.start < o.end);
+    return m.items.findIndex((o, i) => i !== skip && o.start < s.end && s.start < o.end);
   }
 
   function nudge(delta, whichEnd) {
-    const s = segments[selected];
+    const s = m.items[m.selected];
     const moved = whichEnd
       ? clampSegment({ ...s, end: Math.max(s.end + delta, s.start + minLength), movedEnd: true })
       : clampSegment({ ...s, start: Math.min(s.start + delta, s.end - minLength) });
-    const clash = overlapping(moved, selected);
+    const clash = overlapping(moved, m.selected);
     if (clash >= 0) {
-      onStatus(`It would overlap ${said(segments[clash], clash)}; this project does not allow overlapping segments.`, true);
+      onStatus(`It would overlap ${said(m.items[clash], clash)}; this project does not allow overlapping segments.`, true);
       return;
     }
-    segments[selected] = moved;
+    m.items[m.selected] = moved;
     paint();
-    onStatus(said(moved, selected));
+    onStatus(said(moved, m.selected));
   }
-
-  buttons.forEach((b, i) => {
-    b.addEventListener("mousedown", (event) => event.preventDefault()); // Enter still submits
-    b.addEventListener("click", () => {
-      if (enabled) label(i);
-    });
-  });
 
   function attach() {
     player = audioPlayer(field);
@@ -231,7 +159,7 @@ export function segmentsEditor(spec, { onStatus = () => {} } = {}) {
     // A click on a segment selects it; the draft follows the playhead.
     player.stage.addEventListener("pointerdown", (event) => {
       const hit = event.target instanceof Element ? event.target.closest(".ap-edit .sg:not(.draft)") : null;
-      if (!hit || !enabled) return;
+      if (!hit || !m.enabled) return;
       event.preventDefault();
       select(Number(hit.dataset.index));
       player.frame.focus({ preventScroll: true });
@@ -250,88 +178,53 @@ export function segmentsEditor(spec, { onStatus = () => {} } = {}) {
   return {
     altKeys: true,
     load() {
-      segments = [];
-      selected = -1;
+      m.clear();
       pending = null;
-      suggested = null;
       attach();
       paint();
     },
     set(answer) {
-      segments = Array.isArray(answer)
-        ? answer.filter((s) => isSegment(s, keys)).map((s) => ({ start: +s.start, end: +s.end, label: s.label }))
-        : [];
-      selected = -1;
+      m.put(answer, (s) => ({ start: +s.start, end: +s.end, label: s.label }));
       pending = null;
       paint();
     },
-    suggest(labels) {
-      suggested = labels.length && labels.every((s) => isSegment(s, keys)) ? labels : null;
-    },
+    suggest: m.suggest,
     takeSuggestion() {
-      if (!enabled || !suggested) return false;
-      this.set(suggested);
-      return true;
+      return m.takeSuggestion((answer) => this.set(answer));
     },
     value() {
       if (!player) return { error: "This item has no audio you may play: segments cannot be marked." };
       if (pending != null) {
         return { error: `Press M to end the segment started at ${pending.toFixed(2)} s (Esc drops it), then submit.` };
       }
-      const answer = [...segments]
+      const answer = [...m.items]
         .sort((a, b) => a.start - b.start || a.end - b.end)
         .map(({ start, end, label: l }) => ({ start, end, label: l }));
       return { answer };
     },
     key(event) {
-      if (!enabled || !player) return false;
+      if (!m.enabled || !player) return false;
       if (event.altKey) {
         const dir = event.key === "ArrowLeft" ? -1 : event.key === "ArrowRight" ? 1 : 0;
-        if (!dir || event.ctrlKey || event.metaKey || selected < 0) return false;
+        if (!dir || event.ctrlKey || event.metaKey || m.selected < 0) return false;
         nudge(dir * NUDGE, event.shiftKey);
         return true;
       }
-      if (event.key === "Tab") {
-        if (document.activeElement !== player.frame || !segments.length) return false;
-        const next = event.shiftKey ? (selected < 0 ? segments.length - 1 : selected - 1) : selected + 1;
-        if (next < 0 || next >= segments.length) {
-          select(-1, true);
-          return false; // leave the waveform as Tab always does
-        }
-        select(next);
-        return true;
-      }
-      if (event.key === "Delete" || event.key === "Backspace") {
-        if (selected < 0) {
-          onStatus(segments.length ? "Select a segment first (Tab in the waveform, or click it)." : "No segment to remove.", true);
-          return true;
-        }
-        removeSegment(selected);
-        return true;
-      }
-      if (event.key === "Escape") {
-        if (pending != null) {
-          pending = null;
-          paint();
-          onStatus("Start dropped.");
-          return true;
-        }
-        if (selected < 0) return false;
-        select(-1, true);
-        onStatus("No segment selected.");
+      if (event.key === "Escape" && pending != null) {
+        pending = null;
+        paint();
+        onStatus("Start dropped.");
         return true;
       }
       if (event.key === "m" || event.key === "M") {
         mark();
         return true;
       }
-      if (event.key.length !== 1 || event.key === " ") return false;
-      return label(keys.length ? (spec.shortcuts || []).indexOf(event.key.toLowerCase()) : -1);
+      return m.key(event, player.frame);
     },
     enable(on) {
-      enabled = on;
+      m.enable(on);
       layer?.classList.toggle("editing", on);
-      for (const b of buttons) b.disabled = !on;
       if (!on) pending = null;
       paint();
     },
