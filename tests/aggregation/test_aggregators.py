@@ -61,6 +61,10 @@ def test_renaming_and_permuting_changes_nothing(
         *(list(column) for column in zip(*renamed, strict=True))
     )
 
+    # Equivariance up to rounding: renaming reorders every floating-point sum, so posteriors and
+    # skills may differ in the last bits, never in a decision (Dawid-Skene's fallback to the
+    # un-smoothed estimator ignores what EM does not resolve). ``labels_`` is not compared: an
+    # exact tie between posteriors is broken at random, by draws taken in class order.
     rows_of = {item: row for row, item in enumerate(other.items_.tolist())}
     cols_of = {label: col for col, label in enumerate(other.classes_.tolist())}
     item_order = [rows_of[item_names[i]] for i in base.items_.tolist()]

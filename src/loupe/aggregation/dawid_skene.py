@@ -6,6 +6,7 @@ from collections.abc import Hashable, Sequence
 from typing import Literal
 
 import numpy as np
+from numpy.typing import NDArray
 
 from loupe.aggregation.base import Aggregator, RandomState, check_positive
 from loupe.aggregation.dirichlet import dirichlet_kl, fit_polya, polya_log_evidence
@@ -168,12 +169,8 @@ class DawidSkene(Aggregator):
         correct, wrong, prior_class = self._settings()
         mode: PriorMode = self.prior
         result, alpha = self._em(table, gold_rows, gold_codes, mode, correct, wrong, prior_class)
-        if mode == "empirical" and not (
-            diagonal_dominant(alpha)
-            and result.objective[-1] * table.n_labels
-            > noise_log_evidence(
-                table, gold_rows, gold_codes, result.params[0], tol=0.1 * self.tol * table.n_labels
-            )
+        if mode == "empirical" and not self._identified(
+            table, gold_rows, gold_codes, result, alpha
         ):
             # The pooled crowd is no better than chance, or the answers are explained at least
             # as well by "they do not depend on the true class": the classes are not identified
@@ -193,6 +190,40 @@ class DawidSkene(Aggregator):
         self.objective_ = result.objective
         skills = np.einsum("k,wkk->w", self.priors_, self.confusions_)
         return result.probas, skills
+
+    def _identified(
+        self,
+        table: LabelTable,
+        gold_rows: IntArray,
+        gold_codes: IntArray,
+        result: EMResult[tuple[FloatArray, FloatArray, float]],
+        alpha: FloatArray,
+    ) -> bool:
+        """Whether the pooled fit identifies the classes, decided only on what EM resolved.
+
+        EM stops once its objective gains less than ``tol`` per answer, so ``resolution =
+        tol * n_labels`` nats is the finest difference the fit itself determines; both tests
+        below ignore what lies under it. Otherwise a decision taken on rounding noise would
+        depend on how labels, workers and items happen to be named (their sorted order sets the
+        order of every floating-point sum), and renaming them would change the result:
+
+        * A class whose expected number of answers is under ``resolution`` (EM emptied it, e.g.
+          a label given once, to an item that another class explains better) leaves its prior
+          row unidentified: fitted on counts of ~1e-6, where the evidence is flat, the row would
+          drift with the rounding (and took the EM path with it), so the M-step keeps it as it
+          was and only supported rows are checked here.
+        * The evidence lower bound must beat the "noise" model by more than ``resolution``: when
+          Dawid-Skene collapses onto that model the two are equal up to rounding, and an exact
+          tie means "not identified".
+        """
+        resolution = self.tol * table.n_labels
+        supported = expected_confusions(table, result.probas).sum(axis=(0, 2)) > resolution
+        if not diagonal_dominant(alpha, rows=supported):
+            return False
+        noise = noise_log_evidence(
+            table, gold_rows, gold_codes, result.params[0], tol=0.1 * resolution
+        )
+        return result.objective[-1] * table.n_labels > noise + resolution
 
     def _em(
         self,
@@ -217,12 +248,17 @@ class DawidSkene(Aggregator):
             from scipy.special import digamma  # lazy, like every scipy import in this package
 
             state = {"alpha": np.ones((K, K))}
-            inner_tol = 0.1 * self.tol * table.n_labels  # finer than EM's own stopping rule
+            resolution = self.tol * table.n_labels
+            inner_tol = 0.1 * resolution  # finer than EM's own stopping rule
 
             def m_step(probas: FloatArray) -> tuple[FloatArray, FloatArray, float]:
                 counts = expected_confusions(table, probas)
                 # A partial M-step (generalised EM): a few evidence-raising sweeps, warm-started.
-                alpha = fit_polya(counts, state["alpha"], max_iter=_ALPHA_SWEEPS, tol=inner_tol)
+                # A class EM is emptying keeps its prior row (see ``_identified``): fitted on
+                # counts under EM's resolution, the row would follow the rounding, not the data.
+                resolved = counts.sum(axis=(0, 2)) > resolution
+                fitted = np.where(resolved[None, :, None], counts, 0.0)
+                alpha = fit_polya(fitted, state["alpha"], max_iter=_ALPHA_SWEEPS, tol=inner_tol)
                 state["alpha"] = alpha
                 posterior = counts + alpha
                 expected_log = digamma(posterior)
@@ -287,16 +323,18 @@ def noise_log_evidence(
     return float(polya_log_evidence(counts, alpha).sum() + log_prior[gold_codes].sum())
 
 
-def diagonal_dominant(alpha: FloatArray) -> bool:
+def diagonal_dominant(alpha: FloatArray, *, rows: NDArray[np.bool_] | None = None) -> bool:
     """Whether every prior row puts strictly more mass on the true class than on any other.
 
     This is Dawid-Skene's identifiability assumption (the pooled crowd beats chance), checked
     with a relative margin of 1e-9 so that exact ties from symmetric data count as failures.
-    Rows are compared by their means :math:`\alpha_{kl} / A_k`; one class is always dominant.
+    Rows are compared by their means :math:`\\alpha_{kl} / A_k`; one class is always dominant.
+    ``rows`` (a boolean mask) limits the check to the rows the data determine.
     """
     if alpha.shape[0] < 2:
         return True
     means = alpha / alpha.sum(axis=1, keepdims=True)
     diagonal = np.diag(means)
     off = np.where(np.eye(len(means), dtype=bool), -np.inf, means).max(axis=1)
-    return bool(np.all(diagonal > off * (1.0 + 1e-9)))
+    dominant = diagonal > off * (1.0 + 1e-9)
+    return bool(np.all(dominant if rows is None else dominant[rows]))
