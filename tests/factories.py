@@ -9,8 +9,9 @@ from sqlalchemy import event, text
 from sqlalchemy.orm import Session
 
 from loupe.db.database import Database
-from loupe.services import projects, users
 from loupe.services.access import Actor
+from loupe.services.people import users
+from loupe.services.projects import definition
 
 
 @dataclass(frozen=True)
@@ -57,17 +58,17 @@ def make_project(
     config: dict[str, Any] | None = None,
 ) -> int:
     with db.transaction() as session:
-        project = projects.create_project(
+        project = definition.create_project(
             session, Actor.system(), name=name, config=config or SCHEMA, overlap=overlap
         )
         for person, role in (members or {}).items():
-            projects.add_member(session, Actor.system(), project.id, user_id=person.id, role=role)
+            definition.add_member(session, Actor.system(), project.id, user_id=person.id, role=role)
     return project.id
 
 
 def add_items(db: Database, project_id: int, n: int, *, start: int = 0) -> None:
     from loupe.formats import parse_item
-    from loupe.services.items import insert_items
+    from loupe.services.projects.items import insert_items
 
     records = [
         parse_item({"id": f"u{i}", "text": f"utterance {i}"}, where="test", text_field="text")
@@ -80,7 +81,7 @@ def add_items(db: Database, project_id: int, n: int, *, start: int = 0) -> None:
 def add_rows(db: Database, project_id: int, rows: list[dict[str, Any]]) -> None:
     """Items from import-format rows (``id``, ``text``, ``domain``, ``language``, ...)."""
     from loupe.formats import parse_item
-    from loupe.services.items import insert_items
+    from loupe.services.projects.items import insert_items
 
     records = [parse_item(row, where="test", text_field="text") for row in rows]
     with db.transaction() as session:
@@ -153,7 +154,7 @@ RATE_CARD: dict[str, Any] = {
 
 def make_rate_card(db: Database, project_id: int, card: dict[str, Any] | None = None) -> int:
     """A rate card version for ``project_id`` (default :data:`RATE_CARD`); returns its id."""
-    from loupe.services.payments import create_rate_card
+    from loupe.services.payments.earnings import create_rate_card
 
     with db.transaction() as session:
         return create_rate_card(session, Actor.system(), project_id, card or RATE_CARD).id
@@ -241,7 +242,7 @@ def add_media(
 
     from loupe.db.media_models import ItemMedia
     from loupe.db.models import Item
-    from loupe.services.vault import media_aad, subject_key_id
+    from loupe.services.compliance.vault import media_aad, subject_key_id
 
     served = data if data is not None else PNG + f"{item_id}:{field}".encode()
     sha = hashlib.sha256(served).hexdigest()

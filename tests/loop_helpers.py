@@ -8,11 +8,12 @@ from tests.factories import Person, hold_in
 
 from loupe.db.database import Database
 from loupe.formats import parse_item
-from loupe.services import gold, items
 from loupe.services.access import Actor
-from loupe.services.labels import submit_label
-from loupe.services.loop import LoopSettings, set_loop_settings
-from loupe.services.predictions import PredictionIn
+from loupe.services.labelling.labels import submit_label
+from loupe.services.model_loop.loop_settings import LoopSettings, set_loop_settings
+from loupe.services.model_loop.predictions import PredictionIn
+from loupe.services.projects import items
+from loupe.services.quality import gold
 
 WORDS = {
     "call": ["call", "ring", "phone", "dial"],

@@ -27,10 +27,10 @@ from loupe.formats_labelstudio import (
     task_rows,
 )
 from loupe.label_schema import LabelSchema
-from loupe.services import projects
 from loupe.services.access import Actor
-from loupe.services.imports import import_labelstudio
-from loupe.services.labels import submit_label
+from loupe.services.labelling.labels import submit_label
+from loupe.services.projects import definition
+from loupe.services.projects.imports import import_labelstudio
 
 CHOICES = {"type": "single_choice", "labels": [{"key": "call"}, {"key": "music"}]}
 MULTI = {"type": "multi_choice", "labels": [{"key": "a"}, {"key": "b"}, {"key": "c"}]}
@@ -238,7 +238,7 @@ def test_label_studio_round_trip_through_loupe(
     with db.transaction() as session:
         item_id = session.execute(text("SELECT id FROM items WHERE external_id = '2'")).scalar_one()
     with db.transaction() as session:
-        projects.add_member(session, Actor.system(), 1, user_id=ann.id, role="annotator")
+        definition.add_member(session, Actor.system(), 1, user_id=ann.id, role="annotator")
     hold(db, ann, 1, item_id)
     with db.transaction() as session:
         submit_label(session, ann.actor, 1, item_id, "music")

@@ -37,9 +37,9 @@ from loupe.formats_parquet import (
     read_rows,
     require_pyarrow,
 )
-from loupe.services import projects
 from loupe.services.access import Actor
-from loupe.services.labels import submit_label
+from loupe.services.labelling.labels import submit_label
+from loupe.services.projects import definition
 
 # --- the pure layout ---------------------------------------------------------------------
 
@@ -295,7 +295,12 @@ def test_without_the_extra_parquet_is_one_clear_error(monkeypatch: pytest.Monkey
 
 
 def test_pyarrow_is_imported_only_on_the_parquet_path() -> None:
-    for module in ("loupe.cli", "loupe.cli.data", "loupe.services.exports", "loupe.web.app"):
+    for module in (
+        "loupe.cli",
+        "loupe.cli.data",
+        "loupe.services.projects.exports",
+        "loupe.web.app",
+    ):
         assert "pyarrow" not in imported_after(f"import {module}"), module
 
 
@@ -344,7 +349,7 @@ def test_parquet_round_trip_through_loupe(
 
     ann = make_user(db, "ann")
     with db.transaction() as session:
-        projects.add_member(session, Actor.system(), 1, user_id=ann.id, role="annotator")
+        definition.add_member(session, Actor.system(), 1, user_id=ann.id, role="annotator")
         item_id = session.execute(text("SELECT id FROM items WHERE external_id = '2'")).scalar_one()
     hold(db, ann, 1, item_id)
     with db.transaction() as session:

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from loupe.errors import PermissionDenied
-from loupe.policy import ACTIONS, PHRASES, ROLES, allowed, require
+from loupe.permissions import ACTIONS, PHRASES, ROLES, allowed, require
 
 CORE = {
     "users.manage", "users.list", "projects.create", "projects.read", "projects.update",

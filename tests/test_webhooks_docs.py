@@ -8,8 +8,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from loupe.services.webhook_delivery import sign
-from loupe.services.webhooks import EVENTS
+from loupe.services.projects.webhook_delivery import sign
+from loupe.services.projects.webhooks import EVENTS
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "webhooks.md"
 

@@ -38,7 +38,7 @@ for mode in modes:
     )
     if mode == "off":
         code = (
-            "from loupe.db.database import Database\nfrom loupe.services.privacy import set_privacy\n"
+            "from loupe.db.database import Database\nfrom loupe.services.compliance.privacy_settings import set_privacy\n"
             "from loupe.services.access import Actor\nimport os\n"
             "db=Database(os.environ['LOUPE_DATABASE_URL'])\n"
             "with db.transaction() as s: set_privacy(s, Actor.system(), 1, gate=False)\n"

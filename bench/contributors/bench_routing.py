@@ -62,14 +62,17 @@ from loupe.db.models import Consensus, Item, Label
 from loupe.db.quality_models import Escalation
 from loupe.errors import PermissionDenied
 from loupe.formats import parse_item
-from loupe.services import items as items_service
-from loupe.services import projects, qualifications, refits, tasks, users
 from loupe.services.access import Actor
-from loupe.services.escalations import next_expert_task, resolve_escalation
-from loupe.services.gold import set_gold
-from loupe.services.labels import submit_label
-from loupe.services.privacy import set_privacy
-from loupe.services.reputation import explain
+from loupe.services.compliance.privacy_settings import set_privacy
+from loupe.services.labelling import tasks
+from loupe.services.labelling.escalations import next_expert_task, resolve_escalation
+from loupe.services.labelling.labels import submit_label
+from loupe.services.people import users
+from loupe.services.people.standing import explain
+from loupe.services.projects import definition
+from loupe.services.projects import items as items_service
+from loupe.services.quality import qualifications, refits
+from loupe.services.quality.gold import set_gold
 from loupe.simulation.annotators import SimulatedAnnotators
 
 ARMS = ("A", "A-dyn5", "B", "B-no-gold")
@@ -241,7 +244,7 @@ def run_arm(arm: str, seed: int, world: World, *, budget: int, knobs: Knobs) -> 
     db.migrate()
     truth = {**world.truth, **{ext: t for ext, _, t in world.gold}}
     with db.transaction() as session:
-        project_id = projects.create_project(
+        project_id = definition.create_project(
             session,
             system,
             name=f"routing-{arm}",
@@ -252,7 +255,7 @@ def run_arm(arm: str, seed: int, world: World, *, budget: int, knobs: Knobs) -> 
         actors: dict[str, Actor] = {}
         for person in world.people:
             user = users.create_user(session, system, username=person.name, role="annotator")
-            projects.add_member(session, system, project_id, user_id=user.id, role="annotator")
+            definition.add_member(session, system, project_id, user_id=user.id, role="annotator")
             actors[person.name] = Actor(user.id, person.name, "annotator")
         rows = [
             {"id": ext, "text": f"{world.domain[ext]} request {ext}", "domain": world.domain[ext]}

@@ -37,13 +37,14 @@ from sqlalchemy.engine import make_url
 
 from loupe.db.database import Database
 from loupe.formats import ItemRecord, parse_item
-from loupe.services import items, projects, users
 from loupe.services.access import Actor
-from loupe.services.gate import gate_for
-from loupe.services.imports import import_records
-from loupe.services.labels import submit_label
-from loupe.services.privacy import set_privacy
-from loupe.services.tasks import next_task
+from loupe.services.compliance.gate import gate_for
+from loupe.services.compliance.privacy_settings import set_privacy
+from loupe.services.labelling.labels import submit_label
+from loupe.services.labelling.tasks import next_task
+from loupe.services.people import users
+from loupe.services.projects import definition, items
+from loupe.services.projects.imports import import_records
 from loupe.settings import Settings
 
 TASK = {"type": "single_choice", "labels": [{"key": "a"}, {"key": "b"}]}
@@ -64,12 +65,12 @@ def records(n: int, prefix: str) -> list[ItemRecord]:
 def setup(db: Database, annotators: int, work_items: int) -> tuple[int, list[Actor], int]:
     system = Actor.system()
     with db.transaction() as session:
-        work = projects.create_project(session, system, name="work", config={"task": TASK})
+        work = definition.create_project(session, system, name="work", config={"task": TASK})
         set_privacy(session, system, work.id, gate=False)
         actors = []
         for n in range(annotators):
             user = users.create_user(session, system, username=f"a{n}", role="annotator")
-            projects.add_member(session, system, work.id, user_id=user.id, role="annotator")
+            definition.add_member(session, system, work.id, user_id=user.id, role="annotator")
             actors.append(Actor(user.id, f"a{n}", "annotator"))
         pending = records(work_items, "w")
         for start in range(0, len(pending), 5000):  # PostgreSQL takes <= 65,535 parameters
@@ -131,8 +132,8 @@ def run(url: str, key_dir: Path, args: argparse.Namespace) -> None:
     # Enough open items for the annotators at ~1,000 loops/s for the whole run.
     work, actors, _ = setup(db, args.annotators, args.work_items)
     with db.transaction() as session:
-        target = projects.create_project(session, system, name="target", config={"task": TASK})
-        old = projects.create_project(session, system, name="old", config={"task": TASK})
+        target = definition.create_project(session, system, name="target", config={"task": TASK})
+        old = definition.create_project(session, system, name="old", config={"task": TASK})
     settings = Settings(database_url=url, key_dir=key_dir)
 
     phase(db, actors, work, lambda: time.sleep(1.0))  # warm-up: first calls load modules

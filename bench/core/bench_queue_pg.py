@@ -19,7 +19,7 @@ Phases, each on a fresh copy of the items, for each ``--clients`` count:
 * **before**: the claim code before issue 18 (kept below: one candidate query over
   the whole queue, up to 16 tries, every passed-over row kept locked; no
   ``ix_items_open``), without and with ``ANALYZE``;
-* **after**: ``loupe.services.tasks`` as it is (window walk, savepoints, waiting
+* **after**: ``loupe.services.labelling.tasks`` as it is (window walk, savepoints, waiting
   second pass), without and with ``ANALYZE``.
 
 Each client is a thread looping next task + submit through the services, as the
@@ -53,13 +53,15 @@ from sqlalchemy.orm import Session
 from loupe.db.database import Database
 from loupe.db.models import Project, utcnow
 from loupe.db.raw import Raw
-from loupe.services import projects, tasks, users
 from loupe.services.access import Actor
-from loupe.services.labels import submit_label
-from loupe.services.leases import Lessee
-from loupe.services.projects import project_schema
-from loupe.services.routing import SqlFilter, item_filter, load_profile
-from loupe.services.tasks import next_task
+from loupe.services.labelling import tasks
+from loupe.services.labelling.labels import submit_label
+from loupe.services.labelling.leases import Lessee
+from loupe.services.labelling.tasks import next_task
+from loupe.services.people import users
+from loupe.services.people.eligibility import SqlFilter, item_filter, load_profile
+from loupe.services.projects import definition
+from loupe.services.projects.definition import project_schema
 
 CONFIG = {
     "task": {"type": "single_choice", "labels": [{"key": "a"}, {"key": "b"}]},
@@ -320,12 +322,12 @@ def template(url: str, args: argparse.Namespace) -> None:
             connection.execute(text(f"ALTER TABLE {table} SET (autovacuum_enabled = false)"))
     system = Actor.system()
     with db.transaction() as session:
-        project = projects.create_project(
+        project = definition.create_project(
             session, system, name="queue", config=CONFIG, overlap=args.overlap
         ).id
         for n in range(max(args.clients)):
             user = users.create_user(session, system, username=f"a{n}", role="annotator")
-            projects.add_member(session, system, project, user_id=user.id, role="annotator")
+            definition.add_member(session, system, project, user_id=user.id, role="annotator")
             session.flush()
             session.execute(
                 text("INSERT INTO contributor_languages (user_id, language) VALUES (:u, 'en')"),

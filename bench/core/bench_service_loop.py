@@ -25,12 +25,13 @@ from loupe.db.contributor_models import ContributorDomain, ContributorLanguage
 from loupe.db.database import Database
 from loupe.db.engine import Synchronous
 from loupe.formats import parse_item
-from loupe.services import items, projects, users
 from loupe.services.access import Actor
-from loupe.services.clearances import grant_clearance
-from loupe.services.labels import submit_label
-from loupe.services.privacy import set_privacy
-from loupe.services.tasks import next_task
+from loupe.services.compliance.privacy_settings import set_privacy
+from loupe.services.labelling.labels import submit_label
+from loupe.services.labelling.tasks import next_task
+from loupe.services.people import users
+from loupe.services.people.clearances import grant_clearance
+from loupe.services.projects import definition, items
 
 ROUTING: dict[str, Any] = {
     "domain_levels": {"medical": 1},
@@ -69,8 +70,8 @@ def run(loops: int, synchronous: Synchronous, names: tuple[str, ...]) -> dict[st
         configs = {"open": {"task": task}, "routed": {"task": task, "routing": ROUTING}}
         for name in names:
             config = configs[name]
-            project = projects.create_project(session, system, name=name, config=config)
-            projects.add_member(session, system, project.id, user_id=user.id, role="annotator")
+            project = definition.create_project(session, system, name=name, config=config)
+            definition.add_member(session, system, project.id, user_id=user.id, role="annotator")
             grant_clearance(
                 session, system, user_id=user.id, project_id=project.id, sensitivity="health"
             )

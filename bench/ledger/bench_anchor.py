@@ -42,10 +42,11 @@ from eth_account import Account
 
 from loupe.db.database import Database
 from loupe.ledger.entries import PaymentEntry, contributor_pseudonym, item_digest
-from loupe.services import anchors, users
 from loupe.services.access import Actor
-from loupe.services.ledger_keys import init_keys
-from loupe.services.ledger_store import NewEntry, append_entries, publish_checkpoint
+from loupe.services.payments import anchors
+from loupe.services.payments.ledger_keys import init_keys
+from loupe.services.payments.ledger_store import NewEntry, append_entries, publish_checkpoint
+from loupe.services.people import users
 from loupe.testing.revm_chain import RevmChain, RevmProvider
 
 T = TypeVar("T")

@@ -48,19 +48,21 @@ from loupe.formats import parse_item
 from loupe.ledger.entries import PaymentEntry, contributor_pseudonym, item_digest
 from loupe.ledger.merkle import MerkleLog
 from loupe.ledger.verify import verify_inclusion
-from loupe.services import ledger, payments, projects, users
 from loupe.services.access import Actor
-from loupe.services.items import insert_items
-from loupe.services.labels import submit_label
-from loupe.services.ledger_keys import LedgerConfig, init_keys
-from loupe.services.ledger_store import (
+from loupe.services.labelling.labels import submit_label
+from loupe.services.labelling.tasks import next_task
+from loupe.services.payments import earnings, ledger
+from loupe.services.payments.ledger_keys import LedgerConfig, init_keys
+from loupe.services.payments.ledger_store import (
     NewEntry,
     SqlTreeStore,
     append_entries,
     iter_entry_chunks,
     publish_checkpoint,
 )
-from loupe.services.tasks import next_task
+from loupe.services.people import users
+from loupe.services.projects import definition
+from loupe.services.projects.items import insert_items
 
 SYSTEM = Actor.system()
 SCHEMA = {"task": {"type": "single_choice", "labels": [{"key": "a"}, {"key": "b"}]}}
@@ -266,17 +268,17 @@ def bench_submit(db: Database, cfg: LedgerConfig, n: int) -> None:
         actor = Actor(ann.id, ann.username, ann.role)
         pids = []
         for name in ("free", "paid"):
-            project = projects.create_project(
+            project = definition.create_project(
                 session, SYSTEM, name=f"bench-{name}", config=SCHEMA, overlap=1
             )
-            projects.add_member(session, SYSTEM, project.id, user_id=ann.id, role="annotator")
+            definition.add_member(session, SYSTEM, project.id, user_id=ann.id, role="annotator")
             records = [
                 parse_item({"id": f"{name}{i}", "text": "x"}, where="bench", text_field="text")
                 for i in range(n)
             ]
             insert_items(session, SYSTEM, project.id, records)
             pids.append(project.id)
-        payments.create_rate_card(
+        earnings.create_rate_card(
             session, SYSTEM, pids[1], {"currency": "EUR", "rates": [{"amount_minor": 5}]}
         )
     with db.transaction(readonly=True) as session:

@@ -49,11 +49,11 @@ from loupe.ledger.verify import (
     verify_inclusion,
 )
 from loupe.ledger.witness import Witness
-from loupe.services import ledger
 from loupe.services.access import Actor
-from loupe.services.ledger_keys import LedgerConfig, init_keys, load_keys
-from loupe.services.ledger_store import latest_checkpoint
-from loupe.services.payments import grant_bonus
+from loupe.services.payments import ledger
+from loupe.services.payments.earnings import grant_bonus
+from loupe.services.payments.ledger_keys import LedgerConfig, init_keys, load_keys
+from loupe.services.payments.ledger_store import latest_checkpoint
 from loupe.web.witness import witness_server
 
 ORIGIN = "test.loupe/payments"  # the harness's

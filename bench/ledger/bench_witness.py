@@ -40,11 +40,11 @@ from loupe.db.database import Database
 from loupe.ledger.entries import PaymentEntry, contributor_pseudonym, item_digest
 from loupe.ledger.verify import verify_cosigned_checkpoint
 from loupe.ledger.witness import Witness
-from loupe.services import users
 from loupe.services.access import Actor
-from loupe.services.ledger_keys import LedgerKeys, init_keys
-from loupe.services.ledger_store import NewEntry, append_entries, publish_checkpoint
-from loupe.services.witnesses import WitnessEndpoint, cosign_latest, load_witnesses
+from loupe.services.payments.ledger_keys import LedgerKeys, init_keys
+from loupe.services.payments.ledger_store import NewEntry, append_entries, publish_checkpoint
+from loupe.services.payments.witnesses import WitnessEndpoint, cosign_latest, load_witnesses
+from loupe.services.people import users
 from loupe.web.witness import witness_server
 
 ORIGIN = "bench.loupe/payments"

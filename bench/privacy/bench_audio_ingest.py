@@ -3,8 +3,8 @@
     .venv/bin/python bench/privacy/bench_audio_ingest.py [--files 100] [--seconds 10]
 
 Each run imports ``--files`` rows into a fresh SQLite database through
-:func:`loupe.services.imports.import_stream` with the CLI's media reader
-(:class:`loupe.services.media_sources.LocalMedia`), the privacy gate on and a key directory, so
+:func:`loupe.services.projects.imports.import_stream` with the CLI's media reader
+(:class:`loupe.services.projects.media_sources.LocalMedia`), the privacy gate on and a key directory, so
 every file is read twice (probe, then ingest), decoded to its end
 (:func:`loupe.privacy.audio.probe_audio`), stripped of its tags, sealed under its
 subject's key and written to the local blob store; the item's text passes the text gate.
@@ -39,12 +39,12 @@ import soundfile
 
 from loupe.db.database import Database
 from loupe.privacy.audio import probe_audio, strip_audio_tags
-from loupe.services import projects
 from loupe.services.access import Actor
-from loupe.services.gate import gate_for
-from loupe.services.imports import import_stream
-from loupe.services.media import MediaIngest
-from loupe.services.media_sources import LocalMedia
+from loupe.services.compliance.gate import gate_for
+from loupe.services.projects import definition
+from loupe.services.projects.imports import import_stream
+from loupe.services.projects.media import MediaIngest
+from loupe.services.projects.media_sources import LocalMedia
 from loupe.settings import Settings
 from loupe.storage import LocalBlobStore
 
@@ -118,7 +118,7 @@ def run_import(root: Path, name: str, rows: list[dict[str, str]]) -> float:
     db = Database(settings.database_url)
     db.migrate()
     with db.transaction() as session:
-        project = projects.create_project(
+        project = definition.create_project(
             session, Actor.system(), name="voice", config=SCHEMA, overlap=1
         ).id
 

@@ -48,7 +48,7 @@ from tests.browser.harness import (
 from tests.factories import Person, make_project
 
 from loupe.services.access import Actor
-from loupe.services.clearances import VOICE, grant_clearance
+from loupe.services.people.clearances import VOICE, grant_clearance
 
 POST_EDIT = {
     "task": {"type": "free_text", "mode": "post_edit", "source_field": "transcript"},

@@ -28,12 +28,13 @@ from sqlalchemy import event
 
 from loupe.db.database import Database
 from loupe.formats import parse_item
-from loupe.services import items, projects, users, webhooks
 from loupe.services.access import Actor
-from loupe.services.labels import submit_label
-from loupe.services.privacy import set_privacy
-from loupe.services.tasks import next_task
-from loupe.services.webhook_delivery import deliver_due
+from loupe.services.compliance.privacy_settings import set_privacy
+from loupe.services.labelling.labels import submit_label
+from loupe.services.labelling.tasks import next_task
+from loupe.services.people import users
+from loupe.services.projects import definition, items, webhooks
+from loupe.services.projects.webhook_delivery import deliver_due
 
 KEY = bytes(32)
 
@@ -59,8 +60,8 @@ def main() -> None:
     with db.transaction() as session:
         user = users.create_user(session, system, username="a", role="annotator")
         for name in ("none", "subscribed"):
-            project = projects.create_project(session, system, name=name, config={"task": task})
-            projects.add_member(session, system, project.id, user_id=user.id, role="annotator")
+            project = definition.create_project(session, system, name=name, config={"task": task})
+            definition.add_member(session, system, project.id, user_id=user.id, role="annotator")
             set_privacy(session, system, project.id, gate=False)
             records = [
                 parse_item({"id": i, "text": f"call {i}"}, where="bench", text_field="text")

@@ -291,7 +291,7 @@ def _answer_cell(value: Any, layout: ParquetLayout) -> str | None:
 
 
 def parquet_row(row: Mapping[str, Any], layout: ParquetLayout) -> dict[str, Any]:
-    """One row of the ``items`` export (:func:`loupe.services.exports.iter_export`) as
+    """One row of the ``items`` export (:func:`loupe.services.projects.exports.iter_export`) as
     a Parquet row of ``layout``."""
     data = _decoded(row["data"])
     known = {column.key for column in layout.data}

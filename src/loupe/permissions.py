@@ -2,7 +2,7 @@
 
 A user has a global role; within a project they may also have a membership
 role. A decision depends only on those two (and the action), so the whole
-policy is this table, tested as a matrix in ``tests/test_policy.py``.
+policy is this table, tested as a matrix in ``tests/test_permissions.py``.
 
 >>> allowed("annotator", "tasks.work", member_role="annotator")
 True

@@ -4,7 +4,7 @@ An item's requirements come from its columns (``domain``, ``language``,
 ``sensitivity``, ``min_level`` from its metadata) and the project's
 :class:`RoutingPolicy`; a contributor's profile (domain levels, languages,
 clearances) either meets them or not. :func:`eligible` is the one rule; the task
-queue applies the same rule in SQL (``loupe.services.routing``).
+queue applies the same rule in SQL (``loupe.services.people.eligibility``).
 
 >>> policy = RoutingPolicy(domain_levels={"medical": 2}, match_language=True)
 >>> profile = Profile(levels={"medical": 3}, languages=frozenset({"de"}), clearances=())

@@ -19,10 +19,10 @@ from tests.factories import Person, make_user
 
 from loupe.db.database import Database
 from loupe.formats import parse_item
-from loupe.services import users
 from loupe.services.access import Actor
-from loupe.services.items import insert_items
-from loupe.services.ledger_keys import init_keys
+from loupe.services.payments.ledger_keys import init_keys
+from loupe.services.people import users
+from loupe.services.projects.items import insert_items
 from loupe.settings import Settings
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -170,10 +170,10 @@ def import_image_folder(site: Site, project: int, folder: Path) -> None:
     """Import every image in ``folder`` as ``loupe import PROJECT FOLDER`` does: through
     the image gate (faces, plates, text pixelated; metadata stripped), the original sealed
     in the vault, the served bytes in the site's blob store."""
-    from loupe.services.gate import gate_for
-    from loupe.services.imports import import_folder
-    from loupe.services.media import MediaIngest
-    from loupe.services.media_sources import LocalMedia
+    from loupe.services.compliance.gate import gate_for
+    from loupe.services.projects.imports import import_folder
+    from loupe.services.projects.media import MediaIngest
+    from loupe.services.projects.media_sources import LocalMedia
 
     media = MediaIngest(LocalMedia(folder.resolve(), site.settings), site.settings)
     with gate_for(site.settings) as gate:

@@ -67,7 +67,7 @@ def browser() -> Iterator[Browser]:
 
 def _clear_voice(site: Site, someone: Person, project: int) -> None:
     """Grant ``someone`` the voice clearance for ``project`` (an admin's act, audited)."""
-    from loupe.services.clearances import VOICE, grant_clearance
+    from loupe.services.people.clearances import VOICE, grant_clearance
 
     with site.db.transaction() as session:
         grant_clearance(

@@ -15,8 +15,9 @@ from tests.browser.harness import person as _person
 from tests.browser.harness import sign_in as _sign_in
 from tests.factories import make_project
 
-from loupe.services import gold, tasks
 from loupe.services.access import Actor
+from loupe.services.labelling import tasks
+from loupe.services.quality import gold
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page

@@ -76,7 +76,7 @@ def _import(site: Site, project: int, rows: list[dict[str, Any]]) -> None:
 def _project(site: Site, members: dict[Person, str], *, name: str = "intents") -> int:
     project = make_project(site.db, name=name, members=members, overlap=1)
     with site.db.transaction() as session:
-        from loupe.services.projects import update_project
+        from loupe.services.projects.definition import update_project
 
         update_project(session, Actor.system(), project, guidelines=GUIDELINES)
     rows: list[dict[str, Any]] = [

@@ -14,9 +14,9 @@ from tests.factories import Person, make_project, make_rate_card
 from loupe.ledger.merkle import MerkleLog
 from loupe.ledger.witness import Witness
 from loupe.services.access import Actor
-from loupe.services.ledger_keys import ledger_config, load_keys
-from loupe.services.ledger_store import SqlTreeStore, add_cosignatures, latest_checkpoint
-from loupe.services.payments import grant_bonus
+from loupe.services.payments.earnings import grant_bonus
+from loupe.services.payments.ledger_keys import ledger_config, load_keys
+from loupe.services.payments.ledger_store import SqlTreeStore, add_cosignatures, latest_checkpoint
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, FilePayload, Page

@@ -17,9 +17,14 @@ from tests.factories import Person, make_project, make_rate_card
 from loupe.ledger.checkpoint import NoteSigner, make_checkpoint, sign_checkpoint
 from loupe.ledger.witness import Witness
 from loupe.services.access import Actor
-from loupe.services.ledger_keys import SIGNER_FILE, VERIFIERS_FILE, ledger_config, load_keys
-from loupe.services.ledger_store import add_cosignatures, latest_checkpoint
-from loupe.services.payments import grant_bonus
+from loupe.services.payments.earnings import grant_bonus
+from loupe.services.payments.ledger_keys import (
+    SIGNER_FILE,
+    VERIFIERS_FILE,
+    ledger_config,
+    load_keys,
+)
+from loupe.services.payments.ledger_store import add_cosignatures, latest_checkpoint
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page

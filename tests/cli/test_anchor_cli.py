@@ -15,8 +15,8 @@ from typer.testing import CliRunner
 from loupe.cli import app, main
 from loupe.db.database import Database
 from loupe.errors import LoupeError
-from loupe.services.labels import submit_label
-from loupe.services.ledger_keys import LedgerConfig, load_keys
+from loupe.services.labelling.labels import submit_label
+from loupe.services.payments.ledger_keys import LedgerConfig, load_keys
 
 runner = CliRunner()
 CHAIN_ID = 1337
@@ -49,7 +49,7 @@ def chain_env(keyed: dict[str, str], tmp_path: Path) -> Iterator[tuple[dict[str,
     pytest.importorskip("pyrevm", reason="the in-process test chain needs pyrevm")
     from eth_account import Account
 
-    from loupe.services import anchors
+    from loupe.services.payments import anchors
     from loupe.testing.revm_chain import RevmChain, RevmProvider
 
     account = Account.create()

@@ -10,7 +10,7 @@ from loupe.cli import main
 from loupe.db.database import Database
 from loupe.db.models import utcnow
 from loupe.db.raw import Raw
-from loupe.services.routing import load_profile
+from loupe.services.people.eligibility import load_profile
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:

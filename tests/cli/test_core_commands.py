@@ -146,8 +146,8 @@ def test_import_gates_outside_the_writer_and_commits_each_batch(
     run(capsys, "projects", "create", "intents", "--labels", "call,music", "--database-url", url)
     gate = ProbeGate(db)
     monkeypatch.setattr("loupe.cli.data.gate_for", lambda *_a, **_k: gate)
-    monkeypatch.setattr("loupe.services.imports.BATCH_SIZE", 2)
-    monkeypatch.setattr("loupe.services.imports.GATE_CHUNK", 2)
+    monkeypatch.setattr("loupe.services.projects.imports.BATCH_SIZE", 2)
+    monkeypatch.setattr("loupe.services.projects.imports.GATE_CHUNK", 2)
     source = tmp_path / "items.jsonl"
     source.write_text("\n".join(json.dumps({"id": i, "text": f"call {i}"}) for i in range(5)))
     code, out, _ = run(capsys, "import", "intents", str(source), "--database-url", url)

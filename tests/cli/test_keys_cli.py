@@ -10,10 +10,10 @@ from loupe.cli import main
 from loupe.db.database import Database
 from loupe.db.privacy_models import AuditEvent, SubjectKey
 from loupe.formats import parse_item
-from loupe.services import items
 from loupe.services.access import Actor
-from loupe.services.gate import gate_for
-from loupe.services.vault import MASTER_KEY_FILE, NEXT_KEY_FILE, load_master_key
+from loupe.services.compliance.gate import gate_for
+from loupe.services.compliance.vault import MASTER_KEY_FILE, NEXT_KEY_FILE, load_master_key
+from loupe.services.projects import items
 from loupe.settings import Settings
 
 

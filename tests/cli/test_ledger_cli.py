@@ -13,8 +13,8 @@ from loupe.cli import app, main
 from loupe.db.database import Database
 from loupe.errors import InvalidInput, LedgerIntegrityError
 from loupe.ledger import verify
-from loupe.services.labels import submit_label
-from loupe.services.ledger_keys import LedgerConfig, load_keys
+from loupe.services.labelling.labels import submit_label
+from loupe.services.payments.ledger_keys import LedgerConfig, load_keys
 
 runner = CliRunner()
 

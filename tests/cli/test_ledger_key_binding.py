@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 from loupe.cli import main
 from loupe.db.database import Database
 from loupe.db.ledger_models import LedgerCheckpoint
-from loupe.services.key_binding import bind_key_dir
-from loupe.services.ledger_keys import init_keys
+from loupe.services.compliance.key_binding import bind_key_dir
+from loupe.services.payments.ledger_keys import init_keys
 
 
 def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:

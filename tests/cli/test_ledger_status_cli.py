@@ -1,4 +1,4 @@
-# ruff: noqa: F811  (the fixtures imported from tests.services.test_witnesses are parameters)
+# ruff: noqa: F811  (the fixtures imported from tests.services.payments.test_witnesses are parameters)
 """`loupe ledger status` shows how far each witness cosigned; `prove` gets the latest
 checkpoint cosigned even when it published nothing."""
 
@@ -7,12 +7,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.services.test_witnesses import Labeller, Running, keys, running  # noqa: F401
+from tests.services.payments.test_witnesses import Labeller, Running, keys, running  # noqa: F401
 from typer.testing import CliRunner
 
 from loupe.cli import app
 from loupe.db.database import Database
-from loupe.services.ledger_keys import LedgerKeys
+from loupe.services.payments.ledger_keys import LedgerKeys
 
 runner = CliRunner()
 

@@ -10,7 +10,7 @@ from tests.factories import make_user
 
 from loupe.cli import main
 from loupe.db.database import Database
-from loupe.services.users import verify_password
+from loupe.services.people.users import verify_password
 
 
 def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:

@@ -13,9 +13,9 @@ from loupe.cli import app
 from loupe.db.database import Database
 from loupe.db.project_models import ItemComment
 from loupe.errors import LoupeError
-from loupe.services.labels import submit_label
-from loupe.services.ledger_keys import LedgerConfig, load_keys
-from loupe.services.payments import balances
+from loupe.services.labelling.labels import submit_label
+from loupe.services.payments.earnings import balances
+from loupe.services.payments.ledger_keys import LedgerConfig, load_keys
 
 runner = CliRunner()
 

@@ -25,10 +25,10 @@ from loupe.ledger.checkpoint import NoteSigner, make_checkpoint, sign_checkpoint
 from loupe.ledger.merkle import InMemoryTreeStore, MerkleLog
 from loupe.ledger.witness import Witness
 from loupe.services.access import Actor
-from loupe.services.labels import submit_label
-from loupe.services.ledger_keys import LedgerConfig, load_keys
-from loupe.services.ledger_store import latest_checkpoint
-from loupe.services.witnesses import load_witnesses
+from loupe.services.labelling.labels import submit_label
+from loupe.services.payments.ledger_keys import LedgerConfig, load_keys
+from loupe.services.payments.ledger_store import latest_checkpoint
+from loupe.services.payments.witnesses import load_witnesses
 from loupe.web.witness import witness_server
 
 runner = CliRunner()

@@ -12,7 +12,7 @@ from tests.factories import make_user
 from tests.server_process import free_port, serve
 
 from loupe.db.database import Database
-from loupe.services.ledger_keys import init_keys
+from loupe.services.payments.ledger_keys import init_keys
 
 
 @pytest.fixture(scope="module")

@@ -30,11 +30,11 @@ from loupe.demo.audio_rounds import (
 from loupe.demo.crowd import CROWD, Contributor
 from loupe.demo.speech import SimulatedRecogniser
 from loupe.demo.utterances import generate
-from loupe.services import users
 from loupe.services.access import Actor
-from loupe.services.gate import PrivacyGate, gate_for
-from loupe.services.ledger_keys import init_keys, ledger_config
-from loupe.services.vault import init_master_key
+from loupe.services.compliance.gate import PrivacyGate, gate_for
+from loupe.services.compliance.vault import init_master_key
+from loupe.services.payments.ledger_keys import init_keys, ledger_config
+from loupe.services.people import users
 from loupe.settings import Settings
 from loupe.storage import blob_store_for, served_key
 
@@ -43,7 +43,7 @@ def _audio_import() -> str | None:
     """Why audio cannot be imported here (the extra or the ingest is missing), or None."""
     if audio_rounds.audio_unavailable() is not None:
         return "needs the audio extra (soundfile, mutagen)"
-    from loupe.services import media
+    from loupe.services.projects import media
 
     if not hasattr(media, "audio_module"):
         return "the audio import (services.media) is not available yet"

@@ -22,11 +22,11 @@ from loupe.demo import image_rounds
 from loupe.demo.crowd import CROWD, Contributor
 from loupe.demo.image_rounds import IMAGE_PROJECT, ImageRequests, ImageRound
 from loupe.privacy import image_gate
-from loupe.services import users
 from loupe.services.access import Actor
-from loupe.services.gate import PrivacyGate, gate_for
-from loupe.services.ledger_keys import init_keys, ledger_config
-from loupe.services.vault import init_master_key
+from loupe.services.compliance.gate import PrivacyGate, gate_for
+from loupe.services.compliance.vault import init_master_key
+from loupe.services.payments.ledger_keys import init_keys, ledger_config
+from loupe.services.people import users
 from loupe.settings import Settings
 from loupe.storage import blob_store_for, served_key
 

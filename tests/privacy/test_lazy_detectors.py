@@ -11,7 +11,7 @@ import pytest
 
 CHECK = """
 import json, sys
-import loupe.privacy, loupe.privacy.scanner, loupe.services.gate, loupe.web.app
+import loupe.privacy, loupe.privacy.scanner, loupe.services.compliance.gate, loupe.web.app
 before = sorted(m for m in ("phonenumbers", "loupe.privacy.detectors.names") if m in sys.modules)
 from loupe.privacy import DETECTORS, Scanner
 scan = Scanner().scan("call Maria Schmidt at +49 30 1234567")

@@ -5,14 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from loupe.reports.label_efficiency import render_html
-from loupe.services.efficiency import (
+from loupe.services.model_loop.efficiency import (
     ControlPoint,
     CurvePoint,
     EfficiencyReport,
     RandomControl,
 )
-from loupe.services.loop import LoopSettings
-from loupe.services.predictions import ModelAgreement
+from loupe.services.model_loop.loop_settings import LoopSettings
+from loupe.services.model_loop.predictions import ModelAgreement
 
 AGREEMENT = ModelAgreement(0, 0, 0, 0, None, [], None, None, 0)
 WHEN = datetime(2026, 12, 1, tzinfo=UTC)

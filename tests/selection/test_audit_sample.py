@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from loupe.errors import InvalidInput
-from loupe.selection.audit import draw_audit, estimate_accuracy
+from loupe.selection.audit_sample import draw_audit, estimate_accuracy
 
 
 def test_draw_records_inverse_probability_weights() -> None:

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from loupe.db.database import Database
 from loupe.db.models import Item
 from loupe.privacy import Policy
-from loupe.services.gate import GateResult, PrivacyGate
+from loupe.services.compliance.gate import GateResult, PrivacyGate
 
 
 class ProbeGate(PrivacyGate):

@@ -16,12 +16,12 @@ from sqlalchemy import select
 from loupe.db.database import Database
 from loupe.db.media_models import ItemMedia
 from loupe.services.access import Actor
-from loupe.services.gate import gate_for
-from loupe.services.imports import import_folder, import_stream
-from loupe.services.items import ImportResult
-from loupe.services.media import MediaIngest
-from loupe.services.media_sources import LocalMedia
-from loupe.services.vault import Vault
+from loupe.services.compliance.gate import gate_for
+from loupe.services.compliance.vault import Vault
+from loupe.services.projects.imports import import_folder, import_stream
+from loupe.services.projects.items import ImportResult
+from loupe.services.projects.media import MediaIngest
+from loupe.services.projects.media_sources import LocalMedia
 from loupe.settings import Settings
 from loupe.storage import BlobStore
 

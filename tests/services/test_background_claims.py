@@ -23,9 +23,9 @@ from loupe.db.loop_models import LoopConfig, ModelVersionRecord
 from loupe.db.models import utcnow
 from loupe.db.quality_models import QualityState
 from loupe.errors import Conflict, InvalidInput
-from loupe.services import refits
-from loupe.services.labels import submit_label
-from loupe.services.model_versions import CLAIM_STALE, claim_retrain, release_retrain
+from loupe.services.labelling.labels import submit_label
+from loupe.services.model_loop.model_versions import CLAIM_STALE, claim_retrain, release_retrain
+from loupe.services.quality import refits
 from loupe.web.refitter import refit_due_projects
 from loupe.web.retrainer import retrain_due_projects
 
@@ -267,7 +267,7 @@ def test_failed_retrain_releases_its_claim(db: Database, monkeypatch: pytest.Mon
     def broken(name: str) -> Any:
         raise RuntimeError("the trainer crashed")
 
-    monkeypatch.setattr("loupe.services.model_versions.get_trainer", broken)
+    monkeypatch.setattr("loupe.services.model_loop.model_versions.get_trainer", broken)
     with pytest.raises(RuntimeError, match="crashed"):
         retrain_due_projects(db, every=9)
     assert _training_since(db, project) is None

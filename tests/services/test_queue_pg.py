@@ -30,13 +30,14 @@ from tests.factories import (
 
 from loupe.db.database import Database
 from loupe.formats import parse_item
-from loupe.services import escalations, imports, reviews, tasks
 from loupe.services.access import Actor
-from loupe.services.escalations import flag_item, next_expert_task
-from loupe.services.imports import import_records, refresh_statistics
-from loupe.services.labels import submit_label
-from loupe.services.reviews import next_review
-from loupe.services.tasks import next_task
+from loupe.services.labelling import escalations, reviews, tasks
+from loupe.services.labelling.escalations import flag_item, next_expert_task
+from loupe.services.labelling.labels import submit_label
+from loupe.services.labelling.reviews import next_review
+from loupe.services.labelling.tasks import next_task
+from loupe.services.projects import imports
+from loupe.services.projects.imports import import_records, refresh_statistics
 
 LEASE = 600
 

@@ -15,15 +15,15 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from tests.factories import Person, add_items, hold, make_project, make_rate_card, make_user
-from tests.services.test_witnesses import Running
+from tests.services.payments.test_witnesses import Running
 
 from loupe.db.database import Database
 from loupe.ledger.checkpoint import make_checkpoint, sign_checkpoint
 from loupe.ledger.verify import verify_cosigned_checkpoint
 from loupe.ledger.witness import Witness
-from loupe.services.ledger_keys import LedgerKeys, init_keys, load_keys
-from loupe.services.ledger_store import publish_checkpoint
-from loupe.services.witnesses import load_witnesses
+from loupe.services.payments.ledger_keys import LedgerKeys, init_keys, load_keys
+from loupe.services.payments.ledger_store import publish_checkpoint
+from loupe.services.payments.witnesses import load_witnesses
 from loupe.settings import Settings
 from loupe.web.app import create_app
 from loupe.web.cosigner import Cosigner

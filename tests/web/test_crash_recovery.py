@@ -104,7 +104,7 @@ def test_sigkill_keeps_acknowledged_labels_and_frees_leases(
         newcomer = make_user(db, "newcomer")
         with db.transaction() as session:
             from loupe.services.access import Actor
-            from loupe.services.projects import add_member
+            from loupe.services.projects.definition import add_member
 
             add_member(session, Actor.system(), project, user_id=newcomer.id, role="annotator")
         pending = {item for item in leased if per_item.get(item, 0) < 2}

@@ -15,7 +15,7 @@ from loupe.db.database import Database
 from loupe.db.models import Item, utcnow
 from loupe.db.privacy_models import AuditEvent
 from loupe.services.access import Actor
-from loupe.services.privacy import set_privacy
+from loupe.services.compliance.privacy_settings import set_privacy
 from loupe.settings import Settings
 from loupe.web.app import create_app
 from loupe.web.retention import purge_expired, retention_loop

@@ -26,8 +26,8 @@ from tests.factories import add_items, make_project, make_user
 from tests.server_process import free_port, serve
 
 from loupe.db.database import Database
-from loupe.services import webhooks
 from loupe.services.access import Actor
+from loupe.services.projects import webhooks
 
 
 @dataclass

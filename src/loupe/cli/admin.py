@@ -12,11 +12,11 @@ import typer
 from loupe.cli.serving import serve
 from loupe.cli.session import console, open_database, resolve_user, settings
 from loupe.db.models import utcnow
-from loupe.services import users
 from loupe.services.access import Actor
-from loupe.services.key_binding import bind_key_dir, check_key_dir
-from loupe.services.ledger_keys import init_keys
-from loupe.services.vault import init_master_key
+from loupe.services.compliance.key_binding import bind_key_dir, check_key_dir
+from loupe.services.compliance.vault import init_master_key
+from loupe.services.payments.ledger_keys import init_keys
+from loupe.services.people import users
 from loupe.settings import Settings
 
 __all__ = ["register", "serve", "users_app"]

@@ -15,7 +15,7 @@ from rich.markup import escape
 from loupe.cli.admin import DatabaseUrl
 from loupe.cli.session import console, err_console, open_database
 from loupe.errors import InvalidInput
-from loupe.services import anchors
+from loupe.services.payments import anchors
 from loupe.settings import Settings
 
 __all__ = ["anchor_command", "check_anchors"]

@@ -10,8 +10,8 @@ import typer
 from loupe.cli.admin import DatabaseUrl
 from loupe.cli.session import console, open_database
 from loupe.errors import AuditIntegrityError
-from loupe.services import audit
 from loupe.services.access import Actor
+from loupe.services.compliance import audit_log
 
 __all__ = ["audit_app"]
 
@@ -22,7 +22,7 @@ audit_app = typer.Typer(help="The audit log: verify and list.", no_args_is_help=
 def verify(database_url: DatabaseUrl = None) -> None:
     """Recompute the hash chain; exit 11 naming the first event that does not verify."""
     with open_database(database_url) as db, db.transaction(readonly=True) as session:
-        check = audit.verify(session)
+        check = audit_log.verify(session)
     if not check.ok:
         raise AuditIntegrityError(
             f"audit log broken at seq {check.first_bad_seq}: {check.reason} "
@@ -42,7 +42,7 @@ def list_events(
 ) -> None:
     """Print events as JSON lines."""
     with open_database(database_url) as db, db.transaction(readonly=True) as session:
-        rows = audit.list_events(
+        rows = audit_log.list_events(
             session, Actor.system(), after=after, limit=limit, action=action, project_id=project
         )
         for e in rows:

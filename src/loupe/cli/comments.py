@@ -9,8 +9,8 @@ from rich.table import Table
 
 from loupe.cli.admin import DatabaseUrl
 from loupe.cli.session import console, open_database, resolve_project
-from loupe.services import comments
 from loupe.services.access import Actor
+from loupe.services.labelling import comments
 
 __all__ = ["comments_app"]
 

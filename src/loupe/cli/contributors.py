@@ -11,9 +11,9 @@ from rich.table import Table
 from loupe.cli.admin import DatabaseUrl
 from loupe.cli.session import console, open_database, resolve_user
 from loupe.errors import InvalidInput
-from loupe.services import contributors
 from loupe.services.access import Actor
-from loupe.services.contributors import ContributorProfile
+from loupe.services.people import profiles
+from loupe.services.people.profiles import ContributorProfile
 
 __all__ = ["contributors_app", "parse_expiry"]
 
@@ -76,7 +76,7 @@ def _print(profile: ContributorProfile) -> None:
 def show(user: UserArg, database_url: DatabaseUrl = None) -> None:
     """A contributor's domains and levels, languages, clearances and qualifications."""
     with open_database(database_url) as db, db.transaction(readonly=True) as session:
-        profile = contributors.get_profile(session, Actor.system(), resolve_user(session, user))
+        profile = profiles.get_profile(session, Actor.system(), resolve_user(session, user))
     _print(profile)
 
 
@@ -89,7 +89,7 @@ def list_contributors(
     table = Table("id", "username", "role", "levels", "languages")
     with open_database(database_url) as db, db.transaction(readonly=True) as session:
         after = 0
-        while rows := contributors.list_contributors(
+        while rows := profiles.list_contributors(
             session, Actor.system(), domain=domain, after_id=after, limit=500
         ):
             for profile in rows:
@@ -122,7 +122,7 @@ def grant(
     expires_at = parse_expiry(expires)
     with open_database(database_url) as db, db.transaction() as session:
         user_id = resolve_user(session, user)
-        contributors.grant_domain(session, Actor.system(), user_id, domain, level, expires_at)
+        profiles.grant_domain(session, Actor.system(), user_id, domain, level, expires_at)
     console.print(f"{user} holds level {level} in {domain} until {_when(expires_at)}")
 
 
@@ -134,7 +134,7 @@ def revoke(
 ) -> None:
     """Take a contributor's level in a domain away at once. Audited."""
     with open_database(database_url) as db, db.transaction() as session:
-        contributors.revoke_domain(session, Actor.system(), resolve_user(session, user), domain)
+        profiles.revoke_domain(session, Actor.system(), resolve_user(session, user), domain)
     console.print(f"{user} no longer holds a level in {domain}")
 
 
@@ -152,5 +152,5 @@ def languages(
         raise InvalidInput("give language tags (e.g. de en) or --clear, not both or neither")
     with open_database(database_url) as db, db.transaction() as session:
         user_id = resolve_user(session, user)
-        stored = contributors.set_languages(session, Actor.system(), user_id, tags or [])
+        stored = profiles.set_languages(session, Actor.system(), user_id, tags or [])
     console.print(f"{user} works in: {', '.join(stored) or '-'}")

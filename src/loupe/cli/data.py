@@ -31,7 +31,8 @@ from loupe.cli.session import (
 from loupe.errors import InvalidInput
 from loupe.formats import csv_lines, format_for, jsonl_lines
 from loupe.services.access import Actor
-from loupe.services.exports import (
+from loupe.services.compliance.gate import gate_for
+from loupe.services.projects.exports import (
     COLUMNS,
     check_coco_export,
     check_export,
@@ -43,11 +44,15 @@ from loupe.services.exports import (
     iter_parquet,
     parquet_layout,
 )
-from loupe.services.gate import gate_for
-from loupe.services.imports import import_folder, import_labelstudio, import_parquet, import_stream
-from loupe.services.items import ImportResult
-from loupe.services.media import MediaIngest
-from loupe.services.media_sources import LocalMedia
+from loupe.services.projects.imports import (
+    import_folder,
+    import_labelstudio,
+    import_parquet,
+    import_stream,
+)
+from loupe.services.projects.items import ImportResult
+from loupe.services.projects.media import MediaIngest
+from loupe.services.projects.media_sources import LocalMedia
 
 __all__ = ["register"]
 

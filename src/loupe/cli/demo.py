@@ -63,7 +63,7 @@ def _release_keys(url: str) -> None:
     from sqlalchemy.exc import SQLAlchemyError
 
     from loupe.db.database import Database
-    from loupe.services.key_binding import release_key_dir
+    from loupe.services.compliance.key_binding import release_key_dir
     from loupe.settings import Settings
 
     key_dir = Settings(database_url=url).resolved_key_dir()

@@ -10,8 +10,8 @@ import typer
 
 from loupe.cli.admin import DatabaseUrl
 from loupe.cli.session import console, open_database, settings
-from loupe.services import audit, key_binding, master_keys
 from loupe.services.access import Actor, authorize
+from loupe.services.compliance import audit_log, key_binding, master_keys
 
 __all__ = ["keys_app"]
 
@@ -61,7 +61,7 @@ def destroy_retired(
         key_binding.check_key_dir(db, key_dir)
         with db.transaction() as session:
             gone = master_keys.destroy_retired_master_keys(key_dir, timedelta(days=older_than_days))
-            audit.record(
+            audit_log.record(
                 session,
                 actor,
                 "keys.retired_destroyed",

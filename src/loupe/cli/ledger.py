@@ -22,17 +22,17 @@ from loupe.cli.session import console, err_console, open_database, resolve_user
 from loupe.errors import InvalidInput, LedgerIntegrityError
 from loupe.ledger import verify
 from loupe.ledger.verify import CosignerVerifier
-from loupe.services import ledger, payments, payout_files
 from loupe.services.access import Actor
-from loupe.services.key_binding import check_key_dir
-from loupe.services.ledger_keys import ledger_config, load_keys, rotate_signer
-from loupe.services.ledger_store import (
+from loupe.services.compliance.key_binding import check_key_dir
+from loupe.services.payments import earnings, ledger, payout_files
+from loupe.services.payments.ledger_keys import ledger_config, load_keys, rotate_signer
+from loupe.services.payments.ledger_store import (
     CheckpointRecord,
     latest_checkpoint,
     ledger_size,
     publish_checkpoint,
 )
-from loupe.services.payout_files import PayoutFormat
+from loupe.services.payments.payout_files import PayoutFormat
 from loupe.settings import Settings
 
 __all__ = ["ledger_app", "payouts_app"]
@@ -121,7 +121,7 @@ def _witnessed(config: Settings, record: CheckpointRecord) -> CheckpointRecord:
     """Ask the configured witnesses to cosign ``record`` (after it committed)."""
     if config.ledger_witnesses_file is None:
         return record
-    from loupe.services.witnesses import cosign_latest, load_witnesses
+    from loupe.services.payments.witnesses import cosign_latest, load_witnesses
 
     witnesses = load_witnesses(config.ledger_witnesses_file)
     with open_database(config.database_url) as db:  # no transaction open while it waits
@@ -166,7 +166,7 @@ def status_command(database_url: DatabaseUrl = None) -> None:
     latest checkpoint is marked "behind"; the server's log (and GET /api/v1/ledger/witnesses)
     says why.
     """
-    from loupe.services.witnesses import load_witnesses, witness_progress
+    from loupe.services.payments.witnesses import load_witnesses, witness_progress
 
     config = _settings(database_url, None)
     endpoints = load_witnesses(config.ledger_witnesses_file) if config.ledger_witnesses_file else []
@@ -279,7 +279,7 @@ def prove_command(
 def _witness_verifiers(config: Settings) -> list[CosignerVerifier]:
     if config.ledger_witnesses_file is None:
         return []
-    from loupe.services.witnesses import load_witnesses
+    from loupe.services.payments.witnesses import load_witnesses
 
     return [w.verifier for w in load_witnesses(config.ledger_witnesses_file)]
 
@@ -417,7 +417,7 @@ def create_payout_command(
         check_key_dir(db, config.resolved_key_dir())
     ledger_cfg = ledger_config(config)
     with open_database(config.database_url) as db, db.transaction() as session:
-        payout = payments.create_payout(
+        payout = earnings.create_payout(
             session, Actor.system(), ledger_cfg, currency=currency, minimum_minor=minimum
         )
     console.print(

@@ -21,9 +21,9 @@ from loupe.errors import InvalidInput
 from loupe.learning.persistence import ModelStore
 from loupe.reports.label_efficiency import render_html
 from loupe.services.access import Actor
-from loupe.services.efficiency import label_efficiency
-from loupe.services.loop import LoopSettings, loop_settings, set_loop_settings
-from loupe.services.model_versions import list_model_versions, retrain
+from loupe.services.model_loop.efficiency import label_efficiency
+from loupe.services.model_loop.loop_settings import LoopSettings, loop_settings, set_loop_settings
+from loupe.services.model_loop.model_versions import list_model_versions, retrain
 
 __all__ = ["loop_app"]
 

@@ -35,7 +35,7 @@ def gc(
     erasure whose blob deletion could not finish. Prints what it freed."""
     if grace < 0:
         raise InvalidInput("--grace: a number of hours, 0 or more")
-    from loupe.services.media_gc import collect_garbage
+    from loupe.services.projects.media_gc import collect_garbage
     from loupe.storage import blob_store_for
 
     config = settings(database_url)

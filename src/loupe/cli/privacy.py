@@ -128,7 +128,7 @@ def withheld(
 ) -> None:
     """How many of a project's items the gate withheld, and why."""
     from loupe.services.access import Actor
-    from loupe.services.withheld import withheld_counts
+    from loupe.services.compliance.withheld import withheld_counts
 
     with open_database(database_url) as db, db.transaction() as session:
         counts = withheld_counts(session, Actor.system(), resolve_project(session, project))
@@ -145,9 +145,9 @@ def retry_withheld(
 ) -> None:
     """Gate withheld items again (after a gate upgrade or a policy change); release those
     that now pass. The server does this in the background too."""
-    from loupe.services import withheld as service
     from loupe.services.access import Actor
-    from loupe.services.gate import gate_for
+    from loupe.services.compliance import withheld as service
+    from loupe.services.compliance.gate import gate_for
 
     with open_database(database_url) as db, db.transaction() as session:
         project_id = resolve_project(session, project) if project is not None else None

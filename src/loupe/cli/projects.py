@@ -12,8 +12,8 @@ from rich.table import Table
 from loupe.cli.admin import DatabaseUrl
 from loupe.cli.session import console, open_database, resolve_project, resolve_user
 from loupe.errors import InvalidInput
-from loupe.services import projects
 from loupe.services.access import Actor
+from loupe.services.projects import definition
 
 __all__ = ["projects_app"]
 
@@ -48,7 +48,7 @@ def create(
     """Create a single-choice project from --labels, or any schema from --config."""
     text = guidelines.read_text(encoding="utf-8") if guidelines else ""
     with open_database(database_url) as db, db.transaction() as session:
-        project = projects.create_project(
+        project = definition.create_project(
             session,
             Actor.system(),
             name=name,
@@ -70,7 +70,7 @@ def list_projects(
     table = Table("id", "name", "overlap", "config version")
     with open_database(database_url) as db, db.transaction(readonly=True) as session:
         after = 0
-        while rows := projects.list_projects(
+        while rows := definition.list_projects(
             session, Actor.system(), after_id=after, limit=500, archived=archived
         ):
             for project in rows:
@@ -92,7 +92,7 @@ def add_member(
     with open_database(database_url) as db, db.transaction() as session:
         project_id = resolve_project(session, project)
         user_id = resolve_user(session, username)
-        projects.add_member(session, Actor.system(), project_id, user_id=user_id, role=role)
+        definition.add_member(session, Actor.system(), project_id, user_id=user_id, role=role)
     console.print(f"{username} is now {role} in project {project}")
 
 
@@ -100,7 +100,7 @@ def add_member(
 def archive(project: ProjectRef, database_url: DatabaseUrl = None) -> None:
     """Archive a project: it serves no tasks, reviews or expert work and takes no imports or
     labels; exports, the dashboard and wallets still read it. Audited."""
-    from loupe.services import project_lifecycle
+    from loupe.services.projects import project_lifecycle
 
     with open_database(database_url) as db, db.transaction() as session:
         project_id = resolve_project(session, project)
@@ -111,7 +111,7 @@ def archive(project: ProjectRef, database_url: DatabaseUrl = None) -> None:
 @projects_app.command("unarchive")
 def unarchive(project: ProjectRef, database_url: DatabaseUrl = None) -> None:
     """Reopen an archived project. Audited."""
-    from loupe.services import project_lifecycle
+    from loupe.services.projects import project_lifecycle
 
     with open_database(database_url) as db, db.transaction() as session:
         project_id = resolve_project(session, project)
@@ -128,7 +128,7 @@ def duplicate(
 ) -> None:
     """A new project with this one's configuration (schema, guidelines, overlap, privacy
     and loop settings, rate card), and with --members its members; no items. Audited."""
-    from loupe.services import project_lifecycle
+    from loupe.services.projects import project_lifecycle
 
     with open_database(database_url) as db, db.transaction() as session:
         project_id = resolve_project(session, project)
@@ -151,13 +151,13 @@ def delete(
     Asks for the project's name unless --yes. Audited."""
     from loupe.cli.session import settings
     from loupe.learning.persistence import ModelStore
-    from loupe.services import project_lifecycle
+    from loupe.services.projects import project_lifecycle
 
     config = settings(database_url)
     with open_database(database_url) as db:
         with db.transaction(readonly=True) as session:
             project_id = resolve_project(session, project)
-            name = projects.get_project(session, Actor.system(), project_id).name
+            name = definition.get_project(session, Actor.system(), project_id).name
         confirm = name if yes else typer.prompt(f"Type the project's name ({name}) to delete it")
         with db.transaction() as session:
             deletion = project_lifecycle.delete_project(

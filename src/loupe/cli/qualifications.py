@@ -12,8 +12,8 @@ from rich.table import Table
 from loupe.cli.admin import DatabaseUrl
 from loupe.cli.session import console, open_database, resolve_project
 from loupe.errors import InvalidInput
-from loupe.services import qualifications
 from loupe.services.access import Actor
+from loupe.services.quality import qualifications
 
 __all__ = ["qualifications_app", "read_questions"]
 

@@ -13,9 +13,9 @@ from rich.table import Table
 from loupe.cli.admin import DatabaseUrl
 from loupe.cli.session import console, open_database, resolve_project, settings
 from loupe.errors import InvalidInput
-from loupe.services import gold, quality, refits
 from loupe.services.access import Actor
-from loupe.services.gate import gate_for
+from loupe.services.compliance.gate import gate_for
+from loupe.services.quality import agreement, gold, refits
 
 __all__ = ["gold_app", "quality_app"]
 
@@ -78,7 +78,9 @@ def refit(project: str, database_url: DatabaseUrl = None) -> None:
 def report(project: str, database_url: DatabaseUrl = None) -> None:
     """Agreement and per-annotator gold accuracy."""
     with open_database(database_url) as db, db.transaction(readonly=True) as session:
-        result = quality.quality_report(session, Actor.system(), resolve_project(session, project))
+        result = agreement.quality_report(
+            session, Actor.system(), resolve_project(session, project)
+        )
     console.print(
         f"labels {result.n_labels} on {result.n_items_labelled} items; "
         f"Krippendorff's alpha {result.krippendorff_alpha}; Fleiss' kappa {result.fleiss_kappa}; "

@@ -11,8 +11,9 @@ from loupe.cli.admin import DatabaseUrl, serve
 from loupe.cli.session import console, open_database
 from loupe.demo.utterances import INTENTS, generate
 from loupe.formats import parse_item
-from loupe.services import items, projects, users
 from loupe.services.access import Actor
+from loupe.services.people import users
+from loupe.services.projects import definition, items
 
 __all__ = ["register"]
 
@@ -30,7 +31,7 @@ def quickstart(
     """Seed a wearable-assistant intent project (generated utterances) and serve it."""
     system = Actor.system()
     with open_database(database_url) as db, db.transaction() as session:
-        if projects.find_project_id(session, PROJECT) is not None:
+        if definition.find_project_id(session, PROJECT) is not None:
             console.print(
                 f"project {PROJECT!r} exists already; serving it (a new web UI password: "
                 "`loupe users password qs-annotator`)"
@@ -53,10 +54,12 @@ def quickstart(
                     session, system, user_id=user.id, password=passwords[user.username]
                 )
             config = {"task": {"type": "single_choice", "labels": [{"key": k} for k in INTENTS]}}
-            project = projects.create_project(
+            project = definition.create_project(
                 session, system, name=PROJECT, config=config, overlap=1, guidelines=GUIDELINES
             )
-            projects.add_member(session, system, project.id, user_id=annotator.id, role="annotator")
+            definition.add_member(
+                session, system, project.id, user_id=annotator.id, role="annotator"
+            )
             records = [
                 parse_item(
                     {k: v for k, v in row.items() if k != "intent"}, where="demo", text_field="text"

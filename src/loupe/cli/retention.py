@@ -8,8 +8,8 @@ import typer
 
 from loupe.cli.admin import DatabaseUrl
 from loupe.cli.session import console, open_database, resolve_project
-from loupe.services import privacy, retention
 from loupe.services.access import Actor
+from loupe.services.compliance import privacy_settings, retention
 
 __all__ = ["retention_app"]
 
@@ -27,7 +27,7 @@ def set_days(
     """Set (or, without DAYS, clear) a project's retention. Audited."""
     with open_database(database_url) as db, db.transaction() as session:
         project_id = resolve_project(session, project)
-        privacy.set_privacy(session, Actor.system(), project_id, retention_days=days)
+        privacy_settings.set_privacy(session, Actor.system(), project_id, retention_days=days)
     console.print(f"project {project_id}: keep items {f'{days} days' if days else 'forever'}")
 
 

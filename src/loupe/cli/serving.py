@@ -102,7 +102,7 @@ def serve(
         import uvicorn
 
         from loupe.cli.session import console, open_database, settings
-        from loupe.services.key_binding import bind_key_dir
+        from loupe.services.compliance.key_binding import bind_key_dir
 
         if database_url:
             os.environ["LOUPE_DATABASE_URL"] = database_url

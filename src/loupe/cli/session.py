@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 
 from loupe.db.database import Database
 from loupe.errors import NotFound
-from loupe.services.projects import find_project_id
-from loupe.services.users import find_user_id
+from loupe.services.people.users import find_user_id
+from loupe.services.projects.definition import find_project_id
 from loupe.settings import Settings
 
 __all__ = [
@@ -58,7 +58,7 @@ def open_database(database_url: str | None = None) -> Iterator[Database]:
     config = settings(database_url)
     db = Database.from_settings(config)
     # Blobs of deleted items (erasure, retention) go once their deletion commits.
-    from loupe.services.media_gc import use_blob_store
+    from loupe.services.projects.media_gc import use_blob_store
 
     use_blob_store(db, config)
     try:

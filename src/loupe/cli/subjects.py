@@ -11,10 +11,10 @@ import typer
 from loupe.cli.admin import DatabaseUrl
 from loupe.cli.session import console, err_console, open_database, settings
 from loupe.learning.persistence import ModelStore
-from loupe.services import subjects
 from loupe.services.access import Actor
-from loupe.services.gate import vault_for
-from loupe.services.vault import load_ref_key
+from loupe.services.compliance import subjects
+from loupe.services.compliance.gate import vault_for
+from loupe.services.compliance.vault import load_ref_key
 
 __all__ = ["subjects_app"]
 

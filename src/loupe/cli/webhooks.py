@@ -8,8 +8,8 @@ import typer
 
 from loupe.cli.admin import DatabaseUrl
 from loupe.cli.session import console, open_database, resolve_project, settings
-from loupe.services import webhooks
 from loupe.services.access import Actor
+from loupe.services.projects import webhooks
 
 __all__ = ["webhooks_app"]
 
@@ -113,7 +113,7 @@ def redeliver(project: Project, delivery_id: str, database_url: DatabaseUrl = No
 @webhooks_app.command("deliver")
 def deliver(database_url: DatabaseUrl = None) -> None:
     """Send every due delivery once (for cron, when the server's loop is off)."""
-    from loupe.services.webhook_delivery import deliver_all
+    from loupe.services.projects.webhook_delivery import deliver_all
 
     with open_database(database_url) as db:
         run = deliver_all(db, settings(database_url))

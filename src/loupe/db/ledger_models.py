@@ -53,7 +53,7 @@ class RateCard(Base):
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
     version: Mapped[int] = mapped_column(Integer)
     currency: Mapped[str] = mapped_column(String(3))
-    # The validated loupe.services.payments.RateCardSpec, as JSON.
+    # The validated loupe.services.payments.earnings.RateCardSpec, as JSON.
     card: Mapped[dict[str, Any]] = mapped_column(JSONType)
     created_by: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), nullable=True

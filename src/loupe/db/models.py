@@ -125,7 +125,7 @@ class Project(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Archived: no tasks, reviews, expert work, imports or labels; still readable
-    # (loupe.services.project_lifecycle). ``archived_by`` is a plain user id.
+    # (loupe.services.projects.project_lifecycle). ``archived_by`` is a plain user id.
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     archived_by: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
@@ -173,7 +173,7 @@ class Item(Base):
         # The next-task scan: open items of a project in id order.
         Index("ix_items_queue", "project_id", "is_complete", "id"),
         # Only the items next task may hand out, in id order: where each window of the
-        # queue walk starts (loupe.services.tasks), whatever the planner's estimates.
+        # queue walk starts (loupe.services.labelling.tasks), whatever the planner's estimates.
         Index(
             "ix_items_open",
             "project_id",
@@ -190,7 +190,7 @@ class Item(Base):
     meta: Mapped[dict[str, Any]] = mapped_column("metadata", JSONType, default=dict)
     language: Mapped[str | None] = mapped_column(String(16), nullable=True)
     domain: Mapped[str] = mapped_column(String(32), default="general")
-    # Set by the privacy gate (loupe.services.gate): data holds the redacted text.
+    # Set by the privacy gate (loupe.services.compliance.gate): data holds the redacted text.
     sensitivity: Mapped[str] = mapped_column(String(16), default="internal")
     subject_id: Mapped[str | None] = mapped_column(String(255), nullable=True, index=True)
     withheld: Mapped[bool] = mapped_column(Boolean, default=False)

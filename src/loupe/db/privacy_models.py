@@ -2,7 +2,7 @@
 
 What annotators read stays in ``items.data`` (the redacted text); the original is only
 in ``item_vaults.ciphertext``, sealed with the data subject's key from ``subject_keys``
-(wrapped by a master key kept outside the database, see ``loupe.services.vault``).
+(wrapped by a master key kept outside the database, see ``loupe.services.compliance.vault``).
 Erasing a subject deletes its key row: every ciphertext sealed under it is then noise.
 
 ``audit_log`` is append-only and hash-chained; ``audit_head`` is its single head row,

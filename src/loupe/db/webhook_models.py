@@ -28,7 +28,8 @@ class Webhook(Base):
         ForeignKey("projects.id", ondelete="CASCADE"), index=True
     )
     url: Mapped[str] = mapped_column(String(2000))
-    # The event types it receives (a JSON list of names from loupe.services.webhooks.EVENTS).
+    # The event types it receives (a JSON list of names from
+    # loupe.services.projects.webhooks.EVENTS).
     events: Mapped[list[str]] = mapped_column(JSONType)
     # The signing secret, sealed (AES-256-GCM) under the key file webhook-secrets.key;
     # shown once at creation, never returned again.

@@ -6,8 +6,8 @@ when installed, else a generated signal), and the device's speech recogniser —
 with a documented word error model (:class:`~loupe.demo.speech.SimulatedRecogniser`) —
 writes a transcript of each. Recording and transcript are imported into a post-editing
 project, *What the glasses hear*, through the real import path with media
-(:func:`loupe.services.imports.import_records` with a
-:class:`~loupe.services.media.MediaIngest`): the audio's tags are stripped and the
+(:func:`loupe.services.projects.imports.import_records` with a
+:class:`~loupe.services.projects.media.MediaIngest`): the audio's tags are stripped and the
 original sealed, the transcript passes the text gate (names and numbers redacted).
 
 A voice is biometric data: the recording is served only to people holding a voice
@@ -36,12 +36,12 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from loupe.demo.media_requests import MediaRequests, MediaRound
 from loupe.demo.speech import SimulatedRecogniser, Speech, WordErrors, corrupt
-from loupe.services import items
 from loupe.services.access import Actor
-from loupe.services.payments import create_rate_card
+from loupe.services.payments.earnings import create_rate_card
+from loupe.services.projects import items
 
 if TYPE_CHECKING:
-    from loupe.services.tasks import Task
+    from loupe.services.labelling.tasks import Task
 
 __all__ = [
     "AUDIO_PROJECT",
@@ -248,7 +248,7 @@ class AudioRequests(MediaRequests):
         users) annotate, the demo's manager manages it, a rate card pays per item and audio
         second; the manager, ``people`` and every other SIMULATED contributor hold a voice
         clearance for it."""
-        from loupe.services.clearances import grant_clearance
+        from loupe.services.people.clearances import grant_clearance
 
         system = Actor.system()
         config = {

@@ -3,8 +3,8 @@
 Some wearer requests carry a camera frame ("take a photo", "what am I looking at",
 "buy this"). Each round, the demo draws frames (:mod:`loupe.demo.scenes`) and imports
 them into a boxes project, *What the glasses see*, through the real import path with
-media (:func:`loupe.services.imports.import_records` with a
-:class:`~loupe.services.media.MediaIngest`): the image gate strips metadata and pixelates
+media (:func:`loupe.services.projects.imports.import_records` with a
+:class:`~loupe.services.projects.media.MediaIngest`): the image gate strips metadata and pixelates
 the faces and the card numbers it finds before any person sees a frame; an image the gate
 could not fully check is withheld. The SIMULATED contributors of :mod:`loupe.demo.crowd`
 then draw boxes on the served (pixelated) frames through ``next task`` and ``submit``
@@ -29,13 +29,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from loupe.demo.media_requests import MediaRequests, MediaRound
-from loupe.services import items
 from loupe.services.access import Actor
-from loupe.services.payments import create_rate_card
+from loupe.services.payments.earnings import create_rate_card
+from loupe.services.projects import items
 
 if TYPE_CHECKING:
     from loupe.demo.scenes import Scene
-    from loupe.services.tasks import Task
+    from loupe.services.labelling.tasks import Task
 
 __all__ = [
     "IMAGE_PROJECT",

@@ -15,17 +15,18 @@ from typing import TYPE_CHECKING, Any, Self
 
 from loupe.db.database import Database
 from loupe.demo.crowd import Contributor
-from loupe.services import projects, users
 from loupe.services.access import Actor
-from loupe.services.gate import PrivacyGate
-from loupe.services.ledger_keys import LedgerConfig
-from loupe.services.payments import project_spending
+from loupe.services.compliance.gate import PrivacyGate
+from loupe.services.payments.earnings import project_spending
+from loupe.services.payments.ledger_keys import LedgerConfig
+from loupe.services.people import users
+from loupe.services.projects import definition
 from loupe.settings import Settings
 
 if TYPE_CHECKING:
     from loupe.formats import ItemRecord
-    from loupe.services.items import ImportResult
-    from loupe.services.tasks import Task
+    from loupe.services.labelling.tasks import Task
+    from loupe.services.projects.items import ImportResult
 
 __all__ = ["MediaRequests", "MediaRound"]
 
@@ -117,18 +118,18 @@ class MediaRequests:
         """Create the project (:attr:`project_id`): the demo's manager manages it, the
         SIMULATED crowd and then ``people`` annotate it; those annotators, in that order."""
         system = Actor.system()
-        project = projects.create_project(
+        project = definition.create_project(
             session, system, name=name, config=config, overlap=overlap,
             guidelines=guidelines, description=description,
         )  # fmt: skip
         self.project_id = project.id
         assert self.manager.user_id is not None
-        projects.add_member(session, system, project.id, user_id=self.manager.user_id,
+        definition.add_member(session, system, project.id, user_id=self.manager.user_id,
                             role="manager")  # fmt: skip
         annotators = [a for _, a in self.crowd] + people
         for actor in annotators:
             assert actor.user_id is not None
-            projects.add_member(session, system, project.id, user_id=actor.user_id,
+            definition.add_member(session, system, project.id, user_id=actor.user_id,
                                 role="annotator")  # fmt: skip
         return annotators
 
@@ -139,8 +140,8 @@ class MediaRequests:
         ``answer(k, task)`` (``k``: their index in the crowd), in turns, until no task is
         left for anyone; ``(k, task, answer)`` of every submission. Who comes first is
         shuffled by ``rng`` every round, so everyone's work gets fused."""
-        from loupe.services.labels import submit_label
-        from loupe.services.tasks import next_task
+        from loupe.services.labelling.labels import submit_label
+        from loupe.services.labelling.tasks import next_task
 
         active = list(range(len(self.crowd)))
         rng.shuffle(active)
@@ -171,10 +172,10 @@ class MediaRequests:
         """Import a round's ``records`` with their media ``files`` (by file name) through
         the gate, every file probed first; the result and the reasons of the items it
         withheld (``image_withheld_reason``, by count)."""
-        from loupe.services.imports import import_records
-        from loupe.services.media import MEDIA_CHUNK, MediaIngest
-        from loupe.services.media_sources import Uploads
-        from loupe.services.withheld import withheld_counts
+        from loupe.services.compliance.withheld import withheld_counts
+        from loupe.services.projects.imports import import_records
+        from loupe.services.projects.media import MEDIA_CHUNK, MediaIngest
+        from loupe.services.projects.media_sources import Uploads
 
         media = MediaIngest(Uploads(files), self.settings)
         for record in records:

@@ -2,7 +2,8 @@
 
 A smart-glasses assistant's intent model starts from a small hand-labelled seed.
 Traffic arrives in rounds; each round the deployed model predicts every request
-and sends the predictions to Loupe (:func:`loupe.services.predictions.ingest_predictions`):
+and sends the predictions to Loupe
+(:func:`loupe.services.model_loop.predictions.ingest_predictions`):
 they pass the privacy gate, the selection hands the uncertain, out-of-scope, novel
 and randomly audited ones to people, and the model answers the rest. Simulated
 contributors (:mod:`loupe.demo.crowd`) label through ``next task`` and ``submit``
@@ -38,22 +39,18 @@ from loupe.formats import parse_item
 from loupe.learning import Model, evaluate
 from loupe.learning.persistence import ModelStore
 from loupe.reports.label_efficiency import render_html
-from loupe.services import gold, items, projects, refits, users
 from loupe.services.access import Actor
-from loupe.services.clearances import grant_clearance
-from loupe.services.contributor_quality import skill_ranking
-from loupe.services.contributors import grant_domain
-from loupe.services.efficiency import ControlItem, EfficiencyReport, label_efficiency
-from loupe.services.escalations import next_expert_task, resolve_escalation
-from loupe.services.gate import PrivacyGate, gate_for
-from loupe.services.key_binding import bind_key_dir
-from loupe.services.labels import submit_label
-from loupe.services.ledger import audit_ledger, publish
-from loupe.services.ledger_keys import LedgerConfig, init_keys, ledger_config
-from loupe.services.loop import LoopSettings, set_loop_settings
-from loupe.services.model_versions import champion_model, labels_bought, retrain
-from loupe.services.payments import create_rate_card, project_spending
-from loupe.services.predictions import (
+from loupe.services.compliance.gate import PrivacyGate, gate_for
+from loupe.services.compliance.key_binding import bind_key_dir
+from loupe.services.compliance.vault import init_master_key
+from loupe.services.labelling.escalations import next_expert_task, resolve_escalation
+from loupe.services.labelling.labels import submit_label
+from loupe.services.labelling.reviews import next_review, submit_review
+from loupe.services.labelling.tasks import next_task, take_item
+from loupe.services.model_loop.efficiency import ControlItem, EfficiencyReport, label_efficiency
+from loupe.services.model_loop.loop_settings import LoopSettings, set_loop_settings
+from loupe.services.model_loop.model_versions import champion_model, labels_bought, retrain
+from loupe.services.model_loop.predictions import (
     MAX_PREDICTIONS,
     PredictionIn,
     PredictionsResult,
@@ -62,11 +59,17 @@ from loupe.services.predictions import (
     model_agreement,
     predicted_labels,
 )
-from loupe.services.reputation import standings
-from loupe.services.reviews import next_review, submit_review
-from loupe.services.serving import ChampionCache, predict
-from loupe.services.tasks import next_task, take_item
-from loupe.services.vault import init_master_key
+from loupe.services.model_loop.serving import ChampionCache, predict
+from loupe.services.payments.earnings import create_rate_card, project_spending
+from loupe.services.payments.ledger import audit_ledger, publish
+from loupe.services.payments.ledger_keys import LedgerConfig, init_keys, ledger_config
+from loupe.services.people import users
+from loupe.services.people.clearances import grant_clearance
+from loupe.services.people.profiles import grant_domain
+from loupe.services.people.standing import standings
+from loupe.services.projects import definition, items
+from loupe.services.quality import gold, refits
+from loupe.services.quality.per_contributor import skill_ranking
 from loupe.settings import Settings
 
 __all__ = ["DemoConfig", "DemoResult", "RoundResult", "run_demo"]
@@ -205,14 +208,14 @@ class _Loop:
                 "routing": ROUTING,
                 "review": {"rate": 0.1, "min_tier": "trusted"},
             }
-            project = projects.create_project(
+            project = definition.create_project(
                 session, system, name=PROJECT, config=config, overlap=self.config.overlap,
                 guidelines=GUIDELINES, description="SIMULATION: loupe demo",
             )  # fmt: skip
             self.project_id = project.id
             manager = people["demo-manager"]
             self.manager = Actor(manager.id, manager.username, manager.role)
-            projects.add_member(session, system, project.id, user_id=manager.id, role="manager")
+            definition.add_member(session, system, project.id, user_id=manager.id, role="manager")
             for domain in ROUTING["domain_levels"]:  # the project owner labels the seed set
                 grant_domain(session, system, manager.id, domain, 3)
             # Health data needs a clearance (GDPR art. 9); the administrator clears the
@@ -220,7 +223,9 @@ class _Loop:
             grant_clearance(session, system, user_id=manager.id, project_id=project.id,
                             sensitivity="health")  # fmt: skip
             annotator = people["demo-annotator"]
-            projects.add_member(session, system, project.id, user_id=annotator.id, role="annotator")
+            definition.add_member(
+                session, system, project.id, user_id=annotator.id, role="annotator"
+            )
             for contributor in CROWD:
                 user = users.create_user(
                     session, system, username=contributor.username, role="annotator",
@@ -229,7 +234,7 @@ class _Loop:
                 # The two most experienced are the project's reviewers from the start;
                 # others may review once their reputation reaches the trusted tier.
                 role = "reviewer" if contributor.username in REVIEWERS else "annotator"
-                projects.add_member(session, system, project.id, user_id=user.id, role=role)
+                definition.add_member(session, system, project.id, user_id=user.id, role=role)
                 self.crowd.append((contributor, Actor(user.id, user.username, user.role)))
                 # The manager records the credentials each simulated contributor holds.
                 for domain, level in contributor.levels:

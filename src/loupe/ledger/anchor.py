@@ -12,7 +12,7 @@ The transaction needs no contract: it costs the intrinsic gas of a call,
 21,000 + 16 per non-zero and 4 per zero calldata byte (:func:`anchor_gas`: 21,512 for a
 payload without zero bytes, at most 21,512).
 
-This module is pure: the service (:mod:`loupe.services.anchors`) fetches what the chain
+This module is pure: the service (:mod:`loupe.services.payments.anchors`) fetches what the chain
 says into a :class:`ChainTransaction` and :func:`anchor_problems` judges it. Example::
 
     >>> note = "example.org/log\\n0\\n47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\\n\\n— k x\\n"

@@ -7,7 +7,7 @@ audio file from an image and name the extra it needs).
 
 A voice is biometric data, so the served audio is never "cleaned" the way an image is
 pixelated: who may hear it is decided by a voice clearance
-(:mod:`loupe.services.media_views`). What this module removes is what a file says
+(:mod:`loupe.services.projects.media_views`). What this module removes is what a file says
 *about* the recording besides the sound: tags (ID3 frames, Vorbis comments, RIFF
 ``LIST``/``INFO`` chunks, FLAC pictures and cue sheets) that can hold a name, a place, a
 device serial or a cover picture. The audio stream itself is copied byte for byte, never

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from html import escape
 
-from loupe.services.efficiency import EfficiencyReport, RandomControl
+from loupe.services.model_loop.efficiency import EfficiencyReport, RandomControl
 
 __all__ = ["render_html", "svg_chart"]
 

@@ -5,11 +5,11 @@ Scores (higher = ask first) from :mod:`~loupe.selection.uncertainty`,
 strategies by name in :data:`STRATEGIES`; :func:`select_batch` mixes them within
 a budget, optionally weighs uncertainty by information density
 (:mod:`~loupe.selection.density`) and adds an unbiased random audit
-(:mod:`~loupe.selection.audit`);
+(:mod:`~loupe.selection.audit_sample`);
 :mod:`~loupe.selection.stream` offers the same as composable generators.
 """
 
-from loupe.selection.audit import AccuracyEstimate, AuditDraw, draw_audit, estimate_accuracy
+from loupe.selection.audit_sample import AccuracyEstimate, AuditDraw, draw_audit, estimate_accuracy
 from loupe.selection.density import knn_density
 from loupe.selection.disagreement import label_disagrees, model_human_disagreement
 from loupe.selection.diversity import DiversityMethod, badge, farthest_first

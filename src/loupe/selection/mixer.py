@@ -5,7 +5,7 @@ audit share such as 0.05. :func:`select_batch` then
 
 1. sizes the batch: ``min(batch_size, budget_left, pool size)``;
 2. draws the audit share uniformly at random from the whole pool first, with
-   inverse-probability weights (:mod:`loupe.selection.audit`), so the audit is
+   inverse-probability weights (:mod:`loupe.selection.audit_sample`), so the audit is
    independent of the model;
 3. splits the rest between strategies by weight (largest remainder), each
    strategy taking its highest-scoring items not yet taken; ties are broken by
@@ -36,7 +36,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from loupe.errors import InvalidInput
-from loupe.selection.audit import draw_audit
+from loupe.selection.audit_sample import draw_audit
 from loupe.selection.diversity import DiversityMethod, badge, farthest_first
 from loupe.selection.strategies import STRATEGIES, Pool, Strategy
 
@@ -55,7 +55,7 @@ class Selection:
 
     ``audit_weights[i]`` is ``1 / inclusion probability`` for audit items and 0
     for the others; store it with the label so accuracy can be estimated
-    without bias (:func:`loupe.selection.audit.estimate_accuracy`).
+    without bias (:func:`loupe.selection.audit_sample.estimate_accuracy`).
     """
 
     indices: NDArray[np.int64]

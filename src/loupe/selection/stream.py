@@ -131,7 +131,7 @@ def with_audit(
 
     Use it on the stream *before* any reordering, so audit items are a uniform
     sample of what arrived; their weight ``1/share`` makes accuracy estimates
-    unbiased (see :mod:`loupe.selection.audit`).
+    unbiased (see :mod:`loupe.selection.audit_sample`).
     """
     if not 0.0 < share <= 1.0:
         raise InvalidInput(f"share must be in (0, 1]; got {share}", details={"field": "share"})

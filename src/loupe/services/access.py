@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from loupe.db.models import Membership, Project
 from loupe.db.raw import Raw
 from loupe.errors import Conflict, NotFound, PermissionDenied
-from loupe.policy import Action, allowed, require
+from loupe.permissions import Action, allowed, require
 
 __all__ = [
     "CLOSED_WHEN_ARCHIVED",

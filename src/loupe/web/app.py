@@ -10,7 +10,7 @@ from fastapi import Depends, FastAPI
 
 from loupe import __version__
 from loupe.db.database import Database
-from loupe.services.key_binding import check_key_dir
+from loupe.services.compliance.key_binding import check_key_dir
 from loupe.settings import Settings
 from loupe.web.api import router as api_router
 from loupe.web.api import undo
@@ -39,7 +39,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         db = Database.from_settings(settings)
         # Blobs of deleted items (erasure, retention) go once their deletion commits.
-        from loupe.services.media_gc import use_blob_store
+        from loupe.services.projects.media_gc import use_blob_store
 
         use_blob_store(db, settings)
         try:

@@ -1,6 +1,6 @@
 """The background cosigning of checkpoints: every ``ledger_cosign_interval_seconds`` the
 server asks the configured witnesses to cosign the latest checkpoint
-(:func:`loupe.services.witnesses.cosign_latest`).
+(:func:`loupe.services.payments.witnesses.cosign_latest`).
 
 A checkpoint signed inside a label's transaction (every ``ledger_checkpoint_every``
 entries) is picked up here once that transaction committed, so no label ever waits on a
@@ -24,7 +24,7 @@ from datetime import datetime
 from loupe.db.database import Database
 from loupe.db.models import utcnow
 from loupe.errors import InvalidInput
-from loupe.services.witnesses import (
+from loupe.services.payments.witnesses import (
     CosignRound,
     Post,
     WitnessEndpoint,

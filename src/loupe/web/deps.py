@@ -24,9 +24,9 @@ from sqlalchemy.orm import Session
 from loupe.db.database import Database
 from loupe.errors import Unauthenticated
 from loupe.services.access import Actor
-from loupe.services.audit import ACTOR_KEY
-from loupe.services.sessions import CurrentSession, check_csrf, resolve_session
-from loupe.services.users import authenticate
+from loupe.services.compliance.audit_log import ACTOR_KEY
+from loupe.services.people.sessions import CurrentSession, check_csrf, resolve_session
+from loupe.services.people.users import authenticate
 from loupe.settings import Settings
 
 __all__ = ["CSRF_HEADER", "SESSION_COOKIE", "Context", "Reader", "Writer"]

@@ -1,6 +1,6 @@
 """The background retry of withheld items: every ``gate_retry_interval_seconds`` the
 server gates withheld items again and releases those that now pass
-(:func:`loupe.services.withheld.retry_withheld`).
+(:func:`loupe.services.compliance.withheld.retry_withheld`).
 
 Like the retention run, the first run comes a minute after start-up, each run is one
 write transaction attributed to ``system``, and several server workers may each run it:
@@ -14,8 +14,8 @@ import logging
 
 from loupe.db.database import Database
 from loupe.services.access import Actor
-from loupe.services.gate import gate_for
-from loupe.services.withheld import RetryRun, retry_withheld
+from loupe.services.compliance.gate import gate_for
+from loupe.services.compliance.withheld import RetryRun, retry_withheld
 from loupe.settings import Settings
 from loupe.web.retention import FIRST_RUN_AFTER
 from loupe.web.threads import finish_in_thread

@@ -13,7 +13,7 @@ import logging
 
 from loupe.db.database import Database
 from loupe.errors import LoupeError
-from loupe.services.refits import claim_refit, projects_due_for_refit, refit, release_refit
+from loupe.services.quality.refits import claim_refit, projects_due_for_refit, refit, release_refit
 from loupe.web.threads import finish_in_thread
 
 __all__ = ["refit_due_projects", "refit_loop"]

@@ -1,6 +1,6 @@
 """The background retention run: every ``retention_interval_seconds`` the server purges
 items older than their project's ``retention_days``
-(:func:`loupe.services.retention.run_retention`).
+(:func:`loupe.services.compliance.retention.run_retention`).
 
 The first run comes a minute after start-up (or after one interval, if shorter), so a
 server that restarts often still purges. Each run is one write transaction, attributed
@@ -15,7 +15,7 @@ import logging
 
 from loupe.db.database import Database
 from loupe.services.access import Actor
-from loupe.services.retention import RetentionRun, run_retention
+from loupe.services.compliance.retention import RetentionRun, run_retention
 from loupe.web.threads import finish_in_thread
 
 __all__ = ["FIRST_RUN_AFTER", "purge_expired", "retention_loop"]

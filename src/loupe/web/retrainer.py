@@ -1,12 +1,12 @@
 """The background retrain: every ``retrain_interval_seconds`` the server retrains the
 model of each project whose resolved items grew by ``retrain_every`` since its last
-retrain (:func:`loupe.services.model_versions.projects_due_for_retrain`).
+retrain (:func:`loupe.services.model_loop.model_versions.projects_due_for_retrain`).
 
 Runs in a thread, one project at a time, after commit of the labels it reads. The
 claim is committed in a transaction of its own before training, so several server
 workers never train the same project at once. A promoted model is written to the
 model directory (``Settings.resolved_model_dir()``), so a restarted server loads its
-champion (:func:`loupe.services.model_versions.champion_model`) instead of retraining.
+champion (:func:`loupe.services.model_loop.model_versions.champion_model`) instead of retraining.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from loupe.db.database import Database
 from loupe.errors import LoupeError
 from loupe.learning.persistence import ModelStore
 from loupe.services.access import Actor
-from loupe.services.model_versions import (
+from loupe.services.model_loop.model_versions import (
     claim_retrain,
     projects_due_for_retrain,
     release_retrain,

@@ -1,5 +1,5 @@
 """The background sending of webhooks: every ``webhook_interval_seconds`` the server sends
-the due deliveries of the outbox (:func:`loupe.services.webhook_delivery.deliver_all`).
+the due deliveries of the outbox (:func:`loupe.services.projects.webhook_delivery.deliver_all`).
 
 Events are queued in the transactions that cause them, so what this loop sends has
 committed, and what it has not sent yet survives a restart. Several server workers may
@@ -12,7 +12,7 @@ import asyncio
 import logging
 
 from loupe.db.database import Database
-from loupe.services.webhook_delivery import deliver_all
+from loupe.services.projects.webhook_delivery import deliver_all
 from loupe.settings import Settings
 from loupe.web.threads import finish_in_thread
 

@@ -11,8 +11,8 @@ from loupe.privacy import Redactor, Scanner
 from loupe.privacy.detectors.base import Detector
 from loupe.privacy.spans import Detection
 from loupe.services.access import Actor
-from loupe.services.gate import PrivacyGate, RedactedText, gate_data, redact_text
-from loupe.services.privacy import set_privacy
+from loupe.services.compliance.gate import PrivacyGate, RedactedText, gate_data, redact_text
+from loupe.services.compliance.privacy_settings import set_privacy
 
 PHONE = "+44 20 7946 0958"
 EMAIL = "canary.fox@example.org"
@@ -160,11 +160,11 @@ def test_an_email_shaped_id_never_reaches_people_or_exports(db: Database) -> Non
     from tests.factories import add_rows, make_user
 
     from loupe.formats import parse_item
-    from loupe.services.exports import iter_export
-    from loupe.services.gold import set_gold
-    from loupe.services.items import insert_items, list_items
-    from loupe.services.tasks import next_task
-    from loupe.services.vault import Vault
+    from loupe.services.compliance.vault import Vault
+    from loupe.services.labelling.tasks import next_task
+    from loupe.services.projects.exports import iter_export
+    from loupe.services.projects.items import insert_items, list_items
+    from loupe.services.quality.gold import set_gold
 
     annotator = make_user(db, "ann")
     project = make_project(db, members={annotator: "annotator"})
@@ -200,7 +200,7 @@ def test_data_field_names_are_gated_even_when_the_item_is_withheld() -> None:
 
 
 def test_gated_ids_survive_a_restart_and_a_master_key_rotation(tmp_path: Any) -> None:
-    from loupe.services.gate import gate_for
+    from loupe.services.compliance.gate import gate_for
     from loupe.settings import Settings
 
     settings = Settings(database_url=f"sqlite:///{tmp_path}/x.db", key_dir=tmp_path / "keys")

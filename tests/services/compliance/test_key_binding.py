@@ -17,7 +17,7 @@ from loupe.cli import main
 from loupe.db.database import Database
 from loupe.db.privacy_models import AuditEvent
 from loupe.errors import Conflict
-from loupe.services.key_binding import (
+from loupe.services.compliance.key_binding import (
     BIND_ACTION,
     DATABASE_ID_FILE,
     KeyDirMismatch,
@@ -248,6 +248,6 @@ def test_release_unbinds_only_the_database_it_names(
 def test_the_module_example_runs() -> None:
     import doctest
 
-    from loupe.services import key_binding
+    from loupe.services.compliance import key_binding
 
     assert doctest.testmod(key_binding).failed == 0

@@ -21,16 +21,16 @@ from loupe.errors import Conflict, InvalidInput, LoupeError
 from loupe.formats import parse_item
 from loupe.learning.persistence import ModelStore
 from loupe.privacy import SubjectKeyring
-from loupe.services import items, master_keys
 from loupe.services.access import Actor
-from loupe.services.gate import gate_for, vault_for
-from loupe.services.master_keys import (
+from loupe.services.compliance import master_keys
+from loupe.services.compliance.gate import gate_for, vault_for
+from loupe.services.compliance.master_keys import (
     destroy_retired_master_keys,
     retired_master_keys,
     rotate_master_key,
 )
-from loupe.services.subjects import erase_subject, export_subject, finish_erasure
-from loupe.services.vault import (
+from loupe.services.compliance.subjects import erase_subject, export_subject, finish_erasure
+from loupe.services.compliance.vault import (
     CHECK_KEY_ID,
     MASTER_KEY_FILE,
     NEXT_KEY_FILE,
@@ -40,6 +40,7 @@ from loupe.services.vault import (
     load_master_key,
     load_ref_key,
 )
+from loupe.services.projects import items
 from loupe.settings import Settings
 
 ALICE = "alice@example.org"

@@ -17,23 +17,23 @@ from loupe.db.privacy_models import ErasureReceipt
 from loupe.errors import NotFound
 from loupe.formats import parse_item
 from loupe.learning.persistence import ModelStore
-from loupe.services import items
 from loupe.services.access import Actor
-from loupe.services.gate import vault_for
-from loupe.services.labels import submit_label
-from loupe.services.model_versions import (
-    champion_model,
-    model_key,
-    projects_due_for_retrain,
-    retrain,
-)
-from loupe.services.subjects import erase_subject, export_subject, finish_erasure
-from loupe.services.vault import (
+from loupe.services.compliance.gate import vault_for
+from loupe.services.compliance.subjects import erase_subject, export_subject, finish_erasure
+from loupe.services.compliance.vault import (
     REF_KEY_FILE,
     legacy_subject_ref,
     load_ref_key,
     subject_ref,
 )
+from loupe.services.labelling.labels import submit_label
+from loupe.services.model_loop.model_versions import (
+    champion_model,
+    model_key,
+    projects_due_for_retrain,
+    retrain,
+)
+from loupe.services.projects import items
 from loupe.settings import Settings
 
 ZED_ID = "zed.quokka@example.org"

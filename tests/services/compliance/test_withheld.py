@@ -12,13 +12,13 @@ from loupe.db.privacy_models import AuditEvent
 from loupe.errors import PermissionDenied
 from loupe.formats import parse_item
 from loupe.services.access import Actor
-from loupe.services.gate import PrivacyGate
-from loupe.services.items import insert_items
-from loupe.services.labels import submit_label
-from loupe.services.privacy import set_privacy
-from loupe.services.tasks import next_task
-from loupe.services.vault import Vault
-from loupe.services.withheld import retry_withheld, withheld_counts
+from loupe.services.compliance.gate import PrivacyGate
+from loupe.services.compliance.privacy_settings import set_privacy
+from loupe.services.compliance.vault import Vault
+from loupe.services.compliance.withheld import retry_withheld, withheld_counts
+from loupe.services.labelling.labels import submit_label
+from loupe.services.labelling.tasks import next_task
+from loupe.services.projects.items import insert_items
 
 PHONE = "+44 20 7946 0958"
 

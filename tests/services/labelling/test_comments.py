@@ -1,4 +1,4 @@
-"""Comments on items (loupe.services.comments): who may, the gate, cascade, erasure."""
+"""Comments on items (loupe.services.labelling.comments): who may, the gate, cascade, erasure."""
 
 from __future__ import annotations
 
@@ -11,12 +11,13 @@ from loupe.db.models import Item
 from loupe.db.privacy_models import AuditEvent
 from loupe.db.project_models import ItemComment
 from loupe.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from loupe.services import comments, project_lifecycle
 from loupe.services.access import Actor
-from loupe.services.gate import vault_for
-from loupe.services.privacy import set_privacy
-from loupe.services.subjects import delete_items, erase_subject, export_subject
-from loupe.services.vault import load_ref_key
+from loupe.services.compliance.gate import vault_for
+from loupe.services.compliance.privacy_settings import set_privacy
+from loupe.services.compliance.subjects import delete_items, erase_subject, export_subject
+from loupe.services.compliance.vault import load_ref_key
+from loupe.services.labelling import comments
+from loupe.services.projects import project_lifecycle
 from loupe.settings import Settings
 
 SYSTEM = Actor.system()

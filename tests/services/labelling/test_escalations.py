@@ -17,11 +17,11 @@ from tests.factories import (
 from loupe.db.database import Database
 from loupe.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from loupe.services.access import Actor
-from loupe.services.escalations import flag_item, next_expert_task, resolve_escalation
-from loupe.services.labels import submit_label
-from loupe.services.refits import refit
-from loupe.services.reputation import explain
-from loupe.services.tasks import next_task
+from loupe.services.labelling.escalations import flag_item, next_expert_task, resolve_escalation
+from loupe.services.labelling.labels import submit_label
+from loupe.services.labelling.tasks import next_task
+from loupe.services.people.standing import explain
+from loupe.services.quality.refits import refit
 
 ITEMS = [
     {"id": "m1", "text": "take two tablets?", "domain": "medical"},
@@ -164,7 +164,7 @@ def test_flag_and_pass_up_reasons_pass_the_privacy_gate(db: Database) -> None:
 
 def test_erasing_the_subject_erases_the_reasons_written_about_its_items(db: Database) -> None:
     """Reasons belong to the item's subject: erasure finds them (they go with the item)."""
-    from loupe.services.subjects import erase_subject
+    from loupe.services.compliance.subjects import erase_subject
 
     crowd, _, _, _, project = setup(db)
     add_rows(db, project, [{"id": "s1", "text": "what is my dosage", "subject_id": "ana"}])

@@ -1,4 +1,4 @@
-"""The labelling lifecycle's invariant (loupe.services.lifecycle): whatever sequence of
+"""The labelling lifecycle's invariant (loupe.services.labelling.lifecycle): whatever sequence of
 submits, review verdicts, undos, flags and settlements an item goes through, its
 stored counters, consensus, reputation evidence and ledger balances equal what a
 recomputation from scratch over the labels (and reviews) gives."""
@@ -20,12 +20,12 @@ from tests.factories import SCHEMA, Person, add_items, hold, make_project, make_
 
 from loupe.db.database import Database
 from loupe.errors import LoupeError
-from loupe.services.consensus import majority
-from loupe.services.escalations import flag_item, resolve_escalation
-from loupe.services.labels import submit_label
-from loupe.services.ledger_keys import LedgerConfig, init_keys
-from loupe.services.reviews import submit_review
-from loupe.services.undo import undo_label
+from loupe.services.labelling.consensus import majority
+from loupe.services.labelling.escalations import flag_item, resolve_escalation
+from loupe.services.labelling.labels import submit_label
+from loupe.services.labelling.reviews import submit_review
+from loupe.services.labelling.undo import undo_label
+from loupe.services.payments.ledger_keys import LedgerConfig, init_keys
 
 OVERLAP = 2
 ANSWERS = ("call", "music")

@@ -6,7 +6,7 @@ from sqlalchemy import text
 from tests.factories import add_items, hold_in, make_project, make_user
 
 from loupe.db.database import Database
-from loupe.services.labels import submit_label
+from loupe.services.labelling.labels import submit_label
 
 
 def test_dynamic_overlap_stops_confident_items_and_escalates_split_ones(db: Database) -> None:

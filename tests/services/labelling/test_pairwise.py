@@ -11,7 +11,14 @@ from tests.factories import add_rows, make_project, make_user
 
 from loupe.db.database import Database
 from loupe.label_schema import LabelSchema
-from loupe.services import escalation_queue, escalations, labels, pairwise, preferences, tasks
+from loupe.services.labelling import (
+    escalation_queue,
+    escalations,
+    labels,
+    pairwise,
+    preferences,
+    tasks,
+)
 
 CONFIG: dict[str, Any] = {"task": {"type": "pairwise"}}
 

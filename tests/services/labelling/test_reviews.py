@@ -8,11 +8,11 @@ from tests.factories import SCHEMA, add_items, count, hold, make_project, make_r
 from loupe.db.database import Database
 from loupe.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from loupe.services.access import Actor
-from loupe.services.gold import set_gold
-from loupe.services.labels import submit_label
-from loupe.services.reputation import explain
-from loupe.services.reviews import next_review, submit_review
-from loupe.services.tasks import next_task
+from loupe.services.labelling.labels import submit_label
+from loupe.services.labelling.reviews import next_review, submit_review
+from loupe.services.labelling.tasks import next_task
+from loupe.services.people.standing import explain
+from loupe.services.quality.gold import set_gold
 
 REVIEWED: dict[str, Any] = {**SCHEMA, "review": {"rate": 1.0}}
 
@@ -102,7 +102,7 @@ def test_a_correction_replaces_the_label_with_the_reviewers_answer(db: Database)
 
 
 def test_rejecting_an_earning_label_reverses_its_pay(db: Database, tmp_path: Any) -> None:
-    from loupe.services.ledger_keys import LedgerConfig, init_keys
+    from loupe.services.payments.ledger_keys import LedgerConfig, init_keys
 
     a, rev = make_user(db, "a"), make_user(db, "rev")
     project = make_project(db, config=REVIEWED, members={a: "annotator", rev: "reviewer"})
@@ -179,7 +179,7 @@ def test_a_trusted_annotator_may_review_in_their_domain(db: Database) -> None:
     from datetime import timedelta
 
     from loupe.db.models import utcnow
-    from loupe.services.reputation import record_evidence
+    from loupe.services.people.standing import record_evidence
 
     a, b = make_user(db, "a"), make_user(db, "b")
     project = make_project(db, config=REVIEWED, members={a: "annotator", b: "annotator"})

@@ -12,8 +12,8 @@ from tests.factories import add_items, count, make_project, make_user
 from loupe.db.database import Database
 from loupe.db.models import utcnow
 from loupe.errors import Conflict, NotFound, PermissionDenied
-from loupe.services.labels import submit_label
-from loupe.services.tasks import next_task, skip_task
+from loupe.services.labelling.labels import submit_label
+from loupe.services.labelling.tasks import next_task, skip_task
 
 
 def test_next_task_leases_and_returns_the_same_item_until_labelled(db: Database) -> None:
@@ -154,8 +154,8 @@ def test_take_item_leases_a_chosen_item_to_a_manager_only(db: Database) -> None:
     from tests.factories import Person, snapshot
 
     from loupe.services.access import Actor
-    from loupe.services.gold import set_gold
-    from loupe.services.tasks import take_item
+    from loupe.services.labelling.tasks import take_item
+    from loupe.services.quality.gold import set_gold
 
     boss, ann = make_user(db, "boss", "manager"), make_user(db, "ann")
     project = make_project(db, members={boss: "manager", ann: "annotator"})

@@ -13,11 +13,11 @@ from loupe.db.loop_models import Prediction
 from loupe.db.models import Item
 from loupe.errors import PermissionDenied
 from loupe.services.access import Actor
-from loupe.services.efficiency import ControlItem, label_efficiency
-from loupe.services.labels import submit_label
-from loupe.services.model_versions import retrain
-from loupe.services.predictions import ingest_predictions
-from loupe.services.tasks import next_task
+from loupe.services.labelling.labels import submit_label
+from loupe.services.labelling.tasks import next_task
+from loupe.services.model_loop.efficiency import ControlItem, label_efficiency
+from loupe.services.model_loop.model_versions import retrain
+from loupe.services.model_loop.predictions import ingest_predictions
 
 LABELS = sorted(WORDS)
 TRUTH = {f"p{i}": LABELS[i % 3] for i in range(60)}

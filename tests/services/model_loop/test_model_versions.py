@@ -10,7 +10,7 @@ from tests.loop_helpers import add_gold, configure, label_items
 from loupe.db.database import Database
 from loupe.errors import Conflict
 from loupe.learning.persistence import ModelStore
-from loupe.services.model_versions import (
+from loupe.services.model_loop.model_versions import (
     champion_model,
     claim_retrain,
     list_model_versions,
@@ -89,7 +89,7 @@ def test_promoted_model_is_kept_and_loaded_after_a_restart(
     assert not store.path(model_key(project, 2)).exists()  # only promoted versions are kept
     # A restart: a new store object over the same directory, and no trainer may run.
     monkeypatch.setattr(
-        "loupe.services.model_versions.get_trainer",
+        "loupe.services.model_loop.model_versions.get_trainer",
         lambda name: pytest.fail("the champion must load without retraining"),
     )
     with db.transaction(readonly=True) as session:

@@ -10,9 +10,9 @@ from loupe.db.loop_models import Prediction
 from loupe.db.models import Item
 from loupe.errors import InvalidInput
 from loupe.services.access import Actor
-from loupe.services.labels import submit_label
-from loupe.services.predictions import ingest_predictions, model_agreement
-from loupe.services.tasks import next_task
+from loupe.services.labelling.labels import submit_label
+from loupe.services.labelling.tasks import next_task
+from loupe.services.model_loop.predictions import ingest_predictions, model_agreement
 
 
 def test_selection_sends_the_uncertain_and_an_audit_to_people(db: Database) -> None:

@@ -18,11 +18,11 @@ from loupe.db.models import Item
 from loupe.errors import Conflict, InvalidInput
 from loupe.formats import parse_item
 from loupe.learning.persistence import ModelStore
-from loupe.services import items
 from loupe.services.access import Actor
-from loupe.services.labels import submit_label
-from loupe.services.model_versions import model_key, retrain
-from loupe.services.serving import ChampionCache, predict
+from loupe.services.labelling.labels import submit_label
+from loupe.services.model_loop.model_versions import model_key, retrain
+from loupe.services.model_loop.serving import ChampionCache, predict
+from loupe.services.projects import items
 
 LABELS = ("call", "music", "navigate")
 
@@ -80,7 +80,7 @@ def test_a_new_cache_loads_the_champion_once_and_never_trains(
     with db.transaction() as session:
         first = retrain(session, manager.actor, project, store=store)
     monkeypatch.setattr(
-        "loupe.services.model_versions.get_trainer",
+        "loupe.services.model_loop.model_versions.get_trainer",
         lambda name: pytest.fail("serving must not train"),
     )
     cache = ChampionCache(ModelStore(tmp_path))  # a restarted process
@@ -126,7 +126,8 @@ def test_a_challenger_is_shadowed_then_promoted(
     # Nothing labelled since: the retrain waits and trains nothing.
     with monkeypatch.context() as patch:
         patch.setattr(
-            "loupe.services.model_versions.get_trainer", lambda name: pytest.fail("trained")
+            "loupe.services.model_loop.model_versions.get_trainer",
+            lambda name: pytest.fail("trained"),
         )
         with db.transaction() as session:
             waiting = retrain(session, manager.actor, project, store=store)
@@ -179,7 +180,7 @@ def test_shadowing_off_promotes_on_the_gold_set(db: Database, tmp_path: Path) ->
 
 
 def test_an_erasure_ends_a_challenger_in_shadow(db: Database, tmp_path: Path) -> None:
-    from loupe.services.model_versions import retire_trained_on
+    from loupe.services.model_loop.model_versions import retire_trained_on
 
     manager, project = _setup(db)
     store = ModelStore(tmp_path)
@@ -203,7 +204,7 @@ def test_an_erasure_ends_a_challenger_in_shadow(db: Database, tmp_path: Path) ->
 def test_the_docstring_example_runs() -> None:
     import doctest
 
-    from loupe.services import serving
+    from loupe.services.model_loop import serving
 
     assert doctest.testmod(serving).failed == 0
 

@@ -25,10 +25,10 @@ from loupe.db.database import Database
 from loupe.errors import Conflict, InvalidInput, Unavailable
 from loupe.ledger.anchor import signed_text
 from loupe.ledger.checkpoint import make_checkpoint, sign_checkpoint
-from loupe.services import anchors
-from loupe.services.labels import submit_label
-from loupe.services.ledger_keys import LedgerConfig, init_keys, load_keys
-from loupe.services.ledger_store import publish_checkpoint
+from loupe.services.labelling.labels import submit_label
+from loupe.services.payments import anchors
+from loupe.services.payments.ledger_keys import LedgerConfig, init_keys, load_keys
+from loupe.services.payments.ledger_store import publish_checkpoint
 from loupe.testing.revm_chain import RevmChain, RevmProvider, TransactionRejected
 
 CHAIN_ID = 1337

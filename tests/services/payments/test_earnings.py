@@ -24,12 +24,12 @@ from loupe.errors import Conflict, InvalidInput, LedgerIntegrityError, Permissio
 from loupe.ledger.entries import PaymentEntry, contributor_pseudonym, item_digest
 from loupe.ledger.merkle import InMemoryTreeStore, MerkleLog
 from loupe.ledger.verify import hash_leaf, is_included, verify_checkpoint
-from loupe.policy import Action, allowed
-from loupe.services import ledger, payments, payout_files
+from loupe.permissions import Action, allowed
 from loupe.services.access import Actor
-from loupe.services.labels import submit_label
-from loupe.services.ledger_keys import LedgerConfig, init_keys, load_keys, rotate_signer
-from loupe.services.ledger_store import (
+from loupe.services.labelling.labels import submit_label
+from loupe.services.payments import earnings, ledger, payout_files
+from loupe.services.payments.ledger_keys import LedgerConfig, init_keys, load_keys, rotate_signer
+from loupe.services.payments.ledger_store import (
     NewEntry,
     SqlTreeStore,
     append_entries,
@@ -110,8 +110,8 @@ def test_an_accepted_label_earns_a_pseudonymous_entry(db: Database, cfg: LedgerC
     assert row.leaf_hash == hash_leaf(row.leaf)
     assert count(db, "ledger_nodes") == 1
     with db.transaction(readonly=True) as session:
-        assert payments.balances(session, ann.id, secret=cfg.keys.secret) == [
-            payments.Balance("EUR", 5, 0, 5)
+        assert earnings.balances(session, ann.id, secret=cfg.keys.secret) == [
+            earnings.Balance("EUR", 5, 0, 5)
         ]
 
 
@@ -124,7 +124,7 @@ def test_one_earning_per_label_even_when_resubmitted(db: Database, cfg: LedgerCo
     _label_all(db, ann.actor, project, 1, cfg)  # same answer again: the same label
     assert count(db, "ledger_entries") == 1
     with db.transaction() as session:
-        assert payments.decide_label(session, Actor.system(), cfg, 1, "label.accepted") is None
+        assert earnings.decide_label(session, Actor.system(), cfg, 1, "label.accepted") is None
     assert count(db, "ledger_entries") == 1
 
 
@@ -158,7 +158,7 @@ def test_rates_by_domain_tier_and_version(db: Database, cfg: LedgerConfig) -> No
         (9, f"p{project}.v2"),
     ]
     with db.transaction(readonly=True) as session:
-        cards = payments.list_rate_cards(session, Actor.system(), project)
+        cards = earnings.list_rate_cards(session, Actor.system(), project)
         assert [c.version for c in cards] == [2, 1]
         assert cards[1].card["rates"][0]["amount_minor"] == 5  # never edited
 
@@ -172,10 +172,10 @@ def test_price_picks_the_most_specific_rate() -> None:
         ],
         "quality_multipliers_bp": {"gold.passed": 15000},
     }
-    assert payments.price(card, task_type="t", domain="x", tier="annotator") == 1
-    assert payments.price(card, task_type="t", domain="x", tier="reviewer") == 2
-    assert payments.price(card, task_type="t", domain="med", tier="reviewer") == 3
-    assert payments.price(card, task_type="t", domain="med", tier="r", rule="gold.passed") == 1
+    assert earnings.price(card, task_type="t", domain="x", tier="annotator") == 1
+    assert earnings.price(card, task_type="t", domain="x", tier="reviewer") == 2
+    assert earnings.price(card, task_type="t", domain="med", tier="reviewer") == 3
+    assert earnings.price(card, task_type="t", domain="med", tier="r", rule="gold.passed") == 1
 
 
 def test_rate_cards_are_validated_and_need_a_manager(db: Database) -> None:
@@ -183,10 +183,10 @@ def test_rate_cards_are_validated_and_need_a_manager(db: Database) -> None:
     project = make_project(db, members={ann: "annotator"})
     before = snapshot(db)
     with db.transaction() as session, pytest.raises(InvalidInput) as bad:
-        payments.create_rate_card(session, Actor.system(), project, {"currency": "eur"})
+        earnings.create_rate_card(session, Actor.system(), project, {"currency": "eur"})
     assert bad.value.details["field"] == "currency"
     with db.transaction() as session, pytest.raises(PermissionDenied):
-        payments.create_rate_card(session, ann.actor, project, {"currency": "EUR"})
+        earnings.create_rate_card(session, ann.actor, project, {"currency": "EUR"})
     assert snapshot(db) == before
 
 
@@ -198,10 +198,10 @@ def test_failed_gold_and_corrections_append_never_edit(db: Database, cfg: Ledger
     _label_all(db, ann.actor, project, 2, cfg)
     system = Actor.system()
     with db.transaction() as session:
-        index = payments.decide_label(session, system, cfg, 1, "gold.failed")
-        assert payments.decide_label(session, system, cfg, 1, "label.rejected") is None
-        bonus = payments.grant_bonus(session, system, cfg, project, user_id=ann.id, bonus="expert")
-        fix = payments.correct_entry(session, system, cfg, 1, amount_minor=-2, reason="overpaid")
+        index = earnings.decide_label(session, system, cfg, 1, "gold.failed")
+        assert earnings.decide_label(session, system, cfg, 1, "label.rejected") is None
+        bonus = earnings.grant_bonus(session, system, cfg, project, user_id=ann.id, bonus="expert")
+        fix = earnings.correct_entry(session, system, cfg, 1, amount_minor=-2, reason="overpaid")
     rows = _entries(db)
     first = rows[0].leaf
     assert (index, bonus, fix) == (2, 3, 4)
@@ -215,11 +215,11 @@ def test_failed_gold_and_corrections_append_never_edit(db: Database, cfg: Ledger
     ]
     assert rows[0].leaf == first
     with db.transaction(readonly=True) as session:
-        assert payments.balances(session, ann.id, secret=cfg.keys.secret) == [
-            payments.Balance("EUR", 23, 0, 23)
+        assert earnings.balances(session, ann.id, secret=cfg.keys.secret) == [
+            earnings.Balance("EUR", 23, 0, 23)
         ]
     with db.transaction() as session, pytest.raises(InvalidInput):
-        payments.grant_bonus(session, system, cfg, project, user_id=ann.id, bonus="gold")
+        earnings.grant_bonus(session, system, cfg, project, user_id=ann.id, bonus="gold")
 
 
 def test_payouts_debit_balances_and_export(db: Database, cfg: LedgerConfig) -> None:
@@ -230,7 +230,7 @@ def test_payouts_debit_balances_and_export(db: Database, cfg: LedgerConfig) -> N
     _label_all(db, ann.actor, project, 3, cfg)
     _label_all(db, bob.actor, project, 1, cfg)
     with db.transaction() as session:
-        payout = payments.create_payout(
+        payout = earnings.create_payout(
             session, Actor.system(), cfg, currency="EUR", minimum_minor=10
         )
         batch = payout_files.payout_batch(
@@ -250,17 +250,17 @@ def test_payouts_debit_balances_and_export(db: Database, cfg: LedgerConfig) -> N
     ]
     assert batch.tree_size == 5  # the payout is sealed by a checkpoint over it
     with db.transaction(readonly=True) as session:
-        assert payments.balances(session, ann.id, secret=cfg.keys.secret) == [
-            payments.Balance("EUR", 15, 15, 0)
+        assert earnings.balances(session, ann.id, secret=cfg.keys.secret) == [
+            earnings.Balance("EUR", 15, 15, 0)
         ]
-        assert payments.balances(session, bob.id, secret=cfg.keys.secret) == [
-            payments.Balance("EUR", 5, 0, 5)
+        assert earnings.balances(session, bob.id, secret=cfg.keys.secret) == [
+            earnings.Balance("EUR", 5, 0, 5)
         ]
     before = snapshot(db)
     with db.transaction() as session, pytest.raises(Conflict):
-        payments.create_payout(session, Actor.system(), cfg, currency="EUR", minimum_minor=10)
+        earnings.create_payout(session, Actor.system(), cfg, currency="EUR", minimum_minor=10)
     with db.transaction() as session, pytest.raises(PermissionDenied):
-        payments.create_payout(session, ann.actor, cfg, currency="EUR")
+        earnings.create_payout(session, ann.actor, cfg, currency="EUR")
     assert snapshot(db) == before
 
 

@@ -11,12 +11,12 @@ from loupe.db.models import Label, utcnow
 from loupe.errors import PermissionDenied
 from loupe.ledger.entries import PaymentEntry, utc_seconds
 from loupe.services.access import Actor
-from loupe.services.escalation_queue import escalation_queue, next_adjudication
-from loupe.services.gold import set_gold
-from loupe.services.label_costs import cost_per_accurate_label
-from loupe.services.labels import submit_label
-from loupe.services.ledger_store import NewEntry, append_entries
-from loupe.services.tasks import next_task
+from loupe.services.labelling.escalation_queue import escalation_queue, next_adjudication
+from loupe.services.labelling.labels import submit_label
+from loupe.services.labelling.tasks import next_task
+from loupe.services.payments.label_costs import cost_per_accurate_label
+from loupe.services.payments.ledger_store import NewEntry, append_entries
+from loupe.services.quality.gold import set_gold
 
 
 def _label(db: Database, actor: Actor, project: int, answer: str) -> int:

@@ -13,11 +13,11 @@ from tests.factories import add_items, hold_in, make_project, make_rate_card, ma
 from loupe.db.database import Database
 from loupe.errors import Conflict, LedgerIntegrityError
 from loupe.ledger.entries import PaymentEntry, contributor_pseudonym, item_digest, utc_seconds
-from loupe.services import ledger, payments, payout_files
 from loupe.services.access import Actor
-from loupe.services.labels import submit_label
-from loupe.services.ledger_keys import LedgerConfig, init_keys
-from loupe.services.ledger_store import NewEntry, append_entries, publish_checkpoint
+from loupe.services.labelling.labels import submit_label
+from loupe.services.payments import earnings, ledger, payout_files
+from loupe.services.payments.ledger_keys import LedgerConfig, init_keys
+from loupe.services.payments.ledger_store import NewEntry, append_entries, publish_checkpoint
 
 SYSTEM = Actor.system()
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
@@ -80,8 +80,8 @@ def test_an_untouched_log_verifies_and_pays_from_its_leaves(
 ) -> None:
     assert _verify(db, cfg) == []
     with db.transaction(readonly=True) as session:
-        assert payments.balances(session, logged["ann"], secret=cfg.keys.secret) == [
-            payments.Balance("EUR", 105, 0, 105)
+        assert earnings.balances(session, logged["ann"], secret=cfg.keys.secret) == [
+            earnings.Balance("EUR", 105, 0, 105)
         ]
 
 
@@ -119,7 +119,7 @@ def test_a_column_that_disagrees_with_its_leaf_is_named_and_refused(
     assert wallet.value.details["index"] == first
     assert column in wallet.value.details["columns"]
     with db.transaction() as session, pytest.raises(LedgerIntegrityError) as payout:
-        payments.create_payout(session, SYSTEM, cfg, currency="EUR")
+        earnings.create_payout(session, SYSTEM, cfg, currency="EUR")
     assert payout.value.details == {"index": first, "columns": [column]}
     assert f"entry {first}" in payout.value.message
     assert snapshot(db) == before
@@ -129,7 +129,7 @@ def test_a_payout_file_refuses_an_edited_payout_line(
     db: Database, cfg: LedgerConfig, logged: dict[str, int]
 ) -> None:
     with db.transaction() as session:
-        payout = payments.create_payout(session, SYSTEM, cfg, currency="EUR")
+        payout = earnings.create_payout(session, SYSTEM, cfg, currency="EUR")
     _sql(db, "UPDATE ledger_entries SET delta_minor = -1 WHERE payout_id = :p", p=payout.id)
     with db.transaction(readonly=True) as session, pytest.raises(LedgerIntegrityError) as caught:
         payout_files.payout_batch(session, SYSTEM, payout.id, secret=cfg.keys.secret)
@@ -172,28 +172,28 @@ def test_a_rejection_after_payout_is_owed_back_and_netted_never_paid_below_zero(
     make_rate_card(db, project)  # 5 per label
     _label(db, ann.id, project, range(1, 3), cfg)
     with db.transaction() as session:
-        first = payments.create_payout(session, SYSTEM, cfg, currency="EUR")
+        first = earnings.create_payout(session, SYSTEM, cfg, currency="EUR")
         assert first.total_minor == 10
-        payments.decide_label(session, SYSTEM, cfg, 1, "label.rejected")
-        payments.decide_label(session, SYSTEM, cfg, 2, "label.rejected")
+        earnings.decide_label(session, SYSTEM, cfg, 1, "label.rejected")
+        earnings.decide_label(session, SYSTEM, cfg, 2, "label.rejected")
     with db.transaction(readonly=True) as session:
-        (balance,) = payments.balances(session, ann.id, secret=cfg.keys.secret)
-    assert balance == payments.Balance("EUR", 0, 10, -10)
+        (balance,) = earnings.balances(session, ann.id, secret=cfg.keys.secret)
+    assert balance == earnings.Balance("EUR", 0, 10, -10)
     assert balance.owed_back_minor == 10
     before = snapshot(db)
     with db.transaction() as session, pytest.raises(Conflict):
-        payments.create_payout(session, SYSTEM, cfg, currency="EUR")  # nothing is paid
+        earnings.create_payout(session, SYSTEM, cfg, currency="EUR")  # nothing is paid
     assert snapshot(db) == before
     _label(db, ann.id, project, range(3, 5), cfg)  # +10: nets the debt to 0
     with db.transaction() as session, pytest.raises(Conflict):
-        payments.create_payout(session, SYSTEM, cfg, currency="EUR")
+        earnings.create_payout(session, SYSTEM, cfg, currency="EUR")
     make_rate_card(db, project, {"currency": "EUR", "rates": [{"amount_minor": 30}]})
     add_items(db, project, 1, start=4)
     _label(db, ann.id, project, range(5, 6), cfg)  # +30
     with db.transaction() as session:
-        second = payments.create_payout(session, SYSTEM, cfg, currency="EUR")
+        second = earnings.create_payout(session, SYSTEM, cfg, currency="EUR")
     assert second.total_minor == 30  # 10 + 30 earned since, less the 10 owed back
     assert _verify(db, cfg) == []
     with db.transaction(readonly=True) as session:
-        (after,) = payments.balances(session, ann.id, secret=cfg.keys.secret)
+        (after,) = earnings.balances(session, ann.id, secret=cfg.keys.secret)
     assert (after.balance_minor, after.owed_back_minor, after.paid_out_minor) == (0, 0, 40)

@@ -27,10 +27,13 @@ from loupe.db.database import Database
 from loupe.db.ledger_models import LedgerEntry
 from loupe.db.models import utcnow
 from loupe.errors import LedgerIntegrityError
-from loupe.services import ledger, model_versions, payments, progress, undo, workspace
 from loupe.services.access import Actor
-from loupe.services.labels import submit_label
-from loupe.services.ledger_keys import LedgerConfig, init_keys
+from loupe.services.labelling import undo, workspace
+from loupe.services.labelling.labels import submit_label
+from loupe.services.model_loop import model_versions
+from loupe.services.payments import earnings, ledger
+from loupe.services.payments.ledger_keys import LedgerConfig, init_keys
+from loupe.services.projects import progress
 from loupe.settings import Settings
 from loupe.web.app import create_app
 
@@ -101,7 +104,7 @@ def test_untouched_entries_give_the_figures(db: Database, cfg: LedgerConfig, pai
         tally = workspace.today(session, paid.ann.actor, paid.project, secret=secret, now=paid.now)
         bobs = workspace.today(session, paid.bob.actor, paid.project, secret=secret, now=paid.now)
         cost = model_versions._cost(session, paid.project)
-        spent = payments.project_spending(session, paid.project)
+        spent = earnings.project_spending(session, paid.project)
     assert stats.cost == {"EUR": 15}
     assert (tally.labels, tally.earnings) == (2, {"EUR": 10})
     assert (bobs.labels, bobs.earnings) == (1, {"EUR": 5})
@@ -141,7 +144,7 @@ def test_todays_tally_refuses_someone_elses_entry_filed_as_mine(
         workspace.today(session, paid.ann.actor, paid.project, secret=cfg.keys.secret, now=paid.now)
     _refused(caught, 2, "user_id")
     with db.transaction(readonly=True) as session:  # the project's cost is unaffected
-        assert payments.project_spending(session, paid.project) == {"EUR": 15}
+        assert earnings.project_spending(session, paid.project) == {"EUR": 15}
 
 
 @pytest.mark.parametrize("column", sorted(TAMPERING))
@@ -174,7 +177,7 @@ def test_undo_reverses_what_the_leaf_says_or_refuses(
         )  # fmt: skip
     assert done.correction_index == 3
     with db.transaction(readonly=True) as session:
-        (balance,) = payments.balances(session, paid.ann.id, secret=cfg.keys.secret)
+        (balance,) = earnings.balances(session, paid.ann.id, secret=cfg.keys.secret)
     assert balance.balance_minor == 5
 
 
@@ -184,12 +187,12 @@ def test_a_rejection_refuses_a_correction_filed_against_the_wrong_entry(
     _sql(db, "UPDATE ledger_entries SET corrects = 0 WHERE idx = 2")
     before = snapshot(db)
     with db.transaction() as session, pytest.raises(LedgerIntegrityError) as caught:
-        payments.decide_label(session, Actor.system(), cfg, 1, "label.rejected", now=paid.now)
+        earnings.decide_label(session, Actor.system(), cfg, 1, "label.rejected", now=paid.now)
     _refused(caught, 2, "corrects")
     assert snapshot(db) == before
     _sql(db, "UPDATE ledger_entries SET corrects = NULL WHERE idx = 2")
     with db.transaction() as session:
-        assert payments.decide_label(session, Actor.system(), cfg, 1, "label.rejected") == 3
+        assert earnings.decide_label(session, Actor.system(), cfg, 1, "label.rejected") == 3
     with db.transaction(readonly=True) as session:
         amounts = session.scalars(select(LedgerEntry.delta_minor).order_by(LedgerEntry.idx))
         assert list(amounts) == [5, 5, 5, -5]
@@ -231,7 +234,7 @@ def test_progress_and_tally_over_http(db: Database, client: TestClient, paid: Pa
         again = client.get(f"/api/v1/projects/{project}/progress", headers=paid.manager.headers)
         assert again.status_code == 200 and again.json()["cost"] == {"EUR": 15}
         # ...and a process that reads the entry afresh refuses it.
-        payments._SPENT.clear()
+        earnings._SPENT.clear()
         for path, person in (
             (f"/api/v1/projects/{project}/progress", paid.manager),
             (f"/projects/{project}/work/today", paid.bob),

@@ -15,10 +15,10 @@ from loupe.errors import LedgerIntegrityError
 from loupe.ledger.entries import PaymentEntry, contributor_pseudonym, item_digest
 from loupe.ledger.merkle import InMemoryTreeStore, MerkleLog, inclusion_plan, subtree_keys
 from loupe.ledger.verify import hash_leaf
-from loupe.services import ledger
 from loupe.services.access import Actor
-from loupe.services.ledger_keys import LedgerConfig, init_keys
-from loupe.services.ledger_store import (
+from loupe.services.payments import ledger
+from loupe.services.payments.ledger_keys import LedgerConfig, init_keys
+from loupe.services.payments.ledger_store import (
     NewEntry,
     SqlTreeStore,
     append_entries,
@@ -150,7 +150,7 @@ def test_postgres_fetches_a_proofs_nodes_by_primary_key_lookups(
     (1.6 ms per proof at 1M entries, growing with the tree)."""
     if db.engine.dialect.name != "postgresql":
         pytest.skip("the query plan is PostgreSQL's")
-    from loupe.services.ledger_store import _PG_NODES
+    from loupe.services.payments.ledger_store import _PG_NODES
 
     keys = sorted(inclusion_plan(7, SIZE).keys | set(subtree_keys(0, SIZE)))
     with db.transaction(readonly=True) as session:

@@ -19,10 +19,10 @@ from loupe.ledger.checkpoint import make_checkpoint, sign_checkpoint
 from loupe.ledger.verify import verify_cosigned_checkpoint
 from loupe.ledger.witness import Witness
 from loupe.services.access import Actor
-from loupe.services.labels import submit_label
-from loupe.services.ledger_keys import LedgerConfig, LedgerKeys, init_keys
-from loupe.services.ledger_store import latest_checkpoint, list_checkpoints
-from loupe.services.witnesses import (
+from loupe.services.labelling.labels import submit_label
+from loupe.services.payments.ledger_keys import LedgerConfig, LedgerKeys, init_keys
+from loupe.services.payments.ledger_store import latest_checkpoint, list_checkpoints
+from loupe.services.payments.witnesses import (
     WitnessEndpoint,
     cosign_latest,
     http_post,

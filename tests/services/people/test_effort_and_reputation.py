@@ -14,10 +14,10 @@ from loupe.errors import PermissionDenied
 from loupe.label_schema import LabelSchema
 from loupe.reputation import Evidence, ReputationPolicy, score
 from loupe.services.access import Actor
-from loupe.services.effort import check_effort
-from loupe.services.labels import submit_label
-from loupe.services.reputation import explain, record_evidence
-from loupe.services.tasks import next_task
+from loupe.services.labelling.effort_checks import check_effort
+from loupe.services.labelling.labels import submit_label
+from loupe.services.labelling.tasks import next_task
+from loupe.services.people.standing import explain, record_evidence
 
 
 def test_a_contributor_who_answers_everything_alike_is_paused_with_the_reason(
@@ -109,7 +109,7 @@ def test_only_managers_auditors_and_oneself_read_a_reputation(db: Database) -> N
 def test_a_trusted_contributor_earns_the_tier_multiplier(db: Database, tmp_path: Any) -> None:
     from tests.factories import make_rate_card
 
-    from loupe.services.ledger_keys import LedgerConfig, init_keys
+    from loupe.services.payments.ledger_keys import LedgerConfig, init_keys
 
     keys = init_keys(tmp_path / "keys", origin="test/log")
     ledger = LedgerConfig(keys=keys, checkpoint_every=1000)

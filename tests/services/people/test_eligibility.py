@@ -22,10 +22,10 @@ from loupe.db.models import utcnow
 from loupe.errors import PermissionDenied
 from loupe.routing import Profile, Requirements, RoutingPolicy, eligible
 from loupe.services.access import Actor
-from loupe.services.clearances import grant_clearance
-from loupe.services.labels import submit_label
-from loupe.services.routing import item_filter, load_profile
-from loupe.services.tasks import next_task
+from loupe.services.labelling.labels import submit_label
+from loupe.services.labelling.tasks import next_task
+from loupe.services.people.clearances import grant_clearance
+from loupe.services.people.eligibility import item_filter, load_profile
 
 
 def routed(**routing: Any) -> dict[str, Any]:
@@ -199,7 +199,7 @@ def test_the_sql_filter_agrees_with_the_rule(
 def test_a_contributor_confidently_below_the_bar_stops_receiving_that_domain(
     db: Database,
 ) -> None:
-    from loupe.services.reputation import record_evidence
+    from loupe.services.people.standing import record_evidence
 
     lucky, good = make_user(db, "lucky"), make_user(db, "good")
     policy = routed(domain_levels={"medical": 1}, min_reputation=0.7)
@@ -237,7 +237,7 @@ def test_health_items_need_a_clearance_by_default(db: Database) -> None:
 
 def test_opening_health_to_everyone_is_an_audited_choice(db: Database) -> None:
     from loupe.db.privacy_models import AuditEvent
-    from loupe.services.projects import update_project
+    from loupe.services.projects.definition import update_project
 
     crowd = make_user(db, "crowd")
     project = make_project(db, config=routed(), members={crowd: "annotator"})

@@ -12,10 +12,10 @@ from loupe.db.privacy_models import AuditEvent
 from loupe.db.raw import Raw
 from loupe.errors import InvalidInput, NotFound, PermissionDenied
 from loupe.routing import Profile
-from loupe.services import contributors
 from loupe.services.access import Actor
-from loupe.services.clearances import grant_clearance
-from loupe.services.routing import load_profile
+from loupe.services.people import profiles
+from loupe.services.people.clearances import grant_clearance
+from loupe.services.people.eligibility import load_profile
 
 
 def _routing_profile(db: Database, user_id: int, now: datetime) -> Profile:
@@ -33,20 +33,20 @@ def test_a_contributor_reads_their_own_profile_and_managers_read_anyones(db: Dat
     soon = utcnow() + timedelta(days=30)
     project = make_project(db, members={ann: "annotator"})
     with db.transaction() as session:
-        contributors.grant_domain(session, manager.actor, ann.id, "medical", 2, soon)
-        contributors.grant_domain(session, manager.actor, ann.id, "legal", 1)
-        contributors.set_languages(session, ann.actor, ann.id, ["de-AT", "en"])
+        profiles.grant_domain(session, manager.actor, ann.id, "medical", 2, soon)
+        profiles.grant_domain(session, manager.actor, ann.id, "legal", 1)
+        profiles.set_languages(session, ann.actor, ann.id, ["de-AT", "en"])
         grant_clearance(
             session, Actor.system(), user_id=ann.id, project_id=project, sensitivity="health"
         )
     with db.transaction(readonly=True) as session:
-        mine = contributors.get_profile(session, ann.actor, ann.id)
-        assert contributors.get_profile(session, manager.actor, ann.id) == mine
-        assert contributors.get_profile(session, Actor.system(), ann.id) == mine
+        mine = profiles.get_profile(session, ann.actor, ann.id)
+        assert profiles.get_profile(session, manager.actor, ann.id) == mine
+        assert profiles.get_profile(session, Actor.system(), ann.id) == mine
         with pytest.raises(PermissionDenied):
-            contributors.get_profile(session, other.actor, ann.id)
+            profiles.get_profile(session, other.actor, ann.id)
         with pytest.raises(NotFound):
-            contributors.get_profile(session, manager.actor, 999)
+            profiles.get_profile(session, manager.actor, 999)
     assert (mine.user_id, mine.username, mine.role) == (ann.id, "ann", "annotator")
     assert mine.languages == ("de", "en")
     assert [(d.domain, d.level, d.source, d.granted_by, d.expired) for d in mine.domains] == [
@@ -63,29 +63,29 @@ def test_a_contributor_reads_their_own_profile_and_managers_read_anyones(db: Dat
 def test_languages_are_primary_subtags_deduplicated_and_replaced(db: Database) -> None:
     manager, ann, other = make_user(db, "mgr", "manager"), make_user(db, "ann"), make_user(db, "b")
     with db.transaction() as session:
-        stored = contributors.set_languages(
+        stored = profiles.set_languages(
             session, ann.actor, ann.id, ["DE", "de-AT", "en_US", "pt-BR", "en"]
         )
     assert stored == ("de", "en", "pt")
     with db.transaction() as session:
-        assert contributors.set_languages(session, manager.actor, ann.id, ["fr"]) == ("fr",)
+        assert profiles.set_languages(session, manager.actor, ann.id, ["fr"]) == ("fr",)
     assert _routing_profile(db, ann.id, utcnow()).languages == frozenset({"fr"})
     before = snapshot(db)
     for bad in (["fr", "deutsch!"], ["x"], ["en", "1a"]):
         with pytest.raises(InvalidInput) as info, db.transaction() as session:
-            contributors.set_languages(session, ann.actor, ann.id, bad)
+            profiles.set_languages(session, ann.actor, ann.id, bad)
         assert info.value.message.startswith("languages[")
         assert "'de', 'en' or 'pt-BR'" in info.value.message
     many = [f"a{c}{d}" for c in "bcd" for d in "abcdefghijklmnopq"]  # 51 tags
     with pytest.raises(InvalidInput, match="at most 50"), db.transaction() as session:
-        contributors.set_languages(session, ann.actor, ann.id, many)
+        profiles.set_languages(session, ann.actor, ann.id, many)
     with pytest.raises(PermissionDenied), db.transaction() as session:
-        contributors.set_languages(session, other.actor, ann.id, ["de"])
+        profiles.set_languages(session, other.actor, ann.id, ["de"])
     with pytest.raises(NotFound), db.transaction() as session:
-        contributors.set_languages(session, manager.actor, 999, ["de"])
+        profiles.set_languages(session, manager.actor, 999, ["de"])
     assert snapshot(db) == before
     with db.transaction() as session:
-        assert contributors.set_languages(session, ann.actor, ann.id, []) == ()
+        assert profiles.set_languages(session, ann.actor, ann.id, []) == ()
     assert _routing_profile(db, ann.id, utcnow()).languages == frozenset()
     assert _actions(db).count("contributor.languages") == 3
 
@@ -93,7 +93,7 @@ def test_languages_are_primary_subtags_deduplicated_and_replaced(db: Database) -
 def test_grant_and_revoke_are_audited_and_replace_the_level(db: Database) -> None:
     manager, ann = make_user(db, "mgr", "manager"), make_user(db, "ann")
     with db.transaction() as session:
-        row = contributors.grant_domain(session, manager.actor, ann.id, "medical", 3)
+        row = profiles.grant_domain(session, manager.actor, ann.id, "medical", 3)
         assert (row.level, row.source, row.granted_by, row.expires_at) == (
             3,
             "manager",
@@ -101,10 +101,10 @@ def test_grant_and_revoke_are_audited_and_replace_the_level(db: Database) -> Non
             None,
         )
     with db.transaction() as session:  # a manager's grant may lower a level
-        contributors.grant_domain(session, manager.actor, ann.id, "medical", 1)
+        profiles.grant_domain(session, manager.actor, ann.id, "medical", 1)
     assert _routing_profile(db, ann.id, utcnow()).levels == {"medical": 1}
     with db.transaction() as session:
-        contributors.revoke_domain(session, manager.actor, ann.id, "medical")
+        profiles.revoke_domain(session, manager.actor, ann.id, "medical")
     assert _routing_profile(db, ann.id, utcnow()).levels == {}
     assert _actions(db)[-3:] == ["contributor.grant", "contributor.grant", "contributor.revoke"]
 
@@ -132,7 +132,7 @@ def test_grant_refuses_bad_input_and_changes_nothing(
     }[expires]
     before = snapshot(db)
     with pytest.raises(InvalidInput) as info, db.transaction() as session:
-        contributors.grant_domain(session, manager.actor, ann.id, domain, level, expires_at)
+        profiles.grant_domain(session, manager.actor, ann.id, domain, level, expires_at)
     assert info.value.details["field"] == field
     assert info.value.message.startswith(f"{field}: ")
     assert snapshot(db) == before
@@ -153,14 +153,14 @@ def test_only_managers_grant_never_to_themselves(db: Database) -> None:
         (manager.actor, 999, NotFound),
     ]:
         with pytest.raises(error), db.transaction() as session:
-            contributors.grant_domain(session, actor, user_id, "medical", 1)
+            profiles.grant_domain(session, actor, user_id, "medical", 1)
     with pytest.raises(PermissionDenied), db.transaction() as session:
-        contributors.revoke_domain(session, ann.actor, ann.id, "medical")
+        profiles.revoke_domain(session, ann.actor, ann.id, "medical")
     with pytest.raises(NotFound, match="holds no level in 'medical'"), db.transaction() as s:
-        contributors.revoke_domain(s, manager.actor, ann.id, "medical")
+        profiles.revoke_domain(s, manager.actor, ann.id, "medical")
     assert snapshot(db) == before
     with db.transaction() as session:  # the CLI (system) may grant anyone
-        row = contributors.grant_domain(session, Actor.system(), manager.id, "legal", 2)
+        row = profiles.grant_domain(session, Actor.system(), manager.id, "legal", 2)
         assert row.granted_by is None
 
 
@@ -168,14 +168,14 @@ def test_an_expired_level_does_not_count(db: Database) -> None:
     manager, ann = make_user(db, "mgr", "manager"), make_user(db, "ann")
     now = utcnow()
     with db.transaction() as session:
-        contributors.grant_domain(
+        profiles.grant_domain(
             session, manager.actor, ann.id, "medical", 2, now + timedelta(hours=1), now=now
         )
     assert _routing_profile(db, ann.id, now).levels == {"medical": 2}
     later = now + timedelta(hours=2)
     assert _routing_profile(db, ann.id, later).levels == {}
     with db.transaction(readonly=True) as session:
-        profile = contributors.get_profile(session, ann.actor, ann.id, now=later)
+        profile = profiles.get_profile(session, ann.actor, ann.id, now=later)
     assert [(d.domain, d.expired) for d in profile.domains] == [("medical", True)]
 
 
@@ -184,17 +184,17 @@ def test_list_contributors_pages_and_filters_by_domain(db: Database) -> None:
     people = [make_user(db, f"u{i}") for i in range(5)]
     with db.transaction() as session:
         for person in people[1::2]:
-            contributors.grant_domain(session, manager.actor, person.id, "medical", 1)
+            profiles.grant_domain(session, manager.actor, person.id, "medical", 1)
     with db.transaction(readonly=True) as session:
-        first = contributors.list_contributors(session, manager.actor, after_id=0, limit=4)
-        rest = contributors.list_contributors(
+        first = profiles.list_contributors(session, manager.actor, after_id=0, limit=4)
+        rest = profiles.list_contributors(
             session, manager.actor, after_id=first[-1].user_id, limit=4
         )
-        medical = contributors.list_contributors(session, manager.actor, domain="medical")
+        medical = profiles.list_contributors(session, manager.actor, domain="medical")
         with pytest.raises(PermissionDenied):
-            contributors.list_contributors(session, people[0].actor)
+            profiles.list_contributors(session, people[0].actor)
         with pytest.raises(InvalidInput):
-            contributors.list_contributors(session, manager.actor, domain="No Such")
+            profiles.list_contributors(session, manager.actor, domain="No Such")
     assert [p.username for p in first + rest] == ["mgr", "u0", "u1", "u2", "u3", "u4"]
     assert [p.username for p in medical] == ["u1", "u3"]
     assert medical[0].domains[0].level == 1

@@ -8,7 +8,7 @@ from tests.web.ui.signin import PASSWORD, give_password
 from loupe.db.database import Database
 from loupe.db.privacy_models import AuditEvent
 from loupe.errors import Unauthenticated
-from loupe.services.sessions import start_session
+from loupe.services.people.sessions import start_session
 
 
 def test_a_sign_in_is_audited_and_a_failed_one_writes_nothing(db: Database) -> None:

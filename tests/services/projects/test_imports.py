@@ -15,7 +15,7 @@ from loupe.db.database import Database
 from loupe.errors import InvalidInput
 from loupe.formats import parse_item
 from loupe.services.access import Actor
-from loupe.services.imports import import_records, import_stream
+from loupe.services.projects.imports import import_records, import_stream
 
 
 def _reopen(text: str) -> object:

@@ -31,18 +31,18 @@ from loupe.db.privacy_models import AuditEvent, ItemVault
 from loupe.errors import InvalidInput, NotFound, PermissionDenied
 from loupe.formats import MediaSource
 from loupe.services.access import Actor
-from loupe.services.clearances import grant_clearance
-from loupe.services.gate import gate_for, image_withheld_reason
-from loupe.services.imports import import_folder, import_stream
-from loupe.services.media import MediaIngest
-from loupe.services.media_gc import collect_garbage, use_blob_store
-from loupe.services.media_sources import LocalMedia, Uploads
-from loupe.services.privacy import set_privacy
-from loupe.services.projects import add_member
-from loupe.services.retention import run_retention
-from loupe.services.reveals import reveal_media
-from loupe.services.subjects import erase_subject
-from loupe.services.vault import load_ref_key
+from loupe.services.compliance.gate import gate_for, image_withheld_reason
+from loupe.services.compliance.privacy_settings import set_privacy
+from loupe.services.compliance.retention import run_retention
+from loupe.services.compliance.reveals import reveal_media
+from loupe.services.compliance.subjects import erase_subject
+from loupe.services.compliance.vault import load_ref_key
+from loupe.services.people.clearances import grant_clearance
+from loupe.services.projects.definition import add_member
+from loupe.services.projects.imports import import_folder, import_stream
+from loupe.services.projects.media import MediaIngest
+from loupe.services.projects.media_gc import collect_garbage, use_blob_store
+from loupe.services.projects.media_sources import LocalMedia, Uploads
 from loupe.settings import Settings
 from loupe.storage import BlobStore, LocalBlobStore
 
@@ -541,7 +541,7 @@ def test_a_retry_of_withheld_items_never_releases_an_image_withheld_for_no_ocr(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from loupe.privacy import image_gate
-    from loupe.services.withheld import retry_withheld
+    from loupe.services.compliance.withheld import retry_withheld
 
     monkeypatch.setattr(image_gate, "ocr_available", lambda: False)
     required = config.model_copy(update={"image_ocr": "required"})
@@ -582,7 +582,7 @@ def test_parse_item_takes_media_fields_out_of_the_data() -> None:
 def test_a_subject_export_lists_their_images(
     db: Database, project: int, files: Path, config: Settings, store: BlobStore
 ) -> None:
-    from loupe.services.subjects import export_subject
+    from loupe.services.compliance.subjects import export_subject
 
     path = write_rows(files, [{"id": "a", "image": "photos/p0.png", "subject_id": "ana"}])
     run_import(db, project, path, config, store)
@@ -600,7 +600,7 @@ def test_a_subject_export_lists_their_images(
 def test_without_a_vault_no_original_is_kept_and_none_is_revealed(
     db: Database, project: int, files: Path, config: Settings, store: BlobStore
 ) -> None:
-    from loupe.services.gate import PrivacyGate
+    from loupe.services.compliance.gate import PrivacyGate
 
     path = write_rows(files, [{"id": "a", "image": "photos/p0.png"}])
 

@@ -25,12 +25,12 @@ from loupe.db.database import Database
 from loupe.db.models import Item
 from loupe.errors import InvalidInput, PermissionDenied
 from loupe.services.access import Actor
-from loupe.services.clearances import grant_clearance
-from loupe.services.media_gc import use_blob_store
-from loupe.services.projects import add_member
-from loupe.services.reveals import reveal_media
-from loupe.services.subjects import erase_subject
-from loupe.services.vault import load_ref_key
+from loupe.services.compliance.reveals import reveal_media
+from loupe.services.compliance.subjects import erase_subject
+from loupe.services.compliance.vault import load_ref_key
+from loupe.services.people.clearances import grant_clearance
+from loupe.services.projects.definition import add_member
+from loupe.services.projects.media_gc import use_blob_store
 from loupe.settings import Settings
 from loupe.storage import BlobStore, LocalBlobStore
 
@@ -245,7 +245,7 @@ def test_a_voice_clearance_is_an_exact_match_beside_the_ladder(db: Database, pro
     from datetime import timedelta
 
     from loupe.db.models import utcnow
-    from loupe.services.clearances import VOICE, has_clearance
+    from loupe.services.people.clearances import VOICE, has_clearance
 
     admin, ann, bob = make_user(db, "root", "admin"), make_user(db, "ann"), make_user(db, "bob")
     other = make_project(db, name="elsewhere", config=AUDIO_SCHEMA)

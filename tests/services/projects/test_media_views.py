@@ -18,7 +18,7 @@ from loupe.db.database import Database
 from loupe.db.models import Assignment, Item, Label, Membership, utcnow
 from loupe.errors import NotFound
 from loupe.services.access import Actor
-from loupe.services.media_views import authorize_media, media_for, media_url
+from loupe.services.projects.media_views import authorize_media, media_for, media_url
 
 IMAGES: dict[str, Any] = {**SCHEMA, "media": ["image"]}
 FACE = {"type": "FACE", "x": 10, "y": 20, "width": 50, "height": 60}

@@ -1,4 +1,4 @@
-"""Archive, unarchive, duplicate and delete a project (loupe.services.project_lifecycle)."""
+"""Archive, unarchive, duplicate and delete a project (loupe.services.projects.project_lifecycle)."""
 
 from __future__ import annotations
 
@@ -23,15 +23,16 @@ from loupe.db.project_models import DeletedProject, ItemComment
 from loupe.errors import Conflict, InvalidInput, PermissionDenied
 from loupe.formats import parse_item
 from loupe.learning.persistence import ModelStore
-from loupe.services import comments, items, project_lifecycle, projects
 from loupe.services.access import Actor
-from loupe.services.gate import gate_for
-from loupe.services.labels import submit_label
-from loupe.services.ledger import audit_ledger
-from loupe.services.ledger_keys import LedgerConfig, init_keys
-from loupe.services.payments import balances
-from loupe.services.privacy import set_privacy
-from loupe.services.tasks import next_task
+from loupe.services.compliance.gate import gate_for
+from loupe.services.compliance.privacy_settings import set_privacy
+from loupe.services.labelling import comments
+from loupe.services.labelling.labels import submit_label
+from loupe.services.labelling.tasks import next_task
+from loupe.services.payments.earnings import balances
+from loupe.services.payments.ledger import audit_ledger
+from loupe.services.payments.ledger_keys import LedgerConfig, init_keys
+from loupe.services.projects import definition, items, project_lifecycle
 from loupe.settings import Settings
 
 SYSTEM = Actor.system()
@@ -61,7 +62,7 @@ def test_an_archived_project_serves_no_work_and_takes_no_imports_or_labels(db: D
     assert snapshot(db) == before
     # Still readable: the project, its members, its items' count.
     with db.transaction(readonly=True) as session:
-        assert projects.get_project(session, ann.actor, project).archived_at is not None
+        assert definition.get_project(session, ann.actor, project).archived_at is not None
     with db.transaction() as session:
         project_lifecycle.unarchive_project(session, SYSTEM, project)
     with db.transaction() as session:
@@ -70,7 +71,7 @@ def test_an_archived_project_serves_no_work_and_takes_no_imports_or_labels(db: D
 
 
 def test_an_archived_project_takes_no_expert_answers_or_decisions(db: Database) -> None:
-    from loupe.services.escalations import flag_item, resolve_escalation
+    from loupe.services.labelling.escalations import flag_item, resolve_escalation
 
     ann, manager = make_user(db, "ann"), make_user(db, "mgr", "manager")
     project = make_project(db, members={ann: "annotator", manager: "manager"})
@@ -119,8 +120,8 @@ def test_lists_hide_archived_projects_unless_asked(db: Database) -> None:
     live, old = make_project(db, name="live"), make_project(db, name="old")
     _archive(db, old)
     with db.transaction(readonly=True) as session:
-        shown = projects.list_projects(session, SYSTEM, after_id=0, limit=10)
-        archived = projects.list_projects(session, SYSTEM, after_id=0, limit=10, archived=True)
+        shown = definition.list_projects(session, SYSTEM, after_id=0, limit=10)
+        archived = definition.list_projects(session, SYSTEM, after_id=0, limit=10, archived=True)
         assert [p.id for p in shown] == [live]
         assert [p.id for p in archived] == [old]
 
@@ -138,7 +139,7 @@ def test_duplicate_copies_the_configuration_not_the_data(db: Database) -> None:
     add_items(db, project, 3)
     make_rate_card(db, project)
     with db.transaction() as session:
-        projects.update_project(session, SYSTEM, project, guidelines="Be kind.")
+        definition.update_project(session, SYSTEM, project, guidelines="Be kind.")
         set_privacy(session, SYSTEM, project, policy="withhold", retention_days=30)
     with db.transaction() as session:
         copy = project_lifecycle.duplicate_project(
@@ -163,7 +164,7 @@ def test_duplicate_copies_the_configuration_not_the_data(db: Database) -> None:
         assert roles == {manager.id: "manager", ann.id: "annotator"}
         card = session.scalar(select(RateCard).where(RateCard.project_id == copy_id))
         assert card is not None and card.version == 1
-        from loupe.services.privacy import privacy_of
+        from loupe.services.compliance.privacy_settings import privacy_of
 
         assert privacy_of(session, copy_id).policy == "withhold"
         assert privacy_of(session, copy_id).retention_days == 30

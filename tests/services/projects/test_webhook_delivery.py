@@ -18,9 +18,9 @@ from tests.factories import make_project
 
 from loupe.db.database import Database
 from loupe.db.webhook_models import WebhookDelivery
-from loupe.services import webhooks
 from loupe.services.access import Actor
-from loupe.services.webhook_delivery import (
+from loupe.services.projects import webhooks
+from loupe.services.projects.webhook_delivery import (
     LEASE,
     MAX_BACKOFF,
     _claim,

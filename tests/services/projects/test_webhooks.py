@@ -19,14 +19,15 @@ from loupe.db.models import Item
 from loupe.db.webhook_models import WebhookDelivery
 from loupe.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from loupe.ledger.entries import PaymentEntry, contributor_pseudonym, item_digest, utc_seconds
-from loupe.services import payments, webhooks
 from loupe.services.access import Actor
-from loupe.services.escalations import flag_item, resolve_escalation
-from loupe.services.labels import submit_label
-from loupe.services.ledger_keys import LedgerConfig, init_keys
-from loupe.services.ledger_store import NewEntry, append_entries, publish_checkpoint
-from loupe.services.model_versions import retrain
-from loupe.services.subjects import erase_subject
+from loupe.services.compliance.subjects import erase_subject
+from loupe.services.labelling.escalations import flag_item, resolve_escalation
+from loupe.services.labelling.labels import submit_label
+from loupe.services.model_loop.model_versions import retrain
+from loupe.services.payments import earnings
+from loupe.services.payments.ledger_keys import LedgerConfig, init_keys
+from loupe.services.payments.ledger_store import NewEntry, append_entries, publish_checkpoint
+from loupe.services.projects import webhooks
 
 SYSTEM = Actor.system()
 KEY = bytes(range(32))
@@ -182,7 +183,7 @@ def test_a_payout_tells_each_project_how_many_of_its_contributors_it_paid(
         append_entries(session, entries, keys=None, checkpoint_every=10**9)
         publish_checkpoint(session, cfg.keys)
     with db.transaction() as session:
-        payout = payments.create_payout(session, SYSTEM, cfg, currency="EUR")
+        payout = earnings.create_payout(session, SYSTEM, cfg, currency="EUR")
     ((event, body),) = events(db)  # the quiet project paid no one
     assert event == "payout.made" and body["project_id"] == project
     assert body["data"] == {"payout_id": payout.id, "currency": "EUR", "contributors_paid": 2}

@@ -3,9 +3,9 @@ from __future__ import annotations
 from tests.factories import add_items, hold_in, make_project, make_user
 
 from loupe.db.database import Database
-from loupe.services import quality, refits
 from loupe.services.access import Actor
-from loupe.services.labels import submit_label
+from loupe.services.labelling.labels import submit_label
+from loupe.services.quality import agreement, refits
 
 
 def test_refit_learns_who_is_reliable_and_report_shows_agreement(db: Database) -> None:
@@ -29,7 +29,7 @@ def test_refit_learns_who_is_reliable_and_report_shows_agreement(db: Database) -
     assert report.n_labels == 48
     assert report.n_workers == 4
     with db.transaction(readonly=True) as session:
-        result = quality.quality_report(session, Actor.system(), project)
+        result = agreement.quality_report(session, Actor.system(), project)
     assert result.skills[bad.id] < 0.4 < 0.7 < min(result.skills[p.id] for p in good)
     assert result.n_items_labelled == 12
     assert result.krippendorff_alpha is not None

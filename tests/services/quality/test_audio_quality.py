@@ -13,8 +13,8 @@ from loupe.aggregation.transcripts import transcript_words
 from loupe.db.database import Database
 from loupe.errors import InvalidInput
 from loupe.services.access import Actor
-from loupe.services.gold import set_gold
-from loupe.services.labels import submit_label
+from loupe.services.labelling.labels import submit_label
+from loupe.services.quality.gold import set_gold
 
 LABELS = [{"key": "wake"}, {"key": "noise"}]
 
@@ -151,8 +151,8 @@ def test_consensus_evidence_for_segments_is_the_f1_against_the_fused_ones(db: Da
 def test_rate_cards_pay_per_audio_second(db: Database, tmp_path: Any) -> None:
     from tests.factories import make_rate_card
 
-    from loupe.services import payments
-    from loupe.services.ledger_keys import LedgerConfig, init_keys
+    from loupe.services.payments import earnings
+    from loupe.services.payments.ledger_keys import LedgerConfig, init_keys
 
     cfg = LedgerConfig(keys=init_keys(tmp_path / "keys", origin="test.loupe/audio"))
     ann, bob = make_user(db, "ann"), make_user(db, "bob")
@@ -163,8 +163,8 @@ def test_rate_cards_pay_per_audio_second(db: Database, tmp_path: Any) -> None:
         hold_in(session, ann.id, project, 1)
         submit_label(session, ann.actor, project, 1, "hey loupe", ledger=cfg)
     with db.transaction(readonly=True) as session:
-        owed = payments.balances(session, ann.id, secret=cfg.keys.secret)
-    assert owed == [payments.Balance("EUR", 10, 0, 10)]  # 1 + 2 x 4.25 s, rounded up
+        owed = earnings.balances(session, ann.id, secret=cfg.keys.secret)
+    assert owed == [earnings.Balance("EUR", 10, 0, 10)]  # 1 + 2 x 4.25 s, rounded up
 
 
 # --- transcripts -----------------------------------------------------------------------------
@@ -266,7 +266,7 @@ def test_translations_still_follow_the_reviewers(db: Database) -> None:
 def test_an_adjudicated_answer_agrees_with_crowd_segments_and_transcripts_near_it(
     db: Database,
 ) -> None:
-    from loupe.services.escalations import flag_item, resolve_escalation
+    from loupe.services.labelling.escalations import flag_item, resolve_escalation
 
     near, far, boss = make_user(db, "near"), make_user(db, "far"), make_user(db, "boss")
     projects = [

@@ -12,8 +12,8 @@ from tests.factories import add_items, add_media, count, hold_in, make_project, 
 from loupe.db.database import Database
 from loupe.errors import InvalidInput
 from loupe.services.access import Actor
-from loupe.services.gold import set_gold
-from loupe.services.labels import submit_label
+from loupe.services.labelling.labels import submit_label
+from loupe.services.quality.gold import set_gold
 
 LABELS = [{"key": "cup"}, {"key": "sign"}]
 
@@ -116,8 +116,8 @@ def test_box_gold_scores_by_iou(db: Database) -> None:
 def test_rate_cards_pay_per_image_and_per_box(db: Database, tmp_path: Any) -> None:
     from tests.factories import make_rate_card
 
-    from loupe.services import payments
-    from loupe.services.ledger_keys import LedgerConfig, init_keys
+    from loupe.services.payments import earnings
+    from loupe.services.payments.ledger_keys import LedgerConfig, init_keys
 
     cfg = LedgerConfig(keys=init_keys(tmp_path / "keys", origin="test.loupe/boxes"))
     ann, bob = make_user(db, "ann"), make_user(db, "bob")
@@ -134,11 +134,11 @@ def test_rate_cards_pay_per_image_and_per_box(db: Database, tmp_path: Any) -> No
         submit_label(session, bob.actor, project, 1, [], ledger=cfg)
     with db.transaction(readonly=True) as session:
         owed = {
-            person.username: payments.balances(session, person.id, secret=cfg.keys.secret)
+            person.username: earnings.balances(session, person.id, secret=cfg.keys.secret)
             for person in (ann, bob)
         }
-    assert owed["ann"] == [payments.Balance("EUR", 8, 0, 8)]  # 4 per image + 2 x 2 boxes
-    assert owed["bob"] == [payments.Balance("EUR", 4, 0, 4)]  # an empty image still counts
+    assert owed["ann"] == [earnings.Balance("EUR", 8, 0, 8)]  # 4 per image + 2 x 2 boxes
+    assert owed["bob"] == [earnings.Balance("EUR", 4, 0, 4)]  # an empty image still counts
 
 
 def test_consensus_evidence_for_boxes_is_the_f1_against_the_fused_boxes(db: Database) -> None:
@@ -164,7 +164,7 @@ def test_consensus_evidence_for_boxes_is_the_f1_against_the_fused_boxes(db: Data
 def test_an_adjudicated_answer_agrees_with_crowd_boxes_that_match_it(db: Database) -> None:
     """Regression: settling an escalation counted a crowd answer as agreeing only when it
     was equal to the pixel, so every box-drawer was scored as wrong."""
-    from loupe.services.escalations import flag_item, resolve_escalation
+    from loupe.services.labelling.escalations import flag_item, resolve_escalation
 
     near, far = make_user(db, "near"), make_user(db, "far")
     manager = make_user(db, "boss")

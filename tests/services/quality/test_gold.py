@@ -6,11 +6,11 @@ from tests.factories import add_items, make_project, make_user
 from loupe.db.database import Database
 from loupe.errors import NotFound, PermissionDenied
 from loupe.services.access import Actor
-from loupe.services.gold import set_gold, wilson_interval
-from loupe.services.labels import submit_label
-from loupe.services.projects import resume_member
-from loupe.services.quality import quality_report
-from loupe.services.tasks import next_task
+from loupe.services.labelling.labels import submit_label
+from loupe.services.labelling.tasks import next_task
+from loupe.services.projects.definition import resume_member
+from loupe.services.quality.agreement import quality_report
+from loupe.services.quality.gold import set_gold, wilson_interval
 
 
 def test_wilson_interval_known_answers() -> None:

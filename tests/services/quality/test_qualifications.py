@@ -13,10 +13,11 @@ from loupe.db.models import utcnow
 from loupe.db.privacy_models import AuditEvent
 from loupe.db.raw import Raw
 from loupe.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from loupe.services import contributors, qualifications
 from loupe.services.access import Actor
-from loupe.services.qualifications import Attempt, AttemptResult
-from loupe.services.routing import load_profile
+from loupe.services.people import profiles
+from loupe.services.people.eligibility import load_profile
+from loupe.services.quality import qualifications
+from loupe.services.quality.qualifications import Attempt, AttemptResult
 
 # Answer keys that appear nowhere else, so a leak of an answer is easy to spot.
 SCHEMA: dict[str, Any] = {
@@ -181,7 +182,7 @@ def test_a_pass_grants_the_level_until_it_expires(
     with db.transaction(readonly=True) as session:
         row = session.get(ContributorDomain, (ann.id, "medical"))
         assert row is not None and row.source == f"qualification:{test}"
-        profile = contributors.get_profile(session, ann.actor, ann.id, now=now)
+        profile = profiles.get_profile(session, ann.actor, ann.id, now=now)
     record = profile.qualifications[0]
     assert (record.test_id, record.attempts, record.passed, record.best_score) == (
         test,
@@ -245,7 +246,7 @@ def test_retry_policy_waits_after_a_failure_and_limits_attempts(
     with pytest.raises(Conflict, match="no attempts left: you used all 2 attempts"):
         _start(db, ann, project, test, now + timedelta(days=30))
     with db.transaction(readonly=True) as session:
-        record = contributors.get_profile(session, ann.actor, ann.id).qualifications[0]
+        record = profiles.get_profile(session, ann.actor, ann.id).qualifications[0]
     assert (record.attempts, record.passed, record.best_score, record.in_progress) == (
         2,
         False,
@@ -261,7 +262,7 @@ def test_a_pass_never_lowers_a_level(db: Database, setup: tuple[Person, Person, 
     now = utcnow()
     attempt = _start(db, ann, project, test, now)
     with db.transaction() as session:  # an expert level granted while the attempt runs
-        contributors.grant_domain(session, admin.actor, ann.id, "medical", 3)
+        profiles.grant_domain(session, admin.actor, ann.id, "medical", 3)
     result = _submit(db, ann, project, test, attempt.id, _right(), now)
     assert (result.passed, result.level, result.level_expires_at) == (True, 3, None)
     assert _levels(db, ann.id, now + timedelta(days=100)) == {"medical": 3}
@@ -271,7 +272,7 @@ def test_a_pass_raises_a_lower_level(db: Database, setup: tuple[Person, Person, 
     manager, ann, project = setup
     admin = make_user(db, "root", "admin")
     with db.transaction() as session:
-        contributors.grant_domain(session, admin.actor, ann.id, "medical", 1)
+        profiles.grant_domain(session, admin.actor, ann.id, "medical", 1)
     test = _create(db, manager, project, level=2)
     now = utcnow()
     attempt = _start(db, ann, project, test, now)
@@ -307,7 +308,7 @@ def test_only_the_owner_submits_once(db: Database, setup: tuple[Person, Person, 
     other = make_user(db, "other")
     auditor = make_user(db, "aud", "auditor")
     with db.transaction() as session:
-        from loupe.services.projects import add_member
+        from loupe.services.projects.definition import add_member
 
         add_member(session, Actor.system(), project, user_id=other.id, role="annotator")
         add_member(session, Actor.system(), project, user_id=auditor.id, role="auditor")

@@ -27,8 +27,8 @@ from loupe.db.models import ApiToken, User, utcnow
 from loupe.db.privacy_models import AuditEvent
 from loupe.db.session_models import LoginThrottle
 from loupe.services.access import Actor
-from loupe.services.gold import set_gold
-from loupe.services.labels import submit_label
+from loupe.services.labelling.labels import submit_label
+from loupe.services.quality.gold import set_gold
 
 HEALTH = "Patient Jane Roe, NHS 943 476 5919, diagnosed with type 2 diabetes"
 
@@ -234,7 +234,7 @@ def test_sign_in_is_throttled_per_account_with_retry_after(
 
 
 def test_a_lockout_grows_with_further_failures(app_client: TestClient, db: Database) -> None:
-    from loupe.services.sessions import record_failed_login
+    from loupe.services.people.sessions import record_failed_login
 
     now = utcnow()
     lockouts = []
@@ -250,7 +250,7 @@ def test_a_lockout_grows_with_further_failures(app_client: TestClient, db: Datab
 
 
 def test_a_password_change_ends_every_session(app_client: TestClient, db: Database) -> None:
-    from loupe.services import users
+    from loupe.services.people import users
 
     maya = make_user(db, "maya")
     sign_in(app_client, db, maya)

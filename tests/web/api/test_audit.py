@@ -10,8 +10,8 @@ from tests.web.api.privacy_fixtures import client, keyed_settings
 
 from loupe.cli import main
 from loupe.db.database import Database
-from loupe.services import audit
 from loupe.services.access import Actor
+from loupe.services.compliance import audit_log
 
 __all__ = ["client", "keyed_settings"]
 
@@ -78,13 +78,13 @@ def test_verify_finds_tampering_by_position(
 ) -> None:
     with db.transaction() as session:
         for i in range(6):
-            audit.record(session, Actor.system(), "test.event", details={"i": i})
+            audit_log.record(session, Actor.system(), "test.event", details={"i": i})
     with db.transaction() as session:
-        assert audit.verify(session).ok
+        assert audit_log.verify(session).ok
     with db.engine.begin() as connection:
         connection.execute(text(tamper))
     with db.transaction() as session:
-        check = audit.verify(session)
+        check = audit_log.verify(session)
     assert not check.ok
     assert check.first_bad_seq == position
     assert check.reason is not None and check.reason.startswith(reason)

@@ -10,7 +10,7 @@ every item against a fresh copy of that world and compares the outcome with
 :data:`EXPECTED`, written out by hand below. No response carries the text of an item
 the person may not have, and a person refused everything changes nothing.
 
-Medical items are ``health`` data by classification (``loupe.services.gate.classify``),
+Medical items are ``health`` data by classification (``loupe.services.compliance.gate.classify``),
 so ``med`` needs both the level and the clearance; ``hea`` (general, marked ``health``)
 needs only the clearance.
 """
@@ -36,10 +36,10 @@ from loupe.db.database import Database
 from loupe.db.models import utcnow
 from loupe.db.raw import Raw
 from loupe.services.access import Actor
-from loupe.services.clearances import grant_clearance
-from loupe.services.escalations import flag_item
-from loupe.services.labels import submit_label
-from loupe.services.privacy import set_privacy
+from loupe.services.compliance.privacy_settings import set_privacy
+from loupe.services.labelling.escalations import flag_item
+from loupe.services.labelling.labels import submit_label
+from loupe.services.people.clearances import grant_clearance
 
 CONFIG: dict[str, Any] = {
     **SCHEMA,

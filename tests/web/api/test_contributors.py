@@ -8,7 +8,7 @@ from tests.factories import make_user, snapshot
 from loupe.db.database import Database
 from loupe.db.models import utcnow
 from loupe.db.raw import Raw
-from loupe.services.routing import load_profile
+from loupe.services.people.eligibility import load_profile
 
 
 def test_profiles_are_read_by_their_owner_and_managers(

@@ -156,8 +156,8 @@ def test_json_array_upload_is_all_or_nothing_by_index(app_client: TestClient, db
 def _probe(monkeypatch: pytest.MonkeyPatch, db: Database) -> ProbeGate:
     gate = ProbeGate(db)
     monkeypatch.setattr("loupe.web.api.items.gate_for", lambda *_a, **_k: gate)
-    monkeypatch.setattr("loupe.services.imports.BATCH_SIZE", 2)
-    monkeypatch.setattr("loupe.services.imports.GATE_CHUNK", 2)
+    monkeypatch.setattr("loupe.services.projects.imports.BATCH_SIZE", 2)
+    monkeypatch.setattr("loupe.services.projects.imports.GATE_CHUNK", 2)
     return gate
 
 

@@ -14,9 +14,9 @@ from fastapi.testclient import TestClient
 from tests.factories import Person, add_items, add_rows, count, make_project, make_user, snapshot
 
 from loupe.db.database import Database
-from loupe.services import tasks
 from loupe.services.access import Actor
-from loupe.services.gold import set_gold
+from loupe.services.labelling import tasks
+from loupe.services.quality.gold import set_gold
 
 GOLD_CONFIG = {
     "task": {

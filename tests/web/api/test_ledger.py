@@ -27,9 +27,9 @@ from loupe.ledger.verify import (
     verify_consistency,
     verify_entry_in_checkpoint,
 )
-from loupe.services import payments
 from loupe.services.access import Actor
-from loupe.services.ledger_keys import LedgerConfig, LedgerKeys, init_keys
+from loupe.services.payments import earnings
+from loupe.services.payments.ledger_keys import LedgerConfig, LedgerKeys, init_keys
 from loupe.settings import Settings
 
 ORIGIN = "test.loupe/payments"
@@ -501,7 +501,7 @@ def test_the_wallet_shows_what_is_owed_back(
     app_client.post("/api/v1/payouts", json={"currency": "EUR"}, headers=admin.headers)
     with db.transaction() as session:
         cfg = LedgerConfig(keys=keys)
-        payments.decide_label(session, Actor.system(), cfg, 1, "label.rejected")
+        earnings.decide_label(session, Actor.system(), cfg, 1, "label.rejected")
     wallet = app_client.get("/api/v1/wallet", headers=ann.headers).json()
     assert wallet["balances"] == [
         {

@@ -32,7 +32,7 @@ from loupe.db.contributor_models import ReviewTask
 from loupe.db.database import Database
 from loupe.db.models import Item, Label
 from loupe.db.quality_models import Escalation
-from loupe.services.gate import vault_for
+from loupe.services.compliance.gate import vault_for
 from loupe.settings import Settings
 from loupe.storage import BlobStore, blob_store_for
 

@@ -12,8 +12,8 @@ from tests.factories import add_rows, grant_level, make_project, make_user
 
 from loupe.db.database import Database
 from loupe.services.access import Actor
-from loupe.services.clearances import grant_clearance
-from loupe.services.privacy import set_privacy
+from loupe.services.compliance.privacy_settings import set_privacy
+from loupe.services.people.clearances import grant_clearance
 
 CONFIG: dict[str, Any] = {"task": {"type": "pairwise"}, "review": {"rate": 1.0}}
 ROWS: list[dict[str, Any]] = [

@@ -9,7 +9,7 @@ from tests.loop_helpers import add_gold, configure, label_items
 
 from loupe.db.database import Database
 from loupe.learning.persistence import ModelStore
-from loupe.services.model_versions import model_key
+from loupe.services.model_loop.model_versions import model_key
 from loupe.settings import Settings
 
 
@@ -140,7 +140,7 @@ def test_the_champion_serves_after_a_restart_without_retraining(
         before = _predict(client, project, manager.headers, texts=texts).json()
     # Restart: a new app on the same database and model directory; nothing may train.
     monkeypatch.setattr(
-        "loupe.services.model_versions.get_trainer",
+        "loupe.services.model_loop.model_versions.get_trainer",
         lambda name: pytest.fail("the champion must load without retraining"),
     )
     monkeypatch.setattr(ModelStore, "save", lambda *a: pytest.fail("nothing may be written"))
@@ -158,7 +158,7 @@ def test_the_champion_serves_after_a_restart_without_retraining(
 
 
 def test_a_promotion_reaches_a_running_second_server(db: Database, settings: Settings) -> None:
-    from loupe.services.model_versions import retrain
+    from loupe.services.model_loop.model_versions import retrain
     from loupe.web.app import create_app
 
     manager = make_user(db, "mgr", "manager")
@@ -188,7 +188,7 @@ def test_a_promotion_reaches_a_running_second_server(db: Database, settings: Set
 def test_predict_needs_credentials_rights_and_good_input(
     app_client: TestClient, db: Database, settings: Settings
 ) -> None:
-    from loupe.services.model_versions import retrain
+    from loupe.services.model_loop.model_versions import retrain
 
     manager = make_user(db, "mgr", "manager")
     annotator = make_user(db, "ann")

@@ -261,8 +261,8 @@ _TOKENS: dict[tuple[str, str], str] = {}
 def _headers(db: Database, username: str) -> dict[str, str]:
     key = (db.url, username)
     if key not in _TOKENS:
-        from loupe.services import users
         from loupe.services.access import Actor
+        from loupe.services.people import users
 
         with db.transaction() as session:
             from sqlalchemy import select

@@ -10,7 +10,7 @@ from tests.factories import Person, grant_level, make_user, snapshot
 from loupe.db.database import Database
 from loupe.db.models import utcnow
 from loupe.reputation import Evidence, assign_tier, score
-from loupe.services.reputation import POLICY, record_evidence
+from loupe.services.people.standing import POLICY, record_evidence
 
 # (domain, kind, success, age) of each piece of evidence, oldest first.
 HISTORY: list[tuple[str, str, float, timedelta]] = [

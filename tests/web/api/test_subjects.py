@@ -16,9 +16,9 @@ from loupe.db.database import Database
 from loupe.db.models import utcnow
 from loupe.db.privacy_models import SubjectKey
 from loupe.errors import NotFound
-from loupe.services import retention
 from loupe.services.access import Actor
-from loupe.services.gate import vault_for
+from loupe.services.compliance import retention
+from loupe.services.compliance.gate import vault_for
 from loupe.settings import Settings
 
 __all__ = ["client", "keyed_settings"]

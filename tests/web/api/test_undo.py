@@ -20,7 +20,7 @@ from tests.factories import (
 from loupe.db.database import Database
 from loupe.db.ledger_models import LedgerEntry
 from loupe.db.models import Consensus, Item, Label, utcnow
-from loupe.services.ledger_keys import init_keys
+from loupe.services.payments.ledger_keys import init_keys
 from loupe.settings import Settings
 from loupe.web.app import create_app
 

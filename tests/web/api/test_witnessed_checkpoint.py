@@ -2,7 +2,7 @@
 cosigned, not one signed a moment ago: its proofs verify with the quorum, and the entries
 after it are pending until the next checkpoint is cosigned (issue #14).
 
-Two real witnesses run in-process on loopback (``tests.services.test_witnesses.Running``,
+Two real witnesses run in-process on loopback (``tests.services.payments.test_witnesses.Running``,
 listening before the test starts). The background loop is off here: each test cosigns
 with :func:`cosign_latest` itself, so "before" and "after" cosigning are exact moments.
 """
@@ -18,7 +18,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 from tests.factories import add_items, hold, make_project, make_rate_card, make_user, snapshot
-from tests.services.test_witnesses import Running
+from tests.services.payments.test_witnesses import Running
 from typer.testing import CliRunner
 
 from loupe.cli import app as cli_app
@@ -30,9 +30,9 @@ from loupe.ledger.verify import (
     verify_entry_in_checkpoint,
 )
 from loupe.ledger.witness import Witness
-from loupe.services.ledger import PENDING_WITNESSES
-from loupe.services.ledger_keys import LedgerKeys, init_keys
-from loupe.services.witnesses import cosign_latest, load_witnesses
+from loupe.services.payments.ledger import PENDING_WITNESSES
+from loupe.services.payments.ledger_keys import LedgerKeys, init_keys
+from loupe.services.payments.witnesses import cosign_latest, load_witnesses
 from loupe.settings import Settings
 from loupe.web.app import create_app
 

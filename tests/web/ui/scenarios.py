@@ -12,7 +12,9 @@ from tests.factories import Person
 from loupe.db.database import Database
 from loupe.db.loop_models import ModelVersionRecord
 from loupe.db.models import utcnow
-from loupe.services import escalations, labels, qualifications, reputation, tasks
+from loupe.services.labelling import escalations, labels, tasks
+from loupe.services.people import standing
+from loupe.services.quality import qualifications
 
 LABELS = [{"key": "call"}, {"key": "music"}, {"key": "navigate"}]
 
@@ -126,7 +128,7 @@ def earn_trust(db: Database, person: Person, domain: str = "general", n: int = 2
     now = utcnow()
     with db.transaction() as session:
         for i in range(n):
-            reputation.record_evidence(
+            standing.record_evidence(
                 session,
                 user_id=person.id,
                 domain=domain,

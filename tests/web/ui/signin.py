@@ -8,8 +8,8 @@ from fastapi.testclient import TestClient
 from tests.factories import Person
 
 from loupe.db.database import Database
-from loupe.services import users
 from loupe.services.access import Actor
+from loupe.services.people import users
 
 PASSWORD = "correct horse battery"
 HTML = {"Accept": "text/html"}

@@ -17,7 +17,7 @@ from tests.web.ui.signin import HTML, sign_in
 
 from loupe.db.database import Database
 from loupe.services.access import Actor
-from loupe.services.clearances import VOICE, grant_clearance
+from loupe.services.people.clearances import VOICE, grant_clearance
 from loupe.settings import Settings
 
 LABELS = [f"sound{i:02d}" for i in range(22)]

@@ -21,8 +21,8 @@ from tests.web.ui.signin import HTML, sign_in
 
 from loupe.db.database import Database
 from loupe.db.models import utcnow
-from loupe.services import clearances, contributors
 from loupe.services.access import Actor
+from loupe.services.people import clearances, profiles
 
 QUESTIONS = [
     {"data": {"text": "ring the office"}, "answer": "call"},
@@ -38,10 +38,10 @@ def test_me_shows_profile_reputation_with_its_rule_and_evidence_and_tests(
     project = make_project(db, name="intents", members={maya: "annotator", boss: "manager"})
     make_test(db, boss, project, QUESTIONS)
     with db.transaction() as session:
-        contributors.grant_domain(
+        profiles.grant_domain(
             session, boss.actor, maya.id, "medical", 2, utcnow() + timedelta(days=30)
         )
-        contributors.set_languages(session, maya.actor, maya.id, ["de", "pt-BR"])
+        profiles.set_languages(session, maya.actor, maya.id, ["de", "pt-BR"])
         clearances.grant_clearance(
             session, Actor.system(), user_id=maya.id, project_id=project, sensitivity="health"
         )

@@ -12,8 +12,8 @@ from tests.web.ui.signin import HTML, sign_in
 
 from loupe.db.database import Database
 from loupe.services.access import Actor
-from loupe.services.label_costs import cost_per_accurate_label
-from loupe.services.ledger_keys import init_keys
+from loupe.services.payments.label_costs import cost_per_accurate_label
+from loupe.services.payments.ledger_keys import init_keys
 from loupe.settings import Settings
 from loupe.web.app import create_app
 

@@ -12,10 +12,10 @@ from tests.web.ui.signin import HTML, sign_in
 
 from loupe.db.database import Database
 from loupe.services.access import Actor
-from loupe.services.labels import submit_label
-from loupe.services.predictions import ingest_predictions
-from loupe.services.quality import AGREEMENT_DEFINITION
-from loupe.services.tasks import next_task
+from loupe.services.labelling.labels import submit_label
+from loupe.services.labelling.tasks import next_task
+from loupe.services.model_loop.predictions import ingest_predictions
+from loupe.services.quality.agreement import AGREEMENT_DEFINITION
 
 
 def _figure(page: str, name: str) -> str:

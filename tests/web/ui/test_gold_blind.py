@@ -23,9 +23,9 @@ from tests.web.ui.signin import sign_in
 
 from loupe.db.database import Database
 from loupe.db.models import Item
-from loupe.services import tasks, workspace
 from loupe.services.access import Actor
-from loupe.services.predictions import ingest_predictions
+from loupe.services.labelling import tasks, workspace
+from loupe.services.model_loop.predictions import ingest_predictions
 
 
 class _Fixed(random.Random):
@@ -151,9 +151,9 @@ def test_a_gold_items_drawn_suggestion_is_stored_once_and_served_to_all(
     ann, bea = make_user(db, "ann"), make_user(db, "bea")
     project = _project(db, ann, feedback=True)
     with db.transaction() as session:
-        from loupe.services import projects
+        from loupe.services.projects import definition
 
-        projects.add_member(session, Actor.system(), project, user_id=bea.id, role="annotator")
+        definition.add_member(session, Actor.system(), project, user_id=bea.id, role="annotator")
     monkeypatch.setattr(tasks, "_rng", _Fixed(0.0))  # gold comes next for everyone
     seen = []
     for person, seed in ((ann, 1), (bea, 2), (ann, 3)):  # ann asks again: the same item

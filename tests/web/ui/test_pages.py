@@ -11,10 +11,10 @@ from tests.web.ui.signin import HTML, sign_in
 
 from loupe.db.database import Database
 from loupe.formats import parse_item
-from loupe.services import audit
 from loupe.services.access import Actor
-from loupe.services.items import insert_items
-from loupe.services.ledger_keys import init_keys
+from loupe.services.compliance import audit_log
+from loupe.services.payments.ledger_keys import init_keys
+from loupe.services.projects.items import insert_items
 from loupe.settings import Settings
 from loupe.web.app import create_app
 
@@ -160,7 +160,7 @@ def test_audit_log_pages_for_auditors(app_client: TestClient, db: Database) -> N
     audrey = make_user(db, "audrey", "auditor")
     with db.transaction() as session:
         for i in range(60):
-            audit.record(session, Actor.system(), "test.event", target=f"thing:{i}")
+            audit_log.record(session, Actor.system(), "test.event", target=f"thing:{i}")
     sign_in(app_client, db, audrey)
     first = app_client.get("/audit")
     assert first.status_code == 200

@@ -98,7 +98,7 @@ def test_an_archived_project_stays_readable(app_client: TestClient, db: Database
     add_items(db, project, 2)
     with db.transaction() as session:
         from loupe.services.access import Actor
-        from loupe.services.project_lifecycle import archive_project
+        from loupe.services.projects.project_lifecycle import archive_project
 
         archive_project(session, Actor.system(), project)
     sign_in(app_client, db, manager)

@@ -13,8 +13,8 @@ from loupe.db.contributor_models import Review
 from loupe.db.database import Database
 from loupe.db.models import Membership
 from loupe.db.quality_models import GoldResult, WorkerSkill
-from loupe.services.gold import wilson_interval
-from loupe.services.ledger_keys import init_keys
+from loupe.services.payments.ledger_keys import init_keys
+from loupe.services.quality.gold import wilson_interval
 from loupe.settings import Settings
 from loupe.web.app import create_app
 

@@ -13,7 +13,7 @@ from tests.web.ui.scenarios import ROWS, flag_next, pass_up
 from tests.web.ui.signin import HTML, sign_in
 
 from loupe.db.database import Database
-from loupe.services.escalations import WaitingWork, waiting_work
+from loupe.services.labelling.escalations import WaitingWork, waiting_work
 
 
 def _stage(text: str) -> str:

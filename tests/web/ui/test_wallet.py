@@ -12,7 +12,7 @@ from tests.web.ui.signin import sign_in
 
 from loupe.db.database import Database
 from loupe.ledger.witness import CosignerSigner
-from loupe.services.ledger_keys import init_keys
+from loupe.services.payments.ledger_keys import init_keys
 from loupe.settings import Settings
 from loupe.web.app import create_app
 

@@ -11,8 +11,8 @@ from tests.factories import make_project, make_user
 from tests.web.ui.signin import HTML, sign_in
 
 from loupe.db.database import Database
-from loupe.services import webhooks
 from loupe.services.access import Actor
+from loupe.services.projects import webhooks
 from loupe.settings import Settings
 from loupe.web.app import create_app
 

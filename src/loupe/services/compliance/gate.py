@@ -13,7 +13,7 @@ withheld (the gate fails closed). The verdict depends on the text alone, never o
 machine's load: the scanner has a size limit, not a time budget. A withheld item's
 data is replaced by ``[WITHHELD]`` and ``next task`` never hands it out. The original
 data (and metadata, when it was redacted) is sealed with the subject's key
-(:mod:`loupe.services.vault`); without a vault it is not kept. :func:`redact_text` gates
+(:mod:`loupe.services.compliance.vault`); without a vault it is not kept. :func:`redact_text` gates
 one free-text string (an annotator's typed answer, a flag, review or pass-up reason) the
 same way, and
 :meth:`PrivacyGate.external_ids` gates the importer's item ids.
@@ -40,8 +40,8 @@ from loupe.formats import SENSITIVITIES, Sensitivity
 from loupe.label_schema import FreeText, Task
 from loupe.privacy import Policy, Redactor, Scanner
 from loupe.privacy.redaction import WITHHELD
-from loupe.services.privacy import privacy_of
-from loupe.services.vault import Vault, load_master_key, load_ref_key
+from loupe.services.compliance.privacy_settings import privacy_of
+from loupe.services.compliance.vault import Vault, load_master_key, load_ref_key
 from loupe.settings import Settings
 
 __all__ = [

@@ -45,8 +45,8 @@ from sqlalchemy.orm import Session
 from loupe.db.database import Database
 from loupe.db.privacy_models import AuditEvent
 from loupe.errors import Conflict
-from loupe.services import audit
 from loupe.services.access import Actor
+from loupe.services.compliance import audit_log
 
 __all__ = [
     "BIND_ACTION",
@@ -195,7 +195,7 @@ def _lock(session: Session) -> None:
 
 
 def _record(session: Session, key_dir: Path, bound: str) -> None:
-    audit.record(
+    audit_log.record(
         session,
         Actor.system(),
         BIND_ACTION,

@@ -17,7 +17,7 @@ Crash safety: the new key is written (0600, atomically) before the transaction t
 re-wraps, and the files are renamed only after it commits. A crash before the commit
 leaves a ``.next`` the database is not wrapped under: the next rotation deletes it. A
 crash after the commit leaves one it *is* wrapped under (the key-check row,
-:data:`~loupe.services.vault.CHECK_KEY_ID`, says which): vaults already use it, and the
+:data:`~loupe.services.compliance.vault.CHECK_KEY_ID`, says which): vaults already use it, and the
 next rotation finishes the renames before it starts.
 """
 
@@ -40,9 +40,9 @@ from loupe.db.models import utcnow
 from loupe.db.privacy_models import SubjectKey
 from loupe.errors import Conflict, InvalidInput
 from loupe.privacy import SubjectKeyring
-from loupe.services import audit
 from loupe.services.access import Actor, authorize
-from loupe.services.vault import (
+from loupe.services.compliance import audit_log
+from loupe.services.compliance.vault import (
     CHECK_KEY_ID,
     MASTER_KEY_FILE,
     NEXT_KEY_FILE,
@@ -88,8 +88,9 @@ def rotate_master_key(
     """Re-wrap every subject key under a new random master key in one transaction, then
     retire the old key to ``retired/privacy-master.<UTC>.key``. Audited.
 
-    Vaults made before (:func:`loupe.services.gate.vault_for`) follow the new key on their
-    next use. Raises :class:`~loupe.errors.Conflict` when the key directory does not hold
+    Vaults made before (:func:`loupe.services.compliance.gate.vault_for`) follow the new
+    key on their next use. Raises :class:`~loupe.errors.Conflict` when the key directory
+    does not hold
     the key the database is wrapped under.
     """
     authorize(actor, "subjects.manage")
@@ -103,7 +104,7 @@ def rotate_master_key(
         try:
             with db.transaction() as session:
                 rewrapped = _rewrap_all(session, old_key, new_key, chunk=chunk)
-                audit.record(
+                audit_log.record(
                     session,
                     actor,
                     "keys.master_rotated",

@@ -15,8 +15,8 @@ from loupe.db.models import utcnow
 from loupe.db.privacy_models import ProjectPrivacy
 from loupe.errors import InvalidInput
 from loupe.privacy import POLICIES, Policy
-from loupe.services import audit
 from loupe.services.access import Actor, authorize_project
+from loupe.services.compliance import audit_log
 
 __all__ = ["MAX_RETENTION_DAYS", "PrivacySettings", "get_privacy", "privacy_of", "set_privacy"]
 
@@ -90,7 +90,7 @@ def set_privacy(
     row.updated_at = utcnow()
     session.flush()
     after = {"policy": row.policy, "gate": row.gate, "retention_days": row.retention_days}
-    audit.record(
+    audit_log.record(
         session,
         actor,
         "privacy.update",

@@ -2,7 +2,7 @@
 
 Run by ``loupe retention run``, ``POST /api/v1/retention/run`` (a cron job), or a
 server's own timer calling :func:`run_retention` in a write transaction. Purged
-items go as in an erasure (:func:`loupe.services.subjects.delete_items`); per-item
+items go as in an erasure (:func:`loupe.services.compliance.subjects.delete_items`); per-item
 pseudo-subject keys are shredded with them, and a named subject's key once none of
 its items remain. Each project's purge is audited.
 """
@@ -17,10 +17,10 @@ from sqlalchemy.orm import Session
 
 from loupe.db.models import Item, utcnow
 from loupe.db.privacy_models import ProjectPrivacy
-from loupe.services import audit
 from loupe.services.access import Actor, authorize
-from loupe.services.subjects import delete_items
-from loupe.services.vault import shred
+from loupe.services.compliance import audit_log
+from loupe.services.compliance.subjects import delete_items
+from loupe.services.compliance.vault import shred
 
 __all__ = ["ProjectPurge", "RetentionRun", "run_retention"]
 
@@ -84,7 +84,7 @@ def run_retention(
         if items:
             purge = ProjectPurge(project_id, days, cutoff, items, labels, keys)
             run.purges.append(purge)
-            audit.record(
+            audit_log.record(
                 session,
                 actor,
                 "retention.purge",

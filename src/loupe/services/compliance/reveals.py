@@ -18,13 +18,13 @@ from loupe.db.media_models import ItemMedia
 from loupe.db.models import Item, utcnow
 from loupe.db.privacy_models import ItemVault
 from loupe.errors import InvalidInput, NotFound, PermissionDenied
-from loupe.services import audit
 from loupe.services.access import Actor, authorize_project
-from loupe.services.clearances import VOICE, has_clearance
-from loupe.services.gate import redact_text
-from loupe.services.pairwise import for_reader
-from loupe.services.privacy import privacy_of
-from loupe.services.vault import Vault, item_aad, media_aad, split_original
+from loupe.services.compliance import audit_log
+from loupe.services.compliance.gate import redact_text
+from loupe.services.compliance.privacy_settings import privacy_of
+from loupe.services.compliance.vault import Vault, item_aad, media_aad, split_original
+from loupe.services.labelling.pairwise import for_reader
+from loupe.services.people.clearances import VOICE, has_clearance
 
 if TYPE_CHECKING:
     from loupe.storage import BlobStore
@@ -81,7 +81,7 @@ def reveal_item(
             f"item {item_id}'s original was not kept (imported without a key directory, or erased)",
             details={"item_id": item_id},
         )
-    seq = audit.record(
+    seq = audit_log.record(
         session,
         actor,
         "item.reveal",
@@ -168,7 +168,7 @@ def reveal_media(
             session, part.key_id, sealed, aad=media_aad(project_id, item.external_id, field)
         )
         mime = _mime_of(data) or part.mime
-    audit.record(
+    audit_log.record(
         session,
         actor,
         "media.reveal",

@@ -4,7 +4,7 @@ Erasure (GDPR art. 17) deletes the subject's items — their redacted data, seal
 originals, labels, leases, consensus and comments go with them, so exports omit them — and
 shreds the subject's key. Payment-log entries for those labels keep their leaves (the
 log must still verify) and lose only the internal link to the label. Every model
-version trained on those items is retired (:func:`loupe.services.model_versions.
+version trained on those items is retired (:func:`loupe.services.model_loop.model_versions.
 retire_trained_on`). The erasure is audited and answered with a receipt: canonical
 JSON and its sha256, stored in ``erasure_receipts``.
 
@@ -12,7 +12,7 @@ After the erasure commits, its caller runs :func:`finish_erasure`: the retired m
 files are deleted and the deleted rows scrubbed from the database files
 (:func:`loupe.db.scrub.scrub`).
 
-The subject id is recorded only as its keyed ref (:func:`loupe.services.vault.
+The subject id is recorded only as its keyed ref (:func:`loupe.services.compliance.vault.
 subject_ref`): the receipt proves *that* a given subject was erased without keeping
 who they were.
 """
@@ -37,11 +37,9 @@ from loupe.db.project_models import ItemComment
 from loupe.db.scrub import Scrub, scrub
 from loupe.errors import NotFound
 from loupe.learning.persistence import ModelStore
-from loupe.services import audit, webhooks
 from loupe.services.access import Actor, authorize
-from loupe.services.media_gc import drop_media
-from loupe.services.model_versions import delete_retired_files, retire_trained_on
-from loupe.services.vault import (
+from loupe.services.compliance import audit_log
+from loupe.services.compliance.vault import (
     Vault,
     item_aad,
     legacy_subject_ref,
@@ -50,6 +48,9 @@ from loupe.services.vault import (
     subject_key_id,
     subject_ref,
 )
+from loupe.services.model_loop.model_versions import delete_retired_files, retire_trained_on
+from loupe.services.projects import webhooks
+from loupe.services.projects.media_gc import drop_media
 
 __all__ = [
     "Erasure",
@@ -80,7 +81,7 @@ def delete_items(session: Session, item_ids: Sequence[int]) -> tuple[int, list[s
         n_labels += session.scalar(select(func.count()).where(Label.item_id.in_(part))) or 0
         key_ids += session.scalars(select(ItemVault.key_id).where(ItemVault.item_id.in_(part)))
         # Media: their originals' keys (the item's own), and their blobs, deleted once this
-        # transaction commits (:func:`loupe.services.media_gc.drop_media`).
+        # transaction commits (:func:`loupe.services.projects.media_gc.drop_media`).
         key_ids += [
             str(k)
             for k in session.scalars(
@@ -107,7 +108,8 @@ def erase_subject(
 ) -> Erasure:
     """Erase everything held about ``subject_id`` and return the receipt.
 
-    ``ref_key``: the key of the subject's ref (:func:`loupe.services.vault.load_ref_key`).
+    ``ref_key``: the key of the subject's ref
+    (:func:`loupe.services.compliance.vault.load_ref_key`).
     The caller commits, then runs :func:`finish_erasure`.
     """
     authorize(actor, "subjects.manage")
@@ -142,7 +144,7 @@ def erase_subject(
     text = json.dumps(receipt, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     digest = hashlib.sha256(text.encode()).hexdigest()
     session.add(ErasureReceipt(subject_ref=ref, receipt=text, sha256=digest, created_at=now))
-    audit.record(
+    audit_log.record(
         session,
         actor,
         "subject.erase",
@@ -285,7 +287,7 @@ def export_subject(
     key_held = vault.has_key(session, subject_key_id(subject_id))
     if not out and not key_held and not receipts:
         raise NotFound("nothing is held about this subject", details={"subject_ref": ref})
-    audit.record(session, actor, "subject.export", target=ref, details={"items": len(out)})
+    audit_log.record(session, actor, "subject.export", target=ref, details={"items": len(out)})
     return SubjectExport(
         subject_ref=ref,
         key_held=key_held,

@@ -12,7 +12,7 @@ too can be shredded alone.
 Ciphertexts bind ``<project id>/<external id>`` as associated data: a sealed value
 cannot be moved onto another item.
 
-The master key can be rotated (:mod:`loupe.services.master_keys`). Each rotation writes
+The master key can be rotated (:mod:`loupe.services.compliance.master_keys`). Each rotation writes
 a key-check row (``subject_keys`` row :data:`CHECK_KEY_ID`, a throwaway key wrapped
 like the others), so a :class:`Vault` made from a key directory notices that its key
 is no longer the one the database is wrapped under and reloads it (from
@@ -184,7 +184,8 @@ class Sealed:
 class Vault:
     """Seal and open items' raw data with subject keys stored in ``subject_keys``.
 
-    ``key_dir`` (as :func:`loupe.services.gate.vault_for` passes it) lets the vault follow
+    ``key_dir`` (as :func:`loupe.services.compliance.gate.vault_for` passes it) lets the
+    vault follow
     a master-key rotation made after it was created; without it, it raises
     :class:`~loupe.errors.Conflict` once the database is wrapped under another key.
 

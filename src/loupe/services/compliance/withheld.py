@@ -25,11 +25,11 @@ from loupe.db.media_models import ItemMedia
 from loupe.db.models import Item, Project
 from loupe.db.privacy_models import ItemVault
 from loupe.formats import Sensitivity
-from loupe.services import audit
 from loupe.services.access import Actor, authorize, authorize_project
-from loupe.services.gate import PrivacyGate, classify
-from loupe.services.privacy import privacy_of
-from loupe.services.vault import item_aad, split_original
+from loupe.services.compliance import audit_log
+from loupe.services.compliance.gate import PrivacyGate, classify
+from loupe.services.compliance.privacy_settings import privacy_of
+from loupe.services.compliance.vault import item_aad, split_original
 
 __all__ = ["RETRY_BATCH", "RetryRun", "WithheldCount", "retry_withheld", "withheld_counts"]
 
@@ -136,7 +136,7 @@ def _retry_project(
         box.spans = result.spans
         box.detected = list(result.detected)
         box.withheld_reason = None
-        audit.record(
+        audit_log.record(
             session,
             actor,
             "item.gate_retry",

@@ -5,7 +5,7 @@ managers, reviewers and auditors (``items.read``), admins, and anyone who holds 
 a review or an expert task for it or labelled it. Auditors read but do not write.
 
 A comment is a person's free text and is treated like any other (flag and review reasons,
-typed answers): it passes the project's privacy gate (:func:`loupe.services.gate.
+typed answers): it passes the project's privacy gate (:func:`loupe.services.compliance.gate.
 redact_text`) *before* it is stored, so an e-mail address, phone number or IBAN typed into
 one is stored redacted and the original is never kept. Comments belong to their item: they
 are deleted with it (ON DELETE CASCADE), so erasing a data subject or deleting the project
@@ -26,10 +26,10 @@ from loupe.db.contributor_models import Review, ReviewLease, ReviewTask
 from loupe.db.models import Assignment, Item, Label, Project, User, utcnow
 from loupe.db.project_models import ItemComment
 from loupe.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from loupe.policy import allowed
-from loupe.services import audit
+from loupe.permissions import allowed
 from loupe.services.access import Actor, authorize_project, member_role
-from loupe.services.gate import redact_text
+from loupe.services.compliance import audit_log
+from loupe.services.compliance.gate import redact_text
 
 __all__ = ["MAX_COMMENT", "Comment", "add_comment", "list_comments"]
 
@@ -133,7 +133,7 @@ def add_comment(
     )
     session.add(row)
     session.flush()
-    audit.record(
+    audit_log.record(
         session,
         actor,
         "comment.add",

@@ -1,7 +1,7 @@
 """Consensus per item: the majority vote, and the stored row every method writes.
 
-Live consensus (``loupe.services.live_consensus``) and re-fits
-(``loupe.services.refits``) decide the answer (majority, or the posterior under fitted
+Live consensus (``loupe.services.labelling.live_consensus``) and re-fits
+(``loupe.services.quality.refits``) decide the answer (majority, or the posterior under fitted
 worker skills); :func:`store_consensus` writes it. Runs inside every submit, so plain SQL.
 """
 
@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from loupe.db.raw import Raw
-from loupe.services import webhooks
+from loupe.services.projects import webhooks
 
 __all__ = ["Vote", "majority", "store_consensus"]
 

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from loupe.db.raw import Raw
 from loupe.label_schema import LabelSchema, answer_keys
 from loupe.reputation import EffortPolicy, RecentWork, detect_low_effort
-from loupe.services import audit
+from loupe.services.compliance import audit_log
 
 __all__ = ["CHECK_EVERY", "RECENT", "check_effort"]
 
@@ -95,7 +95,7 @@ def check_effort(
     )
     paused = raw.run(_PAUSE, now=raw.time(now), reason=reason, project=project_id, user=user_id)
     if paused:
-        audit.record(
+        audit_log.record(
             session,
             None,
             "member.pause",

@@ -4,7 +4,7 @@
 the dashboard. :func:`next_adjudication` hands an adjudicator (a project manager or
 an admin) the next item experts passed up, with the answers the crowd gave — never
 who gave them. Adjudicators decide through
-:func:`loupe.services.escalations.resolve_escalation`, like experts; no lease is
+:func:`loupe.services.labelling.escalations.resolve_escalation`, like experts; no lease is
 taken, as a project has few adjudicators and a second decision on the same item is
 refused there. :func:`list_escalations` pages through them all, by item id.
 """
@@ -22,9 +22,9 @@ from sqlalchemy.orm import Session
 from loupe.db.models import Item, Label
 from loupe.db.quality_models import Escalation
 from loupe.services.access import Actor, authorize_project
-from loupe.services.media_views import MediaEntry, media_for
-from loupe.services.pairwise import blind
-from loupe.services.projects import project_schema
+from loupe.services.labelling.pairwise import blind
+from loupe.services.projects.definition import project_schema
+from loupe.services.projects.media_views import MediaEntry, media_for
 
 __all__ = [
     "Adjudication",

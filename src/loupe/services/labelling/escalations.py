@@ -30,9 +30,8 @@ from loupe.db.quality_models import Escalation
 from loupe.db.raw import Raw
 from loupe.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from loupe.label_schema import LabelSchema, validate_answer
-from loupe.policy import allowed
+from loupe.permissions import allowed
 from loupe.routing import Profile
-from loupe.services import leases, webhooks
 from loupe.services.access import (
     Actor,
     ProjectRef,
@@ -40,17 +39,19 @@ from loupe.services.access import (
     member_role,
     refuse_if_archived,
 )
-from loupe.services.gate import redact_answer, redact_text
-from loupe.services.leases import ITEMS, Lessee, Queue, Row
-from loupe.services.ledger_keys import LedgerConfig
-from loupe.services.lifecycle import ItemState, escalation_settled, item_escalated
-from loupe.services.media_bounds import audio_duration_ms, image_size
-from loupe.services.media_views import MediaEntry, media_of
-from loupe.services.pairwise import blind
-from loupe.services.projects import project_schema
-from loupe.services.reputation import expert_domains
-from loupe.services.routing import SqlFilter, item_filter, load_profile, require_eligible
-from loupe.services.tasks import release
+from loupe.services.compliance.gate import redact_answer, redact_text
+from loupe.services.labelling import leases
+from loupe.services.labelling.leases import ITEMS, Lessee, Queue, Row
+from loupe.services.labelling.lifecycle import ItemState, escalation_settled, item_escalated
+from loupe.services.labelling.media_bounds import audio_duration_ms, image_size
+from loupe.services.labelling.pairwise import blind
+from loupe.services.labelling.tasks import release
+from loupe.services.payments.ledger_keys import LedgerConfig
+from loupe.services.people.eligibility import SqlFilter, item_filter, load_profile, require_eligible
+from loupe.services.people.standing import expert_domains
+from loupe.services.projects import webhooks
+from loupe.services.projects.definition import project_schema
+from loupe.services.projects.media_views import MediaEntry, media_of
 
 __all__ = [
     "ExpertTask",
@@ -271,7 +272,7 @@ def resolve_escalation(
 ) -> Escalation:
     """Answer an escalated item (expert or adjudicator), or pass it up (expert only).
 
-    The answer settles the item: :func:`loupe.services.lifecycle.escalation_settled`.
+    The answer settles the item: :func:`loupe.services.labelling.lifecycle.escalation_settled`.
     """
     raw = Raw(session)
     project = authorize_project_fast(raw, actor, "projects.read", project_id)

@@ -2,7 +2,7 @@
 
 The submit path is plain SQL for speed (see ``loupe.db.raw``). A new label earns per
 the project's rate card, if it has one: the earning is appended to the payment log in
-the same transaction (``loupe.services.payments.earn_for_label``).
+the same transaction (``loupe.services.payments.earnings.earn_for_label``).
 """
 
 from __future__ import annotations
@@ -27,14 +27,14 @@ from loupe.services.access import (
     authorize_project_fast,
     sees_contributors,
 )
-from loupe.services.gate import redact_answer
-from loupe.services.gold import GoldFeedback
-from loupe.services.ledger_keys import LedgerConfig
-from loupe.services.lifecycle import ItemState, label_added
-from loupe.services.media_bounds import audio_duration_ms, image_size
-from loupe.services.projects import project_schema
-from loupe.services.routing import require_eligible
-from loupe.services.tasks import active_leases, release
+from loupe.services.compliance.gate import redact_answer
+from loupe.services.labelling.lifecycle import ItemState, label_added
+from loupe.services.labelling.media_bounds import audio_duration_ms, image_size
+from loupe.services.labelling.tasks import active_leases, release
+from loupe.services.payments.ledger_keys import LedgerConfig
+from loupe.services.people.eligibility import require_eligible
+from loupe.services.projects.definition import project_schema
+from loupe.services.quality.gold import GoldFeedback
 
 __all__ = ["LabelRecord", "ListedLabel", "Submission", "list_labels", "submit_label"]
 
@@ -86,8 +86,8 @@ def submit_label(
 
     Resubmitting the same answer returns the existing label; a different answer
     for an item already labelled is a conflict. Every new label needs the lease
-    ``actor`` was given on the item (by :func:`~loupe.services.tasks.next_task`, or
-    :func:`~loupe.services.tasks.take_item` for staff): without one the submit is a
+    ``actor`` was given on the item (by :func:`~loupe.services.labelling.tasks.next_task`, or
+    :func:`~loupe.services.labelling.tasks.take_item` for staff): without one the submit is a
     :class:`Conflict` with reason ``no_lease`` and nothing is written, with the same
     message for gold and ordinary items, before anything about the item is checked, so
     the answer tells nothing about the item and gold feedback only ever reaches
@@ -96,7 +96,7 @@ def submit_label(
     items are outside the overlap). A new label earns
     per the project's rate card (recorded with ``ledger``; a project with a rate card
     and no ``ledger`` is a :class:`Conflict`). What a new label sets off is
-    :func:`loupe.services.lifecycle.label_added`'s.
+    :func:`loupe.services.labelling.lifecycle.label_added`'s.
     """
     raw = Raw(session)
     project = authorize_project_fast(raw, actor, "tasks.work", project_id)

@@ -1,8 +1,8 @@
 """Leases: the rows of a work queue handed out to one person at a time, for a while.
 
-Three queues share this mechanism: tasks (items to label, :mod:`loupe.services.tasks`),
-reviews (labels to judge, :mod:`loupe.services.reviews`) and expert tasks (escalated
-items, :mod:`loupe.services.escalations`). Each is a :class:`Queue`: its SQL, over a
+Three queues share this mechanism: tasks (items to label, :mod:`loupe.services.labelling.tasks`),
+reviews (labels to judge, :mod:`loupe.services.labelling.reviews`) and expert tasks (escalated
+items, :mod:`loupe.services.labelling.escalations`). Each is a :class:`Queue`: its SQL, over a
 :class:`Leasable` kind of row (items, labels under review) and the table of its
 leases. Asking a queue for work is the same in all three:
 
@@ -44,7 +44,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from loupe.db.raw import Raw
-from loupe.services.routing import SqlFilter
+from loupe.services.people.eligibility import SqlFilter
 
 __all__ = [
     "ITEMS",

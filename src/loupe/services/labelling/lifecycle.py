@@ -1,10 +1,10 @@
 """An item's labelling lifecycle: the one owner of its labels' consequences.
 
 Four use cases change the labels an item holds: a labeller submits
-(:func:`loupe.services.labels.submit_label`), takes it back within the grace period
-(:func:`loupe.services.undo.undo_label`), reviewers reject it
-(:func:`loupe.services.reviews.submit_review`), or an expert or adjudicator settles the
-item (:func:`loupe.services.escalations.resolve_escalation`). Each calls one
+(:func:`loupe.services.labelling.labels.submit_label`), takes it back within the grace period
+(:func:`loupe.services.labelling.undo.undo_label`), reviewers reject it
+(:func:`loupe.services.labelling.reviews.submit_review`), or an expert or adjudicator settles the
+item (:func:`loupe.services.labelling.escalations.resolve_escalation`). Each calls one
 transition here, and only this module inserts or deletes label rows on that path,
 writes ``items.label_count`` / ``items.is_complete`` and recomputes the consensus:
 
@@ -54,16 +54,21 @@ from loupe.db.raw import Raw
 from loupe.errors import Conflict
 from loupe.label_schema import Boxes, FreeText, LabelSchema, Task
 from loupe.routing import ReviewPolicy
-from loupe.services import webhooks
 from loupe.services.access import Actor, ProjectRef
-from loupe.services.answer_matching import answer_agreement, answer_matches
-from loupe.services.consensus import Vote, store_consensus
-from loupe.services.effort import check_effort
-from loupe.services.gold import GoldFeedback, record_gold
-from loupe.services.ledger_keys import LedgerConfig
-from loupe.services.live_consensus import live_consensus
-from loupe.services.payments import correct_entry, decide_label, earn_for_label, earning_net
-from loupe.services.reputation import NewEvidence, record_evidence, record_many
+from loupe.services.labelling.answer_matching import answer_agreement, answer_matches
+from loupe.services.labelling.consensus import Vote, store_consensus
+from loupe.services.labelling.effort_checks import check_effort
+from loupe.services.labelling.live_consensus import live_consensus
+from loupe.services.payments.earnings import (
+    correct_entry,
+    decide_label,
+    earn_for_label,
+    earning_net,
+)
+from loupe.services.payments.ledger_keys import LedgerConfig
+from loupe.services.people.standing import NewEvidence, record_evidence, record_many
+from loupe.services.projects import webhooks
+from loupe.services.quality.gold import GoldFeedback, record_gold
 
 __all__ = [
     "SETTLED",
@@ -412,7 +417,7 @@ def _score_agreement(
     gold answer: consensus can be wrong where gold cannot). Boxes and segments are never
     drawn to the pixel or millisecond alike: their evidence is the F1 of the labeller's
     against the fused ones; a transcript's is one minus its word error rate against the
-    fused transcript (:func:`loupe.services.answer_matching.answer_agreement`)."""
+    fused transcript (:func:`loupe.services.labelling.answer_matching.answer_agreement`)."""
     task: Task = item.schema.task
     evidence = [
         NewEvidence(
@@ -430,7 +435,8 @@ def _score_agreement(
 def _agreement(schema: LabelSchema, settled: Any) -> Callable[[Any], bool]:
     """Whether a crowd answer agrees with the ``settled`` one: equal, or for boxes and
     segments the same objects, for transcripts within the gold WER threshold (a
-    gold-level match, :func:`loupe.services.answer_matching.answer_matches`), since two people
+    gold-level match,
+    :func:`loupe.services.labelling.answer_matching.answer_matches`), since two people
     never draw a box to the same pixel nor type a sentence to the same comma."""
     task, max_wer = schema.task, schema.quality.gold_max_wer
     return lambda given: answer_matches(task, given, settled, max_wer=max_wer)

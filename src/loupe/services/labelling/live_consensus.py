@@ -2,7 +2,7 @@
 the current worker skills, and whether it is done, needs another label or goes to the
 experts.
 
-The maths is in :mod:`loupe.aggregation`; :mod:`loupe.services.consensus` stores the
+The maths is in :mod:`loupe.aggregation`; :mod:`loupe.services.labelling.consensus` stores the
 row. Runs inside every submit, so plain SQL on a :class:`~loupe.db.raw.Raw`.
 """
 
@@ -28,9 +28,9 @@ from loupe.label_schema import (
     answer_keys,
     is_transcript,
 )
-from loupe.services import webhooks
-from loupe.services.answer_matching import transcript_error
-from loupe.services.consensus import Vote, majority, store_consensus
+from loupe.services.labelling.answer_matching import transcript_error
+from loupe.services.labelling.consensus import Vote, majority, store_consensus
+from loupe.services.projects import webhooks
 
 __all__ = ["BOX_PRIOR_SKILL", "LiveConsensus", "live_consensus"]
 

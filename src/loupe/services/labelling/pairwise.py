@@ -6,7 +6,7 @@ row puts them in the data). Labellers judge blind: every task payload (the next 
 review and expert tasks, adjudication, qualification questions) drops both names, and
 item listings drop them for readers who do not see who labelled
 (:func:`loupe.services.access.sees_contributors`: managers, auditors and admins do).
-The ranking (:mod:`loupe.services.preferences`) reads them from either place.
+The ranking (:mod:`loupe.services.labelling.preferences`) reads them from either place.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from loupe.db.models import Project
 from loupe.label_schema import LabelSchema, Pairwise
 from loupe.services.access import Actor, sees_contributors
-from loupe.services.projects import project_schema
+from loupe.services.projects.definition import project_schema
 
 __all__ = ["SYSTEM_FIELDS", "blind", "for_reader", "systems"]
 

@@ -2,7 +2,7 @@
 
 Each item of a ``pairwise`` project shows two outputs; the item names the systems that
 produced them as ``a_model`` and ``b_model`` (e.g. two model versions), in its metadata
-or among its data fields (:func:`loupe.services.pairwise.systems`). Every
+or among its data fields (:func:`loupe.services.labelling.pairwise.systems`). Every
 label is one human comparison: ``a`` (A wins), ``b`` (B wins) or ``tie``. The ranking
 fits Bradley-Terry strengths over all comparisons (``loupe.aggregation.BradleyTerry``);
 each item's own answer is the vote of its labels, like any categorical task.
@@ -19,9 +19,9 @@ from loupe.aggregation import BradleyTerry
 from loupe.db.models import Item, Label
 from loupe.errors import InvalidInput
 from loupe.label_schema import Pairwise
-from loupe.services import pairwise
 from loupe.services.access import Actor, authorize_project
-from loupe.services.projects import project_schema
+from loupe.services.labelling import pairwise
+from loupe.services.projects.definition import project_schema
 
 __all__ = ["PreferenceRanking", "SystemScore", "preference_ranking"]
 

@@ -34,7 +34,6 @@ from loupe.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from loupe.label_schema import LabelSchema, validate_answer
 from loupe.reputation import tier_at_least
 from loupe.routing import ReviewPolicy
-from loupe.services import leases
 from loupe.services.access import (
     Actor,
     ProjectRef,
@@ -42,16 +41,22 @@ from loupe.services.access import (
     authorize_project_fast,
     sees_contributors,
 )
-from loupe.services.gate import redact_answer, redact_text
-from loupe.services.leases import LABELS, Lessee, Queue
-from loupe.services.ledger_keys import LedgerConfig
-from loupe.services.lifecycle import ItemState, Replacement, label_withdrawn, verdict_recorded
-from loupe.services.media_bounds import audio_duration_ms, image_size
-from loupe.services.media_views import MediaEntry, media_of
-from loupe.services.pairwise import blind
-from loupe.services.projects import project_schema
-from loupe.services.reputation import NewEvidence, record_many, tiers_of
-from loupe.services.routing import SqlFilter, item_filter, load_profile, require_eligible
+from loupe.services.compliance.gate import redact_answer, redact_text
+from loupe.services.labelling import leases
+from loupe.services.labelling.leases import LABELS, Lessee, Queue
+from loupe.services.labelling.lifecycle import (
+    ItemState,
+    Replacement,
+    label_withdrawn,
+    verdict_recorded,
+)
+from loupe.services.labelling.media_bounds import audio_duration_ms, image_size
+from loupe.services.labelling.pairwise import blind
+from loupe.services.payments.ledger_keys import LedgerConfig
+from loupe.services.people.eligibility import SqlFilter, item_filter, load_profile, require_eligible
+from loupe.services.people.standing import NewEvidence, record_many, tiers_of
+from loupe.services.projects.definition import project_schema
+from loupe.services.projects.media_views import MediaEntry, media_of
 
 __all__ = [
     "ListedReview",
@@ -262,7 +267,7 @@ def submit_review(
 ) -> ReviewOutcome:
     """Record a verdict on a label; decide the label once it has all its reviews.
 
-    A rejected label is withdrawn by :func:`loupe.services.lifecycle.label_withdrawn`.
+    A rejected label is withdrawn by :func:`loupe.services.labelling.lifecycle.label_withdrawn`.
     """
     raw = Raw(session)
     project = authorize_project_fast(raw, actor, "reviews.work", project_id)

@@ -20,7 +20,7 @@ The queue walk (:data:`_QUEUE`, issue 18; docs/architecture.md, "The task queue"
   filters (before the first ``ANALYZE`` after a bulk import it takes 100,000 rows for
   a few dozen), a window bounds what any plan reads or sorts per statement.
 * **No locks kept on passed-over items, and "nothing left" only when nothing is**:
-  :func:`loupe.services.leases.claim` (a savepoint per candidate; a second,
+  :func:`loupe.services.labelling.leases.claim` (a savepoint per candidate; a second,
   waiting pass over rows the ``SKIP LOCKED`` pass skipped).
 
 Items the privacy gate withheld are never handed out; ``data`` is what the gate
@@ -44,15 +44,15 @@ from loupe.db.models import utcnow
 from loupe.db.raw import Raw
 from loupe.errors import Conflict, NotFound
 from loupe.label_schema import LabelSchema
-from loupe.policy import require
+from loupe.permissions import require
 from loupe.routing import Profile, Requirements, RoutingPolicy, eligible
-from loupe.services import leases
 from loupe.services.access import Actor, ProjectRef, authorize_project_fast, member_role
-from loupe.services.leases import ITEMS, Lessee, Queue, Window
-from loupe.services.media_views import MediaEntry, media_of
-from loupe.services.pairwise import blind
-from loupe.services.projects import project_schema
-from loupe.services.routing import SqlFilter, item_filter, load_profile, require_eligible
+from loupe.services.labelling import leases
+from loupe.services.labelling.leases import ITEMS, Lessee, Queue, Window
+from loupe.services.labelling.pairwise import blind
+from loupe.services.people.eligibility import SqlFilter, item_filter, load_profile, require_eligible
+from loupe.services.projects.definition import project_schema
+from loupe.services.projects.media_views import MediaEntry, media_of
 
 __all__ = [
     "Task",
@@ -291,7 +291,7 @@ def _passes(
 
 def _claim(raw: Raw, lessee: Lessee, passes: list[SqlFilter]) -> int | None:
     """Lease the first open item of the first pass that has one; ``None`` if none has
-    (see :func:`loupe.services.leases.claim`)."""
+    (see :func:`loupe.services.labelling.leases.claim`)."""
     for where in passes:
         row = leases.claim(raw, _QUEUE, lessee, where)
         if row is not None:

@@ -2,7 +2,7 @@
 
 An annotator who pressed the wrong key may withdraw the label they just submitted,
 for ``LOUPE_UNDO_GRACE_SECONDS`` after submitting it. Undo withdraws the label
-(:func:`loupe.services.lifecycle.label_withdrawn`: deleted, the item's ``label_count``
+(:func:`loupe.services.labelling.lifecycle.label_withdrawn`: deleted, the item's ``label_count``
 decremented, re-opening it if it was complete, its consensus recomputed) and hands the
 item back to the annotator under a fresh lease, so the next ``next task`` returns it
 for a second try.
@@ -31,10 +31,10 @@ from loupe.db.models import utcnow
 from loupe.db.raw import Raw
 from loupe.errors import Conflict, NotFound
 from loupe.services.access import Actor, authorize_project_fast
-from loupe.services.ledger_keys import LedgerConfig
-from loupe.services.lifecycle import ItemState, label_withdrawn
-from loupe.services.projects import project_schema
-from loupe.services.tasks import release
+from loupe.services.labelling.lifecycle import ItemState, label_withdrawn
+from loupe.services.labelling.tasks import release
+from loupe.services.payments.ledger_keys import LedgerConfig
+from loupe.services.projects.definition import project_schema
 
 __all__ = ["Undone", "undo_label"]
 

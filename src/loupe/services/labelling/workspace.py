@@ -2,7 +2,7 @@
 annotator's tally for today — and which of a project's work pages (labelling, review,
 expert queue, adjudication) a person can use.
 
-The task itself comes from :func:`loupe.services.tasks.next_task` (a lease, the
+The task itself comes from :func:`loupe.services.labelling.tasks.next_task` (a lease, the
 item's stored data: what the privacy gate left visible). The pre-label is read from
 the item's metadata (``metadata.prediction``: a label key, or an object with
 ``label`` and an optional ``score`` or ``confidence``), only for the item the
@@ -34,14 +34,14 @@ from loupe.db.models import Label, utcnow
 from loupe.db.raw import Raw
 from loupe.label_schema import LabelSchema, SingleChoice
 from loupe.ledger.entries import utc_seconds
-from loupe.policy import Action, allowed
+from loupe.permissions import Action, allowed
 from loupe.reputation import tier_at_least
 from loupe.services.access import Actor, authorize_project, authorize_project_fast, member_role
-from loupe.services.ledger_store import ColumnCheck, checked_entries, iter_stored_matching
-from loupe.services.projects import project_schema
-from loupe.services.reputation import expert_domains, tiers_of
-from loupe.services.routing import load_profile
-from loupe.services.tasks import Task, next_task
+from loupe.services.labelling.tasks import Task, next_task
+from loupe.services.payments.ledger_store import ColumnCheck, checked_entries, iter_stored_matching
+from loupe.services.people.eligibility import load_profile
+from loupe.services.people.standing import expert_domains, tiers_of
+from loupe.services.projects.definition import project_schema
 
 __all__ = [
     "Capabilities",
@@ -185,7 +185,7 @@ def next_for_workspace(
     lease_seconds: int,
     rng: random.Random | None = None,
 ) -> WorkspaceTask | None:
-    """:func:`~loupe.services.tasks.next_task` plus the item's pre-label.
+    """:func:`~loupe.services.labelling.tasks.next_task` plus the item's pre-label.
 
     Gold and ordinary items come back alike (see the module docstring); ``rng`` draws
     a gold item's suggestion (default: the system's).

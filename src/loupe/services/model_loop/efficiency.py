@@ -40,10 +40,14 @@ from loupe.db.quality_models import GoldAnswer
 from loupe.errors import InvalidInput
 from loupe.label_schema import SingleChoice
 from loupe.services.access import Actor, authorize_project
-from loupe.services.loop import LoopSettings, loop_settings
-from loupe.services.model_versions import OOS_LABELS, current_champion, shadowed_challenger
-from loupe.services.predictions import ModelAgreement, model_agreement
-from loupe.services.projects import project_schema
+from loupe.services.model_loop.loop_settings import LoopSettings, loop_settings
+from loupe.services.model_loop.model_versions import (
+    OOS_LABELS,
+    current_champion,
+    shadowed_challenger,
+)
+from loupe.services.model_loop.predictions import ModelAgreement, model_agreement
+from loupe.services.projects.definition import project_schema
 
 if TYPE_CHECKING:
     import numpy as np

@@ -2,7 +2,7 @@
 promote it only if it beats the champion (:func:`loupe.learning.decide_promotion`).
 
 The training set is the current consensus of every labelled item that is not gold;
-the gold items (:func:`loupe.services.gold.set_gold`) are the held-out evaluation
+the gold items (:func:`loupe.services.quality.gold.set_gold`) are the held-out evaluation
 set and are never trained on. Each version keeps its metrics, the internal item ids
 it was trained on (never external ids, which may be personal; with their SHA-256), the
 human labels and the ledger cost behind it, and whether it was promoted; the champion
@@ -18,7 +18,7 @@ is trained.
 Alongside each challenger the same trainer is fitted on the random-audit items only
 (plus the seed items that came without a prediction): that *control* shows what the
 same labelling effort would have bought without the selection strategy
-(:mod:`loupe.services.efficiency`).
+(:mod:`loupe.services.model_loop.efficiency`).
 
 A promoted version's fitted model is written to the project's :class:`ModelStore`
 (``project-<id>/v<version>``, under ``Settings.resolved_model_dir()``) before the
@@ -63,11 +63,11 @@ from loupe.learning.shadow import (
     decide_shadow,
 )
 from loupe.selection import AUDIT
-from loupe.services import webhooks
 from loupe.services.access import Actor, authorize_project
-from loupe.services.loop import stored_config
-from loupe.services.payments import project_spending
-from loupe.services.projects import project_schema
+from loupe.services.model_loop.loop_settings import stored_config
+from loupe.services.payments.earnings import project_spending
+from loupe.services.projects import webhooks
+from loupe.services.projects.definition import project_schema
 
 log = logging.getLogger("loupe.models")
 

@@ -1,14 +1,14 @@
 """Model feedback: a deployed model's predictions come in, the selection decides who answers.
 
 Each batch of predictions is imported like any other items (idempotent by id,
-through the privacy gate: :func:`loupe.services.items.insert_items`), with the
+through the privacy gate: :func:`loupe.services.projects.items.insert_items`), with the
 prediction kept as a pre-label (``predictions`` table, and ``metadata.prediction``
 on the item so the UI shows it). The selection (:func:`loupe.selection.select_batch`)
 then picks which new items people should see, mixing the project's strategies by
 weight within its labelling budget plus a uniformly random audit share; every
 prediction records the strategy that picked it and, for audit items, the inclusion
 probability, so that :func:`model_agreement` estimates the model's accuracy over
-all traffic without bias (Hájek estimator, :mod:`loupe.selection.audit`). Items
+all traffic without bias (Hájek estimator, :mod:`loupe.selection.audit_sample`). Items
 not picked are *model-resolved*: marked complete, never handed to annotators.
 """
 
@@ -32,10 +32,10 @@ from loupe.label_schema import SingleChoice
 from loupe.learning.text import TfidfFeaturizer
 from loupe.selection import AUDIT, Pool, estimate_accuracy, select_batch
 from loupe.services.access import Actor, authorize_project
-from loupe.services.gate import PrivacyGate
-from loupe.services.items import gate_ids, insert_items, keepless_gate
-from loupe.services.loop import stored_config
-from loupe.services.projects import project_schema
+from loupe.services.compliance.gate import PrivacyGate
+from loupe.services.model_loop.loop_settings import stored_config
+from loupe.services.projects.definition import project_schema
+from loupe.services.projects.items import gate_ids, insert_items, keepless_gate
 
 __all__ = [
     "MAX_PREDICTIONS",

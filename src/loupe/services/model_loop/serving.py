@@ -30,9 +30,9 @@ from loupe.learning.evaluation import predict_with_threshold
 from loupe.learning.persistence import ModelStore
 from loupe.learning.trainer import Model
 from loupe.services.access import Actor, authorize_project
-from loupe.services.loop import stored_config
-from loupe.services.model_versions import current_champion, model_key, oos_label
-from loupe.services.projects import project_schema
+from loupe.services.model_loop.loop_settings import stored_config
+from loupe.services.model_loop.model_versions import current_champion, model_key, oos_label
+from loupe.services.projects.definition import project_schema
 
 __all__ = ["MAX_TEXTS", "ChampionCache", "Served", "predict"]
 

@@ -46,7 +46,7 @@ from loupe.ledger.anchor import (
 )
 from loupe.ledger.merkle import MerkleLog
 from loupe.ledger.verify import VerificationError, verify_checkpoint
-from loupe.services.ledger_store import CheckpointRecord, SqlTreeStore, ledger_size
+from loupe.services.payments.ledger_store import CheckpointRecord, SqlTreeStore, ledger_size
 
 if TYPE_CHECKING:
     from eth_account.signers.local import LocalAccount

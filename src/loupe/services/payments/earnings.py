@@ -1,6 +1,6 @@
 """Paying contributors: rate cards, earnings, bonuses, corrections, balances and payouts.
 
-Every credit or debit is a log entry (see :mod:`loupe.services.ledger_store`) appended in
+Every credit or debit is a log entry (see :mod:`loupe.services.payments.ledger_store`) appended in
 the transaction of the work it pays for. Amounts are integer minor units of a currency.
 
 Rules (the ``rule`` field of an entry) say why an amount moved:
@@ -19,7 +19,7 @@ that earns 0 and was never paid leaves no entry.
 
 Balances and payouts are sums of the decoded leaves, never of the columns beside them;
 each column is checked against its leaf on the way
-(:class:`~loupe.services.ledger_store.ColumnCheck`) and a disagreement refuses with the
+(:class:`~loupe.services.payments.ledger_store.ColumnCheck`) and a disagreement refuses with the
 entry's position. A balance may go below zero (a label rejected after its earning was paid
 out): the debt is carried forward, netted against later earnings, and never paid out —
 a payout only pays balances of at least ``minimum_minor`` (≥ 1), see docs/payments.md.
@@ -48,10 +48,9 @@ from loupe.db.raw import Raw
 from loupe.errors import Conflict, InvalidInput, NotFound
 from loupe.ledger.entries import PaymentEntry, contributor_pseudonym, item_digest, utc_seconds
 from loupe.reputation import TIER_UNLOCKS
-from loupe.services import webhooks
 from loupe.services.access import Actor, authorize, authorize_project
-from loupe.services.ledger_keys import LedgerConfig
-from loupe.services.ledger_store import (
+from loupe.services.payments.ledger_keys import LedgerConfig
+from loupe.services.payments.ledger_store import (
     ColumnCheck,
     NewEntry,
     append_entries,
@@ -63,6 +62,7 @@ from loupe.services.ledger_store import (
     publish_checkpoint,
     user_stored_entries,
 )
+from loupe.services.projects import webhooks
 
 __all__ = [
     "Balance",

@@ -6,7 +6,7 @@ bonuses and corrections, summed from their logged bytes; payouts only move money
 already counted) divided by the
 labels given that day that match their item's settled answer (boxes, segments and
 transcripts: pass against it as against gold,
-:func:`loupe.services.answer_matching.answer_matches`)
+:func:`loupe.services.labelling.answer_matching.answer_matches`)
 — the gold answer on a
 gold item, else the consensus of an item that has all its labels and no open
 escalation (an expert's or adjudicator's decision replaces the consensus). Labels on
@@ -31,9 +31,13 @@ from sqlalchemy.orm import Session
 from loupe.db.models import Consensus, Item, Label, utcnow
 from loupe.db.quality_models import Escalation, GoldAnswer
 from loupe.services.access import Actor, authorize_project
-from loupe.services.answer_matching import answer_matches
-from loupe.services.ledger_store import ColumnCheck, checked_entries, project_stored_entries
-from loupe.services.projects import project_schema
+from loupe.services.labelling.answer_matching import answer_matches
+from loupe.services.payments.ledger_store import (
+    ColumnCheck,
+    checked_entries,
+    project_stored_entries,
+)
+from loupe.services.projects.definition import project_schema
 
 __all__ = ["MAX_LABELS", "CostPerAccurateLabel", "DayCost", "cost_per_accurate_label"]
 

@@ -1,6 +1,7 @@
 """Reading and auditing the payment log: checkpoints, proofs, wallets and the full audit.
 
-Writers live in :mod:`loupe.services.ledger_store` and :mod:`loupe.services.payments`.
+Writers live in :mod:`loupe.services.payments.ledger_store` and
+:mod:`loupe.services.payments.earnings`.
 The audit (:func:`audit_ledger`) trusts nothing in the database: it rebuilds the whole
 tree from the stored entry bytes, compares every stored node and checks every stored
 checkpoint's signature and root, and reports each difference by position.
@@ -35,8 +36,9 @@ from loupe.ledger.verify import (
     verify_checkpoint,
 )
 from loupe.services.access import Actor, authorize
-from loupe.services.ledger_keys import LedgerKeys
-from loupe.services.ledger_store import (
+from loupe.services.payments.earnings import Balance, balances
+from loupe.services.payments.ledger_keys import LedgerKeys
+from loupe.services.payments.ledger_store import (
     CheckpointRecord,
     ColumnCheck,
     SqlTreeStore,
@@ -47,8 +49,7 @@ from loupe.services.ledger_store import (
     list_checkpoints,
     publish_checkpoint,
 )
-from loupe.services.payments import Balance, balances
-from loupe.services.witnesses import cosigned_by
+from loupe.services.payments.witnesses import cosigned_by
 
 __all__ = [
     "PENDING_CHECKPOINT",
@@ -355,7 +356,7 @@ def audit_ledger(
 
     Reports by position: a missing, edited or reordered entry (``entry N``), a column
     beside an entry that disagrees with its leaf (``entry N: column user_id ...``, see
-    :class:`~loupe.services.ledger_store.ColumnCheck`; ``user_id`` and ``label_id`` need
+    :class:`~loupe.services.payments.ledger_store.ColumnCheck`; ``user_id`` and ``label_id`` need
     the ledger ``secret``), a node that differs from the recomputed one
     (``node (level, idx)``), and a checkpoint whose signature or root does not verify.
     Raises :class:`LedgerIntegrityError` listing them. ``secret`` is required so that every

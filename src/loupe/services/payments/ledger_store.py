@@ -40,7 +40,7 @@ from loupe.errors import Conflict, InvalidInput, LedgerIntegrityError
 from loupe.ledger.checkpoint import make_checkpoint, sign_checkpoint
 from loupe.ledger.entries import PaymentEntry, contributor_pseudonym, item_digest
 from loupe.ledger.merkle import MerkleLog, NodeKey
-from loupe.services.ledger_keys import LedgerKeys
+from loupe.services.payments.ledger_keys import LedgerKeys
 
 __all__ = [
     "CheckpointRecord",

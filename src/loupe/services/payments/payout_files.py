@@ -2,7 +2,7 @@
 
 Both carry what reconciles a bank transfer with the payment log: each line's entry index,
 and the signed checkpoint that seals the batch (the first one covering all its entries:
-:func:`~loupe.services.payments.create_payout` publishes it). The CSV has the checkpoint's
+:func:`~loupe.services.payments.earnings.create_payout` publishes it). The CSV has the checkpoint's
 ``tree_size`` and ``root_hash`` on every row (``loupe ledger payouts export`` writes the
 signed note beside it, ``FILE.checkpoint``); the XML has them in each transfer's
 unstructured remittance text and the whole signed note in ``SplmtryData``.
@@ -36,7 +36,7 @@ from loupe.db.models import User
 from loupe.errors import Conflict, LedgerIntegrityError, NotFound
 from loupe.formats import csv_lines
 from loupe.services.access import Actor, authorize
-from loupe.services.ledger_store import ColumnCheck, checked_entries, payout_stored_entries
+from loupe.services.payments.ledger_store import ColumnCheck, checked_entries, payout_stored_entries
 
 __all__ = [
     "CSV_COLUMNS",

@@ -34,7 +34,7 @@ from loupe.ledger.merkle import MerkleLog
 from loupe.ledger.verify import CosignerVerifier, VerificationError
 from loupe.ledger.witness import format_add_checkpoint
 from loupe.services.access import Actor, authorize
-from loupe.services.ledger_store import (
+from loupe.services.payments.ledger_store import (
     CheckpointRecord,
     SqlTreeStore,
     add_cosignatures,

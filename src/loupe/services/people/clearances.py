@@ -8,7 +8,7 @@ other), never to themselves, and every grant and revocation is audited.
 
 Beside that ladder stands the ``voice`` clearance (:data:`VOICE`): a voice is biometric
 data, so an item's raw audio is served only to people holding a live ``voice`` clearance
-for its project (:mod:`loupe.services.media_views`), whatever their role and whatever
+for its project (:mod:`loupe.services.projects.media_views`), whatever their role and whatever
 sensitivity clearance they hold. It is matched exactly: no sensitivity clearance implies
 it, and it implies none. It is granted, renewed, expired and revoked like the others.
 
@@ -31,8 +31,8 @@ from loupe.db.models import Project, User, utcnow
 from loupe.db.privacy_models import Clearance
 from loupe.errors import InvalidInput, NotFound, PermissionDenied
 from loupe.formats import SENSITIVITIES
-from loupe.services import audit
 from loupe.services.access import Actor, authorize
+from loupe.services.compliance import audit_log
 
 __all__ = [
     "CLEARANCE_KINDS",
@@ -97,7 +97,7 @@ def grant_clearance(
     clearance.expires_at = expires_at
     clearance.created_at = now
     session.flush()
-    audit.record(
+    audit_log.record(
         session,
         actor,
         "clearance.grant",
@@ -121,7 +121,7 @@ def revoke_clearance(session: Session, actor: Actor, clearance_id: int) -> None:
         raise NotFound(
             f"clearance {clearance_id} does not exist", details={"clearance_id": clearance_id}
         )
-    audit.record(
+    audit_log.record(
         session,
         actor,
         "clearance.revoke",

@@ -1,9 +1,9 @@
 """Contributor profiles: domain levels, languages, clearances and qualifications.
 
 A contributor's level in a domain (1 qualified, 2 advanced, 3 expert) is earned by
-passing a qualification test (``loupe.services.qualifications``) or granted by a
+passing a qualification test (``loupe.services.quality.qualifications``) or granted by a
 manager; either may expire, and an expired level counts as none
-(``loupe.services.routing.load_profile``). Languages are lower-case primary subtags
+(``loupe.services.people.eligibility.load_profile``). Languages are lower-case primary subtags
 (``"pt-BR"`` is stored as ``"pt"``), declared by contributors themselves or by a manager.
 
 Contributors read their own profile; managers and admins (``contributors.manage``)
@@ -32,8 +32,8 @@ from loupe.db.privacy_models import Clearance
 from loupe.errors import InvalidInput, NotFound, PermissionDenied
 from loupe.formats import DOMAIN_PATTERN, LANGUAGE_PATTERN
 from loupe.routing import language_tag
-from loupe.services import audit
 from loupe.services.access import Actor, authorize
+from loupe.services.compliance import audit_log
 
 __all__ = [
     "MAX_LANGUAGES",
@@ -291,7 +291,7 @@ def set_languages(
         session.execute(delete(ContributorLanguage).where(ContributorLanguage.user_id == user_id))
         session.add_all(ContributorLanguage(user_id=user_id, language=tag) for tag in stored)
         session.flush()
-        audit.record(
+        audit_log.record(
             session,
             actor,
             "contributor.languages",
@@ -340,7 +340,7 @@ def grant_domain(
     row.expires_at = expires_at
     row.created_at = now
     session.flush()
-    audit.record(
+    audit_log.record(
         session,
         actor,
         "contributor.grant",
@@ -365,7 +365,7 @@ def revoke_domain(session: Session, actor: Actor, user_id: int, domain: str) -> 
             f"user {user_id} holds no level in {domain!r}",
             details={"user_id": user_id, "domain": domain},
         )
-    audit.record(
+    audit_log.record(
         session,
         actor,
         "contributor.revoke",

@@ -38,9 +38,9 @@ from loupe.db.models import utcnow
 from loupe.db.raw import Raw
 from loupe.db.session_models import BrowserSession, LoginThrottle
 from loupe.errors import PermissionDenied, TooManyRequests, Unauthenticated
-from loupe.services import audit
 from loupe.services.access import Actor
-from loupe.services.users import verify_password
+from loupe.services.compliance import audit_log
+from loupe.services.people.users import verify_password
 
 __all__ = [
     "CurrentSession",
@@ -110,7 +110,9 @@ def start_session(
     )
     session.add(row)
     session.flush()
-    audit.record(session, actor, "user.login", target=f"user:{actor.user_id}", details={}, now=now)
+    audit_log.record(
+        session, actor, "user.login", target=f"user:{actor.user_id}", details={}, now=now
+    )
     return IssuedSession(secret, row.csrf_token, row.expires_at, actor)
 
 
@@ -199,7 +201,7 @@ def record_failed_login(
             doubling = min(row.failures - limit, 16)
             lockout = min(LOCKOUT * (2**doubling), MAX_LOCKOUT)
             row.locked_until = now + lockout
-            audit.record(
+            audit_log.record(
                 session,
                 None,
                 "user.login_locked",

@@ -26,7 +26,7 @@ from loupe.db.contributor_models import ReputationEvent
 from loupe.db.models import User, utcnow
 from loupe.db.raw import Raw
 from loupe.errors import NotFound
-from loupe.policy import require
+from loupe.permissions import require
 from loupe.reputation import (
     TIER_UNLOCKS,
     Evidence,

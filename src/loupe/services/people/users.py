@@ -31,9 +31,9 @@ from loupe.db.models import ApiToken, Assignment, User, utcnow
 from loupe.db.raw import Raw
 from loupe.db.session_models import BrowserSession
 from loupe.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Unauthenticated
-from loupe.policy import ROLES
-from loupe.services import audit
+from loupe.permissions import ROLES
 from loupe.services.access import Actor, authorize
+from loupe.services.compliance import audit_log
 
 __all__ = [
     "IssuedToken",
@@ -240,7 +240,7 @@ def set_password(session: Session, actor: Actor, *, user_id: int, password: str)
     user.password_hash = hash_password(password)
     ended = _end_sessions(session, user_id)
     session.flush()
-    audit.record(
+    audit_log.record(
         session, actor, "user.password", target=f"user:{user_id}", details={"sessions": ended}
     )
     return user
@@ -276,7 +276,7 @@ def set_active(session: Session, actor: Actor, *, user_id: int, active: bool) ->
         user.is_active = active
         session.flush()
         action = "user.reactivate" if active else "user.deactivate"
-        audit.record(session, actor, action, target=f"user:{user_id}", details=details)
+        audit_log.record(session, actor, action, target=f"user:{user_id}", details=details)
     return user
 
 

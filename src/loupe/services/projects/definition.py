@@ -14,10 +14,10 @@ from loupe.db.models import Item, Membership, Project, ProjectConfig, User, utcn
 from loupe.db.project_models import DeletedProject
 from loupe.errors import Conflict, InvalidInput, NotFound
 from loupe.label_schema import LabelSchema
-from loupe.policy import ROLES
+from loupe.permissions import ROLES
 from loupe.routing import SPECIAL_CATEGORIES
-from loupe.services import audit
 from loupe.services.access import Actor, authorize, authorize_project
+from loupe.services.compliance import audit_log
 
 __all__ = [
     "add_member",
@@ -161,7 +161,7 @@ def _audit_openings(
         ("project.special_category_closed", was_open - now_open),
     ):
         if classes:
-            audit.record(
+            audit_log.record(
                 session,
                 actor,
                 action,

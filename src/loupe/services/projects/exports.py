@@ -28,10 +28,10 @@ from loupe.formats import RawJSON
 from loupe.formats_labelstudio import export_task
 from loupe.formats_parquet import DataColumns, ParquetLayout, parquet_chunks, require_pyarrow
 from loupe.label_schema import Boxes, LabelSchema, MultiChoice, SingleChoice
-from loupe.services import audit
 from loupe.services.access import Actor, authorize_project
-from loupe.services.media_views import media_url
-from loupe.services.projects import project_schema
+from loupe.services.compliance import audit_log
+from loupe.services.projects.definition import project_schema
+from loupe.services.projects.media_views import media_url
 
 __all__ = [
     "COLUMNS",
@@ -99,7 +99,7 @@ def _audit_export(
     session: Session, actor: Actor, project_id: int, kind: str, *, fmt: str | None = None
 ) -> None:
     """Record the export request (in a transaction of its own: exports only read)."""
-    audit.record_separately(
+    audit_log.record_separately(
         session,
         actor,
         "export.run",

@@ -31,11 +31,17 @@ from loupe.formats import Format, ItemRecord, parse_item, read_items
 from loupe.formats_labelstudio import task_rows
 from loupe.formats_parquet import read_items as read_parquet_items
 from loupe.services.access import Actor, authorize_project
-from loupe.services.gate import PrivacyGate
-from loupe.services.items import ImportResult, batched, keepless_gate, new_records, write_batch
-from loupe.services.media import MEDIA_CHUNK, MediaIngest
-from loupe.services.media_sources import folder_images
-from loupe.services.projects import project_schema
+from loupe.services.compliance.gate import PrivacyGate
+from loupe.services.projects.definition import project_schema
+from loupe.services.projects.items import (
+    ImportResult,
+    batched,
+    keepless_gate,
+    new_records,
+    write_batch,
+)
+from loupe.services.projects.media import MEDIA_CHUNK, MediaIngest
+from loupe.services.projects.media_sources import folder_images
 
 __all__ = [
     "ANALYZE_FRACTION",
@@ -258,7 +264,7 @@ def import_records(
     inserted ``batch_size`` at a time, each batch in a write transaction that commits
     at once: an import never holds the writer for longer than one batch's inserts.
     Pass a ``gate`` with a vault to keep the originals sealed
-    (:func:`loupe.services.items.insert_items`). Records with media need ``media``, and
+    (:func:`loupe.services.projects.items.insert_items`). Records with media need ``media``, and
     their files probed already (:meth:`MediaIngest.probe`): their media are gated and
     stored before each write (:meth:`MediaIngest.ingest`).
     """

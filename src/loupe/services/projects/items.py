@@ -1,6 +1,6 @@
 """Items: idempotent batch import (by external id) through the privacy gate, and reading them.
 
-Every imported item passes the gate (:mod:`loupe.services.gate`) before it is
+Every imported item passes the gate (:mod:`loupe.services.compliance.gate`) before it is
 written: ``items.data`` and ``items.metadata`` hold what annotators may see
 (redacted, or ``[WITHHELD]``), and the original is sealed under its subject's key in
 ``item_vaults``. A project whose gate is off (public data) stores items as given.
@@ -26,14 +26,14 @@ from loupe.errors import NotFound
 from loupe.formats import ItemRecord
 from loupe.privacy import Policy
 from loupe.services.access import Actor, authorize_project, member_role
-from loupe.services.gate import GateResult, PrivacyGate, classify
-from loupe.services.privacy import privacy_of
-from loupe.services.projects import project_schema
-from loupe.services.routing import item_filter, load_profile, require_eligible
-from loupe.services.vault import item_aad, original_payload, subject_key_id
+from loupe.services.compliance.gate import GateResult, PrivacyGate, classify
+from loupe.services.compliance.privacy_settings import privacy_of
+from loupe.services.compliance.vault import item_aad, original_payload, subject_key_id
+from loupe.services.people.eligibility import item_filter, load_profile, require_eligible
+from loupe.services.projects.definition import project_schema
 
 if TYPE_CHECKING:
-    from loupe.services.media import StoredMedia
+    from loupe.services.projects.media import StoredMedia
 
 __all__ = [
     "GatedBatch",
@@ -92,7 +92,7 @@ def insert_items(
 ) -> ImportResult:
     """Insert one batch through the privacy gate; existing external ids are skipped.
 
-    Pass a ``gate`` with a vault (:func:`loupe.services.vault.Vault`) to keep the
+    Pass a ``gate`` with a vault (:func:`loupe.services.compliance.vault.Vault`) to keep the
     originals sealed. Without one the gate still redacts, but the originals are not
     kept at all (demos and tests that have no key directory).
     """
@@ -131,7 +131,8 @@ class GatedBatch:
     policy: Policy = "placeholder"
     records: dict[str, ItemRecord] = field(default_factory=dict)
     results: dict[str, GateResult | None] = field(default_factory=dict)
-    # Media parts stored by :meth:`loupe.services.media.MediaIngest.ingest`, by external id,
+    # Media parts stored by :meth:`loupe.services.projects.media.MediaIngest.ingest`,
+    # by external id,
     # and the subject key their originals are sealed under (the item's text uses it too).
     media: dict[str, list[StoredMedia]] = field(default_factory=dict)
     key_ids: dict[str, str] = field(default_factory=dict)

@@ -2,9 +2,9 @@
 and storing them.
 
 An import row names its media files (:class:`loupe.formats.MediaSource`); where the
-bytes come from is a :class:`~loupe.services.media_sources.MediaReader`. Their blobs are
-deleted with their items by :mod:`loupe.services.media_gc`; a cleared person reveals an
-original with :func:`loupe.services.reveals.reveal_media`.
+bytes come from is a :class:`~loupe.services.projects.media_sources.MediaReader`. Their blobs are
+deleted with their items by :mod:`loupe.services.projects.media_gc`; a cleared person reveals an
+original with :func:`loupe.services.compliance.reveals.reveal_media`.
 
 An import with media runs in three steps (:class:`MediaIngest`):
 
@@ -16,17 +16,17 @@ An import with media runs in three steps (:class:`MediaIngest`):
 2. **ingest** the new items' media outside any transaction: probe again (the file may
    have changed), run the image gate (:func:`loupe.privacy.images.gate_image`) or strip
    the recording's tags (:func:`loupe.privacy.audio.strip_audio_tags`; a voice is served
-   only to voice-cleared people, :mod:`loupe.services.media_views`), seal the
+   only to voice-cleared people, :mod:`loupe.services.projects.media_views`), seal the
    original bytes under the item's subject key (a short write transaction that may create
    the key), and put the sealed and the served blobs (content-addressed, so equal bytes
    are stored once and a failed import leaves harmless orphans for ``loupe media gc``).
 3. the items and their ``item_media`` rows are inserted together by
-   :func:`loupe.services.items.write_batch`.
+   :func:`loupe.services.projects.items.write_batch`.
 
 An image is withheld (the item is never handed out) when the OCR text check cannot run
 and ``image_ocr`` is ``required``, when the project's policy is ``withhold`` and the gate
 found any region, or when another detector could not run
-(:func:`loupe.services.gate.image_withheld_reason`).
+(:func:`loupe.services.compliance.gate.image_withheld_reason`).
 """
 
 from __future__ import annotations
@@ -42,12 +42,17 @@ from typing import TYPE_CHECKING, Any
 from loupe.db.database import Database
 from loupe.errors import InvalidInput
 from loupe.formats import ItemRecord, MediaSource
-from loupe.services.gate import PrivacyGate, image_withheld_reason
-from loupe.services.media_sources import AUDIO_SUFFIXES, MediaReader, source_problem, too_big
-from loupe.services.vault import media_aad, subject_key_id
+from loupe.services.compliance.gate import PrivacyGate, image_withheld_reason
+from loupe.services.compliance.vault import media_aad, subject_key_id
+from loupe.services.projects.media_sources import (
+    AUDIO_SUFFIXES,
+    MediaReader,
+    source_problem,
+    too_big,
+)
 
 if TYPE_CHECKING:
-    from loupe.services.items import GatedBatch
+    from loupe.services.projects.items import GatedBatch
     from loupe.settings import Settings
     from loupe.storage import BlobStore
 

@@ -5,7 +5,7 @@ adjudication, the item API) carries its media parts as :class:`MediaEntry` value
 built by :func:`media_for`: the blob's URL (``/api/v1/media/<sha256>``), its type and
 size, and the regions the privacy gate pixelated. The URL names the *served* (gated)
 bytes; originals leave the vault only through
-:func:`loupe.services.reveals.reveal_media` (cleared, audited).
+:func:`loupe.services.compliance.reveals.reveal_media` (cleared, audited).
 
 :func:`authorize_media` decides a fetch of ``/media/<sha256>``. The bytes are content
 addressed, so one blob may belong to several items; a person may fetch it when they
@@ -17,7 +17,7 @@ may read the text of at least one item that carries it:
   language, levels);
 * those who read a project's items (``items.read``: managers, auditors, admins; a
   project reviewer only the items routed to them, as
-  :func:`loupe.services.items.get_item`).
+  :func:`loupe.services.projects.items.get_item`).
 
 An item the privacy gate withheld is never shown to contributors, reviewers or
 auditors: its blob is fetchable only by those who manage the project's privacy gate
@@ -25,7 +25,7 @@ auditors: its blob is fetchable only by those who manage the project's privacy g
 never a refusal that would confirm the blob exists.
 
 **Audio** (a voice is biometric data) needs, on top of all that, a live ``voice``
-clearance for the item's project (:data:`loupe.services.clearances.VOICE`), for everyone:
+clearance for the item's project (:data:`loupe.services.people.clearances.VOICE`), for everyone:
 annotators, reviewers, experts, managers and admins alike. A payload shown to someone
 without one names the part (field, type, duration, sample rate) but neither its URL nor
 its SHA-256 (``restricted: "voice"``); they work from the item's transcript, a text field
@@ -46,12 +46,12 @@ from sqlalchemy.orm import Session
 from loupe.db.models import Item, utcnow
 from loupe.db.raw import Raw
 from loupe.errors import NotFound, PermissionDenied
-from loupe.policy import allowed
-from loupe.services import audit
+from loupe.permissions import allowed
 from loupe.services.access import Actor, ProjectRef, authorize_project_fast, member_role
-from loupe.services.clearances import VOICE
-from loupe.services.projects import project_schema
-from loupe.services.routing import item_filter, load_profile, require_eligible
+from loupe.services.compliance import audit_log
+from loupe.services.people.clearances import VOICE
+from loupe.services.people.eligibility import item_filter, load_profile, require_eligible
+from loupe.services.projects.definition import project_schema
 
 __all__ = [
     "MEDIA_PATH",
@@ -399,7 +399,7 @@ def record_play(session: Session, actor: Actor, served: ServedMedia) -> None:
     content), in a transaction of its own: the fetch is a read-only request."""
     if served.kind != "audio":
         return
-    audit.record_separately(
+    audit_log.record_separately(
         session,
         actor,
         "media.play",

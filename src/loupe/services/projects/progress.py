@@ -8,7 +8,7 @@ answer: no person labelled it), *settled by people* (labelled, with all the labe
 needs and no open escalation) or *waiting for people* (everything else: unlabelled,
 short of labels, or escalated to an expert).
 
-Agreement is :func:`loupe.services.quality.label_agreement`, the one definition the
+Agreement is :func:`loupe.services.quality.agreement.label_agreement`, the one definition the
 quality report (``GET /projects/{id}/quality``) uses too.
 """
 
@@ -23,10 +23,10 @@ from sqlalchemy.orm import Session
 from loupe.db.loop_models import Prediction
 from loupe.db.models import Item, Label, User, utcnow
 from loupe.db.quality_models import Escalation
-from loupe.policy import allowed
+from loupe.permissions import allowed
 from loupe.services.access import Actor, authorize_project, member_role
-from loupe.services.payments import project_spending
-from loupe.services.quality import AGREEMENT_SAMPLE, Agreement, label_agreement
+from loupe.services.payments.earnings import project_spending
+from loupe.services.quality.agreement import AGREEMENT_SAMPLE, Agreement, label_agreement
 
 __all__ = [
     "AGREEMENT_SAMPLE",

@@ -40,13 +40,13 @@ from loupe.db.project_models import DeletedProject, ItemComment
 from loupe.db.scrub import ERASURE_TABLES, Scrub, scrub
 from loupe.errors import Conflict, InvalidInput
 from loupe.learning.persistence import ModelStore
-from loupe.services import audit
 from loupe.services.access import Actor, authorize_project
-from loupe.services.model_versions import model_key
-from loupe.services.payments import create_rate_card
-from loupe.services.projects import create_project
-from loupe.services.subjects import delete_items
-from loupe.services.vault import shred
+from loupe.services.compliance import audit_log
+from loupe.services.compliance.subjects import delete_items
+from loupe.services.compliance.vault import shred
+from loupe.services.model_loop.model_versions import model_key
+from loupe.services.payments.earnings import create_rate_card
+from loupe.services.projects.definition import create_project
 
 __all__ = [
     "DeletionCleanup",
@@ -73,7 +73,7 @@ def archive_project(
     project.archived_at = now
     project.archived_by = actor.user_id
     project.updated_at = now
-    audit.record(
+    audit_log.record(
         session, actor, "project.archive", project_id=project_id, target=f"project:{project_id}"
     )
     session.flush()
@@ -90,7 +90,7 @@ def unarchive_project(
     project.archived_at = None
     project.archived_by = None
     project.updated_at = now or utcnow()
-    audit.record(
+    audit_log.record(
         session, actor, "project.unarchive", project_id=project_id, target=f"project:{project_id}"
     )
     session.flush()
@@ -164,7 +164,7 @@ def duplicate_project(
                 session.add(Membership(project_id=copy.id, user_id=row.user_id, role=row.role))
                 n_members += 1
     session.flush()
-    audit.record(
+    audit_log.record(
         session,
         actor,
         "project.duplicate",
@@ -243,7 +243,7 @@ def delete_project(
     session.delete(project)
     session.flush()
     session.add(DeletedProject(id=project_id, name=name, deleted_at=now, deleted_by=actor.user_id))
-    audit.record(
+    audit_log.record(
         session,
         actor,
         "project.delete",

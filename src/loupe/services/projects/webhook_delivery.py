@@ -39,7 +39,7 @@ from loupe.db.database import Database
 from loupe.db.models import utcnow
 from loupe.db.webhook_models import Webhook, WebhookDelivery
 from loupe.errors import LoupeError
-from loupe.services.webhooks import open_secret, secret_key
+from loupe.services.projects.webhooks import open_secret, secret_key
 from loupe.settings import Settings
 
 __all__ = [

@@ -4,7 +4,7 @@ A project manager registers a URL for some event types (:data:`EVENTS`). The ser
 that owns a change calls :func:`emit` in the transaction that makes it: one
 ``webhook_deliveries`` row per subscribed webhook, committed (or rolled back) with the
 change itself — a transactional outbox, so nothing is lost in a restart and nothing is
-sent for work that did not commit. :mod:`loupe.services.webhook_delivery` sends them.
+sent for work that did not commit. :mod:`loupe.services.projects.webhook_delivery` sends them.
 
 Payloads carry ids, event types, timestamps, model versions and, for choice and
 pairwise tasks, answer keys: never item text, external ids, subject ids, names or
@@ -36,9 +36,9 @@ from loupe.db.models import utcnow
 from loupe.db.raw import Raw
 from loupe.db.webhook_models import Webhook, WebhookDelivery
 from loupe.errors import Conflict, InvalidInput, NotFound
-from loupe.services import audit
 from loupe.services.access import Actor, authorize_project
-from loupe.services.vault import load_master_key
+from loupe.services.compliance import audit_log
+from loupe.services.compliance.vault import load_master_key
 
 __all__ = [
     "EVENTS",
@@ -201,7 +201,7 @@ def create_webhook(
     session.add(webhook)
     session.flush()
     # Not the URL: a receiver's URL may carry a token of its own.
-    audit.record(
+    audit_log.record(
         session,
         actor,
         "webhook.create",
@@ -238,7 +238,7 @@ def delete_webhook(session: Session, actor: Actor, project_id: int, webhook_id: 
     webhook = _webhook(session, actor, project_id, webhook_id)
     session.delete(webhook)
     session.flush()
-    audit.record(
+    audit_log.record(
         session, actor, "webhook.delete", project_id=project_id, target=f"webhook:{webhook_id}"
     )
 

@@ -2,8 +2,9 @@
 and the report), gold accuracy per annotator with Wilson intervals, open escalations
 and fitted skills.
 
-Gold is :mod:`loupe.services.gold`, live consensus :mod:`loupe.services.live_consensus`,
-re-fits :mod:`loupe.services.refits`; the maths is in :mod:`loupe.aggregation`.
+Gold is :mod:`loupe.services.quality.gold`, live consensus
+:mod:`loupe.services.labelling.live_consensus`,
+re-fits :mod:`loupe.services.quality.refits`; the maths is in :mod:`loupe.aggregation`.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from loupe.aggregation.agreement import fleiss_kappa, krippendorff_alpha, pairwi
 from loupe.db.models import Item, Label, Membership
 from loupe.db.quality_models import Escalation, GoldResult, WorkerSkill
 from loupe.services.access import Actor, authorize_project
-from loupe.services.gold import wilson_interval
+from loupe.services.quality.gold import wilson_interval
 
 __all__ = [
     "AGREEMENT_DEFINITION",

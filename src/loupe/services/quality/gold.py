@@ -21,11 +21,11 @@ from loupe.db.raw import Raw
 from loupe.errors import NotFound
 from loupe.label_schema import QualityPolicy, Task, validate_answer
 from loupe.services.access import Actor, authorize_project
-from loupe.services.answer_matching import answer_matches
-from loupe.services.gate import PrivacyGate
-from loupe.services.media_bounds import audio_durations, image_sizes
-from loupe.services.privacy import privacy_of
-from loupe.services.projects import project_schema
+from loupe.services.compliance.gate import PrivacyGate
+from loupe.services.compliance.privacy_settings import privacy_of
+from loupe.services.labelling.answer_matching import answer_matches
+from loupe.services.labelling.media_bounds import audio_durations, image_sizes
+from loupe.services.projects.definition import project_schema
 
 __all__ = ["GoldFeedback", "record_gold", "set_gold", "wilson_interval"]
 
@@ -55,7 +55,8 @@ def set_gold(
 ) -> int:
     """Mark items (by external id) as gold with their known answers; returns how many.
 
-    Pass the ``gate`` the items were imported through (:func:`loupe.services.gate.gate_for`):
+    Pass the ``gate`` the items were imported through
+    (:func:`loupe.services.compliance.gate.gate_for`):
     an id that held personal data was stored gated, and is found by gating it again.
     """
     project = authorize_project(session, actor, "projects.update", project_id)

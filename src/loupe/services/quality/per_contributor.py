@@ -2,10 +2,11 @@
 
 Each figure comes from the service that already computes it, never re-derived here:
 gold accuracy with its Wilson interval and the model-estimated skill from
-:func:`loupe.services.quality.quality_report`; agreement with settled consensus by the
+:func:`loupe.services.quality.agreement.quality_report`; agreement with settled consensus by the
 definition the low-effort check uses (:data:`CONSENSUS_DEFINITION`, as in
-``loupe.services.effort``); reviews received from the reviews table; pay summed from the
-checked ledger leaves (as ``loupe.services.payments`` sums them, shown only to those who
+``loupe.services.labelling.effort_checks``);
+reviews received from the reviews table; pay summed from the
+checked ledger leaves (as ``loupe.services.payments.earnings`` sums them, shown only to those who
 manage payments and only with the ledger secret, which ties an entry to its contributor);
 and the low-effort or gold pause (the membership's reason) as the flag.
 """
@@ -22,10 +23,10 @@ from sqlalchemy.orm import Session
 from loupe.db.contributor_models import Review
 from loupe.db.models import Consensus, Item, Label, Membership, User
 from loupe.db.quality_models import WorkerSkill
-from loupe.policy import allowed
+from loupe.permissions import allowed
 from loupe.services.access import Actor, member_role
-from loupe.services.ledger_store import ColumnCheck, checked_entries, iter_stored_matching
-from loupe.services.quality import quality_report
+from loupe.services.payments.ledger_store import ColumnCheck, checked_entries, iter_stored_matching
+from loupe.services.quality.agreement import quality_report
 
 __all__ = [
     "CONSENSUS_DEFINITION",

@@ -29,11 +29,11 @@ from loupe.db.contributor_models import ContributorDomain, QualificationAttempt,
 from loupe.db.models import User, utcnow
 from loupe.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from loupe.label_schema import LabelSchema, Pairwise, validate_answer
-from loupe.services import audit
 from loupe.services.access import Actor, authorize_project
-from loupe.services.contributors import check_domain
-from loupe.services.projects import project_schema
-from loupe.services.reputation import record_evidence
+from loupe.services.compliance import audit_log
+from loupe.services.people.profiles import check_domain
+from loupe.services.people.standing import record_evidence
+from loupe.services.projects.definition import project_schema
 
 __all__ = [
     "DEFAULT_MAX_ATTEMPTS",
@@ -242,7 +242,7 @@ def create_test(
     )
     session.add(test)
     session.flush()
-    audit.record(
+    audit_log.record(
         session,
         actor,
         "qualification.create",
@@ -505,7 +505,7 @@ def submit_attempt(
     left = (
         0 if passed else max(0, test.max_attempts - len(_period(session, test_id, attempt.user_id)))
     )
-    audit.record(
+    audit_log.record(
         session,
         actor,
         "qualification.attempt",

@@ -20,8 +20,8 @@ from loupe.db.quality_models import Escalation, GoldAnswer, QualityState, Worker
 from loupe.db.raw import Raw
 from loupe.errors import Conflict, InvalidInput, NotFound
 from loupe.label_schema import answer_keys
-from loupe.services.consensus import Vote, store_consensus
-from loupe.services.projects import project_schema
+from loupe.services.labelling.consensus import Vote, store_consensus
+from loupe.services.projects.definition import project_schema
 
 __all__ = [
     "FIT_CLAIM_STALE",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from loupe.services.audit import watch_permission_changes
+from loupe.services.compliance.audit_log import watch_permission_changes
 from loupe.web.api import (
     audit,
     clearances,
@@ -57,5 +57,6 @@ for module in (contributors, qualifications, reviews, escalations, reputation, p
 for module in (predictions, models):
     router.include_router(module.router)
 
-# Membership, role and token changes are audited by a flush hook (loupe.services.audit).
+# Membership, role and token changes are audited by a flush hook
+# (loupe.services.compliance.audit_log).
 watch_permission_changes()

@@ -8,8 +8,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict
 
-from loupe.services import audit
 from loupe.services.access import authorize
+from loupe.services.compliance import audit_log
 from loupe.web.deps import Reader
 from loupe.web.params import MAX_ID, After, Limit
 from loupe.web.schemas.common import Page
@@ -52,7 +52,7 @@ def list_audit(
     until: Annotated[datetime | None, Query(description="Before (ISO 8601)")] = None,
 ) -> Page[AuditEventOut]:
     """Audit events in order; pass ``next_after`` as ``after`` for the next page."""
-    rows = audit.list_events(
+    rows = audit_log.list_events(
         ctx.session,
         ctx.actor,
         after=after,
@@ -74,7 +74,7 @@ def list_audit(
 def verify_audit(ctx: Reader) -> AuditCheckOut:
     """Recompute the hash chain; ``first_bad_seq`` is where it breaks, if it does."""
     authorize(ctx.actor, "audit.read")
-    check = audit.verify(ctx.session)
+    check = audit_log.verify(ctx.session)
     return AuditCheckOut(
         ok=check.ok,
         checked=check.checked,

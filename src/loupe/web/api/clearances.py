@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from loupe.formats import Sensitivity
-from loupe.services import clearances
+from loupe.services.people import clearances
 from loupe.web.deps import Reader, Writer
 from loupe.web.params import MAX_ID, Id
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from fastapi import APIRouter, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from loupe.services import comments
+from loupe.services.labelling import comments
 from loupe.web.deps import Reader, Writer
 from loupe.web.params import Id
 

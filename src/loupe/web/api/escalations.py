@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from loupe.services import escalations
-from loupe.services.ledger_keys import optional_ledger_config
+from loupe.services.labelling import escalations
+from loupe.services.payments.ledger_keys import optional_ledger_config
 from loupe.web.deps import Writer
 from loupe.web.params import Id
 from loupe.web.schemas.escalations import (

@@ -10,7 +10,7 @@ from fastapi.responses import Response, StreamingResponse
 
 from loupe.formats import csv_lines, jsonl_lines
 from loupe.formats_parquet import MEDIA_TYPE as PARQUET
-from loupe.services.exports import (
+from loupe.services.projects.exports import (
     COLUMNS,
     ExportKind,
     check_coco_export,

@@ -13,9 +13,10 @@ from starlette.datastructures import UploadFile
 from loupe.errors import InvalidInput
 from loupe.formats import parse_item
 from loupe.formats_parquet import MEDIA_TYPE as PARQUET
-from loupe.services import imports, items, media_views, pairwise, projects
 from loupe.services.access import Actor, authorize_project
-from loupe.services.gate import gate_for
+from loupe.services.compliance.gate import gate_for
+from loupe.services.labelling import pairwise
+from loupe.services.projects import definition, imports, items, media_views
 from loupe.web.deps import Context, Reader, Writer
 from loupe.web.params import After, Id, Limit, page_of
 from loupe.web.schemas.common import Page
@@ -41,8 +42,8 @@ def add_items(project_id: Id, body: ItemsIn, ctx: Writer) -> ImportOut:
             "upload a file to /items/import",
             details={"field": "items", "max": ctx.settings.max_import_batch},
         )
-    project = projects.get_project(ctx.session, ctx.actor, project_id)
-    schema = projects.project_schema(project)
+    project = definition.get_project(ctx.session, ctx.actor, project_id)
+    schema = definition.project_schema(project)
     actor = _release_writer(ctx)
     records = [
         parse_item(
@@ -265,8 +266,8 @@ def _upload(
     rows: str | UploadFile | None,
     files: dict[str, IO[bytes]],
 ) -> items.ImportResult:
-    from loupe.services.media import MediaIngest
-    from loupe.services.media_sources import Uploads
+    from loupe.services.projects.media import MediaIngest
+    from loupe.services.projects.media_sources import Uploads
 
     media = MediaIngest(Uploads(files), ctx.settings)
     with gate_for(ctx.settings, workers=ctx.settings.gate_workers) as gate:

@@ -6,7 +6,7 @@ can hash them itself (``SHA-256(0x00 || leaf)``) and check them with
 
 With witnesses configured, the checkpoint served here (and proven against by ``/wallet``
 and the default proofs) is the newest one the witnesses cosigned
-(:func:`loupe.services.ledger.served_checkpoint`), not one signed a moment ago and not yet
+(:func:`loupe.services.payments.ledger.served_checkpoint`), not one signed a moment ago and not yet
 cosigned; entries after it are ``pending``. ``?latest=true`` serves the latest regardless.
 """
 
@@ -21,9 +21,9 @@ from pydantic import BaseModel, Field
 from loupe.errors import InvalidInput
 from loupe.ledger.merkle import ConsistencyProof
 from loupe.ledger.verify import CosignerVerifier, hash_leaf
-from loupe.services import ledger, payments
-from loupe.services.ledger_keys import ledger_config, optional_ledger_config
-from loupe.services.witnesses import load_witnesses
+from loupe.services.payments import earnings, ledger
+from loupe.services.payments.ledger_keys import ledger_config, optional_ledger_config
+from loupe.services.payments.witnesses import load_witnesses
 from loupe.settings import Settings
 from loupe.web.deps import Reader, Writer
 
@@ -285,7 +285,7 @@ def get_consistency_proof(
 def create_correction(body: CorrectionIn, ctx: Writer) -> EntryCreated:
     """Correct an entry by appending a signed amount that names it (admins)."""
     actor = ctx.actor  # authenticate before looking for keys
-    index = payments.correct_entry(
+    index = earnings.correct_entry(
         ctx.session,
         actor,
         ledger_config(ctx.settings),

@@ -2,7 +2,7 @@
 
 ``GET``/``HEAD /api/v1/media/{sha256}`` serves the image people are shown (after the
 privacy gate) to whoever may read an item that carries it
-(:func:`loupe.services.media_views.authorize_media`), and a recording (its tags stripped)
+(:func:`loupe.services.projects.media_views.authorize_media`), and a recording (its tags stripped)
 only to those of them who hold a voice clearance for its project; anyone else gets 404,
 never 403, so that a blob's existence is not confirmed. Each playback of a recording (a
 ``GET`` without a range or with one from byte 0) is an audit event ``media.play``,
@@ -26,7 +26,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
-from loupe.services import media_views
+from loupe.services.projects import media_views
 from loupe.web.deps import Reader, Writer
 from loupe.web.params import Id
 
@@ -103,8 +103,8 @@ def get_original(
 ) -> Response:
     """The original (ungated) media of an item, for project managers and reviewers with a
     clearance for its class. Every reveal is recorded in the audit log with its purpose."""
-    from loupe.services.gate import vault_for
-    from loupe.services.reveals import reveal_media
+    from loupe.services.compliance.gate import vault_for
+    from loupe.services.compliance.reveals import reveal_media
     from loupe.storage import blob_store_for
 
     data, mime = reveal_media(

@@ -9,7 +9,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from loupe.learning.persistence import ModelStore
-from loupe.services import model_versions
+from loupe.services.model_loop import model_versions
 from loupe.web.deps import Reader, Writer
 from loupe.web.params import Id
 

@@ -8,10 +8,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from loupe.services import payments, payout_files
-from loupe.services.ledger_keys import ledger_config, optional_ledger_config
-from loupe.services.payments import RateCardSpec
-from loupe.services.payout_files import PayoutFormat
+from loupe.services.payments import earnings, payout_files
+from loupe.services.payments.earnings import RateCardSpec
+from loupe.services.payments.ledger_keys import ledger_config, optional_ledger_config
+from loupe.services.payments.payout_files import PayoutFormat
 from loupe.web.api.ledger import EntryCreated
 from loupe.web.deps import Reader, Writer
 from loupe.web.params import MAX_ID, Id
@@ -68,14 +68,14 @@ def create_rate_card(project_id: Id, body: dict[str, Any], ctx: Writer) -> RateC
     """A new rate card version (project managers). Labels from now on earn by it."""
     actor = ctx.actor  # authenticate before looking for keys
     ledger_config(ctx.settings)  # refuse early when earnings could not be recorded
-    card = payments.create_rate_card(ctx.session, actor, project_id, body)
+    card = earnings.create_rate_card(ctx.session, actor, project_id, body)
     return RateCardOut.model_validate(card)
 
 
 @router.get("/projects/{project_id}/rate-cards", response_model=list[RateCardOut])
 def list_rate_cards(project_id: Id, ctx: Reader) -> list[RateCardOut]:
     """Every version, newest first (project members see what they are paid)."""
-    cards = payments.list_rate_cards(ctx.session, ctx.actor, project_id)
+    cards = earnings.list_rate_cards(ctx.session, ctx.actor, project_id)
     return [RateCardOut.model_validate(card) for card in cards]
 
 
@@ -87,7 +87,7 @@ def list_rate_cards(project_id: Id, ctx: Reader) -> list[RateCardOut]:
 def grant_bonus(project_id: Id, body: BonusIn, ctx: Writer) -> EntryCreated:
     """Credit a rate-card bonus (e.g. expert or review work) to a contributor."""
     actor = ctx.actor  # authenticate before looking for keys
-    index = payments.grant_bonus(
+    index = earnings.grant_bonus(
         ctx.session,
         actor,
         ledger_config(ctx.settings),
@@ -103,7 +103,7 @@ def grant_bonus(project_id: Id, body: BonusIn, ctx: Writer) -> EntryCreated:
 def create_payout(body: PayoutIn, ctx: Writer) -> PayoutOut:
     """Pay every balance of at least ``minimum_minor`` (admins); each is a log entry."""
     actor = ctx.actor  # authenticate before looking for keys
-    payout = payments.create_payout(
+    payout = earnings.create_payout(
         ctx.session,
         actor,
         ledger_config(ctx.settings),
@@ -115,7 +115,7 @@ def create_payout(body: PayoutIn, ctx: Writer) -> PayoutOut:
 
 @router.get("/payouts", response_model=list[PayoutOut])
 def list_payouts(ctx: Reader) -> list[PayoutOut]:
-    return [PayoutOut.model_validate(p) for p in payments.list_payouts(ctx.session, ctx.actor)]
+    return [PayoutOut.model_validate(p) for p in earnings.list_payouts(ctx.session, ctx.actor)]
 
 
 @router.get(

@@ -8,8 +8,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from loupe.services import predictions, serving
-from loupe.services.gate import gate_for
+from loupe.services.compliance.gate import gate_for
+from loupe.services.model_loop import predictions, serving
 from loupe.web.deps import Reader, Writer
 from loupe.web.params import Id
 

@@ -4,7 +4,7 @@ from dataclasses import asdict
 
 from fastapi import APIRouter
 
-from loupe.services import preferences
+from loupe.services.labelling import preferences
 from loupe.web.deps import Reader
 from loupe.web.params import Id
 from loupe.web.schemas.preferences import PreferenceRankingOut

@@ -7,9 +7,9 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from loupe.privacy import Policy
-from loupe.services import privacy, withheld
-from loupe.services.gate import gate_for
-from loupe.services.privacy import MAX_RETENTION_DAYS
+from loupe.services.compliance import privacy_settings, withheld
+from loupe.services.compliance.gate import gate_for
+from loupe.services.compliance.privacy_settings import MAX_RETENTION_DAYS
 from loupe.web.deps import Reader, Writer
 from loupe.web.params import Id
 
@@ -39,7 +39,9 @@ class PrivacyIn(BaseModel):
 
 @router.get("/projects/{project_id}/privacy", response_model=PrivacyOut)
 def get_privacy(project_id: Id, ctx: Reader) -> PrivacyOut:
-    return PrivacyOut.model_validate(privacy.get_privacy(ctx.session, ctx.actor, project_id))
+    return PrivacyOut.model_validate(
+        privacy_settings.get_privacy(ctx.session, ctx.actor, project_id)
+    )
 
 
 @router.put("/projects/{project_id}/privacy", response_model=PrivacyOut)
@@ -49,7 +51,7 @@ def set_privacy(project_id: Id, body: PrivacyIn, ctx: Writer) -> PrivacyOut:
     Fields left out keep their value; ``"retention_days": null`` keeps items forever.
     """
     changes = body.model_dump(exclude_unset=True)
-    kept = privacy.set_privacy(
+    kept = privacy_settings.set_privacy(
         ctx.session,
         ctx.actor,
         project_id,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from loupe.services import progress
+from loupe.services.projects import progress
 from loupe.web.deps import Reader
 from loupe.web.params import Id
 from loupe.web.schemas.progress import ProgressOut

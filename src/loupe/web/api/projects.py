@@ -6,7 +6,7 @@ from fastapi import APIRouter, Query, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from loupe.learning.persistence import ModelStore
-from loupe.services import project_lifecycle, projects
+from loupe.services.projects import definition, project_lifecycle
 from loupe.web.api.subjects import ScrubOut
 from loupe.web.deps import Reader, Writer
 from loupe.web.params import After, Id, Limit, page_of
@@ -19,7 +19,7 @@ router = APIRouter(tags=["projects"])
 @router.post("/projects", response_model=ProjectOut, status_code=status.HTTP_201_CREATED)
 def create_project(body: ProjectIn, ctx: Writer) -> ProjectOut:
     """Create a project; its creator becomes its manager."""
-    project = projects.create_project(
+    project = definition.create_project(
         ctx.session,
         ctx.actor,
         name=body.name,
@@ -41,7 +41,7 @@ def list_projects(
     ] = False,
 ) -> Page[ProjectOut]:
     """Projects you belong to (all of them for admins and auditors); archived ones apart."""
-    rows = projects.list_projects(
+    rows = definition.list_projects(
         ctx.session, ctx.actor, after_id=after, limit=limit + 1, archived=archived
     )
     return page_of(rows, limit, ProjectOut)
@@ -49,13 +49,13 @@ def list_projects(
 
 @router.get("/projects/{project_id}", response_model=ProjectOut)
 def get_project(project_id: Id, ctx: Reader) -> ProjectOut:
-    return ProjectOut.model_validate(projects.get_project(ctx.session, ctx.actor, project_id))
+    return ProjectOut.model_validate(definition.get_project(ctx.session, ctx.actor, project_id))
 
 
 @router.patch("/projects/{project_id}", response_model=ProjectOut)
 def update_project(project_id: Id, body: ProjectPatch, ctx: Writer) -> ProjectOut:
     """Change the schema, guidelines or overlap; each change makes a new config version."""
-    project = projects.update_project(
+    project = definition.update_project(
         ctx.session,
         ctx.actor,
         project_id,
@@ -70,7 +70,7 @@ def update_project(project_id: Id, body: ProjectPatch, ctx: Writer) -> ProjectOu
 @router.put("/projects/{project_id}/members/{user_id}", response_model=MemberOut)
 def put_member(project_id: Id, user_id: Id, body: MemberIn, ctx: Writer) -> MemberOut:
     """Add a user to the project, or change their role in it."""
-    membership = projects.add_member(
+    membership = definition.add_member(
         ctx.session, ctx.actor, project_id, user_id=user_id, role=body.role
     )
     return MemberOut.model_validate(membership)
@@ -80,7 +80,7 @@ def put_member(project_id: Id, user_id: Id, body: MemberIn, ctx: Writer) -> Memb
 def list_members(project_id: Id, ctx: Reader) -> list[MemberOut]:
     return [
         MemberOut.model_validate(m)
-        for m in projects.list_members(ctx.session, ctx.actor, project_id)
+        for m in definition.list_members(ctx.session, ctx.actor, project_id)
     ]
 
 

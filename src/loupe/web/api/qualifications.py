@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response, status
 
-from loupe.services import qualifications
+from loupe.services.quality import qualifications
 from loupe.web.deps import Reader, Writer
 from loupe.web.params import Id
 from loupe.web.schemas.qualifications import (

@@ -2,9 +2,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from loupe.services import escalation_queue, gold, projects, quality, refits
 from loupe.services.access import authorize_project
-from loupe.services.gate import gate_for
+from loupe.services.compliance.gate import gate_for
+from loupe.services.labelling import escalation_queue
+from loupe.services.projects import definition
+from loupe.services.quality import agreement, gold, refits
 from loupe.web.deps import Reader, Writer
 from loupe.web.params import After, Id, Limit
 from loupe.web.schemas.common import Page
@@ -26,7 +28,7 @@ def set_gold(project_id: Id, body: GoldIn, ctx: Writer) -> GoldOut:
 @router.get("/projects/{project_id}/quality", response_model=QualityOut)
 def report(project_id: Id, ctx: Reader) -> QualityOut:
     """Agreement, per-annotator gold accuracy with 95% intervals, skills and escalations."""
-    return QualityOut.model_validate(quality.quality_report(ctx.session, ctx.actor, project_id))
+    return QualityOut.model_validate(agreement.quality_report(ctx.session, ctx.actor, project_id))
 
 
 @router.post("/projects/{project_id}/quality/refit", response_model=RefitOut)
@@ -56,5 +58,5 @@ def escalations(
 def resume(project_id: Id, user_id: Id, ctx: Writer) -> MemberOut:
     """Lift a quality pause from a member."""
     return MemberOut.model_validate(
-        projects.resume_member(ctx.session, ctx.actor, project_id, user_id)
+        definition.resume_member(ctx.session, ctx.actor, project_id, user_id)
     )

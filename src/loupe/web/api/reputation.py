@@ -4,8 +4,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from loupe.services import reputation
-from loupe.services.reputation import DomainReputation
+from loupe.services.people import standing
+from loupe.services.people.standing import DomainReputation
 from loupe.web.deps import Reader
 from loupe.web.params import Id
 from loupe.web.schemas.reputation import ContributionOut, ReputationOut
@@ -53,7 +53,7 @@ def mine(ctx: Reader, explain: Explain = False, domain: Domain = None) -> list[R
     user_id = ctx.actor.user_id
     if user_id is None:
         return []
-    rows = reputation.explain(ctx.session, ctx.actor, user_id, domain=domain)
+    rows = standing.explain(ctx.session, ctx.actor, user_id, domain=domain)
     return [_out(row, explain=explain) for row in rows]
 
 
@@ -62,5 +62,5 @@ def of_user(
     user_id: Id, ctx: Reader, explain: Explain = False, domain: Domain = None
 ) -> list[ReputationOut]:
     """A contributor's reputation per domain (yourself, or with ``reputation.read``)."""
-    rows = reputation.explain(ctx.session, ctx.actor, user_id, domain=domain)
+    rows = standing.explain(ctx.session, ctx.actor, user_id, domain=domain)
     return [_out(row, explain=explain) for row in rows]

@@ -7,8 +7,8 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
-from loupe.services import reveals
-from loupe.services.gate import vault_for
+from loupe.services.compliance import reveals
+from loupe.services.compliance.gate import vault_for
 from loupe.web.deps import Writer
 from loupe.web.params import Id
 

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response, status
 
-from loupe.services import reviews
-from loupe.services.ledger_keys import optional_ledger_config
+from loupe.services.labelling import reviews
+from loupe.services.payments.ledger_keys import optional_ledger_config
 from loupe.web.deps import Reader, Writer
 from loupe.web.params import After, Id, Limit, page_of
 from loupe.web.schemas.common import Page

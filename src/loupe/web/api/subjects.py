@@ -11,9 +11,9 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from loupe.learning.persistence import ModelStore
-from loupe.services import retention, subjects
-from loupe.services.gate import vault_for
-from loupe.services.vault import load_ref_key
+from loupe.services.compliance import retention, subjects
+from loupe.services.compliance.gate import vault_for
+from loupe.services.compliance.vault import load_ref_key
 from loupe.web.deps import Writer
 
 router = APIRouter(tags=["subjects"])

@@ -5,7 +5,7 @@ from pydantic import BaseModel
 
 from loupe import __version__
 from loupe.services.health import check_ready
-from loupe.services.users import get_user
+from loupe.services.people.users import get_user
 from loupe.web.deps import Reader
 from loupe.web.schemas.common import ErrorBody
 from loupe.web.schemas.users import UserOut

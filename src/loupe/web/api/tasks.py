@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response, status
 
-from loupe.services import tasks
+from loupe.services.labelling import tasks
 from loupe.web.deps import Writer
 from loupe.web.params import Id
 from loupe.web.schemas.tasks import NextTaskOut, TaskOut

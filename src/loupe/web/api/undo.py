@@ -7,8 +7,8 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from loupe.services import undo
-from loupe.services.ledger_keys import optional_ledger_config
+from loupe.services.labelling import undo
+from loupe.services.payments.ledger_keys import optional_ledger_config
 from loupe.web.deps import Writer
 from loupe.web.params import Id
 

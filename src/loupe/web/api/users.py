@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response, status
 
-from loupe.services import users
+from loupe.services.people import users
 from loupe.web.deps import Reader, Writer
 from loupe.web.params import After, Id, Limit, page_of
 from loupe.web.schemas.common import Page

@@ -10,8 +10,8 @@ from fastapi import APIRouter, Path, Query, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from loupe.db.webhook_models import Webhook, WebhookDelivery
-from loupe.services import webhooks
-from loupe.services.webhooks import MAX_PAGE, MAX_URL, Event
+from loupe.services.projects import webhooks
+from loupe.services.projects.webhooks import MAX_PAGE, MAX_URL, Event
 from loupe.web.deps import Reader, Writer
 from loupe.web.params import MAX_ID, Id
 

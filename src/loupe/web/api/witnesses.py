@@ -13,7 +13,7 @@ from datetime import datetime
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from loupe.services.witnesses import WitnessEndpoint, load_witnesses, witness_progress
+from loupe.services.payments.witnesses import WitnessEndpoint, load_witnesses, witness_progress
 from loupe.settings import Settings
 from loupe.web.cosigner import Cosigner, WitnessStatus
 from loupe.web.deps import Reader

@@ -16,7 +16,7 @@ class MediaRegionOut(BaseModel):
 
 
 class MediaOut(BaseModel):
-    """One media part of an item (loupe.services.media_views.MediaEntry)."""
+    """One media part of an item (loupe.services.projects.media_views.MediaEntry)."""
 
     field: str
     kind: str = Field(description="image or audio")

@@ -5,7 +5,7 @@ One module per page (``auth``, ``home``, ``workspace``, ``reviews``, ``escalatio
 ``users``, ``projects``: a project's settings and its item pages; ``webhooks``); the answer editors
 every work page shares in ``editors``; templates in ``templates/``; CSS and small plain
 JS modules in ``static/`` (served by Loupe itself, so the UI works offline).
-Pages authenticate with the browser session (``loupe.services.sessions``) and authorise
+Pages authenticate with the browser session (``loupe.services.people.sessions``) and authorise
 through the same services and policy as the API.
 """
 

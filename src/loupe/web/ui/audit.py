@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
-from loupe.services import audit
+from loupe.services.compliance import audit_log
 from loupe.web.deps import Reader
 from loupe.web.ui.render import page
 
@@ -27,7 +27,7 @@ def audit_page(
     action: Annotated[str | None, Query(max_length=32)] = None,
 ) -> HTMLResponse:
     current = ctx.browser_session
-    rows = audit.list_events(
+    rows = audit_log.list_events(
         ctx.session, current.actor, after=after, limit=PAGE + 1, action=action or None
     )
     events = [

@@ -18,7 +18,7 @@ from starlette.responses import Response
 
 from loupe.db.database import Database
 from loupe.errors import PermissionDenied, TooManyRequests, Unauthenticated
-from loupe.services import sessions
+from loupe.services.people import sessions
 from loupe.settings import Settings
 from loupe.web.deps import SESSION_COOKIE
 from loupe.web.ui.render import page

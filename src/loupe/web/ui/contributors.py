@@ -1,8 +1,8 @@
 """``GET /me``: a contributor's own page — profile, reputation and qualification tests.
 
 The profile (domains with levels and expiry, languages, clearances) comes from
-``loupe.services.contributors``; the reputation per domain, recomputed now with the
-rule that set its tier and every input behind it, from ``loupe.services.reputation``
+``loupe.services.people.profiles``; the reputation per domain, recomputed now with the
+rule that set its tier and every input behind it, from ``loupe.services.people.standing``
 (the API's ``GET /me/reputation?explain=true``); the tests are those of the projects
 where one may take them (``qualifications.take``), each linking to its page.
 """
@@ -17,13 +17,15 @@ from fastapi.responses import HTMLResponse
 
 from loupe.db.models import utcnow
 from loupe.errors import Unauthenticated
-from loupe.policy import allowed
+from loupe.permissions import allowed
 from loupe.reputation.tiers import TIER_UNLOCKS
-from loupe.services import contributors, projects, qualifications, reputation
 from loupe.services.access import member_role
-from loupe.services.contributors import QualificationRecord
-from loupe.services.qualifications import Qualification
-from loupe.services.reputation import DomainReputation
+from loupe.services.people import profiles, standing
+from loupe.services.people.profiles import QualificationRecord
+from loupe.services.people.standing import DomainReputation
+from loupe.services.projects import definition
+from loupe.services.quality import qualifications
+from loupe.services.quality.qualifications import Qualification
 from loupe.web.deps import Reader
 from loupe.web.ui.render import page
 
@@ -130,11 +132,11 @@ def me_page(request: Request, ctx: Reader) -> HTMLResponse:
     if actor.user_id is None:  # pragma: no cover - browser sessions belong to users
         raise Unauthenticated("sign in as a user to see your profile")
     now = utcnow()
-    profile = contributors.get_profile(ctx.session, actor, actor.user_id, now=now)
-    standing = [_standing(row) for row in reputation.explain(ctx.session, actor, actor.user_id)]
+    profile = profiles.get_profile(ctx.session, actor, actor.user_id, now=now)
+    rows = [_standing(row) for row in standing.explain(ctx.session, actor, actor.user_id)]
     records = {record.test_id: record for record in profile.qualifications}
     tests = []
-    for project in projects.list_projects(ctx.session, actor, after_id=0, limit=200):
+    for project in definition.list_projects(ctx.session, actor, after_id=0, limit=200):
         role = member_role(ctx.session, project.id, actor.user_id)
         if not allowed(actor.role, "qualifications.take", member_role=role):
             continue
@@ -148,7 +150,7 @@ def me_page(request: Request, ctx: Reader) -> HTMLResponse:
         title="My profile",
         nav_current="me",
         profile=profile,
-        standing=standing,
+        standing=rows,
         tests=tests,
         levels=LEVELS,
         tiers=[(tier, TIER_UNLOCKS[tier]) for tier in TIER_UNLOCKS],

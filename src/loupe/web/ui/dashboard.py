@@ -1,10 +1,10 @@
 """``GET /projects/{id}/dashboard``: the manager's view of a project.
 
-Progress, throughput and agreement (``loupe.services.progress``); the escalation queue
-(``loupe.services.escalation_queue``); the learning curve — the model's accuracy
+Progress, throughput and agreement (``loupe.services.projects.progress``); the escalation queue
+(``loupe.services.labelling.escalation_queue``); the learning curve — the model's accuracy
 against the labels bought, the selection strategy against the random control
-(``loupe.services.efficiency``); and, for those who manage payments, the cost per
-accurate label day by day (``loupe.services.label_costs``). Every chart is drawn on
+(``loupe.services.model_loop.efficiency``); and, for those who manage payments, the cost per
+accurate label day by day (``loupe.services.payments.label_costs``). Every chart is drawn on
 the server as SVG and repeated as a table.
 """
 
@@ -17,9 +17,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from loupe.db.models import utcnow
-from loupe.services import efficiency, escalation_queue, label_costs, progress
-from loupe.services.efficiency import CurvePoint
-from loupe.services.label_costs import CostPerAccurateLabel
+from loupe.services.labelling import escalation_queue
+from loupe.services.model_loop import efficiency
+from loupe.services.model_loop.efficiency import CurvePoint
+from loupe.services.payments import label_costs
+from loupe.services.payments.label_costs import CostPerAccurateLabel
+from loupe.services.projects import progress
 from loupe.web.deps import Reader
 from loupe.web.params import Id
 from loupe.web.ui.charts import LineChart, bar_chart, column_chart, line_chart, nice_ceiling

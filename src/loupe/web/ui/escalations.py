@@ -18,8 +18,8 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel
 
-from loupe.services import escalation_queue, escalations, workspace
-from loupe.services.comments import MAX_COMMENT
+from loupe.services.labelling import escalation_queue, escalations, workspace
+from loupe.services.labelling.comments import MAX_COMMENT
 from loupe.web.deps import Reader
 from loupe.web.params import MAX_ID, Id
 from loupe.web.schemas.media import MediaOut

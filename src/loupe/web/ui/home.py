@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from loupe.policy import allowed
-from loupe.services import escalations, projects, workspace
+from loupe.permissions import allowed
 from loupe.services.access import member_role
+from loupe.services.labelling import escalations, workspace
+from loupe.services.projects import definition
 from loupe.web.deps import Reader
 from loupe.web.ui.render import page
 
@@ -45,7 +46,7 @@ def home(request: Request, ctx: Reader) -> HTMLResponse:
     current = ctx.browser_session
     actor = current.actor
     links = []
-    for project in projects.list_projects(ctx.session, actor, after_id=0, limit=200):
+    for project in definition.list_projects(ctx.session, actor, after_id=0, limit=200):
         can = workspace.capabilities(ctx.session, actor, project.id)
         waiting = escalations.WaitingWork(None, None)
         if can.expert or can.adjudicate:
@@ -76,7 +77,7 @@ def home(request: Request, ctx: Reader) -> HTMLResponse:
                 member_role=member_role(ctx.session, project.id, actor.user_id),
             ),
         )
-        for project in projects.list_projects(
+        for project in definition.list_projects(
             ctx.session, actor, after_id=0, limit=200, archived=True
         )
     ]

@@ -7,9 +7,9 @@ from typing import Literal
 
 from sqlalchemy.orm import Session
 
-from loupe.policy import allowed
-from loupe.services import escalations, workspace
+from loupe.permissions import allowed
 from loupe.services.access import Actor, member_role
+from loupe.services.labelling import escalations, workspace
 
 __all__ = ["NavLink", "PageName", "project_links"]
 

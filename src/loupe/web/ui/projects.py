@@ -5,7 +5,8 @@ without JavaScript; each posts the session's CSRF token) to archive or unarchive
 duplicate it as a template, and to delete it — the delete form asks for the project's
 name. ``GET /projects/{id}/items/{item}``: the item as stored (after the privacy gate)
 with its comments and a form to add one. Every form goes through the same services as the
-API (``loupe.services.project_lifecycle``, ``loupe.services.comments``) and the CLI.
+API (``loupe.services.projects.project_lifecycle``,
+``loupe.services.labelling.comments``) and the CLI.
 """
 
 from __future__ import annotations
@@ -22,9 +23,11 @@ from loupe.db.models import Consensus, Project
 from loupe.errors import Unauthenticated
 from loupe.label_schema import Boxes, Segments
 from loupe.learning.persistence import ModelStore
-from loupe.services import comments, items, media_views, project_lifecycle, projects, sessions
 from loupe.services.access import Actor, authorize_project
-from loupe.services.audit import ACTOR_KEY
+from loupe.services.compliance.audit_log import ACTOR_KEY
+from loupe.services.labelling import comments
+from loupe.services.people import sessions
+from loupe.services.projects import definition, items, media_views, project_lifecycle
 from loupe.settings import Settings
 from loupe.web.deps import SESSION_COOKIE, Reader
 from loupe.web.params import Id
@@ -122,7 +125,7 @@ def item_page(project_id: Id, item_id: Id, request: Request, ctx: Reader) -> HTM
     current = ctx.browser_session
     actor = current.actor
     item = items.get_item(ctx.session, actor, project_id, item_id)
-    project = projects.get_project(ctx.session, actor, project_id)
+    project = definition.get_project(ctx.session, actor, project_id)
     media = media_views.media_for_reader(ctx.session, actor, project_id, [item]).get(item.id, [])
     return page(
         request,
@@ -143,7 +146,7 @@ def item_page(project_id: Id, item_id: Id, request: Request, ctx: Reader) -> HTM
 def _consensus_boxes(session: Session, project: Project, item_id: int) -> list[dict[str, Any]]:
     """The consensus boxes of an item of a boxes task, drawn on its image (the item page
     is for those who read the project's items, who may see its consensus)."""
-    if not isinstance(projects.project_schema(project).task, Boxes):
+    if not isinstance(definition.project_schema(project).task, Boxes):
         return []
     found = session.get(Consensus, item_id)
     answer = found.answer if found is not None else None
@@ -152,7 +155,7 @@ def _consensus_boxes(session: Session, project: Project, item_id: int) -> list[d
 
 def _consensus_segments(session: Session, project: Project, item_id: int) -> list[dict[str, Any]]:
     """The consensus segments of an item of a segments task, drawn on its waveform."""
-    if not isinstance(projects.project_schema(project).task, Segments):
+    if not isinstance(definition.project_schema(project).task, Segments):
         return []
     found = session.get(Consensus, item_id)
     answer = found.answer if found is not None else None

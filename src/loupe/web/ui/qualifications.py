@@ -13,7 +13,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from loupe.errors import NotFound
-from loupe.services import qualifications, workspace
+from loupe.services.labelling import workspace
+from loupe.services.quality import qualifications
 from loupe.web.deps import Reader
 from loupe.web.params import Id
 from loupe.web.ui.editors import editor_for

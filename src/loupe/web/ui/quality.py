@@ -1,6 +1,6 @@
 """``GET /projects/{id}/quality``: quality per contributor, the manager's table.
 
-The rows come from :func:`loupe.services.contributor_quality.contributor_quality`; the
+The rows come from :func:`loupe.services.quality.per_contributor.contributor_quality`; the
 page sorts them on the server (``?sort=gold&order=desc``), so the links work without
 JavaScript, and links each contributor to their reputation with the evidence behind it
 (``GET /api/v1/users/{id}/reputation?explain=true``).
@@ -13,10 +13,11 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
-from loupe.services import contributor_quality, projects
-from loupe.services.contributor_quality import CONSENSUS_DEFINITION, SORT_KEYS, SortKey
-from loupe.services.ledger_keys import optional_ledger_config
-from loupe.services.quality import AGREEMENT_DEFINITION
+from loupe.services.payments.ledger_keys import optional_ledger_config
+from loupe.services.projects import definition
+from loupe.services.quality import per_contributor
+from loupe.services.quality.agreement import AGREEMENT_DEFINITION
+from loupe.services.quality.per_contributor import CONSENSUS_DEFINITION, SORT_KEYS, SortKey
 from loupe.web.deps import Reader
 from loupe.web.params import Id
 from loupe.web.ui.project_nav import project_links
@@ -48,7 +49,7 @@ def quality_page(
 ) -> HTMLResponse:
     current = ctx.browser_session
     config = optional_ledger_config(ctx.settings)
-    rows = contributor_quality.contributor_quality(
+    rows = per_contributor.contributor_quality(
         ctx.session,
         current.actor,
         project_id,
@@ -56,7 +57,7 @@ def quality_page(
         sort=sort,
         descending=order == "desc",
     )
-    project = projects.get_project(ctx.session, current.actor, project_id)
+    project = definition.get_project(ctx.session, current.actor, project_id)
     return page(
         request,
         "quality.html",

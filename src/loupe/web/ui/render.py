@@ -15,8 +15,8 @@ from starlette.responses import Response
 
 from loupe.db.database import Database
 from loupe.errors import LoupeError
-from loupe.policy import allowed
-from loupe.services.sessions import CurrentSession, resolve_session
+from loupe.permissions import allowed
+from loupe.services.people.sessions import CurrentSession, resolve_session
 from loupe.web.deps import SESSION_COOKIE
 
 __all__ = ["CSP", "STATIC_DIR", "error_page", "harden", "login_redirect", "page", "templates"]

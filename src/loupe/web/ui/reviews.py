@@ -13,8 +13,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from loupe.services import workspace
-from loupe.services.comments import MAX_COMMENT
+from loupe.services.labelling import workspace
+from loupe.services.labelling.comments import MAX_COMMENT
 from loupe.web.deps import Reader
 from loupe.web.params import Id
 from loupe.web.ui.editors import editor_for

@@ -2,7 +2,7 @@
 
 The buttons are plain HTML forms (they work without JavaScript) that post the
 session's CSRF token as a form field to ``POST /users/{id}/deactivate`` or
-``/reactivate``; both go through :func:`loupe.services.users.set_active`, like the API
+``/reactivate``; both go through :func:`loupe.services.people.users.set_active`, like the API
 (``POST /api/v1/users/{id}/deactivate``) and the CLI (``loupe users deactivate``).
 """
 
@@ -15,9 +15,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from loupe.db.database import Database
 from loupe.errors import Unauthenticated
-from loupe.policy import allowed
-from loupe.services import sessions, users
-from loupe.services.audit import ACTOR_KEY
+from loupe.permissions import allowed
+from loupe.services.compliance.audit_log import ACTOR_KEY
+from loupe.services.people import sessions, users
 from loupe.web.deps import SESSION_COOKIE, Reader
 from loupe.web.params import Id
 from loupe.web.ui.render import page

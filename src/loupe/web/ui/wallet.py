@@ -24,8 +24,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
-from loupe.services import ledger
-from loupe.services.ledger_keys import optional_ledger_config
+from loupe.services.payments import ledger
+from loupe.services.payments.ledger_keys import optional_ledger_config
 from loupe.web.api.ledger import checkpoint_out, configured_witnesses, entry_out
 from loupe.web.deps import Reader
 from loupe.web.ui.render import page

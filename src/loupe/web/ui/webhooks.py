@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
-from loupe.services import projects, webhooks
+from loupe.services.projects import definition, webhooks
 from loupe.web.deps import Reader
 from loupe.web.params import MAX_ID, Id
 from loupe.web.ui.project_nav import project_links
@@ -40,7 +40,7 @@ def webhooks_page(
     log = webhooks.list_deliveries(
         ctx.session, current.actor, project_id, status=status, before=before, limit=PAGE
     )
-    project = projects.get_project(ctx.session, current.actor, project_id)
+    project = definition.get_project(ctx.session, current.actor, project_id)
     return page(
         request,
         "webhooks.html",

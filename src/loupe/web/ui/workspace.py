@@ -19,8 +19,8 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
 from loupe.label_schema import Pairwise
-from loupe.services import tasks, workspace
-from loupe.services.ledger_keys import optional_ledger_config
+from loupe.services.labelling import tasks, workspace
+from loupe.services.payments.ledger_keys import optional_ledger_config
 from loupe.web.deps import Context, Reader, Writer
 from loupe.web.params import Id
 from loupe.web.schemas.tasks import TaskOut
@@ -98,7 +98,7 @@ def next_task(project_id: Id, ctx: Writer) -> WorkspaceTaskOut:
     if found is None:
         return WorkspaceTaskOut(task=None)
     prediction = found.prediction
-    # Pairwise tasks come blind (no a_model/b_model: loupe.services.pairwise).
+    # Pairwise tasks come blind (no a_model/b_model: loupe.services.labelling.pairwise).
     task = WorkspaceTask(
         **asdict(found.task), ref=tasks.item_ref(_ref_key(ctx), project_id, found.task.item_id)
     )

@@ -1,0 +1,2 @@
+"""The model loop: predictions in, selection settings, retraining and promotion, the
+serving champion, and label efficiency."""
