@@ -197,7 +197,10 @@ def test_a_full_item_passed_over_is_unlocked_at_once(
             for row in connection.execute(text("SELECT id FROM items ORDER BY id LIMIT 2"))
         )
     # As if a lease on the first item had committed just after the candidate query.
-    still_open = tasks._STILL_OPEN.replace("i.id = :item", f"i.id = :item AND i.id <> {first}")
+    still_open = tasks._QUEUE.still_open
+    still_open = replace(
+        still_open, sql=still_open.sql.replace("i.id = :item", f"i.id = :item AND i.id <> {first}")
+    )
     monkeypatch.setattr(tasks, "_QUEUE", replace(tasks._QUEUE, still_open=still_open))
     with pg.transaction() as session:
         task = next_task(session, ann.actor, project, lease_seconds=LEASE)
@@ -269,12 +272,14 @@ def test_the_walk_is_index_driven_without_statistics(pg: Database) -> None:
         "overlap": 1,
     }
     candidate = tasks._QUEUE.query(" AND lower(i.language) = 'en'", resumed=True, skip_locked=False)
+    assert tasks._QUEUE.window is not None
+    first_open = tasks._QUEUE.window.first_open
     for analysed in (False, True):
         with pg.engine.begin() as connection:
             if analysed:
                 connection.execute(text("ANALYZE items"))
-            start_plan = _plan(connection, tasks._FIRST_OPEN, {"project": project, "after": 0})
-            walk_plan = _plan(connection, candidate, params)
+            start_plan = _plan(connection, first_open.sql, {"project": project, "after": 0})
+            walk_plan = _plan(connection, candidate.sql, params)
         assert "Index" in start_plan.splitlines()[1]  # an ordered scan under the LIMIT
         assert "Sort" not in start_plan
         # The window bounds whatever the plan reads (and sorts, if it ever sorted).
@@ -335,7 +340,9 @@ def test_a_review_taken_since_the_query_began_is_not_handed_out_twice(
         submit_label(session, ann.actor, project, task.item_id, "call")
     with pg.transaction() as session:
         assert next_review(session, rev1.actor, project, lease_seconds=LEASE) is not None
-    stale = reviews._CANDIDATE.replace("rl.expires_at > :now", "rl.expires_at > :now AND 0 = 1")
+    candidates = reviews._QUEUE.candidates
+    blinded = "rl.expires_at > :now AND 0 = 1"
+    stale = replace(candidates, sql=candidates.sql.replace("rl.expires_at > :now", blinded))
     monkeypatch.setattr(reviews, "_QUEUE", replace(reviews._QUEUE, candidates=stale))
     with pg.transaction() as session:
         assert next_review(session, rev2.actor, project, lease_seconds=LEASE) is None
@@ -364,7 +371,8 @@ def test_an_escalation_taken_since_the_query_began_is_not_handed_out_twice(
         flag_item(session, crowd.actor, project, task.item_id, reason="medical advice")
     with pg.transaction() as session:
         assert next_expert_task(session, doc1.actor, project, lease_seconds=LEASE) is not None
-    stale = escalations._EXPERT_CANDIDATE.replace("a.expires_at > :now", "0 = 1")
+    candidates = escalations._QUEUE.candidates
+    stale = replace(candidates, sql=candidates.sql.replace("a.expires_at > :now", "0 = 1"))
     monkeypatch.setattr(escalations, "_QUEUE", replace(escalations._QUEUE, candidates=stale))
     with pg.transaction() as session:
         assert next_expert_task(session, doc2.actor, project, lease_seconds=LEASE) is None

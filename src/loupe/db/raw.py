@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Any, Generic, NamedTuple, TypeVar, overload
+from typing import Any, Generic, NamedTuple, TypeVar
 
 from sqlalchemy.orm import Session
 
@@ -66,24 +66,12 @@ class Raw:
             return self._dbapi.execute(_pyformat(sql), params)
         return self._dbapi.execute(sql, params)
 
-    @overload
-    def one(self, sql: Query[RowT], **params: Any) -> RowT | None: ...
-    @overload
-    def one(self, sql: str, **params: Any) -> tuple[Any, ...] | None: ...
-    def one(self, sql: Query[Any] | str, **params: Any) -> Any:
-        if isinstance(sql, Query):
-            found = self._execute(sql.sql, params).fetchone()
-            return None if found is None else sql.row._make(found)
-        return self._execute(sql, params).fetchone()
+    def one(self, query: Query[RowT], **params: Any) -> RowT | None:
+        found = self._execute(query.sql, params).fetchone()
+        return None if found is None else query.row._make(found)
 
-    @overload
-    def all(self, sql: Query[RowT], **params: Any) -> list[RowT]: ...
-    @overload
-    def all(self, sql: str, **params: Any) -> list[tuple[Any, ...]]: ...
-    def all(self, sql: Query[Any] | str, **params: Any) -> Any:
-        if isinstance(sql, Query):
-            return list(map(sql.row._make, self._execute(sql.sql, params).fetchall()))
-        return self._execute(sql, params).fetchall()
+    def all(self, query: Query[RowT], **params: Any) -> list[RowT]:
+        return list(map(query.row._make, self._execute(query.sql, params).fetchall()))
 
     def run(self, sql: str, **params: Any) -> int:
         """Execute; return the number of rows changed."""

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from loupe.db.models import Membership, Project
+from loupe.db.queries.projects import PROJECT_AND_ROLE
 from loupe.db.raw import Raw
 from loupe.errors import Conflict, NotFound, PermissionDenied
 from loupe.permissions import Action, allowed, require
@@ -108,32 +109,24 @@ class ProjectRef:
     archived: bool = False  # see CLOSED_WHEN_ARCHIVED
 
 
-_PROJECT_AND_ROLE = (
-    "SELECT p.id, p.overlap, p.config, p.config_version, p.created_at, m.role, m.paused_reason, "
-    "p.archived_at "
-    "FROM projects p LEFT JOIN memberships m ON m.project_id = p.id AND m.user_id = :user "
-    "WHERE p.id = :project"
-)
-
-
 def authorize_project_fast(raw: Raw, actor: Actor, action: Action, project_id: int) -> ProjectRef:
     """:func:`authorize_project` in one plain-SQL round trip (see ``loupe.db.raw``)."""
-    row = raw.one(_PROJECT_AND_ROLE, user=actor.user_id or 0, project=project_id)
+    row = raw.one(PROJECT_AND_ROLE, user=actor.user_id or 0, project=project_id)
     if row is None:
         raise NotFound(f"project {project_id} does not exist", details={"project_id": project_id})
-    require(actor.role, action, member_role=row[5])
-    refuse_if_archived(action, project_id, row[7])
-    if action == "tasks.work" and row[6]:
+    require(actor.role, action, member_role=row.role)
+    refuse_if_archived(action, project_id, row.archived_at)
+    if action == "tasks.work" and row.paused_reason:
         raise PermissionDenied(
-            f"you are paused in project {project_id}: {row[6]}",
+            f"you are paused in project {project_id}: {row.paused_reason}",
             details={"project_id": project_id, "paused": True},
         )
     return ProjectRef(
-        id=row[0],
-        overlap=row[1],
-        config=raw.json_out(row[2]),
-        config_version=row[3],
-        created_at=raw.time_out(row[4]),
-        paused_reason=row[6],
-        archived=row[7] is not None,
+        id=row.id,
+        overlap=row.overlap,
+        config=raw.json_out(row.config),
+        config_version=row.config_version,
+        created_at=raw.time_out(row.created_at),
+        paused_reason=row.paused_reason,
+        archived=row.archived_at is not None,
     )

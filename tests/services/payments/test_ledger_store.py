@@ -150,7 +150,7 @@ def test_postgres_fetches_a_proofs_nodes_by_primary_key_lookups(
     (1.6 ms per proof at 1M entries, growing with the tree)."""
     if db.engine.dialect.name != "postgresql":
         pytest.skip("the query plan is PostgreSQL's")
-    from loupe.services.payments.ledger_store import _PG_NODES
+    from loupe.db.queries.ledger_nodes import LEDGER_NODES_BY_KEY_ARRAYS
 
     keys = sorted(inclusion_plan(7, SIZE).keys | set(subtree_keys(0, SIZE)))
     with db.transaction(readonly=True) as session:
@@ -159,7 +159,8 @@ def test_postgres_fetches_a_proofs_nodes_by_primary_key_lookups(
         plan = "\n".join(
             row[0]
             for row in raw.execute(
-                "EXPLAIN " + _PG_NODES, ([k[0] for k in keys], [k[1] for k in keys])
+                "EXPLAIN " + LEDGER_NODES_BY_KEY_ARRAYS.sql,
+                ([k[0] for k in keys], [k[1] for k in keys]),
             )
         )
     assert "BitmapOr" not in plan

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, NamedTuple
 
 from loupe.db.raw import Query
+
+
+class GoldAnswerOf(NamedTuple):
+    answer: Any  # JSON: read with Raw.json_out
+
+
+GOLD_ANSWER = Query("SELECT answer FROM gold_answers WHERE item_id = :item", GoldAnswerOf)

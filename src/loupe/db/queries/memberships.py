@@ -2,7 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from loupe.db.raw import Query
+
+
+class MemberRole(NamedTuple):
+    role: str
+
+
+MEMBER_ROLE = Query(
+    "SELECT role FROM memberships WHERE project_id = :project AND user_id = :user", MemberRole
+)
+
+
+# Pause a member who is not paused yet (a finding's or gold check's ``reason``).
+PAUSE_MEMBER = (
+    "UPDATE memberships SET paused_at = :now, paused_reason = :reason "
+    "WHERE project_id = :project AND user_id = :user AND paused_at IS NULL"
+)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, NamedTuple
-
-from loupe.db.raw import Query
+INSERT_REPUTATION_EVENT = (
+    "INSERT INTO reputation_events (user_id, domain, project_id, kind, success, weight, ref, "
+    "created_at) VALUES (:user, :domain, :project, :kind, :success, :weight, :ref, :now)"
+)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, NamedTuple
-
-from loupe.db.raw import Query
+# :user passes on :item: it is never offered to them again.
+SKIP_ITEM = (
+    "INSERT INTO skips (item_id, user_id, created_at) VALUES (:item, :user, :now) "
+    "ON CONFLICT (item_id, user_id) DO NOTHING"
+)

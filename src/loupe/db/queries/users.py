@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from loupe.db.raw import Query
+
+
+class UserId(NamedTuple):
+    id: int
+
+
+ALL_USER_IDS = Query("SELECT id FROM users", UserId)

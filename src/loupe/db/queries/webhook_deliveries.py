@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, NamedTuple
-
-from loupe.db.raw import Query
+QUEUE_DELIVERY = (
+    "INSERT INTO webhook_deliveries (delivery_id, event_id, webhook_id, event, body, status, "
+    "attempts, next_attempt_at, created_at) "
+    "VALUES (:delivery, :event_id, :webhook, :event, :body, 'pending', 0, :now, :now)"
+)

@@ -14,18 +14,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from loupe.db.queries.consensus import UPSERT_CONSENSUS
 from loupe.db.raw import Raw
 from loupe.services.projects import webhooks
 
 __all__ = ["Vote", "majority", "store_consensus"]
-
-_UPSERT = (
-    "INSERT INTO consensus (item_id, project_id, answer, support, n_labels, confidence, method, "
-    "updated_at) VALUES (:item, :project, :answer, :support, :n, :confidence, :method, :now) "
-    "ON CONFLICT (item_id) DO UPDATE SET answer = excluded.answer, support = excluded.support, "
-    "n_labels = excluded.n_labels, confidence = excluded.confidence, method = excluded.method, "
-    "updated_at = excluded.updated_at"
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +68,7 @@ def store_consensus(
         now=now,
     )
     raw.run(
-        _UPSERT,
+        UPSERT_CONSENSUS,
         item=item_id,
         project=project_id,
         answer=raw.json(vote.answer),

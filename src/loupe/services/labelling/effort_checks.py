@@ -17,6 +17,8 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from loupe.db.queries.labels import PROJECT_RECENT_LABELS, USERS_RECENT_LABELS
+from loupe.db.queries.memberships import PAUSE_MEMBER
 from loupe.db.raw import Raw
 from loupe.label_schema import LabelSchema, answer_keys
 from loupe.reputation import EffortPolicy, RecentWork, detect_low_effort
@@ -28,19 +30,6 @@ CHECK_EVERY = 10
 RECENT = 50  # the contributor's labels looked at
 PROJECT_SAMPLE = 500  # the project's recent labels that set the baseline
 POLICY = EffortPolicy()
-
-_MINE = (
-    "SELECT l.lead_time_ms, l.answer, c.answer, c.n_labels FROM labels l "
-    "LEFT JOIN consensus c ON c.item_id = l.item_id "
-    "WHERE l.user_id = :user AND l.project_id = :project ORDER BY l.id DESC LIMIT :n"
-)
-_PROJECT = (
-    "SELECT lead_time_ms, answer FROM labels WHERE project_id = :project ORDER BY id DESC LIMIT :n"
-)
-_PAUSE = (
-    "UPDATE memberships SET paused_at = :now, paused_reason = :reason "
-    "WHERE project_id = :project AND user_id = :user AND paused_at IS NULL"
-)
 
 
 def _key(value: object) -> str:
@@ -61,25 +50,29 @@ def check_effort(
     """Run the checks (on every ``CHECK_EVERY``-th label, or when ``force``); return findings."""
     if not force and label_id % CHECK_EVERY:
         return []
-    mine = raw.all(_MINE, user=user_id, project=project_id, n=RECENT)
+    mine = raw.all(USERS_RECENT_LABELS, user=user_id, project=project_id, n=RECENT)
     if len(mine) < min(POLICY.fast_min_labels, POLICY.one_answer_min_labels):
         return []
-    project = raw.all(_PROJECT, project=project_id, n=PROJECT_SAMPLE)
-    project_times = [float(row[0]) for row in project if row[0] is not None and row[0] > 0]
+    project = raw.all(PROJECT_RECENT_LABELS, project=project_id, n=PROJECT_SAMPLE)
+    project_times = [
+        float(row.lead_time_ms)
+        for row in project
+        if row.lead_time_ms is not None and row.lead_time_ms > 0
+    ]
     classes = answer_keys(schema.task)
-    answers = [_key(raw.json_out(row[1])) for row in mine]
+    answers = [_key(raw.json_out(row.answer)) for row in mine]
     top_share = None
     if classes is not None and project:
-        counts = Counter(_key(raw.json_out(row[1])) for row in project)
+        counts = Counter(_key(raw.json_out(row.answer)) for row in project)
         top_share = counts.most_common(1)[0][1] / len(project)
     # Agreement with consensus settled by others: items with at least one other label.
     compared = [
-        (raw.json_out(row[1]), raw.json_out(row[2]))
+        (raw.json_out(row.answer), raw.json_out(row.consensus_answer))
         for row in mine
-        if row[2] is not None and int(row[3]) >= 2
+        if row.consensus_answer is not None and int(row.consensus_n_labels or 0) >= 2
     ]
     work = RecentWork(
-        lead_times_ms=[float(row[0]) for row in mine if row[0] is not None],
+        lead_times_ms=[float(row.lead_time_ms) for row in mine if row.lead_time_ms is not None],
         project_median_ms=statistics.median(project_times) if project_times else None,
         answers=answers if classes is not None else [],
         project_top_share=top_share,
@@ -93,7 +86,9 @@ def check_effort(
     reason = "; ".join(f.message for f in findings) + (
         ". Paused for a manager to review your recent work; they can resume you."
     )
-    paused = raw.run(_PAUSE, now=raw.time(now), reason=reason, project=project_id, user=user_id)
+    paused = raw.run(
+        PAUSE_MEMBER, now=raw.time(now), reason=reason, project=project_id, user=user_id
+    )
     if paused:
         audit_log.record(
             session,

@@ -27,6 +27,24 @@ from sqlalchemy.orm import Session
 
 from loupe.db.models import utcnow
 from loupe.db.quality_models import Escalation
+from loupe.db.queries.assignments import HELD_EXPERT_TASK, HOLDS_OR_LABELLED
+from loupe.db.queries.consensus import CONSENSUS_CONFIDENCE
+from loupe.db.queries.escalations import (
+    ADJUDICATION_WAITING,
+    EXPERT_AFTER,
+    EXPERT_CANDIDATES,
+    EXPERT_STILL_OPEN,
+    FLAG_ITEM,
+    ITEM_ESCALATION,
+    OLDEST_ESCALATION,
+    PASS_UP,
+    RESOLVE_ESCALATION,
+    ExpertCandidate,
+    ItemEscalation,
+    expert_candidates_count,
+)
+from loupe.db.queries.items import ITEM_FOR_ESCALATION, ItemForEscalation
+from loupe.db.queries.memberships import MEMBER_ROLE
 from loupe.db.raw import Raw
 from loupe.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from loupe.label_schema import LabelSchema, validate_answer
@@ -41,7 +59,7 @@ from loupe.services.access import (
 )
 from loupe.services.compliance.gate import redact_answer, redact_text
 from loupe.services.labelling import leases
-from loupe.services.labelling.leases import ITEMS, Lessee, Queue, Row
+from loupe.services.labelling.leases import ITEMS, Lessee, Queue
 from loupe.services.labelling.lifecycle import ItemState, escalation_settled, item_escalated
 from loupe.services.labelling.media_bounds import audio_duration_ms, image_size
 from loupe.services.labelling.pairwise import blind
@@ -64,64 +82,21 @@ __all__ = [
 
 MAX_REASON = 500
 
-_ITEM = (
-    "SELECT project_id, label_count, domain, data, is_complete, is_gold, external_id, language "
-    "FROM items WHERE id = :item"
-)
-_ESCALATION = (
-    "SELECT stage, reason, resolved_at, created_at, flagged_by FROM escalations "
-    "WHERE item_id = :item"
-)
-_HOLDS = (
-    "SELECT 1 FROM assignments WHERE item_id = :item AND user_id = :user AND expires_at > :now "
-    "UNION ALL SELECT 1 FROM labels WHERE item_id = :item AND user_id = :user"
-)
-_CONSENSUS = "SELECT confidence FROM consensus WHERE item_id = :item"
-_FLAG = (
-    "INSERT INTO escalations (item_id, project_id, reason, confidence, n_labels, created_at, "
-    "stage, flagged_by) VALUES (:item, :project, :reason, :confidence, :n, :now, 'expert', :user)"
-)
-_EXPERT_CANDIDATE = (
-    "SELECT e.item_id, e.reason, e.created_at FROM escalations e JOIN items i ON i.id = e.item_id "
-    "WHERE e.project_id = :project AND e.resolved_at IS NULL AND e.stage = 'expert' "
-    "AND NOT EXISTS (SELECT 1 FROM labels l WHERE l.item_id = i.id AND l.user_id = :user) "
-    "AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.item_id = i.id "
-    "    AND a.user_id <> :user AND a.expires_at > :now)"
-)
-# The queue's order is (created_at, item_id): where a walk goes on past a row.
-_AFTER = " AND (e.created_at > :after_at OR (e.created_at = :after_at AND e.item_id > :after_item))"
-# Under the item's row lock, in a statement of its own: a fresh snapshot.
-_STILL_OPEN = (
-    "SELECT 1 FROM escalations e WHERE e.item_id = :item AND e.resolved_at IS NULL "
-    "AND e.stage = 'expert' AND NOT EXISTS (SELECT 1 FROM assignments a "
-    "WHERE a.item_id = e.item_id AND a.user_id <> :user AND a.expires_at > :now)"
-)
-_HELD = (
-    "SELECT a.item_id, e.reason FROM assignments a JOIN escalations e ON e.item_id = a.item_id "
-    "WHERE a.user_id = :user AND a.project_id = :project AND a.expires_at > :now "
-    "AND e.resolved_at IS NULL AND e.stage = 'expert' ORDER BY a.id LIMIT 1"
-)
 
-
-def _past_escalation(row: Row | None) -> dict[str, Any] | None:
+def _past_escalation(row: ExpertCandidate | None) -> dict[str, Any] | None:
     # From the start, no clause; past a row, its (created_at, item_id).
-    return None if row is None else {"after_at": row[2], "after_item": row[0]}
+    return None if row is None else {"after_at": row.created_at, "after_item": row.item_id}
 
 
 # The experts' queue: escalated items at the expert stage, oldest first.
 _QUEUE = Queue(
     rows=ITEMS,
-    held=_HELD,
-    candidates=_EXPERT_CANDIDATE,
-    after=_AFTER,
-    order=" ORDER BY e.created_at, e.item_id LIMIT 1",
-    still_open=_STILL_OPEN,
+    held=HELD_EXPERT_TASK,
+    candidates=EXPERT_CANDIDATES,
+    after=EXPERT_AFTER,
+    order=OLDEST_ESCALATION,
+    still_open=EXPERT_STILL_OPEN,
     resume=_past_escalation,
-)
-_UP = "UPDATE escalations SET stage = 'adjudicator', reason = :reason WHERE item_id = :item"
-_RESOLVE = (
-    "UPDATE escalations SET resolved_at = :now, resolved_by = :user, answer = :answer "
-    "WHERE item_id = :item AND resolved_at IS NULL"
 )
 
 
@@ -138,13 +113,13 @@ class ExpertTask:
     media: list[MediaEntry] = field(default_factory=list)  # the gated images, if any
 
 
-def _item(raw: Raw, project_id: int, item_id: int) -> tuple[Any, ...]:
-    row = raw.one(_ITEM + (" FOR UPDATE" if raw.postgres else ""), item=item_id)
-    if row is None or row[0] != project_id:
+def _item(raw: Raw, project_id: int, item_id: int) -> ItemForEscalation:
+    item = raw.one(ITEM_FOR_ESCALATION.locked(raw.postgres), item=item_id)
+    if item is None or item.project_id != project_id:
         raise NotFound(
             f"item {item_id} does not exist in project {project_id}", details={"item_id": item_id}
         )
-    return row
+    return item
 
 
 def flag_item(
@@ -169,12 +144,14 @@ def flag_item(
         )
     item = _item(raw, project_id, item_id)
     require_eligible(raw, project_schema(project).routing, actor.user_id, item_id, now=now)
-    if item[5]:
+    if item.is_gold:
         raise Conflict("gold items cannot be flagged", details={"item_id": item_id})
     existing = session.get(Escalation, item_id)
     # Flagging released the flagger's lease: their retry is answered, not refused.
     retry = existing is not None and existing.flagged_by == actor.user_id
-    if not retry and not raw.all(_HOLDS, item=item_id, user=actor.user_id, now=raw.time(now)):
+    if not retry and not raw.all(
+        HOLDS_OR_LABELLED, item=item_id, user=actor.user_id, now=raw.time(now)
+    ):
         raise Conflict(
             f"you can flag only an item you hold a task for or labelled; item {item_id} is neither",
             details={"item_id": item_id},
@@ -186,16 +163,16 @@ def flag_item(
                 details={"item_id": item_id},
             )
         return existing
-    consensus = raw.one(_CONSENSUS, item=item_id)
+    consensus = raw.one(CONSENSUS_CONFIDENCE, item=item_id)
     # A person's own words reach experts, managers and auditors: they pass the gate.
     gated = redact_text(session, project_id, reason).text
     raw.run(
-        _FLAG,
+        FLAG_ITEM,
         item=item_id,
         project=project_id,
         reason=f"flagged: {gated}",
-        confidence=float(consensus[0]) if consensus else 0.0,
-        n=int(item[1]),
+        confidence=float(consensus.confidence) if consensus else 0.0,
+        n=int(item.label_count),
         now=raw.time(now),
         user=actor.user_id,
     )
@@ -244,14 +221,14 @@ def next_expert_task(
     row = leases.lease_next(raw, _QUEUE, lessee, lambda: _expert_filter(schema, profile, domains))
     if row is None:
         return None
-    item_id, reason = int(row[0]), str(row[1])
+    item_id, reason = int(row.item_id), str(row.reason)
     item = _item(raw, project_id, item_id)
     return ExpertTask(
         item_id=item_id,
-        external_id=str(item[6]),
-        data=blind(schema, raw.json_out(item[3])),
-        language=item[7],
-        domain=str(item[2]),
+        external_id=str(item.external_id),
+        data=blind(schema, raw.json_out(item.data)),
+        language=item.language,
+        domain=str(item.domain),
         reason=reason,
         lease_expires_at=expires,
         config_version=project.config_version,
@@ -279,18 +256,18 @@ def resolve_escalation(
     refuse_if_archived("escalations.resolve", project_id, True if project.archived else None)
     now = now or utcnow()
     item = _item(raw, project_id, item_id)
-    escalation = raw.one(_ESCALATION, item=item_id)
-    if escalation is None or escalation[2] is not None:
+    escalation = raw.one(ITEM_ESCALATION, item=item_id)
+    if escalation is None or escalation.resolved_at is not None:
         raise NotFound(f"item {item_id} has no open escalation", details={"item_id": item_id})
     schema = project_schema(project)
-    stage = str(escalation[0])
+    stage = str(escalation.stage)
     adjudicator = allowed(
         actor.role, "escalations.resolve", member_role=_member_role(raw, actor, project)
     )
     if stage == "expert" and not (adjudicator and pass_up is None):
         # An adjudicator may settle any rung: an item whose domain has no expert (or whose
         # experts all labelled it already) must not wait forever.
-        _require_expert(raw, actor, project, schema, item_id, str(item[2]), now=now)
+        _require_expert(raw, actor, project, schema, item_id, str(item.domain), now=now)
     elif stage != "expert" and not adjudicator:
         raise PermissionDenied(
             f"item {item_id} waits for an adjudicator: a project manager decides it",
@@ -309,7 +286,11 @@ def resolve_escalation(
     if labelled and actor.user_id is not None:
         release(raw, item_id=item_id, user_id=actor.user_id)
     raw.run(
-        _RESOLVE, now=raw.time(now), user=actor.user_id, answer=raw.json(canonical), item=item_id
+        RESOLVE_ESCALATION,
+        now=raw.time(now),
+        user=actor.user_id,
+        answer=raw.json(canonical),
+        item=item_id,
     )
     settled = {"item_id": item_id, "decided_by": decided_by}
     webhooks.emit(raw, project_id, "escalation.settled", settled, answer=canonical, now=now)
@@ -317,17 +298,17 @@ def resolve_escalation(
 
 
 def _state(
-    project: ProjectRef, schema: LabelSchema, item_id: int, item: tuple[Any, ...]
+    project: ProjectRef, schema: LabelSchema, item_id: int, item: ItemForEscalation
 ) -> ItemState:
-    """The item (as :data:`_ITEM` read it) for the lifecycle."""
+    """The item for the lifecycle."""
     return ItemState(
         project=project,
         schema=schema,
         item_id=item_id,
-        label_count=int(item[1]),
-        domain=str(item[2]),
-        is_gold=bool(item[5]),
-        is_complete=bool(item[4]),
+        label_count=int(item.label_count),
+        domain=str(item.domain),
+        is_gold=bool(item.is_gold),
+        is_complete=bool(item.is_complete),
     )
 
 
@@ -335,17 +316,17 @@ def _pass_up(
     raw: Raw,
     session: Session,
     actor: Actor,
-    escalation: tuple[Any, ...],
+    escalation: ItemEscalation,
     item_id: int,
     *,
     project_id: int,
     note: str,
 ) -> None:
     """An expert hands the item to the adjudicator, saying why (gated)."""
-    if str(escalation[0]) != "expert":
+    if str(escalation.stage) != "expert":
         raise Conflict(
             "the adjudicator is the last rung of the ladder; give an answer",
-            details={"stage": str(escalation[0])},
+            details={"stage": str(escalation.stage)},
         )
     note = note.strip()
     if not 0 < len(note) <= MAX_REASON:
@@ -354,7 +335,7 @@ def _pass_up(
             details={"field": "pass_up"},
         )
     note = redact_text(session, project_id, note).text
-    raw.run(_UP, reason=f"{escalation[1]}; expert: {note}"[:2000], item=item_id)
+    raw.run(PASS_UP, reason=f"{escalation.reason}; expert: {note}"[:2000], item=item_id)
     if actor.user_id is not None:
         release(raw, item_id=item_id, user_id=actor.user_id)
 
@@ -363,7 +344,7 @@ def _settling_answer(
     raw: Raw,
     session: Session,
     schema: LabelSchema,
-    item: tuple[Any, ...],
+    item: ItemForEscalation,
     item_id: int,
     answer: Any,
 ) -> Any:
@@ -376,11 +357,11 @@ def _settling_answer(
     canonical = validate_answer(
         schema.task,
         answer,
-        text=schema.text_of(raw.json_out(item[3])),
+        text=schema.text_of(raw.json_out(item.data)),
         size=image_size(raw, schema, item_id),
         duration_ms=audio_duration_ms(raw, schema, item_id),
     )
-    return redact_answer(session, int(item[0]), schema.task, canonical)
+    return redact_answer(session, int(item.project_id), schema.task, canonical)
 
 
 def _reload(session: Session, item_id: int) -> Escalation:
@@ -393,12 +374,8 @@ def _reload(session: Session, item_id: int) -> Escalation:
 def _member_role(raw: Raw, actor: Actor, project: ProjectRef) -> str | None:
     if actor.user_id is None:
         return None
-    row = raw.one(
-        "SELECT role FROM memberships WHERE project_id = :project AND user_id = :user",
-        project=project.id,
-        user=actor.user_id,
-    )
-    return str(row[0]) if row else None
+    member = raw.one(MEMBER_ROLE, project=project.id, user=actor.user_id)
+    return str(member.role) if member else None
 
 
 def _require_expert(
@@ -436,12 +413,6 @@ class WaitingWork:
     adjudicator: int | None  # passed up by experts, for those who resolve escalations
 
 
-_ADJUDICATION_WAITING = (
-    "SELECT COUNT(*) FROM escalations WHERE project_id = :project "
-    "AND resolved_at IS NULL AND stage = 'adjudicator'"
-)
-
-
 def waiting_work(
     session: Session, actor: Actor, project_id: int, *, now: datetime | None = None
 ) -> WaitingWork:
@@ -456,8 +427,8 @@ def waiting_work(
     role = member_role(session, project_id, actor.user_id)
     adjudicator = None
     if allowed(actor.role, "escalations.resolve", member_role=role):
-        row = raw.one(_ADJUDICATION_WAITING, project=project_id)
-        adjudicator = int(row[0]) if row else 0
+        waiting = raw.one(ADJUDICATION_WAITING, project=project_id)
+        adjudicator = int(waiting.waiting) if waiting else 0
     expert = None
     user = actor.user_id
     if user is not None and allowed(actor.role, "tasks.work", member_role=role):
@@ -470,12 +441,12 @@ def waiting_work(
             names = {f"x{n}": domain for n, domain in enumerate(sorted(domains))}
             in_domains = f" AND i.domain IN ({', '.join(':' + name for name in names)})"
             free = raw.one(
-                f"SELECT COUNT(*) FROM ({_EXPERT_CANDIDATE}{in_domains}{routing.sql}) q",
+                expert_candidates_count(in_domains + routing.sql),
                 project=project_id,
                 user=user,
                 now=at,
                 **names,
                 **routing.params,
             )
-            expert = int(free[0]) if free else 0
+            expert = int(free.waiting) if free else 0
     return WaitingWork(expert=expert, adjudicator=adjudicator)

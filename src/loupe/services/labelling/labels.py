@@ -17,6 +17,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from loupe.db.models import Label, utcnow
+from loupe.db.queries.assignments import USERS_LEASE_ON_ITEM
+from loupe.db.queries.items import ITEM_DATA, ITEM_FOR_SUBMIT
+from loupe.db.queries.labels import USERS_LABEL_ON_ITEM, UsersLabel
 from loupe.db.raw import Raw
 from loupe.errors import Conflict, InvalidInput, NotFound
 from loupe.label_schema import Boxes, LabelSchema, Segments, Spans, validate_answer
@@ -39,17 +42,6 @@ from loupe.services.quality.gold import GoldFeedback
 __all__ = ["LabelRecord", "ListedLabel", "Submission", "list_labels", "submit_label"]
 
 MAX_LEAD_TIME_MS = 7 * 24 * 3600 * 1000
-
-_ITEM = (
-    "SELECT project_id, label_count, domain, is_gold, min_level, is_complete FROM items "
-    "WHERE id = :item"
-)
-_DATA = "SELECT data FROM items WHERE id = :item"
-_MINE = (
-    "SELECT id, answer, config_version, lead_time_ms, created_at FROM labels "
-    "WHERE item_id = :item AND user_id = :user"
-)
-_LEASE = "SELECT expires_at FROM assignments WHERE item_id = :item AND user_id = :user"
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,8 +99,8 @@ def submit_label(
     canonical = validate_answer(schema.task, answer) if not _needs_text(schema) else None
     _check_lead_time(lead_time_ms)
     item, min_level = _lock_item(raw, project, schema, item_id)
-    mine = raw.one(_MINE, item=item_id, user=user)
-    lease = raw.one(_LEASE, item=item_id, user=user) if mine is None else None
+    mine = raw.one(USERS_LABEL_ON_ITEM, item=item_id, user=user)
+    lease = raw.one(USERS_LEASE_ON_ITEM, item=item_id, user=user) if mine is None else None
     if mine is None and lease is None:
         raise _no_lease(project_id, item_id)
     if not schema.routing.is_open or min_level:
@@ -119,7 +111,7 @@ def submit_label(
     if mine is not None:
         return _resubmitted(raw, mine, item_id=item_id, user_id=user, answer=canonical)
     assert lease is not None
-    _require_room(raw, item, user, lease_expires_at=raw.time_out(lease[0]), now=now)
+    _require_room(raw, item, user, lease_expires_at=raw.time_out(lease.expires_at), now=now)
     added = label_added(
         raw, session, item, user_id=user, answer=canonical, lead_time_ms=lead_time_ms,
         ledger=ledger, now=now, rng=rng,
@@ -149,8 +141,8 @@ def _lock_item(
     raw: Raw, project: ProjectRef, schema: LabelSchema, item_id: int
 ) -> tuple[ItemState, int | None]:
     """The item, locked for the submit, and its ``min_level``."""
-    row = raw.one(_ITEM + (" FOR UPDATE" if raw.postgres else ""), item=item_id)
-    if row is None or row[0] != project.id:
+    row = raw.one(ITEM_FOR_SUBMIT.locked(raw.postgres), item=item_id)
+    if row is None or row.project_id != project.id:
         raise NotFound(
             f"item {item_id} does not exist in project {project.id}",
             details={"item_id": item_id},
@@ -159,12 +151,12 @@ def _lock_item(
         project=project,
         schema=schema,
         item_id=item_id,
-        label_count=int(row[1]),
-        domain=row[2],
-        is_gold=bool(row[3]),
-        is_complete=bool(row[5]),
+        label_count=int(row.label_count),
+        domain=row.domain,
+        is_gold=bool(row.is_gold),
+        is_complete=bool(row.is_complete),
     )
-    return item, row[4]
+    return item, row.min_level
 
 
 def _no_lease(project_id: int, item_id: int) -> Conflict:
@@ -190,24 +182,24 @@ def _validate_against_item(raw: Raw, schema: LabelSchema, item_id: int, answer: 
 
 
 def _resubmitted(
-    raw: Raw, mine: tuple[Any, ...], *, item_id: int, user_id: int, answer: Any
+    raw: Raw, mine: UsersLabel, *, item_id: int, user_id: int, answer: Any
 ) -> Submission:
     """The same answer again is the label already stored; another is a conflict."""
-    existing = raw.json_out(mine[1])
+    existing = raw.json_out(mine.answer)
     if existing != answer:
         raise Conflict(
             f"you already labelled item {item_id} as {existing!r}; labels cannot be "
             "changed by resubmitting",
-            details={"item_id": item_id, "label_id": mine[0]},
+            details={"item_id": item_id, "label_id": mine.id},
         )
     record = LabelRecord(
-        id=mine[0],
+        id=mine.id,
         item_id=item_id,
         user_id=user_id,
         answer=existing,
-        config_version=mine[2],
-        lead_time_ms=mine[3],
-        created_at=raw.time_out(mine[4]),
+        config_version=mine.config_version,
+        lead_time_ms=mine.lead_time_ms,
+        created_at=raw.time_out(mine.created_at),
     )
     return Submission(record, created=False)
 
@@ -235,8 +227,8 @@ def _needs_text(schema: LabelSchema) -> bool:
 
 
 def _item_text(raw: Raw, schema: LabelSchema, item_id: int) -> str | None:
-    row = raw.one(_DATA, item=item_id)
-    return schema.text_of(raw.json_out(row[0])) if row else None
+    row = raw.one(ITEM_DATA, item=item_id)
+    return schema.text_of(raw.json_out(row.data)) if row else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,9 +2,9 @@
 
 Three queues share this mechanism: tasks (items to label, :mod:`loupe.services.labelling.tasks`),
 reviews (labels to judge, :mod:`loupe.services.labelling.reviews`) and expert tasks (escalated
-items, :mod:`loupe.services.labelling.escalations`). Each is a :class:`Queue`: its SQL, over a
-:class:`Leasable` kind of row (items, labels under review) and the table of its
-leases. Asking a queue for work is the same in all three:
+items, :mod:`loupe.services.labelling.escalations`). Each is a :class:`Queue`: its SQL (from
+``loupe.db.queries``, its rows named), over a :class:`Leasable` kind of row (items, labels
+under review) and the table of its leases. Asking a queue for work is the same in all three:
 
 1. **held**: the lease the asker already holds in the project, if any, comes back
    (asking twice before answering gives the same row);
@@ -41,9 +41,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, NamedTuple, TypeVar
 
-from loupe.db.raw import Raw
+from loupe.db.queries.assignments import LEASE_ITEM, RELEASE_ITEM
+from loupe.db.queries.items import LOCK_ITEM
+from loupe.db.queries.review_leases import LEASE_REVIEW, RELEASE_REVIEW
+from loupe.db.queries.review_queue import LOCK_QUEUED_LABEL
+from loupe.db.raw import Query, Raw
 from loupe.services.people.eligibility import SqlFilter
 
 __all__ = [
@@ -52,17 +56,16 @@ __all__ = [
     "Leasable",
     "Lessee",
     "Queue",
-    "Row",
     "Window",
     "claim",
     "held",
     "lease",
     "lease_next",
-    "past_key",
     "take",
 ]
 
-Row = tuple[Any, ...]
+HeldT = TypeVar("HeldT", bound=NamedTuple)
+RowT = TypeVar("RowT", bound=NamedTuple)
 
 _SAVEPOINT = "SAVEPOINT loupe_claim"
 _RELEASE_SAVEPOINT = "RELEASE SAVEPOINT loupe_claim"
@@ -74,78 +77,84 @@ class Leasable:
     """A kind of row handed out under leases, and the table its leases live in."""
 
     key: str  # the bind parameter naming one such row: :item, :label
-    lock: str  # locks row :key, waiting for its holder
+    column: str  # the field naming it in every row a queue of them returns: item_id, label_id
+    lock: Query[Any]  # locks row :key, waiting for its holder
     skip_locked: str  # ends a candidate query: lock its row, passing over locked ones
     release: str  # drops :user's lease on row :key
     lease: str  # leases row :key to :user until :expires (binds :project and :now too)
 
+    def key_of(self, row: NamedTuple) -> int:
+        """The key of the leased row that a queue's ``row`` names."""
+        key: int = getattr(row, self.column)
+        return key
+
 
 ITEMS = Leasable(
     key="item",
-    lock="SELECT id FROM items WHERE id = :item FOR UPDATE",
+    column="item_id",
+    lock=LOCK_ITEM,
     skip_locked=" FOR UPDATE OF i SKIP LOCKED",  # candidate queries call items i
-    release="DELETE FROM assignments WHERE item_id = :item AND user_id = :user",
-    lease=(
-        "INSERT INTO assignments (project_id, item_id, user_id, expires_at, created_at) "
-        "VALUES (:project, :item, :user, :expires, :now)"
-    ),
+    release=RELEASE_ITEM,
+    lease=LEASE_ITEM,
 )
 LABELS = Leasable(
     key="label",
-    lock="SELECT label_id FROM review_queue WHERE label_id = :label FOR UPDATE",
+    column="label_id",
+    lock=LOCK_QUEUED_LABEL,
     skip_locked=" FOR UPDATE OF q SKIP LOCKED",  # candidate queries call review_queue q
-    release="DELETE FROM review_leases WHERE label_id = :label AND user_id = :user",
-    lease=(
-        "INSERT INTO review_leases (label_id, user_id, expires_at) VALUES (:label, :user, :expires)"
-    ),
+    release=RELEASE_REVIEW,
+    lease=LEASE_REVIEW,
 )
 
 
 @dataclass(frozen=True, slots=True)
-class Window:
+class Window(Generic[RowT]):
     """A queue read :attr:`size` keys at a time, so that no plan reads (or sorts) more.
 
     The queue's ``after`` clause binds ``:after`` and ``:window``; ``first_open`` is
     the first open key past ``:after`` in ``:project``, where the next window starts.
     """
 
-    first_open: str
+    first_open: Query[RowT]
     size: int
 
 
-def past_key(row: Row | None) -> dict[str, Any]:
-    """Where a walk ordered by the row's key goes on: past ``row`` (from the start, 0)."""
-    return {"after": 0 if row is None else row[0]}
-
-
 @dataclass(frozen=True, slots=True)
-class Queue:
+class Queue(Generic[HeldT, RowT]):
     """One work queue's SQL. Every statement binds ``:project``, ``:user`` and ``:now``;
-    rows come back with the leased row's key first.
+    its rows (``HeldT`` for a lease held, ``RowT`` for a candidate) name the leased row's
+    key as :attr:`Leasable.column` says.
 
     ``candidates`` selects the rows open to the asker, unordered; a caller's filter
     (:class:`SqlFilter`) follows it, then ``after`` (where a walk goes on past the row
-    that ``resume`` describes; left out where ``resume`` says ``None``), then ``order``
-    (``ORDER BY ... LIMIT 1``). ``still_open`` returns a row when row ``:key`` is still
-    open to the asker: it runs under the row's lock, in a fresh snapshot.
+    that ``resume`` describes; left out where ``resume`` says ``None``; by default past
+    the row's key), then ``order`` (``ORDER BY ... LIMIT 1``). ``still_open`` returns a
+    row when row ``:key`` is still open to the asker: it runs under the row's lock, in a
+    fresh snapshot.
     """
 
     rows: Leasable
-    held: str  # the lease :user holds in :project at :now, if any
-    candidates: str
+    held: Query[HeldT]  # the lease :user holds in :project at :now, if any
+    candidates: Query[RowT]
     after: str
     order: str
-    still_open: str
-    resume: Callable[[Row | None], dict[str, Any] | None] = past_key
+    still_open: Query[Any]
+    resume: Callable[[RowT | None], dict[str, Any] | None] | None = None
     # One statement for "drop the asker's lease on the row, if any, and lease it again"
     # (a round trip fewer on the hot path); without it, release and then lease.
     upsert: str | None = None
-    window: Window | None = None
+    window: Window[RowT] | None = None
 
-    def query(self, where: str, *, resumed: bool, skip_locked: bool) -> str:
+    def query(self, where: str, *, resumed: bool, skip_locked: bool) -> Query[RowT]:
         """The candidate query with the filter ``where``, as a walk runs it."""
-        sql = self.candidates + where + (self.after if resumed else "") + self.order
-        return sql + self.rows.skip_locked if skip_locked else sql
+        sql = self.candidates.sql + where + (self.after if resumed else "") + self.order
+        return Query(sql + self.rows.skip_locked if skip_locked else sql, self.candidates.row)
+
+    def position(self, row: RowT | None) -> dict[str, Any] | None:
+        """Where a walk goes on past ``row`` (from the start when ``None``)."""
+        if self.resume is not None:
+            return self.resume(row)
+        return {"after": 0 if row is None else self.rows.key_of(row)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,23 +170,23 @@ class Lessee:
         return {"project": self.project, "user": self.user, "now": self.now}
 
 
-def held(raw: Raw, queue: Queue, lessee: Lessee) -> Row | None:
+def held(raw: Raw, queue: Queue[HeldT, Any], lessee: Lessee) -> HeldT | None:
     """The lease ``lessee`` already holds in the queue, if any."""
     return raw.one(queue.held, **lessee.binds())
 
 
 def lease_next(
-    raw: Raw, queue: Queue, lessee: Lessee, where: Callable[[], SqlFilter]
-) -> Row | None:
+    raw: Raw, queue: Queue[HeldT, RowT], lessee: Lessee, where: Callable[[], SqlFilter]
+) -> HeldT | RowT | None:
     """The row ``lessee`` holds, or else the first open one matching ``where()``,
     leased to them until ``lessee.expires``; ``None`` when there is neither."""
-    row = held(raw, queue, lessee) or claim(raw, queue, lessee, where())
+    row: HeldT | RowT | None = held(raw, queue, lessee) or claim(raw, queue, lessee, where())
     if row is not None:
-        take(raw, queue, row[0], lessee)
+        take(raw, queue, queue.rows.key_of(row), lessee)
     return row
 
 
-def take(raw: Raw, queue: Queue, key: Any, lessee: Lessee) -> None:
+def take(raw: Raw, queue: Queue[Any, Any], key: int, lessee: Lessee) -> None:
     """Lease row ``key`` of the queue to ``lessee``, replacing any lease of theirs on it."""
     if queue.upsert is None:
         lease(raw, queue.rows, key, lessee)
@@ -186,13 +195,13 @@ def take(raw: Raw, queue: Queue, key: Any, lessee: Lessee) -> None:
         raw.run(queue.upsert, expires=lessee.expires, **{queue.rows.key: key}, **binds)
 
 
-def lease(raw: Raw, rows: Leasable, key: Any, lessee: Lessee) -> None:
+def lease(raw: Raw, rows: Leasable, key: int, lessee: Lessee) -> None:
     """Release ``lessee``'s lease on row ``key``, if any, and lease it to them again."""
     raw.run(rows.release, user=lessee.user, **{rows.key: key})
     raw.run(rows.lease, expires=lessee.expires, **{rows.key: key}, **lessee.binds())
 
 
-def claim(raw: Raw, queue: Queue, lessee: Lessee, where: SqlFilter) -> Row | None:
+def claim(raw: Raw, queue: Queue[Any, RowT], lessee: Lessee, where: SqlFilter) -> RowT | None:
     """The queue's first open row matching ``where``, locked on PostgreSQL (not leased).
 
     ``where.params`` binds the filter and whatever else the queue's SQL needs beyond
@@ -201,44 +210,50 @@ def claim(raw: Raw, queue: Queue, lessee: Lessee, where: SqlFilter) -> Row | Non
     binds = {**lessee.binds(), **where.params}
     if queue.window is not None:
         binds["window"] = queue.window.size
+    rows = queue.rows
 
-    def find(after: Row | None, skip_locked: bool) -> Row | None:
-        position = queue.resume(after)
-        sql = queue.query(where.sql, resumed=position is not None, skip_locked=skip_locked)
-        return _walk(raw, queue.window, sql, binds, position or {})
+    def find(after: RowT | None, skip_locked: bool) -> RowT | None:
+        position = queue.position(after)
+        query = queue.query(where.sql, resumed=position is not None, skip_locked=skip_locked)
+        return _walk(raw, queue, query, binds, position or {})
 
-    def lock(row: Row) -> None:
-        raw.one(queue.rows.lock, **{queue.rows.key: row[0]})
+    def lock(row: RowT) -> None:
+        raw.one(rows.lock, **{rows.key: rows.key_of(row)})
 
-    def still_open(row: Row) -> bool:
-        return raw.one(queue.still_open, **{**binds, queue.rows.key: row[0]}) is not None
+    def still_open(row: RowT) -> bool:
+        return raw.one(queue.still_open, **{**binds, rows.key: rows.key_of(row)}) is not None
 
     return _claim_first(raw, find=find, lock=lock, still_open=still_open)
 
 
 def _walk(
-    raw: Raw, window: Window | None, sql: str, binds: dict[str, Any], position: dict[str, Any]
-) -> Row | None:
-    """The first row ``sql`` returns from ``position`` on; in a windowed queue, one
+    raw: Raw,
+    queue: Queue[Any, RowT],
+    query: Query[RowT],
+    binds: dict[str, Any],
+    position: dict[str, Any],
+) -> RowT | None:
+    """The first row ``query`` returns from ``position`` on; in a windowed queue, one
     window at a time, each starting at the next open key."""
-    row = raw.one(sql, **binds, **position)
+    row = raw.one(query, **binds, **position)
+    window = queue.window
     while row is None and window is not None:
         # Nothing in this window: the next one starts past it (rarely more than once).
         first = raw.one(window.first_open, project=binds["project"], after=position["after"])
         if first is None:
             return None
-        position = {"after": int(first[0]) + window.size - 1}
-        row = raw.one(sql, **binds, **position)
+        position = {"after": queue.rows.key_of(first) + window.size - 1}
+        row = raw.one(query, **binds, **position)
     return row
 
 
 def _claim_first(
     raw: Raw,
     *,
-    find: Callable[[Row | None, bool], Row | None],
-    lock: Callable[[Row], object],
-    still_open: Callable[[Row], bool],
-) -> Row | None:
+    find: Callable[[RowT | None, bool], RowT | None],
+    lock: Callable[[RowT], object],
+    still_open: Callable[[RowT], bool],
+) -> RowT | None:
     """The first row ``find`` offers that is ``still_open`` once locked, left locked.
 
     ``find(after, skip_locked)`` returns the queue's first candidate after the row
@@ -252,7 +267,7 @@ def _claim_first(
     if not raw.postgres:
         return find(None, False)
     for wait in (False, True):
-        after: Row | None = None
+        after: RowT | None = None
         while True:
             raw.run(_SAVEPOINT)
             row = find(after, not wait)

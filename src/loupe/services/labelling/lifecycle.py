@@ -50,6 +50,11 @@ from typing import Any, Literal
 
 from sqlalchemy.orm import Session
 
+from loupe.db.queries.consensus import DELETE_CONSENSUS
+from loupe.db.queries.items import CLOSE_ITEM, SET_LABEL_COUNT, SET_LABEL_COUNT_AND_COMPLETE
+from loupe.db.queries.labels import DELETE_LABEL, INSERT_LABEL, ITEM_ANSWERS, ITEM_LABEL_COUNT
+from loupe.db.queries.ledger_entries import LABEL_HAS_ENTRY
+from loupe.db.queries.review_queue import ENQUEUE_REVIEW
 from loupe.db.raw import Raw
 from loupe.errors import Conflict
 from loupe.label_schema import Boxes, FreeText, LabelSchema, Task
@@ -86,23 +91,6 @@ __all__ = [
 # Consensus this sure counts as evidence about the labellers' skill (reputation).
 SETTLED = 0.8
 _rng = random.SystemRandom()
-
-_INSERT = (
-    "INSERT INTO labels (project_id, item_id, user_id, answer, config_version, lead_time_ms, "
-    "created_at) VALUES (:project, :item, :user, :answer, :version, :lead, :now) RETURNING id"
-)
-_DELETE = "DELETE FROM labels WHERE id = :label"
-_LABELLERS = "SELECT user_id, answer FROM labels WHERE item_id = :item ORDER BY id"
-_LEFT = "SELECT count(*) FROM labels WHERE item_id = :item"
-_COUNTERS = "UPDATE items SET label_count = :count, is_complete = :complete WHERE id = :item"
-_COUNT = "UPDATE items SET label_count = :count WHERE id = :item"
-_CLOSE = "UPDATE items SET is_complete = :true WHERE id = :item"
-_NO_CONSENSUS = "DELETE FROM consensus WHERE item_id = :item"
-_EARNING = "SELECT 1 FROM ledger_entries WHERE label_id = :label"
-_ENQUEUE = (
-    "INSERT INTO review_queue (label_id, project_id, item_id, labeller_id, needed, n_reviews, "
-    "status, created_at) VALUES (:label, :project, :item, :user, :needed, 0, 'pending', :now)"
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,7 +205,7 @@ def label_withdrawn(
         correction = _reverse_undone(session, ledger, label_id=label_id, now=now)
     else:
         _reverse_rejected(raw, session, ledger, label_id=label_id, now=now)
-    raw.run(_DELETE, label=label_id)
+    raw.run(DELETE_LABEL, label=label_id)
     count = max(item.label_count - 1, 0)
     replacement_id = None
     if replacement is not None:
@@ -246,7 +234,8 @@ def escalation_settled(
     earns per ``escalation.resolved``; each crowd labeller gets evidence for agreeing
     with it or not. Whether a label was added. The item stays complete as it is."""
     crowd = [
-        (int(user), raw.json_out(given)) for user, given in raw.all(_LABELLERS, item=item.item_id)
+        (int(label.user_id), raw.json_out(label.answer))
+        for label in raw.all(ITEM_ANSWERS, item=item.item_id)
     ]
     agrees = _agreement(item.schema, answer)
     agreeing = sum(1 for _, given in crowd if agrees(given))
@@ -294,7 +283,7 @@ def escalation_settled(
 
 def item_escalated(raw: Raw, item_id: int) -> None:
     """Flagged for the experts: the item is complete for the crowd (step 4 only)."""
-    raw.run(_CLOSE, true=True, item=item_id)
+    raw.run(CLOSE_ITEM, true=True, item=item_id)
 
 
 def verdict_recorded(
@@ -323,7 +312,7 @@ def _insert_label(
     now: datetime,
 ) -> int:
     inserted = raw.one(
-        _INSERT,
+        INSERT_LABEL,
         project=item.project.id,
         item=item.item_id,
         user=user_id,
@@ -333,15 +322,15 @@ def _insert_label(
         now=raw.time(now),
     )
     assert inserted is not None
-    return int(inserted[0])
+    return int(inserted.id)
 
 
 def _write_counters(raw: Raw, item_id: int, count: int, *, complete: bool | None) -> None:
     """The one write of ``label_count`` (and ``is_complete``, unless ``None``)."""
     if complete is None:
-        raw.run(_COUNT, count=count, item=item_id)
+        raw.run(SET_LABEL_COUNT, count=count, item=item_id)
     else:
-        raw.run(_COUNTERS, count=count, complete=complete, item=item_id)
+        raw.run(SET_LABEL_COUNT_AND_COMPLETE, count=count, complete=complete, item=item_id)
 
 
 def _settle_by_crowd(raw: Raw, item: ItemState, count: int, *, now: datetime) -> tuple[bool, Any]:
@@ -365,8 +354,8 @@ def _settle_by_crowd(raw: Raw, item: ItemState, count: int, *, now: datetime) ->
 
 
 def _recompute_consensus(raw: Raw, item: ItemState, *, now: datetime) -> None:
-    left = raw.one(_LEFT, item=item.item_id)
-    if left is not None and int(left[0]) > 0:
+    left = raw.one(ITEM_LABEL_COUNT, item=item.item_id)
+    if left is not None and int(left.labels) > 0:
         live_consensus(
             raw,
             project_id=item.project.id,
@@ -376,7 +365,7 @@ def _recompute_consensus(raw: Raw, item: ItemState, *, now: datetime) -> None:
             now=now,
         )
     else:
-        raw.run(_NO_CONSENSUS, item=item.item_id)
+        raw.run(DELETE_CONSENSUS, item=item.item_id)
 
 
 def _check_gold(
@@ -421,13 +410,13 @@ def _score_agreement(
     task: Task = item.schema.task
     evidence = [
         NewEvidence(
-            int(user_id),
+            int(label.user_id),
             item.domain,
             "consensus",
-            answer_agreement(task, raw.json_out(given), settled),
+            answer_agreement(task, raw.json_out(label.answer), settled),
             f"consensus:item:{item.item_id}",
         )
-        for user_id, given in raw.all(_LABELLERS, item=item.item_id)
+        for label in raw.all(ITEM_ANSWERS, item=item.item_id)
     ]
     record_many(session, evidence, project_id=item.project.id, now=now)
 
@@ -456,7 +445,7 @@ def _sample_for_review(
     if policy.rate <= 0 or (policy.rate < 1 and (rng or _rng).random() >= policy.rate):
         return False
     raw.run(
-        _ENQUEUE,
+        ENQUEUE_REVIEW,
         label=label_id,
         project=item.project.id,
         item=item.item_id,
@@ -521,7 +510,7 @@ def _reverse_undone(
 def _reverse_rejected(
     raw: Raw, session: Session, ledger: LedgerConfig | None, *, label_id: int, now: datetime
 ) -> None:
-    if raw.one(_EARNING, label=label_id) is None:
+    if raw.one(LABEL_HAS_ENTRY, label=label_id) is None:
         return
     if ledger is None:
         raise Conflict(

@@ -18,6 +18,10 @@ import numpy as np
 from loupe.aggregation.free_text import choose_free_text, normalize_text
 from loupe.aggregation.posterior import StoppingRule, WorkerSkills, item_posterior
 from loupe.aggregation.spans import Span, mean_pairwise_f1, span_consensus
+from loupe.db.queries.escalations import OPEN_ESCALATION
+from loupe.db.queries.gold_results import gold_tallies_of
+from loupe.db.queries.labels import ITEM_ANSWERS, ITEM_REVIEW_TALLY
+from loupe.db.queries.worker_skills import fitted_skills_of
 from loupe.db.raw import Raw
 from loupe.label_schema import (
     Boxes,
@@ -45,33 +49,21 @@ class LiveConsensus:
     agreement: float | None = None
 
 
-_ITEM_LABELS = "SELECT user_id, answer FROM labels WHERE item_id = :item ORDER BY id"
-_ESCALATE = (
-    "INSERT INTO escalations (item_id, project_id, reason, confidence, n_labels, created_at) "
-    "VALUES (:item, :project, :reason, :confidence, :n, :now) ON CONFLICT (item_id) DO NOTHING"
-)
-
-
 def _skills(
     raw: Raw, project_id: int, users: Sequence[int], classes: tuple[str, ...]
 ) -> WorkerSkills | None:
     names = {f"u{i}": user for i, user in enumerate(sorted(set(users)))}
-    rows = raw.all(
-        "SELECT user_id, accuracy, confusion FROM worker_skills WHERE project_id = :project "
-        f"AND user_id IN ({', '.join(':' + name for name in names)})",
-        project=project_id,
-        **names,
-    )
+    rows = raw.all(fitted_skills_of(names), project=project_id, **names)
     if not rows:
         return None
     confusions: dict[Any, Any] = {}
     accuracies: dict[Any, float] = {}
-    for user, accuracy, confusion in rows:
-        matrix = raw.json_out(confusion) if confusion is not None else None
+    for skill in rows:
+        matrix = raw.json_out(skill.confusion) if skill.confusion is not None else None
         if matrix is not None and len(matrix) == len(classes):
-            confusions[user] = np.asarray(matrix, dtype=float)
+            confusions[skill.user_id] = np.asarray(matrix, dtype=float)
         else:
-            accuracies[user] = float(accuracy)
+            accuracies[skill.user_id] = float(skill.accuracy)
     return WorkerSkills(classes=classes, confusions=confusions, accuracies=accuracies)
 
 
@@ -91,9 +83,9 @@ def live_consensus(
     With dynamic overlap the posterior also decides whether the item is done,
     needs another label, or goes to the experts.
     """
-    rows = raw.all(_ITEM_LABELS, item=item_id)
-    users = [int(row[0]) for row in rows]
-    answers = [raw.json_out(row[1]) for row in rows]
+    rows = raw.all(ITEM_ANSWERS, item=item_id)
+    users = [int(row.user_id) for row in rows]
+    answers = [raw.json_out(row.answer) for row in rows]
     vote = majority(answers)
     confidence, method = vote.confidence, "mv"
     policy = schema.quality
@@ -156,7 +148,7 @@ def live_consensus(
     )
     if decision == "escalate":
         opened = raw.run(
-            _ESCALATE,
+            OPEN_ESCALATION,
             item=item_id,
             project=project_id,
             reason=(
@@ -175,15 +167,6 @@ def live_consensus(
     )
 
 
-_REVIEW_TALLY = (
-    "SELECT l.answer, "
-    "coalesce(sum(CASE WHEN r.verdict = 'accept' THEN 1 ELSE 0 END), 0), "
-    "coalesce(sum(CASE WHEN r.verdict IS NOT NULL AND r.verdict <> 'accept' THEN 1 ELSE 0 END), 0) "
-    "FROM labels l LEFT JOIN reviews r ON r.label_id = l.id WHERE l.item_id = :item "
-    "GROUP BY l.id, l.answer ORDER BY l.id"
-)
-
-
 def _span_vote(answers: Sequence[Any], task: Spans) -> tuple[Vote, float, str]:
     """Spans that at least half of the annotators marked exactly; confidence = mean pairwise F1."""
     annotations = [[Span(s["start"], s["end"], s["label"]) for s in answer] for answer in answers]
@@ -194,10 +177,6 @@ def _span_vote(answers: Sequence[Any], task: Spans) -> tuple[Vote, float, str]:
     return Vote(answer=answer, support=support, n_labels=len(answers)), agreement, "spans"
 
 
-_GOLD_SKILL = (
-    "SELECT user_id, count(*), coalesce(sum(CASE WHEN correct THEN 1 ELSE 0 END), 0) "
-    "FROM gold_results WHERE project_id = :project AND user_id IN ({users}) GROUP BY user_id"
-)
 BOX_PRIOR_SKILL = 0.7  # a worker's box skill before any gold, and its weight (2 answers)
 
 
@@ -205,14 +184,11 @@ def _gold_skills(raw: Raw, project_id: int, users: Sequence[int]) -> dict[int, f
     """Each worker's gold accuracy on the project, smoothed towards :data:`BOX_PRIOR_SKILL`
     with the weight of two answers: the weight of their boxes, segments or transcripts."""
     names = {f"u{i}": user for i, user in enumerate(sorted(set(users)))}
-    rows = raw.all(
-        _GOLD_SKILL.format(users=", ".join(":" + name for name in names)),
-        project=project_id,
-        **names,
-    )
+    rows = raw.all(gold_tallies_of(names), project=project_id, **names)
     skills = dict.fromkeys(users, BOX_PRIOR_SKILL)
-    for user, answered, right in rows:
-        skills[int(user)] = (int(right) + 2 * BOX_PRIOR_SKILL) / (int(answered) + 2)
+    for tally in rows:
+        right, answered = int(tally.right), int(tally.answered)
+        skills[int(tally.user_id)] = (right + 2 * BOX_PRIOR_SKILL) / (answered + 2)
     return skills
 
 
@@ -263,8 +239,8 @@ def _transcript_vote(
 def _text_vote(raw: Raw, item_id: int, answers: Sequence[Any]) -> tuple[Vote, float, str]:
     """The free-text answer reviewers accepted most surely; without reviews, the most common."""
     tally = [
-        (str(raw.json_out(row[0])), int(row[1]), int(row[2]))
-        for row in raw.all(_REVIEW_TALLY, item=item_id)
+        (str(raw.json_out(row.answer)), int(row.accepts), int(row.rejects))
+        for row in raw.all(ITEM_REVIEW_TALLY, item=item_id)
     ]
     if any(accepts or rejects for _, accepts, rejects in tally):
         best = choose_free_text(tally)

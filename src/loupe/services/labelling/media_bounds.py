@@ -11,12 +11,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from loupe.db.media_models import ItemMedia
+from loupe.db.queries.item_media import AUDIO_DURATION, IMAGE_SIZE
 from loupe.db.raw import Raw
 from loupe.label_schema import Boxes, LabelSchema, Segments, Task
 
 __all__ = ["audio_duration_ms", "audio_durations", "image_size", "image_sizes"]
-
-_IMAGE_SIZE = "SELECT width, height FROM item_media WHERE item_id = :item AND field = :field"
 
 
 def image_size(raw: Raw, schema: LabelSchema, item_id: int) -> tuple[int, int] | None:
@@ -24,10 +23,10 @@ def image_size(raw: Raw, schema: LabelSchema, item_id: int) -> tuple[int, int] |
     answers are checked against it: ``validate_answer(..., size=...)``)."""
     if not isinstance(schema.task, Boxes):
         return None
-    row = raw.one(_IMAGE_SIZE, item=item_id, field=schema.task.media_field)
-    if row is None or row[0] is None or row[1] is None:
+    row = raw.one(IMAGE_SIZE, item=item_id, field=schema.task.media_field)
+    if row is None or row.width is None or row.height is None:
         return None
-    return int(row[0]), int(row[1])
+    return int(row.width), int(row.height)
 
 
 def image_sizes(
@@ -44,16 +43,13 @@ def image_sizes(
     return {int(i): (int(w), int(h)) for i, w, h in rows if w is not None and h is not None}
 
 
-_DURATION = "SELECT duration_ms FROM item_media WHERE item_id = :item AND field = :field"
-
-
 def audio_duration_ms(raw: Raw, schema: LabelSchema, item_id: int) -> int | None:
     """Length of the audio a segments task marks, if known (segments answers are checked
     against it: ``validate_answer(..., duration_ms=...)``)."""
     if not isinstance(schema.task, Segments):
         return None
-    row = raw.one(_DURATION, item=item_id, field=schema.task.media_field)
-    return None if row is None or row[0] is None else int(row[0])
+    row = raw.one(AUDIO_DURATION, item=item_id, field=schema.task.media_field)
+    return None if row is None or row.duration_ms is None else int(row.duration_ms)
 
 
 def audio_durations(session: Session, task: Task, item_ids: Sequence[int]) -> dict[int, int]:

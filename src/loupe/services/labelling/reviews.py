@@ -29,6 +29,34 @@ from sqlalchemy.orm import Session
 
 from loupe.db.contributor_models import Review
 from loupe.db.models import utcnow
+from loupe.db.queries.gold_answers import GOLD_ANSWER
+from loupe.db.queries.labels import OTHER_ANSWERS_ON_ITEM, USER_LABELLED_ITEM
+from loupe.db.queries.memberships import MEMBER_ROLE
+from loupe.db.queries.review_leases import (
+    HELD_REVIEW,
+    OTHER_REVIEW_LEASES,
+    OWN_REVIEW_LEASE,
+    RELEASE_REVIEW,
+)
+from loupe.db.queries.review_queue import (
+    COUNT_REVIEW,
+    DECIDE_REVIEW,
+    FIRST_BY_LABEL_ID,
+    REVIEW_AFTER,
+    REVIEW_CANDIDATES,
+    REVIEW_STILL_OPEN,
+    REVIEW_TASK,
+    REVIEW_TASK_LOCKED,
+    ReviewTask,
+)
+from loupe.db.queries.reviews import (
+    INSERT_REVIEW,
+    OWN_REVIEW,
+    VERDICTS_ON_LABEL,
+    GivenVerdict,
+    OwnReview,
+)
+from loupe.db.queries.skips import SKIP_ITEM
 from loupe.db.raw import Raw
 from loupe.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from loupe.label_schema import LabelSchema, validate_answer
@@ -71,68 +99,15 @@ Verdict = Literal["accept", "reject", "correct"]
 VERDICTS: tuple[Verdict, ...] = ("accept", "reject", "correct")
 MAX_REASON = 500
 
-_ROLE = "SELECT role FROM memberships WHERE project_id = :project AND user_id = :user"
-_HELD = (
-    "SELECT rl.label_id FROM review_leases rl JOIN review_queue q ON q.label_id = rl.label_id "
-    "WHERE rl.user_id = :user AND q.project_id = :project AND rl.expires_at > :now "
-    "AND q.status = 'pending' ORDER BY rl.label_id LIMIT 1"
-)
-_CANDIDATE = (
-    "SELECT q.label_id FROM review_queue q JOIN items i ON i.id = q.item_id "
-    "WHERE q.project_id = :project AND q.status = 'pending' AND q.labeller_id <> :user "
-    "AND NOT EXISTS (SELECT 1 FROM reviews r WHERE r.label_id = q.label_id "
-    "    AND r.reviewer_id = :user) "
-    "AND NOT EXISTS (SELECT 1 FROM labels l WHERE l.item_id = q.item_id AND l.user_id = :user) "
-    "AND q.n_reviews + (SELECT count(*) FROM review_leases rl WHERE rl.label_id = q.label_id "
-    "    AND rl.user_id <> :user AND rl.expires_at > :now) < q.needed"
-)
-# Under the row lock, in a statement of its own: a fresh snapshot.
-_STILL_OPEN = (
-    "SELECT 1 FROM review_queue q WHERE q.label_id = :label AND q.status = 'pending' "
-    "AND q.n_reviews + (SELECT count(*) FROM review_leases rl WHERE rl.label_id = q.label_id "
-    "    AND rl.user_id <> :user AND rl.expires_at > :now) < q.needed"
-)
 # The reviewers' queue: labels waiting for verdicts, by label id.
 _QUEUE = Queue(
     rows=LABELS,
-    held=_HELD,
-    candidates=_CANDIDATE,
-    after=" AND q.label_id > :after",
-    order=" ORDER BY q.label_id LIMIT 1",
-    still_open=_STILL_OPEN,
+    held=HELD_REVIEW,
+    candidates=REVIEW_CANDIDATES,
+    after=REVIEW_AFTER,
+    order=FIRST_BY_LABEL_ID,
+    still_open=REVIEW_STILL_OPEN,
 )
-_RELEASE = "DELETE FROM review_leases WHERE label_id = :label AND user_id = :user"
-_TASK = (
-    "SELECT q.item_id, q.labeller_id, q.status, q.n_reviews, q.needed, l.answer, i.external_id, "
-    "i.data, i.language, i.domain, i.is_gold, i.label_count, l.user_id "
-    "FROM review_queue q JOIN labels l ON l.id = q.label_id JOIN items i ON i.id = q.item_id "
-    "WHERE q.label_id = :label AND q.project_id = :project"
-)
-_OTHERS = "SELECT answer FROM labels WHERE item_id = :item AND id <> :label ORDER BY id"
-_MINE = "SELECT id, verdict FROM reviews WHERE label_id = :label AND reviewer_id = :user"
-_MY_LEASE = (
-    "SELECT 1 FROM review_leases WHERE label_id = :label AND user_id = :user AND expires_at > :now"
-)
-_OTHER_LEASES = (
-    "SELECT count(*) FROM review_leases WHERE label_id = :label AND user_id <> :user "
-    "AND expires_at > :now"
-)
-_INSERT = (
-    "INSERT INTO reviews (project_id, item_id, label_id, labeller_id, reviewer_id, verdict, "
-    "reason, reviewed_answer, corrected_answer, created_at) VALUES (:project, :item, :label, "
-    ":labeller, :reviewer, :verdict, :reason, :answer, :corrected, :now) RETURNING id"
-)
-_COUNT_REVIEW = "UPDATE review_queue SET n_reviews = :n WHERE label_id = :label"
-_VERDICTS = (
-    "SELECT reviewer_id, verdict, corrected_answer FROM reviews WHERE label_id = :label ORDER BY id"
-)
-_DECIDE = "UPDATE review_queue SET status = :status WHERE label_id = :label"
-_GOLD = "SELECT answer FROM gold_answers WHERE item_id = :item"
-_SKIP = (
-    "INSERT INTO skips (item_id, user_id, created_at) VALUES (:item, :user, :now) "
-    "ON CONFLICT (item_id, user_id) DO NOTHING"
-)
-_HAS_LABEL = "SELECT 1 FROM labels WHERE item_id = :item AND user_id = :user"
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,8 +142,8 @@ def _reviewable_domains(
 ) -> set[str] | None:
     """``None``: any domain (reviewers, managers); else the annotator's domains at tier."""
     assert actor.user_id is not None
-    row = raw.one(_ROLE, project=project.id, user=actor.user_id)
-    role = row[0] if row else None
+    member = raw.one(MEMBER_ROLE, project=project.id, user=actor.user_id)
+    role = member.role if member else None
     if role in ("reviewer", "manager"):
         return None
     return {
@@ -232,24 +207,27 @@ def next_review(
     )
     if row is None:
         return None
-    label_id = int(row[0])
-    task = raw.one(_TASK, label=label_id, project=project_id)
+    label_id = int(row.label_id)
+    task = raw.one(REVIEW_TASK, label=label_id, project=project_id)
     assert task is not None
     others = None
     if schema.review.show_other_labels:
-        others = [raw.json_out(r[0]) for r in raw.all(_OTHERS, item=task[0], label=label_id)]
+        others = [
+            raw.json_out(other.answer)
+            for other in raw.all(OTHER_ANSWERS_ON_ITEM, item=task.item_id, label=label_id)
+        ]
     return ReviewTaskView(
         label_id=label_id,
-        item_id=int(task[0]),
-        external_id=str(task[6]),
-        data=blind(schema, raw.json_out(task[7])),
-        language=task[8],
-        domain=str(task[9]),
-        answer=raw.json_out(task[5]),
+        item_id=int(task.item_id),
+        external_id=str(task.external_id),
+        data=blind(schema, raw.json_out(task.data)),
+        language=task.language,
+        domain=str(task.domain),
+        answer=raw.json_out(task.answer),
         other_answers=others,
         lease_expires_at=expires,
         config_version=project.config_version,
-        media=media_of(raw, int(task[0]), fields=schema.media_fields(), listener=user),
+        media=media_of(raw, int(task.item_id), fields=schema.media_fields(), listener=user),
     )
 
 
@@ -277,17 +255,17 @@ def submit_review(
     schema = project_schema(project)
     reason = _checked_reason(verdict, reason)
     task = _review_task(raw, project_id, label_id)
-    item_id, labeller = int(task[0]), int(task[1])
+    item_id, labeller = int(task.item_id), int(task.labeller_id)
     if labeller == user:
         raise PermissionDenied("nobody reviews their own label", details={"label_id": label_id})
-    _require_can_review(raw, actor, project, schema.review, str(task[9]))
+    _require_can_review(raw, actor, project, schema.review, str(task.domain))
     require_eligible(raw, schema.routing, user, item_id, now=now)
     corrected = None
     if verdict == "correct":
         corrected = _corrected(raw, session, schema, project_id, task, corrected_answer)
-    mine = raw.one(_MINE, label=label_id, user=user)
+    mine = raw.one(OWN_REVIEW, label=label_id, user=user)
     if mine is not None:
-        return _reviewed_before(mine, label_id, verdict, status=str(task[2]))
+        return _reviewed_before(mine, label_id, verdict, status=str(task.status))
     _require_open(raw, task, label_id=label_id, user_id=user, now=now)
     review_id = _insert_review(
         raw, session, project_id, task, label_id, user, verdict=verdict, reason=reason,
@@ -298,8 +276,10 @@ def submit_review(
         now=now,
     )  # fmt: skip
     status, correction = "pending", None
-    if int(task[3]) + 1 >= int(task[4]):
-        item = ItemState(project=project, schema=schema, item_id=item_id, label_count=int(task[11]))
+    if int(task.n_reviews) + 1 >= int(task.needed):
+        item = ItemState(
+            project=project, schema=schema, item_id=item_id, label_count=int(task.label_count)
+        )
         status, correction = _decide(raw, session, item, ledger, label_id, labeller, now=now)
     if status != "rejected":
         verdict_recorded(raw, project, schema, item_id, now=now)
@@ -322,17 +302,16 @@ def _checked_reason(verdict: str, reason: str) -> str:
     return reason
 
 
-def _review_task(raw: Raw, project_id: int, label_id: int) -> tuple[Any, ...]:
+def _review_task(raw: Raw, project_id: int, label_id: int) -> ReviewTask:
     """The label's queue row joined to its label and item, the queue row locked."""
-    task = raw.one(
-        _TASK + (" FOR UPDATE OF q" if raw.postgres else ""), label=label_id, project=project_id
-    )
+    query = REVIEW_TASK_LOCKED if raw.postgres else REVIEW_TASK
+    task = raw.one(query, label=label_id, project=project_id)
     if task is None:
         raise NotFound(
             f"label {label_id} is not waiting for review in project {project_id}",
             details={"label_id": label_id},
         )
-    return tuple(task)
+    return task
 
 
 def _corrected(
@@ -340,7 +319,7 @@ def _corrected(
     session: Session,
     schema: LabelSchema,
     project_id: int,
-    task: tuple[Any, ...],
+    task: ReviewTask,
     corrected_answer: Any,
 ) -> Any:
     """A correction's answer: valid, gated, and not the answer under review."""
@@ -349,12 +328,12 @@ def _corrected(
             "corrected_answer: a correction gives the right answer",
             details={"field": "corrected_answer"},
         )
-    item_id = int(task[0])
+    item_id = int(task.item_id)
     try:
         corrected = validate_answer(
             schema.task,
             corrected_answer,
-            text=schema.text_of(raw.json_out(task[7])),
+            text=schema.text_of(raw.json_out(task.data)),
             size=image_size(raw, schema, item_id),
             duration_ms=audio_duration_ms(raw, schema, item_id),
         )
@@ -365,7 +344,7 @@ def _corrected(
             details={**error.details, "field": f"corrected_{field}"},
         ) from error
     corrected = redact_answer(session, project_id, schema.task, corrected)
-    if corrected == raw.json_out(task[5]):
+    if corrected == raw.json_out(task.answer):
         raise InvalidInput(
             "corrected_answer: it equals the answer under review; accept it instead",
             details={"field": "corrected_answer"},
@@ -373,38 +352,36 @@ def _corrected(
     return corrected
 
 
-def _reviewed_before(
-    mine: tuple[Any, ...], label_id: int, verdict: str, *, status: str
-) -> ReviewOutcome:
+def _reviewed_before(mine: OwnReview, label_id: int, verdict: str, *, status: str) -> ReviewOutcome:
     """The same verdict again is the review already stored; another is a conflict."""
-    if mine[1] != verdict:
+    if mine.verdict != verdict:
         raise Conflict(
-            f"you already reviewed label {label_id} ({mine[1]}); reviews cannot be changed",
-            details={"label_id": label_id, "review_id": int(mine[0])},
+            f"you already reviewed label {label_id} ({mine.verdict}); reviews cannot be changed",
+            details={"label_id": label_id, "review_id": int(mine.id)},
         )
-    return ReviewOutcome(int(mine[0]), label_id, verdict, created=False, status=status)
+    return ReviewOutcome(int(mine.id), label_id, verdict, created=False, status=status)
 
 
 def _require_open(
-    raw: Raw, task: tuple[Any, ...], *, label_id: int, user_id: int, now: datetime
+    raw: Raw, task: ReviewTask, *, label_id: int, user_id: int, now: datetime
 ) -> None:
     """Still pending, on an item the reviewer did not label, with a review slot left
     (theirs if they hold a lease on it, else one no other lease holds)."""
-    item_id = int(task[0])
-    if task[2] != "pending":
+    item_id = int(task.item_id)
+    if task.status != "pending":
         raise Conflict(
-            f"label {label_id} was already {task[2]} by its reviewers",
-            details={"label_id": label_id, "status": task[2]},
+            f"label {label_id} was already {task.status} by its reviewers",
+            details={"label_id": label_id, "status": task.status},
         )
-    if raw.one(_HAS_LABEL, item=item_id, user=user_id) is not None:
+    if raw.one(USER_LABELLED_ITEM, item=item_id, user=user_id) is not None:
         raise Conflict(
             f"you labelled item {item_id} yourself; someone else reviews its labels",
             details={"item_id": item_id},
         )
-    taken, needed = int(task[3]), int(task[4])
-    if raw.one(_MY_LEASE, label=label_id, user=user_id, now=raw.time(now)) is None:
-        others = raw.one(_OTHER_LEASES, label=label_id, user=user_id, now=raw.time(now))
-        taken += int(others[0]) if others else 0
+    taken, needed = int(task.n_reviews), int(task.needed)
+    if raw.one(OWN_REVIEW_LEASE, label=label_id, user=user_id, now=raw.time(now)) is None:
+        others = raw.one(OTHER_REVIEW_LEASES, label=label_id, user=user_id, now=raw.time(now))
+        taken += int(others.leases) if others else 0
     if taken >= needed:
         raise Conflict(
             f"label {label_id} already has the {needed} review(s) it needs; "
@@ -417,7 +394,7 @@ def _insert_review(
     raw: Raw,
     session: Session,
     project_id: int,
-    task: tuple[Any, ...],
+    task: ReviewTask,
     label_id: int,
     user_id: int,
     *,
@@ -428,30 +405,30 @@ def _insert_review(
 ) -> int:
     """Store the verdict, count it on the queue row and free the reviewer's lease."""
     inserted = raw.one(
-        _INSERT,
+        INSERT_REVIEW,
         project=project_id,
-        item=int(task[0]),
+        item=int(task.item_id),
         label=label_id,
-        labeller=int(task[1]),
+        labeller=int(task.labeller_id),
         reviewer=user_id,
         verdict=verdict,
         # The reviewer's own words reach the labeller, managers and auditors: gated.
         reason=redact_text(session, project_id, reason).text if reason else "",
-        answer=raw.json(raw.json_out(task[5])),
+        answer=raw.json(raw.json_out(task.answer)),
         corrected=None if corrected is None else raw.json(corrected),
         now=raw.time(now),
     )
     assert inserted is not None
-    raw.run(_COUNT_REVIEW, n=int(task[3]) + 1, label=label_id)
-    raw.run(_RELEASE, label=label_id, user=user_id)
-    return int(inserted[0])
+    raw.run(COUNT_REVIEW, n=int(task.n_reviews) + 1, label=label_id)
+    raw.run(RELEASE_REVIEW, label=label_id, user=user_id)
+    return int(inserted.id)
 
 
 def _review_evidence(
     raw: Raw,
     session: Session,
     project_id: int,
-    task: tuple[Any, ...],
+    task: ReviewTask,
     reviewer: int,
     review_id: int,
     *,
@@ -461,13 +438,13 @@ def _review_evidence(
 ) -> None:
     """Every verdict is evidence for the labeller; on a gold item it is also evidence
     for the reviewer, checked against the gold answer."""
-    domain, ref = str(task[9]), f"review:{review_id}"
+    domain, ref = str(task.domain), f"review:{review_id}"
     accepted = 1.0 if verdict == "accept" else 0.0
-    evidence = [NewEvidence(int(task[1]), domain, "review_received", accepted, ref)]
-    gold = raw.one(_GOLD, item=int(task[0])) if task[10] else None
+    evidence = [NewEvidence(int(task.labeller_id), domain, "review_received", accepted, ref)]
+    gold = raw.one(GOLD_ANSWER, item=int(task.item_id)) if task.is_gold else None
     if gold is not None:
-        truth = raw.json_out(gold[0])
-        right = (verdict == "accept") == (raw.json_out(task[5]) == truth)
+        truth = raw.json_out(gold.answer)
+        right = (verdict == "accept") == (raw.json_out(task.answer) == truth)
         if verdict == "correct":
             right = corrected == truth
         evidence.append(NewEvidence(reviewer, domain, "review_check", 1.0 if right else 0.0, ref))
@@ -487,13 +464,13 @@ def _decide(
     """Decide a fully reviewed label by majority: accepted, or rejected — then it is
     withdrawn, never offered to its labeller again, and replaced by the most common
     correction (of a reviewer who has no label on the item)."""
-    verdicts = raw.all(_VERDICTS, label=label_id)
-    accepts = sum(1 for row in verdicts if row[1] == "accept")
+    verdicts = raw.all(VERDICTS_ON_LABEL, label=label_id)
+    accepts = sum(1 for given in verdicts if given.verdict == "accept")
     if 2 * accepts > len(verdicts):
-        raw.run(_DECIDE, status="accepted", label=label_id)
+        raw.run(DECIDE_REVIEW, status="accepted", label=label_id)
         return "accepted", None
-    raw.run(_DECIDE, status="rejected", label=label_id)
-    raw.run(_SKIP, item=item.item_id, user=labeller, now=raw.time(now))
+    raw.run(DECIDE_REVIEW, status="rejected", label=label_id)
+    raw.run(SKIP_ITEM, item=item.item_id, user=labeller, now=raw.time(now))
     withdrawn = label_withdrawn(
         raw, session, item, label_id=label_id, why="rejected", ledger=ledger, now=now,
         replacement=_replacement(raw, verdicts, item.item_id),
@@ -501,16 +478,20 @@ def _decide(
     return "rejected", withdrawn.replacement_id
 
 
-def _replacement(raw: Raw, verdicts: Sequence[Any], item_id: int) -> Replacement | None:
+def _replacement(raw: Raw, verdicts: Sequence[GivenVerdict], item_id: int) -> Replacement | None:
     """The most common correction, as a label of the first reviewer who gave it, unless
     they labelled the item already."""
-    fixes = [(int(r[0]), raw.json_out(r[2])) for r in verdicts if r[1] == "correct"]
+    fixes = [
+        (int(given.reviewer_id), raw.json_out(given.corrected_answer))
+        for given in verdicts
+        if given.verdict == "correct"
+    ]
     if not fixes:
         return None
     tally = Counter(json.dumps(answer, sort_keys=True) for _, answer in fixes)
     best = tally.most_common(1)[0][0]
     reviewer = next(u for u, a in fixes if json.dumps(a, sort_keys=True) == best)
-    if raw.one(_HAS_LABEL, item=item_id, user=reviewer) is not None:
+    if raw.one(USER_LABELLED_ITEM, item=item_id, user=reviewer) is not None:
         return None
     return Replacement(user_id=reviewer, answer=json.loads(best))
 

@@ -41,7 +41,26 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from loupe.db.models import utcnow
-from loupe.db.raw import Raw
+from loupe.db.queries.assignments import (
+    HELD_TASK,
+    OTHER_LEASES_ON_ITEM,
+    RELEASE_AND_LEASE_ITEM,
+    RENEW_LEASE,
+)
+from loupe.db.queries.items import (
+    FIRST_BY_ITEM_ID,
+    FIRST_OPEN_ITEM,
+    GOLD_CANDIDATES,
+    ITEM_FOR_TAKE,
+    ITEM_FOR_TASK,
+    ITEM_ROUTING_NEEDS,
+    TASK_CANDIDATES,
+    TASK_IN_WINDOW,
+    TASK_STILL_OPEN,
+)
+from loupe.db.queries.labels import USER_LABELLED_ITEM
+from loupe.db.queries.skips import SKIP_ITEM
+from loupe.db.raw import Query, Raw
 from loupe.errors import Conflict, NotFound
 from loupe.label_schema import LabelSchema
 from loupe.permissions import require
@@ -69,82 +88,16 @@ WINDOW = 1024
 # Gold tasks are mixed in at random so annotators cannot tell them apart by position.
 _rng = random.SystemRandom()
 
-_HELD = (
-    "SELECT item_id, id FROM assignments "
-    "WHERE user_id = :user AND project_id = :project AND expires_at > :now ORDER BY id LIMIT 1"
-)
-
-
-def _open(alias: str) -> str:
-    # "Open" is spelled with literals, as in the partial index ix_items_open's
-    # predicate, so that both planners can prove the index applies (a bound :false
-    # would hide it).
-    return f"NOT {alias}.is_complete AND NOT {alias}.withheld AND NOT {alias}.is_gold"
-
-
-def _first_open(alias: str) -> str:
-    # An ordered scan of ix_items_open that stops at one row.
-    return (
-        f"SELECT {alias}.id FROM items {alias} WHERE {alias}.project_id = :project "
-        f"AND {_open(alias)} AND {alias}.id > :after ORDER BY {alias}.id LIMIT 1"
-    )
-
-
-# Where the window after :after starts.
-_FIRST_OPEN = _first_open("i")
-_CANDIDATE = (
-    "SELECT i.id FROM items i "
-    f"WHERE i.project_id = :project AND {_open('i')} "
-    "AND i.label_count + (SELECT count(*) FROM assignments a WHERE a.item_id = i.id "
-    "    AND a.expires_at > :now AND a.user_id <> :user) < :overlap "
-    "AND NOT EXISTS (SELECT 1 FROM labels l WHERE l.item_id = i.id AND l.user_id = :user) "
-    "AND NOT EXISTS (SELECT 1 FROM skips s WHERE s.item_id = i.id AND s.user_id = :user)"
-)
-# The window: WINDOW ids from the first open item past :after (an InitPlan, planned on
-# its own; the statement needs no round trip of its own to find it).
-_IN_WINDOW = f" AND i.id > :after AND i.id < ({_first_open('f')}) + :window"
-_FIRST = " ORDER BY i.id LIMIT 1"
-# Under the item's row lock, in a statement of its own: a fresh snapshot.
-_STILL_OPEN = (
-    "SELECT 1 FROM items i WHERE i.id = :item AND NOT i.is_complete "
-    "AND i.label_count + (SELECT count(*) FROM assignments a "
-    "WHERE a.item_id = i.id AND a.expires_at > :now AND a.user_id <> :user) < :overlap"
-)
-# Gold items are offered to everyone (outside the overlap) until they answered them.
-_GOLD_CANDIDATE = (
-    "SELECT i.id FROM items i "
-    "WHERE i.project_id = :project AND i.is_gold = :true AND i.withheld = :false "
-    "AND NOT EXISTS (SELECT 1 FROM labels l WHERE l.item_id = i.id AND l.user_id = :user) "
-    "AND NOT EXISTS (SELECT 1 FROM skips s WHERE s.item_id = i.id AND s.user_id = :user)"
-)
-_LEASES = (
-    "SELECT count(*) FROM assignments "
-    "WHERE item_id = :item AND expires_at > :now AND user_id <> :user"
-)
-_RELEASE_AND_LEASE = (
-    ITEMS.lease + " ON CONFLICT (item_id, user_id) DO UPDATE SET "
-    "project_id = excluded.project_id, expires_at = excluded.expires_at, "
-    "created_at = excluded.created_at"
-)
-_RENEW = "UPDATE assignments SET expires_at = :expires WHERE id = :id"
-_ITEM = "SELECT external_id, data, language, domain, project_id FROM items WHERE id = :item"
-_REQUIREMENTS = "SELECT domain, language, sensitivity, min_level FROM items WHERE id = :item"
-_TAKE = "SELECT project_id, is_gold, withheld, is_complete, label_count FROM items WHERE id = :item"
-_LABELLED = "SELECT 1 FROM labels WHERE item_id = :item AND user_id = :user"
-_SKIP = (
-    "INSERT INTO skips (item_id, user_id, created_at) VALUES (:item, :user, :now) "
-    "ON CONFLICT (item_id, user_id) DO NOTHING"
-)
 # The crowd's queue: open items under the overlap, by id, in windows (:overlap bound).
 _QUEUE = Queue(
     rows=ITEMS,
-    held=_HELD,
-    candidates=_CANDIDATE,
-    after=_IN_WINDOW,
-    order=_FIRST,
-    still_open=_STILL_OPEN,
-    upsert=_RELEASE_AND_LEASE,
-    window=Window(_FIRST_OPEN, WINDOW),
+    held=HELD_TASK,
+    candidates=TASK_CANDIDATES,
+    after=TASK_IN_WINDOW,
+    order=FIRST_BY_ITEM_ID,
+    still_open=TASK_STILL_OPEN,
+    upsert=RELEASE_AND_LEASE_ITEM,
+    window=Window(FIRST_OPEN_ITEM, WINDOW),
 )
 
 
@@ -178,8 +131,8 @@ def item_ref(key: bytes, project_id: int, item_id: int) -> str:
 
 def active_leases(raw: Raw, item_id: int, *, now: datetime, exclude_user: int) -> int:
     """Unexpired leases on an item held by anyone but ``exclude_user``."""
-    row = raw.one(_LEASES, item=item_id, now=raw.time(now), user=exclude_user)
-    return int(row[0]) if row else 0
+    row = raw.one(OTHER_LEASES_ON_ITEM, item=item_id, now=raw.time(now), user=exclude_user)
+    return int(row.leases) if row else 0
 
 
 def _task(
@@ -190,14 +143,14 @@ def _task(
     schema: LabelSchema,
     listener: int | None,
 ) -> Task:
-    row = raw.one(_ITEM, item=item_id)
-    assert row is not None
+    item = raw.one(ITEM_FOR_TASK, item=item_id)
+    assert item is not None
     return Task(
         item_id=item_id,
-        external_id=row[0],
-        data=blind(schema, raw.json_out(row[1])),
-        language=row[2],
-        domain=row[3],
+        external_id=item.external_id,
+        data=blind(schema, raw.json_out(item.data)),
+        language=item.language,
+        domain=item.domain,
         lease_expires_at=expires,
         config_version=config_version,
         media=media_of(raw, item_id, fields=schema.media_fields(), listener=listener),
@@ -244,11 +197,11 @@ def _held(raw: Raw, lessee: Lessee, policy: RoutingPolicy, profile: Profile) -> 
     held = leases.held(raw, _QUEUE, lessee)
     if held is None:
         return None
-    item_id = int(held[0])
+    item_id = int(held.item_id)
     if not _eligible(raw, policy, profile, item_id):
         release(raw, item_id=item_id, user_id=lessee.user)  # e.g. a clearance expired meanwhile
         return None
-    raw.run(_RENEW, expires=lessee.expires, id=held[1])
+    raw.run(RENEW_LEASE, expires=lessee.expires, id=held.id)
     return item_id
 
 
@@ -260,7 +213,7 @@ def _gold(
     if gold_rate <= 0 or rng.random() >= gold_rate:
         return None
     gold = raw.one(
-        _GOLD_CANDIDATE + routing.sql + _FIRST,
+        Query(GOLD_CANDIDATES.sql + routing.sql + FIRST_BY_ITEM_ID, GOLD_CANDIDATES.row),
         project=lessee.project,
         true=True,
         false=False,
@@ -269,7 +222,7 @@ def _gold(
     )
     if gold is None:
         return None
-    item_id = int(gold[0])
+    item_id = int(gold.item_id)
     leases.lease(raw, ITEMS, item_id, lessee)
     return item_id
 
@@ -295,8 +248,8 @@ def _claim(raw: Raw, lessee: Lessee, passes: list[SqlFilter]) -> int | None:
     for where in passes:
         row = leases.claim(raw, _QUEUE, lessee, where)
         if row is not None:
-            leases.take(raw, _QUEUE, row[0], lessee)
-            return int(row[0])
+            leases.take(raw, _QUEUE, row.item_id, lessee)
+            return int(row.item_id)
     return None
 
 
@@ -337,32 +290,32 @@ def _require_takeable(
     raw: Raw, project: ProjectRef, schema: LabelSchema, user: int, item_id: int, *, now: datetime
 ) -> None:
     """Refuse (:class:`NotFound`, :class:`Conflict`) an item :func:`take_item` may not lease."""
-    row = raw.one(_TAKE + (" FOR UPDATE" if raw.postgres else ""), item=item_id)
-    if row is None or row[0] != project.id:
+    item = raw.one(ITEM_FOR_TAKE.locked(raw.postgres), item=item_id)
+    if item is None or item.project_id != project.id:
         raise NotFound(
             f"item {item_id} does not exist in project {project.id}",
             details={"item_id": item_id},
         )
     details: dict[str, Any] = {"item_id": item_id}
-    if row[1]:
+    if item.is_gold:
         raise Conflict(
             f"item {item_id} is gold: gold items are served at random by the next task, "
             "never chosen",
             details={**details, "reason": "gold"},
         )
-    if row[2]:
+    if item.withheld:
         raise Conflict(
             f"item {item_id} is withheld by the privacy gate",
             details={**details, "reason": "withheld"},
         )
-    if raw.one(_LABELLED, item=item_id, user=user) is not None:
+    if raw.one(USER_LABELLED_ITEM, item=item_id, user=user) is not None:
         raise Conflict(
             f"you already labelled item {item_id}", details={**details, "reason": "labelled"}
         )
     require_eligible(raw, schema.routing, user, item_id, now=now)
-    if row[3] or int(row[4]) + active_leases(raw, item_id, now=now, exclude_user=user) >= (
-        project.overlap
-    ):
+    if item.is_complete or int(item.label_count) + active_leases(
+        raw, item_id, now=now, exclude_user=user
+    ) >= (project.overlap):
         raise Conflict(
             f"item {item_id} already has the {project.overlap} label(s) it needs, or others "
             "hold it",
@@ -371,10 +324,11 @@ def _require_takeable(
 
 
 def _eligible(raw: Raw, policy: RoutingPolicy, profile: Profile, item_id: int) -> bool:
-    row = raw.one(_REQUIREMENTS, item=item_id)
-    if row is None:
+    needs = raw.one(ITEM_ROUTING_NEEDS, item=item_id)
+    if needs is None:
         return False
-    return eligible(policy, profile, Requirements(row[0], row[1], row[2], int(row[3])))
+    requirements = Requirements(needs.domain, needs.language, needs.sensitivity, needs.min_level)
+    return eligible(policy, profile, requirements)
 
 
 def release(raw: Raw, *, item_id: int, user_id: int) -> None:
@@ -386,13 +340,13 @@ def skip_task(session: Session, actor: Actor, project_id: int, item_id: int) -> 
     raw = Raw(session)
     project = authorize_project_fast(raw, actor, "tasks.work", project_id)
     assert actor.user_id is not None
-    row = raw.one(_ITEM, item=item_id)
-    if row is None or row[4] != project_id:
+    item = raw.one(ITEM_FOR_TASK, item=item_id)
+    if item is None or item.project_id != project_id:
         raise NotFound(
             f"item {item_id} does not exist in project {project_id}",
             details={"item_id": item_id},
         )
     now = utcnow()
     require_eligible(raw, project_schema(project).routing, actor.user_id, item_id, now=now)
-    raw.run(_SKIP, item=item_id, user=actor.user_id, now=raw.time(now))
+    raw.run(SKIP_ITEM, item=item_id, user=actor.user_id, now=raw.time(now))
     release(raw, item_id=item_id, user_id=actor.user_id)

@@ -28,6 +28,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from loupe.db.models import utcnow
+from loupe.db.queries.assignments import LEASE_ITEM
+from loupe.db.queries.items import ITEM_FOR_UNDO
+from loupe.db.queries.labels import OWN_LABEL_TO_UNDO
 from loupe.db.raw import Raw
 from loupe.errors import Conflict, NotFound
 from loupe.services.access import Actor, authorize_project_fast
@@ -37,13 +40,6 @@ from loupe.services.payments.ledger_keys import LedgerConfig
 from loupe.services.projects.definition import project_schema
 
 __all__ = ["Undone", "undo_label"]
-
-_ITEM = "SELECT project_id, label_count FROM items WHERE id = :item"
-_MINE = "SELECT id, answer, created_at FROM labels WHERE item_id = :item AND user_id = :user"
-_LEASE = (
-    "INSERT INTO assignments (project_id, item_id, user_id, expires_at, created_at) "
-    "VALUES (:project, :item, :user, :expires, :now)"
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,16 +75,16 @@ def undo_label(
     assert actor.user_id is not None
     user = actor.user_id
     now = now or utcnow()
-    row = raw.one(_ITEM + (" FOR UPDATE" if raw.postgres else ""), item=item_id)
-    if row is None or row[0] != project_id:
+    row = raw.one(ITEM_FOR_UNDO.locked(raw.postgres), item=item_id)
+    if row is None or row.project_id != project_id:
         raise NotFound(
             f"item {item_id} does not exist in project {project_id}",
             details={"item_id": item_id},
         )
-    mine = raw.one(_MINE, item=item_id, user=user)
+    mine = raw.one(OWN_LABEL_TO_UNDO, item=item_id, user=user)
     if mine is None:
         raise NotFound(f"you have no label on item {item_id} to undo", details={"item_id": item_id})
-    label_id, created_at = int(mine[0]), raw.time_out(mine[2])
+    label_id, created_at = int(mine.id), raw.time_out(mine.created_at)
     if grace_seconds <= 0 or now - created_at > timedelta(seconds=grace_seconds):
         raise Conflict(
             f"the label on item {item_id} is older than the {grace_seconds} s undo grace "
@@ -97,14 +93,16 @@ def undo_label(
         )
 
     schema = project_schema(project)
-    item = ItemState(project=project, schema=schema, item_id=item_id, label_count=int(row[1]))
+    item = ItemState(
+        project=project, schema=schema, item_id=item_id, label_count=int(row.label_count)
+    )
     withdrawn = label_withdrawn(
         raw, session, item, label_id=label_id, why="undone", ledger=ledger, now=now
     )
     # Hand the item back: the slot the label held becomes this annotator's lease.
     release(raw, item_id=item_id, user_id=user)
     raw.run(
-        _LEASE,
+        LEASE_ITEM,
         project=project_id,
         item=item_id,
         user=user,
@@ -114,7 +112,7 @@ def undo_label(
     return Undone(
         item_id=item_id,
         label_id=label_id,
-        answer=raw.json_out(mine[1]),
+        answer=raw.json_out(mine.answer),
         label_count=withdrawn.label_count,
         correction_index=withdrawn.correction_index,
     )

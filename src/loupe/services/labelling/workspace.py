@@ -31,6 +31,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from loupe.db.models import Label, utcnow
+from loupe.db.queries.gold_answers import GOLD_ANSWER
+from loupe.db.queries.items import ITEM_METADATA, SET_ITEM_METADATA
+from loupe.db.queries.predictions import PREDICTED_ITEM_RANGE, PREDICTION_FROM_ITEM
 from loupe.db.raw import Raw
 from loupe.label_schema import LabelSchema, SingleChoice
 from loupe.ledger.entries import utc_seconds
@@ -56,21 +59,6 @@ __all__ = [
     "workspace_project",
 ]
 
-_META = "SELECT metadata, is_gold FROM items WHERE id = :item"
-_SET_META = "UPDATE items SET metadata = :meta WHERE id = :item"
-_GOLD_ANSWER = "SELECT answer FROM gold_answers WHERE item_id = :item"
-_PREDICTED = (
-    "SELECT min(item_id), max(item_id) FROM predictions "
-    "WHERE project_id = :project AND resolution = :human"
-)
-# One prediction people were shown, picked at a random point of the project's range
-# (an index range scan, not a sort: a gold serve must not be slower than another).
-_SAMPLE = (
-    "SELECT p.label, p.confidence, c.answer, p.model_version FROM predictions p "
-    "LEFT JOIN consensus c ON c.item_id = p.item_id "
-    "WHERE p.project_id = :project AND p.resolution = :human AND p.item_id >= :at "
-    "ORDER BY p.item_id LIMIT 1"
-)
 # Gold items are drawn from the system's randomness: nobody can predict the decoy.
 _rng = random.SystemRandom()
 
@@ -155,15 +143,17 @@ def draw_gold_prediction(
     always the sample's confidence, so right and wrong suggestions are as sure as the
     model's.
     """
-    bounds = raw.one(_PREDICTED, project=project_id, human="human")
-    if bounds is None or bounds[0] is None:
+    bounds = raw.one(PREDICTED_ITEM_RANGE, project=project_id, human="human")
+    if bounds is None or bounds.min_item_id is None or bounds.max_item_id is None:
         return None
-    low, high = int(bounds[0]), int(bounds[1])
-    sample = raw.one(_SAMPLE, project=project_id, human="human", at=rng.randint(low, high))
+    low, high = int(bounds.min_item_id), int(bounds.max_item_id)
+    at = rng.randint(low, high)
+    sample = raw.one(PREDICTION_FROM_ITEM, project=project_id, human="human", at=at)
     if sample is None:  # cannot happen (the max is in range); be safe all the same
         return None
-    predicted, confidence, settled = str(sample[0]), float(sample[1]), raw.json_out(sample[2])
-    version = None if sample[3] is None else str(sample[3])
+    predicted, confidence = str(sample.label), float(sample.confidence)
+    settled = raw.json_out(sample.consensus_answer)
+    version = None if sample.model_version is None else str(sample.model_version)
     others = [label for label in labels if label != expected]
     if settled is not None:
         if predicted == settled:
@@ -194,9 +184,9 @@ def next_for_workspace(
     if task is None:
         return None
     raw = Raw(session)
-    row = raw.one(_META, item=task.item_id)
-    meta = raw.json_out(row[0]) if row else {}
-    if row is not None and row[1] and _prediction(meta) is None:
+    row = raw.one(ITEM_METADATA, item=task.item_id)
+    meta = raw.json_out(row.metadata) if row else {}
+    if row is not None and row.is_gold and _prediction(meta) is None:
         meta = _decoy(raw, actor, project_id, task.item_id, rng or _rng)
     return WorkspaceTask(task=task, prediction=_prediction(meta))
 
@@ -204,19 +194,19 @@ def next_for_workspace(
 def _decoy(raw: Raw, actor: Actor, project_id: int, item_id: int, rng: random.Random) -> Any:
     """The gold item's metadata with a drawn suggestion stored in it (once, for all)."""
     # Read again under the row lock: two annotators served it at once draw only once.
-    row = raw.one(_META + (" FOR UPDATE" if raw.postgres else ""), item=item_id)
-    meta = raw.json_out(row[0]) if row else {}
+    row = raw.one(ITEM_METADATA.locked(raw.postgres), item=item_id)
+    meta = raw.json_out(row.metadata) if row else {}
     meta = dict(meta) if isinstance(meta, dict) else {}
     if _prediction(meta) is not None:
         return meta
     schema = project_schema(authorize_project_fast(raw, actor, "tasks.work", project_id))
-    expected = raw.one(_GOLD_ANSWER, item=item_id)
+    expected = raw.one(GOLD_ANSWER, item=item_id)
     if not isinstance(schema.task, SingleChoice) or expected is None:
         return meta  # predictions apply to single-choice projects only
     drawn = draw_gold_prediction(
         raw,
         project_id,
-        expected=raw.json_out(expected[0]),
+        expected=raw.json_out(expected.answer),
         labels=[option.key for option in schema.task.labels],
         rng=rng,
     )
@@ -230,7 +220,7 @@ def _decoy(raw: Raw, actor: Actor, project_id: int, item_id: int, rng: random.Ra
         "confidence": score,
         "model_version": drawn.model_version,
     }
-    raw.run(_SET_META, meta=raw.json(meta), item=item_id)
+    raw.run(SET_ITEM_METADATA, meta=raw.json(meta), item=item_id)
     return meta
 
 

@@ -143,11 +143,11 @@ def training_set(session: Session, project_id: int, *, text_field: str) -> Train
         .order_by(Item.id)
     ).all()
     return TrainingSet(
-        item_ids=tuple(int(row[0]) for row in rows),
-        texts=tuple(_text(row[1], text_field) for row in rows),
-        labels=tuple(str(row[2]) for row in rows),
+        item_ids=tuple(int(row.id) for row in rows),
+        texts=tuple(_text(row.data, text_field) for row in rows),
+        labels=tuple(str(row.answer) for row in rows),
         # No prediction: a seed item someone labelled by hand. Audit: drawn at random.
-        control=tuple(row[3] is None or row[3] == AUDIT for row in rows),
+        control=tuple(row.strategy is None or row.strategy == AUDIT for row in rows),
     )
 
 
@@ -160,7 +160,11 @@ def _gold(
         .where(Item.project_id == project_id, Item.withheld.is_(False))
         .order_by(Item.id)
     ).all()
-    return [r[0] for r in rows], [_text(r[1], text_field) for r in rows], [str(r[2]) for r in rows]
+    return (
+        [row.external_id for row in rows],
+        [_text(row.data, text_field) for row in rows],
+        [str(row.answer) for row in rows],
+    )
 
 
 def resolved_count(session: Session, project_id: int) -> int:
@@ -215,7 +219,7 @@ def projects_due_for_retrain(session: Session, *, every: int) -> list[int]:
         ).all()
     )
     trained: dict[int, int] = {
-        row[0]: row[1]
+        row.project_id: row.labels_at_train
         for row in session.execute(select(LoopConfig.project_id, LoopConfig.labels_at_train))
     }
     gold = set(session.scalars(select(GoldAnswer.project_id).distinct()))

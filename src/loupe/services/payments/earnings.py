@@ -36,18 +36,21 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from loupe.db.ledger_models import LedgerEntry, Payout, RateCard
 from loupe.db.models import Item, Label, User, utcnow
+from loupe.db.queries.item_media import AUDIO_MS_OF_ITEM
+from loupe.db.queries.rate_cards import CARD_AND_TIER
+from loupe.db.queries.reputations import TIER_IN_DOMAIN
 from loupe.db.raw import Raw
 from loupe.errors import Conflict, InvalidInput, NotFound
 from loupe.ledger.entries import PaymentEntry, contributor_pseudonym, item_digest, utc_seconds
-from loupe.reputation import TIER_UNLOCKS
+from loupe.reputation import TIER_UNLOCKS, Tier
 from loupe.services.access import Actor, authorize, authorize_project
 from loupe.services.payments.ledger_keys import LedgerConfig
 from loupe.services.payments.ledger_store import (
@@ -58,6 +61,7 @@ from loupe.services.payments.ledger_store import (
     iter_stored_chunks,
     iter_stored_matching,
     latest_checkpoint,
+    leaf_hash_at,
     lock_ledger,
     publish_checkpoint,
     user_stored_entries,
@@ -256,18 +260,6 @@ def current_rate_card(session: Session, project_id: int) -> RateCard:
 
 # --- earnings (the submit hot path) -------------------------------------------------------
 
-_CARD_AND_TIER = (
-    "SELECT r.version, r.card, (SELECT m.role FROM memberships m "
-    "WHERE m.project_id = :project AND m.user_id = :user) "
-    "FROM rate_cards r WHERE r.project_id = :project ORDER BY r.version DESC LIMIT 1"
-)
-
-
-_STANDING = "SELECT tier FROM reputations WHERE user_id = :user AND domain = :domain"
-_AUDIO_MS = (
-    "SELECT coalesce(sum(duration_ms), 0) FROM item_media WHERE item_id = :item AND kind = 'audio'"
-)
-
 
 def earn_for_label(
     raw: Raw,
@@ -291,27 +283,28 @@ def earn_for_label(
     One statement when the project has no rate card; otherwise the rate card, then the
     append (lock, frontier, nodes, entry, size).
     """
-    row = raw.one(_CARD_AND_TIER, project=project_id, user=user_id)
+    row = raw.one(CARD_AND_TIER, project=project_id, user=user_id)
     if row is None:
         return None
-    card = raw.json_out(row[1])
+    card = raw.json_out(row.card)
     audio_ms = 0
     if any(rate.get("per_audio_second_minor") for rate in card["rates"]):
-        audio = raw.one(_AUDIO_MS, item=item_id)
-        audio_ms = int(audio[0]) if audio is not None else 0
+        audio = raw.one(AUDIO_MS_OF_ITEM, item=item_id)
+        audio_ms = int(audio.audio_ms) if audio is not None else 0
     amount = price(
         card,
         task_type=task_type,
         domain=domain,
-        tier=row[2] or "*",
+        tier=row.role or "*",
         rule=rule,
         boxes=boxes,
         audio_ms=audio_ms,
     )
     if amount > 0 and card.get("reputation_multipliers", True):
-        standing = raw.one(_STANDING, user=user_id, domain=domain)
-        if standing is not None and standing[0] in TIER_UNLOCKS:
-            amount = amount * TIER_UNLOCKS[standing[0]].pay_multiplier_bp // BASIS_POINTS
+        standing = raw.one(TIER_IN_DOMAIN, user=user_id, domain=domain)
+        if standing is not None and standing.tier in TIER_UNLOCKS:
+            tier = cast(Tier, standing.tier)  # checked on the line above
+            amount = amount * TIER_UNLOCKS[tier].pay_multiplier_bp // BASIS_POINTS
     if amount <= 0:
         return None
     if ledger is None:
@@ -328,7 +321,7 @@ def earn_for_label(
         amount_minor=amount,
         currency=card["currency"],
         rule=rule,
-        rate_card_version=rate_card_version(project_id, int(row[0])),
+        rate_card_version=rate_card_version(project_id, int(row.version)),
         timestamp=utc_seconds(now),
     )
     new = NewEntry(entry=entry, user_id=user_id, project_id=project_id, label_id=label_id)
@@ -566,7 +559,7 @@ def project_spending(session: Session, project_id: int) -> dict[str, int]:
     check = ColumnCheck(session, None)
     key = (str(session.get_bind().engine.url), project_id)
     last, last_hash, cached = _SPENT.get(key, (-1, b"", {}))
-    if last >= 0 and _leaf_hash_at(session, last) != last_hash:
+    if last >= 0 and leaf_hash_at(session, last) != last_hash:
         last, cached = -1, {}  # another database behind the same URL, or a rewritten log
     totals = dict(cached)
     for chunk in iter_stored_matching(session, project_id=project_id, after_index=last):
@@ -586,13 +579,6 @@ def project_spending(session: Session, project_id: int) -> dict[str, int]:
 # starts the sum again; edits further back are `loupe ledger verify`'s to find.
 _SPENT: dict[tuple[str, int], tuple[int, bytes, dict[str, int]]] = {}
 MAX_SPENT_CACHE = 1_000
-
-
-def _leaf_hash_at(session: Session, index: int) -> bytes | None:
-    value = session.execute(
-        text("SELECT leaf_hash FROM ledger_entries WHERE idx = :idx"), {"idx": index}
-    ).scalar()
-    return None if value is None else bytes(value)
 
 
 def create_payout(

@@ -447,20 +447,20 @@ def _compare_nodes(
             report.problem(f"nodes ({level}, {start}..{upto - 1}) are missing from ledger_nodes")
 
     for lv, rows in iter_node_chunks(session, chunk_size):
-        first, last = rows[0][0], rows[-1][0]
+        first, last = rows[0].idx, rows[-1].idx
         if lv not in levels:
             levels = {lv: store.level(lv)}  # one level at a time: chunks come level by level
         want = levels[lv][first * HASH_SIZE : (last + 1) * HASH_SIZE]
         if (
             last - first + 1 == len(rows)
             and len(want) == len(rows) * HASH_SIZE
-            and b"".join([node for _, node in rows]) == want
+            and b"".join([row.hash for row in rows]) == want
         ):
             gap(lv, min(first, size >> lv))
             next_index[lv] = last + 1
             report.nodes += len(rows)
             continue
-        expected = store.get_nodes([(lv, ix) for ix, _ in rows])
+        expected = store.get_nodes([(lv, row.idx) for row in rows])
         for ix, node in rows:
             gap(lv, min(ix, size >> lv))
             next_index[lv] = ix + 1

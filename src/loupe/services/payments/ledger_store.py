@@ -31,11 +31,44 @@ from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy.orm import Session
 
 from loupe.db.models import utcnow
+from loupe.db.queries.ledger_checkpoints import (
+    ALL_CHECKPOINTS,
+    CHECKPOINT_NOTE,
+    INSERT_LEDGER_CHECKPOINT,
+    LATEST_CHECKPOINT,
+    SET_CHECKPOINT_NOTE,
+    StoredCheckpoint,
+)
+from loupe.db.queries.ledger_entries import (
+    ENTRY_COLUMNS,
+    ENTRY_COLUMNS_AFTER,
+    ENTRY_COLUMNS_OF_PAYOUT,
+    ENTRY_COLUMNS_OF_PROJECT_SINCE,
+    ENTRY_COLUMNS_OF_USER,
+    ENTRY_LEAVES_AFTER,
+    INSERT_LEDGER_ENTRY,
+    LEAF_HASH_AT,
+    EntryColumns,
+    EntryLeaf,
+)
+from loupe.db.queries.ledger_nodes import (
+    INSERT_LEDGER_NODE,
+    LEDGER_NODE_AT,
+    LEDGER_NODES_BY_KEY_ARRAYS,
+    LEDGER_TOP_LEVEL,
+    LEVEL_NODES_AFTER,
+    LedgerNode,
+    LevelNode,
+)
+from loupe.db.queries.ledger_state import INIT_LEDGER_STATE, LEDGER_SIZE, SET_LEDGER_SIZE
+from loupe.db.queries.projects import ALL_PROJECT_IDS
+from loupe.db.queries.users import ALL_USER_IDS
+from loupe.db.raw import Query
 from loupe.errors import Conflict, InvalidInput, LedgerIntegrityError
 from loupe.ledger.checkpoint import make_checkpoint, sign_checkpoint
 from loupe.ledger.entries import PaymentEntry, contributor_pseudonym, item_digest
@@ -56,6 +89,7 @@ __all__ = [
     "iter_stored_chunks",
     "iter_stored_matching",
     "latest_checkpoint",
+    "leaf_hash_at",
     "ledger_size",
     "list_checkpoints",
     "lock_ledger",
@@ -66,28 +100,18 @@ __all__ = [
     "user_stored_entries",
 ]
 
-_SIZE = "SELECT size FROM ledger_state WHERE id = 1"
-_INIT = "INSERT INTO ledger_state (id, size) VALUES (1, 0) ON CONFLICT DO NOTHING"
-_SET_SIZE = "UPDATE ledger_state SET size = ? WHERE id = 1"
-_PUT_NODE = "INSERT INTO ledger_nodes (level, idx, hash) VALUES (?, ?, ?)"
-_PUT_ENTRY = (
-    "INSERT INTO ledger_entries (idx, kind, leaf, leaf_hash, user_id, project_id, label_id, "
-    "payout_id, corrects, delta_minor, currency, created_at) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-)
-_PUT_CHECKPOINT = (
-    "INSERT INTO ledger_checkpoints (size, root_hash, note, key_name, key_hash, created_at) "
-    "VALUES (?, ?, ?, ?, ?, ?) RETURNING id"
-)
-_LATEST = (
-    "SELECT id, size, root_hash, note, key_name, key_hash, created_at FROM ledger_checkpoints "
-    "ORDER BY id DESC LIMIT 1"
-)
 _SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"
 
 
+_RowT = TypeVar("_RowT", bound=NamedTuple)
+
+
 class _Sql:
-    """The session's DB-API connection, with ``?`` placeholders on both backends."""
+    """The session's DB-API connection, with ``?`` placeholders on both backends.
+
+    The statements live in ``loupe.db.queries`` (``ledger_*``, one module per table); those
+    returning rows are :class:`~loupe.db.raw.Query` objects and come back as their named rows.
+    """
 
     __slots__ = ("_dbapi", "postgres")
 
@@ -99,13 +123,13 @@ class _Sql:
     def _sql(self, sql: str) -> str:
         return sql.replace("?", "%s") if self.postgres and "?" in sql else sql
 
-    def all(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        rows: list[tuple[Any, ...]] = self._dbapi.execute(self._sql(sql), params).fetchall()
-        return rows
+    def all(self, query: Query[_RowT], params: Sequence[Any] = ()) -> list[_RowT]:
+        rows = self._dbapi.execute(self._sql(query.sql), params).fetchall()
+        return list(map(query.row._make, rows))
 
-    def one(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
-        row: tuple[Any, ...] | None = self._dbapi.execute(self._sql(sql), params).fetchone()
-        return row
+    def one(self, query: Query[_RowT], params: Sequence[Any] = ()) -> _RowT | None:
+        row = self._dbapi.execute(self._sql(query.sql), params).fetchone()
+        return None if row is None else query.row._make(row)
 
     def run(self, sql: str, params: Sequence[Any] = ()) -> None:
         self._dbapi.execute(self._sql(sql), params)
@@ -151,19 +175,19 @@ def _is_unique_violation(exc: Exception) -> bool:
 def lock_ledger(session: Session) -> int:
     """Serialise writers (PostgreSQL: lock the state row) and return the log's size."""
     sql = _Sql(session)
-    lock = _SIZE + (" FOR UPDATE" if sql.postgres else "")
+    lock = LEDGER_SIZE.locked(sql.postgres)
     row = sql.one(lock)
     if row is None:  # a truncated database (tests) or a hand-made one: recreate the row
-        sql.run(_INIT)
+        sql.run(INIT_LEDGER_STATE)
         row = sql.one(lock)
         assert row is not None
-    return int(row[0])
+    return int(row.size)
 
 
 def ledger_size(session: Session) -> int:
     """The log's size as committed (readers: no lock)."""
-    row = _Sql(session).one(_SIZE)
-    return int(row[0]) if row is not None else 0
+    row = _Sql(session).one(LEDGER_SIZE)
+    return int(row.size) if row is not None else 0
 
 
 # SQLite allows 500 terms in a compound SELECT; a proof needs at most ~40 keys, a page of
@@ -171,23 +195,13 @@ def ledger_size(session: Session) -> int:
 _KEYS_PER_QUERY = 400
 
 
-# PostgreSQL: the keys as two arrays, joined to the primary key: a nested loop of point
-# lookups whatever the number of keys, and one statement text, so psycopg prepares it once.
-# (A row-value ``IN`` list was planned as a BitmapOr of one index scan per key, ~1.6 ms
-# per proof at 1M entries, growing with the tree.)
-_PG_NODES = (
-    "SELECT n.level, n.idx, n.hash FROM unnest(%s::smallint[], %s::bigint[]) AS k(level, idx) "
-    "JOIN ledger_nodes n ON n.level = k.level AND n.idx = k.idx"
-)
-
-
 @lru_cache(maxsize=512)
-def _nodes_query(n: int) -> str:
+def _nodes_query(n: int) -> Query[LedgerNode]:
     """SQLite: one statement fetching ``n`` nodes by primary key, a UNION ALL of point
     lookups, measured 3-4x faster than ``OR``-ed ``IN`` lists (which SQLite plans as a
-    MULTI-INDEX OR with a temporary row set)."""
-    point = "SELECT level, idx, hash FROM ledger_nodes WHERE level = ? AND idx = ?"
-    return " UNION ALL ".join([point] * n)
+    MULTI-INDEX OR with a temporary row set). PostgreSQL uses
+    :data:`~loupe.db.queries.ledger_nodes.LEDGER_NODES_BY_KEY_ARRAYS` instead."""
+    return Query(" UNION ALL ".join([LEDGER_NODE_AT] * n), LedgerNode)
 
 
 class SqlTreeStore:
@@ -219,17 +233,19 @@ class SqlTreeStore:
         if self._sql.postgres:
             levels = [level for level, _ in ordered]
             indices = [index for _, index in ordered]
-            rows = self._sql.all(_PG_NODES, (levels, indices))
-            return {(level, index): bytes(node) for level, index, node in rows}
+            rows = self._sql.all(LEDGER_NODES_BY_KEY_ARRAYS, (levels, indices))
+            return {(row.level, row.idx): bytes(row.hash) for row in rows}
         for start in range(0, len(ordered), _KEYS_PER_QUERY):
             chunk = ordered[start : start + _KEYS_PER_QUERY]
             params = [part for key in chunk for part in key]
             rows = self._sql.all(_nodes_query(len(chunk)), params)
-            found.update({(level, index): bytes(node) for level, index, node in rows})
+            found.update({(row.level, row.idx): bytes(row.hash) for row in rows})
         return found
 
     def put_nodes(self, nodes: Mapping[NodeKey, bytes]) -> None:
-        self._sql.many(_PUT_NODE, [(level, index, node) for (level, index), node in nodes.items()])
+        self._sql.many(
+            INSERT_LEDGER_NODE, [(level, index, node) for (level, index), node in nodes.items()]
+        )
         leaves = {index: node for (level, index), node in nodes.items() if level == 0}
         self._size = self.size() + len(leaves)
         # The leaf hashes just stored, so the entries' leaf_hash column needs no rehashing.
@@ -288,7 +304,7 @@ def append_entries(
         if seconds not in stamps:
             stamps[seconds] = sql.time(datetime.fromtimestamp(seconds, UTC))
     sql.many(
-        _PUT_ENTRY,
+        INSERT_LEDGER_ENTRY,
         [
             (
                 index,
@@ -308,7 +324,7 @@ def append_entries(
         ],
     )
     new_size = size + len(entries)
-    sql.run(_SET_SIZE, (new_size,))
+    sql.run(SET_LEDGER_SIZE, (new_size,))
     if keys is not None and new_size // checkpoint_every != size // checkpoint_every:
         _sign_and_store(session, store, keys, new_size, now)
     return indices
@@ -329,11 +345,12 @@ def _sign_and_store(
     note = sign_checkpoint(make_checkpoint(keys.origin, size, root), [keys.signer])
     signer = keys.signer
     row = store._sql.one(
-        _PUT_CHECKPOINT, (size, root, note, signer.name, signer.key_hash, store._sql.time(now))
+        INSERT_LEDGER_CHECKPOINT,
+        (size, root, note, signer.name, signer.key_hash, store._sql.time(now)),
     )
     assert row is not None
     return CheckpointRecord(
-        id=int(row[0]),
+        id=int(row.id),
         size=size,
         root_hash=root,
         note=note,
@@ -349,34 +366,34 @@ def add_cosignatures(session: Session, checkpoint_id: int, lines: Sequence[str])
     The signed text is unchanged, so the log's signature still verifies.
     """
     sql = _Sql(session)
-    row = sql.one("SELECT note FROM ledger_checkpoints WHERE id = ?", (checkpoint_id,))
+    row = sql.one(CHECKPOINT_NOTE, (checkpoint_id,))
     if row is None:
         raise InvalidInput(f"no checkpoint {checkpoint_id}", details={"field": "checkpoint"})
-    note = str(row[0]) + "".join(line for line in lines if line not in str(row[0]))
-    sql.run("UPDATE ledger_checkpoints SET note = ? WHERE id = ?", (note, checkpoint_id))
+    note = str(row.note) + "".join(line for line in lines if line not in str(row.note))
+    sql.run(SET_CHECKPOINT_NOTE, (note, checkpoint_id))
     return note
 
 
 def latest_checkpoint(session: Session) -> CheckpointRecord | None:
     """The most recently published checkpoint, or ``None`` before the first."""
     sql = _Sql(session)
-    row = sql.one(_LATEST)
+    row = sql.one(LATEST_CHECKPOINT)
     if row is None:
         return None
     return _checkpoint(row, postgres=sql.postgres)
 
 
-def _checkpoint(row: tuple[Any, ...], *, postgres: bool) -> CheckpointRecord:
-    created = row[6]
+def _checkpoint(row: StoredCheckpoint, *, postgres: bool) -> CheckpointRecord:
+    created = row.created_at
     if not isinstance(created, datetime):
         created = datetime.strptime(created, _SQLITE_TIME)
     return CheckpointRecord(
-        id=int(row[0]),
-        size=int(row[1]),
-        root_hash=bytes(row[2]),
-        note=str(row[3]),
-        key_name=str(row[4]),
-        key_hash=int(row[5]),
+        id=int(row.id),
+        size=int(row.size),
+        root_hash=bytes(row.root_hash),
+        note=str(row.note),
+        key_name=str(row.key_name),
+        key_hash=int(row.key_hash),
         created_at=created.replace(tzinfo=UTC) if created.tzinfo is None else created,
     )
 
@@ -395,48 +412,39 @@ def require_checkpoint(session: Session) -> CheckpointRecord:
 def list_checkpoints(session: Session) -> list[CheckpointRecord]:
     """Every published checkpoint, oldest first."""
     sql = _Sql(session)
-    rows = sql.all(_LATEST.replace("ORDER BY id DESC LIMIT 1", "ORDER BY id"))
+    rows = sql.all(ALL_CHECKPOINTS)
     return [_checkpoint(row, postgres=sql.postgres) for row in rows]
 
 
-def iter_entry_chunks(
-    session: Session, chunk_size: int
-) -> Iterator[list[tuple[int, bytes, bytes]]]:
+def leaf_hash_at(session: Session, index: int) -> bytes | None:
+    """The stored leaf hash at ``index``, or ``None`` past the end of the log."""
+    row = _Sql(session).one(LEAF_HASH_AT, (index,))
+    return None if row is None else bytes(row.leaf_hash)
+
+
+def iter_entry_chunks(session: Session, chunk_size: int) -> Iterator[list[EntryLeaf]]:
     """Every ``(idx, leaf, leaf_hash)`` in index order, ``chunk_size`` rows at a time."""
     sql = _Sql(session)
     after = -1
-    while rows := sql.all(
-        "SELECT idx, leaf, leaf_hash FROM ledger_entries WHERE idx > ? ORDER BY idx LIMIT ?",
-        (after, chunk_size),
-    ):
-        yield [(int(i), bytes(leaf), bytes(digest)) for i, leaf, digest in rows]
-        after = rows[-1][0]
+    while rows := sql.all(ENTRY_LEAVES_AFTER, (after, chunk_size)):
+        yield rows
+        after = rows[-1].idx
 
 
-def iter_node_chunks(
-    session: Session, chunk_size: int
-) -> Iterator[tuple[int, list[tuple[int, bytes]]]]:
+def iter_node_chunks(session: Session, chunk_size: int) -> Iterator[tuple[int, list[LevelNode]]]:
     """Every stored node, level by level in index order: ``(level, [(idx, hash), ...])``
     with up to ``chunk_size`` nodes per chunk, as the driver returns the rows."""
     sql = _Sql(session)
-    top = sql.one("SELECT max(level) FROM ledger_nodes")
-    for level in range(int(top[0]) + 1 if top and top[0] is not None else 0):
+    top = sql.one(LEDGER_TOP_LEVEL)
+    for level in range(int(top.level) + 1 if top and top.level is not None else 0):
         after = -1
-        while rows := sql.all(
-            "SELECT idx, hash FROM ledger_nodes WHERE level = ? AND idx > ? ORDER BY idx LIMIT ?",
-            (level, after, chunk_size),
-        ):
+        while rows := sql.all(LEVEL_NODES_AFTER, (level, after, chunk_size)):
             yield level, rows
-            after = rows[-1][0]
+            after = rows[-1].idx
 
 
 # --- the columns beside each leaf, checked against it ------------------------------------
 
-_STORED = (
-    "SELECT e.idx, e.leaf, e.leaf_hash, e.kind, e.user_id, e.project_id, e.label_id, "
-    "e.payout_id, e.corrects, e.delta_minor, e.currency, e.created_at, l.user_id, l.item_id "
-    "FROM ledger_entries e LEFT JOIN labels l ON l.id = e.label_id"
-)
 _PROJECT_CARD = re.compile(r"p([0-9]+)\.v[0-9]+\Z")
 _PAYOUT_CARD = re.compile(r"payout-([0-9]+)\Z")
 
@@ -461,22 +469,22 @@ class StoredEntry:
     label_item_id: int | None
 
 
-def _stored(row: tuple[Any, ...]) -> StoredEntry:
+def _stored(row: EntryColumns) -> StoredEntry:
     return StoredEntry(
-        int(row[0]),
-        bytes(row[1]),
-        bytes(row[2]),
-        str(row[3]),
-        row[4],
-        row[5],
-        row[6],
-        row[7],
-        row[8],
-        int(row[9]),
-        str(row[10]),
-        row[11],
-        row[12],
-        row[13],
+        int(row.idx),
+        bytes(row.leaf),
+        bytes(row.leaf_hash),
+        str(row.kind),
+        row.user_id,
+        row.project_id,
+        row.label_id,
+        row.payout_id,
+        row.corrects,
+        int(row.delta_minor),
+        str(row.currency),
+        row.created_at,
+        row.label_user_id,
+        row.label_item_id,
     )
 
 
@@ -484,22 +492,22 @@ def iter_stored_chunks(session: Session, chunk_size: int) -> Iterator[list[Store
     """Every stored entry with its columns, in index order, ``chunk_size`` rows at a time."""
     sql = _Sql(session)
     after = -1
-    while rows := sql.all(f"{_STORED} WHERE e.idx > ? ORDER BY e.idx LIMIT ?", (after, chunk_size)):
+    while rows := sql.all(ENTRY_COLUMNS_AFTER, (after, chunk_size)):
         yield [_stored(row) for row in rows]
-        after = rows[-1][0]
+        after = rows[-1].idx
 
 
 def user_stored_entries(session: Session, user_id: int) -> list[StoredEntry]:
     """The entries filed under ``user_id``, oldest first."""
     sql = _Sql(session)
-    rows = sql.all(f"{_STORED} WHERE e.user_id = ? ORDER BY e.idx", (user_id,))
+    rows = sql.all(ENTRY_COLUMNS_OF_USER, (user_id,))
     return [_stored(row) for row in rows]
 
 
 def payout_stored_entries(session: Session, payout_id: int) -> list[StoredEntry]:
     """The entries of payout batch ``payout_id``, in index order."""
     sql = _Sql(session)
-    rows = sql.all(f"{_STORED} WHERE e.payout_id = ? ORDER BY e.idx", (payout_id,))
+    rows = sql.all(ENTRY_COLUMNS_OF_PAYOUT, (payout_id,))
     return [_stored(row) for row in rows]
 
 
@@ -508,10 +516,7 @@ def project_stored_entries(
 ) -> list[StoredEntry]:
     """The entries filed under ``project_id`` since ``since`` (payouts have no project)."""
     sql = _Sql(session)
-    rows = sql.all(
-        f"{_STORED} WHERE e.project_id = ? AND e.created_at >= ? ORDER BY e.idx",
-        (project_id, sql.time(since)),
-    )
+    rows = sql.all(ENTRY_COLUMNS_OF_PROJECT_SINCE, (project_id, sql.time(since)))
     return [_stored(row) for row in rows]
 
 
@@ -548,13 +553,15 @@ def iter_stored_matching(
     if not where:
         raise ValueError("name at least one column to select by; iter_stored_chunks reads all")
     order = "e.idx < ? ORDER BY e.idx DESC" if newest_first else "e.idx > ? ORDER BY e.idx"
-    query = f"{_STORED} WHERE {' AND '.join(where)} AND {order} LIMIT ?"
+    query = Query(
+        f"{ENTRY_COLUMNS.sql} WHERE {' AND '.join(where)} AND {order} LIMIT ?", EntryColumns
+    )
     after = 2**63 - 1 if newest_first else -1
     if after_index is not None:  # resume past entries a caller has read already
         after = after_index
     while rows := sql.all(query, (*params, after, chunk_size)):
         yield [_stored(row) for row in rows]
-        after = rows[-1][0]
+        after = rows[-1].idx
 
 
 @lru_cache(maxsize=4096)
@@ -618,13 +625,13 @@ class ColumnCheck:
 
     def _owner(self, pseudonym: str) -> int | None:
         if self._owners is None:  # only when an entry has no user: one HMAC per user
-            users = self._sql.all("SELECT id FROM users")
-            self._owners = {self.pseudonym(int(row[0])): int(row[0]) for row in users}
+            users = self._sql.all(ALL_USER_IDS)
+            self._owners = {self.pseudonym(int(row.id)): int(row.id) for row in users}
         return self._owners.get(pseudonym)
 
     def _project_exists(self, project_id: int) -> bool:
         if self._projects is None:
-            self._projects = {int(row[0]) for row in self._sql.all("SELECT id FROM projects")}
+            self._projects = {int(row.id) for row in self._sql.all(ALL_PROJECT_IDS)}
         return project_id in self._projects
 
     def mismatches(self, row: StoredEntry, entry: PaymentEntry) -> list[str]:

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from loupe.db.queries.contributor_domains import PROFILE_PARTS
+from loupe.db.queries.items import ITEM_REQUIREMENTS
 from loupe.db.raw import Raw
 from loupe.errors import PermissionDenied
 from loupe.routing import (
@@ -25,19 +27,6 @@ from loupe.routing import (
 
 __all__ = ["SqlFilter", "item_filter", "load_profile", "require_eligible"]
 
-# One round trip for the three parts of a profile (all primary-key or indexed lookups).
-_PROFILE = (
-    "SELECT 'd', domain, level FROM contributor_domains WHERE user_id = :user "
-    "AND (expires_at IS NULL OR expires_at > :now) "
-    "UNION ALL SELECT 'l', language, 0 FROM contributor_languages WHERE user_id = :user "
-    "UNION ALL SELECT 'c', sensitivity, 0 FROM clearances WHERE user_id = :user "
-    "AND project_id = :project AND (expires_at IS NULL OR expires_at > :now) "
-    "UNION ALL SELECT 'r', domain, upper FROM reputations WHERE user_id = :user"
-)
-_REQUIREMENTS = (
-    "SELECT domain, language, sensitivity, min_level, project_id FROM items WHERE id = :item"
-)
-
 
 def load_profile(
     raw: Raw, user_id: int, *, now: datetime, project_id: int | None = None
@@ -48,16 +37,16 @@ def load_profile(
     languages: set[str] = set()
     clearances: list[str] = []
     upper: dict[str, float] = {}
-    rows = raw.all(_PROFILE, user=user_id, now=raw.time(now), project=project_id or 0)
-    for kind, name, value in rows:
-        if kind == "d":
-            levels[name] = int(value)
-        elif kind == "l":
-            languages.add(name)
-        elif kind == "c":
-            clearances.append(name)
+    parts = raw.all(PROFILE_PARTS, user=user_id, now=raw.time(now), project=project_id or 0)
+    for part in parts:
+        if part.kind == "d":
+            levels[part.name] = int(part.value)
+        elif part.kind == "l":
+            languages.add(part.name)
+        elif part.kind == "c":
+            clearances.append(part.name)
         else:
-            upper[name] = float(value)
+            upper[part.name] = float(part.value)
     return Profile(
         levels=levels,
         languages=frozenset(languages),
@@ -123,13 +112,16 @@ def require_eligible(
     raw: Raw, policy: RoutingPolicy, user_id: int, item_id: int, *, now: datetime
 ) -> None:
     """Raise :class:`PermissionDenied` unless the contributor may receive the item."""
-    row = raw.one(_REQUIREMENTS, item=item_id)
-    if row is None:
+    item = raw.one(ITEM_REQUIREMENTS, item=item_id)
+    if item is None:
         return  # the caller reports the missing item
     requirements = Requirements(
-        domain=row[0], language=row[1], sensitivity=row[2], min_level=int(row[3])
+        domain=item.domain,
+        language=item.language,
+        sensitivity=item.sensitivity,
+        min_level=int(item.min_level),
     )
-    profile = load_profile(raw, user_id, now=now, project_id=int(row[4]))
+    profile = load_profile(raw, user_id, now=now, project_id=int(item.project_id))
     reason = why_not(policy, profile, requirements)
     if reason is not None:
         raise PermissionDenied(

@@ -35,6 +35,7 @@ from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from loupe.db.models import utcnow
+from loupe.db.queries.browser_sessions import SESSION_USER
 from loupe.db.raw import Raw
 from loupe.db.session_models import BrowserSession, LoginThrottle
 from loupe.errors import PermissionDenied, TooManyRequests, Unauthenticated
@@ -116,12 +117,6 @@ def start_session(
     return IssuedSession(secret, row.csrf_token, row.expires_at, actor)
 
 
-_RESOLVE = (
-    "SELECT u.id, u.username, u.role, u.is_active, s.csrf_token, s.expires_at "
-    "FROM browser_sessions s JOIN users u ON u.id = s.user_id WHERE s.secret_hash = :hash"
-)
-
-
 def resolve_session(
     session: Session, secret: str, *, now: datetime | None = None
 ) -> CurrentSession:
@@ -131,13 +126,13 @@ def resolve_session(
     (see ``loupe.db.raw``).
     """
     raw = Raw(session)
-    row = raw.one(_RESOLVE, hash=_hash(secret))
-    if row is None or not row[3] or raw.time_out(row[5]) <= (now or utcnow()):
+    user = raw.one(SESSION_USER, hash=_hash(secret))
+    if user is None or not user.is_active or raw.time_out(user.expires_at) <= (now or utcnow()):
         raise Unauthenticated("your session has expired or was ended; sign in again")
     return CurrentSession(
-        actor=Actor(user_id=row[0], username=row[1], role=row[2]),
-        csrf_token=row[4],
-        expires_at=raw.time_out(row[5]),
+        actor=Actor(user_id=user.id, username=user.username, role=user.role),
+        csrf_token=user.csrf_token,
+        expires_at=raw.time_out(user.expires_at),
     )
 
 

@@ -24,6 +24,14 @@ from sqlalchemy.orm import Session
 from loupe.db.contributor_models import Reputation as StoredReputation
 from loupe.db.contributor_models import ReputationEvent
 from loupe.db.models import User, utcnow
+from loupe.db.queries.contributor_domains import LIVE_DOMAIN_LEVEL
+from loupe.db.queries.reputation_events import INSERT_REPUTATION_EVENT
+from loupe.db.queries.reputations import (
+    EXPERT_DOMAINS,
+    REPUTATION_STATE,
+    TIERS_OF_USER,
+    UPSERT_REPUTATION,
+)
 from loupe.db.raw import Raw
 from loupe.errors import NotFound
 from loupe.permissions import require
@@ -55,30 +63,6 @@ __all__ = [
 
 POLICY = ReputationPolicy()
 
-_INSERT = (
-    "INSERT INTO reputation_events (user_id, domain, project_id, kind, success, weight, ref, "
-    "created_at) VALUES (:user, :domain, :project, :kind, :success, :weight, :ref, :now)"
-)
-_STATE = (
-    "SELECT alpha_evidence, beta_evidence, as_of, n_events FROM reputations "
-    "WHERE user_id = :user AND domain = :domain"
-)
-_LEVEL = (
-    "SELECT level FROM contributor_domains WHERE user_id = :user AND domain = :domain "
-    "AND (expires_at IS NULL OR expires_at > :now)"
-)
-_UPSERT = (
-    "INSERT INTO reputations (user_id, domain, alpha_evidence, beta_evidence, as_of, n_events, "
-    "mean, lower, upper, tier) "
-    "VALUES (:user, :domain, :a, :b, :as_of, :n, :mean, :lower, :upper, :tier) "
-    "ON CONFLICT (user_id, domain) DO UPDATE SET alpha_evidence = excluded.alpha_evidence, "
-    "beta_evidence = excluded.beta_evidence, as_of = excluded.as_of, "
-    "n_events = excluded.n_events, mean = excluded.mean, lower = excluded.lower, "
-    "upper = excluded.upper, tier = excluded.tier"
-)
-_TIERS = "SELECT domain, tier FROM reputations WHERE user_id = :user"
-_EXPERT = "SELECT domain FROM reputations WHERE user_id = :user AND tier = 'expert'"
-
 
 def record_evidence(
     session: Session,
@@ -98,7 +82,7 @@ def record_evidence(
     weight = 1.0
     evidence = Evidence(kind=kind, success=success, weight=weight, at=now, ref=ref)  # type: ignore[arg-type]
     raw.run(
-        _INSERT,
+        INSERT_REPUTATION_EVENT,
         user=user_id,
         domain=domain,
         project=project_id,
@@ -108,23 +92,23 @@ def record_evidence(
         ref=ref[:100],
         now=raw.time(now),
     )
-    row = raw.one(_STATE, user=user_id, domain=domain)
-    if row is None:
+    stored = raw.one(REPUTATION_STATE, user=user_id, domain=domain)
+    if stored is None:
         state, n = ReputationState(alpha_evidence=0.0, beta_evidence=0.0, as_of=now), 0
     else:
         state = ReputationState(
-            alpha_evidence=float(row[0]), beta_evidence=float(row[1]), as_of=raw.time_out(row[2])
+            alpha_evidence=float(stored.alpha_evidence),
+            beta_evidence=float(stored.beta_evidence),
+            as_of=raw.time_out(stored.as_of),
         )
-        n = int(row[3])
+        n = int(stored.n_events)
     # Another transaction's clock may be a little ahead: never move a state back in time.
     state = advance(state, evidence, now=max(now, state.as_of), policy=POLICY)
     reputation = reputation_from_state(state, policy=POLICY)
-    level_row = raw.one(_LEVEL, user=user_id, domain=domain, now=raw.time(now))
-    decision = assign_tier(
-        reputation, domain_level=int(level_row[0]) if level_row else 0, policy=POLICY
-    )
+    level = raw.one(LIVE_DOMAIN_LEVEL, user=user_id, domain=domain, now=raw.time(now))
+    decision = assign_tier(reputation, domain_level=int(level.level) if level else 0, policy=POLICY)
     raw.run(
-        _UPSERT,
+        UPSERT_REPUTATION,
         user=user_id,
         domain=domain,
         a=state.alpha_evidence,
@@ -168,13 +152,13 @@ def record_many(
 
 def tiers_of(raw: Raw, user_id: int) -> dict[str, str]:
     """The contributor's stored tier per domain (domains without evidence are absent)."""
-    return {str(domain): str(tier) for domain, tier in raw.all(_TIERS, user=user_id)}
+    return {str(row.domain): str(row.tier) for row in raw.all(TIERS_OF_USER, user=user_id)}
 
 
 def expert_domains(raw: Raw, user_id: int, profile: Profile, expert_level: int) -> set[str]:
     """Domains where the contributor may answer escalated items."""
     by_level = {domain for domain, level in profile.levels.items() if level >= expert_level}
-    by_reputation = {str(row[0]) for row in raw.all(_EXPERT, user=user_id)}
+    by_reputation = {str(row.domain) for row in raw.all(EXPERT_DOMAINS, user=user_id)}
     return by_level | by_reputation
 
 
@@ -234,9 +218,9 @@ def explain(
     out = []
     for name in sorted(events):
         reputation = score(events[name], now=now, policy=POLICY)
-        level_row = raw.one(_LEVEL, user=user_id, domain=name, now=raw.time(now))
+        level = raw.one(LIVE_DOMAIN_LEVEL, user=user_id, domain=name, now=raw.time(now))
         decision = assign_tier(
-            reputation, domain_level=int(level_row[0]) if level_row else 0, policy=POLICY
+            reputation, domain_level=int(level.level) if level else 0, policy=POLICY
         )
         out.append(DomainReputation(user_id, name, reputation, decision))
     return out

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from loupe.db.contributor_models import ReviewLease
 from loupe.db.models import ApiToken, Assignment, User, utcnow
+from loupe.db.queries.api_tokens import TOKEN_USER
 from loupe.db.raw import Raw
 from loupe.db.session_models import BrowserSession
 from loupe.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Unauthenticated
@@ -164,26 +165,20 @@ def revoke_token(session: Session, actor: Actor, *, token_id: int) -> ApiToken:
 def authenticate(session: Session, secret: str, *, now: datetime | None = None) -> Actor:
     """The actor a bearer token belongs to, or :class:`Unauthenticated`."""
     raw = Raw(session)
-    row = raw.one(_AUTHENTICATE, hash=_hash(secret))
+    user = raw.one(TOKEN_USER, hash=_hash(secret))
     if (
-        row is None
-        or not row[3]
-        or (row[4] is not None and raw.time_out(row[4]) <= (now or utcnow()))
+        user is None
+        or not user.is_active
+        or (user.expires_at is not None and raw.time_out(user.expires_at) <= (now or utcnow()))
     ):
         raise Unauthenticated(
             "the API token is unknown, revoked, expired or its user deactivated; "
             "send 'Authorization: Bearer <token>' with a valid token"
         )
-    return Actor(user_id=row[0], username=row[1], role=row[2])
+    return Actor(user_id=user.id, username=user.username, role=user.role)
 
 
 # Every request runs this: plain SQL (see loupe.db.raw for why).
-_AUTHENTICATE = (
-    "SELECT u.id, u.username, u.role, u.is_active, t.expires_at FROM api_tokens t "
-    "JOIN users u ON u.id = t.user_id WHERE t.token_hash = :hash AND t.revoked_at IS NULL"
-)
-
-
 # --- passwords ------------------------------------------------------------------------------
 
 MIN_PASSWORD = 8

@@ -22,6 +22,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from loupe.db.models import Item, Label
+from loupe.db.queries.consensus import EXPORT_CONSENSUS_OF_ITEMS, STRUCTURED_CONSENSUS_ANSWER
+from loupe.db.queries.item_media import EXPORT_MEDIA_OF_ITEMS
+from loupe.db.queries.items import COCO_IMAGES, EXPORT_ITEMS_PAGE, ITEM_DATA_PAGE
+from loupe.db.queries.labels import EXPORT_LABELS_OF_ITEMS, STRUCTURED_LABEL_ANSWER, ExportLabel
 from loupe.db.raw import Raw
 from loupe.errors import InvalidInput
 from loupe.formats import RawJSON
@@ -132,13 +136,6 @@ def check_coco_export(session: Session, actor: Actor, project_id: int) -> LabelS
     return schema
 
 
-_COCO_ITEMS = (
-    "SELECT i.id, i.external_id, m.sha256, m.mime, m.width, m.height, CAST(c.answer AS TEXT) "
-    "FROM items i JOIN item_media m ON m.item_id = i.id AND m.field = :field "
-    "LEFT JOIN consensus c ON c.item_id = i.id "
-    "WHERE i.project_id = :project AND i.withheld = :false AND i.is_gold = :false "
-    "AND i.id > :after ORDER BY i.id LIMIT :limit"
-)
 _EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp"}
 
 
@@ -164,28 +161,28 @@ def coco_export(
     classes: dict[Hashable, list[str]] = {}
     last = 0
     while rows := raw.all(
-        _COCO_ITEMS, project=project_id, field=field, false=False, after=last, limit=chunk_size
+        COCO_IMAGES, project=project_id, field=field, false=False, after=last, limit=chunk_size
     ):
-        last = rows[-1][0]
-        for item_id, external_id, sha, mime, width, height, answer in rows:
+        last = rows[-1].id
+        for image in rows:
             images.append(
                 {
-                    "id": item_id,
-                    "file_name": f"{sha}.{_EXTENSIONS.get(mime, 'bin')}",
-                    "width": width,
-                    "height": height,
-                    "sha256": sha,
-                    "url": media_url(sha),
-                    "loupe_id": external_id,
+                    "id": image.id,
+                    "file_name": f"{image.sha256}.{_EXTENSIONS.get(image.mime, 'bin')}",
+                    "width": image.width,
+                    "height": image.height,
+                    "sha256": image.sha256,
+                    "url": media_url(image.sha256),
+                    "loupe_id": image.external_id,
                 }
             )
-            value = None if answer is None else json.loads(answer)
+            value = None if image.answer is None else json.loads(image.answer)
             if value is None:
                 continue
             if isinstance(task, Boxes):
-                boxes[item_id] = list(value)
+                boxes[image.id] = list(value)
             else:
-                classes[item_id] = [value] if isinstance(value, str) else list(value)
+                classes[image.id] = [value] if isinstance(value, str) else list(value)
     return coco_document(
         images,
         [option.key for option in task.labels],
@@ -210,17 +207,6 @@ def check_parquet_export(session: Session, actor: Actor, project_id: int, kind: 
     return project_schema(project).text_field
 
 
-_DATA = (
-    "SELECT id, CAST(data AS TEXT) FROM items "
-    "WHERE project_id = :project AND id > :after ORDER BY id LIMIT :limit"
-)
-# A JSON string's text starts with a quote: any other answer makes the column JSON.
-_STRUCTURED_ANSWER = (
-    "SELECT 1 FROM {table} WHERE project_id = :project "
-    "AND CAST(answer AS TEXT) NOT LIKE '\"%' LIMIT 1"
-)
-
-
 def parquet_layout(
     session: Session, project_id: int, *, text_field: str, chunk_size: int
 ) -> ParquetLayout:
@@ -230,13 +216,13 @@ def parquet_layout(
     raw = Raw(session)
     columns = DataColumns()
     last = 0
-    while rows := raw.all(_DATA, project=project_id, after=last, limit=chunk_size):
-        last = rows[-1][0]
-        for _, data in rows:
-            columns.add(json.loads(data))
-    structured = any(
-        raw.all(_STRUCTURED_ANSWER.format(table=table), project=project_id)
-        for table in ("labels", "consensus")
+    while rows := raw.all(ITEM_DATA_PAGE, project=project_id, after=last, limit=chunk_size):
+        last = rows[-1].id
+        for row in rows:
+            columns.add(json.loads(row.data))
+    structured = bool(
+        raw.all(STRUCTURED_LABEL_ANSWER, project=project_id)
+        or raw.all(STRUCTURED_CONSENSUS_ANSWER, project=project_id)
     )
     return ParquetLayout(
         data=columns.columns(text_field=text_field), answer="json" if structured else "string"
@@ -274,28 +260,6 @@ def iter_export(
         yield from _items(session, project_id, chunk_size, with_labels=items, with_media=items)
 
 
-_ITEMS = (
-    "SELECT id, external_id, language, domain, sensitivity, withheld, "
-    "CAST(data AS TEXT), CAST(metadata AS TEXT) FROM items "
-    "WHERE project_id = :project AND id > :after ORDER BY id LIMIT :limit"
-)
-_CONSENSUS = (
-    "SELECT item_id, CAST(answer AS TEXT), support, n_labels, confidence, method FROM consensus "
-    "WHERE project_id = :project AND item_id BETWEEN :first AND :last"
-)
-# Media by reference (the served, gated blob), never bytes: fetch it with a token that
-# may read the item (GET /api/v1/media/<sha256>, or the SDK's download_media).
-_ITEM_MEDIA = (
-    "SELECT item_id, field, sha256, mime, width, height, kind, duration_ms, sample_rate "
-    "FROM item_media WHERE project_id = :project AND item_id BETWEEN :first AND :last "
-    "ORDER BY item_id, id"
-)
-_ITEM_LABELS = (
-    "SELECT item_id, user_id, CAST(answer AS TEXT), created_at FROM labels "
-    "WHERE project_id = :project AND item_id BETWEEN :first AND :last ORDER BY id"
-)
-
-
 def _distribution(answers: list[str]) -> tuple[dict[str, int], float]:
     """Answer counts (keys: the answer's JSON text, or the label itself for a
     single choice) and their entropy in bits: disagreement kept as a signal."""
@@ -321,50 +285,50 @@ def _items(
     raw = Raw(session)
     last = 0
     while True:
-        items = raw.all(_ITEMS, project=project_id, after=last, limit=chunk_size)
+        items = raw.all(EXPORT_ITEMS_PAGE, project=project_id, after=last, limit=chunk_size)
         if not items:
             return
-        first, last = items[0][0], items[-1][0]
+        first, last = items[0].id, items[-1].id
         window = {"project": project_id, "first": first, "last": last}
-        consensus = {row[0]: row for row in raw.all(_CONSENSUS, **window)}
-        labels: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
+        consensus = {vote.item_id: vote for vote in raw.all(EXPORT_CONSENSUS_OF_ITEMS, **window)}
+        labels: dict[int, list[ExportLabel]] = defaultdict(list)
         if with_labels:
-            for label in raw.all(_ITEM_LABELS, **window):
-                labels[label[0]].append(label)
+            for label in raw.all(EXPORT_LABELS_OF_ITEMS, **window):
+                labels[label.item_id].append(label)
         media: dict[int, list[dict[str, Any]]] = defaultdict(list)
         if with_media:
-            for part in raw.all(_ITEM_MEDIA, **window):
-                media[part[0]].append(
+            for part in raw.all(EXPORT_MEDIA_OF_ITEMS, **window):
+                media[part.item_id].append(
                     {
-                        "field": part[1],
-                        "uri": media_url(part[2]),
-                        "sha256": part[2],
-                        "mime": part[3],
-                        "width": part[4],
-                        "height": part[5],
-                        "kind": part[6],
-                        "duration_ms": part[7],
-                        "sample_rate": part[8],
+                        "field": part.field,
+                        "uri": media_url(part.sha256),
+                        "sha256": part.sha256,
+                        "mime": part.mime,
+                        "width": part.width,
+                        "height": part.height,
+                        "kind": part.kind,
+                        "duration_ms": part.duration_ms,
+                        "sample_rate": part.sample_rate,
                     }
                 )
-        for item_id, external, language, domain, sensitivity, withheld, data, meta in items:
-            vote = consensus.get(item_id)
-            row: dict[str, Any] = {"id": external, "item_id": item_id}
+        for item in items:
+            vote = consensus.get(item.id)
+            row: dict[str, Any] = {"id": item.external_id, "item_id": item.id}
             if with_labels:
-                given = labels.get(item_id, [])
-                distribution, entropy = _distribution([label[2] for label in given])
+                given = labels.get(item.id, [])
+                distribution, entropy = _distribution([label.answer for label in given])
                 row |= {
-                    "language": language,
-                    "domain": domain,
-                    "sensitivity": sensitivity,
-                    "withheld": bool(withheld),
-                    "data": RawJSON(data),
-                    "metadata": RawJSON(meta),
+                    "language": item.language,
+                    "domain": item.domain,
+                    "sensitivity": item.sensitivity,
+                    "withheld": bool(item.withheld),
+                    "data": RawJSON(item.data),
+                    "metadata": RawJSON(item.metadata),
                     "labels": [
                         {
-                            "annotator": label[1],
-                            "answer": RawJSON(label[2]),
-                            "created_at": raw.time_out(label[3]).isoformat(),
+                            "annotator": label.user_id,
+                            "answer": RawJSON(label.answer),
+                            "created_at": raw.time_out(label.created_at).isoformat(),
                         }
                         for label in given
                     ],
@@ -373,17 +337,17 @@ def _items(
                 }
                 if with_media:
                     # A withheld item is shown to nobody: its image is not even named.
-                    row["media"] = [] if withheld else media.get(item_id, [])
+                    row["media"] = [] if item.withheld else media.get(item.id, [])
             elif vote is None:
                 continue
             row |= {
-                "answer": RawJSON(vote[1]) if vote else None,
-                "support": vote[2] if vote else 0,
-                "n_labels": vote[3] if vote else 0,
-                "confidence": vote[4] if vote else None,
+                "answer": RawJSON(vote.answer) if vote else None,
+                "support": vote.support if vote else 0,
+                "n_labels": vote.n_labels if vote else 0,
+                "confidence": vote.confidence if vote else None,
             }
             if not with_labels and vote is not None:
-                row["method"] = vote[5]
+                row["method"] = vote.method
             yield row
 
 

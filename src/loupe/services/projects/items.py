@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from loupe.db.media_models import ItemMedia
 from loupe.db.models import Consensus, Item, Project, utcnow
 from loupe.db.privacy_models import ItemVault
+from loupe.db.queries.items import routed_item_ids
 from loupe.db.raw import Raw
 from loupe.db.upsert import insert_ignore
 from loupe.errors import NotFound
@@ -311,11 +312,9 @@ def list_items(
         profile = load_profile(raw, actor.user_id or 0, now=utcnow(), project_id=project_id)
         condition = item_filter(project_schema(project).routing, profile)
         ids = [
-            int(row[0])
+            int(row.id)
             for row in raw.all(
-                "SELECT i.id FROM items i WHERE i.project_id = :project AND i.id > :after"
-                + condition.sql
-                + " ORDER BY i.id LIMIT :limit",
+                routed_item_ids(condition.sql),
                 project=project_id,
                 after=after_id,
                 limit=limit,

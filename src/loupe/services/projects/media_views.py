@@ -44,6 +44,16 @@ from typing import Any, TypedDict
 from sqlalchemy.orm import Session
 
 from loupe.db.models import Item, utcnow
+from loupe.db.queries.clearances import VOICE_CLEARANCE_IN_PROJECT, VOICE_CLEARED_PROJECTS
+from loupe.db.queries.item_media import (
+    MEDIA_WORKED_ON,
+    NOT_WITHHELD,
+    PROJECTS_WITH_BLOB,
+    MediaPart,
+    blob_in_project,
+    media_of_items,
+)
+from loupe.db.queries.memberships import MEMBER_ROLE
 from loupe.db.raw import Raw
 from loupe.errors import NotFound, PermissionDenied
 from loupe.permissions import allowed
@@ -141,36 +151,26 @@ def _region(region: dict[str, object]) -> MediaRegion:
     )
 
 
-_MEDIA = (
-    "SELECT item_id, field, kind, mime, sha256, width, height, regions, duration_ms, "
-    "sample_rate, project_id FROM item_media WHERE item_id IN ({ids}) ORDER BY item_id, id"
-)
-_VOICE_CLEARED = (
-    "SELECT project_id FROM clearances WHERE user_id = :user AND sensitivity = :voice "
-    "AND (expires_at IS NULL OR expires_at > :now)"
-)
-
-
 def _number(value: Any) -> int | None:
     return None if value is None else int(value)
 
 
-def _entry(raw: Raw, row: tuple[Any, ...], *, heard: bool) -> MediaEntry:
-    kind = str(row[2])
+def _entry(raw: Raw, part: MediaPart, *, heard: bool) -> MediaEntry:
+    kind = str(part.kind)
     restricted = kind == "audio" and not heard
-    sha256 = None if restricted else str(row[4])
-    regions = raw.json_out(row[7]) or []
+    sha256 = None if restricted else str(part.sha256)
+    regions = raw.json_out(part.regions) or []
     return MediaEntry(
-        field=str(row[1]),
+        field=str(part.field),
         kind=kind,
         url=None if sha256 is None else media_url(sha256),
         sha256=sha256,
-        mime=str(row[3]),
-        width=_number(row[5]),
-        height=_number(row[6]),
+        mime=str(part.mime),
+        width=_number(part.width),
+        height=_number(part.height),
         regions=[_region(region) for region in regions if isinstance(region, dict)],
-        duration_ms=_number(row[8]),
-        sample_rate=_number(row[9]),
+        duration_ms=_number(part.duration_ms),
+        sample_rate=_number(part.sample_rate),
         restricted=VOICE if restricted else None,
     )
 
@@ -179,29 +179,28 @@ def _voice_projects(raw: Raw, listener: int | None, now: datetime) -> set[int]:
     """The projects where ``listener`` holds a live voice clearance."""
     if listener is None:
         return set()
-    rows = raw.all(_VOICE_CLEARED, user=listener, voice=VOICE, now=raw.time(now))
-    return {int(row[0]) for row in rows}
+    rows = raw.all(VOICE_CLEARED_PROJECTS, user=listener, voice=VOICE, now=raw.time(now))
+    return {int(row.project_id) for row in rows}
 
 
 def _media(
     raw: Raw, ids: Sequence[int], *, listener: int | None, now: datetime | None = None
 ) -> dict[int, list[MediaEntry]]:
-    rows: list[tuple[Any, ...]] = []
+    parts: list[MediaPart] = []
     for start in range(0, len(ids), _CHUNK):
         chunk = ids[start : start + _CHUNK]
         names = {f"i{n}": item_id for n, item_id in enumerate(chunk)}
-        sql = _MEDIA.format(ids=", ".join(":" + name for name in names))
-        rows.extend(tuple(row) for row in raw.all(sql, **names))
+        parts.extend(raw.all(media_of_items(names), **names))
     # Only a payload with audio asks about voice clearances (images and text: no query).
     cleared = (
         _voice_projects(raw, listener, now or utcnow())
-        if any(row[2] == "audio" for row in rows)
+        if any(part.kind == "audio" for part in parts)
         else set()
     )
     found: dict[int, list[MediaEntry]] = {}
-    for row in rows:
-        entry = _entry(raw, row, heard=int(row[10]) in cleared)
-        found.setdefault(int(row[0]), []).append(entry)
+    for part in parts:
+        entry = _entry(raw, part, heard=int(part.project_id) in cleared)
+        found.setdefault(int(part.item_id), []).append(entry)
     return found
 
 
@@ -244,32 +243,6 @@ def media_of(
     return _media(raw, [item_id], listener=listener).get(item_id, [])
 
 
-# Items carrying the blob that the actor works on: a live lease (a task, or an expert's
-# escalated item), their own label, or a live review lease on one of the item's labels.
-# Withheld items are never served to contributors.
-_WORKED_ON = (
-    "SELECT m.project_id, m.item_id, m.mime, m.bytes, m.kind, m.field FROM item_media m "
-    "JOIN items i ON i.id = m.item_id "
-    "WHERE m.sha256 = :sha AND i.withheld = :false AND ("
-    " EXISTS (SELECT 1 FROM assignments a WHERE a.item_id = m.item_id AND a.user_id = :user"
-    "   AND a.expires_at > :now)"
-    " OR EXISTS (SELECT 1 FROM labels l WHERE l.item_id = m.item_id AND l.user_id = :user)"
-    " OR EXISTS (SELECT 1 FROM review_leases rl JOIN review_queue q ON q.label_id = rl.label_id"
-    "   WHERE q.item_id = m.item_id AND rl.user_id = :user AND rl.expires_at > :now)"
-    ") ORDER BY m.item_id LIMIT 16"
-)
-_PROJECTS = "SELECT DISTINCT project_id FROM item_media WHERE sha256 = :sha"
-_IN_PROJECT = (
-    "SELECT m.mime, m.bytes, m.kind, m.item_id, m.field FROM item_media m "
-    "JOIN items i ON i.id = m.item_id WHERE m.sha256 = :sha AND m.project_id = :project"
-)
-_VOICE_IN_PROJECT = (
-    "SELECT 1 FROM clearances WHERE user_id = :user AND project_id = :project "
-    "AND sensitivity = :voice AND (expires_at IS NULL OR expires_at > :now)"
-)
-_NOT_WITHHELD = " AND i.withheld = :false"
-
-
 def _not_found(sha256: str) -> NotFound:
     # The same answer whether the blob exists or not: a refusal would confirm it does.
     return NotFound(f"no media {sha256[:64]} that you may see", details={"sha256": sha256[:64]})
@@ -289,8 +262,8 @@ def authorize_media(
         served = _as_contributor(raw, actor, sha256, now=now)
         if served is not None:
             return served
-    for (project_id,) in raw.all(_PROJECTS, sha=sha256):
-        served = _as_reader(raw, actor, sha256, int(project_id), now=now)
+    for blob in raw.all(PROJECTS_WITH_BLOB, sha=sha256):
+        served = _as_reader(raw, actor, sha256, int(blob.project_id), now=now)
         if served is not None:
             return served
     raise _not_found(sha256)
@@ -306,47 +279,54 @@ def _project(raw: Raw, actor: Actor, project_id: int) -> ProjectRef | None:
 def _member_role(raw: Raw, actor: Actor, project_id: int) -> str | None:
     if actor.user_id is None:
         return None
-    row = raw.one(
-        "SELECT role FROM memberships WHERE project_id = :project AND user_id = :user",
-        project=project_id,
-        user=actor.user_id,
-    )
-    return None if row is None else str(row[0])
+    member = raw.one(MEMBER_ROLE, project=project_id, user=actor.user_id)
+    return None if member is None else str(member.role)
 
 
 def _voice_cleared(raw: Raw, actor: Actor, project_id: int, *, now: datetime) -> bool:
     if actor.user_id is None:
         return False
-    row = raw.one(
-        _VOICE_IN_PROJECT, user=actor.user_id, project=project_id, voice=VOICE, now=raw.time(now)
+    clearance = raw.one(
+        VOICE_CLEARANCE_IN_PROJECT,
+        user=actor.user_id,
+        project=project_id,
+        voice=VOICE,
+        now=raw.time(now),
     )
-    return row is not None
+    return clearance is not None
 
 
 def _as_contributor(raw: Raw, actor: Actor, sha256: str, *, now: datetime) -> ServedMedia | None:
     assert actor.user_id is not None
-    rows = raw.all(_WORKED_ON, sha=sha256, false=False, user=actor.user_id, now=raw.time(now))
-    for project_id, item_id, mime, size, kind, field in rows:
-        if kind == "audio" and not _voice_cleared(raw, actor, int(project_id), now=now):
+    parts = raw.all(MEDIA_WORKED_ON, sha=sha256, false=False, user=actor.user_id, now=raw.time(now))
+    for part in parts:
+        project_id = int(part.project_id)
+        if part.kind == "audio" and not _voice_cleared(raw, actor, project_id, now=now):
             continue
-        role = _member_role(raw, actor, int(project_id))
+        role = _member_role(raw, actor, project_id)
         # Removed from the project since: the lease or label no longer lets them look.
         if not (
             allowed(actor.role, "tasks.work", member_role=role)
             or allowed(actor.role, "reviews.work", member_role=role)
         ):
             continue
-        project = _project(raw, actor, int(project_id))
+        project = _project(raw, actor, project_id)
         if project is None:
             continue
         try:  # still routed to them (a clearance may have been revoked since)
             require_eligible(
-                raw, project_schema(project).routing, actor.user_id, int(item_id), now=now
+                raw, project_schema(project).routing, actor.user_id, int(part.item_id), now=now
             )
         except PermissionDenied:
             continue
         return ServedMedia(
-            sha256, str(mime), int(size), str(kind), int(project_id), int(item_id), str(field)
+            sha256,
+            str(part.mime),
+            int(part.bytes),
+            str(part.kind),
+            project_id,
+            int(part.item_id),
+            str(part.field),
         )
     return None
 
@@ -355,13 +335,13 @@ def _as_reader(
     raw: Raw, actor: Actor, sha256: str, project_id: int, *, now: datetime
 ) -> ServedMedia | None:
     role = _member_role(raw, actor, project_id)
-    query, params = _IN_PROJECT, {"sha": sha256, "project": project_id}
+    filters, params = "", {"sha": sha256, "project": project_id}
     if allowed(actor.role, "privacy.manage", member_role=role):
         pass  # the project's privacy managers see withheld items too
     elif not allowed(actor.role, "items.read", member_role=role):
         return None
     elif actor.role in ("admin", "auditor") or actor.user_id is None or role != "reviewer":
-        query, params = query + _NOT_WITHHELD, params | {"false": False}
+        filters, params = NOT_WITHHELD, params | {"false": False}
     else:
         # A project reviewer reads only the items routed to them (as get_item).
         project = _project(raw, actor, project_id)
@@ -369,15 +349,21 @@ def _as_reader(
             return None
         profile = load_profile(raw, actor.user_id, now=now, project_id=project_id)
         routed = item_filter(project_schema(project).routing, profile)
-        query += _NOT_WITHHELD + routed.sql
+        filters = NOT_WITHHELD + routed.sql
         params = params | {"false": False} | routed.params
-    row = raw.one(query + " LIMIT 1", **params)
-    if row is None:
+    part = raw.one(blob_in_project(filters), **params)
+    if part is None:
         return None
-    if row[2] == "audio" and not _voice_cleared(raw, actor, project_id, now=now):
+    if part.kind == "audio" and not _voice_cleared(raw, actor, project_id, now=now):
         return None  # managers and admins too: a voice is heard only with a clearance
     return ServedMedia(
-        sha256, str(row[0]), int(row[1]), str(row[2]), project_id, int(row[3]), str(row[4])
+        sha256,
+        str(part.mime),
+        int(part.bytes),
+        str(part.kind),
+        project_id,
+        int(part.item_id),
+        str(part.field),
     )
 
 

@@ -33,6 +33,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from loupe.db.models import utcnow
+from loupe.db.queries.consensus import CONSENSUS_ANSWER
+from loupe.db.queries.projects import PROJECT_CONFIG
+from loupe.db.queries.webhook_deliveries import QUEUE_DELIVERY
+from loupe.db.queries.webhooks import ACTIVE_WEBHOOKS
 from loupe.db.raw import Raw
 from loupe.db.webhook_models import Webhook, WebhookDelivery
 from loupe.errors import Conflict, InvalidInput, NotFound
@@ -79,15 +83,6 @@ MAX_URL = 2000
 MAX_PAGE = 200
 # Task types whose answers are keys from the label schema, never a person's own words.
 _KEYED_ANSWERS = frozenset({"single_choice", "multi_choice", "pairwise"})
-
-_SUBSCRIBERS = "SELECT id, events FROM webhooks WHERE project_id = :project AND active = :true"
-_QUEUE = (
-    "INSERT INTO webhook_deliveries (delivery_id, event_id, webhook_id, event, body, status, "
-    "attempts, next_attempt_at, created_at) "
-    "VALUES (:delivery, :event_id, :webhook, :event, :body, 'pending', 0, :now, :now)"
-)
-_TASK_TYPE = "SELECT config FROM projects WHERE id = :project"
-_OLD_ANSWER = "SELECT answer FROM consensus WHERE item_id = :item"
 
 
 @dataclass(frozen=True, slots=True)
@@ -389,9 +384,9 @@ def emit(
 def _subscribed(raw: Raw, project_id: int, event: str) -> list[int]:
     """The active webhooks of the project that receive ``event``."""
     return [
-        int(row[0])
-        for row in raw.all(_SUBSCRIBERS, project=project_id, true=True)
-        if event in raw.json_out(row[1])
+        int(hook.id)
+        for hook in raw.all(ACTIVE_WEBHOOKS, project=project_id, true=True)
+        if event in raw.json_out(hook.events)
     ]
 
 
@@ -408,8 +403,8 @@ def _queue(
         return 0
     payload = dict(data)
     if answer is not _NO_ANSWER:
-        config = raw.one(_TASK_TYPE, project=project_id)
-        task = raw.json_out(config[0]).get("task", {}) if config else {}
+        project = raw.one(PROJECT_CONFIG, project=project_id)
+        task = raw.json_out(project.config).get("task", {}) if project else {}
         if task.get("type") in _KEYED_ANSWERS:
             payload["answer"] = answer
     now = now or utcnow()
@@ -417,7 +412,7 @@ def _queue(
     body = _body(event_id, event, project_id, payload, now)
     for webhook_id in hooks:
         raw.run(
-            _QUEUE,
+            QUEUE_DELIVERY,
             delivery=secrets.token_hex(16),
             event_id=event_id,
             webhook=webhook_id,
@@ -443,8 +438,8 @@ def consensus_changing(
     hooks = _subscribed(raw, project_id, "consensus.changed")
     if not hooks:
         return
-    old = raw.one(_OLD_ANSWER, item=item_id)
-    if old is not None and raw.json_out(old[0]) == answer:
+    old = raw.one(CONSENSUS_ANSWER, item=item_id)
+    if old is not None and raw.json_out(old.answer) == answer:
         return
     data = {"item_id": item_id, "confidence": round(float(confidence), 6), "method": method}
     _queue(raw, project_id, "consensus.changed", hooks, data, answer, now)

@@ -17,6 +17,9 @@ from sqlalchemy.orm import Session
 
 from loupe.db.models import Item
 from loupe.db.quality_models import GoldAnswer
+from loupe.db.queries.gold_answers import GOLD_ANSWER
+from loupe.db.queries.gold_results import INSERT_GOLD_RESULT, USERS_GOLD_TALLY
+from loupe.db.queries.memberships import PAUSE_MEMBER
 from loupe.db.raw import Raw
 from loupe.errors import NotFound
 from loupe.label_schema import QualityPolicy, Task, validate_answer
@@ -110,21 +113,6 @@ class GoldFeedback:
     shown: bool = True
 
 
-_GOLD = "SELECT answer FROM gold_answers WHERE item_id = :item"
-_GOLD_RESULT = (
-    "INSERT INTO gold_results (project_id, item_id, user_id, correct, created_at) "
-    "VALUES (:project, :item, :user, :correct, :now) ON CONFLICT (item_id, user_id) DO NOTHING"
-)
-_GOLD_TALLY = (
-    "SELECT count(*), coalesce(sum(CASE WHEN correct THEN 1 ELSE 0 END), 0) "
-    "FROM gold_results WHERE project_id = :project AND user_id = :user"
-)
-_PAUSE = (
-    "UPDATE memberships SET paused_at = :now, paused_reason = :reason "
-    "WHERE project_id = :project AND user_id = :user AND paused_at IS NULL"
-)
-
-
 def record_gold(
     raw: Raw,
     *,
@@ -142,15 +130,15 @@ def record_gold(
     at IoU ``IOU_THRESHOLD``, labels matching (:func:`loupe.aggregation.boxes.box_score`,
     :func:`loupe.aggregation.segments.segment_score`); transcripts at a word error rate
     of at most ``policy.gold_max_wer``; any other answer when it equals the gold answer."""
-    row = raw.one(_GOLD, item=item_id)
+    row = raw.one(GOLD_ANSWER, item=item_id)
     assert row is not None, "is_gold items always have a gold answer"
-    expected = raw.json_out(row[0])
+    expected = raw.json_out(row.answer)
     if task is None:
         correct = expected == answer
     else:
         correct = answer_matches(task, answer, expected, max_wer=policy.gold_max_wer)
     raw.run(
-        _GOLD_RESULT,
+        INSERT_GOLD_RESULT,
         project=project_id,
         item=item_id,
         user=user_id,
@@ -159,8 +147,8 @@ def record_gold(
     )
     paused = False
     if policy.min_gold_accuracy > 0:
-        tally = raw.one(_GOLD_TALLY, project=project_id, user=user_id)
-        answered, right = (int(tally[0]), int(tally[1])) if tally else (0, 0)
+        tally = raw.one(USERS_GOLD_TALLY, project=project_id, user=user_id)
+        answered, right = (int(tally.answered), int(tally.right)) if tally else (0, 0)
         if answered >= policy.min_gold_answered:
             low, high = wilson_interval(right, answered)
             # Pause only when we are confident the annotator is below the bar.
@@ -172,7 +160,11 @@ def record_gold(
                 )
                 paused = (
                     raw.run(
-                        _PAUSE, now=raw.time(now), reason=reason, project=project_id, user=user_id
+                        PAUSE_MEMBER,
+                        now=raw.time(now),
+                        reason=reason,
+                        project=project_id,
+                        user=user_id,
                     )
                     > 0
                 )

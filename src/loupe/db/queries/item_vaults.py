@@ -1,8 +1,0 @@
-"""Plain-SQL statements about the ``item_vaults`` table (see :mod:`loupe.db.raw`)."""
-
-from __future__ import annotations
-
-from datetime import datetime
-from typing import Any, NamedTuple
-
-from loupe.db.raw import Query
