@@ -385,3 +385,53 @@ def test_no_service_module_is_longer_than_the_limit() -> None:
         if (n := len(path.read_text(encoding="utf-8").splitlines())) > SERVICE_MODULE_LIMIT
     }
     assert not long, f"split these by concept (limit {SERVICE_MODULE_LIMIT} lines): {long}"
+
+
+# A column is known by its name: in the services ``row`` and ``r`` (and an element of
+# ``rows``) name database rows, read as ``row.item_id``, never ``row[0]``. The rule goes by
+# those names because the AST has no types; no service binds them to anything else.
+ROW_NAMES = {"row", "r"}
+
+
+def _is_row(node: ast.expr) -> bool:
+    if isinstance(node, ast.Name):
+        return node.id in ROW_NAMES
+    return (
+        isinstance(node, ast.Subscript)
+        and isinstance(node.value, ast.Name)
+        and node.value.id == "rows"
+    )
+
+
+def _is_position(node: ast.expr) -> bool:
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        node = node.operand
+    return isinstance(node, ast.Constant) and type(node.value) is int
+
+
+def positional_rows(path: Path) -> list[str]:
+    """``path:line: expr`` for every row read by position in ``path``."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    return [
+        f"{path.name}:{node.lineno}: {ast.unparse(node)}"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Subscript) and _is_row(node.value) and _is_position(node.slice)
+    ]
+
+
+def test_service_rows_are_read_by_column_name() -> None:
+    found = [hit for path in sorted(SERVICES.rglob("*.py")) for hit in positional_rows(path)]
+    assert not found, f"read these columns by name (row.item_id), not position: {found}"
+
+
+def test_the_row_rule_catches_positions(tmp_path: Path) -> None:
+    module = tmp_path / "rows.py"
+    module.write_text(
+        "a = [r[0] for r in rows]\n"
+        "b = row[-1]\n"
+        "c = rows[-1][0]\n"
+        "d = [r.item_id for r in rows] + [rows[-1].id, pair[0], row[key]]\n",
+        encoding="utf-8",
+    )
+    hits = sorted(hit.split(": ", 1)[1] for hit in positional_rows(module))
+    assert hits == ["r[0]", "row[-1]", "rows[-1][0]"]

@@ -35,7 +35,11 @@ EXPECTED: dict[tuple[str, str | None], set[str]] = {
 }
 
 
-@pytest.mark.parametrize(("who", "actions"), list(EXPECTED.items()), ids=str)
+# Ids name the roles only: a set's printed order varies between processes, and the
+# parallel workers (pytest-xdist) must collect the same ids.
+@pytest.mark.parametrize(
+    ("who", "actions"), list(EXPECTED.items()), ids=[f"{r}-{m}" for r, m in EXPECTED]
+)
 def test_policy_matrix(who: tuple[str, str | None], actions: set[str]) -> None:
     role, member = who
     granted = {a for a in ACTIONS if a in CORE and allowed(role, a, member_role=member)}

@@ -80,7 +80,7 @@ def _head(session: Session) -> tuple[int, str]:
     if row is None:
         session.execute(insert(AuditHead).values(id=1, seq=0, hash=GENESIS))
         row = session.execute(query).one()
-    return int(row[0]), str(row[1])
+    return int(row.seq), str(row.hash)
 
 
 def record(
@@ -169,7 +169,7 @@ class AuditCheck:
 def verify(session: Session, *, chunk: int = 5_000) -> AuditCheck:
     """Recompute the whole chain; report the first position that does not verify."""
     head = session.execute(select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1)).first()
-    head_seq, head_hash = (int(head[0]), str(head[1])) if head else (0, GENESIS)
+    head_seq, head_hash = (int(head.seq), str(head.hash)) if head else (0, GENESIS)
     prev, expected, checked = GENESIS, 1, 0
     while True:
         events = session.scalars(

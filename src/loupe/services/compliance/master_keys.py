@@ -188,11 +188,11 @@ def _rewrap_all(session: Session, old_key: bytes, new_key: bytes, *, chunk: int)
         ).all()
         if not rows:
             break
-        part = {str(row[0]): bytes(row[1]) for row in rows}
+        part = {str(row.key_id): bytes(row.wrapped) for row in rows}
         SubjectKeyring(master_key=old_key, storage=part).rewrap(new_key)
         rewrap_rows(session, part)
         total += len(part) - (CHECK_KEY_ID in part)
-        after = str(rows[-1][0])
+        after = str(rows[-1].key_id)
     if check is None:
         fresh: dict[str, bytes] = {}
         SubjectKeyring(master_key=new_key, storage=fresh).encrypt(CHECK_KEY_ID, b"", item_id="")

@@ -69,8 +69,8 @@ def run_retention(
             ).all()
             if not rows:
                 break
-            n_labels, key_ids = delete_items(session, [int(r[0]) for r in rows])
-            subjects = sorted({str(r[1]) for r in rows if r[1] is not None})
+            n_labels, key_ids = delete_items(session, [int(r.id) for r in rows])
+            subjects = sorted({str(r.subject_id) for r in rows if r.subject_id is not None})
             gone = [
                 s
                 for s in subjects

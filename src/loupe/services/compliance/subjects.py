@@ -118,7 +118,7 @@ def erase_subject(
     rows = session.execute(
         select(Item.id, Item.project_id).where(Item.subject_id == subject_id).order_by(Item.id)
     ).all()
-    item_ids = [int(row[0]) for row in rows]
+    item_ids = [int(row.id) for row in rows]
     key = subject_key_id(subject_id)
     models = retire_trained_on(session, item_ids, now=now)
     n_labels, key_ids = delete_items(session, item_ids)
@@ -133,7 +133,7 @@ def erase_subject(
         "subject_ref": ref,
         "erased_at": now.isoformat(timespec="seconds"),
         "erased_by": actor.username,
-        "items": [{"project_id": int(r[1]), "item_id": int(r[0])} for r in rows],
+        "items": [{"project_id": int(r.project_id), "item_id": int(r.id)} for r in rows],
         "labels_deleted": n_labels,
         "keys_shredded": shredded,
         # Trained on these items: they no longer serve and their files are deleted.
@@ -157,7 +157,7 @@ def erase_subject(
         },
         now=now,
     )
-    erased = [(int(row[0]), int(row[1])) for row in rows]
+    erased = [(int(row.id), int(row.project_id)) for row in rows]
     webhooks.subject_erased(session, erased, receipt_sha256=digest, now=now)
     session.flush()
     return Erasure(receipt, text, digest)
@@ -239,7 +239,11 @@ def export_subject(
                 "metadata_shown": item.meta,
                 "created_at": item.created_at.isoformat(),
                 "labels": [
-                    {"annotator": r[0], "answer": r[1], "created_at": r[2].isoformat()}
+                    {
+                        "annotator": r.user_id,
+                        "answer": r.answer,
+                        "created_at": r.created_at.isoformat(),
+                    }
                     for r in labels
                 ],
                 # Its images and recordings: what people were shown (by SHA-256), what the
@@ -263,7 +267,7 @@ def export_subject(
                 ],
                 # People's comments on the item, as stored (after the gate).
                 "comments": [
-                    {"author": r[0], "body": r[1], "created_at": r[2].isoformat()}
+                    {"author": r.user_id, "body": r.body, "created_at": r.created_at.isoformat()}
                     for r in session.execute(
                         select(ItemComment.user_id, ItemComment.body, ItemComment.created_at)
                         .where(ItemComment.item_id == item.id)

@@ -333,7 +333,7 @@ def _load(session: Session, key_ids: Sequence[str]) -> dict[str, bytes]:
         rows = session.execute(
             select(SubjectKey.key_id, SubjectKey.wrapped).where(SubjectKey.key_id.in_(part))
         )
-        found.update({row[0]: bytes(row[1]) for row in rows})
+        found.update({row.key_id: bytes(row.wrapped) for row in rows})
     return found
 
 

@@ -124,7 +124,7 @@ def cost_per_accurate_label(
     ).all()
     if len(rows) > MAX_LABELS:
         # Only whole days: the oldest day reached may be cut, so it is left out too.
-        first = max(first, _as_date(rows[MAX_LABELS - 1][0]) + timedelta(days=1))
+        first = max(first, _as_date(rows[MAX_LABELS - 1].created_at) + timedelta(days=1))
         rows = rows[:MAX_LABELS]
     labels: Counter[date] = Counter()
     settled: Counter[date] = Counter()

@@ -122,8 +122,8 @@ def payout_batch(
     check = ColumnCheck(session, secret)
     rows = payout_stored_entries(session, payout_id)
     names = {
-        row[0]: (row[1], row[2])
-        for row in session.execute(
+        user.id: (user.username, user.display_name)
+        for user in session.execute(
             select(User.id, User.username, User.display_name).where(
                 User.id.in_({row.user_id for row in rows if row.user_id is not None})
             )

@@ -14,7 +14,7 @@ import math
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Integer, cast, func, select
 from sqlalchemy.orm import Session
@@ -104,7 +104,15 @@ class Agreement:
     definition: str = AGREEMENT_DEFINITION
 
 
-def _agreement_rows(session: Session, project_id: int) -> list[tuple[int, int, str]]:
+class _Vote(NamedTuple):
+    """One label as agreement counts it: the answer is one category's JSON text."""
+
+    item_id: int
+    user_id: int
+    answer: str
+
+
+def _agreement_rows(session: Session, project_id: int) -> list[_Vote]:
     rows = session.execute(
         select(Label.item_id, Label.user_id, Label.answer)
         .join(Item, Item.id == Label.item_id)
@@ -113,18 +121,18 @@ def _agreement_rows(session: Session, project_id: int) -> list[tuple[int, int, s
         .limit(AGREEMENT_SAMPLE)
     ).all()
     # Multi-choice answers are lists: each distinct (sorted) answer is one category.
-    return [(int(i), int(u), json.dumps(a, sort_keys=True)) for i, u, a in rows]
+    return [_Vote(int(i), int(u), json.dumps(a, sort_keys=True)) for i, u, a in rows]
 
 
-def _agreement_of(rows: Sequence[tuple[int, int, str]]) -> tuple[Agreement, Any]:
+def _agreement_of(rows: Sequence[_Vote]) -> tuple[Agreement, Any]:
     """The agreement of ``rows`` and Fleiss' per-category result (``None`` if no pair)."""
     counts = Counter(item for item, _, _ in rows)
     paired = sum(1 for n in counts.values() if n >= 2)
     if paired == 0:
         return Agreement(None, None, 0, len(rows)), None
-    items = [r[0] for r in rows]
-    workers = [r[1] for r in rows]
-    answers = [r[2] for r in rows]
+    items = [r.item_id for r in rows]
+    workers = [r.user_id for r in rows]
+    answers = [r.answer for r in rows]
     fk = fleiss_kappa(items, workers, answers)
     alpha = _finite(krippendorff_alpha(items, workers, answers))
     return Agreement(_finite(fk.kappa), alpha, paired, len(rows)), fk
@@ -147,9 +155,9 @@ def quality_report(session: Session, actor: Actor, project_id: int) -> QualityRe
     per_label: dict[str, float | None] = {}
     pairs: list[PairStat] = []
     if fk is not None:
-        items = [r[0] for r in rows]
-        workers = [r[1] for r in rows]
-        labels = [r[2] for r in rows]
+        items = [r.item_id for r in rows]
+        workers = [r.user_id for r in rows]
+        labels = [r.answer for r in rows]
         per_label = {_category(k): _finite(v) for k, v in fk.per_class.items()}
         pw = pairwise_agreement(items, workers, labels)
         pairs = [
@@ -195,7 +203,7 @@ def quality_report(session: Session, actor: Actor, project_id: int) -> QualityRe
     )
     return QualityReport(
         n_labels=len(rows),
-        n_items_labelled=len({r[0] for r in rows}),
+        n_items_labelled=len({r.item_id for r in rows}),
         n_items_paired=agreement.items,
         krippendorff_alpha=alpha,
         fleiss_kappa=kappa,

@@ -149,9 +149,9 @@ def refit(
     if not rows:
         state.fitting_since = None
         return RefitReport(project_id, policy.method, 0, 0, 0)
-    items = [row[0] for row in rows]
-    workers = [row[1] for row in rows]
-    answers = [row[2] for row in rows]
+    items = [row.item_id for row in rows]
+    workers = [row.user_id for row in rows]
+    answers = [row.answer for row in rows]
     gold: dict[int, Any] = dict(
         session.execute(
             select(GoldAnswer.item_id, GoldAnswer.answer).where(GoldAnswer.project_id == project_id)
