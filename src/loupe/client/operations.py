@@ -112,6 +112,7 @@ OPERATIONS: dict[str, Operation] = {
 _ADMIN = "contributor administration (skills, reputation): the CLI and web UI are its clients"
 _PRIVACY = "privacy and compliance work, done by an admin in the web UI or CLI"
 _REVIEW = "review and expert workflow: the web UI is its client"
+_NEW_INTENTS = "a manager's decision on candidate new intents: the web UI is its client"
 
 # (method, path) -> why the SDK leaves it out.
 NOT_COVERED: dict[tuple[str, str], str] = {
@@ -151,5 +152,7 @@ NOT_COVERED: dict[tuple[str, str], str] = {
     ("GET", P + "/escalations"): _REVIEW,
     ("POST", P + "/escalations/{item_id}/resolve"): _REVIEW,
     ("POST", P + "/items/{item_id}/flag"): _REVIEW,
+    ("GET", P + "/new-intents"): _NEW_INTENTS,
+    ("POST", P + "/new-intents/adopt"): _NEW_INTENTS,
     ("GET", P + "/preferences"): "pairwise rankings: read them from the consensus export",
 }

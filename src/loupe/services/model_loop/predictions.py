@@ -47,6 +47,7 @@ __all__ = [
     "ingest_predictions",
     "model_agreement",
     "predicted_labels",
+    "route_to_people",
 ]
 
 MAX_PREDICTIONS = 1_000
@@ -319,6 +320,37 @@ def _select(
         probability = 1.0 / weight if reason == AUDIT and weight > 0 else 1.0
         out[selectable[position]] = (reason, probability)
     return out
+
+
+def route_to_people(
+    session: Session, item_ids: Sequence[int], *, strategy: str, overlap: int
+) -> list[int]:
+    """Hand model-resolved ``item_ids`` to people after all, as if ``strategy`` had picked
+    them: the prediction becomes ``human`` and the item open again (until ``overlap``
+    labels). Withheld and gold items stay as they are. Returns the items handed over."""
+    routed = list(
+        session.scalars(
+            select(Prediction.item_id)
+            .join(Item, Item.id == Prediction.item_id)
+            .where(
+                Prediction.item_id.in_(list(item_ids)),
+                Prediction.resolution == "model",
+                Item.withheld.is_(False),
+                Item.is_gold.is_(False),
+            )
+            .order_by(Prediction.item_id)
+        )
+    )
+    if routed:
+        session.execute(
+            update(Prediction)
+            .where(Prediction.item_id.in_(routed))
+            .values(resolution="human", strategy=strategy, inclusion_probability=None)
+        )
+        session.execute(
+            update(Item).where(Item.id.in_(routed)).values(is_complete=Item.label_count >= overlap)
+        )
+    return routed
 
 
 # --- model versus people --------------------------------------------------------------------

@@ -17,6 +17,7 @@ from loupe.web.api import (
     ledger,
     media,
     models,
+    new_intents,
     payments,
     predictions,
     preferences,
@@ -54,7 +55,7 @@ for module in (privacy, reveals, clearances, audit, subjects, media):
 for module in (contributors, qualifications, reviews, escalations, reputation, preferences):
     router.include_router(module.router)
 # The model loop (the retrainer runs in loupe.web.background).
-for module in (predictions, models):
+for module in (predictions, models, new_intents):
     router.include_router(module.router)
 
 # Membership, role and token changes are audited by a flush hook

@@ -2,7 +2,8 @@
 
 One module per page (``auth``, ``home``, ``workspace``, ``reviews``, ``escalations``,
 ``dashboard``, ``quality``, ``contributors``, ``qualifications``, ``wallet``, ``audit``,
-``users``, ``projects``: a project's settings and its item pages; ``webhooks``); the answer editors
+``users``, ``projects``: a project's settings and its item pages; ``webhooks``;
+``new_intents``); the answer editors
 every work page shares in ``editors``; templates in ``templates/``; CSS and small plain
 JS modules in ``static/`` (served by Loupe itself, so the UI works offline).
 Pages authenticate with the browser session (``loupe.services.people.sessions``) and authorise
@@ -21,6 +22,7 @@ from loupe.web.ui import (
     dashboard,
     escalations,
     home,
+    new_intents,
     projects,
     qualifications,
     quality,
@@ -50,6 +52,7 @@ for module in (
     users,
     projects,
     webhooks,
+    new_intents,
 ):
     router.include_router(module.router)
 
