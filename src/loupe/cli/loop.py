@@ -62,16 +62,23 @@ def configure_command(
         float | None, typer.Option(help="Below this confidence: out of scope")
     ] = None,
     trainer: Annotated[str | None, typer.Option(help="tfidf-linear or embeddings")] = None,
+    shadow_min_items: Annotated[
+        int | None,
+        typer.Option(help="Live labelled items before a shadowed challenger is judged (0: off)"),
+    ] = None,
+    shadow_max_drop: Annotated[
+        float | None,
+        typer.Option(help="Largest drop in agreement with people a challenger may show"),
+    ] = None,
     database_url: DatabaseUrl = None,
 ) -> None:
     """Show or change a project's loop settings."""
     with open_database(database_url) as db, db.transaction() as session:
         project_id = resolve_project(session, project)
         current = loop_settings(session, Actor.system(), project_id)
-        if any(
-            v is not None
-            for v in (mix, audit_share, label_share, label_budget, oos_threshold, trainer)
-        ):
+        changes = (mix, audit_share, label_share, label_budget, oos_threshold, trainer,
+                   shadow_min_items, shadow_max_drop)  # fmt: skip
+        if any(v is not None for v in changes):
             current = set_loop_settings(
                 session,
                 Actor.system(),
@@ -84,6 +91,12 @@ def configure_command(
                     oos_threshold=current.oos_threshold if oos_threshold is None else oos_threshold,
                     trainer=trainer or current.trainer,
                     seed=current.seed,
+                    shadow_min_items=(
+                        current.shadow_min_items if shadow_min_items is None else shadow_min_items
+                    ),
+                    shadow_max_drop=(
+                        current.shadow_max_drop if shadow_max_drop is None else shadow_max_drop
+                    ),
                 ),
             )
     console.print(current)

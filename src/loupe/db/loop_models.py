@@ -40,6 +40,10 @@ class LoopConfig(Base):
     oos_threshold: Mapped[float | None] = mapped_column(Float, nullable=True)
     trainer: Mapped[str] = mapped_column(String(32))
     seed: Mapped[int] = mapped_column(Integer, default=0)
+    # The shadow decision rule (loupe.learning.shadow): live labelled items before a
+    # verdict (0: no shadowing) and the largest agreement drop still promoted.
+    shadow_min_items: Mapped[int] = mapped_column(Integer, default=20, server_default="20")
+    shadow_max_drop: Mapped[float] = mapped_column(Float, default=0.02, server_default="0.02")
     batches: Mapped[int] = mapped_column(Integer, default=0)
     # Resolved labels the last retrain saw, and the claim that keeps retrains apart.
     labels_at_train: Mapped[int] = mapped_column(Integer, default=0)

@@ -33,10 +33,11 @@ from loupe.db.database import Database
 from loupe.demo.audio_rounds import AUDIO_PROJECT, AudioRequests, AudioRound
 from loupe.demo.crowd import CROWD, Contributor
 from loupe.demo.image_rounds import IMAGE_PROJECT, ImageRequests, ImageRound
+from loupe.demo.intent_model import IntentModel, choose_intent_model
 from loupe.demo.sources import Source
 from loupe.errors import Conflict, PermissionDenied
 from loupe.formats import parse_item
-from loupe.learning import Model, evaluate
+from loupe.learning import EmbeddingModel, Model, evaluate
 from loupe.learning.persistence import ModelStore
 from loupe.reports.label_efficiency import render_html
 from loupe.services.access import Actor
@@ -113,6 +114,8 @@ class DemoConfig:
     # Spoken requests per round (0: none): loupe.demo.audio_rounds. Two cost about 0.1 s
     # of CPU a round: espeak-ng, the audio import, the post-edits and their fusion.
     audio_per_round: int = 2
+    # The intent model's trainer: sentence embeddings when installed (loupe.demo.intent_model).
+    intent: IntentModel = field(default_factory=choose_intent_model)
 
 
 @dataclass(frozen=True)
@@ -146,6 +149,7 @@ class DemoResult:
     efficiency: EfficiencyReport | None = None
     images_queued: int = 0  # frames left for people in the image project
     audio_queued: int = 0  # spoken requests left for people in the audio project
+    intent_model: str = ""  # which trainer the intent model used, as printed
 
 
 def _peak_rss_mib() -> float:
@@ -170,6 +174,8 @@ class _Loop:
     model: Model | None = None
     store: ModelStore | None = None
     test_texts: list[str] = field(default_factory=list)
+    # The test set's sentence vectors, encoded once: every embeddings model reads the same.
+    test_vectors: np.ndarray[Any, np.dtype[np.float64]] | None = None
     version: int = 0
     champions: ChampionCache | None = None  # the champion as Loupe serves it (POST /predict)
     served_by: int = 0
@@ -247,7 +253,8 @@ class _Loop:
                 session, self.manager, project.id,
                 LoopSettings(mix=dict(self.config.mix), audit_share=self.config.audit_share,
                              label_share=self.config.label_share,
-                             oos_threshold=self.config.oos_threshold, seed=self.config.seed),
+                             oos_threshold=self.config.oos_threshold, seed=self.config.seed,
+                             trainer=self.config.intent.trainer),
             )  # fmt: skip
             self._import(session, source.gold)
             gold.set_gold(session, self.manager, project.id,
@@ -441,12 +448,21 @@ class _Loop:
         source = self.config.source
         result = evaluate(
             [row["intent"] for row in source.test],
-            self.model.predict_proba(self.test_texts),
+            self._test_probabilities(self.model),
             self.model.classes_,
             threshold=self.config.oos_threshold if source.oos_label else None,
             oos_label=source.oos_label or "oos",
         )
         return result.accuracy, result.oos_recall
+
+    def _test_probabilities(self, model: Model) -> np.ndarray[Any, np.dtype[np.float64]]:
+        """The model's answers on the test set; MiniLM encodes it once, not every round
+        (about 140 sentences per CPU second: docs/benchmarks-selection.md)."""
+        if not isinstance(model, EmbeddingModel) or model.encoder is not None:
+            return model.predict_proba(self.test_texts)
+        if self.test_vectors is None:
+            self.test_vectors = model.encode(self.test_texts)
+        return model.predict_proba_vectors(self.test_vectors)
 
     def counts(self) -> tuple[int, int]:
         """Human labels bought (on non-gold items: the count each model version records,
@@ -523,6 +539,7 @@ def run_demo(config: DemoConfig, *, console: Console) -> DemoResult:
         f"{len(source.traffic[0]) if source.traffic else 0} requests · {len(CROWD)} SIMULATED "
         f"contributors · database {db.url}"
     )
+    console.print(escape(config.intent.line))
     store = ModelStore(settings.resolved_model_dir())
     loop = _Loop(config, db, ledger_config(settings), gate_for(settings), console, store=store)
     try:
@@ -645,6 +662,7 @@ def run_demo(config: DemoConfig, *, console: Console) -> DemoResult:
             path.write_text(
                 render_html(report, title="Loupe demo — wearable assistant (SIMULATION)",
                             notes=["SIMULATION: the contributors are simulated, not people.",
+                                   f"Intent model: {config.intent.description}.",
                                    control.note(), f"Images: {pictures_note}",
                                    f"Audio: {speech_note}"]),
                 encoding="utf-8",
@@ -667,6 +685,7 @@ def run_demo(config: DemoConfig, *, console: Console) -> DemoResult:
         efficiency=report,
         images_queued=images_queued,
         audio_queued=audio_queued,
+        intent_model=config.intent.description,
     )
 
 

@@ -10,6 +10,10 @@ people's consensus. The rule (:func:`decide_shadow`):
   **reject** (the gold set flattered it);
 * otherwise: **promote**.
 
+``min_items`` and ``max_drop`` are per-project loop settings
+(:class:`loupe.services.model_loop.loop_settings.LoopSettings`), checked by
+:func:`check_shadow_rule`; the constants below are their defaults.
+
 The comparison is paired (the same items for both), so the selection that sent the items
 to people (uncertainty picks hard ones) affects both models alike; the absolute figures are
 not the accuracy over all traffic (the random audit estimates that).
@@ -30,11 +34,13 @@ from typing import Literal
 from loupe.errors import InvalidInput
 
 __all__ = [
+    "SHADOW_LIMIT",
     "SHADOW_MAX_DROP",
     "SHADOW_MIN_ITEMS",
     "ShadowDecision",
     "ShadowEvidence",
     "ShadowVerdict",
+    "check_shadow_rule",
     "decide_shadow",
 ]
 
@@ -42,6 +48,32 @@ __all__ = [
 SHADOW_MIN_ITEMS = 20
 #: Largest drop in agreement with people, challenger against champion, still promoted.
 SHADOW_MAX_DROP = 0.02
+#: Newest live labelled items a comparison scores: a larger ``min_items`` would wait forever.
+SHADOW_LIMIT = 2_000
+
+
+def check_shadow_rule(min_items: int, max_drop: float) -> None:
+    """Raise :class:`InvalidInput` naming the field unless ``0 <= min_items <= SHADOW_LIMIT``
+    (0: no shadowing) and ``0 <= max_drop <= 1``.
+
+    >>> check_shadow_rule(20, 0.02)
+    >>> check_shadow_rule(2_001, 0.02)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    loupe.errors.InvalidInput: shadow_min_items: must be an integer in [0, 2000] ...
+    """
+    integer = isinstance(min_items, int) and not isinstance(min_items, bool)
+    if not integer or not 0 <= min_items <= SHADOW_LIMIT:
+        raise InvalidInput(
+            f"shadow_min_items: must be an integer in [0, {SHADOW_LIMIT}] (0 turns shadow "
+            f"evaluation off), got {min_items!r}",
+            details={"field": "shadow_min_items", "min": 0, "max": SHADOW_LIMIT},
+        )
+    if not 0.0 <= max_drop <= 1.0:  # also false for NaN
+        raise InvalidInput(
+            f"shadow_max_drop: must be in [0, 1] (a share of the live items), got {max_drop!r}",
+            details={"field": "shadow_max_drop", "min": 0.0, "max": 1.0},
+        )
+
 
 ShadowVerdict = Literal["promote", "reject", "wait"]
 
@@ -87,8 +119,7 @@ def decide_shadow(
     """Promote, reject or wait, from the paired agreement on live labelled items."""
     if min_items < 1:
         raise InvalidInput("min_items must be >= 1", details={"field": "min_items"})
-    if not 0.0 <= max_drop <= 1.0:
-        raise InvalidInput("max_drop must be in [0, 1]", details={"field": "max_drop"})
+    check_shadow_rule(min_items, max_drop)
     if evidence.n < min_items:
         reason = f"shadowing: {evidence.n} of {min_items} live labelled items so far"
         return ShadowDecision("wait", evidence, reason)

@@ -225,3 +225,38 @@ def test_a_newer_champion_supersedes_the_challenger_in_shadow(db: Database, tmp_
         v2 = session.scalar(select(ModelVersionRecord).where(ModelVersionRecord.version == 2))
         assert v2 is not None and v2.shadow_status == "rejected"
         assert v2.reason.endswith("shadow: superseded by v3")
+
+
+def test_the_shadow_rule_reads_the_projects_settings(db: Database, tmp_path: Path) -> None:
+    """``shadow_min_items`` and ``shadow_max_drop`` come from the project's loop settings."""
+    manager, project = _setup(db)
+    configure(db, project, shadow_min_items=5, shadow_max_drop=1.0)
+    store = ModelStore(tmp_path)
+    with db.transaction() as session:
+        retrain(session, manager.actor, project, store=store)
+        retrain(session, manager.actor, project, store=store, min_improvement=0.0)
+    store.save(model_key(project, 2), Always())  # rejected under the default 0.02 drop
+    with db.transaction() as session:
+        waiting = retrain(session, manager.actor, project, store=store)
+    assert "0 of 5 live labelled items" in waiting.record.reason
+    label_range(db, project, manager, 2, 4)  # 6 live items: enough for this project
+    with db.transaction() as session:
+        retrain(session, manager.actor, project, store=store, min_improvement=0.0)
+    assert _versions(db, project)[2] == (True, "promoted")
+    with db.transaction(readonly=True) as session:
+        v2 = session.scalar(select(ModelVersionRecord).where(ModelVersionRecord.version == 2))
+        assert v2 is not None and v2.shadow is not None
+        assert v2.shadow["n"] == 6 and v2.shadow["challenger_correct"] == 2
+        assert (v2.shadow["min_items"], v2.shadow["max_drop"]) == (5, 1.0)
+
+
+def test_a_project_with_shadowing_off_promotes_on_the_gold_set(
+    db: Database, tmp_path: Path
+) -> None:
+    manager, project = _setup(db)
+    configure(db, project, shadow_min_items=0)
+    store = ModelStore(tmp_path)
+    with db.transaction() as session:
+        retrain(session, manager.actor, project, store=store)
+        second = retrain(session, manager.actor, project, store=store, min_improvement=0.0)
+    assert second.decision.promote and second.record.shadow_status is None

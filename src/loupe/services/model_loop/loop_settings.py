@@ -1,7 +1,8 @@
 """A project's model-loop settings: how the selection mixes strategies, within what budget.
 
-Projects without settings of their own use :data:`DEFAULT_MIX`, a 10% random audit
-and at most 20% of each prediction batch sent to people.
+Projects without settings of their own use :data:`DEFAULT_MIX`, a 10% random audit,
+at most 20% of each prediction batch sent to people, and the shadow decision rule's
+default thresholds (:mod:`loupe.learning.shadow`: 20 live labelled items, a 0.02 drop).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from loupe.db.loop_models import LoopConfig
 from loupe.db.models import utcnow
 from loupe.errors import InvalidInput
 from loupe.learning import TRAINERS
+from loupe.learning.shadow import SHADOW_MAX_DROP, SHADOW_MIN_ITEMS, check_shadow_rule
 from loupe.selection import STRATEGIES
 from loupe.services.access import Actor, authorize_project
 
@@ -34,6 +36,9 @@ class LoopSettings:
     oos_threshold: float | None = None
     trainer: str = "tfidf-linear"
     seed: int = 0
+    # The shadow decision rule (loupe.learning.shadow.decide_shadow); 0 items: no shadowing.
+    shadow_min_items: int = SHADOW_MIN_ITEMS
+    shadow_max_drop: float = SHADOW_MAX_DROP
 
     def __post_init__(self) -> None:
         unknown = sorted(set(self.mix) - set(STRATEGIES))
@@ -58,6 +63,7 @@ class LoopSettings:
                 f"trainer: choose one of {sorted(TRAINERS)}",
                 details={"field": "trainer", "allowed": sorted(TRAINERS)},
             )
+        check_shadow_rule(self.shadow_min_items, self.shadow_max_drop)
 
 
 def _from_row(row: LoopConfig) -> LoopSettings:
@@ -69,6 +75,8 @@ def _from_row(row: LoopConfig) -> LoopSettings:
         oos_threshold=row.oos_threshold,
         trainer=row.trainer,
         seed=row.seed,
+        shadow_min_items=row.shadow_min_items,
+        shadow_max_drop=row.shadow_max_drop,
     )
 
 
@@ -86,6 +94,8 @@ def stored_config(session: Session, project_id: int) -> LoopConfig:
             oos_threshold=None,
             trainer=defaults.trainer,
             seed=0,
+            shadow_min_items=defaults.shadow_min_items,
+            shadow_max_drop=defaults.shadow_max_drop,
             batches=0,
             labels_at_train=0,
         )
@@ -114,6 +124,8 @@ def set_loop_settings(
     row.oos_threshold = settings.oos_threshold
     row.trainer = settings.trainer
     row.seed = settings.seed
+    row.shadow_min_items = settings.shadow_min_items
+    row.shadow_max_drop = settings.shadow_max_drop
     row.updated_at = utcnow()
     session.flush()
     return _from_row(row)

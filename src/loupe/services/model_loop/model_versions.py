@@ -56,12 +56,7 @@ from loupe.learning import (
 )
 from loupe.learning.evaluation import predict_with_threshold
 from loupe.learning.persistence import ModelStore
-from loupe.learning.shadow import (
-    SHADOW_MAX_DROP,
-    SHADOW_MIN_ITEMS,
-    ShadowEvidence,
-    decide_shadow,
-)
+from loupe.learning.shadow import SHADOW_LIMIT, ShadowEvidence, decide_shadow
 from loupe.selection import AUDIT
 from loupe.services.access import Actor, authorize_project
 from loupe.services.model_loop.loop_settings import stored_config
@@ -96,7 +91,6 @@ __all__ = [
 ]
 
 CLAIM_STALE = timedelta(minutes=10)
-SHADOW_LIMIT = 2_000  # newest live labelled items a shadow comparison scores
 OOS_LABELS = ("out_of_scope", "oos")
 
 
@@ -446,8 +440,8 @@ def retrain(
     claimed: bool = False,
     min_improvement: float = 0.005,
     store: ModelStore | None = None,
-    shadow_min_items: int = SHADOW_MIN_ITEMS,
-    shadow_max_drop: float = SHADOW_MAX_DROP,
+    shadow_min_items: int | None = None,
+    shadow_max_drop: float | None = None,
 ) -> RetrainOutcome:
     """Fit, evaluate on the gold set, store the version and promote it if it is better.
 
@@ -460,7 +454,9 @@ def retrain(
     score it and the champion on the items people labelled since it was trained, and
     promote or reject it by :func:`loupe.learning.shadow.decide_shadow`; while it waits
     for ``shadow_min_items`` such items, a retrain trains nothing new and returns it.
-    ``shadow_min_items=0`` promotes on the gold set alone.
+    ``shadow_min_items=0`` promotes on the gold set alone. ``shadow_min_items`` and
+    ``shadow_max_drop`` default to the project's loop settings (``None``); a value
+    given here overrides them for this retrain.
     """
     project = authorize_project(session, actor, "projects.update", project_id)
     now = now or utcnow()
@@ -470,6 +466,10 @@ def retrain(
     if not claimed and not claim_retrain(session, project_id, now=now):
         raise Conflict(f"project {project_id} is being retrained already; try again shortly")
     config = stored_config(session, project_id)
+    if shadow_min_items is None:
+        shadow_min_items = config.shadow_min_items
+    if shadow_max_drop is None:
+        shadow_max_drop = config.shadow_max_drop
     waiting = _settle_shadow(
         session,
         project_id,

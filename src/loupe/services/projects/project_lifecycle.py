@@ -142,6 +142,8 @@ def duplicate_project(
                 oos_threshold=loop.oos_threshold,
                 trainer=loop.trainer,
                 seed=loop.seed,
+                shadow_min_items=loop.shadow_min_items,
+                shadow_max_drop=loop.shadow_max_drop,
                 batches=0,
                 labels_at_train=0,
             )
