@@ -8,7 +8,8 @@ returns ``self``, learned state carries a trailing underscore:
 * ``labels_`` — ``{item: most probable class}``; ties are broken at random with ``random_state``;
 * ``skills_`` — ``{worker: accuracy-like skill in [0, 1]}`` (model-specific, documented per class).
 
-The helpers here (seeding, tie-breaking, argument checks) are shared by every aggregator.
+The helpers here (seeding, tie-breaking) are shared by every aggregator; the argument checks
+are in :mod:`loupe.aggregation.checks`.
 """
 
 from __future__ import annotations
@@ -44,21 +45,6 @@ def argmax_random_ties(probas: FloatArray, rng: np.random.Generator) -> IntArray
     tied = probas >= best - 1e-12
     noise = rng.random(probas.shape)
     return np.asarray(np.argmax(np.where(tied, noise, -1.0), axis=1), dtype=np.intp)
-
-
-def check_probability(value: float, name: str, *, open_interval: bool = False) -> None:
-    """Raise :class:`InvalidInput` unless ``value`` is a probability."""
-    ok = 0.0 < value < 1.0 if open_interval else 0.0 <= value <= 1.0
-    if not ok:
-        interval = "(0, 1)" if open_interval else "[0, 1]"
-        raise InvalidInput(f"{name} must lie in {interval}, got {value!r}", details={name: value})
-
-
-def check_positive(value: float, name: str, *, allow_zero: bool = False) -> None:
-    """Raise :class:`InvalidInput` unless ``value`` is positive (or non-negative)."""
-    if not (value >= 0.0 if allow_zero else value > 0.0) or not np.isfinite(value):
-        bound = ">= 0" if allow_zero else "> 0"
-        raise InvalidInput(f"{name} must be {bound}, got {value!r}", details={name: value})
 
 
 class Aggregator(ABC):

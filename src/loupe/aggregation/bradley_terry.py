@@ -8,7 +8,7 @@ from typing import Any, Self
 import numpy as np
 from numpy.typing import NDArray
 
-from loupe.aggregation.base import check_positive
+from loupe.aggregation.checks import check_positive
 from loupe.aggregation.table import FloatArray, IntArray, ObjectArray, encode
 from loupe.errors import InvalidInput
 

@@ -8,7 +8,8 @@ from typing import Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from loupe.aggregation.base import Aggregator, RandomState, check_positive
+from loupe.aggregation.base import Aggregator, RandomState
+from loupe.aggregation.checks import check_positive
 from loupe.aggregation.dirichlet import dirichlet_kl, fit_polya, polya_log_evidence
 from loupe.aggregation.em import EMResult, run_em
 from loupe.aggregation.majority_vote import vote_proportions

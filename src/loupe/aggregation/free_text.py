@@ -22,7 +22,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from loupe.aggregation.base import check_positive
+from loupe.aggregation.checks import check_positive
 from loupe.errors import InvalidInput
 
 __all__ = [

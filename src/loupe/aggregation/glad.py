@@ -6,7 +6,8 @@ from collections.abc import Hashable, Sequence
 
 import numpy as np
 
-from loupe.aggregation.base import Aggregator, RandomState, check_positive
+from loupe.aggregation.base import Aggregator, RandomState
+from loupe.aggregation.checks import check_positive
 from loupe.aggregation.em import run_em
 from loupe.aggregation.majority_vote import vote_proportions
 from loupe.aggregation.table import FloatArray, IntArray, LabelTable

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from itertools import combinations
 from typing import NamedTuple
 
-from loupe.aggregation.base import check_probability
+from loupe.aggregation.checks import check_probability
 from loupe.errors import InvalidInput
 
 __all__ = ["Span", "SpanVote", "mean_pairwise_f1", "span_consensus", "span_f1"]

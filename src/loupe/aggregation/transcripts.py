@@ -48,7 +48,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from loupe.aggregation.alignment import NO_WORD, WordNetwork, build_network
-from loupe.aggregation.base import check_positive
+from loupe.aggregation.checks import check_positive
 from loupe.errors import InvalidInput
 
 __all__ = [

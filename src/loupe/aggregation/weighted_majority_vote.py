@@ -7,7 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from loupe.aggregation.base import Aggregator, RandomState, check_positive
+from loupe.aggregation.base import Aggregator, RandomState
+from loupe.aggregation.checks import check_positive
 from loupe.aggregation.majority_vote import posterior_agreement, vote_proportions
 from loupe.aggregation.table import FloatArray, IntArray, LabelTable
 from loupe.errors import InvalidInput

@@ -3,7 +3,9 @@ the current worker skills, and whether it is done, needs another label or goes t
 experts.
 
 The maths is in :mod:`loupe.aggregation`; :mod:`loupe.services.labelling.consensus` stores the
-row. Runs inside every submit, so plain SQL on a :class:`~loupe.db.raw.Raw`.
+row. Runs inside every submit, so plain SQL on a :class:`~loupe.db.raw.Raw`, and NumPy only
+where the item needs it: the posterior (fitted skills or dynamic overlap) and fused boxes,
+segments and transcripts import it on first use; a plain majority vote never does.
 """
 
 from __future__ import annotations
@@ -11,12 +13,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from loupe.aggregation.free_text import choose_free_text, normalize_text
-from loupe.aggregation.posterior import StoppingRule, WorkerSkills, item_posterior
 from loupe.aggregation.spans import Span, mean_pairwise_f1, span_consensus
 from loupe.db.queries.escalations import OPEN_ESCALATION
 from loupe.db.queries.gold_results import gold_tallies_of
@@ -35,6 +34,9 @@ from loupe.label_schema import (
 from loupe.services.labelling.answer_matching import transcript_error
 from loupe.services.labelling.consensus import Vote, majority, store_consensus
 from loupe.services.projects import webhooks
+
+if TYPE_CHECKING:
+    from loupe.aggregation.posterior import WorkerSkills
 
 __all__ = ["BOX_PRIOR_SKILL", "LiveConsensus", "live_consensus"]
 
@@ -56,6 +58,10 @@ def _skills(
     rows = raw.all(fitted_skills_of(names), project=project_id, **names)
     if not rows:
         return None
+    import numpy as np  # a fitted skill model: the posterior needs NumPy anyway
+
+    from loupe.aggregation.posterior import WorkerSkills
+
     confusions: dict[Any, Any] = {}
     accuracies: dict[Any, float] = {}
     for skill in rows:
@@ -122,6 +128,8 @@ def live_consensus(
         classes = tuple(keys)
         skills = _skills(raw, project_id, users, classes)
         if skills is not None or policy.dynamic_overlap:
+            from loupe.aggregation.posterior import StoppingRule, WorkerSkills, item_posterior
+
             skills = skills or WorkerSkills(classes=classes)
             posterior = item_posterior(skills, users, answers)
             label = str(posterior.label)

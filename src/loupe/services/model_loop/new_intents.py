@@ -37,7 +37,6 @@ from loupe.db.loop_models import Prediction
 from loupe.db.models import Consensus, Item, Project
 from loupe.errors import InvalidInput
 from loupe.label_schema import KEY_PATTERN, LabelOption, LabelSchema, SingleChoice
-from loupe.selection.new_intents import find_new_intents
 from loupe.services.access import Actor, authorize_project
 from loupe.services.compliance import audit_log
 from loupe.services.model_loop.loop_settings import stored_config
@@ -152,6 +151,8 @@ def candidates(session: Session, actor: Actor, project_id: int) -> list[Candidat
         ids.append(int(item_id))
         texts.append(str(data.get(schema.text_field, "")))
         scores.append(1.0 if flagged else 1.0 - float(confidence))
+    from loupe.selection.new_intents import find_new_intents  # scikit-learn on first use
+
     found = find_new_intents(
         texts,
         scores,
