@@ -37,6 +37,13 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(
         default=8, ge=1, description="Connections per server process (PostgreSQL)."
     )
+    db_prepared_statements: bool = Field(
+        default=True,
+        description="PostgreSQL only. Let psycopg prepare statements it runs often on the "
+        "server. Set to false behind a pooler in transaction mode (PgBouncer `pool_mode = "
+        "transaction` before 1.21 or without `max_prepared_statements`), which cannot carry "
+        "a prepared statement from one transaction to the next.",
+    )
     sqlite_synchronous: Literal["full", "normal"] = Field(
         default="full",
         description="SQLite only. `full`: every acknowledged write is on disk before the "

@@ -162,3 +162,21 @@ def test_a_database_that_cannot_be_opened_is_one_line(
     assert len(err.splitlines()) == 1, err
     assert str(missing) in err
     assert "create its directory" in err
+
+
+@pytest.mark.parametrize("prepared", [True, False])
+def test_prepared_statements_can_be_turned_off_for_a_pooler(
+    database_url: str, prepared: bool
+) -> None:
+    """Behind PgBouncer in transaction mode nothing may be prepared on the server; SQLite
+    ignores the setting."""
+    db = Database(database_url, pool_size=1, prepared_statements=prepared)
+    try:
+        with db.engine.connect() as connection:
+            for _ in range(10):  # psycopg prepares a statement on its fifth run
+                assert connection.execute(text("SELECT 1")).scalar_one() == 1
+            if db.engine.dialect.name == "postgresql":
+                held = "SELECT count(*) FROM pg_prepared_statements"
+                assert (connection.execute(text(held)).scalar_one() > 0) is prepared
+    finally:
+        db.dispose()

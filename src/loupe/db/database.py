@@ -25,22 +25,32 @@ class Database:
     """Owns one engine. ``transaction()`` commits on success and rolls back on error."""
 
     def __init__(
-        self, url: str, *, pool_size: int = 8, sqlite_synchronous: Synchronous = "full"
+        self,
+        url: str,
+        *,
+        pool_size: int = 8,
+        sqlite_synchronous: Synchronous = "full",
+        prepared_statements: bool = True,
     ) -> None:
         self.url = url
         self.engine: Engine = make_engine(
-            url, pool_size=pool_size, sqlite_synchronous=sqlite_synchronous
+            url,
+            pool_size=pool_size,
+            sqlite_synchronous=sqlite_synchronous,
+            prepared_statements=prepared_statements,
         )
         self.writer = make_sessionmaker(self.engine)
         self.reader = make_sessionmaker(self.engine, readonly=True)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Database:
-        """The database ``settings`` describe (URL, pool size, SQLite durability)."""
+        """The database ``settings`` describe (URL, pool size, SQLite durability,
+        prepared statements)."""
         return cls(
             settings.database_url,
             pool_size=settings.db_pool_size,
             sqlite_synchronous=settings.sqlite_synchronous,
+            prepared_statements=settings.db_prepared_statements,
         )
 
     def migrate(self) -> None:

@@ -7,7 +7,10 @@ power loss; ``NORMAL``, opt-in, survives application crashes only), a
 queue on the database lock instead of failing with "database is locked" half-way
 through a transaction. A writer that waits longer than the busy timeout gets
 :class:`~loupe.errors.Unavailable` (HTTP 503 with ``Retry-After``, exit code 10).
-PostgreSQL runs the same code through psycopg 3.
+PostgreSQL runs the same code through psycopg 3. ``prepared_statements=False`` turns
+off psycopg's server-side prepared statements (``prepare_threshold=None``), which a
+connection pooler in transaction mode (PgBouncer before 1.21, or without
+``max_prepared_statements``) cannot carry from one transaction to the next.
 
 Every engine hides SQL parameters (``hide_parameters=True``): a database error's
 message, which reaches the server log, then holds the statement but never the
@@ -43,13 +46,20 @@ def is_sqlite(engine: Engine) -> bool:
 
 
 def make_engine(
-    url: str, *, pool_size: int = 8, echo: bool = False, sqlite_synchronous: Synchronous = "full"
+    url: str,
+    *,
+    pool_size: int = 8,
+    echo: bool = False,
+    sqlite_synchronous: Synchronous = "full",
+    prepared_statements: bool = True,
 ) -> Engine:
     """Create an engine for ``url``; SQLite is configured on every new connection.
 
     ``sqlite_synchronous="normal"`` trades durability for speed: commits are synced
     only at WAL checkpoints, so a power loss or OS crash may lose the last
     acknowledged writes (a crash of Loupe itself loses nothing).
+    ``prepared_statements=False`` (PostgreSQL only) never prepares a statement on the
+    server, for a pooler in transaction mode.
     """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -66,6 +76,8 @@ def make_engine(
         return engine
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
+    # psycopg prepares a statement after 5 runs on a connection; ``None`` never does.
+    connect_args = {} if prepared_statements else {"prepare_threshold": None}
     return create_engine(
         parsed,
         echo=echo,
@@ -73,6 +85,7 @@ def make_engine(
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_pre_ping=True,
+        connect_args=connect_args,
     )
 
 
