@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -19,6 +19,7 @@ from tests.factories import (
 
 from loupe.db.database import Database
 from loupe.db.models import utcnow
+from loupe.db.raw import Query
 from loupe.errors import PermissionDenied
 from loupe.routing import Profile, Requirements, RoutingPolicy, eligible
 from loupe.services.access import Actor
@@ -117,6 +118,10 @@ def test_expired_levels_and_clearances_do_not_count(db: Database) -> None:
     assert profile.levels == {}
 
 
+class _Id(NamedTuple):
+    id: int
+
+
 def session_raw(session: Any) -> Any:
     from loupe.db.raw import Raw
 
@@ -184,14 +189,8 @@ def test_the_sql_filter_agrees_with_the_rule(
         params |= {f"d{n}": domain, f"l{n}": language, f"s{n}": sensitivity}
     with db.transaction(readonly=True) as session:
         raw = session_raw(session)
-        found = {
-            int(row[0])
-            for row in raw.all(
-                f"SELECT i.id FROM ({values}) i WHERE 1 = 1{condition.sql}",
-                **params,
-                **condition.params,
-            )
-        }
+        query = Query(f"SELECT i.id FROM ({values}) i WHERE 1 = 1{condition.sql}", _Id)
+        found = {int(row.id) for row in raw.all(query, **params, **condition.params)}
     expected = {n for n, row in enumerate(rows) if eligible(policy, profile, Requirements(*row))}
     assert found == expected
 
