@@ -112,6 +112,9 @@ function showResult(result) {
 installShortcuts({ editor, submit: next, submitButton: "next", editing: () => Boolean(state.attempt) });
 
 $("start").addEventListener("click", start);
+// The button is disabled in the page until this script has loaded: a click before
+// then would do nothing (and a slow connection makes that likely).
+$("start").disabled = false;
 $("answer-form").addEventListener("submit", (event) => {
   event.preventDefault();
   next();
