@@ -91,3 +91,13 @@ def test_approximate_similarities_are_finite_cosines(
     )
     assert got.shape == (30,)
     assert np.all(np.isfinite(got)) and np.all((got >= -1.0) & (got <= 1.0))
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_rows_of_subnormal_values_become_unit_rows_without_overflow(sparse: bool) -> None:
+    # Regression: the sparse path multiplied by 1 / peak, which overflows for a peak
+    # of 5e-324 (found by hypothesis).
+    rows = np.array([[5e-324, 0.0, 0.0], [1e-310, -1e-310, 0.0], [0.0, 0.0, 0.0]])
+    wrap = sp.csr_matrix if sparse else np.asarray
+    got = max_cosine_similarity(wrap(rows), wrap(rows), exact_pairs_up_to=0, dims=2, rescore=3)
+    assert np.all(np.isfinite(got)) and np.all((got >= -1.0) & (got <= 1.0))

@@ -71,11 +71,14 @@ def unit_rows(matrix: FeatureMatrix, name: str = "features") -> sp.csr_matrix | 
     # Rows are first divided by their largest magnitude: squaring tiny values (1e-160)
     # underflows, and a norm computed from subnormals gives "unit" rows longer than 1.
     if sp.issparse(matrix):
-        m = sp.csr_matrix(matrix, dtype=np.float64)
+        # Each stored value divided by its row's figure, as the dense path does: a
+        # multiplication by 1 / peak would overflow for a subnormal peak (1 / 5e-324).
+        m = sp.csr_matrix(matrix, dtype=np.float64, copy=True)
         peak = np.asarray(abs(m).max(axis=1).todense()).ravel()
-        m = sp.csr_matrix(sp.diags(_inverse(peak)) @ m)
+        _divide_rows(m, peak)
         norms = np.sqrt(np.asarray(m.multiply(m).sum(axis=1)).ravel())
-        return sp.csr_matrix(sp.diags(_inverse(norms)) @ m)
+        _divide_rows(m, norms)
+        return m
     d = np.asarray(matrix, dtype=np.float64)
     if d.ndim != 2:
         raise InvalidInput(
@@ -87,9 +90,11 @@ def unit_rows(matrix: FeatureMatrix, name: str = "features") -> sp.csr_matrix | 
     return np.divide(d, norms, out=np.zeros_like(d), where=norms > 0)
 
 
-def _inverse(values: Floats) -> Floats:
-    """1 / value, and 0 where the value is 0."""
-    return np.divide(1.0, values, out=np.zeros_like(values), where=values > 0)
+def _divide_rows(m: Any, by: Floats) -> None:
+    """Divide a CSR matrix's stored values, in place, by a figure per row (0 stays 0)."""
+    per_value = np.repeat(by, np.diff(m.indptr))
+    np.divide(m.data, per_value, out=m.data, where=per_value > 0)
+    m.data[per_value <= 0] = 0.0
 
 
 def max_cosine_similarity(
