@@ -11,6 +11,8 @@ from pathlib import Path
 from tests.factories import add_items, make_project, make_user
 
 import loupe.aggregation
+import loupe.learning
+import loupe.selection
 from loupe.db.database import Database
 
 HEAVY = ("numpy", "scipy", "sklearn")
@@ -66,3 +68,22 @@ def test_the_aggregation_package_loads_numpy_on_first_use() -> None:
     names = set(loupe.aggregation.__all__)
     assert set(loupe.aggregation._LAZY) <= names
     assert all(getattr(loupe.aggregation, name) is not None for name in names)
+
+
+def test_the_learning_and_selection_packages_load_numpy_on_first_use() -> None:
+    code = (
+        "import sys, json\n"
+        "from loupe.learning import TRAINERS, Evaluation, ModelVersion, decide_promotion\n"
+        "from loupe.learning.persistence import ModelStore\n"
+        "import loupe.selection\n"
+        "assert sorted(TRAINERS) == ['embeddings', 'tfidf-linear']\n"
+        "assert 'numpy' not in sys.modules\n"
+        "from loupe.selection import AUDIT\n"
+        "assert 'numpy' in sys.modules\n"
+        "print(json.dumps([]))"
+    )
+    loaded_after(code)
+    for package in (loupe.learning, loupe.selection):
+        names = set(package.__all__)
+        assert set(package._LAZY) <= names, package.__name__
+        assert all(getattr(package, name) is not None for name in names)

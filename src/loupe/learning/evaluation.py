@@ -17,13 +17,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import Literal
-
-import numpy as np
-from numpy.typing import ArrayLike
+from typing import TYPE_CHECKING, Literal
 
 from loupe.errors import InvalidInput
-from loupe.selection.uncertainty import as_probabilities
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
 
 __all__ = ["Evaluation", "MetricName", "evaluate", "predict_with_threshold"]
 
@@ -60,6 +59,8 @@ def predict_with_threshold(
     oos_label: str = "oos",
 ) -> list[str]:
     """Most probable class per row, or ``oos_label`` where its probability < ``threshold``."""
+    from loupe.selection.uncertainty import as_probabilities  # numpy on first use
+
     p = as_probabilities(probabilities)
     if p.shape[1] != len(classes):
         raise InvalidInput(
@@ -97,6 +98,8 @@ def evaluate(
         )
     if not gold:
         raise InvalidInput("the gold set is empty; add labelled items to evaluate on")
+    import numpy as np  # numpy on first use: the metrics records need none
+
     g = np.asarray(gold, dtype=str)
     pr = np.asarray(predicted, dtype=str)
     correct = g == pr

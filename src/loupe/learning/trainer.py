@@ -13,10 +13,11 @@ or a remote service can all sit behind the same two methods.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-import numpy as np
-from numpy.typing import NDArray
+if TYPE_CHECKING:  # annotations only: the contract itself needs no NumPy
+    import numpy as np
+    from numpy.typing import NDArray
 
 __all__ = ["Model", "Trainer", "predict_labels"]
 

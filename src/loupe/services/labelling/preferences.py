@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from loupe.aggregation import BradleyTerry
 from loupe.db.models import Item, Label
 from loupe.errors import InvalidInput
 from loupe.label_schema import Pairwise
@@ -70,6 +69,8 @@ def preference_ranking(session: Session, actor: Actor, project_id: int) -> Prefe
         ties.append(answer == "tie")
     if not winners:
         return PreferenceRanking(systems=[], n_comparisons=0, n_skipped=skipped)
+    from loupe.aggregation import BradleyTerry  # numpy on first use
+
     model = BradleyTerry().fit(winners, losers, ties=ties)
     index = {name: i for i, name in enumerate(model.players_.tolist())}
     systems = [

@@ -17,7 +17,6 @@ from loupe.db.models import utcnow
 from loupe.errors import InvalidInput
 from loupe.learning import TRAINERS
 from loupe.learning.shadow import SHADOW_MAX_DROP, SHADOW_MIN_ITEMS, check_shadow_rule
-from loupe.selection import STRATEGIES
 from loupe.services.access import Actor, authorize_project
 
 __all__ = ["DEFAULT_MIX", "LoopSettings", "loop_settings", "set_loop_settings", "stored_config"]
@@ -41,6 +40,8 @@ class LoopSettings:
     shadow_max_drop: float = SHADOW_MAX_DROP
 
     def __post_init__(self) -> None:
+        from loupe.selection import STRATEGIES  # numpy on first use
+
         unknown = sorted(set(self.mix) - set(STRATEGIES))
         if unknown or not self.mix:
             raise InvalidInput(

@@ -57,7 +57,6 @@ from loupe.learning import (
 from loupe.learning.evaluation import predict_with_threshold
 from loupe.learning.persistence import ModelStore
 from loupe.learning.shadow import SHADOW_LIMIT, ShadowEvidence, decide_shadow
-from loupe.selection import AUDIT
 from loupe.services.access import Actor, authorize_project
 from loupe.services.model_loop.loop_settings import stored_config
 from loupe.services.payments.earnings import project_spending
@@ -129,6 +128,8 @@ def _text(data: dict[str, Any], text_field: str) -> str:
 
 def training_set(session: Session, project_id: int, *, text_field: str) -> TrainingSet:
     """Every resolved, non-gold, non-withheld item with its consensus answer."""
+    from loupe.selection import AUDIT  # numpy on first use: the selection package needs it
+
     rows = session.execute(
         select(Item.id, Item.data, Consensus.answer, Prediction.strategy)
         .join(Consensus, Consensus.item_id == Item.id)

@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import numpy as np
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
@@ -29,8 +28,6 @@ from loupe.db.models import Consensus, Item, utcnow
 from loupe.errors import InvalidInput
 from loupe.formats import ItemRecord, parse_item
 from loupe.label_schema import SingleChoice
-from loupe.learning.text import TfidfFeaturizer
-from loupe.selection import AUDIT, Pool, estimate_accuracy, select_batch
 from loupe.services.access import Actor, authorize_project
 from loupe.services.compliance.gate import PrivacyGate
 from loupe.services.model_loop.loop_settings import stored_config
@@ -143,6 +140,8 @@ def _record(
 def _novelty_features(
     session: Session, project_id: int, texts: list[str], text_field: str
 ) -> tuple[Any, Any]:
+    from loupe.learning.text import TfidfFeaturizer  # numpy on first use
+
     labelled = [
         str(data.get(text_field, ""))
         for data in session.scalars(
@@ -280,6 +279,10 @@ def _select(
     """External id -> (strategy, inclusion probability) for the items people should see."""
     if not selectable:
         return {}
+    import numpy as np  # numpy on first use
+
+    from loupe.selection import AUDIT, Pool, select_batch
+
     matrix = np.array(
         [[checked[fresh[ext]][1].get(c, 0.0) for c in classes] for ext in selectable],
         dtype=np.float64,
@@ -385,6 +388,8 @@ class ModelAgreement:
 
 def model_agreement(session: Session, actor: Actor, project_id: int) -> ModelAgreement:
     """Model-versus-human agreement on the items people have labelled."""
+    from loupe.selection import AUDIT, estimate_accuracy  # numpy on first use
+
     authorize_project(session, actor, "labels.read", project_id)
     counts = dict(
         session.execute(

@@ -19,7 +19,6 @@ from typing import Any, NamedTuple
 from sqlalchemy import Integer, cast, func, select
 from sqlalchemy.orm import Session
 
-from loupe.aggregation.agreement import fleiss_kappa, krippendorff_alpha, pairwise_agreement
 from loupe.db.models import Item, Label, Membership
 from loupe.db.quality_models import Escalation, GoldResult, WorkerSkill
 from loupe.services.access import Actor, authorize_project
@@ -130,6 +129,8 @@ def _agreement_of(rows: Sequence[_Vote]) -> tuple[Agreement, Any]:
     paired = sum(1 for n in counts.values() if n >= 2)
     if paired == 0:
         return Agreement(None, None, 0, len(rows)), None
+    from loupe.aggregation.agreement import fleiss_kappa, krippendorff_alpha  # numpy on first use
+
     items = [r.item_id for r in rows]
     workers = [r.user_id for r in rows]
     answers = [r.answer for r in rows]
@@ -155,6 +156,8 @@ def quality_report(session: Session, actor: Actor, project_id: int) -> QualityRe
     per_label: dict[str, float | None] = {}
     pairs: list[PairStat] = []
     if fk is not None:
+        from loupe.aggregation.agreement import pairwise_agreement  # numpy on first use
+
         items = [r.item_id for r in rows]
         workers = [r.user_id for r in rows]
         labels = [r.answer for r in rows]

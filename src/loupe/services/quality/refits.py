@@ -9,12 +9,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import numpy as np
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from loupe.aggregation import AGGREGATORS
 from loupe.db.models import Label, Project, utcnow
 from loupe.db.quality_models import Escalation, GoldAnswer, QualityState, WorkerSkill
 from loupe.db.raw import Raw
@@ -149,6 +147,10 @@ def refit(
     if not rows:
         state.fitting_since = None
         return RefitReport(project_id, policy.method, 0, 0, 0)
+    import numpy as np  # numpy on first use
+
+    from loupe.aggregation import AGGREGATORS
+
     items = [row.item_id for row in rows]
     workers = [row.user_id for row in rows]
     answers = [row.answer for row in rows]
