@@ -16,6 +16,7 @@ def test_second_demo_run_replaces_its_own_database_and_prints_full_width(
 ) -> None:
     """Regression (#19): a second run exited with "loupe-demo.db exists; pass --force",
     and piped output was cut at 80 columns ("reputati…", the ledger root on two lines)."""
+    monkeypatch.setenv("LOUPE_DEMO_TRAINER", "tfidf-linear")  # the same run with any extras
     monkeypatch.chdir(tmp_path)
     runner = CliRunner()
     args = ["demo", "--rounds", "1", "--per-round", "40", "--report", "r.html"]

@@ -696,10 +696,10 @@ def _consensus_accuracy(loop: _Loop, session: Any) -> tuple[float, int, str]:
     from loupe.selection import AUDIT
 
     rows = human_resolved_answers(session, loop.project_id)
-    rows = [row for row in rows if row[0] in loop.truth]
-    audit = [row for row in rows if row[2] == AUDIT]
+    rows = [row for row in rows if row.external_id in loop.truth]
+    audit = [row for row in rows if row.strategy == AUDIT]
     judged, where = (audit, "random audit items") if audit else (rows, "items they labelled")
-    right = sum(answer == loop.truth[ext] for ext, answer, _ in judged)
+    right = sum(row.answer == loop.truth[row.external_id] for row in judged)
     return (right / len(judged) if judged else 1.0), len(judged), where
 
 

@@ -18,7 +18,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -39,6 +39,7 @@ __all__ = [
     "ModelAgreement",
     "PredictionIn",
     "PredictionsResult",
+    "ResolvedAnswer",
     "StrategyAgreement",
     "human_resolved_answers",
     "ingest_predictions",
@@ -439,16 +440,24 @@ def model_agreement(session: Session, actor: Actor, project_id: int) -> ModelAgr
     )
 
 
-def human_resolved_answers(session: Session, project_id: int) -> list[tuple[str, Any, str]]:
-    """``(external_id, consensus answer, selection strategy)`` of every prediction people
-    resolved that has a consensus."""
+class ResolvedAnswer(NamedTuple):
+    """A prediction people resolved: the item, their consensus answer, and the selection
+    strategy that sent it to them."""
+
+    external_id: str
+    answer: Any
+    strategy: str
+
+
+def human_resolved_answers(session: Session, project_id: int) -> list[ResolvedAnswer]:
+    """Every prediction people resolved that has a consensus."""
     rows = session.execute(
         select(Item.external_id, Consensus.answer, Prediction.strategy)
         .join(Consensus, Consensus.item_id == Item.id)
         .join(Prediction, Prediction.item_id == Item.id)
         .where(Prediction.project_id == project_id, Prediction.resolution == "human")
     ).all()
-    return [(external_id, answer, strategy) for external_id, answer, strategy in rows]
+    return [ResolvedAnswer(*row) for row in rows]
 
 
 def predicted_labels(session: Session, project_id: int) -> list[tuple[str, str]]:
