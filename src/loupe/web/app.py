@@ -17,6 +17,7 @@ from loupe.web.api import undo
 from loupe.web.background import background_loops
 from loupe.web.cosigner import cosigner_for
 from loupe.web.errors import ERROR_RESPONSES, install_error_handlers
+from loupe.web.hot_path import HotPath
 from loupe.web.text_guard import reject_unstorable_text
 from loupe.web.ui import error_page, install_ui
 
@@ -76,6 +77,8 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     app.include_router(api_router, prefix="/api/v1")
     app.include_router(undo.router, prefix="/api/v1", responses=ERROR_RESPONSES)
     install_ui(app)
+    # The next task and a submit skip FastAPI's routing and dependencies (issue 18).
+    app.add_middleware(HotPath)
     return app
 
 

@@ -25,7 +25,7 @@ from loupe.db.database import is_unavailable, redacted
 from loupe.errors import LoupeError
 from loupe.web.schemas.common import ErrorBody
 
-__all__ = ["ERROR_RESPONSES", "HtmlErrors", "install_error_handlers"]
+__all__ = ["ERROR_RESPONSES", "HtmlErrors", "api_error_response", "install_error_handlers"]
 
 log = logging.getLogger("loupe.web")
 
@@ -146,6 +146,16 @@ def _json_error(response: Response) -> tuple[str, str]:
         return str(error["code"]), str(error["message"])
     except (ValueError, KeyError, TypeError):
         return "http_error", "the request failed"
+
+
+async def api_error_response(request: Request, exc: Exception) -> Response | None:
+    """The JSON response :func:`install_error_handlers` gives ``exc`` under ``/api``;
+    ``None`` for an unexpected error (the server's 500 handler takes it)."""
+    if isinstance(exc, LoupeError):
+        return await _loupe_error(request, exc)
+    if isinstance(exc, DBAPIError):
+        return await _database_error(request, exc)
+    return None
 
 
 def install_error_handlers(app: FastAPI, *, html: HtmlErrors | None = None) -> None:

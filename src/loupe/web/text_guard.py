@@ -20,12 +20,17 @@ from fastapi import Request
 from loupe.errors import InvalidInput
 from loupe.formats import unstorable_message, unstorable_text
 
-__all__ = ["reject_unstorable_text"]
+__all__ = ["may_hold_unstorable", "reject_unstorable_text"]
 
 # JSON can only carry NUL or a surrogate as an escape (raw control characters are
 # invalid JSON, raw surrogates invalid UTF-8): bodies without one skip the walk.
 _ESCAPE = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])")
 _FORM = "application/x-www-form-urlencoded"
+
+
+def may_hold_unstorable(body: bytes) -> bool:
+    """Whether a JSON body may hold NUL or a surrogate (it has one's escape)."""
+    return _ESCAPE.search(body) is not None
 
 
 def _refuse(field: str, problem: str) -> InvalidInput:
@@ -43,7 +48,7 @@ async def reject_unstorable_text(request: Request) -> None:
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type == "application/json" or content_type.endswith("+json"):
         body = await request.body()  # cached: FastAPI reuses it for the handler
-        if not _ESCAPE.search(body):
+        if not may_hold_unstorable(body):
             return
         try:
             decoded = json.loads(body)

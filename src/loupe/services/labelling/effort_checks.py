@@ -36,6 +36,19 @@ def _key(value: object) -> str:
     return value if isinstance(value, str) else json.dumps(value, sort_keys=True)
 
 
+def _tally(raw: Raw, stored: list[object]) -> Counter[str]:
+    """``Counter(_key(raw.json_out(a)) for a in stored)``, decoding each distinct answer
+    once (a project's answers repeat a few keys)."""
+    # SQLite hands back JSON text; PostgreSQL decoded values, where 1 and True would
+    # share a Counter slot: only strings are grouped before decoding.
+    if not all(type(answer) is str for answer in stored):
+        return Counter(_key(raw.json_out(answer)) for answer in stored)
+    counts: Counter[str] = Counter()
+    for answer, n in Counter(stored).items():
+        counts[_key(raw.json_out(answer))] += n
+    return counts
+
+
 def check_effort(
     raw: Raw,
     session: Session,
@@ -63,7 +76,7 @@ def check_effort(
     answers = [_key(raw.json_out(row.answer)) for row in mine]
     top_share = None
     if classes is not None and project:
-        counts = Counter(_key(raw.json_out(row.answer)) for row in project)
+        counts = _tally(raw, [row.answer for row in project])
         top_share = counts.most_common(1)[0][1] / len(project)
     # Agreement with consensus settled by others: items with at least one other label.
     compared = [

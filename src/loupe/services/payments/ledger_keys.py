@@ -85,9 +85,15 @@ def optional_ledger_config(settings: Settings) -> LedgerConfig | None:
     For paths that only sometimes append (a label earns only under a rate card).
     """
     key_dir = settings.resolved_key_dir()
-    if not all((key_dir / name).exists() for name in FILES):
+    try:
+        stamps = _stamps(key_dir)
+    except FileNotFoundError:
         return None
-    return ledger_config(settings)
+    # Every submit asks: the directory is resolved once and the files stat'ed once.
+    return LedgerConfig(
+        keys=_load(str(key_dir.resolve()), stamps),
+        checkpoint_every=settings.ledger_checkpoint_every,
+    )
 
 
 def _write_private(path: Path, text: str) -> None:
@@ -133,7 +139,7 @@ def rotate_signer(key_dir: Path, *, origin: str | None = None) -> LedgerKeys:
 def load_keys(key_dir: Path) -> LedgerKeys:
     """The keys in ``key_dir``; cached until one of its files changes."""
     try:
-        stamps = tuple((key_dir / name).stat().st_mtime_ns for name in FILES)
+        stamps = _stamps(key_dir)
     except FileNotFoundError:
         raise Conflict(
             f"the ledger keys are missing from {key_dir}; run `loupe init` (or set "
@@ -141,6 +147,11 @@ def load_keys(key_dir: Path) -> LedgerKeys:
             details={"key_dir": str(key_dir)},
         ) from None
     return _load(str(key_dir.resolve()), stamps)
+
+
+def _stamps(key_dir: Path) -> tuple[int, ...]:
+    """The key files' modification times (``FileNotFoundError`` if one is missing)."""
+    return tuple(os.stat(os.path.join(key_dir, name)).st_mtime_ns for name in FILES)
 
 
 @lru_cache(maxsize=8)

@@ -1,0 +1,152 @@
+"""The annotator's hot path (``loupe.web.hot_path``) answers as the FastAPI routes do."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import event
+from tests.factories import add_items, make_project, make_user, snapshot
+
+from loupe.db.database import Database
+from loupe.settings import Settings
+from loupe.web.app import create_app
+from loupe.web.hot_path import HotPath
+
+_TIME = re.compile(rb'"\d{4}-\d\d-\d\dT[^"]*"')
+
+
+def _app(template: Path, where: Path, *, hot: bool) -> FastAPI:
+    where.mkdir()
+    shutil.copy(template, where / "loupe.db")
+    app = create_app(
+        Settings(
+            database_url=f"sqlite:///{where / 'loupe.db'}",
+            key_dir=where / "keys",
+            model_dir=where / "models",
+            media_dir=where / "media",
+            refit_interval_seconds=0,
+        )
+    )
+    if not hot:
+        app.user_middleware = [m for m in app.user_middleware if m.cls is not HotPath]
+    return app
+
+
+def _script(client: TestClient, db: Database) -> Iterator[tuple[str, Any]]:
+    """The same requests, in the same order, against a fresh database."""
+    ann = make_user(db, "ann")
+    outsider = make_user(db, "outsider")
+    project = make_project(db, members={ann: "annotator"})
+    add_items(db, project, 2)
+    api = f"/api/v1/projects/{project}"
+    json_body = {**ann.headers, "Content-Type": "application/json"}
+
+    def post(name: str, url: str, **kwargs: Any) -> tuple[str, Any]:
+        return name, client.post(url, **kwargs)
+
+    yield post("next", f"{api}/tasks/next", headers=ann.headers)
+    yield post("next again", f"{api}/tasks/next", headers=ann.headers)
+    yield post("next, query", f"{api}/tasks/next?x=1", headers=ann.headers)
+    yield post("next, NUL body", f"{api}/tasks/next", content=b'{"x": "\\u0000"}',
+               headers=json_body)  # fmt: skip
+    yield post("next, no token", f"{api}/tasks/next")
+    yield post("next, bad token", f"{api}/tasks/next", headers={"Authorization": "Bearer lp_x"})
+    yield post("next, basic", f"{api}/tasks/next", headers={"Authorization": "Basic eDp5"})
+    yield post("next, outsider", f"{api}/tasks/next", headers=outsider.headers)
+    yield post("next, no project", "/api/v1/projects/9999/tasks/next", headers=ann.headers)
+    yield post("next, huge id", "/api/v1/projects/99999999999/tasks/next", headers=ann.headers)
+    labels = f"{api}/items/1/labels"
+    yield post("submit, bad answer", labels, json={"answer": "dance"}, headers=ann.headers)
+    yield post("submit, extra field", labels, json={"answer": "call", "x": 1}, headers=ann.headers)
+    yield post("submit, no answer", labels, json={}, headers=ann.headers)
+    yield post("submit, lead -1", labels, json={"answer": "call", "lead_time_ms": -1},
+               headers=ann.headers)  # fmt: skip
+    yield post("submit, NUL", labels, content=b'{"answer": "c\\u0000"}', headers=json_body)
+    yield post("submit, bad JSON", labels, content=b'{"answer": ', headers=json_body)
+    yield post("submit, text/plain", labels, content=b'{"answer": "call"}',
+               headers={**ann.headers, "Content-Type": "text/plain"})  # fmt: skip
+    yield post("submit, outsider", labels, json={"answer": "call"}, headers=outsider.headers)
+    yield post("submit, no item", f"{api}/items/9999/labels", json={"answer": "call"},
+               headers=ann.headers)  # fmt: skip
+    yield post("submit", labels, json={"answer": "call", "lead_time_ms": 900}, headers=ann.headers)
+    yield post("submit again", labels, json={"answer": "call"}, headers=ann.headers)
+    yield post("submit, changed", labels, json={"answer": "music"}, headers=ann.headers)
+    yield post("submit, no lease", f"{api}/items/2/labels", json={"answer": "call"},
+               headers=ann.headers)  # fmt: skip
+    yield post("next 2", f"{api}/tasks/next", headers=ann.headers)
+    yield post("submit 2", f"{api}/items/2/labels", json={"answer": ["call"]}, headers=ann.headers)
+    yield post("submit 2, charset", f"{api}/items/2/labels", content=b'{"answer": "navigate"}',
+               headers={**ann.headers, "Content-Type": "application/json; charset=utf-8"})  # fmt: skip
+    yield post("next, none left", f"{api}/tasks/next", headers=ann.headers)
+    yield "rows", snapshot(db)
+
+
+def _seen(response: Any) -> Any:
+    if isinstance(response, dict):
+        return response
+    headers = sorted((k, v) for k, v in response.headers.items() if k != "content-length")
+    return response.status_code, headers, _TIME.sub(b'"<time>"', response.content)
+
+
+def test_hot_path_answers_as_the_routes_do(sqlite_template: Path, tmp_path: Path) -> None:
+    seen: dict[bool, list[tuple[str, Any]]] = {}
+    for hot in (True, False):
+        app = _app(sqlite_template, tmp_path / str(hot), hot=hot)
+        with TestClient(app, raise_server_exceptions=False) as client:
+            seen[hot] = [(name, _seen(r)) for name, r in _script(client, app.state.db)]
+    assert [name for name, _ in seen[True]] == [name for name, _ in seen[False]]
+    for (name, hot), (_, routed) in zip(seen[True], seen[False], strict=True):
+        assert hot == routed, name
+    statuses = {name: r[0] for name, r in seen[True] if name != "rows"}
+    assert statuses["submit"] == 201
+    assert statuses["submit again"] == 200
+    assert statuses["next, bad token"] == 401
+    assert statuses["next, NUL body"] == 422
+
+
+def test_next_task_and_submit_commit_off_the_event_loop(
+    app_client: TestClient, db: Database
+) -> None:
+    """The commit (an fsync with SQLite's synchronous=FULL) must not stall the event loop."""
+    ann = make_user(db, "ann")
+    project = make_project(db, members={ann: "annotator"})
+    add_items(db, project, 1)
+    on_loop: list[bool] = []
+
+    def record(_connection: Any) -> None:
+        try:
+            asyncio.get_running_loop()
+            on_loop.append(True)
+        except RuntimeError:
+            on_loop.append(False)
+
+    engine = app_client.app.state.db.engine  # type: ignore[attr-defined]
+    event.listen(engine, "commit", record)
+    try:
+        api = f"/api/v1/projects/{project}"
+        task = app_client.post(f"{api}/tasks/next", headers=ann.headers).json()["task"]
+        submitted = app_client.post(
+            f"{api}/items/{task['item_id']}/labels", json={"answer": "call"}, headers=ann.headers
+        )
+        assert submitted.status_code == 201
+    finally:
+        event.remove(engine, "commit", record)
+    assert on_loop == [False, False]
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v1/projects/1/tasks/next", "/api/v1/projects/1/items/1/labels"]
+)
+def test_hot_routes_still_exist_for_the_contract(app_client: TestClient, path: str) -> None:
+    """The routes stay in the API (OpenAPI, the cookie path, refusals)."""
+    spec = app_client.get("/api/v1/openapi.json").json()
+    template = path.replace("/1/", "/{project_id}/", 1).replace("/items/1/", "/items/{item_id}/")
+    assert "post" in spec["paths"][template]
