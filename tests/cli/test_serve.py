@@ -55,6 +55,16 @@ def test_workers_get_a_health_check_that_waits_for_a_slow_start(
     assert options["log_config"]["filters"]["workers"]["level"] == "warning"
 
 
+def test_the_server_loads_no_websocket_library(
+    monkeypatch: pytest.MonkeyPatch, database_url: str
+) -> None:
+    """Loupe has no WebSocket route: uvicorn's default (``ws="auto"``) imported the
+    websockets library at every start (~50 ms of CPU) to refuse upgrades."""
+    code, options = run_serve(monkeypatch, "--database-url", database_url)
+    assert code == 0 and options is not None
+    assert options["ws"] == "none"
+
+
 @pytest.mark.parametrize("workers", [1, 2])
 def test_the_collector_is_off_only_while_the_server_process_starts(
     monkeypatch: pytest.MonkeyPatch, database_url: str, workers: int

@@ -16,8 +16,9 @@ from loupe.db.database import Database
 HEAVY = ("scipy", "sklearn", "faker", "wordfreq", "mimesis")
 # Not needed to start and answer the health check: NumPy loads on first use (this test's
 # submit runs a posterior, so only the start is checked), media codecs and object storage
-# with the first media request, Alembic only when the database is behind the head.
-NOT_AT_START = ("numpy", "boto3", "botocore", "cv2", "PIL", "alembic", "mako")
+# with the first media request, Alembic only when the database is behind the head, Jinja2
+# with the first page.
+NOT_AT_START = ("numpy", "boto3", "botocore", "cv2", "PIL", "alembic", "mako", "jinja2")
 
 START = """
 import json, sys

@@ -130,6 +130,9 @@ def serve(
             log_config=log_config(log_level),
             log_level=None,
             access_log=False,
+            # Loupe serves no WebSocket: uvicorn would import the websockets library
+            # (~50 ms of every start) only to answer an upgrade with a 403.
+            ws="none",
             timeout_worker_healthcheck=WORKER_HEALTHCHECK_S,
         )
     finally:

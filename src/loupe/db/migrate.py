@@ -3,7 +3,9 @@
 Alembic is imported only when there is something to migrate. A database already at
 the head is recognised from the revision files' own ``revision = "…"`` and
 ``down_revision = "…"`` lines and one ``SELECT``: importing Alembic's machinery
-and loading every revision module cost about 0.15 s of each server start.
+and loading every revision module cost about 0.15 s of each server start. A new,
+empty SQLite database gets the head's schema from one script
+(:mod:`loupe.db.sqlite_schema`) instead of a replay of every migration.
 """
 
 from __future__ import annotations
@@ -14,10 +16,19 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, inspect, text
 
+from loupe.db import sqlite_schema
+
 if TYPE_CHECKING:
     from alembic.config import Config
 
-__all__ = ["alembic_config", "current_revision", "head_revision", "plain_head", "upgrade"]
+__all__ = [
+    "alembic_config",
+    "alembic_upgrade",
+    "current_revision",
+    "head_revision",
+    "plain_head",
+    "upgrade",
+]
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 VERSION_TABLE = "alembic_version"  # Alembic's default, which env.py keeps
@@ -77,25 +88,29 @@ def plain_head() -> str | None:
     return heads.pop()
 
 
-def _at_plain_head(engine: Engine) -> bool:
-    head = plain_head()
-    if head is None:
-        return False
+def _at_revision(engine: Engine, revision: str) -> bool:
     with engine.connect() as connection:
         if not inspect(connection).has_table(VERSION_TABLE):
             return False
         versions = connection.execute(text(f"SELECT version_num FROM {VERSION_TABLE}"))
-        return list(versions.scalars()) == [head]
+        return list(versions.scalars()) == [revision]
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the database to ``revision``; a no-op when it is already there."""
-    if revision == "head" and _at_plain_head(engine):
-        return
-    from alembic import command
-
+    if revision == "head":
+        head = plain_head()
+        if head is not None and (_at_revision(engine, head) or sqlite_schema.create(engine, head)):
+            return
     if revision == "head" and current_revision(engine) == head_revision():
         return
+    alembic_upgrade(engine, revision)
+
+
+def alembic_upgrade(engine: Engine, revision: str) -> None:
+    """Run Alembic's migrations up to ``revision``, without any shortcut."""
+    from alembic import command
+
     config = alembic_config()
     with engine.begin() as connection:
         config.attributes["connection"] = connection
