@@ -7,31 +7,54 @@ intent, batches of 50 until 500 labels then 10% of the labelled set, noise-free
 oracle) with ``EmbeddingTrainer``'s classifier (multinomial logistic regression,
 C = 10) on cached sentence vectors (``vectors.py``), random sampling as the
 control with the same seeds in the same run. Each run stops once it crosses 95%
-of the full-data accuracy. Then CLINC150's out-of-scope split: max-probability,
-class-centroid and k-NN cosine scores, threshold chosen on validation for
-precision >= 0.85, applied to test. Skips when ``shared/data/intents`` is absent.
+of the full-data accuracy (and, with ``--curve-to N``, has N labels). Then
+CLINC150's out-of-scope split: max-probability, class-centroid and k-NN cosine
+scores, threshold chosen on validation for precision >= 0.85, applied to test.
+Skips when ``shared/data/intents`` is absent.
+
+An arm named ``"<arm> noisy dynamic"`` (or ``"<arm> noisy"``) replaces the oracle
+with SIMULATED annotators (``loupe.simulation.noisy_oracle``, the protocol of
+``bench/selection/bench_loop.py``: dynamic overlap 3 -> 5 below a 0.95 posterior,
+or a fixed 3) and is compared with ``<arm>`` run with the same seeds: noise-free
+minus noisy accuracy on a grid every 100 labels (``bench_loop.noise_gap``).
+
+    .venv/bin/python bench/learning/bench_embeddings_loop.py --seeds 5 --tasks clinc150 \\
+        --arms random margin+badge "margin+badge noisy dynamic" --curve-to 3000 --skip-oos
+
+``--tasks clinc150-dev`` is a development split of CLINC150's training set (20 rows
+per intent held out as the evaluation set); arms ``typiclust+badge`` (a k-means
+cold start until 500 labels) and ``balanced+badge`` (a class-balanced margin
+shortlist) were tried on it.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 import warnings
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "selection"))
 
+from bench_loop import noise_gap
 from vectors import CACHE, Split, load_split, missing
 
 from loupe.learning.embeddings import EmbeddingModel, EmbeddingTrainer
 from loupe.selection import Pool, select_batch
+from loupe.simulation.noisy_oracle import NoisyOracle
 
 F = NDArray[np.float64]
+Curve = dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -51,6 +74,15 @@ def tasks(names: list[str], cache: Path, xsid_test: int) -> list[Task]:
             )
             keep, tkeep = train.labels != "oos", test.labels != "oos"
             out.append(Task(name, _subset(train, keep), _subset(test, tkeep)))
+        elif name == "clinc150-dev":
+            # Development split: 20 training rows per intent held out (seed 0), test untouched.
+            train = load_split("clinc150/train", cache=cache)
+            inscope = _subset(train, train.labels != "oos")
+            rng = np.random.default_rng(0)
+            held = np.zeros(inscope.labels.size, dtype=bool)
+            for label in np.unique(inscope.labels):
+                held[rng.choice(np.flatnonzero(inscope.labels == label), 20, replace=False)] = True
+            out.append(Task(name, _subset(inscope, ~held), _subset(inscope, held)))
         else:
             pool = load_split("xsid/validation", cache=cache)
             test = load_split("xsid/test", cache=cache, limit=xsid_test)
@@ -88,49 +120,175 @@ def _density(task: Task) -> F:
     return _DENSITY[task.name]
 
 
-def run(
-    task: Task, arm: str, seed: int, target: float, budget: int
-) -> tuple[float | None, list[tuple[int, float]]]:
+# The noisy arms' SIMULATED annotators, as bench/selection/bench_loop.py has them:
+# accuracies uniform in 0.6-0.95, one-coin aggregation with the model prior (0.9);
+# "noisy" is a fixed three answers, "noisy dynamic" three, up to five while unsure.
+NOISE = {"annotators": 3, "annotator_accuracy": (0.6, 0.95)}
+DYNAMIC = {**NOISE, "max_annotators": 5, "overlap_target": 0.95}
+NOISY = {" noisy dynamic": DYNAMIC, " noisy": NOISE}
+
+
+def split_arm(arm: str) -> tuple[str, dict[str, Any] | None]:
+    """``"margin+badge noisy dynamic"`` -> ``("margin+badge", DYNAMIC)``; noise-free: ``None``."""
+    for suffix, noise in NOISY.items():
+        if arm.endswith(suffix):
+            return arm[: -len(suffix)], noise
+    return arm, None
+
+
+def run(task: Task, arm: str, seed: int, target: float, budget: int, curve_to: int = 0) -> Curve:
+    """One replay: rounds until the curve crosses ``target`` and has ``curve_to`` labels.
+
+    The seed set and the selections draw from ``seed``; a noisy arm's annotators
+    from a stream of their own, so it starts exactly like its noise-free twin.
+    """
+    strategy, noise = split_arm(arm)
     rng = np.random.default_rng(seed)
-    y = task.pool.labels
+    classes, y = np.unique(task.pool.labels, return_inverse=True)
+    index = {str(c): k for k, c in enumerate(classes)}
     labelled = np.zeros(y.size, dtype=bool)
-    for label in np.unique(y):
-        labelled[rng.choice(np.flatnonzero(y == label))] = True
-    curve: list[tuple[int, float]] = []
+    for k in range(classes.size):
+        labelled[rng.choice(np.flatnonzero(y == k))] = True
+    given = np.where(labelled, y, -1)  # the seed set is written by the project owner: exact
+    oracle = (
+        None
+        if noise is None
+        else NoisyOracle(n_classes=classes.size, rng=np.random.default_rng([seed, 1]), **noise)
+    )
+    rounds: list[dict[str, float]] = []
     x = task.pool.vectors
-    density = _density(task) if arm == "density+badge" else None
+    density = _density(task) if strategy == "density+badge" else None
     while True:
-        model = fit(x[labelled], y[labelled])
+        model = fit(x[labelled], classes[given[labelled]])
         n = int(labelled.sum())
-        curve.append((n, accuracy(model, task.test)))
-        if curve[-1][1] >= target:
-            break
-        if n >= budget or labelled.all():
-            return None, curve
+        rounds.append(
+            {
+                "labels_used": n,
+                "in_scope_accuracy": accuracy(model, task.test),
+                "annotations": 0 if oracle is None else oracle.annotations_,
+                "label_accuracy": float(np.mean(given[labelled] == y[labelled])),
+            }
+        )
+        crossed = any(r["in_scope_accuracy"] >= target for r in rounds)
+        if (crossed and n >= curve_to) or n >= budget or labelled.all():
+            return {"rounds": rounds}
         size = 50 if n < 500 else int(np.ceil(0.1 * n))
         unl = np.flatnonzero(~labelled)
-        if arm == "random":
+        probs = np.zeros((unl.size, classes.size))
+        columns = np.array([index[c] for c in model.classes_])
+        if strategy == "random":
             pick = rng.choice(unl, size=min(size, unl.size), replace=False)
+            chosen = np.flatnonzero(np.isin(unl, pick))
+        elif strategy == "typiclust+badge" and n < 500:
+            chosen = typiclust(x, labelled, unl, size=size, rng=rng)
+            pick = unl[chosen]
+        elif strategy == "balanced+badge":
+            probs[:, columns] = model.predict_proba_vectors(np.asarray(x[unl], dtype=np.float64))
+            chosen = balanced_badge(probs, np.asarray(x[unl], dtype=np.float64), size=size, rng=rng)
+            pick = unl[chosen]
         else:
-            probs = model.predict_proba_vectors(np.asarray(x[unl], dtype=np.float64))
+            probs[:, columns] = model.predict_proba_vectors(np.asarray(x[unl], dtype=np.float64))
             pool = Pool(
                 probabilities=probs,
                 features=np.asarray(x[unl], dtype=np.float64),
                 density=None if density is None else density[unl],
             )
-            chosen = select_batch(
-                pool,
-                mix={"margin": 1.0},
-                batch_size=size,
-                rng=rng,
-                diversity=1.0 if arm == "margin" else 10.0,
-                density_weight=0.0 if density is None else 1.0,
+            chosen = np.asarray(
+                select_batch(
+                    pool,
+                    mix={"margin": 1.0},
+                    batch_size=size,
+                    rng=rng,
+                    diversity=1.0 if strategy == "margin" else 10.0,
+                    density_weight=0.0 if density is None else 1.0,
+                ).indices
             )
-            pick = unl[np.asarray(chosen.indices)]
+            pick = unl[chosen]
+        if oracle is None:
+            given[pick] = y[pick]
+        else:
+            if not probs.any():  # the model prior: probabilities before the votes
+                probs[np.ix_(chosen, columns)] = model.predict_proba_vectors(
+                    np.asarray(x[unl[chosen]], dtype=np.float64)
+                )
+            asked, labels = oracle.answer(unl[chosen], truth=y[unl[chosen]], prior=probs[chosen])
+            given[asked] = labels
         labelled[pick] = True
-    (n0, a0), (n1, a1) = curve[-2] if len(curve) > 1 else curve[-1], curve[-1]
-    crossing = n1 if a1 == a0 or len(curve) == 1 else n0 + (target - a0) * (n1 - n0) / (a1 - a0)
-    return float(crossing), curve
+
+
+def typiclust(
+    x: NDArray[np.float32],
+    labelled: NDArray[np.bool_],
+    unl: NDArray[np.int64],
+    *,
+    size: int,
+    rng: np.random.Generator,
+) -> NDArray[np.int64]:
+    """Cold start by typicality (TypiClust, Hacohen et al. 2022), positions into ``unl``.
+
+    k-means with ``labelled + size`` clusters on the pool; the largest clusters
+    without a labelled item each give their item nearest the centroid (cosine).
+    """
+    from sklearn.cluster import MiniBatchKMeans
+
+    unit = x / np.linalg.norm(x, axis=1, keepdims=True)
+    k = int(labelled.sum()) + size
+    km = MiniBatchKMeans(
+        n_clusters=k, n_init=1, batch_size=4096, random_state=int(rng.integers(2**31))
+    ).fit(unit)
+    assign = km.labels_
+    covered = np.zeros(k, dtype=bool)
+    covered[assign[labelled]] = True
+    sizes = np.bincount(assign, minlength=k)
+    position = np.full(x.shape[0], -1)
+    position[unl] = np.arange(unl.size)
+    picks: list[int] = []
+    for c in np.argsort(-sizes, kind="stable"):
+        if covered[c] or len(picks) >= size:
+            continue
+        members = np.flatnonzero((assign == c) & ~labelled)
+        if members.size:
+            picks.append(int(members[np.argmax(unit[members] @ km.cluster_centers_[c])]))
+    if len(picks) < size:  # fewer uncovered clusters than the batch: fill at random
+        rest = np.setdiff1d(unl, picks)
+        picks += rng.choice(rest, size=min(size - len(picks), rest.size), replace=False).tolist()
+    return np.asarray(position[picks], dtype=np.int64)
+
+
+def balanced_badge(
+    probs: F, features: F, *, size: int, rng: np.random.Generator
+) -> NDArray[np.int64]:
+    """Margin, class-balanced: a 10x shortlist holding at most ``10 size / K`` items per
+    predicted class (lowest margin first), then BADGE over the shortlist."""
+    from loupe.selection.diversity import badge
+
+    top2 = -np.sort(-probs, axis=1)[:, :2]
+    order = np.argsort(top2[:, 0] - top2[:, 1], kind="stable")
+    predicted = probs.argmax(axis=1)[order]
+    cap = int(np.ceil(10 * size / probs.shape[1]))
+    rank = np.zeros(order.size, dtype=np.int64)  # how many before it share its class
+    seen = np.zeros(probs.shape[1], dtype=np.int64)
+    for i, k in enumerate(predicted):
+        rank[i] = seen[k]
+        seen[k] += 1
+    shortlist = order[rank < cap][: 10 * size]
+    picked = badge(features[shortlist], probs[shortlist], k=size, rng=rng)
+    return np.asarray(shortlist[picked], dtype=np.int64)
+
+
+def labels_to_reach(curve: Curve, target: float) -> float | None:
+    """Labels at which the curve first reaches ``target``, linearly interpolated."""
+    previous: dict[str, float] | None = None
+    for r in curve["rounds"]:
+        if r["in_scope_accuracy"] >= target:
+            if previous is None or previous["in_scope_accuracy"] == r["in_scope_accuracy"]:
+                return float(r["labels_used"])
+            n0, a0 = previous["labels_used"], previous["in_scope_accuracy"]
+            return float(
+                n0 + (target - a0) * (r["labels_used"] - n0) / (r["in_scope_accuracy"] - a0)
+            )
+        previous = r
+    return None
 
 
 def recall_at_precision(
@@ -219,6 +377,41 @@ def oos_benchmark(cache: Path, precision: float = 0.85) -> None:
         )
 
 
+def _timed_run(job: tuple[Task, str, int, float, int, int]) -> tuple[Curve, float]:
+    start = time.process_time()
+    curve = run(*job)
+    return curve, time.process_time() - start
+
+
+def report(curves: dict[str, list[Curve]], target: float) -> None:
+    """Labels to 95% per arm against random; noise-free minus noisy accuracy per noisy arm."""
+    reached = {arm: [labels_to_reach(c, target) for c in runs] for arm, runs in curves.items()}
+    means = {
+        arm: float(np.mean([r for r in each if r is not None]))
+        if None not in each
+        else float("nan")
+        for arm, each in reached.items()
+    }
+    for arm, each in reached.items():
+        ratio = means[arm] / means["random"] if "random" in means else float("nan")
+        seeds = " / ".join("-" if r is None else f"{r:.0f}" for r in each)
+        print(f"  {arm}: mean {means[arm]:.0f} labels to 95% ({seeds}), x random {ratio:.2f}")
+    for arm, runs in curves.items():
+        clean, noise = split_arm(arm)
+        if noise is None or clean not in curves:
+            continue
+        gap = noise_gap(curves[clean], runs)
+        grid: Sequence[int] = gap["grid"]
+        points = ", ".join(f"{g}: {p:+.1f}" for g, p in zip(grid, gap["gap_points"], strict=True))
+        print(
+            f"  {arm} vs {clean}, noise-free minus noisy accuracy (points, mean of "
+            f"{len(runs)} seeds): max {gap['max_gap_points']:.2f}, mean {gap['mean_gap_points']:.2f}, "
+            f"answers per item {gap['annotations_per_item']:.2f}, final label accuracy "
+            f"{gap['final_label_accuracy']:.4f}\n    {points}",
+            flush=True,
+        )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seeds", type=int, default=5)
@@ -231,6 +424,14 @@ def main() -> int:
         "--xsid-test", type=int, default=3000, help="xSID test rows sampled (seed 0)"
     )
     parser.add_argument("--budget", type=int, default=6000)
+    parser.add_argument(
+        "--curve-to",
+        type=int,
+        default=0,
+        help="keep labelling past 95%% until this many labels (for the noise-gap grid)",
+    )
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--save", type=Path, help="write each run's curve here as JSON")
     parser.add_argument("--skip-oos", action="store_true")
     parser.add_argument("--oos-only", action="store_true")
     args = parser.parse_args()
@@ -245,22 +446,26 @@ def main() -> int:
             f"\n{task.name}: pool {task.pool.labels.size}, test {task.test.labels.size}, "
             f"full-data accuracy {full:.4f} ({time.perf_counter() - start:.0f} s), 95% = {target:.4f}"
         )
-        means: dict[str, float] = {}
-        for arm in args.arms:
-            reached = []
-            for seed in range(args.seeds):
-                start = time.perf_counter()
-                labels, curve = run(task, arm, seed, target, args.budget)
-                reached.append(labels)
+        # Seed by seed, so that an interrupted run leaves whole seeds in --save.
+        jobs = [(task, arm, seed, target, args.budget, args.curve_to)
+                for seed in range(args.seeds) for arm in args.arms]  # fmt: skip
+        curves: dict[str, list[Curve]] = {arm: [] for arm in args.arms}
+        with ProcessPoolExecutor(max_workers=args.workers) as pool:
+            for (_, arm, seed, *_), (curve, seconds) in zip(
+                jobs, pool.map(_timed_run, jobs), strict=True
+            ):
+                curves[arm].append(curve)
+                if args.save is not None:
+                    args.save.mkdir(parents=True, exist_ok=True)
+                    name = f"{task.name}__{arm.replace(' ', '_')}__{seed}.json"
+                    (args.save / name).write_text(json.dumps({"target": target, **curve}))
+                labels = labels_to_reach(curve, target)
                 print(
-                    f"  {arm:13s} seed {seed}: {labels if labels is None else round(labels)} labels "
-                    f"({len(curve)} rounds, {time.perf_counter() - start:.0f} s)",
+                    f"  {arm:28s} seed {seed}: {labels if labels is None else round(labels)} "
+                    f"labels ({len(curve['rounds'])} rounds, {seconds:.0f} CPU-s)",
                     flush=True,
                 )
-            ok = [r for r in reached if r is not None]
-            means[arm] = float(np.mean(ok)) if len(ok) == len(reached) else float("nan")
-            ratio = means[arm] / means["random"] if "random" in means else float("nan")
-            print(f"  {arm}: mean {means[arm]:.0f} labels to 95%, x random {ratio:.2f}", flush=True)
+        report(curves, target)
     if "clinc150" in args.tasks and not args.skip_oos:
         oos_benchmark(args.cache)
     return 0

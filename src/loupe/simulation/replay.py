@@ -25,8 +25,9 @@ own probabilities for the item, computed before it saw the votes, as the prior
 ``annotators`` of them (chosen at random), and only items whose posterior (votes,
 annotator accuracies estimated on the earlier batches, and the model prior) stays
 below ``overlap_target`` get more answers, one at a time, up to ``max_annotators``
-(:func:`~loupe.simulation.annotators.ask_until_confident`). Everything random
-comes from ``seed``.
+(:func:`~loupe.simulation.annotators.ask_until_confident`). The annotators, their
+votes and the aggregation are a :class:`~loupe.simulation.noisy_oracle.NoisyOracle`,
+which other learners' benchmarks use too. Everything random comes from ``seed``.
 
 >>> from loupe.simulation.datasets import LabelledTexts
 >>> texts = tuple(f"{w} {i}" for w in ("alpha", "beta") for i in range(10))
@@ -41,7 +42,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -53,17 +54,10 @@ from loupe.selection.density import knn_density
 from loupe.selection.diversity import DiversityMethod
 from loupe.selection.mixer import select_batch
 from loupe.selection.strategies import STRATEGIES, Pool
-from loupe.simulation.annotators import (
-    SimulatedAnnotators,
-    aggregate_votes,
-    ask_until_confident,
-    estimate_accuracies,
-)
 from loupe.simulation.datasets import LabelledTexts
+from loupe.simulation.noisy_oracle import Aggregation, NoisyOracle
 
-__all__ = ["LearningCurve", "ReplayConfig", "RoundResult", "replay"]
-
-Aggregation = Literal["majority", "one-coin"]
+__all__ = ["Aggregation", "LearningCurve", "ReplayConfig", "RoundResult", "replay"]
 
 
 @dataclass(frozen=True)
@@ -239,9 +233,17 @@ def replay(train: LabelledTexts, test: LabelledTexts, config: ReplayConfig) -> L
         knn_density(x_pool, k=config.density_neighbours) if config.density_weight > 0 else None
     )
     trainer = LinearTextTrainer(c=config.c, temperature=config.temperature, featurizer=featurizer)
-    panel = (
-        SimulatedAnnotators.draw(
-            config.panel_size, accuracy=config.annotator_accuracy, rng=annotator_rng
+    oracle = (
+        NoisyOracle(
+            n_classes=len(classes),
+            rng=annotator_rng,
+            annotators=config.annotators,
+            max_annotators=config.max_annotators,
+            overlap_target=config.overlap_target,
+            annotator_accuracy=config.annotator_accuracy,
+            aggregation=config.aggregation,
+            model_prior=config.model_prior,
+            prior_weight=config.prior_weight,
         )
         if config.annotators
         else None
@@ -249,9 +251,6 @@ def replay(train: LabelledTexts, test: LabelledTexts, config: ReplayConfig) -> L
     labelled = _seed_indices(y, len(classes), config.seed_per_class, seed_rng)
     given = np.full(y.size, -1, dtype=np.int64)
     given[labelled] = y[labelled]  # the seed set is written by the project owner: exact
-    votes: list[NDArray[np.int64]] = []
-    voted_items: list[NDArray[np.int64]] = []
-    priors: list[NDArray[np.float64]] = []
     rounds: list[RoundResult] = []
     annotations = 0
     while True:
@@ -290,51 +289,12 @@ def replay(train: LabelledTexts, test: LabelledTexts, config: ReplayConfig) -> L
                 rng=select_rng,
             )
             new = unlabelled[batch.indices]
-            if panel is None:
+            if oracle is None:
                 given[new] = y[new]
             else:
-                ballot = panel.annotate(y[new], n_classes=len(classes), rng=annotator_rng)
-                if config.dynamic_overlap:
-                    known = (
-                        estimate_accuracies(np.concatenate(votes), n_classes=len(classes))
-                        if votes
-                        else np.full(panel.size, 0.8)  # no answers yet: a neutral guess
-                    )
-                    ballot = ask_until_confident(
-                        ballot,
-                        n_classes=len(classes),
-                        initial=config.annotators,
-                        maximum=config.max_annotators,
-                        target=config.overlap_target,
-                        accuracies=known,
-                        rng=annotator_rng,
-                        prior=probs[batch.indices] if config.model_prior else None,
-                        prior_weight=config.prior_weight,
-                    )
-                votes.append(ballot)
-                voted_items.append(new)
-                priors.append(probs[batch.indices])
-                annotations += int(np.count_nonzero(ballot >= 0))
-                all_votes = np.concatenate(votes)
-                all_items = np.concatenate(voted_items)
-                skills = (
-                    estimate_accuracies(all_votes, n_classes=len(classes))
-                    if config.aggregation == "one-coin"
-                    else None
-                )
-                prior = (
-                    np.concatenate(priors)
-                    if config.model_prior and config.aggregation == "one-coin"
-                    else None
-                )
-                given[all_items] = aggregate_votes(
-                    all_votes,
-                    n_classes=len(classes),
-                    rng=annotator_rng,
-                    accuracies=skills,
-                    prior=prior,
-                    prior_weight=config.prior_weight,
-                )
+                asked, labels = oracle.answer(new, truth=y[new], prior=probs[batch.indices])
+                given[asked] = labels
+                annotations = oracle.annotations_
         rounds.append(
             RoundResult(
                 round=len(rounds),
@@ -348,7 +308,7 @@ def replay(train: LabelledTexts, test: LabelledTexts, config: ReplayConfig) -> L
         if done:
             break
         labelled = np.sort(np.concatenate([labelled, new]))
-    accuracies = () if panel is None else tuple(float(a) for a in panel.accuracies)
+    accuracies = () if oracle is None else tuple(float(a) for a in oracle.panel_.accuracies)
     return LearningCurve(config, tuple(rounds), classes, accuracies)
 
 
