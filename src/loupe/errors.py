@@ -12,6 +12,7 @@ once to an exit code (``loupe.cli``)::
     ├── NotFound                    404  exit 5
     ├── Conflict                    409  exit 6   state forbids it (already labelled, full)
     ├── PrivacyBlocked              451  exit 7   the privacy gate withheld the content
+    ├── PayloadTooLarge             413  exit 12  a request body over its limit (details.max_bytes)
     ├── TooManyRequests             429  exit 9   throttled (details.retry_after: seconds)
     ├── LedgerIntegrityError        409  exit 8   the payment log does not verify
     ├── AuditIntegrityError         409  exit 11  the audit log does not verify
@@ -30,6 +31,7 @@ __all__ = [
     "LedgerIntegrityError",
     "LoupeError",
     "NotFound",
+    "PayloadTooLarge",
     "PermissionDenied",
     "PrivacyBlocked",
     "TooManyRequests",
@@ -91,6 +93,15 @@ class PrivacyBlocked(LoupeError):
     code = "privacy_blocked"
     http_status = 451
     exit_code = 7
+
+
+class PayloadTooLarge(LoupeError):
+    """A request body over its limit; ``details["max_bytes"]`` is the limit, and the
+    message says how to send less (smaller batches, or the streamed import)."""
+
+    code = "payload_too_large"
+    http_status = 413
+    exit_code = 12
 
 
 class TooManyRequests(LoupeError):

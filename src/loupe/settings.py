@@ -287,6 +287,25 @@ class Settings(BaseSettings):
         ge=1024,
         description="Largest media file (bytes) an import accepts.",
     )
+    max_body_bytes: int = Field(
+        default=1024 * 1024,
+        ge=1024,
+        description=(
+            "Largest request body (bytes) of an API call or web UI form; a larger one is "
+            "refused with 413 `payload_too_large` before it is read whole. The batch routes "
+            "have `max_batch_body_bytes`; file imports (`items/import`, `items/upload`) "
+            "their own 512 MiB."
+        ),
+    )
+    max_batch_body_bytes: int = Field(
+        default=64 * 1024 * 1024,
+        ge=1024,
+        description=(
+            "Largest request body (bytes) of a batch of items, predictions, texts to "
+            "classify or gold answers (`POST .../items`, `.../predictions`, `.../predict`, "
+            "`PUT .../gold`); larger batches are refused with 413: send them in parts."
+        ),
+    )
     image_ocr: Literal["required", "optional"] = Field(
         default="required",
         description=(

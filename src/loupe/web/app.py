@@ -15,6 +15,7 @@ from loupe.settings import Settings
 from loupe.web.api import router as api_router
 from loupe.web.api import undo
 from loupe.web.background import background_loops
+from loupe.web.body_limit import BodyLimit
 from loupe.web.cosigner import cosigner_for
 from loupe.web.errors import ERROR_RESPONSES, install_error_handlers
 from loupe.web.hot_path import HotPath
@@ -79,6 +80,13 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     install_ui(app)
     # The next task and a submit skip FastAPI's routing and dependencies (issue 18).
     app.add_middleware(HotPath)
+    # Added last, so it wraps everything (the hot path too): no body over its cap is read.
+    app.add_middleware(
+        BodyLimit,
+        max_body_bytes=settings.max_body_bytes,
+        max_batch_body_bytes=settings.max_batch_body_bytes,
+        html=error_page,
+    )
     return app
 
 

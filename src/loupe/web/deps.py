@@ -110,10 +110,13 @@ def _context(
             yield Context(session, _secret(credentials), settings, db)
 
 
-async def _writer(
+def _writer(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-) -> AsyncIterator[Context]:
+) -> Iterator[Context]:
+    # A plain generator: FastAPI runs its exit, the commit (an fsync with SQLite's
+    # synchronous=FULL), in the thread pool. As an async generator the commit ran on the
+    # event loop and stalled every other connection for its length (issue 18).
     with _context(request, credentials, readonly=False) as context:
         yield context
 

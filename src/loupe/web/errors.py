@@ -25,7 +25,13 @@ from loupe.db.database import is_unavailable, redacted
 from loupe.errors import LoupeError
 from loupe.web.schemas.common import ErrorBody
 
-__all__ = ["ERROR_RESPONSES", "HtmlErrors", "api_error_response", "install_error_handlers"]
+__all__ = [
+    "ERROR_RESPONSES",
+    "HtmlErrors",
+    "api_error_response",
+    "install_error_handlers",
+    "wants_page",
+]
 
 log = logging.getLogger("loupe.web")
 
@@ -123,6 +129,13 @@ async def _unexpected(_: Request, exc: Exception) -> Response:
 Handler = Callable[[Request, Exception], Awaitable[Response]]
 
 
+def wants_page(request: Request) -> bool:
+    """Whether an error for ``request`` is a page: a browser's request outside ``/api``."""
+    return not request.url.path.startswith("/api/") and "text/html" in request.headers.get(
+        "accept", ""
+    )
+
+
 def _for_pages(handler: Handler, html: HtmlErrors | None) -> Handler:
     """JSON under ``/api`` and for non-browser clients; an HTML page for browsers elsewhere."""
     if html is None:
@@ -130,9 +143,7 @@ def _for_pages(handler: Handler, html: HtmlErrors | None) -> Handler:
 
     async def handle(request: Request, exc: Exception) -> Response:
         response = await handler(request, exc)
-        if request.url.path.startswith("/api/") or "text/html" not in request.headers.get(
-            "accept", ""
-        ):
+        if not wants_page(request):
             return response
         error = _json_error(response)
         return await html(request, response.status_code, error[0], error[1])
