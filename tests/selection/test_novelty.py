@@ -9,6 +9,7 @@ from hypothesis.extra.numpy import arrays
 
 from loupe.errors import InvalidInput
 from loupe.selection.novelty import (
+    accuracy_budget_threshold,
     is_out_of_scope,
     max_cosine_similarity,
     novelty_score,
@@ -101,3 +102,41 @@ def test_rows_of_subnormal_values_become_unit_rows_without_overflow(sparse: bool
     wrap = sp.csr_matrix if sparse else np.asarray
     got = max_cosine_similarity(wrap(rows), wrap(rows), exact_pairs_up_to=0, dims=2, rescore=3)
     assert np.all(np.isfinite(got)) and np.all((got >= -1.0) & (got <= 1.0))
+
+
+# --- the accuracy-budget threshold -----------------------------------------------------------
+
+
+def test_accuracy_budget_threshold_known_answers() -> None:
+    scores = [0.9, 0.8, 0.7, 0.1]
+    # One correct row may be flagged (0.25 x 4): only 0.9 is above the threshold.
+    assert accuracy_budget_threshold(scores, [True, True, False, True], budget=0.25) == 0.8
+    # A wrong row costs nothing: 0.7 (wrong) is flagged along with 0.9 once 0.8 may be.
+    assert accuracy_budget_threshold(scores, [True, True, False, True], budget=0.5) == 0.1
+    assert accuracy_budget_threshold(scores, [True] * 4, budget=0.0) == 0.9
+    everything = accuracy_budget_threshold(scores, [False] * 4, budget=0.0)
+    assert everything < 0.1
+    with pytest.raises(InvalidInput):
+        accuracy_budget_threshold(scores, [True] * 3, budget=0.1)
+    with pytest.raises(InvalidInput):
+        accuracy_budget_threshold(scores, [True] * 4, budget=1.0)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    scores=arrays(np.float64, st.integers(1, 40), elements=st.floats(-5.0, 5.0)),
+    seed=st.integers(0, 1000),
+    budget=st.floats(0.0, 0.99),
+)
+def test_accuracy_budget_threshold_spends_at_most_the_budget(
+    scores: np.ndarray, seed: int, budget: float
+) -> None:
+    correct = np.random.default_rng(seed).random(scores.size) < 0.8
+    t = accuracy_budget_threshold(scores, correct, budget=budget)
+    flagged = scores > t
+    assert np.sum(flagged & correct) <= budget * scores.size + 1e-9
+    # Maximal: any lower threshold at a score value flags another correct row too many.
+    lower = np.unique(scores[correct & ~flagged])
+    if lower.size:
+        more = scores > np.nextafter(lower.max(), -np.inf)
+        assert np.sum(more & correct) > budget * scores.size

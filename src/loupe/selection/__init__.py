@@ -24,9 +24,11 @@ if TYPE_CHECKING:
     from loupe.selection.density import knn_density
     from loupe.selection.disagreement import label_disagrees, model_human_disagreement
     from loupe.selection.diversity import DiversityMethod, badge, farthest_first
+    from loupe.selection.mahalanobis import RelativeMahalanobis
     from loupe.selection.mixer import AUDIT, DENSITY_WEIGHTED, Selection, allocate, select_batch
     from loupe.selection.novelty import (
         FeatureMatrix,
+        accuracy_budget_threshold,
         is_out_of_scope,
         max_cosine_similarity,
         novelty_score,
@@ -67,7 +69,9 @@ _LAZY = {
     "Selection": "mixer",
     "allocate": "mixer",
     "select_batch": "mixer",
+    "RelativeMahalanobis": "mahalanobis",
     "FeatureMatrix": "novelty",
+    "accuracy_budget_threshold": "novelty",
     "is_out_of_scope": "novelty",
     "max_cosine_similarity": "novelty",
     "novelty_score": "novelty",
@@ -100,8 +104,10 @@ __all__ = [
     "DiversityMethod",
     "FeatureMatrix",
     "Pool",
+    "RelativeMahalanobis",
     "Selection",
     "Strategy",
+    "accuracy_budget_threshold",
     "allocate",
     "as_probabilities",
     "badge",

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "FeatureMatrix",
+    "accuracy_budget_threshold",
     "is_out_of_scope",
     "max_cosine_similarity",
     "novelty_score",
@@ -62,6 +63,36 @@ def is_out_of_scope(probabilities: ArrayLike, *, threshold: float) -> NDArray[np
         )
     p = as_probabilities(probabilities)
     return np.asarray(p.max(axis=1) < threshold, dtype=np.bool_)
+
+
+def accuracy_budget_threshold(scores: ArrayLike, correct: ArrayLike, *, budget: float) -> float:
+    """The lowest threshold on ``scores`` that costs at most ``budget`` of accuracy.
+
+    ``scores`` (higher = more likely out of scope) and ``correct`` (the classifier
+    got the row right) are for held-out **in-scope** rows; a row is flagged when its
+    score is strictly above the threshold, and each flagged correct row costs
+    ``1 / len(correct)`` of in-scope accuracy. The rule reads no out-of-scope rows,
+    so it does not depend on how much out-of-scope traffic there is (a best-F1
+    threshold on a split with 3% out-of-scope is far too cautious for traffic with 18%).
+
+    >>> accuracy_budget_threshold([0.9, 0.8, 0.7, 0.1], [True, True, False, True], budget=0.25)
+    0.8
+    """
+    s = np.asarray(scores, dtype=np.float64)
+    ok = np.asarray(correct, dtype=np.bool_)
+    if s.ndim != 1 or ok.shape != s.shape or s.size == 0:
+        raise InvalidInput(
+            "scores and correct must be 1-D, non-empty and of the same length",
+            details={"field": "correct"},
+        )
+    if not 0.0 <= budget < 1.0:
+        raise InvalidInput(f"budget must be in [0, 1); got {budget}", details={"field": "budget"})
+    allowed = int(np.floor(budget * s.size + 1e-9))
+    ranked = np.sort(s[ok])[::-1]
+    if allowed < ranked.size:
+        return float(ranked[allowed])
+    # Every correct row may be flagged: flag everything.
+    return float(np.nextafter(s.min(), -np.inf))
 
 
 def unit_rows(matrix: FeatureMatrix, name: str = "features") -> sp.csr_matrix | Floats:
