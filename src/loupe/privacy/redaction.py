@@ -18,7 +18,7 @@ from itertools import pairwise
 from typing import Literal
 
 from loupe.errors import InvalidInput
-from loupe.privacy.scanner import Scanner
+from loupe.privacy.scanner import Scan, Scanner
 from loupe.privacy.spans import Detection, resolve_overlaps
 
 __all__ = ["POLICIES", "Policy", "Redaction", "Redactor", "SpanMapping", "redact_spans"]
@@ -154,9 +154,13 @@ class Redactor:
         self.policy: Policy = policy
         self.max_passes = max_passes
 
-    def redact(self, text: str) -> Redaction:
-        """Redact ``text``; the result is withheld when scanning fails or does not settle."""
-        scan = self.scanner.scan(text)
+    def redact(self, text: str, *, scan: Scan | None = None) -> Redaction:
+        """Redact ``text``; the result is withheld when scanning fails or does not settle.
+
+        ``scan``: this scanner's scan of ``text`` when the caller has made it already (the
+        verdict depends on the text alone), so that it is not made twice.
+        """
+        scan = scan if scan is not None else self.scanner.scan(text)
         if scan.verdict == "withhold":
             return _withheld(text)
         spans = _everywhere(text, list(scan.spans))

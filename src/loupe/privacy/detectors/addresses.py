@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterator
 from typing import ClassVar
 
+from loupe.privacy.detectors.base import digit_count, has_cjk
 from loupe.privacy.spans import Detection
 
 __all__ = ["AddressDetector"]
@@ -71,13 +72,15 @@ class AddressDetector:
     types: ClassVar[tuple[str, ...]] = ("STREET_ADDRESS",)
 
     def detect(self, text: str) -> Iterator[Detection]:
+        if digit_count(text) == 0:
+            return  # every pattern needs a house number (or a Chinese 号 number)
         for pattern in (_EN, _DE, _FR, _ES):
             for m in pattern.finditer(text):
                 end = m.end()
                 while end > m.start() and text[end - 1] in ".,":
                     end -= 1
                 yield Detection(m.start(), end, "STREET_ADDRESS", 0.8)
-        if any("\u4e00" <= ch <= "\u9fff" for ch in text):
+        if has_cjk(text):
             for m in _ZH.finditer(text):
                 start = m.start()
                 lead = _ZH_LEAD.match(m.group())

@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterator
 from typing import ClassVar
 
+from loupe.privacy.detectors.base import digit_count
 from loupe.privacy.spans import Detection
 
 __all__ = ["AgeDetector", "DateDetector"]
@@ -67,6 +68,8 @@ class DateDetector:
     types: ClassVar[tuple[str, ...]] = ("DATE", "DATE_OF_BIRTH")
 
     def detect(self, text: str) -> Iterator[Detection]:
+        if digit_count(text) < 4:
+            return  # the shortest date, "1/2/61", has four digits
         for m in _DATE.finditer(text):
             if not _plausible(m.group(0)):
                 continue
@@ -103,6 +106,8 @@ class AgeDetector:
     types: ClassVar[tuple[str, ...]] = ("AGE_OVER_89",)
 
     def detect(self, text: str) -> Iterator[Detection]:
+        if digit_count(text) < 2:
+            return  # an age over 89 has two or three digits
         for m in _AGE.finditer(text):
             group = 1 if m.group(1) else 2
             yield Detection(m.start(group), m.end(group), "AGE_OVER_89", 0.85)

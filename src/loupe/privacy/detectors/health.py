@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from typing import ClassVar
 
 from loupe.privacy.checksums import luhn_valid, vin_valid
-from loupe.privacy.detectors.base import has_cue
+from loupe.privacy.detectors.base import AsciiFold, digit_count, has_cue
 from loupe.privacy.spans import Detection
 
 __all__ = ["HealthIdentifierDetector", "VehicleDetector"]
@@ -61,6 +61,8 @@ _CUE_PATTERNS = [
     )
     for kind, cue in _CUES.items()
 ]
+# Pre-check: every cue pattern needs one of the cues (anywhere: a cue may end a word).
+_ANY_CUE = AsciiFold(re.compile("|".join(f"(?:{cue})" for cue in _CUES.values()), re.I))
 # CMS Medicare Beneficiary Identifier: fixed positions of digits and letters (no S L O I B Z).
 _MBI_L = "AC-HJKMNP-RT-Y"
 _MBI = re.compile(
@@ -115,11 +117,15 @@ class HealthIdentifierDetector:
     types: ClassVar[tuple[str, ...]] = (*_CUES, "HEALTH_PLAN_NUMBER")
 
     def detect(self, text: str) -> Iterator[Detection]:
-        for kind, pattern in _CUE_PATTERNS:
-            for m in pattern.finditer(text):
-                value = m.group(1)
-                if sum(ch.isdigit() for ch in value) >= 2:
-                    yield Detection(m.start(1), m.end(1), kind, 0.85)
+        # Each identifier holds at least two digits (a cue's value, an MBI, an IMEI).
+        if digit_count(text) < 2:
+            return
+        if _ANY_CUE.found(text):
+            for kind, pattern in _CUE_PATTERNS:
+                for m in pattern.finditer(text):
+                    value = m.group(1)
+                    if sum(ch.isdigit() for ch in value) >= 2:
+                        yield Detection(m.start(1), m.end(1), kind, 0.85)
         for m in _MBI.finditer(text):
             yield Detection(m.start(), m.end(), "HEALTH_PLAN_NUMBER", 0.8)
         for m in _IMEI.finditer(text):
@@ -135,6 +141,10 @@ class VehicleDetector:
     types: ClassVar[tuple[str, ...]] = ("LICENSE_PLATE", "VIN")
 
     def detect(self, text: str) -> Iterator[Detection]:
+        if digit_count(text) == 0:
+            # A VIN, a UK or French plate and a cued plate all hold a digit.
+            yield from self._chinese_plates(text)
+            return
         for m in _VIN.finditer(text):
             vin = m.group()
             if not any(ch.isdigit() for ch in vin) or not any(ch.isalpha() for ch in vin):
@@ -150,3 +160,9 @@ class VehicleDetector:
             value = m.group(1)
             if any(ch.isdigit() for ch in value):
                 yield Detection(m.start(1), m.end(1), "LICENSE_PLATE", 0.85)
+
+    @staticmethod
+    def _chinese_plates(text: str) -> Iterator[Detection]:
+        pattern, score = _PLATE_FORMATS[-1]
+        for m in pattern.finditer(text):
+            yield Detection(m.start(), m.end(), "LICENSE_PLATE", score)

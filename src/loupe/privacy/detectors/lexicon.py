@@ -75,6 +75,10 @@ def source_hash(*files: str | Path) -> str:
     return digest.hexdigest()[:16]
 
 
+# Words whose rows a table remembers (:meth:`WordSet._find`).
+ROW_CACHE = 4_096
+
+
 def _hash(word: str) -> int:
     digest = hashlib.blake2b(word.encode("utf-8", "surrogatepass"), digest_size=8).digest()
     return int.from_bytes(digest, sys.byteorder)
@@ -83,7 +87,7 @@ def _hash(word: str) -> int:
 class WordSet(AbstractSet[str]):
     """A table of a :class:`Lexicon` as a read-only set of strings."""
 
-    __slots__ = ("_blob", "_ends", "_hashes", "_values")
+    __slots__ = ("_blob", "_ends", "_hashes", "_rows", "_values")
 
     def __init__(
         self, hashes: memoryview, ends: memoryview, values: memoryview | None, blob: memoryview
@@ -92,11 +96,22 @@ class WordSet(AbstractSet[str]):
         self._ends = ends
         self._values = values
         self._blob = blob
+        # Rows of the words looked up lately: words recur (Zipf), and a lookup hashes,
+        # bisects and compares bytes. Bounded: emptied when full (~0.4 MB per table at most).
+        self._rows: dict[str, int] = {}
 
     def _find(self, word: object) -> int:
         """The word's row, or -1."""
         if not isinstance(word, str):
             return -1
+        row = self._rows.get(word)
+        if row is None:
+            if len(self._rows) >= ROW_CACHE:
+                self._rows.clear()
+            row = self._rows[word] = self._search(word)
+        return row
+
+    def _search(self, word: str) -> int:
         h = _hash(word)
         hashes, n = self._hashes, len(self._hashes)
         i = bisect_left(hashes, h)  # C bisect over the mapped array

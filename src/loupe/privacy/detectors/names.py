@@ -42,6 +42,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import ClassVar, Literal
 
+from loupe.privacy.detectors.base import AsciiFold, has_cjk
 from loupe.privacy.detectors.gazetteer import (
     NOT_NAMES,
     ORG_WORDS,
@@ -69,6 +70,10 @@ from loupe.privacy.spans import Detection
 
 __all__ = ["PersonNameDetector"]
 
+# The cues searched in ASCII text as lower-case patterns (faster; same matches).
+_LOWER_CUE, _SIGN_OFF, _STREET_BEFORE, _STRONG_CUE, _TITLE = map(
+    AsciiFold, (LOWER_CUE, SIGN_OFF, STREET_BEFORE, STRONG_CUE, TITLE)
+)
 _TOKEN = re.compile(r"[^\W\d_]+(?:['\u2019\-][^\W\d_]+)*")
 _HOUSE_NUMBER = re.compile(r"\d[a-zA-Z]?,? $")
 # Between two names in a list: "Anna and Piotr", "Anna, Piotr", "Anna und Piotr".
@@ -173,15 +178,17 @@ class PersonNameDetector:
         self.freq: WordFrequencies = word_frequencies()
 
     def detect(self, text: str) -> Iterator[Detection]:
-        yield from self._latin(text)
-        yield from self._lower_case(text)
-        if any("\u4e00" <= ch <= "\u9fff" for ch in text):
+        words = [(m.start(), m.group()) for m in _TOKEN.finditer(text)]
+        if _may_be_capitalised(text):
+            yield from self._latin(text, words)
+        yield from self._lower_case(text, words)
+        if has_cjk(text):
             yield from self._cjk(text)
 
     # -- Latin script ---------------------------------------------------------------
 
-    def _latin(self, text: str) -> Iterator[Detection]:
-        tokens = [_unpossessive(m.start(), m.group()) for m in _TOKEN.finditer(text)]
+    def _latin(self, text: str, words: list[tuple[int, str]]) -> Iterator[Detection]:
+        tokens = [_unpossessive(start, word) for start, word in words]
         scored: list[tuple[_Candidate, float | None]] = []
         last_end = -1  # where the previous name ended, for "Anna and Piotr"
         for run in _runs(text, tokens):
@@ -203,7 +210,7 @@ class PersonNameDetector:
                 score is None
                 and after_score is not None
                 and _COORDINATION.fullmatch(text[cand.end : after.start])
-                and not SIGN_OFF.search(text[: after.start])
+                and not _SIGN_OFF.found(text[: after.start])
                 and self._plausible(cand.words)
             ):
                 scored[k] = (cand, 0.7)
@@ -211,13 +218,13 @@ class PersonNameDetector:
             if score is not None:
                 yield Detection(cand.start, cand.end, "PERSON", score)
 
-    def _lower_case(self, text: str) -> Iterator[Detection]:
+    def _lower_case(self, text: str, words: list[tuple[int, str]]) -> Iterator[Detection]:
         """Names typed in lower case after a calling verb ("call justine", "ring til sten").
 
         Up to three words that are each a listed name or a rare word, stopping at the
         first everyday word ("call aimon gutierrez soto on mobile"); "and" joins another.
         """
-        tokens = [(m.start(), m.end(), m.group()) for m in _TOKEN.finditer(text)]
+        tokens = [(start, start + len(word), word) for start, word in words]
         k = 0
         while k < len(tokens):
             start = tokens[k][0]
@@ -225,7 +232,7 @@ class PersonNameDetector:
                 k == 0
                 or not tokens[k][2].islower()
                 or tokens[k - 1][2].lower() not in _LOWER_CUE_ENDS
-                or not LOWER_CUE.search(text[max(0, start - 40) : start])
+                or not _LOWER_CUE.found(text[max(0, start - 40) : start])
             ):
                 k += 1
                 continue
@@ -298,7 +305,7 @@ class PersonNameDetector:
             return None
         start, end = run[0][0], run[-1][1]
         before = text[max(0, start - 40) : start]
-        if _HOUSE_NUMBER.search(before) or STREET_BEFORE.search(before):
+        if _HOUSE_NUMBER.search(before) or _STREET_BEFORE.found(before):
             return None  # "55 Victoria Gardens", "avenue Victor Hugo": a street
         words = tuple(t[2] for t in run if t[2].lower() not in PARTICLES and not _is_initial(t[2]))
         initials = sum(_is_initial(t[2]) for t in run)
@@ -314,7 +321,7 @@ class PersonNameDetector:
         family = [w in lists.family for w in words]
         plain = [w not in lists.ambiguous for w in words]
         listed = any((g or f) and p for g, f, p in zip(given, family, plain, strict=True))
-        if TITLE.search(before):
+        if _TITLE.found(before):
             return 0.9
         # Initials with a name-shaped word ("E. Magnusson", "Szabina J Gelencsér") make a
         # name unless a word is an everyday one or a place ("D.C. Comics").
@@ -334,8 +341,8 @@ class PersonNameDetector:
             )
             and (
                 listed_with
-                or STRONG_CUE.search(before)
-                or SIGN_OFF.search(before)
+                or _STRONG_CUE.found(before)
+                or _SIGN_OFF.found(before)
                 or AFTER_CUE.match(after)
             )
         ):
@@ -659,6 +666,12 @@ def _particle_leads_to_name(text: str, tokens: list[Token], j: int) -> bool:
             return False
         k += 1
     return False
+
+
+def _may_be_capitalised(text: str) -> bool:
+    """False when ``text`` has no upper-case letter (a capitalised run or an initial
+    needs one): all-lower-case text skips the Latin-script candidates."""
+    return not text.islower()
 
 
 def _capitalised(word: str) -> bool:

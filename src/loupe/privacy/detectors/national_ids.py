@@ -19,7 +19,7 @@ from loupe.privacy.checksums import (
     it_fiscal_code_valid,
     verhoeff_valid,
 )
-from loupe.privacy.detectors.base import has_cue
+from loupe.privacy.detectors.base import digit_count, has_cue
 from loupe.privacy.spans import Detection
 
 __all__ = ["NationalIdDetector"]
@@ -71,13 +71,18 @@ class NationalIdDetector:
     )  # fmt: skip
 
     def detect(self, text: str) -> Iterator[Detection]:
-        yield from self._ssn(text)
-        yield from self._cn(text)
-        yield from self._nino(text)
-        yield from self._aadhaar(text)
-        yield from self._dni(text)
+        # All but the fiscal code (whose digits may be written as letters) hold at least
+        # six digits: NINO 6, DNI/NIE 7, SSN 9, Aadhaar 12, NIR 12, resident ID 17.
+        digits = digit_count(text) >= 6
+        if digits:
+            yield from self._ssn(text)
+            yield from self._cn(text)
+            yield from self._nino(text)
+            yield from self._aadhaar(text)
+            yield from self._dni(text)
         yield from self._cf(text)
-        yield from self._nir(text)
+        if digits:
+            yield from self._nir(text)
 
     @staticmethod
     def _ssn(text: str) -> Iterator[Detection]:

@@ -168,7 +168,7 @@ def gate_data(
         detected.update(span.type for span in scan.spans)
         if policy == "withhold":
             raise _Withhold("policy")
-        redaction = redactors[policy].redact(value)
+        redaction = redactors[policy].redact(value, scan=scan)
         if redaction.withheld:
             raise _Withhold("unsettled")
         detected.update(m.type for m in redaction.mappings)
@@ -324,7 +324,7 @@ class PrivacyGate:
                 out[external_id] = external_id
                 continue
             shown = (
-                self._redactors["placeholder"].redact(external_id).text
+                self._redactors["placeholder"].redact(external_id, scan=scan).text
                 if scan.verdict == "show"
                 else WITHHELD
             )
