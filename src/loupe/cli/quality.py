@@ -66,8 +66,11 @@ def import_gold(
 @quality_app.command("refit")
 def refit(project: str, database_url: DatabaseUrl = None) -> None:
     """Re-fit the project's aggregator on all labels now."""
-    with open_database(database_url) as db, db.transaction() as session:
-        report = refits.refit(session, resolve_project(session, project))
+    with open_database(database_url) as db:
+        with db.transaction(readonly=True) as session:
+            project_id = resolve_project(session, project)
+        # Short write transactions: a running server's submits do not wait for the fit.
+        report = refits.refit_in_steps(db, project_id)
     console.print(
         f"{report.method}: {report.n_labels} labels, {report.n_items} items, "
         f"{report.n_workers} annotators"
