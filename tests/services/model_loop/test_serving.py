@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -23,6 +24,7 @@ from loupe.services.labelling.labels import submit_label
 from loupe.services.model_loop.model_versions import model_key, retrain
 from loupe.services.model_loop.serving import ChampionCache, predict
 from loupe.services.projects import items
+from loupe.services.quality import gold
 
 LABELS = ("call", "music", "navigate")
 
@@ -260,3 +262,82 @@ def test_a_project_with_shadowing_off_promotes_on_the_gold_set(
         retrain(session, manager.actor, project, store=store)
         second = retrain(session, manager.actor, project, store=store, min_improvement=0.0)
     assert second.decision.promote and second.record.shadow_status is None
+
+
+WITH_OOS: dict[str, Any] = {
+    "task": {
+        "type": "single_choice",
+        "labels": [{"key": k} for k in (*LABELS, "out_of_scope")],
+    }
+}
+FOREIGN = "zebra wax quiz"
+
+
+def _trigrams(texts: Sequence[str]) -> NDArray[np.float64]:
+    """A stand-in for MiniLM: character trigrams hashed into 128 unit-length dimensions."""
+    import zlib
+
+    vectors = np.zeros((len(texts), 128))
+    for row, text in enumerate(texts):
+        padded = f"  {text.lower()} "
+        for i in range(len(padded) - 2):
+            vectors[row, zlib.crc32(padded[i : i + 3].encode()) % 128] += 1.0
+    norms = np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+    return np.asarray(vectors / norms, dtype=np.float64)
+
+
+def _embedding_project(db: Database, config: dict[str, Any]) -> tuple[Person, int]:
+    manager = make_user(db, "mgr", "manager")
+    project = make_project(db, members={manager: "manager"}, config=config)
+    configure(db, project, trainer="embeddings")
+    add_gold(db, project)
+    record = parse_item({"id": "g-foreign", "text": FOREIGN}, where="t", text_field="text")
+    with db.transaction() as session:
+        items.insert_items(session, Actor.system(), project, [record])
+        gold.set_gold(session, Actor.system(), project, [("g-foreign", "out_of_scope")])
+    label_range(db, project, manager, 0, 40)  # 120 labels: 24 held out for the rule
+    return manager, project
+
+
+IN_SCOPE = [text_for("call", 3), text_for("music", 5), text_for("navigate", 6)]
+
+
+def test_an_embedding_champion_flags_out_of_scope_by_its_own_rule_after_a_restart(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("loupe.learning.embeddings.packaged_encoder", lambda: _trigrams)
+    manager, project = _embedding_project(db, WITH_OOS)
+    with db.transaction() as session:
+        first = retrain(session, manager.actor, project, store=ModelStore(tmp_path))
+    assert first.decision.promote
+    assert getattr(first.model, "out_of_scope_threshold", None) is not None
+    # The gold evaluation behind promotion used the rule: the foreign gold item was caught.
+    assert first.record.metrics["oos_recall"] == 1.0
+    cache = ChampionCache(ModelStore(tmp_path))  # a restarted process
+    with db.transaction(readonly=True) as session:
+        served = predict(session, manager.actor, project, [*IN_SCOPE, FOREIGN], cache=cache)
+    assert served.labels == ["call", "music", "navigate", "out_of_scope"]
+    # The project's explicit threshold wins: at 0.01 no probability is low enough.
+    configure(db, project, trainer="embeddings", oos_threshold=0.01)
+    with db.transaction(readonly=True) as session:
+        served = predict(session, manager.actor, project, [FOREIGN], cache=cache)
+    assert served.labels != ["out_of_scope"]
+
+
+def test_without_an_out_of_scope_label_the_models_rule_flags_nothing(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("loupe.learning.embeddings.packaged_encoder", lambda: _trigrams)
+    manager = make_user(db, "mgr", "manager")
+    project = make_project(db, members={manager: "manager"})  # call, music, navigate
+    configure(db, project, trainer="embeddings")
+    add_gold(db, project)
+    label_range(db, project, manager, 0, 40)
+    store = ModelStore(tmp_path)
+    with db.transaction() as session:
+        first = retrain(session, manager.actor, project, store=store)
+    assert first.decision.promote
+    assert getattr(first.model, "out_of_scope_threshold", None) is not None
+    with db.transaction(readonly=True) as session:
+        served = predict(session, manager.actor, project, [FOREIGN], cache=ChampionCache(store))
+    assert served.labels[0] in LABELS

@@ -39,11 +39,12 @@ from loupe.db.models import Consensus, Item, Project
 from loupe.db.quality_models import GoldAnswer
 from loupe.errors import InvalidInput
 from loupe.label_schema import SingleChoice
+from loupe.learning.scope import evaluate_model
 from loupe.services.access import Actor, authorize_project
 from loupe.services.model_loop.loop_settings import LoopSettings, loop_settings
 from loupe.services.model_loop.model_versions import (
-    OOS_LABELS,
     current_champion,
+    declared_oos_label,
     shadowed_challenger,
 )
 from loupe.services.model_loop.predictions import ModelAgreement, model_agreement
@@ -256,7 +257,7 @@ def _simulated_control(
     random_state: int,
 ) -> RandomControl:
     """An equal-budget random control at every version (see the module docstring)."""
-    from loupe.learning import evaluate, get_trainer  # scikit-learn on first use
+    from loupe.learning import get_trainer  # scikit-learn on first use
     from loupe.learning.control import ControlStep, random_control
 
     project_id = project.id
@@ -272,20 +273,15 @@ def _simulated_control(
     ).all()
     gold_texts = [str(data.get(text_field, "")) for data, _ in gold]
     gold_answers = [str(answer) for _, answer in gold]
-    keys = {option.key for option in schema.task.labels}
-    oos = next((name for name in OOS_LABELS if name in keys), "oos")
+    oos = declared_oos_label(schema.task)
     trainer = records[-1].trainer if records else settings.trainer
 
     def score(texts: Sequence[str], labels: Sequence[str]) -> float | None:
         if len(set(labels)) < 2 or not gold_texts:
             return None
         model = get_trainer(trainer).fit(list(texts), list(labels))
-        return evaluate(
-            gold_answers,
-            model.predict_proba(gold_texts),
-            model.classes_,
-            threshold=settings.oos_threshold,
-            oos_label=oos,
+        return evaluate_model(
+            gold_answers, model, gold_texts, threshold=settings.oos_threshold, oos_label=oos
         ).accuracy
 
     items = session.execute(

@@ -50,12 +50,11 @@ from loupe.learning import (
     ModelVersion,
     PromotionDecision,
     decide_promotion,
-    evaluate,
     get_trainer,
     gold_set_fingerprint,
 )
-from loupe.learning.evaluation import predict_with_threshold
 from loupe.learning.persistence import ModelStore
+from loupe.learning.scope import evaluate_model, predict_in_scope
 from loupe.learning.shadow import SHADOW_LIMIT, ShadowEvidence, decide_shadow
 from loupe.services.access import Actor, authorize_project
 from loupe.services.model_loop.loop_settings import stored_config
@@ -73,6 +72,7 @@ __all__ = [
     "champion_model",
     "claim_retrain",
     "current_champion",
+    "declared_oos_label",
     "delete_retired_files",
     "labels_bought",
     "list_model_versions",
@@ -276,6 +276,16 @@ def oos_label(task: SingleChoice) -> str:
     return _oos_label(task)
 
 
+def declared_oos_label(task: SingleChoice) -> str | None:
+    """The project's out-of-scope label key, ``None`` when its schema has none.
+
+    A model's own out-of-scope rule applies only where there is a label to give
+    (:func:`loupe.learning.scope.predict_in_scope`).
+    """
+    keys = {option.key for option in task.labels}
+    return next((name for name in OOS_LABELS if name in keys), None)
+
+
 def _as_version(record: ModelVersionRecord) -> ModelVersion:
     return ModelVersion(
         version=record.version,
@@ -345,7 +355,7 @@ def _settle_shadow(
     store: ModelStore | None,
     text_field: str,
     threshold: float | None,
-    oos: str,
+    oos: str | None,
     min_items: int,
     max_drop: float,
     now: datetime,
@@ -382,13 +392,7 @@ def _settle_shadow(
     texts, answers = shadow_items(session, project_id, exclude=exclude, text_field=text_field)
     correct = []
     for model in (challenger, champion):
-        said = (
-            predict_with_threshold(
-                model.predict_proba(texts), model.classes_, threshold=threshold, oos_label=oos
-            )
-            if texts
-            else []
-        )
+        said = predict_in_scope(model, texts, threshold=threshold, oos_label=oos).labels
         correct.append(sum(a == b for a, b in zip(said, answers, strict=True)))
     evidence = ShadowEvidence(len(texts), correct[0], correct[1])
     verdict = decide_shadow(evidence, min_items=min_items, max_drop=max_drop)
@@ -477,7 +481,7 @@ def retrain(
         store=store,
         text_field=schema.text_field,
         threshold=config.oos_threshold,
-        oos=_oos_label(schema.task),
+        oos=declared_oos_label(schema.task),
         min_items=shadow_min_items,
         max_drop=shadow_max_drop,
         now=now,
@@ -500,17 +504,11 @@ def retrain(
             "retraining needs resolved labels of at least 2 classes; label more items first",
             details={"project_id": project_id, "resolved": data.size},
         )
-    oos = _oos_label(schema.task)
+    oos = declared_oos_label(schema.task)
     threshold = config.oos_threshold
     trainer = get_trainer(config.trainer)
     model = trainer.fit(list(data.texts), list(data.labels))
-    metrics = evaluate(
-        gold_answers,
-        model.predict_proba(gold_texts),
-        model.classes_,
-        threshold=threshold,
-        oos_label=oos,
-    )
+    metrics = evaluate_model(gold_answers, model, gold_texts, threshold=threshold, oos_label=oos)
     control_metrics = None
     control = [i for i, flag in enumerate(data.control) if flag]
     control_labels = [data.labels[i] for i in control]
@@ -518,12 +516,8 @@ def retrain(
         control_model = get_trainer(config.trainer).fit(
             [data.texts[i] for i in control], control_labels
         )
-        control_metrics = evaluate(
-            gold_answers,
-            control_model.predict_proba(gold_texts),
-            control_model.classes_,
-            threshold=threshold,
-            oos_label=oos,
+        control_metrics = evaluate_model(
+            gold_answers, control_model, gold_texts, threshold=threshold, oos_label=oos
         ).as_dict()
     fingerprint = gold_set_fingerprint(gold_ids)
     latest = session.scalar(
@@ -546,12 +540,8 @@ def retrain(
             if kept is None
             else replace(
                 champion,
-                metrics=evaluate(
-                    gold_answers,
-                    kept.predict_proba(gold_texts),
-                    kept.classes_,
-                    threshold=threshold,
-                    oos_label=oos,
+                metrics=evaluate_model(
+                    gold_answers, kept, gold_texts, threshold=threshold, oos_label=oos
                 ),
                 gold_set=fingerprint,
             )

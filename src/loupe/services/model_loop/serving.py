@@ -26,12 +26,16 @@ from sqlalchemy.orm import Session
 from loupe.db.loop_models import ModelVersionRecord
 from loupe.errors import Conflict, InvalidInput
 from loupe.label_schema import SingleChoice
-from loupe.learning.evaluation import predict_with_threshold
 from loupe.learning.persistence import ModelStore
+from loupe.learning.scope import predict_in_scope
 from loupe.learning.trainer import Model
 from loupe.services.access import Actor, authorize_project
 from loupe.services.model_loop.loop_settings import stored_config
-from loupe.services.model_loop.model_versions import current_champion, model_key, oos_label
+from loupe.services.model_loop.model_versions import (
+    current_champion,
+    declared_oos_label,
+    model_key,
+)
 from loupe.services.projects.definition import project_schema
 
 __all__ = ["MAX_TEXTS", "ChampionCache", "Served", "predict"]
@@ -102,7 +106,9 @@ def predict(
 ) -> Served:
     """The champion's label and class probabilities for each text (nothing is stored).
 
-    Labels apply the project's out-of-scope threshold, as on the gold set.
+    Labels are out of scope as on the gold set (:func:`loupe.learning.scope.predict_in_scope`):
+    by the project's ``oos_threshold`` if set, else by the model's own rule if it has one
+    and the project an out-of-scope label.
     """
     project = authorize_project(session, actor, "labels.read", project_id)
     schema = project_schema(project)
@@ -120,14 +126,15 @@ def predict(
                 details={"field": f"texts[{index}]"},
             )
     record, model = cache.champion(session, project_id)
-    probs = model.predict_proba(list(texts))
-    classes = tuple(str(c) for c in model.classes_)
-    labels = predict_with_threshold(
-        probs,
-        classes,
+    scoped = predict_in_scope(
+        model,
+        texts,
         threshold=stored_config(session, project_id).oos_threshold,
-        oos_label=oos_label(schema.task),
+        oos_label=declared_oos_label(schema.task),
     )
+    probs = scoped.probabilities
+    classes = tuple(str(c) for c in model.classes_)
+    labels = scoped.labels
     return Served(
         model_version=record.version,
         trainer=record.trainer,
