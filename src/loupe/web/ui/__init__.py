@@ -12,7 +12,7 @@ through the same services and policy as the API.
 
 from __future__ import annotations
 
-from fastapi import APIRouter, FastAPI
+from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from loupe.web.ui import (
@@ -34,30 +34,36 @@ from loupe.web.ui import (
 )
 from loupe.web.ui.render import STATIC_DIR, error_page
 
-__all__ = ["error_page", "install_ui", "router"]
+__all__ = ["PAGES", "error_page", "install_ui"]
 
-router = APIRouter(include_in_schema=False)
-for module in (
-    auth,
-    home,
-    workspace,
-    reviews,
-    escalations,
-    dashboard,
-    quality,
-    contributors,
-    qualifications,
-    wallet,
-    audit,
-    users,
-    projects,
-    webhooks,
-    new_intents,
-):
-    router.include_router(module.router)
+#: One router per page module, in matching order.
+PAGES = tuple(
+    module.router
+    for module in (
+        auth,
+        home,
+        workspace,
+        reviews,
+        escalations,
+        dashboard,
+        quality,
+        contributors,
+        qualifications,
+        wallet,
+        audit,
+        users,
+        projects,
+        webhooks,
+        new_intents,
+    )
+)
 
 
 def install_ui(app: FastAPI) -> None:
     """Mount the pages and ``/static``."""
-    app.include_router(router)
+    # Each page router goes straight into the app: one router that included them all,
+    # included without a prefix, made FastAPI build every page route once more only to
+    # check that no path is empty, and throw that away (~25 ms of every start).
+    for router in PAGES:
+        app.include_router(router, include_in_schema=False)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

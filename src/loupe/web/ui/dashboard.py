@@ -12,14 +12,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from loupe.db.models import utcnow
 from loupe.services.labelling import escalation_queue
-from loupe.services.model_loop import efficiency
-from loupe.services.model_loop.efficiency import CurvePoint
 from loupe.services.payments import label_costs
 from loupe.services.payments.label_costs import CostPerAccurateLabel
 from loupe.services.projects import progress
@@ -28,6 +27,9 @@ from loupe.web.params import Id
 from loupe.web.ui.charts import LineChart, bar_chart, column_chart, line_chart, nice_ceiling
 from loupe.web.ui.project_nav import project_links
 from loupe.web.ui.render import page
+
+if TYPE_CHECKING:
+    from loupe.services.model_loop.efficiency import CurvePoint
 
 __all__ = ["router"]
 
@@ -137,6 +139,9 @@ def dashboard(project_id: Id, request: Request, ctx: Reader) -> HTMLResponse:
         )
         for e in queue.oldest
     ]
+    # Imported with the first dashboard, not at start (~8 ms): tests/web/test_cold_start.py.
+    from loupe.services.model_loop import efficiency
+
     curve = efficiency.label_efficiency(ctx.session, actor, project_id)
     costs = None
     if stats.cost is not None:  # the same right as the cost to date: payments.manage
