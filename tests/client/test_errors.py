@@ -12,6 +12,7 @@ from loupe.client import (
     InvalidInput,
     LoupeClientError,
     NotFound,
+    PayloadTooLarge,
     PermissionDenied,
     RetryPolicy,
     ServerError,
@@ -80,3 +81,21 @@ def test_unexpected_bodies_still_raise_a_typed_error(
     error = error_for(response, response.content)
     assert type(error) is cls and error.code == code and error.message.startswith(message)
     assert error.status == response.status_code and error.details == {}
+
+
+def test_a_body_over_its_limit_is_payload_too_large() -> None:
+    """The server's 413 (``loupe.errors.PayloadTooLarge``: the body limit and the file
+    imports' own) has its class, with the limit in ``details``."""
+    body = {
+        "error": {
+            "code": "payload_too_large",
+            "message": "the request body is larger than 1 MiB (1048576 bytes), this route's limit",
+            "details": {"max_bytes": 1048576, "setting": "max_body_bytes"},
+        }
+    }
+    response = httpx.Response(413, json=body)
+    error = error_for(response, response.content)
+    assert type(error) is PayloadTooLarge and isinstance(error, LoupeClientError)
+    assert (error.status, error.code) == (413, "payload_too_large")
+    assert error.details == {"max_bytes": 1048576, "setting": "max_body_bytes"}
+    assert error.message.startswith("the request body is larger than 1 MiB")

@@ -191,6 +191,43 @@ def test_file_imports_keep_their_own_limit(client: TestClient, db: Database) -> 
     assert response.json()["error"]["details"] == {"field": "files"}
 
 
+@pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
+def test_file_imports_over_their_own_limit_are_413_and_write_nothing(
+    client: TestClient, db: Database, monkeypatch: pytest.MonkeyPatch, chunked: bool
+) -> None:
+    """One error for every body over a limit: the file imports' own cap is a 413
+    ``payload_too_large`` too (it was a 422), with ``details.max_bytes``."""
+    limit = 2048
+    monkeypatch.setattr("loupe.web.api.items.MAX_UPLOAD_BYTES", limit)
+    manager = make_user(db, "mgr", "manager")
+    project = make_project(db, members={manager: "manager"})
+    rows = "".join(json.dumps({"id": f"r{i}", "text": "y" * 100}) + "\n" for i in range(30))
+    assert limit < len(rows) < CAP  # over the import's limit only
+    before = snapshot(db)
+    response = client.post(
+        f"/api/v1/projects/{project}/items/import",
+        content=_chunks(rows.encode()) if chunked else rows.encode(),
+        headers={**manager.headers, "Content-Type": "application/x-ndjson"},
+    )
+    responses = [response]
+    if not chunked:  # the multipart upload needs a Content-Length
+        responses.append(
+            client.post(
+                f"/api/v1/projects/{project}/items/upload",
+                files=[("items", ("items.jsonl", rows.encode(), "application/x-ndjson"))],
+                headers=manager.headers,
+            )
+        )
+    for response in responses:
+        assert response.status_code == 413, response.text
+        error = response.json()["error"]
+        assert error["code"] == "payload_too_large"
+        assert error["details"] == {"max_bytes": limit}
+        assert f"larger than {limit} bytes" in error["message"]
+        assert "split the file" in error["message"]
+    assert snapshot(db) == before
+
+
 async def _run(app: Any, chunks: int, content_length: bool = False) -> tuple[int, list[Message]]:
     """Drive ``BodyLimit(app)`` with a body of ``chunks`` 1 KiB chunks; how many it pulled."""
     pulled = 0

@@ -10,6 +10,7 @@ fields, so ``except NotFound`` reads like the server's own ``loupe.errors``::
     ├── PermissionDenied      403    your role may not do this
     ├── NotFound              404
     ├── Conflict              409    state forbids it (already labelled, full, no lease)
+    ├── PayloadTooLarge       413    the body is over its limit (``details.max_bytes``)
     ├── InvalidInput          422    ``details.field`` names the field
     ├── TooManyRequests       429    after the retries (``retry_after``: seconds, if sent)
     ├── Unavailable           503    after the retries (``retry_after``: seconds, if sent)
@@ -32,6 +33,7 @@ __all__ = [
     "InvalidInput",
     "LoupeClientError",
     "NotFound",
+    "PayloadTooLarge",
     "PermissionDenied",
     "ServerError",
     "TooManyRequests",
@@ -82,6 +84,11 @@ class Conflict(LoupeClientError):
     """409: the current state forbids it; ``details.reason`` says why where it can."""
 
 
+class PayloadTooLarge(LoupeClientError):
+    """413: the request body is over its limit; ``details.max_bytes`` is the limit. Send
+    less per call (smaller batches), or a file to ``items.import_file``."""
+
+
 class InvalidInput(LoupeClientError):
     """422: a bad field or file; ``details.field`` names it."""
 
@@ -103,6 +110,7 @@ _BY_STATUS: dict[int, type[LoupeClientError]] = {
     403: PermissionDenied,
     404: NotFound,
     409: Conflict,
+    413: PayloadTooLarge,
     422: InvalidInput,
     429: TooManyRequests,
     503: Unavailable,

@@ -444,6 +444,7 @@ def refit_in_steps(
     now = now or utcnow()
     if not claimed:
         with db.transaction() as session:
+            _refittable(session, project_id)  # refuse before claiming: nothing written
             if not claim_refit(session, project_id, now=now):
                 raise Conflict(
                     f"project {project_id} is being re-fitted already; try again shortly"

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Header, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from loupe.errors import InvalidInput
+from loupe.errors import InvalidInput, PayloadTooLarge
 from loupe.formats import parse_item
 from loupe.formats_parquet import MEDIA_TYPE as PARQUET
 from loupe.services.access import Actor, authorize_project
@@ -123,7 +123,7 @@ async def import_file(
         async for chunk in request.stream():
             size += len(chunk)
             if size > MAX_UPLOAD_BYTES:
-                raise InvalidInput(f"the upload is larger than {MAX_UPLOAD_BYTES} bytes")
+                raise _too_large()
             spool.write(chunk)
 
         @contextmanager
@@ -214,10 +214,7 @@ async def upload_items(project_id: Id, request: Request, ctx: Writer) -> ImportO
     if size is None or not size.isdigit():
         raise InvalidInput("send the upload with a Content-Length header")
     if int(size) > MAX_UPLOAD_BYTES:
-        raise InvalidInput(
-            f"the upload is larger than {MAX_UPLOAD_BYTES} bytes; send it in parts",
-            details={"max": MAX_UPLOAD_BYTES},
-        )
+        raise _too_large()
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind != "multipart/form-data":
         raise InvalidInput(
@@ -250,6 +247,18 @@ async def upload_items(project_id: Id, request: Request, ctx: Writer) -> ImportO
         created=result.created,
         existing=result.existing,
         withheld=result.withheld,
+    )
+
+
+def _too_large() -> PayloadTooLarge:
+    """An upload over ``MAX_UPLOAD_BYTES``: a 413 like the body limit's
+    (``loupe.web.body_limit``), which leaves the file imports to this one."""
+    limit = MAX_UPLOAD_BYTES
+    size = f"{limit >> 20} MiB ({limit} bytes)" if limit % (1 << 20) == 0 else f"{limit} bytes"
+    return PayloadTooLarge(
+        f"the upload is larger than {size}, the file imports' limit; split the file and "
+        "upload the parts (existing ids are skipped, so a part sent twice is safe)",
+        details={"max_bytes": limit},
     )
 
 

@@ -35,7 +35,11 @@ def report(project_id: Id, ctx: Reader) -> QualityOut:
 def refit(project_id: Id, ctx: Writer) -> RefitOut:
     """Re-fit the project's aggregator now (it also runs in the background)."""
     authorize_project(ctx.session, ctx.actor, "projects.update", project_id)
-    return RefitOut.model_validate(refits.refit(ctx.session, project_id))
+    # End the request's transaction before the fit: like the background re-fit, it
+    # snapshots, fits with no transaction open and writes in short transactions, so
+    # submits never wait on the writer lock for a fit.
+    ctx.session.commit()
+    return RefitOut.model_validate(refits.refit_in_steps(ctx.db, project_id))
 
 
 @router.get("/projects/{project_id}/escalations", response_model=Page[EscalationOut])
