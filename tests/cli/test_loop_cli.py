@@ -1,13 +1,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from tests.factories import make_project
 from typer.testing import CliRunner
 
 from loupe.cli import app, main
+from loupe.cli.session import console
 from loupe.db.database import Database
+from loupe.db.loop_models import ModelVersionRecord
 from loupe.errors import Conflict
 from loupe.services.access import Actor
 from loupe.services.model_loop.loop_settings import loop_settings
@@ -81,3 +84,24 @@ def test_configure_sets_the_shadow_rule_and_refuses_bad_values(
     with db.transaction(readonly=True) as session:
         current = loop_settings(session, Actor.system(), 1)
     assert (current.shadow_min_items, current.shadow_max_drop) == (50, 0.05)
+
+
+def test_models_lists_the_out_of_scope_rule_of_each_version(
+    database_url: str, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(console, "_width", 200)  # one line per version: no wrapped cells
+    project = make_project(db, name="intents")
+    old: dict[str, Any] = {"n": 5, "accuracy": 0.8, "macro_f1": 0.75, "in_scope_accuracy": 0.8}
+    old |= {"oos_recall": None, "oos_precision": None, "threshold": None}
+    new = {**old, "oos_rule": "model: -max logit > -1.25"}
+    row: dict[str, Any] = {"trainer": "embeddings", "training_ids": [], "n_labels": 0}
+    row |= {"training_hash": "0" * 64, "gold_set": "0" * 64}
+    with db.transaction() as session:
+        for version, metrics in ((1, old), (2, new)):
+            session.add(
+                ModelVersionRecord(project_id=project, version=version, metrics=metrics, **row)
+            )
+    listed = CliRunner().invoke(app, ["loop", "models", "intents", "--database-url", database_url])
+    assert listed.exit_code == 0, listed.output
+    assert "-max logit > -1.25" in listed.output  # v2's rule
+    assert "not recorded" in listed.output  # v1, stored before the rule was

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
 from loupe.errors import InvalidInput
-from loupe.learning.evaluation import evaluate, predict_with_threshold
+from loupe.learning.evaluation import Evaluation, evaluate, predict_with_threshold
 
 CLASSES = ("a", "b")
 PROBS = np.array([[0.9, 0.1], [0.2, 0.8], [0.55, 0.45], [0.4, 0.6], [0.3, 0.7]])
@@ -43,3 +45,14 @@ def test_bad_inputs() -> None:
         evaluate(GOLD, PROBS, ("a", "b", "c"))
     with pytest.raises(InvalidInput):
         evaluate([], np.zeros((0, 2)), CLASSES)
+
+
+def test_metrics_stored_before_the_rule_was_recorded_still_load() -> None:
+    # A model version row's metrics JSON as written before ``oos_rule`` existed.
+    old = json.loads(
+        '{"n": 5, "accuracy": 0.8, "macro_f1": 0.75, "in_scope_accuracy": 0.8,'
+        ' "oos_recall": null, "oos_precision": null, "threshold": null}'
+    )
+    loaded = Evaluation(**old)
+    assert loaded.oos_rule is None and loaded.get("macro_f1") == 0.75
+    assert loaded.as_dict() == {**old, "oos_rule": None}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -71,8 +72,13 @@ def test_tfidf_models_are_labelled_exactly_as_before(threshold: float | None) ->
     before = predict_with_threshold(probs, model.classes_, threshold=threshold, oos_label="oos")
     assert scoped.labels == before
     gold = ["music", "oos", "call"]
-    assert evaluate_model(gold, model, queries, threshold=threshold, oos_label="oos") == evaluate(
+    metrics = evaluate_model(gold, model, queries, threshold=threshold, oos_label="oos")
+    # The same metrics, now with the rule that labelled them recorded.
+    assert replace(metrics, oos_rule=None) == evaluate(
         gold, probs, model.classes_, threshold=threshold, oos_label="oos"
+    )
+    assert metrics.oos_rule == (
+        "none" if threshold is None else "project threshold 0.9 (max probability)"
     )
 
 
@@ -88,3 +94,27 @@ def test_the_gold_evaluation_uses_the_models_rule() -> None:
 def test_an_empty_batch_asks_the_model_nothing() -> None:
     scoped = predict_in_scope(Ruled(), [], threshold=None, oos_label="oos")
     assert scoped.labels == [] and scoped.probabilities.shape == (0, 2)
+
+
+class RuledWithCut(Ruled):
+    """:class:`Ruled` with a cut on ``-max logit``, as the embeddings model carries."""
+
+    out_of_scope_threshold = -1.25
+
+
+@pytest.mark.parametrize(
+    ("model", "threshold", "label", "rule"),
+    [
+        (RuledWithCut(), 0.3, "out_of_scope", "project threshold 0.3 (max probability)"),
+        (RuledWithCut(), None, "out_of_scope", "model: -max logit > -1.25"),
+        (Ruled(), None, "out_of_scope", "model"),
+        (RuledWithCut(), None, None, "none"),
+        (Ruled(has_rule=False), None, "out_of_scope", "none"),
+    ],
+)
+def test_the_metrics_record_the_rule_that_labelled_them(
+    model: Ruled, threshold: float | None, label: str | None, rule: str
+) -> None:
+    gold = ["call", "out_of_scope"]
+    metrics = evaluate_model(gold, model, TEXTS, threshold=threshold, oos_label=label)
+    assert metrics.oos_rule == rule and metrics.as_dict()["oos_rule"] == rule

@@ -123,13 +123,16 @@ def retrain_command(project: str, database_url: DatabaseUrl = None) -> None:
 @loop_app.command("models")
 def models_command(project: str, database_url: DatabaseUrl = None) -> None:
     """List the project's model versions, newest first."""
-    table = Table("version", "trainer", "items", "accuracy", "macro F1", "promoted", "reason")
+    table = Table(
+        "version", "trainer", "items", "accuracy", "macro F1", "out of scope", "promoted", "reason"
+    )
     with open_database(database_url) as db, db.transaction(readonly=True) as session:
         project_id = resolve_project(session, project)
         for row in list_model_versions(session, Actor.system(), project_id):
             table.add_row(
                 str(row.version), row.trainer, str(len(row.training_ids)),
                 f"{row.metrics['accuracy']:.3f}", f"{row.metrics['macro_f1']:.3f}",
+                row.metrics.get("oos_rule") or "not recorded",
                 "yes" if row.promoted else (row.shadow_status or "no"), row.reason,
             )  # fmt: skip
     console.print(table)

@@ -31,7 +31,13 @@ MetricName = Literal["accuracy", "macro_f1", "in_scope_accuracy", "oos_recall", 
 
 @dataclass(frozen=True)
 class Evaluation:
-    """Metrics on one gold set; ``None`` where a metric is undefined (e.g. no oos items)."""
+    """Metrics on one gold set; ``None`` where a metric is undefined (e.g. no oos items).
+
+    ``oos_rule`` says which out-of-scope rule labelled the predictions, e.g.
+    ``"project threshold 0.3 (max probability)"``, ``"model: -max logit > -1.25"`` or
+    ``"none"`` (:func:`loupe.learning.scope.describe_rule`); ``None`` where it was not
+    recorded (metrics stored before it was).
+    """
 
     n: int
     accuracy: float
@@ -40,13 +46,14 @@ class Evaluation:
     oos_recall: float | None
     oos_precision: float | None
     threshold: float | None
+    oos_rule: str | None = None
 
     def get(self, metric: MetricName) -> float | None:
         """The value of ``metric`` by name."""
         value: float | None = getattr(self, metric)
         return value
 
-    def as_dict(self) -> dict[str, float | int | None]:
+    def as_dict(self) -> dict[str, float | int | str | None]:
         """Plain values, for JSON."""
         return asdict(self)
 
@@ -100,10 +107,12 @@ def evaluate_labels(
     *,
     threshold: float | None = None,
     oos_label: str = "oos",
+    oos_rule: str | None = None,
 ) -> Evaluation:
     """Score ``predicted`` labels (out-of-scope decided already) against ``gold`` labels.
 
-    ``threshold`` is only recorded: the probability threshold the labels were cut at.
+    ``threshold`` and ``oos_rule`` are only recorded: the probability threshold the
+    labels were cut at, and the out-of-scope rule that labelled them.
     """
     if len(predicted) != len(gold):
         raise InvalidInput(
@@ -131,4 +140,5 @@ def evaluate_labels(
         oos_recall=_ratio(int((said_oos & is_oos).sum()), int(is_oos.sum())),
         oos_precision=_ratio(int((said_oos & is_oos).sum()), int(said_oos.sum())),
         threshold=threshold,
+        oos_rule=oos_rule,
     )

@@ -32,7 +32,14 @@ if TYPE_CHECKING:  # annotations only: importing this module loads no NumPy
     import numpy as np
     from numpy.typing import NDArray
 
-__all__ = ["DEFAULT_OOS_LABEL", "Rule", "Scoped", "evaluate_model", "predict_in_scope"]
+__all__ = [
+    "DEFAULT_OOS_LABEL",
+    "Rule",
+    "Scoped",
+    "describe_rule",
+    "evaluate_model",
+    "predict_in_scope",
+]
 
 Rule = Literal["threshold", "model", "none"]
 DEFAULT_OOS_LABEL = "oos"
@@ -82,6 +89,23 @@ def predict_in_scope(
     return Scoped(labels, probabilities, "threshold" if threshold is not None else "none")
 
 
+def describe_rule(rule: Rule, *, threshold: float | None, model: Model) -> str:
+    """The rule :func:`predict_in_scope` applied, in words, for the stored metrics.
+
+    >>> from loupe.learning.text import LinearTextTrainer
+    >>> model = LinearTextTrainer().fit(["play jazz", "call mum"], ["music", "call"])
+    >>> describe_rule("threshold", threshold=0.3, model=model)
+    'project threshold 0.3 (max probability)'
+    """
+    if rule == "threshold":
+        return f"project threshold {threshold:g} (max probability)"
+    if rule == "model":
+        # The embeddings model's cut; a ScopedModel without the attribute still says whose.
+        cut = getattr(model, "out_of_scope_threshold", None)
+        return "model" if cut is None else f"model: -max logit > {float(cut):.2f}"
+    return "none"
+
+
 def evaluate_model(
     gold: Sequence[str],
     model: Model,
@@ -91,8 +115,12 @@ def evaluate_model(
     oos_label: str | None,
 ) -> Evaluation:
     """:func:`~loupe.learning.evaluation.evaluate` of ``model`` on ``texts`` against ``gold``,
-    labelled by :func:`predict_in_scope`."""
+    labelled by :func:`predict_in_scope`; ``oos_rule`` records the rule applied."""
     scoped = predict_in_scope(model, texts, threshold=threshold, oos_label=oos_label)
     return evaluate_labels(
-        gold, scoped.labels, threshold=threshold, oos_label=oos_label or DEFAULT_OOS_LABEL
+        gold,
+        scoped.labels,
+        threshold=threshold,
+        oos_label=oos_label or DEFAULT_OOS_LABEL,
+        oos_rule=describe_rule(scoped.rule, threshold=threshold, model=model),
     )

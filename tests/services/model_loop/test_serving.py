@@ -18,6 +18,7 @@ from loupe.db.loop_models import ModelVersionRecord
 from loupe.db.models import Item
 from loupe.errors import Conflict, InvalidInput
 from loupe.formats import parse_item
+from loupe.learning.embeddings import EmbeddingModel
 from loupe.learning.persistence import ModelStore
 from loupe.services.access import Actor
 from loupe.services.labelling.labels import submit_label
@@ -313,6 +314,11 @@ def test_an_embedding_champion_flags_out_of_scope_by_its_own_rule_after_a_restar
     assert getattr(first.model, "out_of_scope_threshold", None) is not None
     # The gold evaluation behind promotion used the rule: the foreign gold item was caught.
     assert first.record.metrics["oos_recall"] == 1.0
+    assert isinstance(first.model, EmbeddingModel)
+    cut = first.model.out_of_scope_threshold
+    assert cut is not None
+    assert first.record.metrics["oos_rule"] == f"model: -max logit > {cut:.2f}"
+    assert first.record.metrics["threshold"] is None
     cache = ChampionCache(ModelStore(tmp_path))  # a restarted process
     with db.transaction(readonly=True) as session:
         served = predict(session, manager.actor, project, [*IN_SCOPE, FOREIGN], cache=cache)
@@ -322,6 +328,9 @@ def test_an_embedding_champion_flags_out_of_scope_by_its_own_rule_after_a_restar
     with db.transaction(readonly=True) as session:
         served = predict(session, manager.actor, project, [FOREIGN], cache=cache)
     assert served.labels != ["out_of_scope"]
+    with db.transaction() as session:
+        second = retrain(session, manager.actor, project, store=ModelStore(tmp_path))
+    assert second.record.metrics["oos_rule"] == "project threshold 0.01 (max probability)"
 
 
 def test_without_an_out_of_scope_label_the_models_rule_flags_nothing(
@@ -338,6 +347,7 @@ def test_without_an_out_of_scope_label_the_models_rule_flags_nothing(
         first = retrain(session, manager.actor, project, store=store)
     assert first.decision.promote
     assert getattr(first.model, "out_of_scope_threshold", None) is not None
+    assert first.record.metrics["oos_rule"] == "none"
     with db.transaction(readonly=True) as session:
         served = predict(session, manager.actor, project, [FOREIGN], cache=ChampionCache(store))
     assert served.labels[0] in LABELS

@@ -21,7 +21,10 @@ class ModelVersionOut(BaseModel):
 
     version: int
     trainer: str
-    metrics: dict[str, Any] = Field(description="On the project's held-out gold set")
+    metrics: dict[str, Any] = Field(
+        description="On the project's held-out gold set; `oos_rule` names the out-of-scope "
+        "rule that labelled it (absent on versions stored before it was recorded)"
+    )
     control_metrics: dict[str, Any] | None = Field(
         description="The same trainer on the random-audit items only"
     )
