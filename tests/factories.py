@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -209,6 +212,26 @@ def make_read_only(db: Database) -> None:
         cursor.close()
 
     db.engine.dispose()  # pooled connections reconnect through the listener
+
+
+@contextmanager
+def commits_on_event_loop(db: Database) -> Iterator[list[bool]]:
+    """For each commit of ``db`` while inside, whether it ran on a running event loop
+    (where its fsync would stall every other connection of the server)."""
+    on_loop: list[bool] = []
+
+    def record(_connection: Any) -> None:
+        try:
+            asyncio.get_running_loop()
+            on_loop.append(True)
+        except RuntimeError:
+            on_loop.append(False)
+
+    event.listen(db.engine, "commit", record)
+    try:
+        yield on_loop
+    finally:
+        event.remove(db.engine, "commit", record)
 
 
 # A tiny PNG (1x1, grey); ``add_media`` appends bytes so each call has its own SHA-256.

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 import shutil
 from collections.abc import Iterator
@@ -12,8 +11,7 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import event
-from tests.factories import add_items, make_project, make_user, snapshot
+from tests.factories import add_items, commits_on_event_loop, make_project, make_user, snapshot
 
 from loupe.db.database import Database
 from loupe.settings import Settings
@@ -119,26 +117,13 @@ def test_next_task_and_submit_commit_off_the_event_loop(
     ann = make_user(db, "ann")
     project = make_project(db, members={ann: "annotator"})
     add_items(db, project, 1)
-    on_loop: list[bool] = []
-
-    def record(_connection: Any) -> None:
-        try:
-            asyncio.get_running_loop()
-            on_loop.append(True)
-        except RuntimeError:
-            on_loop.append(False)
-
-    engine = app_client.app.state.db.engine  # type: ignore[attr-defined]
-    event.listen(engine, "commit", record)
-    try:
+    with commits_on_event_loop(app_client.app.state.db) as on_loop:  # type: ignore[attr-defined]
         api = f"/api/v1/projects/{project}"
         task = app_client.post(f"{api}/tasks/next", headers=ann.headers).json()["task"]
         submitted = app_client.post(
             f"{api}/items/{task['item_id']}/labels", json={"answer": "call"}, headers=ann.headers
         )
         assert submitted.status_code == 201
-    finally:
-        event.remove(engine, "commit", record)
     assert on_loop == [False, False]
 
 
