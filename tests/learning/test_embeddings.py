@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from tests.factories import hashed_trigrams
 
 from loupe.errors import InvalidInput
 from loupe.learning import embeddings, minilm
@@ -124,27 +125,14 @@ def _intents(n_per_class: int = 40) -> tuple[list[str], list[str]]:
     return texts, labels
 
 
-def _trigrams(texts: Sequence[str]) -> np.ndarray:
-    """A stand-in for MiniLM: character trigrams hashed into 128 unit-length dimensions."""
-    import zlib
-
-    vectors = np.zeros((len(texts), 128))
-    for row, text in enumerate(texts):
-        padded = f"  {text.lower()} "
-        for i in range(len(padded) - 2):
-            vectors[row, zlib.crc32(padded[i : i + 3].encode()) % 128] += 1.0
-    norms = np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
-    return np.asarray(vectors / norms, dtype=np.float64)
-
-
 def test_the_trainer_sets_an_out_of_scope_rule_that_flags_a_foreign_text() -> None:
     texts, labels = _intents()
-    model = EmbeddingTrainer(encoder=_trigrams).fit(texts, labels)
+    model = EmbeddingTrainer(encoder=hashed_trigrams).fit(texts, labels)
     assert model.out_of_scope_threshold is not None
     queries = ["play song tune 7", "book flight ticket 3", "ring phone dial 9", "zebra wax quiz"]
     assert model.out_of_scope(queries).tolist() == [False, False, False, True]
     # Texts or rows already encoded: the same answer; scores are -max logit.
-    vectors = _trigrams(queries)
+    vectors = hashed_trigrams(queries)
     assert model.out_of_scope(vectors).tolist() == [False, False, False, True]
     scores = model.out_of_scope_scores(vectors)
     np.testing.assert_allclose(scores, -model.decision_function_vectors(vectors).max(axis=1))
@@ -197,7 +185,7 @@ def test_no_held_out_rows_or_no_budget_means_no_rule() -> None:
 
 def test_the_rule_survives_the_model_store_and_old_models_have_none(tmp_path: Path) -> None:
     texts, labels = _intents()
-    model = EmbeddingTrainer(encoder=_trigrams).fit(texts, labels)
+    model = EmbeddingTrainer(encoder=hashed_trigrams).fit(texts, labels)
     store = ModelStore(tmp_path)
     store.save("project-1/v1", model)
     loaded = store.load("project-1/v1")

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from numpy.typing import NDArray
 from sqlalchemy import select
-from tests.factories import Person, hold_in, make_project, make_user
+from tests.factories import Person, hashed_trigrams, hold_in, make_project, make_user
 from tests.loop_helpers import add_gold, configure, text_for
 
 from loupe.db.database import Database
@@ -274,19 +274,6 @@ WITH_OOS: dict[str, Any] = {
 FOREIGN = "zebra wax quiz"
 
 
-def _trigrams(texts: Sequence[str]) -> NDArray[np.float64]:
-    """A stand-in for MiniLM: character trigrams hashed into 128 unit-length dimensions."""
-    import zlib
-
-    vectors = np.zeros((len(texts), 128))
-    for row, text in enumerate(texts):
-        padded = f"  {text.lower()} "
-        for i in range(len(padded) - 2):
-            vectors[row, zlib.crc32(padded[i : i + 3].encode()) % 128] += 1.0
-    norms = np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
-    return np.asarray(vectors / norms, dtype=np.float64)
-
-
 def _embedding_project(db: Database, config: dict[str, Any]) -> tuple[Person, int]:
     manager = make_user(db, "mgr", "manager")
     project = make_project(db, members={manager: "manager"}, config=config)
@@ -306,7 +293,7 @@ IN_SCOPE = [text_for("call", 3), text_for("music", 5), text_for("navigate", 6)]
 def test_an_embedding_champion_flags_out_of_scope_by_its_own_rule_after_a_restart(
     db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("loupe.learning.embeddings.packaged_encoder", lambda: _trigrams)
+    monkeypatch.setattr("loupe.learning.embeddings.packaged_encoder", lambda: hashed_trigrams)
     manager, project = _embedding_project(db, WITH_OOS)
     with db.transaction() as session:
         first = retrain(session, manager.actor, project, store=ModelStore(tmp_path))
@@ -336,7 +323,7 @@ def test_an_embedding_champion_flags_out_of_scope_by_its_own_rule_after_a_restar
 def test_without_an_out_of_scope_label_the_models_rule_flags_nothing(
     db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("loupe.learning.embeddings.packaged_encoder", lambda: _trigrams)
+    monkeypatch.setattr("loupe.learning.embeddings.packaged_encoder", lambda: hashed_trigrams)
     manager = make_user(db, "mgr", "manager")
     project = make_project(db, members={manager: "manager"})  # call, music, navigate
     configure(db, project, trainer="embeddings")
