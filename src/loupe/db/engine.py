@@ -7,6 +7,12 @@ power loss; ``NORMAL``, opt-in, survives application crashes only), a
 queue on the database lock instead of failing with "database is locked" half-way
 through a transaction. A writer that waits longer than the busy timeout gets
 :class:`~loupe.errors.Unavailable` (HTTP 503 with ``Retry-After``, exit code 10).
+A transaction may opt out of the sync (``make_sessionmaker(durable=False)``): a task's
+lease, whose loss on a power cut only returns the item to the queue. SQLite commits it
+with ``synchronous=NORMAL`` (still atomic; the next synced commit syncs it too) and
+PostgreSQL with ``SET LOCAL synchronous_commit = off``; labels, ledger entries and
+everything else stay synced.
+
 PostgreSQL runs the same code through psycopg 3. ``prepared_statements=False`` turns
 off psycopg's server-side prepared statements (``prepare_threshold=None``), which a
 connection pooler in transaction mode (PgBouncer before 1.21, or without
@@ -38,7 +44,10 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 BUSY_RETRY_AFTER_S = 5
 Synchronous = Literal["full", "normal"]
 READONLY_OPTION = "loupe_readonly"
+#: A transaction whose commit need not survive a power cut (see the module's docstring).
+NOT_DURABLE_OPTION = "loupe_not_durable"
 _HOLDS_WRITER = "loupe_holds_writer"
+_SYNCHRONOUS = "loupe_synchronous"  # the connection's PRAGMA synchronous, as last set
 
 
 def is_sqlite(engine: Engine) -> bool:
@@ -78,7 +87,7 @@ def make_engine(
         parsed = parsed.set(drivername="postgresql+psycopg")
     # psycopg prepares a statement after 5 runs on a connection; ``None`` never does.
     connect_args = {} if prepared_statements else {"prepare_threshold": None}
-    return create_engine(
+    engine = create_engine(
         parsed,
         echo=echo,
         hide_parameters=True,
@@ -87,6 +96,15 @@ def make_engine(
         pool_pre_ping=True,
         connect_args=connect_args,
     )
+    if engine.dialect.name == "postgresql":
+        event.listen(engine, "begin", _relax_postgresql)
+    return engine
+
+
+def _relax_postgresql(connection: Any) -> None:
+    if connection.get_execution_options().get(NOT_DURABLE_OPTION):
+        # Transaction-scoped, so a pooler in transaction mode carries it correctly.
+        connection.exec_driver_sql("SET LOCAL synchronous_commit = off")
 
 
 def sqlite_file(url: str | URL) -> str | None:
@@ -118,14 +136,17 @@ def _configure_sqlite(engine: Engine, *, synchronous: Synchronous) -> None:
     if synchronous not in ("full", "normal"):
         raise ValueError(f"sqlite_synchronous must be 'full' or 'normal', not {synchronous!r}")
 
+    configured = synchronous.upper()
+
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+    def _on_connect(dbapi_connection: Any, record: Any) -> None:
         # Take control of transactions from the sqlite3 module so that BEGIN
         # IMMEDIATE below is the only BEGIN issued.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute(f"PRAGMA synchronous={synchronous.upper()}")
+        cursor.execute(f"PRAGMA synchronous={configured}")
+        record.info[_SYNCHRONOUS] = configured
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         # Erased bytes are overwritten rather than left in free pages.
@@ -156,6 +177,14 @@ def _configure_sqlite(engine: Engine, *, synchronous: Synchronous) -> None:
             )
         connection.info[_HOLDS_WRITER] = True
         try:
+            # SQLite refuses to change the level inside a transaction: set it before.
+            wanted = (
+                "NORMAL" if connection.get_execution_options().get(NOT_DURABLE_OPTION)
+                else configured
+            )  # fmt: skip
+            if connection.info.get(_SYNCHRONOUS) != wanted:
+                connection.exec_driver_sql(f"PRAGMA synchronous={wanted}")
+                connection.info[_SYNCHRONOUS] = wanted
             connection.exec_driver_sql("BEGIN IMMEDIATE")
         except BaseException:
             _release(connection)
@@ -169,7 +198,14 @@ def _configure_sqlite(engine: Engine, *, synchronous: Synchronous) -> None:
     event.listen(engine, "rollback", _release)
 
 
-def make_sessionmaker(engine: Engine, *, readonly: bool = False) -> sessionmaker[Session]:
-    """Sessions for writers, or (``readonly=True``) for readers that must not lock."""
-    bind = engine.execution_options(**{READONLY_OPTION: True}) if readonly else engine
+def make_sessionmaker(
+    engine: Engine, *, readonly: bool = False, durable: bool = True
+) -> sessionmaker[Session]:
+    """Sessions for writers, or (``readonly=True``) for readers that must not lock;
+    ``durable=False``: writers whose commits may be lost on a power cut (not synced)."""
+    bind = engine
+    if readonly:
+        bind = engine.execution_options(**{READONLY_OPTION: True})
+    elif not durable:
+        bind = engine.execution_options(**{NOT_DURABLE_OPTION: True})
     return sessionmaker(bind, expire_on_commit=False, autoflush=False)

@@ -93,7 +93,11 @@ def _secret(credentials: HTTPAuthorizationCredentials | None) -> str:
 
 @contextmanager
 def _context(
-    request: Request, credentials: HTTPAuthorizationCredentials | None, *, readonly: bool
+    request: Request,
+    credentials: HTTPAuthorizationCredentials | None,
+    *,
+    readonly: bool,
+    durable: bool = True,
 ) -> Iterator[Context]:
     # The cookie is read directly, not declared: it is the UI's, not part of the API contract.
     session_cookie = request.cookies.get(SESSION_COOKIE)
@@ -101,7 +105,7 @@ def _context(
     settings: Settings = request.app.state.settings
     # Sessions connect lazily: nothing blocks here. scope="function" (below) commits
     # before the response is sent, so an acknowledged write is a committed write.
-    with db.transaction(readonly=readonly) as session:
+    with db.transaction(readonly=readonly, durable=durable) as session:
         if credentials is None and session_cookie:
             # Writes need the CSRF header: "" (not None) makes the check fail without it.
             csrf = None if readonly else request.headers.get(CSRF_HEADER, "")
@@ -121,6 +125,14 @@ def _writer(
         yield context
 
 
+def _lease_writer(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Iterator[Context]:
+    with _context(request, credentials, readonly=False, durable=False) as context:
+        yield context
+
+
 async def _reader(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
@@ -131,3 +143,6 @@ async def _reader(
 
 Writer = Annotated[Context, Depends(_writer, scope="function")]
 Reader = Annotated[Context, Depends(_reader, scope="function")]
+#: A writer whose commit is not synced to disk: for a task's lease only, which a power
+#: cut may lose without harm (the item returns to the queue; see loupe.db.engine).
+LeaseWriter = Annotated[Context, Depends(_lease_writer, scope="function")]

@@ -4,7 +4,7 @@ from fastapi import APIRouter
 
 from loupe.services.labelling import escalations
 from loupe.services.payments.ledger_keys import optional_ledger_config
-from loupe.web.deps import Writer
+from loupe.web.deps import LeaseWriter, Writer
 from loupe.web.params import Id
 from loupe.web.schemas.escalations import (
     EscalationDetailOut,
@@ -25,7 +25,7 @@ def flag(project_id: Id, item_id: Id, body: FlagIn, ctx: Writer) -> EscalationDe
 
 
 @router.post("/projects/{project_id}/expert-tasks/next", response_model=NextExpertTaskOut)
-def next_expert_task(project_id: Id, ctx: Writer) -> NextExpertTaskOut:
+def next_expert_task(project_id: Id, ctx: LeaseWriter) -> NextExpertTaskOut:
     """Reserve the next escalated item of your expert domains."""
     task = escalations.next_expert_task(
         ctx.session, ctx.actor, project_id, lease_seconds=ctx.settings.lease_seconds

@@ -3,7 +3,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response, status
 
 from loupe.services.labelling import tasks
-from loupe.web.deps import Writer
+from loupe.web.deps import LeaseWriter, Writer
 from loupe.web.params import Id
 from loupe.web.schemas.tasks import NextTaskOut, TaskOut
 
@@ -11,7 +11,7 @@ router = APIRouter(tags=["tasks"])
 
 
 @router.post("/projects/{project_id}/tasks/next", response_model=NextTaskOut)
-def next_task(project_id: Id, ctx: Writer) -> NextTaskOut:
+def next_task(project_id: Id, ctx: LeaseWriter) -> NextTaskOut:
     """Reserve the next item for you (a lease that expires if you walk away).
 
     Asking again before labelling returns the same item. ``task`` is null when

@@ -21,7 +21,7 @@ from pydantic import BaseModel, Field
 from loupe.label_schema import Pairwise
 from loupe.services.labelling import tasks, workspace
 from loupe.services.payments.ledger_keys import optional_ledger_config
-from loupe.web.deps import Context, Reader, Writer
+from loupe.web.deps import Context, LeaseWriter, Reader
 from loupe.web.params import Id
 from loupe.web.schemas.tasks import TaskOut
 from loupe.web.ui.editors import editor_for
@@ -91,7 +91,7 @@ def workspace_page(project_id: Id, request: Request, ctx: Reader) -> HTMLRespons
 
 
 @router.post("/projects/{project_id}/work/next", response_model=WorkspaceTaskOut)
-def next_task(project_id: Id, ctx: Writer) -> WorkspaceTaskOut:
+def next_task(project_id: Id, ctx: LeaseWriter) -> WorkspaceTaskOut:
     found = workspace.next_for_workspace(
         ctx.session, ctx.actor, project_id, lease_seconds=ctx.settings.lease_seconds
     )
