@@ -108,3 +108,19 @@ def test_clusters_are_disjoint_flagged_and_independent_of_order(
     assert described(shuffled, [texts[i] for i in order], [scores[i] for i in order]) == described(
         clusters, texts, scores
     )
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.sampled_from([*FLIGHTS, *BALANCE, *KNOWN, "", "hi"]), min_size=1, max_size=30))
+def test_sparse_tfidf_rows_cluster_as_their_dense_copy(texts: list[str]) -> None:
+    """The TF-IDF rows stay sparse (a dense copy cost more than the clustering); the
+    clusters are those of the same rows made dense."""
+    from loupe.learning.text import TfidfFeaturizer
+
+    try:
+        rows = TfidfFeaturizer().fit([*texts, *KNOWN]).transform(texts).toarray()
+    except ValueError:  # no terms at all: nothing to compare
+        return
+    sparse = find_new_intents(texts, [1.0] * len(texts), KNOWN, min_size=2)
+    dense = find_new_intents(texts, [1.0] * len(texts), KNOWN, vectors=rows, min_size=2)
+    assert sparse == dense

@@ -74,18 +74,24 @@ def _check(texts: Sequence[str], scores: Sequence[float], vectors: FeatureMatrix
         raise InvalidInput(f"vectors: {vectors.shape[0]} rows for {len(texts)} texts")
 
 
-def _dense_unit_rows(matrix: FeatureMatrix) -> Floats:
+def _unit_rows(matrix: FeatureMatrix) -> FeatureMatrix:
+    """Rows of unit length, kept sparse when they are: TF-IDF rows have tens of
+    thousands of columns and a few dozen non-zeros, so a dense copy cost more than the
+    clustering (0.4 of 0.9 CPU-s for 1,100 requests)."""
     rows = normalize(matrix, norm="l2")
-    dense = rows.toarray() if hasattr(rows, "toarray") else np.asarray(rows)
-    return np.asarray(dense, dtype=np.float64)
+    return rows if hasattr(rows, "toarray") else np.asarray(rows, dtype=np.float64)
 
 
-def _labels(unit: Floats, distance_threshold: float) -> NDArray[np.int64]:
-    if len(unit) == 1:
+def _dense(product: FeatureMatrix) -> Floats:
+    return np.asarray(product.toarray() if hasattr(product, "toarray") else product, np.float64)
+
+
+def _labels(unit: FeatureMatrix, distance_threshold: float) -> NDArray[np.int64]:
+    if unit.shape[0] == 1:
         return np.zeros(1, dtype=np.int64)
-    distances = np.clip(1.0 - unit @ unit.T, 0.0, 2.0)
+    distances = np.clip(1.0 - _dense(unit @ unit.T), 0.0, 2.0)
     # Rows with no features (empty texts) are as far from everything as can be.
-    empty = ~unit.any(axis=1)
+    empty = np.asarray(abs(unit).sum(axis=1)).ravel() == 0
     distances[empty, :] = 2.0
     distances[:, empty] = 2.0
     np.fill_diagonal(distances, 0.0)
@@ -161,15 +167,15 @@ def find_new_intents(
         matrix = TfidfFeaturizer().fit([*chosen, *known_texts]).transform(chosen)
     else:
         matrix = vectors[flagged]
-    unit = _dense_unit_rows(matrix)
+    unit = _unit_rows(matrix)
     labels = _labels(unit, distance_threshold)
     groups = [np.flatnonzero(labels == label) for label in np.unique(labels)]
     groups = [group for group in groups if len(group) >= min_size]
     terms = _terms([[chosen[p] for p in group] for group in groups], known_texts, n_terms)
     clusters = []
     for group, words in zip(groups, terms, strict=True):
-        centre = unit[group].mean(axis=0)
-        closeness = unit[group] @ centre
+        centre = np.asarray(unit[group].mean(axis=0)).ravel()
+        closeness = np.asarray(unit[group] @ centre).ravel()
         central = group[np.lexsort((group, -np.round(closeness, 12)))][:max_examples]
         clusters.append(
             IntentCluster(
