@@ -47,7 +47,8 @@ class Settings(BaseSettings):
     sqlite_synchronous: Literal["full", "normal"] = Field(
         default="full",
         description="SQLite only. `full`: every acknowledged write is on disk before the "
-        "reply (survives power loss). `normal`: faster commits, but a power loss or OS "
+        "reply (survives power loss), except a task's lease, whose loss only returns the "
+        "item to the queue. `normal`: faster commits, but a power loss or OS "
         "crash may lose the last acknowledged writes (a crash of Loupe itself loses none).",
     )
     max_import_batch: int = Field(

@@ -14,7 +14,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from loupe.privacy.detectors import DETECTORS, addresses, dates, health, names, national_ids
+from loupe.privacy.detectors import (
+    DETECTORS,
+    addresses,
+    dates,
+    financial,
+    health,
+    names,
+    national_ids,
+    phone,
+)
 from loupe.privacy.detectors.base import FOLDS_TO_ASCII, AsciiFold, digit_count, has_cjk
 from loupe.privacy.detectors.lexicon import WordSet
 from loupe.privacy.redaction import Redactor
@@ -38,6 +47,10 @@ PIECES = [
     "Maria Lopez", "call maria", "ring til sten", "Dr", "Mrs.", "Cheers,", "Zebulon", "and",
     "\u017f", "\u212a", "\u0131", "\u0130", "ẞ", "Straße", "[PERSON_1]", "[PHONE]", "São Paulo",
     "hey", "the station", "at", "on Monday", "@", "ana@example.org", "+44 20 7946 0958",
+    "0115 496 0914", "020 7946 095", "12 Rue", "Av. Diagonal 640", "Am Markt 3", "XX",
+    "RSSMRA85T10A562", "1HGCM82633A00435", "Lindenstr. 4", "\u2591\u2591\u2591",
+    "https://x.org/a?id=7", "WWW.Example.com", "ftp://h", "00:1A:2B:3C:4D:5E", "00-1a-2b-3c-4d-5e",
+    "001a.2b3c.4d5e", "DE89 3704 0044 0532 0130 00", "de89370400440532013000", "1EG4TE5MK73",
 ]  # fmt: skip
 SEPARATORS = ["", " ", " ", ", ", ": ", "-", ".", "\n", "#"]
 
@@ -53,13 +66,23 @@ def _all(text: str) -> dict[str, list[Detection]]:
 def _unchecked(text: str) -> dict[str, list[Detection]]:
     """What the recognizers find with every pre-check off (all patterns run)."""
     with pytest.MonkeyPatch.context() as patch:
-        for module in (addresses, dates, health, national_ids):
+        for module in (addresses, dates, financial, health, national_ids, phone):
             patch.setattr(module, "digit_count", lambda text: sys.maxsize)
+        for module in (health, national_ids):
+            patch.setattr(module, "longest_unspaced", lambda text: sys.maxsize)
         for module in (addresses, names):
             patch.setattr(
                 module, "has_cjk", lambda text: any("\u4e00" <= ch <= "\u9fff" for ch in text)
             )
         patch.setattr(names, "_may_be_capitalised", lambda text: True)
+        always = re.compile("", re.I)
+        for module, attr in ((dates, "_DATE_DIGITS"), (dates, "_AGE_DIGITS")):
+            patch.setattr(module, attr, always)
+        for attr in ("_ANY_CUE", "_ANY_PLATE_WORD"):
+            patch.setattr(health, attr, AsciiFold(always))
+        patch.setattr(addresses, "_PRECHECKS", [(p, always) for p, _ in addresses._PRECHECKS])
+        patch.setattr(health, "_PLATE_NEEDS", [always] * len(health._PLATE_NEEDS))
+        patch.setattr(financial, "_IBAN_START", always)
         patch.setattr(AsciiFold, "found", lambda self, text: bool(self.pattern.search(text)))
         return _all(text)
 

@@ -62,6 +62,9 @@ class UrlDetector:
     types: ClassVar[tuple[str, ...]] = ("URL",)
 
     def detect(self, text: str) -> Iterator[Detection]:
+        # Every match holds "://" or "www." (in any case: only "W" lower-cases to "w").
+        if "://" not in text and "www." not in text.lower():
+            return
         for m in _URL.finditer(text):
             end = m.end()
             while end > m.start() and text[end - 1] in _URL_TRAILING:
@@ -112,5 +115,8 @@ class MacAddressDetector:
     types: ClassVar[tuple[str, ...]] = ("MAC_ADDRESS",)
 
     def detect(self, text: str) -> Iterator[Detection]:
+        # Five of one separator (":" or "-"), or two dots.
+        if text.count(":") < 5 and text.count("-") < 5 and text.count(".") < 2:
+            return
         for m in _MAC.finditer(text):
             yield Detection(m.start(), m.end(), "MAC_ADDRESS", 0.9)

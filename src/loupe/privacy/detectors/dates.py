@@ -57,6 +57,12 @@ _AGE = re.compile(
 )
 
 
+# Pre-checks. A date has digits around a separator ("12/03/61") or a four-digit year
+# (after a month name, before 年); an age over 89 has "9" or "10"/"11" before a digit.
+_DATE_DIGITS = re.compile(r"\d[./-]\d|\d{4}")
+_AGE_DIGITS = re.compile(r"9\d|1[01]\d")
+
+
 class DateDetector:
     """Birth and care-event dates in numeric, English, German, French, Spanish and Chinese forms.
 
@@ -70,6 +76,8 @@ class DateDetector:
     def detect(self, text: str) -> Iterator[Detection]:
         if digit_count(text) < 4:
             return  # the shortest date, "1/2/61", has four digits
+        if _DATE_DIGITS.search(text) is None:
+            return
         for m in _DATE.finditer(text):
             if not _plausible(m.group(0)):
                 continue
@@ -108,6 +116,8 @@ class AgeDetector:
     def detect(self, text: str) -> Iterator[Detection]:
         if digit_count(text) < 2:
             return  # an age over 89 has two or three digits
+        if _AGE_DIGITS.search(text) is None:
+            return
         for m in _AGE.finditer(text):
             group = 1 if m.group(1) else 2
             yield Detection(m.start(group), m.end(group), "AGE_OVER_89", 0.85)

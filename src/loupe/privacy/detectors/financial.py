@@ -7,11 +7,13 @@ from collections.abc import Iterator
 from typing import ClassVar
 
 from loupe.privacy.checksums import iban_valid, luhn_valid
+from loupe.privacy.detectors.base import digit_count
 from loupe.privacy.spans import Detection
 
 __all__ = ["CreditCardDetector", "IbanDetector"]
 
 # A "+" before the digits makes them a phone number, never a card.
+_CARD_MIN_DIGITS = 12
 _CARD = re.compile(
     r"(?<![A-Za-z0-9_\u2591+-])\d(?:(?:[ \-]| {2})?\d){11,18}(?![A-Za-z0-9_\u2591]|-\d)"
 )
@@ -34,6 +36,10 @@ _IBAN = re.compile(
     re.IGNORECASE,
 )
 
+# Pre-check: an IBAN's check digits and its first two groups of four, each letter or
+# digit a word character (even those that match [A-Z] only under re.IGNORECASE).
+_IBAN_START = re.compile(r"\d\d ?[^\W_]{4} ?[^\W_]{4}")
+
 
 class CreditCardDetector:
     """Numbers in a card's length and grouping that pass Luhn, whatever the network prefix.
@@ -50,6 +56,8 @@ class CreditCardDetector:
     types: ClassVar[tuple[str, ...]] = ("CREDIT_CARD",)
 
     def detect(self, text: str) -> Iterator[Detection]:
+        if digit_count(text) < _CARD_MIN_DIGITS:
+            return  # every candidate is 12 to 19 of the text's digits
         for m in _CARD.finditer(text):
             found = self._card_in(m.group())
             if found is not None:
@@ -94,6 +102,8 @@ class IbanDetector:
     types: ClassVar[tuple[str, ...]] = ("IBAN",)
 
     def detect(self, text: str) -> Iterator[Detection]:
+        if _IBAN_START.search(text) is None:
+            return
         for m in _IBAN.finditer(text):
             raw = m.group()
             compact = raw.replace(" ", "").upper()

@@ -14,7 +14,14 @@ from collections.abc import Iterator
 from typing import ClassVar
 
 from loupe.privacy.checksums import luhn_valid, vin_valid
-from loupe.privacy.detectors.base import AsciiFold, digit_count, has_cue
+from loupe.privacy.detectors.base import (
+    AsciiFold,
+    any_of,
+    digit_count,
+    has_cue,
+    literals,
+    longest_unspaced,
+)
 from loupe.privacy.spans import Detection
 
 __all__ = ["HealthIdentifierDetector", "VehicleDetector"]
@@ -62,9 +69,14 @@ _CUE_PATTERNS = [
     for kind, cue in _CUES.items()
 ]
 # Pre-check: every cue pattern needs one of the cues (anywhere: a cue may end a word).
-_ANY_CUE = AsciiFold(re.compile("|".join(f"(?:{cue})" for cue in _CUES.values()), re.I))
+# Searched as a trie of the cues' spellings, which finds one in the same texts as
+# ``_CUE_ALTERNATION`` (tests/privacy/test_prechecks.py) about four times faster.
+_CUE_ALTERNATION = re.compile("|".join(f"(?:{cue})" for cue in _CUES.values()), re.I)
+_ANY_CUE = AsciiFold(re.compile(any_of(w for cue in _CUES.values() for w in literals(cue)), re.I))
 # CMS Medicare Beneficiary Identifier: fixed positions of digits and letters (no S L O I B Z).
 _MBI_L = "AC-HJKMNP-RT-Y"
+_MBI_DIGITS = 5  # fixed digit positions: 1, 4, 7, 10 and 11
+_IMEI_DIGITS = 15
 _MBI = re.compile(
     rf"(?<![A-Za-z0-9_\u2591])[1-9][{_MBI_L}][{_MBI_L}0-9]\d-?[{_MBI_L}][{_MBI_L}0-9]\d-?[{_MBI_L}]{{2}}\d{{2}}(?![A-Za-z0-9_\u2591])"
 )
@@ -73,6 +85,7 @@ _IMEI = re.compile(
 )
 _IMEI_CUE = re.compile(r"\bimei\b", re.I)
 
+_VIN_LENGTH = 17
 _VIN = re.compile(
     r"(?<![A-Za-z0-9_\u2591])[A-HJ-NPR-Z0-9]{17}(?![A-Za-z0-9_\u2591])", re.IGNORECASE
 )
@@ -96,14 +109,22 @@ _PLATE_FORMATS: tuple[tuple[re.Pattern[str], float], ...] = (
         0.9,
     ),  # Chinese
 )
+_PLATE_WORDS = (
+    r"licen[cs]e plate|number plate|plate|plates|registration|reg\.?|tag|"
+    r"kennzeichen|nummernschild|plaque|immatriculation|matrícula|matricula|placa"
+)
+# Pre-checks of the formats, in order: two capitals before a digit; a hyphen; a
+# province's character (not ASCII).
+_PLATE_NEEDS = (re.compile(r"[A-Z]{2}\d"), re.compile("-"), re.compile(r"[^\x00-\x7f]"))
 _PLATE_CUE = re.compile(
-    r"(?:(?<![A-Za-z0-9_])(?:licen[cs]e plate|number plate|plate|plates|registration|reg\.?|tag|"
-    r"kennzeichen|nummernschild|plaque|immatriculation|matrícula|matricula|placa)"
+    r"(?:(?<![A-Za-z0-9_])(?:" + _PLATE_WORDS + r")"
     r"(?:\s{0,3}(?:number|no\.?|#|:|is|ist|est|es|lautet|d'immatriculation|de)){0,3}\s{0,3}"
     r"|车牌号?(?:码)?[:\uff1a是为]?\s?)"
     r"([A-Z0-9\u4e00-\u9fff]{1,4}(?:[ \-·][A-Z0-9]{1,5}){0,3}|[A-Z0-9]{4,8})(?![A-Za-z0-9_\u2591])",
     re.IGNORECASE,
 )
+# Pre-check: a cued plate needs one of the cue words or 车牌.
+_ANY_PLATE_WORD = AsciiFold(re.compile(any_of([*literals(_PLATE_WORDS), "车牌"]), re.I))
 
 
 class HealthIdentifierDetector:
@@ -118,7 +139,8 @@ class HealthIdentifierDetector:
 
     def detect(self, text: str) -> Iterator[Detection]:
         # Each identifier holds at least two digits (a cue's value, an MBI, an IMEI).
-        if digit_count(text) < 2:
+        count = digit_count(text)
+        if count < 2:
             return
         if _ANY_CUE.found(text):
             for kind, pattern in _CUE_PATTERNS:
@@ -126,9 +148,9 @@ class HealthIdentifierDetector:
                     value = m.group(1)
                     if sum(ch.isdigit() for ch in value) >= 2:
                         yield Detection(m.start(1), m.end(1), kind, 0.85)
-        for m in _MBI.finditer(text):
+        for m in _MBI.finditer(text) if count >= _MBI_DIGITS else ():
             yield Detection(m.start(), m.end(), "HEALTH_PLAN_NUMBER", 0.8)
-        for m in _IMEI.finditer(text):
+        for m in _IMEI.finditer(text) if count >= _IMEI_DIGITS else ():
             digits = re.sub(r"\D", "", m.group())
             if luhn_valid(digits) and has_cue(text, m.start(), m.end(), _IMEI_CUE):
                 yield Detection(m.start(), m.end(), "DEVICE_ID", 0.97)
@@ -145,7 +167,8 @@ class VehicleDetector:
             # A VIN, a UK or French plate and a cued plate all hold a digit.
             yield from self._chinese_plates(text)
             return
-        for m in _VIN.finditer(text):
+        # A VIN is seventeen letters and digits in a row.
+        for m in _VIN.finditer(text) if longest_unspaced(text) >= _VIN_LENGTH else ():
             vin = m.group()
             if not any(ch.isdigit() for ch in vin) or not any(ch.isalpha() for ch in vin):
                 continue
@@ -153,9 +176,13 @@ class VehicleDetector:
                 yield Detection(m.start(), m.end(), "VIN", 0.95)
             elif has_cue(text, m.start(), m.end(), _VIN_CUE):
                 yield Detection(m.start(), m.end(), "VIN", 0.85)
-        for pattern, score in _PLATE_FORMATS:
+        for (pattern, score), needed in zip(_PLATE_FORMATS, _PLATE_NEEDS, strict=True):
+            if needed.search(text) is None:
+                continue
             for m in pattern.finditer(text):
                 yield Detection(m.start(), m.end(), "LICENSE_PLATE", score)
+        if not _ANY_PLATE_WORD.found(text):
+            return
         for m in _PLATE_CUE.finditer(text):
             value = m.group(1)
             if any(ch.isdigit() for ch in value):

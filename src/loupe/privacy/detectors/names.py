@@ -40,6 +40,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import ClassVar, Literal
 
 from loupe.privacy.detectors.base import AsciiFold, has_cjk
@@ -64,17 +65,23 @@ from loupe.privacy.detectors.name_cues import (
     TITLE,
 )
 from loupe.privacy.detectors.name_lists import NameLists, name_lists
-from loupe.privacy.detectors.name_shape import name_shaped, surname_shaped
+from loupe.privacy.detectors.name_shape import name_shaped as _shaped
+from loupe.privacy.detectors.name_shape import surname_shaped
 from loupe.privacy.detectors.word_frequencies import COMMON, WordFrequencies, word_frequencies
 from loupe.privacy.spans import Detection
 
 __all__ = ["PersonNameDetector"]
+
+# A pure function of the word, asked for the same words again and again.
+name_shaped = lru_cache(maxsize=4_096)(_shaped)
 
 # The cues searched in ASCII text as lower-case patterns (faster; same matches).
 _LOWER_CUE, _SIGN_OFF, _STREET_BEFORE, _STRONG_CUE, _TITLE = map(
     AsciiFold, (LOWER_CUE, SIGN_OFF, STREET_BEFORE, STRONG_CUE, TITLE)
 )
 _TOKEN = re.compile(r"[^\W\d_]+(?:['\u2019\-][^\W\d_]+)*")
+# The same tokens in ASCII text, where a letter is [A-Za-z]: a plain class is faster.
+_ASCII_TOKEN = re.compile(r"[A-Za-z]+(?:['\-][A-Za-z]+)*")
 _HOUSE_NUMBER = re.compile(r"\d[a-zA-Z]?,? $")
 # Between two names in a list: "Anna and Piotr", "Anna, Piotr", "Anna und Piotr".
 _COORDINATION = re.compile(r",? (?:and|und|et|y|e|&) |, ")
@@ -151,6 +158,9 @@ _CJK_EVERYDAY = 4.5
 _EVERYDAY_AFTER_CUE = 4.0
 
 Kind = Literal["name", "ambiguous", "word", "place", "rare", "frequent"]
+# Words a detector remembers the kind of (:meth:`PersonNameDetector._kind`), and
+# whether they read as a name in lower case (:meth:`PersonNameDetector._lower_name`).
+_KIND_CACHE = 4_096
 Token = tuple[int, int, str]
 
 
@@ -174,11 +184,39 @@ class PersonNameDetector:
     types: ClassVar[tuple[str, ...]] = ("PERSON",)
 
     def __init__(self) -> None:
-        self.lists: NameLists = name_lists()
-        self.freq: WordFrequencies = word_frequencies()
+        # What the words looked up lately are (:meth:`_kind`, :meth:`_lower_name`): words
+        # recur, and a look-up reads several lists. Bounded (emptied when full), and emptied
+        # when the lists or frequencies are replaced.
+        self._kinds: dict[tuple[str, float], Kind] = {}
+        self._lower_names: dict[str, bool] = {}
+        self.lists = name_lists()
+        self.freq = word_frequencies()
+
+    @property
+    def lists(self) -> NameLists:
+        """The name lists consulted."""
+        return self._lists
+
+    @lists.setter
+    def lists(self, lists: NameLists) -> None:
+        self._lists = lists
+        self._kinds.clear()
+        self._lower_names.clear()
+
+    @property
+    def freq(self) -> WordFrequencies:
+        """The word frequencies consulted."""
+        return self._freq
+
+    @freq.setter
+    def freq(self, freq: WordFrequencies) -> None:
+        self._freq = freq
+        self._kinds.clear()
+        self._lower_names.clear()
 
     def detect(self, text: str) -> Iterator[Detection]:
-        words = [(m.start(), m.group()) for m in _TOKEN.finditer(text)]
+        token = _ASCII_TOKEN if text.isascii() else _TOKEN
+        words = [(m.start(), m.group()) for m in token.finditer(text)]
         if _may_be_capitalised(text):
             yield from self._latin(text, words)
         yield from self._lower_case(text, words)
@@ -188,7 +226,10 @@ class PersonNameDetector:
     # -- Latin script ---------------------------------------------------------------
 
     def _latin(self, text: str, words: list[tuple[int, str]]) -> Iterator[Detection]:
-        tokens = [_unpossessive(start, word) for start, word in words]
+        if "'s" in text or "\u2019s" in text:
+            tokens = [_unpossessive(start, word) for start, word in words]
+        else:  # no token ends in a possessive
+            tokens = [(start, start + len(word), word) for start, word in words]
         scored: list[tuple[_Candidate, float | None]] = []
         last_end = -1  # where the previous name ended, for "Anna and Piotr"
         for run in _runs(text, tokens):
@@ -224,15 +265,25 @@ class PersonNameDetector:
         Up to three words that are each a listed name or a rare word, stopping at the
         first everyday word ("call aimon gutierrez soto on mobile"); "and" joins another.
         """
+        # A name can only start at a lower-case word right after a cue's last word.
+        cued = [
+            k
+            for k in range(1, len(words))
+            if words[k - 1][1].lower() in _LOWER_CUE_ENDS and words[k][1].islower()
+        ]
+        if not cued:
+            return
         tokens = [(start, start + len(word), word) for start, word in words]
-        k = 0
-        while k < len(tokens):
+        k = 0  # the first token not yet read as (part of) a name
+        for cue_end in cued:
+            if cue_end < k:
+                continue
+            k = cue_end
             start = tokens[k][0]
-            if (
-                k == 0
-                or not tokens[k][2].islower()
-                or tokens[k - 1][2].lower() not in _LOWER_CUE_ENDS
-                or not _LOWER_CUE.found(text[max(0, start - 40) : start])
+            # Without a name-like first word nothing is taken: that is checked first, as
+            # it is the cheaper test (and remembered per word).
+            if not self._lower_name(tokens[k][2]) or not _LOWER_CUE.found(
+                text[max(0, start - 40) : start]
             ):
                 k += 1
                 continue
@@ -257,6 +308,14 @@ class PersonNameDetector:
 
     def _lower_name(self, word: str) -> bool:
         """Whether a lower-case word reads as a name: listed or rare, not an everyday word."""
+        known = self._lower_names.get(word)
+        if known is None:
+            if len(self._lower_names) >= _KIND_CACHE:
+                self._lower_names.clear()
+            known = self._lower_names[word] = self._reads_as_name(word)
+        return known
+
+    def _reads_as_name(self, word: str) -> bool:
         if not word.islower() or len(word) < 2 or word in self.lists.common:
             return False
         title = word[0].upper() + word[1:]
@@ -289,7 +348,7 @@ class PersonNameDetector:
             ):
                 run = run[:k]
                 break
-        if run and text[run[0][0] : run[-1][1]] in self.lists.places and len(run) > 1:
+        if len(run) > 1 and text[run[0][0] : run[-1][1]] in self.lists.places:
             return None  # "San Pietro Vernotico"
         # Everyday words and brand-like words at either end are not part of a name
         # ("LinkedIn Maria", "Schick Maria Blumen").
@@ -414,6 +473,15 @@ class PersonNameDetector:
 
         An unlisted word at least ``common`` frequent (Zipf) is an everyday word.
         """
+        key = (word, common)
+        kind = self._kinds.get(key)
+        if kind is None:
+            if len(self._kinds) >= _KIND_CACHE:
+                self._kinds.clear()
+            kind = self._kinds[key] = self._look_up(word, common)
+        return kind
+
+    def _look_up(self, word: str, common: float) -> Kind:
         lists = self.lists
         if word in lists.given or word in lists.family:
             return "ambiguous" if word in lists.ambiguous else "name"
@@ -588,25 +656,30 @@ def _runs(text: str, tokens: list[Token]) -> Iterator[list[Token]]:
     An initial is a capital letter with a full stop ("E. Magnusson", "J.R. Hartley"),
     or without one between two words ("Szabina J Gelencsér").
     """
-    i = 0
-    while i < len(tokens):
-        if not (_capitalised(tokens[i][2]) or _initial_before_name(text, tokens, i, lead=True)):
-            i += 1
+    i = 0  # the first token not yet in a run
+    # Both a capitalised word and an initial start with a capital letter.
+    for i_start in [k for k, token in enumerate(tokens) if token[2][0].isupper()]:
+        if i_start < i:
+            continue
+        i = i_start
+        first = tokens[i][2]
+        if not (_capitalised(first) or _initial_before_name(text, tokens, i, lead=True)):
             continue
         run = [tokens[i]]
+        capitals = int(_capitalised(first))
         j = i + 1
-        while j < len(tokens) and len([t for t in run if _capitalised(t[2])]) < 4:
+        while j < len(tokens) and capitals < 4:
             if _gap(text, run[-1], tokens[j]) is None:
                 break
             word = tokens[j][2]
-            if (
-                _capitalised(word)
-                or (word.lower() in PARTICLES and _particle_leads_to_name(text, tokens, j))
+            if _capitalised(word):
+                capitals += 1
+            elif not (
+                (word.lower() in PARTICLES and _particle_leads_to_name(text, tokens, j))
                 or _initial_before_name(text, tokens, j, lead=False)
             ):
-                run.append(tokens[j])
-            else:
                 break
+            run.append(tokens[j])
             j += 1
         i = j
         yield run
@@ -642,6 +715,7 @@ def _is_initial(word: str) -> bool:
     return len(word) == 1 and word.isupper()
 
 
+@lru_cache(maxsize=4_096)
 def _names_a_place(word: str) -> bool:
     """An organisation or place head word, alone or ending a hyphenated one."""
     last = _HYPHEN.split(word)[-1]

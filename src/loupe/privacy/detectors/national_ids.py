@@ -19,7 +19,7 @@ from loupe.privacy.checksums import (
     it_fiscal_code_valid,
     verhoeff_valid,
 )
-from loupe.privacy.detectors.base import digit_count, has_cue
+from loupe.privacy.detectors.base import digit_count, has_cue, longest_unspaced
 from loupe.privacy.spans import Detection
 
 __all__ = ["NationalIdDetector"]
@@ -42,6 +42,7 @@ _DNI = re.compile(
     r"(?<![A-Za-z0-9_\u2591])([XYZ]?)[- ]?(\d{7,8})[- ]?([A-Z])(?![A-Za-z0-9_\u2591])",
     re.IGNORECASE,
 )
+_CF_LENGTH = 16
 _CF = re.compile(
     r"(?<![A-Za-z0-9_\u2591])[A-Z]{6}[\dLMNPQRSTUV]{2}[ABCDEHLMPRST][\dLMNPQRSTUV]{2}[A-Z]"
     r"[\dLMNPQRSTUV]{3}[A-Z](?![A-Za-z0-9_\u2591])",
@@ -80,7 +81,8 @@ class NationalIdDetector:
             yield from self._nino(text)
             yield from self._aadhaar(text)
             yield from self._dni(text)
-        yield from self._cf(text)
+        if longest_unspaced(text) >= _CF_LENGTH:  # sixteen letters and digits in a row
+            yield from self._cf(text)
         if digits:
             yield from self._nir(text)
 

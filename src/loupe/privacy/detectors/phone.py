@@ -16,7 +16,7 @@ from typing import ClassVar
 
 import phonenumbers
 
-from loupe.privacy.detectors.base import has_cue
+from loupe.privacy.detectors.base import digit_count, has_cue
 from loupe.privacy.spans import Detection
 
 __all__ = ["PhoneDetector"]
@@ -30,6 +30,7 @@ _GROUP = r"(?:\(\d{1,5}\)[ \-/]?)?\d{1,12}"
 # Groups are joined by one or two separators, or by nothing before a bracketed trunk
 # prefix or area code ("+44(0)115 496 0914").
 _JOIN = r"(?:[ \-./]{1,2}|(?=\())"
+_MIN_DIGITS = 7
 _EXTENSION = re.compile(r"\s?(?:extension|ext\.?|x|#)\s?\d{1,5}$", re.IGNORECASE)
 _CANDIDATE = re.compile(
     r"(?<![A-Za-z0-9_+\u2591(])(?:(?:\+|00|\(\+\d{1,3}\))\s?)?(?:\d{7,15}|"
@@ -83,11 +84,14 @@ class PhoneDetector:
         self.regions = regions
 
     def detect(self, text: str) -> Iterator[Detection]:
+        # A candidate's digits are the text's (\d), and a phone number has at least 7.
+        if digit_count(text) < _MIN_DIGITS:
+            return
         for m in _CANDIDATE.finditer(text):
             raw = m.group()
             number = _EXTENSION.sub("", raw)
             digits = sum(ch.isdigit() for ch in number)
-            if not 7 <= digits <= 17:
+            if not _MIN_DIGITS <= digits <= 17:
                 continue
             if _DATE_LIKE.fullmatch(number):
                 continue  # "01.02.2023 10", "2023-10-12": a date, whatever the plan says
