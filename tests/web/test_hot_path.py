@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 import shutil
-import time
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -163,21 +163,27 @@ def test_sqlite_serves_them_one_thread_at_a_time(
 ) -> None:
     """With SQLite each holds the one writer, so more threads would only contend for it;
     PostgreSQL serves them side by side."""
-    ann = [make_user(db, f"ann{i}") for i in range(6)]
+    ann = [make_user(db, f"ann{i}") for i in range(3)]
     project = make_project(db, members=dict.fromkeys(ann, "annotator"))
-    add_items(db, project, 6)
+    add_items(db, project, 3)
+    guard, together = threading.Lock(), threading.Event()
     running, most = 0, 0
     real = api_tasks.next_task
 
-    def slow(project_id: int, ctx: Any) -> Any:
+    def waiting(project_id: int, ctx: Any) -> Any:
         nonlocal running, most
-        running += 1
-        most = max(most, running)
-        time.sleep(0.05)  # long enough for the others to arrive, if they may
-        running -= 1
+        with guard:
+            running += 1
+            most = max(most, running)
+            if running > 1:
+                together.set()
+        # Side by side, the next request arrives at once; one at a time, it never does.
+        together.wait(timeout=1.0)
+        with guard:
+            running -= 1
         return real(project_id, ctx)
 
-    monkeypatch.setattr(api_tasks, "next_task", slow)
+    monkeypatch.setattr(api_tasks, "next_task", waiting)
     app = create_app(settings)
 
     async def main() -> list[int]:
@@ -190,7 +196,7 @@ def test_sqlite_serves_them_one_thread_at_a_time(
             replies = await asyncio.gather(*(client.post(url, headers=a.headers) for a in ann))
         return [r.status_code for r in replies]
 
-    assert asyncio.run(main()) == [200] * 6
+    assert asyncio.run(main()) == [200] * 3
     assert (most == 1) is (db.engine.dialect.name == "sqlite")
 
 
