@@ -18,6 +18,7 @@ from tests.factories import make_user
 
 from loupe.cli import main
 from loupe.db.database import Database, redacted
+from loupe.db.raw import Raw
 from loupe.errors import Unavailable
 from loupe.settings import Settings
 from loupe.web.app import create_app
@@ -115,6 +116,32 @@ def read_only_url(database_url: str) -> str:
     return url.update_query_dict(
         {"options": f"{options} -cdefault_transaction_read_only=on".strip()}
     ).render_as_string(hide_password=False)
+
+
+def test_a_driver_error_on_the_hot_path_is_logged_without_its_values(
+    settings: Settings, db: Database, caplog: pytest.LogCaptureFixture, monkeypatch: Any
+) -> None:
+    """Plain SQL (``loupe.db.raw``) fails like SQLAlchemy: the database handler logs it
+    without values, where the generic handler printed the driver's message (PostgreSQL's
+    DETAIL line repeats them)."""
+    user = make_user(db, SECRET)
+
+    def failing_authenticate(session: Any, secret: str, **_: Any) -> Any:
+        Raw(session).run(INSERT_USER, name=SECRET)
+
+    monkeypatch.setattr("loupe.web.deps.authenticate", failing_authenticate)
+    caplog.set_level(logging.DEBUG)
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        response = client.post("/api/v1/projects/1/tasks/next", headers=user.headers)
+    assert response.status_code == 500
+    assert SECRET not in response.text
+    logged = "\n".join(
+        record.getMessage()
+        + (logging.Formatter().formatException(record.exc_info) if record.exc_info else "")
+        for record in caplog.records
+    )
+    assert "unexpected database error" in logged
+    assert SECRET not in logged
 
 
 def test_a_read_only_database_is_one_clear_error(database_url: str) -> None:

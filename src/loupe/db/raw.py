@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, Generic, NamedTuple, TypeVar
 
+from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.orm import Session
 
 __all__ = ["Query", "Raw"]
@@ -54,28 +55,45 @@ def _pyformat(sql: str) -> str:
 class Raw:
     """DB-API access to the session's current connection (and transaction)."""
 
-    __slots__ = ("_dbapi", "postgres")
+    __slots__ = ("_dbapi", "_driver_error", "postgres")
 
     def __init__(self, session: Session) -> None:
         connection = session.connection()
         self.postgres = connection.dialect.name == "postgresql"
         self._dbapi: Any = connection.connection.driver_connection
+        self._driver_error: type[Exception] = connection.dialect.loaded_dbapi.Error
 
     def _execute(self, sql: str, params: dict[str, Any]) -> Any:
         if self.postgres:
             return self._dbapi.execute(_pyformat(sql), params)
         return self._dbapi.execute(sql, params)
 
+    def _wrapped(self, sql: str, exc: Exception) -> StatementError:
+        """The driver's error as SQLAlchemy raises it, parameters hidden: the one error
+        type the HTTP and CLI layers map (503 for a database that cannot take work) and
+        log without values (PostgreSQL's DETAIL line repeats them)."""
+        return DBAPIError.instance(sql, None, exc, self._driver_error, hide_parameters=True)
+
     def one(self, query: Query[RowT], **params: Any) -> RowT | None:
-        found = self._execute(query.sql, params).fetchone()
+        try:
+            found = self._execute(query.sql, params).fetchone()
+        except self._driver_error as exc:
+            raise self._wrapped(query.sql, exc) from exc
         return None if found is None else query.row._make(found)
 
     def all(self, query: Query[RowT], **params: Any) -> list[RowT]:
-        return list(map(query.row._make, self._execute(query.sql, params).fetchall()))
+        try:
+            rows = self._execute(query.sql, params).fetchall()
+        except self._driver_error as exc:
+            raise self._wrapped(query.sql, exc) from exc
+        return list(map(query.row._make, rows))
 
     def run(self, sql: str, **params: Any) -> int:
         """Execute; return the number of rows changed."""
-        count: int = self._execute(sql, params).rowcount
+        try:
+            count: int = self._execute(sql, params).rowcount
+        except self._driver_error as exc:
+            raise self._wrapped(sql, exc) from exc
         return count
 
     # Values cross the boundary in each backend's native form.
