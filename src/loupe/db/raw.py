@@ -26,7 +26,7 @@ from typing import Any, Generic, NamedTuple, TypeVar
 from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.orm import Session
 
-__all__ = ["Query", "Raw"]
+__all__ = ["Query", "Raw", "driver_error"]
 
 RowT = TypeVar("RowT", bound=NamedTuple)
 
@@ -52,6 +52,13 @@ def _pyformat(sql: str) -> str:
     return _NAMED.sub(r"%(\1)s", sql.replace("%", "%%"))
 
 
+def driver_error(sql: str, exc: Exception, base: type[Exception]) -> StatementError:
+    """A DB-API error (``base`` is the driver's ``Error``) as SQLAlchemy raises it, its
+    parameters hidden: the one error type the HTTP and CLI layers map (503 for a database
+    that cannot take work) and log without values (PostgreSQL's DETAIL line repeats them)."""
+    return DBAPIError.instance(sql, None, exc, base, hide_parameters=True)
+
+
 class Raw:
     """DB-API access to the session's current connection (and transaction)."""
 
@@ -69,10 +76,7 @@ class Raw:
         return self._dbapi.execute(sql, params)
 
     def _wrapped(self, sql: str, exc: Exception) -> StatementError:
-        """The driver's error as SQLAlchemy raises it, parameters hidden: the one error
-        type the HTTP and CLI layers map (503 for a database that cannot take work) and
-        log without values (PostgreSQL's DETAIL line repeats them)."""
-        return DBAPIError.instance(sql, None, exc, self._driver_error, hide_parameters=True)
+        return driver_error(sql, exc, self._driver_error)
 
     def one(self, query: Query[RowT], **params: Any) -> RowT | None:
         try:

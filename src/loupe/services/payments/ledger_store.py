@@ -68,7 +68,7 @@ from loupe.db.queries.ledger_nodes import (
 from loupe.db.queries.ledger_state import INIT_LEDGER_STATE, LEDGER_SIZE, SET_LEDGER_SIZE
 from loupe.db.queries.projects import ALL_PROJECT_IDS
 from loupe.db.queries.users import ALL_USER_IDS
-from loupe.db.raw import Query
+from loupe.db.raw import Query, driver_error
 from loupe.errors import Conflict, InvalidInput, LedgerIntegrityError
 from loupe.ledger.checkpoint import make_checkpoint, sign_checkpoint
 from loupe.ledger.entries import PaymentEntry, contributor_pseudonym, item_digest
@@ -113,26 +113,36 @@ class _Sql:
     returning rows are :class:`~loupe.db.raw.Query` objects and come back as their named rows.
     """
 
-    __slots__ = ("_dbapi", "postgres")
+    __slots__ = ("_dbapi", "_driver_error", "postgres")
 
     def __init__(self, session: Session) -> None:
         connection = session.connection()
         self.postgres = connection.dialect.name == "postgresql"
         self._dbapi: Any = connection.connection.driver_connection
+        self._driver_error: type[Exception] = connection.dialect.loaded_dbapi.Error
 
     def _sql(self, sql: str) -> str:
         return sql.replace("?", "%s") if self.postgres and "?" in sql else sql
 
     def all(self, query: Query[_RowT], params: Sequence[Any] = ()) -> list[_RowT]:
-        rows = self._dbapi.execute(self._sql(query.sql), params).fetchall()
+        try:
+            rows = self._dbapi.execute(self._sql(query.sql), params).fetchall()
+        except self._driver_error as exc:
+            raise driver_error(query.sql, exc, self._driver_error) from exc
         return list(map(query.row._make, rows))
 
     def one(self, query: Query[_RowT], params: Sequence[Any] = ()) -> _RowT | None:
-        row = self._dbapi.execute(self._sql(query.sql), params).fetchone()
+        try:
+            row = self._dbapi.execute(self._sql(query.sql), params).fetchone()
+        except self._driver_error as exc:
+            raise driver_error(query.sql, exc, self._driver_error) from exc
         return None if row is None else query.row._make(row)
 
     def run(self, sql: str, params: Sequence[Any] = ()) -> None:
-        self._dbapi.execute(self._sql(sql), params)
+        try:
+            self._dbapi.execute(self._sql(sql), params)
+        except self._driver_error as exc:
+            raise driver_error(sql, exc, self._driver_error) from exc
 
     def many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         """Insert ``rows`` with ``sql`` (an ``INSERT INTO table (columns) VALUES ...``).
@@ -159,6 +169,8 @@ class _Sql:
                     "time, or the stored log was altered; run `loupe ledger verify`",
                     details={"reason": str(exc)},
                 ) from None
+            if isinstance(exc, self._driver_error):
+                raise driver_error(sql, exc, self._driver_error) from exc
             raise
 
     def time(self, value: datetime) -> Any:
