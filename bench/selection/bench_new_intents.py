@@ -106,11 +106,18 @@ def _run(texts, labels, known_texts, unseen, threshold, min_size) -> tuple[Score
     return _score([c.members for c in found], labels, unseen), found
 
 
-def main() -> int:
-    missing = available()
-    if missing:
-        print(missing)
-        return 0
+@dataclass(frozen=True)
+class Clinc:
+    """CLINC150's splits, the two held-out sets, the known intents and their texts."""
+
+    splits: dict[str, LabelledTexts]
+    sets: dict[str, set[str]]
+    known: list[str]
+    known_texts: list[str]
+
+
+def clinc(rng: np.random.Generator) -> Clinc:
+    """The data both new-intents benches use; draws the held-out sets from ``rng``."""
     root = DATA / "clinc150"
     train = load_jsonl(root / "train.jsonl", text_field="text", label_field="intent")
     splits = {
@@ -119,7 +126,6 @@ def main() -> int:
         ),
         "test": load_jsonl(root / "test.jsonl", text_field="text", label_field="intent"),
     }
-    rng = np.random.default_rng(SEED)
     intents = sorted(set(train.labels) - {"oos"})
     drawn = rng.permutation(intents).tolist()
     sets = {"A": set(drawn[:HELD_OUT]), "B": set(drawn[HELD_OUT : 2 * HELD_OUT])}
@@ -130,6 +136,17 @@ def main() -> int:
         if label in known and per[label] < KNOWN_PER_INTENT:
             per[label] += 1
             known_texts.append(text)
+    return Clinc(splits, sets, known, known_texts)
+
+
+def main() -> int:
+    missing = available()
+    if missing:
+        print(missing)
+        return 0
+    rng = np.random.default_rng(SEED)
+    data = clinc(rng)
+    splits, sets, known, known_texts = data.splits, data.sets, data.known, data.known_texts
     print(
         f"CLINC150: {len(known)} known intents ({len(known_texts)} known texts), "
         f"set A {sorted(sets['A'])[:5]}..., set B {sorted(sets['B'])[:5]}..."

@@ -24,7 +24,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -50,29 +49,13 @@ def child(path: Path) -> None:
 
 def set_b() -> tuple[list[str], list[str]]:
     """``bench_new_intents.py``'s set B flagged requests and its known texts."""
-    from bench_new_intents import HELD_OUT, KNOWN_PER_INTENT, SEED, _flagged
-    from intents import DATA
+    from bench_new_intents import SEED, _flagged, clinc
 
-    from loupe.simulation.datasets import load_jsonl
-
-    root = DATA / "clinc150"
-    train = load_jsonl(root / "train.jsonl", text_field="text", label_field="intent")
-    validation = load_jsonl(root / "validation.jsonl", text_field="text", label_field="intent")
-    test = load_jsonl(root / "test.jsonl", text_field="text", label_field="intent")
     rng = np.random.default_rng(SEED)
-    intents = sorted(set(train.labels) - {"oos"})
-    drawn = rng.permutation(intents).tolist()
-    sets = {"A": set(drawn[:HELD_OUT]), "B": set(drawn[HELD_OUT : 2 * HELD_OUT])}
-    known = sorted(set(intents) - sets["A"] - sets["B"])
-    per: Counter[str] = Counter()
-    known_texts = []
-    for text, label in zip(train.texts, train.labels, strict=True):
-        if label in known and per[label] < KNOWN_PER_INTENT:
-            per[label] += 1
-            known_texts.append(text)
-    _flagged(validation, sets["A"], known, rng)  # set A, drawn first as in that bench
-    texts, _ = _flagged(test, sets["B"], known, rng)
-    return texts, known_texts
+    data = clinc(rng)
+    _flagged(data.splits["validation"], data.sets["A"], data.known, rng)  # drawn first there
+    texts, _ = _flagged(data.splits["test"], data.sets["B"], data.known, rng)
+    return texts, data.known_texts
 
 
 def main() -> int:

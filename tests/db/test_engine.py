@@ -79,6 +79,15 @@ def test_database_errors_never_carry_sql_parameters(
     assert SECRET not in redacted(info.value)
 
 
+def _logged(caplog: pytest.LogCaptureFixture) -> str:
+    """Every record's message and traceback, as a log file would hold them."""
+    return "\n".join(
+        record.getMessage()
+        + (logging.Formatter().formatException(record.exc_info) if record.exc_info else "")
+        for record in caplog.records
+    )
+
+
 def test_a_database_error_in_a_request_logs_no_parameters(
     settings: Settings, db: Database, caplog: pytest.LogCaptureFixture, monkeypatch: Any
 ) -> None:
@@ -96,11 +105,7 @@ def test_a_database_error_in_a_request_logs_no_parameters(
         response = client.get("/api/v1/me", headers=user.headers)
     assert response.status_code == 500
     assert SECRET not in response.text
-    logged = "\n".join(
-        record.getMessage()
-        + (logging.Formatter().formatException(record.exc_info) if record.exc_info else "")
-        for record in caplog.records
-    )
+    logged = _logged(caplog)
     assert "UniqueViolation" in logged or "IntegrityError" in logged
     assert SECRET not in logged
 
@@ -135,11 +140,7 @@ def test_a_driver_error_on_the_hot_path_is_logged_without_its_values(
         response = client.post("/api/v1/projects/1/tasks/next", headers=user.headers)
     assert response.status_code == 500
     assert SECRET not in response.text
-    logged = "\n".join(
-        record.getMessage()
-        + (logging.Formatter().formatException(record.exc_info) if record.exc_info else "")
-        for record in caplog.records
-    )
+    logged = _logged(caplog)
     assert "unexpected database error" in logged
     assert SECRET not in logged
 
