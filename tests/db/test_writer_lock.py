@@ -111,3 +111,39 @@ def test_write_lock_waits_are_bounded_in_the_engine(sqlite_url: str, tmp_path: P
         holder.rollback()
         holder.close()
         database.dispose()
+
+
+def test_the_writer_lock_counts_the_threads_waiting_for_it() -> None:
+    lock = engine_module.WriterLock()
+    assert lock.acquire(timeout=1) and lock.waiting == 0
+    got: list[bool] = []
+    waiter = threading.Thread(target=lambda: got.append(lock.acquire(timeout=60)))
+    waiter.start()
+    while lock.waiting == 0:  # wait for readiness: the thread is blocked in acquire
+        waiter.join(0.001)
+    assert lock.waiting == 1
+    lock.release()
+    waiter.join()
+    assert got == [True] and lock.waiting == 0  # the holder is not counted
+    lock.release()
+
+
+def test_writers_waiting_counts_this_process_on_sqlite(sqlite_url: str, db: Database) -> None:
+    holder = db.writer()
+    holder.execute(text("SELECT 1"))  # holds the writer lock until it ends
+    try:
+        assert db.writers_waiting() == 0
+        waiter = threading.Thread(target=_write_once, args=(db,))
+        waiter.start()
+        while db.writers_waiting() == 0:
+            waiter.join(0.001)
+    finally:
+        holder.rollback()
+        holder.close()
+    waiter.join()
+    assert db.writers_waiting() == 0
+
+
+def _write_once(db: Database) -> None:
+    with db.transaction() as session:
+        session.execute(text("SELECT 1"))

@@ -11,7 +11,13 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
-from loupe.db.engine import Synchronous, make_engine, make_sessionmaker, sqlite_file
+from loupe.db.engine import (
+    Synchronous,
+    make_engine,
+    make_sessionmaker,
+    sqlite_file,
+    writers_waiting,
+)
 from loupe.db.migrate import upgrade
 from loupe.errors import Unavailable
 
@@ -128,6 +134,10 @@ class Database:
             raise
         finally:
             session.close()
+
+    def writers_waiting(self) -> int:
+        """Threads of this process waiting to write (SQLite; always 0 on PostgreSQL)."""
+        return writers_waiting(self.engine)
 
     def dispose(self) -> None:
         self.engine.dispose()

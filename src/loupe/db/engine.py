@@ -29,6 +29,7 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
+import weakref
 from typing import Any, Literal
 
 from sqlalchemy import Engine, create_engine, event
@@ -37,7 +38,15 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from loupe.errors import Unavailable
 
-__all__ = ["Synchronous", "is_sqlite", "make_engine", "make_sessionmaker", "sqlite_file"]
+__all__ = [
+    "Synchronous",
+    "WriterLock",
+    "is_sqlite",
+    "make_engine",
+    "make_sessionmaker",
+    "sqlite_file",
+    "writers_waiting",
+]
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 #: Seconds a client is told to wait (``Retry-After``) when the writer lock timed out.
@@ -132,6 +141,48 @@ def _create_private(parsed: URL) -> None:
         os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
 
 
+class WriterLock:
+    """A process's SQLite writer lock (see :func:`_configure_sqlite`), which knows how many
+    threads wait for it: a bulk writer yields between batches only when someone does."""
+
+    __slots__ = ("_lock", "_tally", "_waiting")
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._tally = threading.Lock()
+        self._waiting = 0
+
+    def acquire(self, timeout: float) -> bool:
+        if self._lock.acquire(blocking=False):
+            return True
+        with self._tally:
+            self._waiting += 1
+        try:
+            return self._lock.acquire(timeout=timeout)
+        finally:
+            with self._tally:
+                self._waiting -= 1
+
+    def release(self) -> None:
+        self._lock.release()
+
+    @property
+    def waiting(self) -> int:
+        """Threads blocked in :meth:`acquire` right now (the holder not counted)."""
+        return self._waiting
+
+
+_WRITER_LOCKS: weakref.WeakKeyDictionary[Engine, WriterLock] = weakref.WeakKeyDictionary()
+
+
+def writers_waiting(engine: Engine) -> int:
+    """Threads of this process waiting for ``engine``'s SQLite writer lock; 0 on
+    PostgreSQL, which locks rows, not the database. Writers in other processes wait in
+    SQLite's busy handler and are not counted."""
+    lock = _WRITER_LOCKS.get(engine)
+    return lock.waiting if lock is not None else 0
+
+
 def _configure_sqlite(engine: Engine, *, synchronous: Synchronous) -> None:
     if synchronous not in ("full", "normal"):
         raise ValueError(f"sqlite_synchronous must be 'full' or 'normal', not {synchronous!r}")
@@ -159,7 +210,7 @@ def _configure_sqlite(engine: Engine, *, synchronous: Synchronous) -> None:
     # handler polls with sleeps of up to 100 ms, which under a few concurrent writers
     # turned millisecond transactions into second-long tails. The busy handler still
     # arbitrates between processes (several server workers).
-    writer = threading.Lock()
+    writer = _WRITER_LOCKS[engine] = WriterLock()
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -26,7 +27,7 @@ from typing import Any, Generic, NamedTuple, TypeVar
 from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.orm import Session
 
-__all__ = ["Query", "Raw", "driver_error"]
+__all__ = ["MAX_INSERT_VALUES", "Query", "Raw", "driver_error"]
 
 RowT = TypeVar("RowT", bound=NamedTuple)
 
@@ -42,6 +43,11 @@ class Query(Generic[RowT]):
         """The same query taking row locks (``FOR UPDATE``) where the database has them."""
         return Query(self.sql + " FOR UPDATE", self.row) if postgres else self
 
+
+# Bound values per multi-row INSERT: under SQLite's limit (32,766 since 3.32) and
+# PostgreSQL's (65,535).
+MAX_INSERT_VALUES = 30_000
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 _NAMED = re.compile(r"(?<!:):([A-Za-z_][A-Za-z0-9_]*)")
 _SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"  # SQLAlchemy's own SQLite DateTime format
@@ -99,6 +105,44 @@ class Raw:
         except self._driver_error as exc:
             raise self._wrapped(sql, exc) from exc
         return count
+
+    def insert(
+        self,
+        table: str,
+        columns: Sequence[str],
+        rows: Sequence[Sequence[Any]],
+        *,
+        conflict: Sequence[str] = (),
+        returning: Sequence[str] = (),
+    ) -> list[tuple[Any, ...]]:
+        """Insert ``rows`` (values in ``columns`` order, in each backend's native form: see
+        :meth:`time` and :meth:`json`) with multi-row ``VALUES`` statements; with
+        ``conflict``, rows whose conflict columns exist already are skipped. Returns the
+        ``returning`` columns of the rows inserted (in no particular order).
+
+        For bulk writes (imports): SQLAlchemy's own ``insertmanyvalues`` spends most of a
+        batch's time in per-value bind processing that these rows do not need."""
+        names = [table, *columns, *conflict, *returning]
+        if not all(_IDENTIFIER.fullmatch(name) for name in names):
+            raise ValueError(f"not a plain SQL identifier among {names!r}")
+        mark = "%s" if self.postgres else "?"
+        one = "(" + ", ".join([mark] * len(columns)) + ")"
+        head = f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
+        tail = f" ON CONFLICT ({', '.join(conflict)}) DO NOTHING" if conflict else ""
+        tail += f" RETURNING {', '.join(returning)}" if returning else ""
+        per_statement = max(1, MAX_INSERT_VALUES // max(1, len(columns)))
+        out: list[tuple[Any, ...]] = []
+        for start in range(0, len(rows), per_statement):
+            part = rows[start : start + per_statement]
+            sql = head + ", ".join([one] * len(part)) + tail
+            values = [value for row in part for value in row]
+            try:
+                cursor = self._dbapi.execute(sql, values)
+                if returning:
+                    out.extend(tuple(row) for row in cursor.fetchall())
+            except self._driver_error as exc:
+                raise self._wrapped(head + "...", exc) from exc
+        return out
 
     # Values cross the boundary in each backend's native form.
     def time(self, value: datetime) -> Any:

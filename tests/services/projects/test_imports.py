@@ -15,6 +15,7 @@ from loupe.db.database import Database
 from loupe.errors import InvalidInput
 from loupe.formats import parse_item
 from loupe.services.access import Actor
+from loupe.services.projects import imports
 from loupe.services.projects.imports import import_records, import_stream
 
 
@@ -97,3 +98,22 @@ def test_a_gated_chunk_is_written_in_smaller_transactions(db: Database) -> None:
     )
     assert (result.received, result.created) == (5, 5)
     assert gate.seen == [(True, 0)]
+
+
+def test_batches_pause_for_waiting_writers_only(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pause between write batches lets a waiting annotator in; with nobody waiting
+    it would only slow the import down."""
+    project = make_project(db)
+    records = [
+        parse_item({"id": i, "text": f"t {i}"}, where="t", text_field="text") for i in range(4)
+    ]
+    pauses: list[float] = []
+    monkeypatch.setattr(imports.time, "sleep", pauses.append)
+    import_records(db, Actor.system(), project, records[:2], batch_size=1)
+    assert pauses == []
+    monkeypatch.setattr(Database, "writers_waiting", lambda self: 1)
+    import_records(db, Actor.system(), project, records[2:], batch_size=1)
+    assert pauses == [imports.WRITE_PAUSE_S] * 2
+    assert count(db, "items") == 4

@@ -60,7 +60,7 @@ __all__ = [
 # Rows per write transaction: about 50 ms of writing on SQLite (gate on, vault on),
 # short enough that an annotator's write waiting behind it stays well under 200 ms.
 BATCH_SIZE = 250
-# Pause after each batch: ~1 s over 100,000 items.
+# Pause after a batch while another writer waits for the lock: ~1 s over 100,000 items.
 WRITE_PAUSE_S = 0.005
 # Rows gated per call: enough for the gate's process pool (POOL_MIN_BATCH) to pay off.
 GATE_CHUNK = 5_000
@@ -287,7 +287,11 @@ def import_records(
                 done = write_batch(session, part, gate)
             # A lock's releaser re-takes it before the threads it woke can run: pause so
             # that waiting annotators write between two batches instead of after all.
-            time.sleep(WRITE_PAUSE_S)
+            # Nobody waiting, no pause (it was 15% of a 10,000-item upload's time).
+            # Writers of other processes (a server, while `loupe import` runs) retry from
+            # SQLite's busy handler and find the lock free while the next chunk is gated.
+            if db.writers_waiting():
+                time.sleep(WRITE_PAUSE_S)
             result.created += done.created
             result.withheld += done.withheld
         if on_progress:

@@ -12,17 +12,15 @@ from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from itertools import islice
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Table, func, insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from loupe.db.media_models import ItemMedia
 from loupe.db.models import Consensus, Item, Project, utcnow
-from loupe.db.privacy_models import ItemVault
 from loupe.db.queries.items import routed_item_ids
 from loupe.db.raw import Raw
-from loupe.db.upsert import insert_ignore
 from loupe.errors import NotFound
 from loupe.formats import ItemRecord
 from loupe.privacy import Policy
@@ -203,6 +201,26 @@ def new_records(
     )
 
 
+# The columns write_batch fills, in its rows' order.
+_ITEM_COLUMNS = (
+    "project_id",
+    "external_id",
+    "data",
+    "metadata",
+    "language",
+    "domain",
+    "min_level",
+    "sensitivity",
+    "subject_id",
+    "withheld",
+    "label_count",
+    "is_complete",
+    "is_gold",
+    "created_at",
+)
+_VAULT_COLUMNS = ("item_id", "key_id", "ciphertext", "spans", "detected", "withheld_reason")
+
+
 def write_batch(session: Session, batch: GatedBatch, gate: PrivacyGate) -> ImportResult:
     """Insert a checked :class:`GatedBatch`; ids stored meanwhile (a concurrent import of
     the same file) are skipped, so the counts stay exact."""
@@ -210,28 +228,34 @@ def write_batch(session: Session, batch: GatedBatch, gate: PrivacyGate) -> Impor
         return ImportResult(received=batch.received, created=0)
     now = utcnow()
     project_id, unique, results = batch.project_id, batch.records, batch.results
+    raw = Raw(session)
+    created_at = raw.time(now)
     rows = [
-        {
-            "project_id": project_id,
-            "external_id": record.external_id,
-            "data": result.data if result else record.data,
-            "metadata": result.metadata if result else record.meta,
-            "language": record.language,
-            "domain": record.domain,
-            "min_level": record.min_level,
-            "sensitivity": classify(
-                result, domain=record.domain, floor=record.sensitivity, gated=batch.gated
-            ),
-            "subject_id": record.subject_id,
-            "withheld": bool(result and result.withheld_reason),
-            "label_count": 0,
-            "is_complete": False,
-            "created_at": now,
-        }
+        (
+            project_id,
+            record.external_id,
+            raw.json(result.data if result else record.data),
+            raw.json(result.metadata if result else record.meta),
+            record.language,
+            record.domain,
+            record.min_level,
+            classify(result, domain=record.domain, floor=record.sensitivity, gated=batch.gated),
+            record.subject_id,
+            bool(result and result.withheld_reason),
+            0,
+            False,
+            False,
+            created_at,
+        )
         for record, result in zip(unique.values(), results.values(), strict=True)
     ]
-    statement = insert_ignore(session, Item.__table__, conflict=["project_id", "external_id"])
-    inserted = session.execute(statement.returning(Item.id, Item.external_id), rows).all()
+    inserted = raw.insert(
+        "items",
+        _ITEM_COLUMNS,
+        rows,
+        conflict=("project_id", "external_id"),
+        returning=("id", "external_id"),
+    )
     if batch.gated and gate.vault is not None and inserted:
         _seal(session, project_id, gate, inserted, unique, results, batch.key_ids)
     media_rows = [
@@ -275,22 +299,22 @@ def _seal(
         key_id = key_ids.get(external_id) or subject_key_id(record.subject_id)
         entries.append((key_id, item_aad(project_id, external_id), payload))
     sealed = gate.vault.seal_many(session, entries)
+    raw = Raw(session)
     vault_rows = []
     for (item_id, external_id), box in zip(inserted, sealed, strict=True):
         result = results[external_id]
         assert result is not None
         vault_rows.append(
-            {
-                "item_id": item_id,
-                "key_id": box.key_id,
-                "ciphertext": box.ciphertext,
-                "spans": result.spans,
-                "detected": list(result.detected),
-                "withheld_reason": result.withheld_reason,
-            }
+            (
+                item_id,
+                box.key_id,
+                box.ciphertext,
+                raw.json(result.spans),
+                raw.json(list(result.detected)),
+                result.withheld_reason,
+            )
         )
-    # Core, not the ORM's bulk insert: the same rows, without its per-row bookkeeping.
-    session.execute(insert(cast(Table, ItemVault.__table__)), vault_rows)
+    raw.insert("item_vaults", _VAULT_COLUMNS, vault_rows)
 
 
 def _count(session: Session, project_id: int) -> int:
