@@ -37,8 +37,9 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
+from loupe.db.models import utcnow
 from loupe.db.privacy_models import SubjectKey
-from loupe.db.upsert import insert_ignore
+from loupe.db.raw import Raw
 from loupe.errors import Conflict, InvalidInput
 from loupe.privacy import SubjectKeyring
 
@@ -228,13 +229,13 @@ class Vault:
         ring = SubjectKeyring(master_key=self.master_key, storage=known)
         plain = list(entries)
         sealed = [ring.encrypt(key_id, body, item_id=aad) for key_id, aad, body in plain]
-        created: list[dict[str, object]] = [
-            {"key_id": k, "wrapped": w} for k, w in known.items() if k not in stored
-        ]
+        raw = Raw(session)
+        now = raw.time(utcnow())
+        created = [(k, w, now) for k, w in known.items() if k not in stored]
         if created:
-            session.execute(
-                insert_ignore(session, SubjectKey.__table__, conflict=["key_id"]), created
-            )
+            # Plain SQL: an import creates a key per item without a subject (thousands).
+            raw.insert("subject_keys", ("key_id", "wrapped", "created_at"), created,
+                       conflict=("key_id",))  # fmt: skip
             # On PostgreSQL a concurrent import may have created the same subject's key
             # first; then seal under the winner's key, or our ciphertexts would be lost.
             named = [str(k) for k in known if k not in stored and k.startswith("subject:")]
