@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -91,19 +90,8 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     return app
 
 
-#: How long a thread keeps the GIL once another asks for it (Python's default is 5 ms).
-#: An upload's privacy-gate scan is pure-Python CPU in a worker thread: at 5 ms, every
-#: handoff an annotator's request needs waits up to 5 ms behind it. At 0.5 ms, 8
-#: annotators' next-task + submit p99 during a 100,000-item import (gate in-process)
-#: went from 459 to 141 ms and the import from 4,574 to 4,088 items/s
-#: (bench/core/bench_import_contention.py, docs/benchmarks.md).
-GIL_SWITCH_INTERVAL_S = 0.0005
-
-
 def create_app_from_env() -> FastAPI:
-    """Factory for ``uvicorn --factory`` (several workers): settings from the environment.
-    Tunes the server process (the GIL's switch interval, the garbage collector)."""
-    sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
+    """Factory for ``uvicorn --factory`` (several workers): settings from the environment."""
     app = create_app(Settings())
     # What start-up made lives as long as the process: out of every later collection.
     gc.freeze()

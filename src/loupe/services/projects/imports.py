@@ -42,6 +42,7 @@ from loupe.services.projects.items import (
 )
 from loupe.services.projects.media import MEDIA_CHUNK, MediaIngest
 from loupe.services.projects.media_sources import folder_images
+from loupe.services.projects.switch_interval import import_switch_interval
 
 __all__ = [
     "ANALYZE_FRACTION",
@@ -268,7 +269,26 @@ def import_records(
     their files probed already (:meth:`MediaIngest.probe`): their media are gated and
     stored before each write (:meth:`MediaIngest.ingest`).
     """
-    gate = gate or keepless_gate()
+    with import_switch_interval():
+        result = _write_records(
+            db, actor, project_id, records, gate or keepless_gate(), batch_size, gate_chunk,
+            on_progress, media,
+        )  # fmt: skip
+    refresh_statistics(db, created=result.created)
+    return result
+
+
+def _write_records(
+    db: Database,
+    actor: Actor,
+    project_id: int,
+    records: Iterable[ItemRecord],
+    gate: PrivacyGate,
+    batch_size: int | None,
+    gate_chunk: int | None,
+    on_progress: Callable[[str, int], None] | None,
+    media: MediaIngest | None,
+) -> ImportResult:
     result = ImportResult()
     for chunk in batched(records, gate_chunk or GATE_CHUNK):
         with db.transaction(readonly=True) as session:
@@ -296,7 +316,6 @@ def import_records(
             result.withheld += done.withheld
         if on_progress:
             on_progress("write", len(chunk))
-    refresh_statistics(db, created=result.created)
     return result
 
 
