@@ -241,7 +241,8 @@ def _text(node: ast.AST) -> str | None:
 
 def _node_writes(node: ast.AST) -> set[str]:
     """Counter writes by one AST node: SQL text, ``.values(label_count=…)``, a row dict
-    with a counter key, or ``item.is_complete = …``."""
+    with a counter key, or ``item.is_complete = …`` (``Raw.insert``: see
+    :func:`_raw_insert_writes`)."""
     text = _text(node)
     if text is not None:
         return _sql_writes(text)
@@ -259,9 +260,42 @@ def _node_writes(node: ast.AST) -> set[str]:
     return set()
 
 
+def _strings(node: ast.AST | None) -> list[str]:
+    if isinstance(node, (ast.Tuple, ast.List)):
+        return [v for e in node.elts if (v := _text(e)) is not None]
+    return []
+
+
+def _raw_insert_writes(tree: ast.Module) -> set[str]:
+    """Counters among the columns of ``Raw.insert("items", columns, ...)`` calls: a literal
+    tuple, or a module-level name bound to one."""
+    named = {
+        target.id: _strings(node.value)
+        for node in tree.body
+        if isinstance(node, (ast.Assign, ast.AnnAssign))
+        for target in (node.targets if isinstance(node, ast.Assign) else [node.target])
+        if isinstance(target, ast.Name)
+    }
+    written: set[str] = set()
+    for node in ast.walk(tree):
+        if not (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "insert"
+            and len(node.args) >= 2
+            and _text(node.args[0]) == "items"
+        ):
+            continue
+        columns = node.args[1]
+        names = named.get(columns.id, []) if isinstance(columns, ast.Name) else _strings(columns)
+        written |= {c for c in COUNTERS if c in names}
+    return written
+
+
 def counter_writes(path: Path) -> set[str]:
     tree = ast.parse(path.read_text(encoding="utf-8"))
-    return {c for node in ast.walk(tree) for c in _node_writes(node)}
+    found = {c for node in ast.walk(tree) for c in _node_writes(node)}
+    return found | _raw_insert_writes(tree)
 
 
 def counter_statements(path: Path) -> dict[str, set[str]]:
