@@ -4,15 +4,22 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from sqlalchemy import text
 from tests.factories import make_project, make_user
 from tests.loop_helpers import add_gold, configure, label_items
 
+from loupe.db import engine as engine_module
 from loupe.db.database import Database
 from loupe.errors import Conflict
 from loupe.learning.persistence import ModelStore
+from loupe.services.model_loop import model_versions
 from loupe.services.model_loop.model_versions import (
+    Fitted,
+    TrainingSet,
+    challenger_input,
     champion_model,
     claim_retrain,
+    fit_challenger,
     list_model_versions,
     model_key,
     projects_due_for_retrain,
@@ -145,3 +152,51 @@ def test_a_changed_gold_set_rescores_the_kept_champion(db: Database, tmp_path: P
     with db.transaction() as session:  # without the champion's file there is nothing to compare
         fresh = retrain(session, manager.actor, project)
     assert fresh.decision.promote and fresh.record.reason == "no champion yet"
+
+
+def test_a_challenger_fitted_beforehand_gives_the_same_version(db: Database) -> None:
+    manager = make_user(db, "mgr", "manager")
+    project = make_project(db, members={manager: "manager"})
+    configure(db, project)
+    add_gold(db, project)
+    label_items(db, project, manager, 6)
+    with db.transaction(readonly=True) as session:
+        given = challenger_input(session, project, store=None)
+    fitted = fit_challenger(given)
+    assert fitted is not None and fitted.control_model is not None
+    with db.transaction() as session:
+        inside = retrain(session, manager.actor, project)
+    with db.transaction() as session:
+        before = retrain(session, manager.actor, project, fitted=fitted)
+    assert before.model is fitted.model
+    assert before.record.training_hash == inside.record.training_hash
+    assert before.record.metrics == inside.record.metrics
+    assert before.record.control_metrics == inside.record.control_metrics
+
+
+def test_background_retrain_fits_without_holding_the_writer(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On SQLite a write transaction open during the fit would hold every submit."""
+    monkeypatch.setattr(engine_module, "SQLITE_BUSY_TIMEOUT_MS", 200)
+    db = Database(database_url)
+    manager = make_user(db, "mgr", "manager")
+    project = make_project(db, members={manager: "manager"})
+    configure(db, project)
+    add_gold(db, project)
+    label_items(db, project, manager, 3)
+    fits: list[int] = []
+    fit = model_versions._fit
+
+    def fit_while_writing(trainer: str, data: TrainingSet) -> Fitted:
+        with db.transaction() as session:  # times out if this thread held the writer
+            session.execute(text("UPDATE projects SET name = name WHERE id = 0"))
+        fits.append(len(data.texts))
+        return fit(trainer, data)
+
+    monkeypatch.setattr(model_versions, "_fit", fit_while_writing)
+    try:
+        assert retrain_due_projects(db, every=9) == [project]
+    finally:
+        db.dispose()
+    assert fits == [9]

@@ -40,7 +40,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from loupe.db.loop_models import LoopConfig, ModelVersionRecord, Prediction
-from loupe.db.models import Consensus, Item, Label, utcnow
+from loupe.db.models import Consensus, Item, Label, Project, utcnow
 from loupe.db.quality_models import GoldAnswer
 from loupe.errors import Conflict, InvalidInput
 from loupe.label_schema import SingleChoice
@@ -66,14 +66,17 @@ log = logging.getLogger("loupe.models")
 
 __all__ = [
     "CLAIM_STALE",
+    "Fitted",
     "Retirement",
     "RetrainOutcome",
     "TrainingSet",
+    "challenger_input",
     "champion_model",
     "claim_retrain",
     "current_champion",
     "declared_oos_label",
     "delete_retired_files",
+    "fit_challenger",
     "labels_bought",
     "list_model_versions",
     "model_key",
@@ -120,6 +123,58 @@ class RetrainOutcome:
     decision: PromotionDecision
     model: Model = field(repr=False)
     metrics: Evaluation
+
+
+@dataclass(frozen=True)
+class Fitted:
+    """A challenger fitted with no transaction open (:func:`fit_challenger`): the trainer,
+    the training set it was read from, and the models fitted on it (``control_model`` on
+    the random-audit and seed items alone, when they hold two classes)."""
+
+    trainer: str
+    data: TrainingSet
+    model: Model = field(repr=False)
+    control_model: Model | None = field(repr=False)
+
+
+def _fit(trainer: str, data: TrainingSet) -> Fitted:
+    model = get_trainer(trainer).fit(list(data.texts), list(data.labels))
+    control = [i for i, flag in enumerate(data.control) if flag]
+    control_labels = [data.labels[i] for i in control]
+    control_model = (
+        get_trainer(trainer).fit([data.texts[i] for i in control], control_labels)
+        if len(set(control_labels)) >= 2
+        else None
+    )
+    return Fitted(trainer, data, model, control_model)
+
+
+def challenger_input(
+    session: Session, project_id: int, *, store: ModelStore | None
+) -> tuple[str, TrainingSet] | None:
+    """What :func:`fit_challenger` fits for the project's next retrain: its trainer and
+    training set, read in the caller's (read-only) transaction. ``None`` when a retrain
+    would fit nothing new (a challenger in shadow waits to be judged first) or cannot
+    (not a single-choice project, no loop settings yet); :func:`retrain` then fits in
+    its own transaction, or says why it cannot."""
+    project = session.get(Project, project_id)
+    config = session.get(LoopConfig, project_id)
+    if project is None or config is None:
+        return None
+    schema = project_schema(project)
+    if not isinstance(schema.task, SingleChoice):
+        return None
+    if store is not None and _pending(session, project_id) is not None:
+        return None
+    data = training_set(session, project_id, text_field=schema.text_field)
+    return (config.trainer, data) if len(set(data.labels)) >= 2 else None
+
+
+def fit_challenger(given: tuple[str, TrainingSet] | None) -> Fitted | None:
+    """Fit :func:`challenger_input`'s training set, outside any transaction: the fit is
+    the slow part of a retrain (seconds at 10,000 items), and on SQLite a write
+    transaction open meanwhile would hold every annotator's submit."""
+    return None if given is None else _fit(*given)
 
 
 def _text(data: dict[str, Any], text_field: str) -> str:
@@ -447,8 +502,13 @@ def retrain(
     store: ModelStore | None = None,
     shadow_min_items: int | None = None,
     shadow_max_drop: float | None = None,
+    fitted: Fitted | None = None,
 ) -> RetrainOutcome:
     """Fit, evaluate on the gold set, store the version and promote it if it is better.
+
+    ``fitted``: the challenger, fitted before this transaction (:func:`fit_challenger`):
+    it is used as it is when its trainer is still the project's, and the version
+    records the training set it was fitted on; without one, the fit runs here.
 
     ``claimed``: the caller took the claim in an earlier transaction
     (:func:`claim_retrain`); otherwise it is taken here. ``store``: where a promoted
@@ -498,27 +558,26 @@ def retrain(
             "with `loupe gold set`",
             details={"project_id": project_id},
         )
-    data = training_set(session, project_id, text_field=schema.text_field)
-    if len(set(data.labels)) < 2:
-        raise InvalidInput(
-            "retraining needs resolved labels of at least 2 classes; label more items first",
-            details={"project_id": project_id, "resolved": data.size},
-        )
+    if fitted is None or fitted.trainer != config.trainer:
+        data = training_set(session, project_id, text_field=schema.text_field)
+        if len(set(data.labels)) < 2:
+            raise InvalidInput(
+                "retraining needs resolved labels of at least 2 classes; label more items first",
+                details={"project_id": project_id, "resolved": data.size},
+            )
+        fitted = _fit(config.trainer, data)
+    data, model = fitted.data, fitted.model
     oos = declared_oos_label(schema.task)
     threshold = config.oos_threshold
-    trainer = get_trainer(config.trainer)
-    model = trainer.fit(list(data.texts), list(data.labels))
     metrics = evaluate_model(gold_answers, model, gold_texts, threshold=threshold, oos_label=oos)
-    control_metrics = None
     control = [i for i, flag in enumerate(data.control) if flag]
-    control_labels = [data.labels[i] for i in control]
-    if len(set(control_labels)) >= 2:
-        control_model = get_trainer(config.trainer).fit(
-            [data.texts[i] for i in control], control_labels
-        )
-        control_metrics = evaluate_model(
-            gold_answers, control_model, gold_texts, threshold=threshold, oos_label=oos
+    control_metrics = (
+        None
+        if fitted.control_model is None
+        else evaluate_model(
+            gold_answers, fitted.control_model, gold_texts, threshold=threshold, oos_label=oos
         ).as_dict()
+    )
     fingerprint = gold_set_fingerprint(gold_ids)
     latest = session.scalar(
         select(func.max(ModelVersionRecord.version)).where(

@@ -9,6 +9,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from loupe.learning.persistence import ModelStore
+from loupe.services.access import authorize_project
 from loupe.services.model_loop import model_versions
 from loupe.web.deps import Reader, Writer
 from loupe.web.params import Id
@@ -79,4 +80,13 @@ def list_models(project_id: Id, ctx: Reader) -> list[ModelVersionOut]:
 def retrain(project_id: Id, ctx: Writer) -> ModelVersionOut:
     """Retrain now on the resolved labels; promoted only if better on the gold set."""
     store = ModelStore(ctx.settings.resolved_model_dir())
-    return _out(model_versions.retrain(ctx.session, ctx.actor, project_id, store=store).record)
+    authorize_project(ctx.session, ctx.actor, "projects.update", project_id)
+    # End the request's transaction before the fit, the slow part, which runs with none
+    # open (submits never wait on the writer lock for it); the retrain then evaluates,
+    # claims and records in the request's next transaction, all or nothing as before.
+    ctx.session.commit()
+    with ctx.db.transaction(readonly=True) as session:
+        given = model_versions.challenger_input(session, project_id, store=store)
+    fitted = model_versions.fit_challenger(given)
+    outcome = model_versions.retrain(ctx.session, ctx.actor, project_id, store=store, fitted=fitted)
+    return _out(outcome.record)
