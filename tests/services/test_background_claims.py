@@ -267,7 +267,7 @@ def test_failed_retrain_releases_its_claim(db: Database, monkeypatch: pytest.Mon
     def broken(name: str) -> Any:
         raise RuntimeError("the trainer crashed")
 
-    monkeypatch.setattr("loupe.services.model_loop.model_versions.get_trainer", broken)
+    monkeypatch.setattr("loupe.services.model_loop.training.get_trainer", broken)
     with pytest.raises(RuntimeError, match="crashed"):
         retrain_due_projects(db, every=9)
     assert _training_since(db, project) is None

@@ -25,10 +25,10 @@ from loupe.services.model_loop.efficiency import label_efficiency
 from loupe.services.model_loop.loop_settings import LoopSettings, loop_settings, set_loop_settings
 from loupe.services.model_loop.model_versions import (
     challenger_input,
-    fit_challenger,
     list_model_versions,
     retrain,
 )
+from loupe.services.model_loop.training import fit_challenger
 
 __all__ = ["loop_app"]
 

@@ -23,11 +23,12 @@ from loupe.services.access import Actor
 from loupe.services.model_loop.model_versions import (
     challenger_input,
     claim_retrain,
-    fit_challenger,
     projects_due_for_retrain,
     release_retrain,
     retrain,
+    retrain_claim_renewed,
 )
+from loupe.services.model_loop.training import fit_challenger
 
 __all__ = ["retrain_due_projects", "retrain_loop"]
 
@@ -51,7 +52,8 @@ def retrain_due_projects(db: Database, *, every: int, store: ModelStore | None =
             # transaction would hold every annotator's submit for the whole fit.
             with db.transaction(readonly=True) as session:
                 given = challenger_input(session, project_id, store=store)
-            fitted = fit_challenger(given)
+            with retrain_claim_renewed(db, project_id):  # a fit may outlast the claim
+                fitted = fit_challenger(given)
             with db.transaction() as session:
                 retrain(
                     session, Actor.system(), project_id, claimed=True, store=store,

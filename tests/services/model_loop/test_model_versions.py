@@ -12,20 +12,18 @@ from loupe.db import engine as engine_module
 from loupe.db.database import Database
 from loupe.errors import Conflict
 from loupe.learning.persistence import ModelStore
-from loupe.services.model_loop import model_versions
+from loupe.services.model_loop import training
 from loupe.services.model_loop.model_versions import (
-    Fitted,
-    TrainingSet,
     challenger_input,
     champion_model,
     claim_retrain,
-    fit_challenger,
     list_model_versions,
     model_key,
     projects_due_for_retrain,
     promoted_model,
     retrain,
 )
+from loupe.services.model_loop.training import Fitted, TrainingSet, fit_challenger
 from loupe.web.retrainer import retrain_due_projects
 
 
@@ -96,7 +94,7 @@ def test_promoted_model_is_kept_and_loaded_after_a_restart(
     assert not store.path(model_key(project, 2)).exists()  # only promoted versions are kept
     # A restart: a new store object over the same directory, and no trainer may run.
     monkeypatch.setattr(
-        "loupe.services.model_loop.model_versions.get_trainer",
+        "loupe.services.model_loop.training.get_trainer",
         lambda name: pytest.fail("the champion must load without retraining"),
     )
     with db.transaction(readonly=True) as session:
@@ -186,7 +184,7 @@ def test_background_retrain_fits_without_holding_the_writer(
     add_gold(db, project)
     label_items(db, project, manager, 3)
     fits: list[int] = []
-    fit = model_versions._fit
+    fit = training.fit
 
     def fit_while_writing(trainer: str, data: TrainingSet) -> Fitted:
         with db.transaction() as session:  # times out if this thread held the writer
@@ -194,7 +192,7 @@ def test_background_retrain_fits_without_holding_the_writer(
         fits.append(len(data.texts))
         return fit(trainer, data)
 
-    monkeypatch.setattr(model_versions, "_fit", fit_while_writing)
+    monkeypatch.setattr(training, "fit", fit_while_writing)
     try:
         assert retrain_due_projects(db, every=9) == [project]
     finally:

@@ -83,7 +83,7 @@ def test_a_new_cache_loads_the_champion_once_and_never_trains(
     with db.transaction() as session:
         first = retrain(session, manager.actor, project, store=store)
     monkeypatch.setattr(
-        "loupe.services.model_loop.model_versions.get_trainer",
+        "loupe.services.model_loop.training.get_trainer",
         lambda name: pytest.fail("serving must not train"),
     )
     cache = ChampionCache(ModelStore(tmp_path))  # a restarted process
@@ -129,7 +129,7 @@ def test_a_challenger_is_shadowed_then_promoted(
     # Nothing labelled since: the retrain waits and trains nothing.
     with monkeypatch.context() as patch:
         patch.setattr(
-            "loupe.services.model_loop.model_versions.get_trainer",
+            "loupe.services.model_loop.training.get_trainer",
             lambda name: pytest.fail("trained"),
         )
         with db.transaction() as session:

@@ -140,7 +140,7 @@ def test_the_champion_serves_after_a_restart_without_retraining(
         before = _predict(client, project, manager.headers, texts=texts).json()
     # Restart: a new app on the same database and model directory; nothing may train.
     monkeypatch.setattr(
-        "loupe.services.model_loop.model_versions.get_trainer",
+        "loupe.services.model_loop.training.get_trainer",
         lambda name: pytest.fail("the champion must load without retraining"),
     )
     monkeypatch.setattr(ModelStore, "save", lambda *a: pytest.fail("nothing may be written"))

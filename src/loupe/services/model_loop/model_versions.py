@@ -28,18 +28,17 @@ transaction that records the promotion commits, so that after a restart
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
-from loupe.db.loop_models import LoopConfig, ModelVersionRecord, Prediction
+from loupe.db.database import Database
+from loupe.db.loop_models import LoopConfig, ModelVersionRecord
 from loupe.db.models import Consensus, Item, Label, Project, utcnow
 from loupe.db.quality_models import GoldAnswer
 from loupe.errors import Conflict, InvalidInput
@@ -50,14 +49,16 @@ from loupe.learning import (
     ModelVersion,
     PromotionDecision,
     decide_promotion,
-    get_trainer,
     gold_set_fingerprint,
 )
 from loupe.learning.persistence import ModelStore
 from loupe.learning.scope import evaluate_model, predict_in_scope
 from loupe.learning.shadow import SHADOW_LIMIT, ShadowEvidence, decide_shadow
 from loupe.services.access import Actor, authorize_project
+from loupe.services.claim_renewal import renewed_claim
+from loupe.services.model_loop import training
 from loupe.services.model_loop.loop_settings import stored_config
+from loupe.services.model_loop.training import Fitted, TrainingSet, item_text, training_set
 from loupe.services.payments.earnings import project_spending
 from loupe.services.projects import webhooks
 from loupe.services.projects.definition import project_schema
@@ -66,17 +67,14 @@ log = logging.getLogger("loupe.models")
 
 __all__ = [
     "CLAIM_STALE",
-    "Fitted",
     "Retirement",
     "RetrainOutcome",
-    "TrainingSet",
     "challenger_input",
     "champion_model",
     "claim_retrain",
     "current_champion",
     "declared_oos_label",
     "delete_retired_files",
-    "fit_challenger",
     "labels_bought",
     "list_model_versions",
     "model_key",
@@ -87,32 +85,13 @@ __all__ = [
     "resolved_count",
     "retire_trained_on",
     "retrain",
+    "retrain_claim_renewed",
     "shadow_items",
     "shadowed_challenger",
-    "training_set",
 ]
 
 CLAIM_STALE = timedelta(minutes=10)
 OOS_LABELS = ("out_of_scope", "oos")
-
-
-@dataclass(frozen=True, slots=True)
-class TrainingSet:
-    """Labelled texts in item order; ``control`` marks the random-audit and seed items."""
-
-    item_ids: tuple[int, ...]
-    texts: tuple[str, ...]
-    labels: tuple[str, ...]
-    control: tuple[bool, ...]
-
-    @property
-    def size(self) -> int:
-        return len(self.texts)
-
-    def digest(self) -> str:
-        """SHA-256 of the (internal) item ids and labels trained on, in order."""
-        payload = json.dumps(list(zip(self.item_ids, self.labels, strict=True)))
-        return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -123,30 +102,6 @@ class RetrainOutcome:
     decision: PromotionDecision
     model: Model = field(repr=False)
     metrics: Evaluation
-
-
-@dataclass(frozen=True)
-class Fitted:
-    """A challenger fitted with no transaction open (:func:`fit_challenger`): the trainer,
-    the training set it was read from, and the models fitted on it (``control_model`` on
-    the random-audit and seed items alone, when they hold two classes)."""
-
-    trainer: str
-    data: TrainingSet
-    model: Model = field(repr=False)
-    control_model: Model | None = field(repr=False)
-
-
-def _fit(trainer: str, data: TrainingSet) -> Fitted:
-    model = get_trainer(trainer).fit(list(data.texts), list(data.labels))
-    control = [i for i, flag in enumerate(data.control) if flag]
-    control_labels = [data.labels[i] for i in control]
-    control_model = (
-        get_trainer(trainer).fit([data.texts[i] for i in control], control_labels)
-        if len(set(control_labels)) >= 2
-        else None
-    )
-    return Fitted(trainer, data, model, control_model)
 
 
 def challenger_input(
@@ -170,35 +125,10 @@ def challenger_input(
     return (config.trainer, data) if len(set(data.labels)) >= 2 else None
 
 
-def fit_challenger(given: tuple[str, TrainingSet] | None) -> Fitted | None:
-    """Fit :func:`challenger_input`'s training set, outside any transaction: the fit is
-    the slow part of a retrain (seconds at 10,000 items), and on SQLite a write
-    transaction open meanwhile would hold every annotator's submit."""
-    return None if given is None else _fit(*given)
-
-
-def _text(data: dict[str, Any], text_field: str) -> str:
-    return str(data.get(text_field, ""))
-
-
-def training_set(session: Session, project_id: int, *, text_field: str) -> TrainingSet:
-    """Every resolved, non-gold, non-withheld item with its consensus answer."""
-    from loupe.selection import AUDIT  # numpy on first use: the selection package needs it
-
-    rows = session.execute(
-        select(Item.id, Item.data, Consensus.answer, Prediction.strategy)
-        .join(Consensus, Consensus.item_id == Item.id)
-        .outerjoin(Prediction, Prediction.item_id == Item.id)
-        .where(Item.project_id == project_id, Item.is_gold.is_(False), Item.withheld.is_(False))
-        .order_by(Item.id)
-    ).all()
-    return TrainingSet(
-        item_ids=tuple(int(row.id) for row in rows),
-        texts=tuple(_text(row.data, text_field) for row in rows),
-        labels=tuple(str(row.answer) for row in rows),
-        # No prediction: a seed item someone labelled by hand. Audit: drawn at random.
-        control=tuple(row.strategy is None or row.strategy == AUDIT for row in rows),
-    )
+def retrain_claim_renewed(db: Database, project_id: int) -> AbstractContextManager[None]:
+    """Keep the project's retrain claim (:func:`claim_retrain`) fresh while a block runs:
+    wrap a fit with no transaction open (:mod:`loupe.services.claim_renewal`)."""
+    return renewed_claim(db, LoopConfig, "training_since", project_id)
 
 
 def _gold(
@@ -212,7 +142,7 @@ def _gold(
     ).all()
     return (
         [row.external_id for row in rows],
-        [_text(row.data, text_field) for row in rows],
+        [item_text(row.data, text_field) for row in rows],
         [str(row.answer) for row in rows],
     )
 
@@ -396,7 +326,7 @@ def shadow_items(
     for item_id, data, answer in rows:
         if int(item_id) in exclude:
             continue
-        texts.append(_text(data, text_field))
+        texts.append(item_text(data, text_field))
         answers.append(str(answer))
         if len(texts) >= SHADOW_LIMIT:
             break
@@ -565,7 +495,7 @@ def retrain(
                 "retraining needs resolved labels of at least 2 classes; label more items first",
                 details={"project_id": project_id, "resolved": data.size},
             )
-        fitted = _fit(config.trainer, data)
+        fitted = training.fit(config.trainer, data)
     data, model = fitted.data, fitted.model
     oos = declared_oos_label(schema.task)
     threshold = config.oos_threshold

@@ -29,6 +29,7 @@ from loupe.db.quality_models import Escalation, GoldAnswer, QualityState, Worker
 from loupe.db.raw import Raw
 from loupe.errors import Conflict, InvalidInput, NotFound
 from loupe.label_schema import answer_keys
+from loupe.services.claim_renewal import renewed_claim
 from loupe.services.labelling.consensus import Vote, store_consensus
 from loupe.services.projects.definition import project_schema
 
@@ -454,7 +455,8 @@ def refit_in_steps(
             if db.engine.dialect.name == "postgresql":  # one snapshot for every read
                 session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
             snapshot = read_snapshot(session, project_id)
-        fit = fit_snapshot(snapshot)
+        with renewed_claim(db, QualityState, "fitting_since", project_id):
+            fit = fit_snapshot(snapshot)  # may outlast the claim's ten minutes: renewed
         stored = 0
         for items in _batches(fit.items, max(1, batch)):
             with db.transaction() as session:

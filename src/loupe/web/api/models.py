@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from loupe.learning.persistence import ModelStore
 from loupe.services.access import authorize_project
-from loupe.services.model_loop import model_versions
+from loupe.services.model_loop import model_versions, training
 from loupe.web.deps import Reader, Writer
 from loupe.web.params import Id
 
@@ -87,6 +87,6 @@ def retrain(project_id: Id, ctx: Writer) -> ModelVersionOut:
     ctx.session.commit()
     with ctx.db.transaction(readonly=True) as session:
         given = model_versions.challenger_input(session, project_id, store=store)
-    fitted = model_versions.fit_challenger(given)
+    fitted = training.fit_challenger(given)
     outcome = model_versions.retrain(ctx.session, ctx.actor, project_id, store=store, fitted=fitted)
     return _out(outcome.record)
