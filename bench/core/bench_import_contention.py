@@ -27,7 +27,11 @@ while the import runs. Figures go to docs/benchmarks.md.
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import statistics
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -165,7 +169,37 @@ def run(url: str, key_dir: Path, args: argparse.Namespace) -> None:
 
             during, elapsed = phase(db, actors, work, old_path)
             report("baseline", during, elapsed, f"  ({args.items / elapsed:,.0f} items/s imported)")
+    for label, src in (("cli-base", args.cli_baseline), ("cli", args.cli_src)):
+        if src is not None:
+            during, elapsed = phase(
+                db, actors, work, lambda src=src: cli_import(url, key_dir, src, args)
+            )
+            report(label, during, elapsed, f"  ({args.items / elapsed:,.0f} items/s imported)")
     db.dispose()
+
+
+def cli_import(url: str, key_dir: Path, src: Path, args: argparse.Namespace) -> None:
+    """``loupe import`` of a fresh project from ``src`` in another process: its writes
+    and the annotators' meet at SQLite's file lock, not at this process's writer lock."""
+    work = Path(tempfile.mkdtemp(prefix="loupe-contention-cli-"))
+    name = work.name
+    rows = work / "items.jsonl"
+    with rows.open("w") as out:
+        for record in records(args.items, "c"):
+            out.write(json.dumps({"id": record.external_id, "text": record.data["text"]}) + "\n")
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(src),
+        "LOUPE_DATABASE_URL": url,
+        "LOUPE_KEY_DIR": str(key_dir),
+    }
+    loupe = [sys.executable, "-m", "loupe"]
+    subprocess.run([*loupe, "projects", "create", name, "--labels", "a,b"], env=env, check=True,
+                   capture_output=True)  # fmt: skip
+    subprocess.run(
+        [*loupe, "import", name, str(rows), "--workers", str(args.gate_workers)],
+        env=env, check=True, capture_output=True,
+    )  # fmt: skip
 
 
 def main() -> None:
@@ -178,6 +212,16 @@ def main() -> None:
     parser.add_argument("--postgres", default=None)
     parser.add_argument("--skip-baseline", action="store_true")
     parser.add_argument("--skip-sqlite", action="store_true")
+    parser.add_argument(
+        "--cli-src",
+        type=Path,
+        default=None,
+        help="also import with `loupe import` in another process, from this source tree "
+        "(this checkout's: src)",
+    )
+    parser.add_argument(
+        "--cli-baseline", type=Path, default=None, help="the same from a baseline tree, first"
+    )
     parser.add_argument(
         "--switch-interval",
         type=float,

@@ -48,6 +48,10 @@ class Database:
         self.writer = make_sessionmaker(self.engine)
         self.reader = make_sessionmaker(self.engine, readonly=True)
         self.lease_writer = make_sessionmaker(self.engine, durable=False)
+        #: Other processes may write to this database (the CLI beside a server, one of
+        #: several server workers). Their writers wait in SQLite's busy handler, which
+        #: this process cannot see: see :meth:`bulk_writer_should_yield`.
+        self.writers_elsewhere = False
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Database:
@@ -138,6 +142,16 @@ class Database:
     def writers_waiting(self) -> int:
         """Threads of this process waiting to write (SQLite; always 0 on PostgreSQL)."""
         return writers_waiting(self.engine)
+
+    def bulk_writer_should_yield(self) -> bool:
+        """Whether a bulk writer (an import) should pause between two write batches so
+        that others take SQLite's writer lock: a thread of this process waits for it, or
+        other processes may (``writers_elsewhere``; they poll from SQLite's busy handler,
+        so only a pause after every batch lets them in). Never on PostgreSQL, which locks
+        rows, not the database."""
+        if self.engine.dialect.name != "sqlite":
+            return False
+        return self.writers_elsewhere or writers_waiting(self.engine) > 0
 
     def dispose(self) -> None:
         self.engine.dispose()
