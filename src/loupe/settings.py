@@ -13,12 +13,7 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["SERVE_WORKERS_ENV", "Settings"]
-
-
-#: Not a setting: how many server processes `loupe serve` started, set by it for its
-#: workers' app factory (:func:`loupe.web.app.create_app_from_env`).
-SERVE_WORKERS_ENV = "LOUPE_SERVE_WORKERS"
+__all__ = ["Settings"]
 
 
 class Settings(BaseSettings):

@@ -103,37 +103,6 @@ def test_the_server_factory_freezes_start_up_and_turns_the_collector_on(
         gc.enable()
 
 
-@pytest.mark.parametrize("workers", [1, 2])
-def test_workers_know_whether_others_write_beside_them(
-    monkeypatch: pytest.MonkeyPatch, database_url: str, tmp_path: Path, workers: int
-) -> None:
-    """An import in one of several workers pauses after every write batch (the other
-    workers' writers wait where it cannot see them); in a lone server it pauses only for
-    its own waiting writers."""
-    import uvicorn
-    from fastapi.testclient import TestClient
-
-    from loupe.settings import SERVE_WORKERS_ENV
-    from loupe.web.app import create_app_from_env
-
-    monkeypatch.delenv(SERVE_WORKERS_ENV, raising=False)
-    monkeypatch.setattr(uvicorn, "run", lambda app, **kwargs: None)
-    with pytest.raises(SystemExit):
-        main(["serve", "--database-url", database_url, "--workers", str(workers)])
-    assert os.environ[SERVE_WORKERS_ENV] == str(workers)
-    monkeypatch.setenv("LOUPE_DATABASE_URL", database_url)
-    monkeypatch.setenv("LOUPE_MODEL_DIR", str(tmp_path / "models"))
-    try:
-        with TestClient(create_app_from_env()) as client:
-            assert client.app.state.db.writers_elsewhere is (workers > 1)  # type: ignore[attr-defined]
-    finally:
-        os.environ.pop(SERVE_WORKERS_ENV, None)
-        import gc
-
-        gc.unfreeze()
-        gc.enable()
-
-
 def test_an_unknown_log_level_is_a_usage_error(
     monkeypatch: pytest.MonkeyPatch, database_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:

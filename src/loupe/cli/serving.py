@@ -103,7 +103,6 @@ def serve(
 
         from loupe.cli.session import console, open_database, settings
         from loupe.services.compliance.key_binding import bind_key_dir
-        from loupe.settings import SERVE_WORKERS_ENV
 
         if database_url:
             os.environ["LOUPE_DATABASE_URL"] = database_url
@@ -118,7 +117,6 @@ def serve(
             f"Loupe on http://{host}:{port}  (API contract: /api/v1/openapi.json; "
             f"database: {settings(database_url).database_url})"
         )
-        os.environ[SERVE_WORKERS_ENV] = str(workers)  # read by each worker's app factory
         if workers > 1:
             gc.enable()  # this process only supervises; each worker builds its own app
         uvicorn.run(

@@ -57,7 +57,6 @@ def open_database(database_url: str | None = None) -> Iterator[Database]:
     """The database, migrated to the current schema (cheap when it already is)."""
     config = settings(database_url)
     db = Database.from_settings(config)
-    db.writers_elsewhere = True  # a server may be serving this database meanwhile
     # Blobs of deleted items (erasure, retention) go once their deletion commits.
     from loupe.services.projects.media_gc import use_blob_store
 

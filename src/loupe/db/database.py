@@ -19,6 +19,7 @@ from loupe.db.engine import (
     writers_waiting,
 )
 from loupe.db.migrate import upgrade
+from loupe.db.sqlite_sharing import other_processes_attached
 from loupe.errors import Unavailable
 
 if TYPE_CHECKING:
@@ -48,10 +49,6 @@ class Database:
         self.writer = make_sessionmaker(self.engine)
         self.reader = make_sessionmaker(self.engine, readonly=True)
         self.lease_writer = make_sessionmaker(self.engine, durable=False)
-        #: Other processes may write to this database (the CLI beside a server, one of
-        #: several server workers). Their writers wait in SQLite's busy handler, which
-        #: this process cannot see: see :meth:`bulk_writer_should_yield`.
-        self.writers_elsewhere = False
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Database:
@@ -145,13 +142,13 @@ class Database:
 
     def bulk_writer_should_yield(self) -> bool:
         """Whether a bulk writer (an import) should pause between two write batches so
-        that others take SQLite's writer lock: a thread of this process waits for it, or
-        other processes may (``writers_elsewhere``; they poll from SQLite's busy handler,
-        so only a pause after every batch lets them in). Never on PostgreSQL, which locks
-        rows, not the database."""
-        if self.engine.dialect.name != "sqlite":
+        that others take SQLite's writer lock: a thread of this process waits for it,
+        or another process has the database open and may (:mod:`loupe.db.sqlite_sharing`).
+        Never on PostgreSQL, which locks rows, not the database."""
+        path = sqlite_file(self.url)
+        if self.engine.dialect.name != "sqlite" or path is None:
             return False
-        return self.writers_elsewhere or writers_waiting(self.engine) > 0
+        return writers_waiting(self.engine) > 0 or other_processes_attached(path)
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -12,7 +11,7 @@ from fastapi import Depends, FastAPI
 from loupe import __version__
 from loupe.db.database import Database
 from loupe.services.compliance.key_binding import check_key_dir
-from loupe.settings import SERVE_WORKERS_ENV, Settings
+from loupe.settings import Settings
 from loupe.web.api import router as api_router
 from loupe.web.api import undo
 from loupe.web.background import background_loops
@@ -34,18 +33,13 @@ session cookie and an `X-CSRF-Token` header instead). Every error is a JSON body
 """
 
 
-def create_app(
-    settings: Settings | None = None, *, migrate: bool = True, writers_elsewhere: bool = False
-) -> FastAPI:
-    """Build the app for ``settings``; the database is opened (and migrated) on startup.
-    ``writers_elsewhere``: other processes (server workers) write to the same database
-    (:attr:`loupe.db.database.Database.writers_elsewhere`)."""
+def create_app(settings: Settings | None = None, *, migrate: bool = True) -> FastAPI:
+    """Build the app for ``settings``; the database is opened (and migrated) on startup."""
     settings = settings or Settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         db = Database.from_settings(settings)
-        db.writers_elsewhere = writers_elsewhere
         # Blobs of deleted items (erasure, retention) go once their deletion commits.
         from loupe.services.projects.media_gc import use_blob_store
 
@@ -98,9 +92,7 @@ def create_app(
 
 def create_app_from_env() -> FastAPI:
     """Factory for ``uvicorn --factory`` (several workers): settings from the environment."""
-    # Set by `loupe serve` for its workers: with several, each writes beside the others.
-    workers = int(os.environ.get(SERVE_WORKERS_ENV, "1"))
-    app = create_app(Settings(), writers_elsewhere=workers > 1)
+    app = create_app(Settings())
     # What start-up made lives as long as the process: out of every later collection.
     gc.freeze()
     gc.enable()  # `loupe serve` turns the collector off while the server starts

@@ -61,7 +61,7 @@ __all__ = [
 # Rows per write transaction: about 50 ms of writing on SQLite (gate on, vault on),
 # short enough that an annotator's write waiting behind it stays well under 200 ms.
 BATCH_SIZE = 250
-# Pause after a batch while another writer waits for the lock: ~1 s over 100,000 items.
+# Pause after a batch while another writer may wait for the lock: ~2 s over 100,000 items.
 WRITE_PAUSE_S = 0.005
 # Rows gated per call: enough for the gate's process pool (POOL_MIN_BATCH) to pay off.
 GATE_CHUNK = 5_000
@@ -308,7 +308,7 @@ def _write_records(
             # A lock's releaser re-takes it before the threads it woke can run: pause so
             # that waiting annotators write between two batches instead of after all.
             # Nobody who could be waiting, no pause (it was 15% of a 10,000-item upload's
-            # time in a one-process server).
+            # time in a one-process server, 2 s of a 100,000-item `loupe import`).
             if db.bulk_writer_should_yield():
                 time.sleep(WRITE_PAUSE_S)
             result.created += done.created
