@@ -148,7 +148,7 @@ class Database:
         path = sqlite_file(self.url)
         if self.engine.dialect.name != "sqlite" or path is None:
             return False
-        return writers_waiting(self.engine) > 0 or other_processes_attached(path)
+        return self.writers_waiting() > 0 or other_processes_attached(path)
 
     def dispose(self) -> None:
         self.engine.dispose()
