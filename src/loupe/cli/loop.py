@@ -23,12 +23,7 @@ from loupe.reports.label_efficiency import render_html
 from loupe.services.access import Actor
 from loupe.services.model_loop.efficiency import label_efficiency
 from loupe.services.model_loop.loop_settings import LoopSettings, loop_settings, set_loop_settings
-from loupe.services.model_loop.model_versions import (
-    challenger_input,
-    list_model_versions,
-    retrain,
-)
-from loupe.services.model_loop.training import fit_challenger
+from loupe.services.model_loop.model_versions import list_model_versions, retrain_in_steps
 
 __all__ = ["loop_app"]
 
@@ -112,14 +107,10 @@ def retrain_command(project: str, database_url: DatabaseUrl = None) -> None:
     """Retrain on the resolved labels, evaluate on the gold set, promote if better."""
     store = ModelStore(settings(database_url).resolved_model_dir())
     with open_database(database_url) as db:
-        # Fitted with no transaction open, so a running server's annotators never wait
-        # for the fit (docs/architecture.md).
         with db.transaction(readonly=True) as session:
             project_id = resolve_project(session, project)
-            given = challenger_input(session, project_id, store=store)
-        fitted = fit_challenger(given)
-        with db.transaction() as session:
-            record = retrain(session, Actor.system(), project_id, store=store, fitted=fitted).record
+        # The fit runs with no transaction open: a server's annotators never wait for it.
+        record = retrain_in_steps(db, Actor.system(), project_id, store=store).record
         state = "promoted" if record.promoted else "not promoted"
         if record.shadow_status == "pending":  # the champion serves while it is shadowed
             state = "in shadow"

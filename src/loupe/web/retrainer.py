@@ -21,14 +21,11 @@ from loupe.errors import LoupeError
 from loupe.learning.persistence import ModelStore
 from loupe.services.access import Actor
 from loupe.services.model_loop.model_versions import (
-    challenger_input,
     claim_retrain,
     projects_due_for_retrain,
     release_retrain,
-    retrain,
-    retrain_claim_renewed,
+    retrain_in_steps,
 )
-from loupe.services.model_loop.training import fit_challenger
 
 __all__ = ["retrain_due_projects", "retrain_loop"]
 
@@ -48,17 +45,7 @@ def retrain_due_projects(db: Database, *, every: int, store: ModelStore | None =
                 release_retrain(session, project_id)  # retrained meanwhile
                 continue
         try:
-            # The fit, the slow part, runs with no transaction open: on SQLite a write
-            # transaction would hold every annotator's submit for the whole fit.
-            with db.transaction(readonly=True) as session:
-                given = challenger_input(session, project_id, store=store)
-            with retrain_claim_renewed(db, project_id):  # a fit may outlast the claim
-                fitted = fit_challenger(given)
-            with db.transaction() as session:
-                retrain(
-                    session, Actor.system(), project_id, claimed=True, store=store,
-                    fitted=fitted,
-                )  # fmt: skip
+            retrain_in_steps(db, Actor.system(), project_id, store=store, claimed=True)
             done.append(project_id)
         except BaseException as exc:  # a failed retrain releases its claim at once
             with db.transaction() as session:

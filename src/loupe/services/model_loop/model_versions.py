@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from contextlib import AbstractContextManager
+from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
@@ -58,7 +58,13 @@ from loupe.services.access import Actor, authorize_project
 from loupe.services.claim_renewal import renewed_claim
 from loupe.services.model_loop import training
 from loupe.services.model_loop.loop_settings import stored_config
-from loupe.services.model_loop.training import Fitted, TrainingSet, item_text, training_set
+from loupe.services.model_loop.training import (
+    Fitted,
+    TrainingSet,
+    fit_challenger,
+    item_text,
+    training_set,
+)
 from loupe.services.payments.earnings import project_spending
 from loupe.services.projects import webhooks
 from loupe.services.projects.definition import project_schema
@@ -85,7 +91,7 @@ __all__ = [
     "resolved_count",
     "retire_trained_on",
     "retrain",
-    "retrain_claim_renewed",
+    "retrain_in_steps",
     "shadow_items",
     "shadowed_challenger",
 ]
@@ -125,10 +131,30 @@ def challenger_input(
     return (config.trainer, data) if len(set(data.labels)) >= 2 else None
 
 
-def retrain_claim_renewed(db: Database, project_id: int) -> AbstractContextManager[None]:
-    """Keep the project's retrain claim (:func:`claim_retrain`) fresh while a block runs:
-    wrap a fit with no transaction open (:mod:`loupe.services.claim_renewal`)."""
-    return renewed_claim(db, LoopConfig, "training_since", project_id)
+def retrain_in_steps(
+    db: Database,
+    actor: Actor,
+    project_id: int,
+    *,
+    store: ModelStore | None,
+    claimed: bool = False,
+) -> RetrainOutcome:
+    """:func:`retrain` without holding the database during the fit: the training set is
+    read in a read-only transaction (:func:`challenger_input`), fitted with no
+    transaction open (:func:`~loupe.services.model_loop.training.fit_challenger`; on
+    SQLite a write transaction would hold every annotator's submit), and the version
+    evaluated, stored and promoted in one short write transaction. ``claimed``: the
+    caller committed :func:`claim_retrain`, which is kept fresh during the fit
+    (:mod:`loupe.services.claim_renewal`); otherwise :func:`retrain` claims it."""
+    with db.transaction(readonly=True) as session:
+        given = challenger_input(session, project_id, store=store)
+    renewal = (
+        renewed_claim(db, LoopConfig, "training_since", project_id) if claimed else nullcontext()
+    )
+    with renewal:
+        fitted = fit_challenger(given)
+    with db.transaction() as session:
+        return retrain(session, actor, project_id, claimed=claimed, store=store, fitted=fitted)
 
 
 def _gold(

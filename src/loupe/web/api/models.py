@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from loupe.learning.persistence import ModelStore
 from loupe.services.access import authorize_project
-from loupe.services.model_loop import model_versions, training
+from loupe.services.model_loop import model_versions
 from loupe.web.deps import Reader, Writer
 from loupe.web.params import Id
 
@@ -81,12 +81,7 @@ def retrain(project_id: Id, ctx: Writer) -> ModelVersionOut:
     """Retrain now on the resolved labels; promoted only if better on the gold set."""
     store = ModelStore(ctx.settings.resolved_model_dir())
     authorize_project(ctx.session, ctx.actor, "projects.update", project_id)
-    # End the request's transaction before the fit, the slow part, which runs with none
-    # open (submits never wait on the writer lock for it); the retrain then evaluates,
-    # claims and records in the request's next transaction, all or nothing as before.
+    # End the request's transaction before the fit, which runs with none open: submits
+    # never wait on the writer lock for it (as for POST /quality/refit).
     ctx.session.commit()
-    with ctx.db.transaction(readonly=True) as session:
-        given = model_versions.challenger_input(session, project_id, store=store)
-    fitted = training.fit_challenger(given)
-    outcome = model_versions.retrain(ctx.session, ctx.actor, project_id, store=store, fitted=fitted)
-    return _out(outcome.record)
+    return _out(model_versions.retrain_in_steps(ctx.db, ctx.actor, project_id, store=store).record)
