@@ -3,7 +3,6 @@ from __future__ import annotations
 import hashlib
 import json
 import stat
-import time
 from pathlib import Path
 
 import pytest
@@ -15,7 +14,7 @@ from loupe.db.database import Database
 from loupe.db.loop_models import ModelVersionRecord
 from loupe.db.models import Base, Item, utcnow
 from loupe.db.privacy_models import ErasureReceipt
-from loupe.db.scrub import scrub
+from loupe.db.scrub import _widen, scrub
 from loupe.errors import NotFound
 from loupe.formats import parse_item
 from loupe.learning.persistence import ModelStore
@@ -211,15 +210,46 @@ def test_postgresql_erasure_vacuums_the_tables_it_touched(db: Database, tmp_path
     done = finish_erasure(db, store=ModelStore(tmp_path / "models"))
     assert done.storage.backend == "postgresql" and done.storage.complete
     assert "items" in done.storage.action and "item_vaults" in done.storage.action
-    # VACUUM frees a dead row only once no transaction's snapshot still sees it, and the
-    # other pytest worker's transactions share this server: wait for them (readiness,
-    # not a deadline) by vacuuming again, as an operator would.
-    for _ in range(200):
-        if _dead_items(db) == 0:
-            break
-        time.sleep(0.05)
-        scrub(db.engine, tables=("items",))
+    # The scrub waited for every transaction older than it (the other pytest worker's
+    # included), so VACUUM freed the row.
     assert _dead_items(db) == 0
+
+
+def test_postgresql_scrub_says_when_an_older_snapshot_kept_the_rows(
+    db: Database, tmp_path: Path
+) -> None:
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only")
+    project = make_project(db)
+    record = parse_item(
+        {"id": "1", "text": "hi", "subject_id": "ana"}, where="t", text_field="text"
+    )
+    with db.transaction() as session:
+        items.insert_items(session, Actor.system(), project, [record])
+    reader = db.engine.connect().execution_options(isolation_level="REPEATABLE READ")
+    try:
+        with reader.begin():
+            # A snapshot taken before the erasure: it still sees the subject's row.
+            assert reader.execute(text("SELECT count(*) FROM items")).scalar_one() == 1
+            with db.transaction() as session:
+                erase_subject(session, Actor.system(), "ana", ref_key=bytes(32))
+            held = scrub(db.engine, tables=("items",), attempts=2)
+            assert held.backend == "postgresql" and not held.complete
+            assert held.action == "VACUUM items"
+            assert "transaction of process" in held.detail and "next VACUUM" in held.detail
+            assert _dead_items(db) == 1
+    finally:
+        reader.close()
+    done = scrub(db.engine, tables=("items",))
+    assert done.complete and done.detail == ""
+    assert _dead_items(db) == 0
+
+
+def test_widen_maps_32_bit_ids_to_the_64_bit_id_just_before_now() -> None:
+    now = 5 * 2**32 + 100
+    assert _widen(90, now) == 5 * 2**32 + 90
+    assert _widen(2**32 - 10, now) == 5 * 2**32 - 10
+    assert _widen(100, now) == now
 
 
 def _dead_items(db: Database) -> int:
