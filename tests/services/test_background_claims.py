@@ -24,7 +24,7 @@ from loupe.db.models import utcnow
 from loupe.db.quality_models import QualityState
 from loupe.errors import Conflict, InvalidInput
 from loupe.services.labelling.labels import submit_label
-from loupe.services.model_loop.model_versions import CLAIM_STALE, claim_retrain, release_retrain
+from loupe.services.model_loop.retrain_schedule import CLAIM_STALE, claim_retrain, release_retrain
 from loupe.services.quality import refits
 from loupe.web.refitter import refit_due_projects
 from loupe.web.retrainer import retrain_due_projects

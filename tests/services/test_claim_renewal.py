@@ -13,7 +13,7 @@ from loupe.db.database import Database
 from loupe.db.loop_models import LoopConfig
 from loupe.db.models import utcnow
 from loupe.services.claim_renewal import renewed_claim
-from loupe.services.model_loop.model_versions import (
+from loupe.services.model_loop.retrain_schedule import (
     CLAIM_STALE,
     claim_retrain,
     release_retrain,

@@ -3,7 +3,7 @@
 A project's re-fit and retrain are claimed with a timestamp (``fitting_since``,
 ``training_since``) set by a conditional ``UPDATE``; a claim older than ten minutes is
 taken for a dead server's and taken over (:func:`loupe.services.quality.refits.claim_refit`,
-:func:`loupe.services.model_loop.model_versions.claim_retrain`). A fit of a very large
+:func:`loupe.services.model_loop.retrain_schedule.claim_retrain`). A fit of a very large
 project can run longer than that: while it runs, a daemon thread moves the claim's
 timestamp forward every :data:`RENEW_EVERY`, so no second server starts the same work
 while the first is alive. A server that dies stops renewing, and its claim goes stale as

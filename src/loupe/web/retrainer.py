@@ -1,6 +1,6 @@
 """The background retrain: every ``retrain_interval_seconds`` the server retrains the
 model of each project whose resolved items grew by ``retrain_every`` since its last
-retrain (:func:`loupe.services.model_loop.model_versions.projects_due_for_retrain`).
+retrain (:func:`loupe.services.model_loop.retrain_schedule.projects_due_for_retrain`).
 
 Runs in a thread, one project at a time, after commit of the labels it reads. The
 claim is committed in a transaction of its own before training, so several server
@@ -20,11 +20,11 @@ from loupe.db.database import Database
 from loupe.errors import LoupeError
 from loupe.learning.persistence import ModelStore
 from loupe.services.access import Actor
-from loupe.services.model_loop.model_versions import (
+from loupe.services.model_loop.model_versions import retrain_in_steps
+from loupe.services.model_loop.retrain_schedule import (
     claim_retrain,
     projects_due_for_retrain,
     release_retrain,
-    retrain_in_steps,
 )
 
 __all__ = ["retrain_due_projects", "retrain_loop"]

@@ -31,9 +31,9 @@ from loupe.services.labelling.labels import submit_label
 from loupe.services.model_loop.model_versions import (
     champion_model,
     model_key,
-    projects_due_for_retrain,
     retrain,
 )
+from loupe.services.model_loop.retrain_schedule import projects_due_for_retrain
 from loupe.services.projects import items
 from loupe.settings import Settings
 

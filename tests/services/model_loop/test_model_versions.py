@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -11,19 +12,20 @@ from tests.loop_helpers import add_gold, configure, label_items
 from loupe.db import engine as engine_module
 from loupe.db.database import Database
 from loupe.errors import Conflict
+from loupe.learning import Evaluation
 from loupe.learning.persistence import ModelStore
 from loupe.services.model_loop import training
 from loupe.services.model_loop.model_versions import (
     challenger_input,
     champion_model,
-    claim_retrain,
     list_model_versions,
     model_key,
-    projects_due_for_retrain,
     promoted_model,
     retrain,
 )
-from loupe.services.model_loop.training import Fitted, TrainingSet, fit_challenger
+from loupe.services.model_loop.retrain_schedule import claim_retrain, projects_due_for_retrain
+from loupe.services.model_loop.retrain_scoring import GoldScore, fit_challenger
+from loupe.services.model_loop.training import Fitted, TrainingSet
 from loupe.web.retrainer import retrain_due_projects
 
 
@@ -159,7 +161,7 @@ def test_a_challenger_fitted_beforehand_gives_the_same_version(db: Database) -> 
     add_gold(db, project)
     label_items(db, project, manager, 6)
     with db.transaction(readonly=True) as session:
-        given = challenger_input(session, project, store=None)
+        given = challenger_input(session, project)
     fitted = fit_challenger(given)
     assert fitted is not None and fitted.control_model is not None
     with db.transaction() as session:
@@ -198,3 +200,21 @@ def test_background_retrain_fits_without_holding_the_writer(
     finally:
         db.dispose()
     assert fits == [9]
+
+
+def test_gold_scores_of_another_gold_set_are_not_used(db: Database) -> None:
+    manager = make_user(db, "mgr", "manager")
+    project = make_project(db, members={manager: "manager"})
+    configure(db, project)
+    add_gold(db, project)
+    label_items(db, project, manager, 6)
+    with db.transaction(readonly=True) as session:
+        given = challenger_input(session, project)
+    fitted = fit_challenger(given)
+    assert fitted is not None and fitted.gold is not None
+    wrong = Evaluation(**{**fitted.gold.metrics.as_dict(), "accuracy": 0.0, "macro_f1": 0.0})
+    stale = replace(fitted, gold=GoldScore("a gold set changed since", wrong, None))
+    with db.transaction() as session:
+        used = retrain(session, manager.actor, project, fitted=stale)
+    assert used.record.metrics == fitted.gold.metrics.as_dict()
+    assert used.record.control_metrics == fitted.gold.control_metrics

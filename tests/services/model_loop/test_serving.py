@@ -9,10 +9,11 @@ from typing import Any
 import numpy as np
 import pytest
 from numpy.typing import NDArray
-from sqlalchemy import select
+from sqlalchemy import select, text
 from tests.factories import Person, hashed_trigrams, hold_in, make_project, make_user
 from tests.loop_helpers import add_gold, configure, text_for
 
+import loupe.db.engine as engine_module
 from loupe.db.database import Database
 from loupe.db.loop_models import ModelVersionRecord
 from loupe.db.models import Item
@@ -22,8 +23,11 @@ from loupe.learning.embeddings import EmbeddingModel
 from loupe.learning.persistence import ModelStore
 from loupe.services.access import Actor
 from loupe.services.labelling.labels import submit_label
-from loupe.services.model_loop.model_versions import model_key, retrain
+from loupe.services.model_loop import retrain_scoring, training
+from loupe.services.model_loop.model_versions import model_key, retrain, retrain_in_steps
+from loupe.services.model_loop.retrain_scoring import ShadowScore
 from loupe.services.model_loop.serving import ChampionCache, predict
+from loupe.services.model_loop.training import Fitted, TrainingSet
 from loupe.services.projects import items
 from loupe.services.quality import gold
 
@@ -338,3 +342,70 @@ def test_without_an_out_of_scope_label_the_models_rule_flags_nothing(
     with db.transaction(readonly=True) as session:
         served = predict(session, manager.actor, project, [FOREIGN], cache=ChampionCache(store))
     assert served.labels[0] in LABELS
+
+
+def _shadow_pending(db: Database, tmp_path: Path) -> tuple[Person, int, ModelStore]:
+    """A champion (v1) and a challenger in shadow (v2) with 21 live items to judge it on."""
+    manager, project = _setup(db)
+    store = ModelStore(tmp_path)
+    with db.transaction() as session:
+        retrain(session, manager.actor, project, store=store)
+        retrain(session, manager.actor, project, store=store, min_improvement=0.0)
+    assert _versions(db, project)[2] == (False, "pending")
+    label_range(db, project, manager, 2, 9)
+    return manager, project, store
+
+
+def test_the_shadow_is_scored_without_holding_the_writer(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the embeddings trainer the two models' predictions take seconds: on SQLite a
+    write transaction open meanwhile would hold every annotator's submit."""
+    monkeypatch.setattr(engine_module, "SQLITE_BUSY_TIMEOUT_MS", 200)
+    db = Database(database_url)
+    try:
+        manager, project, store = _shadow_pending(db, tmp_path)
+        scored: list[int] = []
+        count = retrain_scoring.count_correct
+
+        def count_while_writing(
+            model: Any, texts: list[str], answers: list[str], **rule: Any
+        ) -> int:
+            with db.transaction() as session:  # times out if this thread held the writer
+                session.execute(text("UPDATE projects SET name = name WHERE id = 0"))
+            scored.append(len(texts))
+            return count(model, texts, answers, **rule)
+
+        fits: list[int] = []
+        fit = training.fit
+
+        def fit_while_writing(trainer: str, data: TrainingSet) -> Fitted:
+            with db.transaction() as session:
+                session.execute(text("UPDATE projects SET name = name WHERE id = 0"))
+            fits.append(data.size)
+            return fit(trainer, data)
+
+        monkeypatch.setattr(retrain_scoring, "count_correct", count_while_writing)
+        monkeypatch.setattr(training, "fit", fit_while_writing)
+        outcome = retrain_in_steps(db, manager.actor, project, store=store)
+        with db.transaction(readonly=True) as session:
+            v2 = session.scalar(select(ModelVersionRecord).where(ModelVersionRecord.version == 2))
+            assert v2 is not None and v2.shadow is not None and v2.shadow["n"] == 21
+            assert v2.shadow_status in ("promoted", "rejected")
+    finally:
+        db.dispose()
+    assert scored == [21, 21]  # both models, once each: the write transaction reused them
+    # The shadow was settled, so the next challenger was fitted (outside) and recorded.
+    assert fits == [27] and outcome.record.version == 3
+
+
+def test_a_shadow_score_of_other_inputs_is_not_used(db: Database, tmp_path: Path) -> None:
+    manager, project, store = _shadow_pending(db, tmp_path)
+    stale = ShadowScore("scored before more labels came in", 0, 21)
+    with db.transaction() as session:
+        retrain(session, manager.actor, project, store=store, shadow=stale)
+    with db.transaction(readonly=True) as session:
+        v2 = session.scalar(select(ModelVersionRecord).where(ModelVersionRecord.version == 2))
+        assert v2 is not None and v2.shadow is not None
+        assert v2.shadow["champion_correct"] == v2.shadow["challenger_correct"] == 21
+        assert v2.promoted

@@ -32,14 +32,15 @@ import logging
 from collections.abc import Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from loupe.db.database import Database
 from loupe.db.loop_models import LoopConfig, ModelVersionRecord
-from loupe.db.models import Consensus, Item, Label, Project, utcnow
+from loupe.db.models import Item, Label, Project, utcnow
 from loupe.db.quality_models import GoldAnswer
 from loupe.errors import Conflict, InvalidInput
 from loupe.label_schema import SingleChoice
@@ -52,19 +53,29 @@ from loupe.learning import (
     gold_set_fingerprint,
 )
 from loupe.learning.persistence import ModelStore
-from loupe.learning.scope import evaluate_model, predict_in_scope
-from loupe.learning.shadow import SHADOW_LIMIT, ShadowEvidence, decide_shadow
+from loupe.learning.scope import evaluate_model
+from loupe.learning.shadow import ShadowEvidence, decide_shadow
 from loupe.services.access import Actor, authorize_project
 from loupe.services.claim_renewal import renewed_claim
 from loupe.services.model_loop import training
 from loupe.services.model_loop.loop_settings import stored_config
-from loupe.services.model_loop.training import (
-    Fitted,
-    TrainingSet,
-    fit_challenger,
-    item_text,
-    training_set,
+from loupe.services.model_loop.retrain_schedule import (
+    claim_retrain,
+    resolved_count,
+    retrain_after_erasure,
 )
+from loupe.services.model_loop.retrain_scoring import (
+    ChallengerInput,
+    GoldSet,
+    ShadowInput,
+    ShadowScore,
+    fit_challenger,
+    score_gold,
+    score_shadow,
+    shadow_items,
+    shadow_waits,
+)
+from loupe.services.model_loop.training import Fitted, item_text, training_set
 from loupe.services.payments.earnings import project_spending
 from loupe.services.projects import webhooks
 from loupe.services.projects.definition import project_schema
@@ -72,12 +83,10 @@ from loupe.services.projects.definition import project_schema
 log = logging.getLogger("loupe.models")
 
 __all__ = [
-    "CLAIM_STALE",
     "Retirement",
     "RetrainOutcome",
     "challenger_input",
     "champion_model",
-    "claim_retrain",
     "current_champion",
     "declared_oos_label",
     "delete_retired_files",
@@ -85,18 +94,14 @@ __all__ = [
     "list_model_versions",
     "model_key",
     "oos_label",
-    "projects_due_for_retrain",
     "promoted_model",
-    "release_retrain",
-    "resolved_count",
     "retire_trained_on",
     "retrain",
     "retrain_in_steps",
-    "shadow_items",
+    "shadow_input",
     "shadowed_challenger",
 ]
 
-CLAIM_STALE = timedelta(minutes=10)
 OOS_LABELS = ("out_of_scope", "oos")
 
 
@@ -110,14 +115,11 @@ class RetrainOutcome:
     metrics: Evaluation
 
 
-def challenger_input(
-    session: Session, project_id: int, *, store: ModelStore | None
-) -> tuple[str, TrainingSet] | None:
-    """What :func:`fit_challenger` fits for the project's next retrain: its trainer and
-    training set, read in the caller's (read-only) transaction. ``None`` when a retrain
-    would fit nothing new (a challenger in shadow waits to be judged first) or cannot
-    (not a single-choice project, no loop settings yet); :func:`retrain` then fits in
-    its own transaction, or says why it cannot."""
+def challenger_input(session: Session, project_id: int) -> ChallengerInput | None:
+    """What :func:`fit_challenger` fits for the project's next retrain (its trainer and
+    training set) and scores it on (the gold set), read in the caller's (read-only)
+    transaction. ``None`` when a retrain cannot fit (not a single-choice project, no loop
+    settings yet, fewer than two classes resolved); :func:`retrain` then says why."""
     project = session.get(Project, project_id)
     config = session.get(LoopConfig, project_id)
     if project is None or config is None:
@@ -125,10 +127,51 @@ def challenger_input(
     schema = project_schema(project)
     if not isinstance(schema.task, SingleChoice):
         return None
-    if store is not None and _pending(session, project_id) is not None:
-        return None
     data = training_set(session, project_id, text_field=schema.text_field)
-    return (config.trainer, data) if len(set(data.labels)) >= 2 else None
+    if len(set(data.labels)) < 2:
+        return None
+    return ChallengerInput(config.trainer, data, _gold(session, project_id, schema, config))
+
+
+def shadow_input(
+    session: Session, project_id: int, *, store: ModelStore | None
+) -> ShadowInput | None:
+    """The shadow comparison the project's next retrain will judge, read in the caller's
+    (read-only) transaction, for :func:`score_shadow` to score outside it; ``None`` when
+    there is none to score (no challenger in shadow, no champion, shadowing off)."""
+    project = session.get(Project, project_id)
+    config = session.get(LoopConfig, project_id)
+    pending = _pending(session, project_id)
+    champion = _champion(session, project_id)
+    if project is None or config is None or pending is None or champion is None:
+        return None
+    schema = project_schema(project)
+    if store is None or config.shadow_min_items <= 0 or not isinstance(schema.task, SingleChoice):
+        return None
+    if champion.version > pending.version:
+        return None
+    rule = (config.oos_threshold, declared_oos_label(schema.task))
+    shadow_rule = (config.shadow_min_items, config.shadow_max_drop)
+    return _shadow_input(session, pending, champion, schema.text_field, rule, shadow_rule)
+
+
+def _shadow_input(
+    session: Session,
+    pending: ModelVersionRecord,
+    champion: ModelVersionRecord,
+    text_field: str,
+    rule: tuple[float | None, str | None],
+    shadow_rule: tuple[int, float],
+) -> ShadowInput:
+    """``rule``: the out-of-scope threshold and label; ``shadow_rule``: min items, max drop."""
+    exclude = {int(i) for i in pending.training_ids or ()}
+    exclude.update(int(i) for i in champion.training_ids or ())
+    texts, answers = shadow_items(
+        session, pending.project_id, exclude=exclude, text_field=text_field
+    )
+    return ShadowInput(
+        pending.version, champion.version, tuple(texts), tuple(answers), *rule, *shadow_rule
+    )
 
 
 def retrain_in_steps(
@@ -139,124 +182,63 @@ def retrain_in_steps(
     store: ModelStore | None,
     claimed: bool = False,
 ) -> RetrainOutcome:
-    """:func:`retrain` without holding the database during the fit: the training set is
-    read in a read-only transaction (:func:`challenger_input`), fitted with no
-    transaction open (:func:`~loupe.services.model_loop.training.fit_challenger`; on
-    SQLite a write transaction would hold every annotator's submit), and the version
-    evaluated, stored and promoted in one short write transaction. ``claimed``: the
+    """:func:`retrain` without holding the database during the fit or the predictions:
+    the training set, the gold set and any shadow comparison are read in a read-only
+    transaction (:func:`challenger_input`, :func:`shadow_input`), fitted and scored with
+    no transaction open (:mod:`~loupe.services.model_loop.retrain_scoring`; on SQLite a
+    write transaction would hold every annotator's submit), and the version stored and
+    promoted (or the shadow judged) in one short write transaction. ``claimed``: the
     caller committed :func:`claim_retrain`, which is kept fresh during the fit
     (:mod:`loupe.services.claim_renewal`); otherwise :func:`retrain` claims it."""
     with db.transaction(readonly=True) as session:
-        given = challenger_input(session, project_id, store=store)
+        given = challenger_input(session, project_id)
+        judged = shadow_input(session, project_id, store=store)
     renewal = (
         renewed_claim(db, LoopConfig, "training_since", project_id) if claimed else nullcontext()
     )
     with renewal:
-        fitted = fit_challenger(given)
+        shadow = _score_shadow(judged, project_id, store)
+        # A challenger still waiting in shadow: this retrain trains nothing new.
+        waits = judged is not None and shadow is not None and shadow_waits(judged, shadow)
+        fitted = None if waits else fit_challenger(given)
     with db.transaction() as session:
-        return retrain(session, actor, project_id, claimed=claimed, store=store, fitted=fitted)
+        return retrain(
+            session,
+            actor,
+            project_id,
+            claimed=claimed,
+            store=store,
+            fitted=fitted,
+            shadow=shadow,
+        )
 
 
-def _gold(
-    session: Session, project_id: int, text_field: str
-) -> tuple[list[str], list[str], list[str]]:
+def _score_shadow(
+    given: ShadowInput | None, project_id: int, store: ModelStore | None
+) -> ShadowScore | None:
+    if given is None or store is None:
+        return None
+    challenger = store.load(model_key(project_id, given.challenger_version))
+    champion = store.load(model_key(project_id, given.champion_version))
+    if challenger is None or champion is None:
+        return None  # the write transaction says why it cannot judge
+    return score_shadow(given, challenger, champion)
+
+
+def _gold(session: Session, project_id: int, schema: Any, config: LoopConfig) -> GoldSet:
     rows = session.execute(
         select(Item.external_id, Item.data, GoldAnswer.answer)
         .join(GoldAnswer, GoldAnswer.item_id == Item.id)
         .where(Item.project_id == project_id, Item.withheld.is_(False))
         .order_by(Item.id)
     ).all()
-    return (
-        [row.external_id for row in rows],
-        [item_text(row.data, text_field) for row in rows],
-        [str(row.answer) for row in rows],
+    return GoldSet(
+        tuple(row.external_id for row in rows),
+        tuple(item_text(row.data, schema.text_field) for row in rows),
+        tuple(str(row.answer) for row in rows),
+        config.oos_threshold,
+        declared_oos_label(schema.task),
     )
-
-
-def resolved_count(session: Session, project_id: int) -> int:
-    """Items of the project with a consensus answer."""
-    return int(
-        session.scalar(
-            select(func.count()).select_from(Consensus).where(Consensus.project_id == project_id)
-        )
-        or 0
-    )
-
-
-def claim_retrain(session: Session, project_id: int, *, now: datetime | None = None) -> bool:
-    """Take the project's retrain (False while another server holds a fresh claim).
-
-    One conditional ``UPDATE``; its row count says who won, so of several servers
-    claiming at once exactly one does. A claim older than ``CLAIM_STALE`` is from a
-    server that died mid-retrain and is taken over. Commit it before training for the
-    other servers to see it (:func:`loupe.web.retrainer.retrain_due_projects`).
-    """
-    now = now or utcnow()
-    stored_config(session, project_id)  # the row, created on first use
-    taken = session.execute(
-        update(LoopConfig)
-        .where(
-            LoopConfig.project_id == project_id,
-            or_(
-                LoopConfig.training_since.is_(None),
-                LoopConfig.training_since <= now - CLAIM_STALE,
-            ),
-        )
-        .values(training_since=now)
-        .execution_options(synchronize_session=False)
-    )
-    session.get(LoopConfig, project_id, populate_existing=True)
-    return int(getattr(taken, "rowcount", 0) or 0) == 1
-
-
-def release_retrain(session: Session, project_id: int) -> None:
-    config = session.get(LoopConfig, project_id)
-    if config is not None:
-        config.training_since = None
-        session.flush()
-
-
-def projects_due_for_retrain(session: Session, *, every: int) -> list[int]:
-    """Projects in the loop whose resolved items grew by ``every`` since their last retrain,
-    or that have trained nothing since an erasure retired one of their versions."""
-    counts = dict(
-        session.execute(
-            select(Consensus.project_id, func.count()).group_by(Consensus.project_id)
-        ).all()
-    )
-    trained: dict[int, int] = {
-        row.project_id: row.labels_at_train
-        for row in session.execute(select(LoopConfig.project_id, LoopConfig.labels_at_train))
-    }
-    gold = set(session.scalars(select(GoldAnswer.project_id).distinct()))
-    retired = _retrain_after_erasure(session)
-    return sorted(
-        project
-        for project, at in trained.items()
-        if project in gold and (counts.get(project, 0) - at >= every or project in retired)
-    )
-
-
-def _retrain_after_erasure(session: Session, projects: Sequence[int] | None = None) -> set[int]:
-    """Projects with nothing trained since an erasure retired one of their versions.
-
-    Judged by what was trained *since* the retirement, so that a retrain whose result is
-    not promoted still ends it.
-    """
-    query = select(
-        ModelVersionRecord.project_id,
-        ModelVersionRecord.created_at,
-        ModelVersionRecord.trained_on_erased_at,
-    )
-    if projects is not None:
-        query = query.where(ModelVersionRecord.project_id.in_(list(projects)))
-    newest: dict[int, datetime] = {}
-    retired: dict[int, datetime] = {}
-    for project, created_at, erased_at in session.execute(query):
-        newest[project] = max(created_at, newest.get(project, created_at))
-        if erased_at is not None:
-            retired[project] = max(erased_at, retired.get(project, erased_at))
-    return {int(p) for p, at in retired.items() if newest[p] <= at}
 
 
 def _champion(session: Session, project_id: int) -> ModelVersionRecord | None:
@@ -335,30 +317,6 @@ def _pending(session: Session, project_id: int) -> ModelVersionRecord | None:
     )
 
 
-def shadow_items(
-    session: Session, project_id: int, *, exclude: set[int], text_field: str
-) -> tuple[list[str], list[str]]:
-    """Texts and consensus answers of the live items labelled since the models in the
-    comparison were trained: resolved, not gold, not withheld, in no training set
-    (``exclude``); the newest ``SHADOW_LIMIT``."""
-    rows = session.execute(
-        select(Item.id, Item.data, Consensus.answer)
-        .join(Consensus, Consensus.item_id == Item.id)
-        .where(Item.project_id == project_id, Item.is_gold.is_(False), Item.withheld.is_(False))
-        .order_by(Item.id.desc())
-    )
-    texts: list[str] = []
-    answers: list[str] = []
-    for item_id, data, answer in rows:
-        if int(item_id) in exclude:
-            continue
-        texts.append(item_text(data, text_field))
-        answers.append(str(answer))
-        if len(texts) >= SHADOW_LIMIT:
-            break
-    return texts, answers
-
-
 def _settle_shadow(
     session: Session,
     project_id: int,
@@ -370,9 +328,11 @@ def _settle_shadow(
     min_items: int,
     max_drop: float,
     now: datetime,
+    scored: ShadowScore | None,
 ) -> RetrainOutcome | None:
     """Judge the challenger in shadow, if any: promote or reject it (``None``), or, short
-    of live labelled items, the outcome that says it still waits."""
+    of live labelled items, the outcome that says it still waits. ``scored``: the
+    comparison scored before this transaction, used if its inputs are still the same."""
     pending = _pending(session, project_id)
     if pending is None or store is None:  # without the files nothing can be judged
         return None
@@ -398,14 +358,12 @@ def _settle_shadow(
         why = "no champion left to shadow it against" if min_items > 0 else "shadowing is off"
         _promote(session, pending, f"{base}; shadow: {why}", now=now)
         return None
-    exclude = {int(i) for i in pending.training_ids or ()}
-    exclude.update(int(i) for i in champion_row.training_ids or ())
-    texts, answers = shadow_items(session, project_id, exclude=exclude, text_field=text_field)
-    correct = []
-    for model in (challenger, champion):
-        said = predict_in_scope(model, texts, threshold=threshold, oos_label=oos).labels
-        correct.append(sum(a == b for a, b in zip(said, answers, strict=True)))
-    evidence = ShadowEvidence(len(texts), correct[0], correct[1])
+    given = _shadow_input(
+        session, pending, champion_row, text_field, (threshold, oos), (min_items, max_drop)
+    )
+    if scored is None or scored.key != given.key:
+        scored = score_shadow(given, challenger, champion)
+    evidence = ShadowEvidence(len(given.texts), scored.challenger_correct, scored.champion_correct)
     verdict = decide_shadow(evidence, min_items=min_items, max_drop=max_drop)
     pending.shadow = {
         "n": evidence.n,
@@ -459,12 +417,16 @@ def retrain(
     shadow_min_items: int | None = None,
     shadow_max_drop: float | None = None,
     fitted: Fitted | None = None,
+    shadow: ShadowScore | None = None,
 ) -> RetrainOutcome:
     """Fit, evaluate on the gold set, store the version and promote it if it is better.
 
     ``fitted``: the challenger, fitted before this transaction (:func:`fit_challenger`):
     it is used as it is when its trainer is still the project's, and the version
-    records the training set it was fitted on; without one, the fit runs here.
+    records the training set it was fitted on; without one, the fit runs here. Its
+    gold-set scores, and ``shadow`` (a shadow comparison scored before this
+    transaction: :mod:`~loupe.services.model_loop.retrain_scoring`), are used when the
+    inputs read here are the same; otherwise they are scored here.
 
     ``claimed``: the caller took the claim in an earlier transaction
     (:func:`claim_retrain`); otherwise it is taken here. ``store``: where a promoted
@@ -501,13 +463,15 @@ def retrain(
         min_items=shadow_min_items,
         max_drop=shadow_max_drop,
         now=now,
+        scored=shadow,
     )
     if waiting is not None:  # the challenger in shadow needs more live labels: train nothing
         config.labels_at_train = resolved_count(session, project_id)
         config.training_since = None
         session.flush()
         return waiting
-    gold_ids, gold_texts, gold_answers = _gold(session, project_id, schema.text_field)
+    gold = _gold(session, project_id, schema, config)
+    gold_ids, gold_texts, gold_answers = gold.external_ids, list(gold.texts), list(gold.answers)
     if not gold_ids:
         raise Conflict(
             f"project {project_id} has no gold set to evaluate on; mark held-out items "
@@ -523,17 +487,12 @@ def retrain(
             )
         fitted = training.fit(config.trainer, data)
     data, model = fitted.data, fitted.model
-    oos = declared_oos_label(schema.task)
-    threshold = config.oos_threshold
-    metrics = evaluate_model(gold_answers, model, gold_texts, threshold=threshold, oos_label=oos)
+    oos, threshold = gold.oos_label, gold.threshold
+    scored = fitted.gold
+    if scored is None or scored.key != gold.key:
+        scored = score_gold(gold, model, fitted.control_model)
+    metrics, control_metrics = scored.metrics, scored.control_metrics
     control = [i for i, flag in enumerate(data.control) if flag]
-    control_metrics = (
-        None
-        if fitted.control_model is None
-        else evaluate_model(
-            gold_answers, fitted.control_model, gold_texts, threshold=threshold, oos_label=oos
-        ).as_dict()
-    )
     fingerprint = gold_set_fingerprint(gold_ids)
     latest = session.scalar(
         select(func.max(ModelVersionRecord.version)).where(
@@ -696,7 +655,7 @@ def retire_trained_on(
                     row.shadow_status = "rejected"
                 retired.append(f"project:{project_id}/v{row.version}")
     session.flush()
-    retrain = sorted(_retrain_after_erasure(session, sorted(projects))) if retired else []
+    retrain = sorted(retrain_after_erasure(session, sorted(projects))) if retired else []
     return Retirement(retired=sorted(retired), retrain=retrain)
 
 

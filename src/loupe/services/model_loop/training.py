@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -20,7 +20,10 @@ from loupe.db.loop_models import Prediction
 from loupe.db.models import Consensus, Item
 from loupe.learning import Model, get_trainer
 
-__all__ = ["Fitted", "TrainingSet", "fit", "fit_challenger", "item_text", "training_set"]
+if TYPE_CHECKING:
+    from loupe.services.model_loop.retrain_scoring import GoldScore
+
+__all__ = ["Fitted", "TrainingSet", "fit", "item_text", "training_set"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,12 +49,14 @@ class TrainingSet:
 class Fitted:
     """A challenger fitted by :func:`fit`: the trainer, the training set it was fitted on,
     and the models (``control_model`` on the random-audit and seed items alone, when they
-    hold two classes)."""
+    hold two classes); ``gold``: their scores on the gold set, when taken before the
+    write transaction (:func:`~loupe.services.model_loop.retrain_scoring.fit_challenger`)."""
 
     trainer: str
     data: TrainingSet
     model: Model = field(repr=False)
     control_model: Model | None = field(repr=False)
+    gold: GoldScore | None = field(default=None, repr=False)
 
 
 def item_text(data: dict[str, Any], text_field: str) -> str:
@@ -89,11 +94,3 @@ def fit(trainer: str, data: TrainingSet) -> Fitted:
         else None
     )
     return Fitted(trainer, data, model, control_model)
-
-
-def fit_challenger(given: tuple[str, TrainingSet] | None) -> Fitted | None:
-    """Fit what :func:`~loupe.services.model_loop.model_versions.challenger_input` read,
-    outside any transaction: the fit is the slow part of a retrain (seconds at 10,000
-    items), and on SQLite a write transaction open meanwhile would hold every
-    annotator's submit."""
-    return None if given is None else fit(*given)
