@@ -24,7 +24,12 @@ from loupe.learning.persistence import ModelStore
 from loupe.services.access import Actor
 from loupe.services.labelling.labels import submit_label
 from loupe.services.model_loop import retrain_scoring, training
-from loupe.services.model_loop.model_versions import model_key, retrain, retrain_in_steps
+from loupe.services.model_loop.model_versions import (
+    model_key,
+    retrain,
+    retrain_in_steps,
+    shadow_input,
+)
 from loupe.services.model_loop.retrain_scoring import ShadowScore
 from loupe.services.model_loop.serving import ChampionCache, predict
 from loupe.services.model_loop.training import Fitted, TrainingSet
@@ -399,9 +404,9 @@ def test_the_shadow_is_scored_without_holding_the_writer(
     assert fits == [27] and outcome.record.version == 3
 
 
-def test_a_shadow_score_of_other_inputs_is_not_used(db: Database, tmp_path: Path) -> None:
+def test_a_shadow_score_of_other_versions_is_not_used(db: Database, tmp_path: Path) -> None:
     manager, project, store = _shadow_pending(db, tmp_path)
-    stale = ShadowScore("scored before more labels came in", 0, 21)
+    stale = ShadowScore("scored against another champion", 21, 0, 21)
     with db.transaction() as session:
         retrain(session, manager.actor, project, store=store, shadow=stale)
     with db.transaction(readonly=True) as session:
@@ -409,3 +414,24 @@ def test_a_shadow_score_of_other_inputs_is_not_used(db: Database, tmp_path: Path
         assert v2 is not None and v2.shadow is not None
         assert v2.shadow["champion_correct"] == v2.shadow["challenger_correct"] == 21
         assert v2.promoted
+
+
+def test_labels_that_arrive_after_the_shadow_was_scored_count_next_time(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    manager, project, store = _shadow_pending(db, tmp_path)
+    with db.transaction(readonly=True) as session:
+        given = shadow_input(session, project, store=store)
+    assert given is not None and len(given.texts) == 21
+    challenger, champion = (store.load(model_key(project, v)) for v in (2, 1))
+    assert challenger is not None and champion is not None
+    scored = retrain_scoring.score_shadow(given, challenger, champion)
+    label_range(db, project, manager, 9, 12)  # 9 more live items while it was scored
+    monkeypatch.setattr(
+        retrain_scoring, "count_correct", lambda *a, **k: pytest.fail("scored again")
+    )
+    with db.transaction() as session:
+        retrain(session, manager.actor, project, store=store, shadow=scored)
+    with db.transaction(readonly=True) as session:
+        v2 = session.scalar(select(ModelVersionRecord).where(ModelVersionRecord.version == 2))
+        assert v2 is not None and v2.shadow is not None and v2.shadow["n"] == 21

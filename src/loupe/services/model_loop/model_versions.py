@@ -73,6 +73,7 @@ from loupe.services.model_loop.retrain_scoring import (
     score_gold,
     score_shadow,
     shadow_items,
+    shadow_key,
     shadow_waits,
 )
 from loupe.services.model_loop.training import Fitted, item_text, training_set
@@ -358,12 +359,14 @@ def _settle_shadow(
         why = "no champion left to shadow it against" if min_items > 0 else "shadowing is off"
         _promote(session, pending, f"{base}; shadow: {why}", now=now)
         return None
-    given = _shadow_input(
-        session, pending, champion_row, text_field, (threshold, oos), (min_items, max_drop)
-    )
-    if scored is None or scored.key != given.key:
+    if scored is None or scored.key != shadow_key(
+        pending.version, champion_row.version, threshold, oos
+    ):
+        given = _shadow_input(
+            session, pending, champion_row, text_field, (threshold, oos), (min_items, max_drop)
+        )
         scored = score_shadow(given, challenger, champion)
-    evidence = ShadowEvidence(len(given.texts), scored.challenger_correct, scored.champion_correct)
+    evidence = ShadowEvidence(scored.n, scored.challenger_correct, scored.champion_correct)
     verdict = decide_shadow(evidence, min_items=min_items, max_drop=max_drop)
     pending.shadow = {
         "n": evidence.n,

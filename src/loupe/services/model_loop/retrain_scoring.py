@@ -6,9 +6,12 @@ about 140 texts per CPU-second, so a shadow comparison of 2,000 live items by tw
 takes half a minute, and on SQLite a write transaction open meanwhile would hold every
 annotator's submit. :func:`~loupe.services.model_loop.model_versions.retrain_in_steps`
 reads the inputs in a read-only transaction (:class:`GoldSet`, :class:`ShadowInput`),
-scores them here, and hands the scores to the write transaction, which reads the same
-inputs again and uses a score only when its :attr:`key` matches what it read; otherwise
-(someone labelled, or promoted, in between) it scores them itself, as before.
+scores them here, and hands the scores to the write transaction, which uses a score only
+when its ``key`` matches what it reads: the gold-set score when the gold items, their
+answers and the out-of-scope rule are the same; the shadow score when it compared the
+same two versions under the same out-of-scope rule (its live items are those of the
+read: items labelled meanwhile count at the next retrain). Otherwise (a gold answer
+changed, a version was promoted in between) the write transaction scores them itself.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ __all__ = [
     "score_gold",
     "score_shadow",
     "shadow_items",
+    "shadow_key",
     "shadow_waits",
 ]
 
@@ -126,23 +130,22 @@ class ShadowInput:
 
     @property
     def key(self) -> str:
-        return _digest(
-            [
-                self.challenger_version,
-                self.champion_version,
-                self.texts,
-                self.answers,
-                self.threshold,
-                self.oos_label,
-            ]
+        return shadow_key(
+            self.challenger_version, self.champion_version, self.threshold, self.oos_label
         )
+
+
+def shadow_key(challenger: int, champion: int, threshold: float | None, oos: str | None) -> str:
+    """What a shadow score is valid for: the two versions and the out-of-scope rule."""
+    return _digest([challenger, champion, threshold, oos])
 
 
 @dataclass(frozen=True, slots=True)
 class ShadowScore:
-    """How many of the live items each model answered as people did, for ``key``."""
+    """How many of ``n`` live items each model answered as people did, for ``key``."""
 
     key: str
+    n: int
     challenger_correct: int
     champion_correct: int
 
@@ -150,7 +153,7 @@ class ShadowScore:
 def shadow_waits(given: ShadowInput, scored: ShadowScore) -> bool:
     """True when the project's shadow rule would wait for more live items (so the retrain
     judging it fits nothing new)."""
-    evidence = ShadowEvidence(len(given.texts), scored.challenger_correct, scored.champion_correct)
+    evidence = ShadowEvidence(scored.n, scored.challenger_correct, scored.champion_correct)
     verdict = decide_shadow(evidence, min_items=given.min_items, max_drop=given.max_drop)
     return verdict.verdict == "wait"
 
@@ -175,7 +178,7 @@ def score_shadow(given: ShadowInput, challenger: Model, champion: Model) -> Shad
         count_correct(model, texts, answers, threshold=given.threshold, oos_label=given.oos_label)
         for model in (challenger, champion)
     ]
-    return ShadowScore(given.key, correct[0], correct[1])
+    return ShadowScore(given.key, len(texts), correct[0], correct[1])
 
 
 def shadow_items(
