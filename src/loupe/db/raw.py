@@ -68,13 +68,16 @@ def driver_error(sql: str, exc: Exception, base: type[Exception]) -> StatementEr
 class Raw:
     """DB-API access to the session's current connection (and transaction)."""
 
-    __slots__ = ("_dbapi", "_driver_error", "postgres")
+    __slots__ = ("_dbapi", "_driver_error", "postgres", "remembered")
 
     def __init__(self, session: Session) -> None:
         connection = session.connection()
         self.postgres = connection.dialect.name == "postgresql"
         self._dbapi: Any = connection.connection.driver_connection
         self._driver_error: type[Exception] = connection.dialect.loaded_dbapi.Error
+        # Rows a service call reads more than once and does not itself change (a
+        # project's webhook subscriptions): kept for this object's life, one call.
+        self.remembered: dict[tuple[str, int], Any] = {}
 
     def _execute(self, sql: str, params: dict[str, Any]) -> Any:
         if self.postgres:

@@ -268,3 +268,26 @@ def test_ping_redeliver_and_the_paginated_log(db: Database) -> None:
         )
     with db.transaction() as session, pytest.raises(NotFound):
         webhooks.redeliver(session, SYSTEM, project, "0" * 32)
+
+
+def test_a_submit_reads_the_subscriptions_and_the_item_once(db: Database) -> None:
+    """Both events of one submit come from one read of the project's webhooks, and the
+    routing check reuses the item row the submit locked (SQLite's statement trace)."""
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("reads SQLite's statement trace")
+    ann = make_user(db, "ann")
+    project = make_project(db, members={ann: "annotator"})
+    add_rows(db, project, [{"id": "u1", "text": "call mum"}])
+    subscribe(db, project, ["consensus.changed", "item.completed"])
+    hold(db, ann, project, 1)
+    seen: list[str] = []
+    with db.transaction() as session:
+        raw = session.connection().connection.driver_connection
+        raw.set_trace_callback(seen.append)
+        try:
+            submit_label(session, ann.actor, project, 1, "call")
+        finally:
+            raw.set_trace_callback(None)
+    assert [event for event, _ in events(db)] == ["consensus.changed", "item.completed"]
+    assert sum("FROM webhooks" in sql for sql in seen) == 1
+    assert sum(sql.split(" WHERE ")[0].endswith("FROM items") for sql in seen) == 1

@@ -82,12 +82,14 @@ class ItemForSubmit(NamedTuple):
     is_gold: int  # a bool; 0 or 1 on SQLite
     min_level: int
     is_complete: int  # a bool; 0 or 1 on SQLite
+    language: str | None
+    sensitivity: str
 
 
 # The item a label is submitted for (the submit locks it: ``.locked``).
 ITEM_FOR_SUBMIT = Query(
-    "SELECT project_id, label_count, domain, is_gold, min_level, is_complete FROM items "
-    "WHERE id = :item",
+    "SELECT project_id, label_count, domain, is_gold, min_level, is_complete, language, "
+    "sensitivity FROM items WHERE id = :item",
     ItemForSubmit,
 )
 

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from loupe.db.models import Label, utcnow
 from loupe.db.queries.assignments import USERS_LEASE_ON_ITEM
-from loupe.db.queries.items import ITEM_DATA, ITEM_FOR_SUBMIT
+from loupe.db.queries.items import ITEM_DATA, ITEM_FOR_SUBMIT, ItemRequirements
 from loupe.db.queries.labels import USERS_LABEL_ON_ITEM, UsersLabel
 from loupe.db.raw import Raw
 from loupe.errors import Conflict, InvalidInput, NotFound
@@ -98,13 +98,13 @@ def submit_label(
     schema = project_schema(project)
     canonical = validate_answer(schema.task, answer) if not _needs_text(schema) else None
     _check_lead_time(lead_time_ms)
-    item, min_level = _lock_item(raw, project, schema, item_id)
+    item, requirements = _lock_item(raw, project, schema, item_id)
     mine = raw.one(USERS_LABEL_ON_ITEM, item=item_id, user=user)
     lease = raw.one(USERS_LEASE_ON_ITEM, item=item_id, user=user) if mine is None else None
     if mine is None and lease is None:
         raise _no_lease(project_id, item_id)
-    if not schema.routing.is_open or min_level:
-        require_eligible(raw, schema.routing, user, item_id, now=now)
+    if not schema.routing.is_open or requirements.min_level:
+        require_eligible(raw, schema.routing, user, item_id, now=now, item=requirements)
     if canonical is None:
         canonical = _validate_against_item(raw, schema, item_id, answer)
     canonical = redact_answer(session, project_id, schema.task, canonical)
@@ -139,8 +139,8 @@ def _check_lead_time(lead_time_ms: int | None) -> None:
 
 def _lock_item(
     raw: Raw, project: ProjectRef, schema: LabelSchema, item_id: int
-) -> tuple[ItemState, int | None]:
-    """The item, locked for the submit, and its ``min_level``."""
+) -> tuple[ItemState, ItemRequirements]:
+    """The item, locked for the submit, and what routing requires of who labels it."""
     row = raw.one(ITEM_FOR_SUBMIT.locked(raw.postgres), item=item_id)
     if row is None or row.project_id != project.id:
         raise NotFound(
@@ -156,7 +156,10 @@ def _lock_item(
         is_gold=bool(row.is_gold),
         is_complete=bool(row.is_complete),
     )
-    return item, row.min_level
+    requirements = ItemRequirements(
+        row.domain, row.language, row.sensitivity, int(row.min_level), row.project_id
+    )
+    return item, requirements
 
 
 def _no_lease(project_id: int, item_id: int) -> Conflict:

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from loupe.db.queries.contributor_domains import PROFILE_PARTS
-from loupe.db.queries.items import ITEM_REQUIREMENTS
+from loupe.db.queries.items import ITEM_REQUIREMENTS, ItemRequirements
 from loupe.db.raw import Raw
 from loupe.errors import PermissionDenied
 from loupe.routing import (
@@ -109,10 +109,17 @@ def item_filter(policy: RoutingPolicy, profile: Profile, *, prefix: str = "r") -
 
 
 def require_eligible(
-    raw: Raw, policy: RoutingPolicy, user_id: int, item_id: int, *, now: datetime
+    raw: Raw,
+    policy: RoutingPolicy,
+    user_id: int,
+    item_id: int,
+    *,
+    now: datetime,
+    item: ItemRequirements | None = None,
 ) -> None:
-    """Raise :class:`PermissionDenied` unless the contributor may receive the item."""
-    item = raw.one(ITEM_REQUIREMENTS, item=item_id)
+    """Raise :class:`PermissionDenied` unless the contributor may receive the item
+    (``item``: its requirements, when the caller read them already)."""
+    item = item or raw.one(ITEM_REQUIREMENTS, item=item_id)
     if item is None:
         return  # the caller reports the missing item
     requirements = Requirements(

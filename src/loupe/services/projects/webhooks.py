@@ -382,12 +382,14 @@ def emit(
 
 
 def _subscribed(raw: Raw, project_id: int, event: str) -> list[int]:
-    """The active webhooks of the project that receive ``event``."""
-    return [
-        int(hook.id)
-        for hook in raw.all(ACTIVE_WEBHOOKS, project=project_id, true=True)
-        if event in raw.json_out(hook.events)
-    ]
+    """The active webhooks of the project that receive ``event`` (read once per ``raw``:
+    a submit that completes an item and changes its consensus emits twice)."""
+    key = ("webhooks", project_id)
+    hooks: list[tuple[int, list[str]]] | None = raw.remembered.get(key)
+    if hooks is None:
+        rows = raw.all(ACTIVE_WEBHOOKS, project=project_id, true=True)
+        hooks = raw.remembered[key] = [(int(h.id), raw.json_out(h.events)) for h in rows]
+    return [hook for hook, events in hooks if event in events]
 
 
 def _queue(
