@@ -27,6 +27,7 @@ import time
 from pathlib import Path
 
 import httpx
+from server_control import admin_token, wait_ready
 
 HERE = Path(__file__).resolve().parents[2] / "src"
 PEERS = Path(__file__).resolve().parents[3] / "shared" / "peers" / "labelstudio"
@@ -64,22 +65,8 @@ def run(src: Path, body: bytes, items: int, gate_workers: int) -> tuple[float, f
         )
     base = f"http://127.0.0.1:{port}/api/v1"
     try:
-        while True:  # wait for readiness, however long start-up takes
-            if server.poll() is not None:
-                sys.exit(f"server exited: {(work / 'server.log').read_text()}")
-            try:
-                if httpx.get(f"{base}/health", timeout=5).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.02)
-        created = subprocess.run(
-            [sys.executable, "-m", "loupe", "users", "create", "admin", "--role", "admin"],
-            env=env,
-            check=True,
-            capture_output=True,
-            text=True,
-        )
-        token = created.stdout.strip().splitlines()[-1].strip()
+        wait_ready(server, port, log=work / "server.log")
+        token = admin_token(env, "admin")
         with httpx.Client(
             base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=600
         ) as client:

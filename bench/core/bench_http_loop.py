@@ -32,11 +32,8 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
-
-import httpx
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
@@ -44,18 +41,7 @@ PEERS = REPO.parent / "shared" / "peers" / "labelstudio"
 sys.path.insert(0, str(HERE))
 
 from run_workload import free_port  # noqa: E402
-
-
-def _wait_ready(port: int, server: subprocess.Popen[bytes], log: Path) -> None:
-    while True:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        if server.poll() is not None:
-            sys.exit(f"server exited: {log.read_text()}")
-        time.sleep(0.05)
+from server_control import admin_token, wait_ready  # noqa: E402
 
 
 def start_profiler(pid: int, out: Path) -> subprocess.Popen[bytes]:
@@ -106,28 +92,8 @@ def run_once(src: Path, args: argparse.Namespace, tag: str, out_dir: Path) -> di
     )
     spy: subprocess.Popen[bytes] | None = None
     try:
-        _wait_ready(port, server, log)
-        token = (
-            subprocess.run(
-                [
-                    sys.executable,
-                    "-m",
-                    "loupe",
-                    "users",
-                    "create",
-                    "bench-admin",
-                    "--role",
-                    "admin",
-                ],
-                env=env,
-                check=True,
-                capture_output=True,
-                text=True,
-            )
-            .stdout.strip()
-            .splitlines()[-1]
-            .strip()
-        )
+        wait_ready(server, port, log=log, poll_s=0.05)
+        token = admin_token(env)
         out = out_dir / f"{tag}.json"
         workload = subprocess.Popen(
             [

@@ -31,11 +31,11 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
+from server_control import admin_token, wait_ready
 
 HERE = Path(__file__).resolve().parents[2] / "src"
 TEXTS = (
@@ -165,22 +165,8 @@ def run(src: Path, workers: int) -> list[tuple[float, float, bool]]:
         )
         try:
             base = f"http://127.0.0.1:{port}/api/v1"
-            while True:
-                if server.poll() is not None:
-                    raise SystemExit(f"loupe serve exited with {server.returncode}")
-                try:
-                    if httpx.get(f"{base}/health", timeout=30).is_success:
-                        break
-                except httpx.TransportError:
-                    time.sleep(0.05)
-            made = subprocess.run(
-                [sys.executable, "-m", "loupe", "users", "create", "mem-admin", "--role", "admin"],
-                env=env,
-                check=True,
-                capture_output=True,
-                text=True,
-            )
-            _workload(base, made.stdout.strip().splitlines()[-1].strip(), workers)
+            wait_ready(server, port, poll_s=0.05)
+            _workload(base, admin_token(env, "mem-admin"), workers)
             return [_memory(p) for p in _tree(server.pid) if _python(p)]
         finally:
             os.killpg(server.pid, signal.SIGKILL)

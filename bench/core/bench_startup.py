@@ -28,7 +28,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-import httpx
+from server_control import wait_ready
 
 HERE = Path(__file__).resolve().parents[2] / "src"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -98,14 +98,7 @@ def serve_run(src: Path, database: Path, workers: int) -> tuple[float, float]:
         start_new_session=True,
     )
     try:
-        while True:
-            if process.poll() is not None:
-                raise SystemExit(f"loupe serve exited with {process.returncode}")
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=30).is_success:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.01)
+        wait_ready(process, port, poll_s=0.01)
         return time.perf_counter() - started, _cpu(process.pid)
     finally:
         os.killpg(process.pid, 9)

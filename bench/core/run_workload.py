@@ -23,7 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
-import httpx
+from server_control import admin_token, wait_ready
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
@@ -81,31 +81,13 @@ def main() -> None:
         stderr=open(work / "server.log", "w"),  # noqa: SIM115  (lives as long as the server)
     )
     try:
-        while True:
-            try:
-                if (
-                    httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=1).status_code
-                    == 200
-                ):
-                    break
-            except httpx.TransportError:
-                pass
-            if server.poll() is not None:
-                sys.exit(f"server exited: {(work / 'server.log').read_text()}")
-            time.sleep(0.02)
+        wait_ready(server, port, log=work / "server.log")
         cold_start = time.perf_counter() - t0
         print(
             f"[start] cold start (new database, migrations) -> first 200: {cold_start:.2f} s",
             flush=True,
         )
-        out = subprocess.run(
-            [sys.executable, "-m", "loupe", "users", "create", "bench-admin", "--role", "admin"],
-            env=env,
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout
-        token = out.strip().splitlines()[-1].strip()
+        token = admin_token(env)
         backend = "postgresql" if url.startswith("postgresql") else "sqlite"
         tag = args.tag or f"{backend}-w{args.workers}{'-quick' if args.quick else ''}"
         results = REPO / "bench" / "results" / f"core-{tag}"

@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from sqlalchemy import text
-from tests.factories import make_project, make_user
+from tests.factories import Person, make_project, make_user
 from tests.loop_helpers import add_gold, configure, label_items
 
 from loupe.db import engine as engine_module
@@ -154,7 +154,8 @@ def test_a_changed_gold_set_rescores_the_kept_champion(db: Database, tmp_path: P
     assert fresh.decision.promote and fresh.record.reason == "no champion yet"
 
 
-def test_a_challenger_fitted_beforehand_gives_the_same_version(db: Database) -> None:
+def _fitted_beforehand(db: Database) -> tuple[Person, int, Fitted]:
+    """A project with gold and 18 labels, and its challenger fitted outside a transaction."""
     manager = make_user(db, "mgr", "manager")
     project = make_project(db, members={manager: "manager"})
     configure(db, project)
@@ -163,7 +164,13 @@ def test_a_challenger_fitted_beforehand_gives_the_same_version(db: Database) -> 
     with db.transaction(readonly=True) as session:
         given = challenger_input(session, project)
     fitted = fit_challenger(given)
-    assert fitted is not None and fitted.control_model is not None
+    assert fitted is not None
+    return manager, project, fitted
+
+
+def test_a_challenger_fitted_beforehand_gives_the_same_version(db: Database) -> None:
+    manager, project, fitted = _fitted_beforehand(db)
+    assert fitted.control_model is not None
     with db.transaction() as session:
         inside = retrain(session, manager.actor, project)
     with db.transaction() as session:
@@ -203,15 +210,8 @@ def test_background_retrain_fits_without_holding_the_writer(
 
 
 def test_gold_scores_of_another_gold_set_are_not_used(db: Database) -> None:
-    manager = make_user(db, "mgr", "manager")
-    project = make_project(db, members={manager: "manager"})
-    configure(db, project)
-    add_gold(db, project)
-    label_items(db, project, manager, 6)
-    with db.transaction(readonly=True) as session:
-        given = challenger_input(session, project)
-    fitted = fit_challenger(given)
-    assert fitted is not None and fitted.gold is not None
+    manager, project, fitted = _fitted_beforehand(db)
+    assert fitted.gold is not None
     wrong = Evaluation(**{**fitted.gold.metrics.as_dict(), "accuracy": 0.0, "macro_f1": 0.0})
     stale = replace(fitted, gold=GoldScore("a gold set changed since", wrong, None))
     with db.transaction() as session:
