@@ -163,6 +163,7 @@ def import_items(
                 source=str(path),
                 on_progress=on_progress,
                 gate=gate,
+                alone=True,  # this process serves no one
             )
         else:
             result = import_stream(
@@ -175,6 +176,7 @@ def import_items(
                 on_progress=on_progress,
                 gate=gate,
                 media=media,
+                alone=True,  # this process serves no one
             )
     _report(result)
 

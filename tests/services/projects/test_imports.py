@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import IO
+from typing import IO, Any
 
 import pytest
 from tests.factories import count, make_project, snapshot
@@ -118,3 +118,31 @@ def test_batches_pause_only_when_another_writer_may_wait(
     import_records(db, Actor.system(), project, records[2:], batch_size=1)
     assert pauses == [imports.WRITE_PAUSE_S] * 2
     assert count(db, "items") == 4
+
+
+def test_a_lone_importer_writes_a_chunk_per_transaction_until_someone_may_wait(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``alone`` (the CLI): with nobody who could wait for the writer, a gated chunk is
+    one transaction (each has a synced commit); once someone may wait, short ones again."""
+    project = make_project(db)
+    records = [
+        parse_item({"id": i, "text": f"t {i}"}, where="t", text_field="text") for i in range(8)
+    ]
+    writes: list[int] = []
+    write = imports.write_batch
+
+    def counted(session: Any, batch: Any, gate: Any) -> Any:
+        writes.append(len(batch.records))
+        return write(session, batch, gate)
+
+    monkeypatch.setattr(imports, "write_batch", counted)
+    monkeypatch.setattr(imports.time, "sleep", lambda _: None)
+    options: dict[str, Any] = {"batch_size": 2, "gate_chunk": 4, "alone": True}
+    import_records(db, Actor.system(), project, records[:4], **options)
+    import_records(db, Actor.system(), project, records[:4], alone=False, batch_size=2)
+    assert writes == [4]  # the second import found every id stored: nothing to write
+    monkeypatch.setattr(Database, "bulk_writer_should_yield", lambda self: True)
+    import_records(db, Actor.system(), project, records[4:], **options)
+    assert writes == [4, 2, 2]
+    assert count(db, "items") == 8

@@ -61,6 +61,11 @@ __all__ = [
 # Rows per write transaction: about 50 ms of writing on SQLite (gate on, vault on),
 # short enough that an annotator's write waiting behind it stays well under 200 ms.
 BATCH_SIZE = 250
+# Rows per write transaction for an importer whose process serves no one (the CLI) while
+# no other process has the database open: no annotator can be waiting, and each
+# transaction's fixed cost (its synced commit, the vault's key check) adds up over 400
+# batches of 250 (bench/compliance/bench_import.py).
+LONE_BATCH_SIZE = 5_000
 # Pause after a batch while another writer may wait for the lock: ~2 s over 100,000 items.
 WRITE_PAUSE_S = 0.005
 # Rows gated per call: enough for the gate's process pool (POOL_MIN_BATCH) to pay off.
@@ -88,12 +93,14 @@ def import_stream(
     on_progress: Callable[[str, int], None] | None = None,
     gate: PrivacyGate | None = None,
     media: MediaIngest | None = None,
+    alone: bool = False,
 ) -> ImportResult:
     """Import rows from a text stream that ``reopen`` can open twice (validate, then write).
 
     Every batch passes the privacy ``gate`` (see :func:`import_records`). Rows naming
     media files (the schema's media fields) need ``media``, which reads them: every file
-    is probed while the rows are validated, before anything is written.
+    is probed while the rows are validated, before anything is written. ``alone``: see
+    :func:`import_records`.
     """
     batch_size = batch_size or BATCH_SIZE
     with db.transaction(readonly=True) as session:
@@ -128,6 +135,7 @@ def import_stream(
             gate_chunk=gate_chunk or (MEDIA_CHUNK if has_media else None),
             on_progress=on_progress,
             media=media,
+            alone=alone,
         )
 
 
@@ -225,10 +233,12 @@ def import_parquet(
     source: str = "",
     on_progress: Callable[[str, int], None] | None = None,
     gate: PrivacyGate | None = None,
+    alone: bool = False,
 ) -> ImportResult:
     """Import the rows of a Parquet file (:func:`loupe.formats_parquet.read_items`) that
     ``reopen`` can open twice: every row validated first, as :func:`import_stream` does,
-    then written through :func:`import_records`. Needs the ``parquet`` extra."""
+    then written through :func:`import_records` (``alone``: see there). Needs the
+    ``parquet`` extra."""
     with db.transaction(readonly=True) as session:
         project = authorize_project(session, actor, "items.import", project_id)
         text_field = project_schema(project).text_field
@@ -242,7 +252,9 @@ def import_parquet(
         on_progress("validate", total % BATCH_SIZE)
     with reopen() as stream:
         records = read_parquet_items(stream, text_field=text_field, source_name=source)
-        return import_records(db, actor, project_id, records, gate=gate, on_progress=on_progress)
+        return import_records(
+            db, actor, project_id, records, gate=gate, on_progress=on_progress, alone=alone
+        )
 
 
 def import_records(
@@ -256,6 +268,7 @@ def import_records(
     gate_chunk: int | None = None,
     on_progress: Callable[[str, int], None] | None = None,
     media: MediaIngest | None = None,
+    alone: bool = False,
 ) -> ImportResult:
     """Write validated ``records`` in batches, each in its own short write transaction.
 
@@ -268,11 +281,17 @@ def import_records(
     (:func:`loupe.services.projects.items.insert_items`). Records with media need ``media``, and
     their files probed already (:meth:`MediaIngest.probe`): their media are gated and
     stored before each write (:meth:`MediaIngest.ingest`).
+
+    ``alone``: this process serves no one (the CLI); then, while no other process has the
+    database open either, a gated chunk is written in one transaction (``LONE_BATCH_SIZE``)
+    instead of ``batch_size`` rows at a time. Checked per chunk: a server that opens the
+    database meanwhile waits for at most one such transaction, then gets short ones.
     """
+    lone = LONE_BATCH_SIZE if alone else None
     with import_switch_interval():
         result = _write_records(
             db, actor, project_id, records, gate or keepless_gate(), batch_size, gate_chunk,
-            on_progress, media,
+            on_progress, media, lone,
         )  # fmt: skip
     refresh_statistics(db, created=result.created)
     return result
@@ -288,6 +307,7 @@ def _write_records(
     gate_chunk: int | None,
     on_progress: Callable[[str, int], None] | None,
     media: MediaIngest | None,
+    lone_batch_size: int | None,
 ) -> ImportResult:
     result = ImportResult()
     for chunk in batched(records, gate_chunk or GATE_CHUNK):
@@ -302,7 +322,10 @@ def _write_records(
                 raise InvalidInput("these items name media files but no media reader was given")
             media.ingest(db, gated, gate)
         result.received += gated.received
-        for part in gated.slices(batch_size or BATCH_SIZE):
+        size = batch_size or BATCH_SIZE
+        if lone_batch_size and not db.bulk_writer_should_yield():
+            size = lone_batch_size
+        for part in gated.slices(size):
             with db.transaction() as session:
                 done = write_batch(session, part, gate)
             # A lock's releaser re-takes it before the threads it woke can run: pause so
