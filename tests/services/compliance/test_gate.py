@@ -209,3 +209,17 @@ def test_gated_ids_survive_a_restart_and_a_master_key_rotation(tmp_path: Any) ->
     assert gate_for(settings).external_ids([EMAIL])[EMAIL] == first
     other = Settings(database_url=f"sqlite:///{tmp_path}/y.db", key_dir=tmp_path / "other")
     assert gate_for(other).external_ids([EMAIL])[EMAIL] != first
+
+
+def test_gate_results_survive_the_trip_to_and_from_a_pool_worker() -> None:
+    """Results come back from the gate's process pool pickled (with a cheap reduce)."""
+    import pickle
+
+    from loupe.services.compliance.gate import PrivacyGate
+
+    (result,) = PrivacyGate().check(
+        [{"text": "call Maria at +44 20 7946 0958"}], policy="placeholder", metadata=[{"k": 1}]
+    )
+    back = pickle.loads(pickle.dumps(result))
+    assert back == result and back.detected == result.detected
+    assert type(back).__name__ == "GateResult" and back.metadata == {"k": 1}
