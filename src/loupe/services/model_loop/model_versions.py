@@ -33,7 +33,6 @@ from collections.abc import Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -131,7 +130,8 @@ def challenger_input(session: Session, project_id: int) -> ChallengerInput | Non
     data = training_set(session, project_id, text_field=schema.text_field)
     if len(set(data.labels)) < 2:
         return None
-    return ChallengerInput(config.trainer, data, _gold(session, project_id, schema, config))
+    gold = _gold(session, project_id, schema.text_field, config, schema.task)
+    return ChallengerInput(config.trainer, data, gold)
 
 
 def shadow_input(
@@ -226,7 +226,10 @@ def _score_shadow(
     return score_shadow(given, challenger, champion)
 
 
-def _gold(session: Session, project_id: int, schema: Any, config: LoopConfig) -> GoldSet:
+def _gold(
+    session: Session, project_id: int, text_field: str, config: LoopConfig, task: SingleChoice
+) -> GoldSet:
+    """The gold items' external ids, texts and answers, with the out-of-scope rule."""
     rows = session.execute(
         select(Item.external_id, Item.data, GoldAnswer.answer)
         .join(GoldAnswer, GoldAnswer.item_id == Item.id)
@@ -235,10 +238,10 @@ def _gold(session: Session, project_id: int, schema: Any, config: LoopConfig) ->
     ).all()
     return GoldSet(
         tuple(row.external_id for row in rows),
-        tuple(item_text(row.data, schema.text_field) for row in rows),
+        tuple(item_text(row.data, text_field) for row in rows),
         tuple(str(row.answer) for row in rows),
         config.oos_threshold,
-        declared_oos_label(schema.task),
+        declared_oos_label(task),
     )
 
 
@@ -473,7 +476,7 @@ def retrain(
         config.training_since = None
         session.flush()
         return waiting
-    gold = _gold(session, project_id, schema, config)
+    gold = _gold(session, project_id, schema.text_field, config, schema.task)
     gold_ids, gold_texts, gold_answers = gold.external_ids, list(gold.texts), list(gold.answers)
     if not gold_ids:
         raise Conflict(
