@@ -282,10 +282,12 @@ def import_records(
     their files probed already (:meth:`MediaIngest.probe`): their media are gated and
     stored before each write (:meth:`MediaIngest.ingest`).
 
-    ``alone``: this process serves no one (the CLI); then, while no other process has the
-    database open either, a gated chunk is written in one transaction (``LONE_BATCH_SIZE``)
-    instead of ``batch_size`` rows at a time. Checked per chunk: a server that opens the
-    database meanwhile waits for at most one such transaction, then gets short ones.
+    ``alone``: this process serves no one (the CLI); then, while nobody may wait for the
+    writer (:meth:`Database.bulk_writer_should_yield`: on SQLite, no other process has the
+    file open; on PostgreSQL, which locks rows, always), a gated chunk is written in one
+    transaction (``LONE_BATCH_SIZE``) instead of ``batch_size`` rows at a time. Checked per
+    chunk: a server that opens a SQLite file meanwhile waits for at most one such
+    transaction, then gets short ones.
     """
     lone = LONE_BATCH_SIZE if alone else None
     with import_switch_interval():
