@@ -196,15 +196,19 @@ def test_export_finds_receipts_written_with_legacy_unkeyed_refs(
         export_subject(session, Actor.system(), "mallory", vault=vault_for(settings), ref_key=key)
 
 
-def test_postgresql_erasure_vacuums_the_tables_it_touched(db: Database, tmp_path: Path) -> None:
+def _postgresql_item_of_ana(db: Database) -> None:
+    """One item of data subject ``ana`` (PostgreSQL only: the tests read its VACUUM)."""
     if db.engine.dialect.name != "postgresql":
         pytest.skip("PostgreSQL only")
-    project = make_project(db)
     record = parse_item(
         {"id": "1", "text": "hello", "subject_id": "ana"}, where="t", text_field="text"
     )
     with db.transaction() as session:
-        items.insert_items(session, Actor.system(), project, [record])
+        items.insert_items(session, Actor.system(), make_project(db), [record])
+
+
+def test_postgresql_erasure_vacuums_the_tables_it_touched(db: Database, tmp_path: Path) -> None:
+    _postgresql_item_of_ana(db)
     with db.transaction() as session:
         erase_subject(session, Actor.system(), "ana", ref_key=bytes(32))
     done = finish_erasure(db, store=ModelStore(tmp_path / "models"))
@@ -218,14 +222,7 @@ def test_postgresql_erasure_vacuums_the_tables_it_touched(db: Database, tmp_path
 def test_postgresql_scrub_says_when_an_older_snapshot_kept_the_rows(
     db: Database, tmp_path: Path
 ) -> None:
-    if db.engine.dialect.name != "postgresql":
-        pytest.skip("PostgreSQL only")
-    project = make_project(db)
-    record = parse_item(
-        {"id": "1", "text": "hi", "subject_id": "ana"}, where="t", text_field="text"
-    )
-    with db.transaction() as session:
-        items.insert_items(session, Actor.system(), project, [record])
+    _postgresql_item_of_ana(db)
     reader = db.engine.connect().execution_options(isolation_level="REPEATABLE READ")
     try:
         with reader.begin():

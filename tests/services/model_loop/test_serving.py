@@ -76,6 +76,18 @@ def _setup(db: Database) -> tuple[Person, int]:
     return manager, project
 
 
+def _shadow_pending(db: Database, tmp_path: Path) -> tuple[Person, int, ModelStore]:
+    """A champion (v1) and a challenger in shadow (v2) with 21 live items to judge it on."""
+    manager, project = _setup(db)
+    store = ModelStore(tmp_path)
+    with db.transaction() as session:
+        retrain(session, manager.actor, project, store=store)
+        retrain(session, manager.actor, project, store=store, min_improvement=0.0)
+    assert _versions(db, project)[2] == (False, "pending")
+    label_range(db, project, manager, 2, 9)
+    return manager, project, store
+
+
 def _versions(db: Database, project: int) -> dict[int, tuple[bool, str | None]]:
     with db.transaction(readonly=True) as session:
         rows = session.scalars(
@@ -161,14 +173,8 @@ def test_a_challenger_is_shadowed_then_promoted(
 
 
 def test_a_challenger_worse_on_live_traffic_is_rejected(db: Database, tmp_path: Path) -> None:
-    manager, project = _setup(db)
-    store = ModelStore(tmp_path)
-    with db.transaction() as session:
-        retrain(session, manager.actor, project, store=store)
-        retrain(session, manager.actor, project, store=store, min_improvement=0.0)
-    assert _versions(db, project)[2] == (False, "pending")
+    manager, project, store = _shadow_pending(db, tmp_path)
     store.save(model_key(project, 2), Always())  # a challenger the gold set flattered
-    label_range(db, project, manager, 2, 9)
     with db.transaction() as session:
         retrain(session, manager.actor, project, store=store, shadow_min_items=20)
     versions = _versions(db, project)
@@ -347,18 +353,6 @@ def test_without_an_out_of_scope_label_the_models_rule_flags_nothing(
     with db.transaction(readonly=True) as session:
         served = predict(session, manager.actor, project, [FOREIGN], cache=ChampionCache(store))
     assert served.labels[0] in LABELS
-
-
-def _shadow_pending(db: Database, tmp_path: Path) -> tuple[Person, int, ModelStore]:
-    """A champion (v1) and a challenger in shadow (v2) with 21 live items to judge it on."""
-    manager, project = _setup(db)
-    store = ModelStore(tmp_path)
-    with db.transaction() as session:
-        retrain(session, manager.actor, project, store=store)
-        retrain(session, manager.actor, project, store=store, min_improvement=0.0)
-    assert _versions(db, project)[2] == (False, "pending")
-    label_range(db, project, manager, 2, 9)
-    return manager, project, store
 
 
 def test_the_shadow_is_scored_without_holding_the_writer(
