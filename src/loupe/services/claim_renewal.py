@@ -1,4 +1,4 @@
-"""Keeping a background job's claim fresh while its slow part runs.
+"""Taking a background job's claim, and keeping it fresh while its slow part runs.
 
 A project's re-fit and retrain are claimed with a timestamp (``fitting_since``,
 ``training_since``) set by a conditional ``UPDATE``; a claim older than ten minutes is
@@ -23,19 +23,44 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from loupe.db.database import Database
 from loupe.db.models import utcnow
 from loupe.errors import LoupeError
 
-__all__ = ["RENEW_EVERY", "renewed_claim"]
+__all__ = ["RENEW_EVERY", "renewed_claim", "take_claim"]
 
 #: How often a held claim is renewed: a third of the ten minutes after which it is stale.
 RENEW_EVERY = timedelta(minutes=10) / 3
 
 log = logging.getLogger("loupe.claims")
+
+
+def take_claim(
+    session: Session,
+    model: type[Any],
+    column: str,
+    project_id: int,
+    *,
+    now: datetime,
+    stale: timedelta,
+) -> bool:
+    """Set the project's claim in ``model.column`` to ``now`` if it is free or older than
+    ``stale`` (a dead server's). One conditional ``UPDATE``: its row count says who won,
+    so of several servers claiming at once exactly one does. False also when the project
+    has no row yet (the caller creates it). The session's copy of the row is refreshed."""
+    field = getattr(model, column)
+    taken = session.execute(
+        update(model)
+        .where(model.project_id == project_id, or_(field.is_(None), field <= now - stale))
+        .values({column: now})
+        .execution_options(synchronize_session=False)
+    )
+    session.get(model, project_id, populate_existing=True)
+    return int(getattr(taken, "rowcount", 0) or 0) == 1
 
 
 @contextmanager

@@ -11,12 +11,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from loupe.db.loop_models import LoopConfig, ModelVersionRecord
 from loupe.db.models import Consensus, utcnow
 from loupe.db.quality_models import GoldAnswer
+from loupe.services.claim_renewal import take_claim
 from loupe.services.model_loop.loop_settings import stored_config
 
 __all__ = [
@@ -49,22 +50,10 @@ def claim_retrain(session: Session, project_id: int, *, now: datetime | None = N
     server that died mid-retrain and is taken over. Commit it before training for the
     other servers to see it (:func:`loupe.web.retrainer.retrain_due_projects`).
     """
-    now = now or utcnow()
     stored_config(session, project_id)  # the row, created on first use
-    taken = session.execute(
-        update(LoopConfig)
-        .where(
-            LoopConfig.project_id == project_id,
-            or_(
-                LoopConfig.training_since.is_(None),
-                LoopConfig.training_since <= now - CLAIM_STALE,
-            ),
-        )
-        .values(training_since=now)
-        .execution_options(synchronize_session=False)
+    return take_claim(
+        session, LoopConfig, "training_since", project_id, now=now or utcnow(), stale=CLAIM_STALE
     )
-    session.get(LoopConfig, project_id, populate_existing=True)
-    return int(getattr(taken, "rowcount", 0) or 0) == 1
 
 
 def release_retrain(session: Session, project_id: int) -> None:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -29,7 +29,7 @@ from loupe.db.quality_models import Escalation, GoldAnswer, QualityState, Worker
 from loupe.db.raw import Raw
 from loupe.errors import Conflict, InvalidInput, NotFound
 from loupe.label_schema import answer_keys
-from loupe.services.claim_renewal import renewed_claim
+from loupe.services.claim_renewal import renewed_claim, take_claim
 from loupe.services.labelling.consensus import Vote, store_consensus
 from loupe.services.projects.definition import project_schema
 
@@ -147,22 +147,11 @@ def _claim(session: Session, project_id: int, method: str, now: datetime) -> boo
     taken over. Commit it before fitting (:func:`claim_refit`) for the other servers
     to see it.
     """
-    taken = session.execute(
-        update(QualityState)
-        .where(
-            QualityState.project_id == project_id,
-            or_(
-                QualityState.fitting_since.is_(None),
-                QualityState.fitting_since <= now - FIT_CLAIM_STALE,
-            ),
-        )
-        .values(fitting_since=now)
-        .execution_options(synchronize_session=False)
-    )
-    if int(getattr(taken, "rowcount", 0) or 0) == 1:
-        session.get(QualityState, project_id, populate_existing=True)
+    if take_claim(
+        session, QualityState, "fitting_since", project_id, now=now, stale=FIT_CLAIM_STALE
+    ):
         return True
-    if session.get(QualityState, project_id, populate_existing=True) is not None:
+    if session.get(QualityState, project_id) is not None:
         return False
     try:
         with session.begin_nested():
