@@ -143,6 +143,13 @@ def main() -> int:
         rows[name] = stacked(combo, sv, st, vo)
     chosen = forward_selection(sv, st, vo, vc)
     rows[f"forward-selected on validation: {' + '.join(chosen)}"] = stacked(chosen, sv, st, vo)
+    print_table(rows, vo, vc, to, tc)
+    print(f"{time.process_time() - started:.0f} CPU-s")
+    return 0
+
+
+def print_table(rows: dict[str, tuple[F, F]], vo: B, vc: B, to: B, tc: B) -> None:
+    """One row per score: thresholds from validation (``vo``/``vc``), figures on test."""
     print("| score | AUROC test | budget 1 pt: recall / precision / lost | budget 0.7 pt "
           "| oracle recall at P >= 0.85, <= 1 pt |")  # fmt: skip
     print("|---|---|---|---|---|")
@@ -154,8 +161,6 @@ def main() -> int:
             cells.append(f"{o.recall:.3f} / {o.precision:.3f} / {o.lost:.2f}")
         cells.append(f"{oracle(test_scores, to, tc):.3f}")
         print(f"| {name} | " + " | ".join(cells) + " |", flush=True)
-    print(f"{time.process_time() - started:.0f} CPU-s")
-    return 0
 
 
 def forward_selection(sv: dict[str, F], st: dict[str, F], vo: B, vc: B) -> list[str]:

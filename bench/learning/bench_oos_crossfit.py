@@ -42,8 +42,8 @@ from numpy.typing import NDArray
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_oos import _keep, auroc, budget_threshold, fit_all, outcome, score_all, stacked
-from bench_oos_complements import mlp_scores, oracle, tfidf_scores
+from bench_oos import _keep, fit_all, score_all, stacked
+from bench_oos_complements import mlp_scores, print_table, tfidf_scores
 from vectors import Split, load_split, missing
 
 F = NDArray[np.float64]
@@ -222,6 +222,7 @@ def main() -> int:
         f"all but the 2 p(oos) of the other views ({len(everything) - 2})": [
             n for n in everything if n not in EXTRA
         ],
+        f"all {len(everything)} scores (ALL)": everything,
     }
     if args.per_intent:
         base = [n for n in everything if not n.endswith("per intent")]
@@ -230,7 +231,6 @@ def main() -> int:
             "all plain + -max logit per intent": [*base, "-max logit, per intent"],
             f"all {len(everything)} incl. per intent": everything,
             "per intent only": [n for n in everything if n.endswith("per intent")],
-            f"all {len(everything)} scores (ALL)": everything,
         }
     rows: dict[str, tuple[F, F]] = {
         "-max logit (shipped rule's score)": (sv["-max logit"], st["-max logit"])
@@ -250,17 +250,7 @@ def main() -> int:
                 np.asarray(model.decision_function(xv)),  # type: ignore[attr-defined]
                 np.asarray(model.decision_function(xt)),  # type: ignore[attr-defined]
             )
-    print("| score | AUROC test | budget 1 pt: recall / precision / lost | budget 0.7 pt "
-          "| oracle recall at P >= 0.85, <= 1 pt |")  # fmt: skip
-    print("|---|---|---|---|---|")
-    for name, (val_scores, test_scores) in rows.items():
-        cells = [f"{auroc(test_scores, to):.3f}"]
-        for budget in (1.0, 0.7):
-            t = budget_threshold(val_scores[~vo], vc[~vo], budget / 100)
-            o = outcome(test_scores, t, to, tc)
-            cells.append(f"{o.recall:.3f} / {o.precision:.3f} / {o.lost:.2f}")
-        cells.append(f"{oracle(test_scores, to, tc):.3f}")
-        print(f"| {name} | " + " | ".join(cells) + " |", flush=True)
+    print_table(rows, vo, vc, to, tc)
     print(f"ALL = {everything}")
     print(f"{time.perf_counter() - started:.0f} s wall, {time.process_time():.0f} CPU-s here")
     return 0

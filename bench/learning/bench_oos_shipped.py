@@ -46,6 +46,20 @@ from loupe.selection.novelty import accuracy_budget_threshold
 F = NDArray[np.float64]
 
 
+def fit_with_probe(
+    x: NDArray[np.float64], y: NDArray[np.str_]
+) -> tuple[EmbeddingModel, EmbeddingModel, NDArray[np.bool_]]:
+    """The trainer's model, and its held-out rows again (same seed) with the regression
+    fitted without them, which scores them as the trainer did for its threshold."""
+    trainer = EmbeddingTrainer()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = trainer.fit_vectors(x, y)
+        held = embeddings._held_out(y, trainer.held_out, np.random.default_rng(0))
+        probe_clf = trainer._classifier().fit(x[~held], y[~held])
+    return model, EmbeddingModel(tuple(str(c) for c in probe_clf.classes_), probe_clf), held
+
+
 def main() -> int:
     why = missing()
     if why:
@@ -56,14 +70,7 @@ def main() -> int:
     x = np.asarray(train.vectors[keep], dtype=np.float64)
     y = train.labels[keep]
     start = time.process_time()
-    trainer = EmbeddingTrainer()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        model = trainer.fit_vectors(x, y)
-        # The trainer's held-out rows again (same seed), for the baseline's threshold.
-        held = embeddings._held_out(y, trainer.held_out, np.random.default_rng(0))
-        probe_clf = trainer._classifier().fit(x[~held], y[~held])
-    probe = EmbeddingModel(tuple(str(c) for c in probe_clf.classes_), probe_clf)
+    model, probe, held = fit_with_probe(x, y)
     fit_s = time.process_time() - start
     z = probe.decision_function_vectors(x[held])
     correct_held = np.array(probe.classes_)[z.argmax(axis=1)] == y[held]
@@ -105,13 +112,7 @@ def with_oos(
 ) -> None:  # fmt: skip
     """The trainer fitted with the ``oos`` rows as a class, as a project that labels them."""
     x, y = np.asarray(vectors, dtype=np.float64), labels
-    trainer = EmbeddingTrainer()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        model = trainer.fit_vectors(x, y)
-        held = embeddings._held_out(y, trainer.held_out, np.random.default_rng(0))
-        probe_clf = trainer._classifier().fit(x[~held], y[~held])
-    probe = EmbeddingModel(tuple(str(c) for c in probe_clf.classes_), probe_clf)
+    model, probe, held = fit_with_probe(x, y)
     col = model.classes_.index("oos")
 
     def scores(m: EmbeddingModel, v: NDArray[np.float64]) -> tuple[NDArray[np.str_], dict[str, F]]:
