@@ -200,3 +200,82 @@ def test_the_rule_survives_the_model_store_and_old_models_have_none(tmp_path: Pa
     again = pickle.loads(pickle.dumps(old))
     assert again.out_of_scope_threshold is None
     assert again.predict_with_scope(["zebra wax quiz"])[1] is None
+
+
+def _probe_threshold(
+    trainer: EmbeddingTrainer, vectors: np.ndarray, y: np.ndarray, held: np.ndarray
+) -> float:
+    """The budget threshold the trainer should derive from ``held`` (known answer)."""
+    from loupe.selection.novelty import accuracy_budget_threshold
+
+    probe = EmbeddingModel(("a", "b", "c"), trainer._classifier().fit(vectors[~held], y[~held]))
+    scores = probe.decision_function_vectors(vectors[held])
+    correct = np.array(probe.classes_)[scores.argmax(axis=1)] == y[held]
+    assert trainer.oos_budget is not None
+    return accuracy_budget_threshold(-scores.max(axis=1), correct, budget=trainer.oos_budget)
+
+
+def test_audit_rows_set_the_rule_when_there_are_enough_of_them() -> None:
+    texts, labels, table = _clusters(80, noise_dims=20)
+    y, vectors = np.asarray(labels), _encoder(table)(texts)
+    # Every third row of each class is a random-audit item: 26-27 a class, 80 in all.
+    audit = np.array([i % 80 % 3 == 0 for i in range(len(texts))])
+    trainer = EmbeddingTrainer(encoder=_encoder(table), min_audit=60)
+    model = trainer.fit_with_calibration(texts, labels, audit.tolist())
+    assert model.calibrated_on == "audit"
+    assert model.out_of_scope_threshold == _probe_threshold(trainer, vectors, y, audit)
+    # Not the random held-out share that fit() uses.
+    plain = trainer.fit(texts, labels)
+    assert plain.calibrated_on == "held-out"
+    random_held = embeddings._held_out(y, trainer.held_out, np.random.default_rng(0))
+    assert plain.out_of_scope_threshold == _probe_threshold(trainer, vectors, y, random_held)
+    assert model.out_of_scope_threshold != plain.out_of_scope_threshold
+
+
+def test_too_few_audit_rows_or_a_class_only_in_them_fall_back_to_a_random_share() -> None:
+    texts, labels, table = _clusters(40, noise_dims=5)
+    trainer = EmbeddingTrainer(encoder=_encoder(table), min_audit=30)
+    few = [i < 10 for i in range(len(texts))]
+    assert trainer.fit_with_calibration(texts, labels, few).calibrated_on == "held-out"
+    # Enough audit rows, but every "c" is one of them: fitting without them loses a class.
+    only_c = [label == "c" or i < 20 for i, label in enumerate(labels)]
+    model = trainer.fit_with_calibration(texts, labels, only_c)
+    assert model.calibrated_on == "held-out"
+    assert model.classes_ == ("a", "b", "c")
+    # Too few labels for any calibration: none recorded.
+    texts, labels, table = _clusters(4)
+    small = EmbeddingTrainer(encoder=_encoder(table), min_audit=1)
+    assert small.fit_with_calibration(texts, labels, [True] * 12).calibrated_on is None
+
+
+def test_audit_flags_must_pair_up_with_the_texts() -> None:
+    texts, labels, table = _clusters(10)
+    trainer = EmbeddingTrainer(encoder=_encoder(table))
+    with pytest.raises(InvalidInput, match="audit flags"):
+        trainer.fit_with_calibration(texts, labels, [True])
+    with pytest.raises(InvalidInput, match="must pair up"):
+        trainer.fit_with_calibration(texts, labels[:-1], [True] * len(texts))
+    with pytest.raises(InvalidInput, match="audit flags"):
+        trainer.fit_vectors(_encoder(table)(texts), labels, audit=np.ones(3, dtype=bool))
+
+
+def test_the_rule_names_audit_rows_and_old_models_record_no_calibration() -> None:
+    from loupe.learning.scope import describe_rule
+
+    texts, labels, table = _clusters(80, noise_dims=20)
+    audit = [i % 80 % 3 == 0 for i in range(len(texts))]
+    model = EmbeddingTrainer(encoder=_encoder(table), min_audit=60).fit_with_calibration(
+        texts, labels, audit
+    )
+    assert model.out_of_scope_threshold is not None
+    assert describe_rule("model", threshold=None, model=model) == (
+        f"model: -max logit > {model.out_of_scope_threshold:.2f} (set on audit items)"
+    )
+    old = object.__new__(EmbeddingModel)
+    state = dict(vars(model))
+    del state["calibrated_on"]
+    state["encoder"] = None  # the test's encoder is a local function; the store keeps none
+    old.__dict__.update(state)
+    again = pickle.loads(pickle.dumps(old))
+    assert again.calibrated_on is None
+    assert "audit" not in describe_rule("model", threshold=None, model=again)

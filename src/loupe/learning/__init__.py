@@ -20,7 +20,7 @@ from loupe.learning.promotion import (
     gold_set_fingerprint,
 )
 from loupe.learning.registry import TRAINERS, get_trainer
-from loupe.learning.trainer import Model, Trainer, predict_labels
+from loupe.learning.trainer import AuditCalibratedTrainer, Model, Trainer, predict_labels
 
 if TYPE_CHECKING:
     from loupe.learning.embeddings import EmbeddingModel, EmbeddingTrainer, embeddings_available
@@ -39,6 +39,7 @@ _LAZY = {
 
 __all__ = [
     "TRAINERS",
+    "AuditCalibratedTrainer",
     "EmbeddingModel",
     "EmbeddingTrainer",
     "Evaluation",

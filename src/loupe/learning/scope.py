@@ -102,7 +102,10 @@ def describe_rule(rule: Rule, *, threshold: float | None, model: Model) -> str:
     if rule == "model":
         # The embeddings model's cut; a ScopedModel without the attribute still says whose.
         cut = getattr(model, "out_of_scope_threshold", None)
-        return "model" if cut is None else f"model: -max logit > {float(cut):.2f}"
+        if cut is None:
+            return "model"
+        where = " (set on audit items)" if getattr(model, "calibrated_on", None) == "audit" else ""
+        return f"model: -max logit > {float(cut):.2f}{where}"
     return "none"
 
 

@@ -19,7 +19,7 @@ if TYPE_CHECKING:  # annotations only: the contract itself needs no NumPy
     import numpy as np
     from numpy.typing import NDArray
 
-__all__ = ["Model", "ScopedModel", "Trainer", "predict_labels"]
+__all__ = ["AuditCalibratedTrainer", "Model", "ScopedModel", "Trainer", "predict_labels"]
 
 
 @runtime_checkable
@@ -57,6 +57,20 @@ class Trainer(Protocol):
     """Fits a :class:`Model` from texts and their labels (same length)."""
 
     def fit(self, texts: Sequence[str], labels: Sequence[str]) -> Model: ...
+
+
+@runtime_checkable
+class AuditCalibratedTrainer(Trainer, Protocol):
+    """A trainer that calibrates on the rows that sample the traffic (the embeddings trainer).
+
+    ``audit`` marks a project's random-audit items among ``texts``: unlike actively
+    selected items they are a random sample of what the model will see, so a threshold
+    set on them carries over to new traffic.
+    """
+
+    def fit_with_calibration(
+        self, texts: Sequence[str], labels: Sequence[str], audit: Sequence[bool]
+    ) -> Model: ...
 
 
 def predict_labels(model: Model, texts: Sequence[str]) -> list[str]:

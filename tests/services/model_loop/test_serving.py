@@ -429,3 +429,45 @@ def test_labels_that_arrive_after_the_shadow_was_scored_count_next_time(
     with db.transaction(readonly=True) as session:
         v2 = session.scalar(select(ModelVersionRecord).where(ModelVersionRecord.version == 2))
         assert v2 is not None and v2.shadow is not None and v2.shadow["n"] == 21
+
+
+def test_an_embedding_model_is_calibrated_on_the_projects_audit_items(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from loupe.db.loop_models import Prediction
+    from loupe.selection import AUDIT
+
+    monkeypatch.setattr("loupe.learning.embeddings.packaged_encoder", lambda: hashed_trigrams)
+    manager, project = _embedding_project(db, WITH_OOS)
+    label_range(db, project, manager, 40, 80)  # 240 labels in all
+    with db.transaction() as session:
+        labelled = session.scalars(
+            select(Item.id).where(Item.project_id == project, Item.external_id.like("l-%"))
+        ).all()
+        audited = sorted(labelled)[::2]  # 120 drawn by the random audit
+        seeds = sorted(labelled)[1:7:2]  # 3 labelled by hand (no prediction), 117 by margin
+        for item_id in sorted(set(labelled) - set(seeds)):
+            session.add(
+                Prediction(
+                    item_id=item_id, project_id=project, label="call", probabilities={},
+                    confidence=0.5, resolution="human", batch=1,
+                    strategy=AUDIT if item_id in audited else "margin",
+                )
+            )  # fmt: skip
+    with db.transaction(readonly=True) as session:
+        data = training.training_set(session, project, text_field="text")
+    assert [i for i, flag in zip(data.item_ids, data.audit, strict=True) if flag] == audited
+    # Seed items (no prediction) are control items but not audit items.
+    assert sum(data.control) == len(audited) + len(seeds)
+    with db.transaction() as session:
+        first = retrain(session, manager.actor, project, store=ModelStore(tmp_path))
+    assert isinstance(first.model, EmbeddingModel)
+    assert first.model.calibrated_on == "audit"
+    cut = first.model.out_of_scope_threshold
+    assert cut is not None
+    assert first.record.metrics["oos_rule"] == f"model: -max logit > {cut:.2f} (set on audit items)"
+    # The kept champion says the same after a restart.
+    cache = ChampionCache(ModelStore(tmp_path))
+    with db.transaction(readonly=True) as session:
+        served = predict(session, manager.actor, project, [*IN_SCOPE, FOREIGN], cache=cache)
+    assert served.labels == ["call", "music", "navigate", "out_of_scope"]

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from loupe.db.loop_models import Prediction
 from loupe.db.models import Consensus, Item
-from loupe.learning import Model, get_trainer
+from loupe.learning import AuditCalibratedTrainer, Model, get_trainer
 
 if TYPE_CHECKING:
     from loupe.services.model_loop.retrain_scoring import GoldScore
@@ -28,12 +28,14 @@ __all__ = ["Fitted", "TrainingSet", "fit", "item_text", "training_set"]
 
 @dataclass(frozen=True, slots=True)
 class TrainingSet:
-    """Labelled texts in item order; ``control`` marks the random-audit and seed items."""
+    """Labelled texts in item order; ``control`` marks the random-audit and seed items,
+    ``audit`` the random-audit items alone (a sample of the traffic)."""
 
     item_ids: tuple[int, ...]
     texts: tuple[str, ...]
     labels: tuple[str, ...]
     control: tuple[bool, ...]
+    audit: tuple[bool, ...]
 
     @property
     def size(self) -> int:
@@ -80,12 +82,18 @@ def training_set(session: Session, project_id: int, *, text_field: str) -> Train
         labels=tuple(str(row.answer) for row in rows),
         # No prediction: a seed item someone labelled by hand. Audit: drawn at random.
         control=tuple(row.strategy is None or row.strategy == AUDIT for row in rows),
+        audit=tuple(row.strategy == AUDIT for row in rows),
     )
 
 
 def fit(trainer: str, data: TrainingSet) -> Fitted:
-    """Fit ``trainer`` on ``data``, and on its control items alone."""
-    model = get_trainer(trainer).fit(list(data.texts), list(data.labels))
+    """Fit ``trainer`` on ``data`` (calibrated on its audit items where the trainer can
+    be: :class:`~loupe.learning.AuditCalibratedTrainer`), and on its control items alone."""
+    fitter = get_trainer(trainer)
+    if isinstance(fitter, AuditCalibratedTrainer):
+        model = fitter.fit_with_calibration(list(data.texts), list(data.labels), data.audit)
+    else:
+        model = fitter.fit(list(data.texts), list(data.labels))
     control = [i for i, flag in enumerate(data.control) if flag]
     control_labels = [data.labels[i] for i in control]
     control_model = (
