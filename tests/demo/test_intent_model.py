@@ -64,7 +64,7 @@ def test_the_demo_trains_the_embeddings_trainer_and_says_so(
     _installed(monkeypatch, True)
     monkeypatch.setattr("loupe.learning.embeddings.packaged_encoder", lambda: hashed_trigrams)
     url = f"sqlite:///{tmp_path / 'demo.db'}"
-    source = generated_source(rounds=1, per_round=40, seed=5, gold=40, test=100, seed_per_label=2)
+    source = generated_source(rounds=3, per_round=40, seed=5, gold=40, test=100, seed_per_label=2)
     out = io.StringIO()
     config = DemoConfig(
         database_url=url, source=source, seed=5, report=tmp_path / "r.html",
@@ -81,6 +81,12 @@ def test_the_demo_trains_the_embeddings_trainer_and_says_so(
         with db.transaction(readonly=True) as session:
             assert session.scalar(select(LoopConfig.trainer)) == "embeddings"
             trainers = set(session.scalars(select(ModelVersionRecord.trainer)))
+            reasons = session.scalars(
+                select(ModelVersionRecord.reason).where(ModelVersionRecord.version > 1)
+            ).all()
     finally:
         db.dispose()
     assert trainers == {"embeddings"}
+    # Regression: the seed model called nearly everything out of scope (recall 1), and a
+    # guard on out-of-scope recall refused every better challenger: "v1" for ever.
+    assert any("macro_f1 improved by +" in r and "(>=" in r for r in reasons), reasons

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from tests.factories import hashed_trigrams
 
 from loupe.errors import InvalidInput
@@ -279,3 +281,58 @@ def test_the_rule_names_audit_rows_and_old_models_record_no_calibration() -> Non
     again = pickle.loads(pickle.dumps(old))
     assert again.calibrated_on is None
     assert "audit" not in describe_rule("model", threshold=None, model=again)
+
+
+class _Counting:
+    """An encoder that records what it was asked to encode."""
+
+    def __init__(self) -> None:
+        self.calls: list[list[str]] = []
+
+    def __call__(self, texts: Sequence[str]) -> np.ndarray:
+        self.calls.append(list(texts))
+        return hashed_trigrams(texts)
+
+
+def test_the_encoding_cache_encodes_each_text_once_and_forgets_the_oldest() -> None:
+    inner = _Counting()
+    cache = embeddings.EncodingCache(inner, max_items=3)
+    first = cache(["play jazz", "call mum", "play jazz"])
+    np.testing.assert_allclose(first, hashed_trigrams(["play jazz", "call mum", "play jazz"]))
+    assert inner.calls == [["play jazz", "call mum"]]
+    cache(["call mum", "navigate home", "set a timer"])  # "play jazz" is now the oldest
+    assert inner.calls[-1] == ["navigate home", "set a timer"] and len(cache) == 3
+    cache(["play jazz"])
+    assert inner.calls[-1] == ["play jazz"]
+    assert cache([]).shape[0] == 0
+    # It holds digests, not texts.
+    assert all(isinstance(k, bytes) and len(k) == 16 for k in cache._rows)
+    cache.clear()
+    assert len(cache) == 0
+
+
+@given(st.lists(st.sampled_from(["a b", "b c", "c d", "d e", "e f", ""]), max_size=12))
+def test_the_encoding_cache_answers_as_the_encoder_does(texts: list[str]) -> None:
+    cache = embeddings.EncodingCache(hashed_trigrams, max_items=2)
+    for _ in range(2):
+        got = cache(texts)
+        assert got.shape == (len(texts), hashed_trigrams(["x"]).shape[1])
+        np.testing.assert_allclose(got, hashed_trigrams(texts) if texts else got)
+
+
+def test_forget_encodings_empties_the_packaged_encoders_cache(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    embeddings.packaged_encoder.cache_clear()
+    embeddings.forget_encodings()  # never loaded: nothing to load, nothing to do
+    assert embeddings.packaged_encoder.cache_info().currsize == 0
+    monkeypatch.setattr(embeddings, "embeddings_available", lambda: True)
+    monkeypatch.setattr(minilm.MiniLMEncoder, "load", classmethod(lambda cls: hashed_trigrams))
+    try:
+        encoder = embeddings.packaged_encoder()
+        assert isinstance(encoder, embeddings.EncodingCache)
+        encoder(["play jazz"])
+        embeddings.forget_encodings()
+        assert len(encoder) == 0
+    finally:
+        embeddings.packaged_encoder.cache_clear()

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from loupe.errors import InvalidInput
 from loupe.learning.evaluation import Evaluation
@@ -57,3 +59,38 @@ def test_refuses_different_gold_sets_and_bad_options() -> None:
         decide_promotion(None, _version(1, 0.8), min_improvement=-1)
     with pytest.raises(InvalidInput):
         decide_promotion(None, _version(1, 0.8, oos_recall=None), metric="oos_recall")
+
+
+def _scoped(n: int, f1: float, oos_recall: float, oos_precision: float) -> ModelVersion:
+    metrics = Evaluation(120, f1, f1, f1, oos_recall, oos_precision, 0.3)
+    return ModelVersion(n, "embeddings", (), metrics, GOLD)
+
+
+def test_oos_f1_known_answers() -> None:
+    assert _scoped(1, 0.4, 1.0, 0.25).metrics.oos_f1 == pytest.approx(0.4)
+    assert _scoped(1, 0.4, 0.0, 0.0).metrics.get("oos_f1") == 0.0
+    assert Evaluation(10, 0.5, 0.5, 0.5, None, None, None).oos_f1 is None
+    # Nothing flagged: recall 0, precision undefined, F1 0 (a loss the guard must see).
+    assert Evaluation(10, 0.5, 0.5, 0.5, 0.0, None, None).get("oos_f1") == 0.0
+
+
+@given(
+    recall=st.floats(0, 1, allow_nan=False), precision=st.floats(0, 1, allow_nan=False)
+)  # fmt: skip
+def test_oos_f1_lies_between_recall_and_precision(recall: float, precision: float) -> None:
+    f1 = Evaluation(10, 0.5, 0.5, 0.5, recall, precision, None).oos_f1
+    assert f1 is not None
+    assert min(recall, precision) - 1e-12 <= f1 <= max(recall, precision) + 1e-12
+
+
+def test_a_champion_that_calls_everything_out_of_scope_does_not_block_a_better_model() -> None:
+    # The loop's seed model (2 examples per intent) flagged every gold item: recall 1.
+    champ = _scoped(1, 0.31, oos_recall=1.0, oos_precision=0.27)
+    chall = _scoped(2, 0.60, oos_recall=0.83, oos_precision=0.33)
+    assert not decide_promotion(champ, chall, guards={"oos_recall": 0.05}).promote
+    assert decide_promotion(champ, chall, guards={"oos_f1": 0.05}).promote
+    # A real loss of out-of-scope detection is still refused.
+    worse = _scoped(2, 0.60, oos_recall=0.5, oos_precision=0.9)
+    keeper = _scoped(1, 0.31, oos_recall=0.9, oos_precision=0.9)
+    d = decide_promotion(keeper, worse, guards={"oos_f1": 0.05})
+    assert not d.promote and "oos_f1 fell" in d.reason

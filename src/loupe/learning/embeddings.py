@@ -38,7 +38,14 @@ from loupe.learning.minilm import INSTALL_HINT, minilm_available
 if TYPE_CHECKING:
     from sklearn.linear_model import LogisticRegression
 
-__all__ = ["EmbeddingModel", "EmbeddingTrainer", "embeddings_available", "packaged_encoder"]
+__all__ = [
+    "EmbeddingModel",
+    "EmbeddingTrainer",
+    "EncodingCache",
+    "embeddings_available",
+    "forget_encodings",
+    "packaged_encoder",
+]
 
 Floats = NDArray[np.float64]
 Encoder = Callable[[Sequence[str]], Floats]
@@ -52,12 +59,75 @@ def embeddings_available() -> bool:
 
 @functools.cache
 def packaged_encoder() -> Encoder:
-    """The packaged MiniLM encoder, loaded once per process (about 0.3 s, 90 MB)."""
+    """The packaged MiniLM encoder, loaded once per process (about 0.3 s, 90 MB), behind
+    an :class:`EncodingCache`: a retrain encodes its training, gold and shadow texts
+    again, and the encoder is ~90x slower per text than TF-IDF."""
     if not embeddings_available():
         raise InvalidInput(INSTALL_HINT, details={"field": "trainer"})
     from loupe.learning.minilm import MiniLMEncoder
 
-    return MiniLMEncoder.load()
+    return EncodingCache(MiniLMEncoder.load())
+
+
+def forget_encodings() -> None:
+    """Empty this process's :class:`EncodingCache` (an erasure calls it); loads nothing."""
+    if packaged_encoder.cache_info().currsize:
+        encoder = packaged_encoder()
+        if isinstance(encoder, EncodingCache):
+            encoder.clear()
+
+
+class EncodingCache:
+    """The vectors of the most recently encoded texts, in this process's memory only.
+
+    Keyed by the BLAKE2b digest of the text (the cache holds no text), at most
+    ``max_items`` vectors (float32: 20,000 x 384 dimensions is 30 MB), the least
+    recently used evicted first. Never written anywhere; :func:`forget_encodings`
+    empties it. Written here rather than with ``functools.lru_cache``, which caches one
+    text per call: the encoder is called with batches and encodes the missing texts of
+    a batch together.
+
+    >>> calls = []
+    >>> def encode(texts):
+    ...     calls.append(list(texts))
+    ...     return np.array([[float(len(t)), 1.0] for t in texts])
+    >>> cache = EncodingCache(encode, max_items=2)
+    >>> cache(["hi", "hello", "hi"]).tolist()
+    [[2.0, 1.0], [5.0, 1.0], [2.0, 1.0]]
+    >>> _ = cache(["hello", "hey"]); calls
+    [['hi', 'hello'], ['hey']]
+    """
+
+    def __init__(self, encode: Encoder, *, max_items: int = 20_000) -> None:
+        from collections import OrderedDict
+
+        self._encode = encode
+        self.max_items = max_items
+        self._rows: OrderedDict[bytes, NDArray[np.float32]] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def clear(self) -> None:
+        self._rows.clear()
+
+    def __call__(self, texts: Sequence[str]) -> Floats:
+        import hashlib
+
+        if not texts:
+            return np.asarray(self._encode([]), dtype=np.float64)
+        keys = [hashlib.blake2b(t.encode("utf-8"), digest_size=16).digest() for t in texts]
+        missing = list(dict.fromkeys(k for k in keys if k not in self._rows))
+        if missing:
+            first = dict(zip(keys, texts, strict=True))
+            fresh = np.asarray(self._encode([first[k] for k in missing]), dtype=np.float32)
+            self._rows.update(zip(missing, fresh, strict=True))
+        rows = [self._rows[k] for k in keys]
+        for k in keys:
+            self._rows.move_to_end(k)
+        while len(self._rows) > self.max_items:
+            self._rows.popitem(last=False)
+        return np.asarray(np.vstack(rows), dtype=np.float64)
 
 
 @dataclass(frozen=True)

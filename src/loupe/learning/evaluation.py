@@ -26,7 +26,9 @@ if TYPE_CHECKING:
 
 __all__ = ["Evaluation", "MetricName", "evaluate", "evaluate_labels", "predict_with_threshold"]
 
-MetricName = Literal["accuracy", "macro_f1", "in_scope_accuracy", "oos_recall", "oos_precision"]
+MetricName = Literal[
+    "accuracy", "macro_f1", "in_scope_accuracy", "oos_recall", "oos_precision", "oos_f1"
+]
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,17 @@ class Evaluation:
     oos_precision: float | None
     threshold: float | None
     oos_rule: str | None = None
+
+    @property
+    def oos_f1(self) -> float | None:
+        """Harmonic mean of out-of-scope recall and precision: unlike recall alone, it
+        does not reward a rule that calls every text out of scope. ``None`` without
+        out-of-scope gold items; 0 when none was found (precision is then undefined)."""
+        if self.oos_recall is None:
+            return None
+        precision = self.oos_precision or 0.0
+        total = self.oos_recall + precision
+        return 0.0 if total == 0 else 2 * self.oos_recall * precision / total
 
     def get(self, metric: MetricName) -> float | None:
         """The value of ``metric`` by name."""

@@ -258,3 +258,16 @@ def _dead_items(db: Database) -> int:
             )
         ).scalar_one()
     return dead
+
+
+def test_finishing_an_erasure_empties_the_cache_of_sentence_vectors(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from loupe.learning import embeddings
+
+    cache = embeddings.EncodingCache(lambda texts: [[1.0, 0.0] for _ in texts])
+    cache(["call ana on her mobile"])
+    monkeypatch.setattr(embeddings, "packaged_encoder", lambda: cache)
+    monkeypatch.setattr(embeddings, "forget_encodings", cache.clear)
+    finish_erasure(db, store=ModelStore(tmp_path / "models"))
+    assert len(cache) == 0

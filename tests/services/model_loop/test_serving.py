@@ -471,3 +471,38 @@ def test_an_embedding_model_is_calibrated_on_the_projects_audit_items(
     with db.transaction(readonly=True) as session:
         served = predict(session, manager.actor, project, [*IN_SCOPE, FOREIGN], cache=cache)
     assert served.labels == ["call", "music", "navigate", "out_of_scope"]
+
+
+def test_a_champion_that_calls_everything_out_of_scope_is_replaced(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Regression: the guard on out-of-scope recall kept such a champion (recall 1) for
+    ever; the loop now guards out-of-scope F1."""
+    monkeypatch.setattr("loupe.learning.embeddings.packaged_encoder", lambda: hashed_trigrams)
+    manager = make_user(db, "mgr", "manager")
+    project = make_project(db, members={manager: "manager"}, config=WITH_OOS)
+    # Calibrated probabilities from 9 labels are all below 0.99: everything is flagged.
+    configure(db, project, trainer="embeddings", oos_threshold=0.99)
+    add_gold(db, project)
+    foreign = [FOREIGN, "purple monkey dishwasher", "quantum flux capacitor", "play ring book"]
+    records = [
+        parse_item({"id": f"g-foreign-{i}", "text": t}, where="t", text_field="text")
+        for i, t in enumerate(foreign)
+    ]
+    with db.transaction() as session:
+        items.insert_items(session, Actor.system(), project, records)
+        gold.set_gold(
+            session, Actor.system(), project,
+            [(f"g-foreign-{i}", "out_of_scope") for i in range(len(foreign))],
+        )  # fmt: skip
+    label_range(db, project, manager, 0, 3)
+    with db.transaction() as session:
+        first = retrain(session, manager.actor, project)
+    assert first.record.metrics["oos_recall"] == 1.0, first.record.metrics
+    assert first.record.metrics["in_scope_accuracy"] == 0.0, first.record.metrics
+    configure(db, project, trainer="embeddings", oos_threshold=0.5)
+    label_range(db, project, manager, 3, 9)
+    with db.transaction() as session:
+        second = retrain(session, manager.actor, project)
+    assert second.record.metrics["oos_recall"] < 0.95
+    assert second.decision.promote, second.decision.reason

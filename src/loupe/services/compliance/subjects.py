@@ -173,13 +173,25 @@ class ErasureCleanup:
 
 def finish_erasure(db: Database, *, store: ModelStore) -> ErasureCleanup:
     """After an erasure (or any deletion of personal data) COMMITTED: delete the files of
-    retired models, then scrub the deleted rows from the database files.
+    retired models, empty this process's cache of sentence vectors, then scrub the
+    deleted rows from the database files.
 
     Idempotent, and it catches up on anything an earlier crash left behind.
     """
     with db.transaction(readonly=True) as session:
         deleted = delete_retired_files(session, store)
+    forget_encodings()
     return ErasureCleanup(model_files_deleted=deleted, storage=scrub(db.engine))
+
+
+def forget_encodings() -> None:
+    """Empty this process's cache of sentence vectors, if the encoder was ever loaded
+    (checked in ``sys.modules``: an erasure imports no NumPy for it)."""
+    import sys
+
+    embeddings = sys.modules.get("loupe.learning.embeddings")
+    if embeddings is not None:
+        embeddings.forget_encodings()
 
 
 @dataclass(frozen=True, slots=True)

@@ -526,8 +526,10 @@ def retrain(
                 gold_set=fingerprint,
             )
         )
+    # Guard out-of-scope F1, not recall: a champion that calls everything out of scope
+    # has recall 1, and a recall guard would keep it serving for ever.
     decision = decide_promotion(
-        champion, challenger, min_improvement=min_improvement, guards={"oos_recall": 0.05}
+        champion, challenger, min_improvement=min_improvement, guards={"oos_f1": 0.05}
     )
     # Better on the gold set than a champion that serves: shadow it on live traffic first
     # (its file is written now, for the next retrain to load it: _settle_shadow).
