@@ -178,8 +178,12 @@ def child(path: Path, store_dir: Path) -> None:
                 started = time.perf_counter()
                 tasks.append((asked, started))
                 answer = truth(str(found.data["text"]))
-                with db.transaction() as session:
-                    submit_label(session, actor, project, found.item_id, answer)
+                try:
+                    with db.transaction() as session:
+                        submit_label(session, actor, project, found.item_id, answer)
+                except Unavailable:  # refused like a next task (its lease stays: retry)
+                    refused.append(time.perf_counter() - started)
+                    continue
                 submits.append((started, time.perf_counter()))
                 if len(submits) >= 20:
                     warm.set()
