@@ -310,7 +310,10 @@ class EmbeddingTrainer:
                 details={"field": "audit"},
             )
         if len(texts) != len(labels):
-            return self.fit(texts, labels)  # raises, saying what to fix
+            raise InvalidInput(
+                f"got {len(texts)} texts but {len(labels)} labels; they must pair up",
+                details={"field": "labels"},
+            )
         encoder = self._encoder or packaged_encoder()
         vectors = np.asarray(encoder(texts), dtype=np.float64)
         return self.fit_vectors(vectors, labels, audit=np.asarray(audit, dtype=bool))
@@ -367,8 +370,11 @@ class EmbeddingTrainer:
         self, y: NDArray[np.str_], audit: NDArray[np.bool_] | None
     ) -> tuple[NDArray[np.bool_], Calibration]:
         """The audit rows when usable, else a stratified random share of every row."""
-        usable = audit is not None and int(audit.sum()) >= self.min_audit
-        if audit is not None and usable and np.unique(y[~audit]).size == np.unique(y).size:
+        if (
+            audit is not None
+            and int(audit.sum()) >= self.min_audit
+            and np.unique(y[~audit]).size == np.unique(y).size
+        ):
             return audit, "audit"
         return _held_out(y, self.held_out, np.random.default_rng(self.random_state)), "held-out"
 
