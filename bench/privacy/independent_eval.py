@@ -152,7 +152,7 @@ def _pct(x: float) -> str:
 
 
 def report(name: str, s: Scores) -> str:
-    lines = [f"independent corpus, split {name}: {sum(s.gold.values())} gold spans", ""]
+    lines = [f"split {name}: {sum(s.gold.values())} gold spans", ""]
     lines.append(f"{'label':<16}{'gold':>6}{'recall':>9}{'pred':>7}{'precision':>11}")
     for label in LABELS:
         lines.append(
@@ -195,12 +195,24 @@ def as_json(name: str, s: Scores) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--split", choices=["dev", "holdout"], default="dev")
+    parser.add_argument(
+        "--corpus",
+        choices=["independent", "spoken"],
+        default="independent",
+        help="spoken: identifiers as a speech recogniser writes them (spoken.py)",
+    )
     parser.add_argument("--misses", type=int, default=0, metavar="N", help="dev only")
     args = parser.parse_args(argv)
     if args.misses and args.split == "holdout":
         parser.error("--misses is refused on the holdout split: it is never inspected")
-    s = score(split(args.split))
-    print(report(args.split, s))
+    if args.corpus == "spoken":
+        from bench.privacy.spoken import split as spoken_split
+
+        items = spoken_split(args.split)
+    else:
+        items = split(args.split)
+    s = score(items)
+    print(report(f"{args.split} ({args.corpus})", s))
     print(as_json(args.split, s))
     if args.misses:
         print(f"\nfirst {min(args.misses, len(s.misses))} of {len(s.misses)} misses:")
