@@ -26,6 +26,11 @@ def found(text: str) -> list[tuple[str, str]]:
     ("text", "expected"),
     [
         ("mail ana.ruiz@correo.es now", ("ana.ruiz@correo.es", "EMAIL")),
+        ("mail josé@correo.es now", ("josé@correo.es", "EMAIL")),
+        ("mail ana@ex\u0430mple.org now", ("ana@ex\u0430mple.org", "EMAIL")),  # a Cyrillic a
+        ("联系ana@example.org谢谢", ("ana@example.org", "EMAIL")),
+        ("call john smith tomorrow", ("john smith", "PERSON")),
+        ("tell michael i'm late", ("michael", "PERSON")),
         ("call me on +49 30 1234567", ("+49 30 1234567", "PHONE")),
         ("mobile (415) 555-2671", ("(415) 555-2671", "PHONE")),
         ("手机13800138000\uff0c请回电", ("13800138000", "PHONE")),

@@ -170,3 +170,23 @@ def test_any_text_gives_valid_spans(text: str) -> None:
     for d in DETECTOR.detect(text):
         assert 0 <= d.start < d.end <= len(text)
         assert 0.5 <= d.score <= 1
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # A speech recogniser writes every name in lower case, the commonest ones too.
+        ("call john", ["john"]),
+        ("tell michael i'm running late", ["michael"]),
+        ("text maria lopez that dinner is at eight", ["maria lopez"]),
+        ("call chloe brown on mobile", ["chloe brown"]),  # a listed family name after a name
+        # Not people: common words after a calling verb, and a noun "call" or "text".
+        ("call mom", []),
+        ("call back later", []),
+        ("the call will start at nine", []),
+        ("your text may be lost", []),
+        ("navigate to paris", []),  # "to" is no calling verb: only rare names follow it
+    ],
+)
+def test_lower_case_names_after_a_calling_verb(text: str, expected: list[str]) -> None:
+    assert _names(text) == expected

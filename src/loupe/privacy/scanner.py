@@ -25,6 +25,7 @@ from loupe.privacy.detectors import Detector
 from loupe.privacy.detectors.base import shielded
 from loupe.privacy.normalisation import Normalised
 from loupe.privacy.spans import Detection, resolve_overlaps
+from loupe.privacy.spoken import spoken_view
 
 __all__ = ["MAX_CHARS", "WINDOW", "Scan", "Scanner", "Verdict", "windows"]
 
@@ -115,6 +116,13 @@ class Scanner:
         view = shielded(norm.text)
         try:
             found = self._detect(view)
+            spoken = spoken_view(view)
+            if spoken is not None:  # digits and addresses spelled out in words
+                found += [
+                    Detection(*spoken.map.to_original(d.start, d.end), d.type, d.score)
+                    for d in self._detect(spoken.text)
+                    if spoken.touches_run(d.start, d.end)
+                ]
         except Exception:
             return Scan((), "withhold", "error")
         spans = (Detection(*norm.to_original(d.start, d.end), d.type, d.score) for d in found)

@@ -17,9 +17,16 @@ from loupe.privacy.spans import Detection
 
 __all__ = ["EmailDetector", "IpAddressDetector", "MacAddressDetector", "UrlDetector"]
 
+# Letters and digits of an address: ASCII, and the Latin, Greek and Cyrillic letters of
+# internationalised addresses ("josé@correo.es"), which are also the look-alikes that
+# hide an ASCII address from an ASCII pattern ("ana@ex\u0430mple.org" with a Cyrillic a).
+# CJK is left out: it is written without spaces, so it would join the text around.
+_LETTERS = r"A-Za-z\u00c0-\u024f\u0370-\u03ff\u0400-\u04ff"
+_L = f"{_LETTERS}0-9"
 _EMAIL = re.compile(
-    r"(?<![A-Za-z0-9_.+-])[A-Za-z0-9](?:[A-Za-z0-9._%+-]{0,63})@"
-    r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.){1,8}[A-Za-z]{2,24}(?![A-Za-z0-9_-])"
+    rf"(?<![{_L}_.+-])[{_L}](?:[{_L}._%+-]{{0,63}})@"
+    rf"(?:[{_L}](?:[{_L}-]{{0,61}}[{_L}])?\.){{1,8}}[{_LETTERS}]{{2,24}}"
+    rf"(?![{_L}_-])"
 )
 _URL = re.compile(
     r"\b(?:(?:https?|ftp)://|www\.)[^\s<>\"'\]\[\u2591]{2,2000}",

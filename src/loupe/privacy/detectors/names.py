@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import ClassVar, Literal
@@ -107,6 +108,13 @@ _LONE_NAME_MAX_ZIPF = 5.5
 # A listed name typed in lower case that is more frequent than this is the word ("call
 # mom", "ring back").
 _LOWER_NAME_MAX_ZIPF = 4.5
+# ... except right after a verb that takes a person ("call john", "tell michael"), and
+# for a listed family name after a given name ("call chloe brown"): there a listed name
+# that is not a common word counts up to this frequency (a speech recogniser writes
+# every name in lower case, the commonest ones included). "will", "may", "back" and
+# "home" are common words (``lists.common``), so "the call will start" stays clean.
+_CALLED_NAME_MAX_ZIPF = 5.6
+_CALLING_VERBS = frozenset(["call", "ring", "text", "message", "phone", "ping", "tell", "ask"])
 # The last word of each LOWER_CUE phrase: a cheap test before the regular expression.
 _LOWER_CUE_ENDS = frozenset(
     [
@@ -282,14 +290,24 @@ class PersonNameDetector:
             start = tokens[k][0]
             # Without a name-like first word nothing is taken: that is checked first, as
             # it is the cheaper test (and remembered per word).
-            if not self._lower_name(tokens[k][2]) or not _LOWER_CUE.found(
-                text[max(0, start - 40) : start]
-            ):
+            called = words[k - 1][1].lower() in _CALLING_VERBS
+            if not (
+                self._lower_name(tokens[k][2])
+                or (called and self._called_name(tokens[k][2], self.lists.given))
+            ) or not _LOWER_CUE.found(text[max(0, start - 40) : start]):
                 k += 1
                 continue
             end = None
             j = k
-            while j < len(tokens) and j - k < 3 and self._lower_name(tokens[j][2]):
+            while (
+                j < len(tokens)
+                and j - k < 3
+                and (
+                    self._lower_name(tokens[j][2])
+                    or (j > k and self._called_name(tokens[j][2], self.lists.family))
+                    or (j == k and called)  # the first word, read as a name above
+                )
+            ):
                 if j > k and text[tokens[j - 1][1] : tokens[j][0]] != " ":
                     break
                 end = tokens[j][1]
@@ -314,6 +332,18 @@ class PersonNameDetector:
                 self._lower_names.clear()
             known = self._lower_names[word] = self._reads_as_name(word)
         return known
+
+    def _called_name(self, word: str, listed: AbstractSet[str]) -> bool:
+        """Whether a lower-case word in ``listed`` reads as a name where a name is expected:
+        not a common word, and up to :data:`_CALLED_NAME_MAX_ZIPF`."""
+        if not word.islower() or word in self.lists.common:
+            return False
+        title = word[0].upper() + word[1:]
+        return (
+            title in listed
+            and title not in NOT_NAMES
+            and self.freq.zipf(word) < _CALLED_NAME_MAX_ZIPF
+        )
 
     def _reads_as_name(self, word: str) -> bool:
         if not word.islower() or len(word) < 2 or word in self.lists.common:
