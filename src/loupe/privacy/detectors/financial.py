@@ -15,7 +15,7 @@ __all__ = ["CreditCardDetector", "IbanDetector"]
 # A "+" before the digits makes them a phone number, never a card.
 _CARD_MIN_DIGITS = 12
 _CARD = re.compile(
-    r"(?<![A-Za-z0-9_\u2591+-])\d(?:(?:[ \-]| {2})?\d){11,18}(?![A-Za-z0-9_\u2591]|-\d)"
+    r"(?<![A-Za-z0-9_\u2591+.-])\d(?:(?:[ \-.]| {2})?\d){11,18}(?![A-Za-z0-9_\u2591]|[-.]\d)"
 )
 # Issuer identification prefixes, for the scores only: a Luhn-valid number in a
 # card's grouping is a card whatever its prefix (the gate fails toward redaction).
@@ -25,10 +25,11 @@ _IIN = re.compile(r"^(?:4|5[0-9]|2[2-7]|3[0-9]|6[0-9]|2131|1800|220|50|60|65|81|
 # Maestro numbers run from 12 to 19 digits; no other network issues 12.
 _MAESTRO = re.compile(r"^(?:50|5[6-9]|6[0-9]|0604)")
 # How card numbers are written: one run, groups of four (the last may be shorter),
-# Amex 4-6-5, Diners 4-6-4, or 19 digits as 6-13; separated by a space, a hyphen or two spaces.
+# Amex 4-6-5, Diners 4-6-4, or 19 digits as 6-13; separated by a space, a hyphen, a dot
+# or two spaces.
 _GROUPINGS = re.compile(
-    r"\d{12,19}|\d{4}(?:(?:[ \-]| {2})\d{4}){2,3}(?:(?:[ \-]| {2})\d{1,5})?"
-    r"|\d{4}((?:[ \-]| {2}))\d{6}\1\d{4,5}|\d{6}(?:[ \-]| {2})\d{13}"
+    r"\d{12,19}|\d{4}(?:(?:[ \-.]| {2})\d{4}){2,3}(?:(?:[ \-.]| {2})\d{1,5})?"
+    r"|\d{4}((?:[ \-.]| {2}))\d{6}\1\d{4,5}|\d{6}(?:[ \-.]| {2})\d{13}"
 )
 _IBAN = re.compile(
     r"(?<![A-Za-z0-9_\u2591])[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,4})?"
