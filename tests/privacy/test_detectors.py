@@ -43,6 +43,8 @@ def found(text: str) -> list[tuple[str, str]]:
         ("see https://example.org/p?id=7.", ("https://example.org/p?id=7", "URL")),
         ("I was born on 17 May 1961", ("17 May 1961", "DATE_OF_BIRTH")),
         ("SSN 123-45-6789", ("123-45-6789", "US_SSN")),
+        ("ssn 123456789", ("123456789", "US_SSN")),  # not the serial-number cue "sn"
+        ("Hauptkonto 0532013000", ("0532013000", "ACCOUNT_NUMBER")),
         ("身份证11010519491231002X", ("11010519491231002X", "CN_RESIDENT_ID")),
         ("NI number AB 12 34 56 C", ("AB 12 34 56 C", "UK_NINO")),
         ("aadhaar 2341 2341 2346", ("2341 2341 2346", "IN_AADHAAR")),

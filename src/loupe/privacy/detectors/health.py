@@ -59,14 +59,22 @@ _CUES: dict[str, str] = {
         r"pasaporte|carnet de conducir|护照号?|驾照号?|驾驶证号?"
     ),
 }
+_GLUED_MIN = 4  # the fewest characters of a cue found at the end of a longer word
+
+
+def _cue_pattern(cue: str) -> str:
+    """A cue as a word, or at the end of a longer one ("Hauptkonto") when it is long enough
+    not to end ordinary words: a two- or three-letter cue only as a word ("ssn" does not
+    end in the serial-number cue "sn"). CJK cues, written without spaces, need no boundary.
+    """
+    words = cue.split("|")
+    glued = [w for w in words if not (w.isascii() and len(w.replace("\\", "")) < _GLUED_MIN)]
+    as_word = r"(?<![A-Za-z0-9_])(?:" + cue + r")\b"
+    return f"(?:{as_word}|(?:{'|'.join(glued)}))" if glued else as_word
+
+
 _CUE_PATTERNS = [
-    (
-        kind,
-        re.compile(
-            r"(?:(?<![A-Za-z0-9_])(?:" + cue + r")\b|(?:" + cue + r"))" + _CONNECT + _VALUE, re.I
-        ),
-    )
-    for kind, cue in _CUES.items()
+    (kind, re.compile(_cue_pattern(cue) + _CONNECT + _VALUE, re.I)) for kind, cue in _CUES.items()
 ]
 # Pre-check: every cue pattern needs one of the cues (anywhere: a cue may end a word).
 # Searched as a trie of the cues' spellings, which finds one in the same texts as
