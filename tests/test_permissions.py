@@ -64,6 +64,19 @@ def test_require_says_what_was_refused() -> None:
     assert info.value.message.startswith("project annotators may not change this project;")
 
 
+def test_a_refusal_on_a_project_says_when_membership_is_what_is_missing() -> None:
+    with pytest.raises(PermissionDenied) as info:
+        require("annotator", "tasks.work", member_role=None, in_project=True)
+    assert info.value.message.startswith(
+        "annotators who are not members of this project may not work on tasks;"
+    )
+    assert "add you" in info.value.message
+    # No membership grants it: the plain refusal.
+    with pytest.raises(PermissionDenied) as info:
+        require("annotator", "audit.read", member_role=None, in_project=True)
+    assert info.value.message.startswith("annotators may not read the audit log;")
+
+
 def test_every_role_is_known() -> None:
     assert ROLES == ("admin", "manager", "annotator", "reviewer", "auditor")
 

@@ -26,6 +26,7 @@ from typing import IO, Any, Literal
 from loupe.errors import InvalidInput
 
 __all__ = [
+    "MAX_DEPTH",
     "SENSITIVITIES",
     "Format",
     "ItemRecord",
@@ -53,6 +54,10 @@ LANGUAGE_PATTERN = re.compile(r"^[A-Za-z]{2,3}([_\-][A-Za-z0-9]{2,8})*$")
 # (unpaired) surrogate cannot be encoded as UTF-8 for either database.
 UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 # A spreadsheet runs a cell starting with one of these as a formula (OWASP "CSV injection").
+# Objects and arrays nest at most this deep in a request body or an imported row (the
+# body or row itself is level 1): deeper values would exhaust the stack of the code
+# that walks them (the privacy gate, validation, serialisation).
+MAX_DEPTH = 64
 FORMULA_START = frozenset("=+-@\t\r")
 # ... unless the whole cell is a plain number, which a spreadsheet reads as a number.
 PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
@@ -108,43 +113,64 @@ def _unstorable_problem(text: str) -> str | None:
     return f"contains an unpaired surrogate (U+{ord(char):04X})"
 
 
+_TEXT_ADVICE = (
+    "remove it (text must be valid Unicode without NUL characters or unpaired surrogates)"
+)
+
+
 def unstorable_text(value: Any, field: str = "") -> tuple[str, str] | None:
-    """The first string in ``value`` (object keys included) that no database can store.
+    """The first value in ``value`` (object keys included) that no database can store.
 
-    Returns ``(field, problem)`` with ``field`` a dotted path (``"items.0.text"``)
-    and ``problem`` saying what is wrong, or ``None`` when all text is storable.
+    That is text with a NUL or an unpaired surrogate, a number that is not finite (JSON
+    has no NaN or Infinity: PostgreSQL refuses them, and SQLite would keep text no JSON
+    reader accepts), or an object or array nested more than :data:`MAX_DEPTH` levels
+    deep (``value`` itself is level 1). Returns ``(field, problem)`` with ``field`` a
+    dotted path (``"items.0.text"``) and ``problem`` saying what is wrong and what to do,
+    or ``None`` when all of it is storable. The walk is iterative: no depth breaks it.
 
-    >>> unstorable_text({"items": [{"text": "a\\x00b"}]})
-    ('items.0.text', 'contains a NUL character (U+0000)')
-    >>> unstorable_text({"text": "fine"}) is None
+    >>> unstorable_text({"items": [{"text": "a\\x00b"}]})[0]
+    'items.0.text'
+    >>> unstorable_text({"text": "fine", "score": 0.5}) is None
     True
     """
-    if isinstance(value, str):
-        problem = _unstorable_problem(value)
-        return None if problem is None else (field or "body", problem)
-    if isinstance(value, dict):
-        for key, child in value.items():
-            name = str(key)
-            problem = _unstorable_problem(name)
+    stack: list[tuple[Any, str, int]] = [(value, field, 1)]
+    while stack:
+        node, path, depth = stack.pop()
+        if isinstance(node, str):
+            problem = _unstorable_problem(node)
             if problem is not None:
-                return (field or "body", f"has a key that {problem}")
-            found = unstorable_text(child, f"{field}.{name}" if field else name)
-            if found is not None:
-                return found
-    elif isinstance(value, list):
-        for index, child in enumerate(value):
-            found = unstorable_text(child, f"{field}.{index}" if field else str(index))
-            if found is not None:
-                return found
+                return (path or "body", f"{problem}; {_TEXT_ADVICE}")
+        elif isinstance(node, float):
+            if not math.isfinite(node):
+                return (
+                    path or "body",
+                    f"is not a finite number ({node!r}); JSON has no NaN or Infinity, "
+                    "send a finite number or null",
+                )
+        elif isinstance(node, (dict, list)):
+            if depth > MAX_DEPTH:
+                return (
+                    path or "body",
+                    f"is nested more than {MAX_DEPTH} levels deep; send a flatter value",
+                )
+            children: list[tuple[Any, str, int]] = []
+            if isinstance(node, dict):
+                for key, child in node.items():
+                    name = str(key)
+                    problem = _unstorable_problem(name)
+                    if problem is not None:
+                        return (path or "body", f"has a key that {problem}; {_TEXT_ADVICE}")
+                    children.append((child, f"{path}.{name}" if path else name, depth + 1))
+            else:
+                for index, child in enumerate(node):
+                    children.append((child, f"{path}.{index}" if path else str(index), depth + 1))
+            stack.extend(reversed(children))  # the first problem in document order
     return None
 
 
 def unstorable_message(field: str, problem: str) -> str:
     """The one wording for :func:`unstorable_text`'s finding: what is wrong and what to do."""
-    return (
-        f"{field}: {problem}; remove it (text must be valid Unicode without NUL "
-        "characters or unpaired surrogates)"
-    )
+    return f"{field}: {problem}"
 
 
 def _media_of(row: dict[str, Any], fields: Iterable[str], where: str) -> tuple[MediaSource, ...]:
@@ -265,12 +291,22 @@ def _jsonl_rows(stream: IO[str], source: str) -> Iterator[tuple[str, Any]]:
         if not line.strip():
             continue
         try:
-            yield f"{source}line {number}", json.loads(line)
-        except json.JSONDecodeError as exc:
+            row = json.loads(line)
+        except (ValueError, RecursionError) as exc:
             raise InvalidInput(
-                f"{source}line {number}: not valid JSON ({exc.msg} at column {exc.colno})",
+                f"{source}line {number}: not valid JSON ({_json_problem(exc)})",
                 details={"line": number},
             ) from None
+        yield f"{source}line {number}", row
+
+
+def _json_problem(exc: Exception) -> str:
+    """Why ``json.loads`` failed, in words for the person who wrote the file."""
+    if isinstance(exc, json.JSONDecodeError):
+        return f"{exc.msg} at column {exc.colno}"
+    if isinstance(exc, RecursionError):
+        return f"nested more than {MAX_DEPTH} levels deep"
+    return "a number of more than 4300 digits"  # int(): the one other ValueError
 
 
 ARRAY_CHUNK = 1 << 20
@@ -325,6 +361,11 @@ def _json_array_rows(stream: IO[str], source: str) -> Iterator[tuple[str, Any]]:
                     ) from None
                 more()
                 continue
+            except (ValueError, RecursionError) as exc:  # no more text would make it valid
+                raise InvalidInput(
+                    f"{source}index {index}: not valid JSON ({_json_problem(exc)})",
+                    details={"index": index},
+                ) from None
             if end < len(buffer) or eof:  # a number at the buffer's end may go on
                 break
             more()
@@ -344,7 +385,7 @@ def _csv_rows(stream: IO[str], source: str) -> Iterator[tuple[str, Any]]:
         if record.get("metadata"):
             try:
                 record["metadata"] = json.loads(record["metadata"])
-            except json.JSONDecodeError:
+            except (ValueError, RecursionError):
                 raise InvalidInput(
                     f"{where}: the metadata cell must hold a JSON object",
                     details={"field": "metadata"},

@@ -148,12 +148,24 @@ PHRASES: dict[Action, str] = {
 }
 
 
-def refusal(role: str, action: Action, *, member_role: str | None = None) -> str:
-    """The sentence that refuses ``action``, in one place.
+def refusal(
+    role: str, action: Action, *, member_role: str | None = None, in_project: bool = False
+) -> str:
+    """The sentence that refuses ``action``, in one place. ``in_project``: the action is on
+    a project, and ``member_role`` ``None`` means the user is not one of its members.
 
     >>> refusal("annotator", "tasks.work")
     'annotators may not work on tasks; ask a project manager or admin'
+    >>> refusal("annotator", "tasks.work", in_project=True).split(";")[0]
+    'annotators who are not members of this project may not work on tasks'
     """
+    if member_role is None and in_project and _MEMBER[action]:
+        # A membership would allow it: "annotators may not work on tasks" reads as if
+        # no annotator could, when the project's own annotators do.
+        return (
+            f"{role}s who are not members of this project may not {PHRASES[action]}; "
+            "ask a project manager to add you to it"
+        )
     if member_role is None:
         who = f"{role}s"
     elif member_role == role:
@@ -170,10 +182,13 @@ def allowed(role: str, action: Action, *, member_role: str | None = None) -> boo
     return member_role is not None and member_role in _MEMBER[action]
 
 
-def require(role: str, action: Action, *, member_role: str | None = None) -> None:
-    """Raise :class:`PermissionDenied` unless :func:`allowed`."""
+def require(
+    role: str, action: Action, *, member_role: str | None = None, in_project: bool = False
+) -> None:
+    """Raise :class:`PermissionDenied` unless :func:`allowed` (``in_project``: see
+    :func:`refusal`)."""
     if not allowed(role, action, member_role=member_role):
         raise PermissionDenied(
-            refusal(role, action, member_role=member_role),
+            refusal(role, action, member_role=member_role, in_project=in_project),
             details={"action": action, "role": role, "member_role": member_role},
         )

@@ -211,3 +211,136 @@ def _fuzz(client: TestClient, url: str, body: dict[str, Any], headers: dict[str,
         assert "remove it" in error["message"]
 
     fuzz()
+
+
+def _deep(levels: int) -> str:
+    return "[" * levels + "]" * levels
+
+
+def _deep_in(template: str, levels: int) -> str:
+    """``template`` with its ``@`` replaced by arrays ``levels`` deep."""
+    return template.replace("@", _deep(levels))
+
+
+def _labelling(client: TestClient, db: Database) -> tuple[Any, Any, str, str]:
+    admin, annotator = make_user(db, "admin", "admin"), make_user(db, "ann")
+    project = make_project(db, members={annotator: "annotator"})
+    items = f"/api/v1/projects/{project}/items"
+    added = client.post(items, json={"items": [{"id": "a", "text": "hi"}]}, headers=admin.headers)
+    assert added.status_code == 200, added.text
+    task = client.post(f"/api/v1/projects/{project}/tasks/next", headers=annotator.headers)
+    submit = f"/api/v1/projects/{project}/items/{task.json()['task']['item_id']}/labels"
+    return admin, annotator, items, submit
+
+
+@pytest.mark.parametrize(
+    ("target", "body", "field", "what"),
+    [
+        # Deeper than Python's parser goes: it raised RecursionError (a 500 on the hot path).
+        ("submit", _deep_in('{"answer": @}', 100_000), "body", "nested more than 64 levels"),
+        ("items", _deep_in('{"items": @}', 5_000), "body", "nested more than 64 levels"),
+        # Parsed, but deeper than the privacy gate's walk (a 500 from the gate).
+        (
+            "items",
+            _deep_in('{"items": [{"id": "b", "text": "x", "metadata": {"k": @}}]}', 500),
+            "items.0.metadata.k.0",
+            "nested more than 64 levels",
+        ),
+        # Python reads NaN, Infinity and 1e400; no database's JSON holds them (SQLite kept
+        # NaN, shown as null, exported as invalid JSON; PostgreSQL refused them: a 500).
+        (
+            "items",
+            '{"items": [{"id": "b", "text": "x", "metadata": {"k": NaN}}]}',
+            "items.0.metadata.k",
+            "not a finite number",
+        ),
+        (
+            "items",
+            '{"items": [{"id": "b", "text": "x", "score": -Infinity}]}',
+            "items.0.score",
+            "not a finite number",
+        ),
+        (
+            "items",
+            '{"items": [{"id": "b", "text": "x", "metadata": {"k": [1e400]}}]}',
+            "items.0.metadata.k.0",
+            "not a finite number",
+        ),
+        ("submit", '{"answer": NaN}', "answer", "not a finite number"),
+        # FastAPI's bare 400 "There was an error parsing the body" said nothing to fix.
+        ("submit", b'{"answer": "\xff"}', "body", "not UTF-8"),
+        (
+            "items",
+            '{"items": [{"id": "b", "text": "x", "n": @}]}'.replace("@", "1" * 5000),
+            "body",
+            "4300",
+        ),
+    ],
+)
+def test_unreadable_or_unstorable_json_is_422_naming_the_field(
+    app_client: TestClient, db: Database, target: str, body: str | bytes, field: str, what: str
+) -> None:
+    admin, annotator, items, submit = _labelling(app_client, db)
+    url, who = (submit, annotator) if target == "submit" else (items, admin)
+    before = snapshot(db)
+    response = app_client.post(
+        url, content=body, headers={**who.headers, "content-type": "application/json"}
+    )
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    assert error["code"] == "invalid_input"
+    assert error["details"]["field"].startswith(field)
+    assert error["message"].startswith(f"{error['details']['field']}: ")
+    assert what in error["message"]
+    assert snapshot(db) == before
+    # A body just as deep as allowed still goes through.
+    ok = app_client.post(
+        items,
+        json={"items": [{"id": "c", "text": "x", "metadata": {"k": json.loads(_deep(60))}}]},
+        headers=admin.headers,
+    )
+    assert ok.status_code == 200, ok.text
+    assert app_client.post(submit, json={"answer": "call"}, headers=annotator.headers).is_success
+
+
+@pytest.mark.parametrize(
+    ("payload", "where", "what"),
+    [
+        (
+            _deep_in('{"id": "a", "text": "ok"}\n{"id": "b", "text": "x", "m": @}\n', 5_000),
+            "line 2",
+            "nested more than 64 levels",
+        ),
+        (
+            _deep_in('{"id": "a", "text": "ok"}\n{"id": "b", "text": "x", "m": @}\n', 200),
+            "line 2",
+            "nested more than 64 levels",
+        ),
+        (
+            '{"id": "a", "text": "ok"}\n{"id": "b", "text": "x", "m": NaN}\n',
+            "line 2",
+            "not a finite number",
+        ),
+        (
+            _deep_in('[{"id": "a", "text": "ok"}, {"id": "b", "text": "x", "m": @}]', 5_000),
+            "index 1",
+            "nested more than 64 levels",
+        ),
+    ],
+)
+def test_uploads_too_deep_or_not_finite_name_the_row_and_write_nothing(
+    app_client: TestClient, db: Database, payload: str, where: str, what: str
+) -> None:
+    admin = make_user(db, "admin", "admin")
+    project = make_project(db)
+    before = snapshot(db)
+    response = app_client.post(
+        f"/api/v1/projects/{project}/items/import",
+        content=payload.encode(),
+        headers={**admin.headers, "content-type": "application/x-ndjson"},
+    )
+    assert response.status_code == 422, response.text
+    message = response.json()["error"]["message"]
+    assert message.startswith(f"upload: {where}: "), message
+    assert what in message
+    assert snapshot(db) == before

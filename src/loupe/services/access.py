@@ -91,7 +91,8 @@ def authorize_project(session: Session, actor: Actor, action: Action, project_id
     project = session.get(Project, project_id)
     if project is None:
         raise NotFound(f"project {project_id} does not exist", details={"project_id": project_id})
-    require(actor.role, action, member_role=member_role(session, project_id, actor.user_id))
+    member = member_role(session, project_id, actor.user_id)
+    require(actor.role, action, member_role=member, in_project=True)
     refuse_if_archived(action, project_id, project.archived_at)
     return project
 
@@ -114,7 +115,7 @@ def authorize_project_fast(raw: Raw, actor: Actor, action: Action, project_id: i
     row = raw.one(PROJECT_AND_ROLE, user=actor.user_id or 0, project=project_id)
     if row is None:
         raise NotFound(f"project {project_id} does not exist", details={"project_id": project_id})
-    require(actor.role, action, member_role=row.role)
+    require(actor.role, action, member_role=row.role, in_project=True)
     refuse_if_archived(action, project_id, row.archived_at)
     if action == "tasks.work" and row.paused_reason:
         raise PermissionDenied(

@@ -23,6 +23,7 @@ from starlette.responses import Response
 
 from loupe.db.database import is_unavailable, redacted
 from loupe.errors import LoupeError
+from loupe.formats import MAX_DEPTH
 from loupe.web.schemas.common import ErrorBody
 
 __all__ = [
@@ -80,8 +81,26 @@ async def _validation_error(_: Request, exc: Exception) -> Response:
     return JSONResponse(_body("invalid_input", message, {"errors": errors}), status_code=422)
 
 
+def _unreadable_body(cause: BaseException) -> str:
+    """What to fix in a body FastAPI could not parse (it raises a bare 400 from ``cause``)."""
+    if isinstance(cause, UnicodeDecodeError):
+        return (
+            f"body: is not UTF-8 text (bad byte at offset {cause.start}); "
+            "send JSON encoded as UTF-8"
+        )
+    if isinstance(cause, RecursionError):
+        return f"body: is nested more than {MAX_DEPTH} levels deep; send a flatter value"
+    if isinstance(cause, ValueError) and "integer string conversion" in str(cause):
+        return "body: holds a number of more than 4300 digits; send it as a string"
+    return f"body: could not be read ({type(cause).__name__}); send well-formed JSON"
+
+
 async def _http_error(_: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
+    if exc.status_code == 400 and exc.__cause__ is not None:
+        # FastAPI's "There was an error parsing the body" says neither what nor where.
+        message = _unreadable_body(exc.__cause__)
+        return JSONResponse(_body("invalid_input", message, {"field": "body"}), status_code=422)
     codes = {404: "not_found", 405: "method_not_allowed", 401: "unauthenticated"}
     return JSONResponse(
         _body(codes.get(exc.status_code, "http_error"), str(exc.detail)),

@@ -12,11 +12,12 @@ in the ``Writer`` dependency's exit on the event loop, which stalled every other
 request for the length of the commit's fsync.
 
 Only the plain form of a request takes this path: a bearer token, no query string, no
-body for the next task and, for a submit, an ``application/json`` body with no
-``\\u0000`` or surrogate escape that :class:`~loupe.web.schemas.labels.LabelIn`
-accepts. Anything else (a session cookie, no credentials, a body to refuse) is handed
-to the FastAPI route unchanged, with the body replayed, so that each refusal (401, 422,
-the text guard) has one implementation.
+body for the next task and, for a submit, an ``application/json`` body with nothing
+the text guard would look into (a ``\\u0000`` or surrogate escape, a non-finite number,
+deep nesting) that :class:`~loupe.web.schemas.labels.LabelIn` accepts. Anything else (a
+session cookie, no credentials, a body to refuse) is handed to the FastAPI route
+unchanged, with the body replayed, so that each refusal (401, 422, the text guard) has
+one implementation.
 """
 
 from __future__ import annotations
@@ -220,5 +221,5 @@ def _label_in(scope: Scope, body: bytes) -> LabelIn | None:
         return None
     try:
         return LabelIn.model_validate(json.loads(body))
-    except (ValueError, ValidationError):
+    except (ValueError, RecursionError, ValidationError):
         return None

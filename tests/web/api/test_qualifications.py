@@ -239,3 +239,41 @@ def test_attempts_refuse_and_change_nothing(app_client: TestClient, db: Database
     graded_twice = app_client.post(submit, json=body, headers=ann.headers)
     assert graded_twice.status_code == 409
     assert "already graded" in graded_twice.json()["error"]["message"]
+
+
+def test_question_data_passes_the_privacy_gate_before_contributors_see_it(
+    app_client: TestClient, db: Database
+) -> None:
+    """A question is shown to every contributor who takes the test: personal data a
+    manager pasted into it (a value, a nested string, a key) is redacted like an
+    imported item's, and the attempt is graded on the text as shown."""
+    manager, ann, _, project = _setup(db)
+    email, phone = "canary.fox@example.org", "+44 20 7946 0958"
+    body = {
+        **BODY,
+        "questions": [
+            {
+                "data": {"text": f"mail {email} ({i})", "caller": {phone: [f"ring {phone}"]}},
+                "answer": answer,
+            }
+            for i, answer in enumerate(ANSWERS)
+        ],
+    }
+    url = f"/api/v1/projects/{project}/qualifications"
+    created = app_client.post(url, json=body, headers=manager.headers)
+    assert created.status_code == 201, created.text
+    attempt = app_client.post(f"{url}/{created.json()['id']}/attempts", headers=ann.headers)
+    assert attempt.status_code == 201, attempt.text
+    assert email not in attempt.text and phone not in attempt.text
+    assert "+442079460958" not in attempt.text
+    questions = {q["index"]: q["data"] for q in attempt.json()["questions"]}
+    assert questions[0]["text"] == "mail [EMAIL] (0)"
+    assert questions[0]["caller"] == {"[PHONE]": ["ring [PHONE]"]}
+    answers = {str(index): ANSWERS[index] for index in questions}
+    graded = app_client.post(
+        f"{url}/{created.json()['id']}/attempts/{attempt.json()['id']}",
+        json={"answers": answers},
+        headers=ann.headers,
+    )
+    assert graded.status_code == 200, graded.text
+    assert graded.json()["passed"] is True

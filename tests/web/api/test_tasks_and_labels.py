@@ -81,7 +81,14 @@ def test_task_endpoints_need_membership(app_client: TestClient, db: Database) ->
     next_url = f"/api/v1/projects/{project}/tasks/next"
     label_url = f"/api/v1/projects/{project}/items/1/labels"
     assert app_client.post(next_url).status_code == 401
-    assert app_client.post(next_url, headers=stranger.headers).status_code == 403
+    refused = app_client.post(next_url, headers=stranger.headers)
+    assert refused.status_code == 403
+    # It said "annotators may not work on tasks", which this project's annotators do:
+    # what the stranger lacks is membership.
+    assert refused.json()["error"]["message"] == (
+        "annotators who are not members of this project may not work on tasks; "
+        "ask a project manager to add you to it"
+    )
     assert app_client.post(next_url, headers=auditor.headers).status_code == 403
     assert app_client.post(label_url, json={"answer": "call"}).status_code == 401
     assert (

@@ -55,6 +55,7 @@ __all__ = [
     "gate_for",
     "image_withheld_reason",
     "redact_answer",
+    "redact_fields",
     "redact_text",
     "vault_for",
 ]
@@ -440,6 +441,19 @@ def redact_text(
         detected=result.detected,
         spans=result.spans.get("text", []),
     )
+
+
+def redact_fields(
+    session: Session, project_id: int, data: dict[str, Any], *, gate: PrivacyGate | None = None
+) -> dict[str, Any]:
+    """An object of fields written for contributors to read (a qualification question's
+    data), scanned and redacted per the project's privacy policy as an imported item's
+    data is: keys and nested strings too; withheld, every field ``"[WITHHELD]"``. With the
+    project's gate off it is returned as given."""
+    settings = privacy_of(session, project_id)
+    if not settings.gate:
+        return data
+    return (gate or _text_gate()).check([data], policy=settings.policy)[0].data
 
 
 def redact_answer(session: Session, project_id: int, task: Task, answer: Any) -> Any:

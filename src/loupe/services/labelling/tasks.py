@@ -274,9 +274,8 @@ def take_item(
     raw = Raw(session)
     project = authorize_project_fast(raw, actor, "tasks.work", project_id)
     assert actor.user_id is not None
-    require(
-        actor.role, "projects.update", member_role=member_role(session, project_id, actor.user_id)
-    )
+    member = member_role(session, project_id, actor.user_id)
+    require(actor.role, "projects.update", member_role=member, in_project=True)
     now = now or utcnow()
     schema = project_schema(project)
     _require_takeable(raw, project, schema, actor.user_id, item_id, now=now)

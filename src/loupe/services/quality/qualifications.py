@@ -31,6 +31,7 @@ from loupe.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from loupe.label_schema import LabelSchema, Pairwise, validate_answer
 from loupe.services.access import Actor, authorize_project
 from loupe.services.compliance import audit_log
+from loupe.services.compliance.gate import redact_fields
 from loupe.services.people.profiles import check_domain
 from loupe.services.people.standing import record_evidence
 from loupe.services.projects.definition import project_schema
@@ -220,7 +221,12 @@ def create_test(
     _int_in(retry_after_hours, "retry_after_hours", 0, MAX_RETRY_AFTER_HOURS, "hours between tries")
     if valid_days is not None:
         _int_in(valid_days, "valid_days", 1, MAX_VALID_DAYS, "days a granted level lasts, or null")
-    stored = _questions(project_schema(project), questions)
+    # The questions' data is shown to every contributor who takes the test: it passes
+    # the project's privacy gate, as an imported item's data does, before it is stored.
+    stored = [
+        {"data": redact_fields(session, project_id, question["data"]), "answer": question["answer"]}
+        for question in _questions(project_schema(project), questions)
+    ]
     taken = select(QualificationTest.id).where(
         QualificationTest.project_id == project_id, QualificationTest.name == name
     )
