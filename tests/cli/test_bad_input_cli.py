@@ -66,3 +66,53 @@ def test_arguments_that_are_not_utf8_are_one_line(
         "error: argument 3 is not valid UTF-8 text; re-type it or fix your terminal's encoding"
     ]
     assert snapshot(db) == before
+
+
+def error_lines(err: str) -> list[str]:
+    """The ``error:`` lines of stderr (which also carries progress bars)."""
+    assert "Traceback" not in err, err
+    return [line for line in err.splitlines() if line.startswith("error:")]
+
+
+@pytest.mark.parametrize(
+    ("guidelines", "expected"),
+    [
+        ("missing.md", "No such file or directory"),
+        (".", "Is a directory"),
+        ("latin1.md", "not UTF-8 text (byte 0xe9 at offset 1)"),
+    ],
+)
+def test_a_guidelines_file_that_cannot_be_read_is_one_line_and_creates_nothing(
+    capsys: pytest.CaptureFixture[str],
+    database_url: str,
+    db: Database,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    guidelines: str,
+    expected: str,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "latin1.md").write_bytes("Sé polite".encode("latin-1"))
+    before = snapshot(db)
+    code, _, err = run(
+        capsys, "projects", "create", "intents", "--labels", "a,b",
+        "--guidelines", guidelines, "--database-url", database_url,
+    )  # fmt: skip
+    assert code == 2
+    lines = error_lines(err)
+    assert len(lines) == 1 and expected in lines[0], err
+    assert snapshot(db) == before
+
+
+def test_an_output_in_a_missing_folder_is_one_line_naming_it(
+    capsys: pytest.CaptureFixture[str], database_url: str, db: Database, tmp_path: Path
+) -> None:
+    make_project(db, name="intents")
+    target = tmp_path / "no-such-folder" / "items.jsonl"
+    code, _, err = run(
+        capsys, "export", "intents", "-o", str(target), "--database-url", database_url
+    )
+    assert code == 2
+    assert error_lines(err) == [
+        f"error: {target}: No such file or directory; check the path and its permissions"
+    ]
