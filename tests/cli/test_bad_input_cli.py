@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -116,3 +117,102 @@ def test_an_output_in_a_missing_folder_is_one_line_naming_it(
     assert error_lines(err) == [
         f"error: {target}: No such file or directory; check the path and its permissions"
     ]
+
+
+DEEP = "[" * 70 + "]" * 70
+GOOD_ROWS = "".join(f'{{"id": "ok{i}", "text": "fine"}}\n' for i in range(3))
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "expected"),
+    [
+        # Deep enough for json to give up (RecursionError), or only for the privacy
+        # gate, which met it after earlier batches were written.
+        ("items.jsonl", GOOD_ROWS + '{"id": "x", "text": "t", "m": ' + "[" * 5000 + "]" * 5000 + "}\n",
+         "line 4: not valid JSON (nested more than 64 levels deep)"),
+        ("items.json", "[" + "[" * 5000 + "]" * 5000 + "]", "index 0: not valid JSON (nested"),
+        ("items.jsonl", GOOD_ROWS + f'{{"id": "x", "text": "t", "m": {DEEP}}}\n',
+         "line 4: objects and lists are nested more than 64 levels deep"),
+        ("items.jsonl", GOOD_ROWS + '{"id": "x", "text": "t", "n": NaN}\n',
+         "line 4: not valid JSON (NaN is not a JSON number"),
+        ("items.json", '[{"id": "x", "text": "t", "n": -Infinity}]', "index 0: not valid JSON (-Infinity"),
+        ("items.jsonl", GOOD_ROWS + '{"id": "x", "text": "t", "n": [1e999]}\n',
+         "line 4: holds the number inf, which JSON cannot write"),
+        ("items.jsonl", GOOD_ROWS + '{"id": "x", "text": "t", "n": ' + "9" * 5000 + "}\n",
+         "line 4: not valid JSON (an integer too long to read; write it as a string)"),
+        ("items.jsonl", GOOD_ROWS + '{"id": "x", "text": "cut sh', "line 4: not valid JSON "
+         "(Unterminated string starting at column 21)"),
+        ("items.csv", "id,text,text\na,one,two\n", "the CSV header repeats the column 'text'"),
+    ],
+)  # fmt: skip
+def test_import_of_json_no_export_could_hold_is_one_line_and_imports_nothing(
+    capsys: pytest.CaptureFixture[str],
+    database_url: str,
+    db: Database,
+    tmp_path: Path,
+    name: str,
+    content: str,
+    expected: str,
+) -> None:
+    make_project(db, name="intents")
+    before = snapshot(db)
+    source = tmp_path / name
+    source.write_text(content, encoding="utf-8")
+    code, _, err = run(capsys, "import", "intents", str(source), "--database-url", database_url)
+    assert code == 2
+    lines = error_lines(err)
+    assert len(lines) == 1 and expected in lines[0], err
+    assert snapshot(db) == before
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("items.csv", "\ufeffid,text\nrow-1,hello\n"),
+        ("items.jsonl", '\ufeff{"id": "row-1", "text": "hello"}\n'),
+        ("items.json", '\ufeff[{"id": "row-1", "text": "hello"}]'),
+    ],
+)
+def test_import_reads_past_a_byte_order_mark(
+    capsys: pytest.CaptureFixture[str],
+    database_url: str,
+    db: Database,
+    tmp_path: Path,
+    name: str,
+    content: str,
+) -> None:
+    # A spreadsheet's "CSV UTF-8" starts with U+FEFF: the id column was read as a data
+    # field named "\ufeffid", and the item got a made-up id.
+    make_project(db, name="intents")
+    source = tmp_path / name
+    source.write_text(content, encoding="utf-8")
+    code, _, err = run(capsys, "import", "intents", str(source), "--database-url", database_url)
+    assert code == 0, err
+    code, out, err = run(capsys, "export", "intents", "--database-url", database_url)
+    assert code == 0, err
+    (row,) = [json.loads(line) for line in out.splitlines()]
+    assert (row["id"], row["data"]) == ("row-1", {"text": "hello"})
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ("projects", "create", "intents", "--config", "{file}"),
+        ("privacy", "scan", "{file}", "-o", "-"),
+        ("ledger", "check-proof", "{file}", "--key", "{file}"),
+    ],
+)
+def test_json_nested_too_deep_for_the_decoder_is_one_line(
+    capsys: pytest.CaptureFixture[str], database_url: str, tmp_path: Path, argv: tuple[str, ...]
+) -> None:
+    source = tmp_path / "deep.json"
+    source.write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    args = [arg.replace("{file}", str(source)) for arg in argv]
+    code, _, err = (
+        run(capsys, *args, "--database-url", database_url)
+        if argv[0] == "projects"
+        else run(capsys, *args)
+    )
+    assert code == 2
+    lines = error_lines(err)
+    assert len(lines) == 1 and "nested more than 64 levels deep" in lines[0], err
