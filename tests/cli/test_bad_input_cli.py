@@ -216,3 +216,28 @@ def test_json_nested_too_deep_for_the_decoder_is_one_line(
     assert code == 2
     lines = error_lines(err)
     assert len(lines) == 1 and "nested more than 64 levels deep" in lines[0], err
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("nonsense", "error: the database URL cannot be used (not a URL): set --database-url"),
+        (
+            "mysql+nodriver://me:hunter2@db/loupe",
+            "error: the database URL 'mysql+nodriver://me:***@db/loupe' cannot be used "
+            "(no driver for 'mysql+nodriver')",
+        ),
+        ("sqlite:///{tmp}/notes.txt", "error: {tmp}/notes.txt is not a SQLite database"),
+    ],
+)
+def test_a_database_url_loupe_cannot_open_is_one_line_without_its_password(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, url: str, expected: str
+) -> None:
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not a database, but a file of notes\n" * 100, encoding="utf-8")
+    code, _, err = run(capsys, "projects", "list", "--database-url", url.format(tmp=tmp_path))
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(expected.format(tmp=tmp_path)), err
+    assert "hunter2" not in err
+    assert notes.read_text(encoding="utf-8").startswith("not a database")
