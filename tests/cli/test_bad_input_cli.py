@@ -241,3 +241,16 @@ def test_a_database_url_loupe_cannot_open_is_one_line_without_its_password(
     assert len(lines) == 1 and lines[0].startswith(expected.format(tmp=tmp_path)), err
     assert "hunter2" not in err
     assert notes.read_text(encoding="utf-8").startswith("not a database")
+
+
+def test_a_setting_that_does_not_fit_is_one_line_naming_its_variable(
+    capsys: pytest.CaptureFixture[str], database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LOUPE_LEASE_SECONDS", "ten minutes")
+    code, _, err = run(capsys, "projects", "list", "--database-url", database_url)
+    assert code == 2
+    assert err.strip().splitlines() == [
+        "error: setting lease_seconds (LOUPE_LEASE_SECONDS): Input should be a valid integer, "
+        "unable to parse string as an integer; fix the environment variable (or the option "
+        "that sets it)"
+    ]
