@@ -254,3 +254,49 @@ def test_a_setting_that_does_not_fit_is_one_line_naming_its_variable(
         "unable to parse string as an integer; fix the environment variable (or the option "
         "that sets it)"
     ]
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ("id,answer\nitem-1\n", "line 2: give one id and one answer, no other cells"),
+        ("id,answer\nitem-1,a,b\n", "line 2: give one id and one answer, no other cells"),
+        ('id,answer\nitem-1,"' + "[" * 5000 + '"\n', "line 2: bad JSON list (nested more than"),
+        ("id,answer\nitem-1," + "a" * 200_000 + "\n", "malformed CSV: field larger than"),
+    ],
+)
+def test_a_gold_file_that_does_not_parse_is_one_line_and_marks_nothing(
+    capsys: pytest.CaptureFixture[str],
+    database_url: str,
+    db: Database,
+    tmp_path: Path,
+    content: str,
+    expected: str,
+) -> None:
+    make_project(db, name="intents")
+    before = snapshot(db)
+    source = tmp_path / "gold.csv"
+    source.write_text(content, encoding="utf-8")
+    code, _, err = run(
+        capsys, "gold", "import", "intents", str(source), "--database-url", database_url
+    )
+    assert code == 2
+    lines = error_lines(err)
+    assert len(lines) == 1 and expected in lines[0], err
+    assert snapshot(db) == before
+
+
+def test_a_gold_file_with_a_byte_order_mark_is_read(
+    capsys: pytest.CaptureFixture[str], database_url: str, db: Database, tmp_path: Path
+) -> None:
+    make_project(db, name="intents")
+    items = tmp_path / "items.jsonl"
+    items.write_text('{"id": "item-1", "text": "hello"}\n', encoding="utf-8")
+    assert run(capsys, "import", "intents", str(items), "--database-url", database_url)[0] == 0
+    gold = tmp_path / "gold.csv"
+    gold.write_text("\ufeffid,answer\nitem-1,call\n", encoding="utf-8")
+    code, out, err = run(
+        capsys, "gold", "import", "intents", str(gold), "--database-url", database_url
+    )
+    assert code == 0, err
+    assert "1 gold items" in out
