@@ -18,6 +18,7 @@ import itertools
 import json
 import math
 import re
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +36,7 @@ __all__ = [
     "Sensitivity",
     "csv_cell",
     "csv_lines",
+    "decode_json",
     "format_for",
     "jsonl_lines",
     "parse_item",
@@ -50,17 +52,59 @@ SENSITIVITIES: tuple[Sensitivity, ...] = ("public", "internal", "personal", "hea
 RESERVED = frozenset({"id", "language", "domain", "metadata", "subject_id", "sensitivity"})
 DOMAIN_PATTERN = re.compile(r"^[a-z][a-z0-9_\-]{0,31}$")
 LANGUAGE_PATTERN = re.compile(r"^[A-Za-z]{2,3}([_\-][A-Za-z0-9]{2,8})*$")
+# The byte order mark some editors and spreadsheets put first in a UTF-8 file.
+BOM = "\ufeff"
 # Text no database here can store: PostgreSQL refuses NUL in text, and a lone
 # (unpaired) surrogate cannot be encoded as UTF-8 for either database.
 UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 # A spreadsheet runs a cell starting with one of these as a formula (OWASP "CSV injection").
-# Objects and arrays nest at most this deep in a request body or an imported row (the
-# body or row itself is level 1): deeper values would exhaust the stack of the code
-# that walks them (the privacy gate, validation, serialisation).
-MAX_DEPTH = 64
 FORMULA_START = frozenset("=+-@\t\r")
 # ... unless the whole cell is a plain number, which a spreadsheet reads as a number.
 PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+# Objects and arrays nest at most this deep in a request body or an imported row (the
+# body or row itself is level 1): far beyond any real item, and far below what the code
+# that walks them recursively (the privacy gate, validation, serialisation) can take.
+MAX_DEPTH = 64
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number; write null or a string instead")
+
+
+# Strict JSON: NaN and Infinity are Python's extension, which no JSON reader of an export
+# (a browser, jq, another language) accepts. (A float that overflows, 1e999, is caught
+# with the row's nesting by unstorable_text, keeping the decoder's fast path for numbers.)
+_decoder = json.JSONDecoder(parse_constant=_no_constant)
+
+
+def _decode_problem(exc: ValueError | RecursionError) -> str:
+    """What is wrong with JSON text, from the error decoding it raised."""
+    if isinstance(exc, RecursionError):
+        return f"nested more than {MAX_DEPTH} levels deep"
+    if isinstance(exc, json.JSONDecodeError):
+        # Some messages end in "at" ("Unterminated string starting at"): say where once.
+        return f"{exc.msg.removesuffix(' at')} at column {exc.colno}"
+    if "integer string conversion" in str(exc):  # more digits than Python converts
+        return "an integer too long to read; write it as a string"
+    return str(exc)  # NaN or Infinity
+
+
+def decode_json(text: str) -> Any:
+    """``text`` as strict JSON (after any byte order mark); raises ``ValueError`` saying what
+    is wrong (bad syntax with its column, NaN or Infinity, an integer too long to read,
+    nesting too deep).
+
+    >>> decode_json('{"a": [1, 2]}')
+    {'a': [1, 2]}
+    >>> decode_json('{"a": NaN}')
+    Traceback (most recent call last):
+    ...
+    ValueError: NaN is not a JSON number; write null or a string instead
+    """
+    try:
+        return _decoder.decode(text.removeprefix(BOM))
+    except (ValueError, RecursionError) as exc:
+        raise ValueError(_decode_problem(exc)) from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -280,8 +324,9 @@ def parse_item(
 def _jsonl_rows(stream: IO[str], source: str) -> Iterator[tuple[str, Any]]:
     """Rows of a JSON Lines file, or of one JSON array when the text starts with ``[``."""
     skipped = ""
-    while (char := stream.read(1)) and char.isspace():
-        skipped += char
+    # A byte order mark (U+FEFF) that some editors put first is not part of the text.
+    while (char := stream.read(1)) and (char.isspace() or (char == BOM and not skipped)):
+        skipped += char.replace(BOM, "")
     if char == "[":
         yield from _json_array_rows(stream, source)
         return
@@ -291,22 +336,13 @@ def _jsonl_rows(stream: IO[str], source: str) -> Iterator[tuple[str, Any]]:
         if not line.strip():
             continue
         try:
-            row = json.loads(line)
+            row = _decoder.decode(line)
         except (ValueError, RecursionError) as exc:
             raise InvalidInput(
-                f"{source}line {number}: not valid JSON ({_json_problem(exc)})",
+                f"{source}line {number}: not valid JSON ({_decode_problem(exc)})",
                 details={"line": number},
             ) from None
         yield f"{source}line {number}", row
-
-
-def _json_problem(exc: Exception) -> str:
-    """Why ``json.loads`` failed, in words for the person who wrote the file."""
-    if isinstance(exc, json.JSONDecodeError):
-        return f"{exc.msg} at column {exc.colno}"
-    if isinstance(exc, RecursionError):
-        return f"nested more than {MAX_DEPTH} levels deep"
-    return "a number of more than 4300 digits"  # int(): the one other ValueError
 
 
 ARRAY_CHUNK = 1 << 20
@@ -315,7 +351,6 @@ ARRAY_CHUNK = 1 << 20
 def _json_array_rows(stream: IO[str], source: str) -> Iterator[tuple[str, Any]]:
     """The elements of a JSON array (its ``[`` already read), decoded one at a time so
     that a large upload never sits in memory as one parsed document."""
-    decoder = json.JSONDecoder()
     buffer, pos, eof = "", 0, False
     index, want_value = 0, True
 
@@ -352,18 +387,16 @@ def _json_array_rows(stream: IO[str], source: str) -> Iterator[tuple[str, Any]]:
             continue
         while True:
             try:
-                value, end = decoder.raw_decode(buffer, pos)
-            except json.JSONDecodeError as exc:
-                if eof:
-                    raise InvalidInput(
-                        f"{source}index {index}: not valid JSON ({exc.msg})",
-                        details={"index": index},
-                    ) from None
-                more()
-                continue
-            except (ValueError, RecursionError) as exc:  # no more text would make it valid
+                value, end = _decoder.raw_decode(buffer, pos)
+            except (ValueError, RecursionError) as exc:
+                if isinstance(exc, json.JSONDecodeError) and not eof:
+                    more()  # the element may go on in the next chunk
+                    continue
+                problem = _decode_problem(exc)
+                if isinstance(exc, json.JSONDecodeError):
+                    problem = exc.msg.removesuffix(" at")  # a column in one long line says little
                 raise InvalidInput(
-                    f"{source}index {index}: not valid JSON ({_json_problem(exc)})",
+                    f"{source}index {index}: not valid JSON ({problem})",
                     details={"index": index},
                 ) from None
             if end < len(buffer) or eof:  # a number at the buffer's end may go on
@@ -377,6 +410,17 @@ def _csv_rows(stream: IO[str], source: str) -> Iterator[tuple[str, Any]]:
     reader = csv.DictReader(stream)
     if not reader.fieldnames:
         raise InvalidInput(f"{source}the CSV file is empty; the first row must be a header")
+    # A spreadsheet's "CSV UTF-8" starts with a byte order mark, which is not the first
+    # column's name (else the "id" column would be read as data and the id made up).
+    header = [reader.fieldnames[0].removeprefix(BOM), *reader.fieldnames[1:]]
+    repeated = sorted(name for name, n in Counter(header).items() if n > 1)
+    if repeated:
+        raise InvalidInput(
+            f"{source}the CSV header repeats the column {repeated[0]!r}: each column needs "
+            "its own name (else one cell of each row would be dropped)",
+            details={"field": repeated[0]},
+        )
+    reader.fieldnames = header
     for row in reader:
         where = f"{source}line {reader.line_num}"
         if None in row:

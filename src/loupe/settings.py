@@ -8,10 +8,12 @@ lists them all, and a test keeps that page in step with this class.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from loupe.errors import InvalidInput
 
 __all__ = ["Settings"]
 
@@ -316,6 +318,21 @@ class Settings(BaseSettings):
             "with faces and plates pixelated but text unchecked."
         ),
     )
+
+    def __init__(self, **values: Any) -> None:
+        """Read the settings; a value that does not fit (``LOUPE_LEASE_SECONDS=abc``) raises
+        :class:`InvalidInput` naming its variable, without echoing the value (it may be a
+        secret)."""
+        try:
+            super().__init__(**values)
+        except ValidationError as exc:
+            first = exc.errors(include_input=False)[0]
+            name = str(first["loc"][0]) if first["loc"] else "settings"
+            raise InvalidInput(
+                f"setting {name} (LOUPE_{name.upper()}): {first['msg']}; fix the environment "
+                "variable (or the option that sets it)",
+                details={"field": name},
+            ) from None
 
     def resolved_model_dir(self) -> Path:
         """``model_dir``, or its default next to the database."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -66,3 +67,236 @@ def test_arguments_that_are_not_utf8_are_one_line(
         "error: argument 3 is not valid UTF-8 text; re-type it or fix your terminal's encoding"
     ]
     assert snapshot(db) == before
+
+
+def error_lines(err: str) -> list[str]:
+    """The ``error:`` lines of stderr (which also carries progress bars)."""
+    assert "Traceback" not in err, err
+    return [line for line in err.splitlines() if line.startswith("error:")]
+
+
+@pytest.mark.parametrize(
+    ("guidelines", "expected"),
+    [
+        ("missing.md", "No such file or directory"),
+        (".", "Is a directory"),
+        ("latin1.md", "not UTF-8 text (byte 0xe9 at offset 1)"),
+    ],
+)
+def test_a_guidelines_file_that_cannot_be_read_is_one_line_and_creates_nothing(
+    capsys: pytest.CaptureFixture[str],
+    database_url: str,
+    db: Database,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    guidelines: str,
+    expected: str,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "latin1.md").write_bytes("Sé polite".encode("latin-1"))
+    before = snapshot(db)
+    code, _, err = run(
+        capsys, "projects", "create", "intents", "--labels", "a,b",
+        "--guidelines", guidelines, "--database-url", database_url,
+    )  # fmt: skip
+    assert code == 2
+    lines = error_lines(err)
+    assert len(lines) == 1 and expected in lines[0], err
+    assert snapshot(db) == before
+
+
+def test_an_output_in_a_missing_folder_is_one_line_naming_it(
+    capsys: pytest.CaptureFixture[str], database_url: str, db: Database, tmp_path: Path
+) -> None:
+    make_project(db, name="intents")
+    target = tmp_path / "no-such-folder" / "items.jsonl"
+    code, _, err = run(
+        capsys, "export", "intents", "-o", str(target), "--database-url", database_url
+    )
+    assert code == 2
+    assert error_lines(err) == [
+        f"error: {target}: No such file or directory; check the path and its permissions"
+    ]
+
+
+DEEP = "[" * 70 + "]" * 70
+GOOD_ROWS = "".join(f'{{"id": "ok{i}", "text": "fine"}}\n' for i in range(3))
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "expected"),
+    [
+        # Deep enough for json to give up (RecursionError), or only for the privacy
+        # gate, which met it after earlier batches were written.
+        ("items.jsonl", GOOD_ROWS + '{"id": "x", "text": "t", "m": ' + "[" * 5000 + "]" * 5000 + "}\n",
+         "line 4: not valid JSON (nested more than 64 levels deep)"),
+        ("items.json", "[" + "[" * 5000 + "]" * 5000 + "]", "index 0: not valid JSON (nested"),
+        ("items.jsonl", GOOD_ROWS + f'{{"id": "x", "text": "t", "m": {DEEP}}}\n',
+         "levels deep; send a flatter value"),
+        ("items.jsonl", GOOD_ROWS + '{"id": "x", "text": "t", "n": NaN}\n',
+         "line 4: not valid JSON (NaN is not a JSON number"),
+        ("items.json", '[{"id": "x", "text": "t", "n": -Infinity}]', "index 0: not valid JSON (-Infinity"),
+        ("items.jsonl", GOOD_ROWS + '{"id": "x", "text": "t", "n": [1e999]}\n',
+         "line 4: n.0: is not a finite number (inf)"),
+        ("items.jsonl", GOOD_ROWS + '{"id": "x", "text": "t", "n": ' + "9" * 5000 + "}\n",
+         "line 4: not valid JSON (an integer too long to read; write it as a string)"),
+        ("items.jsonl", GOOD_ROWS + '{"id": "x", "text": "cut sh', "line 4: not valid JSON "
+         "(Unterminated string starting at column 21)"),
+        ("items.csv", "id,text,text\na,one,two\n", "the CSV header repeats the column 'text'"),
+    ],
+)  # fmt: skip
+def test_import_of_json_no_export_could_hold_is_one_line_and_imports_nothing(
+    capsys: pytest.CaptureFixture[str],
+    database_url: str,
+    db: Database,
+    tmp_path: Path,
+    name: str,
+    content: str,
+    expected: str,
+) -> None:
+    make_project(db, name="intents")
+    before = snapshot(db)
+    source = tmp_path / name
+    source.write_text(content, encoding="utf-8")
+    code, _, err = run(capsys, "import", "intents", str(source), "--database-url", database_url)
+    assert code == 2
+    lines = error_lines(err)
+    assert len(lines) == 1 and expected in lines[0], err
+    assert snapshot(db) == before
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("items.csv", "\ufeffid,text\nrow-1,hello\n"),
+        ("items.jsonl", '\ufeff{"id": "row-1", "text": "hello"}\n'),
+        ("items.json", '\ufeff[{"id": "row-1", "text": "hello"}]'),
+    ],
+)
+def test_import_reads_past_a_byte_order_mark(
+    capsys: pytest.CaptureFixture[str],
+    database_url: str,
+    db: Database,
+    tmp_path: Path,
+    name: str,
+    content: str,
+) -> None:
+    # A spreadsheet's "CSV UTF-8" starts with U+FEFF: the id column was read as a data
+    # field named "\ufeffid", and the item got a made-up id.
+    make_project(db, name="intents")
+    source = tmp_path / name
+    source.write_text(content, encoding="utf-8")
+    code, _, err = run(capsys, "import", "intents", str(source), "--database-url", database_url)
+    assert code == 0, err
+    code, out, err = run(capsys, "export", "intents", "--database-url", database_url)
+    assert code == 0, err
+    (row,) = [json.loads(line) for line in out.splitlines()]
+    assert (row["id"], row["data"]) == ("row-1", {"text": "hello"})
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ("projects", "create", "intents", "--config", "{file}"),
+        ("privacy", "scan", "{file}", "-o", "-"),
+        ("ledger", "check-proof", "{file}", "--key", "{file}"),
+    ],
+)
+def test_json_nested_too_deep_for_the_decoder_is_one_line(
+    capsys: pytest.CaptureFixture[str], database_url: str, tmp_path: Path, argv: tuple[str, ...]
+) -> None:
+    source = tmp_path / "deep.json"
+    source.write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    args = [arg.replace("{file}", str(source)) for arg in argv]
+    code, _, err = (
+        run(capsys, *args, "--database-url", database_url)
+        if argv[0] == "projects"
+        else run(capsys, *args)
+    )
+    assert code == 2
+    lines = error_lines(err)
+    assert len(lines) == 1 and "nested more than 64 levels deep" in lines[0], err
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("nonsense", "error: the database URL cannot be used (not a URL): set --database-url"),
+        (
+            "mysql+nodriver://me:hunter2@db/loupe",
+            "error: the database URL 'mysql+nodriver://me:***@db/loupe' cannot be used "
+            "(no driver for 'mysql+nodriver')",
+        ),
+        ("sqlite:///{tmp}/notes.txt", "error: {tmp}/notes.txt is not a SQLite database"),
+    ],
+)
+def test_a_database_url_loupe_cannot_open_is_one_line_without_its_password(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, url: str, expected: str
+) -> None:
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not a database, but a file of notes\n" * 100, encoding="utf-8")
+    code, _, err = run(capsys, "projects", "list", "--database-url", url.format(tmp=tmp_path))
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(expected.format(tmp=tmp_path)), err
+    assert "hunter2" not in err
+    assert notes.read_text(encoding="utf-8").startswith("not a database")
+
+
+def test_a_setting_that_does_not_fit_is_one_line_naming_its_variable(
+    capsys: pytest.CaptureFixture[str], database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LOUPE_LEASE_SECONDS", "ten minutes")
+    code, _, err = run(capsys, "projects", "list", "--database-url", database_url)
+    assert code == 2
+    assert err.strip().splitlines() == [
+        "error: setting lease_seconds (LOUPE_LEASE_SECONDS): Input should be a valid integer, "
+        "unable to parse string as an integer; fix the environment variable (or the option "
+        "that sets it)"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ("id,answer\nitem-1\n", "line 2: give one id and one answer, no other cells"),
+        ("id,answer\nitem-1,a,b\n", "line 2: give one id and one answer, no other cells"),
+        ('id,answer\nitem-1,"' + "[" * 5000 + '"\n', "line 2: bad JSON list (nested more than"),
+        ("id,answer\nitem-1," + "a" * 200_000 + "\n", "malformed CSV: field larger than"),
+    ],
+)
+def test_a_gold_file_that_does_not_parse_is_one_line_and_marks_nothing(
+    capsys: pytest.CaptureFixture[str],
+    database_url: str,
+    db: Database,
+    tmp_path: Path,
+    content: str,
+    expected: str,
+) -> None:
+    make_project(db, name="intents")
+    before = snapshot(db)
+    source = tmp_path / "gold.csv"
+    source.write_text(content, encoding="utf-8")
+    code, _, err = run(
+        capsys, "gold", "import", "intents", str(source), "--database-url", database_url
+    )
+    assert code == 2
+    lines = error_lines(err)
+    assert len(lines) == 1 and expected in lines[0], err
+    assert snapshot(db) == before
+
+
+def test_a_gold_file_with_a_byte_order_mark_is_read(
+    capsys: pytest.CaptureFixture[str], database_url: str, db: Database, tmp_path: Path
+) -> None:
+    make_project(db, name="intents")
+    items = tmp_path / "items.jsonl"
+    items.write_text('{"id": "item-1", "text": "hello"}\n', encoding="utf-8")
+    assert run(capsys, "import", "intents", str(items), "--database-url", database_url)[0] == 0
+    gold = tmp_path / "gold.csv"
+    gold.write_text("\ufeffid,answer\nitem-1,call\n", encoding="utf-8")
+    code, out, err = run(
+        capsys, "gold", "import", "intents", str(gold), "--database-url", database_url
+    )
+    assert code == 0, err
+    assert "1 gold items" in out

@@ -319,7 +319,7 @@ def test_unreadable_or_unstorable_json_is_422_naming_the_field(
         (
             '{"id": "a", "text": "ok"}\n{"id": "b", "text": "x", "m": NaN}\n',
             "line 2",
-            "not a finite number",
+            "NaN is not a JSON number",
         ),
         (
             _deep_in('[{"id": "a", "text": "ok"}, {"id": "b", "text": "x", "m": @}]', 5_000),

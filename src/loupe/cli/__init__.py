@@ -6,6 +6,7 @@ message on stderr; no traceback for anything a user can cause.
 
 from __future__ import annotations
 
+import errno
 import sys
 
 import typer
@@ -91,11 +92,40 @@ def main(argv: list[str] | None = None) -> None:
         err.print(f"[bold red]error:[/] {escape(exc.message)}", markup=True)
         sys.exit(exc.exit_code)
     except Exception as exc:
-        unavailable = _unavailable(exc)
-        if unavailable is None:
+        mapped = _unavailable(exc) or _file_error(exc)
+        if mapped is None:
             raise
-        err.print(f"[bold red]error:[/] {escape(unavailable.message)}", markup=True)
-        sys.exit(unavailable.exit_code)
+        err.print(f"[bold red]error:[/] {escape(mapped.message)}", markup=True)
+        sys.exit(mapped.exit_code)
+
+
+# A file the system cannot write for want of room, or on a read-only filesystem: not the
+# user's input but the machine's state (the database's own such errors are mapped above).
+_NO_ROOM = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS})
+
+
+def _file_error(exc: Exception) -> LoupeError | None:
+    """A file the user named that cannot be read or written, as ``InvalidInput`` naming it.
+
+    Commands open the paths given as arguments and options (an import file, ``--output``,
+    ``--guidelines``...); a missing file, a folder, a denied permission or bytes that are
+    not UTF-8 text are the user's to fix, whichever command met them.
+    """
+    from loupe.errors import InvalidInput, Unavailable
+
+    if isinstance(exc, UnicodeDecodeError):
+        return InvalidInput(
+            f"the input is not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset "
+            f"{exc.start}); re-encode the file as UTF-8"
+        )
+    if not isinstance(exc, OSError) or exc.filename is None:
+        return None
+    reason = exc.strerror or type(exc).__name__
+    if exc.errno in _NO_ROOM:
+        return Unavailable(
+            f"{exc.filename}: cannot be written ({reason}); free space or pick another path"
+        )
+    return InvalidInput(f"{exc.filename}: {reason}; check the path and its permissions")
 
 
 def _unavailable(exc: Exception) -> LoupeError | None:

@@ -20,6 +20,7 @@ from loupe.cli.admin import DatabaseUrl
 from loupe.cli.anchor import anchor_command, check_anchors
 from loupe.cli.session import console, err_console, open_database, resolve_user
 from loupe.errors import InvalidInput, LedgerIntegrityError
+from loupe.formats import decode_json
 from loupe.ledger import verify
 from loupe.ledger.verify import CosignerVerifier
 from loupe.services.access import Actor
@@ -328,7 +329,7 @@ def check_proof_command(
     the checkpoint must carry at least --quorum valid witness cosignatures.
     """
     try:
-        document = json.loads(proofs.read_text("utf-8"))
+        document = decode_json(proofs.read_text("utf-8"))
         note = checkpoint.read_text("utf-8") if checkpoint else document["checkpoint"]
         entries = document["entries"]
     except (OSError, ValueError, KeyError, TypeError) as exc:

@@ -19,6 +19,7 @@ from rich.progress import Progress
 from loupe.cli.admin import DatabaseUrl
 from loupe.cli.session import console, open_database, open_output, resolve_project, settings
 from loupe.errors import InvalidInput
+from loupe.formats import decode_json
 from loupe.privacy import POLICIES, Redactor, Scanner
 
 __all__ = ["privacy_app"]
@@ -42,10 +43,10 @@ def _records(path: Path, text_field: str) -> Iterator[tuple[int, dict[str, Any],
             if not line.strip():
                 continue
             try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
+                record = decode_json(line)
+            except ValueError as exc:
                 raise InvalidInput(
-                    f"{path}:{lineno}: not valid JSON ({exc.msg})",
+                    f"{path}:{lineno}: not valid JSON ({exc})",
                     details={"line": lineno, "file": str(path)},
                 ) from None
             if not isinstance(record, dict):

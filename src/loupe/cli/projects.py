@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -12,6 +11,7 @@ from rich.table import Table
 from loupe.cli.admin import DatabaseUrl
 from loupe.cli.session import console, open_database, resolve_project, resolve_user
 from loupe.errors import InvalidInput
+from loupe.formats import decode_json
 from loupe.services.access import Actor
 from loupe.services.projects import definition
 
@@ -27,8 +27,8 @@ def _config(labels: str | None, config: Path | None) -> dict[str, Any]:
         raise InvalidInput("give either --labels a,b,c or --config schema.json (one of them)")
     if config is not None:
         try:
-            loaded: dict[str, Any] = json.loads(config.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as exc:
+            loaded: dict[str, Any] = decode_json(config.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
             raise InvalidInput(f"--config {config}: cannot read a JSON schema ({exc})") from None
         return loaded
     assert labels is not None

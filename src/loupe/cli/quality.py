@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import json
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -13,6 +12,7 @@ from rich.table import Table
 from loupe.cli.admin import DatabaseUrl
 from loupe.cli.session import console, open_database, resolve_project, settings
 from loupe.errors import InvalidInput
+from loupe.formats import decode_json
 from loupe.services.access import Actor
 from loupe.services.compliance.gate import gate_for
 from loupe.services.quality import agreement, gold, refits
@@ -26,22 +26,29 @@ quality_app = typer.Typer(help="Agreement, annotator quality and re-fits.", no_a
 def _read_gold(path: Path) -> list[tuple[str, Any]]:
     if not path.is_file():
         raise InvalidInput(f"{path}: no such file")
-    with path.open(encoding="utf-8", newline="") as stream:
+    # utf-8-sig: a spreadsheet's "CSV UTF-8" starts with a byte order mark.
+    with path.open(encoding="utf-8-sig", newline="") as stream:
         reader = csv.DictReader(stream)
-        if not reader.fieldnames or not {"id", "answer"} <= set(reader.fieldnames):
-            raise InvalidInput(f"{path}: the header must name the columns id and answer")
-        rows: list[tuple[str, Any]] = []
-        for row in reader:
-            answer: Any = row["answer"]
-            if answer.startswith("["):
-                try:
-                    answer = json.loads(answer)
-                except json.JSONDecodeError:
-                    raise InvalidInput(f"{path}: line {reader.line_num}: bad JSON list") from None
-            rows.append((row["id"], answer))
-    if not rows:
+        try:
+            if not reader.fieldnames or not {"id", "answer"} <= set(reader.fieldnames):
+                raise InvalidInput(f"{path}: the header must name the columns id and answer")
+            rows = [(row, reader.line_num) for row in reader]
+        except csv.Error as exc:
+            raise InvalidInput(f"{path}: malformed CSV: {exc}") from None
+    answers: list[tuple[str, Any]] = []
+    for row, line in rows:
+        answer: Any = row["answer"]
+        if None in row or answer is None:
+            raise InvalidInput(f"{path}: line {line}: give one id and one answer, no other cells")
+        if answer.startswith("["):
+            try:
+                answer = decode_json(answer)
+            except ValueError as exc:
+                raise InvalidInput(f"{path}: line {line}: bad JSON list ({exc})") from None
+        answers.append((row["id"], answer))
+    if not answers:
         raise InvalidInput(f"{path}: no rows")
-    return rows
+    return answers
 
 
 @gold_app.command("import")

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
 from loupe.db.engine import (
@@ -20,7 +20,7 @@ from loupe.db.engine import (
 )
 from loupe.db.migrate import upgrade
 from loupe.db.sqlite_sharing import other_processes_attached
-from loupe.errors import Unavailable
+from loupe.errors import InvalidInput, Unavailable
 
 if TYPE_CHECKING:
     from loupe.settings import Settings
@@ -40,12 +40,15 @@ class Database:
         prepared_statements: bool = True,
     ) -> None:
         self.url = url
-        self.engine: Engine = make_engine(
-            url,
-            pool_size=pool_size,
-            sqlite_synchronous=sqlite_synchronous,
-            prepared_statements=prepared_statements,
-        )
+        try:
+            self.engine: Engine = make_engine(
+                url,
+                pool_size=pool_size,
+                sqlite_synchronous=sqlite_synchronous,
+                prepared_statements=prepared_statements,
+            )
+        except ArgumentError as exc:  # a URL SQLAlchemy cannot parse, or an unknown dialect
+            raise InvalidInput(_bad_url(url, exc)) from None
         self.writer = make_sessionmaker(self.engine)
         self.reader = make_sessionmaker(self.engine, readonly=True)
         self.lease_writer = make_sessionmaker(self.engine, durable=False)
@@ -67,6 +70,11 @@ class Database:
         try:
             upgrade(self.engine)
         except DBAPIError as exc:
+            if "file is not a database" in str(exc.orig):  # SQLite, on a file of another kind
+                raise InvalidInput(
+                    f"{self.location} is not a SQLite database: set --database-url or "
+                    "LOUPE_DATABASE_URL to Loupe's database (or a new file's path)"
+                ) from None
             if not is_unavailable(exc):
                 raise
             raise Unavailable(self.describe_failure(exc)) from None
@@ -163,6 +171,20 @@ _UNAVAILABLE_STATES = frozenset(
 
 def _sqlstate(exc: DBAPIError) -> str | None:
     return getattr(exc.orig, "sqlstate", None)
+
+
+def _bad_url(url: str, exc: ArgumentError) -> str:
+    """What is wrong with a database URL SQLAlchemy refused, without its password."""
+    try:
+        shown = repr(make_url(url).render_as_string(hide_password=True))
+        reason = f"no driver for {make_url(url).drivername!r}"
+    except ArgumentError:
+        shown, reason = "", "not a URL"  # unparsed, it may hold a password: not echoed
+    return (
+        f"the database URL {shown}{' ' if shown else ''}cannot be used ({reason}): set "
+        "--database-url or LOUPE_DATABASE_URL to sqlite:///path/to/loupe.db or "
+        "postgresql+psycopg://user:password@host/name"
+    )
 
 
 def redacted(exc: DBAPIError) -> str:
