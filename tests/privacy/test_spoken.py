@@ -14,7 +14,8 @@ from loupe.privacy.spoken import MIN_DIGITS, spoken_view
     ("text", "view"),
     [
         ("call oh seven seven double oh nine hundred one two three", "call 07700900123"),
-        ("four one one one, one one one one - one one one one one one one one", "4111111111111111"),
+        ("four one one one one one one one one one one one one one one one", "4111111111111111"),
+        ("seven seven zero zero nine, zero zero one two three - four", "77009, 00123-4"),
         ("triple seven triple eight", "777888"),
         ("Call SEVEN Seven Zero Zero Nine Zero", "Call 770090"),
         ("send it to ana dot garcia at gmail dot com", "send it to ana.garcia@gmail.com"),
@@ -75,6 +76,12 @@ def test_a_rewritten_run_maps_back_to_every_word_it_came_from() -> None:
         ),
         ("email ana dot garcia at gmail dot com the photos", "email [EMAIL] the photos"),
         ("contact ana(at)example(dot)org", "contact [EMAIL]"),
+        # Two numbers in one breath: both are redacted.
+        (
+            "seven seven zero zero nine zero zero one two three, four one one one one one one one "
+            "one one one one one one one one",
+            "[CREDIT_CARD]",
+        ),
     ],
 )
 def test_the_gate_redacts_spoken_identifiers_whole(text: str, redacted: str) -> None:

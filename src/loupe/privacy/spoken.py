@@ -128,14 +128,24 @@ def spoken_view(text: str) -> SpokenView | None:
 
 
 def _digit_runs(text: str) -> list[tuple[int, int, str]]:
+    """Each spoken run as digits. Words are joined; a comma or a hyphen between them is
+    kept (", ", "-"), so that two numbers read one after the other ("…one two three,
+    four one one one…") stay two numbers, as they would be typed."""
     out = []
     for run in _RUN.finditer(text):
-        digits = "".join(
-            _DIGITS[m.group(2).lower()] * _TIMES[_lower(m.group(1))] + _ZEROS[_lower(m.group(3))]
-            for m in _PART.finditer(run.group())
-        )
-        if len(digits) >= MIN_DIGITS:
-            out.append((run.start(), run.end(), digits))
+        written: list[str] = []
+        count, previous = 0, None
+        for m in _PART.finditer(run.group()):
+            if previous is not None:
+                gap = run.group()[previous : m.start()]
+                written.append(", " if "," in gap else "-" if "-" in gap else "")
+            digits = _DIGITS[m.group(2).lower()] * _TIMES[_lower(m.group(1))]
+            digits += _ZEROS[_lower(m.group(3))]
+            written.append(digits)
+            count += len(digits)
+            previous = m.end()
+        if count >= MIN_DIGITS:
+            out.append((run.start(), run.end(), "".join(written)))
     return out
 
 
