@@ -24,7 +24,7 @@ from loupe.privacy import detectors as registry
 from loupe.privacy.detectors import Detector
 from loupe.privacy.detectors.base import shielded
 from loupe.privacy.normalisation import Normalised
-from loupe.privacy.spans import Detection, resolve_overlaps
+from loupe.privacy.spans import Detection, cover_overlaps
 from loupe.privacy.spoken import spoken_view
 
 __all__ = ["MAX_CHARS", "WINDOW", "Scan", "Scanner", "Verdict", "windows"]
@@ -126,7 +126,7 @@ class Scanner:
         except Exception:
             return Scan((), "withhold", "error")
         spans = (Detection(*norm.to_original(d.start, d.end), d.type, d.score) for d in found)
-        return Scan(tuple(resolve_overlaps(spans)), "show", None)
+        return Scan(tuple(cover_overlaps(spans)), "show", None)
 
     def detect(self, text: str) -> list[Detection]:
         """Just the spans (for callers that handle withholding themselves)."""
