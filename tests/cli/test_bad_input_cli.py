@@ -300,3 +300,18 @@ def test_a_gold_file_with_a_byte_order_mark_is_read(
     )
     assert code == 0, err
     assert "1 gold items" in out
+
+
+def test_an_error_does_not_print_the_personal_data_it_refuses(
+    capsys: pytest.CaptureFixture[str], database_url: str, db: Database, tmp_path: Path
+) -> None:
+    """Regression: a CSV whose columns are shifted (an e-mail address where the language
+    goes) printed the address on stderr, which ends up in terminals and cron or CI logs."""
+    make_project(db, name="intents")
+    source = tmp_path / "items.csv"
+    source.write_text("id,text,language\nu1,hello,canary.fox@example.org\n", encoding="utf-8")
+    code, out, err = run(capsys, "import", "intents", str(source), "--database-url", database_url)
+    assert code == 2
+    lines = error_lines(err)
+    assert len(lines) == 1 and lines[0].endswith("got '[EMAIL]'"), err
+    assert "canary.fox" not in out + err

@@ -69,6 +69,28 @@ def test_a_phone_shaped_number_is_a_phone_even_when_unassigned(phone: str) -> No
 
 
 @pytest.mark.parametrize(
+    "text",
+    [
+        "order +44 20 7946 0958 please",
+        "member since 2019 +49 30 1234567",
+        "ID: Maria, +33 6 12 34 56 78",
+        "re your case +1-984-182-0190",
+    ],
+)
+def test_a_number_written_with_a_plus_is_a_phone_after_any_word(text: str) -> None:
+    """Regression: a word that marks order or case numbers ("order", "member", "id",
+    "case") within 25 characters before it took a "+44 ..." number below the threshold,
+    and the number reached annotators unredacted."""
+    assert [t for t in found(text) if t[1] == "PHONE"], text
+    assert "[PHONE]" in Redactor().redact(text).text
+
+
+@pytest.mark.parametrize("text", ["order 00123456789", "invoice 0049 1234", "case 4711 0815"])
+def test_bare_order_and_case_numbers_stay_unredacted(text: str) -> None:
+    assert [t for t in found(text) if t[1] == "PHONE"] == []
+
+
+@pytest.mark.parametrize(
     "phone", ["555-201-3344 x769", "(415) 555-2671 ext. 12", "+1-537-640-6812x41586"]
 )
 def test_an_extension_is_inside_the_phone_span(phone: str) -> None:

@@ -89,14 +89,23 @@ def main(argv: list[str] | None = None) -> None:
         # exits 1; our own errors come through to be mapped below.
         app(args=argv, prog_name="loupe")
     except LoupeError as exc:
-        err.print(f"[bold red]error:[/] {escape(exc.message)}", markup=True)
+        err.print(f"[bold red]error:[/] {escape(_shown(exc.message))}", markup=True)
         sys.exit(exc.exit_code)
     except Exception as exc:
         mapped = _unavailable(exc) or _file_error(exc)
         if mapped is None:
             raise
-        err.print(f"[bold red]error:[/] {escape(mapped.message)}", markup=True)
+        err.print(f"[bold red]error:[/] {escape(_shown(mapped.message))}", markup=True)
         sys.exit(mapped.exit_code)
+
+
+def _shown(message: str) -> str:
+    """An error message as printed: any identifier it echoes (a shifted CSV column's
+    e-mail address, a name typed as an answer) replaced by its placeholder, since stderr
+    ends up in terminals' scrollback and cron or CI logs (:mod:`loupe.privacy.messages`)."""
+    from loupe.privacy.messages import redact_message
+
+    return redact_message(message)
 
 
 # A file the system cannot write for want of room, or on a read-only filesystem: not the

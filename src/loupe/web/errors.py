@@ -24,6 +24,7 @@ from starlette.responses import Response
 from loupe.db.database import is_unavailable, redacted
 from loupe.errors import LoupeError
 from loupe.formats import MAX_DEPTH
+from loupe.privacy.messages import redact_details, redact_message
 from loupe.web.schemas.common import ErrorBody
 
 __all__ = [
@@ -52,7 +53,16 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 
 def _body(code: str, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
-    return {"error": {"code": code, "message": message, "details": details or {}}}
+    """The error body. Messages and details often name the value refused; any identifier
+    in them is replaced by its placeholder (:mod:`loupe.privacy.messages`), so no error
+    body, and no error page built from one, echoes personal data."""
+    return {
+        "error": {
+            "code": code,
+            "message": redact_message(message),
+            "details": redact_details(details or {}),
+        }
+    }
 
 
 def _field(loc: tuple[Any, ...]) -> str:
@@ -65,7 +75,9 @@ async def _loupe_error(_: Request, exc: Exception) -> Response:
     headers = {"WWW-Authenticate": "Bearer"} if exc.http_status == 401 else None
     if "retry_after" in exc.details:
         headers = {"Retry-After": str(exc.details["retry_after"])}
-    return JSONResponse(exc.to_dict(), status_code=exc.http_status, headers=headers)
+    return JSONResponse(
+        _body(exc.code, exc.message, exc.details), status_code=exc.http_status, headers=headers
+    )
 
 
 async def _validation_error(_: Request, exc: Exception) -> Response:

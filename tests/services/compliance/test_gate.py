@@ -70,12 +70,34 @@ def test_metadata_keys_are_gated_like_values() -> None:
     result = _gate({"text": "play jazz"}, {EMAIL: 1, "by": {f"ring {PHONE}": "x"}})
     assert result.metadata == {"[EMAIL]": 1, "by": {"ring [PHONE]": "x"}}
     assert set(result.detected) == {"EMAIL", "PHONE"}
-    assert "metadata.canary.fox@example.org#key" in result.spans
+    assert result.spans["metadata.[EMAIL]#key"] == [[0, 22, 0, 7, "EMAIL"]]
+    assert result.spans["metadata.by.ring [PHONE]#key"] == [[5, 21, 5, 12, "PHONE"]]
+
+
+def test_span_map_paths_hold_no_content() -> None:
+    """Regression: the span map is stored unsealed beside the vault (``item_vaults.spans``)
+    and its paths were built from the keys as given, so a key holding an email or a phone
+    number sat in the database in clear (``metadata.canary.fox@example.org#key``)."""
+    data = {"text": "hi", "contact": {EMAIL: {"note": f"ring {PHONE}"}}}
+    result = _gate(data, {EMAIL: f"ring {PHONE}", "by": [{PHONE: EMAIL}]})
+    paths = " ".join(result.spans)
+    assert EMAIL not in paths and "7946" not in paths
+    assert set(result.spans) == {
+        "contact.[EMAIL]#key",
+        "contact.[EMAIL].note",
+        "metadata.[EMAIL]#key",
+        "metadata.[EMAIL]",
+        "metadata.by.0.[PHONE]#key",
+        "metadata.by.0.[PHONE]",
+    }
 
 
 def test_keys_that_redact_alike_are_kept_apart() -> None:
     result = _gate({"text": "hi"}, {EMAIL: 1, "ana@example.org": 2})
     assert result.metadata == {"[EMAIL]": 1, "[EMAIL]#2": 2}
+    # Each key's spans are under the name it is shown by.
+    assert result.spans["metadata.[EMAIL]#key"] == [[0, 22, 0, 7, "EMAIL"]]
+    assert result.spans["metadata.[EMAIL]#2#key"] == [[0, 15, 0, 7, "EMAIL"]]
 
 
 def test_prediction_and_gold_values_are_gated() -> None:

@@ -5,7 +5,8 @@ Google's libphonenumber metadata (international form first, then a list of
 national plans). Validity alone is weak evidence for a bare digit run, so the
 score also weighs format (``+`` prefix, grouping) and nearby words: "call",
 "Tel.", "Handy", "portable", "móvil", "电话" raise it; "order", "invoice",
-"tracking", currency signs lower it.
+"tracking", currency signs lower it (a number written with a ``+`` stays above the
+threshold: the gate fails toward redaction).
 """
 
 from __future__ import annotations
@@ -133,7 +134,10 @@ class PhoneDetector:
             score += 0.3
         before = text[max(0, start - 25) : start]
         if _NEGATIVE.search(before) and not _CUE.search(before[-12:]):
-            score -= 0.4
+            # An order or case number is a digit run; one written with a "+" ("+44 20
+            # 7946 0958") is a phone whatever word precedes it ("member since 2019
+            # +49 30 1234567"): context lowers it, never below the threshold.
+            score -= 0.2 if raw.startswith(("+", "(+")) else 0.4
         return round(max(0.05, min(score, 0.99)), 2)
 
 

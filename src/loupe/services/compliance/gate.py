@@ -93,31 +93,34 @@ class _Withhold(Exception):
         self.reason = reason
 
 
-def _map_strings(value: Any, path: str, fn: Callable[[str, str], str]) -> Any:
+# Names a key and records its spans: ``(parent path prefix, key, names taken) -> name``.
+_KeyFn = Callable[[str, str, dict[str, Any]], str]
+
+
+def _map_strings(value: Any, path: str, fn: Callable[[str, str], str], key_fn: _KeyFn) -> Any:
     """``value`` with every string inside it (through dicts and lists) replaced by ``fn``;
     the keys of nested objects too (see :func:`_map_keys`)."""
     if isinstance(value, str):
         return fn(path, value)
     if isinstance(value, dict):
-        return _map_keys(value, fn, prefix=f"{path}.")
+        return _map_keys(value, fn, key_fn, prefix=f"{path}.")
     if isinstance(value, list):
-        return [_map_strings(v, f"{path}.{i}", fn) for i, v in enumerate(value)]
+        return [_map_strings(v, f"{path}.{i}", fn, key_fn) for i, v in enumerate(value)]
     return value
 
 
 def _map_keys(
-    data: dict[str, Any], fn: Callable[[str, str], str], *, prefix: str = ""
+    data: dict[str, Any], fn: Callable[[str, str], str], key_fn: _KeyFn, *, prefix: str = ""
 ) -> dict[str, Any]:
     """Map every key and value of ``data``. A key is content too (``{"Ana Ruiz": 1}``): it
-    is gated under the path ``<prefix><key>#key``; two keys that redact to the same text
-    are kept apart by a ``#2``, ``#3``... suffix rather than one overwriting the other."""
+    is gated by ``key_fn``, which also keeps apart two keys that redact to the same text
+    (a ``#2``, ``#3``... suffix rather than one overwriting the other). Paths are built
+    from the keys as *gated*, never as given: the span map is stored beside the sealed
+    original, not in it, so a path must hold no content (``metadata.[EMAIL].note``)."""
     out: dict[str, Any] = {}
     for key, value in data.items():
-        path = f"{prefix}{key}"
-        name = fn(f"{path}#key", key) if isinstance(key, str) else key
-        while name in out:
-            name = _next_suffix(name)
-        out[name] = _map_strings(value, path, fn)
+        name = key_fn(prefix, key, out) if isinstance(key, str) else key
+        out[name] = _map_strings(value, f"{prefix}{name}", fn, key_fn)
     return out
 
 
@@ -154,25 +157,21 @@ def gate_data(
 
     Strings nested in objects and lists are scanned too; a field's span map is keyed
     by its path (``"text"``, ``"contact.phone"``, ``"metadata.note"``; a key's own spans
-    under ``"metadata.<key>#key"``). Every metadata key and value is scanned, the model's
+    under ``"metadata.<key>#key"``), built from the keys as gated
+    (``"metadata.[EMAIL]#key"``): the span map is stored unsealed, so it holds positions
+    and types, never content. Every metadata key and value is scanned, the model's
     ``prediction`` and the ``gold`` answer included. ``clean_keys``, when given, remembers
     the keys in which nothing was found, so that a key every item repeats is scanned once.
     """
     spans: dict[str, list[list[Any]]] = {}
     detected: set[str] = set()
 
-    def gate_text(path: str, value: str) -> str:
-        is_key = path.endswith("#key")
-        if is_key and clean_keys is not None and value in clean_keys:
-            return value  # the same key in item after item: scanned once
+    def redact(value: str) -> tuple[str, list[list[Any]] | None]:
         scan = scanner.scan(value)
-        clean = scan.verdict == "show" and not scan.spans
-        if is_key and clean and clean_keys is not None and len(clean_keys) < MAX_CLEAN_KEYS:
-            clean_keys.add(value)
         if scan.verdict == "withhold":
             raise _Withhold(scan.reason or "error")
         if not scan.spans:
-            return value
+            return value, None
         detected.update(span.type for span in scan.spans)
         if policy == "withhold":
             raise _Withhold("policy")
@@ -180,16 +179,34 @@ def gate_data(
         if redaction.withheld:
             raise _Withhold("unsettled")
         detected.update(m.type for m in redaction.mappings)
-        spans[path] = [
+        return redaction.text, [
             [m.original_start, m.original_end, m.redacted_start, m.redacted_end, m.type]
             for m in redaction.mappings
         ]
-        return redaction.text
+
+    def gate_text(path: str, value: str) -> str:
+        text, found = redact(value)
+        if found:
+            spans[path] = found
+        return text
+
+    def gate_key(prefix: str, key: str, taken: dict[str, Any]) -> str:
+        if clean_keys is not None and key in clean_keys:
+            name, found = key, None  # the same key in item after item: scanned once
+        else:
+            name, found = redact(key)
+            if found is None and clean_keys is not None and len(clean_keys) < MAX_CLEAN_KEYS:
+                clean_keys.add(key)
+        while name in taken:
+            name = _next_suffix(name)
+        if found:
+            spans[f"{prefix}{name}#key"] = found
+        return name
 
     meta = metadata or {}
     try:
-        out = _map_keys(data, gate_text)
-        out_meta = _map_keys(meta, gate_text, prefix="metadata.")
+        out = _map_keys(data, gate_text, gate_key)
+        out_meta = _map_keys(meta, gate_text, gate_key, prefix="metadata.")
     except _Withhold as stop:
         # Keys may hold personal data too: a withheld item keeps none of its metadata, and
         # only the names of its data fields in which the scanner finds nothing.
