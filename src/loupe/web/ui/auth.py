@@ -37,6 +37,15 @@ def safe_next(target: str | None) -> str:
     return target
 
 
+def _secure_cookies(request: Request) -> bool:
+    """Whether the cookies set here are ``Secure``: when the setting says so, and always
+    when the request came over HTTPS (directly, or through a proxy uvicorn trusts), so a
+    TLS deployment that forgot ``LOUPE_SESSION_COOKIE_SECURE`` does not leak the session
+    to a plain-HTTP request to the same host."""
+    settings: Settings = request.app.state.settings
+    return settings.session_cookie_secure or request.url.scheme == "https"
+
+
 WRONG = "Wrong username or password."
 EXPIRED = "Your session has expired or was ended: sign in again to go on."
 
@@ -66,7 +75,7 @@ def _login_form(
         token,
         httponly=True,
         samesite="strict",
-        secure=request.app.state.settings.session_cookie_secure,
+        secure=_secure_cookies(request),
         path="/login",
         max_age=3600,
     )
@@ -130,7 +139,7 @@ def login(
         issued.secret,
         httponly=True,
         samesite="lax",
-        secure=settings.session_cookie_secure,
+        secure=_secure_cookies(request),
         path="/",
         max_age=int(settings.session_hours * 3600),
     )
