@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from fastapi.testclient import TestClient
@@ -122,6 +123,37 @@ def test_sign_in_without_the_form_token_is_refused_and_changes_nothing(
     assert response.status_code == 403
     assert "did not come from this site" in response.text
     assert count(db, "browser_sessions") == before == 0
+
+
+def test_a_stale_sign_in_form_answers_with_a_fresh_one(
+    app_client: TestClient, db: Database
+) -> None:
+    # Two sign-in tabs: the second replaced the token cookie, so the first tab's form was
+    # refused with a dead-end error page; now it is refused with a form to sign in from.
+    give_password(db, make_user(db, "maya"))
+    first_tab = login_token(app_client)
+    login_token(app_client)
+    stale = app_client.post(
+        "/login",
+        data={"username": "maya", "password": PASSWORD, "csrf_token": first_tab, "next": "/me"},
+        headers=HTML,
+    )
+    assert stale.status_code == 403 and "another sign-in tab" in stale.text
+    assert 'value="maya"' in stale.text and 'name="next" value="/me"' in stale.text
+    assert count(db, "browser_sessions") == 0
+    fresh = re.search(r'name="csrf_token" value="([^"]+)"', stale.text)
+    assert fresh and fresh.group(1) != first_tab
+    again = app_client.post(
+        "/login",
+        data={
+            "username": "maya",
+            "password": PASSWORD,
+            "csrf_token": fresh.group(1),
+            "next": "/me",
+        },
+        follow_redirects=False,
+    )
+    assert again.status_code == 303 and again.headers["location"] == "/me"
 
 
 def test_sign_out_needs_the_session_token(app_client: TestClient, db: Database) -> None:

@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.responses import Response
 
 from loupe.db.database import Database
-from loupe.errors import PermissionDenied, TooManyRequests, Unauthenticated
+from loupe.errors import TooManyRequests, Unauthenticated
 from loupe.services.people import sessions
 from loupe.settings import Settings
 from loupe.web.deps import SESSION_COOKIE
@@ -47,6 +47,10 @@ def _secure_cookies(request: Request) -> bool:
 
 
 WRONG = "Wrong username or password."
+STALE = (
+    "The sign-in form expired or did not come from this site (another sign-in tab?): "
+    "sign in again here."
+)
 EXPIRED = "Your session has expired or was ended: sign in again to go on."
 
 
@@ -97,9 +101,14 @@ def login(
 ) -> Response:
     expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     if not expected or not hmac.compare_digest(expected.encode(), csrf_token.encode()):
-        raise PermissionDenied(
-            "the sign-in form expired or did not come from this site; reload it and try again",
-            details={"reason": "csrf"},
+        # Refused, but with a fresh form (and token) to sign in from: a second sign-in tab,
+        # or a form left open for an hour, made this a dead-end error page.
+        return _login_form(
+            request,
+            next_url=safe_next(next),
+            error=STALE,
+            status_code=403,
+            username=username,
         )
     settings: Settings = request.app.state.settings
     db: Database = request.app.state.db
