@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from fastapi.testclient import TestClient
@@ -12,6 +13,8 @@ from tests.web.ui.signin import HTML, PASSWORD, give_password, login_token, sign
 from loupe.db.database import Database
 from loupe.db.models import utcnow
 from loupe.db.session_models import BrowserSession
+from loupe.settings import Settings
+from loupe.web.app import create_app
 from loupe.web.ui.auth import safe_next
 
 
@@ -58,10 +61,33 @@ def test_sign_in_sets_an_httponly_lax_cookie_backed_by_a_row(
     )
     assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Path=/" in cookie
     assert "Max-Age=43200" in cookie
+    assert "Secure" not in cookie  # plain HTTP (a laptop, the tests) must keep its session
     assert count(db, "browser_sessions") == 1
     home = app_client.get("/")
     assert home.status_code == 200
     assert "maya" in home.text and "Sign out" in home.text
+
+
+def test_cookies_are_secure_when_the_request_came_over_https(
+    settings: Settings, db: Database
+) -> None:
+    # They were Secure only with LOUPE_SESSION_COOKIE_SECURE=true: a TLS deployment that
+    # forgot it sent the session cookie with any plain-HTTP request to the same host.
+    maya = make_user(db, "maya")
+    give_password(db, maya)
+    with TestClient(create_app(settings), base_url="https://loupe.example") as client:
+        form = client.get("/login")
+        assert "Secure" in form.headers["set-cookie"]
+        response = client.post(
+            "/login",
+            data={"username": "maya", "password": PASSWORD, "csrf_token": login_token(client)},
+            follow_redirects=False,
+        )
+        assert response.status_code == 303
+        cookie = next(
+            c for c in response.headers.get_list("set-cookie") if c.startswith("loupe_session=")
+        )
+        assert "Secure" in cookie and "HttpOnly" in cookie
 
 
 def test_wrong_password_and_unknown_user_read_the_same(
@@ -97,6 +123,37 @@ def test_sign_in_without_the_form_token_is_refused_and_changes_nothing(
     assert response.status_code == 403
     assert "did not come from this site" in response.text
     assert count(db, "browser_sessions") == before == 0
+
+
+def test_a_stale_sign_in_form_answers_with_a_fresh_one(
+    app_client: TestClient, db: Database
+) -> None:
+    # Two sign-in tabs: the second replaced the token cookie, so the first tab's form was
+    # refused with a dead-end error page; now it is refused with a form to sign in from.
+    give_password(db, make_user(db, "maya"))
+    first_tab = login_token(app_client)
+    login_token(app_client)
+    stale = app_client.post(
+        "/login",
+        data={"username": "maya", "password": PASSWORD, "csrf_token": first_tab, "next": "/me"},
+        headers=HTML,
+    )
+    assert stale.status_code == 403 and "another sign-in tab" in stale.text
+    assert 'value="maya"' in stale.text and 'name="next" value="/me"' in stale.text
+    assert count(db, "browser_sessions") == 0
+    fresh = re.search(r'name="csrf_token" value="([^"]+)"', stale.text)
+    assert fresh and fresh.group(1) != first_tab
+    again = app_client.post(
+        "/login",
+        data={
+            "username": "maya",
+            "password": PASSWORD,
+            "csrf_token": fresh.group(1),
+            "next": "/me",
+        },
+        follow_redirects=False,
+    )
+    assert again.status_code == 303 and again.headers["location"] == "/me"
 
 
 def test_sign_out_needs_the_session_token(app_client: TestClient, db: Database) -> None:

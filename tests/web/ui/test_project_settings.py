@@ -72,6 +72,30 @@ def test_annotators_do_not_get_the_settings_page(app_client: TestClient, db: Dat
     assert snapshot(db) == before
 
 
+def test_the_duplicate_form_is_only_for_those_who_may_create_projects(
+    app_client: TestClient, db: Database
+) -> None:
+    # A project's manager whose own role is annotator was shown the form; it answered 403.
+    lead = make_user(db, "lead")
+    project = make_project(db, members={lead: "manager"})
+    csrf = sign_in(app_client, db, lead)
+    page = app_client.get(f"/projects/{project}/settings", headers=HTML)
+    assert page.status_code == 200 and 'id="archive"' in page.text
+    assert 'id="duplicate"' not in page.text and "/settings/duplicate" not in page.text
+    before = snapshot(db)
+    refused = app_client.post(
+        f"/projects/{project}/settings/duplicate",
+        data={"csrf_token": csrf, "name": "copy"},
+        headers=HTML,
+    )
+    assert refused.status_code == 403 and snapshot(db) == before
+    app_client.cookies.clear()
+    manager = make_user(db, "mgr", "manager")
+    theirs = make_project(db, name="theirs", members={manager: "manager"})
+    sign_in(app_client, db, manager)
+    assert 'id="duplicate"' in app_client.get(f"/projects/{theirs}/settings", headers=HTML).text
+
+
 def test_the_item_page_lists_comments_and_takes_one_gated(
     app_client: TestClient, db: Database
 ) -> None:

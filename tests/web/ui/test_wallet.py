@@ -72,3 +72,16 @@ def test_a_broken_witnesses_file_does_not_take_the_wallet_down(
         ledger_witnesses_file=witnesses,
     )
     assert _checkpoint_data(settings, db)["witness_keys"] == []
+
+
+def test_an_origin_with_markup_stays_inside_the_data_block(
+    database_url: str, db: Database, tmp_path: Path
+) -> None:
+    # The block was json.dumps(...) | safe: a "</script>" in the origin (a key name may
+    # hold one) closed it early, put the rest into the page as markup and broke the
+    # wallet's checks (the script could no longer parse its data).
+    origin = "test.loupe/</script><img/src=x/class=pwn>"
+    init_keys(tmp_path / "keys", origin=origin)
+    settings = Settings(database_url=database_url, key_dir=tmp_path / "keys", ledger_origin=origin)
+    data = _checkpoint_data(settings, db)
+    assert data["origin"] == origin

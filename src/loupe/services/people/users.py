@@ -275,7 +275,8 @@ def set_active(session: Session, actor: Actor, *, user_id: int, active: bool) ->
     return user
 
 
-# Hashed once so that an unknown username costs as much as a wrong password.
+# Hashed once so that an unknown username, or a user without a password, costs as much
+# as a wrong password.
 _DUMMY_HASH: list[str] = []
 
 
@@ -283,10 +284,13 @@ def verify_password(session: Session, *, username: str, password: str) -> Actor:
     """The actor whose username and password these are, or :class:`Unauthenticated`.
 
     The message is the same for an unknown user, a wrong password, a user without a
-    password and a deactivated user, so sign-in reveals nothing about which it was.
+    password and a deactivated user, and so is the time it takes (one scrypt each), so
+    sign-in reveals nothing about which it was.
     """
     user = session.scalar(select(User).where(User.username == username))
-    if user is None:
+    if user is None or not user.password_hash:
+        # An account without a password (API tokens only) answered at once, without
+        # hashing: the time told which usernames exist.
         if not _DUMMY_HASH:
             _DUMMY_HASH.append(hash_password(secrets.token_urlsafe(16)))
         password_matches(_DUMMY_HASH[0], password)

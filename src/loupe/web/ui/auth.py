@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.responses import Response
 
 from loupe.db.database import Database
-from loupe.errors import PermissionDenied, TooManyRequests, Unauthenticated
+from loupe.errors import TooManyRequests, Unauthenticated
 from loupe.services.people import sessions
 from loupe.settings import Settings
 from loupe.web.deps import SESSION_COOKIE
@@ -37,7 +37,20 @@ def safe_next(target: str | None) -> str:
     return target
 
 
+def _secure_cookies(request: Request) -> bool:
+    """Whether the cookies set here are ``Secure``: when the setting says so, and always
+    when the request came over HTTPS (directly, or through a proxy uvicorn trusts), so a
+    TLS deployment that forgot ``LOUPE_SESSION_COOKIE_SECURE`` does not leak the session
+    to a plain-HTTP request to the same host."""
+    settings: Settings = request.app.state.settings
+    return settings.session_cookie_secure or request.url.scheme == "https"
+
+
 WRONG = "Wrong username or password."
+STALE = (
+    "The sign-in form expired or did not come from this site (another sign-in tab?): "
+    "sign in again here."
+)
 EXPIRED = "Your session has expired or was ended: sign in again to go on."
 
 
@@ -66,7 +79,7 @@ def _login_form(
         token,
         httponly=True,
         samesite="strict",
-        secure=request.app.state.settings.session_cookie_secure,
+        secure=_secure_cookies(request),
         path="/login",
         max_age=3600,
     )
@@ -88,9 +101,14 @@ def login(
 ) -> Response:
     expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     if not expected or not hmac.compare_digest(expected.encode(), csrf_token.encode()):
-        raise PermissionDenied(
-            "the sign-in form expired or did not come from this site; reload it and try again",
-            details={"reason": "csrf"},
+        # Refused, but with a fresh form (and token) to sign in from: a second sign-in tab,
+        # or a form left open for an hour, made this a dead-end error page.
+        return _login_form(
+            request,
+            next_url=safe_next(next),
+            error=STALE,
+            status_code=403,
+            username=username,
         )
     settings: Settings = request.app.state.settings
     db: Database = request.app.state.db
@@ -130,7 +148,7 @@ def login(
         issued.secret,
         httponly=True,
         samesite="lax",
-        secure=settings.session_cookie_secure,
+        secure=_secure_cookies(request),
         path="/",
         max_age=int(settings.session_hours * 3600),
     )

@@ -23,6 +23,7 @@ from loupe.db.models import Consensus, Project
 from loupe.errors import Unauthenticated
 from loupe.label_schema import Boxes, Segments
 from loupe.learning.persistence import ModelStore
+from loupe.permissions import allowed
 from loupe.services.access import Actor, authorize_project
 from loupe.services.compliance.audit_log import ACTOR_KEY
 from loupe.services.labelling import comments
@@ -55,6 +56,9 @@ def settings_page(project_id: Id, request: Request, ctx: Reader) -> HTMLResponse
         title=f"{project.name} · settings",
         project=project,
         project_nav=project_links(ctx.session, actor, project_id, current="settings"),
+        # A duplicate is a new project: a project's manager whose own role may not create
+        # projects was shown a form that could only answer 403.
+        can_duplicate=allowed(actor.role, "projects.create"),
     )
 
 

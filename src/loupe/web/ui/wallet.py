@@ -18,7 +18,6 @@ consistency proof from it.
 
 from __future__ import annotations
 
-import json
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -69,16 +68,16 @@ def wallet_page(
         entries=entries,
         balances=wallet.balances,
         checkpoint=checkpoint,
-        checkpoint_json=json.dumps(
-            {
-                "note": checkpoint.note if checkpoint else None,
-                "verifier_keys": checkpoint.verifier_keys if checkpoint else [],
-                "origin": config.keys.origin if config else None,
-                "witness_keys": witness_keys,
-                "after": after,
-                "limit": PAGE,
-            }
-        ),
+        # Rendered with tojson, which escapes <, > and &: json.dumps put "</script>" (an
+        # origin may hold one) straight into the page, closing the data block early.
+        checkpoint_data={
+            "note": checkpoint.note if checkpoint else None,
+            "verifier_keys": checkpoint.verifier_keys if checkpoint else [],
+            "origin": config.keys.origin if config else None,
+            "witness_keys": witness_keys,
+            "after": after,
+            "limit": PAGE,
+        },
         witness_keys=witness_keys,
         next_after=wallet.next_after,
     )
