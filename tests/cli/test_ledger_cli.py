@@ -160,6 +160,23 @@ def test_verify_reports_tampering_by_position(
     assert "the payment log does not verify" in err
 
 
+def test_verify_names_a_leaf_of_thousands_of_digits_instead_of_crashing(
+    paid: Database, database_url: str, key_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An operator's hostile leaf (5,000 digits) used to end ``ledger verify`` in a
+    ValueError traceback from int(); it is a problem named by position."""
+    with paid.transaction() as session:
+        leaf = session.execute(text("SELECT leaf FROM ledger_entries WHERE idx = 1")).scalar_one()
+        edited = bytes(leaf).replace(b'"amount_minor":5', b'"amount_minor":' + b"9" * 5000)
+        session.execute(
+            text("UPDATE ledger_entries SET leaf = :leaf WHERE idx = 1"), {"leaf": edited}
+        )
+    code, err = _main(capsys, database_url, key_dir, "ledger", "verify")
+    assert code == LedgerIntegrityError.exit_code
+    assert "entry 1: not a canonical payment entry" in err
+    assert "Traceback" not in err
+
+
 def test_rotate_key_keeps_old_checkpoints_valid(
     paid: Database, database_url: str, key_dir: Path
 ) -> None:

@@ -200,3 +200,39 @@ def test_utc_seconds() -> None:
     assert utc_seconds(moment.astimezone(timezone(timedelta(hours=-7)))) == 1718000000
     with pytest.raises(InvalidInput, match="timezone-aware"):
         utc_seconds(datetime(2024, 6, 10))
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        # Thousands of digits: int() refuses more than 4,300 with a ValueError.
+        (EXPECTED_BYTES.replace(b":250,", b":" + b"9" * 5000 + b","), "at most 1024"),
+        (EXPECTED_BYTES.replace(b":1718000000,", b":" + b"9" * 5000 + b","), "at most 1024"),
+        # Deep nesting: json.loads would raise RecursionError.
+        (b"[" * 100_000, "at most 1024"),
+        (b"[" * 1000, "not canonical ASCII JSON"),
+        # Not bytes at all.
+        (EXPECTED_BYTES.decode(), "is bytes, got str"),
+        (None, "is bytes, got NoneType"),
+    ],
+)
+def test_hostile_leaves_are_invalid_input_not_a_crash(data: Any, reason: str) -> None:
+    """A tampered database leaf is named as not canonical (``loupe ledger verify`` reports
+    it by position), never a ValueError or RecursionError out of the parser."""
+    with pytest.raises(InvalidInput, match=reason):
+        PaymentEntry.decode(data)
+
+
+def test_the_longest_entry_fits_the_size_limit() -> None:
+    widest = PaymentEntry(
+        kind="correction",
+        contributor=ALICE,
+        item=ITEM,
+        amount_minor=-(2**63) + 1,
+        currency="EUR",
+        rule="r" * 64,
+        rate_card_version="v" * 64,
+        timestamp=2**63 - 1,
+        corrects=2**63 - 1,
+    )
+    assert PaymentEntry.decode(widest.encode()) == widest

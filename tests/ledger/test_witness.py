@@ -158,3 +158,11 @@ def test_add_checkpoint_request_round_trips() -> None:
     for bad in (b"old x\n\nnote", b"old 1\nnot-a-hash\n\nnote", b"old 1\n", b"\xff"):
         with pytest.raises(InvalidInput):
             parse_add_checkpoint(bad)
+
+
+def test_an_old_size_beyond_64_bits_is_a_bad_request() -> None:
+    """5,000 digits made int() raise ValueError instead of a 400."""
+    for digits in ("9" * 5000, str(2**64)):
+        with pytest.raises(InvalidInput, match="largest tree size"):
+            parse_add_checkpoint(f"old {digits}\n\nnote".encode())
+    assert parse_add_checkpoint(f"old {2**64 - 1}\n\nnote".encode()).old_size == 2**64 - 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import threading
 import urllib.error
 import urllib.request
@@ -65,3 +66,21 @@ def test_add_checkpoint_statuses(served: tuple[str, Witness, NoteSigner]) -> Non
     proof = list(log.prove_consistency(2, 3).path)
     assert _post(url, format_add_checkpoint(2, proof, note(3)))[0] == 200
     assert witness.state()[ORIGIN].size == 3
+
+
+def test_absurd_sizes_and_lengths_are_400_not_a_dropped_connection(
+    served: tuple[str, Witness, NoteSigner],
+) -> None:
+    """'old' with 5,000 digits, or a Content-Length that is not a number, raised a
+    ValueError in the handler: a traceback on the witness's stderr and no answer."""
+    url, witness, _ = served
+    status, _, body = _post(url, b"old " + b"9" * 5000 + b"\n\nnote")
+    assert status == 400 and "largest tree size" in body
+    connection = http.client.HTTPConnection(url.removeprefix("http://"))
+    connection.putrequest("POST", "/add-checkpoint")
+    connection.putheader("Content-Length", "lots")
+    connection.endheaders()
+    response = connection.getresponse()
+    assert response.status == 400
+    connection.close()
+    assert witness.state() == {}

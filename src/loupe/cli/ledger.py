@@ -1,20 +1,24 @@
 """``loupe ledger ...`` (audit, proofs, checkpoints, keys) and ``loupe payouts ...``.
 
 ``loupe ledger check-proof`` is the contributor's side: it reads only the proofs file,
-a checkpoint note and verifier keys, and checks them with :mod:`loupe.ledger.verify`
-alone (no database, no server). Failures raise :mod:`loupe.errors` exceptions, which
-``loupe.cli`` maps to exit codes (8 for a log that does not verify).
+a checkpoint note and verifier keys, and checks them with :mod:`loupe.ledger.verify` and
+the entry decoder :mod:`loupe.ledger.entries` alone (no database, no server). Failures
+raise :mod:`loupe.errors` exceptions, which ``loupe.cli`` maps to exit codes (8 for a log
+that does not verify).
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import re
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from loupe.cli.admin import DatabaseUrl
 from loupe.cli.anchor import anchor_command, check_anchors
@@ -22,6 +26,7 @@ from loupe.cli.session import console, err_console, open_database, resolve_user
 from loupe.errors import InvalidInput, LedgerIntegrityError
 from loupe.formats import decode_json
 from loupe.ledger import verify
+from loupe.ledger.entries import PaymentEntry
 from loupe.ledger.verify import CosignerVerifier
 from loupe.services.access import Actor
 from loupe.services.compliance.key_binding import check_key_dir
@@ -301,6 +306,67 @@ def _keys_from(files: list[Path], what: str) -> list[str]:
     return [key for key in keys if key]
 
 
+_HEX_HASH = re.compile(r"[0-9a-f]{64}\Z")
+
+
+@dataclass(frozen=True)
+class _ProvenEntry:
+    index: int
+    leaf: bytes
+    proof: list[bytes]
+    pending: str | None
+
+
+def _proofs_document(proofs: Path, checkpoint: Path | None) -> tuple[str, int, list[_ProvenEntry]]:
+    """The note, tree size and entries of a proofs file, each checked for its type and
+    form; anything else is one line naming the file and what is wrong (InvalidInput)."""
+
+    def bad(why: str) -> InvalidInput:
+        return InvalidInput(f"{proofs}: not a proofs file ({why})", details={"field": "proofs"})
+
+    try:
+        document = decode_json(proofs.read_text("utf-8"))
+        note = checkpoint.read_text("utf-8") if checkpoint else None
+    except (OSError, ValueError) as exc:
+        raise bad(str(exc)) from None
+    if not isinstance(document, dict):
+        raise bad(f"a JSON object, not {type(document).__name__}")
+    if note is None:
+        note = document.get("checkpoint")
+        if not isinstance(note, str):
+            raise bad("'checkpoint' must be the signed note as text")
+    size, raw_entries = document.get("tree_size"), document.get("entries")
+    if isinstance(size, bool) or not isinstance(size, int):
+        raise bad("'tree_size' must be an integer")
+    if not isinstance(raw_entries, list):
+        raise bad("'entries' must be a list")
+    entries: list[_ProvenEntry] = []
+    for position, item in enumerate(raw_entries):
+        where = f"entries[{position}]"
+        if not isinstance(item, dict):
+            raise bad(f"{where} must be an object")
+        index, leaf, path, pending = (
+            item.get("index"),
+            item.get("leaf"),
+            item.get("proof"),
+            item.get("pending"),
+        )
+        if isinstance(index, bool) or not isinstance(index, int) or index < 0:
+            raise bad(f"{where}: 'index' must be a non-negative integer")
+        if not isinstance(leaf, str) or not leaf.isascii():
+            raise bad(f"{where}: 'leaf' must be the entry's canonical JSON as ASCII text")
+        if not isinstance(path, list) or not all(
+            isinstance(node, str) and _HEX_HASH.match(node) for node in path
+        ):
+            raise bad(f"{where}: 'proof' must be a list of 64-digit lowercase hex hashes")
+        if pending is not None and not isinstance(pending, str):
+            raise bad(f"{where}: 'pending' must be text")
+        entries.append(
+            _ProvenEntry(index, leaf.encode("ascii"), [bytes.fromhex(n) for n in path], pending)
+        )
+    return note, size, entries
+
+
 @ledger_app.command("check-proof")
 def check_proof_command(
     proofs: Annotated[Path, typer.Argument(help="The file `loupe ledger prove` wrote")],
@@ -322,20 +388,26 @@ def check_proof_command(
             min=0, help="Witness cosignatures required (default: 1 with --witnesses, else 0)"
         ),
     ] = None,
+    contributor: Annotated[
+        str | None,
+        typer.Option(
+            help="Your pseudonym (64 hex digits, shown in your wallet): every entry must be yours"
+        ),
+    ] = None,
 ) -> None:
-    """Check a proofs file offline with loupe.ledger.verify only (no database, no server).
+    """Check a proofs file offline (no database, no server) with loupe.ledger.verify and
+    the entry decoder.
 
     Every key comes from files you supply: the log's (--key) and the witnesses' (--witnesses);
-    the checkpoint must carry at least --quorum valid witness cosignatures.
+    the checkpoint must carry at least --quorum valid witness cosignatures. Every entry must
+    be canonical, listed once, and of one contributor (--contributor: yours).
     """
-    try:
-        document = decode_json(proofs.read_text("utf-8"))
-        note = checkpoint.read_text("utf-8") if checkpoint else document["checkpoint"]
-        entries = document["entries"]
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+    if contributor is not None and not _HEX_HASH.match(contributor):
         raise InvalidInput(
-            f"{proofs}: not a proofs file ({exc})", details={"field": "proofs"}
-        ) from None
+            "--contributor is your pseudonym: 64 lowercase hex digits, as your wallet shows it",
+            details={"field": "contributor"},
+        )
+    note, tree_size, entries = _proofs_document(proofs, checkpoint)
     trusted = _keys_from(key or [], "key")
     if not trusted:
         raise InvalidInput(
@@ -356,28 +428,47 @@ def check_proof_command(
     try:
         cosigned = verify.verify_cosigned_checkpoint(note, trusted, witness_keys, quorum=required)
         signed = cosigned.checkpoint
-        if signed.size != document["tree_size"]:
+        if signed.size != tree_size:
             raise verify.VerificationError(
-                f"the proofs are for tree size {document['tree_size']} but the checkpoint has "
+                f"the proofs are for tree size {tree_size} but the checkpoint has "
                 f"size {signed.size}; ask for proofs at that size"
             )
         totals: dict[str, int] = {}
+        owners: set[str] = set()
+        seen: set[int] = set()
         # Only an entry after the checkpoint may be pending; any other is checked.
-        pending = [e for e in entries if e.get("pending") and e["index"] >= signed.size]
+        pending = [e for e in entries if e.pending and e.index >= signed.size]
         for item in entries:
+            # A balance sums each entry once: the same entry listed twice is a forgery.
+            if item.index in seen:
+                raise verify.VerificationError(f"entry {item.index} is listed more than once")
+            seen.add(item.index)
             if item in pending:
                 continue
-            leaf = item["leaf"].encode("ascii")
-            path = [bytes.fromhex(node) for node in item["proof"]]
             verify.verify_inclusion(
-                verify.hash_leaf(leaf), item["index"], signed.size, path, signed.root_hash
+                verify.hash_leaf(item.leaf), item.index, signed.size, item.proof, signed.root_hash
             )
-            fields = json.loads(leaf)
-            sign = -1 if fields["kind"] == "payout" else 1
-            totals[fields["currency"]] = totals.get(fields["currency"], 0) + sign * int(
-                fields["amount_minor"]
+            # The logged bytes must be one canonical entry: no duplicate keys, floats or
+            # extra fields that another reader would read as another amount.
+            try:
+                entry = PaymentEntry.decode(item.leaf)
+            except InvalidInput as exc:
+                raise verify.VerificationError(
+                    f"entry {item.index} is not a canonical payment entry: {exc.message}"
+                ) from None
+            owners.add(entry.contributor)
+            totals[entry.currency] = totals.get(entry.currency, 0) + entry.balance_change
+        # Proofs of other people's entries prove nothing about yours.
+        if len(owners) > 1:
+            raise verify.VerificationError(
+                f"the entries belong to {len(owners)} different contributors, not one: "
+                + ", ".join(sorted(owner[:12] + "…" for owner in owners))
             )
-    except (verify.VerificationError, ValueError, KeyError, TypeError) as exc:
+        if contributor is not None and owners and owners != {contributor}:
+            raise verify.VerificationError(
+                f"the entries are of contributor {next(iter(owners))}, not of {contributor}"
+            )
+    except verify.VerificationError as exc:
         raise LedgerIntegrityError(f"the proofs do not verify: {exc}") from None
     if cosigned.cosigners:
         console.print(
@@ -397,10 +488,18 @@ def check_proof_command(
     )
     if pending:
         err_console.print(
-            f"[yellow]{len(pending)} entries pending, not checked:[/] {pending[0]['pending']}; "
-            "run `loupe ledger prove` again later",
+            f"[yellow]{len(pending)} entries pending, not checked:[/] "
+            f"{escape(pending[0].pending or '')}; run `loupe ledger prove` again later",
             markup=True,
         )
+    if owners:
+        console.print(f"contributor {next(iter(owners))}")
+        if contributor is None:
+            err_console.print(
+                "[yellow]note:[/] check that this is your pseudonym (your wallet shows it), "
+                "or pass --contributor",
+                markup=True,
+            )
     for currency, amount in sorted(totals.items()):
         console.print(f"balance {currency}: {amount} (minor units)")
 

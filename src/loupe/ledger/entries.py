@@ -45,6 +45,7 @@ from loupe.ledger.verify import hash_leaf
 
 __all__ = [
     "ENTRY_VERSION",
+    "MAX_ENTRY_BYTES",
     "MIN_SECRET_BYTES",
     "EntryKind",
     "PaymentEntry",
@@ -94,6 +95,11 @@ _CANONICAL = re.compile(
     r'"version":1\}\Z'
 )
 _INT64 = 2**63  # amounts, timestamps and indices fit a signed 64-bit database column
+# The longest canonical entry (every text field at its limit, every integer at its widest)
+# is 465 bytes. Anything much longer is refused before parsing: a leaf of 5,000
+# digits or 100,000 nested brackets would otherwise end in a ValueError or RecursionError
+# from the parser instead of InvalidInput.
+MAX_ENTRY_BYTES = 1024
 
 
 def _invalid(field: str, message: str) -> NoReturn:
@@ -258,6 +264,14 @@ class PaymentEntry:
     @classmethod
     def decode(cls, data: bytes) -> PaymentEntry:
         """Parse canonical leaf bytes; reject anything that is not byte-for-byte canonical."""
+        if not isinstance(data, bytes | bytearray):
+            _invalid("entry", f"a ledger entry is bytes, got {type(data).__name__}")
+        if len(data) > MAX_ENTRY_BYTES:
+            _invalid(
+                "entry",
+                f"ledger entry is {len(data)} bytes; a canonical entry is at most "
+                f"{MAX_ENTRY_BYTES}",
+            )
         # Latin-1 maps every byte to one character, so the (ASCII-only) pattern sees the
         # bytes exactly and never matches a non-ASCII one.
         found = _CANONICAL.match(data.decode("latin-1")) if isinstance(data, bytes) else None
@@ -313,7 +327,7 @@ class PaymentEntry:
                 parse_float=_no_float,
                 parse_constant=_no_float,
             )
-        except (UnicodeDecodeError, ValueError) as exc:
+        except (UnicodeDecodeError, ValueError, RecursionError) as exc:
             _invalid("entry", f"ledger entry is not canonical ASCII JSON: {exc}")
         if not isinstance(parsed, dict):
             _invalid("entry", "a ledger entry is a JSON object")

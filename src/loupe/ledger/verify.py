@@ -80,6 +80,8 @@ EMPTY_ROOT = hashlib.sha256(b"").digest()
 ALG_ED25519 = 0x01
 #: Signed-note algorithm byte of C2SP ``tlog-cosignature`` ``cosignature/v1`` (Ed25519, timed).
 ALG_COSIGNATURE_V1 = 0x04
+#: Tree sizes are unsigned 64-bit integers in C2SP tlog-checkpoint.
+MAX_TREE_SIZE = 2**64 - 1
 #: Go's note package rejects notes with more signatures than this; so do we.
 MAX_SIGNATURES = 100
 
@@ -117,6 +119,9 @@ def _check_hash(value: bytes, what: str) -> None:
 
 
 def _check_proof(proof: Sequence[bytes]) -> list[bytes]:
+    # A str or bytes is iterable too, but never a list of hashes; None and numbers are not.
+    if isinstance(proof, str | bytes | bytearray) or not isinstance(proof, Iterable):
+        raise VerificationError(f"a proof is a list of hashes, got {type(proof).__name__}")
     path = list(proof)
     for position, element in enumerate(path):
         _check_hash(element, f"proof[{position}]")
@@ -174,6 +179,7 @@ def verify_inclusion(
     Returns ``None`` on success and raises :class:`VerificationError` otherwise.
     """
     calculated = root_from_inclusion_proof(leaf_hash, index, tree_size, proof)
+    _check_hash(root, "root")
     if not hmac.compare_digest(calculated, bytes(root)):
         raise VerificationError(
             f"inclusion proof for index {index} leads to root {calculated.hex()}, "
@@ -213,7 +219,10 @@ def verify_consistency(
         raise VerificationError(
             "size1 is 0: every tree extends the empty tree, so such a proof proves nothing"
         )
-    path = list(proof)
+    for root, what in ((root1, "root1"), (root2, "root2")):
+        if not isinstance(root, bytes | bytearray):
+            raise VerificationError(f"{what} must be bytes, got {type(root).__name__}")
+    path = _check_proof(proof)
     if size1 == size2:
         if path:
             raise VerificationError(
@@ -226,7 +235,6 @@ def verify_consistency(
         raise VerificationError(f"empty consistency proof from size {size1} to {size2}")
     _check_hash(root1, "root1")
     _check_hash(root2, "root2")
-    path = _check_proof(path)
 
     # RFC 9162 §2.1.4.2, step by step.
     if size1 & (size1 - 1) == 0:  # size1 is an exact power of two
@@ -406,6 +414,13 @@ def _b64decode(value: str, what: str) -> bytes:
         raise VerificationError(f"{what} is not valid base64: {exc}") from None
 
 
+def _key_list(keys: object, what: str) -> list[object]:
+    # A single key string is iterable (by character); it is a mistake, not a list of keys.
+    if isinstance(keys, str | bytes) or not isinstance(keys, Iterable):
+        raise VerificationError(f"give a list of {what} keys, got {type(keys).__name__}")
+    return list(keys)
+
+
 def open_note(message: str | bytes, verifiers: Iterable[NoteVerifier | str]) -> Note:
     """Parse a signed note and verify its signatures against known keys.
 
@@ -415,6 +430,8 @@ def open_note(message: str | bytes, verifiers: Iterable[NoteVerifier | str]) -> 
     :class:`NoteVerifier` objects and verifier key strings, so a client can keep retired
     keys alongside the current one and still verify old checkpoints.
     """
+    if not isinstance(message, str | bytes):
+        raise VerificationError(f"a signed note is text, got {type(message).__name__}")
     if isinstance(message, bytes):
         try:
             text_all = message.decode("utf-8")
@@ -425,8 +442,12 @@ def open_note(message: str | bytes, verifiers: Iterable[NoteVerifier | str]) -> 
     if not _is_note_safe(text_all):
         raise VerificationError("a signed note must not hold control characters but newline")
     known: dict[tuple[str, int], NoteVerifier] = {}
-    for item in verifiers:
+    for item in _key_list(verifiers, "verifier"):
         verifier = NoteVerifier.from_key(item) if isinstance(item, str) else item
+        if not isinstance(verifier, NoteVerifier):
+            raise VerificationError(
+                f"a log verifier is a key string or NoteVerifier, got {type(item).__name__}"
+            )
         pair = (verifier.name, verifier.key_hash)
         if pair in known and known[pair] != verifier:
             raise VerificationError(f"two different keys share {pair[0]}+{pair[1]:08x}")
@@ -521,7 +542,13 @@ class Checkpoint:
             raise VerificationError("a checkpoint needs origin, size and root hash lines")
         origin, size, root, *extensions = lines
         if not _DECIMAL.match(size):
-            raise VerificationError(f"checkpoint size {size!r} must be a decimal integer")
+            raise VerificationError(f"checkpoint size {size[:40]!r} must be a decimal integer")
+        # Tree sizes are unsigned 64-bit (C2SP tlog-checkpoint, Go's parser); checking the
+        # length first also keeps int() from its ValueError on more than 4,300 digits.
+        if len(size) > 20 or int(size) > MAX_TREE_SIZE:
+            raise VerificationError(
+                f"checkpoint size {size[:40]!r} is above the largest tree size 2^64 - 1"
+            )
         root_hash = _b64decode(root, "checkpoint root hash")
         if base64.b64encode(root_hash).decode("ascii") != root:
             raise VerificationError("checkpoint root hash must be canonical padded base64")
@@ -654,14 +681,22 @@ def verify_cosigned_checkpoint(
     lines by unknown keys are ignored, as C2SP ``tlog-cosignature`` asks of clients.
     """
     witnesses: dict[tuple[str, int], CosignerVerifier] = {}
-    for item in witness_verifiers:
+    for item in _key_list(witness_verifiers, "witness"):
         verifier = CosignerVerifier.from_key(item) if isinstance(item, str) else item
+        if not isinstance(verifier, CosignerVerifier):
+            raise VerificationError(
+                f"a witness key is a key string or CosignerVerifier, got {type(item).__name__}"
+            )
         witnesses[(verifier.name, verifier.key_hash)] = verifier
+    # The signed message names no witness, so one witness's line can be relabelled under
+    # any name its key is listed with: a key counts once, whatever names it has.
+    distinct = len({verifier.public_key for verifier in witnesses.values()})
     if isinstance(quorum, bool) or not isinstance(quorum, int) or quorum < 0:
         raise VerificationError(f"quorum must be a non-negative integer, got {quorum!r}")
-    if quorum > len(witnesses):
+    if quorum > distinct:
         raise VerificationError(
-            f"quorum {quorum} is more than the {len(witnesses)} witness key(s) given"
+            f"quorum {quorum} is more than the {distinct} witness key(s) given "
+            "(a key listed under two names counts once)"
         )
     opened = open_note(note, log_verifiers)
     checkpoint = Checkpoint.from_text(opened.text)
@@ -670,24 +705,23 @@ def verify_cosigned_checkpoint(
     cosigners: list[str] = []
     timestamps: list[int] = []
     invalid: list[str] = []
-    counted: set[tuple[str, int]] = set()
+    counted: set[bytes] = set()
     for line in opened.unverified:
-        pair = (line.name, line.key_hash)
-        witness = witnesses.get(pair)
-        if witness is None or pair in counted:
+        witness = witnesses.get((line.name, line.key_hash))
+        if witness is None or witness.public_key in counted:
             continue
         timestamp = witness.verify(opened.text, _b64decode(line.signature_b64, "cosignature")[4:])
         if timestamp is None:
             invalid.append(line.name)
             continue
-        counted.add(pair)
+        counted.add(witness.public_key)
         cosigners.append(line.name)
         timestamps.append(timestamp)
     if len(cosigners) < quorum:
         bad = f"; invalid cosignature(s) by {', '.join(invalid)}" if invalid else ""
         names = ", ".join(cosigners) or "none"
         raise VerificationError(
-            f"only {len(cosigners)} of the {len(witnesses)} trusted witnesses cosigned "
+            f"only {len(cosigners)} of the {distinct} trusted witnesses cosigned "
             f"checkpoint {checkpoint.size} ({names}) but {quorum} are required{bad}"
         )
     return CosignedCheckpoint(

@@ -55,6 +55,7 @@ from loupe.errors import Conflict, InvalidInput, LedgerIntegrityError, NotFound,
 from loupe.ledger.verify import (
     ALG_COSIGNATURE_V1,
     HASH_SIZE,
+    MAX_TREE_SIZE,
     Checkpoint,
     CosignerVerifier,
     NoteVerifier,
@@ -182,6 +183,9 @@ def parse_add_checkpoint(body: bytes) -> AddCheckpoint:
     first, *hashes = head.split("\n")
     if not first.startswith("old ") or not _DECIMAL.match(first[4:]):
         raise bad("the first line must be 'old <size>'")
+    # A tree size is unsigned 64-bit; the length check keeps int() from its ValueError.
+    if len(first) > 4 + 20 or int(first[4:]) > MAX_TREE_SIZE:
+        raise bad("the old size is above the largest tree size 2^64 - 1")
     if len(hashes) > MAX_PROOF_LINES:
         raise bad(f"more than {MAX_PROOF_LINES} consistency proof lines")
     proof = []

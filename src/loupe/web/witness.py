@@ -40,7 +40,8 @@ def witness_server(witness: Witness, *, host: str, port: int) -> ThreadingHTTPSe
             if self.path.rstrip("/") != "/add-checkpoint":
                 self._reply(404, "text/plain", "not found; POST /add-checkpoint\n")
                 return
-            length = int(self.headers.get("Content-Length") or 0)
+            declared = self.headers.get("Content-Length") or "0"
+            length = int(declared) if declared.isdecimal() and len(declared) < 10 else 0
             if not 0 < length <= MAX_BODY:
                 self._reply(400, "text/plain", "a body of 1 to 68 KiB is required\n")
                 return

@@ -170,15 +170,19 @@ export async function openCheckpoint(note, verifierKeys, origin) {
 // C2SP tlog-cosignature (cosignature/v1): count the distinct witnesses among
 // `witnessKeys` whose cosignature of the checkpoint body `text` verifies; throws unless
 // at least `quorum` do. Lines by other keys are ignored; an invalid one is not counted.
+// The signed message names no witness, so a line can be relabelled under any name its
+// key is listed with: each public key counts once, whatever names it has.
 export async function verifyCosignatures(text, lines, witnessKeys, quorum) {
   const keys = [];
   for (const vkey of witnessKeys) keys.push(await parseKey(vkey));
+  const distinct = new Set(keys.filter((k) => k.alg === WITNESS_KEY).map((k) => toHex(k.publicKey))).size;
+  const counted = new Set();
   const cosigners = [];
   const invalid = [];
   for (const line of lines) {
     const { name, keyHash, payload } = signatureLine(line);
     const key = keys.find((k) => k.alg === WITNESS_KEY && k.name === name && k.keyHash === keyHash);
-    if (!key || cosigners.includes(name)) continue;
+    if (!key || counted.has(toHex(key.publicKey))) continue;
     if (payload.length !== 8 + 64) {
       invalid.push(name);
       continue;
@@ -193,6 +197,7 @@ export async function verifyCosignatures(text, lines, witnessKeys, quorum) {
     }
     const message = encoder.encode(`cosignature/v1\ntime ${timestamp}\n${text}`);
     if (await crypto.subtle.verify({ name: "Ed25519" }, publicKey, payload.slice(8), message)) {
+      counted.add(toHex(key.publicKey));
       cosigners.push(name);
     } else {
       invalid.push(name);
@@ -201,7 +206,7 @@ export async function verifyCosignatures(text, lines, witnessKeys, quorum) {
   if (cosigners.length < quorum) {
     const bad = invalid.length ? `; invalid cosignature(s) by ${invalid.join(", ")}` : "";
     throw new Error(
-      `only ${cosigners.length} of your ${keys.length} witnesses cosigned this checkpoint ` +
+      `only ${cosigners.length} of your ${distinct} witnesses cosigned this checkpoint ` +
         `(${cosigners.join(", ") || "none"}) but you require ${quorum}${bad}`,
     );
   }
