@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 
 import pytest
@@ -166,3 +167,18 @@ def test_an_old_size_beyond_64_bits_is_a_bad_request() -> None:
         with pytest.raises(InvalidInput, match="largest tree size"):
             parse_add_checkpoint(f"old {digits}\n\nnote".encode())
     assert parse_add_checkpoint(f"old {2**64 - 1}\n\nnote".encode()).old_size == 2**64 - 1
+
+
+def test_a_note_whose_text_holds_a_blank_line_is_not_cosigned(
+    witness: Witness, signer: NoteSigner
+) -> None:
+    # Signed by the log's key over "<checkpoint>\n<extra line>\n": the checkpoint before
+    # the blank line was never signed as such, so the witness must not cosign it.
+    log = _log([b"a", b"b"])
+    checkpoint = make_checkpoint(ORIGIN, 2, log.root(2)).to_text()
+    text = checkpoint + "\nextra\n"
+    blob = signer.key_hash.to_bytes(4, "big") + signer.sign(text.encode())
+    note = f"{text}\n\u2014 {signer.name} {base64.b64encode(blob).decode()}\n"
+    with pytest.raises(InvalidInput, match="not a checkpoint"):
+        witness.add_checkpoint(old_size=0, proof=[], note=note, now=NOW)
+    assert witness.state() == {}  # nothing cosigned, nothing remembered

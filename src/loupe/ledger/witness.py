@@ -297,7 +297,9 @@ class Witness:
         self, *, old_size: int, proof: Sequence[bytes], note: str, now: int | None = None
     ) -> list[str]:
         """Check ``note`` against what was cosigned before; store it and return cosignatures."""
-        text, sep, _ = note.partition("\n\n")
+        # Split where open_note splits, at the last blank line: a log-signed note whose
+        # text holds a blank line must not be cosigned as the checkpoint before it.
+        text, sep, _ = note.rpartition("\n\n")
         if not sep:
             raise InvalidInput(
                 "the checkpoint is not a signed note", details={"reason": "bad_request"}
