@@ -189,8 +189,31 @@ def test_metadata_is_stripped_and_the_format_kept(fmt: str) -> None:
         assert secret not in gated.data
     with Image.open(io.BytesIO(gated.data)) as out:
         assert out.format == fmt
-        assert out.mode == "RGBA"  # transparency kept
+        assert out.mode == "RGB"  # flattened onto white: served as it was checked
         assert dict(out.getexif()) == {}
+
+
+@needs_ocr
+@pytest.mark.parametrize("fmt", ["PNG", "WEBP"])
+def test_text_on_a_transparent_background_is_read_as_shown(fmt: str) -> None:
+    # Black text on a transparent black background (what many tools write): the colour
+    # channels alone are blank, the picture on a page is not. It used to pass the
+    # gate unseen (no region) and be served with its card number readable.
+    img = Image.new("RGBA", (900, 200), (0, 0, 0, 0))
+    ImageDraw.Draw(img).text(
+        (20, 60),
+        "Card 4111 1111 1111 1111",
+        font=ImageFont.load_default(size=40),
+        fill=(0, 0, 0, 255),
+    )
+    buf = io.BytesIO()
+    img.save(buf, format=fmt, lossless=True)
+
+    gated = gate_image(buf.getvalue())
+
+    assert "CREDIT_CARD" in {r.type for r in gated.regions}
+    with Image.open(io.BytesIO(gated.data)) as out:
+        assert out.mode == "RGB"
 
 
 def test_exif_orientation_is_applied_before_the_tag_goes() -> None:

@@ -23,6 +23,7 @@ AudioProbe(mime='audio/wav', duration_ms=1000, sample_rate=16000)
 from __future__ import annotations
 
 import io
+import re
 import struct
 from typing import NamedTuple
 
@@ -191,7 +192,52 @@ def _strip_flac(data: bytes) -> bytes:
     for block in blocks:
         block[0] &= 0x7F
     blocks[-1][0] |= 0x80
-    return b"fLaC" + b"".join(bytes(block) for block in blocks) + data[at:]
+    # Taggers also append ID3v1 and APEv2 tags after the frames, as on an MP3.
+    return _strip_trailing_tags(b"fLaC" + b"".join(bytes(block) for block in blocks) + data[at:])
+
+
+def _strip_trailing_tags(data: bytes) -> bytes:
+    """``data`` without a leading ID3v2 tag and trailing APEv2 and ID3v1 tags."""
+    from mutagen.apev2 import delete as delete_ape
+    from mutagen.id3 import delete as delete_id3
+
+    buffer = io.BytesIO(data)
+    # An APEv2 tag may sit before an ID3v1 tag, or after it: remove both until neither
+    # is found (a few rounds at most; the result is checked by the caller).
+    for _ in range(4):
+        before = buffer.getvalue()
+        buffer.seek(0)
+        delete_ape(buffer)
+        buffer.seek(0)
+        delete_id3(buffer, delete_v1=True, delete_v2=True)
+        if buffer.getvalue() == before:
+            break
+    return buffer.getvalue()
+
+
+def _ogg_single_stream(data: bytes) -> None:
+    """Refuse an Ogg file that is not one logical stream of whole pages: a second (chained
+    or multiplexed) stream carries a comment packet of its own that neither libsndfile
+    (which stops after the first) nor mutagen (which empties the first) ever looks at, and
+    bytes after the last page are not sound."""
+    at, serial = 0, None
+    while at < len(data):
+        if data[at : at + 4] != b"OggS" or at + 27 > len(data):
+            raise _bad("bytes after the end of the Ogg stream (a tag or another file?)")
+        segments = data[at + 26]
+        table = data[at + 27 : at + 27 + segments]
+        end = at + 27 + segments + sum(table)
+        if len(table) < segments or end > len(data):
+            raise _bad("truncated: the last Ogg page runs past the end")
+        page_serial = data[at + 14 : at + 18]
+        if serial is None:
+            serial = page_serial
+        elif page_serial != serial or data[at + 5] & 0x02:
+            raise _bad(
+                "an Ogg file with more than one stream (chained or multiplexed); "
+                "send one recording per file"
+            )
+        at = end
 
 
 def _strip_with_mutagen(data: bytes, mime: str) -> bytes:
@@ -205,20 +251,27 @@ def _strip_with_mutagen(data: bytes, mime: str) -> bytes:
         buffer.seek(0)
         kind(buffer).delete(buffer)  # rewrites the comment packet empty
         return buffer.getvalue()
-    from mutagen.apev2 import delete as delete_ape
-    from mutagen.id3 import delete as delete_id3
+    return _strip_trailing_tags(data)
 
-    # An APEv2 tag may sit before an ID3v1 tag, or after it: remove both until neither
-    # is found (a few rounds at most; the result is checked by the caller).
-    for _ in range(4):
-        before = buffer.getvalue()
-        buffer.seek(0)
-        delete_ape(buffer)
-        buffer.seek(0)
-        delete_id3(buffer, delete_v1=True, delete_v2=True)
-        if buffer.getvalue() == before:
-            break
-    return buffer.getvalue()
+
+# Tag headers that must not remain anywhere in a stripped FLAC, Ogg or MP3 file: mutagen
+# reads (and removes) an ID3v2 tag at the start and APEv2/ID3v1 tags at the end only,
+# while decoders skip an ID3v2 tag inside the stream or appended after it (ID3v2.4), or a
+# Lyrics3 tag. Five bytes of an ID3v2 header (version 2-4, revision 0, no undefined flag
+# bits) or eight of APEv2 turn up by chance in compressed audio far too rarely to matter.
+_TAG_HEADERS = re.compile(
+    rb"(?:ID3|3DI)[\x02-\x04]\x00[" + bytes(range(0, 256, 16)) + rb"]|APETAGEX|LYRICSBEGIN"
+)
+
+
+def _tag_headers_left(data: bytes, mime: str) -> list[str]:
+    names = {b"ID3": "ID3v2", b"3DI": "ID3v2", b"APE": "APEv2", b"LYR": "Lyrics3"}
+    found = sorted({names[m.group()[:3]] for m in _TAG_HEADERS.finditer(data)})
+    if len(data) >= 128 and data[-128:-125] == b"TAG":
+        found.append("ID3v1")
+    if mime == AUDIO_MIMES["OGG"] and data.count(b"\x03vorbis") + data.count(b"OpusTags") > 1:
+        found.append("a second comment packet")
+    return found
 
 
 def _tags_left(data: bytes) -> list[str]:
@@ -238,12 +291,14 @@ def strip_audio_tags(data: bytes) -> bytes:
         raise _bad(f"{_SUPPORTED} (unrecognised or corrupt header)")
     try:
         if mime == AUDIO_MIMES["WAV"]:
-            out = _strip_wav(data)
-        elif mime == AUDIO_MIMES["FLAC"]:
-            out = _strip_flac(data)
+            out = _strip_wav(data)  # rebuilt from its sound chunks: nothing else is left
+            left = _tags_left(out)
         else:
-            out = _strip_with_mutagen(data, mime)
-        left = _tags_left(out)
+            if mime == AUDIO_MIMES["OGG"]:
+                _ogg_single_stream(data)
+            flac = mime == AUDIO_MIMES["FLAC"]
+            out = _strip_flac(data) if flac else _strip_with_mutagen(data, mime)
+            left = _tags_left(out) or _tag_headers_left(out, mime)
     except InvalidInput:
         raise
     except Exception as exc:  # mutagen's errors: a stream it cannot parse

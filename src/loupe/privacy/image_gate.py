@@ -6,7 +6,8 @@
    first), turned upright by its EXIF orientation, converted to sRGB if it carries
    an ICC profile, and re-encoded in the same format from bare pixels, so no EXIF
    (GPS, serial numbers), XMP, IPTC, ICC profile or comment survives. Only the first
-   frame of an animated PNG/WebP is kept.
+   frame of an animated PNG/WebP is kept, and transparency is flattened onto white (the
+   detectors read colour only: text on a transparent background would pass unseen).
 2. **faces** and **profiles**: OpenCV's frontal Haar cascade on a grey copy
    ``DETECT_WIDTH`` pixels wide, and its profile cascade on a copy ``PROFILE_WIDTH``
    wide and on its mirror image (the cascade knows faces turned one way only; the
@@ -130,7 +131,7 @@ def gate_image(
     with decode_image(data, max_pixels=max_pixels) as src:
         fmt = str(src.format)
         pixels = _upright_pixels(src)
-    rgb = pixels[..., :3]
+    rgb = pixels
     height, width = rgb.shape[:2]
     checks = ["metadata", "faces", "profiles"]
     missing: list[str] = []
@@ -201,11 +202,16 @@ def merge_boxes(regions: Sequence[Region], *, min_iou: float = 0.3) -> list[Regi
 
 
 def _upright_pixels(src: Image.Image) -> Pixels:
-    """RGB (or RGBA for PNG/WebP with transparency) pixels, EXIF orientation applied, sRGB."""
+    """RGB pixels, EXIF orientation applied, sRGB, transparency flattened onto white.
+
+    The detectors read colour only, so what they read must be what a viewer sees: a PNG or
+    WebP with an alpha channel is shown over whatever lies behind it, and text or a face
+    drawn on a transparent background (often black or white under the alpha) is invisible
+    to them yet plain on a page. Flattening it serves exactly the pixels that were checked.
+    """
     icc = src.info.get("icc_profile")
     upright = ImageOps.exif_transpose(src)
     alpha = upright.mode in ("RGBA", "LA", "PA") or "transparency" in upright.info
-    mode = "RGBA" if alpha and src.format != "JPEG" else "RGB"
     if icc and upright.mode in ("RGB", "RGBA", "CMYK"):
         try:
             from PIL import ImageCms
@@ -219,7 +225,11 @@ def _upright_pixels(src: Image.Image) -> Pixels:
             upright = srgb or upright
         except Exception:  # a broken or unusual profile: plain conversion below
             pass
-    return np.array(upright.convert(mode), dtype=np.uint8)
+    if alpha and src.format != "JPEG":
+        rgba = upright.convert("RGBA")
+        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        upright = Image.alpha_composite(white, rgba)
+    return np.array(upright.convert("RGB"), dtype=np.uint8)
 
 
 def _encode(pixels: Pixels, fmt: str) -> bytes:
