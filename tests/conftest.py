@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,6 +28,27 @@ def pg_url() -> str | None:
     if url and url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     return url
+
+
+DEFAULT_RECURSION_LIMIT = 1000
+
+
+@pytest.fixture
+def default_recursion_limit() -> Iterator[None]:
+    """Python's default recursion limit, for tests that send JSON nested deeper than it.
+
+    json's C decoder gives up at the recursion limit; with the default that is a
+    RecursionError, which Loupe turns into a clear refusal. In a long test session the
+    limit may have been raised (Hypothesis raises it while it runs), and a raised limit
+    lets the decoder recurse past the C stack: a 100,000-deep body crashed a pytest-xdist
+    worker with a segmentation fault. A server runs with the default.
+    """
+    old = sys.getrecursionlimit()
+    sys.setrecursionlimit(DEFAULT_RECURSION_LIMIT)
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(old)
 
 
 @pytest.fixture(scope="session")

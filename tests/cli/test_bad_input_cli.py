@@ -11,6 +11,9 @@ from tests.factories import make_project, snapshot
 from loupe.cli import main
 from loupe.db.database import Database
 
+# Bodies nested far past the recursion limit: see the fixture.
+pytestmark = pytest.mark.usefixtures("default_recursion_limit")
+
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     try:

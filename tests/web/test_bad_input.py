@@ -14,6 +14,9 @@ from tests.factories import make_project, make_user, snapshot
 
 from loupe.db.database import Database
 
+# Bodies nested far past the recursion limit: see the fixture.
+pytestmark = pytest.mark.usefixtures("default_recursion_limit")
+
 BAD = {"nul": "\x00", "surrogate": "\ud800", "low surrogate": "\udfff"}
 LABELS = {"task": {"type": "single_choice", "labels": [{"key": "a"}, {"key": "b"}]}}
 
