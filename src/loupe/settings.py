@@ -7,10 +7,11 @@ lists them all, and a test keeps that page in step with this class.
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from loupe.errors import InvalidInput
@@ -26,6 +27,17 @@ class Settings(BaseSettings):
     """
 
     model_config = SettingsConfigDict(env_prefix="LOUPE_", extra="ignore")
+
+    @field_validator("webhook_allowed_networks")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        parts = [part.strip() for part in value.split(",") if part.strip()]
+        for part in parts:
+            try:
+                ipaddress.ip_network(part, strict=False)
+            except ValueError:
+                raise ValueError(f"not an IP address or CIDR network: {part!r}") from None
+        return ",".join(parts)
 
     database_url: str = Field(
         default="sqlite:///./loupe.db",
@@ -215,6 +227,16 @@ class Settings(BaseSettings):
         gt=0,
         le=120,
         description="How long a webhook receiver has to answer one delivery.",
+    )
+    webhook_allowed_networks: str = Field(
+        default="",
+        description=(
+            "Webhooks are sent to public addresses only: a URL whose host is, or resolves "
+            "to, a loopback, private, link-local or other non-public address is refused "
+            "(checked when connecting, so a DNS name cannot smuggle one in). To reach an "
+            "internal receiver, list its addresses or CIDR networks here, comma-separated "
+            "(e.g. `10.0.5.0/24,127.0.0.1`)."
+        ),
     )
     retention_interval_seconds: float = Field(
         default=3600.0,

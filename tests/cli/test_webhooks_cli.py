@@ -21,10 +21,13 @@ from loupe.db.database import Database
 runner = CliRunner()
 
 
-def cli(database_url: str, key_dir: Path, *args: str) -> tuple[int, str]:
-    result = runner.invoke(
-        app, [*args, "--database-url", database_url], env={"LOUPE_KEY_DIR": str(key_dir)}
-    )
+def cli(
+    database_url: str, key_dir: Path, *args: str, allowed: str = "127.0.0.1"
+) -> tuple[int, str]:
+    """Run ``loupe <args>``; ``allowed``: the internal networks webhooks may reach (the
+    test receivers listen on loopback)."""
+    env = {"LOUPE_KEY_DIR": str(key_dir), "LOUPE_WEBHOOK_ALLOWED_NETWORKS": allowed}
+    result = runner.invoke(app, [*args, "--database-url", database_url], env=env)
     assert result.exception is None or isinstance(result.exception, SystemExit), result.output
     return result.exit_code, result.output
 
@@ -94,6 +97,7 @@ def test_add_ping_deliver_and_remove(
     [
         (["add", "intents", "ftp://x.example/", "-e", "item.completed"], 2, "url: an absolute"),
         (["add", "intents", "https://x.example/", "-e", "item.gone"], 2, "events: one or more"),
+        (["add", "intents", "http://127.0.0.1:9/", "-e", "item.completed"], 2, "non-public"),
         (["add", "nope", "https://x.example/", "-e", "item.completed"], 5, "no project"),
         (["remove", "intents", "7"], 5, "webhook 7 does not exist"),
         (["redeliver", "intents", "f" * 32], 5, "does not exist"),
@@ -112,6 +116,7 @@ def test_bad_input_exits_with_its_code_and_changes_nothing(
     before = (count(db, "webhooks"), count(db, "webhook_deliveries"), count(db, "audit_log"))
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("LOUPE_KEY_DIR", str(tmp_path / "keys"))
+        patch.delenv("LOUPE_WEBHOOK_ALLOWED_NETWORKS", raising=False)
         with pytest.raises(SystemExit) as exited:
             main(["webhooks", *args, "--database-url", database_url])
     assert exited.value.code == exit_code

@@ -27,6 +27,7 @@ from tests.server_process import free_port, serve
 
 from loupe.db.database import Database
 from loupe.services.access import Actor
+from loupe.services.egress import EgressPolicy, parse_networks
 from loupe.services.projects import webhooks
 
 
@@ -102,9 +103,11 @@ def test_events_queued_while_the_receiver_is_down_arrive_after_a_restart(
             url=f"http://127.0.0.1:{(hook_port := free_port())}/hook",
             events=["item.completed", "consensus.changed"],
             key=webhooks.secret_key(key_dir),
+            policy=EgressPolicy(parse_networks("127.0.0.1")),
         )
     env = {
         "LOUPE_KEY_DIR": str(key_dir),
+        "LOUPE_WEBHOOK_ALLOWED_NETWORKS": "127.0.0.1",  # the receiver listens on loopback
         "LOUPE_WEBHOOK_INTERVAL_SECONDS": "0.05",
         "LOUPE_WEBHOOK_RETRY_BASE_SECONDS": "0.05",
         "LOUPE_WEBHOOK_TIMEOUT_SECONDS": "5",

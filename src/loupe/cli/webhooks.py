@@ -32,11 +32,13 @@ def add(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Register a webhook; print its signing secret (shown only this once). Audited."""
-    key = webhooks.secret_key(settings(database_url).resolved_key_dir())
+    config = settings(database_url)
+    key = webhooks.secret_key(config.resolved_key_dir())
+    policy = webhooks.webhook_policy(config)
     with open_database(database_url) as db, db.transaction() as session:
         project_id = resolve_project(session, project)
         created = webhooks.create_webhook(
-            session, Actor.system(), project_id, url=url, events=event, key=key
+            session, Actor.system(), project_id, url=url, events=event, key=key, policy=policy
         )
         webhook_id = created.webhook.id
     console.print(f"webhook {webhook_id}: {url} ({', '.join(sorted(set(event)))})", markup=False)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from http.server import ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -23,6 +23,7 @@ from loupe.services.labelling.labels import submit_label
 from loupe.services.payments.ledger_keys import LedgerConfig, LedgerKeys, init_keys
 from loupe.services.payments.ledger_store import latest_checkpoint, list_checkpoints
 from loupe.services.payments.witnesses import (
+    MAX_ANSWER,
     WitnessEndpoint,
     cosign_latest,
     http_post,
@@ -219,3 +220,52 @@ def test_skipped_witnesses_are_not_asked(
     done = cosign_latest(db, endpoints, skip={"w1.example"})
     assert [o.name for o in done.outcomes] == ["w2.example"]
     assert running[0].witness.state() == {}
+
+
+@pytest.fixture
+def hostile_witness() -> Iterator[tuple[str, list[str]]]:
+    """A witness that redirects the log inward (``/redirect``) or answers 1 MiB
+    (``/huge``); the inner service records what reaches it."""
+    inner_hits: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            inner_hits.append(self.path)
+            self.send_response(401)
+            self.end_headers()
+            self.wfile.write(b"inner service: secret")
+
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["Content-Length"]))
+            if self.path.startswith("/redirect"):
+                self.send_response(303)
+                self.send_header("Location", f"http://127.0.0.1:{port}/inner")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            self.send_response(500)
+            self.send_header("Content-Length", str(2**20))
+            self.end_headers()
+            self.wfile.write(b"x" * 2**20)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    port = server.server_address[1]
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{port}", inner_hits
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_witness_cannot_redirect_the_log_or_flood_it(
+    hostile_witness: tuple[str, list[str]],
+) -> None:
+    # Regression: urllib followed a 303 to wherever the witness pointed, and the inner
+    # service's answer reached GET /ledger/witnesses (last_error); it read any size.
+    url, inner_hits = hostile_witness
+    status, _, body = http_post(f"{url}/redirect/add-checkpoint", b"old 0\n")
+    assert (status, body, inner_hits) == (303, b"", [])
+    with pytest.raises(OSError, match=f"over {MAX_ANSWER} bytes"):
+        http_post(f"{url}/huge/add-checkpoint", b"old 0\n")

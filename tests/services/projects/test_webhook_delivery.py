@@ -7,13 +7,17 @@ import hashlib
 import hmac
 import json
 import random
+import socket
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from tests.factories import make_project
 
 from loupe.db.database import Database
@@ -208,3 +212,60 @@ def test_concurrent_senders_skip_each_others_claims(db: Database) -> None:
         )
         claimed = _claim(db, now=T0, limit=10)  # does not wait for it
         assert [c.delivery_id for c in claimed] == [second]
+
+
+def test_deliveries_reach_the_servers_network_only_where_the_operator_allows(
+    database_url: str, db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A manager registers a public-looking name whose DNS record points at the server's
+    # own loopback (or is rebound there after registration): refused when connecting.
+    seen: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            seen.append(self.path)
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    real = socket.getaddrinfo
+
+    def resolve(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
+        if host == "hooks.attacker.example":
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", port))]
+        return real(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+    config = Settings(database_url=database_url, key_dir=tmp_path / "keys")
+    project = make_project(db)
+    url = f"http://hooks.attacker.example:{server.server_address[1]}/admin"
+    with db.transaction() as session:
+        created = webhooks.create_webhook(
+            session,
+            SYSTEM,
+            project,
+            url=url,
+            events=["item.completed"],
+            key=webhooks.secret_key(config.resolved_key_dir()),
+        )
+        delivery = webhooks.ping(session, SYSTEM, project, created.webhook.id).delivery_id
+    try:
+        assert deliver_all(db, config).retrying == 1
+        assert seen == []
+        refused = row(db, delivery)
+        assert refused.last_status_code is None
+        assert "EgressRefused" in (refused.last_error or "")
+        with db.transaction() as session:  # due again now
+            session.execute(
+                update(WebhookDelivery).values(next_attempt_at=datetime.now(UTC) - LEASE)
+            )
+        allowed = config.model_copy(update={"webhook_allowed_networks": "127.0.0.0/8"})
+        assert deliver_all(db, allowed).delivered == 1
+        assert seen == ["/admin"]
+    finally:
+        server.shutdown()
+        server.server_close()

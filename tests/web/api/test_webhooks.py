@@ -156,6 +156,17 @@ def test_other_roles_are_403_and_change_nothing(
         {"url": "https:///no-host"},
         {"url": "https://receiver.example/" + "a" * 2000},
         {"url": ""},
+        # Not to the server's own network: loopback, metadata, private, in any spelling.
+        {"url": "http://127.0.0.1:8000/api/v1/users"},
+        {"url": "http://localhost/x"},
+        {"url": "http://app.localhost./x"},
+        {"url": "http://169.254.169.254/latest/meta-data"},
+        {"url": "http://10.0.0.7/x"},
+        {"url": "http://[::1]/x"},
+        {"url": "http://[::ffff:127.0.0.1]/x"},
+        {"url": "http://2130706433/x"},
+        {"url": "http://0x7f000001/x"},
+        {"url": "http://0/x"},
         {"events": []},
         {"events": ["item.deleted"]},
         {"events": ["ping"]},
@@ -195,3 +206,15 @@ def test_bad_paths_and_queries_are_404_or_422(
     )
     assert client.get("/api/v1/projects/999/webhooks", headers=mgr.headers).status_code == 404
     assert rows(db) == before
+
+
+def test_an_operator_can_allow_an_internal_network(
+    settings: Settings, people: dict[str, Any]
+) -> None:
+    allowed = settings.model_copy(
+        update={"webhook_interval_seconds": 0, "webhook_allowed_networks": "10.0.5.0/24"}
+    )
+    with TestClient(create_app(allowed), raise_server_exceptions=False) as client:
+        mgr, project = people["mgr"], people["project"]
+        assert create(client, mgr, project, url="http://10.0.5.9/hook").status_code == 201
+        assert create(client, mgr, project, url="http://10.0.6.9/hook").status_code == 422

@@ -107,17 +107,31 @@ def load_witnesses(path: Path) -> list[WitnessEndpoint]:
     return witnesses
 
 
-def http_post(url: str, body: bytes) -> tuple[int, str, bytes]:
-    """POST with the standard library (imported here: most commands never need it)."""
-    import urllib.error
-    import urllib.request
+#: The most of a witness's answer read: cosignature lines, or a size.
+MAX_ANSWER = 64 * 1024
+TIMEOUT = 10.0
 
-    request = urllib.request.Request(url, data=body, method="POST")
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, response.headers.get_content_type(), response.read()
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.headers.get_content_type(), exc.read()
+
+def http_post(url: str, body: bytes) -> tuple[int, str, bytes]:
+    """POST through :func:`loupe.services.outbound.post` (imported here: most commands
+    never need it): :data:`TIMEOUT` seconds for the whole exchange, at most
+    :data:`MAX_ANSWER` bytes read, redirects not followed. A witness is someone else's
+    server: a redirect could otherwise send the log inward (a ``303`` to
+    ``http://10.0.0.5/admin``) and the answer's first line is published in
+    ``GET /ledger/witnesses``. The operator chose the URL, so any address may be dialled.
+    Raises ``OSError`` when no answer came."""
+    from loupe.services import outbound
+    from loupe.services.egress import EgressPolicy
+
+    answer = outbound.post(
+        url,
+        body,
+        {"Content-Type": "text/plain"},
+        timeout=TIMEOUT,
+        policy=EgressPolicy(any_address=True),
+        max_body=MAX_ANSWER,
+    )
+    return answer.status, answer.content_type, answer.body
 
 
 def _last_cosigned(records: Sequence[CheckpointRecord], witness: CosignerVerifier) -> int:

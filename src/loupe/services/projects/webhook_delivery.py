@@ -39,7 +39,8 @@ from loupe.db.database import Database
 from loupe.db.models import utcnow
 from loupe.db.webhook_models import Webhook, WebhookDelivery
 from loupe.errors import LoupeError
-from loupe.services.projects.webhooks import open_secret, secret_key
+from loupe.services.egress import PUBLIC_ONLY, EgressPolicy
+from loupe.services.projects.webhooks import open_secret, secret_key, webhook_policy
 from loupe.settings import Settings
 
 __all__ = [
@@ -82,18 +83,24 @@ def backoff(attempts: int, *, base: float, rng: random.Random) -> float:
     return float(delay * rng.uniform(0.5, 1.0))
 
 
-def http_post(url: str, body: bytes, headers: Mapping[str, str], timeout: float) -> int:
-    """POST with httpx (imported here: most commands never send a webhook); no redirects.
+def http_post(
+    url: str,
+    body: bytes,
+    headers: Mapping[str, str],
+    timeout: float,
+    *,
+    policy: EgressPolicy = PUBLIC_ONLY,
+) -> int:
+    """POST through :func:`loupe.services.outbound.post`: within ``timeout`` in all (a
+    receiver trickling its answer cannot hold the sender), no redirects, and only to
+    addresses ``policy`` allows (public ones by default), checked when connecting.
 
     Only the status counts: the response body is never read, so a receiver cannot make
     the sender hold a large one in memory.
     """
-    import httpx
+    from loupe.services import outbound  # httpcore: most commands never send a webhook
 
-    with httpx.stream(
-        "POST", url, content=body, headers=dict(headers), timeout=timeout, follow_redirects=False
-    ) as response:
-        return response.status_code
+    return outbound.post(url, body, headers, timeout=timeout, policy=policy).status
 
 
 @dataclass(frozen=True, slots=True)
@@ -266,6 +273,11 @@ def deliver_due(
 def deliver_all(db: Database, settings: Settings) -> DeliveryRun:
     """Send every delivery due now once, in batches, with the settings' retry policy."""
     key_dir = settings.resolved_key_dir()
+    policy = webhook_policy(settings)
+
+    def post(url: str, body: bytes, headers: Mapping[str, str], timeout: float) -> int:
+        return http_post(url, body, headers, timeout, policy=policy)
+
     total = DeliveryRun()
     while True:
         run = deliver_due(
@@ -274,6 +286,7 @@ def deliver_all(db: Database, settings: Settings) -> DeliveryRun:
             max_attempts=settings.webhook_max_attempts,
             base_delay=settings.webhook_retry_base_seconds,
             timeout=settings.webhook_timeout_seconds,
+            post=post,
         )
         total = DeliveryRun(
             delivered=total.delivered + run.delivered,

@@ -43,6 +43,8 @@ from loupe.errors import Conflict, InvalidInput, NotFound
 from loupe.services.access import Actor, authorize_project
 from loupe.services.compliance import audit_log
 from loupe.services.compliance.vault import load_master_key
+from loupe.services.egress import PUBLIC_ONLY, EgressPolicy, parse_networks
+from loupe.settings import Settings
 
 __all__ = [
     "EVENTS",
@@ -65,6 +67,7 @@ __all__ = [
     "secret_key",
     "set_active",
     "subject_erased",
+    "webhook_policy",
 ]
 
 Event = Literal[
@@ -140,8 +143,15 @@ def open_secret(key: bytes, project_id: int, sealed: bytes) -> str:
 # --- management ----------------------------------------------------------------------
 
 
-def check_url(url: str) -> str:
-    """An absolute ``http``/``https`` URL with a host; :class:`InvalidInput` otherwise."""
+def webhook_policy(settings: Settings) -> EgressPolicy:
+    """Where webhooks may go: public addresses, and ``webhook_allowed_networks``."""
+    return EgressPolicy(parse_networks(settings.webhook_allowed_networks))
+
+
+def check_url(url: str, policy: EgressPolicy = PUBLIC_ONLY) -> str:
+    """An absolute ``http``/``https`` URL with a host the policy does not refuse outright
+    (``localhost``, a non-public literal address); :class:`InvalidInput` otherwise. A
+    name is resolved, and its addresses checked, only when a delivery connects."""
     url = url.strip()
     try:
         parts = urlsplit(url) if len(url) <= MAX_URL else None
@@ -155,6 +165,13 @@ def check_url(url: str) -> str:
         )
     if any(char.isspace() for char in url):
         raise InvalidInput("url: must not contain spaces", details={"field": "url"})
+    if not policy.allows_host(host):
+        raise InvalidInput(
+            f"url: {host} is a loopback, private or otherwise non-public address; webhooks "
+            "go to public addresses unless the operator allows a network "
+            "(LOUPE_WEBHOOK_ALLOWED_NETWORKS)",
+            details={"field": "url"},
+        )
     return url
 
 
@@ -177,11 +194,14 @@ def create_webhook(
     url: str,
     events: Sequence[str],
     key: bytes,
+    policy: EgressPolicy = PUBLIC_ONLY,
     now: datetime | None = None,
 ) -> CreatedWebhook:
-    """Register ``url`` for ``events`` of a project (its managers, admins). Audited."""
+    """Register ``url`` for ``events`` of a project (its managers, admins). Audited.
+    ``policy``: where webhooks may go (:func:`webhook_policy`); public addresses only
+    by default."""
     authorize_project(session, actor, "projects.update", project_id)
-    url = check_url(url)
+    url = check_url(url, policy)
     chosen = check_events(events)
     secret = "whsec_" + secrets.token_urlsafe(32)
     webhook = Webhook(

@@ -112,6 +112,7 @@ def create(project_id: Id, body: WebhookIn, ctx: Writer) -> CreatedWebhookOut:
         url=body.url,
         events=list(body.events),
         key=webhooks.secret_key(ctx.settings.resolved_key_dir()),
+        policy=webhooks.webhook_policy(ctx.settings),
     )
     return CreatedWebhookOut(**_out(created.webhook).model_dump(), secret=created.secret)
 
