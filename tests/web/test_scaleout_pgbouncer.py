@@ -86,6 +86,7 @@ def test_two_servers_through_pgbouncer_never_over_assign_and_deliver_once(
         "LOUPE_DB_POOL_SIZE": "4",
         "LOUPE_WEBHOOK_INTERVAL_SECONDS": "0.02",
         "LOUPE_WEBHOOK_TIMEOUT_SECONDS": "30",
+        "LOUPE_WEBHOOK_ALLOWED_NETWORKS": "127.0.0.1",  # the receiver listens on loopback
     }
     received = Received(secret=created.secret)
     with ExitStack() as stack:
