@@ -28,6 +28,7 @@ from loupe.db.database import Database
 from loupe.db.models import Label
 from loupe.db.webhook_models import WebhookDelivery
 from loupe.services.access import Actor
+from loupe.services.egress import EgressPolicy, parse_networks
 from loupe.services.projects import webhooks
 
 pytestmark = [
@@ -79,6 +80,7 @@ def test_two_servers_through_pgbouncer_never_over_assign_and_deliver_once(
             url=f"http://127.0.0.1:{hook_port}/hook",
             events=["item.completed"],
             key=webhooks.secret_key(key_dir),
+            policy=EgressPolicy(parse_networks("127.0.0.1")),
         )
     env = {
         "LOUPE_KEY_DIR": str(key_dir),
