@@ -19,6 +19,7 @@ from loupe.web.body_limit import BodyLimit
 from loupe.web.cosigner import cosigner_for
 from loupe.web.errors import ERROR_RESPONSES, install_error_handlers
 from loupe.web.hot_path import HotPath
+from loupe.web.no_store import NoStore
 from loupe.web.text_guard import reject_unstorable_text
 from loupe.web.ui import error_page, install_ui
 
@@ -80,6 +81,8 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     install_ui(app)
     # The next task and a submit skip FastAPI's routing and dependencies (issue 18).
     app.add_middleware(HotPath)
+    # Outside the hot path, so its answers are marked too: no browser keeps API data.
+    app.add_middleware(NoStore)
     # Added last, so it wraps everything (the hot path too): no body over its cap is read.
     app.add_middleware(
         BodyLimit,
