@@ -41,19 +41,9 @@ def test_import_with_unstorable_text_is_one_line_and_imports_nothing(
     name: str,
     content: str,
 ) -> None:
-    make_project(db, name="intents")
-    before = snapshot(db)
-    source = tmp_path / name
-    source.write_text(content, encoding="utf-8")
-    code, _, err = run(capsys, "import", "intents", str(source), "--database-url", database_url)
-    assert code == 2
-    # stderr also carries the progress bars; the error is one line, no traceback.
-    lines = [line for line in err.splitlines() if line.startswith("error:")]
-    assert len(lines) == 1, err
-    assert "Traceback" not in err
-    assert "line 3" in lines[0] if name.endswith(".csv") else "line 2" in lines[0]
-    assert "remove it" in lines[0]
-    assert snapshot(db) == before
+    line = refused_import(capsys, db, database_url, tmp_path / name, content)
+    assert "line 3" in line if name.endswith(".csv") else "line 2" in line
+    assert "remove it" in line
 
 
 def test_arguments_that_are_not_utf8_are_one_line(
@@ -76,6 +66,22 @@ def error_lines(err: str) -> list[str]:
     """The ``error:`` lines of stderr (which also carries progress bars)."""
     assert "Traceback" not in err, err
     return [line for line in err.splitlines() if line.startswith("error:")]
+
+
+def refused_import(
+    capsys: pytest.CaptureFixture[str], db: Database, database_url: str, source: Path, content: str
+) -> str:
+    """Import ``content`` from ``source`` into a new project; the one error line, after
+    checking the exit code and that nothing was written."""
+    make_project(db, name="intents")
+    before = snapshot(db)
+    source.write_text(content, encoding="utf-8")
+    code, _, err = run(capsys, "import", "intents", str(source), "--database-url", database_url)
+    assert code == 2, err
+    lines = error_lines(err)
+    assert len(lines) == 1, err
+    assert snapshot(db) == before
+    return lines[0]
 
 
 @pytest.mark.parametrize(
@@ -158,15 +164,7 @@ def test_import_of_json_no_export_could_hold_is_one_line_and_imports_nothing(
     content: str,
     expected: str,
 ) -> None:
-    make_project(db, name="intents")
-    before = snapshot(db)
-    source = tmp_path / name
-    source.write_text(content, encoding="utf-8")
-    code, _, err = run(capsys, "import", "intents", str(source), "--database-url", database_url)
-    assert code == 2
-    lines = error_lines(err)
-    assert len(lines) == 1 and expected in lines[0], err
-    assert snapshot(db) == before
+    assert expected in refused_import(capsys, db, database_url, tmp_path / name, content)
 
 
 @pytest.mark.parametrize(
