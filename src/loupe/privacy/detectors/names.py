@@ -290,10 +290,10 @@ class PersonNameDetector:
             start = tokens[k][0]
             # Without a name-like first word nothing is taken: that is checked first, as
             # it is the cheaper test (and remembered per word).
+            first = tokens[k][2]
             called = words[k - 1][1].lower() in _CALLING_VERBS
             if not (
-                self._lower_name(tokens[k][2])
-                or (called and self._called_name(tokens[k][2], self.lists.given))
+                self._lower_name(first) or (called and self._called_name(first, self.lists.given))
             ) or not _LOWER_CUE.found(text[max(0, start - 40) : start]):
                 k += 1
                 continue
@@ -303,9 +303,9 @@ class PersonNameDetector:
                 j < len(tokens)
                 and j - k < 3
                 and (
-                    self._lower_name(tokens[j][2])
-                    or (j > k and self._called_name(tokens[j][2], self.lists.family))
-                    or (j == k and called)  # the first word, read as a name above
+                    j == k  # the first word, read as a name above
+                    or self._lower_name(tokens[j][2])
+                    or self._called_name(tokens[j][2], self.lists.family)
                 )
             ):
                 if j > k and text[tokens[j - 1][1] : tokens[j][0]] != " ":
