@@ -367,6 +367,86 @@ def _proofs_document(proofs: Path, checkpoint: Path | None) -> tuple[str, int, l
     return note, size, entries
 
 
+def _consistency_document(path: Path) -> tuple[int, int, list[bytes]]:
+    """``first``, ``second`` and ``path`` of a consistency proof file (the JSON of
+    ``GET /ledger/proof/consistency``), each checked for its type and form."""
+
+    def bad(why: str) -> InvalidInput:
+        return InvalidInput(f"{path}: not a consistency proof ({why})", details={"field": "proof"})
+
+    try:
+        document = decode_json(path.read_text("utf-8"))
+    except (OSError, ValueError) as exc:
+        raise bad(str(exc)) from None
+    if not isinstance(document, dict):
+        raise bad(f"a JSON object, not {type(document).__name__}")
+    sizes: list[int] = []
+    for name in ("first", "second"):
+        size = document.get(name)
+        if isinstance(size, bool) or not isinstance(size, int):
+            raise bad(f"'{name}' must be a tree size, a whole number from 1")
+        if not 1 <= size <= verify.MAX_TREE_SIZE:
+            raise bad(f"'{name}' must be a tree size, a whole number from 1")
+        sizes.append(size)
+    nodes = document.get("path")
+    if not isinstance(nodes, list) or not all(
+        isinstance(n, str) and _HEX_HASH.match(n) for n in nodes
+    ):
+        raise bad("'path' must be a list of 64-digit lowercase hex hashes")
+    return sizes[0], sizes[1], [bytes.fromhex(n) for n in nodes]
+
+
+@ledger_app.command("check-consistency")
+def check_consistency_command(
+    saved: Annotated[Path, typer.Argument(help="A checkpoint note you saved earlier")],
+    current: Annotated[
+        Path, typer.Argument(help="The log's checkpoint note now (GET /ledger/checkpoint)")
+    ],
+    proof: Annotated[
+        Path,
+        typer.Argument(
+            help="The JSON of GET /ledger/proof/consistency?first=<saved size>&second="
+            "<current size>"
+        ),
+    ],
+    key: Annotated[
+        list[Path] | None,
+        typer.Option(help="A file of the log's verifier keys that you trust; repeatable"),
+    ] = None,
+) -> None:
+    """Check offline (no database, no server) that the log only grew since a checkpoint
+    you saved: both notes signed by a key you trust, and the older tree a prefix of the
+    newer one (RFC 9162 consistency proof, loupe.ledger.verify)."""
+    trusted = _keys_from(key or [], "key")
+    if not trusted:
+        raise InvalidInput(
+            "give --key FILE with the log's published verifier key(s)",
+            details={"field": "key"},
+        )
+    try:
+        notes = [saved.read_text("utf-8"), current.read_text("utf-8")]
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInput(
+            f"cannot read a checkpoint note: {exc}", details={"field": "note"}
+        ) from None
+    first, second, path = _consistency_document(proof)
+    try:
+        old, new = (verify.verify_checkpoint(note, trusted) for note in notes)
+        if old.origin != new.origin:
+            raise verify.VerificationError(
+                f"the checkpoints are of two logs: {old.origin!r} and {new.origin!r}"
+            )
+        if (first, second) != (old.size, new.size):
+            raise verify.VerificationError(
+                f"the proof is from size {first} to {second}, the checkpoints are of sizes "
+                f"{old.size} and {new.size}; ask for the proof between those sizes"
+            )
+        verify.verify_consistency(old.size, new.size, path, old.root_hash, new.root_hash)
+    except verify.VerificationError as exc:
+        raise LedgerIntegrityError(f"the log does not verify: {exc}") from None
+    console.print(f"the log {new.origin} only grew: size {old.size} is a prefix of size {new.size}")
+
+
 @ledger_app.command("check-proof")
 def check_proof_command(
     proofs: Annotated[Path, typer.Argument(help="The file `loupe ledger prove` wrote")],
