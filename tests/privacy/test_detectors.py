@@ -36,6 +36,8 @@ def found(text: str) -> list[tuple[str, str]]:
         ("手机13800138000\uff0c请回电", ("13800138000", "PHONE")),
         ("my card is 4111 1111 1111 1111", ("4111 1111 1111 1111", "CREDIT_CARD")),
         ("card: 4111.1111.1111.1111.", ("4111.1111.1111.1111", "CREDIT_CARD")),  # not a MAC
+        # A number just before a card ("2024 4111…", 20 digits in one run) did not hide it.
+        ("in 2024 4111 1111 1111 1111, paid", ("4111 1111 1111 1111", "CREDIT_CARD")),
         ("IBAN DE89 3704 0044 0532 0130 00 please", ("DE89 3704 0044 0532 0130 00", "IBAN")),
         ("host 192.168.10.4 down", ("192.168.10.4", "IP_ADDRESS")),
         ("from 2001:db8::8a2e:370:7334", ("2001:db8::8a2e:370:7334", "IP_ADDRESS")),
@@ -146,3 +148,11 @@ def test_a_dotted_phone_number_is_not_a_birth_date() -> None:
     assert [d.type for d in detector.detect("né le x, tél. 01.40.72.16.81")] == []
     assert [d.type for d in detector.detect("born 31/12/1961")] == ["DATE_OF_BIRTH"]
     assert [d.type for d in detector.detect("born 41/13/1961")] == []
+
+
+def test_two_cards_in_one_run_of_digits_are_both_found() -> None:
+    text = "4111 1111 1111 1111 5500 0000 0000 0004"
+    assert found(text) == [
+        ("4111 1111 1111 1111", "CREDIT_CARD"),
+        ("5500 0000 0000 0004", "CREDIT_CARD"),
+    ]

@@ -14,9 +14,13 @@ __all__ = ["CreditCardDetector", "IbanDetector"]
 
 # A "+" before the digits makes them a phone number, never a card.
 _CARD_MIN_DIGITS = 12
+# A whole run of digit groups (a card inside it is found by _cards_in): a pattern capped
+# at 19 digits stopped "2024 4111 1111 1111 1111" after "2024 4111 1111 1111", cutting
+# the card in two.
 _CARD = re.compile(
-    r"(?<![A-Za-z0-9_\u2591+.-])\d(?:(?:[ \-.]| {2})?\d){11,18}(?![A-Za-z0-9_\u2591]|[-.]\d)"
+    r"(?<![A-Za-z0-9_\u2591+.-])\d(?:(?:[ \-.]| {2})?\d){11,}(?![A-Za-z0-9_\u2591]|[-.]\d)"
 )
+_CARD_MAX_DIGITS = 19
 # Issuer identification prefixes, for the scores only: a Luhn-valid number in a
 # card's grouping is a card whatever its prefix (the gate fails toward redaction).
 # Visa, Mastercard, Amex, Discover, JCB (15 digits: 2131, 1800), Diners, UnionPay,
@@ -58,33 +62,38 @@ class CreditCardDetector:
 
     def detect(self, text: str) -> Iterator[Detection]:
         if digit_count(text) < _CARD_MIN_DIGITS:
-            return  # every candidate is 12 to 19 of the text's digits
+            return  # every card is 12 to 19 of the text's digits
         for m in _CARD.finditer(text):
-            found = self._card_in(m.group())
-            if found is not None:
-                start, end = m.start() + found[0], m.start() + found[1]
+            for first, last in self._cards_in(m.group()):
+                start, end = m.start() + first, m.start() + last
                 score = 0.95 if _IIN.match(re.sub(r"\D", "", text[start:end])) else 0.85
                 yield Detection(start, end, "CREDIT_CARD", score)
 
     @staticmethod
-    def _card_in(run: str) -> tuple[int, int] | None:
-        """The longest run of whole digit groups inside ``run`` that is a card number.
+    def _cards_in(run: str) -> list[tuple[int, int]]:
+        """The card numbers among the windows of whole digit groups of ``run``, overlapping
+        ones joined (the gate fails toward redaction).
 
-        The pattern is greedy, so a stray number next to a card ("0 4111 1111 1111 1111")
-        makes the whole run fail Luhn; trying each window of groups finds the card in it.
+        A stray number next to a card ("0 4111 1111 1111 1111", "2024 4111 …") makes the
+        whole run fail Luhn; trying each window of at most 19 digits finds the card in it.
         """
         groups = [(g.start(), g.end()) for g in re.finditer(r"\d+", run)]
-        best: tuple[int, int] | None = None
+        found: list[tuple[int, int]] = []
         for i in range(len(groups)):
-            for j in range(len(groups) - 1, i - 1, -1):
+            count = 0
+            for j in range(i, len(groups)):
+                count += groups[j][1] - groups[j][0]
+                if count > _CARD_MAX_DIGITS:
+                    break
                 start, end = groups[i][0], groups[j][1]
-                if best is not None and end - start <= best[1] - best[0]:
-                    break
-                digits = re.sub(r"\D", "", run[start:end])
-                if _is_card(run[start:end], digits):
-                    best = (start, end)
-                    break
-        return best
+                if count >= _CARD_MIN_DIGITS and _is_card(
+                    run[start:end], re.sub(r"\D", "", run[start:end])
+                ):
+                    if found and start < found[-1][1]:
+                        found[-1] = (found[-1][0], max(end, found[-1][1]))
+                    else:
+                        found.append((start, end))
+        return found
 
 
 def _is_card(written: str, digits: str) -> bool:
