@@ -36,3 +36,17 @@ def test_the_winner_grows_over_the_tail_of_what_it_beat() -> None:
     assert cover_overlaps([mac, longer]) == [Detection(6, 25, "MAC_ADDRESS", 0.9)]
     apart = Detection(30, 35, "PERSON", 0.85)
     assert cover_overlaps([mac, apart]) == [mac, apart]
+
+
+def _resolve_naively(found: list[Detection]) -> list[Detection]:
+    """The greedy rule written plainly (quadratic), as a reference."""
+    kept: list[Detection] = []
+    for cand in sorted(found, key=lambda d: (-d.score, -d.length, d.start, d.type)):
+        if not any(cand.overlaps(k) for k in kept):
+            kept.append(cand)
+    return sorted(kept, key=lambda d: d.start)
+
+
+@given(st.lists(detections(), max_size=30))
+def test_resolve_overlaps_keeps_what_the_plain_greedy_rule_keeps(found: list[Detection]) -> None:
+    assert resolve_overlaps(found) == _resolve_naively(found)
