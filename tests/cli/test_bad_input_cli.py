@@ -74,9 +74,15 @@ def refused_import(
     """Import ``content`` from ``source`` into a new project; the one error line, after
     checking the exit code and that nothing was written."""
     make_project(db, name="intents")
-    before = snapshot(db)
     source.write_text(content, encoding="utf-8")
-    code, _, err = run(capsys, "import", "intents", str(source), "--database-url", database_url)
+    return refused(capsys, db, "import", "intents", str(source), "--database-url", database_url)
+
+
+def refused(capsys: pytest.CaptureFixture[str], db: Database, *argv: str) -> str:
+    """Run ``loupe *argv``; its one error line, after checking exit code 2 and that
+    nothing was written."""
+    before = snapshot(db)
+    code, _, err = run(capsys, *argv)
     assert code == 2, err
     lines = error_lines(err)
     assert len(lines) == 1, err
@@ -103,15 +109,11 @@ def test_a_guidelines_file_that_cannot_be_read_is_one_line_and_creates_nothing(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     (tmp_path / "latin1.md").write_bytes("Sé polite".encode("latin-1"))
-    before = snapshot(db)
-    code, _, err = run(
-        capsys, "projects", "create", "intents", "--labels", "a,b",
+    line = refused(
+        capsys, db, "projects", "create", "intents", "--labels", "a,b",
         "--guidelines", guidelines, "--database-url", database_url,
     )  # fmt: skip
-    assert code == 2
-    lines = error_lines(err)
-    assert len(lines) == 1 and expected in lines[0], err
-    assert snapshot(db) == before
+    assert expected in line
 
 
 def test_an_output_in_a_missing_folder_is_one_line_naming_it(
@@ -276,16 +278,12 @@ def test_a_gold_file_that_does_not_parse_is_one_line_and_marks_nothing(
     expected: str,
 ) -> None:
     make_project(db, name="intents")
-    before = snapshot(db)
     source = tmp_path / "gold.csv"
     source.write_text(content, encoding="utf-8")
-    code, _, err = run(
-        capsys, "gold", "import", "intents", str(source), "--database-url", database_url
+    line = refused(
+        capsys, db, "gold", "import", "intents", str(source), "--database-url", database_url
     )
-    assert code == 2
-    lines = error_lines(err)
-    assert len(lines) == 1 and expected in lines[0], err
-    assert snapshot(db) == before
+    assert expected in line
 
 
 def test_a_gold_file_with_a_byte_order_mark_is_read(
