@@ -12,28 +12,29 @@ from sqlalchemy import func, select
 from loupe.db.database import Database
 from loupe.db.models import Item
 from loupe.privacy import Policy
-from loupe.services.compliance.gate import GateResult, PrivacyGate
+from loupe.services.compliance.gate import PendingCheck, PrivacyGate
 
 
 class ProbeGate(PrivacyGate):
-    """Records ``(writer_free, committed_items)`` per :meth:`check` call."""
+    """Records ``(writer_free, committed_items)`` per batch it starts gating
+    (:meth:`submit`, which :meth:`check` calls too)."""
 
     def __init__(self, db: Database) -> None:
         super().__init__()
         self.db = db
         self.seen: list[tuple[bool, int]] = []
 
-    def check(
+    def submit(
         self,
         rows: Sequence[dict[str, Any]],
         *,
         policy: Policy,
         metadata: Sequence[dict[str, Any]] | None = None,
-    ) -> list[GateResult]:
+    ) -> PendingCheck:
         with self.db.transaction(readonly=True) as session:
             committed = session.scalar(select(func.count()).select_from(Item)) or 0
         self.seen.append((writer_is_free(self.db), committed))
-        return super().check(rows, policy=policy, metadata=metadata)
+        return super().submit(rows, policy=policy, metadata=metadata)
 
 
 def writer_is_free(db: Database) -> bool:

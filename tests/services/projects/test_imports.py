@@ -8,13 +8,16 @@ from contextlib import contextmanager
 from typing import IO, Any
 
 import pytest
+from sqlalchemy import select
 from tests.factories import count, make_project, snapshot
 from tests.services.import_probe import ProbeGate
 
 from loupe.db.database import Database
+from loupe.db.models import Item
 from loupe.errors import InvalidInput
 from loupe.formats import parse_item
 from loupe.services.access import Actor
+from loupe.services.compliance.gate import PrivacyGate
 from loupe.services.projects import imports
 from loupe.services.projects.imports import import_records, import_stream
 
@@ -146,3 +149,49 @@ def test_a_lone_importer_writes_a_chunk_per_transaction_until_someone_may_wait(
     import_records(db, Actor.system(), project, records[4:], **options)
     assert writes == [4, 2, 2]
     assert count(db, "items") == 8
+
+
+def _stored(db: Database, project: int) -> dict[str, Any]:
+    with db.transaction(readonly=True) as session:
+        rows = session.execute(
+            select(Item.external_id, Item.data).where(Item.project_id == project)
+        ).all()
+    return {str(external_id): data for external_id, data in rows}
+
+
+def test_a_lone_importer_gates_the_next_chunk_while_writing_this_one(db: Database) -> None:
+    """Alone (the CLI, nobody attached), chunk k is handed to the gate before chunk k-1 is
+    written, still outside any transaction; otherwise one chunk at a time (test above)."""
+    project = make_project(db)
+    records = [
+        parse_item({"id": f"r{i}", "text": f"call {i}"}, where="t", text_field="text")
+        for i in range(7)
+    ]
+    gate = ProbeGate(db)
+    result = import_records(
+        db, Actor.system(), project, records, gate=gate, gate_chunk=3, alone=True
+    )
+    assert (result.received, result.created) == (7, 7)
+    expected = [(True, 0), (True, 0), (True, 3)]
+    if db.engine.dialect.name == "sqlite" and db.bulk_writer_should_yield():
+        expected = [(True, 0), (True, 3), (True, 6)]  # another process has the file open
+    assert gate.seen == expected
+
+
+@pytest.mark.parametrize("alone", [True, False])
+def test_a_gate_pool_stores_what_one_process_does(db: Database, alone: bool) -> None:
+    """With a pool, and alone, chunk k is gated while chunk k-1 is written. An id repeated
+    in the next chunk is looked up before its first copy is written: stored once."""
+    rows = [{"id": f"r{i}", "text": f"call {i} at +44 20 7946 {i:04d}"} for i in range(2_400)]
+    rows.insert(1_500, {"id": "r999", "text": "a second copy, ignored"})
+    records = [parse_item(row, where="t", text_field="text") for row in rows]
+    one, pooled = make_project(db, name="one"), make_project(db, name="pooled")
+    first = import_records(db, Actor.system(), one, records, gate_chunk=1_000)
+    with PrivacyGate(workers=2) as gate:
+        second = import_records(
+            db, Actor.system(), pooled, records, gate=gate, gate_chunk=1_000, alone=alone
+        )
+    assert (second.received, second.created) == (first.received, first.created) == (2_401, 2_400)
+    stored = _stored(db, pooled)
+    assert stored == _stored(db, one)
+    assert stored["r999"] == {"text": "call 999 at [PHONE]"}

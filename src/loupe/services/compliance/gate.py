@@ -29,7 +29,7 @@ import hmac
 import os
 import secrets
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -48,6 +48,7 @@ __all__ = [
     "HEALTH_DOMAINS",
     "HEALTH_TYPES",
     "GateResult",
+    "PendingCheck",
     "PrivacyGate",
     "RedactedText",
     "classify",
@@ -273,6 +274,27 @@ def _gate_chunk(
     ]
 
 
+class PendingCheck:
+    """Gate results on their way (:meth:`PrivacyGate.submit`)."""
+
+    __slots__ = ("_done", "_futures")
+
+    def __init__(
+        self,
+        *,
+        done: list[GateResult] | None = None,
+        futures: Sequence[Future[list[GateResult]]] = (),
+    ) -> None:
+        self._done = done
+        self._futures = futures
+
+    def result(self) -> list[GateResult]:
+        """The results in the rows' order, once every part is gated."""
+        if self._done is None:
+            self._done = [r for future in self._futures for r in future.result()]
+        return self._done
+
+
 class PrivacyGate:
     """Detection, redaction and (with a ``vault``) sealing of the originals.
 
@@ -303,28 +325,44 @@ class PrivacyGate:
         metadata: Sequence[dict[str, Any]] | None = None,
     ) -> list[GateResult]:
         """Gate each row's data (and its ``metadata``, when given), in order."""
+        return self.submit(rows, policy=policy, metadata=metadata).result()
+
+    def submit(
+        self,
+        rows: Sequence[dict[str, Any]],
+        *,
+        policy: Policy,
+        metadata: Sequence[dict[str, Any]] | None = None,
+    ) -> PendingCheck:
+        """Start gating ``rows`` as :meth:`check` does; the results come from the returned
+        :class:`PendingCheck`. With a process pool the work runs there meanwhile, so the
+        caller can write the previous batch while this one is gated; otherwise it is done
+        before this returns."""
         metas: Sequence[dict[str, Any]] = [{}] * len(rows) if metadata is None else metadata
         pairs = list(zip(rows, metas, strict=True))
         if self.workers == 1 or len(rows) < POOL_MIN_BATCH:
-            return [
-                gate_data(
-                    data,
-                    scanner=self._scanner,
-                    redactors=self._redactors,
-                    policy=policy,
-                    metadata=meta,
-                    clean_keys=self._clean_keys,
-                )
-                for data, meta in pairs
-            ]
+            return PendingCheck(
+                done=[
+                    gate_data(
+                        data,
+                        scanner=self._scanner,
+                        redactors=self._redactors,
+                        policy=policy,
+                        metadata=meta,
+                        clean_keys=self._clean_keys,
+                    )
+                    for data, meta in pairs
+                ]
+            )
         if self._pool is None:
             self._pool = ProcessPoolExecutor(self.workers, initializer=_init_worker)
         size = -(-len(rows) // (self.workers * 4))
-        chunks = [pairs[i : i + size] for i in range(0, len(pairs), size)]
-        results: list[GateResult] = []
-        for part in self._pool.map(_gate_chunk, chunks, [policy] * len(chunks)):
-            results.extend(part)
-        return results
+        return PendingCheck(
+            futures=[
+                self._pool.submit(_gate_chunk, pairs[i : i + size], policy)
+                for i in range(0, len(pairs), size)
+            ]
+        )
 
     @property
     def scanner(self) -> Scanner:

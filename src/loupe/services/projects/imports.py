@@ -34,6 +34,7 @@ from loupe.services.access import Actor, authorize_project
 from loupe.services.compliance.gate import PrivacyGate
 from loupe.services.projects.definition import project_schema
 from loupe.services.projects.items import (
+    GatedBatch,
     ImportResult,
     batched,
     keepless_gate,
@@ -312,35 +313,72 @@ def _write_records(
     lone_batch_size: int | None,
 ) -> ImportResult:
     result = ImportResult()
+    # A lone importer (``lone_batch_size``) with nobody who may wait for the writer hands
+    # the next chunk to the gate's pool (when it has one) before writing this one, so the
+    # two overlap. Not otherwise: in a server the pool's processes would take the cores
+    # that annotators' requests need, and a writer waiting in another process needs the
+    # pauses between batches (docs/benchmarks.md, "CLI import").
+    in_flight: Callable[[], GatedBatch] | None = None
+    size = batch_size or BATCH_SIZE
+
+    def store(gated: GatedBatch) -> None:
+        if any(record.media for record in gated.records.values()):
+            if media is None:
+                raise InvalidInput("these items name media files but no media reader was given")
+            media.ingest(db, gated, gate)
+        _write_gated(db, gated, gate, result, size, lone_batch_size)
+        if on_progress:
+            on_progress("write", gated.received)
+
     for chunk in batched(records, gate_chunk or GATE_CHUNK):
+        if in_flight is not None and any(record.media for record in chunk):
+            # Media are stored before their items: a chunk naming media is looked up only
+            # once the one before it is written, so a repeated id never stores them twice.
+            store(in_flight())
+            in_flight = None
         with db.transaction(readonly=True) as session:
             authorize_project(session, actor, "items.import", project_id)
             pending = new_records(session, project_id, chunk, gate)
         # Outside any transaction: a reader held open for seconds would keep SQLite from
         # checkpointing its WAL, and every write would slow down as it grows.
-        gated = pending.check(gate)
-        if any(record.media for record in gated.records.values()):
-            if media is None:
-                raise InvalidInput("these items name media files but no media reader was given")
-            media.ingest(db, gated, gate)
-        result.received += gated.received
-        size = batch_size or BATCH_SIZE
+        gating = pending.submit(gate)
+        if in_flight is not None:
+            store(in_flight())
+            in_flight = None
         if lone_batch_size and not db.bulk_writer_should_yield():
-            size = lone_batch_size
-        for part in gated.slices(size):
-            with db.transaction() as session:
-                done = write_batch(session, part, gate)
-            # A lock's releaser re-takes it before the threads it woke can run: pause so
-            # that waiting annotators write between two batches instead of after all.
-            # Nobody who could be waiting, no pause (it was 15% of a 10,000-item upload's
-            # time in a one-process server, 2 s of a 100,000-item `loupe import`).
-            if db.bulk_writer_should_yield():
-                time.sleep(WRITE_PAUSE_S)
-            result.created += done.created
-            result.withheld += done.withheld
-        if on_progress:
-            on_progress("write", len(chunk))
+            in_flight = gating
+        else:
+            store(gating())
+    if in_flight is not None:
+        store(in_flight())
     return result
+
+
+def _write_gated(
+    db: Database,
+    gated: GatedBatch,
+    gate: PrivacyGate,
+    result: ImportResult,
+    batch_size: int,
+    lone_batch_size: int | None,
+) -> None:
+    """Write a gated chunk in transactions of ``batch_size`` rows (``lone_batch_size``
+    while nobody may wait for the writer), adding the counts to ``result``."""
+    result.received += gated.received
+    size = batch_size
+    if lone_batch_size and not db.bulk_writer_should_yield():
+        size = lone_batch_size
+    for part in gated.slices(size):
+        with db.transaction() as session:
+            done = write_batch(session, part, gate)
+        # A lock's releaser re-takes it before the threads it woke can run: pause so
+        # that waiting annotators write between two batches instead of after all.
+        # Nobody who could be waiting, no pause (it was 15% of a 10,000-item upload's
+        # time in a one-process server, 2 s of a 100,000-item `loupe import`).
+        if db.bulk_writer_should_yield():
+            time.sleep(WRITE_PAUSE_S)
+        result.created += done.created
+        result.withheld += done.withheld
 
 
 def refresh_statistics(db: Database, *, created: int) -> bool:

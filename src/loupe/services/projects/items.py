@@ -8,7 +8,7 @@ written: ``items.data`` and ``items.metadata`` hold what annotators may see
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from itertools import islice
@@ -138,20 +138,26 @@ class GatedBatch:
 
     def check(self, gate: PrivacyGate) -> GatedBatch:
         """Run the gate on the records (when the project's gate is on); returns ``self``."""
+        return self.submit(gate)()
+
+    def submit(self, gate: PrivacyGate) -> Callable[[], GatedBatch]:
+        """Start :meth:`check`: calling what it returns waits for the gate's results and
+        returns ``self``. With a gate pool the records are gated meanwhile."""
         batch = list(self.records.values())
-        results: list[GateResult | None] = (
-            list(
-                gate.check(
-                    [record.data for record in batch],
-                    policy=self.policy,
-                    metadata=[record.meta for record in batch],
-                )
-            )
-            if self.gated and batch
-            else [None] * len(batch)
+        if not (self.gated and batch):
+            self.results = dict.fromkeys(self.records)
+            return lambda: self
+        pending = gate.submit(
+            [record.data for record in batch],
+            policy=self.policy,
+            metadata=[record.meta for record in batch],
         )
-        self.results = dict(zip(self.records, results, strict=True))
-        return self
+
+        def finish() -> GatedBatch:
+            self.results = dict(zip(self.records, pending.result(), strict=True))
+            return self
+
+        return finish
 
     def slices(self, size: int) -> Iterator[GatedBatch]:
         """This batch's new records in parts of ``size`` (``received`` counts each part's
