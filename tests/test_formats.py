@@ -144,6 +144,7 @@ def test_missing_id_is_a_content_hash_so_reimport_is_idempotent() -> None:
         ({"id": "x" * 300, "text": "x"}, "longer than 255"),
         ({"text": "x", "language": "english please"}, "language must be a language tag"),
         ({"text": "x", "domain": "Medical"}, "domain must be a lower-case tag"),
+        ({"text": "x", "domain": "tel-02079460958"}, "domain holds what looks like personal data"),
         ({"text": "x", "metadata": [1]}, "metadata must be an object"),
     ],
 )
@@ -152,6 +153,23 @@ def test_bad_rows_say_what_to_fix(row: Any, message: str) -> None:
         parse_item(row, where="line 3", text_field="text")
     assert info.value.message.startswith("line 3: ")
     assert message in info.value.message
+
+
+@pytest.mark.parametrize(
+    ("domain", "found"),
+    [("calls-ana-ruiz-447946095800", "PERSON, PHONE"), ("x447946095800", "NUMBER")],
+)
+def test_a_domain_holding_personal_data_is_refused_without_repeating_it(
+    domain: str, found: str
+) -> None:
+    with pytest.raises(InvalidInput) as info:
+        parse_item({"text": "x", "domain": domain}, where="line 3", text_field="text")
+    assert info.value.message == (
+        f"line 3: domain holds what looks like personal data ({found}), not a category; "
+        "use a tag such as 'medical'"
+    )
+    assert info.value.details["field"] == "domain"
+    assert parse_item({"text": "x", "domain": "customer-support"}, where="r", text_field="text")
 
 
 def test_read_items_streams_csv_with_metadata() -> None:

@@ -7,6 +7,10 @@ object; in CSV a JSON-encoded cell), ``subject_id`` (the data subject the row is
 about, for erasure; at most 255 characters) and ``sensitivity`` (``public``,
 ``internal``, ``personal`` or ``health``: a floor; the privacy gate may raise it).
 Every other field is the item's data.
+
+A ``domain`` is a category name shown to everyone who works on its items, so it is
+refused (:func:`domain_identifiers`), never redacted, when the privacy gate's detectors
+find an identifier in it.
 """
 
 from __future__ import annotations
@@ -37,6 +41,8 @@ __all__ = [
     "csv_cell",
     "csv_lines",
     "decode_json",
+    "domain_identifiers",
+    "domain_identifiers_message",
     "format_for",
     "jsonl_lines",
     "parse_item",
@@ -50,6 +56,7 @@ Sensitivity = Literal["public", "internal", "personal", "health"]
 # In increasing order: a clearance for one class covers those before it.
 SENSITIVITIES: tuple[Sensitivity, ...] = ("public", "internal", "personal", "health")
 RESERVED = frozenset({"id", "language", "domain", "metadata", "subject_id", "sensitivity"})
+DEFAULT_DOMAIN = "general"
 DOMAIN_PATTERN = re.compile(r"^[a-z][a-z0-9_\-]{0,31}$")
 LANGUAGE_PATTERN = re.compile(r"^[A-Za-z]{2,3}([_\-][A-Za-z0-9]{2,8})*$")
 # The byte order mark some editors and spreadsheets put first in a UTF-8 file.
@@ -65,6 +72,29 @@ PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-
 # body or row itself is level 1): far beyond any real item, and far below what the code
 # that walks them recursively (the privacy gate, validation, serialisation) can take.
 MAX_DEPTH = 64
+
+
+def domain_identifiers(domain: str) -> tuple[str, ...]:
+    """The identifier types the privacy gate's detectors find in the domain tag ``domain``
+    (:func:`loupe.privacy.tags.identifiers_in_tag`); ``()`` for a category name.
+
+    Checked whether or not a project's gate is on: a domain is a category, never data.
+    """
+    if domain == DEFAULT_DOMAIN:
+        return ()
+    # The detectors load on first use: reading or writing a file needs none of them.
+    from loupe.privacy.tags import identifiers_in_tag
+
+    return identifiers_in_tag(domain)
+
+
+def domain_identifiers_message(found: Iterable[str]) -> str:
+    """What to fix about a domain in which :func:`domain_identifiers` found ``found``
+    (the value itself is not repeated: it holds personal data)."""
+    return (
+        f"holds what looks like personal data ({', '.join(found)}), not a category; "
+        "use a tag such as 'medical'"
+    )
 
 
 def _no_constant(name: str) -> Any:
@@ -280,11 +310,16 @@ def parse_item(
             f"{where}: language must be a language tag such as 'en' or 'pt-BR', got {language!r}",
             details={"field": "language"},
         )
-    domain = row.get("domain") or "general"
+    domain = row.get("domain") or DEFAULT_DOMAIN
     if not isinstance(domain, str) or not DOMAIN_PATTERN.match(domain):
         raise InvalidInput(
             f"{where}: domain must be a lower-case tag such as 'medical', got {domain!r}",
             details={"field": "domain"},
+        )
+    if found := domain_identifiers(domain):
+        raise InvalidInput(
+            f"{where}: domain {domain_identifiers_message(found)}",
+            details={"field": "domain", "where": where, "detected": list(found)},
         )
     meta = row.get("metadata") or {}
     if not isinstance(meta, dict):

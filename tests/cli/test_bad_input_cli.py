@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 from tests.factories import make_project, snapshot
 
 from loupe.cli import main
@@ -167,6 +168,41 @@ def test_import_of_json_no_export_could_hold_is_one_line_and_imports_nothing(
     expected: str,
 ) -> None:
     assert expected in refused_import(capsys, db, database_url, tmp_path / name, content)
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "where"),
+    [
+        ("items.jsonl", GOOD_ROWS + '{"id": "x", "text": "t", "domain": "calls-ana-ruiz-447946095800"}\n',
+         "line 4"),
+        ("items.csv", "id,text,domain\na,fine,medical\nb,t,tel-02079460958\n", "line 3"),
+    ],
+)  # fmt: skip
+def test_import_of_a_domain_holding_personal_data_is_one_line_and_imports_nothing(
+    capsys: pytest.CaptureFixture[str],
+    database_url: str,
+    db: Database,
+    tmp_path: Path,
+    name: str,
+    content: str,
+    where: str,
+) -> None:
+    line = refused_import(capsys, db, database_url, tmp_path / name, content)
+    assert f"{name}: {where}: domain holds what looks like personal data (" in line
+    assert "ruiz" not in line.lower() and "4479" not in line and "0207" not in line
+
+
+def test_import_keeps_a_domain_that_is_a_category(
+    capsys: pytest.CaptureFixture[str], database_url: str, db: Database, tmp_path: Path
+) -> None:
+    make_project(db, name="intents")
+    source = tmp_path / "items.jsonl"
+    source.write_text('{"id": "a", "text": "hello", "domain": "customer-support"}\n')
+    code, _, err = run(capsys, "import", "intents", str(source), "--database-url", database_url)
+    assert code == 0, err
+    with db.engine.connect() as connection:
+        stored = connection.execute(text("SELECT external_id, domain FROM items")).all()
+    assert [tuple(row) for row in stored] == [("a", "customer-support")]
 
 
 @pytest.mark.parametrize(

@@ -69,6 +69,7 @@ def test_contributor_errors_are_one_line_and_change_nothing(
     for argv, exit_code, message in [
         (("grant", "ann", "medical", "--level", "5"), 2, "level: must be 1 (qualified)"),
         (("grant", "ann", "Medical", "--level", "1"), 2, "domain: 'Medical' is not a domain"),
+        (("grant", "ann", "ana-ruiz", "--level", "1"), 2, "domain: holds what looks like personal"),
         (("grant", "ann", "medical", "--level", "1", "--expires", "soon"), 2, "--expires"),
         (("grant", "ann", "medical", "--level", "1", "--expires", "2000-01-01"), 2, "expires_at"),
         (("grant", "nobody", "medical", "--level", "1"), 5, "no user named 'nobody'"),

@@ -9,14 +9,19 @@ operation there must be here or in :data:`NOT_COVERED` with the reason.
 ``idempotent`` says whether a request may be sent again after a connection
 broke without an answer (its effect cannot double). 429 and 503 are retried
 for every operation: the server answers them before changing anything.
+
+Path parameters are filled in by :meth:`Operation.url_path` alone, each one
+percent-encoded as a single segment (:func:`path_segment`), so that no value
+(``"5?limit=1"``, ``"%31"``, ``"../../2"``) can reach another endpoint or resource.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Literal
+from urllib.parse import quote
 
-__all__ = ["API_PREFIX", "NOT_COVERED", "OPERATIONS", "Operation"]
+__all__ = ["API_PREFIX", "NOT_COVERED", "OPERATIONS", "Operation", "path_segment"]
 
 API_PREFIX = "/api/v1"
 
@@ -30,7 +35,31 @@ class Operation:
     idempotent: bool
 
     def url_path(self, **params: int | str) -> str:
-        return self.path.format(**params)
+        """The path with each ``{placeholder}`` filled by :func:`path_segment`."""
+        return self.path.format(**{name: path_segment(name, v) for name, v in params.items()})
+
+
+def path_segment(name: str, value: int | str) -> str:
+    """``value`` as one URL path segment: ``?``, ``#``, ``%``, spaces and non-ASCII
+    percent-encoded, so the server reads back exactly ``value``.
+
+    Refused with :class:`ValueError` before anything is sent: a value the server could
+    never read as one segment. ASGI servers decode ``%2F`` back to ``/`` before routing,
+    and clients and proxies resolve ``.`` and ``..`` segments, so a ``/`` in a value,
+    ``"."``, ``".."`` or ``""`` would address another path whatever the encoding.
+
+    >>> path_segment("item_id", "ä ö?#%")
+    '%C3%A4%20%C3%B6%3F%23%25'
+    """
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise TypeError(f"{name} must be an int or a str, not {type(value).__name__}")
+    text = str(value)
+    if text in ("", ".", "..") or "/" in text:
+        raise ValueError(
+            f"{name}={text!r} cannot be sent as a path parameter: no id in the API's paths "
+            "is empty, '.' or '..', or holds '/' (check that you passed the right id)"
+        )
+    return quote(text, safe="")
 
 
 def _op(method: Method, path: str, *, idempotent: bool | None = None) -> Operation:

@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import select
 from tests.factories import make_project, make_user, snapshot
 
+from loupe.db.contributor_models import ContributorDomain
 from loupe.db.database import Database
 from loupe.db.models import utcnow
 from loupe.db.privacy_models import AuditEvent
@@ -114,6 +115,8 @@ def test_grant_and_revoke_are_audited_and_replace_the_level(db: Database) -> Non
     [
         ("Medical", 1, None, "domain"),
         ("", 1, None, "domain"),
+        ("ana-ruiz", 1, None, "domain"),
+        ("tel-02079460958", 1, None, "domain"),
         ("medical", 0, None, "level"),
         ("medical", 4, None, "level"),
         ("medical", True, None, "level"),
@@ -177,6 +180,20 @@ def test_an_expired_level_does_not_count(db: Database) -> None:
     with db.transaction(readonly=True) as session:
         profile = profiles.get_profile(session, ann.actor, ann.id, now=later)
     assert [(d.domain, d.expired) for d in profile.domains] == [("medical", True)]
+
+
+def test_a_domain_stored_before_the_personal_data_check_can_be_found_and_revoked(
+    db: Database,
+) -> None:
+    manager, ann = make_user(db, "mgr", "manager"), make_user(db, "ann")
+    with db.transaction() as session:
+        session.add(ContributorDomain(user_id=ann.id, domain="ana-ruiz", level=1, source="manager"))
+    with db.transaction(readonly=True) as session:
+        found = profiles.list_contributors(session, manager.actor, domain="ana-ruiz")
+    assert [p.username for p in found] == ["ann"]
+    with db.transaction() as session:
+        profiles.revoke_domain(session, manager.actor, ann.id, "ana-ruiz")
+    assert _routing_profile(db, ann.id, utcnow()).levels == {}
 
 
 def test_list_contributors_pages_and_filters_by_domain(db: Database) -> None:

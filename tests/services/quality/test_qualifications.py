@@ -119,6 +119,7 @@ def test_create_and_list_never_show_answers(
         ),
         ({"questions": [*QUESTIONS[:2], {"answer": "ans_beta"}]}, "questions[2]", '"data"'),
         ({"domain": "Medical"}, "domain", "lower-case tag"),
+        ({"domain": "ana-ruiz"}, "domain", "looks like personal data (PERSON)"),
         ({"level": 0}, "level", "1 qualified"),
         ({"level": 4}, "level", "1 qualified"),
         ({"pass_mark": 0}, "pass_mark", "above 0 and at most 1"),

@@ -140,6 +140,7 @@ def test_domain_changes_refuse_and_change_nothing(app_client: TestClient, db: Da
         (url, {"level": 1, "expires_at": past}, "expires_at"),
         (url, {"level": 1, "note": "x"}, "note"),
         (f"/api/v1/users/{ann.id}/domains/Medical!", {"level": 1}, "domain"),
+        (f"/api/v1/users/{ann.id}/domains/ana-ruiz", {"level": 1}, "domain: holds what"),
     ]:
         refused = app_client.put(target, json=body, headers=manager.headers)
         assert refused.status_code == 422, body

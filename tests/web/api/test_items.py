@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+
 import pytest
 from fastapi.testclient import TestClient
 from tests.factories import count, make_project, make_user, snapshot
@@ -54,6 +56,39 @@ def test_a_bad_row_imports_nothing(app_client: TestClient, db: Database) -> None
     )
     assert response.status_code == 422
     assert snapshot(db) == before
+
+
+def test_a_domain_holding_personal_data_is_422_and_imports_nothing(
+    app_client: TestClient, db: Database
+) -> None:
+    manager = make_user(db, "mgr", "manager")
+    project = make_project(db, members={manager: "manager"})
+    before = snapshot(db)
+    rows = [
+        {"id": "ok", "text": "fine", "domain": "customer-support"},
+        {"id": "bad", "text": "fine", "domain": "calls-ana-ruiz-447946095800"},
+    ]
+    url = f"/api/v1/projects/{project}/items"
+    added = app_client.post(url, json={"items": rows}, headers=manager.headers)
+    jsonl = "".join(json.dumps(row) + "\n" for row in rows).encode()
+    headers = {**manager.headers, "Content-Type": "application/x-ndjson"}
+    uploaded = app_client.post(f"{url}/import", content=jsonl, headers=headers)
+    for response, where in [(added, "items[1]"), (uploaded, "upload: line 2")]:
+        assert response.status_code == 422, response.text
+        error = response.json()["error"]
+        assert error["message"] == (
+            f"{where}: domain holds what looks like personal data (PERSON, PHONE), "
+            "not a category; use a tag such as 'medical'"
+        )
+        assert (error["details"]["field"], error["details"]["detected"]) == (
+            "domain",
+            ["PERSON", "PHONE"],
+        )
+    assert snapshot(db) == before
+    good = app_client.post(url, json={"items": rows[:1]}, headers=manager.headers)
+    assert good.status_code == 200, good.text
+    item = app_client.get(url, headers=manager.headers).json()["items"][0]
+    assert (item["external_id"], item["domain"]) == ("ok", "customer-support")
 
 
 def test_items_need_rights(app_client: TestClient, db: Database) -> None:

@@ -77,9 +77,17 @@ def test_predictions_need_credentials_and_rights(app_client: TestClient, db: Dat
         [{**_item(1), "prediction": {"label": "call", "probabilities": {"call": 0.2}}}],
         [{**_item(1), "text": ""}],
         [{**_item(1), "domain": "Not A Tag"}],
+        [_item(0), {**_item(1), "domain": "calls-ana-ruiz-447946095800"}],
         [_item(i) for i in range(1001)],
     ],
-    ids=["unknown-label", "not-normalised", "empty-text", "bad-domain", "too-many"],
+    ids=[
+        "unknown-label",
+        "not-normalised",
+        "empty-text",
+        "bad-domain",
+        "personal-domain",
+        "too-many",
+    ],
 )
 def test_bad_predictions_are_422_and_change_nothing(
     app_client: TestClient, db: Database, items: list[dict[str, Any]]

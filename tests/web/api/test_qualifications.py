@@ -101,6 +101,7 @@ def test_create_refuses_and_changes_nothing(app_client: TestClient, db: Database
         ),
         ({"questions": [*questions[:2], {"data": {"text": "q"}}]}, "questions.2.answer"),
         ({"domain": "Medical!"}, "domain"),
+        ({"domain": "tel-02079460958"}, "domain"),
         ({"level": 9}, "level"),
         ({"pass_mark": 0}, "pass_mark"),
         ({"pass_mark": "most"}, "pass_mark"),

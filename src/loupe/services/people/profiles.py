@@ -30,7 +30,12 @@ from loupe.db.contributor_models import (
 from loupe.db.models import User, utcnow
 from loupe.db.privacy_models import Clearance
 from loupe.errors import InvalidInput, NotFound, PermissionDenied
-from loupe.formats import DOMAIN_PATTERN, LANGUAGE_PATTERN
+from loupe.formats import (
+    DOMAIN_PATTERN,
+    LANGUAGE_PATTERN,
+    domain_identifiers,
+    domain_identifiers_message,
+)
 from loupe.routing import language_tag
 from loupe.services.access import Actor, authorize
 from loupe.services.compliance import audit_log
@@ -103,13 +108,22 @@ class ContributorProfile:
     qualifications: tuple[QualificationRecord, ...]
 
 
-def check_domain(domain: str, *, field: str = "domain") -> str:
-    """``domain`` if it is a domain tag such as ``medical``; else :class:`InvalidInput`."""
+def check_domain(domain: str, *, field: str = "domain", new: bool = False) -> str:
+    """``domain`` if it is a domain tag such as ``medical``; else :class:`InvalidInput`.
+
+    ``new``: the domain is being set (a grant, a qualification test), so it is refused
+    too when it holds personal data (:func:`loupe.formats.domain_identifiers`). Filtering
+    by or revoking a domain stored before that check existed still works."""
     if not DOMAIN_PATTERN.match(domain):
         raise InvalidInput(
             f"{field}: {domain!r} is not a domain; use a lower-case tag such as 'medical' "
             "(a letter, then up to 31 letters, digits, '_' or '-')",
             details={"field": field},
+        )
+    if new and (found := domain_identifiers(domain)):
+        raise InvalidInput(
+            f"{field}: {domain_identifiers_message(found)}",
+            details={"field": field, "detected": list(found)},
         )
     return domain
 
@@ -315,7 +329,7 @@ def grant_domain(
     so it may also lower one). Never to oneself; audited."""
     authorize(actor, "contributors.manage")
     now = now or utcnow()
-    check_domain(domain)
+    check_domain(domain, new=True)
     if isinstance(level, bool) or not isinstance(level, int) or level not in LEVELS:
         raise InvalidInput(
             f"level: must be 1 (qualified), 2 (advanced) or 3 (expert), got {level!r}; "

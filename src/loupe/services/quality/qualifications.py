@@ -214,7 +214,7 @@ def create_test(
     name = name.strip()
     if not 0 < len(name) <= 100:
         raise InvalidInput("name: use 1 to 100 characters", details={"field": "name"})
-    check_domain(domain)
+    check_domain(domain, new=True)
     _int_in(level, "level", 1, 3, "the level a pass grants: 1 qualified, 2 advanced, 3 expert")
     mark = _pass_mark(pass_mark)
     _int_in(max_attempts, "max_attempts", 1, MAX_ATTEMPTS, "the number of tries allowed")

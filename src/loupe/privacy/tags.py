@@ -1,0 +1,54 @@
+"""Identifiers in a tag: a category name such as an item's domain, read as a person would.
+
+A tag is written without spaces or capitals (``ana-ruiz``, ``tel-02079460958``), which
+hides what it holds from detectors that look for words and capitalised names. So a tag
+is scanned as given and as title-case words (``Ana Ruiz``, ``Tel 02079460958``), and a
+run of more than :data:`MAX_TAG_DIGITS` digits counts as a number on its own (a phone,
+card or account number without its separators): no category name needs one.
+
+A tag is not redacted but refused: it names a category shared by many items, routes them
+and keys reputations, and ``[PHONE]`` would be neither the category nor a valid tag.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from loupe.privacy.scanner import Scanner
+
+__all__ = ["MAX_TAG_DIGITS", "identifiers_in_tag"]
+
+MAX_TAG_DIGITS = 5  # "iso27001", "icd10" and "y2024" are categories; "x447946095800" is not
+_NUMBER = re.compile(f"[0-9]{{{MAX_TAG_DIGITS + 1},}}")
+_SEPARATORS = re.compile(r"[-_]+")
+
+
+@lru_cache(maxsize=1)
+def _scanner() -> Scanner:
+    return Scanner()
+
+
+# Tags repeat across an import's rows: each distinct one is scanned once.
+@lru_cache(maxsize=4096)
+def identifiers_in_tag(tag: str) -> tuple[str, ...]:
+    """The identifier types found in ``tag``, sorted (``UNCHECKED`` when a scan failed,
+    ``NUMBER`` for a long run of digits the detectors name no type for); ``()`` when it
+    is a plain category name.
+
+    >>> identifiers_in_tag("customer-support")
+    ()
+    >>> identifiers_in_tag("ana-ruiz"), identifiers_in_tag("tel-02079460958")
+    (('PERSON',), ('PHONE',))
+    >>> identifiers_in_tag("x447946095800")
+    ('NUMBER',)
+    """
+    found: set[str] = set()
+    for view in dict.fromkeys((tag, _SEPARATORS.sub(" ", tag).title())):
+        scan = _scanner().scan(view)
+        if scan.verdict != "show":
+            found.add("UNCHECKED")
+        found.update(span.type for span in scan.spans)
+    if not found and _NUMBER.search(tag):
+        found.add("NUMBER")
+    return tuple(sorted(found))
