@@ -14,6 +14,7 @@ FORMATS: dict[str, tuple[str, str | None]] = {
     "mp3": ("MP3", "MPEG_LAYER_III"),
 }
 SECRET = "Jane Doe, 12 Elm Street"  # what a tag must never carry out
+TRAILER = b"Call Ana on +44 20 7946 0958"  # plain text a tool appended after the sound
 
 
 def can_write(kind: str) -> bool:
@@ -101,3 +102,9 @@ def _with_riff_info(data: bytes) -> bytes:
     chunk = b"id3 " + struct.pack("<I", len(raw)) + raw
     body = data[12:] + listing + chunk
     return b"RIFF" + struct.pack("<I", 4 + len(body)) + b"WAVE" + body
+
+
+def with_trailer(data: bytes, trailer: bytes = TRAILER) -> bytes:
+    """``data`` with ``trailer`` appended after its last frame, page or chunk (a WAV's RIFF
+    size is left as it was: the bytes lie after the RIFF, as a careless tool writes them)."""
+    return data + trailer

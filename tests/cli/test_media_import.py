@@ -13,10 +13,13 @@ import pytest
 from PIL import Image
 from sqlalchemy import select
 from tests.factories import count, make_project
+from tests.image_samples import assert_no_metadata, with_metadata
 
 from loupe.cli import main
 from loupe.db.database import Database
 from loupe.db.models import Item
+from loupe.services.access import Actor
+from loupe.services.compliance.privacy_settings import set_privacy
 from loupe.storage import LocalBlobStore
 
 pytest.importorskip("cv2", reason="the images extra (OpenCV) is not installed")
@@ -150,3 +153,30 @@ def test_a_folder_import_into_a_project_without_media_says_what_to_do(
     code, _, err = run(capsys, "import", "intents", str(photos), "--database-url", database_url)
     assert code != 0 and "no media field" in err
     assert count(db, "items") == 0
+
+
+def test_a_folder_imported_into_a_gate_off_project_is_served_without_metadata(
+    capsys: pytest.CaptureFixture[str],
+    database_url: str,
+    db: Database,
+    media_dir: Path,
+    tmp_path: Path,
+) -> None:
+    project = make_project(db, name="public", config=MEDIA_SCHEMA)
+    with db.transaction() as session:
+        set_privacy(session, Actor.system(), project, gate=False)
+    folder = tmp_path / "street"
+    folder.mkdir()
+    (folder / "gps.jpg").write_bytes(with_metadata("JPEG", orientation=6))
+    (folder / "gps.png").write_bytes(with_metadata("PNG"))
+    code, out, err = run(capsys, "import", "public", str(folder), "--database-url", database_url)
+    assert code == 0, err
+    assert "2 rows: 2 new items" in out
+    store = LocalBlobStore(media_dir)
+    sizes = []
+    for key in store.keys("media/"):
+        served = store.read_all(key)
+        assert_no_metadata(served)
+        with Image.open(io.BytesIO(served)) as image:
+            sizes.append(image.size)
+    assert sorted(sizes) == [(48, 64), (64, 48)]  # the JPEG turned upright

@@ -10,6 +10,8 @@ cv2 = pytest.importorskip("cv2")
 skimage_data = pytest.importorskip("skimage.data")
 Image = pytest.importorskip("PIL.Image")
 
+from tests.image_samples import GPS_LATITUDE, assert_no_metadata, blocks, with_metadata  # noqa: E402
+
 from loupe.errors import InvalidInput  # noqa: E402
 from loupe.privacy.images import detect_faces, probe_image, redact_image, strip_metadata  # noqa: E402
 
@@ -55,6 +57,63 @@ def test_strip_metadata_drops_exif_gps_and_serials() -> None:
     with Image.open(io.BytesIO(clean)) as out:
         assert dict(out.getexif()) == {}
         assert out.size == (16, 32)  # orientation applied to the pixels
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP"])
+def test_strip_metadata_leaves_no_exif_xmp_comment_icc_or_text(fmt: str) -> None:
+    from PIL import ImageOps
+
+    raw = with_metadata(fmt, orientation=6)  # the camera was held on its side
+    with Image.open(io.BytesIO(raw)) as before:
+        assert before.getexif().get_ifd(0x8825)[2] == GPS_LATITUDE  # the fixture has GPS
+        upright = np.asarray(ImageOps.exif_transpose(before).convert("RGB"), dtype=np.int16)
+    assert upright.shape == (64, 48, 3)  # orientation 6: turned a quarter clockwise
+    clean = strip_metadata(raw)
+    assert_no_metadata(clean)
+    with Image.open(io.BytesIO(clean)) as out:
+        assert (out.format, out.size) == (fmt, (48, 64))
+        pixels = np.asarray(out.convert("RGB"), dtype=np.int16)
+    if fmt == "JPEG":  # re-encoded (its own tables): saturated 8 px blocks lose a little
+        assert np.abs(pixels - upright).mean() < 8  # upside down, it differs by ~80
+    else:  # lossless PNG and WebP keep their pixels exactly
+        assert np.array_equal(pixels, upright)
+    assert strip_metadata(clean) == clean or fmt == "JPEG"
+
+
+def test_strip_metadata_keeps_a_palette_and_its_transparency() -> None:
+    from PIL import PngImagePlugin
+
+    image = Image.fromarray(blocks(2)).quantize(16)
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Comment", "Call Ana on +44 20 7946 0958")
+    buf = io.BytesIO()
+    image.save(buf, "PNG", pnginfo=info, transparency=3)
+    clean = strip_metadata(buf.getvalue())
+    assert_no_metadata(clean)
+    with Image.open(io.BytesIO(clean)) as out, Image.open(buf) as before:
+        assert out.mode == "P" and out.info["transparency"] == 3
+        assert np.array_equal(np.asarray(out.convert("RGBA")), np.asarray(before.convert("RGBA")))
+
+
+def test_strip_metadata_converts_an_icc_profile_to_srgb() -> None:
+    from PIL import ImageCms
+
+    srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    buf = io.BytesIO()
+    Image.new("RGB", (16, 16), (200, 40, 40)).save(buf, "PNG", icc_profile=srgb)
+    clean = strip_metadata(buf.getvalue())
+    assert_no_metadata(clean)
+    with Image.open(io.BytesIO(clean)) as out:  # sRGB to sRGB: the colour is kept
+        assert np.abs(np.asarray(out, dtype=np.int16) - (200, 40, 40)).max() <= 2
+    # A profile that cannot be read is dropped, not an error:
+    buf = io.BytesIO()
+    Image.new("RGB", (16, 16), (200, 40, 40)).save(buf, "PNG", icc_profile=b"not a profile")
+    assert_no_metadata(strip_metadata(buf.getvalue()))
+
+
+def test_strip_metadata_refuses_what_probe_refuses() -> None:
+    with pytest.raises(InvalidInput, match="unsupported image format GIF"):
+        strip_metadata(_save("GIF"))
 
 
 def _png(width: int = 64, height: int = 48) -> bytes:

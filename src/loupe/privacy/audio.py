@@ -10,8 +10,11 @@ pixelated: who may hear it is decided by a voice clearance
 (:mod:`loupe.services.projects.media_views`). What this module removes is what a file says
 *about* the recording besides the sound: tags (ID3 frames, Vorbis comments, RIFF
 ``LIST``/``INFO`` chunks, FLAC pictures and cue sheets) that can hold a name, a place, a
-device serial or a cover picture. The audio stream itself is copied byte for byte, never
-re-encoded (Ogg pages are renumbered by mutagen around the emptied comment packet).
+device serial or a cover picture, and whatever follows the sound (text or a tag a tool
+appended after the last frame, page or chunk: decoders skip it, so nobody would notice it
+being served; :mod:`loupe.privacy.audio_frames` finds where the sound ends). The audio
+stream itself is copied byte for byte, never re-encoded (Ogg pages are renumbered by
+mutagen around the emptied comment packet).
 
 >>> import io, numpy as np, soundfile
 >>> buffer = io.BytesIO()
@@ -28,6 +31,7 @@ import struct
 from typing import NamedTuple
 
 from loupe.errors import InvalidInput
+from loupe.privacy.audio_frames import flac_sound_end, mp3_sound_end, ogg_sound_end, riff_chunks
 
 __all__ = [
     "AUDIO_MIMES",
@@ -97,20 +101,6 @@ def audio_mime(data: bytes) -> str | None:
     return None
 
 
-def _riff_chunks(data: bytes) -> list[tuple[bytes, int, int]]:
-    """``(id, start of body, declared size)`` of a WAV file's chunks; raises on a truncated
-    chunk (a declared size past the end of the file)."""
-    chunks: list[tuple[bytes, int, int]] = []
-    at = 12
-    while at + 8 <= len(data):
-        name, size = data[at : at + 4], struct.unpack_from("<I", data, at + 4)[0]
-        if at + 8 + size > len(data):
-            raise _bad(f"truncated: the {name.decode('latin-1')!r} chunk runs past the end")
-        chunks.append((name, at + 8, size))
-        at += 8 + size + (size & 1)
-    return chunks
-
-
 def probe_audio(data: bytes, *, max_duration_ms: int = MAX_DURATION_MS) -> AudioProbe:
     """Check that ``data`` is a whole WAV, FLAC, Ogg Vorbis/Opus or MP3 recording at most
     ``max_duration_ms`` long that decodes to its end; its type, length and sample rate.
@@ -124,7 +114,7 @@ def probe_audio(data: bytes, *, max_duration_ms: int = MAX_DURATION_MS) -> Audio
     import soundfile  # here, so that :func:`audio_mime` works without the extra
 
     if mime == AUDIO_MIMES["WAV"]:
-        names = [name for name, _, _ in _riff_chunks(data)]
+        names = [name for name, _, _ in riff_chunks(data)]
         if b"data" not in names or b"fmt " not in names:
             raise _bad("truncated or corrupt WAV: no 'fmt ' or 'data' chunk")
     try:
@@ -143,7 +133,7 @@ def probe_audio(data: bytes, *, max_duration_ms: int = MAX_DURATION_MS) -> Audio
             decoded = 0
             if mime == AUDIO_MIMES["WAV"]:
                 # Samples stored as they are: every chunk, 'data' included, was checked to
-                # end within the file (_riff_chunks), so a cut WAV is already refused.
+                # end within the file (riff_chunks), so a cut WAV is already refused.
                 decoded = frames
             # Decoding to the end is the only way to find a cut or damaged compressed
             # stream: the headers of a truncated FLAC, Ogg or MP3 file look fine.
@@ -165,7 +155,7 @@ def _strip_wav(data: bytes) -> bytes:
     # iXML, cue, and any chunk a recorder or editor added.
     kept = [
         data[start - 8 : start + size] + (b"\x00" if size & 1 else b"")
-        for name, start, size in _riff_chunks(data)
+        for name, start, size in riff_chunks(data)  # bytes after the RIFF are dropped
         if name in (b"fmt ", b"fact", b"data")
     ]
     body = b"WAVE" + b"".join(kept)
@@ -192,8 +182,11 @@ def _strip_flac(data: bytes) -> bytes:
     for block in blocks:
         block[0] &= 0x7F
     blocks[-1][0] |= 0x80
-    # Taggers also append ID3v1 and APEv2 tags after the frames, as on an MP3.
-    return _strip_trailing_tags(b"fLaC" + b"".join(bytes(block) for block in blocks) + data[at:])
+    # Taggers also append ID3v1 and APEv2 tags after the frames, as on an MP3, and other
+    # tools text: everything after the last frame goes.
+    head = b"fLaC" + b"".join(bytes(block) for block in blocks)
+    out = head + data[at:]
+    return out[: flac_sound_end(out, len(head))]
 
 
 def _strip_trailing_tags(data: bytes) -> bytes:
@@ -215,43 +208,21 @@ def _strip_trailing_tags(data: bytes) -> bytes:
     return buffer.getvalue()
 
 
-def _ogg_single_stream(data: bytes) -> None:
-    """Refuse an Ogg file that is not one logical stream of whole pages: a second (chained
-    or multiplexed) stream carries a comment packet of its own that neither libsndfile
-    (which stops after the first) nor mutagen (which empties the first) ever looks at, and
-    bytes after the last page are not sound."""
-    at, serial = 0, None
-    while at < len(data):
-        if data[at : at + 4] != b"OggS" or at + 27 > len(data):
-            raise _bad("bytes after the end of the Ogg stream (a tag or another file?)")
-        segments = data[at + 26]
-        table = data[at + 27 : at + 27 + segments]
-        end = at + 27 + segments + sum(table)
-        if len(table) < segments or end > len(data):
-            raise _bad("truncated: the last Ogg page runs past the end")
-        page_serial = data[at + 14 : at + 18]
-        if serial is None:
-            serial = page_serial
-        elif page_serial != serial or data[at + 5] & 0x02:
-            raise _bad(
-                "an Ogg file with more than one stream (chained or multiplexed); "
-                "send one recording per file"
-            )
-        at = end
+def _strip_ogg(data: bytes) -> bytes:
+    from mutagen.oggopus import OggOpus
+    from mutagen.oggvorbis import OggVorbis
+
+    buffer = io.BytesIO(data[: ogg_sound_end(data)])  # one stream; nothing after its pages
+    kind = OggOpus if b"OpusHead" in data[:512] else OggVorbis
+    kind(buffer)  # raises on a broken stream
+    buffer.seek(0)
+    kind(buffer).delete(buffer)  # rewrites the comment packet empty
+    return buffer.getvalue()
 
 
-def _strip_with_mutagen(data: bytes, mime: str) -> bytes:
-    buffer = io.BytesIO(data)
-    if mime == AUDIO_MIMES["OGG"]:
-        from mutagen.oggopus import OggOpus
-        from mutagen.oggvorbis import OggVorbis
-
-        kind = OggOpus if b"OpusHead" in data[:512] else OggVorbis
-        kind(buffer)  # raises on a broken stream
-        buffer.seek(0)
-        kind(buffer).delete(buffer)  # rewrites the comment packet empty
-        return buffer.getvalue()
-    return _strip_trailing_tags(data)
+def _strip_mp3(data: bytes) -> bytes:
+    out = _strip_trailing_tags(data)  # ID3v2 at the start, APEv2 and ID3v1 at the end
+    return out[: mp3_sound_end(out)]  # and whatever else follows the last frame
 
 
 # Tag headers that must not remain anywhere in a stripped FLAC, Ogg or MP3 file: mutagen
@@ -284,8 +255,10 @@ def _tags_left(data: bytes) -> list[str]:
 
 def strip_audio_tags(data: bytes) -> bytes:
     """``data`` without its tags (ID3v1/v2, APEv2, Vorbis comments, RIFF chunks other than
-    the sound, FLAC metadata other than STREAMINFO/SEEKTABLE), the audio untouched.
-    Fails closed: :class:`InvalidInput` if mutagen still reads a tag in the result."""
+    the sound, FLAC metadata other than STREAMINFO/SEEKTABLE) and without any byte after
+    its last MPEG/FLAC frame, Ogg page or RIFF, the audio untouched. Fails closed:
+    :class:`InvalidInput` if mutagen still reads a tag in the result, or bytes that are
+    not sound sit between frames or pages (they cannot be cut off without the sound)."""
     mime = audio_mime(data)
     if mime is None:
         raise _bad(f"{_SUPPORTED} (unrecognised or corrupt header)")
@@ -294,10 +267,8 @@ def strip_audio_tags(data: bytes) -> bytes:
             out = _strip_wav(data)  # rebuilt from its sound chunks: nothing else is left
             left = _tags_left(out)
         else:
-            if mime == AUDIO_MIMES["OGG"]:
-                _ogg_single_stream(data)
-            flac = mime == AUDIO_MIMES["FLAC"]
-            out = _strip_flac(data) if flac else _strip_with_mutagen(data, mime)
+            strip = {AUDIO_MIMES["FLAC"]: _strip_flac, AUDIO_MIMES["OGG"]: _strip_ogg}
+            out = strip.get(mime, _strip_mp3)(data)
             left = _tags_left(out) or _tag_headers_left(out, mime)
     except InvalidInput:
         raise

@@ -49,6 +49,7 @@ from loupe.privacy.images import (
     Region,
     _cascade,
     decode_image,
+    to_srgb,
 )
 
 if TYPE_CHECKING:
@@ -209,22 +210,9 @@ def _upright_pixels(src: Image.Image) -> Pixels:
     drawn on a transparent background (often black or white under the alpha) is invisible
     to them yet plain on a page. Flattening it serves exactly the pixels that were checked.
     """
-    icc = src.info.get("icc_profile")
     upright = ImageOps.exif_transpose(src)
     alpha = upright.mode in ("RGBA", "LA", "PA") or "transparency" in upright.info
-    if icc and upright.mode in ("RGB", "RGBA", "CMYK"):
-        try:
-            from PIL import ImageCms
-
-            srgb = ImageCms.profileToProfile(
-                upright,
-                ImageCms.ImageCmsProfile(io.BytesIO(icc)),
-                ImageCms.createProfile("sRGB"),
-                outputMode="RGBA" if upright.mode == "RGBA" else "RGB",
-            )
-            upright = srgb or upright
-        except Exception:  # a broken or unusual profile: plain conversion below
-            pass
+    upright = to_srgb(upright, src.info.get("icc_profile"))
     if alpha and src.format != "JPEG":
         rgba = upright.convert("RGBA")
         white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))

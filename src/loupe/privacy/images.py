@@ -39,6 +39,7 @@ __all__ = [
     "GatedImage",
     "ImageRedaction",
     "Region",
+    "bare_image",
     "decode_image",
     "detect_faces",
     "gate_image",
@@ -47,6 +48,7 @@ __all__ = [
     "probe_image",
     "redact_image",
     "strip_metadata",
+    "to_srgb",
 ]
 
 IMAGE_MIMES: dict[str, str] = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
@@ -139,21 +141,90 @@ def redact_image(
     return ImageRedaction(out, tuple(regions))
 
 
-def strip_metadata(data: bytes) -> bytes:
-    """Re-encode an image without EXIF (GPS, camera serials), XMP, IPTC or comments.
+def strip_metadata(data: bytes, *, max_pixels: int = MAX_PIXELS) -> bytes:
+    """Re-encode a JPEG, PNG or WebP without EXIF (GPS, camera serials), XMP, IPTC,
+    comments, text chunks or ICC profile; the pixels are otherwise kept.
 
-    The EXIF orientation is applied to the pixels first so the picture does not
-    turn sideways once the tag is gone. The format (JPEG, PNG, WebP…) is kept.
+    What a project whose gate is off serves (the gate, :func:`gate_image`, also pixelates).
+    The EXIF orientation is applied to the pixels first so the picture does not turn
+    sideways once the tag is gone, and colours are converted to sRGB when a profile is
+    dropped. The format is kept: a palette and its transparency stay, PNG and lossless
+    WebP stay lossless, a JPEG is re-encoded with its own quantisation tables (no visible
+    loss, no larger file). Only the first frame of an animation or a multi-picture JPEG is
+    kept. :class:`InvalidInput` for anything :func:`probe_image` refuses.
     """
-    with Image.open(io.BytesIO(data)) as src:
-        fmt = src.format or "PNG"
-        upright = ImageOps.exif_transpose(src)
-        clean = Image.new(upright.mode, upright.size)
-        clean.paste(upright)
+    with decode_image(data, max_pixels=max_pixels) as src:
+        fmt = str(src.format)
+        params = _save_params(src, data)
+        clean = bare_image(to_srgb(ImageOps.exif_transpose(src), src.info.get("icc_profile")))
     out = io.BytesIO()
-    params: dict[str, Any] = {"quality": 95} if fmt == "JPEG" else {}
-    clean.save(out, format=fmt, **params)
+    try:
+        clean.save(out, format=fmt, **params)
+    except (OSError, ValueError) as exc:  # a mode or table this encoder does not take
+        raise InvalidInput(
+            f"cannot re-encode this {fmt} image without its metadata ({str(exc)[:120]})",
+            details={"reason": "reencode"},
+        ) from None
     return out.getvalue()
+
+
+def to_srgb(image: Image.Image, icc: bytes | None) -> Image.Image:
+    """``image`` converted from its ICC profile ``icc`` to sRGB (RGB, RGBA or CMYK; CMYK
+    becomes RGB), or ``image`` itself when there is no profile or it cannot be read."""
+    if not icc or image.mode not in ("RGB", "RGBA", "CMYK"):
+        return image
+    try:
+        from PIL import ImageCms
+
+        converted = ImageCms.profileToProfile(
+            image,
+            ImageCms.ImageCmsProfile(io.BytesIO(icc)),
+            ImageCms.createProfile("sRGB"),
+            outputMode="RGBA" if image.mode == "RGBA" else "RGB",
+        )
+    except Exception:  # a broken or unusual profile: the pixels as they are
+        return image
+    return converted or image
+
+
+def bare_image(image: Image.Image) -> Image.Image:
+    """A new image of ``image``'s pixels (and palette and transparency) with no ``info``:
+    Pillow writes what ``info`` holds (an ICC profile, a comment, EXIF, XMP) when saving."""
+    clean = Image.frombytes(image.mode, image.size, image.tobytes())
+    if image.mode in ("P", "PA") and image.palette is not None:
+        rawmode = image.palette.mode
+        clean.putpalette(image.getpalette(rawmode) or [], rawmode)
+    if "transparency" in image.info:
+        clean.info["transparency"] = image.info["transparency"]
+    return clean
+
+
+def _save_params(src: Image.Image, data: bytes) -> dict[str, Any]:
+    """How to re-encode ``src`` without visible loss: a JPEG with its own quantisation
+    tables and chroma subsampling, a lossless WebP losslessly."""
+    if src.format == "JPEG":
+        from PIL import JpegImagePlugin
+
+        tables = getattr(src, "quantization", None)
+        if not tables:
+            return {"quality": 95}
+        sampling = JpegImagePlugin.get_sampling(src)
+        return {"qtables": tables} | ({"subsampling": sampling} if sampling >= 0 else {})
+    if src.format == "WEBP":
+        return {"lossless": True} if _webp_lossless(data) else {"quality": 95}
+    return {}
+
+
+def _webp_lossless(data: bytes) -> bool:
+    """Whether a WebP's (first) picture is lossless: a ``VP8L`` chunk rather than ``VP8 ``."""
+    at = 12
+    while at + 8 <= len(data):
+        name, size = data[at : at + 4], int.from_bytes(data[at + 4 : at + 8], "little")
+        if name in (b"VP8 ", b"VP8L"):
+            return name == b"VP8L"
+        # An animation frame's chunks follow its 16-byte header; skip any other chunk.
+        at += 8 + (16 if name == b"ANMF" else size + (size & 1))
+    return False
 
 
 # Magic numbers of formats people send by mistake, only to name them in the error:

@@ -16,6 +16,7 @@ import pytest
 from PIL import Image
 from sqlalchemy import select
 from tests.factories import count, make_project, make_user
+from tests.image_samples import assert_no_metadata, with_metadata
 from tests.services.media_imports import (
     import_media_folder,
     media_rows,
@@ -326,6 +327,32 @@ def test_the_served_image_has_no_exif_but_the_sealed_original_keeps_it(
     with db.transaction(readonly=True) as session:
         event = session.scalars(select(AuditEvent).where(AuditEvent.action == "media.reveal")).one()
         assert event.target == f"item:{part.item_id}" and event.details["field"] == "image"
+
+
+def test_a_gate_off_project_serves_images_without_metadata(
+    db: Database, project: int, tmp_path: Path, config: Settings, store: BlobStore
+) -> None:
+    # Public pictures need no pixelation, but EXIF still holds where a photo was taken and
+    # with which camera: it used to be served as imported when the gate was off.
+    with db.transaction() as session:
+        set_privacy(session, Actor.system(), project, gate=False)
+    folder = tmp_path / "public"
+    folder.mkdir()
+    for fmt, name in [("JPEG", "a.jpg"), ("PNG", "b.png"), ("WEBP", "c.webp")]:
+        (folder / name).write_bytes(with_metadata(fmt, orientation=6))
+    assert import_media_folder(db, project, folder, config, store).created == 3
+    parts = media_rows(db)
+    assert [(p.mime, p.width, p.height) for p in parts] == [
+        ("image/jpeg", 48, 64),
+        ("image/png", 48, 64),
+        ("image/webp", 48, 64),
+    ]
+    for part in parts:
+        served = store.read_all(f"media/{part.sha256[:2]}/{part.sha256}")
+        assert_no_metadata(served)
+        with Image.open(io.BytesIO(served)) as image:
+            assert image.size == (48, 64)  # upright, as the camera's orientation said
+        assert (part.regions, part.checks, part.sealed_blob) == ([], ["metadata"], None)
 
 
 def test_revealing_an_original_needs_a_clearance_and_a_purpose(

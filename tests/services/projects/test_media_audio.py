@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
-from tests.audio_samples import SECRET, tagged, tone
+from tests.audio_samples import SECRET, TRAILER, can_write, tagged, tone, with_trailer
 from tests.factories import count, make_project, make_user
 from tests.services.media_imports import (
     import_media_folder,
@@ -24,6 +24,7 @@ from tests.services.media_imports import (
 from loupe.db.database import Database
 from loupe.db.models import Item
 from loupe.errors import InvalidInput, PermissionDenied
+from loupe.privacy.audio import strip_audio_tags
 from loupe.services.access import Actor
 from loupe.services.compliance.reveals import reveal_media
 from loupe.services.compliance.subjects import erase_subject
@@ -156,6 +157,51 @@ def test_empty_unsupported_or_too_long_recordings_are_refused(
     assert "line 2" in caught.value.message and name in caught.value.message
     assert expected in caught.value.message.lower()
     assert count(db, "items") == 0 and list(store.keys()) == []
+
+
+def test_bytes_after_the_sound_are_neither_served_nor_stored_in_clear(
+    db: Database, project: int, tmp_path: Path, config: Settings, store: BlobStore
+) -> None:
+    # A tool appended a note after the last frame: decoders never play it, so it used to
+    # be served to annotators as it was (MP3, FLAC).
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    clean = {kind: tone(kind, seconds=1.2) for kind in ("wav", "flac", "ogg", "mp3")}
+    kinds = [kind for kind in clean if can_write(kind)]
+    for kind in kinds:
+        (folder / f"call.{kind}").write_bytes(with_trailer(clean[kind]))
+    assert import_media_folder(db, project, folder, config, store).created == len(kinds)
+    for part in media_rows(db):
+        kind = "ogg" if part.mime == "audio/ogg" else part.mime.split("/")[1]
+        kind = {"mpeg": "mp3"}.get(kind, kind)
+        data = served(store, part.sha256)
+        assert TRAILER not in data
+        assert data == strip_audio_tags(clean[kind])  # the sound of the clean file, unchanged
+        assert part.sealed_blob is not None and TRAILER not in store.read_all(part.sealed_blob)
+    stored = [*store.keys("media/"), *store.keys("sealed/")]
+    assert len(stored) == 2 * len(kinds) and not any(TRAILER in store.read_all(k) for k in stored)
+
+
+def test_an_mp3_with_bytes_between_its_frames_is_refused_and_nothing_is_written(
+    db: Database, project: int, files: Path, config: Settings, store: BlobStore
+) -> None:
+    if not can_write("mp3"):
+        pytest.skip("this libsndfile cannot write MP3")
+    from loupe.privacy.audio_frames import mp3_sound_end
+
+    sound = tone("mp3", seconds=2.0)
+    at = mp3_sound_end(sound[: len(sound) // 2])  # the end of a frame near the middle
+    (files / "clips" / "spliced.mp3").write_bytes(sound[:at] + TRAILER + sound[at:])
+    path = write_rows(
+        files, [{"id": "r1", "audio": "clips/a.wav"}, {"id": "r2", "audio": "clips/spliced.mp3"}]
+    )
+    with pytest.raises(InvalidInput) as caught:
+        run_import(db, project, path, config, store)
+    message = caught.value.message
+    assert "line 2" in message and "clips/spliced.mp3" in message and "not sound" in message
+    assert "\n" not in message
+    assert (count(db, "items"), count(db, "item_media"), count(db, "subject_keys")) == (0, 0, 0)
+    assert list(store.keys()) == []
 
 
 def test_a_folder_import_takes_audio_files_too(

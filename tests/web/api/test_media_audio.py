@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
-from tests.audio_samples import SECRET, tagged
+from tests.audio_samples import SECRET, TRAILER, can_write, tagged, tone, with_trailer
 from tests.factories import Person, count, hold, make_project, make_user, snapshot
 
 from loupe.db.database import Database
@@ -253,3 +253,41 @@ def test_granting_a_voice_clearance_is_admin_only_validated_and_audited(
         ).first()
         assert event is not None and event.details["sensitivity"] == "voice"
     assert client.get(f"/api/v1/media/{world['sha'][1]}", headers=bob.headers).status_code == 200
+
+
+def test_an_uploaded_recording_is_served_without_the_bytes_after_its_sound(
+    client: TestClient, db: Database, people: dict[str, Person]
+) -> None:
+    # Text appended after an MP3's (or FLAC's) last frame used to reach annotators.
+    p = people
+    project = make_project(db, config=AUDIO, members={p["mgr"]: "manager"})
+    kinds = [kind for kind in ("mp3", "flac", "wav") if can_write(kind)]
+    files = {f"{kind}-note.{kind}": with_trailer(tone(kind, seconds=1.0)) for kind in kinds}
+    response = upload(client, project, p["mgr"], files)
+    assert response.status_code == 200, response.text
+    grant_voice(client, p["admin"], p["mgr"], project)
+    with db.transaction(readonly=True) as session:
+        shas = list(session.scalars(select(ItemMedia.sha256)))
+    assert len(shas) == len(kinds)
+    for sha in shas:
+        body = client.get(f"/api/v1/media/{sha}", headers=p["mgr"].headers)
+        assert body.status_code == 200, body.text
+        assert TRAILER not in body.content and len(body.content) > 1000
+
+
+def test_an_uploaded_mp3_with_bytes_between_its_frames_is_a_422_and_nothing_is_written(
+    client: TestClient, db: Database, people: dict[str, Person]
+) -> None:
+    if not can_write("mp3"):
+        pytest.skip("this libsndfile cannot write MP3")
+    from loupe.privacy.audio_frames import mp3_sound_end
+
+    project = make_project(db, config=AUDIO, members={people["mgr"]: "manager"})
+    sound = tone("mp3", seconds=2.0)
+    at = mp3_sound_end(sound[: len(sound) // 2])
+    files = {"ok.wav": tone("wav"), "spliced.mp3": sound[:at] + TRAILER + sound[at:]}
+    before = snapshot(db)
+    response = upload(client, project, people["mgr"], files)
+    assert response.status_code == 422, response.text
+    assert "spliced.mp3" in response.text and "not sound" in response.text
+    assert snapshot(db) == before

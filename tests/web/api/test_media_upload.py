@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from PIL import Image
 from sqlalchemy import select
 from tests.factories import Person, count, make_project, make_user, snapshot
+from tests.image_samples import assert_no_metadata, with_metadata
 
 from loupe.db.database import Database
 from loupe.db.media_models import ItemMedia
@@ -260,3 +261,32 @@ def test_erasing_a_subject_over_the_api_deletes_its_blobs(
         (left,) = session.scalars(select(ItemMedia)).all()
         expected = sorted([f"media/{left.sha256[:2]}/{left.sha256}", str(left.sealed_blob)])
     assert sorted(store.keys()) == expected
+
+
+def test_a_gate_off_project_serves_uploaded_images_without_metadata(
+    client: TestClient, db: Database, project: int, manager: Person
+) -> None:
+    # Turning the gate off (public data) skips pixelation, never the metadata: GPS, serial
+    # numbers and comments used to be served to annotators as uploaded.
+    off = client.put(
+        f"/api/v1/projects/{project}/privacy", json={"gate": False}, headers=manager.headers
+    )
+    assert off.status_code == 200, off.text
+    images = {
+        "gps.jpg": with_metadata("JPEG", orientation=6),
+        "gps.png": with_metadata("PNG"),
+        "gps.webp": with_metadata("WEBP"),
+    }
+    rows = jsonl([{"id": name, "image": name} for name in images])
+    response = upload(client, project, manager, rows=rows, images=images)
+    assert response.status_code == 200, response.text
+    page = client.get(f"/api/v1/projects/{project}/items", headers=manager.headers).json()
+    media = {item["external_id"]: item["media"][0] for item in page["items"]}
+    assert sorted(media) == sorted(images)
+    for name, part in media.items():
+        served = client.get(part["url"], headers=manager.headers)
+        assert served.status_code == 200, served.text
+        assert_no_metadata(served.content)
+        with Image.open(io.BytesIO(served.content)) as image:
+            assert image.size == (part["width"], part["height"])
+            assert image.size == ((48, 64) if name == "gps.jpg" else (64, 48))

@@ -23,6 +23,10 @@ An import with media runs in three steps (:class:`MediaIngest`):
 3. the items and their ``item_media`` rows are inserted together by
    :func:`loupe.services.projects.items.write_batch`.
 
+In a project whose gate is off (public data) an image is not pixelated or sealed, but its
+metadata is stripped all the same (:func:`loupe.privacy.images.strip_metadata`: EXIF with
+GPS and serial numbers, XMP, comments, ICC profiles), as a recording's tags are.
+
 An image is withheld (the item is never handed out) when the OCR text check cannot run
 and ``image_ocr`` is ``required``, when the project's policy is ``withhold`` and the gate
 found any region, or when another detector could not run
@@ -258,8 +262,8 @@ class MediaIngest:
                     )
                     if reason is not None:
                         reasons.append(reason)
-                else:  # the project's gate is off (public data): stored as given, like text
-                    served, regions, checks = data, [], []
+                else:  # the gate is off (public data): no pixelation, but no metadata either
+                    served, regions, checks = self._strip_image(source, data), [], ["metadata"]
                 digest = hashlib.sha256(served).hexdigest()
                 parts.append(
                     StoredMedia(
@@ -282,6 +286,15 @@ class MediaIngest:
                     detected=tuple(sorted(set(result.detected) | found)),
                     withheld_reason=result.withheld_reason or (reasons[0] if reasons else None),
                 )
+
+    def _strip_image(self, source: MediaSource, data: bytes) -> bytes:
+        # EXIF, XMP, comments and ICC text go whether or not the gate is on: they say where
+        # a picture was taken and with which device (GPS, serial numbers), never what
+        # people label. With the gate off the pixels are kept (turned upright).
+        try:
+            return bytes(self.images.strip_metadata(data))
+        except InvalidInput as exc:
+            raise source_problem(source, exc.message) from None
 
     def _strip(self, source: MediaSource, data: bytes) -> bytes:
         # Tags go whether or not the project's gate is on: they are what a file says about
