@@ -81,14 +81,19 @@ def add_items(db: Database, project_id: int, n: int, *, start: int = 0) -> None:
         insert_items(session, Actor.system(), project_id, records)
 
 
-def add_rows(db: Database, project_id: int, rows: list[dict[str, Any]]) -> None:
-    """Items from import-format rows (``id``, ``text``, ``domain``, ``language``, ...)."""
+def add_rows(
+    db: Database, project_id: int, rows: list[dict[str, Any]], *, ref_key: bytes | None = None
+) -> None:
+    """Items from import-format rows (``id``, ``text``, ``domain``, ``language``, ...).
+    Rows with a ``subject_id`` need the ``ref_key`` it is stored under (as its ref)."""
     from loupe.formats import parse_item
+    from loupe.services.compliance.gate import PrivacyGate
     from loupe.services.projects.items import insert_items
 
     records = [parse_item(row, where="test", text_field="text") for row in rows]
+    gate = PrivacyGate(ref_key=ref_key) if ref_key is not None else None
     with db.transaction() as session:
-        insert_items(session, Actor.system(), project_id, records)
+        insert_items(session, Actor.system(), project_id, records, gate=gate)
 
 
 def grant_level(db: Database, user: Person, domain: str, level: int) -> None:
@@ -338,3 +343,65 @@ def add_media(
             )
         )
     return sha
+
+
+def subject_key_of(key_dir: Any, subject_id: str) -> str:
+    """The id of the key an import seals ``subject_id``'s items under, with the ref key in
+    ``key_dir`` (``settings.resolved_key_dir()``): named by the subject's ref, never the id."""
+    from loupe.services.compliance.vault import load_ref_key, subject_key_id, subject_ref
+
+    return subject_key_id(subject_ref(subject_id, key=load_ref_key(key_dir)))
+
+
+def add_legacy_item(
+    db: Database, vault: Any, project_id: int, external_id: str, subject_id: str, text: str
+) -> int:
+    """An item as Loupe stored it before subject refs: ``items.subject_id`` holds the id in
+    clear and its original is sealed under ``subject:<id>``. Returns the item's id."""
+    from loupe.db.models import Item
+    from loupe.db.privacy_models import ItemVault
+    from loupe.services.compliance.vault import item_aad
+
+    with db.transaction() as session:
+        item = Item(
+            project_id=project_id,
+            external_id=external_id,
+            data={"text": "[REDACTED]"},
+            meta={},
+            subject_id=subject_id,
+            sensitivity="personal",
+        )
+        session.add(item)
+        session.flush()
+        aad = item_aad(project_id, external_id)
+        (box,) = vault.seal_many(session, [(f"subject:{subject_id}", aad, {"text": text})])
+        session.add(
+            ItemVault(
+                item_id=item.id, key_id=box.key_id, ciphertext=box.ciphertext, spans={},
+                detected=[],
+            )
+        )  # fmt: skip
+        return int(item.id)
+
+
+def every_row(db: Database) -> str:
+    """Every value of every table, as text: what a database dump would show."""
+    from sqlalchemy import select
+
+    from loupe.db.models import Base
+
+    out: list[str] = []
+    with db.engine.connect() as connection:
+        for table in Base.metadata.sorted_tables:
+            for row in connection.execute(select(table)):
+                out.append(repr(tuple(row)))
+    return "\n".join(out)
+
+
+def database_files(db: Database) -> dict[str, bytes]:
+    """A SQLite database's main file and write-ahead log as they are on disk now."""
+    from pathlib import Path
+
+    path = Path(db.url.removeprefix("sqlite:///"))
+    files = (path, path.with_name(f"{path.name}-wal"))
+    return {f.name: f.read_bytes() for f in files if f.exists()}

@@ -90,3 +90,22 @@ def test_opens_tells_whether_this_master_key_wrapped_a_key() -> None:
     assert not r.opens("bob")
     assert not ring(store, key=os.urandom(32)).opens("alice")
     assert r.rewrap(b"\x07" * 32).opens("alice") and not r.opens("alice")
+
+
+def test_rename_moves_a_key_to_a_new_id_bound_to_it() -> None:
+    store: dict[str, bytes] = {}
+    r = ring(store)
+    sealed = r.encrypt("alice@example.org", b"secret", item_id="i1")
+    r.encrypt("bob", b"other", item_id="i2")
+    old = store["alice@example.org"]
+    r.rename("alice@example.org", "hmac:a1")
+    assert set(store) == {"hmac:a1", "bob"}
+    assert store["hmac:a1"] != old  # re-wrapped: the wrap binds the id
+    assert r.decrypt("hmac:a1", sealed, item_id="i1") == b"secret"
+    with pytest.raises(NotFound):
+        r.decrypt("alice@example.org", sealed, item_id="i1")
+    with pytest.raises(InvalidInput, match="has a key already"):
+        r.rename("bob", "hmac:a1")  # two keys never merge
+    with pytest.raises(NotFound):
+        r.rename("carol", "hmac:c3")
+    assert set(store) == {"hmac:a1", "bob"}

@@ -47,6 +47,11 @@ def init(database_url: DatabaseUrl = None, admin: str = "admin") -> None:
         check_key_dir(db, key_dir)
         _init_ledger_keys(config, key_dir)
         bind_key_dir(db, key_dir)
+        # Now that the key directory is known to be this database's: subject ids an older
+        # Loupe stored in clear become keyed refs (idempotent; cheap when none are left).
+        from loupe.cli.subjects import convert_stored_ids
+
+        convert_stored_ids(db, config)
     with open_database(database_url) as db, db.transaction() as session:
         if users.count_users(session) > 0:
             console.print(f"database ready at {db.url} (users exist; no new admin created)")

@@ -79,7 +79,11 @@ COMMANDS: dict[str, Entry] = {
     "gold": Entry("quality", "gold_app", "Gold (honeypot) items with known answers."),
     "quality": Entry("quality", "quality_app", "Agreement, annotator quality and re-fits."),
     "loop": Entry("loop", "loop_app", "The model loop: selection settings, retraining, reports."),
-    "subjects": Entry("subjects", "subjects_app", "Data subjects: export (access) and erasure."),
+    "subjects": Entry(
+        "subjects",
+        "subjects_app",
+        "Data subjects: export (access), erasure, and ids stored in clear.",
+    ),
     "comments": Entry(
         "comments",
         "comments_app",

@@ -1,4 +1,5 @@
-"""``loupe subjects``: export or erase everything held about a data subject."""
+"""``loupe subjects``: export or erase everything held about a data subject, and convert
+subject ids stored in clear by an older Loupe into their keyed refs."""
 
 from __future__ import annotations
 
@@ -10,15 +11,19 @@ import typer
 
 from loupe.cli.admin import DatabaseUrl
 from loupe.cli.session import console, err_console, open_database, settings
+from loupe.db.database import Database
 from loupe.learning.persistence import ModelStore
 from loupe.services.access import Actor
-from loupe.services.compliance import subjects
+from loupe.services.compliance import key_binding, subject_refs, subjects
 from loupe.services.compliance.gate import vault_for
 from loupe.services.compliance.vault import load_ref_key
+from loupe.settings import Settings
 
-__all__ = ["subjects_app"]
+__all__ = ["convert_stored_ids", "subjects_app"]
 
-subjects_app = typer.Typer(help="Data subjects: export (access) and erasure.", no_args_is_help=True)
+subjects_app = typer.Typer(
+    help="Data subjects: export (access), erasure, and ids stored in clear.", no_args_is_help=True
+)
 
 Output = Annotated[Path | None, typer.Option("--output", "-o", help="Default: stdout")]
 
@@ -32,6 +37,43 @@ def _write(text: str, output: Path | None) -> None:
         fd.write(text + "\n")
     output.chmod(0o600)
     console.print(f"wrote {output}")
+
+
+def convert_stored_ids(db: Database, config: Settings) -> subject_refs.SubjectIdConversion:
+    """Convert subject ids stored in clear (:mod:`loupe.services.compliance.subject_refs`)
+    and scrub them from the files; say what was done, if anything. The key directory must
+    be this database's (checked or bound by the caller)."""
+    ref_key = load_ref_key(config.resolved_key_dir())
+    with db.transaction() as session:
+        done = subject_refs.convert_subject_ids(
+            session, Actor.system(), vault=vault_for(config), ref_key=ref_key
+        )
+    if not done.subjects:
+        return done
+    storage = subject_refs.finish_conversion(db)
+    console.print(
+        f"subject ids stored as keyed refs: {done.subjects} subjects, {done.items} items, "
+        f"{done.keys_renamed} keys renamed, {done.keys_shredded} unused keys shredded",
+        soft_wrap=True,
+        markup=False,
+    )
+    if not storage.complete:
+        err_console.print(f"warning: {storage.detail}", markup=False)
+    return done
+
+
+@subjects_app.command("convert-ids")
+def convert_ids(database_url: DatabaseUrl = None) -> None:
+    """Store as keyed refs the subject ids an older Loupe stored in clear (items, the names
+    of subject keys), then scrub the old values from the database files. Idempotent;
+    `loupe init` runs it too. Audited."""
+    config = settings(database_url)
+    with open_database(database_url) as db:
+        # Under another deployment's ref key a converted subject could never be found again.
+        key_binding.check_key_dir(db, config.resolved_key_dir())
+        done = convert_stored_ids(db, config)
+    if not done.subjects:
+        console.print("no subject ids stored in clear")
 
 
 @subjects_app.command("erase")

@@ -99,6 +99,25 @@ class SubjectKeyring:
         """Delete the subject's key; returns whether there was one. Irreversible."""
         return self._storage.pop(subject_id, None) is not None
 
+    def rename(self, subject_id: str, new_id: str) -> None:
+        """Move a subject's key to ``new_id``, re-wrapped (the wrap binds the id); what it
+        sealed still opens under the new id. Raises :class:`InvalidInput` if ``new_id``
+        has a key already: two keys never merge.
+
+        >>> ring = SubjectKeyring(master_key=bytes(32), storage={})
+        >>> sealed = ring.encrypt("ana@example.org", b"hello", item_id="item-1")
+        >>> ring.rename("ana@example.org", "hmac:1f")
+        >>> ring.decrypt("hmac:1f", sealed, item_id="item-1")
+        b'hello'
+        """
+        if new_id in self._storage:
+            raise InvalidInput(
+                f"subject {new_id!r} has a key already", details={"subject_id": new_id}
+            )
+        dek = self._data_key(subject_id, create=False)
+        self._storage[new_id] = self._wrap(new_id, dek)
+        del self._storage[subject_id]
+
     def rewrap(self, new_master_key: bytes) -> SubjectKeyring:
         """Re-wrap every stored key under ``new_master_key`` (rotation); returns the new ring."""
         rotated = SubjectKeyring(master_key=new_master_key, storage=self._storage)

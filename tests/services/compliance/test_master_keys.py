@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select, text
-from tests.factories import make_project
+from tests.factories import make_project, subject_key_of
 
 from loupe.db.database import Database
 from loupe.db.models import Item, utcnow
@@ -132,7 +132,7 @@ def test_rotation_rewraps_every_key_and_old_vaults_follow_it(
         vault.seal_many(session, [("subject:dave", "x/1", {"text": "dave"})])
     assert vault.master_key == new_key
     now = _wrapped(db)
-    for key_id in ("subject:carol", "subject:dave"):
+    for key_id in (subject_key_of(key_dir, "carol"), "subject:dave"):
         assert SubjectKeyring(master_key=new_key, storage=now).opens(key_id)
     key_id, ciphertext, aad = _sealed(db, "c1")
     with db.transaction(readonly=True) as session:
@@ -262,7 +262,9 @@ def test_a_crash_after_the_commit_is_finished_by_the_next_rotation(
     # Committed, not renamed: the database is wrapped under .next, which vaults use.
     pending = load_master_key(key_dir, name=NEXT_KEY_FILE)
     assert load_master_key(key_dir) == old_key
-    assert SubjectKeyring(master_key=pending, storage=_wrapped(db)).opens(f"subject:{ALICE}")
+    assert SubjectKeyring(master_key=pending, storage=_wrapped(db)).opens(
+        subject_key_of(key_dir, ALICE)
+    )
     assert _originals(db, vault_for(settings), settings)[0] == {"text": ALICE_TEXT}
 
     done = rotate_master_key(db, Actor.system(), key_dir=key_dir)

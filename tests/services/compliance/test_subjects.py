@@ -7,19 +7,19 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select, text
-from tests.factories import hold_in, make_project, make_user
+from tests.factories import add_legacy_item, every_row, hold_in, make_project, make_user
 from tests.loop_helpers import add_gold, configure, label_items
 
 from loupe.db.database import Database
 from loupe.db.loop_models import ModelVersionRecord
-from loupe.db.models import Base, Item, utcnow
+from loupe.db.models import Item, utcnow
 from loupe.db.privacy_models import ErasureReceipt
 from loupe.db.scrub import _widen, scrub
 from loupe.errors import NotFound
 from loupe.formats import parse_item
 from loupe.learning.persistence import ModelStore
 from loupe.services.access import Actor
-from loupe.services.compliance.gate import vault_for
+from loupe.services.compliance.gate import PrivacyGate, gate_for, vault_for
 from loupe.services.compliance.subjects import erase_subject, export_subject, finish_erasure
 from loupe.services.compliance.vault import (
     REF_KEY_FILE,
@@ -41,26 +41,19 @@ ZED_ID = "zed.quokka@example.org"
 ZED_WORDS = ("zebulonique", "quokkaberry")
 
 
-def _every_row(db: Database) -> str:
-    """Every value of every table, as text: what a database dump would show."""
-    out: list[str] = []
-    with db.engine.connect() as connection:
-        for table in Base.metadata.sorted_tables:
-            for row in connection.execute(select(table)):
-                out.append(repr(tuple(row)))
-    return "\n".join(out)
-
-
-def _add_zed(db: Database, project: int, person_actor: Actor) -> None:
+def _add_zed(db: Database, project: int, person_actor: Actor, *, ref_key: bytes) -> None:
     record = parse_item(
         {"id": ZED_ID, "text": f"call the {ZED_WORDS[0]} {ZED_WORDS[1]} tune", "subject_id": "zed"},
         where="t",
         text_field="text",
     )
     with db.transaction() as session:
-        items.insert_items(session, Actor.system(), project, [record])
+        items.insert_items(
+            session, Actor.system(), project, [record], gate=PrivacyGate(ref_key=ref_key)
+        )
     with db.transaction() as session:
-        item_id = session.scalar(select(Item.id).where(Item.subject_id == "zed"))
+        zed = subject_ref("zed", key=ref_key)
+        item_id = session.scalar(select(Item.id).where(Item.subject_id == zed))
         assert item_id is not None and person_actor.user_id is not None
         hold_in(session, person_actor.user_id, project, item_id)
         submit_label(session, person_actor, project, item_id, "call")
@@ -79,7 +72,7 @@ def test_erasure_retires_the_models_trained_on_the_subject_and_deletes_their_fil
     with db.transaction() as session:
         clean = retrain(session, manager.actor, project, store=store).record
     assert clean.promoted
-    _add_zed(db, project, manager.actor)
+    _add_zed(db, project, manager.actor, ref_key=ref_key)
     with db.transaction() as session:
         tainted = retrain(session, manager.actor, project, store=store)
         # Promoted whatever its score: the champion is the one trained on the subject.
@@ -100,7 +93,7 @@ def test_erasure_retires_the_models_trained_on_the_subject_and_deletes_their_fil
         if path.is_file():
             for secret in (*ZED_WORDS, ZED_ID):
                 assert secret.encode() not in path.read_bytes(), path
-    dump = _every_row(db)
+    dump = every_row(db)
     for secret in (*ZED_WORDS, ZED_ID):
         assert secret not in dump
     with db.transaction(readonly=True) as session:
@@ -160,13 +153,15 @@ def test_receipts_and_audit_name_the_subject_only_by_its_keyed_ref(
         {"id": "1", "text": "hello", "subject_id": "ana@example.org"}, where="t", text_field="text"
     )
     with db.transaction() as session:
-        items.insert_items(session, Actor.system(), project, [record])
+        items.insert_items(
+            session, Actor.system(), project, [record], gate=PrivacyGate(ref_key=key)
+        )
     with db.transaction() as session:
         erased = erase_subject(session, Actor.system(), "ana@example.org", ref_key=key)
     assert erased.receipt["subject_ref"] == subject_ref("ana@example.org", key=key)
     legacy = hashlib.sha256(b"ana@example.org").hexdigest()
-    assert legacy not in _every_row(db)
-    assert "ana@example.org" not in _every_row(db)
+    assert legacy not in every_row(db)
+    assert "ana@example.org" not in every_row(db)
 
 
 def test_export_finds_receipts_written_with_legacy_unkeyed_refs(
@@ -204,7 +199,8 @@ def _postgresql_item_of_ana(db: Database) -> None:
         {"id": "1", "text": "hello", "subject_id": "ana"}, where="t", text_field="text"
     )
     with db.transaction() as session:
-        items.insert_items(session, Actor.system(), make_project(db), [record])
+        gate = PrivacyGate(ref_key=bytes(32))
+        items.insert_items(session, Actor.system(), make_project(db), [record], gate=gate)
 
 
 def test_postgresql_erasure_vacuums_the_tables_it_touched(db: Database, tmp_path: Path) -> None:
@@ -271,3 +267,43 @@ def test_finishing_an_erasure_empties_the_cache_of_sentence_vectors(
     monkeypatch.setattr(embeddings, "forget_encodings", cache.clear)
     finish_erasure(db, store=ModelStore(tmp_path / "models"))
     assert len(cache) == 0
+
+
+ANA = "ana.ruiz@example.org"
+
+
+def test_erasure_and_export_find_items_stored_by_ref_and_in_clear(
+    db: Database, settings: Settings, tmp_path: Path
+) -> None:
+    """Rows written before subject refs were stored hold the id in clear (until converted):
+    an access request and an erasure by that id find them beside the rows stored by ref."""
+    project = make_project(db)
+    vault = vault_for(settings)
+    key = load_ref_key(settings.resolved_key_dir())
+    add_legacy_item(db, vault, project, "old", ANA, "zebulonique words")
+    rows = [
+        {"id": "new", "text": "quokkaberry words", "subject_id": ANA},
+        {"id": "bob", "text": "bob says play jazz", "subject_id": "bob"},
+    ]
+    records = [parse_item(row, where="t", text_field="text") for row in rows]
+    with gate_for(settings) as gate, db.transaction() as session:
+        items.insert_items(session, Actor.system(), project, records, gate=gate)
+    with db.transaction() as session:
+        found = export_subject(session, Actor.system(), ANA, vault=vault, ref_key=key)
+    assert found.key_held
+    assert {i["external_id"]: i["original"] for i in found.items} == {
+        "old": {"text": "zebulonique words"},
+        "new": {"text": "quokkaberry words"},
+    }
+    with db.transaction() as session:
+        erased = erase_subject(session, Actor.system(), ANA, ref_key=key)
+    assert [i["item_id"] for i in erased.receipt["items"]] == [1, 2]
+    assert erased.receipt["keys_shredded"] == 2  # subject:<id> and subject:<ref>
+    assert finish_erasure(db, store=ModelStore(tmp_path / "models")).storage.complete
+    dump = every_row(db)
+    for secret in (ANA, "zebulonique", "quokkaberry"):
+        assert secret not in dump
+    with db.transaction() as session:
+        assert session.scalars(select(Item.external_id)).all() == ["bob"]
+        after = export_subject(session, Actor.system(), ANA, vault=vault, ref_key=key)
+    assert (after.items, after.key_held, len(after.erasure_receipts)) == ([], False, 1)

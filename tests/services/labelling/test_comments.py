@@ -123,16 +123,16 @@ def test_a_subjects_export_shows_and_erasure_erases_the_comments_on_their_items(
     db: Database, settings: Settings
 ) -> None:
     project = make_project(db)
-    add_rows(db, project, [{"id": "z", "text": "call zed", "subject_id": "zed"}])
+    ref_key = load_ref_key(settings.resolved_key_dir())
+    add_rows(db, project, [{"id": "z", "text": "call zed", "subject_id": "zed"}], ref_key=ref_key)
     add_items(db, project, 1)
     with db.transaction(readonly=True) as session:
-        zed = session.scalar(select(Item.id).where(Item.subject_id == "zed"))
+        zed = session.scalar(select(Item.id).where(Item.subject_id.is_not(None)))
         other = session.scalar(select(Item.id).where(Item.subject_id.is_(None)))
     assert zed is not None and other is not None
     with db.transaction() as session:
         comments.add_comment(session, SYSTEM, project, zed, body="zed sounds upset")
         comments.add_comment(session, SYSTEM, project, other, body="fine")
-    ref_key = load_ref_key(settings.resolved_key_dir())
     with db.transaction() as session:
         found = export_subject(session, SYSTEM, "zed", vault=vault_for(settings), ref_key=ref_key)
     assert [c["body"] for c in found.items[0]["comments"]] == ["zed sounds upset"]

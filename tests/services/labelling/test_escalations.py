@@ -167,7 +167,8 @@ def test_erasing_the_subject_erases_the_reasons_written_about_its_items(db: Data
     from loupe.services.compliance.subjects import erase_subject
 
     crowd, _, _, _, project = setup(db)
-    add_rows(db, project, [{"id": "s1", "text": "what is my dosage", "subject_id": "ana"}])
+    row = {"id": "s1", "text": "what is my dosage", "subject_id": "ana"}
+    add_rows(db, project, [row], ref_key=bytes(32))
     with db.transaction() as session:
         item_id = int(
             session.execute(text("SELECT id FROM items WHERE external_id = 's1'")).scalar_one()

@@ -33,6 +33,7 @@ from loupe.db.database import Database
 from loupe.db.models import Item, Label
 from loupe.db.quality_models import Escalation
 from loupe.services.compliance.gate import vault_for
+from loupe.services.compliance.vault import load_ref_key
 from loupe.settings import Settings
 from loupe.storage import BlobStore, blob_store_for
 
@@ -147,14 +148,15 @@ def test_the_browser_session_cookie_fetches_images(
 
 
 def test_a_withheld_or_erased_items_image_is_not_served(
-    app_client: TestClient, db: Database, store: BlobStore
+    app_client: TestClient, db: Database, store: BlobStore, settings: Settings
 ) -> None:
     ann, mgr, aud = make_user(db, "ann"), make_user(db, "mgr", "manager"), make_user(db, "aud")
     admin = make_user(db, "root", "admin")
     project = make_project(
         db, config=IMAGES, members={ann: "annotator", mgr: "manager", aud: "auditor"}
     )
-    add_rows(db, project, [{"id": "p", "text": "a photo", "subject_id": "alice"}])
+    ref_key = load_ref_key(settings.resolved_key_dir())
+    add_rows(db, project, [{"id": "p", "text": "a photo", "subject_id": "alice"}], ref_key=ref_key)
     sha = add_media(db, 1, store=store)
     hold(db, ann, project, 1)
     assert app_client.get(f"/api/v1/media/{sha}", headers=ann.headers).status_code == 200
@@ -177,7 +179,8 @@ def test_the_original_is_for_cleared_people_and_audited(
     admin, mgr = make_user(db, "root", "admin"), make_user(db, "mgr", "manager")
     ann = make_user(db, "ann")
     project = make_project(db, config=IMAGES, members={mgr: "manager", ann: "annotator"})
-    add_rows(db, project, [{"id": "p", "text": "a photo", "subject_id": "alice"}])
+    ref_key = load_ref_key(settings.resolved_key_dir())
+    add_rows(db, project, [{"id": "p", "text": "a photo", "subject_id": "alice"}], ref_key=ref_key)
     original = b"the original, face and card number in clear"
     add_media(db, 1, store=store, original=original, vault=vault_for(settings))
     hold(db, ann, project, 1)

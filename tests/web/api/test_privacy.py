@@ -9,6 +9,8 @@ from tests.factories import Person, count, make_project, make_user, snapshot
 from tests.web.api.privacy_fixtures import CANARIES, CANARY_TEXT, client, keyed_settings
 
 from loupe.db.database import Database
+from loupe.services.compliance.vault import load_ref_key, subject_ref
+from loupe.settings import Settings
 
 __all__ = ["client", "keyed_settings"]  # fixtures
 
@@ -21,7 +23,7 @@ def _import(client: TestClient, manager: Person, project: int, rows: list[dict[s
 
 
 def test_import_stores_redacted_data_and_seals_the_original(
-    client: TestClient, db: Database
+    client: TestClient, db: Database, keyed_settings: Settings
 ) -> None:
     manager = make_user(db, "mgr", "manager")
     project = make_project(db, members={manager: "manager"})
@@ -35,7 +37,9 @@ def test_import_stores_redacted_data_and_seals_the_original(
         from sqlalchemy import text
 
         row = connection.execute(text("SELECT sensitivity, subject_id, withheld FROM items")).one()
-    assert tuple(row) == ("personal", "s1", False)
+    # The subject only as its keyed ref (docs/compliance.md).
+    ref = subject_ref("s1", key=load_ref_key(keyed_settings.resolved_key_dir()))
+    assert tuple(row) == ("personal", ref, False)
 
 
 def test_withhold_policy_keeps_items_from_annotators(client: TestClient, db: Database) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, text
-from tests.factories import count, make_project, make_user, snapshot
+from tests.factories import count, make_project, make_user, snapshot, subject_key_of
 from tests.web.api.privacy_fixtures import CANARIES, CANARY_TEXT, client, keyed_settings
 
 from loupe.cli import main
@@ -65,12 +65,14 @@ def _live_bytes(directory: Path) -> dict[str, bytes]:
 
 
 def test_erasure_leaves_no_byte_of_the_subject(
-    client: TestClient, db: Database, database_url: str, tmp_path: Path
+    client: TestClient, db: Database, database_url: str, tmp_path: Path, keyed_settings: Settings
 ) -> None:
     project, headers = _seed(client, db)
     with db.engine.connect() as connection:
         wrapped = connection.execute(
-            select(SubjectKey.wrapped).where(SubjectKey.key_id == "subject:alice@example.org")
+            select(SubjectKey.wrapped).where(
+                SubjectKey.key_id == subject_key_of(keyed_settings.key_dir, "alice@example.org")
+            )
         ).scalar_one()
     erased = client.post(
         "/api/v1/subjects/erase", json={"subject_id": "alice@example.org"}, headers=headers

@@ -36,12 +36,13 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from loupe.errors import InvalidInput
 from loupe.formats import SENSITIVITIES, Sensitivity
 from loupe.label_schema import FreeText, Task
 from loupe.privacy import Policy, Redactor, Scanner
 from loupe.privacy.redaction import WITHHELD
 from loupe.services.compliance.privacy_settings import privacy_of
-from loupe.services.compliance.vault import Vault, load_master_key, load_ref_key
+from loupe.services.compliance.vault import Vault, load_master_key, load_ref_key, subject_ref
 from loupe.settings import Settings
 
 __all__ = [
@@ -306,9 +307,17 @@ class PrivacyGate:
     """
 
     def __init__(
-        self, *, vault: Vault | None = None, id_key: bytes | None = None, workers: int = 1
+        self,
+        *,
+        vault: Vault | None = None,
+        id_key: bytes | None = None,
+        ref_key: bytes | None = None,
+        workers: int = 1,
     ) -> None:
         self.vault = vault
+        # The deployment's ``subject-ref.key``: subject ids are stored as their refs under
+        # it. Without one (no key directory) an item naming its subject is refused.
+        self._ref_key = ref_key
         self.workers = workers if workers > 0 else (os.cpu_count() or 1)
         self._scanner, self._redactors = _tools()
         # The key of gated ids (:meth:`external_ids`). Without one (no key directory), a key
@@ -399,6 +408,25 @@ class PrivacyGate:
             out[external_id] = f"{shown[:keep]}~{suffix[:ID_PSEUDONYM_CHARS]}"
         return out
 
+    def stored_subject(self, subject_id: str | None) -> str | None:
+        """What may be stored of an importer's subject id: its keyed ref
+        (:func:`~loupe.services.compliance.vault.subject_ref`), never the id itself (often
+        an email); ``None`` stays ``None``.
+
+        A gate without the ref key refuses a subject id (:class:`~loupe.errors.InvalidInput`):
+        the id could then only be stored in clear, or under a key no erasure would have.
+        """
+        if subject_id is None:
+            return None
+        if self._ref_key is None:
+            raise InvalidInput(
+                "these items name their data subject (subject_id), which is stored only as "
+                "a ref keyed by the deployment's subject-ref key, and this privacy gate has "
+                "none: import through the gate of a key directory (gate_for(settings))",
+                details={"field": "subject_id"},
+            )
+        return subject_ref(subject_id, key=self._ref_key)
+
     def close(self) -> None:
         if self._pool is not None:
             self._pool.shutdown()
@@ -431,15 +459,16 @@ def image_withheld_reason(
 
 
 def gate_for(settings: Settings, *, workers: int = 1) -> PrivacyGate:
-    """The gate for ``settings``, sealing with the master key in the key directory and
-    gating ids under a key derived from its ``subject-ref.key`` (not the master key, which
-    may be rotated: a gated id must stay the same).
+    """The gate for ``settings``, sealing with the master key in the key directory,
+    storing subject ids as their refs under its ``subject-ref.key`` and gating ids under a
+    key derived from it (not the master key, which may be rotated: a gated id must stay
+    the same).
 
     The master key is created on first use if ``loupe init`` has not made it yet.
     """
     ref_key = load_ref_key(settings.resolved_key_dir())
     id_key = hmac.new(ref_key, b"loupe/external-id/v1", hashlib.sha256).digest()
-    return PrivacyGate(vault=vault_for(settings), id_key=id_key, workers=workers)
+    return PrivacyGate(vault=vault_for(settings), id_key=id_key, ref_key=ref_key, workers=workers)
 
 
 def vault_for(settings: Settings) -> Vault:

@@ -4,7 +4,8 @@ Run by ``loupe retention run``, ``POST /api/v1/retention/run`` (a cron job), or 
 server's own timer calling :func:`run_retention` in a write transaction. Purged
 items go as in an erasure (:func:`loupe.services.compliance.subjects.delete_items`); per-item
 pseudo-subject keys are shredded with them, and a named subject's key once none of
-its items remain. Each project's purge is audited.
+its items remain (or no item is sealed under it any more). Each project's purge is
+audited. Retention needs no ref key: it reads the subjects as stored.
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ from loupe.db.models import Item, utcnow
 from loupe.db.privacy_models import ProjectPrivacy
 from loupe.services.access import Actor, authorize
 from loupe.services.compliance import audit_log
-from loupe.services.compliance.subjects import delete_items
-from loupe.services.compliance.vault import shred
+from loupe.services.compliance.subjects import delete_items, unused_keys
+from loupe.services.compliance.vault import shred, subject_key_id
 
 __all__ = ["ProjectPurge", "RetentionRun", "run_retention"]
 
@@ -70,6 +71,7 @@ def run_retention(
             if not rows:
                 break
             n_labels, key_ids = delete_items(session, [int(r.id) for r in rows])
+            # As stored: refs, or ids written before refs were (each form has its own key).
             subjects = sorted({str(r.subject_id) for r in rows if r.subject_id is not None})
             gone = [
                 s
@@ -77,7 +79,11 @@ def run_retention(
                 if not session.scalar(select(func.count()).where(Item.subject_id == s))
             ]
             doomed = {k for k in key_ids if k.startswith("item:")}
-            doomed |= {f"subject:{s}" for s in gone}
+            # A subject's key once none of its items remain: the one named after it, and
+            # any other that no item is sealed under any more (one renamed when its ids
+            # were converted to refs, loupe.services.compliance.subject_refs).
+            doomed |= {subject_key_id(s) for s in gone}
+            doomed |= set(unused_keys(session, [k for k in key_ids if k.startswith("subject:")]))
             keys += shred(session, sorted(doomed))
             items += len(rows)
             labels += n_labels

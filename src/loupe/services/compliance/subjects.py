@@ -12,9 +12,11 @@ After the erasure commits, its caller runs :func:`finish_erasure`: the retired m
 files are deleted and the deleted rows scrubbed from the database files
 (:func:`loupe.db.scrub.scrub`).
 
-The subject id is recorded only as its keyed ref (:func:`loupe.services.compliance.vault.
-subject_ref`): the receipt proves *that* a given subject was erased without keeping
-who they were.
+The subject id is stored and recorded only as its keyed ref
+(:func:`loupe.services.compliance.vault.subject_ref`): the receipt proves *that* a given
+subject was erased without keeping who they were. Both look-ups compute the ref from the
+id they are given and also try the id itself, which rows written before refs were stored
+hold until they are converted (:mod:`loupe.services.compliance.subject_refs`).
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ from loupe.services.compliance.vault import (
     legacy_subject_ref,
     shred,
     split_original,
+    subject_forms,
     subject_key_id,
     subject_ref,
 )
@@ -60,6 +63,7 @@ __all__ = [
     "erase_subject",
     "export_subject",
     "finish_erasure",
+    "unused_keys",
 ]
 
 
@@ -98,6 +102,17 @@ def delete_items(session: Session, item_ids: Sequence[int]) -> tuple[int, list[s
     return n_labels, key_ids
 
 
+def unused_keys(session: Session, key_ids: Sequence[str]) -> list[str]:
+    """Those of ``key_ids`` that no item's original or media is sealed under (any more)."""
+    wanted = sorted(set(key_ids))
+    used: set[str] = set()
+    for start in range(0, len(wanted), 500):
+        part = wanted[start : start + 500]
+        for column in (ItemVault.key_id, ItemMedia.key_id):
+            used.update(str(k) for k in session.scalars(select(column).where(column.in_(part))))
+    return [key for key in wanted if key not in used]
+
+
 def erase_subject(
     session: Session,
     actor: Actor,
@@ -115,14 +130,17 @@ def erase_subject(
     authorize(actor, "subjects.manage")
     now = now or utcnow()
     ref = subject_ref(subject_id, key=ref_key)
+    stored = subject_forms(subject_id, key=ref_key)
     rows = session.execute(
-        select(Item.id, Item.project_id).where(Item.subject_id == subject_id).order_by(Item.id)
+        select(Item.id, Item.project_id).where(Item.subject_id.in_(stored)).order_by(Item.id)
     ).all()
     item_ids = [int(row.id) for row in rows]
-    key = subject_key_id(subject_id)
+    # The keys named after the subject (one may seal nothing yet: media sealed by an import
+    # that died before writing its items) and every key its items were sealed under.
+    named = [subject_key_id(form) for form in stored]
     models = retire_trained_on(session, item_ids, now=now)
     n_labels, key_ids = delete_items(session, item_ids)
-    shredded = shred(session, sorted({key, *key_ids}))
+    shredded = shred(session, sorted({*named, *key_ids}))
     if not item_ids and not shredded:
         raise NotFound(
             "nothing is held about this subject (no items, no key)",
@@ -216,16 +234,17 @@ def export_subject(
     authorize(actor, "subjects.manage")
     ref = subject_ref(subject_id, key=ref_key)
     refs = [ref, legacy_subject_ref(subject_id)]
-    items = session.scalars(
-        select(Item).where(Item.subject_id == subject_id).order_by(Item.id)
-    ).all()
+    stored = subject_forms(subject_id, key=ref_key)
+    items = session.scalars(select(Item).where(Item.subject_id.in_(stored)).order_by(Item.id)).all()
     out: list[dict[str, Any]] = []
     targets: list[str] = []
+    keys = {subject_key_id(form) for form in stored}
     for item in items:
         box = session.get(ItemVault, item.id)
         original: dict[str, Any] | None = None
         original_meta: dict[str, Any] | None = None
         if box is not None:
+            keys.add(box.key_id)
             try:
                 aad = item_aad(item.project_id, item.external_id)
                 original, original_meta = split_original(
@@ -300,7 +319,7 @@ def export_subject(
         .where(ErasureReceipt.subject_ref.in_(refs))
         .order_by(ErasureReceipt.id)
     ).all()
-    key_held = vault.has_key(session, subject_key_id(subject_id))
+    key_held = any(vault.has_key(session, key) for key in sorted(keys))
     if not out and not key_held and not receipts:
         raise NotFound("nothing is held about this subject", details={"subject_ref": ref})
     audit_log.record(session, actor, "subject.export", target=ref, details={"items": len(out)})

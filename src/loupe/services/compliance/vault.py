@@ -2,10 +2,14 @@
 
 The master key (32 random bytes, hex) lives in ``<key dir>/privacy-master.key``
 (mode 0600; the directory, shared with the ledger's keys, is 0700), never in the
-database. Beside it, ``subject-ref.key`` keys the HMAC that names a subject in
-receipts and the audit log (:func:`subject_ref`), so a guessable subject id (an
-email) cannot be recovered from its reference. Each subject's data key is a row of
-``subject_keys``, wrapped by the master key (:class:`loupe.privacy.SubjectKeyring`).
+database. Beside it, ``subject-ref.key`` keys the HMAC that names a subject
+(:func:`subject_ref`) in ``items.subject_id``, in the id of its key, in receipts and in
+the audit log, so a guessable subject id (an email) is never stored and cannot be
+recovered from its reference. Each subject's data key is a row of ``subject_keys``
+named :func:`subject_key_id` of that ref, wrapped by the master key
+(:class:`loupe.privacy.SubjectKeyring`). Rows written before refs were stored hold the
+id itself (``subject:<id>``): lookups try both forms (:func:`subject_forms`) until
+:mod:`loupe.services.compliance.subject_refs` converts them.
 An item without a subject gets a pseudo-subject of its own (``item:<random>``), so it
 too can be shredded alone.
 
@@ -27,6 +31,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -34,7 +39,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, select, update
+from sqlalchemy import Table, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from loupe.db.models import utcnow
@@ -51,6 +56,7 @@ __all__ = [
     "Sealed",
     "Vault",
     "init_master_key",
+    "is_subject_ref",
     "item_aad",
     "legacy_subject_ref",
     "load_master_key",
@@ -61,6 +67,7 @@ __all__ = [
     "rewrap_rows",
     "shred",
     "split_original",
+    "subject_forms",
     "subject_key_id",
     "subject_ref",
 ]
@@ -71,9 +78,13 @@ CHECK_KEY_ID = "master:check"  # never a subject's key id ("subject:..." / "item
 REF_KEY_FILE = "subject-ref.key"
 
 
-def subject_key_id(subject_id: str | None) -> str:
-    """The key a subject's content is sealed under; a fresh pseudo-subject when ``None``."""
-    return f"subject:{subject_id}" if subject_id is not None else f"item:{secrets.token_hex(16)}"
+_REF = re.compile(r"hmac:[0-9a-f]{64}")
+
+
+def subject_key_id(stored: str | None) -> str:
+    """The key a subject's content is sealed under, from what ``items.subject_id`` holds
+    (its ref, :func:`subject_ref`); a fresh pseudo-subject when ``None``."""
+    return f"subject:{stored}" if stored is not None else f"item:{secrets.token_hex(16)}"
 
 
 def item_aad(project_id: int, external_id: str) -> str:
@@ -158,6 +169,30 @@ def subject_ref(subject_id: str, *, key: bytes) -> str:
     'hmac:'
     """
     return "hmac:" + hmac.new(key, subject_id.encode(), hashlib.sha256).hexdigest()
+
+
+def is_subject_ref(value: str) -> bool:
+    """Whether ``value`` has the form of :func:`subject_ref` (an id stored before refs
+    were, that happens to have it too, is taken for one).
+
+    >>> is_subject_ref(subject_ref("ana@example.org", key=bytes(32)))
+    True
+    >>> is_subject_ref("ana@example.org")
+    False
+    """
+    return _REF.fullmatch(value) is not None
+
+
+def subject_forms(subject_id: str, *, key: bytes) -> list[str]:
+    """What ``items.subject_id`` (and, as :func:`subject_key_id`, a key's id) may hold
+    for ``subject_id``: its ref, and the id itself in rows written before refs were
+    stored and not yet converted. Used only to look rows up, never to write them.
+
+    >>> subject_forms("ana", key=bytes(32))[1]
+    'ana'
+    """
+    ref = subject_ref(subject_id, key=key)
+    return [ref] if subject_id == ref else [ref, subject_id]
 
 
 def legacy_subject_ref(subject_id: str) -> str:
@@ -273,6 +308,34 @@ class Vault:
 
     def has_key(self, session: Session, key_id: str) -> bool:
         return bool(_load(session, [key_id]))
+
+    def rename_keys(self, session: Session, renames: dict[str, str]) -> None:
+        """Give existing keys new ids (``{old: new}``), re-wrapped under the new ids; what
+        they sealed opens under the new ids. The caller points the rows that name the
+        old ids (``item_vaults``, ``item_media``) at the new ones in the same transaction.
+        A new id that has a key already is refused (:class:`~loupe.errors.InvalidInput`)."""
+        if not renames:
+            return
+        table = cast(Table, SubjectKey.__table__)
+        stored = _load(session, [*renames, *renames.values(), CHECK_KEY_ID])
+        self._follow(stored.pop(CHECK_KEY_ID, None))
+        ring = SubjectKeyring(master_key=self.master_key, storage=stored)
+        for old, new in renames.items():
+            ring.rename(old, new)
+        created = {
+            str(row.key_id): row.created_at
+            for row in session.execute(
+                select(table.c.key_id, table.c.created_at).where(table.c.key_id.in_(list(renames)))
+            )
+        }
+        shred(session, list(renames))
+        session.execute(
+            insert(table),
+            [
+                {"key_id": new, "wrapped": stored[new], "created_at": created[old]}
+                for old, new in renames.items()
+            ],
+        )
 
     def _key_files(self) -> list[bytes]:
         return _candidate_keys(self.key_dir)

@@ -3,7 +3,9 @@
 Every imported item passes the gate (:mod:`loupe.services.compliance.gate`) before it is
 written: ``items.data`` and ``items.metadata`` hold what annotators may see
 (redacted, or ``[WITHHELD]``), and the original is sealed under its subject's key in
-``item_vaults``. A project whose gate is off (public data) stores items as given.
+``item_vaults``. A project whose gate is off (public data) stores items as given. In
+every project the data subject's id is stored only as its keyed ref
+(``items.subject_id``, and the name of the subject's key).
 """
 
 from __future__ import annotations
@@ -93,7 +95,8 @@ def insert_items(
 
     Pass a ``gate`` with a vault (:func:`loupe.services.compliance.vault.Vault`) to keep the
     originals sealed. Without one the gate still redacts, but the originals are not
-    kept at all (demos and tests that have no key directory).
+    kept at all (demos and tests that have no key directory), and records that name a
+    data subject are refused: their ids are stored as refs under the gate's ref key.
     """
     project = authorize_project(session, actor, "items.import", project_id)
     return _insert(session, project, records, gate or keepless_gate())
@@ -180,8 +183,10 @@ class GatedBatch:
 def new_records(
     session: Session, project_id: int, records: Sequence[ItemRecord], gate: PrivacyGate
 ) -> GatedBatch:
-    """The records of ``project_id`` not stored yet, with their gated ids, not yet
-    :meth:`~GatedBatch.check`-ed; reads only (no authorisation: the caller checked it)."""
+    """The records of ``project_id`` not stored yet, with their gated ids and their subject
+    ids replaced by their refs (:meth:`PrivacyGate.stored_subject`, whether or not the
+    project's gate is on), not yet :meth:`~GatedBatch.check`-ed; reads only (no
+    authorisation: the caller checked it)."""
     if not records:
         return GatedBatch(project_id, 0)
     records = gate_ids(session, project_id, records, gate)
@@ -201,6 +206,11 @@ def new_records(
     )
     for external_id in present:
         del unique[external_id]
+    # From here on a record's subject is what is stored of it, its keyed ref: the item's
+    # row, and the key its original and media are sealed under, name the ref only.
+    for external_id, record in unique.items():
+        if record.subject_id is not None:
+            unique[external_id] = replace(record, subject_id=gate.stored_subject(record.subject_id))
     settings = privacy_of(session, project_id)
     return GatedBatch(
         project_id, len(records), gated=settings.gate, policy=settings.policy, records=unique

@@ -221,7 +221,7 @@ class MediaIngest:
         for external_id, record in batch.records.items():
             if not record.media:
                 continue
-            key_id = subject_key_id(record.subject_id)
+            key_id = subject_key_id(record.subject_id)  # a ref already (new_records)
             originals: list[tuple[MediaSource, bytes]] = []
             parts: list[StoredMedia] = []
             reasons: list[str] = []

@@ -1,0 +1,84 @@
+"""``loupe subjects convert-ids`` and ``loupe init``: subject ids stored in clear by an
+older Loupe become keyed refs, under this database's key directory only."""
+
+from __future__ import annotations
+
+import secrets
+
+import pytest
+from sqlalchemy import select
+from tests.factories import add_legacy_item, make_project, snapshot
+
+from loupe.cli import main
+from loupe.db.database import Database
+from loupe.db.models import Item
+from loupe.services.compliance.gate import vault_for
+from loupe.services.compliance.key_binding import DATABASE_ID_FILE
+from loupe.services.compliance.vault import load_ref_key, subject_ref
+from loupe.settings import Settings
+
+ANA = "ana.ruiz@example.org"
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    try:
+        main(list(argv))
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _stored(db: Database) -> list[str | None]:
+    with db.transaction(readonly=True) as session:
+        return list(session.scalars(select(Item.subject_id).order_by(Item.id)))
+
+
+def test_convert_ids_then_init_convert_what_is_in_clear(
+    capsys: pytest.CaptureFixture[str],
+    database_url: str,
+    db: Database,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    key_dir = settings.resolved_key_dir()
+    monkeypatch.setenv("LOUPE_KEY_DIR", str(key_dir))
+    project = make_project(db)
+    add_legacy_item(db, vault_for(settings), project, "a1", ANA, "ana's words")
+    url = ("--database-url", database_url)
+    code, out, _ = run(capsys, "subjects", "convert-ids", *url)
+    assert code == 0
+    assert "1 subjects, 1 items, 1 keys renamed, 0 unused keys shredded" in out
+    key = load_ref_key(key_dir)
+    assert _stored(db) == [subject_ref(ANA, key=key)]
+    assert run(capsys, "subjects", "convert-ids", *url)[1].strip() == (
+        "no subject ids stored in clear"
+    )
+    # What an older Loupe wrote meanwhile: the next start's `loupe init` converts it.
+    add_legacy_item(db, vault_for(settings), project, "b1", "bob", "bob's words")
+    code, out, _ = run(capsys, "init", *url)
+    assert code == 0 and "subject ids stored as keyed refs: 1 subjects" in out
+    assert _stored(db) == [subject_ref(ANA, key=key), subject_ref("bob", key=key)]
+    code, out, _ = run(capsys, "subjects", "export", ANA, *url)
+    assert code == 0 and "ana's words" in out
+
+
+def test_convert_ids_refuses_a_key_directory_of_another_database(
+    capsys: pytest.CaptureFixture[str],
+    database_url: str,
+    db: Database,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Converted under another deployment's ref key, a subject could never be found."""
+    key_dir = settings.resolved_key_dir()
+    monkeypatch.setenv("LOUPE_KEY_DIR", str(key_dir))
+    add_legacy_item(db, vault_for(settings), make_project(db), "a1", ANA, "ana's words")
+    (key_dir / DATABASE_ID_FILE).write_text(secrets.token_hex(16) + "\n")
+    before = snapshot(db)
+    code, out, err = run(capsys, "subjects", "convert-ids", "--database-url", database_url)
+    assert code != 0 and out == ""
+    assert err.startswith("error:") and "belongs to another database" in err
+    assert snapshot(db) == before
+    assert _stored(db) == [ANA]
