@@ -16,13 +16,16 @@ import re
 from functools import lru_cache
 
 from loupe.privacy.scanner import Scanner
+from loupe.privacy.spans import Detection
 
 __all__ = ["MAX_TAG_DIGITS", "MIN_PERSON_SCORE", "identifiers_in_tag"]
 
 MAX_TAG_DIGITS = 5  # "iso27001", "icd10" and "y2024" are categories; "x447946095800" is not
-# Capitalised by us, not by the writer: a name read there needs the detector's strong
-# evidence (a listed given name with a family name, "Ana Ruiz"), not two words that
-# lists of family names happen to hold ("Smart Glasses").
+# A tag is short and written without capitals, so the evidence a name has in running text
+# is missing or made up here: a word after a calling verb that is also a name
+# ("ring-tone", "phone-bill", "tell-joke"), capitals we added that make "Ask Price" a cue
+# and a name, two words that lists of family names happen to hold ("Smart Glasses"). A
+# name counts when the detector is sure (this score) of two or more words ("ana-ruiz").
 MIN_PERSON_SCORE = 0.85
 _NUMBER = re.compile(f"[0-9]{{{MAX_TAG_DIGITS + 1},}}")
 _SEPARATORS = re.compile(r"[-_]+")
@@ -56,8 +59,14 @@ def identifiers_in_tag(tag: str) -> tuple[str, ...]:
         found.update(
             span.type
             for span in scan.spans
-            if not (view is words and span.type == "PERSON" and span.score < MIN_PERSON_SCORE)
+            if span.type != "PERSON" or _full_name(view, span, capitalised=view is words)
         )
     if not found and _NUMBER.search(tag):
         found.add("NUMBER")
     return tuple(sorted(found))
+
+
+def _full_name(view: str, span: Detection, *, capitalised: bool) -> bool:
+    """Whether a PERSON span in a tag counts: a sure detection of at least two words."""
+    words = view[span.start : span.end].split()
+    return span.score >= MIN_PERSON_SCORE and (len(words) >= 2 or not capitalised)
