@@ -4,6 +4,7 @@ older Loupe become keyed refs, under this database's key directory only."""
 from __future__ import annotations
 
 import secrets
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -82,3 +83,36 @@ def test_convert_ids_refuses_a_key_directory_of_another_database(
     assert err.startswith("error:") and "belongs to another database" in err
     assert snapshot(db) == before
     assert _stored(db) == [ANA]
+
+
+@pytest.mark.parametrize("command", ["erase", "export", "import"])
+def test_erase_export_and_import_refuse_a_key_directory_of_another_database(
+    capsys: pytest.CaptureFixture[str],
+    database_url: str,
+    db: Database,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    command: str,
+) -> None:
+    """Under another deployment's ref key an erasure would find nothing ("nothing held")
+    while the subject's items stay, and an import would seal under keys no erasure here
+    finds: each is refused, one line, nothing changed."""
+    key_dir = settings.resolved_key_dir()
+    monkeypatch.setenv("LOUPE_KEY_DIR", str(key_dir))
+    project = make_project(db)
+    add_legacy_item(db, vault_for(settings), project, "a1", ANA, "ana's words")
+    (key_dir / DATABASE_ID_FILE).write_text(secrets.token_hex(16) + "\n")
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text('{"id": "b1", "text": "hello", "subject_id": "bob"}\n')
+    args = {
+        "erase": ["subjects", "erase", ANA],
+        "export": ["subjects", "export", ANA],
+        "import": ["import", str(project), str(rows)],
+    }[command]
+    before = snapshot(db)
+    code, out, err = run(capsys, *args, "--database-url", database_url)
+    assert code != 0 and out == ""
+    assert err.startswith("error:") and "belongs to another database" in err
+    assert len(err.strip().splitlines()) == 1
+    assert snapshot(db) == before

@@ -28,10 +28,12 @@ from loupe.cli.session import (
     settings,
     to_stdout,
 )
+from loupe.db.database import Database
 from loupe.errors import InvalidInput
 from loupe.formats import csv_lines, format_for, jsonl_lines
 from loupe.services.access import Actor
-from loupe.services.compliance.gate import gate_for
+from loupe.services.compliance.gate import PrivacyGate, gate_for
+from loupe.services.compliance.key_binding import check_key_dir
 from loupe.services.projects.exports import (
     COLUMNS,
     check_coco_export,
@@ -53,6 +55,7 @@ from loupe.services.projects.imports import (
 from loupe.services.projects.items import ImportResult
 from loupe.services.projects.media import MediaIngest
 from loupe.services.projects.media_sources import LocalMedia
+from loupe.settings import Settings
 
 __all__ = ["register"]
 
@@ -123,9 +126,12 @@ def import_items(
             yield stream
 
     config = settings(database_url)
-    gate = gate_for(config, workers=config.gate_workers if workers is None else workers)
     media = MediaIngest(LocalMedia(path.resolve().parent, config), config)
-    with gate, open_database(database_url) as db, _progress() as progress:
+    with (
+        open_database(database_url) as db,
+        _checked_gate(db, config, workers) as gate,
+        _progress() as progress,
+    ):
         with db.transaction(readonly=True) as session:
             project_id = resolve_project(session, project)
         tasks: dict[str, TaskID] = {
@@ -185,9 +191,12 @@ def _import_folder(
     project: str, folder: Path, workers: int | None, database_url: str | None
 ) -> None:
     config = settings(database_url)
-    gate = gate_for(config, workers=config.gate_workers if workers is None else workers)
     media = MediaIngest(LocalMedia(folder.resolve(), config), config)
-    with gate, open_database(database_url) as db, _progress() as progress:
+    with (
+        open_database(database_url) as db,
+        _checked_gate(db, config, workers) as gate,
+        _progress() as progress,
+    ):
         with db.transaction(readonly=True) as session:
             project_id = resolve_project(session, project)
         tasks = {
@@ -210,6 +219,14 @@ def _import_folder(
             on_progress=on_progress,
         )
     _report(result)
+
+
+def _checked_gate(db: Database, config: Settings, workers: int | None) -> PrivacyGate:
+    """The import's gate, once the key directory is known to be this database's: sealed
+    under another deployment's keys, an original (and a subject stored by its keyed ref)
+    could never be found again by an erasure here."""
+    check_key_dir(db, config.resolved_key_dir())
+    return gate_for(config, workers=config.gate_workers if workers is None else workers)
 
 
 def _report(result: ImportResult) -> None:

@@ -62,6 +62,14 @@ def convert_stored_ids(db: Database, config: Settings) -> subject_refs.SubjectId
     return done
 
 
+def _ref_key(db: Database, config: Settings) -> bytes:
+    """The key of subject refs, from a key directory known to be this database's: under
+    another deployment's key no subject stored by ref would be found (an erasure answered
+    "nothing held" while the data stays)."""
+    key_binding.check_key_dir(db, config.resolved_key_dir())
+    return load_ref_key(config.resolved_key_dir())
+
+
 @subjects_app.command("convert-ids")
 def convert_ids(database_url: DatabaseUrl = None) -> None:
     """Store as keyed refs the subject ids an older Loupe stored in clear (items, the names
@@ -82,8 +90,8 @@ def erase(subject_id: str, output: Output = None, database_url: DatabaseUrl = No
     models trained on them; scrub the database files; print the receipt (JSON with its
     sha256). Audited."""
     config = settings(database_url)
-    ref_key = load_ref_key(config.resolved_key_dir())
     with open_database(database_url) as db:
+        ref_key = _ref_key(db, config)
         with db.transaction() as session:
             erasure = subjects.erase_subject(session, Actor.system(), subject_id, ref_key=ref_key)
         # After the commit: the scrub only sees committed deletions.
@@ -108,12 +116,12 @@ def erase(subject_id: str, output: Output = None, database_url: DatabaseUrl = No
 def export(subject_id: str, output: Output = None, database_url: DatabaseUrl = None) -> None:
     """Everything held about a subject, originals included, as JSON. Audited."""
     config = settings(database_url)
-    vault = vault_for(config)
-    ref_key = load_ref_key(config.resolved_key_dir())
-    with open_database(database_url) as db, db.transaction() as session:
-        found = subjects.export_subject(
-            session, Actor.system(), subject_id, vault=vault, ref_key=ref_key
-        )
+    with open_database(database_url) as db:
+        ref_key = _ref_key(db, config)
+        with db.transaction() as session:
+            found = subjects.export_subject(
+                session, Actor.system(), subject_id, vault=vault_for(config), ref_key=ref_key
+            )
     body = {
         "subject_ref": found.subject_ref,
         "key_held": found.key_held,
