@@ -17,17 +17,41 @@ without cutting the sound) the file is refused with :class:`~loupe.errors.Invali
   give its length is refused.
 * **Ogg**: pages are walked by their segment tables; one logical stream only.
 * **WAV**: chunks are read within the size the RIFF header declares.
+
+The work is bounded whatever the file holds (a crafted upload must not cost seconds of
+CPU): at most :data:`MAX_TRAILER` bytes after the sound are searched (more is refused), at
+most :data:`MAX_CHUNKS` RIFF chunks read, at most :data:`MAX_FLAC_TRIES` candidate last
+FLAC frames decoded, and candidate frame headers are found by a regular expression, not
+byte by byte in Python.
 """
 
 from __future__ import annotations
 
+import re
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 
 from loupe.errors import InvalidInput
 
-__all__ = ["flac_sound_end", "mp3_sound_end", "ogg_sound_end", "riff_chunks"]
+__all__ = [
+    "MAX_CHUNKS",
+    "MAX_FLAC_TRIES",
+    "MAX_TRAILER",
+    "flac_sound_end",
+    "mp3_sound_end",
+    "ogg_sound_end",
+    "riff_chunks",
+]
+
+MAX_TRAILER = 1 << 20
+"""Bytes after the last frame that are searched for more sound: tags are stripped before,
+so what is left there is a few bytes of padding or an appended note; more is refused."""
+MAX_CHUNKS = 4_096
+"""RIFF chunks read (a WAV has a handful: ``fmt``, ``data``, perhaps ``LIST``, ``fact``)."""
+MAX_FLAC_TRIES = 4
+"""Candidate last FLAC frames decoded (a header's CRC-8 passes by chance once in 256)."""
 
 
 def _bad(problem: str) -> InvalidInput:
@@ -47,6 +71,8 @@ def riff_chunks(data: bytes) -> list[tuple[bytes, int, int]]:
     chunks: list[tuple[bytes, int, int]] = []
     at = 12
     while at + 8 <= end:
+        if len(chunks) == MAX_CHUNKS:
+            raise _bad(f"more than {MAX_CHUNKS} RIFF chunks; re-encode the file")
         name, size = data[at : at + 4], struct.unpack_from("<I", data, at + 4)[0]
         if at + 8 + size > end:
             raise _bad(f"truncated: the {name.decode('latin-1')!r} chunk runs past the end")
@@ -122,16 +148,29 @@ def _mpeg_frame(data: bytes, at: int) -> tuple[int, int] | None:
     return length, (data[at + 1] & 0x1E) << 2 | rate
 
 
+def _byte_class(accept: Callable[[int], bool]) -> bytes:
+    return b"[" + b"".join(re.escape(bytes([b])) for b in range(256) if accept(b)) + b"]"
+
+
+# What :func:`_mpeg_frame` can accept: a sync, a version and layer that exist, a bitrate
+# that is neither free nor bad, a sample rate that exists. Each match starts a candidate
+# (a lookahead, so that candidates may overlap).
+_MPEG_SYNC = re.compile(
+    b"(?=\xff"
+    + _byte_class(lambda b: b & 0xE0 == 0xE0 and (b >> 3) & 3 != 1 and (b >> 1) & 3 != 0)
+    + _byte_class(lambda b: (b >> 4) not in (0, 15) and (b >> 2) & 3 != 3)
+    + b")"
+)
+
+
 def _chained_frames(data: bytes, stream: int) -> bool:
     """Whether two whole frames of ``stream`` follow each other anywhere in ``data``."""
-    at = data.find(b"\xff")
-    while at >= 0:
-        first = _mpeg_frame(data, at)
+    for m in _MPEG_SYNC.finditer(data):
+        first = _mpeg_frame(data, m.start())
         if first is not None and first[1] == stream:
-            second = _mpeg_frame(data, at + first[0])
+            second = _mpeg_frame(data, m.start() + first[0])
             if second is not None and second[1] == stream:
                 return True
-        at = data.find(b"\xff", at + 1)
     return False
 
 
@@ -146,6 +185,8 @@ def mp3_sound_end(data: bytes) -> int:
         if frame[1] != stream or at + frame[0] > len(data):
             break
         at += frame[0]
+    if len(data) - at > MAX_TRAILER:
+        raise _bad(f"more than {MAX_TRAILER} bytes that are not sound after the MP3's frames")
     if _chained_frames(data[at:], stream):
         raise _bad("bytes that are not sound between the MP3's frames; re-encode the file")
     return at
@@ -157,6 +198,7 @@ def mp3_sound_end(data: bytes) -> int:
 @dataclass(frozen=True, slots=True)
 class _StreamInfo:
     max_block: int
+    max_frame: int  # bytes; 0 when the encoder did not know
     channels: int
     bits: int
     total: int  # samples per channel; 0 when the encoder did not know
@@ -176,6 +218,7 @@ def _stream_info(data: bytes) -> _StreamInfo:
     packed = int.from_bytes(info[10:18], "big")
     return _StreamInfo(
         max_block=int.from_bytes(info[2:4], "big"),
+        max_frame=int.from_bytes(info[7:10], "big"),
         channels=((packed >> 41) & 7) + 1,
         bits=((packed >> 36) & 31) + 1,
         total=packed & ((1 << 36) - 1),
@@ -363,11 +406,22 @@ def flac_sound_end(data: bytes, frames_at: int) -> int:
         raise _bad("bytes that are not sound between the FLAC metadata and its first frame")
     if info.total == 0:
         raise _bad("a FLAC file that does not say how long it is (STREAMINFO); re-encode it")
-    at = len(data)
-    while (at := data.rfind(b"\xff", frames_at, at)) >= 0:
+    # The last frame starts within a frame's length (at most 33 bits a sample and its
+    # header) and MAX_TRAILER bytes of the end.
+    longest = info.max_frame or info.channels * max(info.max_block, 1) * 33 // 8 + 32
+    start = max(frames_at, len(data) - MAX_TRAILER - longest)
+    candidates = [m.start() for m in _FLAC_SYNC.finditer(data, start)]
+    tries = 0
+    for at in reversed(candidates):
         head = _frame_header(data, at, info)
         if head is not None and head.first + head.block == info.total:
             end = _frame_end(data, at, head, info.channels)
             if end is not None:
                 return end
+            tries += 1
+            if tries == MAX_FLAC_TRIES:
+                break
     raise _bad("cannot find the end of the FLAC stream (its last frame); re-encode it")
+
+
+_FLAC_SYNC = re.compile(b"\xff[\xf8\xf9]")  # what _frame_header can accept first
