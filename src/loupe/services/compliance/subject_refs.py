@@ -74,6 +74,8 @@ _VAULTS = cast(Table, ItemVault.__table__)
 _MEDIA = cast(Table, ItemMedia.__table__)
 # ``subject:<ref>``, and an old key renamed beside one: ``subject:<ref>:<random>``.
 _CONVERTED_KEY = re.compile(r"subject:hmac:[0-9a-f]{64}(:[0-9a-f]{16})?")
+_CONVERTED_PREFIX = "subject:hmac:"
+_CONVERTED_LENGTHS = (len(_CONVERTED_PREFIX) + 64, len(_CONVERTED_PREFIX) + 64 + 17)
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +102,14 @@ def clear_subject_ids(session: Session) -> list[str]:
         .distinct()
     )
     found = {str(value) for value in rows if not is_subject_ref(str(value))}
-    keys = session.scalars(select(SubjectKey.key_id).where(SubjectKey.key_id.startswith(_PREFIX)))
+    converted = and_(
+        func.substr(SubjectKey.key_id, 1, len(_CONVERTED_PREFIX)) == _CONVERTED_PREFIX,
+        func.length(SubjectKey.key_id).in_(_CONVERTED_LENGTHS),
+    )
+    # Converted keys are filtered out by the database: every start reads none of them.
+    keys = session.scalars(
+        select(SubjectKey.key_id).where(SubjectKey.key_id.startswith(_PREFIX), not_(converted))
+    )
     # Checked again here: SQLite's LIKE ignores case.
     found.update(
         str(key_id).removeprefix(_PREFIX)
