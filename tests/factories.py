@@ -104,6 +104,17 @@ def grant_level(db: Database, user: Person, domain: str, level: int) -> None:
         session.add(ContributorDomain(user_id=user.id, domain=domain, level=level, source="test"))
 
 
+def clear(db: Database, person: Person, project_id: int, sensitivity: str = "personal") -> None:
+    """A clearance for ``sensitivity`` in ``project_id``, granted by the system."""
+    from loupe.services.people.clearances import grant_clearance
+
+    with db.transaction() as session:
+        grant_clearance(
+            session, Actor.system(), user_id=person.id, project_id=project_id,
+            sensitivity=sensitivity,
+        )  # fmt: skip
+
+
 def count(db: Database, table: str) -> int:
     with db.engine.connect() as connection:
         return int(connection.execute(text(f"SELECT count(*) FROM {table}")).scalar_one())

@@ -161,6 +161,9 @@ class ItemRecord:
     min_level: int = 0
     # Media files the row names (taken out of ``data``, which keeps text only).
     media: tuple[MediaSource, ...] = ()
+    # The row came without an id: ``external_id`` is ``sha256:`` and a hash of its content,
+    # which a privacy gate replaces by a keyed one (anyone could hash guesses of the row).
+    derived_id: bool = False
 
 
 def format_for(path: str | Path, explicit: str | None = None) -> Format:
@@ -291,7 +294,8 @@ def parse_item(
             details={"field": text_field, "where": where},
         )
     raw_id = row.get("id")
-    if raw_id is None or raw_id == "":
+    derived = raw_id is None or raw_id == ""
+    if derived:
         canonical = json.dumps(row, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
         external_id = "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()[:40]
     elif isinstance(raw_id, (str, int)) and not isinstance(raw_id, bool):
@@ -352,7 +356,16 @@ def parse_item(
     skip = RESERVED.union(media_names)
     data = {key: value for key, value in row.items() if key not in skip}
     return ItemRecord(
-        external_id, data, meta, language, domain, subject, sensitivity, min_level, media
+        external_id,
+        data,
+        meta,
+        language,
+        domain,
+        subject,
+        sensitivity,
+        min_level,
+        media,
+        derived_id=derived,
     )
 
 

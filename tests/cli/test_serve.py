@@ -158,3 +158,31 @@ def test_serve_with_two_workers_logs_a_dead_worker_and_replaces_it(
         assert httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=30).status_code == 200
     lines = log.read_text().splitlines()
     assert any(f"worker process {victim} died; starting a new one" in line for line in lines), lines
+
+
+def test_the_start_line_never_prints_the_database_password(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The line goes to the server's log (a container's stdout, a journal): a password
+    in it would open the database, and every item in it, to whoever reads the logs."""
+    from contextlib import contextmanager
+
+    from loupe.cli import session
+    from loupe.db.database import Database
+    from loupe.services.compliance import key_binding
+
+    url = "postgresql+psycopg://loupe:s3cret-pw@db.invalid/loupe"
+
+    @contextmanager
+    def unreachable(database_url: str | None = None) -> Any:
+        db = Database(url)
+        monkeypatch.setattr(db, "check_writable", lambda: None)
+        yield db
+
+    monkeypatch.setattr(session, "open_database", unreachable)
+    monkeypatch.setattr(key_binding, "bind_key_dir", lambda db, key_dir: None)
+    code, _ = run_serve(monkeypatch, "--database-url", url)
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "s3cret-pw" not in out
+    assert "postgresql+psycopg://loupe:***@db.invalid/loupe" in out.replace("\n", "")

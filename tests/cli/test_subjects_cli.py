@@ -116,3 +116,29 @@ def test_erase_export_and_import_refuse_a_key_directory_of_another_database(
     assert err.startswith("error:") and "belongs to another database" in err
     assert len(err.strip().splitlines()) == 1
     assert snapshot(db) == before
+
+
+def test_a_subject_export_file_is_never_readable_by_others_while_it_is_written(
+    capsys: pytest.CaptureFixture[str],
+    database_url: str,
+    db: Database,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    """The export holds the subject's originals. Written into a file others could open (a
+    new file under the umask, or one that was there) and only then made 0600, it could be
+    read by whoever opened it meanwhile: a descriptor outlives a chmod."""
+    monkeypatch.setenv("LOUPE_KEY_DIR", str(settings.resolved_key_dir()))
+    add_legacy_item(db, vault_for(settings), make_project(db), "a1", ANA, "ana's words")
+    target = tmp_path / "ana.json"
+    target.write_text("")
+    target.chmod(0o644)
+    with target.open(encoding="utf-8") as watcher:  # another user's, opened beforehand
+        code, out, _ = run(
+            capsys, "subjects", "export", ANA, "-o", str(target), "--database-url", database_url
+        )
+        assert code == 0, out
+        assert watcher.read() == ""
+    assert "ana's words" in target.read_text(encoding="utf-8")
+    assert target.stat().st_mode & 0o777 == 0o600

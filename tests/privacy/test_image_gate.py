@@ -1,6 +1,9 @@
 from __future__ import annotations
 
 import io
+import subprocess
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -249,13 +252,12 @@ def test_without_tesseract_text_is_listed_as_missing(monkeypatch: pytest.MonkeyP
 
 
 def test_a_failing_ocr_run_is_listed_as_missing(monkeypatch: pytest.MonkeyPatch) -> None:
-    pytesseract = pytest.importorskip("pytesseract")
     monkeypatch.setattr(image_gate, "ocr_available", lambda: True)
 
     def hung(*args: object, **kwargs: object) -> object:
-        raise RuntimeError("Tesseract process timeout")
+        raise subprocess.TimeoutExpired("tesseract", image_gate.OCR_TIMEOUT_S)
 
-    monkeypatch.setattr(pytesseract, "image_to_data", hung)
+    monkeypatch.setattr(subprocess, "run", hung)
     gated = gate_image(_encode(_scene(), "PNG"))
     assert gated.missing == ("text",)
     assert "text" not in gated.checks
@@ -277,6 +279,19 @@ def _ocr_text(pixels: np.ndarray[Any, np.dtype[np.uint8]]) -> str:
 
     grey = Image.fromarray(cv2.cvtColor(pixels, cv2.COLOR_RGB2GRAY))
     return str(pytesseract.image_to_string(grey, config="--psm 11"))
+
+
+@needs_ocr
+def test_ocr_writes_no_file_that_others_could_read(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The picture Tesseract reads is the one before pixelation, and what it reads is the
+    personal text: neither may sit in the shared temporary directory, where the image and
+    the words were written 0644 during each run (and stayed if the process was killed)."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "absent"))  # no file can go there
+    gated = gate_image(_encode(_card_scene(), "PNG"))
+    assert "text" in gated.checks and gated.missing == ()
+    assert [r.type for r in gated.regions if r.type == "CREDIT_CARD"] == ["CREDIT_CARD"]
 
 
 @needs_ocr

@@ -113,9 +113,11 @@ def serve(
             # Keys belong to one database: bind the key directory the first time, and
             # refuse one that another database uses.
             bind_key_dir(db, settings(database_url).resolved_key_dir())
+            # The log is no place for the database's password.
+            location = db.location
         console.print(
             f"Loupe on http://{host}:{port}  (API contract: /api/v1/openapi.json; "
-            f"database: {settings(database_url).database_url})"
+            f"database: {location})"
         )
         if workers > 1:
             gc.enable()  # this process only supervises; each worker builds its own app

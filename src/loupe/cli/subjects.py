@@ -3,7 +3,10 @@ subject ids stored in clear by an older Loupe into their keyed refs."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import tempfile
 from pathlib import Path
 from typing import Annotated
 
@@ -32,10 +35,18 @@ def _write(text: str, output: Path | None) -> None:
     if output is None or str(output) == "-":
         console.print(text, soft_wrap=True, markup=False)
         return
-    fd = output.open("w", encoding="utf-8")
-    with fd:
-        fd.write(text + "\n")
-    output.chmod(0o600)
+    # An export holds originals: written into a file made 0600 from the start (mkstemp),
+    # then renamed over the target, never into one that others could open first (a new
+    # file under the umask, or one that was there), since a descriptor outlives a chmod.
+    fd, tmp = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text + "\n")
+        os.replace(tmp, output)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
     console.print(f"wrote {output}")
 
 

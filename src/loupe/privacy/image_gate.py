@@ -33,10 +33,11 @@ from __future__ import annotations
 
 import io
 import shutil
+import subprocess
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import cv2
 import numpy as np
@@ -334,40 +335,66 @@ def _default_scanner() -> Scanner:
     return Scanner()
 
 
-def _read_words(rgb: Pixels) -> list[_Word] | None:
-    """Tesseract's words with their boxes in reading order, or None if it failed."""
+def _tesseract_tsv(grey: np.ndarray[Any, Any]) -> dict[str, list[str]] | None:
+    """Tesseract's TSV of ``grey``, by column, or None if it failed.
+
+    The picture goes in on stdin and the TSV comes back on stdout: no file is written.
+    ``pytesseract`` would write both to the shared temporary directory, readable by every
+    local account (0644) while Tesseract runs and left there if the process is killed:
+    the picture before pixelation, and the personal text read from it.
+    """
     import pytesseract
 
+    encoded, png = cv2.imencode(".png", grey)
+    if not encoded:
+        return None
+    # --psm 11: sparse text, as found in a photograph rather than on a page.
+    command = [pytesseract.pytesseract.tesseract_cmd, "stdin", "stdout"]
+    command += ["-l", "eng", "--psm", "11", "-c", "tessedit_create_tsv=1"]
+    try:
+        done = subprocess.run(
+            command, input=png.tobytes(), capture_output=True, timeout=OCR_TIMEOUT_S, check=False
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if done.returncode != 0:
+        return None
+    rows = [line.split("\t") for line in done.stdout.decode("utf-8", "replace").splitlines()]
+    if not rows:
+        return None
+    header = rows[0]
+    columns: dict[str, list[str]] = {name: [] for name in header}
+    for row in rows[1:]:
+        row += [""] * (len(header) - len(row))  # an empty last cell may be cut off
+        for name, cell in zip(header, row, strict=False):
+            columns[name].append(cell)
+    return columns
+
+
+def _read_words(rgb: Pixels) -> list[_Word] | None:
+    """Tesseract's words with their boxes in reading order, or None if it failed."""
     grey = cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2GRAY)
     scale = min(1.0, OCR_MAX_SIDE / max(grey.shape))
     if scale < 1:
         grey = cv2.resize(grey, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-    try:
-        # --psm 11: sparse text, as found in a photograph rather than on a page.
-        got = pytesseract.image_to_data(
-            Image.fromarray(grey),
-            lang="eng",
-            config="--psm 11",
-            output_type=pytesseract.Output.DICT,
-            timeout=OCR_TIMEOUT_S,
-        )
-    except (RuntimeError, OSError, pytesseract.TesseractError):
+    got = _tesseract_tsv(grey)
+    if got is None or "text" not in got:
         return None
     words: list[_Word] = []
     lines: dict[tuple[int, int, int], int] = {}
     for i, text in enumerate(got["text"]):
-        if int(got["level"][i]) != 5 or not str(text).strip():
+        if got["level"][i] != "5" or not text.strip():
             continue
         key = (int(got["block_num"][i]), int(got["par_num"][i]), int(got["line_num"][i]))
         line = lines.setdefault(key, len(lines))
         box = Region(
-            int(got["left"][i] / scale),
-            int(got["top"][i] / scale),
+            int(int(got["left"][i]) / scale),
+            int(int(got["top"][i]) / scale),
             max(1, round(int(got["width"][i]) / scale)),
             max(1, round(int(got["height"][i]) / scale)),
             "TEXT",
         )
-        words.append(_Word(str(text).strip(), box, line))
+        words.append(_Word(text.strip(), box, line))
     return words
 
 

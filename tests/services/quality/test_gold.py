@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import random
+
 import pytest
-from tests.factories import add_items, make_project, make_user
+from tests.factories import add_items, every_row, make_project, make_user
 
 from loupe.db.database import Database
 from loupe.errors import NotFound, PermissionDenied
@@ -81,3 +83,30 @@ def test_gold_tasks_are_mixed_in_scored_and_pause_the_careless(db: Database) -> 
         resume_member(session, Actor.system(), project, careless.id)
     with db.transaction() as session:
         next_task(session, careless.actor, project, lease_seconds=60)
+
+
+def test_a_free_text_gold_answer_passes_the_gate_before_anyone_reads_it(db: Database) -> None:
+    # A translation's known answer repeats the item's personal data; annotators are shown
+    # it as gold feedback (and reviewers beside the label), so it is gated like the item.
+    annotator = make_user(db, "ann")
+    config = {
+        "task": {"type": "free_text", "mode": "translation"},
+        "quality": {"gold_rate": 0.5, "gold_feedback": True},
+    }
+    project = make_project(db, members={annotator: "annotator"}, config=config)
+    add_items(db, project, 1)
+    said = "Llama a Ana Ruiz al +44 20 7946 0958"
+    with db.transaction() as session:
+        set_gold(session, Actor.system(), project, [("u0", said)])
+    with db.transaction() as session:
+        always = random.Random(0)
+        always.random = lambda: 0.0  # type: ignore[method-assign]  # the draw says gold
+        task = next_task(session, annotator.actor, project, lease_seconds=60, rng=always)
+        assert task is not None
+        result = submit_label(session, annotator.actor, project, task.item_id, said)
+    assert result.gold is not None
+    assert result.gold.expected == "Llama a [PERSON] al [PHONE]"
+    assert result.gold.correct  # the same words, gated alike
+    stored = every_row(db)
+    assert "Ruiz" not in stored
+    assert "7946" not in stored

@@ -13,7 +13,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 from tests.browser.harness import png, store_image_item
-from tests.factories import add_rows, make_project, make_user
+from tests.factories import add_rows, clear, make_project, make_user
 from tests.web.ui.signin import HTML, sign_in
 
 from loupe.db.database import Database
@@ -145,8 +145,11 @@ def test_a_withheld_image_is_not_on_the_item_page_of_an_auditor(
     page = app_client.get(f"/projects/{project}/items/{item}", headers=HTML)
     assert page.status_code == 200
     assert sha not in page.text and "data-media-json" not in page.text
-    # Its manager (who runs the project's privacy gate) sees it.
+    # Its manager (who runs the project's privacy gate) sees it once cleared for its class.
     app_client.cookies.clear()
     sign_in(app_client, db, boss)
+    page = app_client.get(f"/projects/{project}/items/{item}", headers=HTML)
+    assert sha not in page.text
+    clear(db, boss, project, "health")
     page = app_client.get(f"/projects/{project}/items/{item}", headers=HTML)
     assert f"/api/v1/media/{sha}" in page.text

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple
 
 from loupe.db.raw import Query
@@ -101,6 +101,24 @@ class BlobInProject(NamedTuple):
 
 # Filters for blob_in_project: conditions over ``items i``.
 NOT_WITHHELD = " AND i.withheld = :false"
+
+
+def withheld_if_cleared(ladder: Sequence[str]) -> str:
+    """A filter for blob_in_project: an item not withheld, or one ``:user`` holds a live
+    clearance for in its project, for its class or a higher one on ``ladder`` (the
+    classes, lowest first; a clearance not on it, such as ``voice``, never counts, and an
+    item of a class not on it is never cleared)."""
+
+    def rank(column: str, unknown: int) -> str:
+        ranks = " ".join(f"WHEN '{name}' THEN {rank}" for rank, name in enumerate(ladder))
+        return f"(CASE {column} {ranks} ELSE {unknown} END)"
+
+    return (
+        " AND (i.withheld = :false OR EXISTS (SELECT 1 FROM clearances c"
+        " WHERE c.user_id = :user AND c.project_id = i.project_id"
+        " AND (c.expires_at IS NULL OR c.expires_at > :now)"
+        f" AND {rank('c.sensitivity', -1)} >= {rank('i.sensitivity', len(ladder))}))"
+    )
 
 
 def blob_in_project(filters: str = "") -> Query[BlobInProject]:

@@ -68,6 +68,7 @@ POOL_MIN_BATCH = 1_000  # below this, shipping work to other processes costs mor
 
 ID_PSEUDONYM_CHARS = 16  # characters (4 bits each) of the keyed hash that keeps a gated id unique
 _LETTERS = "abcdefghijklmnop"
+ROW_ID_CHARS = 40  # of the keyed hash naming a row that came without an id (160 bits)
 MAX_EXTERNAL_ID = 255
 MAX_CLEAN_KEYS = 10_000  # keys remembered as clean per gate (bounded: keys may be content)
 
@@ -400,13 +401,27 @@ class PrivacyGate:
                 if scan.verdict == "show"
                 else WITHHELD
             )
-            digest = hmac.new(self._id_key, external_id.encode(), hashlib.sha256).digest()
-            # Letters only (a-p, one per 4 bits): no digit run that a detector could take
-            # for a number, so a gated id gates to itself.
-            suffix = "".join(_LETTERS[b >> 4] + _LETTERS[b & 15] for b in digest)
+            suffix = self._keyed(external_id)
             keep = MAX_EXTERNAL_ID - 1 - ID_PSEUDONYM_CHARS  # the id column's width
             out[external_id] = f"{shown[:keep]}~{suffix[:ID_PSEUDONYM_CHARS]}"
         return out
+
+    def row_id(self, derived: str) -> str:
+        """The id stored for a row that came without one, from the content hash
+        :func:`~loupe.formats.parse_item` named it by (``sha256:<hex>``): ``row~`` and a
+        keyed hash of it (HMAC-SHA256 under the gate's ``id_key``, 160 bits).
+
+        Unkeyed, the content hash lets anyone who sees the id (annotators, exports)
+        confirm a guess of what the gate redacted (a listed name, a subject's address) by
+        hashing it. The same row always gets the same id, so imports stay idempotent.
+        """
+        return f"row~{self._keyed(derived)[:ROW_ID_CHARS]}"
+
+    def _keyed(self, value: str) -> str:
+        digest = hmac.new(self._id_key, value.encode(), hashlib.sha256).digest()
+        # Letters only (a-p, one per 4 bits): no digit run that a detector could take
+        # for a number, so a gated id gates to itself.
+        return "".join(_LETTERS[b >> 4] + _LETTERS[b & 15] for b in digest)
 
     def stored_subject(self, subject_id: str | None) -> str | None:
         """What may be stored of an importer's subject id: its keyed ref

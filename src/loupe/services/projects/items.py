@@ -106,10 +106,24 @@ def gate_ids(
     session: Session, project_id: int, records: Sequence[ItemRecord], gate: PrivacyGate
 ) -> list[ItemRecord]:
     """``records`` with their ids as the project's gate lets them be stored and shown
-    (:meth:`PrivacyGate.external_ids`); as given when the project's gate is off."""
+    (:meth:`PrivacyGate.external_ids`; a row that came without an id,
+    :meth:`PrivacyGate.row_id`); as given when the project's gate is off."""
     if not records or not privacy_of(session, project_id).gate:
         return list(records)
-    ids = gate.external_ids([record.external_id for record in records])
+    ids = gate.external_ids([record.external_id for record in records if not record.derived_id])
+    derived = {r.external_id: gate.row_id(r.external_id) for r in records if r.derived_id}
+    if derived:
+        # A row an older Loupe stored under its unkeyed content hash keeps that id, so a
+        # re-import finds it instead of adding it twice.
+        ids.update(
+            (old, old)
+            for old in session.scalars(
+                select(Item.external_id).where(
+                    Item.project_id == project_id, Item.external_id.in_(list(derived))
+                )
+            )
+        )
+        ids.update((old, new) for old, new in derived.items() if old not in ids)
     return [
         record
         if ids[record.external_id] == record.external_id

@@ -21,8 +21,10 @@ may read the text of at least one item that carries it:
 
 An item the privacy gate withheld is never shown to contributors, reviewers or
 auditors: its blob is fetchable only by those who manage the project's privacy gate
-(``privacy.manage``: its managers and admins). Anyone else gets :class:`NotFound`,
-never a refusal that would confirm the blob exists.
+(``privacy.manage``: its managers and admins) and hold a clearance for the item's class in
+its project, since the gate could not finish it (its text unchecked without OCR, its faces
+unchecked when a detector failed). Anyone else gets :class:`NotFound`, never a refusal
+that would confirm the blob exists.
 
 **Audio** (a voice is biometric data) needs, on top of all that, a live ``voice``
 clearance for the item's project (:data:`loupe.services.people.clearances.VOICE`), for everyone:
@@ -52,14 +54,16 @@ from loupe.db.queries.item_media import (
     MediaPart,
     blob_in_project,
     media_of_items,
+    withheld_if_cleared,
 )
 from loupe.db.queries.memberships import MEMBER_ROLE
 from loupe.db.raw import Raw
 from loupe.errors import NotFound, PermissionDenied
+from loupe.formats import SENSITIVITIES
 from loupe.permissions import allowed
 from loupe.services.access import Actor, ProjectRef, authorize_project_fast, member_role
 from loupe.services.compliance import audit_log
-from loupe.services.people.clearances import VOICE
+from loupe.services.people.clearances import VOICE, has_clearance
 from loupe.services.people.eligibility import item_filter, load_profile, require_eligible
 from loupe.services.projects.definition import project_schema
 
@@ -219,17 +223,32 @@ def media_for_reader(
     session: Session, actor: Actor, project_id: int, items: Sequence[Item]
 ) -> dict[int, list[MediaEntry]]:
     """:func:`media_for` for items ``actor`` was allowed to read (the item API): the media
-    of withheld items only for those who manage the project's privacy gate, the only
-    people :func:`authorize_media` serves those blobs to; audio URLs only for the
-    voice-cleared."""
+    of withheld items only for those who manage the project's privacy gate and are cleared
+    for the item's class, the only people :func:`authorize_media` serves those blobs to;
+    audio URLs only for the voice-cleared."""
     found = media_for(session, [item.id for item in items], listener=actor.user_id)
-    withheld = [item.id for item in items if item.withheld and item.id in found]
-    if withheld and not allowed(
+    withheld = [item for item in items if item.withheld and item.id in found]
+    if not withheld:
+        return found
+    manager = allowed(
         actor.role, "privacy.manage", member_role=member_role(session, project_id, actor.user_id)
-    ):
-        for item_id in withheld:
-            del found[item_id]
+    )
+    now = utcnow()
+    for item in withheld:
+        if not (manager and _cleared(session, actor, item.sensitivity, project_id, now=now)):
+            del found[item.id]
     return found
+
+
+def _cleared(
+    session: Session, actor: Actor, sensitivity: str, project_id: int, *, now: datetime
+) -> bool:
+    """Whether ``actor`` may see a withheld item of class ``sensitivity``: the system, or
+    a person cleared for it in the project (a withheld image may show what the gate could
+    not check)."""
+    if actor.user_id is None:
+        return True
+    return has_clearance(session, actor.user_id, sensitivity, project_id=project_id, now=now)
 
 
 def media_of(
@@ -337,7 +356,11 @@ def _as_reader(
     role = _member_role(raw, actor, project_id)
     filters, params = "", {"sha": sha256, "project": project_id}
     if allowed(actor.role, "privacy.manage", member_role=role):
-        pass  # the project's privacy managers see withheld items too
+        if actor.user_id is not None:
+            # A withheld image is one the gate could not finish (text or faces unchecked):
+            # only its privacy managers cleared for its class see it, as for a reveal.
+            filters = withheld_if_cleared(SENSITIVITIES)
+            params = params | {"false": False, "user": actor.user_id, "now": raw.time(now)}
     elif not allowed(actor.role, "items.read", member_role=role):
         return None
     elif actor.role in ("admin", "auditor") or actor.user_id is None or role != "reviewer":

@@ -24,7 +24,7 @@ from loupe.db.raw import Raw
 from loupe.errors import NotFound
 from loupe.label_schema import QualityPolicy, Task, validate_answer
 from loupe.services.access import Actor, authorize_project
-from loupe.services.compliance.gate import PrivacyGate
+from loupe.services.compliance.gate import PrivacyGate, redact_answer
 from loupe.services.compliance.privacy_settings import privacy_of
 from loupe.services.labelling.answer_matching import answer_matches
 from loupe.services.labelling.media_bounds import audio_durations, image_sizes
@@ -89,6 +89,10 @@ def set_gold(
         canonical = validate_answer(
             task, answer, size=sizes.get(item_id), duration_ms=durations.get(item_id)
         )
+        # A known translation or transcript repeats the item's personal data, and is shown
+        # to annotators (gold feedback) and reviewers: it passes the gate as their answers
+        # do, so the two are also compared as stored.
+        canonical = redact_answer(session, project_id, task, canonical)
         gold = session.get(GoldAnswer, item_id)
         if gold is None:
             session.add(GoldAnswer(item_id=item_id, project_id=project_id, answer=canonical))
