@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import queue
+import threading
+import time
 from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -405,3 +409,66 @@ def database_files(db: Database) -> dict[str, bytes]:
     path = Path(db.url.removeprefix("sqlite:///"))
     files = (path, path.with_name(f"{path.name}-wal"))
     return {f.name: f.read_bytes() for f in files if f.exists()}
+
+
+# --- two writers at once ------------------------------------------------------------------
+
+
+@dataclass
+class Pause:
+    """A point where a thread under test stops (:func:`pause_after`): ``reached`` is set when
+    it gets there, and it goes on once the test sets ``go``."""
+
+    reached: threading.Event
+    go: threading.Event
+
+
+def pause_after(monkeypatch: Any, owner: object, name: str) -> Pause:
+    """Wrap ``owner.name`` so that its first call, once it has returned, waits for
+    ``pause.go`` (inside whatever transaction its caller holds open)."""
+    real = getattr(owner, name)
+    pause = Pause(threading.Event(), threading.Event())
+
+    def paused(*args: Any, **kwargs: Any) -> Any:
+        out = real(*args, **kwargs)
+        if not pause.reached.is_set():
+            pause.reached.set()
+            assert pause.go.wait(60), "the test never released the paused writer"
+        return out
+
+    monkeypatch.setattr(owner, name, paused)
+    return pause
+
+
+def backend_pid(session: Session) -> int | None:
+    """This session's PostgreSQL backend (``None`` on SQLite), for :func:`run_until_blocked`."""
+    if session.get_bind().dialect.name != "postgresql":
+        return None
+    return int(session.scalar(text("SELECT pg_backend_pid()")) or 0)
+
+
+def run_until_blocked(db: Database, work: Any, pids: queue.Queue[int | None]) -> Future[Any]:
+    """Start ``work`` (a callable that first puts :func:`backend_pid` of its transaction on
+    ``pids``) in a thread of its own and return once it has finished or waits for a lock
+    another transaction holds: on PostgreSQL a lock its backend was not granted, on SQLite
+    this process's writer lock."""
+    pool = ThreadPoolExecutor(1)
+    future = pool.submit(work)
+    pool.shutdown(wait=False)
+    pid = pids.get(timeout=60)
+    with db.engine.connect() as connection:
+        while not future.done():
+            if pid is None:
+                waiting = db.writers_waiting() > 0
+            else:
+                waiting = bool(
+                    connection.execute(
+                        text("SELECT count(*) FROM pg_locks WHERE pid = :pid AND NOT granted"),
+                        {"pid": pid},
+                    ).scalar_one()
+                )
+                connection.rollback()
+            if waiting:
+                break
+            time.sleep(0.01)
+    return future
