@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import queue
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -440,35 +439,38 @@ def pause_after(monkeypatch: Any, owner: object, name: str) -> Pause:
     return pause
 
 
-def backend_pid(session: Session) -> int | None:
-    """This session's PostgreSQL backend (``None`` on SQLite), for :func:`run_until_blocked`."""
-    if session.get_bind().dialect.name != "postgresql":
-        return None
-    return int(session.scalar(text("SELECT pg_backend_pid()")) or 0)
+def run_until_blocked(db: Database, work: Callable[[], Any]) -> Future[Any]:
+    """Start ``work`` in a thread of its own and return once it has finished or waits for
+    a lock another transaction holds: on PostgreSQL a lock not granted to a connection it
+    took from ``db``'s pool, on SQLite this process's writer lock."""
+    pids: set[int] = set()
 
+    def checked_out(dbapi_connection: Any, *_: Any) -> None:
+        pids.add(int(dbapi_connection.info.backend_pid))
 
-def run_until_blocked(db: Database, work: Any, pids: queue.Queue[int | None]) -> Future[Any]:
-    """Start ``work`` (a callable that first puts :func:`backend_pid` of its transaction on
-    ``pids``) in a thread of its own and return once it has finished or waits for a lock
-    another transaction holds: on PostgreSQL a lock its backend was not granted, on SQLite
-    this process's writer lock."""
+    postgres = db.engine.dialect.name == "postgresql"
+    if postgres:
+        event.listen(db.engine, "checkout", checked_out)
     pool = ThreadPoolExecutor(1)
     future = pool.submit(work)
     pool.shutdown(wait=False)
-    pid = pids.get(timeout=60)
-    with db.engine.connect() as connection:
-        while not future.done():
-            if pid is None:
-                waiting = db.writers_waiting() > 0
-            else:
-                waiting = bool(
-                    connection.execute(
-                        text("SELECT count(*) FROM pg_locks WHERE pid = :pid AND NOT granted"),
-                        {"pid": pid},
-                    ).scalar_one()
-                )
-                connection.rollback()
-            if waiting:
-                break
+    try:
+        while not future.done() and not _waits(db, pids if postgres else None):
             time.sleep(0.01)
+    finally:
+        if postgres:
+            event.remove(db.engine, "checkout", checked_out)
     return future
+
+
+def _waits(db: Database, pids: set[int] | None) -> bool:
+    if pids is None:
+        return db.writers_waiting() > 0
+    if not pids:
+        return False
+    with db.engine.connect() as connection:
+        waiting = connection.execute(
+            text("SELECT count(*) FROM pg_locks WHERE NOT granted AND pid = ANY(:pids)"),
+            {"pids": sorted(pids)},
+        ).scalar_one()
+    return bool(waiting)

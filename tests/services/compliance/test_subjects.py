@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import queue
 import stat
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -12,7 +11,6 @@ import pytest
 from sqlalchemy import select, text
 from tests.factories import (
     add_legacy_item,
-    backend_pid,
     count,
     every_row,
     hold_in,
@@ -336,9 +334,8 @@ def _zed(i: int) -> ItemRecord:
     )
 
 
-def _erase_zed(db: Database, ref_key: bytes, pids: queue.Queue[int | None]) -> Erasure:
+def _erase_zed(db: Database, ref_key: bytes) -> Erasure:
     with db.transaction() as session:
-        pids.put(backend_pid(session))
         return erase_subject(session, Actor.system(), "zed", ref_key=ref_key)
 
 
@@ -360,8 +357,7 @@ def test_an_erasure_while_an_import_seals_the_subjects_new_item_leaves_none_behi
                 import_records, db, Actor.system(), project, [_zed(2)], gate=gate
             )
             assert pause.reached.wait(60)
-            pids: queue.Queue[int | None] = queue.Queue()
-            erasing = run_until_blocked(db, lambda: _erase_zed(db, ref_key, pids), pids)
+            erasing = run_until_blocked(db, lambda: _erase_zed(db, ref_key))
             pause.go.set()
             assert importing.result(60).created == 1
             erased = erasing.result(60)
@@ -392,8 +388,7 @@ def test_an_erasure_counts_the_label_of_a_submit_in_flight(
     with ThreadPoolExecutor(1) as pool:
         submitting = pool.submit(submit)
         assert submitted.wait(60)
-        pids: queue.Queue[int | None] = queue.Queue()
-        erasing = run_until_blocked(db, lambda: _erase_zed(db, ref_key, pids), pids)
+        erasing = run_until_blocked(db, lambda: _erase_zed(db, ref_key))
         go.set()
         submitting.result(60)
         erased = erasing.result(60)

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import queue
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -11,7 +10,6 @@ from sqlalchemy.orm import Session
 from tests.factories import (
     SCHEMA,
     add_items,
-    backend_pid,
     count,
     hold,
     make_project,
@@ -269,17 +267,14 @@ def _rejecting_while(
         with db.transaction() as session:
             submit_review(session, reviewer.actor, project, label_id, verdict="reject", reason="no")
 
-    pids: queue.Queue[int | None] = queue.Queue()
-
     def run_other() -> Any:
         with db.transaction() as session:
-            pids.put(backend_pid(session))
             return other(session)
 
     with ThreadPoolExecutor(1) as pool:
         rejecting = pool.submit(reject)
         assert pause.reached.wait(60)
-        running = run_until_blocked(db, run_other, pids)
+        running = run_until_blocked(db, run_other)
         pause.go.set()
         rejecting.result(60)
         try:

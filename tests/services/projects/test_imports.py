@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import queue
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -12,7 +11,6 @@ from typing import IO, Any
 import pytest
 from sqlalchemy import select
 from tests.factories import (
-    backend_pid,
     count,
     make_project,
     pause_after,
@@ -259,14 +257,12 @@ def test_changing_the_privacy_settings_waits_for_a_batch_being_written(
     with ThreadPoolExecutor(1) as pool:
         importing = pool.submit(import_records, db, Actor.system(), project, records)
         assert pause.reached.wait(60)
-        pids: queue.Queue[int | None] = queue.Queue()
 
         def withhold() -> None:
             with db.transaction() as session:
-                pids.put(backend_pid(session))
                 set_privacy(session, Actor.system(), project, policy="withhold")
 
-        changing = run_until_blocked(db, withhold, pids)
+        changing = run_until_blocked(db, withhold)
         assert not changing.done()
         pause.go.set()
         assert importing.result(60).created == 1
