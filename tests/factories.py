@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator, Sequence
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -416,3 +419,69 @@ def database_files(db: Database) -> dict[str, bytes]:
     path = Path(db.url.removeprefix("sqlite:///"))
     files = (path, path.with_name(f"{path.name}-wal"))
     return {f.name: f.read_bytes() for f in files if f.exists()}
+
+
+# --- two writers at once ------------------------------------------------------------------
+
+
+@dataclass
+class Pause:
+    """A point where a thread under test stops (:func:`pause_after`): ``reached`` is set when
+    it gets there, and it goes on once the test sets ``go``."""
+
+    reached: threading.Event
+    go: threading.Event
+
+
+def pause_after(monkeypatch: Any, owner: object, name: str) -> Pause:
+    """Wrap ``owner.name`` so that its first call, once it has returned, waits for
+    ``pause.go`` (inside whatever transaction its caller holds open)."""
+    real = getattr(owner, name)
+    pause = Pause(threading.Event(), threading.Event())
+
+    def paused(*args: Any, **kwargs: Any) -> Any:
+        out = real(*args, **kwargs)
+        if not pause.reached.is_set():
+            pause.reached.set()
+            assert pause.go.wait(60), "the test never released the paused writer"
+        return out
+
+    monkeypatch.setattr(owner, name, paused)
+    return pause
+
+
+def run_until_blocked(db: Database, work: Callable[[], Any]) -> Future[Any]:
+    """Start ``work`` in a thread of its own and return once it has finished or waits for
+    a lock another transaction holds: on PostgreSQL a lock not granted to a connection it
+    took from ``db``'s pool, on SQLite this process's writer lock."""
+    pids: set[int] = set()
+
+    def checked_out(dbapi_connection: Any, *_: Any) -> None:
+        pids.add(int(dbapi_connection.info.backend_pid))
+
+    postgres = db.engine.dialect.name == "postgresql"
+    if postgres:
+        event.listen(db.engine, "checkout", checked_out)
+    pool = ThreadPoolExecutor(1)
+    future = pool.submit(work)
+    pool.shutdown(wait=False)
+    try:
+        while not future.done() and not _waits(db, pids if postgres else None):
+            time.sleep(0.01)
+    finally:
+        if postgres:
+            event.remove(db.engine, "checkout", checked_out)
+    return future
+
+
+def _waits(db: Database, pids: set[int] | None) -> bool:
+    if pids is None:
+        return db.writers_waiting() > 0
+    if not pids:
+        return False
+    with db.engine.connect() as connection:
+        waiting = connection.execute(
+            text("SELECT count(*) FROM pg_locks WHERE NOT granted AND pid = ANY(:pids)"),
+            {"pids": sorted(pids)},
+        ).scalar_one()
+    return bool(waiting)

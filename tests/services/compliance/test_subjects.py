@@ -3,11 +3,22 @@ from __future__ import annotations
 import hashlib
 import json
 import stat
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select, text
-from tests.factories import add_legacy_item, every_row, hold_in, make_project, make_user
+from tests.factories import (
+    add_legacy_item,
+    count,
+    every_row,
+    hold_in,
+    make_project,
+    make_user,
+    pause_after,
+    run_until_blocked,
+)
 from tests.loop_helpers import add_gold, configure, label_items
 
 from loupe.db.database import Database
@@ -16,11 +27,16 @@ from loupe.db.models import Item, utcnow
 from loupe.db.privacy_models import ErasureReceipt
 from loupe.db.scrub import _widen, scrub
 from loupe.errors import NotFound
-from loupe.formats import parse_item
+from loupe.formats import ItemRecord, parse_item
 from loupe.learning.persistence import ModelStore
 from loupe.services.access import Actor
 from loupe.services.compliance.gate import PrivacyGate, gate_for, vault_for
-from loupe.services.compliance.subjects import erase_subject, export_subject, finish_erasure
+from loupe.services.compliance.subjects import (
+    Erasure,
+    erase_subject,
+    export_subject,
+    finish_erasure,
+)
 from loupe.services.compliance.vault import (
     REF_KEY_FILE,
     legacy_subject_ref,
@@ -35,6 +51,7 @@ from loupe.services.model_loop.model_versions import (
 )
 from loupe.services.model_loop.retrain_schedule import projects_due_for_retrain
 from loupe.services.projects import items
+from loupe.services.projects.imports import import_records
 from loupe.settings import Settings
 
 ZED_ID = "zed.quokka@example.org"
@@ -307,3 +324,73 @@ def test_erasure_and_export_find_items_stored_by_ref_and_in_clear(
         assert session.scalars(select(Item.external_id)).all() == ["bob"]
         after = export_subject(session, Actor.system(), ANA, vault=vault, ref_key=key)
     assert (after.items, after.key_held, len(after.erasure_receipts)) == ([], False, 1)
+
+
+def _zed(i: int) -> ItemRecord:
+    return parse_item(
+        {"id": f"z{i}", "text": f"zed's call {i}", "subject_id": "zed"},
+        where="t",
+        text_field="text",
+    )
+
+
+def _erase_zed(db: Database, ref_key: bytes) -> Erasure:
+    with db.transaction() as session:
+        return erase_subject(session, Actor.system(), "zed", ref_key=ref_key)
+
+
+def test_an_erasure_while_an_import_seals_the_subjects_new_item_leaves_none_behind(
+    db: Database, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Regression (PostgreSQL): an erasure that ran while an import's batch was sealing a
+    new item of the subject under the subject's key shredded the key and committed; the
+    batch committed after it, and the item stayed, sealed under a key that no longer
+    existed (its original lost, its redacted copy kept). Now the erasure waits for the
+    batch, and erases its item too."""
+    project = make_project(db)
+    ref_key = load_ref_key(settings.resolved_key_dir())
+    with gate_for(settings) as gate:
+        import_records(db, Actor.system(), project, [_zed(1)], gate=gate)
+        pause = pause_after(monkeypatch, items, "_seal")
+        with ThreadPoolExecutor(1) as pool:
+            importing = pool.submit(
+                import_records, db, Actor.system(), project, [_zed(2)], gate=gate
+            )
+            assert pause.reached.wait(60)
+            erasing = run_until_blocked(db, lambda: _erase_zed(db, ref_key))
+            pause.go.set()
+            assert importing.result(60).created == 1
+            erased = erasing.result(60)
+    assert [i["item_id"] for i in erased.receipt["items"]] == [1, 2]
+    assert count(db, "items") == count(db, "item_vaults") == count(db, "subject_keys") == 0
+
+
+def test_an_erasure_counts_the_label_of_a_submit_in_flight(
+    db: Database, settings: Settings
+) -> None:
+    """Regression (PostgreSQL): the erasure counted the subject's labels before it deleted
+    the items, without waiting for a submit holding one of them; the label submitted then
+    went with its item, uncounted (the receipt said 0 labels deleted)."""
+    ann = make_user(db, "ann")
+    project = make_project(db, members={ann: "annotator"})
+    ref_key = load_ref_key(settings.resolved_key_dir())
+    with gate_for(settings) as gate:
+        import_records(db, Actor.system(), project, [_zed(1)], gate=gate)
+    submitted, go = threading.Event(), threading.Event()
+
+    def submit() -> None:
+        with db.transaction() as session:
+            hold_in(session, ann.id, project, 1)
+            submit_label(session, ann.actor, project, 1, "call")
+            submitted.set()
+            assert go.wait(60)
+
+    with ThreadPoolExecutor(1) as pool:
+        submitting = pool.submit(submit)
+        assert submitted.wait(60)
+        erasing = run_until_blocked(db, lambda: _erase_zed(db, ref_key))
+        go.set()
+        submitting.result(60)
+        erased = erasing.result(60)
+    assert erased.receipt["labels_deleted"] == 1
+    assert count(db, "labels") == count(db, "items") == 0

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -88,3 +91,43 @@ def test_the_verdict_does_not_depend_on_the_clock(
         item = session.scalar(select(Item).where(Item.external_id == "long"))
         assert item is not None and not item.withheld
         assert str(item.data["text"]).endswith("ring [PHONE]")
+
+
+def test_two_servers_retrying_at_once_release_each_item_once(db: Database) -> None:
+    """Regression (PostgreSQL): two servers' background retries read the same withheld
+    items; both gated them and released them, and each release was audited twice. Now a
+    retry locks the items it takes, and another skips them."""
+    project = make_project(db)
+    vault = Vault(bytes(range(32)))
+    with db.transaction() as session:
+        set_privacy(session, Actor.system(), project, policy="withhold")
+    assert _import(db, project, PrivacyGate(vault=vault), [{"id": "a", "text": PHONE}]) == 1
+    with db.transaction() as session:
+        set_privacy(session, Actor.system(), project, policy="placeholder")
+    checking, go = threading.Event(), threading.Event()
+
+    class Held(PrivacyGate):
+        """Stops in its first check, inside the retry's transaction."""
+
+        def check(self, *args: Any, **kwargs: Any) -> Any:
+            checking.set()
+            assert go.wait(60)
+            return super().check(*args, **kwargs)
+
+    def retry(gate: PrivacyGate) -> int:
+        with db.transaction() as session:
+            return retry_withheld(session, Actor.system(), gate, project_id=project).released
+
+    with ThreadPoolExecutor(1) as pool:
+        first = pool.submit(retry, Held(vault=vault))
+        assert checking.wait(60)
+        if db.engine.dialect.name == "sqlite":
+            go.set()  # one writer at a time: the second retry waits for the first
+        second = retry(PrivacyGate(vault=vault))
+        go.set()
+        released = first.result(60) + second
+    with db.transaction(readonly=True) as session:
+        events = session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "item.gate_retry")
+        ).all()
+    assert (released, len(events)) == (1, 1)

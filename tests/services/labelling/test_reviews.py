@@ -1,16 +1,33 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
-from tests.factories import SCHEMA, add_items, count, hold, make_project, make_rate_card, make_user
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from tests.factories import (
+    SCHEMA,
+    add_items,
+    count,
+    hold,
+    make_project,
+    make_rate_card,
+    make_user,
+    pause_after,
+    run_until_blocked,
+)
 
 from loupe.db.database import Database
+from loupe.db.models import Item
 from loupe.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from loupe.services.access import Actor
+from loupe.services.labelling import reviews
 from loupe.services.labelling.labels import submit_label
 from loupe.services.labelling.reviews import next_review, submit_review
 from loupe.services.labelling.tasks import next_task
+from loupe.services.labelling.undo import undo_label
 from loupe.services.people.standing import explain
 from loupe.services.quality.gold import set_gold
 
@@ -231,3 +248,79 @@ def test_a_rejection_reason_passes_the_privacy_gate(db: Database) -> None:
     for secret in ("ana.ruiz@example.org", "7946", "GB82", "Ruiz"):
         assert secret not in stored
     assert "[EMAIL]" in stored and "[PHONE]" in stored and "[IBAN]" in stored
+
+
+def _rejecting_while(
+    db: Database,
+    monkeypatch: pytest.MonkeyPatch,
+    project: int,
+    reviewer: Any,
+    label_id: int,
+    other: Callable[[Session], Any],
+) -> Any:
+    """Start a rejection of ``label_id``, stop it once it has read the label's review task,
+    run ``other`` in a transaction of its own until it finishes or waits for a lock, then
+    let the rejection go on; returns what ``other`` returned or raised."""
+    pause = pause_after(monkeypatch, reviews, "_review_task")
+
+    def reject() -> None:
+        with db.transaction() as session:
+            submit_review(session, reviewer.actor, project, label_id, verdict="reject", reason="no")
+
+    def run_other() -> Any:
+        with db.transaction() as session:
+            return other(session)
+
+    with ThreadPoolExecutor(1) as pool:
+        rejecting = pool.submit(reject)
+        assert pause.reached.wait(60)
+        running = run_until_blocked(db, run_other)
+        pause.go.set()
+        rejecting.result(60)
+        try:
+            return running.result(60)
+        except Exception as exc:  # the caller checks what it was
+            return exc
+
+
+def test_a_rejection_keeps_the_count_of_a_label_submitted_meanwhile(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Regression (PostgreSQL): a rejection locked only the label's review-queue row and
+    wrote the item's label count as it had read it, minus one; a submit on the same item
+    committed in between was lost from the count (0 stored, 1 label), and the item was
+    handed out beyond its overlap."""
+    a, b, rev = make_user(db, "a"), make_user(db, "b"), make_user(db, "rev")
+    members = {a: "annotator", b: "annotator", rev: "reviewer"}
+    project = make_project(db, overlap=3, config=REVIEWED, members=members)
+    add_items(db, project, 1)
+    label_id = label(db, a, project, "music")
+    hold(db, b, project, 1)
+
+    def submit(session: Session) -> int:
+        return submit_label(session, b.actor, project, 1, "call").label.id
+
+    assert isinstance(_rejecting_while(db, monkeypatch, project, rev, label_id, submit), int)
+    with db.transaction(readonly=True) as session:
+        stored = session.scalar(select(Item.label_count))
+    assert stored == count(db, "labels") == 1
+
+
+def test_an_undo_racing_a_rejection_of_the_same_label_is_refused_clearly(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Regression (PostgreSQL): the rejection held the label's queue row and the undo the
+    item; each then waited for the other's row (the label's delete cascades to the queue
+    row) and the database aborted one of them with a deadlock, a 500. Both now lock the
+    item first: the undo waits, and finds the label gone."""
+    a, rev = make_user(db, "a"), make_user(db, "rev")
+    project = make_project(db, config=REVIEWED, members={a: "annotator", rev: "reviewer"})
+    add_items(db, project, 1)
+    label_id = label(db, a, project, "music")
+
+    def undo(session: Session) -> Any:
+        return undo_label(session, a.actor, project, 1, grace_seconds=600, lease_seconds=60)
+
+    refused = _rejecting_while(db, monkeypatch, project, rev, label_id, undo)
+    assert isinstance(refused, NotFound) and "no label" in refused.message
+    assert count(db, "labels") == 0

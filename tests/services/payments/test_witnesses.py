@@ -8,11 +8,21 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from tests.factories import Person, add_items, hold, make_project, make_rate_card, make_user
+from tests.factories import (
+    Person,
+    add_items,
+    hold,
+    make_project,
+    make_rate_card,
+    make_user,
+    pause_after,
+    run_until_blocked,
+)
 
 from loupe.db.database import Database
 from loupe.ledger.checkpoint import make_checkpoint, sign_checkpoint
@@ -20,6 +30,7 @@ from loupe.ledger.verify import verify_cosigned_checkpoint
 from loupe.ledger.witness import Witness
 from loupe.services.access import Actor
 from loupe.services.labelling.labels import submit_label
+from loupe.services.payments import witnesses
 from loupe.services.payments.ledger_keys import LedgerConfig, LedgerKeys, init_keys
 from loupe.services.payments.ledger_store import latest_checkpoint, list_checkpoints
 from loupe.services.payments.witnesses import (
@@ -269,3 +280,29 @@ def test_a_witness_cannot_redirect_the_log_or_flood_it(
     assert (status, body, inner_hits) == (303, b"", [])
     with pytest.raises(OSError, match=f"over {MAX_ANSWER} bytes"):
         http_post(f"{url}/huge/add-checkpoint", b"old 0\n")
+
+
+def test_two_servers_storing_cosignatures_at_once_keep_both(
+    db: Database,
+    keys: LedgerKeys,
+    running: list[Running],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Regression (PostgreSQL): each server read the checkpoint's note, appended the
+    cosignatures it got and wrote the note back; the second to commit wrote over the
+    first's, and a witness's cosignature was lost. Now the note is read locked."""
+    endpoints = _endpoints(running, tmp_path)
+    Labeller(db, keys).label(2)
+    pause = pause_after(monkeypatch, witnesses, "add_cosignatures")  # written, not committed
+    with ThreadPoolExecutor(1) as pool:
+        first = pool.submit(cosign_latest, db, endpoints, skip={"w2.example"})
+        assert pause.reached.wait(60)
+        second = run_until_blocked(db, lambda: cosign_latest(db, endpoints, skip={"w1.example"}))
+        pause.go.set()
+        assert first.result(60).outcomes[0].cosigned
+        assert second.result(60).outcomes[0].cosigned
+    witness_keys = [w.witness.verifier_key for w in running]
+    assert verify_cosigned_checkpoint(
+        _note(db), [keys.signer.verifier_key], witness_keys, quorum=2
+    ).cosigners == ("w1.example", "w2.example")

@@ -4,20 +4,29 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import IO, Any
 
 import pytest
 from sqlalchemy import select
-from tests.factories import count, make_project, snapshot
+from tests.factories import (
+    count,
+    make_project,
+    pause_after,
+    run_until_blocked,
+    snapshot,
+)
 from tests.services.import_probe import ProbeGate
 
 from loupe.db.database import Database
 from loupe.db.models import Item
+from loupe.db.raw import Raw
 from loupe.errors import InvalidInput
 from loupe.formats import parse_item
 from loupe.services.access import Actor
 from loupe.services.compliance.gate import PrivacyGate
+from loupe.services.compliance.privacy_settings import set_privacy
 from loupe.services.projects import imports
 from loupe.services.projects.imports import import_records, import_stream
 
@@ -195,3 +204,67 @@ def test_a_gate_pool_stores_what_one_process_does(db: Database, alone: bool) -> 
     stored = _stored(db, pooled)
     assert stored == _stored(db, one)
     assert stored["r999"] == {"text": "call 999 at [PHONE]"}
+
+
+PHONE = "+44 20 7946 0958"
+
+
+@pytest.mark.parametrize("alone", [True, False])
+def test_items_written_after_the_gate_is_switched_on_are_gated(
+    db: Database, monkeypatch: pytest.MonkeyPatch, alone: bool
+) -> None:
+    """Regression: a chunk was written under the settings read before it was gated, so an
+    import running while a manager switched the gate on stored the rest of its items as
+    given (personal data in clear in a gated project). Now the write sees the change and
+    the chunk is gated again."""
+    project = make_project(db)
+    with db.transaction() as session:
+        set_privacy(session, Actor.system(), project, gate=False)
+    records = [
+        parse_item({"id": f"r{i}", "text": f"ring {PHONE}"}, where="t", text_field="text")
+        for i in range(4)
+    ]
+    look_up = imports.new_records
+    switched: list[bool] = []
+
+    def switching(*args: Any, **kwargs: Any) -> Any:
+        found = look_up(*args, **kwargs)
+        if not switched:  # gated under "off", switched on before it is written
+            switched.append(True)
+            with db.transaction() as session:
+                set_privacy(session, Actor.system(), project, gate=True)
+        return found
+
+    monkeypatch.setattr(imports, "new_records", switching)
+    result = import_records(
+        db, Actor.system(), project, records, gate_chunk=2, batch_size=2, alone=alone
+    )
+    assert (result.received, result.created) == (4, 4)
+    assert _stored(db, project) == {f"r{i}": {"text": "ring [PHONE]"} for i in range(4)}
+
+
+def test_changing_the_privacy_settings_waits_for_a_batch_being_written(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch checks the settings in its write transaction and they hold until it
+    commits: on PostgreSQL a change of them waits for it (before, it went through, and
+    the batch committed gated under settings no longer the project's)."""
+    project = make_project(db)
+    with db.transaction() as session:
+        set_privacy(session, Actor.system(), project, policy="placeholder")
+    pause = pause_after(monkeypatch, Raw, "insert")  # the batch's items, not committed
+    records = [parse_item({"id": "a", "text": f"ring {PHONE}"}, where="t", text_field="text")]
+    with ThreadPoolExecutor(1) as pool:
+        importing = pool.submit(import_records, db, Actor.system(), project, records)
+        assert pause.reached.wait(60)
+
+        def withhold() -> None:
+            with db.transaction() as session:
+                set_privacy(session, Actor.system(), project, policy="withhold")
+
+        changing = run_until_blocked(db, withhold)
+        assert not changing.done()
+        pause.go.set()
+        assert importing.result(60).created == 1
+        changing.result(60)
+    assert _stored(db, project) == {"a": {"text": "ring [PHONE]"}}

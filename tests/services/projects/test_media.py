@@ -654,3 +654,40 @@ def test_without_a_vault_no_original_is_kept_and_none_is_revealed(
             session, cleared.actor, project, part.item_id, "image", vault,
             store=store, purpose="checking what was served here",
         )  # fmt: skip
+
+
+def test_an_erasure_between_sealing_the_media_and_writing_the_items_loses_no_original(
+    db: Database,
+    project: int,
+    files: Path,
+    config: Settings,
+    store: BlobStore,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Regression: an import seals an item's media under the subject's key in a transaction
+    of its own, then writes the item. An erasure of the subject in between shredded that
+    key; the write then created a new key of the same name, and the item's media row
+    named it: the original was lost ("does not authenticate" on reveal). Now the write
+    finds the key gone and the chunk's media are sealed again."""
+    path = write_rows(files, [{"id": "a", "image": "photos/p0.png", "subject_id": "ana"}])
+    ref_key = load_ref_key(config.resolved_key_dir())
+    ingest = MediaIngest.ingest
+    erasures: list[int] = []
+
+    def erasing(self: MediaIngest, *args: Any, **kwargs: Any) -> None:
+        ingest(self, *args, **kwargs)
+        if not erasures:  # the key exists, sealing this item's media only
+            with db.transaction() as session:
+                erased = erase_subject(session, Actor.system(), "ana", ref_key=ref_key)
+                erasures.append(erased.receipt["keys_shredded"])
+
+    monkeypatch.setattr(MediaIngest, "ingest", erasing)
+    assert run_import(db, project, path, config, store).created == 1
+    assert erasures == [1]
+    (part,) = media_rows(db)
+    assert part.sealed_blob is not None and part.key_id is not None
+    with db.transaction(readonly=True) as session:
+        original = vault_of(config).open_bytes(
+            session, part.key_id, store.read_all(part.sealed_blob), aad=f"{project}/a#media:image"
+        )
+    assert original == (files / "photos" / "p0.png").read_bytes()

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 from tests.factories import (
     add_items,
+    count,
     hold_in,
     make_project,
     make_rate_card,
     make_user,
+    pause_after,
+    run_until_blocked,
     snapshot,
     subject_key_of,
 )
@@ -34,6 +38,7 @@ from loupe.services.payments.earnings import balances
 from loupe.services.payments.ledger import audit_ledger
 from loupe.services.payments.ledger_keys import LedgerConfig, init_keys
 from loupe.services.projects import definition, items, project_lifecycle
+from loupe.services.projects.imports import import_records
 from loupe.settings import Settings
 
 SYSTEM = Actor.system()
@@ -288,3 +293,34 @@ def test_only_managers_and_admins_delete(db: Database) -> None:
     with db.transaction() as session:
         project_lifecycle.delete_project(session, manager.actor, project, confirm="intents")
     assert snapshot(db)["projects"] == 0
+
+
+def test_a_deletion_waits_for_an_import_batch_and_shreds_its_keys(
+    db: Database, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Regression (PostgreSQL): a deletion counted the project's items and shredded their
+    keys without waiting for an import's batch in flight; the batch's item went with the
+    project (a cascade) uncounted, and its key stayed behind. Now the deletion waits for
+    the batch (the project's row) and counts and shreds all."""
+    project = make_project(db, name="doomed")
+    records = [parse_item({"id": f"a{i}", "text": f"call {i}"}, where="t", text_field="text")
+               for i in range(2)]  # fmt: skip
+    with gate_for(settings) as gate:
+        import_records(db, Actor.system(), project, records[:1], gate=gate)
+        pause = pause_after(monkeypatch, items, "_seal")
+
+        def delete() -> project_lifecycle.ProjectDeletion:
+            with db.transaction() as session:
+                return project_lifecycle.delete_project(
+                    session, Actor.system(), project, confirm="doomed"
+                )
+
+        with ThreadPoolExecutor(1) as pool:
+            importing = pool.submit(import_records, db, Actor.system(), project, records, gate=gate)
+            assert pause.reached.wait(60)
+            deleting = run_until_blocked(db, delete)
+            pause.go.set()
+            assert importing.result(60).created == 1
+            deleted = deleting.result(60)
+    assert (deleted.items_deleted, deleted.keys_shredded) == (2, 2)
+    assert count(db, "items") == count(db, "subject_keys") == 0

@@ -55,6 +55,17 @@ LOCK_QUEUED_LABEL = Query(
 )
 
 
+class ReviewedItem(NamedTuple):
+    item_id: int
+
+
+# The item whose label :label waits in :project's queue (read before locking the item).
+ITEM_OF_QUEUED_LABEL = Query(
+    "SELECT item_id FROM review_queue WHERE label_id = :label AND project_id = :project",
+    ReviewedItem,
+)
+
+
 class ReviewTask(NamedTuple):
     item_id: int
     labeller_id: int

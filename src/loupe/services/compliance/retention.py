@@ -21,7 +21,7 @@ from loupe.db.privacy_models import ProjectPrivacy
 from loupe.services.access import Actor, authorize
 from loupe.services.compliance import audit_log
 from loupe.services.compliance.subjects import delete_items, unused_keys
-from loupe.services.compliance.vault import shred, subject_key_id
+from loupe.services.compliance.vault import lock_keys, shred, subject_key_id
 
 __all__ = ["ProjectPurge", "RetentionRun", "run_retention"]
 
@@ -67,12 +67,20 @@ def run_retention(
                 .where(Item.project_id == project_id, Item.created_at < cutoff)
                 .order_by(Item.id)
                 .limit(batch)
+                .with_for_update()
             ).all()
             if not rows:
                 break
             n_labels, key_ids = delete_items(session, [int(r.id) for r in rows])
             # As stored: refs, or ids written before refs were (each form has its own key).
             subjects = sorted({str(r.subject_id) for r in rows if r.subject_id is not None})
+            # Locked before looking for their items (vault.py): an import sealing a new item
+            # under one commits first, and that key stays.
+            lock_keys(
+                session,
+                {subject_key_id(s) for s in subjects}
+                | {k for k in key_ids if k.startswith("subject:")},
+            )
             gone = [
                 s
                 for s in subjects

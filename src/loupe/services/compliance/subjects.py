@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Row, delete, func, select
 from sqlalchemy.orm import Session
 
 from loupe.db.database import Database
@@ -45,6 +45,7 @@ from loupe.services.compliance.vault import (
     Vault,
     item_aad,
     legacy_subject_ref,
+    lock_keys,
     shred,
     split_original,
     subject_forms,
@@ -82,6 +83,11 @@ def delete_items(session: Session, item_ids: Sequence[int]) -> tuple[int, list[s
     key_ids: list[str] = []
     for start in range(0, len(item_ids), 500):
         part = list(item_ids[start : start + 500])
+        # PostgreSQL: locked before counting, so a submit or undo in flight on one of them
+        # commits first and the count (an erasure's receipt, a purge's audit) is what goes.
+        session.execute(
+            select(Item.id).where(Item.id.in_(part)).order_by(Item.id).with_for_update()
+        )
         n_labels += session.scalar(select(func.count()).where(Label.item_id.in_(part))) or 0
         key_ids += session.scalars(select(ItemVault.key_id).where(ItemVault.item_id.in_(part)))
         # Media: their originals' keys (the item's own), and their blobs, deleted once this
@@ -113,6 +119,17 @@ def unused_keys(session: Session, key_ids: Sequence[str]) -> list[str]:
     return [key for key in wanted if key not in used]
 
 
+def _lock_items_of(session: Session, stored: Sequence[str]) -> Sequence[Row[int, int]]:
+    """``(id, project_id)`` of the items stored under these forms of a subject's id, in id
+    order, locked until the transaction ends (PostgreSQL)."""
+    return session.execute(
+        select(Item.id, Item.project_id)
+        .where(Item.subject_id.in_(stored))
+        .order_by(Item.id)
+        .with_for_update()
+    ).all()
+
+
 def erase_subject(
     session: Session,
     actor: Actor,
@@ -131,13 +148,17 @@ def erase_subject(
     now = now or utcnow()
     ref = subject_ref(subject_id, key=ref_key)
     stored = subject_forms(subject_id, key=ref_key)
-    rows = session.execute(
-        select(Item.id, Item.project_id).where(Item.subject_id.in_(stored)).order_by(Item.id)
-    ).all()
-    item_ids = [int(row.id) for row in rows]
     # The keys named after the subject (one may seal nothing yet: media sealed by an import
     # that died before writing its items) and every key its items were sealed under.
     named = [subject_key_id(form) for form in stored]
+    # PostgreSQL: the subject's items locked (a submit in flight commits first, and its
+    # label is counted), then its keys (an import sealing under them commits first), then
+    # its items again, those that import wrote included (vault.py: an import that finds
+    # the key gone after this commits seals under a new one).
+    _lock_items_of(session, stored)
+    lock_keys(session, named)
+    rows = _lock_items_of(session, stored)
+    item_ids = [int(row.id) for row in rows]
     models = retire_trained_on(session, item_ids, now=now)
     n_labels, key_ids = delete_items(session, item_ids)
     shredded = shred(session, sorted({*named, *key_ids}))

@@ -16,6 +16,14 @@ too can be shredded alone.
 Ciphertexts bind ``<project id>/<external id>`` as associated data: a sealed value
 cannot be moved onto another item.
 
+A key must not be shredded while something is being sealed under it (the ciphertext
+would be noise the moment it commits). SQLite serialises writers; on PostgreSQL a sealer
+locks the subject keys it seals under ``FOR KEY SHARE`` (:meth:`Vault.seal_bytes_many`,
+:func:`lock_keys` with ``share``) and a shredder locks the keys it may shred ``FOR
+UPDATE`` (:func:`lock_keys`) *before* it looks for the items still sealed under them. So
+either the sealer commits first and the shredder then sees its items, or the shredder
+commits first and the sealer finds the key gone and creates a new one.
+
 The master key can be rotated (:mod:`loupe.services.compliance.master_keys`). Each rotation writes
 a key-check row (``subject_keys`` row :data:`CHECK_KEY_ID`, a throwaway key wrapped
 like the others), so a :class:`Vault` made from a key directory notices that its key
@@ -33,11 +41,11 @@ import json
 import os
 import re
 import secrets
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 from sqlalchemy import Table, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
@@ -61,6 +69,7 @@ __all__ = [
     "legacy_subject_ref",
     "load_master_key",
     "load_ref_key",
+    "lock_keys",
     "media_aad",
     "opens_check",
     "original_payload",
@@ -256,8 +265,9 @@ class Vault:
         if not entries:
             return []
         wanted = sorted({key_id for key_id, _, _ in entries if key_id.startswith("subject:")})
-        stored = _load(session, [*wanted, CHECK_KEY_ID])
-        check = stored.pop(CHECK_KEY_ID, None)
+        # Locked (PostgreSQL): no erasure or purge may shred them before this commits.
+        stored = _load(session, wanted, lock="share")
+        check = _load(session, [CHECK_KEY_ID]).get(CHECK_KEY_ID)
         self._follow(check)
         sealing_key = self.master_key
         known = dict(stored)
@@ -274,8 +284,8 @@ class Vault:
             # On PostgreSQL a concurrent import may have created the same subject's key
             # first; then seal under the winner's key, or our ciphertexts would be lost.
             named = [str(k) for k in known if k not in stored and k.startswith("subject:")]
-            winners = _load(session, [*named, CHECK_KEY_ID])
-            check_now = winners.pop(CHECK_KEY_ID, None)
+            winners = _load(session, named, lock="share")
+            check_now = _load(session, [CHECK_KEY_ID]).get(CHECK_KEY_ID)
             lost = {k for k, w in winners.items() if known[k] != w}
             if lost:
                 known.update(winners)
@@ -390,14 +400,27 @@ def rewrap_rows(session: Session, wrapped: dict[str, bytes]) -> None:
     )
 
 
-def _load(session: Session, key_ids: Sequence[str]) -> dict[str, bytes]:
+def lock_keys(session: Session, key_ids: Collection[str], *, share: bool = False) -> set[str]:
+    """Those of ``key_ids`` that exist, locked until the transaction ends (PostgreSQL;
+    SQLite writers are serialised already): ``FOR UPDATE`` for a shredder, which must
+    lock the keys it may shred before it counts the items still sealed under them;
+    ``share`` (``FOR KEY SHARE``) for a writer about to reference them, so that none is
+    shredded before it commits. A key a shredder deleted while this waited is absent."""
+    return set(_load(session, sorted(key_ids), lock="share" if share else "update"))
+
+
+def _load(
+    session: Session, key_ids: Sequence[str], *, lock: Literal["share", "update"] | None = None
+) -> dict[str, bytes]:
     found: dict[str, bytes] = {}
     for start in range(0, len(key_ids), 500):
         part = key_ids[start : start + 500]
-        rows = session.execute(
-            select(SubjectKey.key_id, SubjectKey.wrapped).where(SubjectKey.key_id.in_(part))
-        )
-        found.update({row.key_id: bytes(row.wrapped) for row in rows})
+        query = select(SubjectKey.key_id, SubjectKey.wrapped).where(SubjectKey.key_id.in_(part))
+        if lock is not None:
+            # In key order, so two lockers of overlapping sets cannot deadlock.
+            shared = lock == "share"  # FOR KEY SHARE, else FOR UPDATE (which blocks it)
+            query = query.order_by(SubjectKey.key_id).with_for_update(read=shared, key_share=shared)
+        found.update({row.key_id: bytes(row.wrapped) for row in session.execute(query)})
     return found
 
 

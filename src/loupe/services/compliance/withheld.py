@@ -28,7 +28,7 @@ from loupe.formats import Sensitivity
 from loupe.services.access import Actor, authorize, authorize_project
 from loupe.services.compliance import audit_log
 from loupe.services.compliance.gate import PrivacyGate, classify
-from loupe.services.compliance.privacy_settings import privacy_of
+from loupe.services.compliance.privacy_settings import lock_privacy
 from loupe.services.compliance.vault import item_aad, split_original
 
 __all__ = ["RETRY_BATCH", "RetryRun", "WithheldCount", "retry_withheld", "withheld_counts"]
@@ -102,7 +102,8 @@ def retry_withheld(
 def _retry_project(
     session: Session, actor: Actor, gate: PrivacyGate, project_id: int, *, limit: int
 ) -> tuple[int, int]:
-    settings = privacy_of(session, project_id)
+    # Locked: an item is released under the settings that hold when this commits.
+    settings = lock_privacy(session, project_id)
     if not settings.gate:
         return 0, 0
     assert gate.vault is not None
@@ -115,6 +116,9 @@ def _retry_project(
         .where(Item.project_id == project_id, Item.withheld.is_(True), ~with_media)
         .order_by(Item.id)
         .limit(limit)
+        # PostgreSQL: another server's retry of the same items skips them (each is gated
+        # and released once, audited once), and an erasure waits for this one.
+        .with_for_update(of=Item, skip_locked=True)
     ).all()
     released = 0
     for item, box in rows:

@@ -37,7 +37,8 @@ A transition runs its steps in this order, and why:
 
 Every transition runs inside its caller's transaction on the raw-SQL path
 (:mod:`loupe.db.raw`), the caller holding the lock that serialises it (the item row;
-for a review verdict, the label's review-queue row), and never commits.
+a review verdict holds the label's review-queue row too, taken after the item's), and
+never commits.
 """
 
 from __future__ import annotations

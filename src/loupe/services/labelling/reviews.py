@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 from loupe.db.contributor_models import Review
 from loupe.db.models import utcnow
 from loupe.db.queries.gold_answers import GOLD_ANSWER
+from loupe.db.queries.items import LOCK_ITEM
 from loupe.db.queries.labels import OTHER_ANSWERS_ON_ITEM, USER_LABELLED_ITEM
 from loupe.db.queries.memberships import MEMBER_ROLE
 from loupe.db.queries.review_leases import (
@@ -42,6 +43,7 @@ from loupe.db.queries.review_queue import (
     COUNT_REVIEW,
     DECIDE_REVIEW,
     FIRST_BY_LABEL_ID,
+    ITEM_OF_QUEUED_LABEL,
     REVIEW_AFTER,
     REVIEW_CANDIDATES,
     REVIEW_STILL_OPEN,
@@ -303,7 +305,16 @@ def _checked_reason(verdict: str, reason: str) -> str:
 
 
 def _review_task(raw: Raw, project_id: int, label_id: int) -> ReviewTask:
-    """The label's queue row joined to its label and item, the queue row locked."""
+    """The label's queue row joined to its label and item, both rows locked.
+
+    PostgreSQL: the item first, as every change to an item's labels is made under its
+    lock (a rejection withdraws the label and rewrites the item's counters: a submit on
+    the item committed meanwhile was lost), then the queue row; read once both are held.
+    """
+    if raw.postgres:
+        queued = raw.one(ITEM_OF_QUEUED_LABEL, label=label_id, project=project_id)
+        if queued is not None:
+            raw.one(LOCK_ITEM, item=int(queued.item_id))
     query = REVIEW_TASK_LOCKED if raw.postgres else REVIEW_TASK
     task = raw.one(query, label=label_id, project=project_id)
     if task is None:

@@ -375,15 +375,31 @@ def _sign_and_store(
 def add_cosignatures(session: Session, checkpoint_id: int, lines: Sequence[str]) -> str:
     """Append witness cosignature lines to a stored checkpoint's note; return the new note.
 
-    The signed text is unchanged, so the log's signature still verifies.
+    The signed text is unchanged, so the log's signature still verifies. A line whose
+    signer already signed the note is left out: one signature per key name. The note is
+    read locked (PostgreSQL), so two servers storing cosignatures at once both keep theirs.
     """
     sql = _Sql(session)
-    row = sql.one(CHECKPOINT_NOTE, (checkpoint_id,))
+    row = sql.one(CHECKPOINT_NOTE.locked(sql.postgres), (checkpoint_id,))
     if row is None:
         raise InvalidInput(f"no checkpoint {checkpoint_id}", details={"field": "checkpoint"})
-    note = str(row.note) + "".join(line for line in lines if line not in str(row.note))
-    sql.run(SET_CHECKPOINT_NOTE, (note, checkpoint_id))
+    note = str(row.note)
+    signed = _signers(note.partition("\n\n")[2])
+    fresh: list[str] = []
+    for line in lines:
+        name = _signers(line)
+        if line not in note and not name & signed:
+            fresh.append(line)
+            signed |= name
+    if fresh:
+        note += "".join(fresh)
+        sql.run(SET_CHECKPOINT_NOTE, (note, checkpoint_id))
     return note
+
+
+def _signers(signatures: str) -> set[str]:
+    """The key name of every signature line (``\u2014 <name> <signature>``)."""
+    return {line.split(" ", 2)[1] for line in signatures.splitlines() if line.count(" ") >= 2}
 
 
 def latest_checkpoint(session: Session) -> CheckpointRecord | None:

@@ -272,20 +272,11 @@ def cosign_latest(
         lines.extend(valid)
     if lines:
         with db.transaction() as session:
-            # Another server worker may have stored this witness's cosignature meanwhile.
-            current = latest_checkpoint(session)
-            note = current.note if current and current.id == record.id else record.note
-            signed = note.partition("\n\n")[2]
-            fresh = [line for line in lines if line.split(" ", 2)[1] + " " not in _names(signed)]
-            if fresh:
-                note = add_cosignatures(session, record.id, fresh)
+            # Another server worker may have stored this witness's cosignature meanwhile:
+            # the first one stored is kept (under the checkpoint's lock).
+            note = add_cosignatures(session, record.id, lines)
         record = replace(record, note=note)
     return CosignRound(record, tuple(outcomes))
-
-
-def _names(signatures: str) -> set[str]:
-    """The ``name `` of every signature line (with its trailing space)."""
-    return {line.split(" ", 2)[1] + " " for line in signatures.splitlines() if " " in line}
 
 
 @dataclass(frozen=True)

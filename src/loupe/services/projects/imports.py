@@ -6,7 +6,10 @@ validated, rows are written in batches of :data:`BATCH_SIZE`, each committed on
 its own: the privacy gate, the slow part, runs in a read-only transaction, and
 the writer is held only for a batch's inserts, so annotators keep working during
 a long import. Should the process die mid-write, running the same import again
-resumes: ids already present are skipped.
+resumes: ids already present are skipped. Each batch is written under the privacy
+settings it was gated under, checked in its write transaction: a batch whose project's
+settings changed meanwhile (or an erasure shredded the key its media were sealed under)
+is gated again as the project now is (:class:`~loupe.services.projects.items.StaleBatch`).
 
 After a large import on PostgreSQL the touched tables are analysed
 (:func:`refresh_statistics`): a server with autovacuum off, or one that has not got
@@ -36,6 +39,7 @@ from loupe.services.projects.definition import project_schema
 from loupe.services.projects.items import (
     GatedBatch,
     ImportResult,
+    StaleBatch,
     batched,
     keepless_gate,
     new_records,
@@ -50,6 +54,7 @@ __all__ = [
     "ANALYZE_MIN_ROWS",
     "BATCH_SIZE",
     "GATE_CHUNK",
+    "STALE_ATTEMPTS",
     "import_files",
     "import_folder",
     "import_labelstudio",
@@ -67,6 +72,11 @@ BATCH_SIZE = 250
 # transaction's fixed cost (its synced commit, the vault's key check) adds up over 400
 # batches of 250 (bench/compliance/bench_import.py).
 LONE_BATCH_SIZE = 5_000
+# Times a chunk is gated again when the project's privacy settings change (or a key its
+# media were sealed under is shredded) between its gating and its write, before the import
+# gives up with StaleBatch (a 409 saying to run it again): settings changing that often
+# while one import runs are settings nobody should import under.
+STALE_ATTEMPTS = 3
 # Pause after a batch while another writer may wait for the lock: ~2 s over 100,000 items.
 WRITE_PAUSE_S = 0.005
 # Rows gated per call: enough for the gate's process pool (POOL_MIN_BATCH) to pay off.
@@ -318,15 +328,32 @@ def _write_records(
     # two overlap. Not otherwise: in a server the pool's processes would take the cores
     # that annotators' requests need, and a writer waiting in another process needs the
     # pauses between batches (docs/benchmarks.md, "CLI import").
-    in_flight: Callable[[], GatedBatch] | None = None
+    in_flight: tuple[list[ItemRecord], Callable[[], GatedBatch]] | None = None
     size = batch_size or BATCH_SIZE
 
-    def store(gated: GatedBatch) -> None:
-        if any(record.media for record in gated.records.values()):
-            if media is None:
-                raise InvalidInput("these items name media files but no media reader was given")
-            media.ingest(db, gated, gate)
-        _write_gated(db, gated, gate, result, size, lone_batch_size)
+    def look_up(chunk: list[ItemRecord]) -> GatedBatch:
+        with db.transaction(readonly=True) as session:
+            authorize_project(session, actor, "items.import", project_id)
+            return new_records(session, project_id, chunk, gate)
+
+    def store(chunk: list[ItemRecord], gated: GatedBatch) -> None:
+        result.received += gated.received
+        for attempt in range(1, STALE_ATTEMPTS + 1):
+            if any(record.media for record in gated.records.values()):
+                if media is None:
+                    raise InvalidInput("these items name media files but no media reader was given")
+                media.ingest(db, gated, gate)
+            try:
+                _write_gated(db, gated, gate, result, size, lone_batch_size)
+                break
+            except StaleBatch:
+                # The project's privacy settings changed, or an erasure shredded a key its
+                # media were sealed under, since the chunk was gated: what was written went
+                # under the old settings before the change committed; gate the rest again
+                # as the project now is (ids written are skipped).
+                if attempt == STALE_ATTEMPTS:
+                    raise
+                gated = look_up(chunk).check(gate)
         if on_progress:
             on_progress("write", gated.received)
 
@@ -334,23 +361,21 @@ def _write_records(
         if in_flight is not None and any(record.media for record in chunk):
             # Media are stored before their items: a chunk naming media is looked up only
             # once the one before it is written, so a repeated id never stores them twice.
-            store(in_flight())
+            store(in_flight[0], in_flight[1]())
             in_flight = None
-        with db.transaction(readonly=True) as session:
-            authorize_project(session, actor, "items.import", project_id)
-            pending = new_records(session, project_id, chunk, gate)
+        pending = look_up(chunk)
         # Outside any transaction: a reader held open for seconds would keep SQLite from
         # checkpointing its WAL, and every write would slow down as it grows.
         gating = pending.submit(gate)
         if in_flight is not None:
-            store(in_flight())
+            store(in_flight[0], in_flight[1]())
             in_flight = None
         if lone_batch_size and not db.bulk_writer_should_yield():
-            in_flight = gating
+            in_flight = (chunk, gating)
         else:
-            store(gating())
+            store(chunk, gating())
     if in_flight is not None:
-        store(in_flight())
+        store(in_flight[0], in_flight[1]())
     return result
 
 
@@ -363,8 +388,8 @@ def _write_gated(
     lone_batch_size: int | None,
 ) -> None:
     """Write a gated chunk in transactions of ``batch_size`` rows (``lone_batch_size``
-    while nobody may wait for the writer), adding the counts to ``result``."""
-    result.received += gated.received
+    while nobody may wait for the writer), adding what was created to ``result``;
+    :class:`StaleBatch` from the first part that no longer fits the project."""
     size = batch_size
     if lone_batch_size and not db.bulk_writer_should_yield():
         size = lone_batch_size

@@ -23,13 +23,13 @@ from loupe.db.media_models import ItemMedia
 from loupe.db.models import Consensus, Item, Project, utcnow
 from loupe.db.queries.items import routed_item_ids
 from loupe.db.raw import Raw
-from loupe.errors import NotFound
+from loupe.errors import Conflict, NotFound
 from loupe.formats import ItemRecord
 from loupe.privacy import Policy
 from loupe.services.access import Actor, authorize_project, member_role
 from loupe.services.compliance.gate import GateResult, PrivacyGate, classify
-from loupe.services.compliance.privacy_settings import privacy_of
-from loupe.services.compliance.vault import item_aad, original_payload, subject_key_id
+from loupe.services.compliance.privacy_settings import lock_privacy, privacy_of
+from loupe.services.compliance.vault import item_aad, lock_keys, original_payload, subject_key_id
 from loupe.services.people.eligibility import item_filter, load_profile, require_eligible
 from loupe.services.projects.definition import project_schema
 
@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 __all__ = [
     "GatedBatch",
     "ImportResult",
+    "StaleBatch",
     "answered_items",
     "batched",
     "consensus_answers",
@@ -99,6 +100,9 @@ def insert_items(
     data subject are refused: their ids are stored as refs under the gate's ref key.
     """
     project = authorize_project(session, actor, "items.import", project_id)
+    # Locked first (PostgreSQL): the settings the batch is gated under are those it is
+    # written under.
+    lock_privacy(session, project_id)
     return _insert(session, project, records, gate or keepless_gate())
 
 
@@ -108,7 +112,20 @@ def gate_ids(
     """``records`` with their ids as the project's gate lets them be stored and shown
     (:meth:`PrivacyGate.external_ids`; a row that came without an id,
     :meth:`PrivacyGate.row_id`); as given when the project's gate is off."""
-    if not records or not privacy_of(session, project_id).gate:
+    return _gated_ids(
+        session, project_id, records, gate, gated=privacy_of(session, project_id).gate
+    )
+
+
+def _gated_ids(
+    session: Session,
+    project_id: int,
+    records: Sequence[ItemRecord],
+    gate: PrivacyGate,
+    *,
+    gated: bool,
+) -> list[ItemRecord]:
+    if not records or not gated:
         return list(records)
     ids = gate.external_ids([record.external_id for record in records if not record.derived_id])
     derived = {r.external_id: gate.row_id(r.external_id) for r in records if r.derived_id}
@@ -203,7 +220,9 @@ def new_records(
     authorisation: the caller checked it)."""
     if not records:
         return GatedBatch(project_id, 0)
-    records = gate_ids(session, project_id, records, gate)
+    # Read once: the ids, the gate's run and the check in write_batch see the same settings.
+    settings = privacy_of(session, project_id)
+    records = _gated_ids(session, project_id, records, gate, gated=settings.gate)
     # Within one batch the last duplicate would lose to the first at the database;
     # keep the first explicitly so counts are right.
     unique: dict[str, ItemRecord] = {}
@@ -225,7 +244,6 @@ def new_records(
     for external_id, record in unique.items():
         if record.subject_id is not None:
             unique[external_id] = replace(record, subject_id=gate.stored_subject(record.subject_id))
-    settings = privacy_of(session, project_id)
     return GatedBatch(
         project_id, len(records), gated=settings.gate, policy=settings.policy, records=unique
     )
@@ -251,11 +269,40 @@ _ITEM_COLUMNS = (
 _VAULT_COLUMNS = ("item_id", "key_id", "ciphertext", "spans", "detected", "withheld_reason")
 
 
+class StaleBatch(Conflict):
+    """A gated batch that no longer fits its project: the project's privacy settings
+    changed, or a subject's key its media were sealed under was shredded (an erasure, a
+    purge), after it was gated. Nothing of it was written; gate it again
+    (:func:`loupe.services.projects.imports.import_records` does)."""
+
+
 def write_batch(session: Session, batch: GatedBatch, gate: PrivacyGate) -> ImportResult:
     """Insert a checked :class:`GatedBatch`; ids stored meanwhile (a concurrent import of
-    the same file) are skipped, so the counts stay exact."""
+    the same file) are skipped, so the counts stay exact.
+
+    The batch was gated outside this transaction: :class:`StaleBatch` (nothing written)
+    when the project's privacy settings are no longer those it was gated under, or a key
+    its media were sealed under is gone. Both are checked under locks held to the commit
+    (PostgreSQL; SQLite serialises writers), so no item is stored ungated in a project
+    whose gate was switched on meanwhile, nor names a shredded key.
+    """
     if not batch.records:
         return ImportResult(received=batch.received, created=0)
+    settings = lock_privacy(session, batch.project_id)
+    if settings.gate != batch.gated or (settings.gate and settings.policy != batch.policy):
+        raise StaleBatch(
+            f"project {batch.project_id}'s privacy settings changed while these items were "
+            "gated; import them again (items already stored are skipped)",
+            details={"project_id": batch.project_id, "reason": "privacy_settings"},
+        )
+    media_keys = {part.key_id for parts in batch.media.values() for part in parts if part.key_id}
+    if media_keys and lock_keys(session, media_keys, share=True) != media_keys:
+        raise StaleBatch(
+            "a data subject's key was shredded (an erasure or a retention purge) after "
+            "these items' media were sealed under it; import them again (items already "
+            "stored are skipped)",
+            details={"project_id": batch.project_id, "reason": "key_shredded"},
+        )
     now = utcnow()
     project_id, unique, results = batch.project_id, batch.records, batch.results
     raw = Raw(session)

@@ -43,7 +43,7 @@ from loupe.learning.persistence import ModelStore
 from loupe.services.access import Actor, authorize_project
 from loupe.services.compliance import audit_log
 from loupe.services.compliance.subjects import delete_items
-from loupe.services.compliance.vault import shred
+from loupe.services.compliance.vault import lock_keys, shred
 from loupe.services.model_loop.model_versions import model_key
 from loupe.services.payments.earnings import create_rate_card
 from loupe.services.projects.definition import create_project
@@ -214,6 +214,10 @@ def delete_project(
         )
     now = now or utcnow()
     name = project.name
+    # PostgreSQL: an import's batch in flight (compliance/privacy_settings.lock_privacy)
+    # commits first and its items are counted and their keys shredded; later ones find
+    # the project gone.
+    session.execute(select(Project.id).where(Project.id == project_id).with_for_update())
     item_ids = list(
         session.scalars(select(Item.id).where(Item.project_id == project_id).order_by(Item.id))
     )
@@ -234,6 +238,9 @@ def delete_project(
     # only when no other project still holds that subject's items.
     still_used: set[str] = set()
     wanted = sorted(set(key_ids))
+    # Locked before looking for other items sealed under them (vault.py): an import into
+    # another project sealing under a subject's key commits first, and that key stays.
+    lock_keys(session, [key for key in wanted if key.startswith("subject:")])
     for start in range(0, len(wanted), 500):
         part = wanted[start : start + 500]
         still_used.update(
