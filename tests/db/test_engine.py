@@ -29,6 +29,11 @@ INSERT_USER = (
     "INSERT INTO users (username, role, display_name, is_active, created_at) "
     "VALUES (:name, 'annotator', :name, TRUE, CURRENT_TIMESTAMP)"
 )
+# A fault, not a race: no role. PostgreSQL's DETAIL line repeats the whole row.
+INSERT_USER_WITHOUT_ROLE = (
+    "INSERT INTO users (username, role, display_name, is_active, created_at) "
+    "VALUES (:name || '-2', NULL, :name, TRUE, CURRENT_TIMESTAMP)"
+)
 
 
 @pytest.fixture
@@ -103,7 +108,8 @@ def test_a_database_error_in_a_request_logs_no_parameters(
     caplog.set_level(logging.DEBUG)
     with TestClient(create_app(settings), raise_server_exceptions=False) as client:
         response = client.get("/api/v1/me", headers=user.headers)
-    assert response.status_code == 500
+    # A unique constraint refusing a row is a lost race (409), still logged without values.
+    assert response.status_code == 409
     assert SECRET not in response.text
     logged = _logged(caplog)
     assert "UniqueViolation" in logged or "IntegrityError" in logged
@@ -132,7 +138,7 @@ def test_a_driver_error_on_the_hot_path_is_logged_without_its_values(
     user = make_user(db, SECRET)
 
     def failing_authenticate(session: Any, secret: str, **_: Any) -> Any:
-        Raw(session).run(INSERT_USER, name=SECRET)
+        Raw(session).run(INSERT_USER_WITHOUT_ROLE, name=SECRET)
 
     monkeypatch.setattr("loupe.web.deps.authenticate", failing_authenticate)
     caplog.set_level(logging.DEBUG)

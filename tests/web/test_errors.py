@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 from tests.factories import make_project, make_user
 
 from loupe.db.database import Database
+from loupe.errors import Conflict
+from loupe.web.errors import install_error_handlers
 
 EMAIL = "canary.fox@example.org"
 PHONE = "+44 20 7946 0958"
@@ -53,3 +59,44 @@ def test_a_browsers_error_page_does_not_echo_it_either(
     page = app_client.get(f"/projects/{EMAIL}", headers={**manager.headers, "accept": "text/html"})
     assert page.status_code in (404, 422)
     assert not _leaks(page.text)
+
+
+def _duplicate_write(db: Database) -> None:
+    """Two transactions inserting the same key: what two requests creating the same thing
+    at once do once both passed the service's "is it taken?" check."""
+    with db.transaction() as session:
+        session.execute(text("CREATE TABLE raced (k VARCHAR(40) PRIMARY KEY)"))
+    try:
+        for _ in range(2):
+            with db.transaction() as session:
+                session.execute(text("INSERT INTO raced (k) VALUES (:k)"), {"k": EMAIL})
+    finally:  # the PostgreSQL test database outlives the test; its tables are the app's
+        with db.transaction() as session:
+            session.execute(text("DROP TABLE raced"))
+
+
+def test_a_unique_constraint_lost_to_a_concurrent_write_is_a_409_not_a_500(
+    db: Database,
+) -> None:
+    app = FastAPI()
+    install_error_handlers(app)
+
+    @app.post("/api/v1/raced")
+    def raced() -> None:
+        _duplicate_write(db)
+
+    response = TestClient(app, raise_server_exceptions=False).post("/api/v1/raced")
+    assert response.status_code == 409, response.text
+    assert response.json()["error"]["code"] == "conflict"
+    assert "retry" in response.json()["error"]["message"]
+    assert not _leaks(response.text)
+
+
+def test_the_cli_says_so_in_one_line(db: Database) -> None:
+    from loupe.cli import _unavailable
+
+    with pytest.raises(IntegrityError) as raised:
+        _duplicate_write(db)
+    mapped = _unavailable(raised.value)
+    assert isinstance(mapped, Conflict)
+    assert "\n" not in mapped.message and EMAIL not in mapped.message

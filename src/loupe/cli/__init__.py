@@ -138,14 +138,19 @@ def _file_error(exc: Exception) -> LoupeError | None:
 
 
 def _unavailable(exc: Exception) -> LoupeError | None:
-    """A database that cannot take work now (locked, read-only, down) as ``Unavailable``."""
+    """A database that cannot take work now (locked, read-only, down) as ``Unavailable``;
+    a unique constraint that refused a concurrent write as ``Conflict``."""
     if "sqlalchemy" not in sys.modules:  # then it cannot be a database error
         return None
     from sqlalchemy.exc import DBAPIError
 
-    from loupe.db.database import is_unavailable, redacted
-    from loupe.errors import Unavailable
+    from loupe.db.database import is_unavailable, is_unique_violation, redacted
+    from loupe.errors import Conflict, Unavailable
 
+    if isinstance(exc, DBAPIError) and is_unique_violation(exc):
+        return Conflict(
+            "another command or request created the same record at the same moment; run it again"
+        )
     if not isinstance(exc, DBAPIError) or not is_unavailable(exc):
         return None
     reason = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else redacted(exc)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from loupe.db.engine import (
@@ -25,7 +25,7 @@ from loupe.errors import InvalidInput, Unavailable
 if TYPE_CHECKING:
     from loupe.settings import Settings
 
-__all__ = ["Database", "is_unavailable", "redacted"]
+__all__ = ["Database", "is_unavailable", "is_unique_violation", "redacted"]
 
 
 class Database:
@@ -195,6 +195,15 @@ def redacted(exc: DBAPIError) -> str:
     """
     first = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else ""
     return f"{type(exc.orig or exc).__name__}: {first} [SQL: {exc.statement}]"
+
+
+def is_unique_violation(exc: DBAPIError) -> bool:
+    """Whether ``exc`` is a unique constraint refusing a row another transaction committed
+    first (two requests creating the same thing at once): the caller's to retry, not a
+    fault. PostgreSQL's SQLSTATE 23505; SQLite's ``UNIQUE constraint failed``."""
+    return isinstance(exc, IntegrityError) and (
+        _sqlstate(exc) == "23505" or "UNIQUE constraint failed" in str(exc.orig)
+    )
 
 
 def is_unavailable(exc: DBAPIError) -> bool:

@@ -21,7 +21,7 @@ from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
-from loupe.db.database import is_unavailable, redacted
+from loupe.db.database import is_unavailable, is_unique_violation, redacted
 from loupe.errors import LoupeError
 from loupe.formats import MAX_DEPTH
 from loupe.privacy.messages import redact_details, redact_message
@@ -36,6 +36,10 @@ __all__ = [
 ]
 
 log = logging.getLogger("loupe.web")
+
+#: What a unique constraint's refusal means to the caller: another request created the
+#: same thing first (the services check before they write; two at once can both pass).
+RACED = "another request created or changed the same record at the same moment; reload and retry"
 
 #: Renders an error for a browser: ``(request, status, code, message) -> response``.
 HtmlErrors = Callable[[Request, int, str, str], Awaitable[Response]]
@@ -127,6 +131,9 @@ async def _database_error(request: Request, exc: Exception) -> Response:
     Engines hide SQL parameters, so the logged message holds no personal data.
     """
     assert isinstance(exc, DBAPIError)
+    if is_unique_violation(exc):
+        log.info("unique constraint refused a concurrent write: %s", redacted(exc))
+        return JSONResponse(_body("conflict", RACED), status_code=409)
     if not is_unavailable(exc):
         # Not exc_info: the chained driver error would print PostgreSQL's DETAIL line,
         # which repeats values (subject ids, metadata) the engine hid from the message.
