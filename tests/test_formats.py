@@ -172,6 +172,34 @@ def test_a_domain_holding_personal_data_is_refused_without_repeating_it(
     assert parse_item({"text": "x", "domain": "customer-support"}, where="r", text_field="text")
 
 
+@pytest.mark.parametrize(
+    ("language", "found"),
+    [("ana-ruiz", "PERSON"), ("tel-020-7946-0958", "PHONE"), ("bob-garcia", "PERSON")],
+)
+def test_a_language_tag_holding_personal_data_is_refused_without_repeating_it(
+    language: str, found: str
+) -> None:
+    """The language pattern lets a name or a phone split by hyphens through, and everyone
+    on the item sees its language."""
+    with pytest.raises(InvalidInput) as info:
+        parse_item({"text": "x", "language": language}, where="line 4", text_field="text")
+    assert info.value.message == (
+        f"line 4: language holds what looks like personal data ({found}), not a category; "
+        "use a tag such as 'pt-BR'"
+    )
+    assert info.value.details["field"] == "language"
+
+
+@pytest.mark.parametrize(
+    "language",
+    ["en", "en-US", "pt-BR", "vi-VN", "om-KE", "zh-Hant-TW", "sr-Latn-RS", "es-419", "de-CH-1996",
+     "fil", "haw", "yue-HK", "gsw", "tlh", "kok-Hans", "zh-min-nan",
+     "en-UK"],  # not registered (GB is), but nothing personal in it: accepted as before
+)  # fmt: skip
+def test_language_tags_hold_no_identifier(language: str) -> None:
+    assert parse_item({"text": "x", "language": language}, where="r", text_field="text")
+
+
 def test_read_items_streams_csv_with_metadata() -> None:
     stream = io.StringIO('id,text,metadata,speaker\n1,hi,"{""a"": 2}",maya\n')
     [record] = list(read_items(stream, fmt="csv", text_field="text"))

@@ -45,6 +45,7 @@ __all__ = [
     "domain_identifiers_message",
     "format_for",
     "jsonl_lines",
+    "language_identifiers",
     "parse_item",
     "read_items",
     "unstorable_message",
@@ -57,6 +58,8 @@ Sensitivity = Literal["public", "internal", "personal", "health"]
 SENSITIVITIES: tuple[Sensitivity, ...] = ("public", "internal", "personal", "health")
 RESERVED = frozenset({"id", "language", "domain", "metadata", "subject_id", "sensitivity"})
 DEFAULT_DOMAIN = "general"
+# Two-letter language codes need no scan (no detector finds anything in "en" or "de").
+_PLAIN_LANGUAGES = frozenset(["en", "de", "fr", "es", "it", "pt", "nl", "zh", "ja", "ko"])
 DOMAIN_PATTERN = re.compile(r"^[a-z][a-z0-9_\-]{0,31}$")
 LANGUAGE_PATTERN = re.compile(r"^[A-Za-z]{2,3}([_\-][A-Za-z0-9]{2,8})*$")
 # The byte order mark some editors and spreadsheets put first in a UTF-8 file.
@@ -88,12 +91,23 @@ def domain_identifiers(domain: str) -> tuple[str, ...]:
     return identifiers_in_tag(domain)
 
 
-def domain_identifiers_message(found: Iterable[str]) -> str:
-    """What to fix about a domain in which :func:`domain_identifiers` found ``found``
-    (the value itself is not repeated: it holds personal data)."""
+def language_identifiers(language: str) -> tuple[str, ...]:
+    """The identifier types the detectors find in the language tag ``language``
+    (:func:`loupe.privacy.tags.identifiers_in_language_tag`): everyone on the item sees
+    it, like a domain, and its pattern lets "ana-ruiz" or "tel-020-7946-0958" through."""
+    if language in _PLAIN_LANGUAGES:
+        return ()
+    from loupe.privacy.tags import identifiers_in_language_tag
+
+    return identifiers_in_language_tag(language)
+
+
+def domain_identifiers_message(found: Iterable[str], *, example: str = "medical") -> str:
+    """What to fix about a tag (a domain, a language) in which the detectors found
+    ``found`` (the value itself is not repeated: it holds personal data)."""
     return (
         f"holds what looks like personal data ({', '.join(found)}), not a category; "
-        "use a tag such as 'medical'"
+        f"use a tag such as {example!r}"
     )
 
 
@@ -313,6 +327,11 @@ def parse_item(
         raise InvalidInput(
             f"{where}: language must be a language tag such as 'en' or 'pt-BR', got {language!r}",
             details={"field": "language"},
+        )
+    if language is not None and (found := language_identifiers(language)):
+        raise InvalidInput(
+            f"{where}: language {domain_identifiers_message(found, example='pt-BR')}",
+            details={"field": "language", "where": where, "detected": list(found)},
         )
     domain = row.get("domain") or DEFAULT_DOMAIN
     if not isinstance(domain, str) or not DOMAIN_PATTERN.match(domain):

@@ -18,7 +18,12 @@ from functools import lru_cache
 from loupe.privacy.scanner import Scanner
 from loupe.privacy.spans import Detection
 
-__all__ = ["MAX_TAG_DIGITS", "MIN_PERSON_SCORE", "identifiers_in_tag"]
+__all__ = [
+    "MAX_TAG_DIGITS",
+    "MIN_PERSON_SCORE",
+    "identifiers_in_language_tag",
+    "identifiers_in_tag",
+]
 
 MAX_TAG_DIGITS = 5  # "iso27001", "icd10" and "y2024" are categories; "x447946095800" is not
 # A tag is short and written without capitals, so the evidence a name has in running text
@@ -50,6 +55,30 @@ def identifiers_in_tag(tag: str) -> tuple[str, ...]:
     >>> identifiers_in_tag("x447946095800")
     ('NUMBER',)
     """
+    return _identifiers(tag, codes=False)
+
+
+@lru_cache(maxsize=1024)
+def identifiers_in_language_tag(tag: str) -> tuple[str, ...]:
+    """:func:`identifiers_in_tag` for a language tag. A tag whose every subtag is in the
+    IANA language subtag registry (``pt-BR``, ``kok-Hans``, ``sr-Latn-RS``; checked by
+    ``langcodes``, which ships the registry) is a language: title-cased, "vi-VN" or
+    "Kok Hans" read like names. Others ("en-UK", "ana-ruiz") are scanned, and there
+    subtags of two or three letters count as codes: a person needs a longer word.
+
+    >>> identifiers_in_language_tag("kok-Hans"), identifiers_in_language_tag("ana-ruiz")
+    ((), ('PERSON',))
+    >>> identifiers_in_language_tag("tel-020-7946-0958"), identifiers_in_language_tag("en-UK")
+    (('PHONE',), ())
+    """
+    import langcodes  # the registry is read on first use
+
+    if langcodes.tag_is_valid(tag):
+        return ()
+    return _identifiers(tag, codes=True)
+
+
+def _identifiers(tag: str, *, codes: bool) -> tuple[str, ...]:
     found: set[str] = set()
     words = _SEPARATORS.sub(" ", tag).title()
     for view in dict.fromkeys((tag, words)):
@@ -59,14 +88,18 @@ def identifiers_in_tag(tag: str) -> tuple[str, ...]:
         found.update(
             span.type
             for span in scan.spans
-            if span.type != "PERSON" or _full_name(view, span, capitalised=view is words)
+            if span.type != "PERSON"
+            or _full_name(view, span, capitalised=view is words, codes=codes)
         )
     if not found and _NUMBER.search(tag):
         found.add("NUMBER")
     return tuple(sorted(found))
 
 
-def _full_name(view: str, span: Detection, *, capitalised: bool) -> bool:
-    """Whether a PERSON span in a tag counts: a sure detection of at least two words."""
+def _full_name(view: str, span: Detection, *, capitalised: bool, codes: bool) -> bool:
+    """Whether a PERSON span in a tag counts: a sure detection of at least two words (and,
+    among ``codes``, one longer than a code)."""
     words = view[span.start : span.end].split()
+    if codes and all(len(word) <= 3 for word in words):
+        return False
     return span.score >= MIN_PERSON_SCORE and (len(words) >= 2 or not capitalised)
