@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import text
-from tests.cli.test_core_commands import run
+from tests.cli_run import run
 from tests.factories import count, hold, make_project, make_user
 
 from loupe.db.database import Database

@@ -19,8 +19,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from sqlalchemy import text
-from tests.cli.test_core_commands import run
 from tests.cli.test_startup import imported_after
+from tests.cli_run import run
 from tests.factories import count, hold, make_user
 
 from loupe.db.database import Database

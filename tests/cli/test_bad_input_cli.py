@@ -7,23 +7,13 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+from tests.cli_run import run
 from tests.factories import make_project, snapshot
 
-from loupe.cli import main
 from loupe.db.database import Database
 
 # Bodies nested far past the recursion limit: see the fixture.
 pytestmark = pytest.mark.usefixtures("default_recursion_limit")
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    try:
-        main(list(argv))
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.mark.parametrize(

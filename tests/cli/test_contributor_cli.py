@@ -4,24 +4,13 @@ import json
 from pathlib import Path
 
 import pytest
+from tests.cli_run import run
 from tests.factories import make_project, make_user, snapshot
 
-from loupe.cli import main
 from loupe.db.database import Database
 from loupe.db.models import utcnow
 from loupe.db.raw import Raw
 from loupe.services.people.eligibility import load_profile
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    """Run ``loupe ARGV`` in-process through the real entry point."""
-    try:
-        main(list(argv))
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_grant_show_languages_and_revoke(

@@ -4,21 +4,10 @@ import json
 from pathlib import Path
 
 import pytest
+from tests.cli_run import run
 from tests.factories import count
 
-from loupe.cli import main
 from loupe.db.database import Database
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    """Run ``loupe ARGV`` in-process through the real entry point."""
-    try:
-        main(list(argv))
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture

@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from tests.cli_run import run
 from tests.factories import make_project
 
-from loupe.cli import main
 from loupe.db.database import Database
 from loupe.db.privacy_models import AuditEvent, SubjectKey
 from loupe.formats import parse_item
@@ -15,17 +15,6 @@ from loupe.services.compliance.gate import gate_for
 from loupe.services.compliance.vault import MASTER_KEY_FILE, NEXT_KEY_FILE, load_master_key
 from loupe.services.projects import items
 from loupe.settings import Settings
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    """Run ``loupe ARGV`` in-process through the real entry point."""
-    try:
-        main(list(argv))
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture

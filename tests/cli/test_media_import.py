@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 from PIL import Image
 from sqlalchemy import select
+from tests.cli_run import run
 from tests.factories import count, make_project
 from tests.image_samples import assert_no_metadata, with_metadata
 
-from loupe.cli import main
 from loupe.db.database import Database
 from loupe.db.models import Item
 from loupe.services.access import Actor
@@ -36,16 +36,6 @@ def picture(seed: int) -> bytes:
     buffer = io.BytesIO()
     Image.fromarray(np.kron(cells, np.ones((8, 8, 1), dtype=np.uint8))).save(buffer, "PNG")
     return buffer.getvalue()
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    try:
-        main(list(argv))
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture

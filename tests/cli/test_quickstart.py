@@ -6,7 +6,7 @@ import re
 
 import pytest
 from fastapi.testclient import TestClient
-from tests.cli.test_core_commands import run
+from tests.cli_run import run
 from tests.factories import count
 from tests.web.ui.signin import login_token
 

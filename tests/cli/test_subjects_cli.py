@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from tests.cli_run import run
 from tests.factories import add_legacy_item, make_project, snapshot
 
-from loupe.cli import main
 from loupe.db.database import Database
 from loupe.db.models import Item
 from loupe.services.compliance.gate import vault_for
@@ -19,16 +19,6 @@ from loupe.services.compliance.vault import load_ref_key, subject_ref
 from loupe.settings import Settings
 
 ANA = "ana.ruiz@example.org"
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    try:
-        main(list(argv))
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def _stored(db: Database) -> list[str | None]:

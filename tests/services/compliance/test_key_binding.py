@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
+from tests.cli_run import run
 
-from loupe.cli import main
 from loupe.db.database import Database
 from loupe.db.privacy_models import AuditEvent
 from loupe.errors import Conflict
@@ -29,16 +29,6 @@ from loupe.services.compliance.key_binding import (
 )
 from loupe.settings import Settings
 from loupe.web.app import create_app
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    try:
-        main(list(argv))
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def _bindings(db: Database) -> int:
