@@ -3,8 +3,8 @@
 The shipped encoder mean-pools the last layer. Out-of-distribution work on BERT-style
 encoders finds that earlier layers carry signal the last one loses (Chen et al. 2022,
 "Holistic Sentence Embeddings for Better Out-of-Distribution Detection": averaging token
-vectors over all layers). This runs the same forward pass and keeps each layer's
-mean-pooled token vectors: ``(n, 7, 384)`` float32 (the embedding layer, then layers
+vectors over all layers). This runs the encoder's forward pass
+(``MiniLMEncoder.hidden_states``) and keeps each layer's mean-pooled token vectors: ``(n, 7, 384)`` float32 (the embedding layer, then layers
 1-6), in ``/tmp/loupe-embeddings/<dataset>__<split>__layers.npy`` (never committed).
 Layer 6, L2-normalised, is the shipped vector (checked when the file is built).
 """
@@ -12,7 +12,6 @@ Layer 6, L2-normalised, is the shipped vector (checked when the file is built).
 from __future__ import annotations
 
 import json
-import math
 import time
 from pathlib import Path
 
@@ -23,42 +22,8 @@ from vectors import CACHE, DATA
 F32 = NDArray[np.float32]
 
 
-def _forward_layers(enc: object, ids: NDArray[np.int64], mask: NDArray[np.int64]) -> F32:
-    """``MiniLMEncoder.forward`` keeping every layer's mean-pooled vector (not normalised)."""
-    from loupe.learning.minilm import _gelu, _layer_norm
-
-    e = enc
-    n, length = ids.shape
-    hidden = e.word.shape[1]  # type: ignore[attr-defined]
-    head_dim = hidden // e.heads  # type: ignore[attr-defined]
-    x = e.word[ids] + e.position[:length][None, :, :] + e.token_type[0]  # type: ignore[attr-defined]
-    x = _layer_norm(np.asarray(x, dtype=np.float32), e.emb_ln_g, e.emb_ln_b, e.eps)  # type: ignore[attr-defined]
-    bias = ((1.0 - mask.astype(np.float32)) * np.float32(-1e9))[:, None, None, :]
-    scale = np.float32(1.0 / math.sqrt(head_dim))
-    weights = mask.astype(np.float32)[:, :, None]
-    count = np.maximum(weights.sum(axis=1), np.float32(1e-9))
-    pooled = [(x * weights).sum(axis=1) / count]
-    for layer in e.layers:  # type: ignore[attr-defined]
-        qkv = x @ layer.qkv_w + layer.qkv_b
-        qkv = qkv.reshape(n, length, 3, e.heads, head_dim).transpose(2, 0, 3, 1, 4)  # type: ignore[attr-defined]
-        q, k, v = qkv[0], qkv[1], qkv[2]
-        scores = (q @ k.transpose(0, 1, 3, 2)) * scale + bias
-        scores -= scores.max(axis=-1, keepdims=True)
-        np.exp(scores, out=scores)
-        scores /= scores.sum(axis=-1, keepdims=True)
-        context = (scores @ v).transpose(0, 2, 1, 3).reshape(n, length, hidden)
-        attended = context @ layer.out_w + layer.out_b
-        x = _layer_norm(attended + x, layer.ln1_g, layer.ln1_b, e.eps)  # type: ignore[attr-defined]
-        inner = _gelu(np.asarray(x @ layer.ffn_in_w + layer.ffn_in_b, dtype=np.float32))
-        x = _layer_norm(
-            inner @ layer.ffn_out_w + layer.ffn_out_b + x, layer.ln2_g, layer.ln2_b, e.eps
-        )  # type: ignore[attr-defined]
-        pooled.append((x * weights).sum(axis=1) / count)
-    return np.asarray(np.stack(pooled, axis=1), dtype=np.float32)
-
-
 def encode_layers(texts: list[str]) -> F32:
-    from loupe.learning.minilm import MiniLMEncoder
+    from loupe.learning.minilm import MiniLMEncoder, mean_pool
 
     enc = MiniLMEncoder.load()
     ids, mask = enc.tokenize(texts)
@@ -68,7 +33,8 @@ def encode_layers(texts: list[str]) -> F32:
     for start in range(0, len(order), enc.batch_size):
         batch = order[start : start + enc.batch_size]
         width = int(lengths[batch].max())
-        out[batch] = _forward_layers(enc, ids[batch, :width], mask[batch, :width])
+        states = enc.hidden_states(ids[batch, :width], mask[batch, :width])
+        out[batch] = np.stack([mean_pool(x, mask[batch, :width]) for x in states], axis=1)
     last = out[:, -1] / np.linalg.norm(out[:, -1], axis=1, keepdims=True)
     check = enc.encode(texts[:64])
     assert np.allclose(last[:64], check, atol=1e-4), "layer 6 is not the shipped vector"

@@ -28,7 +28,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -41,7 +41,7 @@ from loupe.errors import InvalidInput
 if TYPE_CHECKING:
     from tokenizers import Tokenizer
 
-__all__ = ["MiniLMEncoder", "minilm_available", "model_directory"]
+__all__ = ["MiniLMEncoder", "mean_pool", "minilm_available", "model_directory"]
 
 F32 = NDArray[np.float32]
 
@@ -98,6 +98,15 @@ def _gelu(x: F32) -> F32:
     from scipy.special import erf
 
     return np.asarray(0.5 * x * (1.0 + erf(x / np.float32(math.sqrt(2.0)))), dtype=np.float32)
+
+
+def mean_pool(x: F32, mask: NDArray[np.int64]) -> F32:
+    """The mean of each text's token vectors ``(n, L, H)`` over its real tokens (``mask``)."""
+    weights = mask.astype(np.float32)[:, :, None]
+    return np.asarray(
+        (x * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), np.float32(1e-9)),
+        dtype=np.float32,
+    )
 
 
 @dataclass(frozen=True)
@@ -207,11 +216,20 @@ class MiniLMEncoder:
 
     def forward(self, ids: NDArray[np.int64], mask: NDArray[np.int64]) -> F32:
         """Mean-pooled, L2-normalised vectors for one padded batch."""
+        *_, x = self.hidden_states(ids, mask)
+        pooled = mean_pool(x, mask)
+        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+        return np.asarray(pooled / np.maximum(norms, np.float32(1e-12)), dtype=np.float32)
+
+    def hidden_states(self, ids: NDArray[np.int64], mask: NDArray[np.int64]) -> Iterator[F32]:
+        """The token vectors ``(n, L, H)`` after the embedding layer, then after each
+        transformer layer, for one padded batch (the last is what :meth:`forward` pools)."""
         n, length = ids.shape
         hidden = self.word.shape[1]
         head_dim = hidden // self.heads
         x = self.word[ids] + self.position[:length][None, :, :] + self.token_type[0]
         x = _layer_norm(np.asarray(x, dtype=np.float32), self.emb_ln_g, self.emb_ln_b, self.eps)
+        yield x
         # Padding gets a large negative score before the softmax (as BERT's extended mask).
         bias = ((1.0 - mask.astype(np.float32)) * np.float32(-1e9))[:, None, None, :]
         scale = np.float32(1.0 / math.sqrt(head_dim))
@@ -230,10 +248,7 @@ class MiniLMEncoder:
             x = _layer_norm(
                 inner @ layer.ffn_out_w + layer.ffn_out_b + x, layer.ln2_g, layer.ln2_b, self.eps
             )
-        weights = mask.astype(np.float32)[:, :, None]
-        pooled = (x * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), np.float32(1e-9))
-        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
-        return np.asarray(pooled / np.maximum(norms, np.float32(1e-12)), dtype=np.float32)
+            yield x
 
     def encode(self, texts: Sequence[str]) -> F32:
         """``(len(texts), 384)`` unit vectors, in the order of ``texts``."""
