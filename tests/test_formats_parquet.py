@@ -430,8 +430,10 @@ def test_cli_refuses_what_parquet_cannot_do(
     assert code == 2
     assert "Parquet export is of items" in err
     assert not Path(target).exists()
-    code, _, err = run(capsys, "export", "nope", "--format", "parquet", "-o", target)
-    assert code == 5
+    code, _, err = run(
+        capsys, "export", "nope", "--format", "parquet", "-o", target, "--database-url", url
+    )
+    assert code == 5, err
 
     # One bad row anywhere imports nothing, and the row is named.
     bad = tmp_path / "bad.parquet"
