@@ -6,21 +6,11 @@ import io
 
 import pytest
 from sqlalchemy import text
+from tests.cli_run import run
 from tests.factories import make_user
 
-from loupe.cli import main
 from loupe.db.database import Database
 from loupe.services.people.users import verify_password
-
-
-def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    try:
-        main(list(argv))
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_password_from_stdin_lets_the_user_sign_in(
@@ -31,7 +21,7 @@ def test_password_from_stdin_lets_the_user_sign_in(
 ) -> None:
     make_user(db, "maya")
     monkeypatch.setattr("sys.stdin", io.StringIO("correct horse battery\n"))
-    code, out, _ = _run(capsys, "users", "password", "maya", "--database-url", database_url)
+    code, out, _ = run(capsys, "users", "password", "maya", "--database-url", database_url)
     assert code == 0, out
     assert "password set for 'maya'" in out
     with db.transaction(readonly=True) as session:
@@ -48,6 +38,6 @@ def test_a_short_password_is_refused(
 ) -> None:
     make_user(db, "maya")
     monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
-    code, out, err = _run(capsys, "users", "password", "maya", "--database-url", database_url)
+    code, out, err = run(capsys, "users", "password", "maya", "--database-url", database_url)
     assert code == 2
     assert "password: use 8 to 1024 characters" in out + err
